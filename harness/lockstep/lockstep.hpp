@@ -1,0 +1,29 @@
+// lockstep/lockstep.hpp — everything a checked test needs.
+//
+//   #include <lockstep/lockstep.hpp>
+//   auto r = lockstep::mc::explore({.strategy = lockstep::mc::dfs()}, [] {
+//     lockstep::mc::mutex m;
+//     lockstep::mc::atomic<int> x{0};
+//     lockstep::mc::thread t([&] { std::scoped_lock g(m); x.store(x.load() + 1); });
+//     { std::scoped_lock g(m); x.store(x.load() + 1); }
+//     t.join();
+//     LOCKSTEP_ASSERT(x.load() == 2);
+//   });
+//
+// The mc:: names are the primitives instantiated on the checker's platform;
+// the unqualified lockstep:: names are the production ones.
+#pragma once
+
+#include "lockstep/mc/atomic.hpp"
+#include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/platform.hpp"
+#include "lockstep/mc/shared.hpp"
+#include "lockstep/mc/thread.hpp"
+#include "lockstep/mutex.hpp"
+
+namespace lockstep {
+extern template class basic_mutex<mc::platform>;
+namespace mc {
+using mutex = basic_mutex<platform>;
+}  // namespace mc
+}  // namespace lockstep

@@ -1,0 +1,150 @@
+// lockstep/mc/explore.hpp — run a body under the model checker.
+//
+//   auto r = lockstep::mc::explore({.strategy = lockstep::mc::dfs()}, [] {
+//     ... mc::thread, mc::mutex, mc::atomic, LOCKSTEP_ASSERT ...
+//   });
+//   EXPECT_TRUE(r.ok()) << r.report();
+//
+// explore() runs the body many times (executions), each time under a schedule
+// the strategy picks, until it finds a bug, the strategy is exhausted, or a
+// bound is hit. The body is thread 0 of every execution; it must be
+// re-runnable (build all shared state inside it).
+//
+// Environment: LOCKSTEP_SEED overrides the seed of a random strategy;
+// LOCKSTEP_REPLAY=<string> replaces the strategy by a replay of that schedule
+// (the string every bug report ends with). Set options.honour_env = false to
+// ignore both.
+//
+// explore() is not reentrant and runs on the calling OS thread; different OS
+// threads may explore concurrently.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <source_location>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "lockstep/mc/hooks.hpp"
+
+namespace lockstep::mc {
+
+// The closed set of bugs the checker reports.
+enum class bug_kind : std::uint8_t {
+  assertion,           // LOCKSTEP_ASSERT failed
+  deadlock,            // a wait-for cycle, or no thread can ever run again
+  misuse,              // a primitive used against its contract
+  uncaught_exception,  // a thread ended with an exception
+  leaked_thread,       // a thread never joined nor detached
+  non_termination,     // an execution exceeded the step bound
+};
+const char* bug_kind_name(bug_kind) noexcept;
+// Parses the names bug_kind_name() prints; nullopt if unknown.
+std::optional<bug_kind> parse_bug_kind(std::string_view) noexcept;
+
+// How to pick schedules. Build one with random(), dfs() or replay().
+struct strategy_spec {
+  enum class kind : std::uint8_t { random, dfs, replay };
+  kind k = kind::dfs;
+  std::uint64_t seed = 1;
+  std::string schedule;  // replay only
+};
+// Uniformly random choices; execution i uses a seed derived from (seed, i).
+inline strategy_spec random(std::uint64_t seed = 1) { return {strategy_spec::kind::random, seed, {}}; }
+// Exhaustive depth-first search over all schedules (up to the bounds).
+inline strategy_spec dfs() { return {strategy_spec::kind::dfs, 1, {}}; }
+// Exactly one execution following a recorded schedule (a replay string).
+inline strategy_spec replay(std::string schedule) {
+  return {strategy_spec::kind::replay, 1, std::move(schedule)};
+}
+const char* strategy_name(strategy_spec::kind) noexcept;
+
+struct options {
+  strategy_spec strategy = dfs();
+  // Bound: executions. 0 means the strategy's default (random: 1000,
+  // dfs: 1,000,000). Hitting it ends an exhaustive search incomplete.
+  std::uint64_t max_executions = 0;
+  // Bound: scheduling points in one execution. Hitting it is a
+  // non_termination bug (usually a spin loop that never yields, or a thread
+  // that waits for something that never comes).
+  std::uint64_t max_steps = 20000;
+  // Bound: wall-clock time for the whole exploration; zero means none.
+  std::chrono::milliseconds time_budget{0};
+  // Name shown in reports (a model or test name).
+  std::string name;
+  // How to re-run this check, printed after the replay string, e.g.
+  // "lockstep check deadlock_abba --replay {}" ({} is the replay string).
+  std::string replay_command;
+  // Read LOCKSTEP_SEED and LOCKSTEP_REPLAY.
+  bool honour_env = true;
+  // Stack size of each checked thread's fiber.
+  std::size_t stack_size = 256 * 1024;
+};
+
+struct bug {
+  bug_kind kind{};
+  std::string message;  // one sentence
+  std::string details;  // threads involved, cycle, last events
+  std::uint32_t thread = 0;
+  std::uint64_t execution = 0;  // 1-based index of the failing execution
+  std::uint64_t step = 0;       // the step (event count) at which it was found
+  std::string schedule;         // the replay string
+};
+
+enum class verdict : std::uint8_t { pass, bug, incomplete };
+const char* verdict_name(verdict) noexcept;
+
+struct result {
+  std::optional<mc::bug> found;
+  bool complete = false;         // an exhaustive strategy covered every schedule
+  std::string bound_hit;         // which bound stopped the search, if any
+  std::string strategy;          // name of the strategy that ran
+  std::string name;              // options.name
+  std::string replay_command;    // options.replay_command
+  std::uint64_t executions = 0;
+  std::uint64_t steps = 0;       // over all executions
+  double seconds = 0;
+
+  // No bug found (the search may still be incomplete: see complete/verdict).
+  [[nodiscard]] bool ok() const noexcept { return !found.has_value(); }
+  // bug if one was found; incomplete if an exhaustive search stopped at a
+  // bound before covering every schedule; pass otherwise.
+  [[nodiscard]] mc::verdict verdict() const noexcept;
+  // A readable report ending with the replay string and command.
+  [[nodiscard]] std::string report() const;
+};
+
+// Thrown by explore() when a replay string is malformed or the code no longer
+// follows the recorded schedule.
+class replay_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+namespace detail {
+struct body_ref {
+  void* obj;
+  void (*call)(void*);
+};
+result explore(const options& opts, body_ref body);
+}  // namespace detail
+
+template <class F>
+result explore(const options& opts, F&& body) {
+  using Fn = std::remove_reference_t<F>;
+  return detail::explore(
+      opts, detail::body_ref{const_cast<void*>(static_cast<const void*>(&body)),
+                             [](void* p) { (*static_cast<Fn*>(p))(); }});
+}
+
+}  // namespace lockstep::mc
+
+// Checks `cond` in model code. Under the checker a failure ends the
+// execution and is reported with the expression, thread and source line;
+// outside the checker it prints one line and aborts. Never compiled out.
+#define LOCKSTEP_ASSERT(cond)                                                            \
+  ((cond) ? static_cast<void>(0)                                                         \
+          : ::lockstep::mc::detail::assert_failed(#cond, std::source_location::current()))

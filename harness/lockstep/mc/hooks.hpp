@@ -1,0 +1,90 @@
+// lockstep/mc/hooks.hpp — the calls checked types make into the runtime.
+//
+// User-facing checked types (mc::atomic, mc::thread, mc::platform, ...) hold
+// no checker state beyond a small handle; every operation calls one of these
+// out-of-line hooks, which are implemented in harness/src/runtime.cpp. When no
+// execution is running on the calling OS thread the hooks do nothing and the
+// operation simply happens (so a checked type still works outside explore()).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <source_location>
+#include <string>
+
+#include "lockstep/platform.hpp"
+
+namespace lockstep::mc {
+
+// The operation an event performs. Stable: trace files and reports name them.
+enum class op : std::uint8_t {
+  start,        // a thread's first step
+  load,
+  store,
+  rmw,          // exchange, fetch_add, fetch_sub, fetch_and, fetch_or, fetch_xor
+  cas_ok,       // a compare-exchange that succeeded
+  cas_fail,     // a compare-exchange that failed (a read)
+  wait,         // a futex wait that blocked
+  wait_skip,    // a futex wait that returned at once (value differed)
+  wake_return,  // a blocked waiter resumed after a wake
+  timeout,      // a blocked waiter resumed because its deadline fired
+  wake,         // futex wake (value: how many woke)
+  spawn,        // value: the child's thread id
+  join,
+  exit,
+  yield,        // relax()
+};
+const char* op_name(op) noexcept;
+
+namespace detail {
+
+// Per-object handle kept inside each checked object; the runtime assigns the
+// id lazily, once per execution.
+struct object_handle {
+  std::uint32_t id = 0;
+  std::uint32_t epoch = 0;
+};
+
+// True when a checked execution is running on this OS thread.
+bool active() noexcept;
+
+// A scheduling point: the calling thread is about to perform `o` on the
+// object at `addr`. Returns once the scheduler lets this thread run, with a
+// pointer where the caller stores the value the operation produced (nullptr
+// when nothing is recorded). May throw the internal abort exception to unwind
+// a failed execution; never catch it (it does not derive from std::exception).
+std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc);
+
+// Futex operations on a 32-bit word. Return as the os_platform ones do.
+bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected,
+                bool timed, std::int64_t deadline_ns, const std::source_location& loc);
+void futex_wake(const std::uint32_t* word, object_handle& h, int count,
+                const std::source_location& loc);
+void relax(const std::source_location& loc);
+std::int64_t now_ns() noexcept;
+
+// Ownership annotations (see lockstep/platform.hpp).
+void named(const void* obj, const char* name) noexcept;
+void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
+void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
+void released(const void* obj, lock_mode mode, const std::source_location& loc);
+void destroyed(const void* obj) noexcept;
+[[noreturn]] void misuse(const void* obj, const char* what, const std::source_location& loc);
+[[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
+
+// Threads. The callable is moved into storage the runtime owns.
+struct task_vtable {
+  std::size_t size;
+  std::size_t align;
+  void (*move_to)(void* dst, void* src);  // move-construct at dst from src
+  void (*invoke)(void* self);
+  void (*destroy)(void* self) noexcept;
+};
+std::uint32_t spawn(const task_vtable& vt, void* callable, const std::source_location& loc);
+void join(std::uint32_t tid, const std::source_location& loc);
+void detach(std::uint32_t tid) noexcept;
+void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept;
+std::uint32_t current_thread() noexcept;
+
+}  // namespace detail
+}  // namespace lockstep::mc

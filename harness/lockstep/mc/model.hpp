@@ -1,0 +1,56 @@
+// lockstep/mc/model.hpp — registered, checkable scenarios.
+//
+// A model has a name, a group, a one-line description, a body (run as
+// thread 0 of every execution) and the verdict it must get: pass, or the bug
+// kind the checker must find. `lockstep check --all` and the test suite hold
+// every registered model to its verdict.
+//
+//   LOCKSTEP_MODEL(deadlock_abba, "classic", lockstep::mc::expect_bug(bug_kind::deadlock),
+//                  "two threads take two mutexes in opposite orders") { ... }
+//
+// Registration happens during static initialisation; link model objects
+// whole (meson: link_whole) or they are dropped.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "lockstep/mc/explore.hpp"
+
+namespace lockstep::mc {
+
+struct expectation {
+  std::optional<bug_kind> bug;  // nullopt: the model must pass
+};
+inline constexpr expectation expect_pass() { return {}; }
+inline constexpr expectation expect_bug(bug_kind k) { return {k}; }
+
+struct model {
+  const char* name;
+  const char* group;
+  expectation expected;
+  const char* description;
+  void (*body)();
+  std::uint64_t max_steps = 0;  // 0: the default bound
+};
+
+// Registers `m`; names must be unique (a duplicate aborts at start-up).
+struct model_registrar {
+  explicit model_registrar(const model& m);
+};
+
+// Every registered model, sorted by group, then name.
+std::span<const model> models();
+const model* find_model(std::string_view name);
+// "pass" or "bug: <kind>".
+std::string expectation_name(const expectation& e);
+
+}  // namespace lockstep::mc
+
+#define LOCKSTEP_MODEL(ident, group, expected, description)                          \
+  static void lockstep_model_##ident();                                              \
+  static const ::lockstep::mc::model_registrar lockstep_model_reg_##ident{           \
+      ::lockstep::mc::model{#ident, group, expected, description, &lockstep_model_##ident}}; \
+  static void lockstep_model_##ident()

@@ -1,0 +1,86 @@
+// lockstep/mc/platform.hpp — the checker's platform for the primitives' seam.
+//
+// `mc::platform` gives primitives the same members as os_platform (see
+// lockstep/platform.hpp), backed by the model-checking runtime:
+//   atomic<T>   mc::atomic<T>: every operation is a scheduling point
+//   wait        the fiber blocks on the word; it is not enabled until woken
+//               (or, for wait_until, until the scheduler fires its timeout)
+//   wake_*      moves waiters on the word back to enabled (FIFO order)
+//   relax()     a yield point
+//   clock       virtual time: it advances only when a timeout fires
+//   thread      mc::thread
+//   annotations feed the wait-for graph and the misuse checks
+//   spin_limit  0: primitives block at once instead of spinning, which keeps
+//               the explored state space small; spinning is only a speed-up
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <source_location>
+
+#include "lockstep/mc/atomic.hpp"
+#include "lockstep/mc/hooks.hpp"
+#include "lockstep/mc/thread.hpp"
+#include "lockstep/platform.hpp"
+
+namespace lockstep::mc {
+
+// Virtual time: starts at zero in every execution.
+struct virtual_clock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<virtual_clock>;
+  static constexpr bool is_steady = true;
+  static time_point now() noexcept { return time_point(duration(detail::now_ns())); }
+};
+
+struct platform {
+  template <class T>
+  using atomic = mc::atomic<T>;
+  using clock = virtual_clock;
+  using thread = mc::thread;
+  using loc = std::source_location;
+
+  static constexpr int spin_limit = 0;
+
+  static void wait(atomic<std::uint32_t>& word, std::uint32_t expected,
+                   const loc& where = loc::current()) {
+    detail::futex_wait(word.raw_word(), word.handle(), expected, false, 0, where);
+  }
+  static bool wait_until(atomic<std::uint32_t>& word, std::uint32_t expected,
+                         clock::time_point deadline, const loc& where = loc::current()) {
+    return detail::futex_wait(word.raw_word(), word.handle(), expected, true,
+                              deadline.time_since_epoch().count(), where);
+  }
+  static void wake_one(atomic<std::uint32_t>& word, const loc& where = loc::current()) {
+    detail::futex_wake(word.raw_word(), word.handle(), 1, where);
+  }
+  static void wake_all(atomic<std::uint32_t>& word, const loc& where = loc::current()) {
+    detail::futex_wake(word.raw_word(), word.handle(), 0x7fffffff, where);
+  }
+  static void relax(const loc& where = loc::current()) { detail::relax(where); }
+
+  static void named(const void* obj, const char* name) noexcept { detail::named(obj, name); }
+  static void acquiring(const void* obj, lock_kind kind,
+                        acquire_flags flags = acquire_flags::blocking,
+                        const loc& where = loc::current()) {
+    detail::acquiring(obj, kind, flags, where);
+  }
+  static void acquired(const void* obj, lock_mode mode, const loc& where = loc::current()) {
+    detail::acquired(obj, mode, where);
+  }
+  static void released(const void* obj, lock_mode mode, const loc& where = loc::current()) {
+    detail::released(obj, mode, where);
+  }
+  static void destroyed(const void* obj) noexcept { detail::destroyed(obj); }
+  [[noreturn]] static void misuse(const void* obj, const char* what,
+                                  const loc& where = loc::current()) {
+    detail::misuse(obj, what, where);
+  }
+};
+
+// Gives an object (a mutex, an atomic, ...) a name for reports.
+inline void name(const void* obj, const char* n) noexcept { detail::named(obj, n); }
+
+}  // namespace lockstep::mc

@@ -1,0 +1,135 @@
+// The out-of-line hooks of lockstep/mc/hooks.hpp: forward to the runtime of
+// the calling OS thread, or do the plain thing outside an execution.
+#include "lockstep/mc/hooks.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "runtime.hpp"
+#include "text.hpp"
+
+namespace lockstep::mc {
+
+const char* op_name(op o) noexcept {
+  switch (o) {
+    case op::start: return "start";
+    case op::load: return "load";
+    case op::store: return "store";
+    case op::rmw: return "rmw";
+    case op::cas_ok: return "cas";
+    case op::cas_fail: return "cas-fail";
+    case op::wait: return "wait";
+    case op::wait_skip: return "wait-skip";
+    case op::wake_return: return "wake-return";
+    case op::timeout: return "timeout";
+    case op::wake: return "wake";
+    case op::spawn: return "spawn";
+    case op::join: return "join";
+    case op::exit: return "exit";
+    case op::yield: return "yield";
+  }
+  return "?";
+}
+
+namespace detail {
+
+using rt::runtime;
+
+bool active() noexcept { return runtime::current() != nullptr; }
+
+std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc) {
+  runtime* r = runtime::current();
+  return r != nullptr ? r->point(o, addr, h, loc) : nullptr;
+}
+
+void mark_failed_cas(std::uint64_t* rec) noexcept {
+  // rec points at event::value, the first member of the event.
+  reinterpret_cast<rt::event*>(rec)->o = op::cas_fail;
+}
+
+bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected, bool timed,
+                std::int64_t deadline_ns, const std::source_location& loc) {
+  runtime* r = runtime::current();
+  if (r == nullptr) return *word != expected;  // no one else can change it: never block
+  return r->futex_wait(word, h, expected, timed, deadline_ns, loc);
+}
+
+void futex_wake(const std::uint32_t* word, object_handle& h, int count,
+                const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->futex_wake(word, h, count, loc);
+}
+
+void relax(const std::source_location& loc) {
+  object_handle none;
+  point(op::yield, nullptr, none, loc);
+}
+
+std::int64_t now_ns() noexcept {
+  runtime* r = runtime::current();
+  return r != nullptr ? r->now() : 0;
+}
+
+void named(const void* obj, const char* name) noexcept {
+  if (runtime* r = runtime::current()) {
+    try {
+      r->named(obj, name);
+    } catch (...) {
+    }
+  }
+}
+
+void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->acquiring(obj, kind, flags, loc);
+}
+
+void acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->acquired(obj, mode, loc);
+}
+
+void released(const void* obj, lock_mode mode, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->released(obj, mode, loc);
+}
+
+void destroyed(const void* obj) noexcept {
+  if (runtime* r = runtime::current()) r->destroyed(obj);
+}
+
+void misuse(const void* obj, const char* what, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->misuse(obj, what, loc);
+  std::fprintf(stderr, "lockstep: misuse of %p: %s (%s)\n", obj, what, rt::loc_text(loc).c_str());
+  std::abort();
+}
+
+void assert_failed(const char* expr, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->assert_failed(expr, loc);
+  std::fprintf(stderr, "lockstep: assertion `%s` failed (%s)\n", expr, rt::loc_text(loc).c_str());
+  std::abort();
+}
+
+std::uint32_t spawn(const task_vtable& vt, void* callable, const std::source_location& loc) {
+  runtime* r = runtime::current();
+  if (r == nullptr)
+    throw std::logic_error("lockstep: an mc::thread was created outside a checked execution (explore())");
+  return r->spawn(vt, callable, loc);
+}
+
+void join(std::uint32_t tid, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->join(tid, loc);
+}
+
+void detach(std::uint32_t tid) noexcept {
+  if (runtime* r = runtime::current()) r->detach(tid);
+}
+
+void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
+  if (runtime* r = runtime::current()) r->dropped_joinable(tid, loc);
+}
+
+std::uint32_t current_thread() noexcept {
+  runtime* r = runtime::current();
+  return r != nullptr ? r->current_thread() : 0;
+}
+
+}  // namespace detail
+}  // namespace lockstep::mc

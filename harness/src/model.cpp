@@ -1,0 +1,57 @@
+// The model registry.
+#include "lockstep/mc/model.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace lockstep::mc {
+
+namespace {
+std::vector<model>& registry() {
+  static std::vector<model> r;
+  return r;
+}
+bool& sorted() {
+  static bool s = false;
+  return s;
+}
+}  // namespace
+
+model_registrar::model_registrar(const model& m) {
+  for (const model& other : registry()) {
+    if (std::strcmp(other.name, m.name) == 0) {
+      std::fprintf(stderr, "lockstep: model '%s' is registered twice\n", m.name);
+      std::abort();
+    }
+  }
+  registry().push_back(m);
+  sorted() = false;
+}
+
+std::span<const model> models() {
+  if (!sorted()) {
+    std::sort(registry().begin(), registry().end(), [](const model& a, const model& b) {
+      const int g = std::strcmp(a.group, b.group);
+      return g != 0 ? g < 0 : std::strcmp(a.name, b.name) < 0;
+    });
+    sorted() = true;
+  }
+  return registry();
+}
+
+const model* find_model(std::string_view name) {
+  for (const model& m : models())
+    if (name == m.name) return &m;
+  return nullptr;
+}
+
+std::string expectation_name(const expectation& e) {
+  if (!e.bug) return "pass";
+  return std::string("bug: ") + bug_kind_name(*e.bug);
+}
+
+}  // namespace lockstep::mc

@@ -1,0 +1,160 @@
+// Replay strings: "L1" + base64url(payload) + 2 check characters.
+// payload = varint(number of runs), then per run varint(value), varint(length).
+#include "lockstep/mc/replay_string.hpp"
+
+#include <cstddef>
+
+namespace lockstep::mc {
+
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kPrefix = "L1";
+// A replay string may expand to at most this many choices (guards memory).
+constexpr std::uint64_t kMaxChoices = std::uint64_t{1} << 28;
+
+int sextet(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool get_varint(const std::string& in, std::size_t& pos, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= in.size()) return false;
+    const auto b = static_cast<unsigned char>(in[pos++]);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+std::uint32_t check12(const std::string& bytes) {
+  std::uint32_t h = 2166136261u;
+  for (char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return (h ^ (h >> 12) ^ (h >> 24)) & 0xfff;
+}
+
+}  // namespace
+
+std::string encode_schedule(const std::vector<std::uint32_t>& choices) {
+  std::string payload;
+  std::size_t runs = 0;
+  for (std::size_t i = 0; i < choices.size(); ++runs) {
+    std::size_t j = i;
+    while (j < choices.size() && choices[j] == choices[i]) ++j;
+    i = j;
+  }
+  put_varint(payload, runs);
+  for (std::size_t i = 0; i < choices.size();) {
+    std::size_t j = i;
+    while (j < choices.size() && choices[j] == choices[i]) ++j;
+    put_varint(payload, choices[i]);
+    put_varint(payload, j - i);
+    i = j;
+  }
+  std::string out(kPrefix);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : payload) {
+    acc = (acc << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  const std::uint32_t ck = check12(payload);
+  out.push_back(kAlphabet[ck >> 6]);
+  out.push_back(kAlphabet[ck & 63]);
+  return out;
+}
+
+bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::string& error) {
+  out.clear();
+  if (s.substr(0, 1) != "L") {
+    error = "a replay string starts with 'L' followed by a format version";
+    return false;
+  }
+  if (s.substr(0, kPrefix.size()) != kPrefix) {
+    error = "unsupported replay string version '" + std::string(s.substr(1, 1)) +
+            "' (this lockstep reads version 1)";
+    return false;
+  }
+  s.remove_prefix(kPrefix.size());
+  if (s.size() < 3) {
+    error = "replay string is truncated";
+    return false;
+  }
+  const std::string_view body = s.substr(0, s.size() - 2);
+  std::string payload;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (sextet(s[i]) < 0) {
+      error = "invalid character '" + std::string(1, s[i]) + "' at position " +
+              std::to_string(i + kPrefix.size());
+      return false;
+    }
+  }
+  for (char c : body) {
+    acc = (acc << 6) | static_cast<std::uint32_t>(sextet(c));
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      payload.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  if (bits >= 6 || (acc & ((1u << bits) - 1)) != 0) {
+    error = "replay string has a bad length or padding (truncated or mistyped?)";
+    return false;
+  }
+  const std::uint32_t want =
+      static_cast<std::uint32_t>(sextet(s[s.size() - 2]) << 6 | sextet(s[s.size() - 1]));
+  if (check12(payload) != want) {
+    error = "replay string check characters do not match (truncated or mistyped?)";
+    return false;
+  }
+  std::size_t pos = 0;
+  std::uint64_t runs = 0;
+  if (!get_varint(payload, pos, runs)) {
+    error = "replay string is truncated (no run count)";
+    return false;
+  }
+  std::uint64_t total = 0;
+  for (std::uint64_t r = 0; r < runs; ++r) {
+    std::uint64_t value = 0, len = 0;
+    if (!get_varint(payload, pos, value) || !get_varint(payload, pos, len)) {
+      error = "replay string is truncated at run " + std::to_string(r);
+      return false;
+    }
+    if (value > 0xffffffffu || len == 0 || len > kMaxChoices || (total += len) > kMaxChoices) {
+      error = "replay string has an impossible run at " + std::to_string(r);
+      return false;
+    }
+    out.insert(out.end(), len, static_cast<std::uint32_t>(value));
+  }
+  if (pos != payload.size()) {
+    error = "replay string has trailing data";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace lockstep::mc

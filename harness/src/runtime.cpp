@@ -1,0 +1,506 @@
+// The execution engine: fibers, scheduling points, futexes, threads,
+// ownership annotations, and the detectors that live on the hot path.
+#include "runtime.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <new>
+#include <stdexcept>
+
+#include "lockstep/mc/replay_string.hpp"
+#include "text.hpp"
+
+namespace lockstep::mc::rt {
+
+namespace {
+constinit thread_local runtime* tl_current = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Stacks
+
+fiber_stack::fiber_stack(std::size_t size) {
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  guard_ = page;
+  size_ = ((size + page - 1) / page) * page + guard_;
+  base_ = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (base_ == MAP_FAILED) throw std::bad_alloc();
+  ::mprotect(base_, guard_, PROT_NONE);  // overflow faults instead of corrupting
+}
+
+fiber_stack::~fiber_stack() {
+  if (base_ != nullptr) ::munmap(base_, size_);
+}
+
+// ---------------------------------------------------------------------------
+// Construction
+
+runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat) {
+  if (tl_current != nullptr)
+    throw std::logic_error("lockstep: explore() called from inside a checked execution");
+  prev_current_ = tl_current;
+  tl_current = this;
+  events_.reserve(1024);
+  enabled_.reserve(16);
+  cands_.reserve(16);
+  schedule_.reserve(256);
+}
+
+runtime::~runtime() {
+  // Every fiber is parked at its loop top (no live frames with destructors),
+  // so dropping the stacks is enough.
+  tl_current = prev_current_;
+}
+
+runtime* runtime::current() noexcept { return tl_current; }
+
+// ---------------------------------------------------------------------------
+// Fibers
+
+void runtime::jump(fiber_slot& from, thread_rec& to) {
+  if (!to.fiber_created) {
+    to.ctx = bctx::make_fcontext(to.stack.top(), to.stack.size(), &runtime::fiber_entry);
+    to.fiber_created = true;
+  }
+  jump_raw(from, to);
+}
+
+void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
+  bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
+  // Whoever switched back to us passed its own slot: remember where it stopped.
+  static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
+}
+
+void runtime::fiber_entry(bctx::transfer_t t) {
+  static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
+  runtime* rt = tl_current;
+  thread_rec* self = rt->threads_[rt->cur_].get();
+  for (;;) rt->run_thread(*self);  // returns when this slot is given its next task
+}
+
+void runtime::run_thread(thread_rec& self) {
+  self.in_task = true;
+  if (!aborting_) {
+    try {
+      record(op::start, nullptr, 0, self.spawn_loc);
+      self.vt->invoke(self.task);
+    } catch (const abort_execution&) {
+    } catch (const std::exception& e) {
+      fail(bug_kind::uncaught_exception,
+           thread_label(self.id) + " ended with an uncaught exception: " + e.what());
+    } catch (...) {
+      fail(bug_kind::uncaught_exception,
+           thread_label(self.id) + " ended with an uncaught exception of a non-std type");
+    }
+  }
+  destroy_task(self);
+  self.in_task = false;
+  finish(self);
+}
+
+void runtime::finish(thread_rec& self) {
+  if (!aborting_) {
+    try {
+      record(op::exit, nullptr, 0, self.spawn_loc);
+    } catch (const abort_execution&) {
+    }
+  }
+  self.st = tstate::finished;
+  disable(self.id);
+  if (!aborting_) {
+    for (std::uint32_t i = 0; i < nthreads_; ++i) {
+      thread_rec& t = *threads_[i];
+      if (t.st == tstate::blocked_join && t.join_target == self.id) {
+        t.st = tstate::runnable;
+        enable(i);
+      }
+    }
+  }
+  if (aborting_ || enabled_.empty()) {
+    if (!aborting_) {
+      bool all_done = true;
+      for (std::uint32_t i = 0; i < nthreads_; ++i) all_done = all_done && threads_[i]->st == tstate::finished;
+      if (!all_done) global_deadlock();
+    }
+    jump_raw(self, host_);
+    return;
+  }
+  // Forced switch: pick among the remaining enabled threads.
+  cands_.assign(enabled_.begin(), enabled_.end());
+  std::size_t idx = 0;
+  if (cands_.size() > 1) {
+    idx = strat_.pick(cands_);
+    if (idx == strategy::diverged) {
+      diverge();
+      jump_raw(self, host_);
+      return;
+    }
+    schedule_.push_back(cands_[idx]);
+  }
+  activate(cands_[idx]);
+  // Resumed here only when this slot gets a new task (jump() returns).
+}
+
+void runtime::destroy_task(thread_rec& t) noexcept {
+  if (t.task == nullptr) return;
+  t.vt->destroy(t.task);
+  if (t.task_on_heap) ::operator delete(t.task, std::align_val_t(t.vt->align));
+  t.task = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Executions
+
+void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
+  exec_index_ = index;
+  ++epoch_;
+  next_object_ = 0;
+  nthreads_ = 0;
+  enabled_.clear();
+  schedule_.clear();
+  events_.clear();
+  for (std::size_t i = 0; i < nres_; ++i) resources_[i].holders.clear();
+  nres_ = 0;
+  res_ordinal_ = 0;
+  names_.clear();
+  exec_steps_ = 0;
+  vtime_ = 0;
+  aborting_ = false;
+  bug_.reset();
+
+  // Thread 0 runs the body; body_ref is two words and fits inline.
+  static const detail::task_vtable body_vt{
+      sizeof(detail::body_ref), alignof(detail::body_ref),
+      [](void* dst, void* src) { ::new (dst) detail::body_ref(*static_cast<detail::body_ref*>(src)); },
+      [](void* self) {
+        auto* b = static_cast<detail::body_ref*>(self);
+        b->call(b->obj);
+      },
+      [](void*) noexcept {}};
+  thread_rec& main = new_thread(std::source_location::current());
+  body_vt.move_to(main.inline_task, &body);
+  main.task = main.inline_task;
+  main.vt = &body_vt;
+  main.task_on_heap = false;
+  main.joined = true;  // the body is joined by explore() itself
+
+  cur_ = 0;
+  jump(host_, main);
+  if (aborting_) unwind_all();
+  if (!aborting_) {
+    for (std::uint32_t i = 1; i < nthreads_; ++i) {
+      const thread_rec& t = *threads_[i];
+      if (!t.joined && !t.detached) {
+        cur_ = 0;
+        fail(bug_kind::leaked_thread,
+             thread_label(i) + " (spawned at " + loc_text(t.spawn_loc) +
+                 ") was never joined or detached before the execution ended");
+        break;
+      }
+    }
+  }
+}
+
+void runtime::unwind_all() {
+  // Resume each fiber suspended inside its task: it finds the execution
+  // aborting, throws abort_execution from its scheduling point, runs its
+  // destructors, and jumps back here.
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    thread_rec& t = *threads_[i];
+    if (t.in_task) {
+      cur_ = i;
+      jump(host_, t);
+    }
+  }
+  for (std::uint32_t i = 0; i < nthreads_; ++i) destroy_task(*threads_[i]);  // never started
+}
+
+thread_rec& runtime::new_thread(const std::source_location& loc) {
+  const std::uint32_t tid = nthreads_;
+  if (tid == threads_.size()) threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
+  ++nthreads_;
+  thread_rec& t = *threads_[tid];
+  t.st = tstate::runnable;
+  t.wait_addr = nullptr;
+  t.timed = false;
+  t.timed_out = false;
+  t.joined = false;
+  t.detached = false;
+  t.waiting_for = nullptr;
+  t.spawn_loc = loc;
+  t.block_loc = loc;
+  t.task = nullptr;
+  enable(tid);
+  return t;
+}
+
+// ---------------------------------------------------------------------------
+// Scheduling
+
+void runtime::enable(std::uint32_t tid) {
+  auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
+  if (it == enabled_.end() || *it != tid) enabled_.insert(it, tid);
+}
+
+void runtime::disable(std::uint32_t tid) {
+  auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
+  if (it != enabled_.end() && *it == tid) enabled_.erase(it);
+}
+
+void runtime::check_abort() {
+  if (aborting_ && std::uncaught_exceptions() == 0) throw abort_execution{};
+}
+
+void runtime::decide() {
+  if (enabled_.size() <= 1) return;  // only the running thread can go on
+  cands_.clear();
+  cands_.push_back(cur_);
+  for (std::uint32_t t : enabled_)
+    if (t != cur_) cands_.push_back(t);
+  const std::size_t idx = strat_.pick(cands_);
+  if (idx == strategy::diverged) {
+    diverge();
+    throw abort_execution{};
+  }
+  schedule_.push_back(cands_[idx]);
+  if (idx != 0) {
+    activate(cands_[idx]);
+    check_abort();
+  }
+}
+
+bool runtime::switch_away() {
+  // The running thread just blocked. A timed waiter stays a candidate: picking
+  // it fires its timeout.
+  if (enabled_.empty()) return false;
+  cands_.assign(enabled_.begin(), enabled_.end());
+  std::size_t idx = 0;
+  if (cands_.size() > 1) {
+    idx = strat_.pick(cands_);
+    if (idx == strategy::diverged) {
+      diverge();
+      throw abort_execution{};
+    }
+    schedule_.push_back(cands_[idx]);
+  }
+  activate(cands_[idx]);
+  check_abort();
+  return true;
+}
+
+void runtime::activate(std::uint32_t next) {
+  thread_rec& to = *threads_[next];
+  if (to.st == tstate::blocked_futex) {  // a timed waiter chosen: its deadline fires
+    to.st = tstate::runnable;
+    to.timed_out = true;
+    vtime_ = std::max(vtime_, to.deadline);
+  }
+  if (next == cur_) return;
+  thread_rec& from = *threads_[cur_];
+  cur_ = next;
+  jump(from, to);
+}
+
+void runtime::diverge() {
+  internal_error_ = strat_.error();
+  aborting_ = true;
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
+  if (h.epoch != epoch_) {
+    h.epoch = epoch_;
+    h.id = ++next_object_;
+  }
+  return h.id;
+}
+
+event& runtime::record(op o, const void* addr, std::uint32_t object, const std::source_location& loc) {
+  ++steps_;
+  if (++exec_steps_ > opts_.max_steps) {
+    fail_and_unwind(bug_kind::non_termination,
+                    "the execution exceeded the step bound (max_steps = " +
+                        std::to_string(opts_.max_steps) + ")",
+                    "  This usually means a spin loop that never yields (call relax()), or a thread "
+                    "waiting for something that never comes. Raise the bound with --max-steps or "
+                    "options.max_steps if the model is just long.\n");
+  }
+  events_.push_back(event{0, addr, loc, cur_, object, o});
+  return events_.back();
+}
+
+std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
+                              const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
+    throw abort_execution{};
+  }
+  decide();
+  return &record(o, addr, object_id(h), loc).value;
+}
+
+bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
+                         std::uint32_t expected, bool timed, std::int64_t deadline,
+                         const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
+    throw abort_execution{};
+  }
+  decide();
+  const std::uint32_t obj = object_id(h);
+  if (*word != expected) {
+    record(op::wait_skip, word, obj, loc).value = *word;
+    return true;
+  }
+  if (timed && deadline <= vtime_) {
+    record(op::timeout, word, obj, loc).value = *word;
+    return false;
+  }
+  record(op::wait, word, obj, loc).value = *word;
+  thread_rec& me = *threads_[cur_];
+  me.st = tstate::blocked_futex;
+  me.wait_addr = word;
+  me.wait_seq = ++wait_seq_;
+  me.timed = timed;
+  me.deadline = deadline;
+  me.timed_out = false;
+  me.block_loc = loc;
+  if (!timed) disable(cur_);
+  if (!switch_away()) {
+    global_deadlock();
+    throw abort_execution{};
+  }
+  // Resumed: woken, or our deadline fired.
+  me.wait_addr = nullptr;
+  me.timed = false;
+  const bool woke = !me.timed_out;
+  record(woke ? op::wake_return : op::timeout, word, obj, loc).value = *word;
+  return woke;
+}
+
+void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
+                         const std::source_location& loc) {
+  std::uint64_t* rec = point(op::wake, word, h, loc);
+  if (rec == nullptr) return;
+  std::uint64_t woken = 0;
+  while (count-- > 0) {
+    thread_rec* first = nullptr;
+    for (std::uint32_t i = 0; i < nthreads_; ++i) {
+      thread_rec& t = *threads_[i];
+      if (t.st == tstate::blocked_futex && t.wait_addr == word &&
+          (first == nullptr || t.wait_seq < first->wait_seq))
+        first = &t;
+    }
+    if (first == nullptr) break;
+    first->st = tstate::runnable;
+    first->wait_addr = nullptr;
+    enable(first->id);
+    ++woken;
+  }
+  *rec = woken;
+}
+
+// ---------------------------------------------------------------------------
+// Threads
+
+std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
+                             const std::source_location& loc) {
+  detail::object_handle none;
+  std::uint64_t* rec = point(op::spawn, nullptr, none, loc);
+  if (rec == nullptr) throw abort_execution{};  // no spawning while unwinding
+  const std::uint32_t parent = cur_;
+  thread_rec& t = new_thread(loc);
+  void* storage = t.inline_task;
+  t.task_on_heap = vt.size > thread_rec::kInlineTask || vt.align > alignof(std::max_align_t);
+  if (t.task_on_heap) storage = ::operator new(vt.size, std::align_val_t(vt.align));
+  vt.move_to(storage, callable);
+  t.task = storage;
+  t.vt = &vt;
+  cur_ = parent;
+  *rec = t.id;
+  events_.back().object = t.id;
+  return t.id;
+}
+
+void runtime::join(std::uint32_t tid, const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return;
+    throw abort_execution{};
+  }
+  if (tid == cur_) misuse(threads_[tid].get(), "a thread joined itself", loc);
+  if (tid >= nthreads_) misuse(nullptr, "join() of a thread from another execution", loc);
+  decide();
+  record(op::join, nullptr, tid, loc).value = tid;
+  thread_rec& target = *threads_[tid];
+  target.joined = true;
+  if (target.st == tstate::finished) return;
+  thread_rec& me = *threads_[cur_];
+  me.st = tstate::blocked_join;
+  me.join_target = tid;
+  me.block_loc = loc;
+  disable(cur_);
+  if (!switch_away()) {
+    global_deadlock();
+    throw abort_execution{};
+  }
+}
+
+void runtime::detach(std::uint32_t tid) noexcept {
+  if (tid < nthreads_) threads_[tid]->detached = true;
+}
+
+void runtime::dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
+  if (tid < nthreads_) threads_[tid]->joined = true;  // reported once, here
+  if (aborting_) return;
+  try {
+    (void)loc;
+    fail(bug_kind::leaked_thread,
+         "the mc::thread object of " + thread_label(tid) + " (spawned at " +
+             loc_text(threads_[tid]->spawn_loc) + ") was destroyed while joinable: never joined or detached");
+  } catch (...) {
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Misuse and assertions
+
+void runtime::misuse(const void* obj, const char* what, const std::source_location& loc) {
+  (void)obj;
+  fail_and_unwind(bug_kind::misuse, thread_label(cur_) + ": " + what + " at " + loc_text(loc));
+}
+
+void runtime::assert_failed(const char* expr, const std::source_location& loc) {
+  fail_and_unwind(bug_kind::assertion, "assertion `" + std::string(expr) + "` failed in " +
+                                           thread_label(cur_) + " at " + loc_text(loc));
+}
+
+void runtime::fail(bug_kind kind, std::string message, std::string details) {
+  if (aborting_) return;
+  aborting_ = true;
+  bug b;
+  b.kind = kind;
+  b.message = std::move(message);
+  b.details = std::move(details);
+  b.details += describe_threads();
+  b.details += describe_last_events(4);
+  b.thread = cur_;
+  b.execution = exec_index_ + 1;
+  b.step = exec_steps_;
+  b.schedule = encode_schedule(schedule_);
+  bug_ = std::move(b);
+}
+
+void runtime::fail_and_unwind(bug_kind kind, std::string message, std::string details) {
+  fail(kind, std::move(message), std::move(details));
+  throw abort_execution{};
+}
+
+}  // namespace lockstep::mc::rt

@@ -1,0 +1,216 @@
+// Internal: one model-checking execution engine (fibers, scheduling,
+// ownership, detectors). One runtime per explore() call, on one OS thread.
+//
+// Switching is direct: the thread at a scheduling point asks the strategy and
+// jumps straight to the next thread's fiber (Boost.Context fcontext). Fibers
+// belong to thread slots and are reused across executions: a finished thread's
+// fiber parks at its loop top and runs the next task given to that slot.
+#pragma once
+
+#include <boost/context/detail/fcontext.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/hooks.hpp"
+#include "strategy.hpp"
+
+namespace lockstep::mc::rt {
+
+namespace bctx = boost::context::detail;
+
+// Thrown to unwind the fibers of a failed execution. Deliberately not a
+// std::exception, so `catch (const std::exception&)` in user code lets it by.
+struct abort_execution {};
+
+struct fiber_slot {
+  bctx::fcontext_t ctx = nullptr;  // where to resume this fiber (or host)
+};
+
+// An mmap'ed stack with a guard page below it.
+class fiber_stack {
+ public:
+  explicit fiber_stack(std::size_t size);
+  ~fiber_stack();
+  fiber_stack(const fiber_stack&) = delete;
+  fiber_stack& operator=(const fiber_stack&) = delete;
+  void* top() const noexcept { return static_cast<char*>(base_) + size_; }
+  std::size_t size() const noexcept { return size_ - guard_; }
+
+ private:
+  void* base_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t guard_ = 0;
+};
+
+enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
+
+struct thread_rec : fiber_slot {
+  static constexpr std::size_t kInlineTask = 128;
+
+  explicit thread_rec(std::uint32_t tid, std::size_t stack_size) : id(tid), stack(stack_size) {}
+
+  const std::uint32_t id;
+  // The fiber, kept across executions.
+  fiber_stack stack;
+  bool fiber_created = false;
+  bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
+
+  // The task (callable) of the current execution.
+  alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
+  void* task = nullptr;
+  const detail::task_vtable* vt = nullptr;
+  bool task_on_heap = false;
+
+  // Per-execution state.
+  tstate st = tstate::finished;
+  const void* wait_addr = nullptr;  // futex word while blocked_futex
+  std::uint64_t wait_seq = 0;       // FIFO order of futex waiters
+  bool timed = false;               // blocked with a deadline
+  std::int64_t deadline = 0;
+  bool timed_out = false;
+  std::uint32_t join_target = 0;
+  bool joined = false;
+  bool detached = false;
+  const void* waiting_for = nullptr;  // resource announced by acquiring()
+  std::source_location waiting_loc;
+  std::source_location spawn_loc;
+  std::source_location block_loc;
+};
+
+struct event {
+  std::uint64_t value = 0;  // first member: hooks hand out &value
+  const void* addr = nullptr;
+  std::source_location loc;
+  std::uint32_t thread = 0;
+  std::uint32_t object = 0;
+  op o = op::start;
+};
+
+struct holder {
+  std::uint32_t thread;
+  lock_mode mode;
+  std::source_location loc;
+};
+
+struct resource {
+  const void* addr = nullptr;
+  lock_kind kind = lock_kind::other;
+  std::uint32_t ordinal = 0;
+  std::vector<holder> holders;
+};
+
+class runtime {
+ public:
+  runtime(const options& opts, strategy& strat);
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // The runtime of the execution running on this OS thread, or nullptr.
+  static runtime* current() noexcept;
+
+  // Host side: runs one execution of `body`. Returns the bug found, if any.
+  void run_execution(detail::body_ref body, std::uint64_t index);
+  const std::optional<bug>& found() const noexcept { return bug_; }
+  const std::string& internal_error() const noexcept { return internal_error_; }
+  std::uint64_t steps() const noexcept { return steps_; }
+
+  // Hooks (called by the checked types on the current thread's fiber).
+  std::uint64_t* point(op o, const void* addr, detail::object_handle& h,
+                       const std::source_location& loc);
+  bool futex_wait(const std::uint32_t* word, detail::object_handle& h, std::uint32_t expected,
+                  bool timed, std::int64_t deadline, const std::source_location& loc);
+  void futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
+                  const std::source_location& loc);
+  std::int64_t now() const noexcept { return vtime_; }
+  void named(const void* obj, const char* name);
+  void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
+  void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
+  void released(const void* obj, lock_mode mode, const std::source_location& loc);
+  void destroyed(const void* obj) noexcept;
+  [[noreturn]] void misuse(const void* obj, const char* what, const std::source_location& loc);
+  [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
+  std::uint32_t spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc);
+  void join(std::uint32_t tid, const std::source_location& loc);
+  void detach(std::uint32_t tid) noexcept;
+  void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept;
+  std::uint32_t current_thread() const noexcept { return cur_; }
+  bool aborting() const noexcept { return aborting_; }
+
+ private:
+  static void fiber_entry(bctx::transfer_t t);
+
+  // Scheduling.
+  void decide();                           // a point of the running thread
+  bool switch_away();                      // the running thread cannot run: pick another
+  void activate(std::uint32_t next);       // fire a timeout if needed, then switch
+  void jump(fiber_slot& from, thread_rec& to);
+  static void jump_raw(fiber_slot& from, fiber_slot& to);
+  void enable(std::uint32_t tid);
+  void disable(std::uint32_t tid);
+  void check_abort();                      // after resuming: unwind if the execution failed
+
+  // Thread lifecycle.
+  thread_rec& new_thread(const std::source_location& loc);
+  void run_thread(thread_rec& self);
+  void finish(thread_rec& self);
+  void destroy_task(thread_rec& t) noexcept;
+  void unwind_all();
+
+  // Events.
+  event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc);
+  std::uint32_t object_id(detail::object_handle& h) noexcept;
+
+  // Ownership and detectors.
+  resource* find_resource(const void* addr) noexcept;
+  resource& resource_for(const void* addr, lock_kind kind);
+  void check_deadlock_cycle();
+  void global_deadlock();
+  void fail(bug_kind kind, std::string message, std::string details = {});
+  [[noreturn]] void fail_and_unwind(bug_kind kind, std::string message, std::string details = {});
+  void diverge();
+
+  // Naming for reports.
+  std::string thread_label(std::uint32_t tid) const;
+  std::string object_label(const void* addr, std::uint32_t object) const;
+  std::string resource_label(const resource& r) const;
+  std::string describe_threads() const;
+  std::string describe_last_events(std::size_t per_thread) const;
+  std::string describe_cycle(const std::vector<std::size_t>& cycle) const;
+  std::vector<std::size_t> find_cycle(bool from_current) const;
+
+  const options& opts_;
+  strategy& strat_;
+  fiber_slot host_;
+  std::vector<std::unique_ptr<thread_rec>> threads_;  // slots; [0, nthreads_) live
+  std::uint32_t nthreads_ = 0;
+  std::uint32_t cur_ = 0;
+  std::vector<std::uint32_t> enabled_;  // sorted: runnable, or blocked with a deadline
+  std::vector<std::uint32_t> cands_;    // scratch for decide()
+  std::vector<std::uint32_t> schedule_; // choices made (thread ids)
+  std::vector<event> events_;
+  std::vector<resource> resources_;     // [0, nres_) live; holders keep capacity
+  std::size_t nres_ = 0;
+  std::uint32_t res_ordinal_ = 0;
+  std::vector<std::pair<const void*, const char*>> names_;
+  std::uint64_t steps_ = 0;             // over all executions
+  std::uint64_t exec_steps_ = 0;        // in this execution
+  std::uint64_t wait_seq_ = 0;
+  std::int64_t vtime_ = 0;
+  std::uint32_t epoch_ = 0;             // execution counter for object handles
+  std::uint32_t next_object_ = 0;
+  std::uint64_t exec_index_ = 0;
+  bool aborting_ = false;
+  std::optional<bug> bug_;
+  std::string internal_error_;
+  runtime* prev_current_ = nullptr;
+};
+
+}  // namespace lockstep::mc::rt

@@ -1,0 +1,117 @@
+// lockstep/platform.hpp — the seam between a primitive and the machine.
+//
+// Every primitive in lockstep is a template `basic_X<P>` on a *platform* P.
+// A platform supplies exactly what a primitive needs from the machine:
+//
+//   P::atomic<T>                 an atomic with the std::atomic interface
+//   P::wait(word, expected, loc) block while `word == expected` (futex wait);
+//                                may return spuriously
+//   P::wait_until(word, expected, deadline, loc)
+//                                as wait, gives up at `deadline` (returns false
+//                                on timeout)
+//   P::wake_one(word) / P::wake_all(word)
+//                                wake waiters blocked on `word` (futex wake)
+//   P::relax()                   a spin-loop hint / yield point
+//   P::clock                     the clock deadlines are measured on
+//   P::thread                    the thread type models and pools spawn
+//   P::spin_limit                how many times a primitive may spin before it
+//                                blocks (a tuning knob, never a semantic one)
+//   annotations                  acquiring / acquired / released / destroyed /
+//                                named / misuse: ownership facts that feed the
+//                                checker's wait-for graph and misuse checks
+//
+// `os_platform` (this file) is the production platform: std::atomic, Linux
+// futexes, steady_clock, std::jthread. Its annotations are empty inline
+// functions and compile away; `misuse` prints one line and aborts, so misuse
+// is never undefined behaviour. The checker's platform, `lockstep::mc::platform`,
+// lives in harness/ and is never included from here.
+//
+// Lifetime: a platform is a bag of static functions; it has no state.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <source_location>
+#include <thread>
+
+namespace lockstep {
+
+// What kind of resource an ownership annotation talks about (reports use it).
+enum class lock_kind : std::uint8_t {
+  mutex,
+  recursive_mutex,
+  shared_mutex,
+  semaphore,
+  condition,
+  event,
+  other,
+};
+
+// How a resource is held.
+enum class lock_mode : std::uint8_t { exclusive, shared };
+
+// Annotation flags for acquiring(): a `try_` acquisition never waits, so it
+// can never be part of a deadlock; a `timed` one gives up at a deadline.
+enum class acquire_flags : std::uint8_t { blocking = 0, try_ = 1, timed = 2 };
+
+namespace detail {
+[[noreturn]] void os_misuse(const void* object, const char* what,
+                            const std::source_location& loc) noexcept;
+void os_futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept;
+// Returns false when the deadline passed.
+bool os_futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                         std::chrono::steady_clock::time_point deadline) noexcept;
+void os_futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept;
+}  // namespace detail
+
+struct os_platform {
+  template <class T>
+  using atomic = std::atomic<T>;
+  using clock = std::chrono::steady_clock;
+  using thread = std::jthread;
+  using loc = std::source_location;
+
+  // Spin this many times (with relax()) before blocking in the kernel.
+  static constexpr int spin_limit = 100;
+
+  static void wait(atomic<std::uint32_t>& word, std::uint32_t expected,
+                   const loc& = loc::current()) noexcept {
+    detail::os_futex_wait(word, expected);
+  }
+  static bool wait_until(atomic<std::uint32_t>& word, std::uint32_t expected,
+                         clock::time_point deadline, const loc& = loc::current()) noexcept {
+    return detail::os_futex_wait_until(word, expected, deadline);
+  }
+  static void wake_one(atomic<std::uint32_t>& word) noexcept { detail::os_futex_wake(word, 1); }
+  static void wake_all(atomic<std::uint32_t>& word) noexcept {
+    detail::os_futex_wake(word, 0x7fffffff);
+  }
+
+  static void relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#else
+    std::this_thread::yield();
+#endif
+  }
+
+  // Ownership annotations: free in production.
+  static void named(const void*, const char*) noexcept {}
+  static void acquiring(const void*, lock_kind, acquire_flags = acquire_flags::blocking,
+                        const loc& = loc::current()) noexcept {}
+  static void acquired(const void*, lock_mode, const loc& = loc::current()) noexcept {}
+  static void released(const void*, lock_mode, const loc& = loc::current()) noexcept {}
+  static void destroyed(const void*) noexcept {}
+
+  // A misuse the primitive detected by itself (e.g. unlocking an unlocked
+  // mutex): one line on stderr, then abort. Never undefined behaviour.
+  [[noreturn]] static void misuse(const void* object, const char* what,
+                                  const loc& where = loc::current()) noexcept {
+    detail::os_misuse(object, what, where);
+  }
+};
+
+}  // namespace lockstep

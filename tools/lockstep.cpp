@@ -1,0 +1,334 @@
+// lockstep — the command-line tool: list and check the registered models.
+//
+// Exit codes: 0 no bug found (for --all: every model got its expected
+// verdict), 1 bug found (for --all: some model did not), 2 bad usage or bad
+// input, 3 internal error.
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lockstep/lockstep.hpp"
+#include "lockstep/mc/model.hpp"
+
+namespace {
+
+namespace mc = lockstep::mc;
+
+constexpr int kOk = 0, kBug = 1, kUsage = 2, kInternal = 3;
+
+struct usage_error {
+  std::string what;
+};
+
+const char* const kMainHelp =
+    "usage: lockstep <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  list                 the registered models: name, expected verdict, description\n"
+    "  check MODEL|--all    explore a model's schedules and report what was found\n"
+    "  help [COMMAND]       this text, or a command's options\n"
+    "\n"
+    "exit codes: 0 no bug found, 1 bug found (or, with --all, a model missed its\n"
+    "verdict), 2 bad usage or input, 3 internal error\n";
+
+const char* const kListHelp =
+    "usage: lockstep list\n"
+    "\n"
+    "Prints every registered model, grouped: name, the verdict it must get\n"
+    "(pass, or the bug kind the checker must find) and what it models.\n";
+
+const char* const kCheckHelp =
+    "usage: lockstep check MODEL|--all [options]\n"
+    "\n"
+    "Explores the schedules of MODEL (or of every model with --all).\n"
+    "\n"
+    "options:\n"
+    "  --strategy S        dfs (default: exhaustive depth-first) or random\n"
+    "  --seed N            seed of the random strategy (default 1; LOCKSTEP_SEED\n"
+    "                      overrides it when this flag is absent)\n"
+    "  --budget B          stop after B: a time (30s, 500ms, 2m) or a number of\n"
+    "                      executions (10000). Default: 30s and the strategy's\n"
+    "                      execution bound (random 1000, dfs 1000000)\n"
+    "  --max-steps N       bound on scheduling points per execution (default 20000)\n"
+    "  --replay STRING     run exactly the schedule a bug report printed\n"
+    "  --report-json FILE  write the result as JSON\n"
+    "  --quiet             print only the verdict line (or the --all table)\n"
+    "\n"
+    "A single model exits 0 when no bug was found and 1 when one was. With --all\n"
+    "the tool prints a table (model, expected, got, executions, time) and exits 0\n"
+    "only if every model got its expected verdict.\n";
+
+std::uint64_t parse_u64(std::string_view flag, std::string_view v) {
+  if (v.empty()) throw usage_error{std::string(flag) + " needs a number"};
+  std::uint64_t x = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is not a number"};
+    if (x > (UINT64_MAX - 9) / 10) throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is too large"};
+    x = x * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return x;
+}
+
+struct check_args {
+  std::string model;
+  bool all = false;
+  mc::strategy_spec::kind strategy = mc::strategy_spec::kind::dfs;
+  std::optional<std::uint64_t> seed;
+  std::chrono::milliseconds time_budget{30000};
+  std::uint64_t max_executions = 0;
+  std::uint64_t max_steps = 20000;
+  std::optional<std::string> replay;
+  std::optional<std::string> json_path;
+  bool quiet = false;
+};
+
+void parse_budget(std::string_view v, check_args& a) {
+  auto with_unit = [&](std::string_view unit, std::uint64_t scale) -> bool {
+    if (v.size() <= unit.size() || v.substr(v.size() - unit.size()) != unit) return false;
+    const std::uint64_t n = parse_u64("--budget", v.substr(0, v.size() - unit.size()));
+    if (n == 0) throw usage_error{"--budget must be positive"};
+    a.time_budget = std::chrono::milliseconds(n * scale);
+    return true;
+  };
+  if (with_unit("ms", 1) || with_unit("s", 1000) || with_unit("m", 60000)) return;
+  if (!v.empty() && (v.back() < '0' || v.back() > '9'))
+    throw usage_error{"--budget: '" + std::string(v) + "' is neither a time (30s, 500ms, 2m) nor an execution count"};
+  a.max_executions = parse_u64("--budget", v);
+  if (a.max_executions == 0) throw usage_error{"--budget must be positive"};
+  a.time_budget = std::chrono::milliseconds(0);
+}
+
+check_args parse_check(const std::vector<std::string_view>& args) {
+  check_args a;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    auto value = [&]() -> std::string_view {
+      if (i + 1 >= args.size()) throw usage_error{std::string(arg) + " needs a value"};
+      return args[++i];
+    };
+    if (arg == "--all") {
+      a.all = true;
+    } else if (arg == "--strategy") {
+      const std::string_view s = value();
+      if (s == "dfs") a.strategy = mc::strategy_spec::kind::dfs;
+      else if (s == "random") a.strategy = mc::strategy_spec::kind::random;
+      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs or random)"};
+    } else if (arg == "--seed") {
+      a.seed = parse_u64("--seed", value());
+    } else if (arg == "--budget") {
+      parse_budget(value(), a);
+    } else if (arg == "--max-steps") {
+      a.max_steps = parse_u64("--max-steps", value());
+      if (a.max_steps == 0) throw usage_error{"--max-steps must be positive"};
+    } else if (arg == "--replay") {
+      a.replay = std::string(value());
+    } else if (arg == "--report-json") {
+      a.json_path = std::string(value());
+    } else if (arg == "--quiet" || arg == "-q") {
+      a.quiet = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      throw usage_error{"unknown option '" + std::string(arg) + "' for check (see lockstep help check)"};
+    } else if (a.model.empty()) {
+      a.model = std::string(arg);
+    } else {
+      throw usage_error{"check takes one model, got '" + a.model + "' and '" + std::string(arg) + "'"};
+    }
+  }
+  if (a.all && !a.model.empty()) throw usage_error{"give a model or --all, not both"};
+  if (!a.all && a.model.empty()) throw usage_error{"check needs a model name or --all (see lockstep list)"};
+  if (a.all && a.replay) throw usage_error{"--replay replays one model's schedule; it cannot go with --all"};
+  if (!a.all && mc::find_model(a.model) == nullptr)
+    throw usage_error{"unknown model '" + a.model + "' (lockstep list shows the registered ones)"};
+  return a;
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string q(std::string_view s) { return "\"" + json_escape(s) + "\""; }
+
+std::string to_json(const mc::model& m, const mc::result& r, const std::string& indent) {
+  std::string o = "{\n";
+  const std::string in = indent + "  ";
+  o += in + "\"model\": " + q(m.name) + ",\n";
+  o += in + "\"expected\": " + q(mc::expectation_name(m.expected)) + ",\n";
+  o += in + "\"verdict\": " + q(mc::verdict_name(r.verdict())) + ",\n";
+  if (r.found) {
+    o += in + "\"bug\": {\"kind\": " + q(mc::bug_kind_name(r.found->kind)) +
+         ", \"message\": " + q(r.found->message) + ", \"details\": " + q(r.found->details) +
+         ", \"execution\": " + std::to_string(r.found->execution) +
+         ", \"step\": " + std::to_string(r.found->step) + "},\n";
+  } else {
+    o += in + "\"bug\": null,\n";
+  }
+  o += in + "\"strategy\": " + q(r.strategy) + ",\n";
+  o += in + "\"complete\": " + (r.complete ? "true" : "false") + ",\n";
+  o += in + "\"bound\": " + (r.bound_hit.empty() ? "null" : q(r.bound_hit)) + ",\n";
+  o += in + "\"executions\": " + std::to_string(r.executions) + ",\n";
+  o += in + "\"steps\": " + std::to_string(r.steps) + ",\n";
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.6f", r.seconds);
+  o += in + "\"seconds\": " + secs + ",\n";
+  o += in + "\"schedule\": " + (r.found ? q(r.found->schedule) : "null") + "\n";
+  o += indent + "}";
+  return o;
+}
+
+bool got_expected(const mc::model& m, const mc::result& r) {
+  if (m.expected.bug) return r.found && r.found->kind == *m.expected.bug;
+  return r.verdict() == mc::verdict::pass;
+}
+
+std::string got_name(const mc::result& r) {
+  if (r.found) return std::string("bug: ") + mc::bug_kind_name(r.found->kind);
+  return mc::verdict_name(r.verdict());
+}
+
+mc::result run_model(const mc::model& m, const check_args& a) {
+  mc::options o;
+  o.strategy = a.replay ? mc::replay(*a.replay)
+               : a.strategy == mc::strategy_spec::kind::random ? mc::random(a.seed.value_or(1))
+                                                               : mc::dfs();
+  // An explicit --seed wins over LOCKSTEP_SEED; --replay over LOCKSTEP_REPLAY.
+  o.honour_env = !a.seed && !a.replay;
+  o.max_executions = a.max_executions;
+  o.time_budget = a.time_budget;
+  o.max_steps = m.max_steps != 0 && a.max_steps == 20000 ? m.max_steps : a.max_steps;
+  o.name = m.name;
+  o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
+  if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
+  return mc::explore(o, m.body);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) throw usage_error{"cannot write '" + path + "'"};
+}
+
+int cmd_list() {
+  std::string_view group;
+  for (const mc::model& m : mc::models()) {
+    if (group != m.group) {
+      std::printf("%s%s:\n", group.empty() ? "" : "\n", m.group);
+      group = m.group;
+    }
+    std::printf("  %-28s %-24s %s\n", m.name, mc::expectation_name(m.expected).c_str(), m.description);
+  }
+  return kOk;
+}
+
+int cmd_check(const std::vector<std::string_view>& args) {
+  const check_args a = parse_check(args);
+  if (!a.all) {
+    const mc::model& m = *mc::find_model(a.model);
+    const mc::result r = run_model(m, a);
+    if (a.json_path) write_file(*a.json_path, to_json(m, r, "") + "\n");
+    if (a.quiet) {
+      std::printf("%s: %s\n", m.name, got_name(r).c_str());
+    } else {
+      std::fputs(r.report().c_str(), stdout);
+      std::printf("%s: %s (expected %s) after %llu executions in %.2fs\n", m.name, got_name(r).c_str(),
+                  mc::expectation_name(m.expected).c_str(),
+                  static_cast<unsigned long long>(r.executions), r.seconds);
+    }
+    return r.found ? kBug : kOk;
+  }
+  std::printf("%-28s %-24s %-24s %12s %9s\n", "model", "expected", "got", "executions", "time");
+  int missed = 0;
+  std::string json = "{\n  \"results\": [\n";
+  std::string reports;
+  bool first = true;
+  for (const mc::model& m : mc::models()) {
+    const mc::result r = run_model(m, a);
+    const bool ok = got_expected(m, r);
+    missed += ok ? 0 : 1;
+    std::printf("%-28s %-24s %-24s %12llu %8.2fs%s\n", m.name, mc::expectation_name(m.expected).c_str(),
+                got_name(r).c_str(), static_cast<unsigned long long>(r.executions), r.seconds,
+                ok ? "" : "  <-- MISSED");
+    std::fflush(stdout);
+    if (!ok) reports += r.report();
+    json += std::string(first ? "" : ",\n") + "    " + to_json(m, r, "    ");
+    first = false;
+  }
+  json += "\n  ],\n  \"ok\": " + std::string(missed == 0 ? "true" : "false") + "\n}\n";
+  if (a.json_path) write_file(*a.json_path, json);
+  if (!a.quiet && !reports.empty()) std::printf("\n%s", reports.c_str());
+  const std::size_t total = mc::models().size();
+  std::printf("%zu models: %zu got their expected verdict, %d missed\n", total,
+              total - static_cast<std::size_t>(missed), missed);
+  return missed == 0 ? kOk : kBug;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  try {
+    if (args.empty()) throw usage_error{"no command given (try lockstep help)"};
+    const std::string_view cmd = args[0];
+    std::vector<std::string_view> rest(args.begin() + 1, args.end());
+    const bool wants_help = !rest.empty() && (rest[0] == "--help" || rest[0] == "-h");
+    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+      const std::string_view topic = rest.empty() ? "" : rest[0];
+      if (topic == "check") std::fputs(kCheckHelp, stdout);
+      else if (topic == "list") std::fputs(kListHelp, stdout);
+      else if (topic.empty()) std::fputs(kMainHelp, stdout);
+      else throw usage_error{"no help for unknown command '" + std::string(topic) + "'"};
+      return kOk;
+    }
+    if (cmd == "--version") {
+      std::printf("lockstep 0.1.0\n");
+      return kOk;
+    }
+    if (cmd == "list") {
+      if (wants_help) return std::fputs(kListHelp, stdout), kOk;
+      if (!rest.empty()) throw usage_error{"list takes no arguments, got '" + std::string(rest[0]) + "'"};
+      return cmd_list();
+    }
+    if (cmd == "check") {
+      for (auto r : rest)
+        if (r == "--help" || r == "-h") return std::fputs(kCheckHelp, stdout), kOk;
+      return cmd_check(rest);
+    }
+    throw usage_error{"unknown command '" + std::string(cmd) + "' (try lockstep help)"};
+  } catch (const usage_error& e) {
+    std::fprintf(stderr, "lockstep: %s\n", e.what.c_str());
+    return kUsage;
+  } catch (const mc::replay_error& e) {
+    std::fprintf(stderr, "lockstep: %s\n", e.what());
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lockstep: internal error (a bug in lockstep itself): %s\n", e.what());
+    return kInternal;
+  }
+}
