@@ -163,6 +163,7 @@ result explore(const options& opts_in, body_ref body) {
     }
     runtime.run_execution(body, n);
     ++n;
+    if (!strat->end()) throw replay_error(strat->error());
     if (!runtime.internal_error().empty()) {
       if (opts.strategy.k == strategy_spec::kind::replay) throw replay_error(runtime.internal_error());
       throw std::runtime_error("lockstep: " + runtime.internal_error());

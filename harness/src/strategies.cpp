@@ -130,6 +130,13 @@ class replay_strategy final : public strategy {
     error_ += "); the code changed since the schedule was recorded";
     return diverged;
   }
+  bool end() override {
+    if (pos_ >= schedule_.size()) return true;
+    error_ = "replay diverged: the execution ended after " + std::to_string(pos_) + " of the " +
+             std::to_string(schedule_.size()) +
+             " recorded choices; the code changed since the schedule was recorded";
+    return false;
+  }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return error_; }
 

@@ -25,6 +25,9 @@ class strategy {
   // Picks one of `cands` (size >= 2; cands[0] is the running thread when it
   // may continue). Returns an index, or `diverged` (see error()).
   virtual std::size_t pick(std::span<const std::uint32_t> cands) = 0;
+  // Called after each execution; false when it did not go as the strategy
+  // required (see error()).
+  virtual bool end() { return true; }
   // True if begin() returning false means every schedule was covered.
   [[nodiscard]] virtual bool exhaustive() const noexcept = 0;
   // Why pick() returned `diverged`.

@@ -1,0 +1,63 @@
+// Every registered model gets its expected verdict, under dfs and random.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "lockstep/mc/model.hpp"
+
+namespace {
+
+namespace mc = lockstep::mc;
+
+struct case_t {
+  const mc::model* m;
+  mc::strategy_spec strategy;
+};
+
+std::vector<case_t> cases() {
+  std::vector<case_t> out;
+  for (const mc::model& m : mc::models()) {
+    out.push_back({&m, mc::dfs()});
+    out.push_back({&m, mc::random(1)});
+  }
+  return out;
+}
+
+class Models : public ::testing::TestWithParam<case_t> {};
+
+TEST_P(Models, GetsItsExpectedVerdict) {
+  const mc::model& m = *GetParam().m;
+  mc::options o;
+  o.strategy = GetParam().strategy;
+  o.honour_env = false;
+  o.name = m.name;
+  if (m.max_steps != 0) o.max_steps = m.max_steps;
+  if (o.strategy.k == mc::strategy_spec::kind::random) o.max_executions = 5000;
+  const mc::result r = mc::explore(o, m.body);
+  if (m.expected.bug) {
+    ASSERT_TRUE(r.found.has_value()) << m.name << " must find " << mc::bug_kind_name(*m.expected.bug)
+                                     << "\n" << r.report();
+    EXPECT_EQ(r.found->kind, *m.expected.bug) << r.report();
+  } else {
+    EXPECT_TRUE(r.ok()) << r.report();
+    if (o.strategy.k == mc::strategy_spec::kind::dfs) {
+      EXPECT_TRUE(r.complete) << m.name << ": dfs must cover every schedule\n" << r.report();
+      EXPECT_EQ(r.verdict(), mc::verdict::pass);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Models, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<case_t>& info) {
+                           return std::string(info.param.m->name) + "_" +
+                                  mc::strategy_name(info.param.strategy.k);
+                         });
+
+TEST(ModelRegistry, HasTheClassicModels) {
+  for (const char* name : {"counter_unsynchronized", "counter_mutex", "deadlock_abba", "deadlock_ordered",
+                           "withdraw_check_then_act", "withdraw_locked"})
+    EXPECT_NE(mc::find_model(name), nullptr) << name;
+}
+
+}  // namespace

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds and runs every test suite (GoogleTest, RapidCheck, the CLI checks).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/build.sh
+status=0
+meson test -C build --print-errorlogs "$@" | tee build/test-output.txt || status=$?
+ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' build/test-output.txt | tail -1)
+failed=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' build/test-output.txt | tail -1)
+timeouts=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' build/test-output.txt | tail -1)
+echo "lockstep: ${ok:-0} passed, $(( ${failed:-0} + ${timeouts:-0} )) failed"
+exit "$status"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures (once) and builds lockstep in ./build (release, warnings on).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/deps.sh
+[ -f build/build.ninja ] || meson setup build --buildtype=release
+ninja -C build
