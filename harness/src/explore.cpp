@@ -149,12 +149,16 @@ result explore(const options& opts_in, body_ref body) {
     if (n >= max_exec) {
       if (opts.strategy.k != strategy_spec::kind::replay)
         res.bound_hit = "the execution bound (max_executions = " + std::to_string(max_exec) +
-                        ") was reached; raise it with --budget N or options.max_executions";
+                        ") was reached; raise it with --budget N or options.max_executions (the number of "
+                        "schedules grows exponentially with threads and steps: a smaller model, or "
+                        "--strategy random, is usually the better answer)";
       break;
     }
     if (timed && (n & 15) == 0 && std::chrono::steady_clock::now() >= deadline) {
       res.bound_hit = "the time budget (" + describe_budget(opts.time_budget) + ") ran out after " +
-                      std::to_string(n) + " executions; raise it with --budget or options.time_budget";
+                      std::to_string(n) +
+                      " executions; raise it with --budget or options.time_budget (a large exhaustive "
+                      "search usually means the model has more threads or steps than it needs)";
       break;
     }
     if (!strat->begin()) {
