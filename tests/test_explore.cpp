@@ -56,9 +56,11 @@ TEST(Explore, DfsSeesEveryInterleavingAndSaysItIsComplete) {
 }
 
 TEST(Explore, DfsExecutionCountOfATinyProgramIsPinned) {
-  // main: spawn, store, join; child: store. Decisions: the store race plus
-  // where the join falls -- six schedules, worked out by hand in the notes
-  // of the runtime tests.
+  // main: spawn, store, join; child: start+store. At main's store the
+  // scheduler may run main (then, at the join, main or the child; if the
+  // child, at its store again the child or main: 3 schedules) or the child
+  // (then, at its store, the child or main; if main, at the join main or the
+  // child: 3 schedules). Six in all; a search without reduction runs each.
   const auto r = mc::explore(with(mc::dfs()), [] {
     mc::atomic<int> x{0};
     mc::thread t([&] { x.store(1); });

@@ -17,9 +17,7 @@
 
 namespace lockstep::mc::rt {
 
-namespace {
-constinit thread_local runtime* tl_current = nullptr;
-}
+constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]] = nullptr;
 
 // ---------------------------------------------------------------------------
 // Stacks
@@ -58,7 +56,6 @@ runtime::~runtime() {
   tl_current = prev_current_;
 }
 
-runtime* runtime::current() noexcept { return tl_current; }
 
 // ---------------------------------------------------------------------------
 // Fibers
@@ -325,7 +322,14 @@ std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
 
 event& runtime::record(op o, const void* addr, std::uint32_t object, const std::source_location& loc) {
   ++steps_;
-  if (++exec_steps_ > opts_.max_steps) {
+  if (++exec_steps_ > opts_.max_steps) [[unlikely]]
+    step_bound_exceeded();
+  events_.push_back(event{0, addr, loc, cur_, object, o});
+  return events_.back();
+}
+
+void runtime::step_bound_exceeded() {
+  {
     fail_and_unwind(bug_kind::non_termination,
                     "the execution exceeded the step bound (max_steps = " +
                         std::to_string(opts_.max_steps) + ")",
@@ -333,8 +337,6 @@ event& runtime::record(op o, const void* addr, std::uint32_t object, const std::
                     "waiting for something that never comes. Raise the bound with --max-steps or "
                     "options.max_steps if the model is just long.\n");
   }
-  events_.push_back(event{0, addr, loc, cur_, object, o});
-  return events_.back();
 }
 
 std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,

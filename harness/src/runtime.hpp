@@ -106,6 +106,11 @@ struct resource {
   std::vector<holder> holders;
 };
 
+class runtime;
+// The runtime of the execution running on this OS thread (initial-exec: the
+// library is never dlopen'ed, and the hooks read this on every operation).
+extern constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]];
+
 class runtime {
  public:
   runtime(const options& opts, strategy& strat);
@@ -114,7 +119,7 @@ class runtime {
   runtime& operator=(const runtime&) = delete;
 
   // The runtime of the execution running on this OS thread, or nullptr.
-  static runtime* current() noexcept;
+  static runtime* current() noexcept { return tl_current; }
 
   // Host side: runs one execution of `body`. Returns the bug found, if any.
   void run_execution(detail::body_ref body, std::uint64_t index);
@@ -166,6 +171,7 @@ class runtime {
 
   // Events.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc);
+  [[noreturn, gnu::cold, gnu::noinline]] void step_bound_exceeded();
   std::uint32_t object_id(detail::object_handle& h) noexcept;
 
   // Ownership and detectors.
