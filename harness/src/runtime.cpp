@@ -128,19 +128,12 @@ void runtime::finish(thread_rec& self) {
     jump_raw(self, host_);
     return;
   }
-  // Forced switch: pick among the remaining enabled threads.
-  cands_.assign(enabled_.begin(), enabled_.end());
-  std::size_t idx = 0;
-  if (cands_.size() > 1) {
-    idx = strat_.pick(cands_);
-    if (idx == strategy::diverged) {
-      diverge();
-      jump_raw(self, host_);
-      return;
-    }
-    schedule_.push_back(cands_[idx]);
+  std::uint32_t next = 0;
+  if (!pick_enabled(next)) {
+    jump_raw(self, host_);
+    return;
   }
-  activate(cands_[idx]);
+  activate(next);
   // Resumed here only when this slot gets a new task (jump() returns).
 }
 
@@ -276,18 +269,27 @@ bool runtime::switch_away() {
   // The running thread just blocked. A timed waiter stays a candidate: picking
   // it fires its timeout.
   if (enabled_.empty()) return false;
+  std::uint32_t next = 0;
+  if (!pick_enabled(next)) throw abort_execution{};
+  activate(next);
+  check_abort();
+  return true;
+}
+
+bool runtime::pick_enabled(std::uint32_t& next) {
+  // A forced switch (the running thread blocked or finished): any enabled
+  // thread may go next, and switching is no preemption.
   cands_.assign(enabled_.begin(), enabled_.end());
   std::size_t idx = 0;
   if (cands_.size() > 1) {
     idx = strat_.pick(cands_);
     if (idx == strategy::diverged) {
       diverge();
-      throw abort_execution{};
+      return false;
     }
     schedule_.push_back(cands_[idx]);
   }
-  activate(cands_[idx]);
-  check_abort();
+  next = cands_[idx];
   return true;
 }
 

@@ -155,6 +155,7 @@ class runtime {
   // Scheduling.
   void decide();                           // a point of the running thread
   bool switch_away();                      // the running thread cannot run: pick another
+  bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
   void jump(fiber_slot& from, thread_rec& to);
   static void jump_raw(fiber_slot& from, fiber_slot& to);
