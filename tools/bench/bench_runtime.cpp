@@ -1,0 +1,266 @@
+// bench_runtime — the model checker's costs, next to a bare Boost.Context
+// switch measured in the same program (see README.md for the numbers).
+//
+// Counters named "ns/<unit>" are wall-clock nanoseconds per unit, timed
+// around the benchmark loop (the Time column is per iteration, and an
+// iteration is many units).
+#include <benchmark/benchmark.h>
+
+#include <boost/context/detail/fcontext.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "lockstep/lockstep.hpp"
+#include "lockstep/mc/model.hpp"
+
+namespace {
+
+namespace mc = lockstep::mc;
+namespace bctx = boost::context::detail;
+
+// Wall-clock time of the benchmark loop.
+class stopwatch {
+ public:
+  stopwatch() : t0_(std::chrono::steady_clock::now()) {}
+  double ns() const {
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point t0_;
+};
+
+mc::options base_options(mc::strategy_spec s, std::uint64_t max_executions) {
+  mc::options o;
+  o.strategy = std::move(s);
+  o.max_executions = max_executions;
+  o.honour_env = false;
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// A bare switch: the host and one fiber ping-pong through jump_fcontext, the
+// way the runtime's jump_raw() does it (the resumed side records where the
+// other one stopped). One jump = one switch; an iteration is two.
+
+struct slot {
+  bctx::fcontext_t ctx = nullptr;
+};
+
+slot g_host, g_fiber;
+
+void bare_jump(slot& from, slot& to) {
+  bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
+  static_cast<slot*>(t.data)->ctx = t.fctx;
+}
+
+void bare_entry(bctx::transfer_t t) {
+  static_cast<slot*>(t.data)->ctx = t.fctx;
+  for (;;) bare_jump(g_fiber, g_host);
+}
+
+void BM_bare_fcontext_switch(benchmark::State& state) {
+  constexpr std::size_t kStack = 64 * 1024;
+  auto stack = std::make_unique<std::byte[]>(kStack);
+  g_fiber.ctx = bctx::make_fcontext(stack.get() + kStack, kStack, &bare_entry);
+  const stopwatch sw;
+  for (auto _ : state) bare_jump(g_host, g_fiber);
+  const double ns = sw.ns();
+  // The fiber stays suspended in its loop (no live destructors): drop it.
+  const double switches = 2.0 * static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(switches));
+  state.counters["ns/switch"] = ns / switches;
+}
+BENCHMARK(BM_bare_fcontext_switch);
+
+// ---------------------------------------------------------------------------
+// Scheduling points: the body spawns two threads that each do kOps
+// fetch_adds; every operation is a scheduling point and the random strategy
+// picks between the two workers at each one (about every other point is a
+// switch). Arg: executions per explore() call (1 shows the per-call setup).
+
+constexpr int kOps = 1000;
+int g_last_worker = 0;
+std::uint64_t g_worker_switches = 0;
+
+void two_adders() {
+  mc::atomic<int> x{0};
+  auto work = [&x](int me) {
+    for (int i = 0; i < kOps; ++i) {
+      x.fetch_add(1, std::memory_order_relaxed);
+      if (g_last_worker != me) {  // plain memory: counts worker-to-worker switches
+        g_last_worker = me;
+        ++g_worker_switches;
+      }
+    }
+  };
+  mc::thread a(work, 1);
+  mc::thread b(work, 2);
+  a.join();
+  b.join();
+  LOCKSTEP_ASSERT(x.load() == 2 * kOps);
+}
+
+void scheduling_points(benchmark::State& state, mc::strategy_spec strategy) {
+  const auto opts = base_options(std::move(strategy), static_cast<std::uint64_t>(state.range(0)));
+  std::uint64_t steps = 0, executions = 0;
+  g_worker_switches = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    const mc::result r = mc::explore(opts, &two_adders);
+    if (!r.ok()) {
+      state.SkipWithError(r.report().c_str());
+      return;
+    }
+    steps += r.steps;
+    executions += r.executions;
+  }
+  const double ns = sw.ns();
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+  state.counters["ns/step"] = ns / static_cast<double>(steps);
+  state.counters["steps/exec"] = static_cast<double>(steps) / static_cast<double>(executions);
+  state.counters["switch/step"] = static_cast<double>(g_worker_switches) / static_cast<double>(steps);
+}
+void BM_scheduling_point(benchmark::State& state) { scheduling_points(state, mc::random(7)); }
+BENCHMARK(BM_scheduling_point)->ArgName("executions")->Arg(1)->Arg(100);
+
+// Diagnostic: dfs keeps running the current thread except near the end of
+// each execution, so almost no point switches: the bookkeeping alone.
+void BM_scheduling_point_dfs(benchmark::State& state) { scheduling_points(state, mc::dfs()); }
+BENCHMARK(BM_scheduling_point_dfs)->ArgName("executions")->Arg(100);
+
+// ---------------------------------------------------------------------------
+// counter_mutex: the registered model (2 threads, one increment each under a
+// mutex), and an inline 3-thread version of it.
+
+void counter_mutex_3() {
+  mc::mutex m("m");
+  mc::atomic<int> count{0};
+  mc::name(&count, "count");
+  auto increment = [&] {
+    std::scoped_lock guard(m);
+    count.store(count.load() + 1);
+  };
+  mc::thread t1(increment);
+  mc::thread t2(increment);
+  increment();
+  t1.join();
+  t2.join();
+  LOCKSTEP_ASSERT(count.load() == 3);
+}
+
+void report_executions(benchmark::State& state, double ns, std::uint64_t executions,
+                       std::uint64_t steps) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(executions));
+  state.counters["exec/s"] = benchmark::Counter(static_cast<double>(executions), benchmark::Counter::kIsRate);
+  state.counters["ns/exec"] = ns / static_cast<double>(executions);
+  state.counters["ns/step"] = ns / static_cast<double>(steps);
+  state.counters["steps/exec"] = static_cast<double>(steps) / static_cast<double>(executions);
+}
+
+// One explore() per iteration; for dfs that is the whole space, each time.
+void run_counter(benchmark::State& state, void (*body)(), const mc::options& opts) {
+  std::uint64_t executions = 0, steps = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    const mc::result r = mc::explore(opts, body);
+    if (!r.ok()) {
+      state.SkipWithError(r.report().c_str());
+      return;
+    }
+    executions += r.executions;
+    steps += r.steps;
+  }
+  report_executions(state, sw.ns(), executions, steps);
+}
+
+void (*counter_mutex_model())() {
+  const mc::model* m = mc::find_model("counter_mutex");
+  return m != nullptr ? m->body : nullptr;
+}
+
+void BM_counter_mutex_random(benchmark::State& state) {
+  auto* body = counter_mutex_model();
+  if (body == nullptr) return state.SkipWithError("model counter_mutex is not registered");
+  run_counter(state, body, base_options(mc::random(42), 100000));
+}
+BENCHMARK(BM_counter_mutex_random)->Unit(benchmark::kMillisecond);
+
+void BM_counter_mutex_dfs(benchmark::State& state) {
+  auto* body = counter_mutex_model();
+  if (body == nullptr) return state.SkipWithError("model counter_mutex is not registered");
+  const auto opts = base_options(mc::dfs(), 0);
+  const mc::result probe = mc::explore(opts, body);
+  if (!probe.complete) return state.SkipWithError("the dfs of counter_mutex did not complete");
+  state.counters["space"] = static_cast<double>(probe.executions);
+  run_counter(state, body, opts);
+}
+BENCHMARK(BM_counter_mutex_dfs)->Unit(benchmark::kMicrosecond);
+
+void BM_counter_mutex3_random(benchmark::State& state) {
+  run_counter(state, counter_mutex_3, base_options(mc::random(42), 100000));
+}
+BENCHMARK(BM_counter_mutex3_random)->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------------------
+// The abort path. Under dfs the first execution is fixed: main locks m and
+// spawns t1, t2 (which block on m) and a waker; main joins the waker, so t1
+// and t2 are blocked in the futex wait when main resumes. BM_abort_path then
+// fails an assertion: the bug report is built and the three fibers still
+// inside their tasks unwind by exception. BM_abort_path_baseline unlocks and
+// joins instead (same setup, a few more steps, no bug). Each explore() is one
+// execution, so both include the per-call setup that BM_explore_empty shows.
+
+template <bool Fail>
+void blocked_then_assert() {
+  mc::mutex m("m");
+  m.lock();
+  auto locker = [&m] { std::scoped_lock g(m); };
+  mc::thread t1(locker);
+  mc::thread t2(locker);
+  mc::thread waker([] {});
+  waker.join();
+  if constexpr (Fail) {
+    LOCKSTEP_ASSERT(false);
+  } else {
+    m.unlock();
+    t1.join();
+    t2.join();
+  }
+}
+
+void BM_abort_path(benchmark::State& state) {
+  const auto opts = base_options(mc::dfs(), 1);
+  const mc::result probe = mc::explore(opts, &blocked_then_assert<true>);
+  if (!probe.found || probe.found->kind != mc::bug_kind::assertion ||
+      probe.found->details.find("thread 1 (spawned at") == std::string::npos)
+    return state.SkipWithError(("unexpected result:\n" + probe.report()).c_str());
+  std::uint64_t executions = 0, steps = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    const mc::result r = mc::explore(opts, &blocked_then_assert<true>);
+    executions += r.executions;
+    steps += r.steps;
+  }
+  report_executions(state, sw.ns(), executions, steps);
+}
+BENCHMARK(BM_abort_path);
+
+void BM_abort_path_baseline(benchmark::State& state) {
+  run_counter(state, blocked_then_assert<false>, base_options(mc::dfs(), 1));
+}
+BENCHMARK(BM_abort_path_baseline);
+
+void BM_explore_empty(benchmark::State& state) {
+  run_counter(state, [] {}, base_options(mc::dfs(), 1));
+}
+BENCHMARK(BM_explore_empty);
+
+}  // namespace
+
+BENCHMARK_MAIN();
