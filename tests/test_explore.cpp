@@ -139,6 +139,29 @@ TEST(Explore, TimeBudgetStopsTheSearch) {
   EXPECT_LT(r.seconds, 5.0);
 }
 
+void plain_function_body() {
+  mc::atomic<int> x{0};
+  mc::thread t([&] { x.fetch_add(1); });
+  x.fetch_add(1);
+  t.join();
+  LOCKSTEP_ASSERT(x.load() == 2);
+}
+
+TEST(Explore, TakesAPlainFunctionAsTheBody) {
+  const auto r = mc::explore(with(mc::dfs()), plain_function_body);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete);
+}
+
+TEST(Explore, ManyExploreCallsOnOneThreadReuseTheirStacks) {
+  // Each call returns its stacks to a per-thread pool; results stay the same.
+  for (int i = 0; i < 200; ++i) {
+    const auto r = mc::explore(with(mc::dfs()), plain_function_body);
+    ASSERT_TRUE(r.ok()) << r.report();
+    ASSERT_EQ(r.executions, 6u);
+  }
+}
+
 TEST(Explore, AtomicsWorkOutsideAnExecution) {
   mc::atomic<int> x{1};
   x.fetch_add(2);

@@ -22,7 +22,7 @@ constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]] = 
 // ---------------------------------------------------------------------------
 // Stacks
 
-fiber_stack::fiber_stack(std::size_t size) {
+fiber_stack::fiber_stack(std::size_t size) : requested_(size) {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   guard_ = page;
   size_ = ((size + page - 1) / page) * page + guard_;
@@ -34,6 +34,30 @@ fiber_stack::fiber_stack(std::size_t size) {
 
 fiber_stack::~fiber_stack() {
   if (base_ != nullptr) ::munmap(base_, size_);
+}
+
+namespace {
+// Stacks outlive a runtime: the next explore() on this OS thread takes them
+// back warm (already mapped and faulted in) instead of mapping new ones.
+// Only memory is reused; each runtime makes its own fibers on it.
+thread_local std::vector<std::unique_ptr<fiber_stack>> tl_stack_pool;
+constexpr std::size_t kMaxPooledStacks = 256;
+}  // namespace
+
+std::unique_ptr<fiber_stack> take_stack(std::size_t size) {
+  auto& pool = tl_stack_pool;
+  for (std::size_t i = pool.size(); i-- > 0;) {
+    if (pool[i]->requested() == size) {
+      std::unique_ptr<fiber_stack> s = std::move(pool[i]);
+      pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(i));
+      return s;
+    }
+  }
+  return std::make_unique<fiber_stack>(size);
+}
+
+void give_back_stack(std::unique_ptr<fiber_stack> s) {
+  if (s != nullptr && tl_stack_pool.size() < kMaxPooledStacks) tl_stack_pool.push_back(std::move(s));
 }
 
 // ---------------------------------------------------------------------------
@@ -51,8 +75,9 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
 }
 
 runtime::~runtime() {
-  // Every fiber is parked at its loop top (no live frames with destructors),
-  // so dropping the stacks is enough.
+  // Every fiber is parked in finish() (no live frames with destructors), so
+  // its stack can simply be reused.
+  for (auto& t : threads_) give_back_stack(std::move(t->stack));
   tl_current = prev_current_;
 }
 
@@ -62,7 +87,7 @@ runtime::~runtime() {
 
 void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
-    to.ctx = bctx::make_fcontext(to.stack.top(), to.stack.size(), &runtime::fiber_entry);
+    to.ctx = bctx::make_fcontext(to.stack->top(), to.stack->size(), &runtime::fiber_entry);
     to.fiber_created = true;
   }
   jump_raw(from, to);
@@ -247,20 +272,27 @@ void runtime::check_abort() {
   if (aborting_ && std::uncaught_exceptions() == 0) throw abort_execution{};
 }
 
-void runtime::decide() {
-  if (enabled_.size() <= 1) return;  // only the running thread can go on
-  cands_.clear();
-  cands_.push_back(cur_);
-  for (std::uint32_t t : enabled_)
-    if (t != cur_) cands_.push_back(t);
-  const std::size_t idx = strat_.pick(cands_);
-  if (idx == strategy::diverged) {
+void runtime::decide_among_enabled() {
+  // The running thread is enabled (it is at a point), so the candidates are
+  // exactly the enabled threads, with the running one first.
+  const std::size_t n = enabled_.size();
+  if (cands_.size() <= n) cands_.resize(n + 1);  // +1: the loop may write one past
+  std::uint32_t* c = cands_.data();
+  c[0] = cur_;
+  std::size_t k = 1;
+  for (std::uint32_t t : enabled_) {
+    c[k] = t;
+    k += t != cur_ ? 1 : 0;
+  }
+  const std::size_t idx = strat_.pick(std::span<const std::uint32_t>(c, n));
+  if (idx == strategy::diverged) [[unlikely]] {
     diverge();
     throw abort_execution{};
   }
-  schedule_.push_back(cands_[idx]);
+  const std::uint32_t next = c[idx];
+  schedule_.push_back(next);
   if (idx != 0) {
-    activate(cands_[idx]);
+    activate(next);
     check_abort();
   }
 }
@@ -281,7 +313,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
   // thread may go next, and switching is no preemption.
   cands_.assign(enabled_.begin(), enabled_.end());
   std::size_t idx = 0;
-  if (cands_.size() > 1) {
+  if (enabled_.size() > 1) {
     idx = strat_.pick(cands_);
     if (idx == strategy::diverged) {
       diverge();
@@ -314,21 +346,7 @@ void runtime::diverge() {
 // ---------------------------------------------------------------------------
 // Events
 
-std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
-  if (h.epoch != epoch_) {
-    h.epoch = epoch_;
-    h.id = ++next_object_;
-  }
-  return h.id;
-}
 
-event& runtime::record(op o, const void* addr, std::uint32_t object, const std::source_location& loc) {
-  ++steps_;
-  if (++exec_steps_ > opts_.max_steps) [[unlikely]]
-    step_bound_exceeded();
-  events_.push_back(event{0, addr, loc, cur_, object, o});
-  return events_.back();
-}
 
 void runtime::step_bound_exceeded() {
   {
@@ -341,15 +359,6 @@ void runtime::step_bound_exceeded() {
   }
 }
 
-std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
-                              const std::source_location& loc) {
-  if (aborting_) {
-    if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
-    throw abort_execution{};
-  }
-  decide();
-  return &record(o, addr, object_id(h), loc).value;
-}
 
 bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
                          std::uint32_t expected, bool timed, std::int64_t deadline,

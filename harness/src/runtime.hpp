@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <source_location>
@@ -42,23 +43,31 @@ class fiber_stack {
   fiber_stack& operator=(const fiber_stack&) = delete;
   void* top() const noexcept { return static_cast<char*>(base_) + size_; }
   std::size_t size() const noexcept { return size_ - guard_; }
+  std::size_t requested() const noexcept { return requested_; }
 
  private:
+  std::size_t requested_ = 0;
   void* base_ = nullptr;
   std::size_t size_ = 0;
   std::size_t guard_ = 0;
 };
+
+// A per-OS-thread pool of stacks, so explore() calls after the first one on
+// a thread map nothing.
+std::unique_ptr<fiber_stack> take_stack(std::size_t size);
+void give_back_stack(std::unique_ptr<fiber_stack> s);
 
 enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
 
 struct thread_rec : fiber_slot {
   static constexpr std::size_t kInlineTask = 128;
 
-  explicit thread_rec(std::uint32_t tid, std::size_t stack_size) : id(tid), stack(stack_size) {}
+  explicit thread_rec(std::uint32_t tid, std::size_t stack_size)
+      : id(tid), stack(take_stack(stack_size)) {}
 
   const std::uint32_t id;
-  // The fiber, kept across executions.
-  fiber_stack stack;
+  // The fiber, kept across executions of one runtime.
+  std::unique_ptr<fiber_stack> stack;
   bool fiber_created = false;
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
 
@@ -153,7 +162,10 @@ class runtime {
   static void fiber_entry(bctx::transfer_t t);
 
   // Scheduling.
-  void decide();                           // a point of the running thread
+  void decide() {                          // a point of the running thread
+    if (enabled_.size() > 1) decide_among_enabled();  // else only it can go on
+  }
+  void decide_among_enabled();
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
@@ -219,5 +231,34 @@ class runtime {
   std::string internal_error_;
   runtime* prev_current_ = nullptr;
 };
+
+// The per-operation path, inline so the hooks compile to one call.
+
+inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
+  if (h.epoch != epoch_) {
+    h.epoch = epoch_;
+    h.id = ++next_object_;
+  }
+  return h.id;
+}
+
+inline event& runtime::record(op o, const void* addr, std::uint32_t object,
+                              const std::source_location& loc) {
+  ++steps_;
+  if (++exec_steps_ > opts_.max_steps) [[unlikely]]
+    step_bound_exceeded();
+  events_.push_back(event{0, addr, loc, cur_, object, o});
+  return events_.back();
+}
+
+inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
+                                     const std::source_location& loc) {
+  if (aborting_) [[unlikely]] {
+    if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
+    throw abort_execution{};
+  }
+  decide();
+  return &record(o, addr, object_id(h), loc).value;
+}
 
 }  // namespace lockstep::mc::rt

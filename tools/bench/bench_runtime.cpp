@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
@@ -77,6 +78,60 @@ void BM_bare_fcontext_switch(benchmark::State& state) {
   state.counters["ns/switch"] = ns / switches;
 }
 BENCHMARK(BM_bare_fcontext_switch);
+
+// Diagnostic: the same two contexts, but each step switches only when a coin
+// flip says so (about every other step, like the random strategy with two
+// runnable threads). The switch is no longer predictable, which the
+// ping-pong above is: this is the floor for a random scheduler.
+
+constexpr std::int64_t kCoinSteps = 1 << 16;
+std::int64_t g_left = 0;
+std::uint64_t g_coin_state = 0x9e3779b97f4a7c15ULL;
+std::uint64_t g_coin_switches = 0;
+
+bool coin() {  // xorshift64
+  g_coin_state ^= g_coin_state << 13;
+  g_coin_state ^= g_coin_state >> 7;
+  g_coin_state ^= g_coin_state << 17;
+  return (g_coin_state >> 32) & 1;
+}
+
+void coin_steps(slot& self, slot& other) {
+  while (g_left > 0) {
+    --g_left;
+    if (coin()) {
+      ++g_coin_switches;
+      bare_jump(self, other);
+    }
+  }
+}
+
+void coin_entry(bctx::transfer_t t) {
+  static_cast<slot*>(t.data)->ctx = t.fctx;
+  for (;;) {
+    coin_steps(g_fiber, g_host);
+    bare_jump(g_fiber, g_host);  // out of steps: the host ends the iteration
+  }
+}
+
+void BM_bare_fcontext_random(benchmark::State& state) {
+  constexpr std::size_t kStack = 64 * 1024;
+  auto stack = std::make_unique<std::byte[]>(kStack);
+  g_fiber.ctx = bctx::make_fcontext(stack.get() + kStack, kStack, &coin_entry);
+  g_coin_switches = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    g_left = kCoinSteps;
+    coin_steps(g_host, g_fiber);
+  }
+  const double ns = sw.ns();
+  const double steps = static_cast<double>(kCoinSteps) * static_cast<double>(state.iterations());
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+  state.counters["ns/step"] = ns / steps;
+  state.counters["switch/step"] = static_cast<double>(g_coin_switches) / steps;
+  state.counters["ns/switch"] = ns / static_cast<double>(g_coin_switches);
+}
+BENCHMARK(BM_bare_fcontext_random);
 
 // ---------------------------------------------------------------------------
 // Scheduling points: the body spawns two threads that each do kOps
@@ -237,8 +292,13 @@ void blocked_then_assert() {
 void BM_abort_path(benchmark::State& state) {
   const auto opts = base_options(mc::dfs(), 1);
   const mc::result probe = mc::explore(opts, &blocked_then_assert<true>);
-  if (!probe.found || probe.found->kind != mc::bug_kind::assertion ||
-      probe.found->details.find("thread 1 (spawned at") == std::string::npos)
+  // The report must show t1 and t2 blocked (so that they unwind from a wait).
+  std::size_t blocked = 0;
+  if (probe.found)
+    for (auto p = probe.found->details.find(": blocked at"); p != std::string::npos;
+         p = probe.found->details.find(": blocked at", p + 1))
+      ++blocked;
+  if (!probe.found || probe.found->kind != mc::bug_kind::assertion || blocked != 2)
     return state.SkipWithError(("unexpected result:\n" + probe.report()).c_str());
   std::uint64_t executions = 0, steps = 0;
   const stopwatch sw;

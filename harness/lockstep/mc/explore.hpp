@@ -135,9 +135,14 @@ result explore(const options& opts, body_ref body);
 template <class F>
 result explore(const options& opts, F&& body) {
   using Fn = std::remove_reference_t<F>;
-  return detail::explore(
-      opts, detail::body_ref{const_cast<void*>(static_cast<const void*>(&body)),
-                             [](void* p) { (*static_cast<Fn*>(p))(); }});
+  if constexpr (std::is_function_v<Fn>) {
+    Fn* fp = &body;  // a plain function: pass its pointer along
+    return explore(opts, fp);
+  } else {
+    return detail::explore(
+        opts, detail::body_ref{const_cast<void*>(static_cast<const void*>(&body)),
+                               [](void* p) { (*static_cast<Fn*>(p))(); }});
+  }
 }
 
 }  // namespace lockstep::mc
