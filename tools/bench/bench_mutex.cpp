@@ -23,19 +23,11 @@
 
 #include "lockstep/mutex.hpp"
 
+#include "stopwatch.hpp"
+
 namespace {
 
-// Wall-clock time of one thread's benchmark loop.
-class stopwatch {
- public:
-  stopwatch() : t0_(std::chrono::steady_clock::now()) {}
-  double ns() const {
-    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point t0_;
-};
+using lockstep::bench::stopwatch;
 
 // Every thread runs the same number of iterations over about the same wall
 // time; averaging elapsed / (iterations * threads) over the threads gives

@@ -19,22 +19,14 @@
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
 
+#include "stopwatch.hpp"
+
 namespace {
 
 namespace mc = lockstep::mc;
 namespace bctx = boost::context::detail;
 
-// Wall-clock time of the benchmark loop.
-class stopwatch {
- public:
-  stopwatch() : t0_(std::chrono::steady_clock::now()) {}
-  double ns() const {
-    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point t0_;
-};
+using lockstep::bench::stopwatch;
 
 mc::options base_options(mc::strategy_spec s, std::uint64_t max_executions) {
   mc::options o;
