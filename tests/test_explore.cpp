@@ -162,6 +162,32 @@ TEST(Explore, ManyExploreCallsOnOneThreadReuseTheirStacks) {
   }
 }
 
+TEST(Explore, ExceptionsInFlightSurviveFiberSwitches) {
+  // Each thread switches while inside a catch block; a rethrow must see its
+  // own exception, not the other fiber's (the C++ runtime keeps the caught
+  // exceptions per OS thread, so the checker swaps them per fiber).
+  const auto r = mc::explore(with(mc::dfs()), [] {
+    mc::atomic<int> x{0};
+    auto body = [&](int id) {
+      try {
+        throw id;
+      } catch (int) {
+        x.fetch_add(1);  // a scheduling point with this exception caught
+        try {
+          throw;
+        } catch (int v) {
+          LOCKSTEP_ASSERT(v == id);
+        }
+      }
+    };
+    mc::thread t(body, 1);
+    body(2);
+    t.join();
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete);
+}
+
 TEST(Explore, AtomicsWorkOutsideAnExecution) {
   mc::atomic<int> x{1};
   x.fetch_add(2);

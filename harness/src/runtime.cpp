@@ -2,6 +2,7 @@
 // ownership annotations, and the detectors that live on the hot path.
 #include "runtime.hpp"
 
+#include <cxxabi.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -94,6 +95,9 @@ void runtime::jump(fiber_slot& from, thread_rec& to) {
 }
 
 void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
+  auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+  from.eh = *eh;
+  *eh = to.eh;
   bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
   // Whoever switched back to us passed its own slot: remember where it stopped.
   static_cast<fiber_slot*>(t.data)->ctx = t.fctx;

@@ -30,8 +30,17 @@ namespace bctx = boost::context::detail;
 // std::exception, so `catch (const std::exception&)` in user code lets it by.
 struct abort_execution {};
 
+// The C++ runtime keeps the exceptions being caught or thrown per OS thread
+// (__cxa_eh_globals); fibers share one OS thread, so each keeps its own copy
+// and a switch swaps them. Layout of libstdc++/libsupc++ on this platform.
+struct eh_globals {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
 struct fiber_slot {
   bctx::fcontext_t ctx = nullptr;  // where to resume this fiber (or host)
+  eh_globals eh;                   // its exception state while suspended
 };
 
 // An mmap'ed stack with a guard page below it.
