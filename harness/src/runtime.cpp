@@ -67,7 +67,6 @@ void give_back_stack(std::unique_ptr<fiber_stack> s) {
 runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat) {
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
-  prev_current_ = tl_current;
   tl_current = this;
   events_.reserve(1024);
   enabled_.reserve(16);
@@ -79,7 +78,7 @@ runtime::~runtime() {
   // Every fiber is parked in finish() (no live frames with destructors), so
   // its stack can simply be reused.
   for (auto& t : threads_) give_back_stack(std::move(t->stack));
-  tl_current = prev_current_;
+  tl_current = nullptr;
 }
 
 
@@ -433,7 +432,6 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   detail::object_handle none;
   std::uint64_t* rec = point(op::spawn, nullptr, none, loc);
   if (rec == nullptr) throw abort_execution{};  // no spawning while unwinding
-  const std::uint32_t parent = cur_;
   thread_rec& t = new_thread(loc);
   void* storage = t.inline_task;
   t.task_on_heap = vt.size > thread_rec::kInlineTask || vt.align > alignof(std::max_align_t);
@@ -441,7 +439,6 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   vt.move_to(storage, callable);
   t.task = storage;
   t.vt = &vt;
-  cur_ = parent;
   *rec = t.id;
   events_.back().object = t.id;
   return t.id;

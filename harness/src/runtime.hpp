@@ -238,7 +238,6 @@ class runtime {
   bool aborting_ = false;
   std::optional<bug> bug_;
   std::string internal_error_;
-  runtime* prev_current_ = nullptr;
 };
 
 // The per-operation path, inline so the hooks compile to one call.
