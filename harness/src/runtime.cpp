@@ -81,7 +81,6 @@ runtime::~runtime() {
   tl_current = nullptr;
 }
 
-
 // ---------------------------------------------------------------------------
 // Fibers
 
@@ -276,23 +275,17 @@ void runtime::check_abort() {
 }
 
 void runtime::decide_among_enabled() {
-  // The running thread is enabled (it is at a point), so the candidates are
-  // exactly the enabled threads, with the running one first.
-  const std::size_t n = enabled_.size();
-  if (cands_.size() <= n) cands_.resize(n + 1);  // +1: the loop may write one past
-  std::uint32_t* c = cands_.data();
-  c[0] = cur_;
-  std::size_t k = 1;
-  for (std::uint32_t t : enabled_) {
-    c[k] = t;
-    k += t != cur_ ? 1 : 0;
-  }
-  const std::size_t idx = strat_.pick(std::span<const std::uint32_t>(c, n));
+  // The running thread is enabled (it is at a point): it goes first.
+  cands_.clear();
+  cands_.push_back(cur_);
+  for (std::uint32_t t : enabled_)
+    if (t != cur_) cands_.push_back(t);
+  const std::size_t idx = strat_.pick(cands_);
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
     throw abort_execution{};
   }
-  const std::uint32_t next = c[idx];
+  const std::uint32_t next = cands_[idx];
   schedule_.push_back(next);
   if (idx != 0) {
     activate(next);
@@ -316,7 +309,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
   // thread may go next, and switching is no preemption.
   cands_.assign(enabled_.begin(), enabled_.end());
   std::size_t idx = 0;
-  if (enabled_.size() > 1) {
+  if (cands_.size() > 1) {
     idx = strat_.pick(cands_);
     if (idx == strategy::diverged) {
       diverge();
