@@ -17,13 +17,6 @@
 #include "lockstep/mc/atomic.hpp"
 #include "lockstep/mc/explore.hpp"
 #include "lockstep/mc/platform.hpp"
+#include "lockstep/mc/primitives.hpp"
 #include "lockstep/mc/shared.hpp"
 #include "lockstep/mc/thread.hpp"
-#include "lockstep/mutex.hpp"
-
-namespace lockstep {
-extern template class basic_mutex<mc::platform>;
-namespace mc {
-using mutex = basic_mutex<platform>;
-}  // namespace mc
-}  // namespace lockstep

@@ -12,10 +12,6 @@
 #include "runtime.hpp"
 #include "strategy.hpp"
 
-namespace lockstep {
-template class basic_mutex<mc::platform>;
-}
-
 namespace lockstep::mc {
 
 const char* bug_kind_name(bug_kind k) noexcept {

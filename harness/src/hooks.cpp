@@ -28,6 +28,7 @@ const char* op_name(op o) noexcept {
     case op::join: return "join";
     case op::exit: return "exit";
     case op::yield: return "yield";
+    case op::choose: return "choose";
   }
   return "?";
 }
@@ -68,6 +69,16 @@ void relax(const std::source_location& loc) {
 std::int64_t now_ns() noexcept {
   runtime* r = runtime::current();
   return r != nullptr ? r->now() : 0;
+}
+
+std::uint32_t choose(std::uint32_t n, const std::source_location& loc) {
+  runtime* r = runtime::current();
+  return r != nullptr ? r->choose(n, loc) : 0;
+}
+
+bool spurious_wakeup(const void* obj, const std::source_location& loc) {
+  runtime* r = runtime::current();
+  return r != nullptr && r->spurious_wakeup(obj, loc);
 }
 
 void named(const void* obj, const char* name) noexcept {

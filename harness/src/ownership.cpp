@@ -131,11 +131,12 @@ void runtime::released(const void* obj, lock_mode mode, const std::source_locati
   const std::string what = r != nullptr ? resource_label(*r) : object_label(obj, 0);
   if (r != nullptr && !r->holders.empty()) {
     const holder& h = r->holders.front();
-    fail_and_unwind(bug_kind::misuse, thread_label(cur_) + " unlocked " + what + " at " +
-                                          loc_text(loc) + ", but " + thread_label(h.thread) +
-                                          " holds it (locked at " + loc_text(h.loc) + ")");
+    fail(bug_kind::misuse, thread_label(cur_) + " unlocked " + what + " at " + loc_text(loc) +
+                               ", but " + thread_label(h.thread) + " holds it (locked at " +
+                               loc_text(h.loc) + ")");
+    return;  // deferred: unlock often runs in a destructor (see misuse())
   }
-  fail_and_unwind(bug_kind::misuse, thread_label(cur_) + " unlocked " + what + " at " +
+  fail(bug_kind::misuse, thread_label(cur_) + " unlocked " + what + " at " +
                                         loc_text(loc) + ", which is not locked (a double unlock?)");
 }
 
@@ -320,6 +321,10 @@ std::string runtime::describe_last_events(std::size_t per_thread) const {
       case op::start:
       case op::exit:
       case op::yield: break;
+      case op::choose:
+        out.append(e.addr != nullptr ? " spurious wake-up of " + object_label(e.addr, 0) + ": " : " ")
+            .append(std::to_string(e.value));
+        break;
       default:
         out.append(" ").append(object_label(e.addr, e.object)).append(" -> ").append(std::to_string(static_cast<std::int64_t>(e.value)));
         break;

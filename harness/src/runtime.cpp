@@ -249,6 +249,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.timed_out = false;
   t.joined = false;
   t.detached = false;
+  t.spurious = 0;
   t.waiting_for = nullptr;
   t.spawn_loc = loc;
   t.block_loc = loc;
@@ -395,6 +396,36 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   return woke;
 }
 
+std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return 0;
+    throw abort_execution{};
+  }
+  std::uint32_t v = 0;
+  if (n > 1) {
+    cands_.clear();
+    for (std::uint32_t i = 0; i < n; ++i) cands_.push_back(i);
+    const std::size_t idx = strat_.pick(cands_);
+    if (idx == strategy::diverged) [[unlikely]] {
+      diverge();
+      throw abort_execution{};
+    }
+    v = static_cast<std::uint32_t>(idx);
+    schedule_.push_back(v);
+  }
+  record(op::choose, nullptr, 0, loc).value = v;
+  return v;
+}
+
+bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) {
+  thread_rec& me = *threads_[cur_];
+  if (me.spurious >= opts_.spurious_wakeups) return false;
+  if (choose(2, loc) == 0) return false;
+  ++me.spurious;
+  events_.back().addr = obj;
+  return true;
+}
+
 void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                          const std::source_location& loc) {
   std::uint64_t* rec = point(op::wake, word, h, loc);
@@ -442,8 +473,11 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     if (std::uncaught_exceptions() > 0) return;
     throw abort_execution{};
   }
-  if (tid == cur_) misuse(threads_[tid].get(), "a thread joined itself", loc);
-  if (tid >= nthreads_) misuse(nullptr, "join() of a thread from another execution", loc);
+  if (tid == cur_)
+    fail_and_unwind(bug_kind::misuse, thread_label(cur_) + " joined itself at " + loc_text(loc));
+  if (tid >= nthreads_)
+    fail_and_unwind(bug_kind::misuse, thread_label(cur_) + ": join() of a thread from another execution at " +
+                                          loc_text(loc));
   decide();
   record(op::join, nullptr, tid, loc).value = tid;
   thread_rec& target = *threads_[tid];
@@ -481,7 +515,10 @@ void runtime::dropped_joinable(std::uint32_t tid, const std::source_location& lo
 
 void runtime::misuse(const void* obj, const char* what, const std::source_location& loc) {
   (void)obj;
-  fail_and_unwind(bug_kind::misuse, thread_label(cur_) + ": " + what + " at " + loc_text(loc));
+  // Deferred: a misuse is often found in a destructor (a lock guard unlocking
+  // a mutex it does not hold), where throwing would terminate. The execution
+  // stops at the thread's next scheduling point instead.
+  fail(bug_kind::misuse, thread_label(cur_) + ": " + what + " at " + loc_text(loc));
 }
 
 void runtime::assert_failed(const char* expr, const std::source_location& loc) {

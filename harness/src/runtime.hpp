@@ -93,6 +93,7 @@ struct thread_rec : fiber_slot {
   bool timed = false;               // blocked with a deadline
   std::int64_t deadline = 0;
   bool timed_out = false;
+  std::uint32_t spurious = 0;       // spurious wake-ups taken
   std::uint32_t join_target = 0;
   bool joined = false;
   bool detached = false;
@@ -153,12 +154,15 @@ class runtime {
   void futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                   const std::source_location& loc);
   std::int64_t now() const noexcept { return vtime_; }
+  std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
+  bool spurious_wakeup(const void* obj, const std::source_location& loc);
   void named(const void* obj, const char* name);
   void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
   void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
   void released(const void* obj, lock_mode mode, const std::source_location& loc);
   void destroyed(const void* obj) noexcept;
-  [[noreturn]] void misuse(const void* obj, const char* what, const std::source_location& loc);
+  // Records the misuse and returns; the thread stops at its next point.
+  void misuse(const void* obj, const char* what, const std::source_location& loc);
   [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
   std::uint32_t spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc);
   void join(std::uint32_t tid, const std::source_location& loc);

@@ -18,15 +18,16 @@
 // Lifetime: the mutex must outlive every thread that uses it and must be
 // unlocked when destroyed.
 //
-// Algorithm: the three-state futex mutex (0 unlocked, 1 locked, 2 locked and
-// maybe contended) from Drepper, "Futexes Are Tricky": the uncontended paths
-// are one compare-exchange to lock and one exchange to unlock, no syscall.
-// A contended locker spins up to P::spin_limit times before it sleeps.
+// Algorithm: the three-state futex lock of lockstep/detail/futex_lock.hpp
+// (Drepper, "Futexes Are Tricky"): one compare-exchange to lock and one
+// exchange to unlock when uncontended; a contended locker spins up to
+// P::spin_limit times, then sleeps on the futex.
 #pragma once
 
 #include <cstdint>
 #include <source_location>
 
+#include "lockstep/detail/futex_lock.hpp"
 #include "lockstep/platform.hpp"
 
 namespace lockstep {
@@ -45,52 +46,27 @@ class basic_mutex {
 
   void lock(const loc& where = loc::current()) {
     P::acquiring(this, lock_kind::mutex, acquire_flags::blocking, where);
-    std::uint32_t c = kUnlocked;
-    if (!state_.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
-                                        std::memory_order_relaxed))
-      lock_contended(c, where);
+    lock_word::lock(state_, where);
     P::acquired(this, lock_mode::exclusive, where);
   }
 
   [[nodiscard]] bool try_lock(const loc& where = loc::current()) {
     // A try never waits, so it is never announced as "acquiring".
-    std::uint32_t c = kUnlocked;
-    if (!state_.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
-                                        std::memory_order_relaxed))
-      return false;
+    if (!lock_word::try_lock(state_)) return false;
     P::acquired(this, lock_mode::exclusive, where);
     return true;
   }
 
   void unlock(const loc& where = loc::current()) {
     P::released(this, lock_mode::exclusive, where);
-    const std::uint32_t prev = state_.exchange(kUnlocked, std::memory_order_release);
-    if (prev == kUnlocked) P::misuse(this, "unlock of a mutex that is not locked", where);
-    if (prev == kContended) P::wake_one(state_);
+    if (lock_word::unlock(state_) == lock_word::kUnlocked)
+      P::misuse(this, "unlock of a mutex that is not locked", where);
   }
 
  private:
-  static constexpr std::uint32_t kUnlocked = 0, kLocked = 1, kContended = 2;
-
-  void lock_contended(std::uint32_t c, const loc& where) {
-    for (int spins = 0; spins < P::spin_limit && c != kUnlocked; ++spins) {
-      P::relax();
-      c = state_.load(std::memory_order_relaxed);
-      if (c == kUnlocked &&
-          state_.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
-                                         std::memory_order_relaxed))
-        return;
-    }
-    // From here on we say "contended" so the unlocker knows to wake someone.
-    if (c != kContended) c = state_.exchange(kContended, std::memory_order_acquire);
-    while (c != kUnlocked) {
-      P::wait(state_, kContended, where);
-      c = state_.exchange(kContended, std::memory_order_acquire);
-    }
-  }
-
+  using lock_word = detail::futex_lock<P>;
   // invariant: 0 unlocked, 1 locked with no sleeper, 2 locked and sleepers may exist
-  typename P::template atomic<std::uint32_t> state_{kUnlocked};
+  typename lock_word::word state_{lock_word::kUnlocked};
 };
 
 extern template class basic_mutex<os_platform>;

@@ -12,6 +12,11 @@
 //   P::wake_one(word) / P::wake_all(word)
 //                                wake waiters blocked on `word` (futex wake)
 //   P::relax()                   a spin-loop hint / yield point
+//   P::thread_id()               a non-zero id of the calling thread (owners)
+//   P::spurious_wakeup(obj, loc) whether a condition wait wakes spuriously
+//                                now: never in production (futex wake-ups
+//                                that are spurious still happen there), a
+//                                scheduler choice under the checker
 //   P::clock                     the clock deadlines are measured on
 //   P::thread                    the thread type models and pools spawn
 //   P::spin_limit                how many times a primitive may spin before it
@@ -34,6 +39,8 @@
 #include <cstdint>
 #include <source_location>
 #include <thread>
+
+#include <pthread.h>
 
 namespace lockstep {
 
@@ -98,6 +105,13 @@ struct os_platform {
 #endif
   }
 
+  static std::uintptr_t thread_id() noexcept {
+    return static_cast<std::uintptr_t>(::pthread_self());
+  }
+  static constexpr bool spurious_wakeup(const void*, const loc& = loc::current()) noexcept {
+    return false;
+  }
+
   // Ownership annotations: free in production.
   static void named(const void*, const char*) noexcept {}
   static void acquiring(const void*, lock_kind, acquire_flags = acquire_flags::blocking,
@@ -108,6 +122,9 @@ struct os_platform {
 
   // A misuse the primitive detected by itself (e.g. unlocking an unlocked
   // mutex): one line on stderr, then abort. Never undefined behaviour.
+  // Primitives call it as `return P::misuse(...)`: the checker's platform
+  // records the bug and returns (the thread stops at its next scheduling
+  // point), so nothing after the call may rely on it not returning.
   [[noreturn]] static void misuse(const void* object, const char* what,
                                   const loc& where = loc::current()) noexcept {
     detail::os_misuse(object, what, where);

@@ -8,12 +8,31 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "lockstep/condition_variable.hpp"
+#include "lockstep/counters.hpp"
+#include "lockstep/event.hpp"
 #include "lockstep/mutex.hpp"
 #include "lockstep/platform.hpp"
+#include "lockstep/recursive_mutex.hpp"
+#include "lockstep/shared_mutex.hpp"
+#include "lockstep/thread_pool.hpp"
 
 namespace lockstep {
 
+// The production instantiations, compiled once here.
 template class basic_mutex<os_platform>;
+template class basic_recursive_mutex<os_platform>;
+template class detail::condition_core<os_platform, false>;
+template class detail::condition_core<os_platform, true>;
+template class basic_event<os_platform>;
+template class basic_shared_mutex<reader_preferring, os_platform>;
+template class basic_shared_mutex<writer_preferring, os_platform>;
+template class basic_shared_mutex<fair, os_platform>;
+template class basic_atomic_counter<os_platform>;
+template class basic_locked_counter<os_platform>;
+template class basic_striped_counter<os_platform>;
+template class basic_owned_counter<os_platform>;
+template class basic_thread_pool<os_platform>;
 
 namespace detail {
 namespace {

@@ -71,6 +71,10 @@ struct options {
   // non_termination bug (usually a spin loop that never yields, or a thread
   // that waits for something that never comes).
   std::uint64_t max_steps = 20000;
+  // Spurious wake-ups a condition-variable wait may take, per thread and
+  // execution: each wait while some are left is a choice (woken spuriously or
+  // not), so a wait without a predicate loop is caught. 0 turns them off.
+  std::uint32_t spurious_wakeups = 1;
   // Bound: wall-clock time for the whole exploration; zero means none.
   std::chrono::milliseconds time_budget{0};
   // Name shown in reports (a model or test name).

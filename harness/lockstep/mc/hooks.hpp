@@ -33,6 +33,7 @@ enum class op : std::uint8_t {
   join,
   exit,
   yield,        // relax()
+  choose,       // a nondeterministic choice (value: the alternative taken)
 };
 const char* op_name(op) noexcept;
 
@@ -62,6 +63,13 @@ void futex_wake(const std::uint32_t* word, object_handle& h, int count,
                 const std::source_location& loc);
 void relax(const std::source_location& loc);
 std::int64_t now_ns() noexcept;
+// A nondeterministic choice among n alternatives, made by the strategy (dfs
+// enumerates it, random samples it, replay records it). Returns 0 outside an
+// execution.
+std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
+// Whether a wait on `obj` wakes spuriously now: a choice while the calling
+// thread has spurious wake-ups left (options::spurious_wakeups).
+bool spurious_wakeup(const void* obj, const std::source_location& loc);
 
 // Ownership annotations (see lockstep/platform.hpp).
 void named(const void* obj, const char* name) noexcept;
@@ -69,7 +77,11 @@ void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::
 void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
 void released(const void* obj, lock_mode mode, const std::source_location& loc);
 void destroyed(const void* obj) noexcept;
-[[noreturn]] void misuse(const void* obj, const char* what, const std::source_location& loc);
+// Reports a misuse. Under the checker it records the bug and returns (the
+// calling thread stops at its next scheduling point: misuse is often found in
+// destructors, where throwing would terminate), so callers must return at
+// once; outside an execution it prints one line and aborts.
+void misuse(const void* obj, const char* what, const std::source_location& loc);
 [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
 
 // Threads. The callable is moved into storage the runtime owns.

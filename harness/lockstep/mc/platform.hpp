@@ -7,6 +7,10 @@
 //               (or, for wait_until, until the scheduler fires its timeout)
 //   wake_*      moves waiters on the word back to enabled (FIFO order)
 //   relax()     a yield point
+//   thread_id   the checked thread id + 1
+//   spurious_wakeup
+//               a scheduler choice while the thread has spurious wake-ups
+//               left (options::spurious_wakeups, 1 by default)
 //   clock       virtual time: it advances only when a timeout fires
 //   thread      mc::thread
 //   annotations feed the wait-for graph and the misuse checks
@@ -60,6 +64,10 @@ struct platform {
     detail::futex_wake(word.raw_word(), word.handle(), 0x7fffffff, where);
   }
   static void relax(const loc& where = loc::current()) { detail::relax(where); }
+  static std::uintptr_t thread_id() noexcept { return detail::current_thread() + 1u; }
+  static bool spurious_wakeup(const void* obj, const loc& where = loc::current()) {
+    return detail::spurious_wakeup(obj, where);
+  }
 
   static void named(const void* obj, const char* name) noexcept { detail::named(obj, name); }
   static void acquiring(const void* obj, lock_kind kind,
@@ -74,11 +82,19 @@ struct platform {
     detail::released(obj, mode, where);
   }
   static void destroyed(const void* obj) noexcept { detail::destroyed(obj); }
-  [[noreturn]] static void misuse(const void* obj, const char* what,
+  // Returns under the checker (see detail::misuse): the caller returns at once.
+  static void misuse(const void* obj, const char* what,
                                   const loc& where = loc::current()) {
     detail::misuse(obj, what, where);
   }
 };
+
+// A nondeterministic choice in [0, n): the strategy explores every value
+// (dfs), samples one (random) or takes the recorded one (replay).
+inline std::uint32_t choose(std::uint32_t n,
+                            const std::source_location& where = std::source_location::current()) {
+  return detail::choose(n, where);
+}
 
 // Gives an object (a mutex, an atomic, ...) a name for reports.
 inline void name(const void* obj, const char* n) noexcept { detail::named(obj, n); }

@@ -67,12 +67,13 @@ class thread {
   [[nodiscard]] id get_id() const noexcept { return tid_; }
 
   void join(const loc& where = loc::current()) {
-    if (!joinable_) detail::misuse(this, "join() of a thread that is not joinable", where);
+    if (!joinable_) return detail::misuse(this, "join() of a thread that is not joinable", where);
     joinable_ = false;
     detail::join(tid_, where);
   }
   void detach() {
-    if (!joinable_) detail::misuse(this, "detach() of a thread that is not joinable", loc::current());
+    if (!joinable_)
+      return detail::misuse(this, "detach() of a thread that is not joinable", loc::current());
     joinable_ = false;
     detail::detach(tid_);
   }

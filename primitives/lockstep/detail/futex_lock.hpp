@@ -1,0 +1,80 @@
+// lockstep/detail/futex_lock.hpp — the lock-word algorithm shared by the
+// mutexes and by the primitives that guard internal state with a lock.
+//
+// The three-state futex lock (0 unlocked, 1 locked, 2 locked and maybe
+// contended) from Drepper, "Futexes Are Tricky": the uncontended paths are one
+// compare-exchange to lock and one exchange to unlock, no syscall. A contended
+// locker spins up to P::spin_limit times before it sleeps. No annotations
+// here: the callers say what the word means (a user-visible mutex annotates;
+// an internal guard held for a few instructions does not).
+//
+// Memory ordering: lock is acquire, unlock is release.
+#pragma once
+
+#include <cstdint>
+#include <source_location>
+
+namespace lockstep::detail {
+
+template <class P>
+struct futex_lock {
+  using word = typename P::template atomic<std::uint32_t>;
+  using loc = std::source_location;
+  static constexpr std::uint32_t kUnlocked = 0, kLocked = 1, kContended = 2;
+
+  [[nodiscard]] static bool try_lock(word& w) {
+    std::uint32_t c = kUnlocked;
+    return w.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
+                                     std::memory_order_relaxed);
+  }
+
+  static void lock(word& w, const loc& where) {
+    std::uint32_t c = kUnlocked;
+    if (!w.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
+                                   std::memory_order_relaxed))
+      lock_contended(w, c, where);
+  }
+
+  // Returns the previous state; kUnlocked means the word was not locked (the
+  // caller reports the misuse).
+  static std::uint32_t unlock(word& w) {
+    const std::uint32_t prev = w.exchange(kUnlocked, std::memory_order_release);
+    if (prev == kContended) P::wake_one(w);
+    return prev;
+  }
+
+ private:
+  static void lock_contended(word& w, std::uint32_t c, const loc& where) {
+    for (int spins = 0; spins < P::spin_limit && c != kUnlocked; ++spins) {
+      P::relax();
+      c = w.load(std::memory_order_relaxed);
+      if (c == kUnlocked &&
+          w.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
+                                    std::memory_order_relaxed))
+        return;
+    }
+    // From here on we say "contended" so the unlocker knows to wake someone.
+    if (c != kContended) c = w.exchange(kContended, std::memory_order_acquire);
+    while (c != kUnlocked) {
+      P::wait(w, kContended, where);
+      c = w.exchange(kContended, std::memory_order_acquire);
+    }
+  }
+};
+
+// A lock word for internal state, with the Lockable interface (so
+// std::unique_lock works) and no annotations.
+template <class P>
+class internal_lock {
+ public:
+  void lock(const std::source_location& where = std::source_location::current()) {
+    futex_lock<P>::lock(w_, where);
+  }
+  bool try_lock() { return futex_lock<P>::try_lock(w_); }
+  void unlock() { futex_lock<P>::unlock(w_); }
+
+ private:
+  typename futex_lock<P>::word w_{futex_lock<P>::kUnlocked};
+};
+
+}  // namespace lockstep::detail
