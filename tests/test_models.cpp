@@ -32,8 +32,12 @@ TEST_P(Models, GetsItsExpectedVerdict) {
   o.strategy = GetParam().strategy;
   o.honour_env = false;
   o.name = m.name;
-  if (m.max_steps != 0) o.max_steps = m.max_steps;
+  if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
   if (o.strategy.k == mc::strategy_spec::kind::random) o.max_executions = 5000;
+  // A model too big for dfs to cover: dfs still must not find a bug in a
+  // passing model (or must find the bug in a buggy one) within its bound.
+  const bool sampled = o.strategy.k == mc::strategy_spec::kind::dfs && !m.settings.exhaustive;
+  if (sampled) o.max_executions = 50000;
   const mc::result r = mc::explore(o, m.body);
   if (m.expected.bug) {
     ASSERT_TRUE(r.found.has_value()) << m.name << " must find " << mc::bug_kind_name(*m.expected.bug)
@@ -41,7 +45,7 @@ TEST_P(Models, GetsItsExpectedVerdict) {
     EXPECT_EQ(r.found->kind, *m.expected.bug) << r.report();
   } else {
     EXPECT_TRUE(r.ok()) << r.report();
-    if (o.strategy.k == mc::strategy_spec::kind::dfs) {
+    if (o.strategy.k == mc::strategy_spec::kind::dfs && !sampled) {
       EXPECT_TRUE(r.complete) << m.name << ": dfs must cover every schedule\n" << r.report();
       EXPECT_EQ(r.verdict(), mc::verdict::pass);
     }
@@ -56,7 +60,12 @@ INSTANTIATE_TEST_SUITE_P(All, Models, ::testing::ValuesIn(cases()),
 
 TEST(ModelRegistry, HasTheClassicModels) {
   for (const char* name : {"counter_unsynchronized", "counter_mutex", "deadlock_abba", "deadlock_ordered",
-                           "withdraw_check_then_act", "withdraw_locked"})
+                           "withdraw_check_then_act", "withdraw_locked", "condvar_no_predicate",
+                           "condvar_predicate", "semaphore_pool", "queue_producer_consumer",
+                           "queue_unbounded_wait", "counter_locked", "counter_striped", "counter_owned",
+                           "counter_atomic", "rwlock_readers_writer_reader_preferring",
+                           "rwlock_readers_writer_writer_preferring", "rwlock_readers_writer_fair",
+                           "future_callback_once", "pool_shutdown", "recursive_unlock_foreign"})
     EXPECT_NE(mc::find_model(name), nullptr) << name;
 }
 

@@ -52,7 +52,9 @@ const char* const kCheckHelp =
     "Explores the schedules of MODEL (or of every model with --all).\n"
     "\n"
     "options:\n"
-    "  --strategy S        dfs (default: exhaustive depth-first) or random\n"
+    "  --strategy S        dfs (exhaustive depth-first) or random. Default: the\n"
+    "                      model's own: dfs for models small enough to cover\n"
+    "                      every schedule, random (50000 executions) for the rest\n"
     "  --seed N            seed of the random strategy (default 1; LOCKSTEP_SEED\n"
     "                      overrides it when this flag is absent)\n"
     "  --budget B          stop after B: a time (30s, 500ms, 2m) or a number of\n"
@@ -81,7 +83,7 @@ std::uint64_t parse_u64(std::string_view flag, std::string_view v) {
 struct check_args {
   std::string model;
   bool all = false;
-  mc::strategy_spec::kind strategy = mc::strategy_spec::kind::dfs;
+  std::optional<mc::strategy_spec::kind> strategy;  // unset: the model's default
   std::optional<std::uint64_t> seed;
   std::chrono::milliseconds time_budget{30000};
   std::uint64_t max_executions = 0;
@@ -214,14 +216,17 @@ std::string got_name(const mc::result& r) {
 
 mc::result run_model(const mc::model& m, const check_args& a) {
   mc::options o;
+  const auto kind = a.strategy.value_or(m.settings.exhaustive ? mc::strategy_spec::kind::dfs
+                                                             : mc::strategy_spec::kind::random);
   o.strategy = a.replay ? mc::replay(*a.replay)
-               : a.strategy == mc::strategy_spec::kind::random ? mc::random(a.seed.value_or(1))
-                                                               : mc::dfs();
+               : kind == mc::strategy_spec::kind::random ? mc::random(a.seed.value_or(1))
+                                                         : mc::dfs();
   // An explicit --seed wins over LOCKSTEP_SEED; --replay over LOCKSTEP_REPLAY.
   o.honour_env = !a.seed && !a.replay;
   o.max_executions = a.max_executions;
+  if (o.max_executions == 0 && !a.strategy && !m.settings.exhaustive) o.max_executions = m.settings.executions;
   o.time_budget = a.time_budget;
-  o.max_steps = m.max_steps != 0 && a.max_steps == 20000 ? m.max_steps : a.max_steps;
+  o.max_steps = m.settings.max_steps != 0 && a.max_steps == 20000 ? m.settings.max_steps : a.max_steps;
   o.name = m.name;
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
   if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
@@ -242,7 +247,7 @@ int cmd_list() {
       std::printf("%s%s:\n", group.empty() ? "" : "\n", m.group);
       group = m.group;
     }
-    std::printf("  %-28s %-24s %s\n", m.name, mc::expectation_name(m.expected).c_str(), m.description);
+    std::printf("  %-40s %-24s %s\n", m.name, mc::expectation_name(m.expected).c_str(), m.description);
   }
   return kOk;
 }
@@ -263,7 +268,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     }
     return r.found ? kBug : kOk;
   }
-  std::printf("%-28s %-24s %-24s %12s %9s\n", "model", "expected", "got", "executions", "time");
+  std::printf("%-40s %-24s %-24s %12s %9s\n", "model", "expected", "got", "executions", "time");
   int missed = 0;
   std::string json = "{\n  \"results\": [\n";
   std::string reports;
@@ -272,7 +277,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     const mc::result r = run_model(m, a);
     const bool ok = got_expected(m, r);
     missed += ok ? 0 : 1;
-    std::printf("%-28s %-24s %-24s %12llu %8.2fs%s\n", m.name, mc::expectation_name(m.expected).c_str(),
+    std::printf("%-40s %-24s %-24s %12llu %8.2fs%s\n", m.name, mc::expectation_name(m.expected).c_str(),
                 got_name(r).c_str(), static_cast<unsigned long long>(r.executions), r.seconds,
                 ok ? "" : "  <-- MISSED");
     std::fflush(stdout);

@@ -107,7 +107,7 @@ void destroyed(const void* obj) noexcept {
 }
 
 void misuse(const void* obj, const char* what, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->misuse(obj, what, loc);
+  if (runtime* r = runtime::current()) return r->misuse(obj, what, loc);
   std::fprintf(stderr, "lockstep: misuse of %p: %s (%s)\n", obj, what, rt::loc_text(loc).c_str());
   std::abort();
 }

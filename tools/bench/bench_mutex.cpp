@@ -1,43 +1,95 @@
-// bench_mutex — lockstep::mutex (production platform) against std::mutex.
+// bench_mutex — lockstep::mutex (production platform) against std::mutex, and
+// against plain_futex_mutex: the same three-state futex algorithm written by
+// hand directly on std::atomic and the futex system call, with no platform
+// seam, no annotations and no source_location parameters. lockstep::mutex
+// costing the same as plain_futex_mutex is the benchmark half of "the
+// production instantiation pays nothing for the seam"; seam_asm.sh compares
+// their machine code (the seam_* functions below).
 //
-// glibc's pthread_mutex_lock/unlock skip the atomic instructions while the
-// process has never created a thread, so std::mutex is much cheaper in a
-// single-threaded process. main() therefore starts and joins one thread
-// before running the benchmarks (the usual situation of a program that needs
-// a mutex); pass --single_threaded_process to skip that and see glibc's
-// shortcut (run the uncontended benchmarks only, or they follow the
-// contended ones, which create threads). The "mt_process" counter shows
-// which case a result was measured in.
+// main() starts and joins one thread before running the benchmarks (see
+// bench_util.hpp); pass --single_threaded_process to skip that and see
+// glibc's single-threaded shortcut (run the uncontended benchmarks only, or
+// they follow the contended ones, which create threads). The "mt_process"
+// counter shows which case a result was measured in.
 //
 // "ns/op" is wall-clock nanoseconds per lock+unlock pair over all threads
 // (for the 2-thread runs the Time column is the same quantity: benchmark
 // divides each thread's wall time by the iterations of all threads).
 #include <benchmark/benchmark.h>
-#include <sys/single_threaded.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include <chrono>
+#include <atomic>
 #include <cstdint>
-#include <cstring>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include "lockstep/mutex.hpp"
 
+#include "bench_util.hpp"
 #include "stopwatch.hpp"
+
+namespace lockstep::bench {
+
+// Drepper's three-state futex mutex (0 unlocked, 1 locked, 2 locked and
+// maybe contended), the algorithm of lockstep/detail/futex_lock.hpp with the
+// same spin (100 x pause) before sleeping, written the way one would without
+// lockstep: std::atomic, raw futex calls, nothing else.
+class plain_futex_mutex {
+ public:
+  void lock() {
+    std::uint32_t c = 0;
+    if (!w_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed))
+      lock_contended(c);
+  }
+  void unlock() {
+    const std::uint32_t prev = w_.exchange(0, std::memory_order_release);
+    if (prev == 2) {
+      ::syscall(SYS_futex, &w_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    } else if (prev == 0) {
+      misuse();
+    }
+  }
+
+ private:
+  [[noreturn, gnu::cold, gnu::noinline]] static void misuse() {
+    std::fputs("plain_futex_mutex: unlock of an unlocked mutex\n", stderr);
+    std::abort();
+  }
+  void lock_contended(std::uint32_t c) {
+    for (int spins = 0; spins < 100 && c != 0; ++spins) {
+      __builtin_ia32_pause();
+      c = w_.load(std::memory_order_relaxed);
+      if (c == 0 &&
+          w_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed))
+        return;
+    }
+    if (c != 2) c = w_.exchange(2, std::memory_order_acquire);
+    while (c != 0) {
+      ::syscall(SYS_futex, &w_, FUTEX_WAIT_PRIVATE, 2, nullptr, nullptr, 0);
+      c = w_.exchange(2, std::memory_order_acquire);
+    }
+  }
+
+  std::atomic<std::uint32_t> w_{0};
+};
+
+// Out-of-line copies of the two uncontended paths, kept (gnu::used) only so
+// that seam_asm.sh can put their machine code side by side.
+[[gnu::noinline, gnu::used]] void seam_lock_lockstep(lockstep::mutex& m) { m.lock(); }
+[[gnu::noinline, gnu::used]] void seam_unlock_lockstep(lockstep::mutex& m) { m.unlock(); }
+[[gnu::noinline, gnu::used]] void seam_lock_plain(plain_futex_mutex& m) { m.lock(); }
+[[gnu::noinline, gnu::used]] void seam_unlock_plain(plain_futex_mutex& m) { m.unlock(); }
+
+}  // namespace lockstep::bench
 
 namespace {
 
+using lockstep::bench::plain_futex_mutex;
+using lockstep::bench::report_ns_per_op;
 using lockstep::bench::stopwatch;
-
-// Every thread runs the same number of iterations over about the same wall
-// time; averaging elapsed / (iterations * threads) over the threads gives
-// the wall time per operation of the whole group.
-void report_ns_per_op(benchmark::State& state, double ns) {
-  const double ops = static_cast<double>(state.iterations()) * state.threads();
-  state.counters["ns/op"] = benchmark::Counter(ns / ops, benchmark::Counter::kAvgThreads);
-  state.counters["mt_process"] =
-      benchmark::Counter(__libc_single_threaded ? 0 : 1, benchmark::Counter::kAvgThreads);
-}
 
 template <class M>
 void BM_uncontended(benchmark::State& state) {
@@ -52,6 +104,7 @@ void BM_uncontended(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(BM_uncontended, std::mutex);
 BENCHMARK_TEMPLATE(BM_uncontended, lockstep::mutex);
+BENCHMARK_TEMPLATE(BM_uncontended, plain_futex_mutex);
 
 // Two threads hammer one mutex around a tiny critical section.
 template <class M>
@@ -73,24 +126,8 @@ void BM_contended(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(BM_contended, std::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended, lockstep::mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended, plain_futex_mutex)->Threads(2)->UseRealTime();
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  bool single_threaded = false;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--single_threaded_process") == 0) {
-      single_threaded = true;
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  if (!single_threaded) std::thread([] {}).join();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return lockstep::bench::run_benchmarks(argc, argv); }

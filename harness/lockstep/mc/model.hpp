@@ -8,6 +8,9 @@
 //   LOCKSTEP_MODEL(deadlock_abba, "classic", lockstep::mc::expect_bug(bug_kind::deadlock),
 //                  "two threads take two mutexes in opposite orders") { ... }
 //
+// An optional last argument holds model_settings fields, e.g.
+//   LOCKSTEP_MODEL(big, "g", expect_pass(), "...", .exhaustive = false) { ... }
+//
 // Registration happens during static initialisation; link model objects
 // whole (meson: link_whole) or they are dropped.
 #pragma once
@@ -27,13 +30,23 @@ struct expectation {
 inline constexpr expectation expect_pass() { return {}; }
 inline constexpr expectation expect_bug(bug_kind k) { return {k}; }
 
+// How a model is checked by default (`lockstep check`, the test suite).
+struct model_settings {
+  // Small enough for dfs to cover every schedule. When false, the default is
+  // the random strategy with `executions` executions (dfs still runs when
+  // asked for, and stops at its bound).
+  bool exhaustive = true;
+  std::uint64_t executions = 50000;
+  std::uint64_t max_steps = 0;  // 0: the default bound
+};
+
 struct model {
   const char* name;
   const char* group;
   expectation expected;
   const char* description;
   void (*body)();
-  std::uint64_t max_steps = 0;  // 0: the default bound
+  model_settings settings{};
 };
 
 // Registers `m`; names must be unique (a duplicate aborts at start-up).
@@ -49,8 +62,9 @@ std::string expectation_name(const expectation& e);
 
 }  // namespace lockstep::mc
 
-#define LOCKSTEP_MODEL(ident, group, expected, description)                          \
+#define LOCKSTEP_MODEL(ident, group, expected, description, ...)                     \
   static void lockstep_model_##ident();                                              \
   static const ::lockstep::mc::model_registrar lockstep_model_reg_##ident{           \
-      ::lockstep::mc::model{#ident, group, expected, description, &lockstep_model_##ident}}; \
+      ::lockstep::mc::model{#ident, group, expected, description, &lockstep_model_##ident, \
+                            ::lockstep::mc::model_settings{__VA_ARGS__}}};          \
   static void lockstep_model_##ident()
