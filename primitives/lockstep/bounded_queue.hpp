@@ -190,4 +190,7 @@ class basic_bounded_queue {
   bool closed_ = false;
 };
 
+template <class T>
+using bounded_queue = basic_bounded_queue<T>;
+
 }  // namespace lockstep

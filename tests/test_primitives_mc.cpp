@@ -1,0 +1,681 @@
+// Every primitive under the checker: small configurations (two or three
+// threads) explored exhaustively with dfs, the contracts' timed paths in
+// virtual time, and the misuse and bug reports the checker must produce.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lockstep/lockstep.hpp"
+
+namespace {
+
+namespace mc = lockstep::mc;
+using mc::bug_kind;
+using namespace std::chrono_literals;
+
+mc::options dfs_options() {
+  mc::options o;
+  o.strategy = mc::dfs();
+  o.honour_env = false;
+  return o;
+}
+
+template <class F>
+mc::result dfs(F&& body) {
+  return mc::explore(dfs_options(), std::forward<F>(body));
+}
+
+// For configurations whose schedules dfs cannot enumerate in a test's time
+// (until partial-order reduction): many random schedules instead.
+template <class F>
+mc::result sampled(F&& body) {
+  mc::options o;
+  o.strategy = mc::random(7);
+  o.max_executions = 3000;
+  o.honour_env = false;
+  return mc::explore(o, std::forward<F>(body));
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+#define EXPECT_EXHAUSTIVE_PASS(r)            \
+  do {                                       \
+    const mc::result& res_ = (r);            \
+    EXPECT_TRUE(res_.ok()) << res_.report(); \
+    EXPECT_TRUE(res_.complete) << res_.report(); \
+  } while (0)
+
+#define EXPECT_BUG(r, kind_)                                                          \
+  do {                                                                                \
+    const mc::result& res_ = (r);                                                     \
+    ASSERT_TRUE(res_.found.has_value()) << "expected " << mc::bug_kind_name(kind_);   \
+    EXPECT_EQ(res_.found->kind, kind_) << res_.report();                              \
+  } while (0)
+
+// -- recursive_mutex ----------------------------------------------------------
+
+TEST(RecursiveMutexMc, NestedLockingIsMutuallyExclusiveInEverySchedule) {
+  const auto r = dfs([] {
+    mc::recursive_mutex m;
+    mc::atomic<int> inside{0};
+    auto body = [&] {
+      std::scoped_lock a(m);
+      EXPECT_EQ(m.depth(), 1u);
+      std::scoped_lock b(m);
+      EXPECT_EQ(m.depth(), 2u);
+      LOCKSTEP_ASSERT(inside.fetch_add(1) == 0);
+      inside.fetch_sub(1);
+    };
+    mc::thread t(body);
+    body();
+    t.join();
+    LOCKSTEP_ASSERT(m.depth() == 0);
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(RecursiveMutexMc, OwnerTryLockSucceedsOthersFail) {
+  const auto r = dfs([] {
+    mc::recursive_mutex m;
+    m.lock();
+    LOCKSTEP_ASSERT(m.try_lock());
+    bool other = true;
+    mc::thread t([&] { other = m.try_lock(); });
+    t.join();
+    LOCKSTEP_ASSERT(!other);
+    m.unlock();
+    m.unlock();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(RecursiveMutexMc, UnlockByANonOwnerIsMisuse) {
+  const auto r = dfs([] {
+    mc::recursive_mutex m("rm");
+    m.lock();
+    mc::thread t([&] { m.unlock(); });
+    t.join();
+    m.unlock();
+  });
+  EXPECT_BUG(r, bug_kind::misuse);
+  EXPECT_TRUE(contains(r.found->message, "does not own")) << r.found->message;
+}
+
+// -- semaphores ------------------------------------------------------------------
+
+TEST(SemaphoreMc, BinarySemaphoreExcludesInEverySchedule) {
+  const auto r = dfs([] {
+    mc::binary_semaphore s(1);
+    mc::atomic<int> inside{0};
+    auto body = [&] {
+      s.acquire();
+      LOCKSTEP_ASSERT(inside.fetch_add(1) == 0);
+      inside.fetch_sub(1);
+      s.release();
+    };
+    mc::thread t(body);
+    body();
+    t.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(SemaphoreMc, ReleaseOfTwoServesTheWaiterAndLeavesOnePermit) {
+  const auto r = dfs([] {
+    mc::counting_semaphore<2> s(0);
+    mc::thread a([&] { s.acquire(); });
+    s.release(2);
+    s.acquire();  // one of the two is ours whenever the waiter took its one
+    a.join();
+    LOCKSTEP_ASSERT(!s.try_acquire());
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(SemaphoreMc, ReleasePastMaxIsMisuse) {
+  const auto r = dfs([] {
+    mc::binary_semaphore s(1, "sem");
+    s.release();
+  });
+  EXPECT_BUG(r, bug_kind::misuse);
+  EXPECT_TRUE(contains(r.found->message, "past its max")) << r.found->message;
+}
+
+TEST(SemaphoreMc, TryAcquireForTimesOutInVirtualTime) {
+  const auto r = dfs([] {
+    mc::counting_semaphore<1> s(0);
+    const auto t0 = mc::virtual_clock::now();
+    LOCKSTEP_ASSERT(!s.try_acquire_for(5s));
+    LOCKSTEP_ASSERT(mc::virtual_clock::now() - t0 >= 5s);
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(SemaphoreMc, TimedAcquireEitherGetsThePermitOrTimesOutConsistently) {
+  int acquired = 0, timed_out = 0;
+  const auto r = dfs([&] {
+    mc::counting_semaphore<1> s(0);
+    mc::thread t([&] { s.release(); });
+    const bool got = s.try_acquire_for(1ms);
+    t.join();
+    // Whatever happened, exactly one permit exists in the end.
+    LOCKSTEP_ASSERT(got != s.try_acquire());
+    (got ? acquired : timed_out)++;
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+  EXPECT_GT(acquired, 0);
+  EXPECT_GT(timed_out, 0);
+}
+
+// -- condition variables -----------------------------------------------------------
+
+TEST(ConditionVariableMc, PredicateHandOffPassesEverySchedule) {
+  const auto r = dfs([] {
+    mc::mutex m;
+    mc::condition_variable cv;
+    bool ready = false;
+    mc::thread t([&] {
+      std::unique_lock lk(m);
+      cv.wait(lk, [&] { return ready; });
+      LOCKSTEP_ASSERT(lk.owns_lock());
+    });
+    {
+      std::scoped_lock g(m);
+      ready = true;
+    }
+    cv.notify_one();
+    t.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+// `if` instead of `while`: only a spurious wake-up breaks it, and the checker
+// makes spurious wake-ups a choice.
+void wait_with_if() {
+  mc::mutex m;
+  mc::condition_variable cv;
+  bool ready = false;
+  mc::thread t([&] {
+    std::unique_lock lk(m);
+    if (!ready) cv.wait(lk);
+    LOCKSTEP_ASSERT(ready);
+  });
+  {
+    std::scoped_lock g(m);
+    ready = true;
+    cv.notify_one();
+  }
+  t.join();
+}
+
+TEST(ConditionVariableMc, SpuriousWakeUpCatchesAWaitWithoutALoop) {
+  const auto r = dfs(wait_with_if);
+  EXPECT_BUG(r, bug_kind::assertion);
+  EXPECT_TRUE(contains(r.found->details, "spurious wake-up")) << r.found->details;
+}
+
+TEST(ConditionVariableMc, WithoutSpuriousWakeUpsTheSameCodePasses) {
+  mc::options o = dfs_options();
+  o.spurious_wakeups = 0;
+  const auto r = mc::explore(o, wait_with_if);
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(ConditionVariableMc, WaitForTimesOutInVirtualTime) {
+  const auto r = dfs([] {
+    mc::mutex m;
+    mc::condition_variable cv;
+    std::unique_lock lk(m);
+    const auto t0 = mc::virtual_clock::now();
+    bool never = false;
+    LOCKSTEP_ASSERT(!cv.wait_for(lk, 10ms, [&] { return never; }));
+    LOCKSTEP_ASSERT(mc::virtual_clock::now() - t0 >= 10ms);
+    LOCKSTEP_ASSERT(lk.owns_lock());
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(ConditionVariableMc, NotifyBeforeWaitWithoutPredicateIsFoundAsBlockedForever) {
+  const auto r = dfs([] {
+    mc::mutex m;
+    mc::condition_variable cv("cv");
+    mc::thread t([&] {
+      std::unique_lock lk(m);
+      cv.wait(lk);
+    });
+    cv.notify_one();
+    t.join();
+  });
+  EXPECT_BUG(r, bug_kind::deadlock);
+}
+
+TEST(ConditionVariableAnyMc, WorksWithARecursiveMutexLock) {
+  const auto r = dfs([] {
+    mc::recursive_mutex m;
+    mc::condition_variable_any cv;
+    bool ready = false;
+    mc::thread t([&] {
+      std::unique_lock lk(m);
+      cv.wait(lk, [&] { return ready; });
+    });
+    {
+      std::unique_lock lk(m);
+      ready = true;
+    }
+    cv.notify_all();
+    t.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+// -- event -----------------------------------------------------------------------------
+
+TEST(EventMc, SetWakesEveryWaiterInEverySchedule) {
+  const auto r = dfs([] {
+    mc::event e;
+    int data = 0;
+    mc::thread a([&] {
+      e.wait();
+      LOCKSTEP_ASSERT(data == 1);
+    });
+    mc::thread b([&] {
+      e.wait();
+      LOCKSTEP_ASSERT(e.is_set());
+    });
+    data = 1;
+    e.set();
+    a.join();
+    b.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(EventMc, WaitForReportsWhetherItWasSet) {
+  const auto r = dfs([] {
+    mc::event e;
+    LOCKSTEP_ASSERT(!e.wait_for(1s));
+    e.set();
+    LOCKSTEP_ASSERT(e.wait_for(1s));
+    e.clear();
+    LOCKSTEP_ASSERT(!e.is_set());
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+// A broken event: set() checks for sleepers before publishing the flag, so a
+// waiter that registers in between sleeps forever. The checker must find it.
+TEST(EventMc, TheCheckerFindsTheLostWakeUpOfABrokenEvent) {
+  const auto r = dfs([] {
+    mc::atomic<std::uint32_t> state{0};
+    mc::atomic<int> sleepers{0};
+    mc::thread waiter([&] {
+      sleepers.fetch_add(1);
+      mc::platform::wait(state, 0);
+    });
+    const bool wake = sleepers.load() != 0;  // BUG: read before the store
+    state.store(1);
+    if (wake) mc::platform::wake_all(state);
+    waiter.join();
+  });
+  EXPECT_BUG(r, bug_kind::deadlock);
+}
+
+// -- shared_mutex ---------------------------------------------------------------------------
+
+template <class RW>
+mc::result reader_and_writer() {
+  return dfs([] {
+    // Plain ints and one yield point inside each section: the other thread
+    // may run right there, and if the lock let it in, the assert sees it.
+    RW rw;
+    int readers = 0, writers = 0;
+    mc::thread reader([&] {
+      rw.lock_shared();
+      ++readers;
+      mc::this_thread::yield();
+      LOCKSTEP_ASSERT(writers == 0);
+      --readers;
+      rw.unlock_shared();
+    });
+    rw.lock();
+    ++writers;
+    mc::this_thread::yield();
+    LOCKSTEP_ASSERT(readers == 0);
+    --writers;
+    rw.unlock();
+    reader.join();
+  });
+}
+
+TEST(SharedMutexMc, ReaderPreferringExcludesWriterFromReaders) {
+  EXPECT_EXHAUSTIVE_PASS(reader_and_writer<mc::shared_mutex<lockstep::reader_preferring>>());
+}
+TEST(SharedMutexMc, WriterPreferringExcludesWriterFromReaders) {
+  EXPECT_EXHAUSTIVE_PASS(reader_and_writer<mc::shared_mutex<lockstep::writer_preferring>>());
+}
+TEST(SharedMutexMc, FairExcludesWriterFromReaders) {
+  EXPECT_EXHAUSTIVE_PASS(reader_and_writer<mc::shared_mutex<lockstep::fair>>());
+}
+
+// The same check against a lock that lets everyone in: it must fail.
+struct no_lock {
+  void lock() {}
+  void unlock() {}
+  void lock_shared() {}
+  void unlock_shared() {}
+};
+TEST(SharedMutexMc, TheSameCheckCatchesALockThatDoesNotExclude) {
+  EXPECT_BUG(reader_and_writer<no_lock>(), bug_kind::assertion);
+}
+
+TEST(SharedMutexMc, ReadersShareAndTryLockRespectsTheWriter) {
+  const auto r = dfs([] {
+    mc::shared_mutex<> rw;
+    rw.lock_shared();
+    mc::thread t([&] {
+      LOCKSTEP_ASSERT(rw.try_lock_shared());  // readers share
+      LOCKSTEP_ASSERT(!rw.try_lock());        // a writer cannot enter
+      rw.unlock_shared();
+    });
+    t.join();
+    rw.unlock_shared();
+    LOCKSTEP_ASSERT(rw.try_lock());
+    LOCKSTEP_ASSERT(!rw.try_lock_shared());
+    rw.unlock();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(SharedMutexMc, UpgradingAReadLockDeadlocks) {
+  const auto r = dfs([] {
+    mc::shared_mutex<> rw("rw");
+    std::shared_lock g(rw);
+    rw.lock();  // waits for all readers, including this one
+  });
+  EXPECT_BUG(r, bug_kind::deadlock);
+}
+
+TEST(SharedMutexMc, UnlockSharedWithoutHoldingIsMisuse) {
+  const auto r = dfs([] {
+    mc::shared_mutex<> rw("rw");
+    rw.unlock_shared();
+  });
+  EXPECT_BUG(r, bug_kind::misuse);
+}
+
+// -- counters ---------------------------------------------------------------------------------
+
+template <class Counter>
+mc::result two_adders() {
+  return dfs([] {
+    Counter c;
+    mc::thread t([&] {
+      c.add(2);
+      c.add(-1);
+    });
+    c.add(5);
+    t.join();
+    LOCKSTEP_ASSERT(c.value() == 6);
+  });
+}
+
+TEST(CountersMc, AtomicCounterIsExact) { EXPECT_EXHAUSTIVE_PASS(two_adders<mc::atomic_counter>()); }
+TEST(CountersMc, LockedCounterIsExact) { EXPECT_EXHAUSTIVE_PASS(two_adders<mc::locked_counter>()); }
+TEST(CountersMc, StripedCounterIsExact) { EXPECT_EXHAUSTIVE_PASS(two_adders<mc::striped_counter>()); }
+
+TEST(CountersMc, OwnedCounterSeesTheCallersOwnAdds) {
+  const auto r = sampled([] {
+    mc::owned_counter c;
+    c.add(3);
+    LOCKSTEP_ASSERT(c.value() == 3);
+    c.add(-1);
+    LOCKSTEP_ASSERT(c.value() == 2);
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+}
+
+TEST(CountersMc, StripedValueWhileWritersRunLiesBetweenTheBounds) {
+  const auto r = dfs([] {
+    mc::striped_counter c;
+    mc::thread t([&] {
+      c.add(1);
+      c.add(1);
+    });
+    const auto v = c.value();
+    LOCKSTEP_ASSERT(v >= 0 && v <= 2);
+    t.join();
+    LOCKSTEP_ASSERT(c.value() == 2);
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+// -- bounded_queue ---------------------------------------------------------------------------------
+
+TEST(BoundedQueueMc, HandOffOfOneItemInEverySchedule) {
+  const auto r = dfs([] {
+    mc::bounded_queue<int> q(1);
+    mc::thread producer([&] { LOCKSTEP_ASSERT(q.put(1)); });
+    LOCKSTEP_ASSERT(q.get() == std::optional<int>(1));
+    producer.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(BoundedQueueMc, OneProducerOneConsumerKeepFifoOrderThroughAFullQueue) {
+  const auto r = sampled([] {
+    mc::bounded_queue<int> q(1);
+    mc::thread producer([&] {
+      for (int i = 1; i <= 3; ++i) LOCKSTEP_ASSERT(q.put(i));
+    });
+    for (int i = 1; i <= 3; ++i) LOCKSTEP_ASSERT(q.get() == std::optional<int>(i));
+    producer.join();
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+}
+
+TEST(BoundedQueueMc, CloseFailsABlockedPutAndDrainsGets) {
+  const auto r = dfs([] {
+    mc::bounded_queue<int> q(1);
+    LOCKSTEP_ASSERT(q.put(1));
+    bool second = true;
+    mc::thread producer([&] { second = q.put(2); });  // full: blocks, or sees closed
+    q.close();
+    producer.join();
+    LOCKSTEP_ASSERT(!second);
+    LOCKSTEP_ASSERT(q.get() == std::optional<int>(1));  // drains ...
+    LOCKSTEP_ASSERT(!q.get().has_value());             // ... then fails
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(BoundedQueueMc, JoinReturnsOnlyAfterEveryItemIsDone) {
+  const auto r = dfs([] {
+    mc::bounded_queue<int> q(1);
+    bool processed = false;
+    LOCKSTEP_ASSERT(q.put(1));
+    mc::thread worker([&] {
+      (void)q.get();
+      processed = true;
+      q.task_done();
+    });
+    q.join();
+    LOCKSTEP_ASSERT(processed);
+    worker.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(BoundedQueueMc, GetForTimesOutOnAnEmptyQueue) {
+  const auto r = dfs([] {
+    mc::bounded_queue<int> q(1);
+    LOCKSTEP_ASSERT(!q.get_for(3ms).has_value());
+    LOCKSTEP_ASSERT(q.put_for(7, 3ms));
+    LOCKSTEP_ASSERT(!q.put_for(8, 3ms));  // full
+    LOCKSTEP_ASSERT(q.size() == 1);
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(BoundedQueueMc, TooManyTaskDoneIsMisuse) {
+  const auto r = dfs([] {
+    mc::bounded_queue<int> q(1);
+    LOCKSTEP_ASSERT(q.put(1));
+    (void)q.get();
+    q.task_done();
+    q.task_done();
+  });
+  EXPECT_BUG(r, bug_kind::misuse);
+  EXPECT_TRUE(contains(r.found->message, "task_done")) << r.found->message;
+}
+
+// -- futures and the pool ------------------------------------------------------------------------------
+
+TEST(FutureMc, GetSeesTheValueInEverySchedule) {
+  const auto r = dfs([] {
+    mc::promise<int> p;
+    mc::future<int> f = p.get_future();
+    mc::thread t([&] { p.set_value(5); });
+    LOCKSTEP_ASSERT(f.get() == 5);
+    t.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(FutureMc, GetForTimesOutWithoutConsumingTheResult) {
+  const auto r = dfs([] {
+    mc::promise<int> p;
+    mc::future<int> f = p.get_future();
+    LOCKSTEP_ASSERT(!f.get_for(1s).has_value());
+    LOCKSTEP_ASSERT(!f.done());
+    p.set_value(9);
+    LOCKSTEP_ASSERT(f.done());
+    LOCKSTEP_ASSERT(f.get() == 9);
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(FutureMc, ExceptionsAndBrokenPromisesReachGet) {
+  const auto r = dfs([] {
+    mc::future<int> f1, f2;
+    {
+      mc::promise<int> p;
+      f1 = p.get_future();
+      p.set_exception(std::make_exception_ptr(std::runtime_error("boom")));
+      mc::promise<int> q;
+      f2 = q.get_future();
+    }  // q broken
+    bool threw = false;
+    try {
+      (void)f1.get();
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()) == "boom";
+    }
+    LOCKSTEP_ASSERT(threw);
+    threw = false;
+    try {
+      (void)f2.get();
+    } catch (const std::future_error& e) {
+      threw = e.code() == std::future_errc::broken_promise;
+    }
+    LOCKSTEP_ASSERT(threw);
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+TEST(FutureMc, CallbackRunsOnceWhetherAddedBeforeOrAfterCompletion) {
+  int before = 0, after = 0;
+  const auto r = dfs([&] {
+    mc::promise<int> p;
+    mc::future<int> f = p.get_future();
+    int calls = 0;
+    mc::thread t([&] { p.set_value(1); });
+    const bool was_done = f.done();
+    f.add_done_callback([&] { ++calls; });
+    t.join();
+    LOCKSTEP_ASSERT(calls == 1);
+    (was_done ? after : before)++;
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+  EXPECT_GT(before, 0);
+  EXPECT_GT(after, 0);
+}
+
+TEST(ThreadPoolMc, CancelSucceedsOnlyBeforeTheTaskStarts) {
+  int cancelled = 0, ran = 0;
+  const auto r = sampled([&] {
+    mc::atomic<int> runs{0};
+    mc::thread_pool pool(1);
+    mc::future<int> f = pool.submit([&] {
+      runs.fetch_add(1);
+      return 4;
+    });
+    const bool c = f.cancel();
+    pool.shutdown();
+    LOCKSTEP_ASSERT(c == (runs.load() == 0));
+    LOCKSTEP_ASSERT(c == f.cancelled());
+    if (!c) LOCKSTEP_ASSERT(f.get() == 4);
+    (c ? cancelled : ran)++;
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_GT(cancelled, 0);
+  EXPECT_GT(ran, 0);
+}
+
+TEST(ThreadPoolMc, MapKeepsOrderAndExceptionsReachGet) {
+  mc::options o = dfs_options();
+  o.max_executions = 20000;  // one worker and the caller: small, but bounded to be safe
+  const auto r = mc::explore(o, [] {
+    mc::thread_pool pool(1);
+    const std::vector<int> in{1, 2, 3};
+    const std::vector<int> out = pool.map([](int x) { return x * 10; }, in);
+    LOCKSTEP_ASSERT((out == std::vector<int>{10, 20, 30}));
+    auto f = pool.submit([]() -> int { throw std::logic_error("bad"); });
+    bool threw = false;
+    try {
+      (void)f.get();
+    } catch (const std::logic_error&) {
+      threw = true;
+    }
+    LOCKSTEP_ASSERT(threw);
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+}
+
+TEST(ThreadPoolMc, AsCompletedVisitsEveryFutureOnce) {
+  mc::options o = dfs_options();
+  o.max_executions = 20000;
+  const auto r = mc::explore(o, [] {
+    mc::thread_pool pool(1);
+    std::vector<mc::future<int>> fs;
+    for (int i = 0; i < 2; ++i) fs.push_back(pool.submit([i] { return i; }));
+    int seen = 0;
+    for (auto& f : lockstep::as_completed(fs)) seen |= 1 << f.get();
+    LOCKSTEP_ASSERT(seen == 3);
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+}
+
+TEST(ThreadPoolMc, SubmitAfterShutdownThrows) {
+  const auto r = dfs([] {
+    mc::thread_pool pool(1);
+    pool.shutdown();
+    bool threw = false;
+    try {
+      (void)pool.submit([] {});
+    } catch (const lockstep::pool_closed&) {
+      threw = true;
+    }
+    LOCKSTEP_ASSERT(threw);
+  });
+  EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+}  // namespace
