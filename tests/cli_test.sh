@@ -49,7 +49,7 @@ cmd=$(sed -n 's/^  run: *//p' "$tmp/out")
 step=$(grep -o 'at step [0-9]*' "$tmp/out" | head -1)
 expect replay-cmd 1 -- bash -c "${cmd/lockstep/\"$LS\"}"
 has replay-cmd out "$step"
-has replay-cmd out "(replay)"
+has replay-cmd out "(replay;"
 
 expect random-bug 1 -- "$LS" check counter_unsynchronized --strategy random --seed 7
 expect random-seed-env 1 -- env LOCKSTEP_SEED=9 "$LS" check withdraw_check_then_act --strategy random

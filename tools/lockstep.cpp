@@ -52,10 +52,15 @@ const char* const kCheckHelp =
     "Explores the schedules of MODEL (or of every model with --all).\n"
     "\n"
     "options:\n"
-    "  --strategy S        dfs (exhaustive depth-first) or random. Default: the\n"
+    "  --strategy S        dfs (exhaustive depth-first), random, or pct\n"
+    "                      (probabilistic concurrency testing). Default: the\n"
     "                      model's own: dfs for models small enough to cover\n"
     "                      every schedule, random (50000 executions) for the rest\n"
-    "  --seed N            seed of the random strategy (default 1; LOCKSTEP_SEED\n"
+    "  --depth D           pct: the bug depth aimed at (default 3)\n"
+    "  --preemptions K     dfs: at most K preemptions per schedule\n"
+    "  --iterative         dfs: search with 0 preemptions, then 1, 2, ... (up to K):\n"
+    "                      the bug found first has the fewest preemptions\n"
+    "  --seed N            seed of random and pct (default 1; LOCKSTEP_SEED\n"
     "                      overrides it when this flag is absent)\n"
     "  --budget B          stop after B: a time (30s, 500ms, 2m) or a number of\n"
     "                      executions (10000). Default: 30s and the strategy's\n"
@@ -91,6 +96,9 @@ struct check_args {
   std::optional<std::string> replay;
   std::optional<std::string> json_path;
   bool quiet = false;
+  unsigned depth = 3;     // pct
+  int preemptions = -1;   // dfs bound
+  bool iterative = false; // dfs: iterative bounding
 };
 
 void parse_budget(std::string_view v, check_args& a) {
@@ -123,7 +131,18 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       const std::string_view s = value();
       if (s == "dfs") a.strategy = mc::strategy_spec::kind::dfs;
       else if (s == "random") a.strategy = mc::strategy_spec::kind::random;
-      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs or random)"};
+      else if (s == "pct") a.strategy = mc::strategy_spec::kind::pct;
+      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs, random or pct)"};
+    } else if (arg == "--depth") {
+      const std::uint64_t d = parse_u64("--depth", value());
+      if (d == 0 || d > 100) throw usage_error{"--depth must be between 1 and 100"};
+      a.depth = static_cast<unsigned>(d);
+    } else if (arg == "--preemptions") {
+      const std::uint64_t k = parse_u64("--preemptions", value());
+      if (k > 1000) throw usage_error{"--preemptions must be at most 1000"};
+      a.preemptions = static_cast<int>(k);
+    } else if (arg == "--iterative") {
+      a.iterative = true;
     } else if (arg == "--seed") {
       a.seed = parse_u64("--seed", value());
     } else if (arg == "--budget") {
@@ -148,6 +167,12 @@ check_args parse_check(const std::vector<std::string_view>& args) {
   if (a.all && !a.model.empty()) throw usage_error{"give a model or --all, not both"};
   if (!a.all && a.model.empty()) throw usage_error{"check needs a model name or --all (see lockstep list)"};
   if (a.all && a.replay) throw usage_error{"--replay replays one model's schedule; it cannot go with --all"};
+  const bool dfs_only = a.preemptions >= 0 || a.iterative;
+  if (dfs_only && a.strategy && *a.strategy != mc::strategy_spec::kind::dfs)
+    throw usage_error{"--preemptions and --iterative bound the dfs strategy only"};
+  if (dfs_only) a.strategy = mc::strategy_spec::kind::dfs;
+  if (a.depth != 3 && a.strategy != mc::strategy_spec::kind::pct)
+    throw usage_error{"--depth is the bug depth of --strategy pct"};
   if (!a.all && mc::find_model(a.model) == nullptr)
     throw usage_error{"unknown model '" + a.model + "' (lockstep list shows the registered ones)"};
   return a;
@@ -220,7 +245,10 @@ mc::result run_model(const mc::model& m, const check_args& a) {
                                                              : mc::strategy_spec::kind::random);
   o.strategy = a.replay ? mc::replay(*a.replay)
                : kind == mc::strategy_spec::kind::random ? mc::random(a.seed.value_or(1))
+               : kind == mc::strategy_spec::kind::pct    ? mc::pct(a.seed.value_or(1), a.depth)
                                                          : mc::dfs();
+  o.preemption_bound = a.preemptions;
+  o.iterative_bounding = a.iterative;
   // An explicit --seed wins over LOCKSTEP_SEED; --replay over LOCKSTEP_REPLAY.
   o.honour_env = !a.seed && !a.replay;
   o.max_executions = a.max_executions;

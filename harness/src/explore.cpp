@@ -38,6 +38,7 @@ const char* strategy_name(strategy_spec::kind k) noexcept {
     case strategy_spec::kind::random: return "random";
     case strategy_spec::kind::dfs: return "dfs";
     case strategy_spec::kind::replay: return "replay";
+    case strategy_spec::kind::pct: return "pct";
   }
   return "?";
 }
@@ -62,6 +63,7 @@ std::string result::report() const {
   const std::string who = name.empty() ? std::string() : name + ": ";
   if (!found) {
     out = who + "no bug found in " + std::to_string(executions) + " executions (" + strategy +
+          (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
           (complete ? ", complete" : ", not exhaustive") + ")\n";
     if (!bound_hit.empty()) out += "  stopped: " + bound_hit + "\n";
     return out;
@@ -69,7 +71,10 @@ std::string result::report() const {
   const bug& b = *found;
   out = who + bug_kind_name(b.kind) + ": " + b.message + "\n";
   out += "  found in execution " + std::to_string(b.execution) + " at step " + std::to_string(b.step) +
-         " (" + strategy + ")\n";
+         " (" + strategy +
+         (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
+         "; the schedule has " + std::to_string(b.preemptions) +
+         (b.preemptions == 1 ? " preemption" : " preemptions") + ")\n";
   out += b.details;
   out += "  replay: LOCKSTEP_REPLAY=" + b.schedule + "\n";
   if (!replay_command.empty()) {
@@ -110,7 +115,8 @@ result explore(const options& opts_in, body_ref body) {
   if (opts.honour_env) {
     if (const char* r = std::getenv("LOCKSTEP_REPLAY"); r != nullptr && *r != '\0') {
       opts.strategy = replay(r);
-    } else if (opts.strategy.k == strategy_spec::kind::random) {
+    } else if (opts.strategy.k == strategy_spec::kind::random ||
+               opts.strategy.k == strategy_spec::kind::pct) {
       bool present = false;
       const std::uint64_t s = env_u64("LOCKSTEP_SEED", present);
       if (present) opts.strategy.seed = s;
@@ -120,7 +126,11 @@ result explore(const options& opts_in, body_ref body) {
   std::unique_ptr<rt::strategy> strat;
   switch (opts.strategy.k) {
     case strategy_spec::kind::random: strat = rt::make_random(opts.strategy.seed); break;
-    case strategy_spec::kind::dfs: strat = rt::make_dfs(); break;
+    case strategy_spec::kind::pct: strat = rt::make_pct(opts.strategy.seed, opts.strategy.depth); break;
+    case strategy_spec::kind::dfs:
+      strat = opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
+                                      : rt::make_dfs(opts.preemption_bound);
+      break;
     case strategy_spec::kind::replay: {
       std::vector<std::uint32_t> choices;
       std::string error;
@@ -131,7 +141,7 @@ result explore(const options& opts_in, body_ref body) {
     }
   }
   std::uint64_t max_exec = opts.max_executions;
-  if (max_exec == 0) max_exec = opts.strategy.k == strategy_spec::kind::random ? 1000 : 1000000;
+  if (max_exec == 0) max_exec = opts.strategy.k == strategy_spec::kind::dfs ? 1000000 : 1000;
 
   result res;
   res.strategy = strategy_name(opts.strategy.k);
@@ -158,7 +168,11 @@ result explore(const options& opts_in, body_ref body) {
       break;
     }
     if (!strat->begin()) {
-      res.complete = strat->exhaustive();
+      res.complete = strat->exhaustive() && !strat->bound_limited();
+      if (strat->bound_limited())
+        res.bound_hit = "the preemption bound (" + std::to_string(strat->preemption_bound()) +
+                        ") cut some schedules: every schedule with at most that many preemptions "
+                        "was covered; raise or drop the bound to cover the rest";
       break;
     }
     runtime.run_execution(body, n);
@@ -174,6 +188,7 @@ result explore(const options& opts_in, body_ref body) {
     }
   }
   res.executions = n;
+  res.preemption_bound = strat->preemption_bound();
   res.steps = runtime.steps();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -187,6 +187,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   res_ordinal_ = 0;
   names_.clear();
   exec_steps_ = 0;
+  exec_preemptions_ = 0;
   vtime_ = 0;
   aborting_ = false;
   bug_.reset();
@@ -275,19 +276,20 @@ void runtime::check_abort() {
   if (aborting_ && std::uncaught_exceptions() == 0) throw abort_execution{};
 }
 
-void runtime::decide_among_enabled() {
+void runtime::decide_among_enabled(bool yielding) {
   // The running thread is enabled (it is at a point): it goes first.
   cands_.clear();
   cands_.push_back(cur_);
   for (std::uint32_t t : enabled_)
     if (t != cur_) cands_.push_back(t);
-  const std::size_t idx = strat_.pick(cands_);
+  const std::size_t idx = strat_.pick(cands_, yielding ? decision::free : decision::preemptible);
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
     throw abort_execution{};
   }
   const std::uint32_t next = cands_[idx];
   schedule_.push_back(next);
+  if (idx != 0 && !yielding) ++exec_preemptions_;
   if (idx != 0) {
     activate(next);
     check_abort();
@@ -311,7 +313,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
   cands_.assign(enabled_.begin(), enabled_.end());
   std::size_t idx = 0;
   if (cands_.size() > 1) {
-    idx = strat_.pick(cands_);
+    idx = strat_.pick(cands_, decision::free);
     if (idx == strategy::diverged) {
       diverge();
       return false;
@@ -405,7 +407,7 @@ std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) 
   if (n > 1) {
     cands_.clear();
     for (std::uint32_t i = 0; i < n; ++i) cands_.push_back(i);
-    const std::size_t idx = strat_.pick(cands_);
+    const std::size_t idx = strat_.pick(cands_, decision::value);
     if (idx == strategy::diverged) [[unlikely]] {
       diverge();
       throw abort_execution{};
@@ -538,6 +540,7 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
   b.thread = cur_;
   b.execution = exec_index_ + 1;
   b.step = exec_steps_;
+  b.preemptions = exec_preemptions_;
   b.schedule = encode_schedule(schedule_);
   bug_ = std::move(b);
 }

@@ -175,10 +175,12 @@ class runtime {
   static void fiber_entry(bctx::transfer_t t);
 
   // Scheduling.
-  void decide() {                          // a point of the running thread
-    if (enabled_.size() > 1) decide_among_enabled();  // else only it can go on
+  // A point of the running thread; `yielding`: it offers to let others run
+  // (switching away is then no preemption).
+  void decide(bool yielding = false) {
+    if (enabled_.size() > 1) decide_among_enabled(yielding);  // else only it can go on
   }
-  void decide_among_enabled();
+  void decide_among_enabled(bool yielding);
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
@@ -234,6 +236,7 @@ class runtime {
   std::vector<std::pair<const void*, const char*>> names_;
   std::uint64_t steps_ = 0;             // over all executions
   std::uint64_t exec_steps_ = 0;        // in this execution
+  std::uint32_t exec_preemptions_ = 0;  // in this execution
   std::uint64_t wait_seq_ = 0;
   std::int64_t vtime_ = 0;
   std::uint32_t epoch_ = 0;             // execution counter for object handles
@@ -269,7 +272,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
     if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
     throw abort_execution{};
   }
-  decide();
+  decide(o == op::yield);
   return &record(o, addr, object_id(h), loc).value;
 }
 

@@ -1,5 +1,7 @@
 // The built-in strategies: random, dfs, replay.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "strategy.hpp"
 
@@ -50,7 +52,9 @@ class random_strategy final : public strategy {
     rng_.seed(mix_seed(seed_, index_++));
     return true;
   }
-  std::size_t pick(std::span<const std::uint32_t> cands) override { return rng_.below(cands.size()); }
+  std::size_t pick(std::span<const std::uint32_t> cands, decision) override {
+    return rng_.below(cands.size());
+  }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return kNoError; }
 
@@ -63,9 +67,14 @@ class random_strategy final : public strategy {
 // Depth-first search over the tree of choices. Each execution replays the
 // prefix of the previous one up to its deepest choice with an untried
 // alternative, then takes that alternative and continues with first choices.
+// With a preemption bound, a choice that would exceed it offers only the
+// running thread (and the search remembers that it cut something).
 class dfs_strategy final : public strategy {
  public:
+  explicit dfs_strategy(int bound) : bound_(bound) {}
+
   bool begin() override {
+    preemptions_ = 0;
     if (started_) {
       while (!stack_.empty() && stack_.back().chosen + 1 >= stack_.back().options) stack_.pop_back();
       if (stack_.empty()) return false;
@@ -75,27 +84,41 @@ class dfs_strategy final : public strategy {
     depth_ = 0;
     return true;
   }
-  std::size_t pick(std::span<const std::uint32_t> cands) override {
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    const bool preemptible = d == decision::preemptible;
+    std::size_t options = cands.size();
+    if (preemptible && bound_ >= 0 && preemptions_ >= bound_) {
+      options = 1;
+      limited_ = true;
+    }
+    const std::size_t idx = pick_among(options);
+    if (idx != diverged && preemptible && idx != 0) ++preemptions_;
+    return idx;
+  }
+  bool exhaustive() const noexcept override { return true; }
+  bool bound_limited() const noexcept override { return limited_; }
+  int preemption_bound() const noexcept override { return bound_; }
+  const std::string& error() const noexcept override { return error_; }
+
+ private:
+  std::size_t pick_among(std::size_t n_options) {
     if (depth_ < stack_.size()) {
       frame& f = stack_[depth_];
-      if (f.options != cands.size()) {
+      if (f.options != n_options) {
         error_ = "the body is not deterministic: choice " + std::to_string(depth_) + " had " +
                  std::to_string(f.options) + " candidates in an earlier execution and " +
-                 std::to_string(cands.size()) +
+                 std::to_string(n_options) +
                  " now (does it depend on time, addresses or state kept between executions?)";
         return diverged;
       }
       ++depth_;
       return f.chosen;
     }
-    stack_.push_back({0, static_cast<std::uint32_t>(cands.size())});
+    stack_.push_back({0, static_cast<std::uint32_t>(n_options)});
     ++depth_;
     return 0;
   }
-  bool exhaustive() const noexcept override { return true; }
-  const std::string& error() const noexcept override { return error_; }
 
- private:
   struct frame {
     std::uint32_t chosen;
     std::uint32_t options;
@@ -104,6 +127,95 @@ class dfs_strategy final : public strategy {
   std::size_t depth_ = 0;
   bool started_ = false;
   std::string error_;
+  int bound_;
+  int preemptions_ = 0;
+  bool limited_ = false;
+};
+
+// PCT (Burckhardt et al., ASPLOS 2010): threads get distinct random
+// priorities d..d+n-1 (a thread seen later gets a random rank among them);
+// d-1 change points are drawn uniformly in 1..k, k being the most decisions
+// seen in one execution so far. The highest-priority candidate always runs;
+// at the i-th change point the thread about to run drops to priority i,
+// below every initial one. A bug of depth d shows up with probability at
+// least 1/(n k^(d-1)) per execution.
+class pct_strategy final : public strategy {
+ public:
+  pct_strategy(std::uint64_t seed, unsigned depth) : seed_(seed), depth_(depth == 0 ? 1 : depth) {}
+
+  bool begin() override {
+    rng_.seed(mix_seed(seed_, index_++));
+    k_ = std::max(k_, step_);
+    step_ = 0;
+    prio_.clear();
+    change_.clear();
+    for (unsigned i = 1; i < depth_; ++i) change_.push_back(1 + rng_.below(k_));
+    return true;
+  }
+
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    if (d == decision::value) return rng_.below(cands.size());  // not a thread choice
+    ++step_;
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < cands.size(); ++i)
+      if (priority(cands[i]) > priority(cands[best])) best = i;
+    // Change points: the thread about to run drops below every initial priority.
+    for (std::size_t i = 0; i < change_.size(); ++i) {
+      if (change_[i] == step_) {
+        prio_[cands[best]] = static_cast<double>(i + 1) / static_cast<double>(depth_);
+        best = 0;
+        for (std::size_t j = 0; j < cands.size(); ++j)
+          if (priority(cands[j]) > priority(cands[best])) best = j;
+      }
+    }
+    return best;
+  }
+  bool exhaustive() const noexcept override { return false; }
+  const std::string& error() const noexcept override { return kNoError; }
+
+ private:
+  double priority(std::uint32_t tid) {
+    if (tid >= prio_.size()) prio_.resize(tid + 1, -1.0);
+    // A thread seen for the first time gets a random rank among the initial
+    // priorities (all above the change-point ones, which are below 1).
+    if (prio_[tid] < 0) prio_[tid] = 1.0 + static_cast<double>(rng_.next() >> 11) * 0x1.0p-53;
+    return prio_[tid];
+  }
+
+  std::uint64_t seed_;
+  unsigned depth_;
+  std::uint64_t index_ = 0;
+  std::uint64_t k_ = 1;     // estimated decisions per execution
+  std::uint64_t step_ = 0;  // decisions so far in this execution
+  std::vector<double> prio_;
+  std::vector<std::uint64_t> change_;
+  xoshiro rng_;
+};
+
+// Iterative context bounding (Musuvathi & Qadeer, PLDI 2007): the schedules
+// with at most 0 preemptions, then at most 1, ...; a bound is raised only
+// while the previous search was cut by it. Schedules within a smaller bound
+// are explored again at the next one (the price of finding the bug with the
+// fewest preemptions first).
+class iterative_dfs final : public strategy {
+ public:
+  explicit iterative_dfs(int max_bound) : max_(max_bound), cur_(0) {}
+  bool begin() override {
+    while (!cur_.begin()) {
+      if (!cur_.bound_limited() || cur_.preemption_bound() == max_) return false;
+      cur_ = dfs_strategy(cur_.preemption_bound() + 1);
+    }
+    return true;
+  }
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override { return cur_.pick(cands, d); }
+  bool exhaustive() const noexcept override { return true; }
+  bool bound_limited() const noexcept override { return cur_.bound_limited(); }
+  int preemption_bound() const noexcept override { return cur_.preemption_bound(); }
+  const std::string& error() const noexcept override { return cur_.error(); }
+
+ private:
+  int max_;
+  dfs_strategy cur_;
 };
 
 class replay_strategy final : public strategy {
@@ -114,7 +226,7 @@ class replay_strategy final : public strategy {
     done_ = true;
     return true;
   }
-  std::size_t pick(std::span<const std::uint32_t> cands) override {
+  std::size_t pick(std::span<const std::uint32_t> cands, decision) override {
     // Past the recorded choices the execution goes on with the running thread.
     if (pos_ >= schedule_.size()) return 0;
     const std::uint32_t want = schedule_[pos_];
@@ -152,7 +264,15 @@ class replay_strategy final : public strategy {
 std::unique_ptr<strategy> make_random(std::uint64_t seed) {
   return std::make_unique<random_strategy>(seed);
 }
-std::unique_ptr<strategy> make_dfs() { return std::make_unique<dfs_strategy>(); }
+std::unique_ptr<strategy> make_dfs(int preemption_bound) {
+  return std::make_unique<dfs_strategy>(preemption_bound);
+}
+std::unique_ptr<strategy> make_iterative_dfs(int max_bound) {
+  return std::make_unique<iterative_dfs>(max_bound);
+}
+std::unique_ptr<strategy> make_pct(std::uint64_t seed, unsigned depth) {
+  return std::make_unique<pct_strategy>(seed, depth);
+}
 std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule) {
   return std::make_unique<replay_strategy>(std::move(schedule));
 }

@@ -45,17 +45,25 @@ const char* bug_kind_name(bug_kind) noexcept;
 // Parses the names bug_kind_name() prints; nullopt if unknown.
 std::optional<bug_kind> parse_bug_kind(std::string_view) noexcept;
 
-// How to pick schedules. Build one with random(), dfs() or replay().
+// How to pick schedules. Build one with random(), pct(), dfs() or replay().
 struct strategy_spec {
-  enum class kind : std::uint8_t { random, dfs, replay };
+  enum class kind : std::uint8_t { random, dfs, replay, pct };
   kind k = kind::dfs;
   std::uint64_t seed = 1;
   std::string schedule;  // replay only
+  unsigned depth = 3;    // pct only: the bug depth it aims at
 };
 // Uniformly random choices; execution i uses a seed derived from (seed, i).
 inline strategy_spec random(std::uint64_t seed = 1) { return {strategy_spec::kind::random, seed, {}}; }
 // Exhaustive depth-first search over all schedules (up to the bounds).
 inline strategy_spec dfs() { return {strategy_spec::kind::dfs, 1, {}}; }
+// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random
+// thread priorities plus depth-1 priority change points; finds a bug of depth
+// `depth` with probability at least 1/(threads * steps^(depth-1)) per
+// execution. Seeded like random().
+inline strategy_spec pct(std::uint64_t seed = 1, unsigned depth = 3) {
+  return {strategy_spec::kind::pct, seed, {}, depth};
+}
 // Exactly one execution following a recorded schedule (a replay string).
 inline strategy_spec replay(std::string schedule) {
   return {strategy_spec::kind::replay, 1, std::move(schedule)};
@@ -71,6 +79,15 @@ struct options {
   // non_termination bug (usually a spin loop that never yields, or a thread
   // that waits for something that never comes).
   std::uint64_t max_steps = 20000;
+  // dfs only: at most this many preemptions per execution (a preemption is a
+  // switch away from a thread that could have continued; switching from a
+  // blocked, finished or yielding thread is free). -1: no bound. A bounded
+  // search that covered every schedule within the bound is not `complete`.
+  int preemption_bound = -1;
+  // dfs only: iterative context bounding: search with 0 preemptions, then 1,
+  // 2, ... (up to preemption_bound, if set), so the first bug found has the
+  // fewest preemptions; result::preemption_bound says at which bound.
+  bool iterative_bounding = false;
   // Spurious wake-ups a condition-variable wait may take, per thread and
   // execution: each wait while some are left is a choice (woken spuriously or
   // not), so a wait without a predicate loop is caught. 0 turns them off.
@@ -95,6 +112,7 @@ struct bug {
   std::uint32_t thread = 0;
   std::uint64_t execution = 0;  // 1-based index of the failing execution
   std::uint64_t step = 0;       // the step (event count) at which it was found
+  std::uint32_t preemptions = 0;  // preemptions in the failing schedule
   std::string schedule;         // the replay string
 };
 
@@ -111,6 +129,7 @@ struct result {
   std::uint64_t executions = 0;
   std::uint64_t steps = 0;       // over all executions
   double seconds = 0;
+  int preemption_bound = -1;     // dfs: the bound in force at the end (-1: none)
 
   // No bug found (the search may still be incomplete: see complete/verdict).
   [[nodiscard]] bool ok() const noexcept { return !found.has_value(); }
