@@ -177,18 +177,15 @@ void readers_writer() {
 }
 
 LOCKSTEP_MODEL(rwlock_readers_writer_reader_preferring, "primitives", expect_pass(),
-               "reader-preferring shared_mutex, two readers and a writer: the writer is alone",
-               .exhaustive = false) {
+               "reader-preferring shared_mutex, two readers and a writer: the writer is alone") {
   readers_writer<lockstep::reader_preferring>();
 }
 LOCKSTEP_MODEL(rwlock_readers_writer_writer_preferring, "primitives", expect_pass(),
-               "writer-preferring shared_mutex, two readers and a writer: the writer is alone",
-               .exhaustive = false) {
+               "writer-preferring shared_mutex, two readers and a writer: the writer is alone") {
   readers_writer<lockstep::writer_preferring>();
 }
 LOCKSTEP_MODEL(rwlock_readers_writer_fair, "primitives", expect_pass(),
-               "phase-fair shared_mutex, two readers and a writer: the writer is alone",
-               .exhaustive = false) {
+               "phase-fair shared_mutex, two readers and a writer: the writer is alone") {
   readers_writer<lockstep::fair>();
 }
 

@@ -74,7 +74,7 @@ r = json.load(open(sys.argv[1]))
 assert r["ok"] is True and len(r["results"]) >= 6
 ' "$tmp/all.json"
 
-expect budget-incomplete 0 -- "$LS" check counter_mutex --budget 10 --report-json "$tmp/inc.json"
+expect budget-incomplete 0 -- "$LS" check counter_mutex --strategy dfs --budget 10 --report-json "$tmp/inc.json"
 has budget-incomplete out "max_executions = 10"
 has budget-incomplete inc.json '"verdict": "incomplete"'
 

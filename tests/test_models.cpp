@@ -1,4 +1,5 @@
-// Every registered model gets its expected verdict, under dfs and random.
+// Every registered model gets its expected verdict under dpor, dfs and
+// random; exhaustive models are covered completely by dpor.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -18,6 +19,7 @@ struct case_t {
 std::vector<case_t> cases() {
   std::vector<case_t> out;
   for (const mc::model& m : mc::models()) {
+    out.push_back({&m, mc::dpor()});
     out.push_back({&m, mc::dfs()});
     out.push_back({&m, mc::random(1)});
   }
@@ -34,10 +36,11 @@ TEST_P(Models, GetsItsExpectedVerdict) {
   o.name = m.name;
   if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
   if (o.strategy.k == mc::strategy_spec::kind::random) o.max_executions = 5000;
-  // A model too big for dfs to cover: dfs still must not find a bug in a
-  // passing model (or must find the bug in a buggy one) within its bound.
-  const bool sampled = o.strategy.k == mc::strategy_spec::kind::dfs && !m.settings.exhaustive;
-  if (sampled) o.max_executions = 50000;
+  // dpor must cover an exhaustive model completely. dfs, and dpor on a model
+  // too big to cover, still must not find a bug in a passing model (or must
+  // find the bug in a buggy one) within their bound.
+  const bool must_complete = o.strategy.k == mc::strategy_spec::kind::dpor && m.settings.exhaustive;
+  if (!must_complete && o.strategy.k != mc::strategy_spec::kind::random) o.max_executions = 50000;
   const mc::result r = mc::explore(o, m.body);
   if (m.expected.bug) {
     ASSERT_TRUE(r.found.has_value()) << m.name << " must find " << mc::bug_kind_name(*m.expected.bug)
@@ -45,8 +48,8 @@ TEST_P(Models, GetsItsExpectedVerdict) {
     EXPECT_EQ(r.found->kind, *m.expected.bug) << r.report();
   } else {
     EXPECT_TRUE(r.ok()) << r.report();
-    if (o.strategy.k == mc::strategy_spec::kind::dfs && !sampled) {
-      EXPECT_TRUE(r.complete) << m.name << ": dfs must cover every schedule\n" << r.report();
+    if (must_complete) {
+      EXPECT_TRUE(r.complete) << m.name << ": dpor must cover every schedule\n" << r.report();
       EXPECT_EQ(r.verdict(), mc::verdict::pass);
     }
   }
@@ -67,6 +70,33 @@ TEST(ModelRegistry, HasTheClassicModels) {
                            "rwlock_readers_writer_writer_preferring", "rwlock_readers_writer_fair",
                            "future_callback_once", "pool_shutdown", "recursive_unlock_foreign"})
     EXPECT_NE(mc::find_model(name), nullptr) << name;
+}
+
+}  // namespace
+
+namespace {
+
+// dpor and dfs agree on every verdict of every registered model, and when
+// both cover a model completely, dpor never needs more executions.
+TEST(DporAgreesWithDfs, OnEveryRegisteredModel) {
+  for (const mc::model& m : mc::models()) {
+    auto run = [&](mc::strategy_spec s) {
+      mc::options o;
+      o.strategy = s;
+      o.honour_env = false;
+      o.max_executions = 100000;
+      if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
+      return mc::explore(o, m.body);
+    };
+    const mc::result a = run(mc::dfs());
+    const mc::result b = run(mc::dpor());
+    EXPECT_EQ(a.found.has_value(), b.found.has_value()) << m.name << "\n" << a.report() << b.report();
+    if (a.found && b.found) EXPECT_EQ(a.found->kind, b.found->kind) << m.name;
+    if (a.complete && !a.found) {
+      EXPECT_TRUE(b.complete) << m.name;
+      EXPECT_LE(b.executions, a.executions) << m.name;
+    }
+  }
 }
 
 }  // namespace

@@ -52,9 +52,10 @@ const char* const kCheckHelp =
     "Explores the schedules of MODEL (or of every model with --all).\n"
     "\n"
     "options:\n"
-    "  --strategy S        dfs (exhaustive depth-first), random, or pct\n"
+    "  --strategy S        dfs (exhaustive depth-first), dpor (exhaustive, one\n"
+    "                      execution per class of equivalent ones), random, or pct\n"
     "                      (probabilistic concurrency testing). Default: the\n"
-    "                      model's own: dfs for models small enough to cover\n"
+    "                      model's own: dpor for models small enough to cover\n"
     "                      every schedule, random (50000 executions) for the rest\n"
     "  --depth D           pct: the bug depth aimed at (default 3)\n"
     "  --preemptions K     dfs: at most K preemptions per schedule\n"
@@ -132,7 +133,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       if (s == "dfs") a.strategy = mc::strategy_spec::kind::dfs;
       else if (s == "random") a.strategy = mc::strategy_spec::kind::random;
       else if (s == "pct") a.strategy = mc::strategy_spec::kind::pct;
-      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs, random or pct)"};
+      else if (s == "dpor") a.strategy = mc::strategy_spec::kind::dpor;
+      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs, dpor, random or pct)"};
     } else if (arg == "--depth") {
       const std::uint64_t d = parse_u64("--depth", value());
       if (d == 0 || d > 100) throw usage_error{"--depth must be between 1 and 100"};
@@ -241,11 +243,12 @@ std::string got_name(const mc::result& r) {
 
 mc::result run_model(const mc::model& m, const check_args& a) {
   mc::options o;
-  const auto kind = a.strategy.value_or(m.settings.exhaustive ? mc::strategy_spec::kind::dfs
+  const auto kind = a.strategy.value_or(m.settings.exhaustive ? mc::strategy_spec::kind::dpor
                                                              : mc::strategy_spec::kind::random);
   o.strategy = a.replay ? mc::replay(*a.replay)
                : kind == mc::strategy_spec::kind::random ? mc::random(a.seed.value_or(1))
                : kind == mc::strategy_spec::kind::pct    ? mc::pct(a.seed.value_or(1), a.depth)
+               : kind == mc::strategy_spec::kind::dpor   ? mc::dpor()
                                                          : mc::dfs();
   o.preemption_bound = a.preemptions;
   o.iterative_bounding = a.iterative;

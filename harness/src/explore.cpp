@@ -39,6 +39,7 @@ const char* strategy_name(strategy_spec::kind k) noexcept {
     case strategy_spec::kind::dfs: return "dfs";
     case strategy_spec::kind::replay: return "replay";
     case strategy_spec::kind::pct: return "pct";
+    case strategy_spec::kind::dpor: return "dpor";
   }
   return "?";
 }
@@ -54,7 +55,7 @@ const char* verdict_name(mc::verdict v) noexcept {
 
 mc::verdict result::verdict() const noexcept {
   if (found) return verdict::bug;
-  if (!bound_hit.empty() && strategy == "dfs") return verdict::incomplete;
+  if (!bound_hit.empty() && (strategy == "dfs" || strategy == "dpor")) return verdict::incomplete;
   return verdict::pass;
 }
 
@@ -127,6 +128,7 @@ result explore(const options& opts_in, body_ref body) {
   switch (opts.strategy.k) {
     case strategy_spec::kind::random: strat = rt::make_random(opts.strategy.seed); break;
     case strategy_spec::kind::pct: strat = rt::make_pct(opts.strategy.seed, opts.strategy.depth); break;
+    case strategy_spec::kind::dpor: strat = rt::make_dpor(); break;
     case strategy_spec::kind::dfs:
       strat = opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
                                       : rt::make_dfs(opts.preemption_bound);
@@ -141,7 +143,9 @@ result explore(const options& opts_in, body_ref body) {
     }
   }
   std::uint64_t max_exec = opts.max_executions;
-  if (max_exec == 0) max_exec = opts.strategy.k == strategy_spec::kind::dfs ? 1000000 : 1000;
+  const bool exhaustive_kind =
+      opts.strategy.k == strategy_spec::kind::dfs || opts.strategy.k == strategy_spec::kind::dpor;
+  if (max_exec == 0) max_exec = exhaustive_kind ? 1000000 : 1000;
 
   result res;
   res.strategy = strategy_name(opts.strategy.k);
@@ -189,6 +193,7 @@ result explore(const options& opts_in, body_ref body) {
   }
   res.executions = n;
   res.preemption_bound = strat->preemption_bound();
+  res.abandoned = strat->abandoned();
   res.steps = runtime.steps();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

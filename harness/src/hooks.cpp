@@ -47,6 +47,12 @@ std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source
 void mark_failed_cas(std::uint64_t* rec) noexcept {
   // rec points at event::value, the first member of the event.
   reinterpret_cast<rt::event*>(rec)->o = op::cas_fail;
+  if (runtime* r = runtime::current()) r->read_only();
+}
+
+void mark_read_only(std::uint64_t* rec) noexcept {
+  (void)rec;
+  if (runtime* r = runtime::current()) r->read_only();
 }
 
 bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected, bool timed,
@@ -59,6 +65,25 @@ bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expec
 void futex_wake(const std::uint32_t* word, object_handle& h, int count,
                 const std::source_location& loc) {
   if (runtime* r = runtime::current()) r->futex_wake(word, h, count, loc);
+}
+
+void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) return r->lock_word(word, h, loc);
+  *word = 1;  // outside an execution nobody else can hold it
+}
+
+bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) return r->try_lock_word(word, h, loc);
+  if (*word != 0) return false;
+  *word = 1;
+  return true;
+}
+
+std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) return r->unlock_word(word, h, loc);
+  const std::uint32_t prev = *word;
+  *word = 0;
+  return prev;
 }
 
 void relax(const std::source_location& loc) {

@@ -68,6 +68,7 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
   tl_current = this;
+  track_ = strat.wants_accesses();
   events_.reserve(1024);
   enabled_.reserve(16);
   cands_.reserve(16);
@@ -247,10 +248,12 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.st = tstate::runnable;
   t.wait_addr = nullptr;
   t.timed = false;
+  t.lock_wait = false;
   t.timed_out = false;
   t.joined = false;
   t.detached = false;
   t.spurious = 0;
+  t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
   t.spawn_loc = loc;
   t.block_loc = loc;
@@ -282,13 +285,14 @@ void runtime::decide_among_enabled(bool yielding) {
   cands_.push_back(cur_);
   for (std::uint32_t t : enabled_)
     if (t != cur_) cands_.push_back(t);
+  if (track_) publish_next();
   const std::size_t idx = strat_.pick(cands_, yielding ? decision::free : decision::preemptible);
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
     throw abort_execution{};
   }
   const std::uint32_t next = cands_[idx];
-  schedule_.push_back(next);
+  if (cands_.size() > 1) schedule_.push_back(next);
   if (idx != 0 && !yielding) ++exec_preemptions_;
   if (idx != 0) {
     activate(next);
@@ -312,13 +316,14 @@ bool runtime::pick_enabled(std::uint32_t& next) {
   // thread may go next, and switching is no preemption.
   cands_.assign(enabled_.begin(), enabled_.end());
   std::size_t idx = 0;
-  if (cands_.size() > 1) {
+  if (cands_.size() > 1 || track_) {
+    if (track_) publish_next();
     idx = strat_.pick(cands_, decision::free);
     if (idx == strategy::diverged) {
       diverge();
       return false;
     }
-    schedule_.push_back(cands_[idx]);
+    if (cands_.size() > 1) schedule_.push_back(cands_[idx]);
   }
   next = cands_[idx];
   return true;
@@ -335,6 +340,36 @@ void runtime::activate(std::uint32_t next) {
   thread_rec& from = *threads_[cur_];
   cur_ = next;
   jump(from, to);
+}
+
+void runtime::publish_next() {
+  next_scratch_.resize(nthreads_);
+  for (std::uint32_t i = 0; i < nthreads_; ++i) next_scratch_[i] = threads_[i]->next;
+  strat_.set_next(next_scratch_);
+}
+
+void runtime::note_event(op o, std::uint32_t object) {
+  switch (o) {
+    case op::start: note({kThreadKey | cur_, access_kind::sync}); break;
+    case op::exit: note({kThreadKey | cur_, access_kind::write}); break;
+    case op::join: note({kThreadKey | object, access_kind::sync}); break;
+    case op::wake_return: note({kQueueKey | object, access_kind::sync}); break;
+    case op::wait:  // blocks: reads the word, joins its queue
+      note({object, access_kind::read});
+      note({kQueueKey | object, access_kind::write});
+      break;
+    case op::wake: note({kQueueKey | object, access_kind::write}); break;
+    case op::load:
+    case op::cas_fail:
+    case op::wait_skip: note({object, access_kind::read}); break;
+    case op::store:
+    case op::rmw:
+    case op::cas_ok: note({object, access_kind::write}); break;
+    case op::timeout: note({0, access_kind::global}); break;
+    case op::spawn:  // noted by spawn() once the child's id is known
+    case op::yield:
+    case op::choose: break;
+  }
 }
 
 void runtime::diverge() {
@@ -366,8 +401,9 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
     throw abort_execution{};
   }
-  decide();
   const std::uint32_t obj = object_id(h);
+  if (track_) set_next(cur_, {obj, access_kind::futex_wait});
+  decide();
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
@@ -385,6 +421,8 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.deadline = deadline;
   me.timed_out = false;
   me.block_loc = loc;
+  // Its next step: the woken return (a read of the word), or a timeout.
+  me.next = timed ? access{0, access_kind::global} : access{kQueueKey | obj, access_kind::sync};
   if (!timed) disable(cur_);
   if (!switch_away()) {
     global_deadlock();
@@ -396,6 +434,92 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   const bool woke = !me.timed_out;
   record(woke ? op::wake_return : op::timeout, word, obj, loc).value = *word;
   return woke;
+}
+
+// The native lock word: acquiring is one step (a write) that can happen only
+// while the word is 0; a thread that finds it held blocks without an event
+// and is enabled again by the unlock. Failed attempts leave no trace, so the
+// schedules differ only in the order of the critical sections.
+void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return;
+    throw abort_execution{};
+  }
+  const std::uint32_t obj = object_id(h);
+  for (;;) {
+    if (track_) set_next(cur_, {obj, access_kind::write});
+    decide();
+    if (*word == 0) {
+      *word = 1;
+      record(op::cas_ok, word, obj, loc, true).value = 1;
+      note({obj, access_kind::write});
+      note({kReleaseKey | obj, access_kind::sync});
+      return;
+    }
+    thread_rec& me = *threads_[cur_];
+    me.st = tstate::blocked_futex;
+    me.lock_wait = true;
+    me.wait_addr = word;
+    me.wait_seq = ++wait_seq_;
+    me.timed = false;
+    me.block_loc = loc;
+    me.next = access{obj, access_kind::write};
+    disable(cur_);
+    if (!switch_away()) {
+      global_deadlock();
+      throw abort_execution{};
+    }
+    me.lock_wait = false;
+    me.wait_addr = nullptr;
+  }
+}
+
+bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() == 0) throw abort_execution{};
+    if (*word != 0) return false;
+    *word = 1;
+    return true;
+  }
+  const std::uint32_t obj = object_id(h);
+  if (track_) set_next(cur_, {obj, access_kind::write});
+  decide();
+  if (*word != 0) {
+    record(op::cas_fail, word, obj, loc, true).value = *word;
+    note({obj, access_kind::read});
+    note({kReleaseKey | obj, access_kind::read});
+    return false;
+  }
+  *word = 1;
+  record(op::cas_ok, word, obj, loc, true).value = 1;
+  note({obj, access_kind::write});
+  note({kReleaseKey | obj, access_kind::sync});
+  return true;
+}
+
+std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,
+                                   const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() == 0) throw abort_execution{};
+    const std::uint32_t prev = *word;
+    *word = 0;  // unwinding: nobody is woken
+    return prev;
+  }
+  const std::uint32_t obj = object_id(h);
+  if (track_) set_next(cur_, {kReleaseKey | obj, access_kind::write});
+  decide();
+  const std::uint32_t prev = *word;
+  *word = 0;
+  record(op::rmw, word, obj, loc, true).value = 0;
+  note({kReleaseKey | obj, access_kind::write});
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    thread_rec& t = *threads_[i];
+    if (t.st == tstate::blocked_futex && t.lock_wait && t.wait_addr == word) {
+      t.st = tstate::runnable;
+      enable(i);
+    }
+  }
+  return prev;
 }
 
 std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) {
@@ -437,7 +561,7 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
     thread_rec* first = nullptr;
     for (std::uint32_t i = 0; i < nthreads_; ++i) {
       thread_rec& t = *threads_[i];
-      if (t.st == tstate::blocked_futex && t.wait_addr == word &&
+      if (t.st == tstate::blocked_futex && !t.lock_wait && t.wait_addr == word &&
           (first == nullptr || t.wait_seq < first->wait_seq))
         first = &t;
     }
@@ -467,6 +591,7 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   t.vt = &vt;
   *rec = t.id;
   events_.back().object = t.id;
+  note({kThreadKey | t.id, access_kind::write});
   return t.id;
 }
 
@@ -480,11 +605,15 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (tid >= nthreads_)
     fail_and_unwind(bug_kind::misuse, thread_label(cur_) + ": join() of a thread from another execution at " +
                                           loc_text(loc));
+  if (track_) set_next(cur_, {kThreadKey | tid, access_kind::sync});
   decide();
-  record(op::join, nullptr, tid, loc).value = tid;
   thread_rec& target = *threads_[tid];
   target.joined = true;
-  if (target.st == tstate::finished) return;
+  if (target.st == tstate::finished) {
+    record(op::join, nullptr, tid, loc).value = tid;
+    return;
+  }
+  // The join happens once the target has exited: block first, record then.
   thread_rec& me = *threads_[cur_];
   me.st = tstate::blocked_join;
   me.join_target = tid;
@@ -494,6 +623,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     global_deadlock();
     throw abort_execution{};
   }
+  record(op::join, nullptr, tid, loc).value = tid;
 }
 
 void runtime::detach(std::uint32_t tid) noexcept {

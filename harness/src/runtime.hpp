@@ -91,9 +91,11 @@ struct thread_rec : fiber_slot {
   const void* wait_addr = nullptr;  // futex word while blocked_futex
   std::uint64_t wait_seq = 0;       // FIFO order of futex waiters
   bool timed = false;               // blocked with a deadline
+  bool lock_wait = false;           // blocked on a held native lock word
   std::int64_t deadline = 0;
   bool timed_out = false;
   std::uint32_t spurious = 0;       // spurious wake-ups taken
+  access next;                      // dpor: the access its next step makes
   std::uint32_t join_target = 0;
   bool joined = false;
   bool detached = false;
@@ -153,6 +155,10 @@ class runtime {
                   bool timed, std::int64_t deadline, const std::source_location& loc);
   void futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                   const std::source_location& loc);
+  // The checker's own lock word (mc::platform's native lock; see lock_word_*).
+  void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::int64_t now() const noexcept { return vtime_; }
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);
@@ -169,6 +175,10 @@ class runtime {
   void detach(std::uint32_t tid) noexcept;
   void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept;
   std::uint32_t current_thread() const noexcept { return cur_; }
+  // The event just recorded left the value as it was (see on_read_only()).
+  void read_only() {
+    if (track_) strat_.on_read_only();
+  }
   bool aborting() const noexcept { return aborting_; }
 
  private:
@@ -178,7 +188,8 @@ class runtime {
   // A point of the running thread; `yielding`: it offers to let others run
   // (switching away is then no preemption).
   void decide(bool yielding = false) {
-    if (enabled_.size() > 1) decide_among_enabled(yielding);  // else only it can go on
+    // else only it can go on (a dependence-aware strategy sees that too)
+    if (enabled_.size() > 1 || track_) decide_among_enabled(yielding);
   }
   void decide_among_enabled(bool yielding);
   bool switch_away();                      // the running thread cannot run: pick another
@@ -198,7 +209,15 @@ class runtime {
   void unwind_all();
 
   // Events.
-  event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc);
+  void note_event(op o, std::uint32_t object);  // tells a tracking strategy
+  void note(access a) {
+    if (track_) strat_.on_access(cur_, a);
+  }
+  void set_next(std::uint32_t tid, access a) { threads_[tid]->next = a; }
+  void publish_next();
+  // `noted`: the caller tells a tracking strategy the accesses itself.
+  event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,
+                bool noted = false);
   [[noreturn, gnu::cold, gnu::noinline]] void step_bound_exceeded();
   std::uint32_t object_id(detail::object_handle& h) noexcept;
 
@@ -243,6 +262,8 @@ class runtime {
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
+  bool track_ = false;                  // the strategy wants accesses (dpor)
+  std::vector<access> next_scratch_;
   std::optional<bug> bug_;
   std::string internal_error_;
 };
@@ -258,11 +279,13 @@ inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
 }
 
 inline event& runtime::record(op o, const void* addr, std::uint32_t object,
-                              const std::source_location& loc) {
+                              const std::source_location& loc, bool noted) {
   ++steps_;
   if (++exec_steps_ > opts_.max_steps) [[unlikely]]
     step_bound_exceeded();
   events_.push_back(event{0, addr, loc, cur_, object, o});
+  if (track_ && !noted) [[unlikely]]
+    note_event(o, object);
   return events_.back();
 }
 
@@ -271,6 +294,12 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   if (aborting_) [[unlikely]] {
     if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
     throw abort_execution{};
+  }
+  if (track_) [[unlikely]] {
+    const std::uint32_t id = object_id(h);
+    set_next(cur_, o == op::yield || o == op::spawn ? access{}
+                   : o == op::wake                  ? access{kQueueKey | id, access_kind::write}
+                   : access{id, o == op::load ? access_kind::read : access_kind::write});
   }
   decide(o == op::yield);
   return &record(o, addr, object_id(h), loc).value;

@@ -24,6 +24,44 @@ enum class decision : std::uint8_t {
   value,        // a value choice (choose(n)): cands are 0..n-1
 };
 
+// What one event does to shared state, for strategies that reason about
+// dependence (dpor). Keys: checked objects by their per-execution id;
+// threads (spawn/start/exit/join) by kThreadKey | id.
+enum class access_kind : std::uint8_t {
+  none,    // touches nothing shared (yield, choose)
+  read,    // load, failed CAS, futex wait
+  sync,    // ordered after the last write to the key but never reversible
+           // with it: a woken waiter (after the wake), a thread's start
+           // (after its spawn), a join (after the exit)
+  write,   // store, RMW, successful CAS, futex wake, spawn, exit
+  global,  // a timeout firing: moves virtual time, dependent with everything
+  futex_wait,  // only as a thread's next step: reads the word, and may write
+               // its wait queue (kQueueKey | key) by blocking
+};
+struct access {
+  std::uint32_t key = 0;
+  access_kind kind = access_kind::none;
+};
+inline constexpr std::uint32_t kThreadKey = 0x80000000u;
+// A futex word's wait queue: waits that block and wakes touch it, not the
+// word's value (a wake commutes with loads, stores and CASes of the word).
+inline constexpr std::uint32_t kQueueKey = 0x40000000u;
+// A native lock word: acquiring writes `key` (racing with other acquires and
+// failed tries) and comes after the last release, which writes
+// kReleaseKey | key; a failed try reads both.
+inline constexpr std::uint32_t kReleaseKey = 0x20000000u;
+
+// Two accesses by different threads conflict: same key, one writes; global
+// conflicts with everything that is not none.
+inline bool conflict(const access& a, const access& b) noexcept {
+  if (a.kind == access_kind::futex_wait)
+    return conflict({a.key, access_kind::read}, b) || conflict({kQueueKey | a.key, access_kind::write}, b);
+  if (b.kind == access_kind::futex_wait) return conflict(b, a);
+  if (a.kind == access_kind::none || b.kind == access_kind::none) return false;
+  if (a.kind == access_kind::global || b.kind == access_kind::global) return true;
+  return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);
+}
+
 class strategy {
  public:
   static constexpr std::size_t diverged = static_cast<std::size_t>(-1);
@@ -31,9 +69,21 @@ class strategy {
   virtual ~strategy() = default;
   // Prepares the next execution; false when there is nothing left to explore.
   virtual bool begin() = 0;
-  // Picks one of `cands` (size >= 2). Returns an index, or `diverged` (see
-  // error()).
+  // Picks one of `cands` (size >= 2, or >= 1 for strategies that want
+  // accesses). Returns an index, or `diverged` (see error()).
   virtual std::size_t pick(std::span<const std::uint32_t> cands, decision d) = 0;
+
+  // Strategies that reason about dependence see every thread decision (also
+  // those with one candidate), the next access of every candidate (`next`,
+  // indexed by thread id) and every access made.
+  [[nodiscard]] virtual bool wants_accesses() const noexcept { return false; }
+  virtual void set_next(std::span<const access> next_by_thread) { (void)next_by_thread; }
+  virtual void on_access(std::uint32_t thread, access a) { (void)thread, (void)a; }
+  // The last access did not change the value (a failed compare-exchange, an
+  // exchange or RMW that wrote what was there): a read, not a write.
+  virtual void on_read_only() {}
+  // Executions found redundant while running (dpor: sleep-set blocked).
+  [[nodiscard]] virtual std::uint64_t abandoned() const noexcept { return 0; }
   // Called after each execution; false when it did not go as the strategy
   // required (see error()).
   virtual bool end() { return true; }
@@ -55,6 +105,8 @@ std::unique_ptr<strategy> make_pct(std::uint64_t seed, unsigned depth);
 // Iterative context bounding: dfs with bound 0, then 1, ... up to max_bound
 // (-1: until a search is not cut by its bound).
 std::unique_ptr<strategy> make_iterative_dfs(int max_bound);
+// Source-DPOR with sleep sets (Abdulla et al., POPL 2014).
+std::unique_ptr<strategy> make_dpor();
 std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule);
 
 // splitmix64: seeds per-execution generators from (seed, index).

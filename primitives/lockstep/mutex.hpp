@@ -52,14 +52,14 @@ class basic_mutex {
 
   [[nodiscard]] bool try_lock(const loc& where = loc::current()) {
     // A try never waits, so it is never announced as "acquiring".
-    if (!lock_word::try_lock(state_)) return false;
+    if (!lock_word::try_lock(state_, where)) return false;
     P::acquired(this, lock_mode::exclusive, where);
     return true;
   }
 
   void unlock(const loc& where = loc::current()) {
     P::released(this, lock_mode::exclusive, where);
-    if (lock_word::unlock(state_) == lock_word::kUnlocked)
+    if (lock_word::unlock(state_, where) == lock_word::kUnlocked)
       P::misuse(this, "unlock of a mutex that is not locked", where);
   }
 

@@ -53,7 +53,7 @@ class basic_recursive_mutex {
       ++depth_;
       return true;
     }
-    if (!lock_word::try_lock(state_)) return false;
+    if (!lock_word::try_lock(state_, where)) return false;
     take(me, where);
     return true;
   }
@@ -65,7 +65,7 @@ class basic_recursive_mutex {
     if (--depth_ > 0) return;
     owner_.store(0, std::memory_order_relaxed);
     P::released(this, lock_mode::exclusive, where);
-    lock_word::unlock(state_);
+    lock_word::unlock(state_, where);
   }
 
   // The calling thread's lock depth (0 when it does not own the mutex).

@@ -123,7 +123,10 @@ class atomic {
     auto* rec = detail::point(op::rmw, this, h_, l);
     T old = value_;
     value_ = f(old);
-    if (rec) *rec = bits(value_);
+    if (rec) {
+      *rec = bits(value_);
+      if (std::memcmp(&old, &value_, sizeof(T)) == 0) detail_mark_read_only(rec);
+    }
     return old;
   }
   bool cas(T& expected, T desired, const loc& l) {
@@ -143,6 +146,7 @@ class atomic {
     return ok;
   }
   static void detail_mark_failed_cas(std::uint64_t* rec) noexcept;
+  static void detail_mark_read_only(std::uint64_t* rec) noexcept;
 
   T value_;
   mutable detail::object_handle h_;
@@ -151,11 +155,18 @@ class atomic {
 namespace detail {
 // Turns the event whose value slot is `rec` from cas_ok into cas_fail.
 void mark_failed_cas(std::uint64_t* rec) noexcept;
+// The event whose value slot is `rec` wrote the value that was there: for
+// dependence it is a read.
+void mark_read_only(std::uint64_t* rec) noexcept;
 }  // namespace detail
 
 template <class T>
 void atomic<T>::detail_mark_failed_cas(std::uint64_t* rec) noexcept {
   detail::mark_failed_cas(rec);
+}
+template <class T>
+void atomic<T>::detail_mark_read_only(std::uint64_t* rec) noexcept {
+  detail::mark_read_only(rec);
 }
 
 }  // namespace lockstep::mc

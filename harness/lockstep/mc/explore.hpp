@@ -47,7 +47,7 @@ std::optional<bug_kind> parse_bug_kind(std::string_view) noexcept;
 
 // How to pick schedules. Build one with random(), pct(), dfs() or replay().
 struct strategy_spec {
-  enum class kind : std::uint8_t { random, dfs, replay, pct };
+  enum class kind : std::uint8_t { random, dfs, replay, pct, dpor };
   kind k = kind::dfs;
   std::uint64_t seed = 1;
   std::string schedule;  // replay only
@@ -57,6 +57,10 @@ struct strategy_spec {
 inline strategy_spec random(std::uint64_t seed = 1) { return {strategy_spec::kind::random, seed, {}}; }
 // Exhaustive depth-first search over all schedules (up to the bounds).
 inline strategy_spec dfs() { return {strategy_spec::kind::dfs, 1, {}}; }
+// Exhaustive like dfs, but explores one execution per class of equivalent
+// executions (those that differ only in the order of independent steps):
+// source-DPOR with sleep sets (Abdulla et al., POPL 2014).
+inline strategy_spec dpor() { return {strategy_spec::kind::dpor, 1, {}, 3}; }
 // Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random
 // thread priorities plus depth-1 priority change points; finds a bug of depth
 // `depth` with probability at least 1/(threads * steps^(depth-1)) per
@@ -130,6 +134,7 @@ struct result {
   std::uint64_t steps = 0;       // over all executions
   double seconds = 0;
   int preemption_bound = -1;     // dfs: the bound in force at the end (-1: none)
+  std::uint64_t abandoned = 0;   // dpor: executions stopped as redundant (sleep-set blocked)
 
   // No bug found (the search may still be incomplete: see complete/verdict).
   [[nodiscard]] bool ok() const noexcept { return !found.has_value(); }

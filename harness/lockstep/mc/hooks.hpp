@@ -61,6 +61,11 @@ bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expec
                 bool timed, std::int64_t deadline_ns, const std::source_location& loc);
 void futex_wake(const std::uint32_t* word, object_handle& h, int count,
                 const std::source_location& loc);
+// The checker's native lock word (0 free, 1 held): lock blocks while held;
+// unlock returns the previous value (0: it was not locked).
+void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
+bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
+std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
 void relax(const std::source_location& loc);
 std::int64_t now_ns() noexcept;
 // A nondeterministic choice among n alternatives, made by the strategy (dfs

@@ -32,9 +32,10 @@ inline constexpr expectation expect_bug(bug_kind k) { return {k}; }
 
 // How a model is checked by default (`lockstep check`, the test suite).
 struct model_settings {
-  // Small enough for dfs to cover every schedule. When false, the default is
-  // the random strategy with `executions` executions (dfs still runs when
-  // asked for, and stops at its bound).
+  // Small enough for an exhaustive search: the default strategy is dpor
+  // (every schedule, one per class of equivalent ones). When false, the
+  // default is random with `executions` executions (dpor and dfs still run
+  // when asked for, and stop at their bounds).
   bool exhaustive = true;
   std::uint64_t executions = 50000;
   std::uint64_t max_steps = 0;  // 0: the default bound

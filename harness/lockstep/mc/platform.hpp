@@ -39,7 +39,8 @@ struct virtual_clock {
   static time_point now() noexcept { return time_point(duration(detail::now_ns())); }
 };
 
-struct platform {
+// Everything but the lock word (see platform and futex_platform below).
+struct platform_base {
   template <class T>
   using atomic = mc::atomic<T>;
   using clock = virtual_clock;
@@ -88,6 +89,30 @@ struct platform {
     detail::misuse(obj, what, where);
   }
 };
+
+// The checker's platform. Its lock word (the mutexes' and the internal
+// guards') is native: acquiring is one step that can only happen while the
+// lock is free, releasing is one step, and a thread that finds the lock held
+// blocks without a step. Schedules then differ only in the order of critical
+// sections, not in the futex protocol's internal steps; the protocol itself
+// is checked on futex_platform.
+struct platform : platform_base {
+  static void lock_word_lock(atomic<std::uint32_t>& w, const loc& where) {
+    detail::lock_word(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
+  }
+  static bool lock_word_try_lock(atomic<std::uint32_t>& w, const loc& where) {
+    return detail::try_lock_word(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
+  }
+  static std::uint32_t lock_word_unlock(atomic<std::uint32_t>& w, const loc& where) {
+    return detail::unlock_word(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
+  }
+};
+
+// The checker's platform running the primitives' own futex lock protocol
+// (Drepper's three-state mutex) step by step: for checking the protocol, at
+// the price of many more schedules (every failed CAS, contended exchange,
+// futex wait and wake is a step).
+struct futex_platform : platform_base {};
 
 // A nondeterministic choice in [0, n): the strategy explores every value
 // (dfs), samples one (random) or takes the recorded one (replay).

@@ -9,6 +9,13 @@
 // an internal guard held for a few instructions does not).
 //
 // Memory ordering: lock is acquire, unlock is release.
+//
+// A platform may supply its own lock word instead (P::lock_word_lock,
+// P::lock_word_try_lock, P::lock_word_unlock, same states 0/1 and the same
+// return value for unlock): the checker's platform does, so that schedules
+// differ only in the order of critical sections and not in the futex
+// protocol's internal steps. The protocol itself is checked on its own
+// (tests: the mutex on mc::futex_platform).
 #pragma once
 
 #include <cstdint>
@@ -22,13 +29,17 @@ struct futex_lock {
   using loc = std::source_location;
   static constexpr std::uint32_t kUnlocked = 0, kLocked = 1, kContended = 2;
 
-  [[nodiscard]] static bool try_lock(word& w) {
+  static constexpr bool native = requires(word& w, const loc& l) { P::lock_word_lock(w, l); };
+
+  [[nodiscard]] static bool try_lock(word& w, const loc& where = loc::current()) {
+    if constexpr (native) return P::lock_word_try_lock(w, where);
     std::uint32_t c = kUnlocked;
     return w.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
                                      std::memory_order_relaxed);
   }
 
   static void lock(word& w, const loc& where) {
+    if constexpr (native) return P::lock_word_lock(w, where);
     std::uint32_t c = kUnlocked;
     if (!w.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
                                    std::memory_order_relaxed))
@@ -37,7 +48,8 @@ struct futex_lock {
 
   // Returns the previous state; kUnlocked means the word was not locked (the
   // caller reports the misuse).
-  static std::uint32_t unlock(word& w) {
+  static std::uint32_t unlock(word& w, const loc& where = loc::current()) {
+    if constexpr (native) return P::lock_word_unlock(w, where);
     const std::uint32_t prev = w.exchange(kUnlocked, std::memory_order_release);
     if (prev == kContended) P::wake_one(w);
     return prev;

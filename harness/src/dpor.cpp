@@ -1,0 +1,383 @@
+// Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal
+// Dynamic Partial Order Reduction", POPL 2014, Algorithm 1).
+//
+// The search is depth-first over executions, like dfs: each execution
+// replays the previous one's choices up to the deepest frame that still has a
+// thread to try, takes that thread, and continues with the first thread that
+// is not asleep. What differs is which alternatives exist:
+//
+// - A *transition* is what one thread does between two decisions. Each has a
+//   vector clock over transitions (happens-before = program order plus the
+//   order of conflicting accesses: same object, one writes).
+// - When a transition finishes, every earlier conflicting transition of
+//   another thread that does not already happen-before it (through program
+//   order or another conflict) is a *race*. Reversing it needs one of the
+//   *initials* of v = (the transitions after the earlier one that do not
+//   happen after it) . (this one) to run at the earlier transition's frame;
+//   if none is in that frame's backtrack or sleep set, one is added (this
+//   transition's thread when it is an initial). An initial that was not
+//   enabled there makes every enabled thread an alternative (the fallback of
+//   Flanagan & Godefroid, POPL 2005).
+// - Sleep sets: after a thread's subtree at a frame is explored, it sleeps in
+//   its later siblings' subtrees until something conflicting with its next
+//   step runs. A sleeping thread is never scheduled; an execution where every
+//   enabled thread sleeps is redundant: it runs to its end unrecorded and is
+//   counted as abandoned.
+// - Value choices (choose(), spurious wake-ups) are frames whose every value
+//   is explored.
+//
+// Blocking needs no special case beyond the fallback: a blocked thread is not
+// a candidate, and the wake, exit or store it waits for conflicts with its
+// resumption.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "strategy.hpp"
+
+namespace lockstep::mc::rt {
+
+namespace {
+
+const std::string kNoError;
+
+struct sleeper {
+  std::uint32_t thread;
+  access next;
+};
+
+struct frame {
+  bool value = false;                  // a value choice, not a thread decision
+  std::uint32_t options = 0;           // value frames: how many values
+  std::vector<std::uint32_t> cands;    // thread frames: candidates, in order
+  std::vector<access> next;            // their next access (parallel to cands)
+  std::uint32_t chosen = 0;            // thread id or value
+  std::vector<std::uint32_t> backtrack;
+  std::vector<std::uint32_t> done;     // explored (or being explored), in order
+  std::vector<sleeper> sleep;          // asleep on arrival here
+};
+
+struct transition {
+  std::uint32_t thread = 0;
+  std::size_t frame = 0;               // index of the frame that chose it
+  bool has_frame = false;              // the first transition has none
+  std::vector<access> accesses;
+  std::vector<std::uint32_t> clock;    // clock[t]: 1 + last transition index of t that happens-before
+};
+
+bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+class dpor_strategy final : public strategy {
+ public:
+  bool begin() override {
+    if (started_) {
+      if (!advance()) return false;
+    }
+    started_ = true;
+    blocked_ = false;
+    depth_ = 0;
+    trans_.clear();
+    last_clock_.clear();
+    objects_.clear();
+    sleep_.clear();
+    pending_sleep_.clear();
+    finished_ = 0;
+    last_global_ = static_cast<std::size_t>(-1);
+    // The first transition (thread 0 starting) has no frame.
+    trans_.push_back(transition{0, 0, false, {}, {}});
+    return true;
+  }
+
+  bool wants_accesses() const noexcept override { return true; }
+  void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
+  void on_access(std::uint32_t, access a) override {
+    if (a.kind != access_kind::none && !blocked_) trans_.back().accesses.push_back(a);
+  }
+  void on_read_only() override {
+    if (!blocked_ && !trans_.back().accesses.empty()) trans_.back().accesses.back().kind = access_kind::read;
+  }
+
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    // A sleep-set-blocked execution runs to its end on first choices (it
+    // cannot be cut short safely: the point may be in a destructor); nothing
+    // it does is recorded.
+    if (blocked_) return 0;
+    if (d == decision::value) return pick_value(static_cast<std::uint32_t>(cands.size()));
+    finish_transition();
+    std::uint32_t chosen = 0;
+    if (depth_ < stack_.size()) {
+      frame& f = stack_[depth_];
+      if (f.value || !std::equal(f.cands.begin(), f.cands.end(), cands.begin(), cands.end()))
+        return nondeterministic();
+      f.sleep = sleep_;
+      chosen = f.chosen;
+    } else {
+      frame f;
+      f.cands.assign(cands.begin(), cands.end());
+      f.next.reserve(cands.size());
+      for (std::uint32_t t : cands) f.next.push_back(t < next_.size() ? next_[t] : access{});
+      f.sleep = sleep_;
+      bool found = false;
+      for (std::uint32_t t : cands) {
+        if (!asleep(f.sleep, t)) {
+          chosen = t;
+          found = true;
+          break;
+        }
+      }
+      if (!found) {  // every enabled thread sleeps: nothing new down here
+        ++abandoned_;
+        blocked_ = true;
+        return 0;
+      }
+      f.chosen = chosen;
+      f.backtrack.push_back(chosen);
+      f.done.push_back(chosen);
+      stack_.push_back(std::move(f));
+    }
+    const std::size_t fi = depth_++;
+    // The sleep set the chosen thread's transition starts with: the inherited
+    // sleepers and the siblings explored before it, pruned by the transition
+    // once it has run (see finish_transition()).
+    pending_sleep_ = stack_[fi].sleep;
+    const frame& f = stack_[fi];
+    for (std::size_t i = 0; i + 1 < f.done.size(); ++i) {
+      const std::uint32_t t = f.done[i];
+      if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
+    }
+    transition t;
+    t.thread = chosen;
+    t.frame = fi;
+    t.has_frame = true;
+    trans_.push_back(std::move(t));
+    return static_cast<std::size_t>(std::find(cands.begin(), cands.end(), chosen) - cands.begin());
+  }
+
+  bool end() override {
+    if (!blocked_) finish_transition();
+    return true;
+  }
+
+  bool exhaustive() const noexcept override { return true; }
+  std::uint64_t abandoned() const noexcept override { return abandoned_; }
+  const std::string& error() const noexcept override { return error_.empty() ? kNoError : error_; }
+
+ private:
+  std::size_t pick_value(std::uint32_t n) {
+    if (depth_ < stack_.size()) {
+      const frame& f = stack_[depth_];
+      if (!f.value || f.options != n) return nondeterministic();
+      ++depth_;
+      return f.chosen;
+    }
+    frame f;
+    f.value = true;
+    f.options = n;
+    f.chosen = 0;
+    for (std::uint32_t v = 0; v < n; ++v) f.backtrack.push_back(v);
+    f.done.push_back(0);
+    stack_.push_back(std::move(f));
+    ++depth_;
+    return 0;
+  }
+
+  std::size_t nondeterministic() {
+    error_ = "the body is not deterministic: decision " + std::to_string(depth_) +
+             " offered other candidates than in an earlier execution (does it depend on time, "
+             "addresses or state kept between executions?)";
+    return diverged;
+  }
+
+  static bool asleep(const std::vector<sleeper>& s, std::uint32_t t) {
+    return std::any_of(s.begin(), s.end(), [&](const sleeper& z) { return z.thread == t; });
+  }
+  static access next_of(const frame& f, std::uint32_t t) {
+    for (std::size_t i = 0; i < f.cands.size(); ++i)
+      if (f.cands[i] == t) return f.next[i];
+    return {};
+  }
+
+  // Moves to the next unexplored branch: the deepest frame with a thread (or
+  // value) in its backtrack set that is neither done nor asleep there.
+  bool advance() {
+    while (!stack_.empty()) {
+      frame& f = stack_.back();
+      for (std::uint32_t b : f.backtrack) {
+        if (contains(f.done, b) || (!f.value && asleep(f.sleep, b))) continue;
+        f.chosen = b;
+        f.done.push_back(b);
+        return true;
+      }
+      stack_.pop_back();
+    }
+    return false;
+  }
+
+  bool happens_before(std::size_t a, const transition& b) const {
+    const std::uint32_t t = trans_[a].thread;
+    return t < b.clock.size() && b.clock[t] >= a + 1;
+  }
+
+  // Vector clock, race detection and sleep-set update for the transition that
+  // just ended (the last in trans_).
+  void finish_transition() {
+    if (trans_.empty() || finished_ == trans_.size()) return;
+    const std::size_t i = trans_.size() - 1;
+    finished_ = trans_.size();
+    transition& me = trans_[i];
+    const std::uint32_t p = me.thread;
+    if (last_clock_.size() <= p) last_clock_.resize(p + 1, static_cast<std::size_t>(-1));
+
+    // Program order.
+    std::vector<std::uint32_t> clock;
+    if (last_clock_[p] != static_cast<std::size_t>(-1)) clock = trans_[last_clock_[p]].clock;
+    const std::vector<std::uint32_t> program_clock = clock;
+
+    // Conflicting earlier transitions (the last writer and the readers since,
+    // per key; a global access conflicts with every transition).
+    // `ordered` adds to them the writes a sync access comes after: they order
+    // this transition but cannot be reversed with it, so they are no races.
+    std::vector<std::size_t> deps, ordered;
+    for (const access& a : me.accesses) collect_conflicts(a, i, a.kind == access_kind::sync ? ordered : deps);
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    for (std::size_t j : deps) join(clock, trans_[j].clock);
+    for (std::size_t j : ordered) join(clock, trans_[j].clock);
+    if (clock.size() <= p) clock.resize(p + 1, 0);
+    clock[p] = static_cast<std::uint32_t>(i + 1);
+    me.clock = std::move(clock);
+    for (const access& a : me.accesses) update_objects(a, i);
+    last_clock_[p] = i;
+
+    // Races: a conflicting transition of another thread not already ordered
+    // before this one by program order or by another conflict.
+    for (std::size_t j : deps) {
+      const transition& e = trans_[j];
+      if (e.thread == p || !e.has_frame) continue;
+      if (e.thread < program_clock.size() && program_clock[e.thread] >= j + 1) continue;
+      bool covered = false;
+      for (std::size_t k : deps)
+        if (k > j && happens_before(j, trans_[k])) covered = true;
+      if (!covered) add_backtrack(j, i);
+    }
+
+    // Sleep sets: a sleeper wakes once something conflicting with its next
+    // step has run.
+    if (me.has_frame) {
+      std::vector<sleeper> next_sleep;
+      for (const sleeper& z : pending_sleep_) {
+        bool wakes = false;
+        for (const access& a : me.accesses) wakes = wakes || conflict(a, z.next);
+        if (!wakes && z.thread != p) next_sleep.push_back(z);
+      }
+      sleep_ = std::move(next_sleep);
+    }
+  }
+
+  void collect_conflicts(const access& a, std::size_t i, std::vector<std::size_t>& deps) const {
+    if (a.kind == access_kind::none) return;
+    if (a.kind == access_kind::global) {
+      for (std::size_t j = 0; j < i; ++j) deps.push_back(j);
+      return;
+    }
+    if (last_global_ != static_cast<std::size_t>(-1)) deps.push_back(last_global_);
+    for (const object_state& o : objects_) {
+      if (o.key != a.key) continue;
+      if (o.writer != static_cast<std::size_t>(-1)) deps.push_back(o.writer);
+      if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
+      return;  // sync accesses come after the last writer only
+    }
+  }
+
+  void update_objects(const access& a, std::size_t i) {
+    if (a.kind == access_kind::none) return;
+    if (a.kind == access_kind::global) {
+      last_global_ = i;
+      return;
+    }
+    object_state* o = nullptr;
+    for (object_state& s : objects_)
+      if (s.key == a.key) o = &s;
+    if (o == nullptr) {
+      objects_.push_back({a.key, static_cast<std::size_t>(-1), {}});
+      o = &objects_.back();
+    }
+    if (a.kind == access_kind::write) {
+      o->writer = i;
+      o->readers.clear();
+    } else if (a.kind == access_kind::read && !contains_index(o->readers, i)) {
+      o->readers.push_back(i);
+    }
+  }
+
+  static bool contains_index(const std::vector<std::size_t>& v, std::size_t x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  }
+
+  static void join(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& c) {
+    if (into.size() < c.size()) into.resize(c.size(), 0);
+    for (std::size_t t = 0; t < c.size(); ++t) into[t] = std::max(into[t], c[t]);
+  }
+
+  // The race (j, i): make sure some initial of notdep(j).i is tried at j's frame.
+  void add_backtrack(std::size_t j, std::size_t i) {
+    frame& f = stack_[trans_[j].frame];
+    // v: the transitions after j that do not happen after j, then i.
+    std::vector<std::size_t> v;
+    for (std::size_t k = j + 1; k < i; ++k)
+      if (!happens_before(j, trans_[k])) v.push_back(k);
+    v.push_back(i);
+    // Initials: threads whose first transition in v has no predecessor in v.
+    std::vector<std::uint32_t> initials;
+    std::vector<std::uint32_t> seen;
+    for (std::size_t a = 0; a < v.size(); ++a) {
+      const std::uint32_t t = trans_[v[a]].thread;
+      if (contains(seen, t)) continue;
+      seen.push_back(t);
+      bool first = true;
+      for (std::size_t b = 0; b < a && first; ++b)
+        if (happens_before(v[b], trans_[v[a]])) first = false;
+      if (first) initials.push_back(t);
+    }
+    for (std::uint32_t t : initials)
+      if (contains(f.backtrack, t) || asleep(f.sleep, t)) return;
+    const std::uint32_t p = trans_[i].thread;
+    std::uint32_t pick = initials.empty() ? p : initials.front();
+    if (contains(initials, p)) pick = p;
+    if (contains(f.cands, pick)) {
+      f.backtrack.push_back(pick);
+      return;
+    }
+    for (std::uint32_t t : f.cands)  // not enabled there: try everything
+      if (!contains(f.backtrack, t)) f.backtrack.push_back(t);
+  }
+
+  struct object_state {
+    std::uint32_t key;
+    std::size_t writer;
+    std::vector<std::size_t> readers;
+  };
+
+  std::vector<frame> stack_;
+  std::size_t depth_ = 0;
+  bool started_ = false;
+  bool blocked_ = false;  // this execution is sleep-set blocked
+  std::vector<transition> trans_;
+  std::size_t finished_ = 0;
+  std::vector<std::size_t> last_clock_;   // per thread: index of its last transition
+  std::vector<object_state> objects_;
+  std::size_t last_global_ = static_cast<std::size_t>(-1);
+  std::vector<access> next_;              // by thread id, at the current decision
+  std::vector<sleeper> sleep_;            // asleep at the coming decision
+  std::vector<sleeper> pending_sleep_;    // asleep when the current transition began
+  std::uint64_t abandoned_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+std::unique_ptr<strategy> make_dpor() { return std::make_unique<dpor_strategy>(); }
+
+}  // namespace lockstep::mc::rt
