@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include <unistd.h>
+
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
 
@@ -259,6 +261,7 @@ mc::result run_model(const mc::model& m, const check_args& a) {
   o.time_budget = a.time_budget;
   o.max_steps = m.settings.max_steps != 0 && a.max_steps == 20000 ? m.settings.max_steps : a.max_steps;
   o.name = m.name;
+  o.progress = !a.quiet && ::isatty(2) != 0;
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
   if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
   return mc::explore(o, m.body);

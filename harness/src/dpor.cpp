@@ -162,6 +162,17 @@ class dpor_strategy final : public strategy {
 
   bool exhaustive() const noexcept override { return true; }
   std::uint64_t abandoned() const noexcept override { return abandoned_; }
+  // As dfs estimates it, with the alternatives known so far at each frame
+  // (backtrack sets grow as races are found, so this runs ahead at times).
+  double progress() const noexcept override {
+    double done = 0, weight = 1;
+    for (const frame& f : stack_) {
+      const double n = static_cast<double>(f.backtrack.size());
+      weight /= n;
+      done += weight * static_cast<double>(f.done.size() - 1);
+    }
+    return done;
+  }
   const std::string& error() const noexcept override { return error_.empty() ? kNoError : error_; }
 
  private:

@@ -3,6 +3,7 @@
 #include "lockstep/mc/explore.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -155,7 +156,22 @@ result explore(const options& opts_in, body_ref body) {
   const bool timed = opts.time_budget.count() > 0;
   const auto deadline = t0 + opts.time_budget;
   std::uint64_t n = 0;
+  auto next_progress = t0 + std::chrono::seconds(1);
+  bool progress_shown = false;
   for (;;) {
+    if (opts.progress && (n & 255) == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_progress) {
+        next_progress = now + std::chrono::seconds(1);
+        const double secs = std::chrono::duration<double>(now - t0).count();
+        const double frac = strat->progress();
+        std::fprintf(stderr, "\r\033[K%s%s: %llu executions, %.0f/s", opts.name.empty() ? "" : (opts.name + " ").c_str(),
+                     res.strategy.c_str(), static_cast<unsigned long long>(n), static_cast<double>(n) / secs);
+        if (frac >= 0) std::fprintf(stderr, ", ~%.1f%% of the tree", 100.0 * frac);
+        std::fflush(stderr);
+        progress_shown = true;
+      }
+    }
     if (n >= max_exec) {
       if (opts.strategy.k != strategy_spec::kind::replay)
         res.bound_hit = "the execution bound (max_executions = " + std::to_string(max_exec) +
@@ -191,6 +207,7 @@ result explore(const options& opts_in, body_ref body) {
       break;
     }
   }
+  if (progress_shown) std::fprintf(stderr, "\r\033[K");
   res.executions = n;
   res.preemption_bound = strat->preemption_bound();
   res.abandoned = strat->abandoned();

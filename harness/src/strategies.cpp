@@ -98,6 +98,16 @@ class dfs_strategy final : public strategy {
   bool exhaustive() const noexcept override { return true; }
   bool bound_limited() const noexcept override { return limited_; }
   int preemption_bound() const noexcept override { return bound_; }
+  // The subtrees left of the current path, each weighted by its share of the
+  // tree as if every choice split it evenly.
+  double progress() const noexcept override {
+    double done = 0, weight = 1;
+    for (const frame& f : stack_) {
+      weight /= f.options;
+      done += weight * f.chosen;
+    }
+    return done;
+  }
   const std::string& error() const noexcept override { return error_; }
 
  private:
@@ -211,6 +221,7 @@ class iterative_dfs final : public strategy {
   bool exhaustive() const noexcept override { return true; }
   bool bound_limited() const noexcept override { return cur_.bound_limited(); }
   int preemption_bound() const noexcept override { return cur_.preemption_bound(); }
+  double progress() const noexcept override { return -1; }  // the bound may still grow
   const std::string& error() const noexcept override { return cur_.error(); }
 
  private:

@@ -92,6 +92,9 @@ class strategy {
   // True if a preemption bound cut off some schedule (then begin() returning
   // false means "every schedule within the bound").
   [[nodiscard]] virtual bool bound_limited() const noexcept { return false; }
+  // For an exhaustive search: an estimate of the fraction of the tree
+  // explored so far, in [0, 1]; negative when unknown.
+  [[nodiscard]] virtual double progress() const noexcept { return -1; }
   // The preemption bound in force (-1: none).
   [[nodiscard]] virtual int preemption_bound() const noexcept { return -1; }
   // Why pick() returned `diverged`.

@@ -107,6 +107,11 @@ struct options {
   bool honour_env = true;
   // Stack size of each checked thread's fiber.
   std::size_t stack_size = 256 * 1024;
+  // A live progress line on stderr (executions, executions/s, and for an
+  // exhaustive search an estimate of the fraction done), refreshed every
+  // second once the run has taken a second, erased at the end. The CLI turns
+  // it on when stderr is a terminal and --quiet is not given.
+  bool progress = false;
 };
 
 struct bug {
