@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <stdexcept>
 #include <string>
 
 #include "lockstep/lockstep.hpp"
@@ -31,6 +35,13 @@ void abba() {
   a.lock();
   a.unlock();
   b.unlock();
+  t.join();
+}
+
+void lost_update_free() {
+  mc::atomic<int> n{0};
+  mc::thread t([&] { n.fetch_add(1); });
+  n.fetch_add(1);
   t.join();
 }
 
@@ -220,6 +231,129 @@ TEST(Pct, ItsFailingScheduleReplays) {
   const auto again = mc::explore(with(mc::replay(r.found->schedule)), abba);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.found->kind, bug_kind::deadlock);
+}
+
+// -- jobs and shards ------------------------------------------------------------------
+
+// Three threads append to a history; a rare order is the "bug".
+void rare_order() {
+  mc::atomic<int> h{0};
+  auto step = [&](int id) {
+    for (int i = 0; i < 2; ++i) h.store(h.load() * 4 + id);
+  };
+  mc::thread a(step, 1), b(step, 2);
+  step(3);
+  a.join();
+  b.join();
+  LOCKSTEP_ASSERT(h.load() % 64 != 1 * 16 + 2 * 4 + 3);
+}
+
+TEST(Jobs, RandomAndPctGiveTheSameResultForASeedWhateverTheJobs) {
+  for (const auto& spec : {mc::random(17), mc::pct(17, 3)}) {
+    std::string schedule;
+    std::uint64_t execution = 0;
+    for (unsigned jobs : {1u, 2u, 3u}) {
+      mc::options o = with(spec);
+      o.jobs = jobs;
+      o.max_executions = 200000;
+      const auto r = mc::explore(o, rare_order);
+      ASSERT_FALSE(r.ok()) << mc::strategy_name(spec.k) << " jobs=" << jobs;
+      if (jobs == 1) {
+        schedule = r.found->schedule;
+        execution = r.found->execution;
+      } else {
+        EXPECT_EQ(r.found->schedule, schedule) << mc::strategy_name(spec.k) << " jobs=" << jobs;
+        EXPECT_EQ(r.found->execution, execution);
+        EXPECT_EQ(r.executions, execution);
+      }
+    }
+  }
+}
+
+// The outcomes of two threads appending twice, recorded thread-safely (with
+// jobs > 1 the body runs on several OS threads at once). A set, not a count:
+// a worker also runs, uncounted, the first execution of each subtree it
+// leaves to another worker.
+struct histories {
+  std::mutex m;
+  std::set<int> seen;
+  void operator()() {
+    mc::atomic<int> h{0};
+    auto step = [&](int id) {
+      for (int i = 0; i < 2; ++i) h.store(h.load() * 4 + id);
+    };
+    mc::thread t(step, 1);
+    step(2);
+    t.join();
+    std::scoped_lock g(m);
+    seen.insert(h.load());
+  }
+};
+
+TEST(Jobs, DfsOnTwoJobsExploresTheSameExecutionsAsOnOne) {
+  histories one, two;
+  mc::options o = with(mc::dfs());
+  const auto r1 = mc::explore(o, [&] { one(); });
+  o.jobs = 2;
+  const auto r2 = mc::explore(o, [&] { two(); });
+  EXPECT_TRUE(r1.complete);
+  EXPECT_TRUE(r2.complete) << r2.report();
+  EXPECT_EQ(r1.executions, r2.executions);
+  EXPECT_EQ(one.seen, two.seen);
+}
+
+TEST(Shards, TheShardsOfADfsTogetherAreExactlyTheUnshardedSearch) {
+  histories all;
+  mc::options o = with(mc::dfs());
+  const auto whole = mc::explore(o, [&] { all(); });
+  ASSERT_TRUE(whole.complete);
+  std::set<int> united;
+  std::uint64_t executions = 0;
+  for (unsigned i = 0; i < 3; ++i) {
+    histories part;
+    mc::options s = with(mc::dfs());
+    s.shard_index = i;
+    s.shard_count = 3;
+    const auto r = mc::explore(s, [&] { part(); });
+    EXPECT_TRUE(r.complete) << r.report();
+    EXPECT_GT(r.executions, 0u) << "shard " << i << " got nothing";
+    executions += r.executions;
+    united.insert(part.seen.begin(), part.seen.end());
+  }
+  EXPECT_EQ(executions, whole.executions);
+  EXPECT_EQ(united, all.seen);  // the same outcomes (and, above, as many executions)
+}
+
+TEST(Shards, RandomShardsSplitTheExecutionIndices) {
+  std::uint64_t total = 0;
+  for (unsigned i = 0; i < 4; ++i) {
+    mc::options s = with(mc::random(5));
+    s.max_executions = 1001;
+    s.shard_index = i;
+    s.shard_count = 4;
+    total += mc::explore(s, [] { lost_update_free(); }).executions;
+  }
+  EXPECT_EQ(total, 1001u);
+}
+
+TEST(Shards, GoogleTestShardingIsHonouredWhenAskedFor) {
+  ::setenv("GTEST_TOTAL_SHARDS", "4", 1);
+  ::setenv("GTEST_SHARD_INDEX", "1", 1);
+  mc::options s = with(mc::random(5));
+  s.max_executions = 1000;
+  const auto ignored = mc::explore(s, [] { lost_update_free(); });
+  s.gtest_sharding = true;
+  const auto sharded = mc::explore(s, [] { lost_update_free(); });
+  ::unsetenv("GTEST_TOTAL_SHARDS");
+  ::unsetenv("GTEST_SHARD_INDEX");
+  EXPECT_EQ(ignored.executions, 1000u);
+  EXPECT_EQ(sharded.executions, 250u);
+}
+
+TEST(Shards, DporRefusesToShard) {
+  mc::options s = with(mc::dpor());
+  s.shard_count = 2;
+  EXPECT_THROW((void)mc::explore(s, [] { lost_update_free(); }), std::invalid_argument);
 }
 
 }  // namespace

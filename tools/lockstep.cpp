@@ -63,6 +63,11 @@ const char* const kCheckHelp =
     "  --preemptions K     dfs: at most K preemptions per schedule\n"
     "  --iterative         dfs: search with 0 preemptions, then 1, 2, ... (up to K):\n"
     "                      the bug found first has the fewest preemptions\n"
+    "  --jobs N, -j N      worker threads (default: one per core). random and pct\n"
+    "                      give the same result for a seed whatever N; dfs splits\n"
+    "                      its tree between them; dpor runs on one\n"
+    "  --shard I/N         explore only shard I of N (dfs, random, pct): the N\n"
+    "                      shards together are exactly the unsharded search\n"
     "  --seed N            seed of random and pct (default 1; LOCKSTEP_SEED\n"
     "                      overrides it when this flag is absent)\n"
     "  --budget B          stop after B: a time (30s, 500ms, 2m) or a number of\n"
@@ -100,6 +105,8 @@ struct check_args {
   std::optional<std::string> json_path;
   bool quiet = false;
   unsigned depth = 3;     // pct
+  unsigned jobs = 0;      // 0: one per core
+  unsigned shard_index = 0, shard_count = 1;
   int preemptions = -1;   // dfs bound
   bool iterative = false; // dfs: iterative bounding
 };
@@ -147,6 +154,20 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       a.preemptions = static_cast<int>(k);
     } else if (arg == "--iterative") {
       a.iterative = true;
+    } else if (arg == "--jobs" || arg == "-j") {
+      const std::uint64_t j = parse_u64("--jobs", value());
+      if (j == 0 || j > 1024) throw usage_error{"--jobs must be between 1 and 1024"};
+      a.jobs = static_cast<unsigned>(j);
+    } else if (arg == "--shard") {
+      const std::string_view v = value();
+      const auto slash = v.find('/');
+      if (slash == std::string_view::npos) throw usage_error{"--shard takes I/N, e.g. 0/4"};
+      const std::uint64_t i = parse_u64("--shard", v.substr(0, slash));
+      const std::uint64_t n = parse_u64("--shard", v.substr(slash + 1));
+      if (n == 0 || n > 1000000 || i >= n)
+        throw usage_error{"--shard " + std::string(v) + ": needs 0 <= I < N"};
+      a.shard_index = static_cast<unsigned>(i);
+      a.shard_count = static_cast<unsigned>(n);
     } else if (arg == "--seed") {
       a.seed = parse_u64("--seed", value());
     } else if (arg == "--budget") {
@@ -175,6 +196,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
   if (dfs_only && a.strategy && *a.strategy != mc::strategy_spec::kind::dfs)
     throw usage_error{"--preemptions and --iterative bound the dfs strategy only"};
   if (dfs_only) a.strategy = mc::strategy_spec::kind::dfs;
+  if (a.shard_count > 1 && (a.strategy == mc::strategy_spec::kind::dpor || a.iterative || a.replay))
+    throw usage_error{"--shard splits dfs, random and pct searches (give --strategy dfs, random or pct)"};
   if (a.depth != 3 && a.strategy != mc::strategy_spec::kind::pct)
     throw usage_error{"--depth is the bug depth of --strategy pct"};
   if (!a.all && mc::find_model(a.model) == nullptr)
@@ -254,6 +277,9 @@ mc::result run_model(const mc::model& m, const check_args& a) {
                                                          : mc::dfs();
   o.preemption_bound = a.preemptions;
   o.iterative_bounding = a.iterative;
+  o.jobs = a.jobs;
+  o.shard_index = a.shard_index;
+  o.shard_count = a.shard_count;
   // An explicit --seed wins over LOCKSTEP_SEED; --replay over LOCKSTEP_REPLAY.
   o.honour_env = !a.seed && !a.replay;
   o.max_executions = a.max_executions;

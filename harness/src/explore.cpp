@@ -6,7 +6,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/replay_string.hpp"
@@ -109,6 +117,289 @@ std::string describe_budget(std::chrono::milliseconds ms) {
   return std::to_string(ms.count()) + "ms";
 }
 
+std::unique_ptr<rt::strategy> make_strategy(const options& opts) {
+  switch (opts.strategy.k) {
+    case strategy_spec::kind::random: return rt::make_random(opts.strategy.seed);
+    case strategy_spec::kind::pct: return rt::make_pct(opts.strategy.seed, opts.strategy.depth);
+    case strategy_spec::kind::dpor: return rt::make_dpor();
+    case strategy_spec::kind::dfs:
+      return opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
+                                     : rt::make_dfs(opts.preemption_bound);
+    case strategy_spec::kind::replay: {
+      std::vector<std::uint32_t> choices;
+      std::string error;
+      if (!decode_schedule(opts.strategy.schedule, choices, error))
+        throw replay_error("malformed replay string: " + error);
+      return rt::make_replay(std::move(choices));
+    }
+  }
+  return nullptr;
+}
+
+std::string execution_bound_text(std::uint64_t max_exec) {
+  return "the execution bound (max_executions = " + std::to_string(max_exec) +
+         ") was reached; raise it with --budget N or options.max_executions (the number of "
+         "schedules grows exponentially with threads and steps: a smaller model, or "
+         "--strategy random, is usually the better answer)";
+}
+
+std::string time_bound_text(std::chrono::milliseconds budget, std::uint64_t n) {
+  return "the time budget (" + describe_budget(budget) + ") ran out after " + std::to_string(n) +
+         " executions; raise it with --budget or options.time_budget (a large exhaustive "
+         "search usually means the model has more threads or steps than it needs)";
+}
+
+// The live progress line (options::progress).
+class progress_line {
+ public:
+  progress_line(const options& o, std::chrono::steady_clock::time_point t0, const std::string& strategy)
+      : on_(o.progress), t0_(t0), next_(t0 + std::chrono::seconds(1)),
+        label_((o.name.empty() ? std::string() : o.name + " ") + strategy) {}
+  ~progress_line() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+  void tick(std::uint64_t n, double fraction) {
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_) return;
+    next_ = now + std::chrono::seconds(1);
+    const double secs = std::chrono::duration<double>(now - t0_).count();
+    std::fprintf(stderr, "\r\033[K%s: %llu executions, %.0f/s", label_.c_str(),
+                 static_cast<unsigned long long>(n), static_cast<double>(n) / secs);
+    if (fraction >= 0) std::fprintf(stderr, ", ~%.1f%% of the tree", 100.0 * fraction);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point t0_, next_;
+  std::string label_;
+  bool shown_ = false;
+};
+
+void check_internal_error(const options& opts, const rt::runtime& runtime) {
+  if (runtime.internal_error().empty()) return;
+  if (opts.strategy.k == strategy_spec::kind::replay) throw replay_error(runtime.internal_error());
+  throw std::runtime_error("lockstep: " + runtime.internal_error());
+}
+
+// One worker's search over executions with its own strategy and runtime
+// (dfs, dpor, replay). `stop` lets parallel workers end together.
+struct search_outcome {
+  std::optional<bug> found;
+  bool complete = false;
+  std::string bound_hit;
+  std::uint64_t executions = 0;
+  std::uint64_t steps = 0;
+  std::uint64_t abandoned = 0;
+  int preemption_bound = -1;
+};
+
+search_outcome search(const options& opts, body_ref body, rt::strategy& strat, std::uint64_t max_exec,
+                      std::chrono::steady_clock::time_point t0, std::atomic<bool>* stop,
+                      progress_line* progress) {
+  search_outcome out;
+  rt::runtime runtime(opts, strat);
+  const bool timed = opts.time_budget.count() > 0;
+  const auto deadline = t0 + opts.time_budget;
+  std::uint64_t n = 0, runs = 0;
+  for (;;) {
+    if (progress != nullptr && (runs & 255) == 0) progress->tick(n, strat.progress());
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
+    if (n >= max_exec) {
+      if (opts.strategy.k != strategy_spec::kind::replay) out.bound_hit = execution_bound_text(max_exec);
+      break;
+    }
+    if (timed && (runs & 15) == 0 && std::chrono::steady_clock::now() >= deadline) {
+      out.bound_hit = time_bound_text(opts.time_budget, n);
+      break;
+    }
+    if (!strat.begin()) {
+      out.complete = strat.exhaustive() && !strat.bound_limited();
+      if (strat.bound_limited())
+        out.bound_hit = "the preemption bound (" + std::to_string(strat.preemption_bound()) +
+                        ") cut some schedules: every schedule with at most that many preemptions "
+                        "was covered; raise or drop the bound to cover the rest";
+      break;
+    }
+    runtime.run_execution(body, n);
+    ++runs;
+    if (!strat.end()) throw replay_error(strat.error());
+    check_internal_error(opts, runtime);
+    if (strat.foreign()) continue;  // another worker's subtree: not counted
+    ++n;
+    if (runtime.found()) {
+      out.found = runtime.found();
+      if (stop != nullptr) stop->store(true);
+      break;
+    }
+  }
+  out.executions = n;
+  out.steps = runtime.steps();
+  out.abandoned = strat.abandoned();
+  out.preemption_bound = strat.preemption_bound();
+  return out;
+}
+
+// random and pct: executions are numbered; execution i is seeded by
+// (seed, i) and pct's k comes from the executions of earlier blocks, so the
+// outcome does not depend on how many workers run or in which order. Blocks
+// of executions run in parallel; the bug reported is the one of the smallest
+// index, and executions counts those up to it.
+search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec, unsigned jobs,
+                      unsigned shard, unsigned shards, std::chrono::steady_clock::time_point t0,
+                      progress_line* progress) {
+  constexpr std::uint64_t kBlock = 256;
+  search_outcome out;
+  const bool timed = opts.time_budget.count() > 0;
+  const auto deadline = t0 + opts.time_budget;
+  // This shard's indices: shard, shard + shards, ... below max_exec.
+  const std::uint64_t total = max_exec > shard ? (max_exec - shard + shards - 1) / shards : 0;
+
+  struct slot {
+    std::optional<bug> found;
+    std::uint64_t steps = 0;
+    std::uint64_t decisions = 0;
+  };
+  // The block being run (written by this thread between the barriers).
+  std::vector<slot> slots;
+  std::uint64_t block_begin = 0, block_len = 0;
+  std::uint64_t k = 1;  // pct: decisions per execution, from earlier blocks
+  bool done = false;
+  std::atomic<std::uint64_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_m;
+  const unsigned workers = static_cast<unsigned>(std::min<std::uint64_t>(jobs, std::max<std::uint64_t>(total, 1)));
+  std::barrier sync(static_cast<std::ptrdiff_t>(workers));
+
+  // Each worker keeps its strategy and runtime (fibers, stacks) across blocks.
+  auto run_block = [&](rt::strategy& strat, rt::runtime& runtime) {
+    try {
+      for (std::uint64_t j; (j = next.fetch_add(1)) < block_len;) {
+        const std::uint64_t index = shard + (block_begin + j) * shards;
+        strat.seek(index, k);
+        strat.begin();
+        const std::uint64_t before = runtime.steps();
+        runtime.run_execution(body, index);
+        strat.end();
+        check_internal_error(opts, runtime);
+        slots[j].steps = runtime.steps() - before;
+        slots[j].decisions = strat.decisions();
+        if (runtime.found()) slots[j].found = runtime.found();
+      }
+    } catch (...) {
+      std::scoped_lock g(error_m);
+      if (!error) error = std::current_exception();
+    }
+  };
+  auto helper = [&] {
+    std::unique_ptr<rt::strategy> strat;
+    std::unique_ptr<rt::runtime> runtime;
+    try {
+      strat = make_strategy(opts);
+      runtime = std::make_unique<rt::runtime>(opts, *strat);
+    } catch (...) {
+      std::scoped_lock g(error_m);
+      if (!error) error = std::current_exception();
+    }
+    for (;;) {
+      sync.arrive_and_wait();  // a block is ready (or we are done)
+      if (done) return;
+      if (runtime) run_block(*strat, *runtime);
+      sync.arrive_and_wait();  // the block is finished
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned h = 1; h < workers; ++h) threads.emplace_back(helper);
+
+  {
+    auto strat = make_strategy(opts);
+    rt::runtime runtime(opts, *strat);
+    std::uint64_t pos = 0, steps = 0;
+    while (pos < total && !error) {
+      if (progress != nullptr) progress->tick(pos, -1);
+      if (timed && std::chrono::steady_clock::now() >= deadline) {
+        out.bound_hit = time_bound_text(opts.time_budget, pos);
+        break;
+      }
+      // The first block is a single execution: it calibrates pct's k.
+      block_begin = pos;
+      block_len = std::min<std::uint64_t>(pos == 0 ? 1 : kBlock, total - pos);
+      slots.assign(block_len, slot{});
+      next.store(0);
+      sync.arrive_and_wait();
+      run_block(*strat, runtime);
+      sync.arrive_and_wait();
+      bool found = false;
+      for (std::uint64_t j = 0; j < block_len && !found; ++j) {
+        steps += slots[j].steps;
+        k = std::max(k, slots[j].decisions);
+        if (slots[j].found) {
+          out.found = std::move(slots[j].found);
+          out.executions = pos + j + 1;
+          found = true;
+        }
+      }
+      out.steps = steps;
+      if (found) break;
+      pos += block_len;
+      out.executions = pos;
+    }
+    if (!out.found && out.bound_hit.empty() && !error) out.bound_hit = execution_bound_text(max_exec);
+    done = true;
+    sync.arrive_and_wait();
+  }
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+  return out;
+}
+
+// dfs over several workers (and shards): worker w of shard s owns the
+// subtrees whose first choices hash to s * jobs + w modulo shards * jobs.
+search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_exec, unsigned jobs,
+                         unsigned shard, unsigned shards, std::chrono::steady_clock::time_point t0,
+                         progress_line* progress) {
+  const std::uint64_t modulus = static_cast<std::uint64_t>(shards) * jobs;
+  std::vector<search_outcome> outs(jobs);
+  std::vector<std::unique_ptr<rt::strategy>> strats(jobs);
+  std::atomic<bool> stop{false};
+  std::exception_ptr error;
+  std::mutex error_m;
+  auto work = [&](unsigned w) {
+    try {
+      strats[w] = make_strategy(opts);
+      strats[w]->own(modulus, static_cast<std::uint64_t>(shard) * jobs + w, rt::kSplitDepth);
+      outs[w] = search(opts, body, *strats[w], max_exec / jobs + (w < max_exec % jobs ? 1 : 0), t0, &stop,
+                       w == 0 ? progress : nullptr);
+    } catch (...) {
+      std::scoped_lock g(error_m);
+      if (!error) error = std::current_exception();
+      stop.store(true);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned w = 1; w < jobs; ++w) threads.emplace_back(work, w);
+  work(0);
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+  search_outcome out;
+  out.complete = true;
+  for (auto& o : outs) {
+    out.executions += o.executions;
+    out.steps += o.steps;
+    out.complete = out.complete && o.complete;
+    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty()) out.bound_hit = o.bound_hit;
+    if (o.found && !out.found) out.found = o.found;
+    out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
+  }
+  if (out.found) {
+    out.complete = false;
+    out.bound_hit.clear();
+  }
+  return out;
+}
+
 }  // namespace
 
 result explore(const options& opts_in, body_ref body) {
@@ -124,94 +415,53 @@ result explore(const options& opts_in, body_ref body) {
       if (present) opts.strategy.seed = s;
     }
   }
-
-  std::unique_ptr<rt::strategy> strat;
-  switch (opts.strategy.k) {
-    case strategy_spec::kind::random: strat = rt::make_random(opts.strategy.seed); break;
-    case strategy_spec::kind::pct: strat = rt::make_pct(opts.strategy.seed, opts.strategy.depth); break;
-    case strategy_spec::kind::dpor: strat = rt::make_dpor(); break;
-    case strategy_spec::kind::dfs:
-      strat = opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
-                                      : rt::make_dfs(opts.preemption_bound);
-      break;
-    case strategy_spec::kind::replay: {
-      std::vector<std::uint32_t> choices;
-      std::string error;
-      if (!decode_schedule(opts.strategy.schedule, choices, error))
-        throw replay_error("malformed replay string: " + error);
-      strat = rt::make_replay(std::move(choices));
-      break;
+  if (opts.gtest_sharding) {
+    bool has_total = false, has_index = false;
+    const std::uint64_t total = env_u64("GTEST_TOTAL_SHARDS", has_total);
+    const std::uint64_t index = env_u64("GTEST_SHARD_INDEX", has_index);
+    if (has_total && has_index) {
+      opts.shard_count = static_cast<unsigned>(total);
+      opts.shard_index = static_cast<unsigned>(index);
     }
   }
+  if (opts.shard_count == 0 || opts.shard_index >= opts.shard_count)
+    throw std::invalid_argument("lockstep: shard " + std::to_string(opts.shard_index) + " of " +
+                                std::to_string(opts.shard_count) + " does not exist");
+  unsigned jobs = opts.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.jobs;
+  const auto k = opts.strategy.k;
+  const bool sampling = k == strategy_spec::kind::random || k == strategy_spec::kind::pct;
+  const bool splits = k == strategy_spec::kind::dfs && !opts.iterative_bounding;
+  if (opts.shard_count > 1 && !sampling && !splits)
+    throw std::invalid_argument(std::string("lockstep: ") + strategy_name(k) +
+                                (opts.iterative_bounding ? " with iterative bounding" : "") +
+                                " does not shard; use dfs, random or pct");
+  if (!sampling && !splits) jobs = 1;
+
   std::uint64_t max_exec = opts.max_executions;
-  const bool exhaustive_kind =
-      opts.strategy.k == strategy_spec::kind::dfs || opts.strategy.k == strategy_spec::kind::dpor;
+  const bool exhaustive_kind = k == strategy_spec::kind::dfs || k == strategy_spec::kind::dpor;
   if (max_exec == 0) max_exec = exhaustive_kind ? 1000000 : 1000;
 
   result res;
-  res.strategy = strategy_name(opts.strategy.k);
+  res.strategy = strategy_name(k);
   res.name = opts.name;
   res.replay_command = opts.replay_command;
-  rt::runtime runtime(opts, *strat);
-  const bool timed = opts.time_budget.count() > 0;
-  const auto deadline = t0 + opts.time_budget;
-  std::uint64_t n = 0;
-  auto next_progress = t0 + std::chrono::seconds(1);
-  bool progress_shown = false;
-  for (;;) {
-    if (opts.progress && (n & 255) == 0) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= next_progress) {
-        next_progress = now + std::chrono::seconds(1);
-        const double secs = std::chrono::duration<double>(now - t0).count();
-        const double frac = strat->progress();
-        std::fprintf(stderr, "\r\033[K%s%s: %llu executions, %.0f/s", opts.name.empty() ? "" : (opts.name + " ").c_str(),
-                     res.strategy.c_str(), static_cast<unsigned long long>(n), static_cast<double>(n) / secs);
-        if (frac >= 0) std::fprintf(stderr, ", ~%.1f%% of the tree", 100.0 * frac);
-        std::fflush(stderr);
-        progress_shown = true;
-      }
-    }
-    if (n >= max_exec) {
-      if (opts.strategy.k != strategy_spec::kind::replay)
-        res.bound_hit = "the execution bound (max_executions = " + std::to_string(max_exec) +
-                        ") was reached; raise it with --budget N or options.max_executions (the number of "
-                        "schedules grows exponentially with threads and steps: a smaller model, or "
-                        "--strategy random, is usually the better answer)";
-      break;
-    }
-    if (timed && (n & 15) == 0 && std::chrono::steady_clock::now() >= deadline) {
-      res.bound_hit = "the time budget (" + describe_budget(opts.time_budget) + ") ran out after " +
-                      std::to_string(n) +
-                      " executions; raise it with --budget or options.time_budget (a large exhaustive "
-                      "search usually means the model has more threads or steps than it needs)";
-      break;
-    }
-    if (!strat->begin()) {
-      res.complete = strat->exhaustive() && !strat->bound_limited();
-      if (strat->bound_limited())
-        res.bound_hit = "the preemption bound (" + std::to_string(strat->preemption_bound()) +
-                        ") cut some schedules: every schedule with at most that many preemptions "
-                        "was covered; raise or drop the bound to cover the rest";
-      break;
-    }
-    runtime.run_execution(body, n);
-    ++n;
-    if (!strat->end()) throw replay_error(strat->error());
-    if (!runtime.internal_error().empty()) {
-      if (opts.strategy.k == strategy_spec::kind::replay) throw replay_error(runtime.internal_error());
-      throw std::runtime_error("lockstep: " + runtime.internal_error());
-    }
-    if (runtime.found()) {
-      res.found = runtime.found();
-      break;
-    }
+  progress_line progress(opts, t0, res.strategy);
+  search_outcome out;
+  if (sampling) {
+    out = sample(opts, body, max_exec, jobs, opts.shard_index, opts.shard_count, t0, &progress);
+  } else if (splits && (jobs > 1 || opts.shard_count > 1)) {
+    out = split_dfs(opts, body, max_exec, jobs, opts.shard_index, opts.shard_count, t0, &progress);
+  } else {
+    auto strat = make_strategy(opts);
+    out = search(opts, body, *strat, max_exec, t0, nullptr, &progress);
   }
-  if (progress_shown) std::fprintf(stderr, "\r\033[K");
-  res.executions = n;
-  res.preemption_bound = strat->preemption_bound();
-  res.abandoned = strat->abandoned();
-  res.steps = runtime.steps();
+  res.found = std::move(out.found);
+  res.complete = out.complete;
+  res.bound_hit = std::move(out.bound_hit);
+  res.executions = out.executions;
+  res.steps = out.steps;
+  res.abandoned = out.abandoned;
+  res.preemption_bound = out.preemption_bound;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -52,6 +52,7 @@ class random_strategy final : public strategy {
     rng_.seed(mix_seed(seed_, index_++));
     return true;
   }
+  void seek(std::uint64_t index, std::uint64_t) override { index_ = index; }
   std::size_t pick(std::span<const std::uint32_t> cands, decision) override {
     return rng_.below(cands.size());
   }
@@ -73,8 +74,17 @@ class dfs_strategy final : public strategy {
  public:
   explicit dfs_strategy(int bound) : bound_(bound) {}
 
+  void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) override {
+    modulus_ = modulus;
+    owner_ = index;
+    split_ = split_depth;
+  }
+  bool foreign() const noexcept override { return foreign_; }
+
   bool begin() override {
     preemptions_ = 0;
+    foreign_ = false;
+    prefix_hash_ = kFnvBasis;
     if (started_) {
       while (!stack_.empty() && stack_.back().chosen + 1 >= stack_.back().options) stack_.pop_back();
       if (stack_.empty()) return false;
@@ -85,6 +95,11 @@ class dfs_strategy final : public strategy {
     return true;
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    if (foreign_) return 0;
+    if (modulus_ > 1 && depth_ == split_ && !mine()) {
+      foreign_ = true;  // the rest of this subtree is another worker's
+      return 0;
+    }
     const bool preemptible = d == decision::preemptible;
     std::size_t options = cands.size();
     if (preemptible && bound_ >= 0 && preemptions_ >= bound_) {
@@ -93,7 +108,14 @@ class dfs_strategy final : public strategy {
     }
     const std::size_t idx = pick_among(options);
     if (idx != diverged && preemptible && idx != 0) ++preemptions_;
+    if (idx != diverged && depth_ <= split_) prefix_hash_ = (prefix_hash_ ^ (idx + 1)) * kFnvPrime;
     return idx;
+  }
+  bool end() override {
+    // An execution that never made a choice past the split depth belongs to
+    // whoever owns its whole choice sequence.
+    if (modulus_ > 1 && !foreign_ && depth_ <= split_ && !mine()) foreign_ = true;
+    return true;
   }
   bool exhaustive() const noexcept override { return true; }
   bool bound_limited() const noexcept override { return limited_; }
@@ -137,9 +159,16 @@ class dfs_strategy final : public strategy {
   std::size_t depth_ = 0;
   bool started_ = false;
   std::string error_;
+  bool mine() const noexcept { return prefix_hash_ % modulus_ == owner_; }
+  static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
+
   int bound_;
   int preemptions_ = 0;
   bool limited_ = false;
+  std::uint64_t modulus_ = 1, owner_ = 0;
+  std::size_t split_ = 0;
+  bool foreign_ = false;
+  std::uint64_t prefix_hash_ = kFnvBasis;
 };
 
 // PCT (Burckhardt et al., ASPLOS 2010): threads get distinct random
@@ -155,7 +184,7 @@ class pct_strategy final : public strategy {
 
   bool begin() override {
     rng_.seed(mix_seed(seed_, index_++));
-    k_ = std::max(k_, step_);
+    if (!seeked_) k_ = std::max(k_, step_);
     step_ = 0;
     prio_.clear();
     change_.clear();
@@ -180,6 +209,12 @@ class pct_strategy final : public strategy {
     }
     return best;
   }
+  void seek(std::uint64_t index, std::uint64_t k) override {
+    index_ = index;
+    k_ = std::max<std::uint64_t>(k, 1);
+    seeked_ = true;
+  }
+  std::uint64_t decisions() const noexcept override { return step_; }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return kNoError; }
 
@@ -197,6 +232,7 @@ class pct_strategy final : public strategy {
   std::uint64_t index_ = 0;
   std::uint64_t k_ = 1;     // estimated decisions per execution
   std::uint64_t step_ = 0;  // decisions so far in this execution
+  bool seeked_ = false;     // k comes from seek()
   std::vector<double> prio_;
   std::vector<std::uint64_t> change_;
   xoshiro rng_;

@@ -92,6 +92,21 @@ class strategy {
   // True if a preemption bound cut off some schedule (then begin() returning
   // false means "every schedule within the bound").
   [[nodiscard]] virtual bool bound_limited() const noexcept { return false; }
+  // Sampling strategies (random, pct): the next begin() prepares execution
+  // number `index` (its seed derives from it), and pct aims at `k` decisions
+  // per execution. Lets workers run any execution in any order and still get
+  // the same one for the same index.
+  virtual void seek(std::uint64_t index, std::uint64_t k) { (void)index, (void)k; }
+  // Decisions made in the last execution (pct's estimate of k).
+  [[nodiscard]] virtual std::uint64_t decisions() const noexcept { return 0; }
+  // Exhaustive strategies: explore only the executions whose first
+  // `split_depth` choices hash to `index` modulo `modulus` (another worker or
+  // shard owns the rest). An execution found to be someone else's runs to its
+  // end on first choices and reports foreign(): it does not count.
+  virtual void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) {
+    (void)modulus, (void)index, (void)split_depth;
+  }
+  [[nodiscard]] virtual bool foreign() const noexcept { return false; }
   // For an exhaustive search: an estimate of the fraction of the tree
   // explored so far, in [0, 1]; negative when unknown.
   [[nodiscard]] virtual double progress() const noexcept { return -1; }
@@ -111,6 +126,9 @@ std::unique_ptr<strategy> make_iterative_dfs(int max_bound);
 // Source-DPOR with sleep sets (Abdulla et al., POPL 2014).
 std::unique_ptr<strategy> make_dpor();
 std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule);
+
+// Dfs's split depth for jobs and shards: deep enough for many subtrees.
+inline constexpr std::size_t kSplitDepth = 8;
 
 // splitmix64: seeds per-execution generators from (seed, index).
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept;

@@ -112,6 +112,24 @@ struct options {
   // second once the run has taken a second, erased at the end. The CLI turns
   // it on when stderr is a terminal and --quiet is not given.
   bool progress = false;
+  // Worker OS threads (0: one per core). random and pct give the same result
+  // for a seed whatever the number (execution i always gets the schedule
+  // seeded by (seed, i), and the reported bug is the one with the smallest
+  // i); dfs splits its tree between the workers, exploring the same set of
+  // executions. dpor and replay run on one. With more than one job the body
+  // runs on several OS threads at once: it must not share unsynchronised
+  // state outside itself.
+  unsigned jobs = 1;
+  // Sharding across processes or machines: this run explores only shard
+  // `shard_index` of `shard_count`; the shards together explore exactly what
+  // one unsharded run does (random and pct: executions i with i % count ==
+  // index; dfs: subtrees by their first choices). dpor does not shard.
+  unsigned shard_index = 0;
+  unsigned shard_count = 1;
+  // Take the shard from GoogleTest's GTEST_SHARD_INDEX / GTEST_TOTAL_SHARDS
+  // when they are set, so `ctest -j` / `bazel test --test_sharding_strategy`
+  // / any runner that shards gtest spreads one exhaustive check over machines.
+  bool gtest_sharding = false;
 };
 
 struct bug {
