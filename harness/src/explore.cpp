@@ -389,7 +389,9 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
     out.executions += o.executions;
     out.steps += o.steps;
     out.complete = out.complete && o.complete;
-    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty()) out.bound_hit = o.bound_hit;
+    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty())  // name the whole run's bound
+      out.bound_hit = o.bound_hit.rfind("the execution bound", 0) == 0 ? execution_bound_text(max_exec)
+                                                                        : o.bound_hit;
     if (o.found && !out.found) out.found = o.found;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
   }
