@@ -103,5 +103,26 @@ expect replay-diverge 2 -- "$LS" check counter_mutex --replay "$seven"
 one_line replay-diverge
 has replay-diverge err "diverged"
 
+# Checkpoints: a run stopped by its budget resumes; damaged files are refused.
+expect ckpt-first 0 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
+has ckpt-first out "incomplete"
+has ckpt-file ck "executions 2000"
+expect ckpt-resume 0 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
+has ckpt-resume ck "executions 4000"
+printf 'lockstep-checkpoint 9\n' >"$tmp/future"
+expect ckpt-future 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/future"
+one_line ckpt-future
+has ckpt-future err "newer lockstep"
+head -c 64 /dev/urandom >"$tmp/binary"
+expect ckpt-binary 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/binary"
+one_line ckpt-binary
+expect ckpt-other-model 2 -- "$LS" check counter_mutex --strategy dpor --checkpoint "$tmp/ck"
+has ckpt-other-model err "belongs to 'semaphore_pool'"
+expect ckpt-random 2 -- "$LS" check semaphore_pool --strategy random --checkpoint "$tmp/ck"
+expect shard-dpor 2 -- "$LS" check semaphore_pool --strategy dpor --shard 0/2
+one_line shard-dpor
+expect shard-bad 2 -- "$LS" check semaphore_pool --strategy dfs --shard 3/2
+expect jobs-zero 2 -- "$LS" check semaphore_pool --jobs 0
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,8 +6,14 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
 #include <mutex>
 #include <vector>
+
+#include <unistd.h>
 
 #include "lockstep/lockstep.hpp"
 
@@ -255,6 +261,80 @@ TEST(DporFinds, ALostUpdateAndItsScheduleReplays) {
   const auto again = mc::explore(o, body);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.found->kind, bug_kind::assertion);
+}
+
+// -- checkpoints -----------------------------------------------------------------------
+
+std::string temp_path(const char* name) {
+  return (std::filesystem::temp_directory_path() / (std::string("lockstep-") + name + "-" +
+                                                    std::to_string(::getpid())))
+      .string();
+}
+
+void two_by_two() {
+  mc::mutex m;
+  mc::atomic<int> x{0};
+  auto body = [&] {
+    for (int i = 0; i < 2; ++i) {
+      std::scoped_lock g(m);
+      x.store(x.load() + 1);
+    }
+  };
+  mc::thread a(body);
+  body();
+  a.join();
+}
+
+TEST(Checkpoint, AnInterruptedSearchResumesWhereItStopped) {
+  for (const auto& spec : {mc::dfs(), mc::dpor()}) {
+    mc::options o;
+    o.strategy = spec;
+    o.honour_env = false;
+    o.name = "two_by_two";
+    const auto whole = mc::explore(o, two_by_two);
+    ASSERT_TRUE(whole.complete);
+    o.checkpoint = temp_path("resume");
+    std::filesystem::remove(o.checkpoint);
+    o.max_executions = whole.executions / 3;
+    std::uint64_t rounds = 0;
+    mc::result r;
+    do {  // three interrupted runs, then the last one completes
+      r = mc::explore(o, two_by_two);
+      ++rounds;
+      ASSERT_LT(rounds, 10u);
+    } while (!r.complete);
+    EXPECT_EQ(r.executions, whole.executions) << mc::strategy_name(spec.k);
+    EXPECT_GE(rounds, 3u);
+    EXPECT_FALSE(std::filesystem::exists(o.checkpoint)) << "a complete search removes its checkpoint";
+  }
+}
+
+TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
+  const std::string path = temp_path("bad");
+  auto refuse = [&](const std::string& content, const std::string& words) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+    mc::options o;
+    o.strategy = mc::dpor();
+    o.honour_env = false;
+    o.name = "m";
+    o.checkpoint = path;
+    try {
+      (void)mc::explore(o, two_by_two);
+      ADD_FAILURE() << "accepted: " << content;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  refuse("", "line 1: empty file");
+  refuse("lockstep-checkpoint 2\n", "newer lockstep");
+  refuse("\x7f" "ELF\x01\x02", "not a lockstep checkpoint");
+  refuse("lockstep-checkpoint 1\nstrategy dfs\n", "a dfs search");
+  refuse("lockstep-checkpoint 1\nstrategy dpor\nname other\n", "belongs to 'other'");
+  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 12\n", "line 5: ends early");
+  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions x\nstate\n", "bad execution count");
+  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\nq 1\n",
+         "unknown dpor frame");
+  std::filesystem::remove(path);
 }
 
 }  // namespace

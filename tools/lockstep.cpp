@@ -68,6 +68,9 @@ const char* const kCheckHelp =
     "                      its tree between them; dpor runs on one\n"
     "  --shard I/N         explore only shard I of N (dfs, random, pct): the N\n"
     "                      shards together are exactly the unsharded search\n"
+    "  --checkpoint FILE   dfs/dpor: keep the search position in FILE (every second\n"
+    "                      and at the end); an interrupted run given the same FILE\n"
+    "                      resumes where it stopped\n"
     "  --seed N            seed of random and pct (default 1; LOCKSTEP_SEED\n"
     "                      overrides it when this flag is absent)\n"
     "  --budget B          stop after B: a time (30s, 500ms, 2m) or a number of\n"
@@ -107,6 +110,7 @@ struct check_args {
   unsigned depth = 3;     // pct
   unsigned jobs = 0;      // 0: one per core
   unsigned shard_index = 0, shard_count = 1;
+  std::string checkpoint;
   int preemptions = -1;   // dfs bound
   bool iterative = false; // dfs: iterative bounding
 };
@@ -158,6 +162,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       const std::uint64_t j = parse_u64("--jobs", value());
       if (j == 0 || j > 1024) throw usage_error{"--jobs must be between 1 and 1024"};
       a.jobs = static_cast<unsigned>(j);
+    } else if (arg == "--checkpoint") {
+      a.checkpoint = std::string(value());
     } else if (arg == "--shard") {
       const std::string_view v = value();
       const auto slash = v.find('/');
@@ -198,6 +204,11 @@ check_args parse_check(const std::vector<std::string_view>& args) {
   if (dfs_only) a.strategy = mc::strategy_spec::kind::dfs;
   if (a.shard_count > 1 && (a.strategy == mc::strategy_spec::kind::dpor || a.iterative || a.replay))
     throw usage_error{"--shard splits dfs, random and pct searches (give --strategy dfs, random or pct)"};
+  if (!a.checkpoint.empty() && a.all) throw usage_error{"--checkpoint resumes one model's search; not with --all"};
+  if (!a.checkpoint.empty() && (a.replay || a.shard_count > 1 || a.iterative ||
+                                a.strategy == mc::strategy_spec::kind::random ||
+                                a.strategy == mc::strategy_spec::kind::pct))
+    throw usage_error{"--checkpoint is for a dfs or dpor search (unsharded, not iterative)"};
   if (a.depth != 3 && a.strategy != mc::strategy_spec::kind::pct)
     throw usage_error{"--depth is the bug depth of --strategy pct"};
   if (!a.all && mc::find_model(a.model) == nullptr)
@@ -280,6 +291,7 @@ mc::result run_model(const mc::model& m, const check_args& a) {
   o.jobs = a.jobs;
   o.shard_index = a.shard_index;
   o.shard_count = a.shard_count;
+  o.checkpoint = a.checkpoint;
   // An explicit --seed wins over LOCKSTEP_SEED; --replay over LOCKSTEP_REPLAY.
   o.honour_env = !a.seed && !a.replay;
   o.max_executions = a.max_executions;
@@ -391,6 +403,10 @@ int main(int argc, char** argv) {
     return kUsage;
   } catch (const mc::replay_error& e) {
     std::fprintf(stderr, "lockstep: %s\n", e.what());
+    return kUsage;
+  } catch (const std::invalid_argument& e) {  // a damaged checkpoint, an impossible shard
+    const std::string_view w = e.what();
+    std::fprintf(stderr, "%s%s\n", w.rfind("lockstep: ", 0) == 0 ? "" : "lockstep: ", e.what());
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lockstep: internal error (a bug in lockstep itself): %s\n", e.what());

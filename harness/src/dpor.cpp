@@ -30,6 +30,9 @@
 // a candidate, and the wake, exit or store it waits for conflicts with its
 // resumption.
 #include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -162,6 +165,95 @@ class dpor_strategy final : public strategy {
 
   bool exhaustive() const noexcept override { return true; }
   std::uint64_t abandoned() const noexcept override { return abandoned_; }
+
+  // The stack, one frame a line:
+  //   v <options> <chosen> <done...>                      (a value frame)
+  //   t <chosen> | c <tid>:<key>:<kind> ... | b <tids> | d <tids> | s <tid>:<key>:<kind> ...
+  std::string save() const override {
+    std::string out = "abandoned " + std::to_string(abandoned_) + "\n";
+    auto list = [](const std::vector<std::uint32_t>& v) {
+      std::string s;
+      for (std::uint32_t x : v) s += " " + std::to_string(x);
+      return s;
+    };
+    auto acc = [](std::uint32_t t, const access& a) {
+      return " " + std::to_string(t) + ":" + std::to_string(a.key) + ":" +
+             std::to_string(static_cast<unsigned>(a.kind));
+    };
+    for (const frame& f : stack_) {
+      if (f.value) {
+        out += "v " + std::to_string(f.options) + " " + std::to_string(f.chosen) + " |" + list(f.done) + "\n";
+        continue;
+      }
+      out += "t " + std::to_string(f.chosen) + " | c";
+      for (std::size_t i = 0; i < f.cands.size(); ++i) out += acc(f.cands[i], f.next[i]);
+      out += " | b" + list(f.backtrack) + " | d" + list(f.done) + " | s";
+      for (const sleeper& z : f.sleep) out += acc(z.thread, z.next);
+      out += "\n";
+    }
+    return out;
+  }
+
+  std::string load(const std::string& text) override {
+    std::istringstream in(text);
+    std::string line;
+    std::vector<frame> frames;
+    std::uint64_t abandoned = 0;
+    if (!std::getline(in, line) || std::sscanf(line.c_str(), "abandoned %llu",
+                                               reinterpret_cast<unsigned long long*>(&abandoned)) != 1)
+      return "the dpor state does not start with 'abandoned N'";
+    while (std::getline(in, line)) {
+      std::istringstream l(line);
+      std::string tag, bar;
+      frame f;
+      auto read_list = [&](std::vector<std::uint32_t>& v) {
+        std::string tok;
+        while (l >> tok && tok != "|") v.push_back(static_cast<std::uint32_t>(std::stoul(tok)));
+      };
+      auto read_accesses = [&](auto&& put) {
+        std::string tok;
+        while (l >> tok && tok != "|") {
+          unsigned t = 0, key = 0, kind = 0;
+          if (std::sscanf(tok.c_str(), "%u:%u:%u", &t, &key, &kind) != 3 || kind > 5)
+            throw std::invalid_argument(tok);
+          put(t, access{key, static_cast<access_kind>(kind)});
+        }
+      };
+      try {
+        if (!(l >> tag)) return "an empty dpor frame";
+        if (tag == "v") {
+          f.value = true;
+          if (!(l >> f.options >> f.chosen >> bar) || bar != "|") return "bad value frame '" + line + "'";
+          for (std::uint32_t v = 0; v < f.options; ++v) f.backtrack.push_back(v);
+          read_list(f.done);
+        } else if (tag == "t") {
+          std::string c;
+          if (!(l >> f.chosen >> bar >> c) || bar != "|" || c != "c") return "bad thread frame '" + line + "'";
+          read_accesses([&](unsigned t, access a) {
+            f.cands.push_back(t);
+            f.next.push_back(a);
+          });
+          std::string b, d, s;
+          if (!(l >> b) || b != "b") return "bad thread frame '" + line + "'";
+          read_list(f.backtrack);
+          if (!(l >> d) || d != "d") return "bad thread frame '" + line + "'";
+          read_list(f.done);
+          if (!(l >> s) || s != "s") return "bad thread frame '" + line + "'";
+          read_accesses([&](unsigned t, access a) { f.sleep.push_back({t, a}); });
+        } else {
+          return "unknown dpor frame '" + line + "'";
+        }
+      } catch (const std::exception&) {
+        return "bad dpor frame '" + line + "'";
+      }
+      if (f.done.empty() || f.done.back() != f.chosen) return "inconsistent dpor frame '" + line + "'";
+      frames.push_back(std::move(f));
+    }
+    stack_ = std::move(frames);
+    abandoned_ = abandoned;
+    started_ = true;
+    return {};
+  }
   // As dfs estimates it, with the alternatives known so far at each frame
   // (backtrack sets grow as races are found, so this runs ahead at times).
   double progress() const noexcept override {

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <barrier>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -196,18 +198,77 @@ struct search_outcome {
   int preemption_bound = -1;
 };
 
+// Checkpoint files: "lockstep-checkpoint 1", then "strategy S", "name N",
+// "executions E", "state", and the strategy's own lines.
+constexpr const char* kCheckpointMagic = "lockstep-checkpoint 1";
+
+std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
+  std::ifstream f(opts.checkpoint, std::ios::binary);
+  if (!f) return 0;  // nothing to resume
+  std::string line;
+  int no = 0;
+  auto bad = [&](const std::string& what) {
+    return std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": line " + std::to_string(no) +
+                                 ": " + what);
+  };
+  auto next = [&](const std::string& key) {
+    ++no;
+    if (!std::getline(f, line)) throw bad("ends early (truncated?), expected '" + key + "'");
+    if (line.rfind(key, 0) != 0) throw bad("expected '" + key + "', found '" + line.substr(0, 60) + "'");
+    return line.substr(key.size());
+  };
+  ++no;
+  if (!std::getline(f, line)) throw bad("empty file");
+  if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic)
+    throw bad("written by a newer lockstep ('" + line + "'); this one reads version 1");
+  if (line != kCheckpointMagic) throw bad("not a lockstep checkpoint");
+  const std::string strategy = next("strategy ");
+  if (strategy != strategy_name(opts.strategy.k))
+    throw bad("it is a " + strategy + " search, this one is " + strategy_name(opts.strategy.k));
+  const std::string name = next("name ");
+  if (name != opts.name) throw bad("it belongs to '" + name + "', this is '" + opts.name + "'");
+  const std::string execs = next("executions ");
+  char* end = nullptr;
+  const std::uint64_t n = std::strtoull(execs.c_str(), &end, 10);
+  if (execs.empty() || *end != '\0') throw bad("bad execution count '" + execs + "'");
+  next("state");
+  std::string state((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (std::string err = strat.load(state); !err.empty()) throw bad("after 'state': " + err);
+  return n;
+}
+
+void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n) {
+  const std::string tmp = opts.checkpoint + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << kCheckpointMagic << "\nstrategy " << strategy_name(opts.strategy.k) << "\nname " << opts.name
+      << "\nexecutions " << n << "\nstate\n" << strat.save();
+    if (!f) throw std::runtime_error("lockstep: cannot write checkpoint " + tmp);
+  }
+  if (std::rename(tmp.c_str(), opts.checkpoint.c_str()) != 0)
+    throw std::runtime_error("lockstep: cannot replace checkpoint " + opts.checkpoint);
+}
+
 search_outcome search(const options& opts, body_ref body, rt::strategy& strat, std::uint64_t max_exec,
                       std::chrono::steady_clock::time_point t0, std::atomic<bool>* stop,
                       progress_line* progress) {
   search_outcome out;
+  const bool checkpointing = !opts.checkpoint.empty();
+  std::uint64_t n = checkpointing ? load_checkpoint(opts, strat) : 0;
+  const std::uint64_t resumed = n;
   rt::runtime runtime(opts, strat);
   const bool timed = opts.time_budget.count() > 0;
   const auto deadline = t0 + opts.time_budget;
-  std::uint64_t n = 0, runs = 0;
+  auto next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  std::uint64_t runs = 0;
   for (;;) {
     if (progress != nullptr && (runs & 255) == 0) progress->tick(n, strat.progress());
+    if (checkpointing && (runs & 255) == 0 && std::chrono::steady_clock::now() >= next_save) {
+      save_checkpoint(opts, strat, n);
+      next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
-    if (n >= max_exec) {
+    if (n - resumed >= max_exec) {
       if (opts.strategy.k != strategy_spec::kind::replay) out.bound_hit = execution_bound_text(max_exec);
       break;
     }
@@ -233,6 +294,13 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
       out.found = runtime.found();
       if (stop != nullptr) stop->store(true);
       break;
+    }
+  }
+  if (checkpointing) {
+    if (out.complete || out.found) {
+      std::remove(opts.checkpoint.c_str());
+    } else {
+      save_checkpoint(opts, strat, n);
     }
   }
   out.executions = n;
@@ -437,7 +505,12 @@ result explore(const options& opts_in, body_ref body) {
     throw std::invalid_argument(std::string("lockstep: ") + strategy_name(k) +
                                 (opts.iterative_bounding ? " with iterative bounding" : "") +
                                 " does not shard; use dfs, random or pct");
+  if (!opts.checkpoint.empty() && k != strategy_spec::kind::dfs && k != strategy_spec::kind::dpor)
+    throw std::invalid_argument("lockstep: checkpoints are for dfs and dpor searches");
+  if (!opts.checkpoint.empty() && (opts.shard_count > 1 || opts.iterative_bounding))
+    throw std::invalid_argument("lockstep: a checkpointed search runs unsharded and without iterative bounding");
   if (!sampling && !splits) jobs = 1;
+  if (!opts.checkpoint.empty()) jobs = 1;
 
   std::uint64_t max_exec = opts.max_executions;
   const bool exhaustive_kind = k == strategy_spec::kind::dfs || k == strategy_spec::kind::dpor;

@@ -159,6 +159,28 @@ class dfs_strategy final : public strategy {
   std::size_t depth_ = 0;
   bool started_ = false;
   std::string error_;
+  // One line per frame: "chosen options".
+  std::string save() const override {
+    std::string out;
+    for (const frame& f : stack_) out += std::to_string(f.chosen) + " " + std::to_string(f.options) + "\n";
+    return out;
+  }
+  std::string load(const std::string& text) override {
+    std::istringstream in(text);
+    std::vector<frame> frames;
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream l(line);
+      frame f{};
+      if (!(l >> f.chosen >> f.options) || f.options < 1 || f.chosen >= f.options)
+        return "bad dfs frame '" + line + "'";
+      frames.push_back(f);
+    }
+    stack_ = std::move(frames);
+    started_ = true;
+    return {};
+  }
+
   bool mine() const noexcept { return prefix_hash_ % modulus_ == owner_; }
   static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <sstream>
 #include <span>
 #include <string>
 #include <vector>
@@ -107,6 +108,11 @@ class strategy {
     (void)modulus, (void)index, (void)split_depth;
   }
   [[nodiscard]] virtual bool foreign() const noexcept { return false; }
+  // Exhaustive strategies: the search position after the last execution, as
+  // text (checkpoint files), and back. load() returns an error message, empty
+  // on success. Others save nothing.
+  [[nodiscard]] virtual std::string save() const { return {}; }
+  virtual std::string load(const std::string& text) { (void)text; return "this strategy cannot resume"; }
   // For an exhaustive search: an estimate of the fraction of the tree
   // explored so far, in [0, 1]; negative when unknown.
   [[nodiscard]] virtual double progress() const noexcept { return -1; }

@@ -130,6 +130,13 @@ struct options {
   // when they are set, so `ctest -j` / `bazel test --test_sharding_strategy`
   // / any runner that shards gtest spreads one exhaustive check over machines.
   bool gtest_sharding = false;
+  // dfs and dpor: keep the search position in this file (rewritten every
+  // second and when a bound stops the search; removed when the search
+  // completes or finds a bug). If it exists when explore() starts, the search
+  // resumes from it, so an interrupted exhaustive run loses at most a second.
+  // A file from another model or strategy, or a damaged one, is refused
+  // (std::invalid_argument naming the line). Runs on one job.
+  std::string checkpoint;
 };
 
 struct bug {
