@@ -54,6 +54,19 @@ void lost_update() {
   LOCKSTEP_ASSERT(n.load() == 2);
 }
 
+// Three threads append to a history; a rare order is the "bug".
+void rare_order() {
+  mc::atomic<int> h{0};
+  auto step = [&](int id) {
+    for (int i = 0; i < 2; ++i) h.store(h.load() * 4 + id);
+  };
+  mc::thread a(step, 1), b(step, 2);
+  step(3);
+  a.join();
+  b.join();
+  LOCKSTEP_ASSERT(h.load() % 64 != 1 * 16 + 2 * 4 + 3);
+}
+
 // -- preemption bounding ---------------------------------------------------------
 
 TEST(PreemptionBound, ZeroPreemptionsCannotLoseAnUpdateAndSaysItWasCut) {
@@ -135,6 +148,36 @@ TEST(IterativeBounding, AMaximumBoundStopsTheIteration) {
   EXPECT_TRUE(r.ok()) << r.report();
   EXPECT_FALSE(r.complete);
   EXPECT_EQ(r.preemption_bound, 0);
+}
+
+TEST(IterativeBounding, DporFindsTheAbbaDeadlockAtBoundOneToo) {
+  mc::options o = with(mc::dpor());
+  o.iterative_bounding = true;
+  const auto r = mc::explore(o, abba);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.found->kind, bug_kind::deadlock);
+  EXPECT_EQ(r.preemption_bound, 1);
+  EXPECT_EQ(r.found->preemptions, 1u);
+}
+
+// Within the same bound, bounded dpor finds a bug exactly when bounded dfs does.
+TEST(PreemptionBound, DporAndDfsAgreeUnderEachBound) {
+  const std::pair<const char*, void (*)()> bodies[] = {
+      {"abba", abba}, {"lost_update", lost_update}, {"rare_order", rare_order}};
+  for (const auto& [name, body] : bodies) {
+    for (int bound = 0; bound <= 2; ++bound) {
+      mc::options d = with(mc::dfs());
+      d.preemption_bound = bound;
+      d.max_executions = 2000000;
+      mc::options p = with(mc::dpor());
+      p.preemption_bound = bound;
+      const auto rd = mc::explore(d, body);
+      const auto rp = mc::explore(p, body);
+      EXPECT_EQ(rd.ok(), rp.ok()) << name << " bound " << bound << "\n" << rd.report() << rp.report();
+      if (rp.found) EXPECT_LE(rp.found->preemptions, static_cast<std::uint32_t>(bound));
+      if (rd.ok() && rd.complete) EXPECT_LE(rp.executions, rd.executions) << name;
+    }
+  }
 }
 
 // -- PCT ------------------------------------------------------------------------------
@@ -234,19 +277,6 @@ TEST(Pct, ItsFailingScheduleReplays) {
 }
 
 // -- jobs and shards ------------------------------------------------------------------
-
-// Three threads append to a history; a rare order is the "bug".
-void rare_order() {
-  mc::atomic<int> h{0};
-  auto step = [&](int id) {
-    for (int i = 0; i < 2; ++i) h.store(h.load() * 4 + id);
-  };
-  mc::thread a(step, 1), b(step, 2);
-  step(3);
-  a.join();
-  b.join();
-  LOCKSTEP_ASSERT(h.load() % 64 != 1 * 16 + 2 * 4 + 3);
-}
 
 TEST(Jobs, RandomAndPctGiveTheSameResultForASeedWhateverTheJobs) {
   for (const auto& spec : {mc::random(17), mc::pct(17, 3)}) {

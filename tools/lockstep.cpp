@@ -60,8 +60,8 @@ const char* const kCheckHelp =
     "                      model's own: dpor for models small enough to cover\n"
     "                      every schedule, random (50000 executions) for the rest\n"
     "  --depth D           pct: the bug depth aimed at (default 3)\n"
-    "  --preemptions K     dfs: at most K preemptions per schedule\n"
-    "  --iterative         dfs: search with 0 preemptions, then 1, 2, ... (up to K):\n"
+    "  --preemptions K     dfs/dpor: at most K preemptions per schedule\n"
+    "  --iterative         dfs/dpor: search with 0 preemptions, then 1, 2, ... (up to K):\n"
     "                      the bug found first has the fewest preemptions\n"
     "  --jobs N, -j N      worker threads (default: one per core). random and pct\n"
     "                      give the same result for a seed whatever N; dfs splits\n"
@@ -198,10 +198,11 @@ check_args parse_check(const std::vector<std::string_view>& args) {
   if (a.all && !a.model.empty()) throw usage_error{"give a model or --all, not both"};
   if (!a.all && a.model.empty()) throw usage_error{"check needs a model name or --all (see lockstep list)"};
   if (a.all && a.replay) throw usage_error{"--replay replays one model's schedule; it cannot go with --all"};
-  const bool dfs_only = a.preemptions >= 0 || a.iterative;
-  if (dfs_only && a.strategy && *a.strategy != mc::strategy_spec::kind::dfs)
-    throw usage_error{"--preemptions and --iterative bound the dfs strategy only"};
-  if (dfs_only) a.strategy = mc::strategy_spec::kind::dfs;
+  const bool bounded = a.preemptions >= 0 || a.iterative;
+  if (bounded && a.strategy && *a.strategy != mc::strategy_spec::kind::dfs &&
+      *a.strategy != mc::strategy_spec::kind::dpor)
+    throw usage_error{"--preemptions and --iterative bound the dfs and dpor strategies only"};
+  if (bounded && !a.strategy) a.strategy = mc::strategy_spec::kind::dpor;
   if (a.shard_count > 1 && (a.strategy == mc::strategy_spec::kind::dpor || a.iterative || a.replay))
     throw usage_error{"--shard splits dfs, random and pct searches (give --strategy dfs, random or pct)"};
   if (!a.checkpoint.empty() && a.all) throw usage_error{"--checkpoint resumes one model's search; not with --all"};

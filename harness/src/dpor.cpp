@@ -58,6 +58,8 @@ struct frame {
   std::vector<std::uint32_t> backtrack;
   std::vector<std::uint32_t> done;     // explored (or being explored), in order
   std::vector<sleeper> sleep;          // asleep on arrival here
+  bool preemptible = false;            // cands[0] runs and could go on
+  std::uint32_t preempts = 0;          // preemptions before this decision
 };
 
 struct transition {
@@ -74,7 +76,10 @@ bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
 
 class dpor_strategy final : public strategy {
  public:
+  explicit dpor_strategy(int bound) : bound_(bound) {}
+
   bool begin() override {
+    preempts_ = 0;
     if (started_) {
       if (!advance()) return false;
     }
@@ -118,6 +123,8 @@ class dpor_strategy final : public strategy {
       chosen = f.chosen;
     } else {
       frame f;
+      f.preemptible = d == decision::preemptible;
+      f.preempts = preempts_;
       f.cands.assign(cands.begin(), cands.end());
       f.next.reserve(cands.size());
       for (std::uint32_t t : cands) f.next.push_back(t < next_.size() ? next_[t] : access{});
@@ -141,12 +148,15 @@ class dpor_strategy final : public strategy {
       stack_.push_back(std::move(f));
     }
     const std::size_t fi = depth_++;
+    if (stack_[fi].preemptible && chosen != stack_[fi].cands[0]) ++preempts_;
     // The sleep set the chosen thread's transition starts with: the inherited
     // sleepers and the siblings explored before it, pruned by the transition
     // once it has run (see finish_transition()).
     pending_sleep_ = stack_[fi].sleep;
     const frame& f = stack_[fi];
-    for (std::size_t i = 0; i + 1 < f.done.size(); ++i) {
+    // Sleep sets assume every schedule is allowed; under a preemption bound
+    // the explored sibling may not cover what it stands for, so none sleep.
+    for (std::size_t i = 0; bound_ < 0 && i + 1 < f.done.size(); ++i) {
       const std::uint32_t t = f.done[i];
       if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
     }
@@ -165,6 +175,8 @@ class dpor_strategy final : public strategy {
 
   bool exhaustive() const noexcept override { return true; }
   std::uint64_t abandoned() const noexcept override { return abandoned_; }
+  bool bound_limited() const noexcept override { return limited_; }
+  int preemption_bound() const noexcept override { return bound_; }
 
   // The stack, one frame a line:
   //   v <options> <chosen> <done...>                      (a value frame)
@@ -444,17 +456,49 @@ class dpor_strategy final : public strategy {
         if (happens_before(v[b], trans_[v[a]])) first = false;
       if (first) initials.push_back(t);
     }
+    if (bound_ >= 0) {
+      // Bounded: the one initial source sets need may be out of the bound
+      // where another is not, so every initial is tried (within the bound).
+      for (std::uint32_t t : initials) add_within_bound(trans_[j].frame, t);
+      return;
+    }
     for (std::uint32_t t : initials)
       if (contains(f.backtrack, t) || asleep(f.sleep, t)) return;
     const std::uint32_t p = trans_[i].thread;
     std::uint32_t pick = initials.empty() ? p : initials.front();
     if (contains(initials, p)) pick = p;
-    if (contains(f.cands, pick)) {
-      f.backtrack.push_back(pick);
+    add_within_bound(trans_[j].frame, pick);
+  }
+
+  // Adds `t` as an alternative at frame fi. When taking it there would exceed
+  // the preemption bound, it goes instead to the frame where the thread
+  // running at fi began its run (the bounded-POR repair of Coons, Musuvathi
+  // and McKinley, OOPSLA 2013): switching to t there costs what switching to
+  // that thread cost, so no more preemptions than the execution had.
+  void add_within_bound(std::size_t fi, std::uint32_t t) {
+    std::size_t k = fi;
+    while (over_bound(k, t)) {
+      limited_ = true;
+      const std::uint32_t r = stack_[k].cands[0];  // the running thread at k
+      std::size_t start = k;
+      while (start > 0 && (stack_[start - 1].value || stack_[start - 1].chosen == r)) --start;
+      while (start < k && stack_[start].value) ++start;
+      if (start == k) return;  // r ran from the start: nowhere cheaper to switch
+      k = start;
+    }
+    frame& f = stack_[k];
+    if (contains(f.cands, t)) {
+      if (!contains(f.backtrack, t)) f.backtrack.push_back(t);
       return;
     }
-    for (std::uint32_t t : f.cands)  // not enabled there: try everything
-      if (!contains(f.backtrack, t)) f.backtrack.push_back(t);
+    for (std::uint32_t c : f.cands)  // not enabled there: try everything allowed
+      if (!contains(f.backtrack, c) && !over_bound(k, c)) f.backtrack.push_back(c);
+  }
+
+  // Taking thread t at frame k would exceed the bound.
+  bool over_bound(std::size_t k, std::uint32_t t) const {
+    const frame& f = stack_[k];
+    return bound_ >= 0 && f.preemptible && t != f.cands[0] && static_cast<int>(f.preempts) >= bound_;
   }
 
   struct object_state {
@@ -477,10 +521,15 @@ class dpor_strategy final : public strategy {
   std::vector<sleeper> pending_sleep_;    // asleep when the current transition began
   std::uint64_t abandoned_ = 0;
   std::string error_;
+  int bound_ = -1;            // preemptions allowed per execution (-1: any)
+  std::uint32_t preempts_ = 0;
+  bool limited_ = false;      // the bound kept some alternative out
 };
 
 }  // namespace
 
-std::unique_ptr<strategy> make_dpor() { return std::make_unique<dpor_strategy>(); }
+std::unique_ptr<strategy> make_dpor(int preemption_bound) {
+  return std::make_unique<dpor_strategy>(preemption_bound);
+}
 
 }  // namespace lockstep::mc::rt

@@ -123,7 +123,10 @@ std::unique_ptr<rt::strategy> make_strategy(const options& opts) {
   switch (opts.strategy.k) {
     case strategy_spec::kind::random: return rt::make_random(opts.strategy.seed);
     case strategy_spec::kind::pct: return rt::make_pct(opts.strategy.seed, opts.strategy.depth);
-    case strategy_spec::kind::dpor: return rt::make_dpor();
+    case strategy_spec::kind::dpor:
+      return opts.iterative_bounding
+                 ? rt::make_iterative([](int b) { return rt::make_dpor(b); }, opts.preemption_bound)
+                 : rt::make_dpor(opts.preemption_bound);
     case strategy_spec::kind::dfs:
       return opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
                                      : rt::make_dfs(opts.preemption_bound);

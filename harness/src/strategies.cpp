@@ -265,26 +265,35 @@ class pct_strategy final : public strategy {
 // while the previous search was cut by it. Schedules within a smaller bound
 // are explored again at the next one (the price of finding the bug with the
 // fewest preemptions first).
-class iterative_dfs final : public strategy {
+class iterative_bounding final : public strategy {
  public:
-  explicit iterative_dfs(int max_bound) : max_(max_bound), cur_(0) {}
+  iterative_bounding(std::unique_ptr<strategy> (*make)(int), int max_bound)
+      : make_(make), max_(max_bound), cur_(make(0)) {}
   bool begin() override {
-    while (!cur_.begin()) {
-      if (!cur_.bound_limited() || cur_.preemption_bound() == max_) return false;
-      cur_ = dfs_strategy(cur_.preemption_bound() + 1);
+    while (!cur_->begin()) {
+      if (!cur_->bound_limited() || cur_->preemption_bound() == max_) return false;
+      abandoned_ += cur_->abandoned();
+      cur_ = make_(cur_->preemption_bound() + 1);
     }
     return true;
   }
-  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override { return cur_.pick(cands, d); }
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override { return cur_->pick(cands, d); }
+  bool end() override { return cur_->end(); }
+  bool wants_accesses() const noexcept override { return cur_->wants_accesses(); }
+  void set_next(std::span<const access> next) override { cur_->set_next(next); }
+  void on_access(std::uint32_t thread, access a) override { cur_->on_access(thread, a); }
+  void on_read_only() override { cur_->on_read_only(); }
+  std::uint64_t abandoned() const noexcept override { return abandoned_ + cur_->abandoned(); }
   bool exhaustive() const noexcept override { return true; }
-  bool bound_limited() const noexcept override { return cur_.bound_limited(); }
-  int preemption_bound() const noexcept override { return cur_.preemption_bound(); }
-  double progress() const noexcept override { return -1; }  // the bound may still grow
-  const std::string& error() const noexcept override { return cur_.error(); }
+  bool bound_limited() const noexcept override { return cur_->bound_limited(); }
+  int preemption_bound() const noexcept override { return cur_->preemption_bound(); }
+  const std::string& error() const noexcept override { return cur_->error(); }
 
  private:
+  std::unique_ptr<strategy> (*make_)(int);
   int max_;
-  dfs_strategy cur_;
+  std::unique_ptr<strategy> cur_;
+  std::uint64_t abandoned_ = 0;
 };
 
 class replay_strategy final : public strategy {
@@ -336,8 +345,11 @@ std::unique_ptr<strategy> make_random(std::uint64_t seed) {
 std::unique_ptr<strategy> make_dfs(int preemption_bound) {
   return std::make_unique<dfs_strategy>(preemption_bound);
 }
+std::unique_ptr<strategy> make_iterative(std::unique_ptr<strategy> (*make)(int), int max_bound) {
+  return std::make_unique<iterative_bounding>(make, max_bound);
+}
 std::unique_ptr<strategy> make_iterative_dfs(int max_bound) {
-  return std::make_unique<iterative_dfs>(max_bound);
+  return make_iterative([](int b) { return make_dfs(b); }, max_bound);
 }
 std::unique_ptr<strategy> make_pct(std::uint64_t seed, unsigned depth) {
   return std::make_unique<pct_strategy>(seed, depth);

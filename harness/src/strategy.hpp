@@ -129,8 +129,12 @@ std::unique_ptr<strategy> make_pct(std::uint64_t seed, unsigned depth);
 // Iterative context bounding: dfs with bound 0, then 1, ... up to max_bound
 // (-1: until a search is not cut by its bound).
 std::unique_ptr<strategy> make_iterative_dfs(int max_bound);
-// Source-DPOR with sleep sets (Abdulla et al., POPL 2014).
-std::unique_ptr<strategy> make_dpor();
+// Source-DPOR with sleep sets (Abdulla et al., POPL 2014); with a bound,
+// only schedules with at most that many preemptions.
+std::unique_ptr<strategy> make_dpor(int preemption_bound = -1);
+// Iterative bounding over any bounded exhaustive strategy (make(b) builds
+// the search with bound b).
+std::unique_ptr<strategy> make_iterative(std::unique_ptr<strategy> (*make)(int), int max_bound);
 std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule);
 
 // Dfs's split depth for jobs and shards: deep enough for many subtrees.

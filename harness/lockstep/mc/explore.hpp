@@ -83,12 +83,12 @@ struct options {
   // non_termination bug (usually a spin loop that never yields, or a thread
   // that waits for something that never comes).
   std::uint64_t max_steps = 20000;
-  // dfs only: at most this many preemptions per execution (a preemption is a
+  // dfs and dpor: at most this many preemptions per execution (a preemption is a
   // switch away from a thread that could have continued; switching from a
   // blocked, finished or yielding thread is free). -1: no bound. A bounded
   // search that covered every schedule within the bound is not `complete`.
   int preemption_bound = -1;
-  // dfs only: iterative context bounding: search with 0 preemptions, then 1,
+  // dfs and dpor: iterative context bounding: search with 0 preemptions, then 1,
   // 2, ... (up to preemption_bound, if set), so the first bug found has the
   // fewest preemptions; result::preemption_bound says at which bound.
   bool iterative_bounding = false;
