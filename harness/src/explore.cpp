@@ -339,6 +339,9 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
   std::uint64_t k = 1;  // pct: decisions per execution, from earlier blocks
   bool done = false;
   std::atomic<std::uint64_t> next{0};
+  // The smallest failing position in the block so far: later positions need
+  // not run (every earlier one still does, so the result does not change).
+  std::atomic<std::uint64_t> first_fail{~std::uint64_t{0}};
   std::exception_ptr error;
   std::mutex error_m;
   const unsigned workers = static_cast<unsigned>(std::min<std::uint64_t>(jobs, std::max<std::uint64_t>(total, 1)));
@@ -348,6 +351,7 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
   auto run_block = [&](rt::strategy& strat, rt::runtime& runtime) {
     try {
       for (std::uint64_t j; (j = next.fetch_add(1)) < block_len;) {
+        if (j > first_fail.load(std::memory_order_relaxed)) break;
         const std::uint64_t index = shard + (block_begin + j) * shards;
         strat.seek(index, k);
         strat.begin();
@@ -357,7 +361,12 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
         check_internal_error(opts, runtime);
         slots[j].steps = runtime.steps() - before;
         slots[j].decisions = strat.decisions();
-        if (runtime.found()) slots[j].found = runtime.found();
+        if (runtime.found()) {
+          slots[j].found = runtime.found();
+          std::uint64_t cur = first_fail.load();
+          while (j < cur && !first_fail.compare_exchange_weak(cur, j)) {
+          }
+        }
       }
     } catch (...) {
       std::scoped_lock g(error_m);
@@ -399,6 +408,7 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
       block_len = std::min<std::uint64_t>(pos == 0 ? 1 : kBlock, total - pos);
       slots.assign(block_len, slot{});
       next.store(0);
+      first_fail.store(~std::uint64_t{0});
       sync.arrive_and_wait();
       run_block(*strat, runtime);
       sync.arrive_and_wait();
