@@ -17,7 +17,8 @@
 //                      thread if it is already done. Callbacks must not throw.
 // A promise destroyed without a result stores std::future_error
 // (broken_promise), as std does. as_completed(futures) visits futures in the
-// order they complete.
+// order they complete; those already done when it is called come first, in
+// index order.
 //
 // Memory ordering: setting the result happens-before every get(), wait() or
 // done() that observes it, and before each callback runs.
@@ -29,6 +30,8 @@
 // destroyed with it.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <exception>
@@ -127,7 +130,12 @@ class future_state {
       throw std::future_error(std::future_errc::future_already_retrieved);
     }
     retrieved_ = true;
-    if (error_) std::rethrow_exception(error_);
+    // Moved out like a value: the exception is then released by the thread
+    // that caught it, not by whichever side drops the shared state last. (The
+    // exception's reference count lives in the uninstrumented C++ runtime, so
+    // ThreadSanitizer cannot see that a release there is ordered after the
+    // catching thread's reads, and reports a race that is not there.)
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
     if constexpr (!std::is_void_v<T>) return std::move(*value_);
   }
 
@@ -141,6 +149,21 @@ class future_state {
     f();
   }
 
+  // For as_completed, which locks every state it watches at once (in address
+  // order) so that none can finish meanwhile: with the lock held, whether the
+  // state is finished, and if not, f is kept to run when it finishes.
+  // Creation order: a global lock order among states (as_completed locks
+  // several). Not addresses: those differ between the checker's executions,
+  // and the order must not.
+  [[nodiscard]] std::uint64_t order() const noexcept { return order_; }
+  void lock_for_cut(const loc& where) { m_.lock(where); }
+  void unlock_after_cut(const loc& where) { m_.unlock(where); }
+  [[nodiscard]] bool finished_or_keep(std::function<void()>& f) {
+    if (finished()) return true;
+    callbacks_.push_back(std::move(f));
+    return false;
+  }
+
  private:
   std::unique_lock<basic_mutex<P>> lock(const loc& where) {
     m_.lock(where);
@@ -148,13 +171,15 @@ class future_state {
   }
   bool finished() const noexcept { return status_ == status::done || status_ == status::cancelled; }
 
-  // Publishes the result, then runs the callbacks outside the lock.
+  // Publishes the result, then runs the callbacks outside the lock. ready_ is
+  // set before the unlock: a callback added right after it runs at once on
+  // its caller's thread, and done() must already be true there.
   void finish(std::unique_lock<basic_mutex<P>>& g, status s, const loc& where) {
     status_ = s;
     std::vector<std::function<void()>> cbs = std::move(callbacks_);
     callbacks_.clear();
-    g.unlock();
     ready_.set(where);
+    g.unlock();
     for (auto& f : cbs) f();
   }
 
@@ -163,6 +188,12 @@ class future_state {
     P::misuse(this, what, where);
   }
 
+  static std::uint64_t next_order() noexcept {
+    static std::atomic<std::uint64_t> n{0};
+    return n.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  const std::uint64_t order_ = next_order();
   basic_event<P> ready_;  // set once the result is in or the future is cancelled
   basic_mutex<P> m_;
   status status_ = status::pending;
@@ -173,6 +204,9 @@ class future_state {
 };
 
 }  // namespace detail
+
+template <class T, class P>
+class completion_order;
 
 template <class T, class P = os_platform>
 class basic_future {
@@ -234,6 +268,8 @@ class basic_future {
   }
 
  private:
+  friend class completion_order<T, P>;
+
   void check(const loc& where) const {
     if (s_ == nullptr) {
       P::misuse(this, "use of a future that has no shared state", where);
@@ -298,13 +334,43 @@ class basic_promise {
 // Visits futures in the order they complete:
 //   for (auto& f : as_completed(futures)) use(f.get());
 // The futures must outlive the iteration.
+//
+// The call is one moment for all of them: with every shared state locked (in
+// address order) none can finish, so the futures done by then are queued at
+// once, in index order, and each other one queues itself from its done
+// callback, in the order they finish. (Registering callbacks one future at a
+// time instead lets one that finished before the call be queued after one
+// that finished during it.)
 template <class T, class P>
 class completion_order {
  public:
   explicit completion_order(std::span<basic_future<T, P>> fs)
       : fs_(fs), done_(std::make_shared<basic_bounded_queue<std::size_t, P>>(fs.size() + 1)) {
-    for (std::size_t i = 0; i < fs.size(); ++i)
-      fs[i].add_done_callback([q = done_, i] { (void)q->try_put(i); });
+    const auto where = std::source_location::current();
+    std::vector<detail::future_state<T, P>*> states;
+    states.reserve(fs.size());
+    for (auto& f : fs) {
+      f.check(where);
+      states.push_back(f.s_.get());
+    }
+    std::sort(states.begin(), states.end(), [](auto* a, auto* b) { return a->order() < b->order(); });
+    states.erase(std::unique(states.begin(), states.end()), states.end());
+    struct unlock_held {  // also when the checker unwinds a failed execution
+      std::vector<detail::future_state<T, P>*>& states;
+      std::size_t held;
+      const std::source_location& where;
+      ~unlock_held() {
+        while (held > 0) states[--held]->unlock_after_cut(where);
+      }
+    } cut{states, 0, where};
+    for (auto* s : states) {
+      s->lock_for_cut(where);
+      ++cut.held;
+    }
+    for (std::size_t i = 0; i < fs.size(); ++i) {
+      std::function<void()> report = [q = done_, i] { (void)q->try_put(i); };
+      if (fs[i].s_->finished_or_keep(report)) report();
+    }
   }
 
   class iterator {

@@ -9,7 +9,10 @@
 //                                  After shutdown it throws pool_closed.
 //   pool.map(f, range)             f on every element, results in the
 //                                  range's order (the first exception, in
-//                                  that order, is rethrown)
+//                                  that order, is rethrown). The tasks call
+//                                  f by reference, so map returns or throws
+//                                  only once every task it submitted has
+//                                  finished (or was cancelled).
 //   pool.shutdown(wait, cancel_pending)
 //                                  no new tasks; cancel_pending cancels the
 //                                  queued tasks that no worker has started
@@ -81,7 +84,15 @@ class basic_thread_pool {
     using R = std::invoke_result_t<F&, E>;
     static_assert(!std::is_void_v<R>, "map() needs a function that returns a value");
     std::vector<basic_future<R, P>> fs;
-    for (auto&& e : r) fs.push_back(submit(std::ref(f), e));
+    // Every task calls f through a reference: wait for all of them before
+    // leaving, also when a submit throws (pool_closed) or a task failed.
+    try {
+      for (auto&& e : r) fs.push_back(submit(std::ref(f), e));
+    } catch (...) {
+      for (auto& fut : fs) fut.wait();
+      throw;
+    }
+    for (auto& fut : fs) fut.wait();
     std::vector<R> out;
     out.reserve(fs.size());
     for (auto& fut : fs) out.push_back(fut.get());
@@ -119,6 +130,7 @@ class basic_thread_pool {
     void run() override {
       const loc here = loc::current();
       if (!state->start(here)) return;  // cancelled while queued
+      std::exception_ptr error;
       try {
         if constexpr (std::is_void_v<R>) {
           std::apply(f, std::move(args));
@@ -126,9 +138,13 @@ class basic_thread_pool {
         } else {
           state->set_value(here, std::apply(f, std::move(args)));
         }
+        return;
       } catch (...) {
-        state->set_exception(std::current_exception(), here);
+        error = std::current_exception();
       }
+      // Published once the catch block has ended: this thread has let go of
+      // the exception before the future's owner may see (and free) it.
+      state->set_exception(std::move(error), here);
     }
     void cancel(const loc& where) override { state->cancel(where); }
 
