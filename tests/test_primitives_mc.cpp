@@ -36,8 +36,8 @@ mc::result dfs(F&& body) {
 template <class F>
 mc::result sampled(F&& body) {
   mc::options o;
-  o.strategy = mc::random(7);
-  o.max_executions = 3000;
+  o.strategy = mc::dpor();
+  o.max_executions = 3000000;
   o.honour_env = false;
   return mc::explore(o, std::forward<F>(body));
 }
@@ -440,6 +440,7 @@ TEST(CountersMc, OwnedCounterSeesTheCallersOwnAdds) {
     LOCKSTEP_ASSERT(c.value() == 2);
   });
   EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete) << r.executions;
 }
 
 TEST(CountersMc, StripedValueWhileWritersRunLiesBetweenTheBounds) {
@@ -479,6 +480,7 @@ TEST(BoundedQueueMc, OneProducerOneConsumerKeepFifoOrderThroughAFullQueue) {
     producer.join();
   });
   EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete) << r.executions;
 }
 
 TEST(BoundedQueueMc, CloseFailsABlockedPutAndDrainsGets) {
@@ -625,13 +627,14 @@ TEST(ThreadPoolMc, CancelSucceedsOnlyBeforeTheTaskStarts) {
     (c ? cancelled : ran)++;
   });
   EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete) << r.executions;
   EXPECT_GT(cancelled, 0);
   EXPECT_GT(ran, 0);
 }
 
 TEST(ThreadPoolMc, MapKeepsOrderAndExceptionsReachGet) {
   mc::options o = dfs_options();
-  o.max_executions = 20000;  // one worker and the caller: small, but bounded to be safe
+  o.strategy = mc::dpor();
   const auto r = mc::explore(o, [] {
     mc::thread_pool pool(1);
     const std::vector<int> in{1, 2, 3};
@@ -647,11 +650,12 @@ TEST(ThreadPoolMc, MapKeepsOrderAndExceptionsReachGet) {
     LOCKSTEP_ASSERT(threw);
   });
   EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete) << r.executions;
 }
 
 TEST(ThreadPoolMc, AsCompletedVisitsEveryFutureOnce) {
   mc::options o = dfs_options();
-  o.max_executions = 20000;
+  o.strategy = mc::dpor();
   const auto r = mc::explore(o, [] {
     mc::thread_pool pool(1);
     std::vector<mc::future<int>> fs;
@@ -661,6 +665,7 @@ TEST(ThreadPoolMc, AsCompletedVisitsEveryFutureOnce) {
     LOCKSTEP_ASSERT(seen == 3);
   });
   EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete) << r.executions;
 }
 
 TEST(ThreadPoolMc, SubmitAfterShutdownThrows) {
