@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs every test suite (GoogleTest, RapidCheck, the CLI checks).
+# Builds and runs every test suite (GoogleTest, RapidCheck, the CLI checks),
+# then the real-thread suites again under ThreadSanitizer (build-tsan).
+# LOCKSTEP_NO_SANITIZER=1 skips the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/build.sh
@@ -9,4 +11,8 @@ ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' build/test-output.txt | tail -1)
 failed=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' build/test-output.txt | tail -1)
 timeouts=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' build/test-output.txt | tail -1)
 echo "lockstep: ${ok:-0} passed, $(( ${failed:-0} + ${timeouts:-0} )) failed"
+if [ "$status" -eq 0 ] && [ -z "${LOCKSTEP_NO_SANITIZER:-}" ]; then
+  bash tools/sanitize.sh thread || status=$?
+  [ "$status" -eq 0 ] && echo "lockstep: ThreadSanitizer run clean"
+fi
 exit "$status"
