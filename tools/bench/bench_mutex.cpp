@@ -35,9 +35,13 @@ namespace lockstep::bench {
 
 // Drepper's three-state futex mutex (0 unlocked, 1 locked, 2 locked and
 // maybe contended), the algorithm of lockstep/detail/futex_lock.hpp with the
-// same spin (100 x pause) before sleeping, written the way one would without
-// lockstep: std::atomic, raw futex calls, nothing else.
-class plain_futex_mutex {
+// same spin (SpinLimit x pause, os_platform::spin_limit is 100) before
+// sleeping, written the way one would without lockstep: std::atomic, raw
+// futex calls, nothing else. plain_futex_mutex is the seam comparison;
+// nospin_futex_mutex (no spin: glibc's lll_lock algorithm) is a diagnostic
+// for the contended benchmarks, see README.md.
+template <int SpinLimit>
+class basic_plain_futex_mutex {
  public:
   void lock() {
     std::uint32_t c = 0;
@@ -49,17 +53,17 @@ class plain_futex_mutex {
     if (prev == 2) {
       ::syscall(SYS_futex, &w_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
     } else if (prev == 0) {
-      misuse();
+      misuse(this, "unlock of a mutex that is not locked");
     }
   }
 
  private:
-  [[noreturn, gnu::cold, gnu::noinline]] static void misuse() {
-    std::fputs("plain_futex_mutex: unlock of an unlocked mutex\n", stderr);
+  [[noreturn, gnu::noipa]] static void misuse(const void* m, const char* what) {
+    std::fprintf(stderr, "plain_futex_mutex %p: %s\n", m, what);
     std::abort();
   }
   void lock_contended(std::uint32_t c) {
-    for (int spins = 0; spins < 100 && c != 0; ++spins) {
+    for (int spins = 0; spins < SpinLimit && c != 0; ++spins) {
       __builtin_ia32_pause();
       c = w_.load(std::memory_order_relaxed);
       if (c == 0 &&
@@ -75,6 +79,8 @@ class plain_futex_mutex {
 
   std::atomic<std::uint32_t> w_{0};
 };
+using plain_futex_mutex = basic_plain_futex_mutex<100>;
+using nospin_futex_mutex = basic_plain_futex_mutex<0>;
 
 // Out-of-line copies of the two uncontended paths, kept (gnu::used) only so
 // that seam_asm.sh can put their machine code side by side.
@@ -87,6 +93,8 @@ class plain_futex_mutex {
 
 namespace {
 
+using lockstep::bench::cpu_pin;
+using lockstep::bench::nospin_futex_mutex;
 using lockstep::bench::plain_futex_mutex;
 using lockstep::bench::report_ns_per_op;
 using lockstep::bench::stopwatch;
@@ -106,27 +114,66 @@ BENCHMARK_TEMPLATE(BM_uncontended, std::mutex);
 BENCHMARK_TEMPLATE(BM_uncontended, lockstep::mutex);
 BENCHMARK_TEMPLATE(BM_uncontended, plain_futex_mutex);
 
-// Two threads hammer one mutex around a tiny critical section.
+// Two threads hammer one mutex around a tiny critical section. The mutex and
+// the counter it guards share one cache line and nothing else does: contended
+// figures depend on that layout (with the counter on another line, or an
+// unrelated hot variable on the mutex's line, the ratios change), so it is
+// fixed here rather than left to the linker.
 template <class M>
-struct shared_state {
-  static inline M m;
-  static inline std::uint64_t counter = 0;
+struct alignas(128) shared_state {
+  M m;
+  std::uint64_t counter = 0;
 };
+template <class M>
+shared_state<M> shared;
 
 template <class M>
-void BM_contended(benchmark::State& state) {
-  using S = shared_state<M>;
+void contended_loop(benchmark::State& state) {
+  shared_state<M>& s = shared<M>;
   const stopwatch sw;
   for (auto _ : state) {
-    S::m.lock();
-    benchmark::DoNotOptimize(++S::counter);
-    S::m.unlock();
+    s.m.lock();
+    benchmark::DoNotOptimize(++s.counter);
+    s.m.unlock();
   }
   report_ns_per_op(state, sw.ns());
 }
+
+// Placement left to the kernel: bimodal (see bench_util.hpp).
+template <class M>
+void BM_contended(benchmark::State& state) {
+  contended_loop<M>(state);
+}
+
+// Thread i on CPU i: both threads run at once, real contention.
+template <class M>
+void BM_contended_2cpu(benchmark::State& state) {
+  const cpu_pin pin(state.thread_index());
+  if (!pin.ok()) state.SkipWithError("needs 2 CPUs");
+  contended_loop<M>(state);
+}
+
+// Both threads on one CPU: time-sliced, contended only when a thread is
+// preempted inside its critical section.
+template <class M>
+void BM_contended_1cpu(benchmark::State& state) {
+  const cpu_pin pin(0);
+  if (!pin.ok()) state.SkipWithError("cannot pin");
+  contended_loop<M>(state);
+}
+
 BENCHMARK_TEMPLATE(BM_contended, std::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended, lockstep::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended, plain_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended, nospin_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_2cpu, std::mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_2cpu, lockstep::mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_2cpu, plain_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_2cpu, nospin_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_1cpu, std::mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_1cpu, lockstep::mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_1cpu, plain_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_1cpu, nospin_futex_mutex)->Threads(2)->UseRealTime();
 
 }  // namespace
 
