@@ -20,8 +20,9 @@
 //
 // Algorithm: the three-state futex lock of lockstep/detail/futex_lock.hpp
 // (Drepper, "Futexes Are Tricky"): one compare-exchange to lock and one
-// exchange to unlock when uncontended; a contended locker spins up to
-// P::spin_limit times, then sleeps on the futex.
+// exchange to unlock when uncontended; a contended locker sleeps on the
+// futex at once in production (P::lock_spin_limit = 0: measured faster than
+// spinning on 2 CPUs, see tools/bench/README.md).
 #pragma once
 
 #include <cstdint>

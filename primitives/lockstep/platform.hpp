@@ -21,6 +21,7 @@
 //   P::thread                    the thread type models and pools spawn
 //   P::spin_limit                how many times a primitive may spin before it
 //                                blocks (a tuning knob, never a semantic one)
+//   P::lock_spin_limit           the same for a contended lock word
 //   annotations                  acquiring / acquired / released / destroyed /
 //                                named / misuse: ownership facts that feed the
 //                                checker's wait-for graph and misuse checks
@@ -79,8 +80,15 @@ struct os_platform {
   using thread = std::jthread;
   using loc = std::source_location;
 
-  // Spin this many times (with relax()) before blocking in the kernel.
+  // Spin this many times (with relax()) before blocking in the kernel: a
+  // handed-off permit or event usually arrives within a few hundred cycles,
+  // and sleeping costs a wake-up on another CPU (tens of microseconds here).
   static constexpr int spin_limit = 100;
+  // A contended lock word does not spin (as glibc's default mutex): a spinner
+  // that wins keeps both threads running and the lock's cache line moving
+  // between cores on every operation; letting the loser sleep lets the
+  // winner run alone from its own cache (tools/bench/README.md).
+  static constexpr int lock_spin_limit = 0;
 
   static void wait(atomic<std::uint32_t>& word, std::uint32_t expected,
                    const loc& = loc::current()) noexcept {

@@ -78,6 +78,12 @@ class basic_counting_semaphore {
   }
 
   void acquire(const loc& where = loc::current()) {
+    // A permit handed over by another thread usually arrives within a short
+    // spin; sleeping would cost a wake-up on another CPU.
+    for (int spins = 0; spins < P::spin_limit; ++spins) {
+      if (try_acquire()) return;
+      P::relax();
+    }
     while (!try_acquire()) {
       waiters_.fetch_add(1, std::memory_order_seq_cst);
       P::wait(count_, 0, where);  // sleeps only while the count is zero

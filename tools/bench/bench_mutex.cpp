@@ -35,11 +35,11 @@ namespace lockstep::bench {
 
 // Drepper's three-state futex mutex (0 unlocked, 1 locked, 2 locked and
 // maybe contended), the algorithm of lockstep/detail/futex_lock.hpp with the
-// same spin (SpinLimit x pause, os_platform::spin_limit is 100) before
+// same spin (SpinLimit x pause; os_platform::lock_spin_limit is 0) before
 // sleeping, written the way one would without lockstep: std::atomic, raw
 // futex calls, nothing else. plain_futex_mutex is the seam comparison;
-// nospin_futex_mutex (no spin: glibc's lll_lock algorithm) is a diagnostic
-// for the contended benchmarks, see README.md.
+// spinning_futex_mutex (100 spins, what lockstep::mutex did before) is a
+// diagnostic for the contended benchmarks, see README.md.
 template <int SpinLimit>
 class basic_plain_futex_mutex {
  public:
@@ -79,8 +79,8 @@ class basic_plain_futex_mutex {
 
   std::atomic<std::uint32_t> w_{0};
 };
-using plain_futex_mutex = basic_plain_futex_mutex<100>;
-using nospin_futex_mutex = basic_plain_futex_mutex<0>;
+using plain_futex_mutex = basic_plain_futex_mutex<lockstep::os_platform::lock_spin_limit>;
+using spinning_futex_mutex = basic_plain_futex_mutex<100>;
 
 // Out-of-line copies of the two uncontended paths, kept (gnu::used) only so
 // that seam_asm.sh can put their machine code side by side.
@@ -94,7 +94,7 @@ using nospin_futex_mutex = basic_plain_futex_mutex<0>;
 namespace {
 
 using lockstep::bench::cpu_pin;
-using lockstep::bench::nospin_futex_mutex;
+using lockstep::bench::spinning_futex_mutex;
 using lockstep::bench::plain_futex_mutex;
 using lockstep::bench::report_ns_per_op;
 using lockstep::bench::stopwatch;
@@ -165,15 +165,15 @@ void BM_contended_1cpu(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_contended, std::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended, lockstep::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended, plain_futex_mutex)->Threads(2)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_contended, nospin_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended, spinning_futex_mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended_2cpu, std::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended_2cpu, lockstep::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended_2cpu, plain_futex_mutex)->Threads(2)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_contended_2cpu, nospin_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_2cpu, spinning_futex_mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended_1cpu, std::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended_1cpu, lockstep::mutex)->Threads(2)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_contended_1cpu, plain_futex_mutex)->Threads(2)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_contended_1cpu, nospin_futex_mutex)->Threads(2)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_contended_1cpu, spinning_futex_mutex)->Threads(2)->UseRealTime();
 
 }  // namespace
 

@@ -37,14 +37,14 @@ body() {
     sed -E \
       -e 's/^ *[0-9a-f]+:\t//' \
       -e 's/-?0x[0-9a-f]+\(%rip\)(,[^ ]*)? +# .*/<rip-relative>\1/' \
-      -e 's/call +[0-9a-f]+ <(lockstep::detail::os_misuse|lockstep::bench::basic_plain_futex_mutex<100>::misuse)[^>]*>.*/call <misuse>/' \
+      -e 's/call +[0-9a-f]+ <(lockstep::detail::os_misuse|lockstep::bench::basic_plain_futex_mutex<0>::misuse)[^>]*>.*/call <misuse>/' \
       -e 's/ [0-9a-f]+ <(lockstep::bench::seam_|void \(anonymous namespace\)::(BM_|contended_loop)).*\+(0x[0-9a-f]+)>$/ +\3/' \
       -e 's/[[:space:]]+$//' |
     grep -Ev '^(nop|xchg   %ax,%ax|data16|cs nopw|nopw|nopl)' || true
 }
 
 lm='lockstep::basic_mutex<lockstep::os_platform>'
-pm='lockstep::bench::basic_plain_futex_mutex<100>'
+pm='lockstep::bench::basic_plain_futex_mutex<0>'
 # what | lockstep's header | plain's header
 pairs=(
   "lock()|<lockstep::bench::seam_lock_lockstep(|<lockstep::bench::seam_lock_plain("

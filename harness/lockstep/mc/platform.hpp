@@ -48,6 +48,7 @@ struct platform_base {
   using loc = std::source_location;
 
   static constexpr int spin_limit = 0;
+  static constexpr int lock_spin_limit = 0;
 
   static void wait(atomic<std::uint32_t>& word, std::uint32_t expected,
                    const loc& where = loc::current()) {

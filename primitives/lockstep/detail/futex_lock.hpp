@@ -4,7 +4,8 @@
 // The three-state futex lock (0 unlocked, 1 locked, 2 locked and maybe
 // contended) from Drepper, "Futexes Are Tricky": the uncontended paths are one
 // compare-exchange to lock and one exchange to unlock, no syscall. A contended
-// locker spins up to P::spin_limit times before it sleeps. No annotations
+// locker spins up to P::lock_spin_limit times (0 in production) before it
+// sleeps. No annotations
 // here: the callers say what the word means (a user-visible mutex annotates;
 // an internal guard held for a few instructions does not).
 //
@@ -57,7 +58,7 @@ struct futex_lock {
 
  private:
   static void lock_contended(word& w, std::uint32_t c, const loc& where) {
-    for (int spins = 0; spins < P::spin_limit && c != kUnlocked; ++spins) {
+    for (int spins = 0; spins < P::lock_spin_limit && c != kUnlocked; ++spins) {
       P::relax();
       c = w.load(std::memory_order_relaxed);
       if (c == kUnlocked &&
