@@ -86,7 +86,7 @@ class dpor_strategy final : public strategy {
     started_ = true;
     blocked_ = false;
     depth_ = 0;
-    trans_.clear();
+    ntrans_ = 0;
     last_clock_.clear();
     objects_.clear();
     sleep_.clear();
@@ -94,17 +94,18 @@ class dpor_strategy final : public strategy {
     finished_ = 0;
     last_global_ = static_cast<std::size_t>(-1);
     // The first transition (thread 0 starting) has no frame.
-    trans_.push_back(transition{0, 0, false, {}, {}});
+    new_transition(0, 0, false);
     return true;
   }
 
   bool wants_accesses() const noexcept override { return true; }
   void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
   void on_access(std::uint32_t, access a) override {
-    if (a.kind != access_kind::none && !blocked_) trans_.back().accesses.push_back(a);
+    if (a.kind != access_kind::none && !blocked_) trans_[ntrans_ - 1].accesses.push_back(a);
   }
   void on_read_only() override {
-    if (!blocked_ && !trans_.back().accesses.empty()) trans_.back().accesses.back().kind = access_kind::read;
+    if (!blocked_ && !trans_[ntrans_ - 1].accesses.empty())
+      trans_[ntrans_ - 1].accesses.back().kind = access_kind::read;
   }
 
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
@@ -160,11 +161,7 @@ class dpor_strategy final : public strategy {
       const std::uint32_t t = f.done[i];
       if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
     }
-    transition t;
-    t.thread = chosen;
-    t.frame = fi;
-    t.has_frame = true;
-    trans_.push_back(std::move(t));
+    new_transition(chosen, fi, true);
     return static_cast<std::size_t>(std::find(cands.begin(), cands.end(), chosen) - cands.begin());
   }
 
@@ -330,6 +327,17 @@ class dpor_strategy final : public strategy {
     return false;
   }
 
+  transition& new_transition(std::uint32_t thread, std::size_t frame, bool has_frame) {
+    if (ntrans_ == trans_.size()) trans_.emplace_back();
+    transition& t = trans_[ntrans_++];
+    t.thread = thread;
+    t.frame = frame;
+    t.has_frame = has_frame;
+    t.accesses.clear();
+    t.clock.clear();
+    return t;
+  }
+
   bool happens_before(std::size_t a, const transition& b) const {
     const std::uint32_t t = trans_[a].thread;
     return t < b.clock.size() && b.clock[t] >= a + 1;
@@ -338,23 +346,28 @@ class dpor_strategy final : public strategy {
   // Vector clock, race detection and sleep-set update for the transition that
   // just ended (the last in trans_).
   void finish_transition() {
-    if (trans_.empty() || finished_ == trans_.size()) return;
-    const std::size_t i = trans_.size() - 1;
-    finished_ = trans_.size();
+    if (ntrans_ == 0 || finished_ == ntrans_) return;
+    const std::size_t i = ntrans_ - 1;
+    finished_ = ntrans_;
     transition& me = trans_[i];
     const std::uint32_t p = me.thread;
     if (last_clock_.size() <= p) last_clock_.resize(p + 1, static_cast<std::size_t>(-1));
 
     // Program order.
-    std::vector<std::uint32_t> clock;
+    std::vector<std::uint32_t>& clock = me.clock;
+    clock.clear();
     if (last_clock_[p] != static_cast<std::size_t>(-1)) clock = trans_[last_clock_[p]].clock;
-    const std::vector<std::uint32_t> program_clock = clock;
+    std::vector<std::uint32_t>& program_clock = program_clock_;
+    program_clock = clock;
 
     // Conflicting earlier transitions (the last writer and the readers since,
     // per key; a global access conflicts with every transition).
     // `ordered` adds to them the writes a sync access comes after: they order
     // this transition but cannot be reversed with it, so they are no races.
-    std::vector<std::size_t> deps, ordered;
+    std::vector<std::size_t>& deps = deps_;
+    std::vector<std::size_t>& ordered = ordered_;
+    deps.clear();
+    ordered.clear();
     for (const access& a : me.accesses) collect_conflicts(a, i, a.kind == access_kind::sync ? ordered : deps);
     std::sort(deps.begin(), deps.end());
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
@@ -362,7 +375,6 @@ class dpor_strategy final : public strategy {
     for (std::size_t j : ordered) join(clock, trans_[j].clock);
     if (clock.size() <= p) clock.resize(p + 1, 0);
     clock[p] = static_cast<std::uint32_t>(i + 1);
-    me.clock = std::move(clock);
     for (const access& a : me.accesses) update_objects(a, i);
     last_clock_[p] = i;
 
@@ -381,13 +393,14 @@ class dpor_strategy final : public strategy {
     // Sleep sets: a sleeper wakes once something conflicting with its next
     // step has run.
     if (me.has_frame) {
-      std::vector<sleeper> next_sleep;
+      std::vector<sleeper>& next_sleep = next_sleep_;
+      next_sleep.clear();
       for (const sleeper& z : pending_sleep_) {
         bool wakes = false;
         for (const access& a : me.accesses) wakes = wakes || conflict(a, z.next);
         if (!wakes && z.thread != p) next_sleep.push_back(z);
       }
-      sleep_ = std::move(next_sleep);
+      sleep_.swap(next_sleep);
     }
   }
 
@@ -440,13 +453,16 @@ class dpor_strategy final : public strategy {
   void add_backtrack(std::size_t j, std::size_t i) {
     frame& f = stack_[trans_[j].frame];
     // v: the transitions after j that do not happen after j, then i.
-    std::vector<std::size_t> v;
+    std::vector<std::size_t>& v = v_;
+    v.clear();
     for (std::size_t k = j + 1; k < i; ++k)
       if (!happens_before(j, trans_[k])) v.push_back(k);
     v.push_back(i);
     // Initials: threads whose first transition in v has no predecessor in v.
-    std::vector<std::uint32_t> initials;
-    std::vector<std::uint32_t> seen;
+    std::vector<std::uint32_t>& initials = initials_;
+    std::vector<std::uint32_t>& seen = seen_;
+    initials.clear();
+    seen.clear();
     for (std::size_t a = 0; a < v.size(); ++a) {
       const std::uint32_t t = trans_[v[a]].thread;
       if (contains(seen, t)) continue;
@@ -511,7 +527,14 @@ class dpor_strategy final : public strategy {
   std::size_t depth_ = 0;
   bool started_ = false;
   bool blocked_ = false;  // this execution is sleep-set blocked
+  // Transitions of this execution: [0, ntrans_); the storage (and the
+  // capacity of each one's vectors) is kept across executions.
   std::vector<transition> trans_;
+  std::size_t ntrans_ = 0;
+  // Scratch, kept to avoid allocating per transition.
+  std::vector<std::uint32_t> program_clock_, initials_, seen_;
+  std::vector<std::size_t> deps_, ordered_, v_;
+  std::vector<sleeper> next_sleep_;
   std::size_t finished_ = 0;
   std::vector<std::size_t> last_clock_;   // per thread: index of its last transition
   std::vector<object_state> objects_;
