@@ -26,10 +26,10 @@
 // Lifetime: no thread may be waiting when it is destroyed (notify_all, then
 // let the waiters return, as with std).
 //
-// Algorithm: a 32-bit futex sequence word: wait reads it before releasing the
-// lock and sleeps only while it is unchanged; notify bumps it and wakes one
-// or all sleepers. A waiter count (sequentially consistent against the bump)
-// lets notify skip the wake-up syscall when nobody sleeps.
+// Algorithm: a 32-bit futex sequence word: wait counts itself as a waiter,
+// reads the word, releases the lock and sleeps only while the word is
+// unchanged; notify bumps it and wakes one or all sleepers. With no waiter
+// counted, notify returns at once (no atomic write, no syscall).
 #pragma once
 
 #include <chrono>
@@ -64,13 +64,18 @@ class condition_core {
   condition_core& operator=(const condition_core&) = delete;
   ~condition_core() { P::destroyed(this); }
 
+  // With nobody waiting a notify does nothing, not even the bump: a waiter
+  // counts itself before it releases the lock, so one that the notify must
+  // reach (it released the lock before the notify) is seen here.
   void notify_one(const loc& = loc::current()) {
+    if (waiters_.load(std::memory_order_seq_cst) == 0) return;
     seq_.fetch_add(1, std::memory_order_seq_cst);
-    if (waiters_.load(std::memory_order_seq_cst) != 0) P::wake_one(seq_);
+    P::wake_one(seq_);
   }
   void notify_all(const loc& = loc::current()) {
+    if (waiters_.load(std::memory_order_seq_cst) == 0) return;
     seq_.fetch_add(1, std::memory_order_seq_cst);
-    if (waiters_.load(std::memory_order_seq_cst) != 0) P::wake_all(seq_);
+    P::wake_all(seq_);
   }
 
   template <class Lock>
