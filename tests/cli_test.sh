@@ -119,8 +119,8 @@ one_line ckpt-binary
 expect ckpt-other-model 2 -- "$LS" check counter_mutex --strategy dpor --checkpoint "$tmp/ck"
 has ckpt-other-model err "belongs to 'semaphore_pool'"
 expect ckpt-random 2 -- "$LS" check semaphore_pool --strategy random --checkpoint "$tmp/ck"
-expect shard-dpor 2 -- "$LS" check semaphore_pool --strategy dpor --shard 0/2
-one_line shard-dpor
+expect shard-bounded 2 -- "$LS" check semaphore_pool --strategy dpor --preemptions 1 --shard 0/2
+one_line shard-bounded
 expect shard-bad 2 -- "$LS" check semaphore_pool --strategy dfs --shard 3/2
 expect jobs-zero 2 -- "$LS" check semaphore_pool --jobs 0
 

@@ -64,9 +64,9 @@ const char* const kCheckHelp =
     "  --iterative         dfs/dpor: search with 0 preemptions, then 1, 2, ... (up to K):\n"
     "                      the bug found first has the fewest preemptions\n"
     "  --jobs N, -j N      worker threads (default: one per core). random and pct\n"
-    "                      give the same result for a seed whatever N; dfs splits\n"
-    "                      its tree between them; dpor runs on one\n"
-    "  --shard I/N         explore only shard I of N (dfs, random, pct): the N\n"
+    "                      give the same result for a seed whatever N; dfs and\n"
+    "                      dpor split their tree between them\n"
+    "  --shard I/N         explore only shard I of N (dfs, dpor, random, pct): the N\n"
     "                      shards together are exactly the unsharded search\n"
     "  --checkpoint FILE   dfs/dpor: keep the search position in FILE (every second\n"
     "                      and at the end); an interrupted run given the same FILE\n"
@@ -203,8 +203,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       *a.strategy != mc::strategy_spec::kind::dpor)
     throw usage_error{"--preemptions and --iterative bound the dfs and dpor strategies only"};
   if (bounded && !a.strategy) a.strategy = mc::strategy_spec::kind::dpor;
-  if (a.shard_count > 1 && (a.strategy == mc::strategy_spec::kind::dpor || a.iterative || a.replay))
-    throw usage_error{"--shard splits dfs, random and pct searches (give --strategy dfs, random or pct)"};
+  if (a.shard_count > 1 && (a.iterative || a.preemptions >= 0 || a.replay))
+    throw usage_error{"--shard splits unbounded dfs, dpor, random and pct searches"};
   if (!a.checkpoint.empty() && a.all) throw usage_error{"--checkpoint resumes one model's search; not with --all"};
   if (!a.checkpoint.empty() && (a.replay || a.shard_count > 1 || a.iterative ||
                                 a.strategy == mc::strategy_spec::kind::random ||

@@ -60,6 +60,7 @@ struct frame {
   std::vector<sleeper> sleep;          // asleep on arrival here
   bool preemptible = false;            // cands[0] runs and could go on
   std::uint32_t preempts = 0;          // preemptions before this decision
+  bool expanded = false;               // a split frame: every thread, no sleepers
 };
 
 struct transition {
@@ -78,8 +79,23 @@ class dpor_strategy final : public strategy {
  public:
   explicit dpor_strategy(int bound) : bound_(bound) {}
 
+  // Split searches (jobs, shards): every thread is tried at the first
+  // `split_depth` branching decisions, and no thread sleeps because of a
+  // sibling there, so each subtree below is a complete dpor search of its
+  // own (no race found in one can need an alternative the split lacks). This
+  // worker owns the subtrees whose split choices hash to `index`.
+  void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) override {
+    modulus_ = modulus;
+    owner_ = index;
+    split_ = split_depth;
+  }
+  bool foreign() const noexcept override { return foreign_; }
+
   bool begin() override {
     preempts_ = 0;
+    foreign_ = false;
+    branches_ = 0;
+    prefix_hash_ = kFnvBasis;
     if (started_) {
       if (!advance()) return false;
     }
@@ -101,10 +117,10 @@ class dpor_strategy final : public strategy {
   bool wants_accesses() const noexcept override { return true; }
   void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
   void on_access(std::uint32_t, access a) override {
-    if (a.kind != access_kind::none && !blocked_) trans_[ntrans_ - 1].accesses.push_back(a);
+    if (a.kind != access_kind::none && !blocked_ && !foreign_) trans_[ntrans_ - 1].accesses.push_back(a);
   }
   void on_read_only() override {
-    if (!blocked_ && !trans_[ntrans_ - 1].accesses.empty())
+    if (!blocked_ && !foreign_ && !trans_[ntrans_ - 1].accesses.empty())
       trans_[ntrans_ - 1].accesses.back().kind = access_kind::read;
   }
 
@@ -112,7 +128,11 @@ class dpor_strategy final : public strategy {
     // A sleep-set-blocked execution runs to its end on first choices (it
     // cannot be cut short safely: the point may be in a destructor); nothing
     // it does is recorded.
-    if (blocked_) return 0;
+    if (blocked_ || foreign_) return 0;
+    if (split_ > 0 && branches_ == split_ && cands.size() > 1 && !mine()) {
+      foreign_ = true;  // another worker's subtree: run it out, unrecorded
+      return 0;
+    }
     if (d == decision::value) return pick_value(static_cast<std::uint32_t>(cands.size()));
     finish_transition();
     std::uint32_t chosen = 0;
@@ -131,11 +151,17 @@ class dpor_strategy final : public strategy {
       for (std::uint32_t t : cands) f.next.push_back(t < next_.size() ? next_[t] : access{});
       f.sleep = sleep_;
       bool found = false;
-      for (std::uint32_t t : cands) {
-        if (!asleep(f.sleep, t)) {
-          chosen = t;
-          found = true;
-          break;
+      const bool expand = split_ > 0 && branches_ < split_ && cands.size() > 1;
+      // A split frame starts with a thread that runs a step: taking one that
+      // would only block first, and the others after it, would reach the
+      // same executions twice.
+      for (int pass = expand ? 0 : 1; pass < 2 && !found; ++pass) {
+        for (std::size_t c = 0; c < cands.size(); ++c) {
+          if (!asleep(f.sleep, cands[c]) && (pass == 1 || !f.next[c].blocks)) {
+            chosen = cands[c];
+            found = true;
+            break;
+          }
         }
       }
       if (!found) {  // every enabled thread sleeps: nothing new down here
@@ -144,7 +170,16 @@ class dpor_strategy final : public strategy {
         return 0;
       }
       f.chosen = chosen;
-      f.backtrack.push_back(chosen);
+      f.expanded = expand;
+      if (f.expanded) {
+        // Every thread that would run a step (one that would only block
+        // does nothing another alternative does not).
+        f.backtrack.push_back(chosen);
+        for (std::size_t c = 0; c < f.cands.size(); ++c)
+          if (f.cands[c] != chosen && !f.next[c].blocks) f.backtrack.push_back(f.cands[c]);
+      } else {
+        f.backtrack.push_back(chosen);
+      }
       f.done.push_back(chosen);
       stack_.push_back(std::move(f));
     }
@@ -161,12 +196,19 @@ class dpor_strategy final : public strategy {
       const std::uint32_t t = f.done[i];
       if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
     }
+    note_branch(stack_[fi].cands.size(), chosen);
     new_transition(chosen, fi, true);
     return static_cast<std::size_t>(std::find(cands.begin(), cands.end(), chosen) - cands.begin());
   }
 
   bool end() override {
-    if (!blocked_) finish_transition();
+    // An execution that never branched past the split belongs to whoever
+    // owns its whole choice sequence.
+    if (split_ > 0 && !foreign_ && branches_ <= split_ && !mine()) {
+      foreign_ = true;
+      if (blocked_) --abandoned_;  // counted by its owner
+    }
+    if (!blocked_ && !foreign_) finish_transition();
     return true;
   }
 
@@ -282,8 +324,10 @@ class dpor_strategy final : public strategy {
       const frame& f = stack_[depth_];
       if (!f.value || f.options != n) return nondeterministic();
       ++depth_;
+      note_branch(n, f.chosen);
       return f.chosen;
     }
+    note_branch(n, 0);
     frame f;
     f.value = true;
     f.options = n;
@@ -326,6 +370,14 @@ class dpor_strategy final : public strategy {
     }
     return false;
   }
+
+  // Counts branching decisions and hashes their choices (split searches).
+  void note_branch(std::size_t options, std::uint32_t chosen) {
+    if (options < 2 || branches_ >= split_) return;
+    ++branches_;
+    prefix_hash_ = (prefix_hash_ ^ (chosen + 1)) * kFnvPrime;
+  }
+  bool mine() const noexcept { return prefix_hash_ % modulus_ == owner_; }
 
   transition& new_transition(std::uint32_t thread, std::size_t frame, bool has_frame) {
     if (ntrans_ == trans_.size()) trans_.emplace_back();
@@ -547,6 +599,11 @@ class dpor_strategy final : public strategy {
   int bound_ = -1;            // preemptions allowed per execution (-1: any)
   std::uint32_t preempts_ = 0;
   bool limited_ = false;      // the bound kept some alternative out
+  static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
+  std::uint64_t modulus_ = 1, owner_ = 0;
+  std::size_t split_ = 0, branches_ = 0;  // split searches (see own())
+  std::uint64_t prefix_hash_ = kFnvBasis;
+  bool foreign_ = false;
 };
 
 }  // namespace

@@ -450,7 +450,8 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   auto work = [&](unsigned w) {
     try {
       strats[w] = make_strategy(opts);
-      strats[w]->own(modulus, static_cast<std::uint64_t>(shard) * jobs + w, rt::kSplitDepth);
+      strats[w]->own(modulus, static_cast<std::uint64_t>(shard) * jobs + w,
+                     opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth);
       outs[w] = search(opts, body, *strats[w], max_exec / jobs + (w < max_exec % jobs ? 1 : 0), t0, &stop,
                        w == 0 ? progress : nullptr);
     } catch (...) {
@@ -468,6 +469,7 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   out.complete = true;
   for (auto& o : outs) {
     out.executions += o.executions;
+    out.abandoned += o.abandoned;
     out.steps += o.steps;
     out.complete = out.complete && o.complete;
     if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty())  // name the whole run's bound
@@ -513,11 +515,13 @@ result explore(const options& opts_in, body_ref body) {
   unsigned jobs = opts.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.jobs;
   const auto k = opts.strategy.k;
   const bool sampling = k == strategy_spec::kind::random || k == strategy_spec::kind::pct;
-  const bool splits = k == strategy_spec::kind::dfs && !opts.iterative_bounding;
+  const bool splits = (k == strategy_spec::kind::dfs && !opts.iterative_bounding) ||
+                      (k == strategy_spec::kind::dpor && !opts.iterative_bounding && opts.preemption_bound < 0);
   if (opts.shard_count > 1 && !sampling && !splits)
     throw std::invalid_argument(std::string("lockstep: ") + strategy_name(k) +
-                                (opts.iterative_bounding ? " with iterative bounding" : "") +
-                                " does not shard; use dfs, random or pct");
+                                (opts.iterative_bounding ? " with iterative bounding"
+                                 : opts.preemption_bound >= 0 ? " with a preemption bound" : "") +
+                                " does not shard; use dfs, dpor, random or pct");
   if (!opts.checkpoint.empty() && k != strategy_spec::kind::dfs && k != strategy_spec::kind::dpor)
     throw std::invalid_argument("lockstep: checkpoints are for dfs and dpor searches");
   if (!opts.checkpoint.empty() && (opts.shard_count > 1 || opts.iterative_bounding))

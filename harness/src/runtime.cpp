@@ -447,7 +447,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
   }
   const std::uint32_t obj = object_id(h);
   for (;;) {
-    if (track_) set_next(cur_, {obj, access_kind::write});
+    if (track_) set_next(cur_, {obj, access_kind::write, *word != 0});
     decide();
     if (*word == 0) {
       *word = 1;
@@ -605,7 +605,8 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (tid >= nthreads_)
     fail_and_unwind(bug_kind::misuse, thread_label(cur_) + ": join() of a thread from another execution at " +
                                           loc_text(loc));
-  if (track_) set_next(cur_, {kThreadKey | tid, access_kind::sync});
+  if (track_)
+    set_next(cur_, {kThreadKey | tid, access_kind::sync, threads_[tid]->st != tstate::finished});
   decide();
   thread_rec& target = *threads_[tid];
   target.joined = true;

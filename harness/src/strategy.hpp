@@ -42,6 +42,10 @@ enum class access_kind : std::uint8_t {
 struct access {
   std::uint32_t key = 0;
   access_kind kind = access_kind::none;
+  // As a thread's next step: it would block at once, doing nothing (a join
+  // of a running thread, a lock word someone holds). Such a thread is a
+  // candidate but taking it runs no step.
+  bool blocks = false;
 };
 inline constexpr std::uint32_t kThreadKey = 0x80000000u;
 // A futex word's wait queue: waits that block and wakes touch it, not the
@@ -139,6 +143,8 @@ std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule);
 
 // Dfs's split depth for jobs and shards: deep enough for many subtrees.
 inline constexpr std::size_t kSplitDepth = 8;
+// Dpor's: the branching decisions at which a split dpor tries every thread.
+inline constexpr std::size_t kDporSplitDepth = 3;
 
 // splitmix64: seeds per-execution generators from (seed, index).
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept;

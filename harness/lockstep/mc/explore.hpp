@@ -123,7 +123,8 @@ struct options {
   // Sharding across processes or machines: this run explores only shard
   // `shard_index` of `shard_count`; the shards together explore exactly what
   // one unsharded run does (random and pct: executions i with i % count ==
-  // index; dfs: subtrees by their first choices). dpor does not shard.
+  // index; dfs, dpor: subtrees by their first choices). Bounded and iterative
+  // searches do not shard.
   unsigned shard_index = 0;
   unsigned shard_count = 1;
   // Take the shard from GoogleTest's GTEST_SHARD_INDEX / GTEST_TOTAL_SHARDS
