@@ -144,7 +144,7 @@ std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule);
 // Dfs's split depth for jobs and shards: deep enough for many subtrees.
 inline constexpr std::size_t kSplitDepth = 8;
 // Dpor's: the branching decisions at which a split dpor tries every thread.
-inline constexpr std::size_t kDporSplitDepth = 3;
+inline constexpr std::size_t kDporSplitDepth = 5;
 
 // splitmix64: seeds per-execution generators from (seed, index).
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept;
