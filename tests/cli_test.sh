@@ -123,6 +123,11 @@ expect shard-bounded 2 -- "$LS" check semaphore_pool --strategy dpor --preemptio
 one_line shard-bounded
 expect shard-bad 2 -- "$LS" check semaphore_pool --strategy dfs --shard 3/2
 expect jobs-zero 2 -- "$LS" check semaphore_pool --jobs 0
+expect replay-no-string 2 -- "$LS" check deadlock_abba --strategy replay
+one_line replay-no-string
+expect replay-and-dfs 2 -- "$LS" check deadlock_abba --strategy dfs --replay L1AgABAQI7j
+expect replay-strategy 1 -- "$LS" check deadlock_abba --strategy replay --replay L1AgABAQI7j
+has replay-strategy out "(replay;"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -55,8 +55,9 @@ const char* const kCheckHelp =
     "\n"
     "options:\n"
     "  --strategy S        dfs (exhaustive depth-first), dpor (exhaustive, one\n"
-    "                      execution per class of equivalent ones), random, or pct\n"
-    "                      (probabilistic concurrency testing). Default: the\n"
+    "                      execution per class of equivalent ones), random, pct\n"
+    "                      (probabilistic concurrency testing) or replay (with\n"
+    "                      --replay STRING). Default: the\n"
     "                      model's own: dpor for models small enough to cover\n"
     "                      every schedule, random (50000 executions) for the rest\n"
     "  --depth D           pct: the bug depth aimed at (default 3)\n"
@@ -147,7 +148,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       else if (s == "random") a.strategy = mc::strategy_spec::kind::random;
       else if (s == "pct") a.strategy = mc::strategy_spec::kind::pct;
       else if (s == "dpor") a.strategy = mc::strategy_spec::kind::dpor;
-      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs, dpor, random or pct)"};
+      else if (s == "replay") a.strategy = mc::strategy_spec::kind::replay;
+      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs, dpor, random, pct or replay)"};
     } else if (arg == "--depth") {
       const std::uint64_t d = parse_u64("--depth", value());
       if (d == 0 || d > 100) throw usage_error{"--depth must be between 1 and 100"};
@@ -198,6 +200,11 @@ check_args parse_check(const std::vector<std::string_view>& args) {
   if (a.all && !a.model.empty()) throw usage_error{"give a model or --all, not both"};
   if (!a.all && a.model.empty()) throw usage_error{"check needs a model name or --all (see lockstep list)"};
   if (a.all && a.replay) throw usage_error{"--replay replays one model's schedule; it cannot go with --all"};
+  if (a.strategy == mc::strategy_spec::kind::replay && !a.replay)
+    throw usage_error{"--strategy replay needs --replay STRING (the string a bug report printed)"};
+  if (a.replay && a.strategy && *a.strategy != mc::strategy_spec::kind::replay)
+    throw usage_error{"--replay runs one recorded schedule; it cannot go with --strategy " +
+                      std::string(mc::strategy_name(*a.strategy))};
   const bool bounded = a.preemptions >= 0 || a.iterative;
   if (bounded && a.strategy && *a.strategy != mc::strategy_spec::kind::dfs &&
       *a.strategy != mc::strategy_spec::kind::dpor)
