@@ -592,6 +592,24 @@ TEST(FutureMc, ExceptionsAndBrokenPromisesReachGet) {
   EXPECT_EXHAUSTIVE_PASS(r);
 }
 
+TEST(FutureMc, AResultSetAfterACancelIsDroppedNotMisuse) {
+  int cancelled = 0, got = 0;
+  const auto ok = dfs([&] {
+    mc::promise<int> p;
+    mc::future<int> f = p.get_future();
+    mc::thread t([&] { p.set_value(3); });
+    const bool c = f.cancel();
+    t.join();
+    LOCKSTEP_ASSERT(f.done());
+    LOCKSTEP_ASSERT(c == f.cancelled());
+    if (!c) LOCKSTEP_ASSERT(f.get() == 3);
+    (c ? cancelled : got)++;
+  });
+  EXPECT_EXHAUSTIVE_PASS(ok);
+  EXPECT_GT(cancelled, 0);
+  EXPECT_GT(got, 0);
+}
+
 TEST(FutureMc, CallbackRunsOnceWhetherAddedBeforeOrAfterCompletion) {
   int before = 0, after = 0;
   const auto r = dfs([&] {

@@ -9,8 +9,11 @@
 //   wait(), wait_for(d)
 //   done()             a result is in, or the future was cancelled
 //   cancel()           succeeds only while the work has not started (a
-//                      thread_pool task still queued); get() then throws
-//                      lockstep::cancelled_error
+//                      thread_pool task still queued; a bare promise's
+//                      future while no result is in); get() then throws
+//                      lockstep::cancelled_error, and a result the promise
+//                      sets afterwards is dropped (not misuse: the promise's
+//                      owner cannot know it lost the race)
 //   add_done_callback(f)
 //                      f() runs exactly once: on the thread that completes
 //                      or cancels the future, or at once on the caller's
@@ -84,12 +87,14 @@ class future_state {
   template <class... V>
   void set_value(const loc& where, V&&... v) {
     std::unique_lock g = lock(where);
+    if (status_ == status::cancelled) return;  // dropped (see cancel())
     if (finished()) return unlock_then_misuse(g, "a promise was satisfied twice", where);
     value_.emplace(std::forward<V>(v)...);
     finish(g, status::done, where);
   }
   void set_exception(std::exception_ptr e, const loc& where) {
     std::unique_lock g = lock(where);
+    if (status_ == status::cancelled) return;  // dropped (see cancel())
     if (finished()) return unlock_then_misuse(g, "a promise was satisfied twice", where);
     error_ = std::move(e);
     finish(g, status::done, where);
