@@ -85,17 +85,13 @@ class dpor_strategy final : public strategy {
   // own (no race found in one can need an alternative the split lacks). This
   // worker owns the subtrees whose split choices hash to `index`.
   void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) override {
-    modulus_ = modulus;
-    owner_ = index;
-    split_ = split_depth;
+    split_.assign(modulus, index, split_depth);
   }
-  bool foreign() const noexcept override { return foreign_; }
+  bool foreign() const noexcept override { return split_.foreign(); }
 
   bool begin() override {
     preempts_ = 0;
-    foreign_ = false;
-    branches_ = 0;
-    prefix_hash_ = kFnvBasis;
+    split_.begin();
     if (started_) {
       if (!advance()) return false;
     }
@@ -117,10 +113,10 @@ class dpor_strategy final : public strategy {
   bool wants_accesses() const noexcept override { return true; }
   void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
   void on_access(std::uint32_t, access a) override {
-    if (a.kind != access_kind::none && !blocked_ && !foreign_) trans_[ntrans_ - 1].accesses.push_back(a);
+    if (a.kind != access_kind::none && !blocked_ && !split_.foreign()) trans_[ntrans_ - 1].accesses.push_back(a);
   }
   void on_read_only() override {
-    if (!blocked_ && !foreign_ && !trans_[ntrans_ - 1].accesses.empty())
+    if (!blocked_ && !split_.foreign() && !trans_[ntrans_ - 1].accesses.empty())
       trans_[ntrans_ - 1].accesses.back().kind = access_kind::read;
   }
 
@@ -128,11 +124,9 @@ class dpor_strategy final : public strategy {
     // A sleep-set-blocked execution runs to its end on first choices (it
     // cannot be cut short safely: the point may be in a destructor); nothing
     // it does is recorded.
-    if (blocked_ || foreign_) return 0;
-    if (split_ > 0 && branches_ == split_ && cands.size() > 1 && !mine()) {
-      foreign_ = true;  // another worker's subtree: run it out, unrecorded
-      return 0;
-    }
+    if (blocked_ || split_.foreign()) return 0;
+    // Another worker's subtree: run it out, unrecorded.
+    if (cands.size() > 1 && split_.leaves()) return 0;
     if (d == decision::value) return pick_value(static_cast<std::uint32_t>(cands.size()));
     finish_transition();
     std::uint32_t chosen = 0;
@@ -151,7 +145,7 @@ class dpor_strategy final : public strategy {
       for (std::uint32_t t : cands) f.next.push_back(t < next_.size() ? next_[t] : access{});
       f.sleep = sleep_;
       bool found = false;
-      const bool expand = split_ > 0 && branches_ < split_ && cands.size() > 1;
+      const bool expand = split_.before_split() && cands.size() > 1;
       // A split frame starts with a thread that runs a step: taking one that
       // would only block first, and the others after it, would reach the
       // same executions twice.
@@ -204,11 +198,8 @@ class dpor_strategy final : public strategy {
   bool end() override {
     // An execution that never branched past the split belongs to whoever
     // owns its whole choice sequence.
-    if (split_ > 0 && !foreign_ && branches_ <= split_ && !mine()) {
-      foreign_ = true;
-      if (blocked_) --abandoned_;  // counted by its owner
-    }
-    if (!blocked_ && !foreign_) finish_transition();
+    if (split_.leaves_at_end() && blocked_) --abandoned_;  // counted by its owner
+    if (!blocked_ && !split_.foreign()) finish_transition();
     return true;
   }
 
@@ -373,11 +364,8 @@ class dpor_strategy final : public strategy {
 
   // Counts branching decisions and hashes their choices (split searches).
   void note_branch(std::size_t options, std::uint32_t chosen) {
-    if (options < 2 || branches_ >= split_) return;
-    ++branches_;
-    prefix_hash_ = (prefix_hash_ ^ (chosen + 1)) * kFnvPrime;
+    if (options >= 2) split_.note(chosen);
   }
-  bool mine() const noexcept { return prefix_hash_ % modulus_ == owner_; }
 
   transition& new_transition(std::uint32_t thread, std::size_t frame, bool has_frame) {
     if (ntrans_ == trans_.size()) trans_.emplace_back();
@@ -599,11 +587,7 @@ class dpor_strategy final : public strategy {
   int bound_ = -1;            // preemptions allowed per execution (-1: any)
   std::uint32_t preempts_ = 0;
   bool limited_ = false;      // the bound kept some alternative out
-  static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
-  std::uint64_t modulus_ = 1, owner_ = 0;
-  std::size_t split_ = 0, branches_ = 0;  // split searches (see own())
-  std::uint64_t prefix_hash_ = kFnvBasis;
-  bool foreign_ = false;
+  split_owner split_;  // split searches (see own())
 };
 
 }  // namespace

@@ -75,16 +75,13 @@ class dfs_strategy final : public strategy {
   explicit dfs_strategy(int bound) : bound_(bound) {}
 
   void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) override {
-    modulus_ = modulus;
-    owner_ = index;
-    split_ = split_depth;
+    split_.assign(modulus, index, split_depth);
   }
-  bool foreign() const noexcept override { return foreign_; }
+  bool foreign() const noexcept override { return split_.foreign(); }
 
   bool begin() override {
     preemptions_ = 0;
-    foreign_ = false;
-    prefix_hash_ = kFnvBasis;
+    split_.begin();
     if (started_) {
       while (!stack_.empty() && stack_.back().chosen + 1 >= stack_.back().options) stack_.pop_back();
       if (stack_.empty()) return false;
@@ -95,11 +92,7 @@ class dfs_strategy final : public strategy {
     return true;
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
-    if (foreign_) return 0;
-    if (modulus_ > 1 && depth_ == split_ && !mine()) {
-      foreign_ = true;  // the rest of this subtree is another worker's
-      return 0;
-    }
+    if (split_.leaves()) return 0;  // the rest of this subtree is another worker's
     const bool preemptible = d == decision::preemptible;
     std::size_t options = cands.size();
     if (preemptible && bound_ >= 0 && preemptions_ >= bound_) {
@@ -108,13 +101,13 @@ class dfs_strategy final : public strategy {
     }
     const std::size_t idx = pick_among(options);
     if (idx != diverged && preemptible && idx != 0) ++preemptions_;
-    if (idx != diverged && depth_ <= split_) prefix_hash_ = (prefix_hash_ ^ (idx + 1)) * kFnvPrime;
+    if (idx != diverged) split_.note(idx);
     return idx;
   }
   bool end() override {
     // An execution that never made a choice past the split depth belongs to
     // whoever owns its whole choice sequence.
-    if (modulus_ > 1 && !foreign_ && depth_ <= split_ && !mine()) foreign_ = true;
+    split_.leaves_at_end();
     return true;
   }
   bool exhaustive() const noexcept override { return true; }
@@ -181,16 +174,11 @@ class dfs_strategy final : public strategy {
     return {};
   }
 
-  bool mine() const noexcept { return prefix_hash_ % modulus_ == owner_; }
-  static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
 
   int bound_;
   int preemptions_ = 0;
   bool limited_ = false;
-  std::uint64_t modulus_ = 1, owner_ = 0;
-  std::size_t split_ = 0;
-  bool foreign_ = false;
-  std::uint64_t prefix_hash_ = kFnvBasis;
+  split_owner split_;
 };
 
 // PCT (Burckhardt et al., ASPLOS 2010): threads get distinct random

@@ -67,6 +67,59 @@ inline bool conflict(const access& a, const access& b) noexcept {
   return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);
 }
 
+// Where an exhaustive search stands in a split (jobs, shards): it owns the
+// executions whose first `depth` counted choices hash to `index` modulo
+// `modulus`. dfs counts every choice, dpor its branching decisions. Whether
+// an execution is someone else's is decided once: at the first counted
+// decision past the split, or at the end when there is none.
+class split_owner {
+ public:
+  void assign(std::uint64_t modulus, std::uint64_t index, std::size_t depth) noexcept {
+    modulus_ = modulus;
+    index_ = index;
+    depth_ = depth;
+  }
+  [[nodiscard]] bool on() const noexcept { return modulus_ > 1; }
+  void begin() noexcept {
+    hash_ = kFnvBasis;
+    count_ = 0;
+    decided_ = false;
+    foreign_ = false;
+  }
+  // Still among the first `depth` counted choices.
+  [[nodiscard]] bool before_split() const noexcept { return on() && count_ < depth_; }
+  // Hashes a counted choice (those past the split do not matter).
+  void note(std::uint64_t choice) noexcept {
+    if (count_ >= depth_) return;
+    ++count_;
+    hash_ = (hash_ ^ (choice + 1)) * kFnvPrime;
+  }
+  // At a counted decision: true once the execution turned out to be another's.
+  bool leaves() noexcept {
+    if (on() && !decided_ && count_ == depth_) decide();
+    return foreign_;
+  }
+  // At the end; true when this decided it was another's.
+  bool leaves_at_end() noexcept {
+    if (!on() || decided_) return false;
+    decide();
+    return foreign_;
+  }
+  [[nodiscard]] bool foreign() const noexcept { return foreign_; }
+
+ private:
+  static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
+  void decide() noexcept {
+    decided_ = true;
+    foreign_ = hash_ % modulus_ != index_;
+  }
+
+  std::uint64_t modulus_ = 1, index_ = 0;
+  std::size_t depth_ = 0, count_ = 0;
+  std::uint64_t hash_ = kFnvBasis;
+  bool decided_ = false, foreign_ = false;
+};
+
 class strategy {
  public:
   static constexpr std::size_t diverged = static_cast<std::size_t>(-1);
