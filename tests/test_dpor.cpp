@@ -115,22 +115,24 @@ TEST(DporCounts, IndexerTracesMatchThePublishedCounts) {
 // Three threads each increment a counter twice under one mutex: 90 orders
 // of the six critical sections. Relacy's exhaustive search needs 279,810
 // executions; dfs here does not finish in a million.
+void three_threads_two_sections() {
+  mc::mutex m;
+  int count = 0;
+  auto inc = [&] {
+    for (int i = 0; i < 2; ++i) {
+      std::scoped_lock g(m);
+      ++count;
+    }
+  };
+  mc::thread a(inc), b(inc), c(inc);
+  a.join();
+  b.join();
+  c.join();
+  LOCKSTEP_ASSERT(count == 6);
+}
+
 TEST(DporCounts, ThreeThreadsTwoCriticalSectionsEachRunTheNinetyOrders) {
-  const auto r = dpor([] {
-    mc::mutex m;
-    int count = 0;
-    auto inc = [&] {
-      for (int i = 0; i < 2; ++i) {
-        std::scoped_lock g(m);
-        ++count;
-      }
-    };
-    mc::thread a(inc), b(inc), c(inc);
-    a.join();
-    b.join();
-    c.join();
-    LOCKSTEP_ASSERT(count == 6);
-  });
+  const auto r = dpor(three_threads_two_sections);
   EXPECT_TRUE(r.complete) << r.report();
   EXPECT_EQ(r.executions, 90u);
   EXPECT_LE(r.executions, 2800u);
@@ -140,21 +142,8 @@ TEST(DporCounts, ThreeThreadsTwoCriticalSectionsEachRunTheNinetyOrders) {
 // of shards: the same complete executions as one dpor, plus a few
 // sleep-set-blocked starts, and the same total for 2, 4 or 8 shards.
 TEST(DporCounts, ShardsTogetherRunEachTraceOnce) {
-  auto mutex_program = [] {
-    mc::mutex m;
-    int count = 0;
-    auto inc = [&] {
-      for (int i = 0; i < 2; ++i) {
-        std::scoped_lock g(m);
-        ++count;
-      }
-    };
-    mc::thread a(inc), b(inc), c(inc);
-    a.join();
-    b.join();
-    c.join();
-  };
-  const std::pair<void (*)(), std::uint64_t> programs[] = {{[] { lastzero(5); }, 64}, {mutex_program, 90}};
+  const std::pair<void (*)(), std::uint64_t> programs[] = {{[] { lastzero(5); }, 64},
+                                                            {three_threads_two_sections, 90}};
   for (const auto& [body, traces] : programs) {
     std::uint64_t first_total = 0;
     for (unsigned shards : {2u, 4u, 8u}) {
