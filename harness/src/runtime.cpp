@@ -449,13 +449,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
   for (;;) {
     if (track_) set_next(cur_, {obj, access_kind::write, *word != 0});
     decide();
-    if (*word == 0) {
-      *word = 1;
-      record(op::cas_ok, word, obj, loc, true).value = 1;
-      note({obj, access_kind::write});
-      note({kReleaseKey | obj, access_kind::sync});
-      return;
-    }
+    if (*word == 0) return take_lock_word(word, obj, loc);
     thread_rec& me = *threads_[cur_];
     me.st = tstate::blocked_futex;
     me.lock_wait = true;
@@ -490,11 +484,17 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     note({kReleaseKey | obj, access_kind::read});
     return false;
   }
+  take_lock_word(word, obj, loc);
+  return true;
+}
+
+// Acquiring a free native lock word: a write that races with other
+// acquisitions and comes after the last release.
+void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
   note({obj, access_kind::write});
   note({kReleaseKey | obj, access_kind::sync});
-  return true;
 }
 
 std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,
