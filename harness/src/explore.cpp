@@ -195,6 +195,7 @@ struct search_outcome {
   std::optional<bug> found;
   bool complete = false;
   std::string bound_hit;
+  bool execution_bound = false;  // bound_hit is the execution bound
   std::uint64_t executions = 0;
   std::uint64_t steps = 0;
   std::uint64_t abandoned = 0;
@@ -272,7 +273,10 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     }
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
     if (n - resumed >= max_exec) {
-      if (opts.strategy.k != strategy_spec::kind::replay) out.bound_hit = execution_bound_text(max_exec);
+      if (opts.strategy.k != strategy_spec::kind::replay) {
+        out.bound_hit = execution_bound_text(max_exec);
+        out.execution_bound = true;
+      }
       break;
     }
     if (timed && (runs & 15) == 0 && std::chrono::steady_clock::now() >= deadline) {
@@ -473,8 +477,7 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
     out.steps += o.steps;
     out.complete = out.complete && o.complete;
     if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty())  // name the whole run's bound
-      out.bound_hit = o.bound_hit.rfind("the execution bound", 0) == 0 ? execution_bound_text(max_exec)
-                                                                        : o.bound_hit;
+      out.bound_hit = o.execution_bound ? execution_bound_text(max_exec) : o.bound_hit;
     if (o.found && !out.found) out.found = o.found;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
   }
