@@ -33,13 +33,19 @@ const char* bug_kind_name(bug_kind k) noexcept {
     case bug_kind::uncaught_exception: return "uncaught_exception";
     case bug_kind::leaked_thread: return "leaked_thread";
     case bug_kind::non_termination: return "non_termination";
+    case bug_kind::livelock: return "livelock";
+    case bug_kind::busy_wait: return "busy_wait";
+    case bug_kind::starvation: return "starvation";
+    case bug_kind::lost_wakeup: return "lost_wakeup";
+    case bug_kind::data_race: return "data_race";
   }
   return "?";
 }
 
 std::optional<bug_kind> parse_bug_kind(std::string_view s) noexcept {
   for (auto k : {bug_kind::assertion, bug_kind::deadlock, bug_kind::misuse, bug_kind::uncaught_exception,
-                 bug_kind::leaked_thread, bug_kind::non_termination})
+                 bug_kind::leaked_thread, bug_kind::non_termination, bug_kind::livelock,
+                 bug_kind::busy_wait, bug_kind::starvation, bug_kind::lost_wakeup, bug_kind::data_race})
     if (s == bug_kind_name(k)) return k;
   return std::nullopt;
 }

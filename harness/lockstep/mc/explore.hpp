@@ -40,6 +40,11 @@ enum class bug_kind : std::uint8_t {
   uncaught_exception,  // a thread ended with an exception
   leaked_thread,       // a thread never joined nor detached
   non_termination,     // an execution exceeded the step bound
+  livelock,            // threads keep stepping, none makes progress (fair schedules)
+  busy_wait,           // a thread spins on shared state without relax()
+  starvation,          // a waiter bypassed more than the bound allows
+  lost_wakeup,         // a thread blocked forever that nobody left can wake
+  data_race,           // two unordered accesses to plain memory, one a write
 };
 const char* bug_kind_name(bug_kind) noexcept;
 // Parses the names bug_kind_name() prints; nullopt if unknown.
@@ -140,6 +145,43 @@ struct options {
   std::string checkpoint;
 };
 
+// One event of an execution, as reports and trace files show it.
+struct trace_event {
+  std::uint64_t step = 0;      // 1-based position in the execution
+  std::uint32_t thread = 0;    // checked thread id (0: the body)
+  op o = op::start;
+  std::uint32_t object = 0;    // per-execution object id (0: none)
+  std::uint64_t value = 0;     // the value the operation produced (see op)
+  std::string object_name;     // a label for reports ("" when none)
+  std::string file;            // source location of the operation
+  std::uint32_t line = 0;
+
+  friend bool operator==(const trace_event&, const trace_event&) = default;
+};
+
+// The wait-for graph at a failure: threads and resources as nodes; a thread
+// waits for a resource, a resource is held by a thread.
+struct wait_graph {
+  struct node {
+    std::string id;      // stable and DOT-safe: "t1", "r3"
+    std::string label;   // "thread 1", "mutex A"
+    bool thread = false;
+    std::string detail;  // e.g. "blocked at models/classic.cpp:57"
+    friend bool operator==(const node&, const node&) = default;
+  };
+  struct edge {
+    std::size_t from = 0;  // indexes into nodes
+    std::size_t to = 0;
+    bool waits = false;    // thread -> resource it waits for; else resource -> holder
+    bool in_cycle = false;
+    std::string label;     // e.g. the source location
+    friend bool operator==(const edge&, const edge&) = default;
+  };
+  std::vector<node> nodes;
+  std::vector<edge> edges;
+  friend bool operator==(const wait_graph&, const wait_graph&) = default;
+};
+
 struct bug {
   bug_kind kind{};
   std::string message;  // one sentence
@@ -149,6 +191,8 @@ struct bug {
   std::uint64_t step = 0;       // the step (event count) at which it was found
   std::uint32_t preemptions = 0;  // preemptions in the failing schedule
   std::string schedule;         // the replay string
+  std::vector<trace_event> events;  // the failing execution, up to the failure
+  wait_graph graph;             // wait-for graph at the failure (may be empty)
 };
 
 enum class verdict : std::uint8_t { pass, bug, incomplete };

@@ -1,0 +1,90 @@
+// lockstep/mc/trace.hpp — trace files: a failing (or any) execution on disk.
+//
+// A trace file is versioned UTF-8 text: a header (format version, model or
+// test name, lockstep version, strategy, seed, the options that shape a
+// replay, the verdict) followed by one event a line (step, thread,
+// operation, object, value, source location). `lockstep replay FILE` runs it
+// again on fibers or on OS threads; tests/traces/ keeps captured ones as
+// regression tests.
+//
+//   lockstep-trace 1
+//   model deadlock_abba
+//   lockstep 0.1.0
+//   strategy dpor
+//   seed 1
+//   spurious-wakeups 1
+//   max-steps 20000
+//   schedule L1AgQBAQ..
+//   verdict deadlock
+//   bug-step 14
+//   bug-thread 1
+//   message thread 1 holds mutex A and waits for mutex B; ...
+//   events 14
+//   1<TAB>0<TAB>start<TAB>-<TAB>-<TAB>-<TAB>models/classic.cpp:50
+//   2<TAB>0<TAB>spawn<TAB>-<TAB>1<TAB>-<TAB>models/classic.cpp:52
+//   4<TAB>1<TAB>cas<TAB>1<TAB>1<TAB>mutex A<TAB>models/classic.cpp:55
+//   ...
+//   end
+//
+// Event fields: step, thread, operation (op_name), object id or "-", value or
+// "-", object name or "-", file:line (or "-"). Names and messages are
+// escaped (\\, \t, \n). A reader refuses anything else with the line number
+// and what is wrong: an empty, binary, truncated or damaged file, or one from
+// a newer format version.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lockstep/mc/explore.hpp"
+
+namespace lockstep::mc {
+
+struct trace {
+  static constexpr int format_version = 1;
+
+  std::string model;             // a registered model, or a test name
+  std::string lockstep_version;  // of the lockstep that wrote it
+  std::string strategy;          // the strategy that found it ("dpor", ...)
+  std::uint64_t seed = 0;
+  std::uint32_t spurious_wakeups = 1;  // options that shape the schedule
+  std::uint64_t max_steps = 20000;
+  std::string schedule;          // the replay string (choices)
+  std::optional<bug_kind> kind;  // the verdict: the bug, or nullopt for pass
+  std::uint64_t bug_step = 0;
+  std::uint32_t bug_thread = 0;
+  std::string message;           // one line
+  std::vector<trace_event> events;
+
+  friend bool operator==(const trace&, const trace&) = default;
+};
+
+// A trace file that cannot be read. what() is one line: "FILE:LINE: what is
+// wrong" (FILE is the name given to the reader).
+class trace_error : public std::invalid_argument {
+ public:
+  trace_error(const std::string& what, std::size_t line)
+      : std::invalid_argument(what), line_(line) {}
+  // 1-based line the error is on (0: the file as a whole, e.g. unreadable).
+  std::size_t line() const noexcept { return line_; }
+
+ private:
+  std::size_t line_;
+};
+
+// The text of a trace file.
+std::string format_trace(const trace& t);
+// Parses the text of a trace file; `name` is used in error messages.
+// Throws trace_error.
+trace parse_trace(std::string_view text, std::string_view name = "trace");
+// Reads or writes a file (write: through a temporary and a rename, so a
+// crash never leaves half a trace). Throw trace_error (read) or
+// std::runtime_error (write) with one line.
+trace read_trace_file(const std::string& path);
+void write_trace_file(const trace& t, const std::string& path);
+
+}  // namespace lockstep::mc
