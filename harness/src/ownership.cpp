@@ -298,6 +298,30 @@ std::string runtime::describe_threads() const {
   return out;
 }
 
+std::vector<trace_event> runtime::export_events() const {
+  std::vector<trace_event> out;
+  out.reserve(events_.size());
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    const event& e = events_[i];
+    trace_event t;
+    t.step = i + 1;
+    t.thread = e.thread;
+    t.o = e.o;
+    t.object = e.object;
+    t.value = e.value;
+    if (e.addr != nullptr && e.o != op::spawn && e.o != op::join) t.object_name = object_label(e.addr, e.object);
+    const bool lifecycle = e.o == op::start || e.o == op::exit;
+    if (!(lifecycle && e.thread == 0) && e.loc.line() != 0) {
+      std::string_view f = e.loc.file_name();
+      while (f.substr(0, 3) == "../") f.remove_prefix(3);
+      t.file = f;
+      t.line = e.loc.line();
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::string runtime::describe_last_events(std::size_t per_thread) const {
   // The last few events of every thread, in execution order.
   std::vector<std::size_t> count(nthreads_, 0);

@@ -673,6 +673,7 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
   b.step = exec_steps_;
   b.preemptions = exec_preemptions_;
   b.schedule = encode_schedule(schedule_);
+  b.events = export_events();
   bug_ = std::move(b);
 }
 

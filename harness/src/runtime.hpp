@@ -237,6 +237,7 @@ class runtime {
   std::string resource_label(const resource& r) const;
   std::string describe_threads() const;
   std::string describe_last_events(std::size_t per_thread) const;
+  std::vector<trace_event> export_events() const;
   std::string describe_cycle(const std::vector<std::size_t>& cycle) const;
   std::vector<std::size_t> find_cycle(bool from_current) const;
 
