@@ -93,6 +93,11 @@ std::string result::report() const {
          (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
          "; the schedule has " + std::to_string(b.preemptions) +
          (b.preemptions == 1 ? " preemption" : " preemptions") + ")\n";
+  if (shrink.done)
+    out += "  shrunk from " + std::to_string(shrink.preemptions_before) + " preemptions and " +
+           std::to_string(shrink.steps_before) + " steps to " + std::to_string(shrink.preemptions_after) +
+           " and " + std::to_string(shrink.steps_after) + " (" + std::to_string(shrink.replays) +
+           " schedules tried)\n";
   out += b.details;
   out += "  replay: LOCKSTEP_REPLAY=" + b.schedule + "\n";
   if (!replay_command.empty()) {
@@ -141,7 +146,7 @@ std::unique_ptr<rt::strategy> make_strategy(const options& opts) {
       std::string error;
       if (!decode_schedule(opts.strategy.schedule, choices, error))
         throw replay_error("malformed replay string: " + error);
-      return rt::make_replay(std::move(choices));
+      return rt::make_replay(std::move(choices), opts.strategy.lenient);
     }
   }
   return nullptr;
@@ -299,8 +304,8 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     }
     runtime.run_execution(body, n);
     ++runs;
+    check_internal_error(opts, runtime);  // a replay check names the step: it goes first
     if (!strat.end()) throw replay_error(strat.error());
-    check_internal_error(opts, runtime);
     if (strat.foreign()) continue;  // another worker's subtree: not counted
     ++n;
     if (runtime.found()) {
@@ -496,6 +501,135 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
 
 }  // namespace
 
+// ---------------------------------------------------------------------------
+// Shrinking: delta debugging over the choice sequence, replayed leniently.
+
+namespace {
+
+constexpr std::uint32_t kStay = 0xffffffffu;  // lenient replay: continue the running thread
+
+class shrinker {
+ public:
+  shrinker(const options& base, body_ref body) : body_(body) {
+    o_ = base;
+    o_.shrink = false;
+    o_.honour_env = false;
+    o_.jobs = 1;
+    o_.shard_index = 0;
+    o_.shard_count = 1;
+    o_.gtest_sharding = false;
+    o_.checkpoint.clear();
+    o_.progress = false;
+    o_.max_executions = 1;
+    o_.iterative_bounding = false;
+    o_.preemption_bound = -1;
+    o_.time_budget = std::chrono::milliseconds(0);
+    o_.expect_events = nullptr;
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  }
+
+  // Shrinks `b` in place; returns the number of candidate replays.
+  std::uint64_t run(bug& b) {
+    cur_ = b;
+    if (!decode_schedule(cur_.schedule, choices_, error_)) return 0;
+    // Fewer preemptions first: make each preemption continue the running
+    // thread instead (the rest of the schedule as it was, or left to run on).
+    for (bool changed = true; changed && budget_left();) {
+      changed = false;
+      const std::vector<std::uint32_t> at = cur_.preempted_at;
+      for (auto it = at.rbegin(); it != at.rend() && !changed && budget_left(); ++it) {
+        std::vector<std::uint32_t> cut(choices_.begin(), choices_.begin() + *it);
+        cut.push_back(kStay);
+        std::vector<std::uint32_t> kept = choices_;
+        kept[*it] = kStay;
+        std::vector<std::uint32_t> later = choices_;  // the same switch, one decision later
+        later.insert(later.begin() + *it, kStay);
+        changed = attempt(cut) || attempt(kept) || attempt(later);
+      }
+    }
+    // A bug often needs its preemptions elsewhere than where a random or
+    // unbounded search put them: look for the same kind of bug among the
+    // schedules with fewer preemptions (iterative context bounding, a
+    // bounded number of executions per bound).
+    for (int bound = 0; bound < static_cast<int>(cur_.preemptions) && budget_left(); ++bound) {
+      options o = o_;
+      o.strategy = dfs();
+      o.preemption_bound = bound;
+      o.max_executions = 2000;
+      ++replays_;
+      result r;
+      try {
+        r = detail::explore(o, body_);
+      } catch (const std::exception&) {
+        break;
+      }
+      replays_ += r.executions - 1;
+      if (r.found && r.found->kind == cur_.kind && adopt(*r.found)) break;
+    }
+    // Then fewer steps: drop chunks of choices, halving the chunk size.
+    for (std::size_t chunk = std::max<std::size_t>(choices_.size() / 2, 1); chunk >= 1 && budget_left();) {
+      bool changed = false;
+      for (std::size_t start = 0; start < choices_.size() && budget_left();) {
+        std::vector<std::uint32_t> cand(choices_.begin(), choices_.begin() + start);
+        cand.insert(cand.end(), choices_.begin() + std::min(choices_.size(), start + chunk), choices_.end());
+        if (attempt(cand)) {
+          changed = true;
+        } else {
+          start += chunk;
+        }
+      }
+      if (!changed) {
+        if (chunk == 1) break;
+        chunk /= 2;
+      }
+    }
+    b = std::move(cur_);
+    return replays_;
+  }
+
+ private:
+  bool budget_left() const {
+    return replays_ < 2000 && std::chrono::steady_clock::now() < deadline_;
+  }
+  static bool better(const bug& x, const bug& y) {
+    return x.preemptions < y.preemptions || (x.preemptions == y.preemptions && x.step < y.step);
+  }
+  // Replays `cand`; keeps it if it fails with the same kind of bug and is smaller.
+  bool attempt(const std::vector<std::uint32_t>& cand) {
+    ++replays_;
+    o_.strategy = replay(encode_schedule(cand), true);
+    result r;
+    try {
+      r = detail::explore(o_, body_);
+    } catch (const std::exception&) {
+      return false;
+    }
+    if (!r.found || r.found->kind != cur_.kind) return false;
+    return adopt(*r.found);
+  }
+  // Takes `b` (a bug of the same kind) if it is smaller.
+  bool adopt(bug& b) {
+    if (!better(b, cur_)) return false;
+    std::vector<std::uint32_t> next;
+    if (!decode_schedule(b.schedule, next, error_)) return false;
+    const std::uint64_t execution = cur_.execution;
+    cur_ = std::move(b);
+    cur_.execution = execution;
+    choices_ = std::move(next);
+    return true;
+  }
+
+  options o_;
+  body_ref body_;
+  bug cur_;
+  std::vector<std::uint32_t> choices_;
+  std::string error_;
+  std::uint64_t replays_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+}  // namespace
+
 result explore(const options& opts_in, body_ref body) {
   const auto t0 = std::chrono::steady_clock::now();
   options opts = opts_in;
@@ -563,6 +697,15 @@ result explore(const options& opts_in, body_ref body) {
   res.steps = out.steps;
   res.abandoned = out.abandoned;
   res.preemption_bound = out.preemption_bound;
+  if (res.found && opts.shrink && k != strategy_spec::kind::replay) {
+    shrink_info& si = res.shrink;
+    si.done = true;
+    si.preemptions_before = res.found->preemptions;
+    si.steps_before = res.found->step;
+    si.replays = shrinker(opts, body).run(*res.found);
+    si.preemptions_after = res.found->preemptions;
+    si.steps_after = res.found->step;
+  }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

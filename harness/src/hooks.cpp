@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "os_runtime.hpp"
 #include "runtime.hpp"
 #include "text.hpp"
 
@@ -36,12 +37,14 @@ const char* op_name(op o) noexcept {
 namespace detail {
 
 using rt::runtime;
+using os::os_runtime;
 
-bool active() noexcept { return runtime::current() != nullptr; }
+bool active() noexcept { return runtime::current() != nullptr || os_runtime::current() != nullptr; }
 
 std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc) {
-  runtime* r = runtime::current();
-  return r != nullptr ? r->point(o, addr, h, loc) : nullptr;
+  if (runtime* r = runtime::current()) return r->point(o, addr, h, loc);
+  if (os_runtime* r = os_runtime::current()) return r->point(o, addr, h, loc);
+  return nullptr;
 }
 
 void mark_failed_cas(std::uint64_t* rec) noexcept {
@@ -58,22 +61,26 @@ void mark_read_only(std::uint64_t* rec) noexcept {
 bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected, bool timed,
                 std::int64_t deadline_ns, const std::source_location& loc) {
   runtime* r = runtime::current();
-  if (r == nullptr) return *word != expected;  // no one else can change it: never block
-  return r->futex_wait(word, h, expected, timed, deadline_ns, loc);
+  if (r != nullptr) return r->futex_wait(word, h, expected, timed, deadline_ns, loc);
+  if (os_runtime* o = os_runtime::current()) return o->futex_wait(word, h, expected, timed, deadline_ns, loc);
+  return *word != expected;  // no one else can change it: never block
 }
 
 void futex_wake(const std::uint32_t* word, object_handle& h, int count,
                 const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->futex_wake(word, h, count, loc);
+  if (runtime* r = runtime::current()) return r->futex_wake(word, h, count, loc);
+  if (os_runtime* o = os_runtime::current()) o->futex_wake(word, h, count, loc);
 }
 
 void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->lock_word(word, h, loc);
+  if (os_runtime* o = os_runtime::current()) return o->lock_word(word, h, loc);
   *word = 1;  // outside an execution nobody else can hold it
 }
 
 bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->try_lock_word(word, h, loc);
+  if (os_runtime* o = os_runtime::current()) return o->try_lock_word(word, h, loc);
   if (*word != 0) return false;
   *word = 1;
   return true;
@@ -81,6 +88,7 @@ bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_loca
 
 std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->unlock_word(word, h, loc);
+  if (os_runtime* o = os_runtime::current()) return o->unlock_word(word, h, loc);
   const std::uint32_t prev = *word;
   *word = 0;
   return prev;
@@ -92,18 +100,21 @@ void relax(const std::source_location& loc) {
 }
 
 std::int64_t now_ns() noexcept {
-  runtime* r = runtime::current();
-  return r != nullptr ? r->now() : 0;
+  if (runtime* r = runtime::current()) return r->now();
+  if (os_runtime* o = os_runtime::current()) return o->now();
+  return 0;
 }
 
 std::uint32_t choose(std::uint32_t n, const std::source_location& loc) {
-  runtime* r = runtime::current();
-  return r != nullptr ? r->choose(n, loc) : 0;
+  if (runtime* r = runtime::current()) return r->choose(n, loc);
+  if (os_runtime* o = os_runtime::current()) return o->choose(n, loc);
+  return 0;
 }
 
 bool spurious_wakeup(const void* obj, const std::source_location& loc) {
-  runtime* r = runtime::current();
-  return r != nullptr && r->spurious_wakeup(obj, loc);
+  if (runtime* r = runtime::current()) return r->spurious_wakeup(obj, loc);
+  if (os_runtime* o = os_runtime::current()) return o->spurious_wakeup(obj, loc);
+  return false;
 }
 
 void named(const void* obj, const char* name) noexcept {
@@ -133,38 +144,43 @@ void destroyed(const void* obj) noexcept {
 
 void misuse(const void* obj, const char* what, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->misuse(obj, what, loc);
+  if (os_runtime* o = os_runtime::current()) return o->misuse(what, loc);
   std::fprintf(stderr, "lockstep: misuse of %p: %s (%s)\n", obj, what, rt::loc_text(loc).c_str());
   std::abort();
 }
 
 void assert_failed(const char* expr, const std::source_location& loc) {
   if (runtime* r = runtime::current()) r->assert_failed(expr, loc);
+  if (os_runtime* o = os_runtime::current()) o->assert_failed(expr, loc);
   std::fprintf(stderr, "lockstep: assertion `%s` failed (%s)\n", expr, rt::loc_text(loc).c_str());
   std::abort();
 }
 
 std::uint32_t spawn(const task_vtable& vt, void* callable, const std::source_location& loc) {
-  runtime* r = runtime::current();
-  if (r == nullptr)
-    throw std::logic_error("lockstep: an mc::thread was created outside a checked execution (explore())");
-  return r->spawn(vt, callable, loc);
+  if (runtime* r = runtime::current()) return r->spawn(vt, callable, loc);
+  if (os_runtime* o = os_runtime::current()) return o->spawn(vt, callable, loc);
+  throw std::logic_error("lockstep: an mc::thread was created outside a checked execution (explore())");
 }
 
 void join(std::uint32_t tid, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->join(tid, loc);
+  if (runtime* r = runtime::current()) return r->join(tid, loc);
+  if (os_runtime* o = os_runtime::current()) o->join(tid, loc);
 }
 
 void detach(std::uint32_t tid) noexcept {
-  if (runtime* r = runtime::current()) r->detach(tid);
+  if (runtime* r = runtime::current()) return r->detach(tid);
+  if (os_runtime* o = os_runtime::current()) o->detach(tid);
 }
 
 void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
-  if (runtime* r = runtime::current()) r->dropped_joinable(tid, loc);
+  if (runtime* r = runtime::current()) return r->dropped_joinable(tid, loc);
+  if (os_runtime* o = os_runtime::current()) o->dropped_joinable(tid);
 }
 
 std::uint32_t current_thread() noexcept {
-  runtime* r = runtime::current();
-  return r != nullptr ? r->current_thread() : 0;
+  if (runtime* r = runtime::current()) return r->current_thread();
+  if (os_runtime* o = os_runtime::current()) return o->current_thread();
+  return 0;
 }
 
 }  // namespace detail

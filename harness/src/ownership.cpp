@@ -298,28 +298,63 @@ std::string runtime::describe_threads() const {
   return out;
 }
 
+trace_event runtime::export_event(std::size_t i) const {
+  const event& e = events_[i];
+  trace_event t;
+  t.step = i + 1;
+  t.thread = e.thread;
+  t.o = e.o;
+  t.object = e.object;
+  t.value = e.value;
+  if (e.addr != nullptr && e.o != op::spawn && e.o != op::join) t.object_name = object_label(e.addr, e.object);
+  const bool lifecycle = e.o == op::start || e.o == op::exit;
+  if (!(lifecycle && e.thread == 0) && e.loc.line() != 0) {
+    std::string_view f = e.loc.file_name();
+    while (f.substr(0, 3) == "../") f.remove_prefix(3);
+    t.file = f;
+    t.line = e.loc.line();
+  }
+  return t;
+}
+
 std::vector<trace_event> runtime::export_events() const {
   std::vector<trace_event> out;
   out.reserve(events_.size());
-  for (std::size_t i = 0; i < events_.size(); ++i) {
-    const event& e = events_[i];
-    trace_event t;
-    t.step = i + 1;
-    t.thread = e.thread;
-    t.o = e.o;
-    t.object = e.object;
-    t.value = e.value;
-    if (e.addr != nullptr && e.o != op::spawn && e.o != op::join) t.object_name = object_label(e.addr, e.object);
-    const bool lifecycle = e.o == op::start || e.o == op::exit;
-    if (!(lifecycle && e.thread == 0) && e.loc.line() != 0) {
-      std::string_view f = e.loc.file_name();
-      while (f.substr(0, 3) == "../") f.remove_prefix(3);
-      t.file = f;
-      t.line = e.loc.line();
-    }
-    out.push_back(std::move(t));
-  }
+  for (std::size_t i = 0; i < events_.size(); ++i) out.push_back(export_event(i));
   return out;
+}
+
+// Replay checks: thread, operation and object as soon as the event is
+// recorded; its value (and a compare-exchange's outcome) once it is complete.
+bool runtime::same_event(std::size_t i, bool complete, std::string& why) const {
+  const event& e = events_[i];
+  const trace_event& x = (*expect_)[i];
+  const bool cas_open = !complete && e.o == op::cas_ok && x.o == op::cas_fail;
+  const bool object_late = !complete && e.o == op::spawn;  // the child's id is set after the point
+  bool same = e.thread == x.thread && (e.o == x.o || cas_open) && (e.object == x.object || object_late);
+  const bool valued = e.o != op::wake && e.o != op::yield && e.o != op::start && e.o != op::exit;
+  if (same && complete && valued) same = e.value == x.value;
+  if (same) return true;
+  why = "replay diverged at step " + std::to_string(i + 1) + ": the trace has " + describe_event(x) +
+        ", the execution did " + describe_event(export_event(i), complete) +
+        "; the code changed since the trace was recorded";
+  return false;
+}
+
+void runtime::expected_mismatch(std::string why) {
+  internal_error_ = std::move(why);
+  aborting_ = true;
+  throw abort_execution{};
+}
+
+void runtime::check_expected() {
+  const std::size_t n = events_.size();
+  std::string why;
+  if (n >= 2 && !same_event(n - 2, true, why)) expected_mismatch(std::move(why));
+  if (n > expect_->size())
+    expected_mismatch("replay diverged: the trace ends at step " + std::to_string(expect_->size()) +
+                      ", but the execution went on: " + describe_event(export_event(n - 1)));
+  if (!same_event(n - 1, false, why)) expected_mismatch(std::move(why));
 }
 
 std::string runtime::describe_last_events(std::size_t per_thread) const {

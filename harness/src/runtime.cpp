@@ -69,6 +69,7 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
   tl_current = this;
   track_ = strat.wants_accesses();
+  expect_ = opts.expect_events;
   events_.reserve(1024);
   enabled_.reserve(16);
   cands_.reserve(16);
@@ -182,6 +183,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   nthreads_ = 0;
   enabled_.clear();
   schedule_.clear();
+  preempted_.clear();
   events_.clear();
   for (std::size_t i = 0; i < nres_; ++i) resources_[i].holders.clear();
   nres_ = 0;
@@ -212,6 +214,19 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   cur_ = 0;
   jump(host_, main);
   if (aborting_) unwind_all();
+  if (expect_ != nullptr && internal_error_.empty()) {
+    // The last event's value is known only now; a run that stopped short of
+    // the recorded events diverged too.
+    std::string why;
+    if (!events_.empty() && !same_event(events_.size() - 1, true, why)) {
+      internal_error_ = why;
+    } else if (!bug_ && events_.size() < expect_->size()) {
+      internal_error_ = "replay diverged: the execution ended after step " + std::to_string(events_.size()) +
+                        ", the trace goes on to step " + std::to_string(expect_->size()) + " (" +
+                        describe_event((*expect_)[events_.size()]) + ")";
+    }
+    if (!internal_error_.empty()) bug_.reset();
+  }
   if (!aborting_) {
     for (std::uint32_t i = 1; i < nthreads_; ++i) {
       const thread_rec& t = *threads_[i];
@@ -293,7 +308,10 @@ void runtime::decide_among_enabled(bool yielding) {
   }
   const std::uint32_t next = cands_[idx];
   if (cands_.size() > 1) schedule_.push_back(next);
-  if (idx != 0 && !yielding) ++exec_preemptions_;
+  if (idx != 0 && !yielding) {
+    ++exec_preemptions_;
+    preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
+  }
   if (idx != 0) {
     activate(next);
     check_abort();
@@ -674,6 +692,7 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
   b.preemptions = exec_preemptions_;
   b.schedule = encode_schedule(schedule_);
   b.events = export_events();
+  b.preempted_at = preempted_;
   bug_ = std::move(b);
 }
 

@@ -238,6 +238,11 @@ class runtime {
   std::string describe_threads() const;
   std::string describe_last_events(std::size_t per_thread) const;
   std::vector<trace_event> export_events() const;
+  trace_event export_event(std::size_t i) const;
+  // Replay checks against options::expect_events.
+  void check_expected();
+  bool same_event(std::size_t i, bool complete, std::string& why) const;
+  [[noreturn]] void expected_mismatch(std::string why);
   std::string describe_cycle(const std::vector<std::size_t>& cycle) const;
   std::vector<std::size_t> find_cycle(bool from_current) const;
 
@@ -250,6 +255,8 @@ class runtime {
   std::vector<std::uint32_t> enabled_;  // sorted: runnable, or blocked with a deadline
   std::vector<std::uint32_t> cands_;    // scratch for decide()
   std::vector<std::uint32_t> schedule_; // choices made (thread ids)
+  std::vector<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
+  const std::vector<trace_event>* expect_ = nullptr;
   std::vector<event> events_;
   std::vector<resource> resources_;     // [0, nres_) live; holders keep capacity
   std::size_t nres_ = 0;
@@ -288,6 +295,8 @@ inline event& runtime::record(op o, const void* addr, std::uint32_t object,
   events_.push_back(event{0, addr, loc, cur_, object, o});
   if (track_ && !noted) [[unlikely]]
     note_event(o, object);
+  if (expect_ != nullptr) [[unlikely]]
+    check_expected();
   return events_.back();
 }
 

@@ -286,16 +286,24 @@ class iterative_bounding final : public strategy {
 
 class replay_strategy final : public strategy {
  public:
-  explicit replay_strategy(std::vector<std::uint32_t> s) : schedule_(std::move(s)) {}
+  replay_strategy(std::vector<std::uint32_t> s, bool lenient) : schedule_(std::move(s)), lenient_(lenient) {}
   bool begin() override {
     if (done_) return false;
     done_ = true;
     return true;
   }
-  std::size_t pick(std::span<const std::uint32_t> cands, decision) override {
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
     // Past the recorded choices the execution goes on with the running thread.
     if (pos_ >= schedule_.size()) return 0;
     const std::uint32_t want = schedule_[pos_];
+    if (lenient_) {
+      // The recorded choice if it can be taken; else a value clamped into
+      // range, or the running (lowest enabled) thread.
+      ++pos_;
+      for (std::size_t i = 0; i < cands.size(); ++i)
+        if (cands[i] == want) return i;
+      return d == decision::value && want < 0xffffffffu ? cands.size() - 1 : 0;
+    }
     for (std::size_t i = 0; i < cands.size(); ++i) {
       if (cands[i] == want) {
         ++pos_;
@@ -309,7 +317,7 @@ class replay_strategy final : public strategy {
     return diverged;
   }
   bool end() override {
-    if (pos_ >= schedule_.size()) return true;
+    if (pos_ >= schedule_.size() || lenient_) return true;
     error_ = "replay diverged: the execution ended after " + std::to_string(pos_) + " of the " +
              std::to_string(schedule_.size()) +
              " recorded choices; the code changed since the schedule was recorded";
@@ -320,6 +328,7 @@ class replay_strategy final : public strategy {
 
  private:
   std::vector<std::uint32_t> schedule_;
+  bool lenient_ = false;
   std::size_t pos_ = 0;
   bool done_ = false;
   std::string error_;
@@ -342,8 +351,8 @@ std::unique_ptr<strategy> make_iterative_dfs(int max_bound) {
 std::unique_ptr<strategy> make_pct(std::uint64_t seed, unsigned depth) {
   return std::make_unique<pct_strategy>(seed, depth);
 }
-std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule) {
-  return std::make_unique<replay_strategy>(std::move(schedule));
+std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule, bool lenient) {
+  return std::make_unique<replay_strategy>(std::move(schedule), lenient);
 }
 
 }  // namespace lockstep::mc::rt

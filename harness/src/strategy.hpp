@@ -192,7 +192,7 @@ std::unique_ptr<strategy> make_dpor(int preemption_bound = -1);
 // Iterative bounding over any bounded exhaustive strategy (make(b) builds
 // the search with bound b).
 std::unique_ptr<strategy> make_iterative(std::unique_ptr<strategy> (*make)(int), int max_bound);
-std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule);
+std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule, bool lenient = false);
 
 // Dfs's split depth for jobs and shards: deep enough for many subtrees.
 inline constexpr std::size_t kSplitDepth = 8;

@@ -10,8 +10,9 @@
 // operations, the one the scheduler picked). Bugs that need a weaker memory
 // model to show up are not found yet.
 //
-// Lifetime: an mc::atomic used outside a checked execution is a plain value
-// (operations happen directly, nothing is recorded).
+// Outside a checked execution (and on OS threads, see os_threads.hpp) the
+// operations are real sequentially consistent atomic operations; nothing is
+// recorded.
 #pragma once
 
 #include <atomic>
@@ -40,12 +41,14 @@ class atomic {
 
   T load(std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current()) const {
     auto* rec = detail::point(op::load, this, h_, l);
+    if (rec == nullptr) return real().load();
     T r = value_;
     if (rec) *rec = bits(r);
     return r;
   }
   void store(T v, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current()) {
     auto* rec = detail::point(op::store, this, h_, l);
+    if (rec == nullptr) return real().store(v);
     value_ = v;
     if (rec) *rec = bits(v);
   }
@@ -121,6 +124,13 @@ class atomic {
   template <class F>
   T rmw(F f, const loc& l) {
     auto* rec = detail::point(op::rmw, this, h_, l);
+    if (rec == nullptr) {
+      auto r = real();
+      T old = r.load();
+      while (!r.compare_exchange_weak(old, f(old))) {
+      }
+      return old;
+    }
     T old = value_;
     value_ = f(old);
     if (rec) {
@@ -133,6 +143,7 @@ class atomic {
     // The operation is decided after the scheduling point, so the op kind is
     // fixed up once the outcome is known.
     auto* rec = detail::point(op::cas_ok, this, h_, l);
+    if (rec == nullptr) return real().compare_exchange_strong(expected, desired);
     const bool ok = std::memcmp(&value_, &expected, sizeof(T)) == 0;
     if (ok) {
       value_ = desired;
@@ -148,7 +159,11 @@ class atomic {
   static void detail_mark_failed_cas(std::uint64_t* rec) noexcept;
   static void detail_mark_read_only(std::uint64_t* rec) noexcept;
 
-  T value_;
+  // Outside a fiber execution (on OS threads, see os_threads.hpp, or with no
+  // checker at all) operations are real sequentially consistent atomics.
+  std::atomic_ref<T> real() const noexcept { return std::atomic_ref<T>(const_cast<T&>(value_)); }
+
+  alignas(std::atomic_ref<T>::required_alignment) T value_;
   mutable detail::object_handle h_;
 };
 

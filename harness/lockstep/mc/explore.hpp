@@ -57,6 +57,7 @@ struct strategy_spec {
   std::uint64_t seed = 1;
   std::string schedule;  // replay only
   unsigned depth = 3;    // pct only: the bug depth it aims at
+  bool lenient = false;  // replay only: see replay()
 };
 // Uniformly random choices; execution i uses a seed derived from (seed, i).
 inline strategy_spec random(std::uint64_t seed = 1) { return {strategy_spec::kind::random, seed, {}}; }
@@ -74,10 +75,52 @@ inline strategy_spec pct(std::uint64_t seed = 1, unsigned depth = 3) {
   return {strategy_spec::kind::pct, seed, {}, depth};
 }
 // Exactly one execution following a recorded schedule (a replay string).
-inline strategy_spec replay(std::string schedule) {
-  return {strategy_spec::kind::replay, 1, std::move(schedule)};
+// With `lenient`, a recorded choice that cannot be taken is replaced by the
+// nearest one that can (and choices past the end continue the running
+// thread): the schedule is a guide, not a contract (shrinking uses it).
+inline strategy_spec replay(std::string schedule, bool lenient = false) {
+  strategy_spec s{strategy_spec::kind::replay, 1, std::move(schedule)};
+  s.lenient = lenient;
+  return s;
 }
 const char* strategy_name(strategy_spec::kind) noexcept;
+
+// One event of an execution, as reports and trace files show it.
+struct trace_event {
+  std::uint64_t step = 0;      // 1-based position in the execution
+  std::uint32_t thread = 0;    // checked thread id (0: the body)
+  op o = op::start;
+  std::uint32_t object = 0;    // per-execution object id (0: none)
+  std::uint64_t value = 0;     // the value the operation produced (see op)
+  std::string object_name;     // a label for reports ("" when none)
+  std::string file;            // source location of the operation
+  std::uint32_t line = 0;
+
+  friend bool operator==(const trace_event&, const trace_event&) = default;
+};
+
+// The wait-for graph at a failure: threads and resources as nodes; a thread
+// waits for a resource, a resource is held by a thread.
+struct wait_graph {
+  struct node {
+    std::string id;      // stable and DOT-safe: "t1", "r3"
+    std::string label;   // "thread 1", "mutex A"
+    bool thread = false;
+    std::string detail;  // e.g. "blocked at models/classic.cpp:57"
+    friend bool operator==(const node&, const node&) = default;
+  };
+  struct edge {
+    std::size_t from = 0;  // indexes into nodes
+    std::size_t to = 0;
+    bool waits = false;    // thread -> resource it waits for; else resource -> holder
+    bool in_cycle = false;
+    std::string label;     // e.g. the source location
+    friend bool operator==(const edge&, const edge&) = default;
+  };
+  std::vector<node> nodes;
+  std::vector<edge> edges;
+  friend bool operator==(const wait_graph&, const wait_graph&) = default;
+};
 
 struct options {
   strategy_spec strategy = dfs();
@@ -143,43 +186,14 @@ struct options {
   // A file from another model or strategy, or a damaged one, is refused
   // (std::invalid_argument naming the line). Runs on one job.
   std::string checkpoint;
-};
-
-// One event of an execution, as reports and trace files show it.
-struct trace_event {
-  std::uint64_t step = 0;      // 1-based position in the execution
-  std::uint32_t thread = 0;    // checked thread id (0: the body)
-  op o = op::start;
-  std::uint32_t object = 0;    // per-execution object id (0: none)
-  std::uint64_t value = 0;     // the value the operation produced (see op)
-  std::string object_name;     // a label for reports ("" when none)
-  std::string file;            // source location of the operation
-  std::uint32_t line = 0;
-
-  friend bool operator==(const trace_event&, const trace_event&) = default;
-};
-
-// The wait-for graph at a failure: threads and resources as nodes; a thread
-// waits for a resource, a resource is held by a thread.
-struct wait_graph {
-  struct node {
-    std::string id;      // stable and DOT-safe: "t1", "r3"
-    std::string label;   // "thread 1", "mutex A"
-    bool thread = false;
-    std::string detail;  // e.g. "blocked at models/classic.cpp:57"
-    friend bool operator==(const node&, const node&) = default;
-  };
-  struct edge {
-    std::size_t from = 0;  // indexes into nodes
-    std::size_t to = 0;
-    bool waits = false;    // thread -> resource it waits for; else resource -> holder
-    bool in_cycle = false;
-    std::string label;     // e.g. the source location
-    friend bool operator==(const edge&, const edge&) = default;
-  };
-  std::vector<node> nodes;
-  std::vector<edge> edges;
-  friend bool operator==(const wait_graph&, const wait_graph&) = default;
+  // Shrink a failing schedule before reporting it: fewer preemptions first,
+  // then fewer steps, keeping the bug kind (result::shrink says what it did).
+  bool shrink = true;
+  // Replay checks: the events a replay must produce, in order (from a trace
+  // file). The first step whose thread, operation, object or value differs
+  // stops the replay with a replay_error naming the step, the recorded event
+  // and the actual one. Not owned; must outlive explore().
+  const std::vector<trace_event>* expect_events = nullptr;
 };
 
 struct bug {
@@ -192,14 +206,24 @@ struct bug {
   std::uint32_t preemptions = 0;  // preemptions in the failing schedule
   std::string schedule;         // the replay string
   std::vector<trace_event> events;  // the failing execution, up to the failure
+  std::vector<std::uint32_t> preempted_at;  // indexes of the choices that were preemptions
   wait_graph graph;             // wait-for graph at the failure (may be empty)
 };
 
 enum class verdict : std::uint8_t { pass, bug, incomplete };
 const char* verdict_name(verdict) noexcept;
 
+// What shrinking did to a failing schedule.
+struct shrink_info {
+  bool done = false;               // shrinking ran
+  std::uint32_t preemptions_before = 0, preemptions_after = 0;
+  std::uint64_t steps_before = 0, steps_after = 0;
+  std::uint64_t replays = 0;       // candidate schedules tried
+};
+
 struct result {
   std::optional<mc::bug> found;
+  shrink_info shrink;
   bool complete = false;         // an exhaustive strategy covered every schedule
   std::string bound_hit;         // which bound stopped the search, if any
   std::string strategy;          // name of the strategy that ran

@@ -87,4 +87,14 @@ trace parse_trace(std::string_view text, std::string_view name = "trace");
 trace read_trace_file(const std::string& path);
 void write_trace_file(const trace& t, const std::string& path);
 
+// The trace of the bug `r` found (r.found must be set), run with `o`.
+trace trace_of(const result& r, const options& o);
+
+// Replays `t` on fibers: `base` with the trace's schedule, its options and
+// its events as the replay check (a divergence throws replay_error).
+options replay_options(const trace& t, options base = {});
+// "" when `r` (a replay of `t`) got the trace's verdict; else one line
+// saying what it got instead.
+std::string verdict_mismatch(const trace& t, const result& r);
+
 }  // namespace lockstep::mc

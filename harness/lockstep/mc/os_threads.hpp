@@ -1,0 +1,79 @@
+// lockstep/mc/os_threads.hpp — run a model on real OS threads.
+//
+// The same body that explore() runs on fibers runs here on one OS thread per
+// mc::thread, with mc::atomic operating on real memory and the platform's
+// waits being real futex waits. Two modes:
+//
+//  - replay (turnstile): each scheduling point waits (a futex on a shared
+//    turn counter) until the recorded schedule names its thread, checks that
+//    it performs the recorded event (operation, object, value), performs it,
+//    and passes the turn on. Once the schedule is used up, the threads run
+//    free: a recorded deadlock then blocks for real, a recorded assertion
+//    fails for real. The failure reproduces on hardware, with real stacks,
+//    under a debugger. Bugs that are properties of the history (a data race,
+//    livelock, starvation, busy waiting, a step bound) reproduce when the
+//    whole recorded history has run on the threads; the run then stops.
+//  - free (stress): no turnstile; the OS schedules the threads. How often a
+//    bug shows up this way is the case for controlled scheduling.
+//
+// A hang (every live thread blocked in a wait, or no scheduling point for
+// `hang`) is detected by a watchdog, reported (as a deadlock when every
+// thread is blocked), and the threads are released by aborting the run:
+// each throws the checker's internal abort exception from its next
+// scheduling point and unwinds. Code that never reaches one cannot be
+// stopped: after a grace period the process exits with status 3.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/trace.hpp"
+
+namespace lockstep::mc {
+
+struct thread_run_options {
+  // No scheduling point at all, or every thread blocked, for this long: a hang.
+  std::chrono::milliseconds hang{250};
+  // The whole run: longer is reported as non-termination (free runs only).
+  std::chrono::milliseconds timeout{10000};
+  // Free runs: seed for mc::choose (random values).
+  std::uint64_t seed = 1;
+};
+
+struct thread_run {
+  std::optional<bug_kind> kind;  // what the run showed (nullopt: it passed)
+  std::string message;           // one sentence about it
+  std::string divergence;        // replay: why the code left the schedule ("" if it did not)
+  std::uint64_t steps = 0;       // scheduling points run
+  bool schedule_done = false;    // replay: every recorded event was replayed
+  double seconds = 0;
+};
+
+namespace detail {
+thread_run run_on_threads(const trace* follow, const thread_run_options& o, body_ref body);
+}
+
+namespace detail {
+template <class F>
+body_ref as_body(F& body) {
+  using Fn = std::remove_reference_t<F>;
+  return body_ref{const_cast<void*>(static_cast<const void*>(&body)), [](void* p) { (*static_cast<Fn*>(p))(); }};
+}
+}  // namespace detail
+
+// Replays `t` on OS threads with the turnstile.
+template <class F>
+thread_run replay_on_threads(const trace& t, F&& body, const thread_run_options& o = {}) {
+  return detail::run_on_threads(&t, o, detail::as_body(body));
+}
+// One free run on OS threads.
+template <class F>
+thread_run run_free(F&& body, const thread_run_options& o = {}) {
+  return detail::run_on_threads(nullptr, o, detail::as_body(body));
+}
+
+}  // namespace lockstep::mc

@@ -1,0 +1,59 @@
+// Traces from results and replays from traces (the file format is trace.cpp).
+#include <string>
+
+#include "lockstep/mc/trace.hpp"
+
+#ifndef LOCKSTEP_VERSION
+#define LOCKSTEP_VERSION "unknown"
+#endif
+
+namespace lockstep::mc {
+
+trace trace_of(const result& r, const options& o) {
+  trace t;
+  t.model = o.name;
+  t.lockstep_version = LOCKSTEP_VERSION;
+  t.strategy = r.strategy;
+  t.seed = o.strategy.seed;
+  t.spurious_wakeups = o.spurious_wakeups;
+  t.max_steps = o.max_steps;
+  if (r.found) {
+    const bug& b = *r.found;
+    t.schedule = b.schedule;
+    t.kind = b.kind;
+    t.bug_step = b.step;
+    t.bug_thread = b.thread;
+    t.message = b.message;
+    t.events = b.events;
+  }
+  return t;
+}
+
+options replay_options(const trace& t, options base) {
+  base.strategy = replay(t.schedule);
+  base.expect_events = &t.events;
+  base.spurious_wakeups = t.spurious_wakeups;
+  base.max_steps = t.max_steps;
+  base.shrink = false;
+  base.honour_env = false;
+  base.jobs = 1;
+  base.shard_index = 0;
+  base.shard_count = 1;
+  base.checkpoint.clear();
+  if (base.name.empty()) base.name = t.model;
+  return base;
+}
+
+std::string verdict_mismatch(const trace& t, const result& r) {
+  const std::string want = t.kind ? bug_kind_name(*t.kind) : "pass";
+  if (!r.found) return t.kind ? "the trace records a " + want + " bug; the replay found none" : "";
+  const std::string got = bug_kind_name(r.found->kind);
+  if (!t.kind) return "the trace records a pass; the replay found a " + got + " bug: " + r.found->message;
+  if (r.found->kind != *t.kind) return "the trace records a " + want + " bug; the replay found a " + got + " bug: " + r.found->message;
+  if (r.found->step != t.bug_step)
+    return "the trace records the " + want + " at step " + std::to_string(t.bug_step) + "; the replay found it at step " +
+           std::to_string(r.found->step);
+  return "";
+}
+
+}  // namespace lockstep::mc

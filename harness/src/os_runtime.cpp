@@ -1,0 +1,644 @@
+// The OS-thread backend: turnstile replay and free runs (see os_threads.hpp).
+//
+// Turnstile: `turn_` is the index of the next recorded event. A thread at a
+// scheduling point waits (futex on turn_) until the event at turn_ is its
+// own, checks that it is about to do what the trace says, does it, and passes
+// the turn on. Operations performed by the caller after the hook returns
+// (mc::atomic's load, store, read-modify-write) are settled at the thread's
+// next hook: their value is checked then and the turn passed. Once the
+// schedule is used up the threads run free on real futexes.
+#include "os_runtime.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <exception>
+#include <new>
+
+#include "text.hpp"
+
+namespace lockstep::mc::os {
+
+constinit thread_local os_runtime* tl_os = nullptr;
+
+namespace {
+
+constinit thread_local std::uint32_t tl_tid = 0;
+constinit thread_local std::size_t tl_pending = static_cast<std::size_t>(-1);
+constinit thread_local rt::event tl_slot{};
+constinit thread_local std::uint32_t tl_spurious = 0;
+constinit thread_local std::uint64_t tl_rng = 0;
+
+// Object-handle epochs of OS runs: far from the fiber runtime's, so a handle
+// never mistakes one for the other.
+std::atomic<std::uint32_t> g_epoch{0x80000000u};
+
+long sys_futex(const void* addr, int op, std::uint32_t val, const timespec* ts) noexcept {
+  return ::syscall(SYS_futex, addr, op, val, ts, nullptr, 0);
+}
+
+void futex_wake_all(const void* word) noexcept { sys_futex(word, FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr); }
+
+// Waits while *word == expected, at most `ns`. Returns after a wake, a value
+// change, a timeout or a signal alike.
+void futex_wait_for(const void* word, std::uint32_t expected, std::int64_t ns) noexcept {
+  if (ns <= 0) return;
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  sys_futex(word, FUTEX_WAIT_PRIVATE, expected, &ts);
+}
+
+constexpr std::int64_t kPollNs = 20'000'000;  // blocked threads look for an abort this often
+
+std::uint32_t load_word(const std::uint32_t* w) noexcept {
+  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(w)).load(std::memory_order_acquire);
+}
+std::atomic_ref<std::uint32_t> word_ref(std::uint32_t* w) noexcept { return std::atomic_ref<std::uint32_t>(*w); }
+
+bool history_kind(bug_kind k) noexcept {
+  switch (k) {
+    case bug_kind::data_race:
+    case bug_kind::livelock:
+    case bug_kind::starvation:
+    case bug_kind::busy_wait:
+    case bug_kind::non_termination: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+os_runtime::os_runtime(const trace* follow, const thread_run_options& o)
+    : follow_(follow),
+      nevents_(follow != nullptr ? follow->events.size() : 0),
+      opts_(o),
+      epoch_(g_epoch.fetch_add(1, std::memory_order_relaxed)) {
+  if (follow_ != nullptr) {
+    std::uint32_t max_obj = 0;
+    for (const auto& e : follow_->events) max_obj = std::max(max_obj, e.object);
+    bound_.assign(std::size_t{max_obj} + 1, 0);
+  }
+}
+
+os_runtime::~os_runtime() = default;
+
+std::string os_runtime::thread_label(std::uint32_t tid) const {
+  return tid == 0 ? "thread 0 (main)" : "thread " + std::to_string(tid);
+}
+
+std::uint32_t os_runtime::current_thread() const noexcept { return tl_tid; }
+
+std::int64_t os_runtime::now() const noexcept {
+  const std::int64_t since = free_since_.load(std::memory_order_acquire);
+  const std::int64_t v = vtime_.load(std::memory_order_relaxed);
+  if (since < 0) return v;
+  const auto el = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+  return v + (el - since);
+}
+
+// ---------------------------------------------------------------------------
+// Results and aborting
+
+void os_runtime::found(bug_kind k, std::string message) {
+  std::lock_guard g(mu_);
+  if (!result_.kind && result_.divergence.empty()) {
+    result_.kind = k;
+    result_.message = std::move(message);
+  }
+}
+
+void os_runtime::stop() {
+  abort_.store(true, std::memory_order_release);
+  futex_wake_all(&turn_);
+}
+
+void os_runtime::check_abort() {
+  if (abort_.load(std::memory_order_acquire) && std::uncaught_exceptions() == 0) throw rt::abort_execution{};
+}
+
+bool os_runtime::aborting_unwind() const noexcept {
+  return abort_.load(std::memory_order_acquire) && std::uncaught_exceptions() > 0;
+}
+
+void os_runtime::diverge(std::string why) {
+  {
+    std::lock_guard g(mu_);
+    if (result_.divergence.empty() && !result_.kind) result_.divergence = std::move(why);
+  }
+  stop();
+  throw rt::abort_execution{};
+}
+
+// ---------------------------------------------------------------------------
+// The turnstile
+
+std::size_t os_runtime::gate() {
+  settle();
+  check_abort();
+  progress_.fetch_add(1, std::memory_order_relaxed);
+  if (follow_ == nullptr) return npos;
+  for (;;) {
+    const std::uint32_t t = turn_.load(std::memory_order_acquire);
+    if (t >= nevents_) return npos;
+    if (follow_->events[t].thread == tl_tid) return t;
+    futex_wait_for(&turn_, t, kPollNs);
+    check_abort();
+  }
+}
+
+void os_runtime::pass_turn(std::size_t k) {
+  if (k + 1 == nevents_) {  // the schedule is used up: from here on, run free
+    const auto el = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+    free_since_.store(el, std::memory_order_release);
+    {
+      std::lock_guard g(mu_);
+      result_.schedule_done = true;
+    }
+    if (follow_->kind && history_kind(*follow_->kind)) {
+      found(*follow_->kind, "the recorded " + std::string(bug_kind_name(*follow_->kind)) + " history (" +
+                                std::to_string(nevents_) + " steps) ran to its end on OS threads");
+      stop();
+    }
+  }
+  turn_.store(static_cast<std::uint32_t>(k + 1), std::memory_order_release);
+  futex_wake_all(&turn_);
+}
+
+void os_runtime::settle() {
+  if (tl_pending == npos) return;
+  const std::size_t k = tl_pending;
+  tl_pending = npos;
+  check_value(k, tl_slot.o, tl_slot.value);
+  pass_turn(k);
+}
+
+void os_runtime::check_event(std::size_t k, op o, std::uint32_t object, const std::source_location& loc) {
+  const trace_event& e = follow_->events[k];
+  const bool cas_either = o == op::cas_ok && e.o == op::cas_fail;  // decided after the point
+  if ((e.o == o || cas_either) && e.object == object) return;
+  trace_event got;
+  got.thread = tl_tid;
+  got.o = o;
+  got.object = object;
+  got.file = rt::loc_text(loc);
+  if (auto c = got.file.rfind(':'); c != std::string::npos) {
+    got.line = static_cast<std::uint32_t>(std::atoi(got.file.c_str() + c + 1));
+    got.file.resize(c);
+  }
+  diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace has " + rt::describe_event(e) +
+          ", the code did " + rt::describe_event(got));
+}
+
+void os_runtime::check_value(std::size_t k, op o, std::uint64_t value) {
+  const trace_event& e = follow_->events[k];
+  if (e.o != o)
+    diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace has " + rt::describe_event(e) +
+            ", the code did " + op_name(o));
+  switch (o) {
+    case op::wake:  // how many woke depends on who waits on the futex itself
+    case op::yield:
+    case op::start:
+    case op::exit: return;
+    default: break;
+  }
+  if (e.value != value)
+    diverge("replay diverged at step " + std::to_string(k + 1) + ": " + rt::describe_event(e) + " produced " +
+            std::to_string(static_cast<std::int64_t>(value)) + ", the trace has " +
+            std::to_string(static_cast<std::int64_t>(e.value)));
+}
+
+std::uint32_t os_runtime::bind_object(std::size_t k, detail::object_handle& h, const std::source_location& loc,
+                                      op o) {
+  if (h.epoch == epoch_) return h.id;
+  const std::uint32_t x = follow_->events[k].object;
+  if (x == 0 || bound_[x] != 0) {
+    check_event(k, o, 0xffffffffu, loc);  // reports the mismatch
+  }
+  bound_[x] = 1;
+  h.epoch = epoch_;
+  h.id = x;
+  return x;
+}
+
+// ---------------------------------------------------------------------------
+// Hooks
+
+std::uint64_t* os_runtime::point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc) {
+  if (aborting_unwind()) return nullptr;
+  const std::size_t k = gate();
+  if (k == npos) return nullptr;  // free: the caller operates on real atomics
+  const std::uint32_t obj = o == op::yield ? 0 : bind_object(k, h, loc, o);
+  check_event(k, o, obj, loc);
+  tl_slot = rt::event{0, addr, loc, tl_tid, obj, o};
+  tl_pending = k;
+  return &tl_slot.value;
+}
+
+bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns,
+                           const std::source_location& loc) {
+  thread_slot* me;
+  {
+    std::lock_guard g(mu_);
+    me = &threads_[tl_tid];
+    me->blocked_loc = loc;
+  }
+  me->blocked.store(true, std::memory_order_release);
+  struct unblock {
+    thread_slot* s;
+    ~unblock() { s->blocked.store(false, std::memory_order_release); }
+  } u{me};
+  for (;;) {
+    if (load_word(word) != expected) return true;
+    if (abort_.load(std::memory_order_acquire)) {
+      if (std::uncaught_exceptions() == 0) throw rt::abort_execution{};
+      return true;
+    }
+    std::int64_t wait = kPollNs;
+    if (deadline_ns >= 0) {
+      const std::int64_t left = deadline_ns - now();
+      if (left <= 0) return false;
+      wait = std::min(wait, left);
+    }
+    const timespec ts{static_cast<time_t>(wait / 1000000000), static_cast<long>(wait % 1000000000)};
+    const long r = sys_futex(word, FUTEX_WAIT_PRIVATE, expected, &ts);
+    if (r == 0) return true;  // woken (possibly spuriously: callers re-check)
+  }
+}
+
+bool os_runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h, std::uint32_t expected, bool timed,
+                            std::int64_t deadline, const std::source_location& loc) {
+  if (aborting_unwind()) return true;
+  std::size_t k = gate();
+  if (k == npos) return real_wait(word, expected, timed ? deadline : -1, loc);
+  const std::uint32_t obj = bind_object(k, h, loc, op::wait);
+  const std::uint32_t cur = load_word(word);
+  const op o = cur != expected                                                         ? op::wait_skip
+               : timed && deadline <= vtime_.load(std::memory_order_relaxed) ? op::timeout
+                                                                                       : op::wait;
+  check_event(k, o, obj, loc);
+  check_value(k, o, cur);
+  pass_turn(k);
+  if (o == op::wait_skip) return true;
+  if (o == op::timeout) return false;
+  // Blocked: the thread's next recorded event is its wake-up or its timeout.
+  k = gate();
+  if (k == npos) return real_wait(word, expected, timed ? deadline : -1, loc);
+  const op o2 = follow_->events[k].o == op::timeout ? op::timeout : op::wake_return;
+  check_event(k, o2, obj, loc);
+  if (o2 == op::timeout && deadline > vtime_.load(std::memory_order_relaxed))
+    vtime_.store(deadline, std::memory_order_relaxed);
+  check_value(k, o2, load_word(word));
+  pass_turn(k);
+  return o2 == op::wake_return;
+}
+
+void os_runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
+                            const std::source_location& loc) {
+  std::uint64_t* rec = point(op::wake, word, h, loc);
+  sys_futex(word, FUTEX_WAKE_PRIVATE, static_cast<std::uint32_t>(count), nullptr);
+  if (rec != nullptr) *rec = 0;
+}
+
+void os_runtime::real_lock(std::uint32_t* word, const std::source_location& loc) {
+  // Drepper's three-state lock: 0 free, 1 held, 2 held with waiters.
+  auto w = word_ref(word);
+  std::uint32_t c = 0;
+  if (w.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+  if (c != 2) c = w.exchange(2, std::memory_order_acquire);
+  while (c != 0) {
+    real_wait(word, 2, -1, loc);
+    c = w.exchange(2, std::memory_order_acquire);
+  }
+}
+
+void os_runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  if (aborting_unwind()) return;
+  const std::size_t k = gate();
+  if (k == npos) return real_lock(word, loc);
+  const std::uint32_t obj = bind_object(k, h, loc, op::cas_ok);
+  check_event(k, op::cas_ok, obj, loc);
+  if (load_word(word) != 0)
+    diverge("replay diverged at step " + std::to_string(k + 1) + ": " + rt::describe_event(follow_->events[k]) +
+            " finds the lock held");
+  word_ref(word).store(1, std::memory_order_release);
+  check_value(k, op::cas_ok, 1);
+  pass_turn(k);
+}
+
+bool os_runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  if (aborting_unwind()) return false;
+  const std::size_t k = gate();
+  auto w = word_ref(word);
+  std::uint32_t c = 0;
+  if (k == npos) return w.compare_exchange_strong(c, 1, std::memory_order_acquire);
+  const std::uint32_t obj = bind_object(k, h, loc, op::cas_ok);
+  const bool ok = w.compare_exchange_strong(c, 1, std::memory_order_acquire);
+  const op o = ok ? op::cas_ok : op::cas_fail;
+  check_event(k, o, obj, loc);
+  check_value(k, o, ok ? 1 : c);
+  pass_turn(k);
+  return ok;
+}
+
+std::uint32_t os_runtime::unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  auto w = word_ref(word);
+  std::size_t k = npos;
+  if (!aborting_unwind()) k = gate();
+  if (k != npos) check_event(k, op::rmw, bind_object(k, h, loc, op::rmw), loc);
+  const std::uint32_t prev = w.exchange(0, std::memory_order_release);
+  if (prev == 2) sys_futex(word, FUTEX_WAKE_PRIVATE, 1, nullptr);
+  if (k != npos) {
+    check_value(k, op::rmw, 0);
+    pass_turn(k);
+  }
+  return prev != 0 ? 1 : 0;
+}
+
+std::uint32_t os_runtime::choose(std::uint32_t n, const std::source_location& loc) {
+  if (aborting_unwind()) return 0;
+  const std::size_t k = gate();
+  if (k == npos) {
+    if (follow_ != nullptr || n <= 1) return 0;
+    tl_rng ^= tl_rng << 13;  // xorshift64
+    tl_rng ^= tl_rng >> 7;
+    tl_rng ^= tl_rng << 17;
+    return static_cast<std::uint32_t>(tl_rng % n);
+  }
+  check_event(k, op::choose, 0, loc);
+  const std::uint64_t v = follow_->events[k].value;
+  if (v >= std::max<std::uint32_t>(n, 1))
+    diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace chose " + std::to_string(v) +
+            " among " + std::to_string(n) + " alternatives");
+  pass_turn(k);
+  return static_cast<std::uint32_t>(v);
+}
+
+bool os_runtime::spurious_wakeup(const void* obj, const std::source_location& loc) {
+  (void)obj;
+  if (follow_ == nullptr || tl_spurious >= follow_->spurious_wakeups) return false;
+  if (turn_.load(std::memory_order_acquire) >= nevents_) return false;
+  if (choose(2, loc) == 0) return false;
+  ++tl_spurious;
+  return true;
+}
+
+void os_runtime::misuse(const char* what, const std::source_location& loc) {
+  found(bug_kind::misuse, thread_label(tl_tid) + ": " + what + " at " + rt::loc_text(loc));
+  stop();  // deferred like the fiber runtime's: the thread stops at its next point
+}
+
+void os_runtime::assert_failed(const char* expr, const std::source_location& loc) {
+  found(bug_kind::assertion, "assertion `" + std::string(expr) + "` failed in " + thread_label(tl_tid) + " at " +
+                                 rt::loc_text(loc));
+  stop();
+  throw rt::abort_execution{};
+}
+
+// ---------------------------------------------------------------------------
+// Threads
+
+std::uint32_t os_runtime::spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc) {
+  if (abort_.load(std::memory_order_acquire)) throw rt::abort_execution{};  // no spawning while unwinding
+  const std::size_t k = gate();
+  thread_slot* t;
+  {
+    std::lock_guard g(mu_);
+    t = &threads_.emplace_back();
+    t->id = static_cast<std::uint32_t>(threads_.size() - 1);
+  }
+  t->spawn_loc = loc;
+  t->task = ::operator new(vt.size, std::align_val_t(vt.align));
+  vt.move_to(t->task, callable);
+  t->vt = &vt;
+  if (k != npos) {
+    check_event(k, op::spawn, t->id, loc);
+    check_value(k, op::spawn, t->id);
+  }
+  live_.fetch_add(1, std::memory_order_acq_rel);
+  t->th = std::thread([this, t] { thread_main(*t); });
+  if (k != npos) pass_turn(k);
+  return t->id;
+}
+
+void os_runtime::join(std::uint32_t tid, const std::source_location& loc) {
+  if (aborting_unwind()) return;
+  const std::size_t k = gate();
+  thread_slot* t = nullptr;
+  {
+    std::lock_guard g(mu_);
+    if (tid < threads_.size() && tid != tl_tid) t = &threads_[tid];
+  }
+  if (t == nullptr) {
+    misuse("join() of a thread that is not a joinable thread of this run", loc);
+    throw rt::abort_execution{};
+  }
+  t->joined = true;
+  while (t->finished.load(std::memory_order_acquire) == 0)
+    real_wait(reinterpret_cast<const std::uint32_t*>(&t->finished), 0, -1, loc);
+  if (k != npos) {
+    check_event(k, op::join, tid, loc);
+    check_value(k, op::join, tid);
+    pass_turn(k);
+  }
+}
+
+void os_runtime::detach(std::uint32_t tid) noexcept {
+  std::lock_guard g(mu_);
+  if (tid < threads_.size()) threads_[tid].detached = true;
+}
+
+void os_runtime::dropped_joinable(std::uint32_t tid) noexcept {
+  {
+    std::lock_guard g(mu_);
+    if (tid >= threads_.size()) return;
+    threads_[tid].joined = true;
+  }
+  if (abort_.load(std::memory_order_acquire)) return;
+  try {
+    found(bug_kind::leaked_thread, "the mc::thread object of " + thread_label(tid) +
+                                       " was destroyed while joinable: never joined or detached");
+  } catch (...) {
+  }
+  stop();
+}
+
+void os_runtime::destroy_task(thread_slot& t) noexcept {
+  if (t.task == nullptr) return;
+  t.vt->destroy(t.task);
+  ::operator delete(t.task, std::align_val_t(t.vt->align));
+  t.task = nullptr;
+}
+
+void os_runtime::thread_main(thread_slot& self) {
+  tl_os = this;
+  tl_tid = self.id;
+  tl_pending = npos;
+  tl_spurious = 0;
+  tl_rng = (opts_.seed + 1) * 0x9e3779b97f4a7c15ull + self.id * 0xbf58476d1ce4e5b9ull + 1;
+  try {
+    if (const std::size_t k = gate(); k != npos) {
+      check_event(k, op::start, 0, self.spawn_loc);
+      pass_turn(k);
+    }
+    self.vt->invoke(self.task);
+  } catch (const rt::abort_execution&) {
+  } catch (const std::exception& e) {
+    found(bug_kind::uncaught_exception, thread_label(self.id) + " ended with an uncaught exception: " + e.what());
+    stop();
+  } catch (...) {
+    found(bug_kind::uncaught_exception, thread_label(self.id) + " ended with an uncaught exception of a non-std type");
+    stop();
+  }
+  destroy_task(self);
+  try {
+    if (const std::size_t k = gate(); k != npos) {
+      check_event(k, op::exit, 0, self.spawn_loc);
+      pass_turn(k);
+    }
+  } catch (const rt::abort_execution&) {
+  }
+  self.finished.store(1, std::memory_order_release);
+  futex_wake_all(&self.finished);
+  live_.fetch_sub(1, std::memory_order_acq_rel);
+  futex_wake_all(&live_);
+  tl_os = nullptr;
+}
+
+bool os_runtime::all_blocked() const {
+  std::lock_guard g(mu_);
+  for (const thread_slot& s : threads_)
+    if (s.finished.load(std::memory_order_acquire) == 0 && !s.blocked.load(std::memory_order_acquire)) return false;
+  return true;
+}
+
+thread_run os_runtime::run(detail::body_ref body) {
+  using clock = std::chrono::steady_clock;
+  start_ = clock::now();
+  if (follow_ == nullptr) free_since_.store(0);
+  static const detail::task_vtable body_vt{
+      sizeof(detail::body_ref), alignof(detail::body_ref),
+      [](void* dst, void* src) { ::new (dst) detail::body_ref(*static_cast<detail::body_ref*>(src)); },
+      [](void* self) {
+        auto* b = static_cast<detail::body_ref*>(self);
+        b->call(b->obj);
+      },
+      [](void*) noexcept {}};
+  thread_slot* main;
+  {
+    std::lock_guard g(mu_);
+    main = &threads_.emplace_back();
+  }
+  main->joined = true;
+  main->task = ::operator new(body_vt.size, std::align_val_t(body_vt.align));
+  body_vt.move_to(main->task, &body);
+  main->vt = &body_vt;
+  live_.store(1);
+  main->th = std::thread([this, main] { thread_main(*main); });
+
+  std::uint64_t last = progress_.load();
+  auto last_change = clock::now();
+  clock::time_point abort_seen{};
+  for (;;) {
+    const std::uint32_t n = live_.load(std::memory_order_acquire);
+    if (n == 0) break;
+    futex_wait_for(&live_, n, 5'000'000);
+    const auto now = clock::now();
+    if (const std::uint64_t p = progress_.load(std::memory_order_relaxed); p != last) {
+      last = p;
+      last_change = now;
+    }
+    if (abort_.load(std::memory_order_acquire)) {
+      if (abort_seen == clock::time_point{}) abort_seen = now;
+      if (now - abort_seen > std::chrono::seconds(5)) {
+        std::fprintf(stderr,
+                     "lockstep: the threads of an aborted run did not stop within 5 s (code that never "
+                     "reaches a scheduling point?); exiting\n");
+        std::_Exit(3);
+      }
+      continue;
+    }
+    if (follow_ == nullptr && now - start_ > opts_.timeout) {
+      found(bug_kind::non_termination, "the run did not finish within " + std::to_string(opts_.timeout.count()) +
+                                           " ms (an endless loop, busy waiting or a livelock?)");
+      stop();
+      continue;
+    }
+    // Every live thread blocked in a real wait, and nobody moved for a while:
+    // a deadlock (a short wait suffices); otherwise only a long silence is a hang.
+    const bool quiet_briefly = now - last_change >= std::chrono::milliseconds(50);
+    if (!quiet_briefly) continue;
+    const std::uint32_t t = turn_.load(std::memory_order_acquire);
+    const bool following = follow_ != nullptr && t < nevents_;
+    if (!following && !all_blocked() && now - last_change < opts_.hang) continue;
+    if (following) {
+      if (now - last_change < opts_.hang) continue;
+      {
+        std::lock_guard g(mu_);
+        if (result_.divergence.empty() && !result_.kind)
+          result_.divergence = "replay stalled at step " + std::to_string(t + 1) + ": " +
+                               rt::describe_event(follow_->events[t]) + " was not reached within " +
+                               std::to_string(opts_.hang.count()) + " ms";
+      }
+      stop();
+      continue;
+    }
+    // Nobody reached a scheduling point for a while: who is blocked where?
+    std::string where;
+    bool all_blocked = true;
+    {
+      std::lock_guard g(mu_);
+      for (const thread_slot& s : threads_) {
+        if (s.finished.load(std::memory_order_acquire) != 0) continue;
+        if (s.blocked.load(std::memory_order_acquire)) {
+          where += (where.empty() ? "" : ", ") + thread_label(s.id) + " at " + rt::loc_text(s.blocked_loc);
+        } else {
+          all_blocked = false;
+        }
+      }
+    }
+    if (all_blocked) {
+      bug_kind k = bug_kind::deadlock;
+      if (follow_ != nullptr && follow_->kind == bug_kind::lost_wakeup) k = bug_kind::lost_wakeup;
+      found(k, "every thread is blocked for good (" + where + ")");
+    } else {
+      found(bug_kind::non_termination, "no thread reached a scheduling point for " +
+                                           std::to_string(opts_.hang.count()) + " ms");
+    }
+    stop();
+  }
+  {
+    std::lock_guard g(mu_);
+    for (thread_slot& s : threads_)
+      if (s.th.joinable()) s.th.join();
+    for (thread_slot& s : threads_) destroy_task(s);
+    if (!result_.kind && result_.divergence.empty())
+      for (const thread_slot& s : threads_)
+        if (!s.joined && !s.detached) {
+          result_.kind = bug_kind::leaked_thread;
+          result_.message = thread_label(s.id) + " (spawned at " + rt::loc_text(s.spawn_loc) +
+                            ") was never joined or detached before the run ended";
+          break;
+        }
+  }
+  result_.steps = progress_.load();
+  result_.seconds = std::chrono::duration<double>(clock::now() - start_).count();
+  return result_;
+}
+
+}  // namespace lockstep::mc::os
+
+namespace lockstep::mc::detail {
+
+thread_run run_on_threads(const trace* follow, const thread_run_options& o, body_ref body) {
+  if (rt::runtime::current() != nullptr || os::os_runtime::current() != nullptr)
+    throw std::logic_error("lockstep: run_on_threads() called from inside a checked execution");
+  os::os_runtime r(follow, o);
+  return r.run(body);
+}
+
+}  // namespace lockstep::mc::detail

@@ -1,0 +1,112 @@
+// Internal: the OS-thread backend of the hooks (see lockstep/mc/os_threads.hpp).
+// One os_runtime per run; each model thread is a std::thread whose
+// thread-locals point at it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lockstep/mc/os_threads.hpp"
+#include "runtime.hpp"
+
+namespace lockstep::mc::os {
+
+class os_runtime;
+extern constinit thread_local os_runtime* tl_os;
+
+class os_runtime {
+ public:
+  os_runtime(const trace* follow, const thread_run_options& o);
+  ~os_runtime();
+  static os_runtime* current() noexcept { return tl_os; }
+
+  thread_run run(detail::body_ref body);
+
+  // Hooks (see lockstep/mc/hooks.hpp), called on model threads.
+  std::uint64_t* point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc);
+  bool futex_wait(const std::uint32_t* word, detail::object_handle& h, std::uint32_t expected, bool timed,
+                  std::int64_t deadline, const std::source_location& loc);
+  void futex_wake(const std::uint32_t* word, detail::object_handle& h, int count, const std::source_location& loc);
+  void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  std::int64_t now() const noexcept;
+  std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
+  bool spurious_wakeup(const void* obj, const std::source_location& loc);
+  void misuse(const char* what, const std::source_location& loc);
+  [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
+  std::uint32_t spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc);
+  void join(std::uint32_t tid, const std::source_location& loc);
+  void detach(std::uint32_t tid) noexcept;
+  void dropped_joinable(std::uint32_t tid) noexcept;
+  std::uint32_t current_thread() const noexcept;
+
+ private:
+  struct thread_slot {
+    std::uint32_t id = 0;
+    std::thread th;
+    std::atomic<std::uint32_t> finished{0};
+    std::atomic<bool> blocked{false};  // in a real wait (for hang classification)
+    std::source_location blocked_loc;
+    bool detached = false;
+    bool joined = false;
+    std::source_location spawn_loc;
+    void* task = nullptr;
+    const detail::task_vtable* vt = nullptr;
+  };
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  void thread_main(thread_slot& self);
+  void destroy_task(thread_slot& t) noexcept;
+
+  // Turnstile.
+  std::size_t gate();                      // wait for this thread's turn; npos: running free
+  void settle();                           // finish this thread's pending event, pass the turn
+  void pass_turn(std::size_t k);
+  void check_event(std::size_t k, op o, std::uint32_t object, const std::source_location& loc);
+  void check_value(std::size_t k, op o, std::uint64_t value);
+  std::uint32_t bind_object(std::size_t k, detail::object_handle& h, const std::source_location& loc, op o);
+  [[noreturn]] void diverge(std::string why);
+
+  // Free running.
+  void check_abort();
+  bool aborting_unwind() const noexcept;  // aborting and this thread is unwinding
+  // Blocks while *word == expected (a real futex wait, abortable); false when
+  // `deadline_ns` (virtual, -1: none) passed first.
+  bool real_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns,
+                 const std::source_location& loc);
+  void real_lock(std::uint32_t* word, const std::source_location& loc);
+  void found(bug_kind k, std::string message);
+  void stop();                             // abort the run and wake every waiter
+  bool all_blocked() const;                // every live thread is in a real wait
+
+  std::string thread_label(std::uint32_t tid) const;
+
+  const trace* follow_;
+  std::size_t nevents_ = 0;
+  thread_run_options opts_;
+  std::atomic<std::uint32_t> turn_{0};
+  std::atomic<bool> abort_{false};
+  std::atomic<std::uint64_t> progress_{0};
+  std::atomic<std::uint32_t> live_{0};
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<std::int64_t> vtime_{0};      // turnstile: the recorded virtual time
+  std::atomic<std::int64_t> free_since_{-1};  // ns since start_ when running free began
+
+  mutable std::mutex mu_;                   // threads_, the result
+  std::deque<thread_slot> threads_;
+  std::vector<std::uint8_t> bound_;         // turnstile: object ids already bound to an object
+  std::uint32_t epoch_;
+  thread_run result_;
+};
+
+}  // namespace lockstep::mc::os
