@@ -34,6 +34,13 @@ const char* op_name(op o) noexcept {
   return "?";
 }
 
+std::optional<op> parse_op(std::string_view s) noexcept {
+  // The enumerators are contiguous from start to choose.
+  for (auto i = static_cast<unsigned>(op::start); i <= static_cast<unsigned>(op::choose); ++i)
+    if (s == op_name(static_cast<op>(i))) return static_cast<op>(i);
+  return std::nullopt;
+}
+
 namespace detail {
 
 using rt::runtime;

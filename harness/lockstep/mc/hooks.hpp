@@ -9,8 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <source_location>
 #include <string>
+#include <string_view>
 
 #include "lockstep/platform.hpp"
 
@@ -36,6 +38,8 @@ enum class op : std::uint8_t {
   choose,       // a nondeterministic choice (value: the alternative taken)
 };
 const char* op_name(op) noexcept;
+// Parses the names op_name() prints; nullopt if unknown.
+std::optional<op> parse_op(std::string_view) noexcept;
 
 namespace detail {
 

@@ -22,15 +22,26 @@
 //   events 14
 //   1<TAB>0<TAB>start<TAB>-<TAB>-<TAB>-<TAB>models/classic.cpp:50
 //   2<TAB>0<TAB>spawn<TAB>-<TAB>1<TAB>-<TAB>models/classic.cpp:52
-//   4<TAB>1<TAB>cas<TAB>1<TAB>1<TAB>mutex A<TAB>models/classic.cpp:55
+//   3<TAB>1<TAB>cas<TAB>1<TAB>1<TAB>mutex A<TAB>models/classic.cpp:55
 //   ...
 //   end
 //
-// Event fields: step, thread, operation (op_name), object id or "-", value or
-// "-", object name or "-", file:line (or "-"). Names and messages are
-// escaped (\\, \t, \n). A reader refuses anything else with the line number
-// and what is wrong: an empty, binary, truncated or damaged file, or one from
-// a newer format version.
+// Header lines come in this order; a header line with an empty value is the
+// key alone. Event lines have 7 tab-separated fields: step (1, 2, 3, ... in
+// order), thread, operation (op_name), object id ("-" for 0), value ("-" for
+// the 0 of start, exit and yield, which produce none), object name ("-" when
+// empty), FILE:LINE ("-" when there is neither; the number follows the last
+// colon).
+//
+// Every string (header values, names, files) is escaped so that any bytes
+// round-trip and the file stays one field per line of UTF-8 text: \\, \t,
+// \n, \r, \xHH for other control bytes and for bytes that are not
+// well-formed UTF-8 (well-formed UTF-8 is kept as it is), and a string that
+// is exactly "-" is written \- (a lone "-" is the empty field).
+//
+// A reader refuses anything else with the line number and what is wrong: an
+// empty, binary, truncated or damaged file, text after "end", or one from a
+// newer format version. Lines may end in CRLF.
 #pragma once
 
 #include <cstdint>
@@ -58,7 +69,7 @@ struct trace {
   std::uint64_t bug_step = 0;
   std::uint32_t bug_thread = 0;
   std::string message;           // one line
-  std::vector<trace_event> events;
+  std::vector<trace_event> events;  // steps 1, 2, 3, ... (the reader insists)
 
   friend bool operator==(const trace&, const trace&) = default;
 };
