@@ -3,6 +3,7 @@
 // Exit codes: 0 no bug found (for --all: every model got its expected
 // verdict), 1 bug found (for --all: some model did not), 2 bad usage or bad
 // input, 3 internal error.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -20,6 +21,8 @@
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
+#include "lockstep/mc/os_threads.hpp"
+#include "lockstep/mc/trace.hpp"
 
 namespace {
 
@@ -37,6 +40,9 @@ const char* const kMainHelp =
     "commands:\n"
     "  list                 the registered models: name, expected verdict, description\n"
     "  check MODEL|--all    explore a model's schedules and report what was found\n"
+    "  replay TRACE         run a trace file again (on fibers, or --threads on OS threads)\n"
+    "  stress MODEL         run a model free on OS threads, many times: how often\n"
+    "                       does the bug show up without controlled scheduling?\n"
     "  help [COMMAND]       this text, or a command's options\n"
     "\n"
     "exit codes: 0 no bug found, 1 bug found (or, with --all, a model missed its\n"
@@ -80,11 +86,47 @@ const char* const kCheckHelp =
     "  --max-steps N       bound on scheduling points per execution (default 20000)\n"
     "  --replay STRING     run exactly the schedule a bug report printed\n"
     "  --report-json FILE  write the result as JSON\n"
+    "  --trace-out FILE    write the failing execution as a trace file (see\n"
+    "                      lockstep help replay)\n"
+    "  --no-shrink         report the failing schedule as found, without first\n"
+    "                      minimising it (fewer preemptions, then fewer steps)\n"
     "  --quiet             print only the verdict line (or the --all table)\n"
     "\n"
     "A single model exits 0 when no bug was found and 1 when one was. With --all\n"
     "the tool prints a table (model, expected, got, executions, time) and exits 0\n"
     "only if every model got its expected verdict.\n";
+
+const char* const kReplayHelp =
+    "usage: lockstep replay TRACE [--threads] [--runs N] [--quiet]\n"
+    "\n"
+    "Runs the execution recorded in TRACE (written by check --trace-out or by a\n"
+    "failing test) again and checks every step against the recorded one: if the\n"
+    "code changed so that an event differs, the replay stops and names the step,\n"
+    "the recorded event and the actual one (exit 2).\n"
+    "\n"
+    "options:\n"
+    "  --threads           replay on real OS threads: each scheduling point waits\n"
+    "                      for its turn in the recorded schedule (a turnstile),\n"
+    "                      then the threads run free; the bug reproduces on the\n"
+    "                      hardware, with real stacks, under a debugger\n"
+    "  --runs N            --threads: replay N times (default 1) and count\n"
+    "  --quiet             print only the verdict line\n"
+    "\n"
+    "A trace whose verdict is pass (a bug since fixed) is replayed leniently: the\n"
+    "schedule guides the run, and the run must not fail.\n"
+    "exit codes: 1 the recorded bug reproduced, 0 the trace passes as recorded,\n"
+    "2 bad trace file, divergence, or a verdict other than the recorded one\n";
+
+const char* const kStressHelp =
+    "usage: lockstep stress MODEL [--runs N] [--timeout MS] [--quiet]\n"
+    "\n"
+    "Runs MODEL N times (default 1000) on real OS threads with no control over\n"
+    "the schedule and counts how often each bug shows up. A run in which every\n"
+    "thread blocks is a deadlock (detected by a watchdog, then released); one\n"
+    "that takes longer than MS milliseconds (default 10000) is reported as not\n"
+    "terminating. Compare with lockstep check MODEL, which finds the bug by\n"
+    "controlled scheduling.\n"
+    "exit codes: 1 some run showed a bug, 0 none did\n";
 
 std::uint64_t parse_u64(std::string_view flag, std::string_view v) {
   if (v.empty()) throw usage_error{std::string(flag) + " needs a number"};
@@ -114,6 +156,8 @@ struct check_args {
   std::string checkpoint;
   int preemptions = -1;   // dfs bound
   bool iterative = false; // dfs: iterative bounding
+  std::optional<std::string> trace_out;
+  bool shrink = true;
 };
 
 void parse_budget(std::string_view v, check_args& a) {
@@ -187,6 +231,10 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       a.replay = std::string(value());
     } else if (arg == "--report-json") {
       a.json_path = std::string(value());
+    } else if (arg == "--trace-out") {
+      a.trace_out = std::string(value());
+    } else if (arg == "--no-shrink") {
+      a.shrink = false;
     } else if (arg == "--quiet" || arg == "-q") {
       a.quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -200,6 +248,7 @@ check_args parse_check(const std::vector<std::string_view>& args) {
   if (a.all && !a.model.empty()) throw usage_error{"give a model or --all, not both"};
   if (!a.all && a.model.empty()) throw usage_error{"check needs a model name or --all (see lockstep list)"};
   if (a.all && a.replay) throw usage_error{"--replay replays one model's schedule; it cannot go with --all"};
+  if (a.all && a.trace_out) throw usage_error{"--trace-out writes one model's failing execution; not with --all"};
   if (a.strategy == mc::strategy_spec::kind::replay && !a.replay)
     throw usage_error{"--strategy replay needs --replay STRING (the string a bug report printed)"};
   if (a.replay && a.strategy && *a.strategy != mc::strategy_spec::kind::replay)
@@ -285,7 +334,7 @@ std::string got_name(const mc::result& r) {
   return mc::verdict_name(r.verdict());
 }
 
-mc::result run_model(const mc::model& m, const check_args& a) {
+mc::options model_options(const mc::model& m, const check_args& a) {
   mc::options o;
   const auto kind = a.strategy.value_or(m.settings.exhaustive ? mc::strategy_spec::kind::dpor
                                                              : mc::strategy_spec::kind::random);
@@ -310,8 +359,11 @@ mc::result run_model(const mc::model& m, const check_args& a) {
   o.progress = !a.quiet && ::isatty(2) != 0;
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
   if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
-  return mc::explore(o, m.body);
+  o.shrink = a.shrink;
+  return o;
 }
+
+mc::result run_model(const mc::model& m, const check_args& a) { return mc::explore(model_options(m, a), m.body); }
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -336,8 +388,19 @@ int cmd_check(const std::vector<std::string_view>& args) {
   const check_args a = parse_check(args);
   if (!a.all) {
     const mc::model& m = *mc::find_model(a.model);
-    const mc::result r = run_model(m, a);
+    const mc::options o = model_options(m, a);
+    const mc::result r = mc::explore(o, m.body);
     if (a.json_path) write_file(*a.json_path, to_json(m, r, "") + "\n");
+    if (a.trace_out && r.found) {
+      try {
+        mc::write_trace_file(mc::trace_of(r, o), *a.trace_out);
+      } catch (const std::runtime_error& e) {
+        throw usage_error{e.what()};
+      }
+      if (!a.quiet) std::printf("trace written to %s (lockstep replay %s [--threads])\n", a.trace_out->c_str(), a.trace_out->c_str());
+    } else if (a.trace_out && !a.quiet) {
+      std::printf("no bug found: no trace written to %s\n", a.trace_out->c_str());
+    }
     if (a.quiet) {
       std::printf("%s: %s\n", m.name, got_name(r).c_str());
     } else {
@@ -374,6 +437,126 @@ int cmd_check(const std::vector<std::string_view>& args) {
   return missed == 0 ? kOk : kBug;
 }
 
+// lockstep replay TRACE [--threads] [--runs N] [--quiet]
+int cmd_replay(const std::vector<std::string_view>& args) {
+  std::string path;
+  bool threads = false, quiet = false;
+  std::uint64_t runs = 1;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--threads") {
+      threads = true;
+    } else if (arg == "--runs") {
+      if (i + 1 >= args.size()) throw usage_error{"--runs needs a value"};
+      runs = parse_u64("--runs", args[++i]);
+      if (runs == 0) throw usage_error{"--runs must be positive"};
+    } else if (arg == "--quiet" || arg == "-q") {
+      quiet = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      throw usage_error{"unknown option '" + std::string(arg) + "' for replay (see lockstep help replay)"};
+    } else if (path.empty()) {
+      path = std::string(arg);
+    } else {
+      throw usage_error{"replay takes one trace file, got '" + path + "' and '" + std::string(arg) + "'"};
+    }
+  }
+  if (path.empty()) throw usage_error{"replay needs a trace file (written by check --trace-out)"};
+  if (runs != 1 && !threads) throw usage_error{"--runs counts replays on OS threads: use it with --threads"};
+  const mc::trace t = mc::read_trace_file(path);  // trace_error: exit 2
+  const mc::model* m = mc::find_model(t.model);
+  if (m == nullptr)
+    throw usage_error{path + ": model '" + t.model + "' is not registered in this lockstep (lockstep list)"};
+  const std::string want = t.kind ? std::string("bug: ") + mc::bug_kind_name(*t.kind) : "pass";
+  if (!threads) {
+    mc::options o;
+    o.name = m->name;
+    const mc::result r = mc::explore(mc::replay_options(t, o), m->body);  // replay_error: exit 2
+    const std::string mismatch = mc::verdict_mismatch(t, r);
+    if (!quiet) std::fputs(r.report().c_str(), stdout);
+    if (!mismatch.empty()) throw usage_error{path + ": " + mismatch};
+    std::printf("%s: replayed on fibers: %s (as recorded, %zu steps)\n", path.c_str(), want.c_str(),
+                t.events.size());
+    return r.found ? kBug : kOk;
+  }
+  std::uint64_t same = 0;
+  for (std::uint64_t i = 0; i < runs; ++i) {
+    const mc::thread_run run = mc::replay_on_threads(t, m->body);
+    if (!run.divergence.empty()) throw usage_error{path + ": " + run.divergence};
+    const bool reproduced = run.kind == t.kind;
+    if (!quiet && (i == 0 || !reproduced))
+      std::printf("run %llu: %s%s%s\n", static_cast<unsigned long long>(i + 1),
+                  run.kind ? mc::bug_kind_name(*run.kind) : "pass", run.message.empty() ? "" : ": ",
+                  run.message.c_str());
+    same += reproduced ? 1 : 0;
+  }
+  std::printf("%s: replayed on OS threads %llu times: %s reproduced %llu times\n", path.c_str(),
+              static_cast<unsigned long long>(runs), want.c_str(), static_cast<unsigned long long>(same));
+  if (same != runs) throw usage_error{path + ": the recorded verdict did not reproduce on every run"};
+  return t.kind ? kBug : kOk;
+}
+
+// lockstep stress MODEL [--runs N] [--timeout MS] [--quiet]
+int cmd_stress(const std::vector<std::string_view>& args) {
+  std::string name;
+  std::uint64_t runs = 1000;
+  mc::thread_run_options ro;
+  bool quiet = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    auto value = [&]() -> std::string_view {
+      if (i + 1 >= args.size()) throw usage_error{std::string(arg) + " needs a value"};
+      return args[++i];
+    };
+    if (arg == "--runs") {
+      runs = parse_u64("--runs", value());
+      if (runs == 0) throw usage_error{"--runs must be positive"};
+    } else if (arg == "--timeout") {
+      const std::uint64_t ms = parse_u64("--timeout", value());
+      if (ms == 0) throw usage_error{"--timeout must be positive"};
+      ro.timeout = std::chrono::milliseconds(ms);
+    } else if (arg == "--quiet" || arg == "-q") {
+      quiet = true;
+    } else if (!arg.empty() && arg[0] == '-') {
+      throw usage_error{"unknown option '" + std::string(arg) + "' for stress (see lockstep help stress)"};
+    } else if (name.empty()) {
+      name = std::string(arg);
+    } else {
+      throw usage_error{"stress takes one model, got '" + name + "' and '" + std::string(arg) + "'"};
+    }
+  }
+  if (name.empty()) throw usage_error{"stress needs a model name (see lockstep list)"};
+  const mc::model* m = mc::find_model(name);
+  if (m == nullptr) throw usage_error{"unknown model '" + name + "' (lockstep list shows the registered ones)"};
+  std::vector<std::pair<std::string, std::uint64_t>> seen;  // verdict, runs
+  std::string first_message;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t bugs = 0;
+  for (std::uint64_t i = 0; i < runs; ++i) {
+    ro.seed = i + 1;
+    const mc::thread_run run = mc::run_free(m->body, ro);
+    const std::string v = run.kind ? std::string("bug: ") + mc::bug_kind_name(*run.kind) : "pass";
+    if (run.kind) {
+      ++bugs;
+      if (first_message.empty()) first_message = "run " + std::to_string(i + 1) + ": " + run.message;
+    }
+    auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& p) { return p.first == v; });
+    if (it == seen.end()) seen.emplace_back(v, 1);
+    else ++it->second;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!quiet) {
+    std::printf("%s on OS threads, %llu free runs in %.2fs:\n", m->name, static_cast<unsigned long long>(runs), secs);
+    for (const auto& [v, n] : seen)
+      std::printf("  %-24s %8llu runs  %6.2f%%\n", v.c_str(), static_cast<unsigned long long>(n),
+                  100.0 * static_cast<double>(n) / static_cast<double>(runs));
+    if (!first_message.empty()) std::printf("  first: %s\n", first_message.c_str());
+  }
+  std::printf("%s: the bug showed up in %llu of %llu free runs (expected %s)\n", m->name,
+              static_cast<unsigned long long>(bugs), static_cast<unsigned long long>(runs),
+              mc::expectation_name(m->expected).c_str());
+  return bugs > 0 ? kBug : kOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -386,6 +569,8 @@ int main(int argc, char** argv) {
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       const std::string_view topic = rest.empty() ? "" : rest[0];
       if (topic == "check") std::fputs(kCheckHelp, stdout);
+      else if (topic == "replay") std::fputs(kReplayHelp, stdout);
+      else if (topic == "stress") std::fputs(kStressHelp, stdout);
       else if (topic == "list") std::fputs(kListHelp, stdout);
       else if (topic.empty()) std::fputs(kMainHelp, stdout);
       else throw usage_error{"no help for unknown command '" + std::string(topic) + "'"};
@@ -404,6 +589,16 @@ int main(int argc, char** argv) {
       for (auto r : rest)
         if (r == "--help" || r == "-h") return std::fputs(kCheckHelp, stdout), kOk;
       return cmd_check(rest);
+    }
+    if (cmd == "replay") {
+      for (auto r : rest)
+        if (r == "--help" || r == "-h") return std::fputs(kReplayHelp, stdout), kOk;
+      return cmd_replay(rest);
+    }
+    if (cmd == "stress") {
+      for (auto r : rest)
+        if (r == "--help" || r == "-h") return std::fputs(kStressHelp, stdout), kOk;
+      return cmd_stress(rest);
     }
     throw usage_error{"unknown command '" + std::string(cmd) + "' (try lockstep help)"};
   } catch (const usage_error& e) {

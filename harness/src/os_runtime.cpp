@@ -191,7 +191,7 @@ void os_runtime::check_event(std::size_t k, op o, std::uint32_t object, const st
     got.file.resize(c);
   }
   diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace has " + rt::describe_event(e) +
-          ", the code did " + rt::describe_event(got));
+          ", the code did " + rt::describe_event(got, false));
 }
 
 void os_runtime::check_value(std::size_t k, op o, std::uint64_t value) {

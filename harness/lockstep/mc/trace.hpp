@@ -101,8 +101,11 @@ void write_trace_file(const trace& t, const std::string& path);
 // The trace of the bug `r` found (r.found must be set), run with `o`.
 trace trace_of(const result& r, const options& o);
 
-// Replays `t` on fibers: `base` with the trace's schedule, its options and
-// its events as the replay check (a divergence throws replay_error).
+// Options that replay `t` on fibers: `base` with the trace's schedule and
+// options. A trace that records a bug is replayed strictly, its events the
+// replay check (a divergence throws replay_error); one that records a pass
+// (a bug since fixed: the code no longer makes the recorded events) is
+// replayed leniently, its schedule a guide.
 options replay_options(const trace& t, options base = {});
 // "" when `r` (a replay of `t`) got the trace's verdict; else one line
 // saying what it got instead.
