@@ -214,4 +214,45 @@ TEST(FreeRun, CorrectCodePassesAndAssertionsAreCaught) {
   EXPECT_EQ(*bad.kind, mc::bug_kind::assertion);
 }
 
+// A failing check in a test: its report writes a trace file and says how to
+// replay it; LOCKSTEP_TRACE replays it (on fibers, or on OS threads).
+TEST(TestTrace, ReportWritesATraceThatLockstepTraceReplays) {
+  auto body = [] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] { x.store(x.load() + 1); });
+    x.store(x.load() + 1);
+    t.join();
+    LOCKSTEP_ASSERT(x.load() == 2);
+  };
+  const std::string dir = ::testing::TempDir() + "lockstep-traces";
+  mc::options o;
+  o.name = "TestTrace.Body";
+  o.honour_env = false;
+  o.trace_dir = dir;
+  const mc::result r = mc::explore(o, body);
+  ASSERT_TRUE(r.found);
+  const std::string report = r.report();
+  const auto at = report.find("trace:  ");
+  ASSERT_NE(at, std::string::npos) << report;
+  const std::string file = report.substr(at + 8, report.find('\n', at) - at - 8);
+  EXPECT_NE(report.find("LOCKSTEP_TRACE=" + file), std::string::npos) << report;
+  const mc::trace t = mc::read_trace_file(file);
+  EXPECT_EQ(t.model, "TestTrace.Body");
+  EXPECT_EQ(t.kind, mc::bug_kind::assertion);
+
+  mc::options env_run;  // what the printed command does
+  ::setenv("LOCKSTEP_TRACE", file.c_str(), 1);
+  const mc::result fibers = mc::explore(env_run, body);
+  ::setenv("LOCKSTEP_TRACE_THREADS", "1", 1);
+  const mc::result threads = mc::explore(env_run, body);
+  ::unsetenv("LOCKSTEP_TRACE");
+  ::unsetenv("LOCKSTEP_TRACE_THREADS");
+  ASSERT_TRUE(fibers.found);
+  EXPECT_EQ(fibers.found->kind, mc::bug_kind::assertion);
+  EXPECT_EQ(fibers.found->step, r.found->step);
+  ASSERT_TRUE(threads.found);
+  EXPECT_EQ(threads.found->kind, mc::bug_kind::assertion);
+  EXPECT_EQ(threads.strategy, "replay on OS threads");
+}
+
 }  // namespace

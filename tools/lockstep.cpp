@@ -360,6 +360,7 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
   if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
   o.shrink = a.shrink;
+  o.trace_dir = "-";  // traces only with --trace-out
   return o;
 }
 
@@ -470,6 +471,7 @@ int cmd_replay(const std::vector<std::string_view>& args) {
   if (!threads) {
     mc::options o;
     o.name = m->name;
+    o.trace_dir = "-";
     const mc::result r = mc::explore(mc::replay_options(t, o), m->body);  // replay_error: exit 2
     const std::string mismatch = mc::verdict_mismatch(t, r);
     if (!quiet) std::fputs(r.report().c_str(), stdout);

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 #include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -18,8 +20,13 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "lockstep/lockstep.hpp"
+#include "lockstep/mc/model.hpp"
+#include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
+#include "lockstep/mc/trace.hpp"
 #include "runtime.hpp"
 #include "strategy.hpp"
 
@@ -99,6 +106,41 @@ std::string result::report() const {
            " and " + std::to_string(shrink.steps_after) + " (" + std::to_string(shrink.replays) +
            " schedules tried)\n";
   out += b.details;
+  if (trace && trace_dir != "-" && trace_file_.empty()) {
+    std::string dir = trace_dir;
+    if (dir.empty()) {
+      const char* env = std::getenv("LOCKSTEP_TRACE_DIR");
+      dir = env != nullptr && *env != '\0' ? env : ".";
+    }
+    std::string base = name.empty() ? "lockstep" : name;
+    for (char& c : base)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the schedule: one file per failure
+    for (char c : b.schedule) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
+    const std::string path = dir + "/" + base + "-" + bug_kind_name(b.kind) + "-" + hex + ".trace";
+    try {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      write_trace_file(*trace, path);
+      trace_file_ = path;
+    } catch (const std::exception& e) {
+      out += std::string("  trace:  not written: ") + e.what() + "\n";
+    }
+  }
+  if (!trace_file_.empty()) {
+    out += "  trace:  " + trace_file_ + "\n";
+    if (find_model(name) != nullptr) {
+      out += "  replay: lockstep replay " + trace_file_ + " [--threads]\n";
+    } else {
+      char exe[4096];
+      const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+      const std::string self = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "<this test>";
+      out += "  replay: LOCKSTEP_TRACE=" + trace_file_ + " " + self +
+             " (LOCKSTEP_TRACE_THREADS=1 too: on OS threads)\n";
+    }
+  }
   out += "  replay: LOCKSTEP_REPLAY=" + b.schedule + "\n";
   if (!replay_command.empty()) {
     std::string cmd = replay_command;
@@ -633,8 +675,32 @@ class shrinker {
 result explore(const options& opts_in, body_ref body) {
   const auto t0 = std::chrono::steady_clock::now();
   options opts = opts_in;
+  mc::trace replayed;  // LOCKSTEP_TRACE: kept alive for the replay's event checks
   if (opts.honour_env) {
-    if (const char* r = std::getenv("LOCKSTEP_REPLAY"); r != nullptr && *r != '\0') {
+    if (const char* f = std::getenv("LOCKSTEP_TRACE"); f != nullptr && *f != '\0') {
+      replayed = read_trace_file(f);
+      const char* th = std::getenv("LOCKSTEP_TRACE_THREADS");
+      if (th != nullptr && std::string_view(th) == "1") {
+        const thread_run run = detail::run_on_threads(&replayed, {}, body);
+        if (!run.divergence.empty()) throw replay_error(run.divergence);
+        result res;
+        res.strategy = "replay on OS threads";
+        res.name = opts.name;
+        res.executions = 1;
+        res.steps = run.steps;
+        res.seconds = run.seconds;
+        if (run.kind) {
+          res.found.emplace();
+          res.found->kind = *run.kind;
+          res.found->message = run.message;
+          res.found->execution = 1;
+          res.found->schedule = replayed.schedule;
+        }
+        return res;
+      }
+      opts = replay_options(replayed, opts);
+      opts.honour_env = false;
+    } else if (const char* r = std::getenv("LOCKSTEP_REPLAY"); r != nullptr && *r != '\0') {
       opts.strategy = replay(r);
     } else if (opts.strategy.k == strategy_spec::kind::random ||
                opts.strategy.k == strategy_spec::kind::pct) {
@@ -705,6 +771,10 @@ result explore(const options& opts_in, body_ref body) {
     si.replays = shrinker(opts, body).run(*res.found);
     si.preemptions_after = res.found->preemptions;
     si.steps_after = res.found->step;
+  }
+  if (res.found) {
+    res.trace = std::make_shared<const mc::trace>(trace_of(res, opts));
+    res.trace_dir = opts.trace_dir;
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;

@@ -12,7 +12,9 @@
 //
 // Environment: LOCKSTEP_SEED overrides the seed of a random strategy;
 // LOCKSTEP_REPLAY=<string> replaces the strategy by a replay of that schedule
-// (the string every bug report ends with). Set options.honour_env = false to
+// (the string every bug report ends with); LOCKSTEP_TRACE=<file> by a replay
+// of a trace file (every event checked), on OS threads when
+// LOCKSTEP_TRACE_THREADS=1 is set too. Set options.honour_env = false to
 // ignore both.
 //
 // explore() is not reentrant and runs on the calling OS thread; different OS
@@ -20,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <source_location>
@@ -194,6 +197,10 @@ struct options {
   // stops the replay with a replay_error naming the step, the recorded event
   // and the actual one. Not owned; must outlive explore().
   const std::vector<trace_event>* expect_events = nullptr;
+  // Where result::report() writes the trace file of a bug: "" means the
+  // directory in LOCKSTEP_TRACE_DIR, else the working directory; "-" writes
+  // none. The report then says how to replay it (see LOCKSTEP_TRACE).
+  std::string trace_dir;
 };
 
 struct bug {
@@ -209,6 +216,8 @@ struct bug {
   std::vector<std::uint32_t> preempted_at;  // indexes of the choices that were preemptions
   wait_graph graph;             // wait-for graph at the failure (may be empty)
 };
+
+struct trace;
 
 enum class verdict : std::uint8_t { pass, bug, incomplete };
 const char* verdict_name(verdict) noexcept;
@@ -234,14 +243,23 @@ struct result {
   double seconds = 0;
   int preemption_bound = -1;     // dfs: the bound in force at the end (-1: none)
   std::uint64_t abandoned = 0;   // dpor: executions stopped as redundant (sleep-set blocked)
+  // The bug's trace, and where report() writes it (see options::trace_dir).
+  std::shared_ptr<const mc::trace> trace;
+  std::string trace_dir;
 
   // No bug found (the search may still be incomplete: see complete/verdict).
   [[nodiscard]] bool ok() const noexcept { return !found.has_value(); }
   // bug if one was found; incomplete if an exhaustive search stopped at a
   // bound before covering every schedule; pass otherwise.
   [[nodiscard]] mc::verdict verdict() const noexcept;
-  // A readable report ending with the replay string and command.
+  // A readable report ending with the replay string and command. With a bug,
+  // the first call writes its trace file (see options::trace_dir) and the
+  // report names it: a test that prints the report on failure
+  // (EXPECT_TRUE(r.ok()) << r.report()) leaves a trace to replay.
   [[nodiscard]] std::string report() const;
+
+ private:
+  mutable std::string trace_file_;  // written by report()
 };
 
 // Thrown by explore() when a replay string is malformed or the code no longer
