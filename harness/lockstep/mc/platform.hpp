@@ -84,6 +84,9 @@ struct platform_base {
     detail::released(obj, mode, where);
   }
   static void destroyed(const void* obj) noexcept { detail::destroyed(obj); }
+  static void notified(const void* obj, const loc& where = loc::current()) noexcept {
+    detail::notified(obj, where);
+  }
   // Returns under the checker (see detail::misuse): the caller returns at once.
   static void misuse(const void* obj, const char* what,
                                   const loc& where = loc::current()) {
