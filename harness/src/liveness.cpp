@@ -3,7 +3,7 @@
 //
 // Fair scheduling (Musuvathi & Qadeer, "Fair stateless model checking",
 // PLDI 2008). A yield of thread t (relax(), a failed try_lock, an expired
-// timed wait, a blocking futex wait) gives t a defer set: the threads that are
+// timed wait) gives t a defer set: the threads that are
 // runnable now and have not been picked to run since t's previous yield. t may
 // not be picked while one of them is runnable and still has not run since this
 // yield; an edge disappears when its target runs. The relation is acyclic (the
@@ -12,6 +12,14 @@
 // small vector per yield: `fair_last` (the fair clock when a thread was last
 // picked) and `yield_at` (the clock at its latest yield) decide whether an
 // edge is still alive without touching other threads.
+//
+// A futex wait that blocks is not a yield here: the waiter is disabled until
+// woken (stronger than any priority), and making it defer after the wake
+// would only prune the schedules where the woken thread runs first. Under
+// dpor that pruning is unsound (fairness depends on history, not on state, so
+// a reversed race may need a schedule fairness forbids at the frame dpor
+// backtracks to), and a timed waiter would be kept from timing out. Spin
+// loops, the reason for fairness, yield explicitly.
 #include <algorithm>
 #include <string>
 
@@ -58,7 +66,8 @@ bool runtime::fair_deferred(std::uint32_t tid) {
 
 namespace {
 bool same_step(const event& a, const event& b) {
-  return a.thread == b.thread && a.o == b.o && a.object == b.object && a.value == b.value;
+  // A yield's object id is fresh every time (it touches no object).
+  return a.thread == b.thread && a.o == b.o && a.value == b.value && (a.o == op::yield || a.object == b.object);
 }
 }  // namespace
 
@@ -131,7 +140,9 @@ void runtime::busy_waiting() {
 void runtime::count_bypass(const void* obj) {
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     thread_rec& w = *threads_[i];
-    if (i == cur_ || w.waiting_for != obj || w.st != tstate::blocked_futex) continue;
+    // Only a waiter the lock keeps blocked is bypassed (one that is runnable
+    // and simply not scheduled is the scheduler's choice, not the lock's).
+    if (i == cur_ || w.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
     std::uint32_t total = 0;
     bool found = false;
     for (auto& [t, times] : w.bypass) {
@@ -151,12 +162,12 @@ void runtime::count_bypass(const void* obj) {
     std::string by;
     for (std::size_t k = 0; k < w.bypass.size(); ++k) {
       const auto& [t, times] = w.bypass[k];
-      by += (k == 0 ? "" : k + 1 == w.bypass.size() ? " and " : ", ") + thread_label(t) + " " +
+      by += (k == 0 ? "" : k + 1 == w.bypass.size() ? " and " : ", ") + thread_label(t) + " acquired it " +
             std::to_string(times) + (times == 1 ? " time" : " times");
     }
     std::string details = "  " + thread_label(i) + " asked for " + what + " at " + loc_text(w.waiting_loc) +
-                          " (step " + std::to_string(w.acquiring_step) + ") and is still blocked; since then " +
-                          by + " acquired it (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
+ " (step " + std::to_string(w.acquiring_step) + ") and is still blocked; since then " +
+                          by + " (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
                           "  A lock that lets newcomers overtake a waiter without limit starves it: a "
                           "reader-preferring rwlock under a stream of readers is the classic case. "
                           "Use a policy that queues newcomers behind a waiting writer "

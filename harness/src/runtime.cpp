@@ -267,8 +267,8 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.spawn_loc = loc;
   t.block_loc = loc;
   t.task = nullptr;
-  t.fair_last = 0;
-  t.yield_at = fair_clock_;
+  t.fair_last = 0;                // never picked: it has not run since anyone's yield
+  t.yield_at = ++fair_clock_;
   t.defer.clear();
   t.ro_run = 0;
   t.prev_ro = false;
@@ -446,7 +446,6 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.wait_step = exec_steps_;
   me.ro_run = 0;
   me.prev_ro = false;
-  fair_yield(false);  // blocking is a yield
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
   me.wait_seq = ++wait_seq_;

@@ -103,7 +103,7 @@ struct options {
   std::uint32_t spurious_wakeups = 1;
   // Fair scheduling (CHESS; Musuvathi & Qadeer, PLDI 2008). A thread that
   // yields — relax() / this_thread::yield(), a failed try_lock, a timed wait
-  // that expired, a futex wait that blocks — lets every thread that was
+  // that expired — lets every thread that was
   // runnable and has not run since its previous yield go first. Spin-then-
   // yield loops then terminate in every schedule, and the schedules where a
   // spinner starves the thread it waits for are not explored (they are not

@@ -45,7 +45,7 @@ class shared {
   using loc = std::source_location;
 
   shared() = default;
-  shared(T v) : value_(std::move(v)) {}  // NOLINT: reads like a T; initialisation is no access
+  explicit shared(T v) : value_(std::move(v)) {}  // initialisation is no access
   shared(const shared&) = delete;
   shared& operator=(const shared&) = delete;
   ~shared() { detail::plain_forget(&value_); }
