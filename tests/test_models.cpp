@@ -71,7 +71,10 @@ TEST(ModelRegistry, HasTheClassicModels) {
                            "queue_unbounded_wait", "counter_locked", "counter_striped", "counter_owned",
                            "counter_atomic", "rwlock_readers_writer_reader_preferring",
                            "rwlock_readers_writer_writer_preferring", "rwlock_readers_writer_fair",
-                           "future_callback_once", "pool_shutdown", "recursive_unlock_foreign"})
+                           "future_callback_once", "pool_shutdown", "recursive_unlock_foreign",
+                           "livelock_polite", "livelock_polite_ordered", "busy_wait_spin", "busy_wait_relax",
+                           "rwlock_reader_preferring_starvation", "rwlock_writer_preferring_no_starvation",
+                           "rwlock_fair_no_starvation", "counter_plain_race", "counter_plain_locked"})
     EXPECT_NE(mc::find_model(name), nullptr) << name;
 }
 

@@ -137,12 +137,15 @@ void runtime::busy_waiting() {
 // ---------------------------------------------------------------------------
 // Starvation: bounded bypass.
 
-void runtime::count_bypass(const void* obj) {
+// The running thread just acquired `obj`, which it asked for at step
+// `asked`: that overtakes every thread blocked on `obj` that asked earlier.
+void runtime::count_bypass(const void* obj, std::uint64_t asked) {
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     thread_rec& w = *threads_[i];
     // Only a waiter the lock keeps blocked is bypassed (one that is runnable
     // and simply not scheduled is the scheduler's choice, not the lock's).
     if (i == cur_ || w.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
+    if (w.acquiring_step > asked) continue;  // it asked first: its turn, no overtaking
     std::uint32_t total = 0;
     bool found = false;
     for (auto& [t, times] : w.bypass) {

@@ -117,9 +117,11 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
 void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
   resource& r = resource_for(obj, lock_kind::other);
-  threads_[cur_]->waiting_for = nullptr;
+  thread_rec& me = *threads_[cur_];
+  const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_step : exec_steps_;
+  me.waiting_for = nullptr;
   r.holders.push_back(holder{cur_, mode, loc});
-  count_bypass(obj);
+  count_bypass(obj, asked);
 }
 
 void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {

@@ -267,7 +267,7 @@ class runtime {
   }
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
-  void count_bypass(const void* obj);
+  void count_bypass(const void* obj, std::uint64_t asked);
   bool lost_wakeup();
   // Data races (races.cpp): happens-before edges from synchronisation.
   void vc_release(const void* obj);
