@@ -513,7 +513,9 @@ int cmd_check(const std::vector<std::string_view>& args) {
     const bool ok = got_expected(m, r);
     missed += ok ? 0 : 1;
     std::printf("%-40s %-24s %-24s %12llu %8.2fs%s\n", m.name, mc::expectation_name(m.expected).c_str(),
-                got_name(r).c_str(), static_cast<unsigned long long>(r.executions), r.seconds,
+                (got_name(r) + (m.expected.bug && !r.found && !m.settings.found_by_sampling ? " (needs dfs/dpor)" : ""))
+                    .c_str(),
+                static_cast<unsigned long long>(r.executions), r.seconds,
                 ok ? "" : "  <-- MISSED");
     std::fflush(stdout);
     if (!ok) reports += r.report();
