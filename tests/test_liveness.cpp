@@ -93,6 +93,43 @@ TEST(Livelock, AProgressMarkResetsTheWindow) {
   EXPECT_EQ(r.found->kind, bug_kind::non_termination) << r.report();
 }
 
+// The polite threads of livelock_polite; `declare`: acquiring A is progress.
+void polite_pair(bool declare) {
+  mc::mutex a("A");
+  mc::mutex b("B");
+  if (declare) mc::progress_on_acquire(&a);
+  auto polite = [](mc::mutex& first, mc::mutex& second) {
+    for (;;) {
+      first.lock();
+      mc::this_thread::yield();
+      if (second.try_lock()) {
+        second.unlock();
+        first.unlock();
+        return;
+      }
+      first.unlock();
+      mc::this_thread::yield();
+    }
+  };
+  mc::thread t([&] { polite(a, b); });
+  polite(b, a);
+  t.join();
+}
+
+TEST(Livelock, ALockDeclaredAsProgressEndsTheSuspicion) {
+  // The same first execution (lock step from the start), with and without
+  // declaring that taking A, which happens every round, is the work itself.
+  auto o = with(mc::dfs());
+  o.max_steps = 3000;
+  o.max_executions = 1;
+  const auto plain = mc::explore(o, [] { polite_pair(false); });
+  ASSERT_TRUE(plain.found) << plain.report();
+  EXPECT_EQ(plain.found->kind, bug_kind::livelock) << plain.report();
+  const auto declared = mc::explore(o, [] { polite_pair(true); });
+  ASSERT_TRUE(declared.found) << declared.report();
+  EXPECT_EQ(declared.found->kind, bug_kind::non_termination) << declared.report();
+}
+
 // -- fair scheduling and busy waiting -----------------------------------------------
 
 TEST(FairScheduling, MakesSpinThenYieldTerminateWhereUnfairSearchDoesNot) {

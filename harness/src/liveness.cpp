@@ -188,6 +188,11 @@ void runtime::count_bypass(const void* obj, std::uint64_t asked) {
 // Lost wake-ups: at a global deadlock without a lock cycle, a thread blocked
 // on a wait (not on a lock acquisition or a join) that nobody left can end.
 
+void runtime::progress_on_acquire(const void* obj) {
+  if (std::find(progress_locks_.begin(), progress_locks_.end(), obj) == progress_locks_.end())
+    progress_locks_.push_back(obj);
+}
+
 void runtime::notified(const void* obj, const std::source_location& loc) {
   if (aborting_) return;
   notifies_.push_back(notify_rec{obj, cur_, exec_steps_, loc});

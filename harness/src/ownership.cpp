@@ -121,6 +121,9 @@ void runtime::acquired(const void* obj, lock_mode mode, const std::source_locati
   const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_step : exec_steps_;
   me.waiting_for = nullptr;
   r.holders.push_back(holder{cur_, mode, loc});
+  if (!progress_locks_.empty() &&
+      std::find(progress_locks_.begin(), progress_locks_.end(), obj) != progress_locks_.end())
+    progress();
   count_bypass(obj, asked);
 }
 

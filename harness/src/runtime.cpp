@@ -200,6 +200,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   next_livelock_check_ = 0;
   cycle_.clear();
   notifies_.clear();
+  progress_locks_.clear();
   vc_reset();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.

@@ -194,6 +194,7 @@ class runtime {
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (liveness.cpp, races.cpp).
   void progress() noexcept { last_progress_ = exec_steps_; }
+  void progress_on_acquire(const void* obj);
   void notified(const void* obj, const std::source_location& loc);
   void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
   void plain_forget(const void* addr) noexcept;
@@ -321,6 +322,7 @@ class runtime {
     std::source_location loc;
   };
   std::vector<notify_rec> notifies_;
+  std::vector<const void*> progress_locks_;  // acquiring one of these is progress
   // Data races (see races.cpp): on once a model touches plain shared memory.
   bool races_on_ = false;
   struct sync_clock {

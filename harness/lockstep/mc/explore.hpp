@@ -282,5 +282,6 @@ result explore(const options& opts, F&& body) {
 
 // Marks progress in model code (a completed unit of work): the livelock
 // detector only reports a fair execution that goes livelock_window steps
-// without one (or without a thread finishing).
+// without one (or without a thread finishing, or an acquisition of a lock
+// declared with mc::progress_on_acquire()).
 #define LOCKSTEP_PROGRESS() ::lockstep::mc::detail::progress()

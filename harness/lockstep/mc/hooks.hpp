@@ -86,6 +86,9 @@ void destroyed(const void* obj) noexcept;
 void notified(const void* obj, const std::source_location& loc) noexcept;
 // A progress mark (LOCKSTEP_PROGRESS()): the livelock window starts again.
 void progress() noexcept;
+// From now on in this execution, every acquisition of the lock `obj` counts
+// as progress (mc::progress_on_acquire).
+void progress_on_acquire(const void* obj) noexcept;
 // A plain (non-atomic) access to [addr, addr + size) for the data-race
 // detector (mc::shared, mc::plain_read / plain_write); `forget` when the
 // memory is gone.

@@ -125,6 +125,11 @@ inline std::uint32_t choose(std::uint32_t n,
   return detail::choose(n, where);
 }
 
+// Declares that acquiring the lock `obj` (a mutex, a shared mutex) is progress
+// for the livelock detector: a completed critical section. Call it in the
+// body, after the lock is constructed; it holds for the rest of the execution.
+inline void progress_on_acquire(const void* obj) noexcept { detail::progress_on_acquire(obj); }
+
 // Gives an object (a mutex, an atomic, ...) a name for reports.
 inline void name(const void* obj, const char* n) noexcept { detail::named(obj, n); }
 
