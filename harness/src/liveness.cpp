@@ -245,3 +245,29 @@ bool runtime::lost_wakeup() {
 }
 
 }  // namespace lockstep::mc::rt
+
+namespace lockstep::mc::detail {
+
+void notified(const void* obj, const std::source_location& loc) noexcept {
+  if (rt::runtime* r = rt::runtime::current()) {
+    try {
+      r->notified(obj, loc);
+    } catch (...) {
+    }
+  }
+}
+
+void progress() noexcept {
+  if (rt::runtime* r = rt::runtime::current()) r->progress();
+}
+
+void progress_on_acquire(const void* obj) noexcept {
+  if (rt::runtime* r = rt::runtime::current()) {
+    try {
+      r->progress_on_acquire(obj);
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace lockstep::mc::detail

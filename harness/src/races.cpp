@@ -171,28 +171,6 @@ void runtime::plain_forget(const void* addr) noexcept {
 
 namespace lockstep::mc::detail {
 
-void notified(const void* obj, const std::source_location& loc) noexcept {
-  if (rt::runtime* r = rt::runtime::current()) {
-    try {
-      r->notified(obj, loc);
-    } catch (...) {
-    }
-  }
-}
-
-void progress() noexcept {
-  if (rt::runtime* r = rt::runtime::current()) r->progress();
-}
-
-void progress_on_acquire(const void* obj) noexcept {
-  if (rt::runtime* r = rt::runtime::current()) {
-    try {
-      r->progress_on_acquire(obj);
-    } catch (...) {
-    }
-  }
-}
-
 void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
   if (rt::runtime* r = rt::runtime::current()) r->plain_access(addr, size, write, loc);
 }
