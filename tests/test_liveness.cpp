@@ -142,6 +142,7 @@ TEST(FairScheduling, MakesSpinThenYieldTerminateWhereUnfairSearchDoesNot) {
   const auto r = check("busy_wait_relax", unfair);
   ASSERT_TRUE(r.found) << r.report();
   EXPECT_EQ(r.found->kind, bug_kind::non_termination) << r.report();
+  EXPECT_HAS(r.found->details, "Fair scheduling is off");
 }
 
 TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {

@@ -416,9 +416,13 @@ void runtime::step_bound_exceeded() {
     fail_and_unwind(bug_kind::non_termination,
                     "the execution exceeded the step bound (max_steps = " +
                         std::to_string(opts_.max_steps) + ")",
-                    "  This usually means a spin loop that never yields (call relax()), or a thread "
-                    "waiting for something that never comes. Raise the bound with --max-steps or "
-                    "options.max_steps if the model is just long.\n");
+                    std::string("  This usually means a spin loop that never yields (call relax()), or a thread "
+                                "waiting for something that never comes. Raise the bound with --max-steps or "
+                                "options.max_steps if the model is just long.\n") +
+                        (fair_on_ ? ""
+                                  : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
+                                    "that yields while it waits for another thread also runs forever in an "
+                                    "unfair schedule.\n"));
   }
 }
 
