@@ -44,7 +44,9 @@ TEST_P(Models, GetsItsExpectedVerdict) {
   const mc::result r = mc::explore(o, m.body);
   const bool sampling = o.strategy.k == mc::strategy_spec::kind::random;
   if (m.expected.bug && sampling && !m.settings.found_by_sampling) {
-    if (r.found) EXPECT_EQ(r.found->kind, *m.expected.bug) << r.report();
+    if (r.found) {
+      EXPECT_EQ(r.found->kind, *m.expected.bug) << r.report();
+    }
   } else if (m.expected.bug) {
     ASSERT_TRUE(r.found.has_value()) << m.name << " must find " << mc::bug_kind_name(*m.expected.bug)
                                      << "\n" << r.report();
