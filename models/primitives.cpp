@@ -18,7 +18,7 @@ namespace mc = lockstep::mc;
 
 // -- condition variables ----------------------------------------------------
 
-LOCKSTEP_MODEL(condvar_no_predicate, "primitives", expect_bug(bug_kind::deadlock),
+LOCKSTEP_MODEL(condvar_no_predicate, "primitives", expect_bug(bug_kind::lost_wakeup),
                "a consumer waits on a condition variable without checking the flag first: "
                "if the producer notified before the wait, the consumer sleeps forever") {
   mc::mutex m("m");
@@ -111,7 +111,7 @@ LOCKSTEP_MODEL(queue_producer_consumer, "primitives", expect_pass(),
   c2.join();
 }
 
-LOCKSTEP_MODEL(queue_unbounded_wait, "primitives", expect_bug(bug_kind::deadlock),
+LOCKSTEP_MODEL(queue_unbounded_wait, "primitives", expect_bug(bug_kind::lost_wakeup),
                "a consumer waits on a queue that no thread will ever fill or close") {
   mc::bounded_queue<int> q(2);
   mc::thread consumer([&] { (void)q.get(); });

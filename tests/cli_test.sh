@@ -129,5 +129,44 @@ expect replay-and-dfs 2 -- "$LS" check deadlock_abba --strategy dfs --replay L1A
 expect replay-strategy 1 -- "$LS" check deadlock_abba --strategy replay --replay L1AgABAQI7j
 has replay-strategy out "(replay;"
 
+# Pictures: the ABBA deadlock's wait-for graph as DOT (cycle in red), rendered
+# by Graphviz when it is installed; the JSON report carries graph and events.
+expect graph 1 -- "$LS" check deadlock_abba --graph-out "$tmp/g.dot" --timeline-out "$tmp/t.dot"
+has graph-dot g.dot "digraph wait_for"
+has graph-dot g.dot "mutex A"
+has graph-dot g.dot "color=red"
+has graph-timeline t.dot "thread 0 (main)"
+if command -v dot >/dev/null 2>&1; then
+  expect graph-dot-renders 0 -- dot -Tsvg "$tmp/g.dot" -o "$tmp/g.svg"
+  has graph-svg g.svg "<svg"
+  expect timeline-renders 0 -- dot -Tsvg "$tmp/t.dot" -o "$tmp/t2.svg"
+  expect graph-svg-flag 1 -- "$LS" check deadlock_abba --graph-out "$tmp/h.dot" --svg
+  has graph-svg-flag h.svg "<svg"
+else
+  echo "cli: dot (Graphviz) is not installed; skipping the SVG rendering checks"
+  expect graph-svg-missing 1 -- env PATH=/nonexistent "$LS" check deadlock_abba --graph-out "$tmp/h.dot" --svg
+  has graph-svg-missing err "not installed"
+fi
+expect svg-without-graph 2 -- "$LS" check deadlock_abba --svg
+one_line svg-without-graph
+expect json-graph 0 -- python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+g = r["bug"]["graph"]
+ids = {n["id"] for n in g["nodes"]}
+assert {"t0", "t1"} <= ids, g
+assert any(n["label"] == "mutex A" for n in g["nodes"]), g
+cyc = [e for e in g["edges"] if e["in_cycle"]]
+assert len(cyc) == 4 and all(e["from"] in ids and e["to"] in ids for e in cyc), g
+ev = r["bug"]["events"]
+assert ev[0]["step"] == 1 and {e["thread"] for e in ev} == {0, 1}, ev
+assert any(e["file"].endswith("classic.cpp") and e["line"] > 0 for e in ev), ev
+' "$tmp/r.json"
+expect lost-wakeup 1 -- "$LS" check condvar_no_predicate
+has lost-wakeup out "lost_wakeup: thread 1 waits forever on ready_cv"
+has lost-wakeup out "missed a notification"
+expect bad-window 2 -- "$LS" check livelock_polite --livelock-window x
+one_line bad-window
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -218,7 +218,7 @@ TEST(FutexProtocol, AnUnlockThatNeverWakesIsALostWakeUp) {
     t.join();
   });
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.found->kind, bug_kind::deadlock);
+  EXPECT_EQ(r.found->kind, bug_kind::lost_wakeup);
 }
 
 // -- soundness: what dpor must still find ------------------------------------------

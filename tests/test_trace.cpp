@@ -84,6 +84,10 @@ trace any_trace() {
   t.seed = *gen_number<std::uint64_t>();
   t.spurious_wakeups = *gen_number<std::uint32_t>();
   t.max_steps = *gen_number<std::uint64_t>();
+  t.fair_scheduling = *rc::gen::arbitrary<bool>();
+  t.livelock_window = *gen_number<std::uint64_t>();
+  t.busy_wait_bound = *gen_number<std::uint32_t>();
+  t.bypass_bound = *gen_number<std::uint32_t>();
   t.schedule = *gen_text();
   if (*rc::gen::arbitrary<bool>())
     t.kind = static_cast<bug_kind>(*rc::gen::inRange<int>(0, static_cast<int>(bug_kind::data_race) + 1));
@@ -267,8 +271,8 @@ std::string text_of(const std::vector<std::string>& lines) {
 
 // Line numbers of the sample: 1 version, 2..13 header, 14..16 events, 17 end.
 constexpr std::size_t kModelLine = 2;
-constexpr std::size_t kFirstEvent = 14;
-constexpr std::size_t kEndLine = 17;
+constexpr std::size_t kFirstEvent = 18;
+constexpr std::size_t kEndLine = 21;
 
 // Parses `text` as "t.trace" and expects it refused on `line` with exactly `message`.
 void expect_refused(const std::string& text, std::size_t line, const std::string& message) {
@@ -285,7 +289,8 @@ TEST(Trace, TheSampleReadsAsWritten) {
   const std::string text = format_trace(sample());
   EXPECT_EQ(text,
             "lockstep-trace 1\nmodel deadlock_abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
-            "spurious-wakeups 1\nmax-steps 20000\nschedule L1AgQBAQ\nverdict deadlock\nbug-step 3\n"
+            "spurious-wakeups 1\nmax-steps 20000\nfair-scheduling 1\nlivelock-window 1000\n"
+            "busy-wait-bound 100\nbypass-bound 2\nschedule L1AgQBAQ\nverdict deadlock\nbug-step 3\n"
             "bug-thread 1\nmessage thread 1 holds mutex A and waits for mutex B\nevents 3\n"
             "1\t0\tstart\t-\t-\t-\t-\n2\t0\tspawn\t-\t1\t-\tmodels/classic.cpp:52\n"
             "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\nend\n");
@@ -362,8 +367,8 @@ TEST(Trace, RefusesBadNumbers) {
 
 TEST(Trace, RefusesAnUnknownVerdict) {
   auto lines = sample_lines();
-  lines[8] = "verdict oops";
-  expect_refused(text_of(lines), 9, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
+  lines[12] = "verdict oops";
+  expect_refused(text_of(lines), 13, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
 }
 
 TEST(Trace, RefusesAnUnknownOperation) {

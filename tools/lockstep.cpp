@@ -17,9 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lockstep/lockstep.hpp"
+#include "lockstep/mc/graph.hpp"
 #include "lockstep/mc/model.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
@@ -85,7 +89,21 @@ const char* const kCheckHelp =
     "                      execution bound (random 1000, dfs 1000000)\n"
     "  --max-steps N       bound on scheduling points per execution (default 20000)\n"
     "  --replay STRING     run exactly the schedule a bug report printed\n"
-    "  --report-json FILE  write the result as JSON\n"
+    "  --report-json FILE  write the result as JSON (with the bug's wait-for graph\n"
+    "                      and per-thread events)\n"
+    "  --graph-out F.dot   write the wait-for graph at the failure as Graphviz DOT\n"
+    "  --timeline-out F.dot  write the failing execution's last steps as a DOT\n"
+    "                      table, one column per thread\n"
+    "  --svg               with --graph-out/--timeline-out: also render F.svg\n"
+    "                      with dot, when Graphviz is installed\n"
+    "  --unfair            turn fair scheduling off (livelocks then show up as\n"
+    "                      non_termination)\n"
+    "  --livelock-window N steps without progress before a repeating fair\n"
+    "                      execution is a livelock (default 1000)\n"
+    "  --busy-wait-bound N read-only steps in a row without relax() before a\n"
+    "                      thread is busy waiting (default 100)\n"
+    "  --bypass-bound K    how often others may take a lock a thread is blocked\n"
+    "                      on before it starves (default 2)\n"
     "  --trace-out FILE    write the failing execution as a trace file (see\n"
     "                      lockstep help replay)\n"
     "  --no-shrink         report the failing schedule as found, without first\n"
@@ -158,6 +176,13 @@ struct check_args {
   bool iterative = false; // dfs: iterative bounding
   std::optional<std::string> trace_out;
   bool shrink = true;
+  std::optional<std::string> graph_path;     // --graph-out
+  std::optional<std::string> timeline_path;  // --timeline-out
+  bool svg = false;
+  bool unfair = false;
+  std::uint64_t livelock_window = 1000;
+  std::uint32_t busy_wait_bound = 100;
+  std::uint32_t bypass_bound = 2;
 };
 
 void parse_budget(std::string_view v, check_args& a) {
@@ -235,6 +260,25 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       a.trace_out = std::string(value());
     } else if (arg == "--no-shrink") {
       a.shrink = false;
+    } else if (arg == "--graph-out") {
+      a.graph_path = std::string(value());
+    } else if (arg == "--timeline-out") {
+      a.timeline_path = std::string(value());
+    } else if (arg == "--svg") {
+      a.svg = true;
+    } else if (arg == "--unfair") {
+      a.unfair = true;
+    } else if (arg == "--livelock-window") {
+      a.livelock_window = parse_u64("--livelock-window", value());
+      if (a.livelock_window < 2) throw usage_error{"--livelock-window must be at least 2"};
+    } else if (arg == "--busy-wait-bound") {
+      const std::uint64_t b = parse_u64("--busy-wait-bound", value());
+      if (b == 0 || b > 100000000) throw usage_error{"--busy-wait-bound must be between 1 and 100000000"};
+      a.busy_wait_bound = static_cast<std::uint32_t>(b);
+    } else if (arg == "--bypass-bound") {
+      const std::uint64_t b = parse_u64("--bypass-bound", value());
+      if (b > 100000000) throw usage_error{"--bypass-bound must be at most 100000000"};
+      a.bypass_bound = static_cast<std::uint32_t>(b);
     } else if (arg == "--quiet" || arg == "-q") {
       a.quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -266,6 +310,10 @@ check_args parse_check(const std::vector<std::string_view>& args) {
                                 a.strategy == mc::strategy_spec::kind::random ||
                                 a.strategy == mc::strategy_spec::kind::pct))
     throw usage_error{"--checkpoint is for a dfs or dpor search (unsharded, not iterative)"};
+  if ((a.graph_path || a.timeline_path) && a.all)
+    throw usage_error{"--graph-out and --timeline-out draw one model's failure; not with --all"};
+  if (a.svg && !a.graph_path && !a.timeline_path)
+    throw usage_error{"--svg renders the file of --graph-out or --timeline-out"};
   if (a.depth != 3 && a.strategy != mc::strategy_spec::kind::pct)
     throw usage_error{"--depth is the bug depth of --strategy pct"};
   if (!a.all && mc::find_model(a.model) == nullptr)
@@ -297,6 +345,41 @@ std::string json_escape(std::string_view s) {
 
 std::string q(std::string_view s) { return "\"" + json_escape(s) + "\""; }
 
+// The wait-for graph: nodes (id, label, kind, detail) and edges (from and
+// to as node ids, kind waits or holds, in_cycle, label).
+std::string graph_json(const mc::wait_graph& g) {
+  std::string o = "{\"nodes\": [";
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const auto& n = g.nodes[i];
+    o += std::string(i == 0 ? "" : ", ") + "{\"id\": " + q(n.id) + ", \"label\": " + q(n.label) +
+         ", \"kind\": " + q(n.thread ? "thread" : "resource") + ", \"detail\": " + q(n.detail) + "}";
+  }
+  o += "], \"edges\": [";
+  bool first = true;
+  for (const auto& e : g.edges) {
+    if (e.from >= g.nodes.size() || e.to >= g.nodes.size()) continue;
+    o += std::string(first ? "" : ", ") + "{\"from\": " + q(g.nodes[e.from].id) + ", \"to\": " +
+         q(g.nodes[e.to].id) + ", \"kind\": " + q(e.waits ? "waits" : "holds") +
+         ", \"in_cycle\": " + (e.in_cycle ? "true" : "false") + ", \"label\": " + q(e.label) + "}";
+    first = false;
+  }
+  return o + "]}";
+}
+
+// The failing execution's events, one object a step.
+std::string events_json(const std::vector<mc::trace_event>& events, const std::string& indent) {
+  std::string o = "[";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    o += std::string(i == 0 ? "\n" : ",\n") + indent + "  {\"step\": " + std::to_string(e.step) +
+         ", \"thread\": " + std::to_string(e.thread) + ", \"op\": " + q(mc::op_name(e.o)) +
+         ", \"object\": " + std::to_string(e.object) + ", \"object_name\": " + q(e.object_name) +
+         ", \"value\": " + std::to_string(e.value) + ", \"text\": " + q(mc::event_text(e)) +
+         ", \"file\": " + q(e.file) + ", \"line\": " + std::to_string(e.line) + "}";
+  }
+  return o + (events.empty() ? "]" : "\n" + indent + "]");
+}
+
 std::string to_json(const mc::model& m, const mc::result& r, const std::string& indent) {
   std::string o = "{\n";
   const std::string in = indent + "  ";
@@ -307,7 +390,9 @@ std::string to_json(const mc::model& m, const mc::result& r, const std::string& 
     o += in + "\"bug\": {\"kind\": " + q(mc::bug_kind_name(r.found->kind)) +
          ", \"message\": " + q(r.found->message) + ", \"details\": " + q(r.found->details) +
          ", \"execution\": " + std::to_string(r.found->execution) +
-         ", \"step\": " + std::to_string(r.found->step) + "},\n";
+         ", \"step\": " + std::to_string(r.found->step) + ",\n" + in + "  \"graph\": " +
+         graph_json(r.found->graph) + ",\n" + in + "  \"events\": " + events_json(r.found->events, in + "  ") +
+         "},\n";
   } else {
     o += in + "\"bug\": null,\n";
   }
@@ -325,6 +410,11 @@ std::string to_json(const mc::model& m, const mc::result& r, const std::string& 
 }
 
 bool got_expected(const mc::model& m, const mc::result& r) {
+  // A bug only an adversarial schedule shows: sampling may miss it, but must
+  // not find another.
+  const bool sampled = r.strategy == "random" || r.strategy == "pct";
+  if (m.expected.bug && sampled && !m.settings.found_by_sampling)
+    return !r.found || r.found->kind == *m.expected.bug;
   if (m.expected.bug) return r.found && r.found->kind == *m.expected.bug;
   return r.verdict() == mc::verdict::pass;
 }
@@ -357,8 +447,16 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   o.max_steps = m.settings.max_steps != 0 && a.max_steps == 20000 ? m.settings.max_steps : a.max_steps;
   o.name = m.name;
   o.progress = !a.quiet && ::isatty(2) != 0;
+  o.fair_scheduling = !a.unfair;
+  o.livelock_window = a.livelock_window;
+  o.busy_wait_bound = a.busy_wait_bound;
+  o.bypass_bound = a.bypass_bound;
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
   if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
+  if (a.unfair) o.replay_command += " --unfair";
+  if (a.livelock_window != 1000) o.replay_command += " --livelock-window " + std::to_string(a.livelock_window);
+  if (a.busy_wait_bound != 100) o.replay_command += " --busy-wait-bound " + std::to_string(a.busy_wait_bound);
+  if (a.bypass_bound != 2) o.replay_command += " --bypass-bound " + std::to_string(a.bypass_bound);
   o.shrink = a.shrink;
   o.trace_dir = "-";  // traces only with --trace-out
   return o;
@@ -371,6 +469,62 @@ void write_file(const std::string& path, const std::string& text) {
   f << text;
   f.close();
   if (!f) throw usage_error{"cannot write '" + path + "'"};
+}
+
+// The `dot` program on PATH, or "" when Graphviz is not installed.
+std::string find_dot() {
+  const char* path = std::getenv("PATH");
+  std::string_view p = path != nullptr ? path : "/usr/bin:/bin";
+  while (!p.empty()) {
+    const auto colon = p.find(':');
+    std::string dir(p.substr(0, colon));
+    p = colon == std::string_view::npos ? std::string_view() : p.substr(colon + 1);
+    if (dir.empty()) dir = ".";
+    const std::string cand = dir + "/dot";
+    struct stat st {};
+    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(cand.c_str(), X_OK) == 0) return cand;
+  }
+  return {};
+}
+
+// Renders F.dot as F.svg with dot; says why not when it cannot (the exit
+// code stays the verdict's).
+void render_svg(const std::string& dot_path) {
+  const bool has_ext = dot_path.size() > 4 && dot_path.substr(dot_path.size() - 4) == ".dot";
+  const std::string svg = (has_ext ? dot_path.substr(0, dot_path.size() - 4) : dot_path) + ".svg";
+  const std::string dot = find_dot();
+  if (dot.empty()) {
+    std::fprintf(stderr, "lockstep: Graphviz is not installed (no dot on PATH): wrote %s, not %s\n",
+                 dot_path.c_str(), svg.c_str());
+    return;
+  }
+  std::vector<std::string> args{dot, "-Tsvg", dot_path, "-o", svg};
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int status = 0;
+  if (::posix_spawn(&pid, dot.c_str(), nullptr, nullptr, argv.data(), environ) != 0 ||
+      ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "lockstep: dot could not render %s\n", dot_path.c_str());
+    return;
+  }
+  std::fprintf(stderr, "lockstep: wrote %s\n", svg.c_str());
+}
+
+void write_pictures(const mc::model& m, const mc::result& r, const check_args& a) {
+  const std::string title = std::string(m.name) + ": no bug found";
+  if (a.graph_path) {
+    write_file(*a.graph_path, r.found ? mc::to_dot(*r.found, m.name) : mc::to_dot(mc::wait_graph{}, title));
+    if (a.svg) render_svg(*a.graph_path);
+  }
+  if (a.timeline_path) {
+    write_file(*a.timeline_path,
+               r.found ? mc::timeline_dot(r.found->events,
+                                          std::string(m.name) + ": " + mc::bug_kind_name(r.found->kind))
+                       : mc::timeline_dot({}, title));
+    if (a.svg) render_svg(*a.timeline_path);
+  }
 }
 
 int cmd_list() {
@@ -402,6 +556,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     } else if (a.trace_out && !a.quiet) {
       std::printf("no bug found: no trace written to %s\n", a.trace_out->c_str());
     }
+    write_pictures(m, r, a);
     if (a.quiet) {
       std::printf("%s: %s\n", m.name, got_name(r).c_str());
     } else {
@@ -422,7 +577,9 @@ int cmd_check(const std::vector<std::string_view>& args) {
     const bool ok = got_expected(m, r);
     missed += ok ? 0 : 1;
     std::printf("%-40s %-24s %-24s %12llu %8.2fs%s\n", m.name, mc::expectation_name(m.expected).c_str(),
-                got_name(r).c_str(), static_cast<unsigned long long>(r.executions), r.seconds,
+                (got_name(r) + (m.expected.bug && !r.found && !m.settings.found_by_sampling ? " (needs dfs/dpor)" : ""))
+                    .c_str(),
+                static_cast<unsigned long long>(r.executions), r.seconds,
                 ok ? "" : "  <-- MISSED");
     std::fflush(stdout);
     if (!ok) reports += r.report();

@@ -17,6 +17,10 @@ trace trace_of(const result& r, const options& o) {
   t.seed = o.strategy.seed;
   t.spurious_wakeups = o.spurious_wakeups;
   t.max_steps = o.max_steps;
+  t.fair_scheduling = o.fair_scheduling;
+  t.livelock_window = o.livelock_window;
+  t.busy_wait_bound = o.busy_wait_bound;
+  t.bypass_bound = o.bypass_bound;
   if (r.found) {
     const bug& b = *r.found;
     t.schedule = b.schedule;
@@ -36,6 +40,10 @@ options replay_options(const trace& t, options base) {
   base.expect_events = t.kind ? &t.events : nullptr;
   base.spurious_wakeups = t.spurious_wakeups;
   base.max_steps = t.max_steps;
+  base.fair_scheduling = t.fair_scheduling;
+  base.livelock_window = t.livelock_window;
+  base.busy_wait_bound = t.busy_wait_bound;
+  base.bypass_bound = t.bypass_bound;
   base.shrink = false;
   base.honour_env = false;
   base.jobs = 1;

@@ -11,9 +11,11 @@
 #include <boost/graph/depth_first_search.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "lockstep/mc/graph.hpp"
 #include "runtime.hpp"
 #include "text.hpp"
 
@@ -104,6 +106,8 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
   thread_rec& me = *threads_[cur_];
   me.waiting_for = obj;
   me.waiting_loc = loc;
+  me.acquiring_step = exec_steps_;
+  me.bypass.clear();
   bool may_close_cycle = false;
   for (const holder& h : r.holders)
     may_close_cycle = may_close_cycle || h.thread == cur_ || threads_[h.thread]->waiting_for != nullptr;
@@ -113,8 +117,14 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
 void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
   resource& r = resource_for(obj, lock_kind::other);
-  threads_[cur_]->waiting_for = nullptr;
+  thread_rec& me = *threads_[cur_];
+  const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_step : exec_steps_;
+  me.waiting_for = nullptr;
   r.holders.push_back(holder{cur_, mode, loc});
+  if (!progress_locks_.empty() &&
+      std::find(progress_locks_.begin(), progress_locks_.end(), obj) != progress_locks_.end())
+    progress();
+  count_bypass(obj, asked);
 }
 
 void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {
@@ -199,6 +209,7 @@ std::vector<std::size_t> runtime::find_cycle(bool from_current) const {
 void runtime::check_deadlock_cycle() {
   std::vector<std::size_t> cycle = find_cycle(true);
   if (cycle.empty()) return;
+  cycle_ = cycle;
   std::size_t threads_in_cycle = 0;
   for (std::size_t v : cycle) threads_in_cycle += v < nthreads_ ? 1 : 0;
   std::string msg = threads_in_cycle == 1
@@ -212,6 +223,8 @@ void runtime::global_deadlock() {
   std::vector<std::size_t> cycle = find_cycle(false);
   std::string details;
   if (!cycle.empty()) details = describe_cycle(cycle);
+  cycle_ = cycle;
+  if (cycle.empty() && lost_wakeup()) return;
   std::size_t blocked = 0;
   for (std::uint32_t i = 0; i < nthreads_; ++i) blocked += threads_[i]->st != tstate::finished ? 1 : 0;
   fail(bug_kind::deadlock,
@@ -358,41 +371,108 @@ void runtime::check_expected() {
 }
 
 std::string runtime::describe_last_events(std::size_t per_thread) const {
-  // The last few events of every thread, in execution order.
-  std::vector<std::size_t> count(nthreads_, 0);
-  std::vector<std::size_t> picked;
-  for (std::size_t i = events_.size(); i-- > 0;) {
-    const event& e = events_[i];
-    if (e.thread < count.size() && count[e.thread] < per_thread) {
-      ++count[e.thread];
-      picked.push_back(i);
+  return timeline_text(export_events(), nthreads_,
+                       "last events (the last " + std::to_string(per_thread) + " of each thread), one column per thread",
+                       per_thread);
+}
+
+// The wait-for graph at a failure: every thread still alive (or holding
+// something), every resource held or waited for, and what blocked threads
+// wait on (a futex word of a condition, semaphore, event or queue; a thread
+// they join). The edges of the deadlock cycle being reported are marked.
+wait_graph runtime::build_graph() const {
+  wait_graph g;
+  std::vector<std::size_t> thread_node(nthreads_, SIZE_MAX);
+  std::vector<std::size_t> res_node(nres_, SIZE_MAX);
+  auto add_thread = [&](std::uint32_t t) {
+    if (thread_node[t] != SIZE_MAX) return thread_node[t];
+    const thread_rec& th = *threads_[t];
+    wait_graph::node n;
+    n.id = "t" + std::to_string(t);
+    n.label = thread_label(t);
+    n.thread = true;
+    switch (th.st) {
+      case tstate::runnable: n.detail = t == cur_ ? "running" : "runnable"; break;
+      case tstate::finished: n.detail = "finished"; break;
+      case tstate::blocked_join: n.detail = "blocked at " + loc_text(th.block_loc); break;
+      case tstate::blocked_futex: n.detail = "blocked at " + loc_text(th.block_loc); break;
+    }
+    thread_node[t] = g.nodes.size();
+    g.nodes.push_back(std::move(n));
+    return thread_node[t];
+  };
+  auto add_resource = [&](std::size_t i) {
+    if (res_node[i] != SIZE_MAX) return res_node[i];
+    wait_graph::node n;
+    n.id = "r" + std::to_string(resources_[i].ordinal);
+    n.label = resource_label(resources_[i]);
+    res_node[i] = g.nodes.size();
+    g.nodes.push_back(std::move(n));
+    return res_node[i];
+  };
+  auto on_cycle = [&](std::size_t from_v, std::size_t to_v) {
+    for (std::size_t k = 0; k < cycle_.size(); ++k)
+      if (cycle_[k] == from_v && cycle_[(k + 1) % cycle_.size()] == to_v) return true;
+    return false;
+  };
+  for (std::uint32_t t = 0; t < nthreads_; ++t)
+    if (threads_[t]->st != tstate::finished) add_thread(t);
+  // Holds: resource -> holder.
+  for (std::size_t i = 0; i < nres_; ++i) {
+    for (const holder& h : resources_[i].holders) {
+      wait_graph::edge e;
+      e.from = add_resource(i);
+      e.to = add_thread(h.thread);
+      e.label = (h.mode == lock_mode::shared ? "shared, " : "") + loc_text(h.loc);
+      e.in_cycle = on_cycle(nthreads_ + i, h.thread);
+      g.edges.push_back(std::move(e));
     }
   }
-  std::reverse(picked.begin(), picked.end());
-  std::string out = "  last events (step, thread, operation):\n";
-  for (std::size_t i : picked) {
-    const event& e = events_[i];
-    out.append("    ").append(std::to_string(i + 1)).append("\tthread ").append(std::to_string(e.thread));
-    out.append("\t").append(op_name(e.o));
-    switch (e.o) {
-      case op::spawn:
-      case op::join: out.append(" thread ").append(std::to_string(e.value)); break;
-      case op::start:
-      case op::exit:
-      case op::yield: break;
-      case op::choose:
-        out.append(e.addr != nullptr ? " spurious wake-up of " + object_label(e.addr, 0) + ": " : " ")
-            .append(std::to_string(e.value));
-        break;
-      default:
-        out.append(" ").append(object_label(e.addr, e.object)).append(" -> ").append(std::to_string(static_cast<std::int64_t>(e.value)));
-        break;
+  // Waits: thread -> resource, futex object or joined thread.
+  std::vector<std::pair<const void*, std::size_t>> objects;
+  for (std::uint32_t t = 0; t < nthreads_; ++t) {
+    const thread_rec& th = *threads_[t];
+    if (th.st == tstate::finished) continue;
+    if (th.waiting_for != nullptr) {
+      for (std::size_t i = 0; i < nres_; ++i) {
+        if (resources_[i].addr != th.waiting_for) continue;
+        wait_graph::edge e;
+        e.from = add_thread(t);
+        e.to = add_resource(i);
+        e.waits = true;
+        e.label = loc_text(th.waiting_loc);
+        e.in_cycle = on_cycle(t, nthreads_ + i);
+        g.edges.push_back(std::move(e));
+      }
+    } else if (th.st == tstate::blocked_futex && th.wait_addr != nullptr) {
+      std::size_t node = SIZE_MAX;
+      for (const auto& [a, n] : objects)
+        if (a == th.wait_addr) node = n;
+      if (node == SIZE_MAX) {
+        wait_graph::node n;
+        n.id = "w" + std::to_string(objects.size() + 1);
+        n.label = waited_label(th);
+        n.detail = th.lock_wait ? "lock word" : "wait queue";
+        node = g.nodes.size();
+        g.nodes.push_back(std::move(n));
+        objects.emplace_back(th.wait_addr, node);
+      }
+      wait_graph::edge e;
+      e.from = add_thread(t);
+      e.to = node;
+      e.waits = true;
+      e.label = loc_text(th.block_loc);
+      g.edges.push_back(std::move(e));
+    } else if (th.st == tstate::blocked_join) {
+      wait_graph::edge e;
+      e.from = add_thread(t);
+      e.to = add_thread(th.join_target);
+      e.waits = true;
+      e.label = "join, " + loc_text(th.block_loc);
+      g.edges.push_back(std::move(e));
     }
-    const bool lifecycle = e.o == op::start || e.o == op::exit;
-    if (!(lifecycle && e.thread == 0)) out.append("\t").append(loc_text(e.loc));
-    out += "\n";
   }
-  return out;
+  return g;
 }
 
 }  // namespace lockstep::mc::rt

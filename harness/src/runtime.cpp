@@ -70,6 +70,7 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
   tl_current = this;
   track_ = strat.wants_accesses();
   expect_ = opts.expect_events;
+  fair_on_ = opts.fair_scheduling;
   events_.reserve(1024);
   enabled_.reserve(16);
   cands_.reserve(16);
@@ -131,6 +132,7 @@ void runtime::run_thread(thread_rec& self) {
 }
 
 void runtime::finish(thread_rec& self) {
+  last_progress_ = exec_steps_;  // a thread that finishes made progress
   if (!aborting_) {
     try {
       record(op::exit, nullptr, 0, self.spawn_loc);
@@ -194,6 +196,14 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   vtime_ = 0;
   aborting_ = false;
   bug_.reset();
+  fair_clock_ = 0;
+  fair_deferring_ = 0;
+  last_progress_ = 0;
+  next_livelock_check_ = 0;
+  cycle_.clear();
+  notifies_.clear();
+  progress_locks_.clear();
+  vc_reset();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
   static const detail::task_vtable body_vt{
@@ -273,6 +283,12 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.spawn_loc = loc;
   t.block_loc = loc;
   t.task = nullptr;
+  t.fair_last = 0;                // never picked: it has not run since anyone's yield
+  t.yield_at = ++fair_clock_;
+  t.defer.clear();
+  t.ro_run = 0;
+  t.prev_ro = false;
+  t.bypass.clear();
   enable(tid);
   return t;
 }
@@ -295,24 +311,32 @@ void runtime::check_abort() {
 }
 
 void runtime::decide_among_enabled(bool yielding) {
-  // The running thread is enabled (it is at a point): it goes first.
+  // The running thread is enabled (it is at a point): it goes first, unless
+  // fair scheduling makes it wait for threads it yielded to (then switching
+  // away is forced, no preemption).
   cands_.clear();
-  cands_.push_back(cur_);
+  const bool fair = fair_deferring_ != 0;
+  if (fair && fair_deferred(cur_)) yielding = true;
+  else cands_.push_back(cur_);
   for (std::uint32_t t : enabled_)
-    if (t != cur_) cands_.push_back(t);
+    if (t != cur_ && !(fair && fair_deferred(t))) cands_.push_back(t);
+  if (cands_.empty()) cands_.push_back(cur_);  // only timed waiters besides it
   if (track_) publish_next();
-  const std::size_t idx = strat_.pick(cands_, yielding ? decision::free : decision::preemptible);
+  const std::size_t idx = cands_.size() > 1 || track_
+                              ? strat_.pick(cands_, yielding ? decision::free : decision::preemptible)
+                              : 0;
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
     throw abort_execution{};
   }
   const std::uint32_t next = cands_[idx];
+  fair_picked(next);
   if (cands_.size() > 1) schedule_.push_back(next);
-  if (idx != 0 && !yielding) {
+  if (next != cur_ && !yielding) {
     ++exec_preemptions_;
     preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
   }
-  if (idx != 0) {
+  if (next != cur_) {
     activate(next);
     check_abort();
   }
@@ -332,7 +356,11 @@ bool runtime::switch_away() {
 bool runtime::pick_enabled(std::uint32_t& next) {
   // A forced switch (the running thread blocked or finished): any enabled
   // thread may go next, and switching is no preemption.
-  cands_.assign(enabled_.begin(), enabled_.end());
+  cands_.clear();
+  const bool fair = fair_deferring_ != 0;
+  for (std::uint32_t t : enabled_)
+    if (!(fair && fair_deferred(t))) cands_.push_back(t);
+  if (cands_.empty()) cands_.assign(enabled_.begin(), enabled_.end());  // only timed waiters left
   std::size_t idx = 0;
   if (cands_.size() > 1 || track_) {
     if (track_) publish_next();
@@ -344,6 +372,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
     if (cands_.size() > 1) schedule_.push_back(cands_[idx]);
   }
   next = cands_[idx];
+  fair_picked(next);
   return true;
 }
 
@@ -405,9 +434,13 @@ void runtime::step_bound_exceeded() {
     fail_and_unwind(bug_kind::non_termination,
                     "the execution exceeded the step bound (max_steps = " +
                         std::to_string(opts_.max_steps) + ")",
-                    "  This usually means a spin loop that never yields (call relax()), or a thread "
-                    "waiting for something that never comes. Raise the bound with --max-steps or "
-                    "options.max_steps if the model is just long.\n");
+                    std::string("  This usually means a spin loop that never yields (call relax()), or a thread "
+                                "waiting for something that never comes. Raise the bound with --max-steps or "
+                                "options.max_steps if the model is just long.\n") +
+                        (fair_on_ ? ""
+                                  : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
+                                    "that yields while it waits for another thread also runs forever in an "
+                                    "unfair schedule.\n"));
   }
 }
 
@@ -428,10 +461,14 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   }
   if (timed && deadline <= vtime_) {
     record(op::timeout, word, obj, loc).value = *word;
+    fair_yield(true);  // an expired timed wait is a yield
     return false;
   }
   record(op::wait, word, obj, loc).value = *word;
   thread_rec& me = *threads_[cur_];
+  me.wait_step = exec_steps_;
+  me.ro_run = 0;
+  me.prev_ro = false;
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
   me.wait_seq = ++wait_seq_;
@@ -451,6 +488,8 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.timed = false;
   const bool woke = !me.timed_out;
   record(woke ? op::wake_return : op::timeout, word, obj, loc).value = *word;
+  if (races_on_) vc_acquire(word);
+  if (!woke) fair_yield(false);  // an expired timed wait is a yield
   return woke;
 }
 
@@ -469,6 +508,8 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     decide();
     if (*word == 0) return take_lock_word(word, obj, loc);
     thread_rec& me = *threads_[cur_];
+    me.ro_run = 0;
+    me.prev_ro = false;
     me.st = tstate::blocked_futex;
     me.lock_wait = true;
     me.wait_addr = word;
@@ -500,6 +541,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     record(op::cas_fail, word, obj, loc, true).value = *word;
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
+    fair_yield(true);  // a failed try is a yield
     return false;
   }
   take_lock_word(word, obj, loc);
@@ -511,6 +553,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
 void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
+  if (races_on_) vc_acquire(word);
   note({obj, access_kind::write});
   note({kReleaseKey | obj, access_kind::sync});
 }
@@ -529,6 +572,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   const std::uint32_t prev = *word;
   *word = 0;
   record(op::rmw, word, obj, loc, true).value = 0;
+  if (races_on_) vc_release(word);
   note({kReleaseKey | obj, access_kind::write});
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     thread_rec& t = *threads_[i];
@@ -609,6 +653,7 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   t.vt = &vt;
   *rec = t.id;
   events_.back().object = t.id;
+  if (races_on_) vc_spawn(t.id);
   note({kThreadKey | t.id, access_kind::write});
   return t.id;
 }
@@ -630,6 +675,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   target.joined = true;
   if (target.st == tstate::finished) {
     record(op::join, nullptr, tid, loc).value = tid;
+    if (races_on_) vc_join(tid);
     return;
   }
   // The join happens once the target has exited: block first, record then.
@@ -643,6 +689,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     throw abort_execution{};
   }
   record(op::join, nullptr, tid, loc).value = tid;
+  if (races_on_) vc_join(tid);
 }
 
 void runtime::detach(std::uint32_t tid) noexcept {
@@ -693,6 +740,7 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
   b.schedule = encode_schedule(schedule_);
   b.events = export_events();
   b.preempted_at = preempted_;
+  b.graph = build_graph();
   bug_ = std::move(b);
 }
 

@@ -103,6 +103,17 @@ struct thread_rec : fiber_slot {
   std::source_location waiting_loc;
   std::source_location spawn_loc;
   std::source_location block_loc;
+
+  // Liveness detectors (per execution; see liveness.cpp).
+  std::uint64_t fair_last = 0;        // fair clock when last picked to run
+  std::uint64_t yield_at = 0;         // fair clock at its latest yield
+  std::vector<std::uint32_t> defer;   // fair: threads it lets go first (pruned lazily)
+  std::uint32_t ro_run = 0;           // consecutive read-only steps (busy waiting)
+  bool prev_ro = false;               // its latest point was read-only
+  std::uint64_t wait_step = 0;        // step at which it blocked on a futex word
+  std::uint64_t acquiring_step = 0;   // step at which it announced waiting_for
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since wait_step
+  std::vector<std::uint32_t> vc;      // vector clock (data races; empty when off)
 };
 
 struct event {
@@ -177,9 +188,16 @@ class runtime {
   std::uint32_t current_thread() const noexcept { return cur_; }
   // The event just recorded left the value as it was (see on_read_only()).
   void read_only() {
+    threads_[cur_]->prev_ro = true;
     if (track_) strat_.on_read_only();
   }
   bool aborting() const noexcept { return aborting_; }
+  // Liveness and races (liveness.cpp, races.cpp).
+  void progress() noexcept { last_progress_ = exec_steps_; }
+  void progress_on_acquire(const void* obj);
+  void notified(const void* obj, const std::source_location& loc);
+  void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
+  void plain_forget(const void* addr) noexcept;
 
  private:
   static void fiber_entry(bctx::transfer_t t);
@@ -190,6 +208,7 @@ class runtime {
   void decide(bool yielding = false) {
     // else only it can go on (a dependence-aware strategy sees that too)
     if (enabled_.size() > 1 || track_) decide_among_enabled(yielding);
+    else fair_picked(cur_);
   }
   void decide_among_enabled(bool yielding);
   bool switch_away();                      // the running thread cannot run: pick another
@@ -237,6 +256,26 @@ class runtime {
   std::string resource_label(const resource& r) const;
   std::string describe_threads() const;
   std::string describe_last_events(std::size_t per_thread) const;
+  wait_graph build_graph() const;
+  std::string describe_blocked_wait(const thread_rec& t) const;
+  std::string waited_label(const thread_rec& t) const;  // the word a blocked thread waits on
+
+  // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (liveness.cpp).
+  void fair_yield(bool check_livelock);
+  bool fair_deferred(std::uint32_t tid);
+  void fair_picked(std::uint32_t tid) noexcept {
+    if (fair_on_) threads_[tid]->fair_last = ++fair_clock_;
+  }
+  void check_livelock();
+  [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
+  void count_bypass(const void* obj, std::uint64_t asked);
+  bool lost_wakeup();
+  // Data races (races.cpp): happens-before edges from synchronisation.
+  void vc_release(const void* obj);
+  void vc_acquire(const void* obj);
+  void vc_spawn(std::uint32_t child);
+  void vc_join(std::uint32_t child);
+  void vc_reset();
   std::vector<trace_event> export_events() const;
   trace_event export_event(std::size_t i) const;
   // Replay checks against options::expect_events.
@@ -275,6 +314,37 @@ class runtime {
   std::vector<access> next_scratch_;
   std::optional<bug> bug_;
   std::string internal_error_;
+
+  // Liveness (see liveness.cpp).
+  bool fair_on_ = false;                // options::fair_scheduling
+  std::uint64_t fair_clock_ = 0;        // orders picks and yields
+  std::uint32_t fair_deferring_ = 0;    // threads with a non-empty defer set
+  std::uint64_t last_progress_ = 0;     // step of the latest progress mark or exit
+  std::uint64_t next_livelock_check_ = 0;
+  std::vector<std::size_t> cycle_;      // the deadlock cycle being reported (graph)
+  struct notify_rec {
+    const void* obj;
+    std::uint32_t thread;
+    std::uint64_t step;
+    std::source_location loc;
+  };
+  std::vector<notify_rec> notifies_;
+  std::vector<const void*> progress_locks_;  // acquiring one of these is progress
+  // Data races (see races.cpp): on once a model touches plain shared memory.
+  bool races_on_ = false;
+  struct sync_clock {
+    const void* obj;
+    std::vector<std::uint32_t> vc;
+  };
+  std::vector<sync_clock> sync_clocks_;
+  struct shadow {
+    const void* addr;
+    std::uint32_t w_thread, w_clock;    // last write epoch
+    std::source_location w_loc;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> reads;  // (thread, clock) since it
+    std::vector<std::source_location> read_locs;
+  };
+  std::vector<shadow> shadows_;
 };
 
 // The per-operation path, inline so the hooks compile to one call.
@@ -306,14 +376,31 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
     if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
     throw abort_execution{};
   }
+  // Ids are given when a thread reaches its point, before the decision, in
+  // every mode, so a replay numbers objects as the search did. Yields and
+  // spawns have no object.
+  const std::uint32_t id = o == op::yield || o == op::spawn ? 0 : object_id(h);
   if (track_) [[unlikely]] {
-    const std::uint32_t id = object_id(h);
     set_next(cur_, o == op::yield || o == op::spawn ? access{}
                    : o == op::wake                  ? access{kQueueKey | id, access_kind::write}
                    : access{id, o == op::load ? access_kind::read : access_kind::write});
   }
+  thread_rec& me = *threads_[cur_];
+  if (o == op::yield) [[unlikely]] {
+    me.ro_run = 0;
+    fair_yield(true);
+  } else if (!me.prev_ro) {
+    me.ro_run = 0;
+  } else if (++me.ro_run > opts_.busy_wait_bound) [[unlikely]] {
+    busy_waiting();
+  }
+  me.prev_ro = o == op::load;
   decide(o == op::yield);
-  return &record(o, addr, object_id(h), loc).value;
+  if (races_on_ && o != op::yield && o != op::spawn) [[unlikely]] {
+    vc_acquire(addr);
+    if (o != op::load) vc_release(addr);
+  }
+  return &record(o, addr, id, loc).value;
 }
 
 }  // namespace lockstep::mc::rt

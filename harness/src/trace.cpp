@@ -199,6 +199,10 @@ class reader {
     t.seed = number<std::uint64_t>(header("seed"), "seed");
     t.spurious_wakeups = number<std::uint32_t>(header("spurious-wakeups"), "spurious-wakeups");
     t.max_steps = number<std::uint64_t>(header("max-steps"), "max-steps");
+    t.fair_scheduling = number<std::uint32_t>(header("fair-scheduling"), "fair-scheduling") != 0;
+    t.livelock_window = number<std::uint64_t>(header("livelock-window"), "livelock-window");
+    t.busy_wait_bound = number<std::uint32_t>(header("busy-wait-bound"), "busy-wait-bound");
+    t.bypass_bound = number<std::uint32_t>(header("bypass-bound"), "bypass-bound");
     t.schedule = string_value(header("schedule"), "schedule");
     t.kind = verdict(header("verdict"));
     t.bug_step = number<std::uint64_t>(header("bug-step"), "bug-step");
@@ -449,6 +453,10 @@ std::string format_trace(const trace& t) {
   put_header(out, "seed", std::to_string(t.seed));
   put_header(out, "spurious-wakeups", std::to_string(t.spurious_wakeups));
   put_header(out, "max-steps", std::to_string(t.max_steps));
+  put_header(out, "fair-scheduling", t.fair_scheduling ? "1" : "0");
+  put_header(out, "livelock-window", std::to_string(t.livelock_window));
+  put_header(out, "busy-wait-bound", std::to_string(t.busy_wait_bound));
+  put_header(out, "bypass-bound", std::to_string(t.bypass_bound));
   put_header(out, "schedule", escape_field(t.schedule));
   put_header(out, "verdict", t.kind ? bug_kind_name(*t.kind) : "pass");
   put_header(out, "bug-step", std::to_string(t.bug_step));

@@ -43,7 +43,8 @@ class basic_event {
   basic_event& operator=(const basic_event&) = delete;
   ~basic_event() { P::destroyed(this); }
 
-  void set(const loc& = loc::current()) {
+  void set(const loc& where = loc::current()) {
+    P::notified(this, where);
     if ((state_.exchange(kSet, std::memory_order_seq_cst) & kSleepers) != 0) P::wake_all(state_);
   }
   void clear(const loc& = loc::current()) {

@@ -24,7 +24,9 @@
 //   P::lock_spin_limit           the same for a contended lock word
 //   annotations                  acquiring / acquired / released / destroyed /
 //                                named / misuse: ownership facts that feed the
-//                                checker's wait-for graph and misuse checks
+//                                checker's wait-for graph and misuse checks;
+//                                notified: a notify / release / set happened
+//                                (lost wake-up reports name the one missed)
 //
 // `os_platform` (this file) is the production platform: std::atomic, Linux
 // futexes, steady_clock, std::jthread. Its annotations are empty inline
@@ -127,6 +129,7 @@ struct os_platform {
   static void acquired(const void*, lock_mode, const loc& = loc::current()) noexcept {}
   static void released(const void*, lock_mode, const loc& = loc::current()) noexcept {}
   static void destroyed(const void*) noexcept {}
+  static void notified(const void*, const loc& = loc::current()) noexcept {}
 
   // A misuse the primitive detected by itself (e.g. unlocking an unlocked
   // mutex): one line on stderr, then abort. Never undefined behaviour.

@@ -147,6 +147,29 @@ struct options {
   // execution: each wait while some are left is a choice (woken spuriously or
   // not), so a wait without a predicate loop is caught. 0 turns them off.
   std::uint32_t spurious_wakeups = 1;
+  // Fair scheduling (CHESS; Musuvathi & Qadeer, PLDI 2008). A thread that
+  // yields — relax() / this_thread::yield(), a failed try_lock, a timed wait
+  // that expired — lets every thread that was
+  // runnable and has not run since its previous yield go first. Spin-then-
+  // yield loops then terminate in every schedule, and the schedules where a
+  // spinner starves the thread it waits for are not explored (they are not
+  // bugs). dfs and dpor explore every fair schedule; with dpor the fairness
+  // constraint acts like a thread being disabled (see README, "Liveness and
+  // races"). Turning it off restores the unconstrained search; livelocks are
+  // then reported as non_termination.
+  bool fair_scheduling = true;
+  // Bound: steps without progress (LOCKSTEP_PROGRESS() or a thread finishing)
+  // after which a fair execution whose recent steps repeat with a period is a
+  // `livelock`. Raise it when a model legitimately works longer between
+  // progress marks.
+  std::uint64_t livelock_window = 1000;
+  // Bound: consecutive read-only steps (loads, failed compare-exchanges) of
+  // one thread without a yield; more is `busy_wait` (a spin loop without
+  // relax()).
+  std::uint32_t busy_wait_bound = 100;
+  // Bound (bounded bypass): how often other threads may acquire a lock while
+  // a thread is blocked waiting for it; more is `starvation`.
+  std::uint32_t bypass_bound = 2;
   // Bound: wall-clock time for the whole exploration; zero means none.
   std::chrono::milliseconds time_budget{0};
   // Name shown in reports (a model or test name).
@@ -298,3 +321,9 @@ result explore(const options& opts, F&& body) {
 #define LOCKSTEP_ASSERT(cond)                                                            \
   ((cond) ? static_cast<void>(0)                                                         \
           : ::lockstep::mc::detail::assert_failed(#cond, std::source_location::current()))
+
+// Marks progress in model code (a completed unit of work): the livelock
+// detector only reports a fair execution that goes livelock_window steps
+// without one (or without a thread finishing, or an acquisition of a lock
+// declared with mc::progress_on_acquire()).
+#define LOCKSTEP_PROGRESS() ::lockstep::mc::detail::progress()

@@ -86,6 +86,18 @@ void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::
 void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
 void released(const void* obj, lock_mode mode, const std::source_location& loc);
 void destroyed(const void* obj) noexcept;
+// A notify, release or set on `obj` (reports of lost wake-ups name it).
+void notified(const void* obj, const std::source_location& loc) noexcept;
+// A progress mark (LOCKSTEP_PROGRESS()): the livelock window starts again.
+void progress() noexcept;
+// From now on in this execution, every acquisition of the lock `obj` counts
+// as progress (mc::progress_on_acquire).
+void progress_on_acquire(const void* obj) noexcept;
+// A plain (non-atomic) access to [addr, addr + size) for the data-race
+// detector (mc::shared, mc::plain_read / plain_write); `forget` when the
+// memory is gone.
+void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
+void plain_forget(const void* addr) noexcept;
 // Reports a misuse. Under the checker it records the bug and returns (the
 // calling thread stops at its next scheduling point: misuse is often found in
 // destructors, where throwing would terminate), so callers must return at

@@ -84,6 +84,9 @@ struct platform_base {
     detail::released(obj, mode, where);
   }
   static void destroyed(const void* obj) noexcept { detail::destroyed(obj); }
+  static void notified(const void* obj, const loc& where = loc::current()) noexcept {
+    detail::notified(obj, where);
+  }
   // Returns under the checker (see detail::misuse): the caller returns at once.
   static void misuse(const void* obj, const char* what,
                                   const loc& where = loc::current()) {
@@ -121,6 +124,11 @@ inline std::uint32_t choose(std::uint32_t n,
                             const std::source_location& where = std::source_location::current()) {
   return detail::choose(n, where);
 }
+
+// Declares that acquiring the lock `obj` (a mutex, a shared mutex) is progress
+// for the livelock detector: a completed critical section. Call it in the
+// body, after the lock is constructed; it holds for the rest of the execution.
+inline void progress_on_acquire(const void* obj) noexcept { detail::progress_on_acquire(obj); }
 
 // Gives an object (a mutex, an atomic, ...) a name for reports.
 inline void name(const void* obj, const char* n) noexcept { detail::named(obj, n); }

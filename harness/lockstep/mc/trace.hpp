@@ -14,6 +14,10 @@
 //   seed 1
 //   spurious-wakeups 1
 //   max-steps 20000
+//   fair-scheduling 1
+//   livelock-window 1000
+//   busy-wait-bound 100
+//   bypass-bound 2
 //   schedule L1AgQBAQ..
 //   verdict deadlock
 //   bug-step 14
@@ -64,6 +68,10 @@ struct trace {
   std::uint64_t seed = 0;
   std::uint32_t spurious_wakeups = 1;  // options that shape the schedule
   std::uint64_t max_steps = 20000;
+  bool fair_scheduling = true;         // and the liveness detectors' bounds
+  std::uint64_t livelock_window = 1000;
+  std::uint32_t busy_wait_bound = 100;
+  std::uint32_t bypass_bound = 2;
   std::string schedule;          // the replay string (choices)
   std::optional<bug_kind> kind;  // the verdict: the bug, or nullopt for pass
   std::uint64_t bug_step = 0;

@@ -1,0 +1,273 @@
+// Liveness detectors: fair scheduling (CHESS), livelock, busy waiting,
+// starvation as bounded bypass, and lost wake-ups.
+//
+// Fair scheduling (Musuvathi & Qadeer, "Fair stateless model checking",
+// PLDI 2008). A yield of thread t (relax(), a failed try_lock, an expired
+// timed wait) gives t a defer set: the threads that are
+// runnable now and have not been picked to run since t's previous yield. t may
+// not be picked while one of them is runnable and still has not run since this
+// yield; an edge disappears when its target runs. The relation is acyclic (the
+// newest edge's source ran after every older edge into it was made), so some
+// runnable thread is always allowed. Bookkeeping is one counter per pick and a
+// small vector per yield: `fair_last` (the fair clock when a thread was last
+// picked) and `yield_at` (the clock at its latest yield) decide whether an
+// edge is still alive without touching other threads.
+//
+// A futex wait that blocks is not a yield here: the waiter is disabled until
+// woken (stronger than any priority), and making it defer after the wake
+// would only prune the schedules where the woken thread runs first. Under
+// dpor that pruning is unsound (fairness depends on history, not on state, so
+// a reversed race may need a schedule fairness forbids at the frame dpor
+// backtracks to), and a timed waiter would be kept from timing out. Spin
+// loops, the reason for fairness, yield explicitly.
+#include <algorithm>
+#include <string>
+
+#include "lockstep/mc/graph.hpp"
+#include "runtime.hpp"
+#include "text.hpp"
+
+namespace lockstep::mc::rt {
+
+void runtime::fair_yield(bool check) {
+  if (!fair_on_) return;
+  thread_rec& me = *threads_[cur_];
+  const bool had = !me.defer.empty();
+  me.defer.clear();
+  for (std::uint32_t u : enabled_) {
+    const thread_rec& t = *threads_[u];
+    if (u != cur_ && t.st == tstate::runnable && t.fair_last < me.yield_at) me.defer.push_back(u);
+  }
+  me.yield_at = ++fair_clock_;
+  if (had && me.defer.empty()) --fair_deferring_;
+  if (!had && !me.defer.empty()) ++fair_deferring_;
+  if (check && exec_steps_ >= next_livelock_check_ && exec_steps_ - last_progress_ >= opts_.livelock_window)
+    check_livelock();
+}
+
+bool runtime::fair_deferred(std::uint32_t tid) {
+  thread_rec& t = *threads_[tid];
+  if (t.defer.empty()) return false;
+  bool deferred = false;
+  auto out = t.defer.begin();
+  for (std::uint32_t u : t.defer) {
+    const thread_rec& o = *threads_[u];
+    if (o.fair_last > t.yield_at || o.st == tstate::finished) continue;  // it ran: the edge is gone
+    *out++ = u;
+    deferred = deferred || o.st == tstate::runnable;
+  }
+  t.defer.erase(out, t.defer.end());
+  if (t.defer.empty()) --fair_deferring_;
+  return deferred;
+}
+
+// ---------------------------------------------------------------------------
+// Livelock: no progress for a window, and the window repeats with a period.
+
+namespace {
+bool same_step(const event& a, const event& b) {
+  // A yield's object id is fresh every time (it touches no object).
+  return a.thread == b.thread && a.o == b.o && a.value == b.value && (a.o == op::yield || a.object == b.object);
+}
+}  // namespace
+
+void runtime::check_livelock() {
+  const std::uint64_t window = opts_.livelock_window;
+  next_livelock_check_ = exec_steps_ + std::max<std::uint64_t>(window / 4, 1);
+  const std::size_t n = events_.size();
+  const std::size_t w = static_cast<std::size_t>(std::min<std::uint64_t>(window, n));
+  std::size_t period = 0;
+  for (std::size_t p = 1; p <= w / 2 && period == 0; ++p) {
+    bool ok = true;
+    for (std::size_t i = p; i < w && ok; ++i) ok = same_step(events_[n - 1 - i], events_[n - 1 - i + p]);
+    if (ok) period = p;
+  }
+  if (period == 0) return;  // not (yet) a repeating cycle: the step bound decides
+  std::vector<bool> in(nthreads_, false);
+  std::size_t involved = 0;
+  for (std::size_t i = n - period; i < n; ++i) {
+    if (!in[events_[i].thread]) ++involved;
+    in[events_[i].thread] = true;
+  }
+  std::string who;
+  for (std::uint32_t t = 0; t < nthreads_; ++t)
+    if (in[t]) who += (who.empty() ? "" : " and ") + thread_label(t);
+  std::vector<trace_event> all = export_events();
+  std::vector<trace_event> cycle(all.end() - static_cast<std::ptrdiff_t>(period), all.end());
+  std::string details = "  " + who + (involved == 1 ? " keeps" : " keep") +
+                        " taking steps, but nothing marks progress (LOCKSTEP_PROGRESS()) and no "
+                        "thread finishes; the same " + std::to_string(period) +
+                        " steps have repeated for the last " + std::to_string(window) +
+                        " steps (livelock_window = " + std::to_string(window) + ").\n";
+  details += "  Usually: threads that back off and retry in lock step (take locks in one global "
+             "order, or let a random choice decide the backoff), or a retry loop whose condition "
+             "never changes. If the model just works long between progress marks, raise the "
+             "bound (--livelock-window N, options.livelock_window).\n";
+  details += timeline_text(cycle, nthreads_, "one period of the cycle (steps " +
+                                                std::to_string(cycle.front().step) + "-" +
+                                                std::to_string(cycle.back().step) + "), one column per thread");
+  fail_and_unwind(bug_kind::livelock,
+                  who + (involved == 1 ? " repeats" : " repeat") + " the same " + std::to_string(period) +
+                      " steps forever without progress (a livelock under fair scheduling)",
+                  std::move(details));
+}
+
+// ---------------------------------------------------------------------------
+// Busy waiting: a run of read-only steps without a yield.
+
+void runtime::busy_waiting() {
+  const thread_rec& me = *threads_[cur_];
+  const event* last = nullptr;
+  for (std::size_t i = events_.size(); i-- > 0 && last == nullptr;)
+    if (events_[i].thread == cur_) last = &events_[i];
+  std::string what = last != nullptr ? object_label(last->addr, last->object) : std::string("shared state");
+  std::string where = last != nullptr ? loc_text(last->loc) : std::string("?");
+  fail_and_unwind(
+      bug_kind::busy_wait,
+      thread_label(cur_) + " busy-waits: it read " + what + " " + std::to_string(me.ro_run) +
+          " times in a row at " + where + " without relax() (busy_wait_bound = " +
+          std::to_string(opts_.busy_wait_bound) + ")",
+      "  A spin loop must yield: call relax() (lockstep::mc::this_thread::yield(), P::relax()) in "
+      "the loop so the scheduler lets the thread it waits for run, or better, block on a condition "
+      "variable, an event or a semaphore. Without it the spinner can starve the thread that would "
+      "release it (on one core, or under a non-preemptive scheduler). If these reads are not a "
+      "spin, raise the bound (--busy-wait-bound N, options.busy_wait_bound).\n");
+}
+
+// ---------------------------------------------------------------------------
+// Starvation: bounded bypass.
+
+// The running thread just acquired `obj`, which it asked for at step
+// `asked`: that overtakes every thread blocked on `obj` that asked earlier.
+void runtime::count_bypass(const void* obj, std::uint64_t asked) {
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    thread_rec& w = *threads_[i];
+    // Only a waiter the lock keeps blocked is bypassed (one that is runnable
+    // and simply not scheduled is the scheduler's choice, not the lock's).
+    if (i == cur_ || w.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
+    if (w.acquiring_step > asked) continue;  // it asked first: its turn, no overtaking
+    std::uint32_t total = 0;
+    bool found = false;
+    for (auto& [t, times] : w.bypass) {
+      if (t == cur_) {
+        ++times;
+        found = true;
+      }
+      total += times;
+    }
+    if (!found) {
+      w.bypass.emplace_back(cur_, 1);
+      ++total;
+    }
+    if (total <= opts_.bypass_bound) continue;
+    const resource* r = find_resource(obj);
+    const std::string what = r != nullptr ? resource_label(*r) : object_label(obj, 0);
+    std::string by;
+    for (std::size_t k = 0; k < w.bypass.size(); ++k) {
+      const auto& [t, times] = w.bypass[k];
+      by += (k == 0 ? "" : k + 1 == w.bypass.size() ? " and " : ", ") + thread_label(t) + " acquired it " +
+            std::to_string(times) + (times == 1 ? " time" : " times");
+    }
+    std::string details = "  " + thread_label(i) + " asked for " + what + " at " + loc_text(w.waiting_loc) +
+ " (step " + std::to_string(w.acquiring_step) + ") and is still blocked; since then " +
+                          by + " (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
+                          "  A lock that lets newcomers overtake a waiter without limit starves it: a "
+                          "reader-preferring rwlock under a stream of readers is the classic case. "
+                          "Use a policy that queues newcomers behind a waiting writer "
+                          "(writer_preferring, fair), or raise the bound (--bypass-bound K, "
+                          "options.bypass_bound) if some overtaking is acceptable.\n";
+    fail_and_unwind(bug_kind::starvation,
+                    thread_label(i) + " starves waiting for " + what + ": other threads acquired it " +
+                        std::to_string(total) + " times while it waited (bypass_bound = " +
+                        std::to_string(opts_.bypass_bound) + ")",
+                    std::move(details));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Lost wake-ups: at a global deadlock without a lock cycle, a thread blocked
+// on a wait (not on a lock acquisition or a join) that nobody left can end.
+
+void runtime::progress_on_acquire(const void* obj) {
+  if (std::find(progress_locks_.begin(), progress_locks_.end(), obj) == progress_locks_.end())
+    progress_locks_.push_back(obj);
+}
+
+void runtime::notified(const void* obj, const std::source_location& loc) {
+  if (aborting_) return;
+  notifies_.push_back(notify_rec{obj, cur_, exec_steps_, loc});
+}
+
+std::string runtime::waited_label(const thread_rec& t) const {
+  for (std::size_t i = events_.size(); i-- > 0;) {
+    const event& e = events_[i];
+    if (e.thread == t.id && e.addr == t.wait_addr) return object_label(e.addr, e.object);
+  }
+  return object_label(t.wait_addr, 0);
+}
+
+std::string runtime::describe_blocked_wait(const thread_rec& t) const {
+  const std::string what = waited_label(t);
+  std::string out = "  " + thread_label(t.id) + " began waiting on " + what + " at " + loc_text(t.block_loc) +
+                    " (step " + std::to_string(t.wait_step) + ").\n";
+  const notify_rec* before = nullptr;
+  for (const notify_rec& n : notifies_)
+    if (n.obj == t.wait_addr && n.step <= t.wait_step && n.thread != t.id) before = &n;
+  if (before != nullptr) {
+    out += "  It missed a notification: " + thread_label(before->thread) + " notified " + what + " at " +
+           loc_text(before->loc) + " (step " + std::to_string(before->step) +
+           "), before the wait began, and nobody notified it after. A wait must check its condition "
+           "first (wait(lock, predicate), or a while loop around wait()) so an earlier "
+           "notification is not lost.\n";
+  } else {
+    out += "  Nobody notified it before the wait or after: the thread that should wake it finished "
+           "or blocks elsewhere without doing so (a missing notify, release, set or close?).\n";
+  }
+  return out;
+}
+
+bool runtime::lost_wakeup() {
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    const thread_rec& t = *threads_[i];
+    if (t.st != tstate::blocked_futex || t.lock_wait || t.waiting_for != nullptr) continue;
+    std::size_t others = 0;
+    for (std::uint32_t j = 0; j < nthreads_; ++j) others += j != i && threads_[j]->st != tstate::finished;
+    fail(bug_kind::lost_wakeup,
+         thread_label(i) + " waits forever on " + waited_label(t) + " at " + loc_text(t.block_loc) +
+             ": no thread left can wake it (" +
+             (others == 0 ? std::string("every other thread finished")
+                          : "the others finished or are blocked elsewhere") +
+             ")",
+         describe_blocked_wait(t));
+    return true;
+  }
+  return false;
+}
+
+}  // namespace lockstep::mc::rt
+
+namespace lockstep::mc::detail {
+
+void notified(const void* obj, const std::source_location& loc) noexcept {
+  if (rt::runtime* r = rt::runtime::current()) {
+    try {
+      r->notified(obj, loc);
+    } catch (...) {
+    }
+  }
+}
+
+void progress() noexcept {
+  if (rt::runtime* r = rt::runtime::current()) r->progress();
+}
+
+void progress_on_acquire(const void* obj) noexcept {
+  if (rt::runtime* r = rt::runtime::current()) {
+    try {
+      r->progress_on_acquire(obj);
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace lockstep::mc::detail

@@ -1,0 +1,361 @@
+// Each liveness and race detector fires on the model it must flag, with a
+// report that names what happened, and stays quiet on its fix; the wait-for
+// graph and the timeline every report carries.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <string>
+
+#include "lockstep/lockstep.hpp"
+#include "lockstep/mc/graph.hpp"
+#include "lockstep/mc/model.hpp"
+
+namespace {
+
+namespace mc = lockstep::mc;
+using mc::bug_kind;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+mc::options with(mc::strategy_spec s) {
+  mc::options o;
+  o.strategy = s;
+  o.honour_env = false;
+  o.max_executions = 50000;
+  return o;
+}
+
+mc::result check(const char* model, mc::options o = with(mc::dfs())) {
+  const mc::model* m = mc::find_model(model);
+  EXPECT_NE(m, nullptr) << model;
+  o.name = model;
+  return mc::explore(o, m->body);
+}
+
+#define EXPECT_HAS(text, part) EXPECT_TRUE(contains(text, part)) << "missing: " << (part) << "\n" << (text)
+
+// -- livelock ------------------------------------------------------------------
+
+TEST(Livelock, PoliteThreadsInLockStepAreALivelockWithOnePeriodShown) {
+  const auto r = check("livelock_polite");
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::livelock) << r.report();
+  const std::string report = r.report();
+  EXPECT_HAS(r.found->message, "thread 0 (main) and thread 1 repeat the same");
+  EXPECT_HAS(r.found->message, "without progress");
+  EXPECT_HAS(report, "livelock_window = 1000");
+  EXPECT_HAS(report, "one period of the cycle");
+  // The period shows each thread failing its try_lock on the other's lock.
+  EXPECT_HAS(report, "cas-fail A");
+  EXPECT_HAS(report, "cas-fail B");
+  EXPECT_HAS(report, "liveness.cpp:");
+}
+
+TEST(Livelock, OrderedLockingPassesEveryFairSchedule) {
+  const auto r = check("livelock_polite_ordered");
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete) << r.report();
+}
+
+TEST(Livelock, TheWindowIsABoundWithAnOverride) {
+  auto o = with(mc::dfs());
+  o.livelock_window = 200;
+  const auto r = check("livelock_polite", o);
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::livelock);
+  EXPECT_HAS(r.report(), "livelock_window = 200");
+  EXPECT_LT(r.found->step, 400u);
+}
+
+TEST(Livelock, AProgressMarkResetsTheWindow) {
+  // The same lock-step retrying, but every round marks progress: not a livelock
+  // (it runs until the step bound instead).
+  auto o = with(mc::dfs());
+  o.max_steps = 3000;
+  const auto r = mc::explore(o, [] {
+    mc::atomic<int> rounds{0};
+    mc::thread t([&] {
+      for (;;) {
+        rounds.fetch_add(1);
+        LOCKSTEP_PROGRESS();
+        mc::this_thread::yield();
+      }
+    });
+    for (;;) {
+      rounds.fetch_add(1);
+      LOCKSTEP_PROGRESS();
+      mc::this_thread::yield();
+    }
+  });
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::non_termination) << r.report();
+}
+
+// The polite threads of livelock_polite; `declare`: acquiring A is progress.
+void polite_pair(bool declare) {
+  mc::mutex a("A");
+  mc::mutex b("B");
+  if (declare) mc::progress_on_acquire(&a);
+  auto polite = [](mc::mutex& first, mc::mutex& second) {
+    for (;;) {
+      first.lock();
+      mc::this_thread::yield();
+      if (second.try_lock()) {
+        second.unlock();
+        first.unlock();
+        return;
+      }
+      first.unlock();
+      mc::this_thread::yield();
+    }
+  };
+  mc::thread t([&] { polite(a, b); });
+  polite(b, a);
+  t.join();
+}
+
+TEST(Livelock, ALockDeclaredAsProgressEndsTheSuspicion) {
+  // The same first execution (lock step from the start), with and without
+  // declaring that taking A, which happens every round, is the work itself.
+  auto o = with(mc::dfs());
+  o.max_steps = 3000;
+  o.max_executions = 1;
+  const auto plain = mc::explore(o, [] { polite_pair(false); });
+  ASSERT_TRUE(plain.found) << plain.report();
+  EXPECT_EQ(plain.found->kind, bug_kind::livelock) << plain.report();
+  const auto declared = mc::explore(o, [] { polite_pair(true); });
+  ASSERT_TRUE(declared.found) << declared.report();
+  EXPECT_EQ(declared.found->kind, bug_kind::non_termination) << declared.report();
+}
+
+// -- fair scheduling and busy waiting -----------------------------------------------
+
+TEST(FairScheduling, MakesSpinThenYieldTerminateWhereUnfairSearchDoesNot) {
+  auto fair = with(mc::dfs());
+  fair.max_executions = 2000;
+  const auto ok = check("busy_wait_relax", fair);
+  EXPECT_TRUE(ok.ok()) << ok.report();
+  auto unfair = fair;
+  unfair.fair_scheduling = false;
+  const auto r = check("busy_wait_relax", unfair);
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::non_termination) << r.report();
+  EXPECT_HAS(r.found->details, "Fair scheduling is off");
+}
+
+TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {
+  const auto r = check("busy_wait_spin");
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
+  EXPECT_HAS(r.found->message, "thread 1 busy-waits");
+  EXPECT_HAS(r.found->message, "ready");
+  EXPECT_HAS(r.found->message, "models/liveness.cpp:");
+  EXPECT_HAS(r.found->message, "without relax()");
+  EXPECT_HAS(r.found->message, "busy_wait_bound = 100");
+  EXPECT_HAS(r.found->details, "call relax()");
+}
+
+TEST(BusyWait, IsFoundBySamplingToo) {
+  auto o = with(mc::random(1));
+  o.max_executions = 1000;
+  const auto r = check("busy_wait_spin", o);
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::busy_wait);
+}
+
+// -- starvation -------------------------------------------------------------------
+
+TEST(Starvation, ReportNamesTheStarvedThreadTheResourceAndWhoBypassedIt) {
+  const auto r = check("rwlock_reader_preferring_starvation");
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::starvation) << r.report();
+  EXPECT_HAS(r.found->message, "thread 1 starves waiting for shared mutex rw");
+  EXPECT_HAS(r.found->message, "acquired it 3 times");
+  EXPECT_HAS(r.found->message, "bypass_bound = 2");
+  EXPECT_HAS(r.found->details, "thread 2 acquired it 3 times");
+  EXPECT_HAS(r.found->details, "models/liveness.cpp:");  // where the writer asked
+}
+
+TEST(Starvation, TheBypassBoundIsABoundWithAnOverride) {
+  // The scenario has three reads after the writer blocks: with k = 3 every
+  // schedule is within the bound.
+  auto o = with(mc::dpor());
+  o.bypass_bound = 3;
+  const auto r = check("rwlock_reader_preferring_starvation", o);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete);
+}
+
+TEST(Starvation, WriterPreferringAndFairPoliciesNeverLetAReaderBypass) {
+  auto o = with(mc::dpor());
+  o.bypass_bound = 0;  // not even one overtaking
+  for (const char* m : {"rwlock_writer_preferring_no_starvation", "rwlock_fair_no_starvation"}) {
+    const auto r = check(m, o);
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_TRUE(r.complete) << m;
+  }
+}
+
+// -- lost wake-up -------------------------------------------------------------------
+
+TEST(LostWakeup, IsItsOwnVerdictAndNamesTheMissedNotify) {
+  const auto r = check("condvar_no_predicate");
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::lost_wakeup) << r.report();
+  EXPECT_HAS(r.found->message, "thread 1 waits forever on ready_cv at models/primitives.cpp:");
+  EXPECT_HAS(r.found->message, "no thread left can wake it");
+  EXPECT_HAS(r.found->details, "missed a notification: thread 0 (main) notified ready_cv at models/primitives.cpp:");
+}
+
+TEST(LostWakeup, ALockCycleStaysADeadlock) {
+  const auto r = check("deadlock_abba");
+  ASSERT_TRUE(r.found);
+  EXPECT_EQ(r.found->kind, bug_kind::deadlock);
+}
+
+TEST(LostWakeup, AWaitNobodyEverNotifiesSaysSo) {
+  const auto r = mc::explore(with(mc::dfs()), [] {
+    mc::counting_semaphore<1> permits(0, "permits");
+    mc::thread t([&] { permits.acquire(); });
+    t.join();
+  });
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::lost_wakeup);
+  EXPECT_HAS(r.found->message, "waits forever on permits");
+  EXPECT_HAS(r.found->details, "Nobody notified it");
+}
+
+// -- data races ------------------------------------------------------------------------
+
+TEST(DataRace, ReportsBothAccessesWithThreadAndLine) {
+  const auto r = check("counter_plain_race");
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::data_race) << r.report();
+  EXPECT_HAS(r.found->message, "data race on count");
+  EXPECT_HAS(r.found->details, "thread 0 (main) wrote count at models/liveness.cpp:");
+  EXPECT_HAS(r.found->details, "thread 1 read count at models/liveness.cpp:");
+}
+
+TEST(DataRace, ALockedCounterHasNoRaceInAnySchedule) {
+  const auto r = check("counter_plain_locked");
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete);
+}
+
+TEST(DataRace, AnAtomicFlagOrdersPlainMemory) {
+  // Message passing: the data is written before the flag is set and read
+  // after it is seen: happens-before through the atomic, no race.
+  const auto r = mc::explore(with(mc::dfs()), [] {
+    mc::shared<int> data{0};
+    mc::atomic<bool> ready{false};
+    mc::thread t([&] {
+      data.store(42);
+      ready.store(true);
+    });
+    while (!ready.load()) mc::this_thread::yield();
+    LOCKSTEP_ASSERT(data.load() == 42);
+    t.join();
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete);
+}
+
+TEST(DataRace, AnExistingVariableCanBeMarked) {
+  const auto r = mc::explore(with(mc::dfs()), [] {
+    int plain = 0;
+    mc::name(&plain, "plain");
+    mc::thread t([&] {
+      mc::plain_write(&plain);
+      plain = 1;
+    });
+    mc::plain_read(&plain);
+    const int seen = plain;
+    (void)seen;
+    t.join();
+  });
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::data_race);
+  EXPECT_HAS(r.found->message, "data race on plain");
+  EXPECT_HAS(r.found->details, "test_liveness.cpp:");
+}
+
+TEST(DataRace, ReadsOrderedByJoinAreNoRace) {
+  const auto r = mc::explore(with(mc::dfs()), [] {
+    mc::shared<int> x{0};
+    mc::thread t([&] { x.store(1); });
+    t.join();
+    LOCKSTEP_ASSERT(x.load() == 1);
+    mc::thread u([&] { x.store(x.load() + 1); });
+    u.join();
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+}
+
+// -- reports and pictures ---------------------------------------------------------------
+
+TEST(Pictures, TheDeadlockGraphHasBothThreadsBothMutexesAndTheCycle) {
+  const auto r = check("deadlock_abba");
+  ASSERT_TRUE(r.found);
+  const mc::wait_graph& g = r.found->graph;
+  auto node = [&](const std::string& label) {
+    return std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) { return n.label == label; }) !=
+           g.nodes.end();
+  };
+  EXPECT_TRUE(node("thread 0 (main)"));
+  EXPECT_TRUE(node("thread 1"));
+  EXPECT_TRUE(node("mutex A"));
+  EXPECT_TRUE(node("mutex B"));
+  EXPECT_EQ(std::count_if(g.edges.begin(), g.edges.end(), [](const auto& e) { return e.in_cycle; }), 4);
+  const std::string dot = mc::to_dot(*r.found, "deadlock_abba");
+  EXPECT_HAS(dot, "digraph wait_for");
+  EXPECT_HAS(dot, "color=red");
+  EXPECT_HAS(dot, "deadlock_abba: deadlock");
+}
+
+TEST(Pictures, ALostWakeUpGraphShowsWhatEachThreadWaitsOn) {
+  const auto r = check("condvar_no_predicate");
+  ASSERT_TRUE(r.found);
+  const std::string dot = mc::to_dot(r.found->graph, "t");
+  EXPECT_HAS(dot, "ready_cv");
+  EXPECT_HAS(dot, "join");
+}
+
+TEST(Pictures, EveryReportHasThreadsATimelineAndTheReplayCommand) {
+  for (const char* m : {"deadlock_abba", "livelock_polite", "busy_wait_spin", "rwlock_reader_preferring_starvation",
+                        "condvar_no_predicate", "counter_plain_race", "counter_unsynchronized"}) {
+    auto o = with(mc::dfs());
+    o.replay_command = std::string("lockstep check ") + m + " --replay {}";
+    const auto r = check(m, o);
+    ASSERT_TRUE(r.found) << m;
+    const std::string report = r.report();
+    EXPECT_HAS(report, "  threads:\n    thread 0 (main)");
+    EXPECT_HAS(report, "one column per thread:\n    step  thread 0 (main)");
+    EXPECT_HAS(report, "  run:    lockstep check " + std::string(m) + " --replay L1");
+    EXPECT_FALSE(r.found->events.empty()) << m;
+  }
+}
+
+TEST(Pictures, TheTimelinePutsEachThreadInItsOwnColumn) {
+  std::vector<mc::trace_event> ev(2);
+  ev[0].step = 1;
+  ev[0].thread = 0;
+  ev[0].o = mc::op::store;
+  ev[0].object_name = "x";
+  ev[0].value = 1;
+  ev[1].step = 2;
+  ev[1].thread = 1;
+  ev[1].o = mc::op::load;
+  ev[1].object_name = "x";
+  ev[1].value = 1;
+  const std::string t = mc::timeline_text(ev, 2, "events");
+  const auto row2 = t.find("\n       2 ");
+  ASSERT_NE(row2, std::string::npos) << t;
+  const auto col1 = t.find("thread 1");
+  const auto line_start = t.rfind('\n', col1) + 1;
+  const auto load = t.find("load x = 1");
+  EXPECT_EQ(load - (row2 + 1), col1 - line_start) << t;  // the load sits under "thread 1"
+}
+
+}  // namespace
