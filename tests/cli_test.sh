@@ -168,5 +168,59 @@ has lost-wakeup out "missed a notification"
 expect bad-window 2 -- "$LS" check livelock_polite --livelock-window x
 one_line bad-window
 
+# Trace files: written by --trace-out, replayed on fibers and on OS threads.
+expect trace-out 1 -- "$LS" check deadlock_abba --trace-out "$tmp/abba.trace"
+has trace-out out "trace written to"
+has trace-out abba.trace "lockstep-trace 1"
+has trace-out abba.trace "verdict deadlock"
+expect replay-fibers 1 -- "$LS" replay "$tmp/abba.trace"
+has replay-fibers out "replayed on fibers: bug: deadlock (as recorded"
+expect replay-threads 1 -- "$LS" replay "$tmp/abba.trace" --threads --runs 5
+has replay-threads out "bug: deadlock reproduced 5 times"
+expect no-shrink 1 -- "$LS" check deadlock_abba --strategy random --seed 2 --no-shrink
+has no-shrink out "the schedule has 2 preemptions"
+expect shrink 1 -- "$LS" check deadlock_abba --strategy random --seed 2
+has shrink out "shrunk from 2 preemptions and 5 steps to 1 and 5"
+has shrink out "the schedule has 1 preemption"
+# A changed event: a divergence naming the step, on fibers and on threads.
+sed 's/^\(3	0	\)cas/\1load/' "$tmp/abba.trace" >"$tmp/div.trace"
+expect replay-diverged 2 -- "$LS" replay "$tmp/div.trace"
+one_line replay-diverged
+has replay-diverged err "replay diverged at step 3"
+expect replay-diverged-threads 2 -- "$LS" replay "$tmp/div.trace" --threads
+one_line replay-diverged-threads
+has replay-diverged-threads err "step 3"
+# Damaged trace files: exit 2 and one line naming the line.
+: >"$tmp/empty.trace"
+expect trace-empty 2 -- "$LS" replay "$tmp/empty.trace"
+one_line trace-empty
+has trace-empty err "empty.trace:1: empty file"
+head -c 64 /dev/urandom | tr -d '\n' | sed 's/^/\x00/' >"$tmp/bin.trace"
+printf 'lockstep-trace 1\n\0\0\0\n' >"$tmp/bin.trace"
+expect trace-binary 2 -- "$LS" replay "$tmp/bin.trace"
+one_line trace-binary
+has trace-binary err "bin.trace:2: binary data"
+sed 's/^lockstep-trace 1$/lockstep-trace 3/' "$tmp/abba.trace" >"$tmp/future.trace"
+expect trace-future 2 -- "$LS" replay "$tmp/future.trace"
+one_line trace-future
+has trace-future err "version 3 is newer"
+head -n 20 "$tmp/abba.trace" >"$tmp/cut.trace"
+expect trace-truncated 2 -- "$LS" replay "$tmp/cut.trace"
+one_line trace-truncated
+has trace-truncated err "truncated"
+expect trace-missing 2 -- "$LS" replay "$tmp/nothing.trace"
+one_line trace-missing
+expect replay-no-file 2 -- "$LS" replay
+one_line replay-no-file
+expect replay-runs-fibers 2 -- "$LS" replay "$tmp/abba.trace" --runs 3
+one_line replay-runs-fibers
+# Stress: free OS threads; a bad model name is exit 2.
+expect stress-pass 0 -- "$LS" stress counter_mutex --runs 20
+has stress-pass out "0 of 20 free runs"
+expect stress-lost-wakeup 1 -- "$LS" stress queue_unbounded_wait --runs 2
+has stress-lost-wakeup out "bug: lost_wakeup"
+expect stress-unknown 2 -- "$LS" stress nosuch
+one_line stress-unknown
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

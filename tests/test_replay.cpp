@@ -48,6 +48,11 @@ TEST_P(BugModels, TraceReplaysOnFibersAndOnThreads) {
   const mc::result again = mc::explore(mc::replay_options(t), m.body);
   EXPECT_EQ(mc::verdict_mismatch(t, again), "") << again.report();
 
+#if defined(__SANITIZE_THREAD__)
+  // On OS threads the replayed race really happens, and ThreadSanitizer
+  // rightly reports it: the reproduction is checked in the plain build.
+  if (*t.kind == mc::bug_kind::data_race) return;
+#endif
   // OS threads through the turnstile: the bug every time.
   for (int i = 0; i < 100; ++i) {
     const mc::thread_run run = mc::replay_on_threads(t, m.body);

@@ -43,6 +43,11 @@ TEST_P(TraceFiles, ReplaysToItsRecordedVerdict) {
   o.name = m->name;
   const mc::result r = mc::explore(mc::replay_options(t, o), m->body);
   EXPECT_EQ(mc::verdict_mismatch(t, r), "") << GetParam() << "\n" << r.report();
+#if defined(__SANITIZE_THREAD__)
+  // On OS threads the replayed race really happens, and ThreadSanitizer
+  // rightly reports it: the reproduction is checked in the plain build.
+  if (*t.kind == mc::bug_kind::data_race) return;
+#endif
   if (!t.kind) return;
   for (int i = 0; i < 5; ++i) {
     const mc::thread_run run = mc::replay_on_threads(t, m->body);

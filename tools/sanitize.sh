@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real-OS-thread test suites (mutex_threads, primitives_threads)
+# Builds the real-OS-thread test suites (mutex_threads, primitives_threads,
+# and replay and traces, which run models on OS threads)
 # with a sanitizer in a build directory of their own and runs them.
 #
 #   tools/sanitize.sh [thread | address,undefined] [build-dir]
@@ -11,7 +12,7 @@
 # a death test's child process, whose stderr GoogleTest keeps to itself,
 # counts too.
 #
-# Only these two suites run: the checker's suites run fibers on one OS thread
+# Only these suites run: the checker's other suites run fibers on one OS thread
 # (Boost.Context), which the sanitizers are not told about.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ case "$san" in
     ;;
 esac
 dir=${2:-$default_dir}
-suites=(mutex_threads primitives_threads)
+suites=(mutex_threads primitives_threads replay traces)
 
 # Sanitized code cannot be linked with -Wl,--no-undefined (b_lundef): the
 # runtime's symbols come from the sanitizer library. LTO is off because it

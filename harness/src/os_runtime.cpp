@@ -240,12 +240,13 @@ std::uint64_t* os_runtime::point(op o, const void* addr, detail::object_handle& 
 }
 
 bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns,
-                           const std::source_location& loc) {
+                           const std::source_location& loc, bool lock) {
   thread_slot* me;
   {
     std::lock_guard g(mu_);
     me = &threads_[tl_tid];
     me->blocked_loc = loc;
+    me->blocked_lock = lock;
   }
   me->blocked.store(true, std::memory_order_release);
   struct unblock {
@@ -311,7 +312,7 @@ void os_runtime::real_lock(std::uint32_t* word, const std::source_location& loc)
   if (w.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
   if (c != 2) c = w.exchange(2, std::memory_order_acquire);
   while (c != 0) {
-    real_wait(word, 2, -1, loc);
+    real_wait(word, 2, -1, loc, true);
     c = w.exchange(2, std::memory_order_acquire);
   }
 }
@@ -589,12 +590,13 @@ thread_run os_runtime::run(detail::body_ref body) {
     }
     // Nobody reached a scheduling point for a while: who is blocked where?
     std::string where;
-    bool all_blocked = true;
+    bool all_blocked = true, on_lock = false;
     {
       std::lock_guard g(mu_);
       for (const thread_slot& s : threads_) {
         if (s.finished.load(std::memory_order_acquire) != 0) continue;
         if (s.blocked.load(std::memory_order_acquire)) {
+          on_lock = on_lock || s.blocked_lock;
           where += (where.empty() ? "" : ", ") + thread_label(s.id) + " at " + rt::loc_text(s.blocked_loc);
         } else {
           all_blocked = false;
@@ -602,9 +604,11 @@ thread_run os_runtime::run(detail::body_ref body) {
       }
     }
     if (all_blocked) {
-      bug_kind k = bug_kind::deadlock;
-      if (follow_ != nullptr && follow_->kind == bug_kind::lost_wakeup) k = bug_kind::lost_wakeup;
-      found(k, "every thread is blocked for good (" + where + ")");
+      // Someone waits for a lock: a lock cycle (a deadlock). Otherwise every
+      // thread waits for a wake-up that no thread is left to send.
+      const bug_kind k = on_lock ? bug_kind::deadlock : bug_kind::lost_wakeup;
+      found(k, "every thread is blocked for good (" + where + ")" +
+                   (on_lock ? "" : ": none waits for a lock, so nobody is left to wake them"));
     } else {
       found(bug_kind::non_termination, "no thread reached a scheduling point for " +
                                            std::to_string(opts_.hang.count()) + " ms");

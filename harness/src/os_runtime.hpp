@@ -57,6 +57,7 @@ class os_runtime {
     std::atomic<std::uint32_t> finished{0};
     std::atomic<bool> blocked{false};  // in a real wait (for hang classification)
     std::source_location blocked_loc;
+    bool blocked_lock = false;  // ... waiting for a lock word
     bool detached = false;
     bool joined = false;
     std::source_location spawn_loc;
@@ -83,7 +84,7 @@ class os_runtime {
   // Blocks while *word == expected (a real futex wait, abortable); false when
   // `deadline_ns` (virtual, -1: none) passed first.
   bool real_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns,
-                 const std::source_location& loc);
+                 const std::source_location& loc, bool lock = false);
   void real_lock(std::uint32_t* word, const std::source_location& loc);
   void found(bug_kind k, std::string message);
   void stop();                             // abort the run and wake every waiter
