@@ -214,6 +214,19 @@ expect replay-no-file 2 -- "$LS" replay
 one_line replay-no-file
 expect replay-runs-fibers 2 -- "$LS" replay "$tmp/abba.trace" --runs 3
 one_line replay-runs-fibers
+# The wait-for graph of a trace's failure.
+expect graph-trace 0 -- "$LS" graph "$tmp/abba.trace"
+has graph-trace out "digraph"
+has graph-trace out "mutex A"
+expect graph-trace-timeline 0 -- "$LS" graph "$tmp/abba.trace" --timeline -o "$tmp/tl.dot"
+has graph-trace-timeline tl.dot "digraph"
+if command -v dot >/dev/null; then
+  expect graph-trace-dot 0 -- dot -Tsvg "$tmp/tl.dot" -o "$tmp/tl.svg"
+fi
+expect graph-trace-bad 2 -- "$LS" graph "$tmp/empty.trace"
+one_line graph-trace-bad
+expect graph-svg-needs-out 2 -- "$LS" graph "$tmp/abba.trace" --svg
+one_line graph-svg-needs-out
 # Stress: free OS threads; a bad model name is exit 2.
 expect stress-pass 0 -- "$LS" stress counter_mutex --runs 20
 has stress-pass out "0 of 20 free runs"

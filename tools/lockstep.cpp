@@ -45,6 +45,7 @@ const char* const kMainHelp =
     "  list                 the registered models: name, expected verdict, description\n"
     "  check MODEL|--all    explore a model's schedules and report what was found\n"
     "  replay TRACE         run a trace file again (on fibers, or --threads on OS threads)\n"
+    "  graph TRACE          the wait-for graph (or timeline) of a trace's failure as DOT\n"
     "  stress MODEL         run a model free on OS threads, many times: how often\n"
     "                       does the bug show up without controlled scheduling?\n"
     "  help [COMMAND]       this text, or a command's options\n"
@@ -134,6 +135,16 @@ const char* const kReplayHelp =
     "schedule guides the run, and the run must not fail.\n"
     "exit codes: 1 the recorded bug reproduced, 0 the trace passes as recorded,\n"
     "2 bad trace file, divergence, or a verdict other than the recorded one\n";
+
+const char* const kGraphHelp =
+    "usage: lockstep graph TRACE [--timeline] [-o F.dot [--svg]]\n"
+    "\n"
+    "Replays TRACE on fibers and prints the wait-for graph at its failure as\n"
+    "Graphviz DOT (threads and resources as nodes, holds and waits as edges, a\n"
+    "deadlock cycle in red), or with --timeline the last steps as a table with\n"
+    "one column per thread. -o writes it to a file; --svg then also renders\n"
+    "F.svg with dot when Graphviz is installed.\n"
+    "exit codes: 0 written, 2 bad trace file or divergence\n";
 
 const char* const kStressHelp =
     "usage: lockstep stress MODEL [--runs N] [--timeout MS] [--quiet]\n"
@@ -654,6 +665,54 @@ int cmd_replay(const std::vector<std::string_view>& args) {
   return t.kind ? kBug : kOk;
 }
 
+// lockstep graph TRACE [--timeline] [-o F.dot [--svg]]
+int cmd_graph(const std::vector<std::string_view>& args) {
+  std::string path, out;
+  bool timeline = false, svg = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--timeline") {
+      timeline = true;
+    } else if (arg == "--svg") {
+      svg = true;
+    } else if (arg == "-o" || arg == "--out") {
+      if (i + 1 >= args.size()) throw usage_error{std::string(arg) + " needs a file name"};
+      out = std::string(args[++i]);
+    } else if (!arg.empty() && arg[0] == '-') {
+      throw usage_error{"unknown option '" + std::string(arg) + "' for graph (see lockstep help graph)"};
+    } else if (path.empty()) {
+      path = std::string(arg);
+    } else {
+      throw usage_error{"graph takes one trace file, got '" + path + "' and '" + std::string(arg) + "'"};
+    }
+  }
+  if (path.empty()) throw usage_error{"graph needs a trace file (written by check --trace-out)"};
+  if (svg && out.empty()) throw usage_error{"--svg renders the file given with -o F.dot"};
+  const mc::trace t = mc::read_trace_file(path);
+  const mc::model* m = mc::find_model(t.model);
+  if (m == nullptr)
+    throw usage_error{path + ": model '" + t.model + "' is not registered in this lockstep (lockstep list)"};
+  mc::options o;
+  o.name = m->name;
+  o.trace_dir = "-";
+  const mc::result r = mc::explore(mc::replay_options(t, o), m->body);
+  if (const std::string mismatch = mc::verdict_mismatch(t, r); !mismatch.empty())
+    throw usage_error{path + ": " + mismatch};
+  const std::string title = std::string(m->name) + ": no bug";
+  const std::string dot =
+      timeline ? (r.found ? mc::timeline_dot(r.found->events,
+                                             std::string(m->name) + ": " + mc::bug_kind_name(r.found->kind))
+                          : mc::timeline_dot({}, title))
+               : (r.found ? mc::to_dot(*r.found, m->name) : mc::to_dot(mc::wait_graph{}, title));
+  if (out.empty()) {
+    std::fputs(dot.c_str(), stdout);
+    return kOk;
+  }
+  write_file(out, dot);
+  if (svg) render_svg(out);
+  return kOk;
+}
+
 // lockstep stress MODEL [--runs N] [--timeout MS] [--quiet]
 int cmd_stress(const std::vector<std::string_view>& args) {
   std::string name;
@@ -730,6 +789,7 @@ int main(int argc, char** argv) {
       if (topic == "check") std::fputs(kCheckHelp, stdout);
       else if (topic == "replay") std::fputs(kReplayHelp, stdout);
       else if (topic == "stress") std::fputs(kStressHelp, stdout);
+      else if (topic == "graph") std::fputs(kGraphHelp, stdout);
       else if (topic == "list") std::fputs(kListHelp, stdout);
       else if (topic.empty()) std::fputs(kMainHelp, stdout);
       else throw usage_error{"no help for unknown command '" + std::string(topic) + "'"};
@@ -753,6 +813,11 @@ int main(int argc, char** argv) {
       for (auto r : rest)
         if (r == "--help" || r == "-h") return std::fputs(kReplayHelp, stdout), kOk;
       return cmd_replay(rest);
+    }
+    if (cmd == "graph") {
+      for (auto r : rest)
+        if (r == "--help" || r == "-h") return std::fputs(kGraphHelp, stdout), kOk;
+      return cmd_graph(rest);
     }
     if (cmd == "stress") {
       for (auto r : rest)

@@ -100,11 +100,15 @@ std::string result::report() const {
          (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
          "; the schedule has " + std::to_string(b.preemptions) +
          (b.preemptions == 1 ? " preemption" : " preemptions") + ")\n";
-  if (shrink.done)
-    out += "  shrunk from " + std::to_string(shrink.preemptions_before) + " preemptions and " +
-           std::to_string(shrink.steps_before) + " steps to " + std::to_string(shrink.preemptions_after) +
-           " and " + std::to_string(shrink.steps_after) + " (" + std::to_string(shrink.replays) +
-           " schedules tried)\n";
+  if (shrink.done) {
+    const bool smaller = shrink.preemptions_after < shrink.preemptions_before || shrink.steps_after < shrink.steps_before;
+    out += smaller ? "  shrunk from " + std::to_string(shrink.preemptions_before) + " preemptions and " +
+                         std::to_string(shrink.steps_before) + " steps to " + std::to_string(shrink.preemptions_after) +
+                         " and " + std::to_string(shrink.steps_after) + " (" + std::to_string(shrink.replays) +
+                         " schedules tried)\n"
+                   : "  not shrunk: none of the " + std::to_string(shrink.replays) +
+                         " smaller schedules tried fails the same way\n";
+  }
   out += b.details;
   if (trace && trace_dir != "-" && trace_file_.empty()) {
     std::string dir = trace_dir;
