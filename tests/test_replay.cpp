@@ -219,6 +219,57 @@ TEST(FreeRun, CorrectCodePassesAndAssertionsAreCaught) {
   EXPECT_EQ(*bad.kind, mc::bug_kind::assertion);
 }
 
+// A thread preempted inside a lock_guard's destructor (an unlock) when
+// another thread fails must not be made to throw there (that would call
+// std::terminate): the unlock completes and the thread unwinds later.
+TEST(Abort, InsideADestructorUnwindsCleanlyOnFibers) {
+  int found = 0;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    mc::options o;
+    o.strategy = mc::random(seed);
+    o.max_executions = 50;
+    o.honour_env = false;
+    o.shrink = false;
+    o.trace_dir = "-";
+    const mc::result r = mc::explore(o, [] {
+      mc::mutex m;
+      mc::atomic<int> x{0};
+      mc::thread t([&] {
+        for (int k = 0; k < 5; ++k) {
+          std::lock_guard g(m);
+          x.store(k);
+        }
+      });
+      x.load();
+      LOCKSTEP_ASSERT(x.load() == 0);
+      t.join();
+    });
+    found += r.found && r.found->kind == mc::bug_kind::assertion ? 1 : 0;
+  }
+  EXPECT_GT(found, 100);
+}
+
+TEST(Abort, InsideADestructorUnwindsCleanlyOnThreads) {
+  for (int i = 0; i < 100; ++i) {
+    const mc::thread_run run = mc::run_free([] {
+      mc::mutex m;
+      mc::atomic<int> x{0};
+      mc::thread t([&] {
+        for (int k = 0; k < 1000; ++k) {
+          std::lock_guard g(m);
+          x.store(1);
+        }
+      });
+      while (x.load() == 0) {
+      }
+      LOCKSTEP_ASSERT(x.load() == 0);
+      t.join();
+    });
+    ASSERT_TRUE(run.kind);
+    EXPECT_EQ(*run.kind, mc::bug_kind::assertion);
+  }
+}
+
 // A failing check in a test: its report writes a trace file and says how to
 // replay it; LOCKSTEP_TRACE replays it (on fibers, or on OS threads).
 TEST(TestTrace, ReportWritesATraceThatLockstepTraceReplays) {

@@ -16,7 +16,9 @@
 
 #include "lockstep/mc/atomic.hpp"
 #include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/platform.hpp"
 #include "lockstep/mc/primitives.hpp"
 #include "lockstep/mc/shared.hpp"
 #include "lockstep/mc/thread.hpp"
+#include "lockstep/mc/trace.hpp"

@@ -34,6 +34,18 @@ constinit thread_local std::size_t tl_pending = static_cast<std::size_t>(-1);
 constinit thread_local rt::event tl_slot{};
 constinit thread_local std::uint32_t tl_spurious = 0;
 constinit thread_local std::uint64_t tl_rng = 0;
+// Inside a releasing operation (store, read-modify-write, wake, unlock),
+// which often runs in a destructor: an abort does not throw there (that
+// would terminate); the operation completes and the thread unwinds from a
+// later point. tl_grace bounds how many it may still run.
+constinit thread_local bool tl_releasing = false;
+constinit thread_local std::uint32_t tl_grace = 0;
+
+struct releasing_scope {
+  bool saved = tl_releasing;
+  explicit releasing_scope(bool on) { tl_releasing = saved || on; }
+  ~releasing_scope() { tl_releasing = saved; }
+};
 
 // Object-handle epochs of OS runs: far from the fiber runtime's, so a handle
 // never mistakes one for the other.
@@ -118,7 +130,9 @@ void os_runtime::stop() {
 }
 
 void os_runtime::check_abort() {
-  if (abort_.load(std::memory_order_acquire) && std::uncaught_exceptions() == 0) throw rt::abort_execution{};
+  if (!abort_.load(std::memory_order_acquire) || std::uncaught_exceptions() != 0) return;
+  if (tl_releasing && tl_grace++ < 1000) return;
+  throw rt::abort_execution{};
 }
 
 bool os_runtime::aborting_unwind() const noexcept {
@@ -131,7 +145,7 @@ void os_runtime::diverge(std::string why) {
     if (result_.divergence.empty() && !result_.kind) result_.divergence = std::move(why);
   }
   stop();
-  throw rt::abort_execution{};
+  if (!tl_releasing) throw rt::abort_execution{};
 }
 
 // ---------------------------------------------------------------------------
@@ -143,6 +157,7 @@ std::size_t os_runtime::gate() {
   progress_.fetch_add(1, std::memory_order_relaxed);
   if (follow_ == nullptr) return npos;
   for (;;) {
+    if (abort_.load(std::memory_order_acquire)) return npos;  // only inside a release
     const std::uint32_t t = turn_.load(std::memory_order_acquire);
     if (t >= nevents_) return npos;
     if (follow_->events[t].thread == tl_tid) return t;
@@ -230,6 +245,7 @@ std::uint32_t os_runtime::bind_object(std::size_t k, detail::object_handle& h, c
 
 std::uint64_t* os_runtime::point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_unwind()) return nullptr;
+  releasing_scope rs(o == op::store || o == op::rmw || o == op::wake);
   const std::size_t k = gate();
   if (k == npos) return nullptr;  // free: the caller operates on real atomics
   const std::uint32_t obj = o == op::yield ? 0 : bind_object(k, h, loc, o);
@@ -300,6 +316,7 @@ bool os_runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
 
 void os_runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                             const std::source_location& loc) {
+  releasing_scope rs(true);
   std::uint64_t* rec = point(op::wake, word, h, loc);
   sys_futex(word, FUTEX_WAKE_PRIVATE, static_cast<std::uint32_t>(count), nullptr);
   if (rec != nullptr) *rec = 0;
@@ -348,6 +365,7 @@ bool os_runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, co
 
 std::uint32_t os_runtime::unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   auto w = word_ref(word);
+  releasing_scope rs(true);
   std::size_t k = npos;
   if (!aborting_unwind()) k = gate();
   if (k != npos) check_event(k, op::rmw, bind_object(k, h, loc, op::rmw), loc);

@@ -76,7 +76,7 @@ class os_runtime {
   void check_event(std::size_t k, op o, std::uint32_t object, const std::source_location& loc);
   void check_value(std::size_t k, op o, std::uint64_t value);
   std::uint32_t bind_object(std::size_t k, detail::object_handle& h, const std::source_location& loc, op o);
-  [[noreturn]] void diverge(std::string why);
+  void diverge(std::string why);  // throws, except inside a release
 
   // Free running.
   void check_abort();

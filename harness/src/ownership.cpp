@@ -355,17 +355,17 @@ bool runtime::same_event(std::size_t i, bool complete, std::string& why) const {
 }
 
 void runtime::expected_mismatch(std::string why) {
-  internal_error_ = std::move(why);
+  if (internal_error_.empty()) internal_error_ = std::move(why);
   aborting_ = true;
-  throw abort_execution{};
+  if (!threads_[cur_]->releasing) throw abort_execution{};
 }
 
 void runtime::check_expected() {
   const std::size_t n = events_.size();
   std::string why;
-  if (n >= 2 && !same_event(n - 2, true, why)) expected_mismatch(std::move(why));
+  if (n >= 2 && !same_event(n - 2, true, why)) return expected_mismatch(std::move(why));
   if (n > expect_->size())
-    expected_mismatch("replay diverged: the trace ends at step " + std::to_string(expect_->size()) +
+    return expected_mismatch("replay diverged: the trace ends at step " + std::to_string(expect_->size()) +
                       ", but the execution went on: " + describe_event(export_event(n - 1)));
   if (!same_event(n - 1, false, why)) expected_mismatch(std::move(why));
 }

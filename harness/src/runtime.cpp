@@ -278,6 +278,8 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.joined = false;
   t.detached = false;
   t.spurious = 0;
+  t.releasing = false;
+  t.abort_grace = 0;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
   t.spawn_loc = loc;
@@ -307,8 +309,10 @@ void runtime::disable(std::uint32_t tid) {
 }
 
 void runtime::check_abort() {
-  if (aborting_ && std::uncaught_exceptions() == 0) throw abort_execution{};
+  if (aborting_ && std::uncaught_exceptions() == 0 && !threads_[cur_]->releasing) throw abort_execution{};
 }
+
+bool runtime::spare_release() noexcept { return threads_[cur_]->abort_grace++ < 1000; }
 
 void runtime::decide_among_enabled(bool yielding) {
   // The running thread is enabled (it is at a point): it goes first, unless
@@ -327,7 +331,8 @@ void runtime::decide_among_enabled(bool yielding) {
                               : 0;
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
-    throw abort_execution{};
+    if (!threads_[cur_]->releasing) throw abort_execution{};
+    return;
   }
   const std::uint32_t next = cands_[idx];
   fair_picked(next);
@@ -430,18 +435,16 @@ void runtime::diverge() {
 
 
 void runtime::step_bound_exceeded() {
-  {
-    fail_and_unwind(bug_kind::non_termination,
-                    "the execution exceeded the step bound (max_steps = " +
-                        std::to_string(opts_.max_steps) + ")",
-                    std::string("  This usually means a spin loop that never yields (call relax()), or a thread "
-                                "waiting for something that never comes. Raise the bound with --max-steps or "
-                                "options.max_steps if the model is just long.\n") +
-                        (fair_on_ ? ""
-                                  : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
-                                    "that yields while it waits for another thread also runs forever in an "
-                                    "unfair schedule.\n"));
-  }
+  fail(bug_kind::non_termination,
+       "the execution exceeded the step bound (max_steps = " + std::to_string(opts_.max_steps) + ")",
+       std::string("  This usually means a spin loop that never yields (call relax()), or a thread "
+                   "waiting for something that never comes. Raise the bound with --max-steps or "
+                   "options.max_steps if the model is just long.\n") +
+           (fair_on_ ? ""
+                     : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
+                       "that yields while it waits for another thread also runs forever in an "
+                       "unfair schedule.\n"));
+  if (!threads_[cur_]->releasing) throw abort_execution{};  // inside a release: unwind at a later point
 }
 
 
@@ -561,17 +564,23 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
 std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,
                                    const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() == 0) throw abort_execution{};
+    if (std::uncaught_exceptions() == 0 && !spare_release()) throw abort_execution{};
     const std::uint32_t prev = *word;
     *word = 0;  // unwinding: nobody is woken
     return prev;
   }
   const std::uint32_t obj = object_id(h);
   if (track_) set_next(cur_, {kReleaseKey | obj, access_kind::write});
+  threads_[cur_]->releasing = true;  // often in a destructor: an abort must not throw here
   decide();
   const std::uint32_t prev = *word;
   *word = 0;
+  if (aborting_) {
+    threads_[cur_]->releasing = false;
+    return prev;
+  }
   record(op::rmw, word, obj, loc, true).value = 0;
+  threads_[cur_]->releasing = false;
   if (races_on_) vc_release(word);
   note({kReleaseKey | obj, access_kind::write});
   for (std::uint32_t i = 0; i < nthreads_; ++i) {

@@ -79,6 +79,13 @@ struct thread_rec : fiber_slot {
   std::unique_ptr<fiber_stack> stack;
   bool fiber_created = false;
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
+  // Inside a releasing operation (store, read-modify-write, wake, unlock),
+  // which often runs in a destructor: an abort there does not throw (that
+  // would terminate), the operation completes plainly and the thread unwinds
+  // from a later point. abort_grace bounds how many such operations it may
+  // still run, so a loop of them cannot keep it from unwinding.
+  bool releasing = false;
+  std::uint32_t abort_grace = 0;
 
   // The task (callable) of the current execution.
   alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
@@ -219,6 +226,7 @@ class runtime {
   void enable(std::uint32_t tid);
   void disable(std::uint32_t tid);
   void check_abort();                      // after resuming: unwind if the execution failed
+  bool spare_release() noexcept;           // an aborting release op may complete (see thread_rec)
 
   // Thread lifecycle.
   thread_rec& new_thread(const std::source_location& loc);
@@ -238,7 +246,8 @@ class runtime {
   // `noted`: the caller tells a tracking strategy the accesses itself.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,
                 bool noted = false);
-  [[noreturn, gnu::cold, gnu::noinline]] void step_bound_exceeded();
+  // Throws abort_execution, except inside a release (see thread_rec::releasing).
+  [[gnu::cold, gnu::noinline]] void step_bound_exceeded();
   std::uint32_t object_id(detail::object_handle& h) noexcept;
 
   // Ownership and detectors.
@@ -281,7 +290,7 @@ class runtime {
   // Replay checks against options::expect_events.
   void check_expected();
   bool same_event(std::size_t i, bool complete, std::string& why) const;
-  [[noreturn]] void expected_mismatch(std::string why);
+  void expected_mismatch(std::string why);  // throws, except inside a release
   std::string describe_cycle(const std::vector<std::size_t>& cycle) const;
   std::vector<std::size_t> find_cycle(bool from_current) const;
 
@@ -372,8 +381,10 @@ inline event& runtime::record(op o, const void* addr, std::uint32_t object,
 
 inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
                                      const std::source_location& loc) {
+  const bool release = o == op::store || o == op::rmw || o == op::wake;
   if (aborting_) [[unlikely]] {
     if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
+    if (release && spare_release()) return nullptr;      // perhaps a destructor: no throw
     throw abort_execution{};
   }
   // Ids are given when a thread reaches its point, before the decision, in
@@ -395,12 +406,19 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
     busy_waiting();
   }
   me.prev_ro = o == op::load;
+  me.releasing = release;
   decide(o == op::yield);
+  if (aborting_) [[unlikely]] {
+    me.releasing = false;
+    return nullptr;  // resumed to unwind inside a release: it completes plainly
+  }
   if (races_on_ && o != op::yield && o != op::spawn) [[unlikely]] {
     vc_acquire(addr);
     if (o != op::load) vc_release(addr);
   }
-  return &record(o, addr, id, loc).value;
+  std::uint64_t* value = &record(o, addr, id, loc).value;
+  me.releasing = false;
+  return value;
 }
 
 }  // namespace lockstep::mc::rt
