@@ -278,7 +278,6 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.joined = false;
   t.detached = false;
   t.spurious = 0;
-  t.releasing = false;
   t.abort_grace = 0;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
@@ -309,12 +308,12 @@ void runtime::disable(std::uint32_t tid) {
 }
 
 void runtime::check_abort() {
-  if (aborting_ && std::uncaught_exceptions() == 0 && !threads_[cur_]->releasing) throw abort_execution{};
+  if (aborting_ && std::uncaught_exceptions() == 0) throw abort_execution{};
 }
 
 bool runtime::spare_release() noexcept { return threads_[cur_]->abort_grace++ < 1000; }
 
-void runtime::decide_among_enabled(bool yielding) {
+void runtime::decide_among_enabled(bool yielding, bool release) {
   // The running thread is enabled (it is at a point): it goes first, unless
   // fair scheduling makes it wait for threads it yielded to (then switching
   // away is forced, no preemption).
@@ -331,7 +330,7 @@ void runtime::decide_among_enabled(bool yielding) {
                               : 0;
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
-    if (!threads_[cur_]->releasing) throw abort_execution{};
+    if (!release) throw abort_execution{};
     return;
   }
   const std::uint32_t next = cands_[idx];
@@ -343,7 +342,7 @@ void runtime::decide_among_enabled(bool yielding) {
   }
   if (next != cur_) {
     activate(next);
-    check_abort();
+    if (!release) check_abort();  // a release completes, then unwinds at a later point
   }
 }
 
@@ -434,7 +433,7 @@ void runtime::diverge() {
 
 
 
-void runtime::step_bound_exceeded() {
+void runtime::step_bound_exceeded(op o) {
   fail(bug_kind::non_termination,
        "the execution exceeded the step bound (max_steps = " + std::to_string(opts_.max_steps) + ")",
        std::string("  This usually means a spin loop that never yields (call relax()), or a thread "
@@ -444,7 +443,7 @@ void runtime::step_bound_exceeded() {
                      : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
                        "that yields while it waits for another thread also runs forever in an "
                        "unfair schedule.\n"));
-  if (!threads_[cur_]->releasing) throw abort_execution{};  // inside a release: unwind at a later point
+  if (!releasing_op(o)) throw abort_execution{};  // a release completes: unwind at a later point
 }
 
 
@@ -571,16 +570,11 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   }
   const std::uint32_t obj = object_id(h);
   if (track_) set_next(cur_, {kReleaseKey | obj, access_kind::write});
-  threads_[cur_]->releasing = true;  // often in a destructor: an abort must not throw here
-  decide();
+  decide(false, true);  // often in a destructor: an abort must not throw here
   const std::uint32_t prev = *word;
   *word = 0;
-  if (aborting_) {
-    threads_[cur_]->releasing = false;
-    return prev;
-  }
+  if (aborting_) return prev;
   record(op::rmw, word, obj, loc, true).value = 0;
-  threads_[cur_]->releasing = false;
   if (races_on_) vc_release(word);
   note({kReleaseKey | obj, access_kind::write});
   for (std::uint32_t i = 0; i < nthreads_; ++i) {

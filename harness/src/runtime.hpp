@@ -79,12 +79,11 @@ struct thread_rec : fiber_slot {
   std::unique_ptr<fiber_stack> stack;
   bool fiber_created = false;
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
-  // Inside a releasing operation (store, read-modify-write, wake, unlock),
-  // which often runs in a destructor: an abort there does not throw (that
-  // would terminate), the operation completes plainly and the thread unwinds
-  // from a later point. abort_grace bounds how many such operations it may
-  // still run, so a loop of them cannot keep it from unwinding.
-  bool releasing = false;
+  // A releasing operation (store, read-modify-write, wake, unlock) often
+  // runs in a destructor: an abort there does not throw (that would
+  // terminate), the operation completes plainly and the thread unwinds from
+  // a later point. abort_grace bounds how many such operations it may still
+  // run, so a loop of them cannot keep it from unwinding.
   std::uint32_t abort_grace = 0;
 
   // The task (callable) of the current execution.
@@ -212,12 +211,14 @@ class runtime {
   // Scheduling.
   // A point of the running thread; `yielding`: it offers to let others run
   // (switching away is then no preemption).
-  void decide(bool yielding = false) {
+  // `release`: the point is a releasing operation (see thread_rec::abort_grace).
+  void decide(bool yielding = false, bool release = false) {
     // else only it can go on (a dependence-aware strategy sees that too)
-    if (enabled_.size() > 1 || track_) decide_among_enabled(yielding);
+    if (enabled_.size() > 1 || track_) decide_among_enabled(yielding, release);
     else fair_picked(cur_);
   }
-  void decide_among_enabled(bool yielding);
+  void decide_among_enabled(bool yielding, bool release);
+  static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
@@ -246,8 +247,8 @@ class runtime {
   // `noted`: the caller tells a tracking strategy the accesses itself.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,
                 bool noted = false);
-  // Throws abort_execution, except inside a release (see thread_rec::releasing).
-  [[gnu::cold, gnu::noinline]] void step_bound_exceeded();
+  // Throws abort_execution, except for a releasing `o` (see thread_rec::abort_grace).
+  [[gnu::cold, gnu::noinline]] void step_bound_exceeded(op o);
   std::uint32_t object_id(detail::object_handle& h) noexcept;
 
   // Ownership and detectors.
@@ -370,7 +371,7 @@ inline event& runtime::record(op o, const void* addr, std::uint32_t object,
                               const std::source_location& loc, bool noted) {
   ++steps_;
   if (++exec_steps_ > opts_.max_steps) [[unlikely]]
-    step_bound_exceeded();
+    step_bound_exceeded(o);
   events_.push_back(event{0, addr, loc, cur_, object, o});
   if (track_ && !noted) [[unlikely]]
     note_event(o, object);
@@ -381,7 +382,7 @@ inline event& runtime::record(op o, const void* addr, std::uint32_t object,
 
 inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
                                      const std::source_location& loc) {
-  const bool release = o == op::store || o == op::rmw || o == op::wake;
+  const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
     if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
     if (release && spare_release()) return nullptr;      // perhaps a destructor: no throw
@@ -406,19 +407,14 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
     busy_waiting();
   }
   me.prev_ro = o == op::load;
-  me.releasing = release;
-  decide(o == op::yield);
-  if (aborting_) [[unlikely]] {
-    me.releasing = false;
+  decide(o == op::yield, release);
+  if (aborting_) [[unlikely]]
     return nullptr;  // resumed to unwind inside a release: it completes plainly
-  }
   if (races_on_ && o != op::yield && o != op::spawn) [[unlikely]] {
     vc_acquire(addr);
     if (o != op::load) vc_release(addr);
   }
-  std::uint64_t* value = &record(o, addr, id, loc).value;
-  me.releasing = false;
-  return value;
+  return &record(o, addr, id, loc).value;
 }
 
 }  // namespace lockstep::mc::rt
