@@ -33,6 +33,8 @@ mc::options base_options(mc::strategy_spec s, std::uint64_t max_executions) {
   o.strategy = std::move(s);
   o.max_executions = max_executions;
   o.honour_env = false;
+  o.shrink = false;    // the search itself; BM_abort_path_shrink measures shrinking
+  o.trace_dir = "-";   // no trace files from report()
   return o;
 }
 
@@ -307,6 +309,27 @@ void BM_abort_path_baseline(benchmark::State& state) {
   run_counter(state, blocked_then_assert<false>, base_options(mc::dfs(), 1));
 }
 BENCHMARK(BM_abort_path_baseline);
+
+// Finding and shrinking the ABBA deadlock from a random schedule (with
+// needless preemptions) to its one-preemption form: the cost a failing check
+// pays before it reports, per explore() call.
+void BM_abort_path_shrink(benchmark::State& state) {
+  const mc::model* m = mc::find_model("deadlock_abba");
+  if (m == nullptr) return state.SkipWithError("deadlock_abba is not linked in");
+  auto opts = base_options(mc::random(2), 1000);
+  opts.shrink = true;
+  std::uint64_t calls = 0, replays = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    const mc::result r = mc::explore(opts, m->body);
+    if (!r.found || r.found->preemptions != 1) return state.SkipWithError("abba did not shrink to 1 preemption");
+    ++calls;
+    replays += r.shrink.replays;
+  }
+  state.counters["us/call"] = static_cast<double>(sw.ns()) / 1000.0 / static_cast<double>(calls);
+  state.counters["replays/call"] = static_cast<double>(replays) / static_cast<double>(calls);
+}
+BENCHMARK(BM_abort_path_shrink);
 
 void BM_explore_empty(benchmark::State& state) {
   run_counter(state, [] {}, base_options(mc::dfs(), 1));
