@@ -129,10 +129,29 @@ void os_runtime::stop() {
   futex_wake_all(&turn_);
 }
 
+void os_runtime::unwind() {
+  // A thread's frames hold what its children use (the body's locals above
+  // all): it unwinds only once they have finished, as a join would have.
+  for (;;) {
+    const std::atomic<std::uint32_t>* running = nullptr;
+    {
+      std::lock_guard g(mu_);
+      for (const thread_slot& s : threads_)
+        if (s.parent == tl_tid && s.id != tl_tid && s.finished.load(std::memory_order_acquire) == 0) {
+          running = &s.finished;
+          break;
+        }
+    }
+    if (running == nullptr) break;
+    futex_wait_for(running, 0, kPollNs);
+  }
+  throw rt::abort_execution{};
+}
+
 void os_runtime::check_abort() {
   if (!abort_.load(std::memory_order_acquire) || std::uncaught_exceptions() != 0) return;
   if (tl_releasing && tl_grace++ < 1000) return;
-  throw rt::abort_execution{};
+  unwind();
 }
 
 bool os_runtime::aborting_unwind() const noexcept {
@@ -145,7 +164,7 @@ void os_runtime::diverge(std::string why) {
     if (result_.divergence.empty() && !result_.kind) result_.divergence = std::move(why);
   }
   stop();
-  if (!tl_releasing) throw rt::abort_execution{};
+  if (!tl_releasing) unwind();
 }
 
 // ---------------------------------------------------------------------------
@@ -272,7 +291,7 @@ bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, st
   for (;;) {
     if (load_word(word) != expected) return true;
     if (abort_.load(std::memory_order_acquire)) {
-      if (std::uncaught_exceptions() == 0) throw rt::abort_execution{};
+      if (std::uncaught_exceptions() == 0) unwind();
       return true;
     }
     std::int64_t wait = kPollNs;
@@ -415,20 +434,21 @@ void os_runtime::assert_failed(const char* expr, const std::source_location& loc
   found(bug_kind::assertion, "assertion `" + std::string(expr) + "` failed in " + thread_label(tl_tid) + " at " +
                                  rt::loc_text(loc));
   stop();
-  throw rt::abort_execution{};
+  unwind();
 }
 
 // ---------------------------------------------------------------------------
 // Threads
 
 std::uint32_t os_runtime::spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc) {
-  if (abort_.load(std::memory_order_acquire)) throw rt::abort_execution{};  // no spawning while unwinding
+  if (abort_.load(std::memory_order_acquire)) unwind();  // no spawning while unwinding
   const std::size_t k = gate();
   thread_slot* t;
   {
     std::lock_guard g(mu_);
     t = &threads_.emplace_back();
     t->id = static_cast<std::uint32_t>(threads_.size() - 1);
+    t->parent = tl_tid;
   }
   t->spawn_loc = loc;
   t->task = ::operator new(vt.size, std::align_val_t(vt.align));
@@ -454,7 +474,7 @@ void os_runtime::join(std::uint32_t tid, const std::source_location& loc) {
   }
   if (t == nullptr) {
     misuse("join() of a thread that is not a joinable thread of this run", loc);
-    throw rt::abort_execution{};
+    unwind();
   }
   t->joined = true;
   while (t->finished.load(std::memory_order_acquire) == 0)

@@ -53,6 +53,7 @@ class os_runtime {
  private:
   struct thread_slot {
     std::uint32_t id = 0;
+    std::uint32_t parent = 0xffffffffu;  // the thread that spawned it (none for the body)
     std::thread th;
     std::atomic<std::uint32_t> finished{0};
     std::atomic<bool> blocked{false};  // in a real wait (for hang classification)
@@ -80,6 +81,7 @@ class os_runtime {
 
   // Free running.
   void check_abort();
+  [[noreturn]] void unwind();              // throw the abort, once this thread's children finished
   bool aborting_unwind() const noexcept;  // aborting and this thread is unwinding
   // Blocks while *word == expected (a real futex wait, abortable); false when
   // `deadline_ns` (virtual, -1: none) passed first.

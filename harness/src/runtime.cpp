@@ -255,7 +255,9 @@ void runtime::unwind_all() {
   // Resume each fiber suspended inside its task: it finds the execution
   // aborting, throws abort_execution from its scheduling point, runs its
   // destructors, and jumps back here.
-  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+  // Children before parents (a child has a higher id than its parent): the
+  // body's frame, which holds what the others use, unwinds last.
+  for (std::uint32_t i = nthreads_; i-- > 0;) {
     thread_rec& t = *threads_[i];
     if (t.in_task) {
       cur_ = i;
