@@ -282,6 +282,8 @@ bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, st
     me = &threads_[tl_tid];
     me->blocked_loc = loc;
     me->blocked_lock = lock;
+    me->blocked_word = word;
+    me->blocked_expected = expected;
   }
   me->blocked.store(true, std::memory_order_release);
   struct unblock {
@@ -548,10 +550,17 @@ void os_runtime::thread_main(thread_slot& self) {
   tl_os = nullptr;
 }
 
+// Every live thread is in a real wait whose word still holds the value it
+// waits on: none can return without a wake, and nobody is left to send one.
+// (The word check keeps a thread that was just woken, and has not run yet to
+// clear its flag, from counting as blocked.)
 bool os_runtime::all_blocked() const {
   std::lock_guard g(mu_);
-  for (const thread_slot& s : threads_)
-    if (s.finished.load(std::memory_order_acquire) == 0 && !s.blocked.load(std::memory_order_acquire)) return false;
+  for (const thread_slot& s : threads_) {
+    if (s.finished.load(std::memory_order_acquire) != 0) continue;
+    if (!s.blocked.load(std::memory_order_acquire)) return false;
+    if (load_word(s.blocked_word) != s.blocked_expected) return false;
+  }
   return true;
 }
 
@@ -609,7 +618,7 @@ thread_run os_runtime::run(detail::body_ref body) {
     }
     // Every live thread blocked in a real wait, and nobody moved for a while:
     // a deadlock (a short wait suffices); otherwise only a long silence is a hang.
-    const bool quiet_briefly = now - last_change >= std::chrono::milliseconds(50);
+    const bool quiet_briefly = now - last_change >= std::chrono::milliseconds(10);
     if (!quiet_briefly) continue;
     const std::uint32_t t = turn_.load(std::memory_order_acquire);
     const bool following = follow_ != nullptr && t < nevents_;
@@ -628,20 +637,17 @@ thread_run os_runtime::run(detail::body_ref body) {
     }
     // Nobody reached a scheduling point for a while: who is blocked where?
     std::string where;
-    bool all_blocked = true, on_lock = false;
+    bool on_lock = false;
+    const bool stuck = all_blocked();
     {
       std::lock_guard g(mu_);
       for (const thread_slot& s : threads_) {
-        if (s.finished.load(std::memory_order_acquire) != 0) continue;
-        if (s.blocked.load(std::memory_order_acquire)) {
-          on_lock = on_lock || s.blocked_lock;
-          where += (where.empty() ? "" : ", ") + thread_label(s.id) + " at " + rt::loc_text(s.blocked_loc);
-        } else {
-          all_blocked = false;
-        }
+        if (s.finished.load(std::memory_order_acquire) != 0 || !s.blocked.load(std::memory_order_acquire)) continue;
+        on_lock = on_lock || s.blocked_lock;
+        where += (where.empty() ? "" : ", ") + thread_label(s.id) + " at " + rt::loc_text(s.blocked_loc);
       }
     }
-    if (all_blocked) {
+    if (stuck) {
       // Someone waits for a lock: a lock cycle (a deadlock). Otherwise every
       // thread waits for a wake-up that no thread is left to send.
       const bug_kind k = on_lock ? bug_kind::deadlock : bug_kind::lost_wakeup;

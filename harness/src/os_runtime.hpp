@@ -59,6 +59,8 @@ class os_runtime {
     std::atomic<bool> blocked{false};  // in a real wait (for hang classification)
     std::source_location blocked_loc;
     bool blocked_lock = false;  // ... waiting for a lock word
+    const std::uint32_t* blocked_word = nullptr;  // ... while *blocked_word == blocked_expected
+    std::uint32_t blocked_expected = 0;
     bool detached = false;
     bool joined = false;
     std::source_location spawn_loc;

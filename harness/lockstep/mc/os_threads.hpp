@@ -16,7 +16,8 @@
 //  - free (stress): no turnstile; the OS schedules the threads. How often a
 //    bug shows up this way is the case for controlled scheduling.
 //
-// A hang (every live thread blocked in a wait, or no scheduling point for
+// A hang (every live thread blocked in a real wait on a word that still
+// holds the value it waits for, for 10 ms; or no scheduling point for
 // `hang`) is detected by a watchdog, reported (as a deadlock when every
 // thread is blocked), and the threads are released by aborting the run:
 // each throws the checker's internal abort exception from its next
