@@ -203,6 +203,22 @@ TEST(FreeRun, NoFalseAlarmOnAnyPassingModel) {
   }
 }
 
+// Threads that all wait with a deadline are not stuck: their timeouts come.
+TEST(FreeRun, TimedWaitsAreNotAHang) {
+  const mc::thread_run run = mc::run_free([] {
+    mc::mutex m;
+    mc::condition_variable cv;
+    auto waiter = [&] {
+      std::unique_lock g(m);
+      (void)cv.wait_for(g, std::chrono::milliseconds(40), [] { return false; });
+    };
+    mc::thread t(waiter);
+    waiter();
+    t.join();
+  });
+  EXPECT_FALSE(run.kind) << run.message;
+}
+
 TEST(FreeRun, CorrectCodePassesAndAssertionsAreCaught) {
   auto ok = [] {
     mc::mutex m;

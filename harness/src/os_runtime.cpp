@@ -284,6 +284,7 @@ bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, st
     me->blocked_lock = lock;
     me->blocked_word = word;
     me->blocked_expected = expected;
+    me->blocked_timed = deadline_ns >= 0;
   }
   me->blocked.store(true, std::memory_order_release);
   struct unblock {
@@ -558,7 +559,7 @@ bool os_runtime::all_blocked() const {
   std::lock_guard g(mu_);
   for (const thread_slot& s : threads_) {
     if (s.finished.load(std::memory_order_acquire) != 0) continue;
-    if (!s.blocked.load(std::memory_order_acquire)) return false;
+    if (!s.blocked.load(std::memory_order_acquire) || s.blocked_timed) return false;  // a timeout will come
     if (load_word(s.blocked_word) != s.blocked_expected) return false;
   }
   return true;

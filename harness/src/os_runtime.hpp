@@ -61,6 +61,7 @@ class os_runtime {
     bool blocked_lock = false;  // ... waiting for a lock word
     const std::uint32_t* blocked_word = nullptr;  // ... while *blocked_word == blocked_expected
     std::uint32_t blocked_expected = 0;
+    bool blocked_timed = false;  // ... with a deadline
     bool detached = false;
     bool joined = false;
     std::source_location spawn_loc;
