@@ -203,6 +203,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   cycle_.clear();
   notifies_.clear();
   progress_locks_.clear();
+  retry_winners_.clear();
   vc_reset();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
@@ -283,6 +284,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.abort_grace = 0;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
+  t.label = nullptr;
   t.spawn_loc = loc;
   t.block_loc = loc;
   t.task = nullptr;
@@ -292,6 +294,8 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.ro_run = 0;
   t.prev_ro = false;
   t.bypass.clear();
+  t.retry_for = nullptr;
+  t.retry_bypass.clear();
   enable(tid);
   return t;
 }
@@ -724,9 +728,10 @@ void runtime::misuse(const void* obj, const char* what, const std::source_locati
   fail(bug_kind::misuse, thread_label(cur_) + ": " + what + " at " + loc_text(loc));
 }
 
-void runtime::assert_failed(const char* expr, const std::source_location& loc) {
-  fail_and_unwind(bug_kind::assertion, "assertion `" + std::string(expr) + "` failed in " +
-                                           thread_label(cur_) + " at " + loc_text(loc));
+void runtime::assert_failed(const char* expr, const std::source_location& loc, const std::string* message) {
+  std::string what = "assertion `" + std::string(expr) + "` failed in " + thread_label(cur_) + " at " + loc_text(loc);
+  if (message != nullptr) what = *message + " (" + what + ")";
+  fail_and_unwind(bug_kind::assertion, std::move(what));
 }
 
 void runtime::fail(bug_kind kind, std::string message, std::string details) {
