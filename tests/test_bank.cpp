@@ -1,6 +1,8 @@
-// The protocol-model additions: virtual-time sleeps and pauses, node clocks
+// The protocol-model additions — virtual-time sleeps and pauses, node clocks
 // with drift and jumps, node crashes, lossy reordering channels, optimistic
-// retry starvation, assertions with a message.
+// retry starvation, assertions with a message — and the bank models' reports,
+// which must name the two holders, the deadlock's two accounts and the
+// starved transfer in words.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "lockstep/lockstep.hpp"
+#include "lockstep/mc/model.hpp"
 
 namespace {
 
@@ -245,6 +248,84 @@ TEST(RetryWaiter, LossesBeyondTheBoundAreStarvation) {
   EXPECT_HAS(r.found->message, "thread 0 (loser) starves retrying the row");
   EXPECT_HAS(r.found->details, "thread 1 (winner) won 3 times");
   EXPECT_TRUE(mc::explore(o, body(2)).ok());
+}
+
+// -- the bank models' reports -------------------------------------------------------
+
+mc::result check(const char* model, mc::strategy_spec s = mc::dpor()) {
+  const mc::model* m = mc::find_model(model);
+  EXPECT_NE(m, nullptr) << model;
+  auto o = with(s);
+  o.name = model;
+  return mc::explore(o, m->body);
+}
+
+TEST(BankReports, TheDeadlockNamesBothAccounts) {
+  for (auto s : {mc::dpor(), mc::dfs(), mc::random(1)}) {
+    const auto r = check("transfer_pessimistic_unordered", s);
+    ASSERT_TRUE(r.found.has_value());
+    EXPECT_EQ(r.found->kind, bug_kind::deadlock);
+    EXPECT_HAS(r.found->details, "holds mutex account A");
+    EXPECT_HAS(r.found->details, "waits for mutex account B");
+    EXPECT_HAS(r.found->details, "holds mutex account B");
+    EXPECT_HAS(r.found->details, "waits for mutex account A");
+    EXPECT_HAS(r.found->details, "(transfer A->B)");
+    EXPECT_HAS(r.found->details, "(transfer B->A)");
+  }
+}
+
+TEST(BankReports, TheNaiveTransferLosesAnUpdate) {
+  const auto r = check("transfer_naive");
+  ASSERT_TRUE(r.found.has_value());
+  EXPECT_HAS(r.found->message, "money was created or destroyed");
+  EXPECT_HAS(r.found->message, "a lost update");
+}
+
+TEST(BankReports, TheStarvedTransferIsNamed) {
+  for (auto s : {mc::dpor(), mc::dfs(), mc::random(1)}) {
+    const auto r = check("transfer_optimistic", s);
+    ASSERT_TRUE(r.found.has_value());
+    EXPECT_EQ(r.found->kind, bug_kind::starvation);
+    EXPECT_HAS(r.found->message, "(transfer A->B) starves retrying accounts A and B");
+    EXPECT_HAS(r.found->details, "(transfers B->A) won 3 times");
+  }
+}
+
+TEST(BankReports, TwoHoldersAreNamed) {
+  for (const char* model : {"redis_lock_expiry", "redis_lock_release_unchecked", "redlock_majority"}) {
+    for (auto s : {mc::dpor(), mc::dfs(), mc::random(1)}) {
+      const auto r = check(model, s);
+      ASSERT_TRUE(r.found.has_value()) << model;
+      EXPECT_EQ(r.found->kind, bug_kind::assertion) << model;
+      const std::string& m = r.found->message;
+      EXPECT_TRUE(contains(m, "client 1 and client 2 both hold the lock") ||
+                  contains(m, "client 2 and client 1 both hold the lock"))
+          << model << ": " << m;
+    }
+  }
+  EXPECT_HAS(check("redis_lock_release_unchecked").found->message, "did not check the owner");
+  EXPECT_HAS(check("redlock_majority").found->message, "a lost update");
+}
+
+TEST(BankReports, TheFixesPassExhaustively) {
+  for (const char* model : {"transfer_pessimistic_ordered", "transfer_optimistic_bounded", "redis_lock_fenced",
+                            "redlock_fenced"}) {
+    const auto r = check(model);
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_TRUE(r.complete) << model;
+  }
+}
+
+TEST(BankReports, EveryModelIsQuick) {
+  for (const mc::model& m : mc::models()) {
+    if (std::string(m.group) != "bank") continue;
+    mc::options o = with(m.settings.exhaustive ? mc::dpor() : mc::random(1));
+    o.max_executions = m.settings.exhaustive ? 0 : m.settings.executions;
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = mc::explore(o, m.body);
+    EXPECT_EQ(r.found.has_value(), m.expected.bug.has_value()) << m.name;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << m.name;  // well under a second when idle
+  }
 }
 
 }  // namespace
