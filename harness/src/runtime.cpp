@@ -16,6 +16,20 @@
 #include "lockstep/mc/replay_string.hpp"
 #include "text.hpp"
 
+// ThreadSanitizer must be told about fiber switches: without it, it sees one
+// thread whose call stack never unwinds, and its per-thread state grows with
+// every switch (gigabytes over a long search).
+#if defined(__SANITIZE_THREAD__)
+#define LOCKSTEP_TSAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LOCKSTEP_TSAN_FIBERS 1
+#endif
+#endif
+#ifdef LOCKSTEP_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace lockstep::mc::rt {
 
 constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]] = nullptr;
@@ -81,6 +95,10 @@ runtime::~runtime() {
   // Every fiber is parked in finish() (no live frames with destructors), so
   // its stack can simply be reused.
   for (auto& t : threads_) give_back_stack(std::move(t->stack));
+#ifdef LOCKSTEP_TSAN_FIBERS
+  for (auto& t : threads_)
+    if (t->tsan_fiber != nullptr) __tsan_destroy_fiber(t->tsan_fiber);
+#endif
   tl_current = nullptr;
 }
 
@@ -91,6 +109,9 @@ void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
     to.ctx = bctx::make_fcontext(to.stack->top(), to.stack->size(), &runtime::fiber_entry);
     to.fiber_created = true;
+#ifdef LOCKSTEP_TSAN_FIBERS
+    to.tsan_fiber = __tsan_create_fiber(0);
+#endif
   }
   jump_raw(from, to);
 }
@@ -99,6 +120,10 @@ void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
   auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
   from.eh = *eh;
   *eh = to.eh;
+#ifdef LOCKSTEP_TSAN_FIBERS
+  if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();  // the host
+  __tsan_switch_to_fiber(to.tsan_fiber, 0);  // 0: the switch orders the fibers' accesses
+#endif
   bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
   // Whoever switched back to us passed its own slot: remember where it stopped.
   static_cast<fiber_slot*>(t.data)->ctx = t.fctx;

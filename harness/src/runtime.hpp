@@ -41,6 +41,7 @@ struct eh_globals {
 struct fiber_slot {
   bctx::fcontext_t ctx = nullptr;  // where to resume this fiber (or host)
   eh_globals eh;                   // its exception state while suspended
+  void* tsan_fiber = nullptr;      // ThreadSanitizer's context for it (TSan builds only)
 };
 
 // An mmap'ed stack with a guard page below it.
