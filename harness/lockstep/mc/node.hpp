@@ -58,9 +58,10 @@ class node {
   node& operator=(const node&) = delete;
 
   // Handles one request: f(state) under the node's lock. Returns f's result.
+  // `where` (the caller's line) is where reports show the lock taken.
   template <class F>
-  auto serve(F&& f) -> std::invoke_result_t<F&, State&> {
-    std::scoped_lock g(mu_);
+  auto serve(F&& f, const loc& where = loc::current()) -> std::invoke_result_t<F&, State&> {
+    guard g(mu_, where);
     return f(state_);
   }
 
@@ -68,14 +69,14 @@ class node {
   // left (alternative 0 is the crash, so dfs explores it first). Crashing loses the volatile state (reset to the initial state) and
   // restarts the node at once. Returns whether it crashed.
   bool crash_point(const loc& where = loc::current()) {
-    std::scoped_lock g(mu_);
+    guard g(mu_, where);
     if (crashes_left_ == 0 || choose(2, where) != 0) return false;
     crash_locked();
     return true;
   }
   // Crashes and restarts the node now (no choice).
-  void crash() {
-    std::scoped_lock g(mu_);
+  void crash(const loc& where = loc::current()) {
+    guard g(mu_, where);
     crash_locked();
   }
 
@@ -89,6 +90,16 @@ class node {
     state_ = initial_;
     ++restarts_;
   }
+
+  // Locks with the caller's source line (std::scoped_lock would name <mutex>).
+  struct guard {
+    guard(mutex& m, const loc& where) : m_(m), where_(where) { m_.lock(where_); }
+    ~guard() { m_.unlock(where_); }
+    guard(const guard&) = delete;
+    guard& operator=(const guard&) = delete;
+    mutex& m_;
+    const loc& where_;
+  };
 
   mutex mu_;
   const State initial_;
