@@ -16,9 +16,12 @@
 
 #include "lockstep/mc/atomic.hpp"
 #include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/node.hpp"
+#include "lockstep/mc/optimistic.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/platform.hpp"
 #include "lockstep/mc/primitives.hpp"
 #include "lockstep/mc/shared.hpp"
 #include "lockstep/mc/thread.hpp"
+#include "lockstep/mc/time.hpp"
 #include "lockstep/mc/trace.hpp"

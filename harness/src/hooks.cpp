@@ -163,6 +163,32 @@ void assert_failed(const char* expr, const std::source_location& loc) {
   std::abort();
 }
 
+void assert_failed_msg(const char* expr, const std::string& message, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->assert_failed(expr, loc, &message);
+  if (os_runtime* o = os_runtime::current()) o->assert_failed(expr, loc, &message);
+  std::fprintf(stderr, "lockstep: %s (assertion `%s` failed at %s)\n", message.c_str(), expr,
+               rt::loc_text(loc).c_str());
+  std::abort();
+}
+
+void name_thread(const char* name) noexcept {
+  if (runtime* r = runtime::current()) r->name_thread(name);
+}
+
+// On OS threads starvation is a property of the recorded history (it
+// reproduces once the whole history has run): nothing to count there.
+void retry_begin(const void* obj, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->retry_begin(obj, loc);
+}
+
+void retry_lost(const void* obj, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->retry_lost(obj, loc);
+}
+
+void retry_won(const void* obj, const std::source_location& loc) {
+  if (runtime* r = runtime::current()) r->retry_won(obj, loc);
+}
+
 std::uint32_t spawn(const task_vtable& vt, void* callable, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->spawn(vt, callable, loc);
   if (os_runtime* o = os_runtime::current()) return o->spawn(vt, callable, loc);

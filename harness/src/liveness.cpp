@@ -184,6 +184,79 @@ void runtime::count_bypass(const void* obj, std::uint64_t asked) {
   }
 }
 
+// An optimistic retry loop never blocks, so nothing above sees it overtaken.
+// The model announces the resource before its first attempt (retry_begin),
+// reports each attempt whose commit failed (retry_lost: the thread that won
+// the resource last overtook it) and its own commit (retry_won). More than
+// bypass_bound losses before its own commit is starvation.
+void runtime::retry_begin(const void* obj, const std::source_location& loc) {
+  if (aborting_) return;
+  thread_rec& me = *threads_[cur_];
+  me.retry_for = obj;
+  me.retry_loc = loc;
+  me.retry_step = exec_steps_;
+  me.retry_bypass.clear();
+}
+
+void runtime::retry_won(const void* obj, const std::source_location& loc) {
+  (void)loc;
+  if (aborting_) return;
+  thread_rec& me = *threads_[cur_];
+  if (me.retry_for == obj) me.retry_for = nullptr;
+  for (auto& [o, t] : retry_winners_) {
+    if (o == obj) {
+      t = cur_;
+      return;
+    }
+  }
+  retry_winners_.emplace_back(obj, cur_);
+}
+
+void runtime::retry_lost(const void* obj, const std::source_location& loc) {
+  if (aborting_) return;
+  thread_rec& me = *threads_[cur_];
+  if (me.retry_for != obj) return;  // not announced: nothing to count against
+  const auto w = std::find_if(retry_winners_.begin(), retry_winners_.end(),
+                              [&](const auto& p) { return p.first == obj; });
+  if (w == retry_winners_.end()) return;  // nobody won it: the attempt failed on its own
+  const std::uint32_t by = w->second;
+  if (by == cur_) return;  // it lost to a lock holder, not to a later winner
+  std::uint32_t total = 0;
+  bool found = false;
+  for (auto& [t, times] : me.retry_bypass) {
+    if (t == by) {
+      ++times;
+      found = true;
+    }
+    total += times;
+  }
+  if (!found) {
+    me.retry_bypass.emplace_back(by, 1);
+    ++total;
+  }
+  if (total <= opts_.bypass_bound) return;
+  const std::string what = object_label(obj, 0);
+  std::string who;
+  for (std::size_t k = 0; k < me.retry_bypass.size(); ++k) {
+    const auto& [t, times] = me.retry_bypass[k];
+    who += (k == 0 ? "" : k + 1 == me.retry_bypass.size() ? " and " : ", ") + thread_label(t) + " won " +
+           std::to_string(times) + (times == 1 ? " time" : " times");
+  }
+  std::string details = "  " + thread_label(cur_) + " began trying for " + what + " at " + loc_text(me.retry_loc) +
+                        " (step " + std::to_string(me.retry_step) + ") and retries optimistically; its commit " +
+                        "failed " + std::to_string(total) + " times (the latest at " + loc_text(loc) +
+                        "), each time because another thread committed first: " + who +
+                        " (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
+                        "  Unbounded optimistic retries under contention let the fast transactions win every "
+                        "race. Bound the retries and fall back to a path that waits its turn (a lock), or raise "
+                        "the bound (--bypass-bound K, options.bypass_bound) if some losses are acceptable.\n";
+  fail_and_unwind(bug_kind::starvation,
+                  thread_label(cur_) + " starves retrying " + what + ": its commit lost " + std::to_string(total) +
+                      " times to other threads' commits (bypass_bound = " + std::to_string(opts_.bypass_bound) +
+                      ")",
+                  std::move(details));
+}
+
 // ---------------------------------------------------------------------------
 // Lost wake-ups: at a global deadlock without a lock cycle, a thread blocked
 // on a wait (not on a lock acquisition or a join) that nobody left can end.

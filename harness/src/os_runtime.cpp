@@ -108,7 +108,10 @@ std::uint32_t os_runtime::current_thread() const noexcept { return tl_tid; }
 std::int64_t os_runtime::now() const noexcept {
   const std::int64_t since = free_since_.load(std::memory_order_acquire);
   const std::int64_t v = vtime_.load(std::memory_order_relaxed);
-  if (since < 0) return v;
+  // Replaying a recorded bug, virtual time stays where the trace left it:
+  // the threads only run on to the failure, whose conditions (a lease still
+  // valid, a key not yet expired) must not depend on how fast they get there.
+  if (since < 0 || (follow_ != nullptr && follow_->kind)) return v;
   const auto el = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
   return v + (el - since);
 }
@@ -433,9 +436,11 @@ void os_runtime::misuse(const char* what, const std::source_location& loc) {
   stop();  // deferred like the fiber runtime's: the thread stops at its next point
 }
 
-void os_runtime::assert_failed(const char* expr, const std::source_location& loc) {
-  found(bug_kind::assertion, "assertion `" + std::string(expr) + "` failed in " + thread_label(tl_tid) + " at " +
-                                 rt::loc_text(loc));
+void os_runtime::assert_failed(const char* expr, const std::source_location& loc, const std::string* message) {
+  std::string what =
+      "assertion `" + std::string(expr) + "` failed in " + thread_label(tl_tid) + " at " + rt::loc_text(loc);
+  if (message != nullptr) what = *message + " (" + what + ")";
+  found(bug_kind::assertion, std::move(what));
   stop();
   unwind();
 }

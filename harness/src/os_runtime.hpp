@@ -43,7 +43,8 @@ class os_runtime {
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);
   void misuse(const char* what, const std::source_location& loc);
-  [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
+  [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc,
+                                  const std::string* message = nullptr);
   std::uint32_t spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc);
   void join(std::uint32_t tid, const std::source_location& loc);
   void detach(std::uint32_t tid) noexcept;

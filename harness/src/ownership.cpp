@@ -237,6 +237,8 @@ void runtime::global_deadlock() {
 // Descriptions
 
 std::string runtime::thread_label(std::uint32_t tid) const {
+  const char* label = tid < nthreads_ ? threads_[tid]->label : nullptr;
+  if (label != nullptr) return "thread " + std::to_string(tid) + " (" + label + ")";
   if (tid == 0) return "thread 0 (main)";
   return "thread " + std::to_string(tid);
 }

@@ -16,6 +16,20 @@
 #include "lockstep/mc/replay_string.hpp"
 #include "text.hpp"
 
+// ThreadSanitizer must be told about fiber switches: without it, it sees one
+// thread whose call stack never unwinds, and its per-thread state grows with
+// every switch (gigabytes over a long search).
+#if defined(__SANITIZE_THREAD__)
+#define LOCKSTEP_TSAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LOCKSTEP_TSAN_FIBERS 1
+#endif
+#endif
+#ifdef LOCKSTEP_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace lockstep::mc::rt {
 
 constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]] = nullptr;
@@ -81,6 +95,10 @@ runtime::~runtime() {
   // Every fiber is parked in finish() (no live frames with destructors), so
   // its stack can simply be reused.
   for (auto& t : threads_) give_back_stack(std::move(t->stack));
+#ifdef LOCKSTEP_TSAN_FIBERS
+  for (auto& t : threads_)
+    if (t->tsan_fiber != nullptr) __tsan_destroy_fiber(t->tsan_fiber);
+#endif
   tl_current = nullptr;
 }
 
@@ -91,6 +109,9 @@ void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
     to.ctx = bctx::make_fcontext(to.stack->top(), to.stack->size(), &runtime::fiber_entry);
     to.fiber_created = true;
+#ifdef LOCKSTEP_TSAN_FIBERS
+    to.tsan_fiber = __tsan_create_fiber(0);
+#endif
   }
   jump_raw(from, to);
 }
@@ -99,6 +120,10 @@ void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
   auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
   from.eh = *eh;
   *eh = to.eh;
+#ifdef LOCKSTEP_TSAN_FIBERS
+  if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();  // the host
+  __tsan_switch_to_fiber(to.tsan_fiber, 0);  // 0: the switch orders the fibers' accesses
+#endif
   bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
   // Whoever switched back to us passed its own slot: remember where it stopped.
   static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
@@ -203,6 +228,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   cycle_.clear();
   notifies_.clear();
   progress_locks_.clear();
+  retry_winners_.clear();
   vc_reset();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
@@ -283,6 +309,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.abort_grace = 0;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
+  t.label = nullptr;
   t.spawn_loc = loc;
   t.block_loc = loc;
   t.task = nullptr;
@@ -292,6 +319,8 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.ro_run = 0;
   t.prev_ro = false;
   t.bypass.clear();
+  t.retry_for = nullptr;
+  t.retry_bypass.clear();
   enable(tid);
   return t;
 }
@@ -724,9 +753,10 @@ void runtime::misuse(const void* obj, const char* what, const std::source_locati
   fail(bug_kind::misuse, thread_label(cur_) + ": " + what + " at " + loc_text(loc));
 }
 
-void runtime::assert_failed(const char* expr, const std::source_location& loc) {
-  fail_and_unwind(bug_kind::assertion, "assertion `" + std::string(expr) + "` failed in " +
-                                           thread_label(cur_) + " at " + loc_text(loc));
+void runtime::assert_failed(const char* expr, const std::source_location& loc, const std::string* message) {
+  std::string what = "assertion `" + std::string(expr) + "` failed in " + thread_label(cur_) + " at " + loc_text(loc);
+  if (message != nullptr) what = *message + " (" + what + ")";
+  fail_and_unwind(bug_kind::assertion, std::move(what));
 }
 
 void runtime::fail(bug_kind kind, std::string message, std::string details) {

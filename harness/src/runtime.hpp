@@ -41,6 +41,7 @@ struct eh_globals {
 struct fiber_slot {
   bctx::fcontext_t ctx = nullptr;  // where to resume this fiber (or host)
   eh_globals eh;                   // its exception state while suspended
+  void* tsan_fiber = nullptr;      // ThreadSanitizer's context for it (TSan builds only)
 };
 
 // An mmap'ed stack with a guard page below it.
@@ -105,6 +106,7 @@ struct thread_rec : fiber_slot {
   std::uint32_t join_target = 0;
   bool joined = false;
   bool detached = false;
+  const char* label = nullptr;        // mc::this_thread::set_name()
   const void* waiting_for = nullptr;  // resource announced by acquiring()
   std::source_location waiting_loc;
   std::source_location spawn_loc;
@@ -119,6 +121,10 @@ struct thread_rec : fiber_slot {
   std::uint64_t wait_step = 0;        // step at which it blocked on a futex word
   std::uint64_t acquiring_step = 0;   // step at which it announced waiting_for
   std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since wait_step
+  const void* retry_for = nullptr;    // an optimistic retry loop's resource (retry_begin)
+  std::source_location retry_loc;
+  std::uint64_t retry_step = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> retry_bypass;  // (winner, times it won)
   std::vector<std::uint32_t> vc;      // vector clock (data races; empty when off)
 };
 
@@ -186,7 +192,14 @@ class runtime {
   void destroyed(const void* obj) noexcept;
   // Records the misuse and returns; the thread stops at its next point.
   void misuse(const void* obj, const char* what, const std::source_location& loc);
-  [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
+  // `message`: LOCKSTEP_ASSERT_MSG's words, which then lead the report.
+  [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc,
+                                  const std::string* message = nullptr);
+  void name_thread(const char* name) noexcept { threads_[cur_]->label = name; }
+  // Optimistic retry loops (liveness.cpp).
+  void retry_begin(const void* obj, const std::source_location& loc);
+  void retry_lost(const void* obj, const std::source_location& loc);
+  void retry_won(const void* obj, const std::source_location& loc);
   std::uint32_t spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc);
   void join(std::uint32_t tid, const std::source_location& loc);
   void detach(std::uint32_t tid) noexcept;
@@ -340,6 +353,7 @@ class runtime {
   };
   std::vector<notify_rec> notifies_;
   std::vector<const void*> progress_locks_;  // acquiring one of these is progress
+  std::vector<std::pair<const void*, std::uint32_t>> retry_winners_;  // resource, latest winner
   // Data races (see races.cpp): on once a model touches plain shared memory.
   bool races_on_ = false;
   struct sync_clock {

@@ -322,6 +322,16 @@ result explore(const options& opts, F&& body) {
   ((cond) ? static_cast<void>(0)                                                         \
           : ::lockstep::mc::detail::assert_failed(#cond, std::source_location::current()))
 
+// LOCKSTEP_ASSERT with a message in words: `message` (anything a std::string
+// can be built from) is evaluated only when `cond` fails, and leads the
+// report: "client 1 and client 2 both hold the lock (assertion `...` failed
+// in thread 2 at ...)". On OS threads (replay, stress) and outside the
+// checker it works the same way.
+#define LOCKSTEP_ASSERT_MSG(cond, message)                                               \
+  ((cond) ? static_cast<void>(0)                                                         \
+          : ::lockstep::mc::detail::assert_failed_msg(#cond, std::string(message),       \
+                                                      std::source_location::current()))
+
 // Marks progress in model code (a completed unit of work): the livelock
 // detector only reports a fair execution that goes livelock_window steps
 // without one (or without a thread finishing, or an acquisition of a lock

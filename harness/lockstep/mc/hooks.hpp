@@ -104,6 +104,19 @@ void plain_forget(const void* addr) noexcept;
 // once; outside an execution it prints one line and aborts.
 void misuse(const void* obj, const char* what, const std::source_location& loc);
 [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc);
+// LOCKSTEP_ASSERT_MSG: the same, with a message in words that leads the
+// report (e.g. "client 1 and client 2 both hold the lock").
+[[noreturn]] void assert_failed_msg(const char* expr, const std::string& message,
+                                    const std::source_location& loc);
+// Gives the calling checked thread a name for reports ("thread 1 (transfer
+// A->B)"); `name` must outlive the execution (a string literal).
+void name_thread(const char* name) noexcept;
+// Optimistic retry loops (mc::retry_waiter in lockstep/mc/optimistic.hpp):
+// the calling thread begins trying for `obj`, lost an attempt at it to the
+// thread that won it last, or won it (committed).
+void retry_begin(const void* obj, const std::source_location& loc);
+void retry_lost(const void* obj, const std::source_location& loc);
+void retry_won(const void* obj, const std::source_location& loc);
 
 // Threads. The callable is moved into storage the runtime owns.
 struct task_vtable {

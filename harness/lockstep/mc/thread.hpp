@@ -106,6 +106,10 @@ inline thread::id get_id() noexcept { return detail::current_thread(); }
 inline void yield(const std::source_location& l = std::source_location::current()) {
   detail::relax(l);
 }
+// Names the calling checked thread in reports: "thread 2 (client 1)". The
+// name must outlive the execution (a string literal); not a scheduling point.
+// Reports from OS-thread runs (replay --threads, stress) say "thread 2".
+inline void set_name(const char* name) noexcept { detail::name_thread(name); }
 }  // namespace this_thread
 
 }  // namespace lockstep::mc
