@@ -99,7 +99,9 @@ TEST(DporAgreesWithDfs, OnEveryRegisteredModel) {
     const mc::result a = run(mc::dfs());
     const mc::result b = run(mc::dpor());
     EXPECT_EQ(a.found.has_value(), b.found.has_value()) << m.name << "\n" << a.report() << b.report();
-    if (a.found && b.found) EXPECT_EQ(a.found->kind, b.found->kind) << m.name;
+    if (a.found && b.found) {
+      EXPECT_EQ(a.found->kind, b.found->kind) << m.name;
+    }
     if (a.complete && !a.found) {
       EXPECT_TRUE(b.complete) << m.name;
       EXPECT_LE(b.executions, a.executions) << m.name;

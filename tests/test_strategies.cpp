@@ -174,8 +174,12 @@ TEST(PreemptionBound, DporAndDfsAgreeUnderEachBound) {
       const auto rd = mc::explore(d, body);
       const auto rp = mc::explore(p, body);
       EXPECT_EQ(rd.ok(), rp.ok()) << name << " bound " << bound << "\n" << rd.report() << rp.report();
-      if (rp.found) EXPECT_LE(rp.found->preemptions, static_cast<std::uint32_t>(bound));
-      if (rd.ok() && rd.complete) EXPECT_LE(rp.executions, rd.executions) << name;
+      if (rp.found) {
+        EXPECT_LE(rp.found->preemptions, static_cast<std::uint32_t>(bound));
+      }
+      if (rd.ok() && rd.complete) {
+        EXPECT_LE(rp.executions, rd.executions) << name;
+      }
     }
   }
 }
