@@ -222,11 +222,8 @@ void os_runtime::check_event(std::size_t k, op o, std::uint32_t object, const st
   got.thread = tl_tid;
   got.o = o;
   got.object = object;
-  got.file = rt::loc_text(loc);
-  if (auto c = got.file.rfind(':'); c != std::string::npos) {
-    got.line = static_cast<std::uint32_t>(std::atoi(got.file.c_str() + c + 1));
-    got.file.resize(c);
-  }
+  got.file = rt::source_path(loc);
+  got.line = loc.line();
   diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace has " + rt::describe_event(e) +
           ", the code did " + rt::describe_event(got, false));
 }
@@ -574,23 +571,15 @@ thread_run os_runtime::run(detail::body_ref body) {
   using clock = std::chrono::steady_clock;
   start_ = clock::now();
   if (follow_ == nullptr) free_since_.store(0);
-  static const detail::task_vtable body_vt{
-      sizeof(detail::body_ref), alignof(detail::body_ref),
-      [](void* dst, void* src) { ::new (dst) detail::body_ref(*static_cast<detail::body_ref*>(src)); },
-      [](void* self) {
-        auto* b = static_cast<detail::body_ref*>(self);
-        b->call(b->obj);
-      },
-      [](void*) noexcept {}};
   thread_slot* main;
   {
     std::lock_guard g(mu_);
     main = &threads_.emplace_back();
   }
   main->joined = true;
-  main->task = ::operator new(body_vt.size, std::align_val_t(body_vt.align));
-  body_vt.move_to(main->task, &body);
-  main->vt = &body_vt;
+  main->task = ::operator new(rt::body_vtable.size, std::align_val_t(rt::body_vtable.align));
+  rt::body_vtable.move_to(main->task, &body);
+  main->vt = &rt::body_vtable;
   live_.store(1);
   main->th = std::thread([this, main] { thread_main(*main); });
 

@@ -324,9 +324,7 @@ trace_event runtime::export_event(std::size_t i) const {
   if (e.addr != nullptr && e.o != op::spawn && e.o != op::join) t.object_name = object_label(e.addr, e.object);
   const bool lifecycle = e.o == op::start || e.o == op::exit;
   if (!(lifecycle && e.thread == 0) && e.loc.line() != 0) {
-    std::string_view f = e.loc.file_name();
-    while (f.substr(0, 3) == "../") f.remove_prefix(3);
-    t.file = f;
+    t.file = source_path(e.loc);
     t.line = e.loc.line();
   }
   return t;

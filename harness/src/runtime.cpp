@@ -34,6 +34,15 @@ namespace lockstep::mc::rt {
 
 constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]] = nullptr;
 
+const detail::task_vtable body_vtable{
+    sizeof(detail::body_ref), alignof(detail::body_ref),
+    [](void* dst, void* src) { ::new (dst) detail::body_ref(*static_cast<detail::body_ref*>(src)); },
+    [](void* self) {
+      auto* b = static_cast<detail::body_ref*>(self);
+      b->call(b->obj);
+    },
+    [](void*) noexcept {}};
+
 // ---------------------------------------------------------------------------
 // Stacks
 
@@ -232,18 +241,10 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   vc_reset();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
-  static const detail::task_vtable body_vt{
-      sizeof(detail::body_ref), alignof(detail::body_ref),
-      [](void* dst, void* src) { ::new (dst) detail::body_ref(*static_cast<detail::body_ref*>(src)); },
-      [](void* self) {
-        auto* b = static_cast<detail::body_ref*>(self);
-        b->call(b->obj);
-      },
-      [](void*) noexcept {}};
   thread_rec& main = new_thread(std::source_location::current());
-  body_vt.move_to(main.inline_task, &body);
+  body_vtable.move_to(main.inline_task, &body);
   main.task = main.inline_task;
-  main.vt = &body_vt;
+  main.vt = &body_vtable;
   main.task_on_heap = false;
   main.joined = true;  // the body is joined by explore() itself
 

@@ -150,6 +150,10 @@ struct resource {
   std::vector<holder> holders;
 };
 
+// The task of thread 0: the body of explore() (a detail::body_ref), for the
+// fiber runtime and the OS-thread one alike.
+extern const detail::task_vtable body_vtable;
+
 class runtime;
 // The runtime of the execution running on this OS thread (initial-exec: the
 // library is never dlopen'ed, and the hooks read this on every operation).

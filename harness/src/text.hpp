@@ -9,10 +9,16 @@
 
 namespace lockstep::mc::rt {
 
-// "models/basic.cpp:42": the path as compiled, without leading "../".
-inline std::string loc_text(const std::source_location& loc) {
+// "models/basic.cpp": the path as compiled, without leading "../".
+inline std::string_view source_path(const std::source_location& loc) {
   std::string_view f = loc.file_name();
   while (f.substr(0, 3) == "../") f.remove_prefix(3);
+  return f;
+}
+
+// "models/basic.cpp:42".
+inline std::string loc_text(const std::source_location& loc) {
+  const std::string_view f = source_path(loc);
   if (f.empty()) return "?";
   return std::string(f) + ":" + std::to_string(loc.line());
 }
