@@ -1,7 +1,9 @@
 // Traces from results and replays from traces (the file format is trace.cpp).
 #include <string>
+#include <utility>
 
 #include "lockstep/mc/trace.hpp"
+#include "strategy.hpp"
 
 #ifndef LOCKSTEP_VERSION
 #define LOCKSTEP_VERSION "unknown"
@@ -9,18 +11,29 @@
 
 namespace lockstep::mc {
 
+namespace {
+
+// The options that shape a schedule, which a trace records: one list for
+// writing them into a trace and for reading them back.
+template <class Options, class Trace, class Copy>
+void shaping_options(Options& o, Trace& t, Copy copy) {
+  copy(o.spurious_wakeups, t.spurious_wakeups);
+  copy(o.max_steps, t.max_steps);
+  copy(o.fair_scheduling, t.fair_scheduling);
+  copy(o.livelock_window, t.livelock_window);
+  copy(o.busy_wait_bound, t.busy_wait_bound);
+  copy(o.bypass_bound, t.bypass_bound);
+}
+
+}  // namespace
+
 trace trace_of(const result& r, const options& o) {
   trace t;
   t.model = o.name;
   t.lockstep_version = LOCKSTEP_VERSION;
   t.strategy = r.strategy;
   t.seed = o.strategy.seed;
-  t.spurious_wakeups = o.spurious_wakeups;
-  t.max_steps = o.max_steps;
-  t.fair_scheduling = o.fair_scheduling;
-  t.livelock_window = o.livelock_window;
-  t.busy_wait_bound = o.busy_wait_bound;
-  t.bypass_bound = o.bypass_bound;
+  shaping_options(o, t, [](const auto& from, auto& to) { to = from; });
   if (r.found) {
     const bug& b = *r.found;
     t.schedule = b.schedule;
@@ -38,20 +51,9 @@ options replay_options(const trace& t, options base) {
   // so the code no longer makes the recorded events) leniently.
   base.strategy = replay(t.schedule, !t.kind.has_value());
   base.expect_events = t.kind ? &t.events : nullptr;
-  base.spurious_wakeups = t.spurious_wakeups;
-  base.max_steps = t.max_steps;
-  base.fair_scheduling = t.fair_scheduling;
-  base.livelock_window = t.livelock_window;
-  base.busy_wait_bound = t.busy_wait_bound;
-  base.bypass_bound = t.bypass_bound;
-  base.shrink = false;
-  base.honour_env = false;
-  base.jobs = 1;
-  base.shard_index = 0;
-  base.shard_count = 1;
-  base.checkpoint.clear();
+  shaping_options(base, t, [](auto& to, const auto& from) { to = from; });
   if (base.name.empty()) base.name = t.model;
-  return base;
+  return rt::alone(std::move(base));
 }
 
 std::string verdict_mismatch(const trace& t, const result& r) {

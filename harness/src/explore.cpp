@@ -557,15 +557,7 @@ constexpr std::uint32_t kStay = 0xffffffffu;  // lenient replay: continue the ru
 class shrinker {
  public:
   shrinker(const options& base, body_ref body) : body_(body) {
-    o_ = base;
-    o_.shrink = false;
-    o_.honour_env = false;
-    o_.jobs = 1;
-    o_.shard_index = 0;
-    o_.shard_count = 1;
-    o_.gtest_sharding = false;
-    o_.checkpoint.clear();
-    o_.progress = false;
+    o_ = rt::alone(base);
     o_.max_executions = 1;
     o_.iterative_bounding = false;
     o_.preemption_bound = -1;

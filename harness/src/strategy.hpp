@@ -194,6 +194,21 @@ std::unique_ptr<strategy> make_dpor(int preemption_bound = -1);
 std::unique_ptr<strategy> make_iterative(std::unique_ptr<strategy> (*make)(int), int max_bound);
 std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule, bool lenient = false);
 
+// `o` for an explore() that runs on this thread alone and only does what its
+// strategy says (a replay, a shrinking candidate): no shrinking, no
+// environment, one job, no shards, no checkpoint, no progress line.
+inline options alone(options o) {
+  o.shrink = false;
+  o.honour_env = false;
+  o.jobs = 1;
+  o.shard_index = 0;
+  o.shard_count = 1;
+  o.gtest_sharding = false;
+  o.checkpoint.clear();
+  o.progress = false;
+  return o;
+}
+
 // Dfs's split depth for jobs and shards: deep enough for many subtrees.
 inline constexpr std::size_t kSplitDepth = 8;
 // Dpor's: the branching decisions at which a split dpor tries every thread.
