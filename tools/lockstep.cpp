@@ -606,6 +606,22 @@ int cmd_check(const std::vector<std::string_view>& args) {
   return missed == 0 ? kOk : kBug;
 }
 
+// The registered model a trace file names.
+const mc::model& traced_model(const mc::trace& t, const std::string& path) {
+  const mc::model* m = mc::find_model(t.model);
+  if (m == nullptr)
+    throw usage_error{path + ": model '" + t.model + "' is not registered in this lockstep (lockstep list)"};
+  return *m;
+}
+
+// The trace replayed on fibers (strictly when it records a bug).
+mc::result replay_on_fibers(const mc::trace& t, const mc::model& m) {
+  mc::options o;
+  o.name = m.name;
+  o.trace_dir = "-";
+  return mc::explore(mc::replay_options(t, o), m.body);
+}
+
 // lockstep replay TRACE [--threads] [--runs N] [--quiet]
 int cmd_replay(const std::vector<std::string_view>& args) {
   std::string path;
@@ -632,15 +648,10 @@ int cmd_replay(const std::vector<std::string_view>& args) {
   if (path.empty()) throw usage_error{"replay needs a trace file (written by check --trace-out)"};
   if (runs != 1 && !threads) throw usage_error{"--runs counts replays on OS threads: use it with --threads"};
   const mc::trace t = mc::read_trace_file(path);  // trace_error: exit 2
-  const mc::model* m = mc::find_model(t.model);
-  if (m == nullptr)
-    throw usage_error{path + ": model '" + t.model + "' is not registered in this lockstep (lockstep list)"};
+  const mc::model* m = &traced_model(t, path);
   const std::string want = t.kind ? std::string("bug: ") + mc::bug_kind_name(*t.kind) : "pass";
   if (!threads) {
-    mc::options o;
-    o.name = m->name;
-    o.trace_dir = "-";
-    const mc::result r = mc::explore(mc::replay_options(t, o), m->body);  // replay_error: exit 2
+    const mc::result r = replay_on_fibers(t, *m);  // replay_error: exit 2
     const std::string mismatch = mc::verdict_mismatch(t, r);
     if (!quiet) std::fputs(r.report().c_str(), stdout);
     if (!mismatch.empty()) throw usage_error{path + ": " + mismatch};
@@ -689,13 +700,8 @@ int cmd_graph(const std::vector<std::string_view>& args) {
   if (path.empty()) throw usage_error{"graph needs a trace file (written by check --trace-out)"};
   if (svg && out.empty()) throw usage_error{"--svg renders the file given with -o F.dot"};
   const mc::trace t = mc::read_trace_file(path);
-  const mc::model* m = mc::find_model(t.model);
-  if (m == nullptr)
-    throw usage_error{path + ": model '" + t.model + "' is not registered in this lockstep (lockstep list)"};
-  mc::options o;
-  o.name = m->name;
-  o.trace_dir = "-";
-  const mc::result r = mc::explore(mc::replay_options(t, o), m->body);
+  const mc::model* m = &traced_model(t, path);
+  const mc::result r = replay_on_fibers(t, *m);
   if (const std::string mismatch = mc::verdict_mismatch(t, r); !mismatch.empty())
     throw usage_error{path + ": " + mismatch};
   const std::string title = std::string(m->name) + ": no bug";
