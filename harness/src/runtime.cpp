@@ -540,7 +540,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
   for (;;) {
     if (track_) set_next(cur_, {obj, access_kind::write, *word != 0});
     decide();
-    if (*word == 0) return take_lock_word(word, obj, loc);
+    if (*word == 0) return take_lock_word(word, obj, loc, false);
     thread_rec& me = *threads_[cur_];
     me.ro_run = 0;
     me.prev_ro = false;
@@ -578,18 +578,22 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     fair_yield(true);  // a failed try is a yield
     return false;
   }
-  take_lock_word(word, obj, loc);
+  take_lock_word(word, obj, loc, true);
   return true;
 }
 
 // Acquiring a free native lock word: a write that races with other
-// acquisitions and comes after the last release.
-void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc) {
+// acquisitions. A blocking lock comes after the last release (it could not
+// have happened before it: it would have blocked); a successful try reads
+// the release instead, because before it the try would have failed, and
+// that outcome is one to explore.
+void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc,
+                             bool trying) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
   if (races_on_) vc_acquire(word);
   note({obj, access_kind::write});
-  note({kReleaseKey | obj, access_kind::sync});
+  note({kReleaseKey | obj, trying ? access_kind::read : access_kind::sync});
 }
 
 std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,

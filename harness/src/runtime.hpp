@@ -259,7 +259,7 @@ class runtime {
     if (track_) strat_.on_access(cur_, a);
   }
   void set_next(std::uint32_t tid, access a) { threads_[tid]->next = a; }
-  void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc);
+  void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc, bool trying);
   void publish_next();
   // `noted`: the caller tells a tracking strategy the accesses itself.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,

@@ -1,0 +1,109 @@
+// Soundness: each test is a program on which a verdict once was wrong ("complete,
+// no bug" while a schedule had the bug, a shard that lost part of the search,
+// a trace run twice). Named after the bug; the verdict is checked against
+// plain dfs where dfs can finish.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "lockstep/lockstep.hpp"
+
+namespace {
+
+namespace mc = lockstep::mc;
+using mc::bug_kind;
+
+mc::options with(mc::strategy_spec s) {
+  mc::options o;
+  o.strategy = std::move(s);
+  o.honour_env = false;
+  o.shrink = false;
+  return o;
+}
+
+// -- a successful try_lock is not an acquisition after the last release ---------------
+
+// The try can land inside the other thread's critical section and fail.
+void try_lock_inside_a_section() {
+  mc::mutex m;
+  mc::thread t([&] {
+    m.lock();
+    m.unlock();
+  });
+  const bool ok = m.try_lock();
+  if (ok) m.unlock();
+  t.join();
+  LOCKSTEP_ASSERT(ok);
+}
+
+TEST(TryLock, DporFindsTheTryThatLandsInsideTheOtherSection) {
+  const auto dfs = mc::explore(with(mc::dfs()), try_lock_inside_a_section);
+  ASSERT_FALSE(dfs.ok());
+  const auto r = mc::explore(with(mc::dpor()), try_lock_inside_a_section);
+  ASSERT_FALSE(r.ok()) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::assertion);
+}
+
+// The same for the shared mutex's writer try and the recursive mutex.
+TEST(TryLock, DporFindsAFailedTryOnEveryLockKind) {
+  auto shared = [] {
+    mc::shared_mutex<> m;
+    mc::thread t([&] {
+      m.lock();
+      m.unlock();
+    });
+    const bool ok = m.try_lock();
+    if (ok) m.unlock();
+    t.join();
+    LOCKSTEP_ASSERT(ok);
+  };
+  auto recursive = [] {
+    mc::recursive_mutex m;
+    mc::thread t([&] {
+      m.lock();
+      m.unlock();
+    });
+    const bool ok = m.try_lock();
+    if (ok) m.unlock();
+    t.join();
+    LOCKSTEP_ASSERT(ok);
+  };
+  for (auto r : {mc::explore(with(mc::dpor()), shared), mc::explore(with(mc::dpor()), recursive)}) {
+    ASSERT_FALSE(r.ok()) << r.report();
+    EXPECT_EQ(r.found->kind, bug_kind::assertion);
+  }
+}
+
+// Polite threads without a yield between taking the first lock and trying
+// the second: the livelock hides behind a try that succeeds in the first
+// schedules dpor runs.
+void polite_no_work(mc::mutex& first, mc::mutex& second) {
+  for (;;) {
+    first.lock();
+    if (second.try_lock()) {
+      LOCKSTEP_PROGRESS();
+      second.unlock();
+      first.unlock();
+      return;
+    }
+    first.unlock();
+    mc::this_thread::yield();
+  }
+}
+
+TEST(TryLock, DporFindsTheLivelockBehindASucceedingTry) {
+  auto body = [] {
+    mc::mutex a, b;
+    mc::thread t([&] { polite_no_work(a, b); });
+    polite_no_work(b, a);
+    t.join();
+  };
+  const auto r = mc::explore(with(mc::dpor()), body);
+  ASSERT_FALSE(r.ok()) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::livelock);
+}
+
+}  // namespace
