@@ -139,8 +139,10 @@ TEST(DporCounts, ThreeThreadsTwoCriticalSectionsEachRunTheNinetyOrders) {
 }
 
 // A split dpor (jobs, shards) runs every trace once too, whatever the number
-// of shards: the same complete executions as one dpor, plus a few
-// sleep-set-blocked starts, and the same total for 2, 4 or 8 shards.
+// of shards and each shard's job count: the same complete executions as one
+// dpor, and the same total for 2, 4 or 8 shards (on 1, 2 or 3 jobs each).
+// Where every frame the split expands is one dpor would expand anyway (all
+// critical sections of one mutex race), not one execution more.
 TEST(DporCounts, ShardsTogetherRunEachTraceOnce) {
   const std::pair<void (*)(), std::uint64_t> programs[] = {{[] { lastzero(5); }, 64},
                                                             {three_threads_two_sections, 90}};
@@ -154,8 +156,10 @@ TEST(DporCounts, ShardsTogetherRunEachTraceOnce) {
         o.honour_env = false;
         o.shard_index = i;
         o.shard_count = shards;
+        o.jobs = 1 + (i + shards) % 3;
         const auto r = mc::explore(o, body);
-        EXPECT_TRUE(r.complete) << r.report();
+        EXPECT_FALSE(r.complete);
+        EXPECT_TRUE(r.shard_complete) << r.report();
         runs += complete_runs(r);
         total += r.executions;
       }
@@ -163,6 +167,43 @@ TEST(DporCounts, ShardsTogetherRunEachTraceOnce) {
       if (first_total == 0) first_total = total;
       EXPECT_EQ(total, first_total) << shards << " shards";
     }
+  }
+}
+
+// 3 threads x n critical sections under one mutex: (3n)!/(n!)^3 orders, and
+// exactly as many executions on one job, on two, and as two shards.
+TEST(DporCounts, ThreeThreadsOfNSectionsTakeExactlyTheirOrdersOnAnySplit) {
+  const std::uint64_t orders[] = {6, 90, 1680};
+  for (int n = 1; n <= 3; ++n) {
+    auto body = [n] {
+      mc::mutex m;
+      auto inc = [&] {
+        for (int i = 0; i < n; ++i) std::scoped_lock g(m);
+      };
+      mc::thread a(inc), b(inc), c(inc);
+      a.join();
+      b.join();
+      c.join();
+    };
+    mc::options o;
+    o.strategy = mc::dpor();
+    o.honour_env = false;
+    const auto one = mc::explore(o, body);
+    EXPECT_EQ(one.executions, orders[n - 1]);
+    o.jobs = 2;
+    const auto two = mc::explore(o, body);
+    EXPECT_TRUE(two.complete);
+    EXPECT_EQ(two.executions, orders[n - 1]) << "n = " << n << " on 2 jobs";
+    std::uint64_t sharded = 0;
+    for (unsigned i = 0; i < 2; ++i) {
+      o.shard_index = i;
+      o.shard_count = 2;
+      o.jobs = 1 + i;
+      const auto r = mc::explore(o, body);
+      EXPECT_TRUE(r.shard_complete);
+      sharded += r.executions;
+    }
+    EXPECT_EQ(sharded, orders[n - 1]) << "n = " << n << " as 2 shards";
   }
 }
 

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <utility>
 
 #include "lockstep/lockstep.hpp"
+#include "lockstep/mc/gtest.hpp"
 
 namespace {
 
@@ -104,6 +106,37 @@ TEST(TryLock, DporFindsTheLivelockBehindASucceedingTry) {
   const auto r = mc::explore(with(mc::dpor()), body);
   ASSERT_FALSE(r.ok()) << r.report();
   EXPECT_EQ(r.found->kind, bug_kind::livelock);
+}
+
+
+// -- a check spread over GoogleTest instances ------------------------------------------
+
+// Three threads, two critical sections each: 90 orders. Run as three
+// instances, one a shard; GoogleTest's own sharding (GTEST_TOTAL_SHARDS)
+// gives each instance to one runner (tests/sharded_gtest_test.sh runs them
+// so and adds up the executions). No instance claims the whole space.
+void three_by_two() {
+  mc::mutex m;
+  auto inc = [&] {
+    for (int i = 0; i < 2; ++i) std::scoped_lock g(m);
+  };
+  mc::thread a(inc), b(inc), c(inc);
+  a.join();
+  b.join();
+  c.join();
+}
+
+LOCKSTEP_SHARDED_TEST(ShardedCheck, ThreeThreadsTwoSections, 3) {
+  const auto r = mc::explore(shard_options(with(mc::dpor())), three_by_two);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_FALSE(r.complete) << r.report();
+  EXPECT_TRUE(r.shard_complete) << r.report();
+  EXPECT_EQ(r.shard_index, shard_index());
+  EXPECT_EQ(r.shard_count, 3u);
+  EXPECT_NE(r.report().find("shard " + std::to_string(shard_index()) + " of 3 complete"), std::string::npos)
+      << r.report();
+  std::printf("lockstep-shard %u of 3: %llu executions\n", shard_index(),
+              static_cast<unsigned long long>(r.executions));
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ struct frame {
   std::vector<sleeper> sleep;          // asleep on arrival here
   bool preemptible = false;            // cands[0] runs and could go on
   std::uint32_t preempts = 0;          // preemptions before this decision
-  bool expanded = false;               // a split frame: every thread, no sleepers
+  bool expanded = false;               // a split frame: every thread that runs a step
+  bool counted = false;                // a branching decision (split searches hash it)
 };
 
 struct transition {
@@ -84,8 +85,8 @@ class dpor_strategy final : public strategy {
   // sibling there, so each subtree below is a complete dpor search of its
   // own (no race found in one can need an alternative the split lacks). This
   // worker owns the subtrees whose split choices hash to `index`.
-  void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) override {
-    split_.assign(modulus, index, split_depth);
+  void own(const split_spec& split) override {
+    split_.assign(split);
   }
   bool foreign() const noexcept override { return split_.foreign(); }
 
@@ -145,7 +146,23 @@ class dpor_strategy final : public strategy {
       for (std::uint32_t t : cands) f.next.push_back(t < next_.size() ? next_[t] : access{});
       f.sleep = sleep_;
       bool found = false;
-      const bool expand = split_.before_split() && cands.size() > 1;
+      bool expand = split_.before_split() && cands.size() > 1;
+      f.counted = cands.size() > 1;
+      if (expand) {
+        // A thread whose next step no other step can ever race with (a
+        // spawn, a thread's start, a woken waiter's return) can go first in
+        // every execution from here: it alone is a source set, and expanding
+        // the frame would only start executions that sleep sets then block.
+        // Such a frame is no branching decision of the split.
+        for (std::size_t c = 0; c < cands.size() && !found; ++c) {
+          if (invisible(f.next[c]) && !f.next[c].blocks && !asleep(f.sleep, cands[c])) {
+            chosen = cands[c];
+            found = true;
+            expand = false;
+            f.counted = false;
+          }
+        }
+      }
       // A split frame starts with a thread that runs a step: taking one that
       // would only block first, and the others after it, would reach the
       // same executions twice.
@@ -190,7 +207,7 @@ class dpor_strategy final : public strategy {
       const std::uint32_t t = f.done[i];
       if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
     }
-    note_branch(stack_[fi].cands.size(), chosen);
+    if (f.counted) split_.note(chosen);
     new_transition(chosen, fi, true);
     return static_cast<std::size_t>(std::find(cands.begin(), cands.end(), chosen) - cands.begin());
   }
@@ -339,6 +356,12 @@ class dpor_strategy final : public strategy {
 
   static bool asleep(const std::vector<sleeper>& s, std::uint32_t t) {
     return std::any_of(s.begin(), s.end(), [&](const sleeper& z) { return z.thread == t; });
+  }
+  // A step that races with nothing: ordered after what it depends on (a
+  // sync), or a write of a thread key (a spawn, which only the child's start
+  // and its joiner depend on, and they cannot come first).
+  static bool invisible(const access& a) {
+    return a.kind == access_kind::sync || (a.kind == access_kind::write && (a.key & kThreadKey) != 0);
   }
   static access next_of(const frame& f, std::uint32_t t) {
     for (std::size_t i = 0; i < f.cands.size(); ++i)

@@ -89,7 +89,13 @@ std::string result::report() const {
   if (!found) {
     out = who + "no bug found in " + std::to_string(executions) + " executions (" + strategy +
           (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
-          (complete ? ", complete" : ", not exhaustive") + ")\n";
+          (complete         ? ", complete"
+           : shard_complete ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
+                                  " complete"
+           : shard_count > 1 ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
+                                   ", not exhaustive"
+                             : ", not exhaustive") +
+          ")\n";
     if (!bound_hit.empty()) out += "  stopped: " + bound_hit + "\n";
     return out;
   }
@@ -354,8 +360,10 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     if (!strat.end()) throw replay_error(strat.error());
     if (strat.foreign()) continue;  // another worker's subtree: not counted
     ++n;
+    if (opts.on_execution) opts.on_execution(runtime.found() ? &*runtime.found() : nullptr);
     if (runtime.found()) {
-      out.found = runtime.found();
+      if (!out.found) out.found = runtime.found();
+      if (opts.keep_going) continue;
       if (stop != nullptr) stop->store(true);
       break;
     }
@@ -497,12 +505,12 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
   return out;
 }
 
-// dfs over several workers (and shards): worker w of shard s owns the
-// subtrees whose first choices hash to s * jobs + w modulo shards * jobs.
+// dfs and dpor over several workers (and shards): each worker owns a part of
+// its shard's subtrees (see rt::split_owner), the shard's part being the same
+// whatever the job count.
 search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_exec, unsigned jobs,
                          unsigned shard, unsigned shards, std::chrono::steady_clock::time_point t0,
                          progress_line* progress) {
-  const std::uint64_t modulus = static_cast<std::uint64_t>(shards) * jobs;
   std::vector<search_outcome> outs(jobs);
   std::vector<std::unique_ptr<rt::strategy>> strats(jobs);
   std::atomic<bool> stop{false};
@@ -511,8 +519,8 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   auto work = [&](unsigned w) {
     try {
       strats[w] = make_strategy(opts);
-      strats[w]->own(modulus, static_cast<std::uint64_t>(shard) * jobs + w,
-                     opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth);
+      strats[w]->own({shards, shard, jobs, w,
+                      opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth});
       outs[w] = search(opts, body, *strats[w], max_exec / jobs + (w < max_exec % jobs ? 1 : 0), t0, &stop,
                        w == 0 ? progress : nullptr);
     } catch (...) {
@@ -538,7 +546,7 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
     if (o.found && !out.found) out.found = o.found;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
   }
-  if (out.found) {
+  if (out.found && !opts.keep_going) {  // the others were stopped
     out.complete = false;
     out.bound_hit.clear();
   }
@@ -705,15 +713,6 @@ result explore(const options& opts_in, body_ref body) {
       if (present) opts.strategy.seed = s;
     }
   }
-  if (opts.gtest_sharding) {
-    bool has_total = false, has_index = false;
-    const std::uint64_t total = env_u64("GTEST_TOTAL_SHARDS", has_total);
-    const std::uint64_t index = env_u64("GTEST_SHARD_INDEX", has_index);
-    if (has_total && has_index) {
-      opts.shard_count = static_cast<unsigned>(total);
-      opts.shard_index = static_cast<unsigned>(index);
-    }
-  }
   if (opts.shard_count == 0 || opts.shard_index >= opts.shard_count)
     throw std::invalid_argument("lockstep: shard " + std::to_string(opts.shard_index) + " of " +
                                 std::to_string(opts.shard_count) + " does not exist");
@@ -753,7 +752,11 @@ result explore(const options& opts_in, body_ref body) {
     out = search(opts, body, *strat, max_exec, t0, nullptr, &progress);
   }
   res.found = std::move(out.found);
-  res.complete = out.complete;
+  res.shard_index = opts.shard_index;
+  res.shard_count = opts.shard_count;
+  // A shard covers its part only: never the whole space.
+  res.complete = out.complete && opts.shard_count == 1;
+  res.shard_complete = out.complete && opts.shard_count > 1;
   res.bound_hit = std::move(out.bound_hit);
   res.executions = out.executions;
   res.steps = out.steps;

@@ -309,6 +309,8 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.spurious = 0;
   t.abort_grace = 0;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
+  t.next_lock = nullptr;
+  t.next_join = thread_rec::kNoThread;
   t.waiting_for = nullptr;
   t.label = nullptr;
   t.spawn_loc = loc;
@@ -427,7 +429,13 @@ void runtime::activate(std::uint32_t next) {
 
 void runtime::publish_next() {
   next_scratch_.resize(nthreads_);
-  for (std::uint32_t i = 0; i < nthreads_; ++i) next_scratch_[i] = threads_[i]->next;
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    const thread_rec& t = *threads_[i];
+    access a = t.next;
+    if (t.next_lock != nullptr) a.blocks = *t.next_lock != 0;
+    else if (t.next_join != thread_rec::kNoThread) a.blocks = threads_[t.next_join]->st != tstate::finished;
+    next_scratch_[i] = a;
+  }
   strat_.set_next(next_scratch_);
 }
 
@@ -538,9 +546,17 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
   }
   const std::uint32_t obj = object_id(h);
   for (;;) {
-    if (track_) set_next(cur_, {obj, access_kind::write, *word != 0});
+    if (track_) {
+      set_next(cur_, {obj, access_kind::write});
+      threads_[cur_]->next_lock = word;
+    }
     decide();
-    if (*word == 0) return take_lock_word(word, obj, loc, false);
+    if (*word == 0) {
+      threads_[cur_]->next_lock = nullptr;
+      return take_lock_word(word, obj, loc, false);
+    }
+    // Blocked: next_lock stays, since once woken it tries again (and would
+    // block again if someone took the lock first).
     thread_rec& me = *threads_[cur_];
     me.ro_run = 0;
     me.prev_ro = false;
@@ -707,9 +723,12 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (tid >= nthreads_)
     fail_and_unwind(bug_kind::misuse, thread_label(cur_) + ": join() of a thread from another execution at " +
                                           loc_text(loc));
-  if (track_)
-    set_next(cur_, {kThreadKey | tid, access_kind::sync, threads_[tid]->st != tstate::finished});
+  if (track_) {
+    set_next(cur_, {kThreadKey | tid, access_kind::sync});
+    threads_[cur_]->next_join = tid;
+  }
   decide();
+  threads_[cur_]->next_join = thread_rec::kNoThread;
   thread_rec& target = *threads_[tid];
   target.joined = true;
   if (target.st == tstate::finished) {

@@ -103,6 +103,12 @@ struct thread_rec : fiber_slot {
   bool timed_out = false;
   std::uint32_t spurious = 0;       // spurious wake-ups taken
   access next;                      // dpor: the access its next step makes
+  // dpor: at a lock or join point, what decides whether its next step
+  // blocks (the lock word held, the joined thread running): it changes while
+  // the thread waits there, so publish_next() looks again.
+  const std::uint32_t* next_lock = nullptr;
+  std::uint32_t next_join = kNoThread;
+  static constexpr std::uint32_t kNoThread = 0xffffffffu;
   std::uint32_t join_target = 0;
   bool joined = false;
   bool detached = false;
@@ -411,7 +417,8 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   // spawns have no object.
   const std::uint32_t id = o == op::yield || o == op::spawn ? 0 : object_id(h);
   if (track_) [[unlikely]] {
-    set_next(cur_, o == op::yield || o == op::spawn ? access{}
+    set_next(cur_, o == op::yield ? access{}
+                   : o == op::spawn ? access{kThreadKey | nthreads_, access_kind::write}  // the child's id
                    : o == op::wake                  ? access{kQueueKey | id, access_kind::write}
                    : access{id, o == op::load ? access_kind::read : access_kind::write});
   }

@@ -74,8 +74,8 @@ class dfs_strategy final : public strategy {
  public:
   explicit dfs_strategy(int bound) : bound_(bound) {}
 
-  void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) override {
-    split_.assign(modulus, index, split_depth);
+  void own(const split_spec& split) override {
+    split_.assign(split);
   }
   bool foreign() const noexcept override { return split_.foreign(); }
 

@@ -67,19 +67,25 @@ inline bool conflict(const access& a, const access& b) noexcept {
   return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);
 }
 
-// Where an exhaustive search stands in a split (jobs, shards): it owns the
-// executions whose first `depth` counted choices hash to `index` modulo
-// `modulus`. dfs counts every choice, dpor its branching decisions. Whether
-// an execution is someone else's is decided once: at the first counted
-// decision past the split, or at the end when there is none.
+// Where an exhaustive search stands in a split (shards, jobs): the
+// executions are partitioned by a hash of their first `depth` counted
+// choices. The shard owns those whose hash is `shard` modulo `shards`; among
+// them, this job owns those whose hash divided by `shards` is `job` modulo
+// `jobs`. The shard's part is therefore the same whatever its job count, so
+// shards run on machines of different sizes still cover the space exactly
+// once together. dfs counts every choice, dpor its branching decisions.
+// Whether an execution is someone else's is decided once: at the first
+// counted decision past the split, or at the end when there is none.
+struct split_spec {
+  std::uint64_t shards = 1, shard = 0;
+  std::uint64_t jobs = 1, job = 0;
+  std::size_t depth = 0;
+};
+
 class split_owner {
  public:
-  void assign(std::uint64_t modulus, std::uint64_t index, std::size_t depth) noexcept {
-    modulus_ = modulus;
-    index_ = index;
-    depth_ = depth;
-  }
-  [[nodiscard]] bool on() const noexcept { return modulus_ > 1; }
+  void assign(const split_spec& s) noexcept { spec_ = s; }
+  [[nodiscard]] bool on() const noexcept { return spec_.shards > 1 || spec_.jobs > 1; }
   void begin() noexcept {
     hash_ = kFnvBasis;
     count_ = 0;
@@ -87,16 +93,16 @@ class split_owner {
     foreign_ = false;
   }
   // Still among the first `depth` counted choices.
-  [[nodiscard]] bool before_split() const noexcept { return on() && count_ < depth_; }
+  [[nodiscard]] bool before_split() const noexcept { return on() && count_ < spec_.depth; }
   // Hashes a counted choice (those past the split do not matter).
   void note(std::uint64_t choice) noexcept {
-    if (count_ >= depth_) return;
+    if (count_ >= spec_.depth) return;
     ++count_;
     hash_ = (hash_ ^ (choice + 1)) * kFnvPrime;
   }
   // At a counted decision: true once the execution turned out to be another's.
   bool leaves() noexcept {
-    if (on() && !decided_ && count_ == depth_) decide();
+    if (on() && !decided_ && count_ == spec_.depth) decide();
     return foreign_;
   }
   // At the end; true when this decided it was another's.
@@ -111,12 +117,12 @@ class split_owner {
   static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
   void decide() noexcept {
     decided_ = true;
-    foreign_ = hash_ % modulus_ != index_;
+    foreign_ = hash_ % spec_.shards != spec_.shard || (hash_ / spec_.shards) % spec_.jobs != spec_.job;
   }
 
-  std::uint64_t modulus_ = 1, index_ = 0;
-  std::size_t depth_ = 0, count_ = 0;
+  split_spec spec_;
   std::uint64_t hash_ = kFnvBasis;
+  std::size_t count_ = 0;
   bool decided_ = false, foreign_ = false;
 };
 
@@ -157,13 +163,11 @@ class strategy {
   virtual void seek(std::uint64_t index, std::uint64_t k) { (void)index, (void)k; }
   // Decisions made in the last execution (pct's estimate of k).
   [[nodiscard]] virtual std::uint64_t decisions() const noexcept { return 0; }
-  // Exhaustive strategies: explore only the executions whose first
-  // `split_depth` choices hash to `index` modulo `modulus` (another worker or
-  // shard owns the rest). An execution found to be someone else's runs to its
-  // end on first choices and reports foreign(): it does not count.
-  virtual void own(std::uint64_t modulus, std::uint64_t index, std::size_t split_depth) {
-    (void)modulus, (void)index, (void)split_depth;
-  }
+  // Exhaustive strategies: explore only this shard's and job's part of the
+  // executions (see split_owner; other jobs and shards own the rest). An
+  // execution found to be someone else's runs to its end on first choices
+  // and reports foreign(): it does not count.
+  virtual void own(const split_spec& split) { (void)split; }
   [[nodiscard]] virtual bool foreign() const noexcept { return false; }
   // Exhaustive strategies: the search position after the last execution, as
   // text (checkpoint files), and back. load() returns an error message, empty
@@ -203,7 +207,6 @@ inline options alone(options o) {
   o.jobs = 1;
   o.shard_index = 0;
   o.shard_count = 1;
-  o.gtest_sharding = false;
   o.checkpoint.clear();
   o.progress = false;
   return o;

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <cstdint>
 #include <optional>
@@ -125,6 +126,8 @@ struct wait_graph {
   friend bool operator==(const wait_graph&, const wait_graph&) = default;
 };
 
+struct bug;
+
 struct options {
   strategy_spec strategy = dfs();
   // Bound: executions. 0 means the strategy's default (random: 1000,
@@ -196,15 +199,14 @@ struct options {
   unsigned jobs = 1;
   // Sharding across processes or machines: this run explores only shard
   // `shard_index` of `shard_count`; the shards together explore exactly what
-  // one unsharded run does (random and pct: executions i with i % count ==
-  // index; dfs, dpor: subtrees by their first choices). Bounded and iterative
-  // searches do not shard.
+  // one unsharded run does, whatever each shard's job count (random and pct:
+  // executions i with i % count == index; dfs, dpor: subtrees by their first
+  // choices). A shard is never `complete` (see result::shard_complete);
+  // `lockstep merge` combines shard reports into one verdict, and
+  // lockstep/mc/gtest.hpp spreads a check over GoogleTest instances, one a
+  // shard. Bounded and iterative searches do not shard.
   unsigned shard_index = 0;
   unsigned shard_count = 1;
-  // Take the shard from GoogleTest's GTEST_SHARD_INDEX / GTEST_TOTAL_SHARDS
-  // when they are set, so `ctest -j` / `bazel test --test_sharding_strategy`
-  // / any runner that shards gtest spreads one exhaustive check over machines.
-  bool gtest_sharding = false;
   // dfs and dpor: keep the search position in this file (rewritten every
   // second and when a bound stops the search; removed when the search
   // completes or finds a bug). If it exists when explore() starts, the search
@@ -220,6 +222,13 @@ struct options {
   // stops the replay with a replay_error naming the step, the recorded event
   // and the actual one. Not owned; must outlive explore().
   const std::vector<trace_event>* expect_events = nullptr;
+  // For tools that test the checker itself (the differential tests): with
+  // keep_going a search runs on after a bug (result::found keeps the first
+  // one found), and on_execution, when set, is called after every counted
+  // execution with its bug (nullptr when none), on the OS thread that ran it
+  // (one per job). dfs and dpor only; sampling strategies ignore both.
+  bool keep_going = false;
+  std::function<void(const bug*)> on_execution;
   // Where result::report() writes the trace file of a bug: "" means the
   // directory in LOCKSTEP_TRACE_DIR, else the working directory; "-" writes
   // none. The report then says how to replay it (see LOCKSTEP_TRACE).
@@ -257,6 +266,12 @@ struct result {
   std::optional<mc::bug> found;
   shrink_info shrink;
   bool complete = false;         // an exhaustive strategy covered every schedule
+  // A sharded run (options::shard_count > 1) covers only its part of the
+  // space: it is never `complete`; shard_complete says its part was covered
+  // (then the report says "shard i of N complete"). `lockstep merge`
+  // combines the shards' reports into one verdict.
+  bool shard_complete = false;
+  unsigned shard_index = 0, shard_count = 1;
   std::string bound_hit;         // which bound stopped the search, if any
   std::string strategy;          // name of the strategy that ran
   std::string name;              // options.name

@@ -1,0 +1,373 @@
+// Differential testing of the checker: RapidCheck generates small programs
+// over the checked API (2-3 threads; loads, stores, read-modify-writes and
+// compare-exchanges on up to three atomics; lock, unlock and try_lock on two
+// mutexes; semaphore acquire, try_acquire and release; condition-variable
+// waits with a predicate and notifies; event set and wait; choose), and every
+// search must reach exactly the outcomes plain dfs reaches: dpor on one job,
+// on two, and the union of shards run with different job counts; dfs split
+// over jobs and shards too. Bounded searches (a preemption bound, an
+// execution bound) must reach a subset.
+//
+// An outcome is what the execution ended with: the values every thread read
+// and the final atomics, or the bug kind (with the state, for a lost wake-up,
+// which only ever ends a run with every thread stopped).
+//
+// The test command runs a few hundred programs; the long form runs as many as
+// you ask for:
+//   RC_PARAMS="max_success=100000" ./build/tests/test_differential
+// A difference is shrunk by RapidCheck to a smallest program and printed; it
+// becomes a fixed test in tests/test_soundness.cpp.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lockstep/lockstep.hpp"
+
+namespace {
+
+namespace mc = lockstep::mc;
+
+// -- programs ------------------------------------------------------------------------
+
+enum class code : std::uint8_t {
+  load,             // out <- a[x]
+  store,            // a[x] <- v
+  fetch_add,        // out <- a[x]; a[x] += v
+  exchange,         // out <- a[x]; a[x] = v
+  cas,              // out <- (a[x] == v ? a[x] = w, 1 : 0)
+  locked,           // lock m[x]; body; unlock
+  try_locked,       // out <- try_lock m[x]; if so: body; unlock
+  sem_acquire,      // s.acquire()
+  sem_try_acquire,  // out <- s.try_acquire()
+  sem_release,      // s.release()
+  cv_wait,          // lock m[0]; cv.wait(lk, a[x] >= 1); out <- a[x]
+  cv_notify_one,
+  cv_notify_all,
+  cv_signal,        // lock m[0]; a[x] <- 1; unlock; notify_all
+  event_set,
+  event_wait,
+  choose,           // out <- choose(2)
+};
+
+struct instr {
+  code c = code::load;
+  int x = 0, v = 0, w = 0;
+  std::vector<instr> body;  // locked, try_locked
+};
+
+struct program {
+  int atomics = 1;
+  int sem_initial = 0;
+  std::vector<std::vector<instr>> threads;  // [0] runs in the body, between spawns and joins
+};
+
+void show_instr(const instr& i, std::ostream& os) {
+  static const char* names[] = {"load",        "store",         "fetch_add",     "exchange",     "cas",
+                                "locked",      "try_locked",    "sem_acquire",   "sem_try_acquire",
+                                "sem_release", "cv_wait",       "cv_notify_one", "cv_notify_all",
+                                "cv_signal",   "event_set",     "event_wait",    "choose"};
+  os << names[static_cast<int>(i.c)] << "(" << i.x << "," << i.v << "," << i.w;
+  if (!i.body.empty()) {
+    os << " {";
+    for (const instr& b : i.body) {
+      os << " ";
+      show_instr(b, os);
+    }
+    os << " }";
+  }
+  os << ")";
+}
+
+void showValue(const program& p, std::ostream& os) {
+  os << "program{atomics=" << p.atomics << " sem=" << p.sem_initial;
+  for (std::size_t t = 0; t < p.threads.size(); ++t) {
+    os << "\n  thread " << t << ":";
+    for (const instr& i : p.threads[t]) {
+      os << " ";
+      show_instr(i, os);
+    }
+  }
+  os << "}";
+}
+
+// `held`: the mutex the enclosing block holds (-1: none). Blocks nest two
+// deep at most, the inner one on the other mutex; condition-variable work
+// takes m[0] itself and stays outside blocks.
+rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
+  return rc::gen::exec([=] {
+    instr i;
+    const int kinds = static_cast<int>(code::choose) + 1;
+    for (;;) {
+      i.c = static_cast<code>(*rc::gen::inRange(0, kinds));
+      const bool nests = i.c == code::locked || i.c == code::try_locked;
+      if (held >= 0 && (i.c == code::cv_wait || i.c == code::cv_signal)) continue;
+      if (nests && depth >= 2) continue;
+      break;
+    }
+    i.x = *rc::gen::inRange(0, atomics);
+    i.v = *rc::gen::inRange(0, 3);
+    i.w = *rc::gen::inRange(0, 3);
+    if (i.c == code::locked || i.c == code::try_locked) {
+      i.x = held < 0 ? *rc::gen::inRange(0, 2) : 1 - held;
+      const int n = *rc::gen::inRange(0, depth == 0 ? 3 : 2);
+      for (int k = 0; k < n; ++k) i.body.push_back(*gen_instr(atomics, i.x, depth + 1));
+    }
+    return i;
+  });
+}
+
+rc::Gen<program> gen_program() {
+  return rc::gen::exec([] {
+    program p;
+    p.atomics = *rc::gen::inRange(1, 4);
+    p.sem_initial = *rc::gen::inRange(0, 2);
+    const int threads = *rc::gen::inRange(2, 4);
+    for (int t = 0; t < threads; ++t) {
+      const int n = *rc::gen::inRange(threads == 3 ? 1 : 1, threads == 3 ? 3 : 5);
+      std::vector<instr> code;
+      for (int k = 0; k < n; ++k) code.push_back(*gen_instr(p.atomics, -1, 0));
+      p.threads.push_back(std::move(code));
+    }
+    return p;
+  });
+}
+
+// -- running one ---------------------------------------------------------------------
+
+// What the running execution did so far, kept beside it on the OS thread
+// that explores (fibers of one execution share it; jobs have their own).
+struct snapshot {
+  std::vector<std::vector<int>> outs;  // per thread: values produced
+  std::vector<int> pc;                 // per thread: instructions done
+  std::array<int, 3> atoms{};
+};
+thread_local snapshot tl_snap;
+
+struct world {
+  explicit world(const program& p) : sem(p.sem_initial) {}
+  std::array<mc::atomic<int>, 3> a{};
+  std::array<mc::mutex, 2> m;
+  mc::counting_semaphore<8> sem;
+  mc::condition_variable cv;
+  mc::event ev;
+};
+
+void run_code(world& w, const std::vector<instr>& code, int t) {
+  auto out = [t](int v) { tl_snap.outs[static_cast<std::size_t>(t)].push_back(v); };
+  auto atom = [&w](int x) -> mc::atomic<int>& { return w.a[static_cast<std::size_t>(x)]; };
+  auto mirror = [&w](int x) { tl_snap.atoms[static_cast<std::size_t>(x)] = w.a[static_cast<std::size_t>(x)].load(); };
+  for (const instr& i : code) {
+    switch (i.c) {
+      case code::load: out(atom(i.x).load()); break;
+      case code::store:
+        atom(i.x).store(i.v);
+        tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.v;
+        break;
+      case code::fetch_add: {
+        const int old = atom(i.x).fetch_add(i.v);
+        tl_snap.atoms[static_cast<std::size_t>(i.x)] = old + i.v;
+        out(old);
+        break;
+      }
+      case code::exchange: {
+        const int old = atom(i.x).exchange(i.v);
+        tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.v;
+        out(old);
+        break;
+      }
+      case code::cas: {
+        int expected = i.v;
+        const bool ok = atom(i.x).compare_exchange_strong(expected, i.w);
+        if (ok) tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.w;
+        out(ok ? 1 : 0);
+        break;
+      }
+      case code::locked: {
+        std::scoped_lock g(w.m[static_cast<std::size_t>(i.x)]);
+        run_code(w, i.body, t);
+        break;
+      }
+      case code::try_locked: {
+        const bool ok = w.m[static_cast<std::size_t>(i.x)].try_lock();
+        out(ok ? 1 : 0);
+        if (ok) {
+          std::scoped_lock g(std::adopt_lock, w.m[static_cast<std::size_t>(i.x)]);
+          run_code(w, i.body, t);
+        }
+        break;
+      }
+      case code::sem_acquire: w.sem.acquire(); break;
+      case code::sem_try_acquire: out(w.sem.try_acquire() ? 1 : 0); break;
+      case code::sem_release: w.sem.release(); break;
+      case code::cv_wait: {
+        std::unique_lock lk(w.m[0]);
+        w.cv.wait(lk, [&] { return atom(i.x).load() >= 1; });
+        out(atom(i.x).load());
+        break;
+      }
+      case code::cv_notify_one: w.cv.notify_one(); break;
+      case code::cv_notify_all: w.cv.notify_all(); break;
+      case code::cv_signal: {
+        {
+          std::scoped_lock g(w.m[0]);
+          atom(i.x).store(1);
+          mirror(i.x);
+        }
+        w.cv.notify_all();
+        break;
+      }
+      case code::event_set: w.ev.set(); break;
+      case code::event_wait: w.ev.wait(); break;
+      case code::choose: out(static_cast<int>(mc::choose(2))); break;
+    }
+    ++tl_snap.pc[static_cast<std::size_t>(t)];
+  }
+}
+
+void run_program(const program& p) {
+  tl_snap.outs.assign(p.threads.size(), {});
+  tl_snap.pc.assign(p.threads.size(), 0);
+  tl_snap.atoms = {};
+  world w(p);
+  std::vector<mc::thread> ts;
+  for (std::size_t t = 1; t < p.threads.size(); ++t)
+    ts.emplace_back([&w, &p, t] { run_code(w, p.threads[t], static_cast<int>(t)); });
+  run_code(w, p.threads[0], 0);
+  for (auto& t : ts) t.join();
+}
+
+std::string state_text() {
+  std::string s;
+  for (std::size_t t = 0; t < tl_snap.outs.size(); ++t) {
+    s += " t" + std::to_string(t) + "@" + std::to_string(tl_snap.pc[t]) + ":";
+    for (int v : tl_snap.outs[t]) s += std::to_string(v);
+  }
+  s += " a=";
+  for (int v : tl_snap.atoms) s += std::to_string(v);
+  return s;
+}
+
+std::string outcome(const mc::bug* b) {
+  if (b == nullptr) return "end" + state_text();
+  // A deadlock cycle is reported when it closes, while other threads may
+  // still run: only its kind is the same in every equivalent execution.
+  if (b->kind == mc::bug_kind::deadlock) return "deadlock";
+  return std::string(mc::bug_kind_name(b->kind)) + state_text();
+}
+
+struct search_result {
+  std::set<std::string> outcomes;
+  bool complete = false;
+  std::uint64_t executions = 0;
+  std::string what;
+};
+
+constexpr std::uint64_t kDfsCap = 20000;
+
+search_result search(const program& p, mc::options o, const std::string& what) {
+  o.honour_env = false;
+  o.shrink = false;
+  o.keep_going = true;
+  o.trace_dir = "-";
+  if (o.max_executions == 0) o.max_executions = kDfsCap;
+  std::mutex m;
+  search_result out;
+  out.what = what;
+  o.on_execution = [&](const mc::bug* b) {
+    std::string s = outcome(b);
+    std::scoped_lock g(m);
+    out.outcomes.insert(std::move(s));
+  };
+  const mc::result r = mc::explore(o, [&p] { run_program(p); });
+  out.complete = r.complete || r.shard_complete;
+  out.executions = r.executions;
+  return out;
+}
+
+mc::options with(mc::strategy_spec s) {
+  mc::options o;
+  o.strategy = std::move(s);
+  return o;
+}
+
+std::string diff(const std::set<std::string>& want, const std::set<std::string>& got) {
+  std::string s;
+  for (const auto& x : want)
+    if (!got.count(x)) s += "\n    missing: " + x;
+  for (const auto& x : got)
+    if (!want.count(x)) s += "\n    extra:   " + x;
+  return s;
+}
+
+// The union of `shards` shards, shard i on 1 + i % 2 jobs.
+search_result sharded(const program& p, mc::strategy_spec s, unsigned shards) {
+  search_result all;
+  all.what = std::string(mc::strategy_name(s.k)) + " as " + std::to_string(shards) + " shards";
+  all.complete = true;
+  for (unsigned i = 0; i < shards; ++i) {
+    mc::options o = with(s);
+    o.shard_index = i;
+    o.shard_count = shards;
+    o.jobs = 1 + i % 2;
+    search_result r = search(p, o, all.what);
+    all.complete = all.complete && r.complete;
+    all.executions += r.executions;
+    all.outcomes.insert(r.outcomes.begin(), r.outcomes.end());
+  }
+  return all;
+}
+
+RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
+  const program p = *gen_program();
+  const search_result base = search(p, with(mc::dfs()), "dfs");
+  RC_PRE(base.complete);  // too large for plain dfs: not a usable reference
+  RC_TAG(base.outcomes.size() > 1 ? "several outcomes" : "one outcome");
+
+  std::vector<search_result> same;
+  same.push_back(search(p, with(mc::dpor()), "dpor"));
+  {
+    mc::options o = with(mc::dpor());
+    o.jobs = 2;
+    same.push_back(search(p, o, "dpor on 2 jobs"));
+  }
+  same.push_back(sharded(p, mc::dpor(), 2));
+  same.push_back(sharded(p, mc::dpor(), 3));
+  {
+    mc::options o = with(mc::dfs());
+    o.jobs = 2;
+    same.push_back(search(p, o, "dfs on 2 jobs"));
+  }
+  same.push_back(sharded(p, mc::dfs(), 3));
+  for (const search_result& r : same) {
+    RC_ASSERT(r.complete);
+    if (r.outcomes != base.outcomes)
+      RC_FAIL(r.what + " reached other outcomes than dfs:" + diff(base.outcomes, r.outcomes));
+  }
+
+  std::vector<search_result> subsets;
+  for (int bound : {0, 1}) {
+    mc::options o = with(mc::dfs());
+    o.preemption_bound = bound;
+    subsets.push_back(search(p, o, "dfs with preemption bound " + std::to_string(bound)));
+    o.strategy = mc::dpor();
+    subsets.push_back(search(p, o, "dpor with preemption bound " + std::to_string(bound)));
+  }
+  {
+    mc::options o = with(mc::dpor());
+    o.max_executions = 3;
+    subsets.push_back(search(p, o, "dpor stopped after 3 executions"));
+  }
+  for (const search_result& r : subsets)
+    for (const std::string& x : r.outcomes)
+      if (!base.outcomes.count(x)) RC_FAIL(r.what + " reached an outcome dfs never reaches: " + x);
+}
+
+}  // namespace
