@@ -22,6 +22,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <set>
@@ -55,6 +56,11 @@ enum class code : std::uint8_t {
   event_set,
   event_wait,
   choose,           // out <- choose(2)
+  yield,            // this_thread::yield(): a fair-scheduling yield
+  sem_acquire_for,  // out <- s.try_acquire_for(1ms) (virtual time)
+  event_wait_for,   // out <- ev.wait_for(1ms)
+  plain_read,       // out <- p (plain memory: the race detector watches it)
+  plain_write,      // p <- v
 };
 
 struct instr {
@@ -73,7 +79,9 @@ void show_instr(const instr& i, std::ostream& os) {
   static const char* names[] = {"load",        "store",         "fetch_add",     "exchange",     "cas",
                                 "locked",      "try_locked",    "sem_acquire",   "sem_try_acquire",
                                 "sem_release", "cv_wait",       "cv_notify_one", "cv_notify_all",
-                                "cv_signal",   "event_set",     "event_wait",    "choose"};
+                                "cv_signal",   "event_set",     "event_wait",    "choose",
+                                "yield",       "sem_acquire_for", "event_wait_for", "plain_read",
+                                "plain_write"};
   os << names[static_cast<int>(i.c)] << "(" << i.x << "," << i.v << "," << i.w;
   if (!i.body.empty()) {
     os << " {";
@@ -104,9 +112,30 @@ void showValue(const program& p, std::ostream& os) {
 rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
   return rc::gen::exec([=] {
     instr i;
-    const int kinds = static_cast<int>(code::choose) + 1;
     for (;;) {
-      i.c = static_cast<code>(*rc::gen::inRange(0, kinds));
+      // Mostly shared-memory and lock steps, where the orders matter.
+      i.c = *rc::gen::weightedElement<code>({{4, code::load},
+                                             {4, code::store},
+                                             {2, code::fetch_add},
+                                             {1, code::exchange},
+                                             {2, code::cas},
+                                             {4, code::locked},
+                                             {2, code::try_locked},
+                                             {1, code::sem_acquire},
+                                             {1, code::sem_try_acquire},
+                                             {2, code::sem_release},
+                                             {1, code::cv_wait},
+                                             {1, code::cv_notify_one},
+                                             {1, code::cv_notify_all},
+                                             {1, code::cv_signal},
+                                             {1, code::event_set},
+                                             {1, code::event_wait},
+                                             {1, code::choose},
+                                             {1, code::yield},
+                                             {1, code::sem_acquire_for},
+                                             {1, code::event_wait_for},
+                                             {1, code::plain_read},
+                                             {1, code::plain_write}});
       const bool nests = i.c == code::locked || i.c == code::try_locked;
       if (held >= 0 && (i.c == code::cv_wait || i.c == code::cv_signal)) continue;
       if (nests && depth >= 2) continue;
@@ -127,7 +156,7 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
 rc::Gen<program> gen_program() {
   return rc::gen::exec([] {
     program p;
-    p.atomics = *rc::gen::inRange(1, 4);
+    p.atomics = *rc::gen::weightedElement<int>({{4, 1}, {3, 2}, {1, 3}});
     p.sem_initial = *rc::gen::inRange(0, 2);
     const int threads = *rc::gen::inRange(2, 4);
     for (int t = 0; t < threads; ++t) {
@@ -158,6 +187,7 @@ struct world {
   mc::counting_semaphore<8> sem;
   mc::condition_variable cv;
   mc::event ev;
+  mc::shared<int> plain{0};
 };
 
 void run_code(world& w, const std::vector<instr>& code, int t) {
@@ -227,6 +257,11 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::event_set: w.ev.set(); break;
       case code::event_wait: w.ev.wait(); break;
       case code::choose: out(static_cast<int>(mc::choose(2))); break;
+      case code::yield: mc::this_thread::yield(); break;
+      case code::sem_acquire_for: out(w.sem.try_acquire_for(std::chrono::milliseconds(1)) ? 1 : 0); break;
+      case code::event_wait_for: out(w.ev.wait_for(std::chrono::milliseconds(1)) ? 1 : 0); break;
+      case code::plain_read: out(w.plain.load()); break;
+      case code::plain_write: w.plain.store(i.v); break;
     }
     ++tl_snap.pc[static_cast<std::size_t>(t)];
   }
@@ -257,9 +292,10 @@ std::string state_text() {
 
 std::string outcome(const mc::bug* b) {
   if (b == nullptr) return "end" + state_text();
-  // A deadlock cycle is reported when it closes, while other threads may
-  // still run: only its kind is the same in every equivalent execution.
-  if (b->kind == mc::bug_kind::deadlock) return "deadlock";
+  // A deadlock cycle is reported when it closes and a data race at its
+  // second access, while other threads may still run: only the kind is the
+  // same in every equivalent execution.
+  if (b->kind == mc::bug_kind::deadlock || b->kind == mc::bug_kind::data_race) return mc::bug_kind_name(b->kind);
   return std::string(mc::bug_kind_name(b->kind)) + state_text();
 }
 
@@ -277,7 +313,9 @@ search_result search(const program& p, mc::options o, const std::string& what) {
   o.shrink = false;
   o.keep_going = true;
   o.trace_dir = "-";
-  if (o.max_executions == 0) o.max_executions = kDfsCap;
+  // The reference dfs stops at kDfsCap; the others get room to spare (a
+  // job's share of a split search is not an even one).
+  if (o.max_executions == 0) o.max_executions = what == "dfs" ? kDfsCap : 8 * kDfsCap;
   std::mutex m;
   search_result out;
   out.what = what;
@@ -330,6 +368,7 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
   const search_result base = search(p, with(mc::dfs()), "dfs");
   RC_PRE(base.complete);  // too large for plain dfs: not a usable reference
   RC_TAG(base.outcomes.size() > 1 ? "several outcomes" : "one outcome");
+  for (const auto& x : base.outcomes) RC_TAG(x.substr(0, x.find(" ")));
 
   std::vector<search_result> same;
   same.push_back(search(p, with(mc::dpor()), "dpor"));
@@ -347,7 +386,7 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
   }
   same.push_back(sharded(p, mc::dfs(), 3));
   for (const search_result& r : same) {
-    RC_ASSERT(r.complete);
+    if (!r.complete) RC_FAIL(r.what + " did not complete after " + std::to_string(r.executions) + " executions");
     if (r.outcomes != base.outcomes)
       RC_FAIL(r.what + " reached other outcomes than dfs:" + diff(base.outcomes, r.outcomes));
   }

@@ -4,6 +4,7 @@
 // plain dfs where dfs can finish.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -108,6 +109,38 @@ TEST(TryLock, DporFindsTheLivelockBehindASucceedingTry) {
   EXPECT_EQ(r.found->kind, bug_kind::livelock);
 }
 
+
+// -- a timeout firing is reversible with a thread's start ---------------------------------
+
+// Found by the differential test: the body's timed wait expires before the
+// thread starts; the timeout (dependent with everything) was taken to order
+// the start after it for good, which hid the race between the two try_locks
+// behind it: dpor never ran the thread's try first.
+TEST(Timeouts, DporRunsTheStartBeforeATimeoutThatPrecededIt) {
+  bool seen_thread_first = false;
+  auto body = [&] {
+    mc::mutex m;
+    mc::counting_semaphore<8> sem(0);
+    bool mine = false;
+    mc::thread t([&] {
+      if (m.try_lock()) {
+        mine = true;
+        m.unlock();
+      }
+    });
+    const bool ok = m.try_lock();
+    if (ok) {
+      (void)sem.try_acquire_for(std::chrono::milliseconds(1));
+      m.unlock();
+    }
+    t.join();
+    if (!ok && mine) seen_thread_first = true;
+  };
+  const auto r = mc::explore(with(mc::dpor()), body);
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(seen_thread_first) << "dpor never let the thread's try_lock go first (" << r.executions
+                                 << " executions)";
+}
 
 // -- a check spread over GoogleTest instances ------------------------------------------
 

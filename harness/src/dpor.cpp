@@ -64,12 +64,17 @@ struct frame {
   bool counted = false;                // a branching decision (split searches hash it)
 };
 
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
 struct transition {
   std::uint32_t thread = 0;
   std::size_t frame = 0;               // index of the frame that chose it
   bool has_frame = false;              // the first transition has none
   std::vector<access> accesses;
   std::vector<std::uint32_t> clock;    // clock[t]: 1 + last transition index of t that happens-before
+  bool yields = false;                 // it made a fair-scheduling yield
+  std::size_t previous_yield = kNone;  // if so: its thread's yield before it (kNone: the start)
+  std::size_t previous = kNone;        // its thread's transition before it
 };
 
 bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
@@ -91,16 +96,30 @@ class dpor_strategy final : public strategy {
   bool foreign() const noexcept override { return split_.foreign(); }
 
   bool begin() override {
-    preempts_ = 0;
-    split_.begin();
     if (started_) {
       if (!advance()) return false;
     }
     started_ = true;
+    reset_execution();
+    return true;
+  }
+
+  void restart() override {
+    if (blocked_) --abandoned_;  // the repeat counts it, if it blocks again
+    reset_execution();
+  }
+
+  // Per-execution state, for a new execution or a repeat of the last one.
+  void reset_execution() {
+    preempts_ = 0;
+    split_.begin();
+    pending_.clear();
     blocked_ = false;
     depth_ = 0;
     ntrans_ = 0;
     last_clock_.clear();
+    last_yield_.clear();
+    yields_.clear();
     objects_.clear();
     sleep_.clear();
     pending_sleep_.clear();
@@ -108,13 +127,14 @@ class dpor_strategy final : public strategy {
     last_global_ = static_cast<std::size_t>(-1);
     // The first transition (thread 0 starting) has no frame.
     new_transition(0, 0, false);
-    return true;
   }
 
   bool wants_accesses() const noexcept override { return true; }
   void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
   void on_access(std::uint32_t, access a) override {
-    if (a.kind != access_kind::none && !blocked_ && !split_.foreign()) trans_[ntrans_ - 1].accesses.push_back(a);
+    if (a.kind == access_kind::none || blocked_ || split_.foreign()) return;
+    if (a.kind == access_kind::yield) trans_[ntrans_ - 1].yields = true;
+    else trans_[ntrans_ - 1].accesses.push_back(a);
   }
   void on_read_only() override {
     if (!blocked_ && !split_.foreign() && !trans_[ntrans_ - 1].accesses.empty())
@@ -216,8 +236,29 @@ class dpor_strategy final : public strategy {
     // An execution that never branched past the split belongs to whoever
     // owns its whole choice sequence.
     if (split_.leaves_at_end() && blocked_) --abandoned_;  // counted by its owner
-    if (!blocked_ && !split_.foreign()) finish_transition();
+    if (!blocked_ && !split_.foreign()) {
+      finish_transition();
+      for (std::uint32_t t = 0; t < pending_.size(); ++t) {
+        if (pending_[t].kind == access_kind::none) continue;
+        if (pending_[t].kind != access_kind::global) pending_races(t, pending_[t]);
+        pending_races(t, {0, access_kind::global});  // and whatever came after it
+      }
+    }
+    pending_.clear();
     return true;
+  }
+
+  void set_pending(std::span<const access> next) override { pending_.assign(next.begin(), next.end()); }
+
+  // A wake took a timed waiter's timeout away: try the waiter at the frame of
+  // the waking step (its timeout fires first there).
+  void on_disabled(std::uint32_t t) override {
+    if (blocked_ || split_.foreign() || ntrans_ == 0 || !trans_[ntrans_ - 1].has_frame) return;
+    const std::size_t fi = trans_[ntrans_ - 1].frame;
+    const frame& f = stack_[fi];
+    if (f.value || contains(f.backtrack, t) || asleep(f.sleep, t)) return;
+    if (!contains(f.cands, t)) return;  // not a candidate there (fairness): nothing to try
+    add_within_bound(fi, t);
   }
 
   bool exhaustive() const noexcept override { return true; }
@@ -273,7 +314,8 @@ class dpor_strategy final : public strategy {
         std::string tok;
         while (l >> tok && tok != "|") {
           unsigned t = 0, key = 0, kind = 0;
-          if (std::sscanf(tok.c_str(), "%u:%u:%u", &t, &key, &kind) != 3 || kind > 5)
+          if (std::sscanf(tok.c_str(), "%u:%u:%u", &t, &key, &kind) != 3 ||
+              kind > static_cast<unsigned>(access_kind::timeout))
             throw std::invalid_argument(tok);
           put(t, access{key, static_cast<access_kind>(kind)});
         }
@@ -357,6 +399,57 @@ class dpor_strategy final : public strategy {
   static bool asleep(const std::vector<sleeper>& s, std::uint32_t t) {
     return std::any_of(s.begin(), s.end(), [&](const sleeper& z) { return z.thread == t; });
   }
+  // A thread whose last transition is `last` has not run since transition
+  // `since` (kNone: since the start).
+  static bool not_since(std::size_t last, std::size_t since) {
+    if (last == kNone) return true;
+    return since != kNone && last < since;
+  }
+
+  // Index of thread t's last transition, kNone if it has none yet.
+  std::size_t last_of(std::uint32_t t) const { return t < last_clock_.size() ? last_clock_[t] : kNone; }
+
+  // Fair scheduling: a yield by p defers to the threads that did not run
+  // since p's previous yield, so it is dependent with each other thread's
+  // first step after that previous yield, whether the step came before the
+  // yield (moving the yield before it changes whom the yield defers to) or
+  // after it (moving the step before the yield does). Transition i's such
+  // conflicts, added to `deps` (computed before i is recorded as its
+  // thread's last transition).
+  void yield_conflicts(std::size_t i, std::vector<std::size_t>& deps) const {
+    const transition& me = trans_[i];
+    const std::uint32_t p = me.thread;
+    const std::size_t mine = last_of(p);  // p's transition before i
+    if (me.yields) {
+      const std::size_t from = p < last_yield_.size() && last_yield_[p] != kNone ? last_yield_[p] + 1 : 0;
+      seen_.clear();
+      for (std::size_t k = from; k < i; ++k) {
+        const std::uint32_t u = trans_[k].thread;
+        if (u == p || contains(seen_, u)) continue;
+        seen_.push_back(u);
+        if (trans_[k].previous == kNone || trans_[k].previous < from) deps.push_back(k);  // u's first since
+      }
+    }
+    // Earlier yields of other threads whose window this is p's first step of.
+    for (std::size_t n = yields_.size(); n-- > 0;) {
+      const std::size_t y = yields_[n];
+      if (mine != kNone && y < mine) break;  // p ran after it
+      const transition& t = trans_[y];
+      if (t.thread == p) continue;
+      if (not_since(mine, t.previous_yield)) deps.push_back(y);
+    }
+  }
+
+  // Thread t was a candidate that would run a step at the decision that
+  // chose transition k.
+  bool could_run_at(std::uint32_t t, const transition& k) const {
+    if (!k.has_frame) return true;
+    const frame& f = stack_[k.frame];
+    for (std::size_t c = 0; c < f.cands.size(); ++c)
+      if (f.cands[c] == t) return !f.next[c].blocks;
+    return false;
+  }
+
   // A step that races with nothing: ordered after what it depends on (a
   // sync), or a write of a thread key (a spawn, which only the child's start
   // and its joiner depend on, and they cannot come first).
@@ -398,6 +491,9 @@ class dpor_strategy final : public strategy {
     t.has_frame = has_frame;
     t.accesses.clear();
     t.clock.clear();
+    t.yields = false;
+    t.previous_yield = kNone;
+    t.previous = kNone;
     return t;
   }
 
@@ -410,8 +506,33 @@ class dpor_strategy final : public strategy {
   // just ended (the last in trans_).
   void finish_transition() {
     if (ntrans_ == 0 || finished_ == ntrans_) return;
-    const std::size_t i = ntrans_ - 1;
     finished_ = ntrans_;
+    place_transition(ntrans_ - 1, false);
+  }
+
+  // A thread stopped before its end (a bug ended the execution): what it
+  // would still have done races with earlier steps, and their reversals lead
+  // to executions this one does not stand for (another order of the locks
+  // before a deadlock, a timeout before the bug). It is placed at the end
+  // for its races only, then taken away again.
+  void pending_races(std::uint32_t p, const access& a) {
+    transition& t = new_transition(p, 0, false);
+    if (a.kind == access_kind::futex_wait) {
+      t.accesses.push_back({a.key, access_kind::read});
+      t.accesses.push_back({kQueueKey | a.key, access_kind::write});
+    } else if (a.kind == access_kind::timeout) {
+      t.accesses.push_back({kTimeKey, access_kind::write});
+      t.accesses.push_back({kQueueKey | a.key, access_kind::write});
+    } else {
+      t.accesses.push_back({a.key, a.kind});
+    }
+    place_transition(ntrans_ - 1, true);
+    --ntrans_;
+  }
+
+  // Vector clock and races of transition i; unless `pending`, it also
+  // updates the per-object state and the sleep set.
+  void place_transition(std::size_t i, bool pending) {
     transition& me = trans_[i];
     const std::uint32_t p = me.thread;
     if (last_clock_.size() <= p) last_clock_.resize(p + 1, static_cast<std::size_t>(-1));
@@ -431,43 +552,71 @@ class dpor_strategy final : public strategy {
     std::vector<std::size_t>& ordered = ordered_;
     deps.clear();
     ordered.clear();
-    for (const access& a : me.accesses) collect_conflicts(a, i, a.kind == access_kind::sync ? ordered : deps);
+    for (const access& a : me.accesses) collect_conflicts(a, i, deps, ordered);
+    if (!pending) yield_conflicts(i, deps);
     std::sort(deps.begin(), deps.end());
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
     for (std::size_t j : deps) join(clock, trans_[j].clock);
     for (std::size_t j : ordered) join(clock, trans_[j].clock);
     if (clock.size() <= p) clock.resize(p + 1, 0);
     clock[p] = static_cast<std::uint32_t>(i + 1);
-    for (const access& a : me.accesses) update_objects(a, i);
-    last_clock_[p] = i;
+    if (!pending) {
+      for (const access& a : me.accesses) update_objects(a, i);
+      me.previous = last_clock_[p];
+      last_clock_[p] = i;
+      if (me.yields) {
+        if (last_yield_.size() <= p) last_yield_.resize(p + 1, kNone);
+        me.previous_yield = last_yield_[p];
+        last_yield_[p] = i;
+        yields_.push_back(i);
+      }
+    }
 
     // Races: a conflicting transition of another thread not already ordered
-    // before this one by program order or by another conflict.
+    // before this one by program order or by another conflict. A later
+    // conflict k covers the race only if this thread could have run instead
+    // of k (its reversal with k then exposes the race with j); if it could
+    // not (blocked on a lock taken at j, say), the race with j is reversed
+    // directly.
     for (std::size_t j : deps) {
       const transition& e = trans_[j];
       if (e.thread == p || !e.has_frame) continue;
       if (e.thread < program_clock.size() && program_clock[e.thread] >= j + 1) continue;
       bool covered = false;
       for (std::size_t k : deps)
-        if (k > j && happens_before(j, trans_[k])) covered = true;
+        if (k > j && happens_before(j, trans_[k]) && could_run_at(p, trans_[k])) covered = true;
       if (!covered) add_backtrack(j, i);
     }
 
     // Sleep sets: a sleeper wakes once something conflicting with its next
     // step has run.
-    if (me.has_frame) {
+    if (me.has_frame && !pending) {
       std::vector<sleeper>& next_sleep = next_sleep_;
       next_sleep.clear();
       for (const sleeper& z : pending_sleep_) {
         bool wakes = false;
         for (const access& a : me.accesses) wakes = wakes || conflict(a, z.next);
+        // This yield and the sleeper's next step, its first since this
+        // thread's previous yield if it has not run since.
+        if (me.yields && not_since(last_of(z.thread), me.previous_yield)) wakes = true;
+        // The sleeper's next step yields (or may), and this is this
+        // thread's first step since the sleeper's previous yield.
+        if ((z.next.kind == access_kind::yield || z.next.yields) &&
+            not_since(me.previous, z.thread < last_yield_.size() ? last_yield_[z.thread] : kNone))
+          wakes = true;
         if (!wakes && z.thread != p) next_sleep.push_back(z);
       }
       sleep_.swap(next_sleep);
     }
   }
 
-  void collect_conflicts(const access& a, std::size_t i, std::vector<std::size_t>& deps) const {
+  // The earlier transitions `a` conflicts with: races go to `deps`; the
+  // write a sync access comes after goes to `ordered` (it cannot be reversed
+  // with it). A timeout firing before a sync access is a race like any
+  // other: the sync step (a start, a woken waiter's return) could have run
+  // before the timeout fired.
+  void collect_conflicts(const access& a, std::size_t i, std::vector<std::size_t>& deps,
+                         std::vector<std::size_t>& ordered) const {
     if (a.kind == access_kind::none) return;
     if (a.kind == access_kind::global) {
       for (std::size_t j = 0; j < i; ++j) deps.push_back(j);
@@ -476,9 +625,13 @@ class dpor_strategy final : public strategy {
     if (last_global_ != static_cast<std::size_t>(-1)) deps.push_back(last_global_);
     for (const object_state& o : objects_) {
       if (o.key != a.key) continue;
+      if (a.kind == access_kind::sync) {  // after the last writer only
+        if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
+        return;
+      }
       if (o.writer != static_cast<std::size_t>(-1)) deps.push_back(o.writer);
       if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
-      return;  // sync accesses come after the last writer only
+      return;
     }
   }
 
@@ -595,14 +748,18 @@ class dpor_strategy final : public strategy {
   std::vector<transition> trans_;
   std::size_t ntrans_ = 0;
   // Scratch, kept to avoid allocating per transition.
-  std::vector<std::uint32_t> program_clock_, initials_, seen_;
+  std::vector<std::uint32_t> program_clock_, initials_;
+  mutable std::vector<std::uint32_t> seen_;
   std::vector<std::size_t> deps_, ordered_, v_;
   std::vector<sleeper> next_sleep_;
   std::size_t finished_ = 0;
   std::vector<std::size_t> last_clock_;   // per thread: index of its last transition
+  std::vector<std::size_t> last_yield_;   // per thread: index of its last yielding transition
+  std::vector<std::size_t> yields_;       // the yielding transitions, in order
   std::vector<object_state> objects_;
   std::size_t last_global_ = static_cast<std::size_t>(-1);
   std::vector<access> next_;              // by thread id, at the current decision
+  std::vector<access> pending_;           // by thread id, after the execution (set_pending)
   std::vector<sleeper> sleep_;            // asleep at the coming decision
   std::vector<sleeper> pending_sleep_;    // asleep when the current transition began
   std::uint64_t abandoned_ = 0;

@@ -355,6 +355,10 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
       break;
     }
     runtime.run_execution(body, n);
+    if (runtime.restart_needed()) {
+      strat.restart();
+      runtime.run_execution(body, n);
+    }
     ++runs;
     check_internal_error(opts, runtime);  // a replay check names the step: it goes first
     if (!strat.end()) throw replay_error(strat.error());
@@ -426,6 +430,10 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
         strat.begin();
         const std::uint64_t before = runtime.steps();
         runtime.run_execution(body, index);
+        if (runtime.restart_needed()) {
+          strat.restart();
+          runtime.run_execution(body, index);
+        }
         strat.end();
         check_internal_error(opts, runtime);
         slots[j].steps = runtime.steps() - before;

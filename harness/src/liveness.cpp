@@ -31,6 +31,11 @@ namespace lockstep::mc::rt {
 
 void runtime::fair_yield(bool check) {
   if (!fair_on_) return;
+  // Whom a yield defers to depends on which threads ran since the last one:
+  // a dependence-aware strategy must not take two executions that order a
+  // yield and such a step differently for equivalent (their fair
+  // continuations differ).
+  if (track_) note({0, access_kind::yield});
   thread_rec& me = *threads_[cur_];
   const bool had = !me.defer.empty();
   me.defer.clear();
@@ -145,7 +150,7 @@ void runtime::count_bypass(const void* obj, std::uint64_t asked) {
     // Only a waiter the lock keeps blocked is bypassed (one that is runnable
     // and simply not scheduled is the scheduler's choice, not the lock's).
     if (i == cur_ || w.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
-    if (w.acquiring_step > asked) continue;  // it asked first: its turn, no overtaking
+    if (w.acquiring_order > asked) continue;  // it asked later: no overtaking
     std::uint32_t total = 0;
     bool found = false;
     for (auto& [t, times] : w.bypass) {

@@ -107,6 +107,7 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
   me.waiting_for = obj;
   me.waiting_loc = loc;
   me.acquiring_step = exec_steps_;
+  me.acquiring_order = ++ask_clock_;
   me.bypass.clear();
   bool may_close_cycle = false;
   for (const holder& h : r.holders)
@@ -118,7 +119,7 @@ void runtime::acquired(const void* obj, lock_mode mode, const std::source_locati
   if (aborting_) return;
   resource& r = resource_for(obj, lock_kind::other);
   thread_rec& me = *threads_[cur_];
-  const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_step : exec_steps_;
+  const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_order : ++ask_clock_;
   me.waiting_for = nullptr;
   r.holders.push_back(holder{cur_, mode, loc});
   if (!progress_locks_.empty() &&

@@ -13,10 +13,8 @@
 //
 // Cost: nothing until an execution touches plain shared memory (races_on_
 // stays false); then O(threads) per synchronising event. Once on, it stays on
-// for the rest of the search, so later executions track from their start;
-// in the execution that turns it on, everything before the first plain access
-// counts as ordered (no false alarm, possibly a missed race in that one
-// execution).
+// for the rest of the search; the execution that turned it on starts over,
+// tracked from its first step, so no schedule goes unchecked.
 #include <algorithm>
 #include <exception>
 #include <string>
@@ -45,23 +43,46 @@ void tick(std::vector<std::uint32_t>& vc, std::uint32_t t) {
 
 void runtime::vc_reset() {
   sync_clocks_.clear();
+  undo_release_ = false;
   shadows_.clear();
   for (auto& t : threads_) t->vc.clear();
   if (races_on_)
     for (auto& t : threads_) tick(t->vc, t->id);
 }
 
-void runtime::vc_release(const void* obj) {
+void runtime::vc_release(const void* obj, bool undoable) {
   thread_rec& me = *threads_[cur_];
-  for (sync_clock& c : sync_clocks_) {
+  undo_release_ = undoable;
+  for (std::size_t i = 0; i < sync_clocks_.size(); ++i) {
+    sync_clock& c = sync_clocks_[i];
     if (c.obj == obj) {
+      if (undoable) {
+        undo_index_ = i;
+        undo_vc_ = c.vc;
+      }
       join_into(c.vc, me.vc);
       tick(me.vc, cur_);
       return;
     }
   }
+  if (undoable) {
+    undo_index_ = sync_clocks_.size();
+    undo_vc_.clear();
+  }
   sync_clocks_.push_back(sync_clock{obj, me.vc});
   tick(me.vc, cur_);
+}
+
+// The compare-exchange or read-modify-write just released turned out to
+// change nothing (a failed CAS): it was a read, and a read releases nothing
+// (dpor also treats it as a read; the two must agree on what orders what).
+void runtime::vc_undo_release() {
+  if (!undo_release_) return;
+  undo_release_ = false;
+  thread_rec& me = *threads_[cur_];
+  if (cur_ < me.vc.size()) --me.vc[cur_];
+  if (undo_vc_.empty() && undo_index_ + 1 == sync_clocks_.size()) sync_clocks_.pop_back();
+  else sync_clocks_[undo_index_].vc = undo_vc_;
 }
 
 void runtime::vc_acquire(const void* obj) {
@@ -87,14 +108,14 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
   (void)size;
   if (aborting_) return;
   if (!races_on_) {
-    // Turned on now: what happened so far counts as ordered (a barrier).
+    // Turned on now: the synchronisation so far was not tracked, so this
+    // execution starts over with the clocks on from its first step (the
+    // strategy repeats the same choices; see strategy::restart()).
     races_on_ = true;
-    for (std::uint32_t t = 0; t < nthreads_; ++t) {
-      std::vector<std::uint32_t>& vc = threads_[t]->vc;
-      vc.assign(nthreads_, 1);
-      vc[t] = 2;
-    }
-    sync_clocks_.clear();
+    restart_ = true;
+    aborting_ = true;
+    if (std::uncaught_exceptions() == 0) throw abort_execution{};
+    return;
   }
   const std::vector<std::uint32_t>& vc = threads_[cur_]->vc;
   shadow* s = nullptr;

@@ -229,8 +229,10 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   exec_preemptions_ = 0;
   vtime_ = 0;
   aborting_ = false;
+  restart_ = false;
   bug_.reset();
   fair_clock_ = 0;
+  ask_clock_ = 0;
   fair_deferring_ = 0;
   last_progress_ = 0;
   next_livelock_check_ = 0;
@@ -251,6 +253,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   cur_ = 0;
   jump(host_, main);
   if (aborting_) unwind_all();
+  if (restart_) return;  // not an execution: it runs again
   if (expect_ != nullptr && internal_error_.empty()) {
     // The last event's value is known only now; a run that stopped short of
     // the recorded events diverged too.
@@ -310,6 +313,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.abort_grace = 0;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.next_lock = nullptr;
+  t.next_try = nullptr;
   t.next_join = thread_rec::kNoThread;
   t.waiting_for = nullptr;
   t.label = nullptr;
@@ -433,10 +437,25 @@ void runtime::publish_next() {
     const thread_rec& t = *threads_[i];
     access a = t.next;
     if (t.next_lock != nullptr) a.blocks = *t.next_lock != 0;
+    else if (t.next_try != nullptr) a.yields = fair_on_ && *t.next_try != 0;
     else if (t.next_join != thread_rec::kNoThread) a.blocks = threads_[t.next_join]->st != tstate::finished;
     next_scratch_[i] = a;
   }
   strat_.set_next(next_scratch_);
+}
+
+void runtime::publish_unfinished() {
+  next_scratch_.resize(nthreads_);
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    const thread_rec& t = *threads_[i];
+    // Every thread is stopped at its next step, blocked or at a point,
+    // except the failing one when it is inside a step.
+    next_scratch_[i] = t.st == tstate::finished                     ? access{}
+                       : i == cur_ && t.st == tstate::runnable       ? access{0, access_kind::global}
+                       : t.next.kind == access_kind::none            ? access{0, access_kind::global}
+                                                                     : t.next;
+  }
+  strat_.set_pending(next_scratch_);
 }
 
 void runtime::note_event(op o, std::uint32_t object) {
@@ -456,7 +475,7 @@ void runtime::note_event(op o, std::uint32_t object) {
     case op::store:
     case op::rmw:
     case op::cas_ok: note({object, access_kind::write}); break;
-    case op::timeout: note({0, access_kind::global}); break;
+    case op::timeout:  // noted by futex_wait (an immediate one reads time, a fired one writes it)
     case op::spawn:  // noted by spawn() once the child's id is known
     case op::yield:
     case op::choose: break;
@@ -495,18 +514,22 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     throw abort_execution{};
   }
   const std::uint32_t obj = object_id(h);
-  if (track_) set_next(cur_, {obj, access_kind::futex_wait});
+  // A timed wait whose deadline has passed times out at once: a yield.
+  if (track_) set_next(cur_, {obj, access_kind::futex_wait, false, timed && fair_on_});
   decide();
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
   }
   if (timed && deadline <= vtime_) {
-    record(op::timeout, word, obj, loc).value = *word;
+    record(op::timeout, word, obj, loc, true).value = *word;
+    note({obj, access_kind::read});
+    note({kTimeKey, access_kind::read});
     fair_yield(true);  // an expired timed wait is a yield
     return false;
   }
   record(op::wait, word, obj, loc).value = *word;
+  if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
   thread_rec& me = *threads_[cur_];
   me.wait_step = exec_steps_;
   me.ro_run = 0;
@@ -519,7 +542,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.timed_out = false;
   me.block_loc = loc;
   // Its next step: the woken return (a read of the word), or a timeout.
-  me.next = timed ? access{0, access_kind::global} : access{kQueueKey | obj, access_kind::sync};
+  me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kQueueKey | obj, access_kind::sync};
   if (!timed) disable(cur_);
   if (!switch_away()) {
     global_deadlock();
@@ -529,7 +552,11 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.wait_addr = nullptr;
   me.timed = false;
   const bool woke = !me.timed_out;
-  record(woke ? op::wake_return : op::timeout, word, obj, loc).value = *word;
+  record(woke ? op::wake_return : op::timeout, word, obj, loc, !woke).value = *word;
+  if (!woke) {  // the timeout fired: it moved virtual time and left the queue
+    note({kTimeKey, access_kind::write});
+    note({kQueueKey | obj, access_kind::write});
+  }
   if (races_on_) vc_acquire(word);
   if (!woke) fair_yield(false);  // an expired timed wait is a yield
   return woke;
@@ -585,8 +612,12 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     return true;
   }
   const std::uint32_t obj = object_id(h);
-  if (track_) set_next(cur_, {obj, access_kind::write});
+  if (track_) {
+    set_next(cur_, {obj, access_kind::write});
+    threads_[cur_]->next_try = word;
+  }
   decide();
+  threads_[cur_]->next_try = nullptr;
   if (*word != 0) {
     record(op::cas_fail, word, obj, loc, true).value = *word;
     note({obj, access_kind::read});
@@ -683,6 +714,9 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
         first = &t;
     }
     if (first == nullptr) break;
+    // A timed waiter's timeout could have fired first: the wake takes that
+    // step away from it, so a dependence-aware strategy must try it here.
+    if (first->timed && track_) strat_.on_disabled(first->id);
     first->st = tstate::runnable;
     first->wait_addr = nullptr;
     enable(first->id);
@@ -786,6 +820,11 @@ void runtime::assert_failed(const char* expr, const std::source_location& loc, c
 void runtime::fail(bug_kind kind, std::string message, std::string details) {
   if (aborting_) return;
   aborting_ = true;
+  // A search that goes on after a bug (options::keep_going) must still reach
+  // every execution that differs before this point. What the unfinished
+  // threads would have done next is unknown (the failing one is inside a
+  // step): to a dependence-aware strategy their rest races with everything.
+  if (track_ && opts_.keep_going) publish_unfinished();
   bug b;
   b.kind = kind;
   b.message = std::move(message);

@@ -107,6 +107,7 @@ struct thread_rec : fiber_slot {
   // blocks (the lock word held, the joined thread running): it changes while
   // the thread waits there, so publish_next() looks again.
   const std::uint32_t* next_lock = nullptr;
+  const std::uint32_t* next_try = nullptr;  // at a try_lock point: fails (and yields) while held
   std::uint32_t next_join = kNoThread;
   static constexpr std::uint32_t kNoThread = 0xffffffffu;
   std::uint32_t join_target = 0;
@@ -126,6 +127,7 @@ struct thread_rec : fiber_slot {
   bool prev_ro = false;               // its latest point was read-only
   std::uint64_t wait_step = 0;        // step at which it blocked on a futex word
   std::uint64_t acquiring_step = 0;   // step at which it announced waiting_for
+  std::uint64_t acquiring_order = 0;  // and in which order (several announce between two steps)
   std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since wait_step
   const void* retry_for = nullptr;    // an optimistic retry loop's resource (retry_begin)
   std::source_location retry_loc;
@@ -179,6 +181,9 @@ class runtime {
   void run_execution(detail::body_ref body, std::uint64_t index);
   const std::optional<bug>& found() const noexcept { return bug_; }
   const std::string& internal_error() const noexcept { return internal_error_; }
+  // The last execution stopped early to start over (a detector turned on
+  // mid-way): run it again after strategy::restart(); it does not count.
+  bool restart_needed() const noexcept { return restart_; }
   std::uint64_t steps() const noexcept { return steps_; }
 
   // Hooks (called by the checked types on the current thread's fiber).
@@ -192,7 +197,11 @@ class runtime {
   void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
-  std::int64_t now() const noexcept { return vtime_; }
+  // Reading virtual time depends on the timeouts that moved it.
+  std::int64_t now() noexcept {
+    if (track_) note({kTimeKey, access_kind::read});
+    return vtime_;
+  }
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);
   void named(const void* obj, const char* name);
@@ -219,6 +228,7 @@ class runtime {
   void read_only() {
     threads_[cur_]->prev_ro = true;
     if (track_) strat_.on_read_only();
+    if (races_on_) vc_undo_release();
   }
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (liveness.cpp, races.cpp).
@@ -266,7 +276,10 @@ class runtime {
   }
   void set_next(std::uint32_t tid, access a) { threads_[tid]->next = a; }
   void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc, bool trying);
+  // The next step of every thread, for a dependence-aware strategy.
   void publish_next();
+  // At a bug with options::keep_going: the threads that did not finish.
+  void publish_unfinished();
   // `noted`: the caller tells a tracking strategy the accesses itself.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,
                 bool noted = false);
@@ -304,7 +317,9 @@ class runtime {
   void count_bypass(const void* obj, std::uint64_t asked);
   bool lost_wakeup();
   // Data races (races.cpp): happens-before edges from synchronisation.
-  void vc_release(const void* obj);
+  // `undoable`: a CAS or RMW that may turn out to change nothing (read_only()).
+  void vc_release(const void* obj, bool undoable = false);
+  void vc_undo_release();
   void vc_acquire(const void* obj);
   void vc_spawn(std::uint32_t child);
   void vc_join(std::uint32_t child);
@@ -343,6 +358,7 @@ class runtime {
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
+  bool restart_ = false;                // see restart_needed()
   bool track_ = false;                  // the strategy wants accesses (dpor)
   std::vector<access> next_scratch_;
   std::optional<bug> bug_;
@@ -351,6 +367,7 @@ class runtime {
   // Liveness (see liveness.cpp).
   bool fair_on_ = false;                // options::fair_scheduling
   std::uint64_t fair_clock_ = 0;        // orders picks and yields
+  std::uint64_t ask_clock_ = 0;         // orders acquiring() announcements (bounded bypass)
   std::uint32_t fair_deferring_ = 0;    // threads with a non-empty defer set
   std::uint64_t last_progress_ = 0;     // step of the latest progress mark or exit
   std::uint64_t next_livelock_check_ = 0;
@@ -371,6 +388,9 @@ class runtime {
     std::vector<std::uint32_t> vc;
   };
   std::vector<sync_clock> sync_clocks_;
+  bool undo_release_ = false;           // the last release may be undone (vc_undo_release)
+  std::size_t undo_index_ = 0;          // its sync clock's index
+  std::vector<std::uint32_t> undo_vc_;  // that clock before it (empty: it was new)
   struct shadow {
     const void* addr;
     std::uint32_t w_thread, w_clock;    // last write epoch
@@ -417,7 +437,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   // spawns have no object.
   const std::uint32_t id = o == op::yield || o == op::spawn ? 0 : object_id(h);
   if (track_) [[unlikely]] {
-    set_next(cur_, o == op::yield ? access{}
+    set_next(cur_, o == op::yield ? (fair_on_ ? access{0, access_kind::yield} : access{})
                    : o == op::spawn ? access{kThreadKey | nthreads_, access_kind::write}  // the child's id
                    : o == op::wake                  ? access{kQueueKey | id, access_kind::write}
                    : access{id, o == op::load ? access_kind::read : access_kind::write});
@@ -425,7 +445,6 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   thread_rec& me = *threads_[cur_];
   if (o == op::yield) [[unlikely]] {
     me.ro_run = 0;
-    fair_yield(true);
   } else if (!me.prev_ro) {
     me.ro_run = 0;
   } else if (++me.ro_run > opts_.busy_wait_bound) [[unlikely]] {
@@ -435,9 +454,14 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   decide(o == op::yield, release);
   if (aborting_) [[unlikely]]
     return nullptr;  // resumed to unwind inside a release: it completes plainly
+  // The yield is this step: whom it defers to is decided now, and from its
+  // next point on it lets them go first (a dependence-aware strategy sees the
+  // yield in this step, where it can tell from the next access that it comes).
+  if (o == op::yield) [[unlikely]]
+    fair_yield(true);
   if (races_on_ && o != op::yield && o != op::spawn) [[unlikely]] {
     vc_acquire(addr);
-    if (o != op::load) vc_release(addr);
+    if (o != op::load) vc_release(addr, o == op::cas_ok || o == op::rmw);
   }
   return &record(o, addr, id, loc).value;
 }

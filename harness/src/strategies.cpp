@@ -53,6 +53,7 @@ class random_strategy final : public strategy {
     return true;
   }
   void seek(std::uint64_t index, std::uint64_t) override { index_ = index; }
+  void restart() override { rng_.seed(mix_seed(seed_, index_ - 1)); }
   std::size_t pick(std::span<const std::uint32_t> cands, decision) override {
     return rng_.below(cands.size());
   }
@@ -90,6 +91,11 @@ class dfs_strategy final : public strategy {
     started_ = true;
     depth_ = 0;
     return true;
+  }
+  void restart() override {
+    preemptions_ = 0;
+    split_.begin();
+    depth_ = 0;
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
     if (split_.leaves()) return 0;  // the rest of this subtree is another worker's
@@ -224,6 +230,11 @@ class pct_strategy final : public strategy {
     k_ = std::max<std::uint64_t>(k, 1);
     seeked_ = true;
   }
+  void restart() override {
+    --index_;
+    step_ = 0;  // k stays what the run being repeated had
+    begin();
+  }
   std::uint64_t decisions() const noexcept override { return step_; }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return kNoError; }
@@ -267,9 +278,12 @@ class iterative_bounding final : public strategy {
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override { return cur_->pick(cands, d); }
   bool end() override { return cur_->end(); }
+  void restart() override { cur_->restart(); }
   bool wants_accesses() const noexcept override { return cur_->wants_accesses(); }
   void set_next(std::span<const access> next) override { cur_->set_next(next); }
   void on_access(std::uint32_t thread, access a) override { cur_->on_access(thread, a); }
+  void on_disabled(std::uint32_t thread) override { cur_->on_disabled(thread); }
+  void set_pending(std::span<const access> next) override { cur_->set_pending(next); }
   void on_read_only() override { cur_->on_read_only(); }
   std::uint64_t abandoned() const noexcept override { return abandoned_ + cur_->abandoned(); }
   bool exhaustive() const noexcept override { return true; }
@@ -291,6 +305,10 @@ class replay_strategy final : public strategy {
     if (done_) return false;
     done_ = true;
     return true;
+  }
+  void restart() override {
+    pos_ = 0;
+    error_.clear();
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
     // Past the recorded choices the execution goes on with the running thread.

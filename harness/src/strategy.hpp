@@ -35,9 +35,14 @@ enum class access_kind : std::uint8_t {
            // with it: a woken waiter (after the wake), a thread's start
            // (after its spawn), a join (after the exit)
   write,   // store, RMW, successful CAS, futex wake, spawn, exit
-  global,  // a timeout firing: moves virtual time, dependent with everything
+  global,  // dependent with everything (an unknown step: see set_pending())
   futex_wait,  // only as a thread's next step: reads the word, and may write
                // its wait queue (kQueueKey | key) by blocking
+  timeout,  // only as a timed waiter's next step: its timeout firing writes
+            // virtual time (kTimeKey) and leaves the wait queue of `key`
+  yield,    // a fair-scheduling yield: whom it defers to depends on which
+            // threads ran since the yielder's previous yield (dpor orders it
+            // against each thread's first step in that window)
 };
 struct access {
   std::uint32_t key = 0;
@@ -46,6 +51,9 @@ struct access {
   // of a running thread, a lock word someone holds). Such a thread is a
   // candidate but taking it runs no step.
   bool blocks = false;
+  // As a thread's next step: it would also make a fair-scheduling yield (a
+  // timeout firing, a try_lock of a held lock).
+  bool yields = false;
 };
 inline constexpr std::uint32_t kThreadKey = 0x80000000u;
 // A futex word's wait queue: waits that block and wakes touch it, not the
@@ -55,13 +63,18 @@ inline constexpr std::uint32_t kQueueKey = 0x40000000u;
 // failed tries) and comes after the last release, which writes
 // kReleaseKey | key; a failed try reads both.
 inline constexpr std::uint32_t kReleaseKey = 0x20000000u;
+// Virtual time: a timeout firing writes it; now() and a timed wait (which
+// compares its deadline with it) read it.
+inline constexpr std::uint32_t kTimeKey = 0x10000000u;
 
 // Two accesses by different threads conflict: same key, one writes; global
 // conflicts with everything that is not none.
 inline bool conflict(const access& a, const access& b) noexcept {
   if (a.kind == access_kind::futex_wait)
     return conflict({a.key, access_kind::read}, b) || conflict({kQueueKey | a.key, access_kind::write}, b);
-  if (b.kind == access_kind::futex_wait) return conflict(b, a);
+  if (a.kind == access_kind::timeout)
+    return conflict({kTimeKey, access_kind::write}, b) || conflict({kQueueKey | a.key, access_kind::write}, b);
+  if (b.kind == access_kind::futex_wait || b.kind == access_kind::timeout) return conflict(b, a);
   if (a.kind == access_kind::none || b.kind == access_kind::none) return false;
   if (a.kind == access_kind::global || b.kind == access_kind::global) return true;
   return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);
@@ -143,11 +156,25 @@ class strategy {
   [[nodiscard]] virtual bool wants_accesses() const noexcept { return false; }
   virtual void set_next(std::span<const access> next_by_thread) { (void)next_by_thread; }
   virtual void on_access(std::uint32_t thread, access a) { (void)thread, (void)a; }
+  // The running step took `thread`'s next step away from it (a wake of a
+  // timed waiter: its timeout can no longer fire).
+  virtual void on_disabled(std::uint32_t thread) { (void)thread; }
+  // An execution cut short by a bug in a search that goes on after bugs
+  // (options::keep_going): what each thread still had to do. Kind none for
+  // those that finished; else the step it was stopped at, or global when
+  // that is unknown (the failing thread was inside a step). What would have
+  // come after is unknown in any case: it races with everything. Called
+  // before end().
+  virtual void set_pending(std::span<const access> next_by_thread) { (void)next_by_thread; }
   // The last access did not change the value (a failed compare-exchange, an
   // exchange or RMW that wrote what was there): a read, not a write.
   virtual void on_read_only() {}
   // Executions found redundant while running (dpor: sleep-set blocked).
   [[nodiscard]] virtual std::uint64_t abandoned() const noexcept { return 0; }
+  // The execution just run had to start over before its end (the runtime
+  // turned a detector on mid-way): the next one repeats it, choice for
+  // choice, instead of moving on. No end() is called for the abandoned run.
+  virtual void restart() = 0;
   // Called after each execution; false when it did not go as the strategy
   // required (see error()).
   virtual bool end() { return true; }
