@@ -235,5 +235,21 @@ has stress-lost-wakeup out "bug: lost_wakeup"
 expect stress-unknown 2 -- "$LS" stress nosuch
 one_line stress-unknown
 
+# Numbers: one parser for flags and environment; what overflows is refused.
+for bad in "--budget 182622766329724561m" "--budget 18446744073709551s" "--budget 18446744073709551616" \
+           "--seed 18446744073709551616" "--seed -1" "--max-steps 0x10"; do
+  # shellcheck disable=SC2086
+  expect "overflow[$bad]" 2 -- "$LS" check counter_mutex $bad
+  one_line "overflow[$bad]"
+done
+expect seed-max 0 -- "$LS" check counter_mutex --strategy random --seed 18446744073709551615 --quiet
+expect seed-env-max 0 -- env LOCKSTEP_SEED=18446744073709551615 "$LS" check counter_mutex --strategy random --quiet
+for bad in -1 0x10 " 5" 18446744073709551616; do
+  expect "seed-env[$bad]" 2 -- env LOCKSTEP_SEED="$bad" "$LS" check counter_mutex --strategy random
+  one_line "seed-env[$bad]"
+done
+expect stress-timeout-overflow 2 -- "$LS" stress counter_mutex --timeout 18446744073709551615
+one_line stress-timeout-overflow
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -25,6 +25,7 @@
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/graph.hpp"
 #include "lockstep/mc/model.hpp"
+#include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
 
@@ -157,15 +158,13 @@ const char* const kStressHelp =
     "controlled scheduling.\n"
     "exit codes: 1 some run showed a bug, 0 none did\n";
 
+// Numbers as lockstep reads them everywhere (lockstep/mc/numbers.hpp).
 std::uint64_t parse_u64(std::string_view flag, std::string_view v) {
   if (v.empty()) throw usage_error{std::string(flag) + " needs a number"};
-  std::uint64_t x = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is not a number"};
-    if (x > (UINT64_MAX - 9) / 10) throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is too large"};
-    x = x * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return x;
+  std::string why;
+  const std::optional<std::uint64_t> x = mc::parse_number(v, &why);
+  if (!x) throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is " + why};
+  return *x;
 }
 
 struct check_args {
@@ -197,16 +196,16 @@ struct check_args {
 };
 
 void parse_budget(std::string_view v, check_args& a) {
-  auto with_unit = [&](std::string_view unit, std::uint64_t scale) -> bool {
-    if (v.size() <= unit.size() || v.substr(v.size() - unit.size()) != unit) return false;
-    const std::uint64_t n = parse_u64("--budget", v.substr(0, v.size() - unit.size()));
-    if (n == 0) throw usage_error{"--budget must be positive"};
-    a.time_budget = std::chrono::milliseconds(n * scale);
-    return true;
-  };
-  if (with_unit("ms", 1) || with_unit("s", 1000) || with_unit("m", 60000)) return;
-  if (!v.empty() && (v.back() < '0' || v.back() > '9'))
-    throw usage_error{"--budget: '" + std::string(v) + "' is neither a time (30s, 500ms, 2m) nor an execution count"};
+  if (!v.empty() && (v.back() < '0' || v.back() > '9')) {  // a time
+    std::string why;
+    const std::optional<std::chrono::milliseconds> t = mc::parse_duration(v, &why);
+    if (!t && why.rfind("not a duration", 0) == 0)
+      throw usage_error{"--budget: '" + std::string(v) + "' is neither a time (30s, 500ms, 2m) nor an execution count"};
+    if (!t) throw usage_error{"--budget: '" + std::string(v) + "' is " + why};
+    if (t->count() == 0) throw usage_error{"--budget must be positive"};
+    a.time_budget = *t;
+    return;
+  }
   a.max_executions = parse_u64("--budget", v);
   if (a.max_executions == 0) throw usage_error{"--budget must be positive"};
   a.time_budget = std::chrono::milliseconds(0);
@@ -735,9 +734,12 @@ int cmd_stress(const std::vector<std::string_view>& args) {
       runs = parse_u64("--runs", value());
       if (runs == 0) throw usage_error{"--runs must be positive"};
     } else if (arg == "--timeout") {
-      const std::uint64_t ms = parse_u64("--timeout", value());
-      if (ms == 0) throw usage_error{"--timeout must be positive"};
-      ro.timeout = std::chrono::milliseconds(ms);
+      const std::string_view v = value();
+      std::string why;  // milliseconds, as many as a duration may have
+      const auto ms = mc::parse_number(v, &why, static_cast<std::uint64_t>(mc::max_duration.count()));
+      if (!ms) throw usage_error{"--timeout: '" + std::string(v) + "' is " + why + " (milliseconds)"};
+      if (*ms == 0) throw usage_error{"--timeout must be positive"};
+      ro.timeout = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
     } else if (arg == "--quiet" || arg == "-q") {
       quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {

@@ -24,6 +24,7 @@
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
+#include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
 #include "lockstep/mc/trace.hpp"
@@ -164,11 +165,13 @@ std::uint64_t env_u64(const char* name, bool& present) {
   const char* v = std::getenv(name);
   present = v != nullptr && *v != '\0';
   if (!present) return 0;
-  char* end = nullptr;
-  const unsigned long long x = std::strtoull(v, &end, 0);
-  if (end == v || *end != '\0')
-    throw std::invalid_argument(std::string("lockstep: ") + name + "=" + v + " is not a number");
-  return x;
+  std::string why;
+  const std::optional<std::uint64_t> x = parse_number(v, &why);
+  if (x) return *x;
+  std::string shown = std::string(v).substr(0, 40);  // the message stays one short line
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  throw std::invalid_argument(std::string("lockstep: ") + name + "=" + shown + (shown.size() < std::strlen(v) ? "...: " : ": ") + why);
 }
 
 std::string describe_budget(std::chrono::milliseconds ms) {

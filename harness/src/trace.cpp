@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <system_error>
 
+#include "lockstep/mc/numbers.hpp"
+
 namespace lockstep::mc {
 
 namespace {
@@ -170,18 +172,12 @@ std::string printable_name(std::string_view name) {
   throw trace_error(text + ": " + what, line);
 }
 
-// Decimal digits only, no sign, no overflow.
+// Decimal digits only, no sign, no overflow (the parser of the command line).
 template <class T>
 std::optional<T> parse_unsigned(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  T v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const auto d = static_cast<T>(c - '0');
-    if (v > (static_cast<T>(-1) - d) / 10) return std::nullopt;
-    v = static_cast<T>(v * 10 + d);
-  }
-  return v;
+  const auto v = parse_number(s, nullptr, static_cast<T>(-1));
+  if (!v) return std::nullopt;
+  return static_cast<T>(*v);
 }
 
 class reader {
