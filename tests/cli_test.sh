@@ -251,5 +251,28 @@ done
 expect stress-timeout-overflow 2 -- "$LS" stress counter_mutex --timeout 18446744073709551615
 one_line stress-timeout-overflow
 
+
+# Allocations are bounded by what the input justifies: under a 400 MB
+# address-space limit (ample for a normal run, as the first line checks) bad
+# input is refused with one line, not with a failed allocation (exit 3).
+limited() {  # limited COMMAND...: the command under ulimit -v 400000
+  bash -c 'ulimit -v 400000 && exec "$@"' limited "$@"
+}
+expect ulimit-ok 1 -- limited "$LS" replay "$tmp/abba.trace" --threads
+# Fourteen characters claiming 2^28 choices (they once took 1 GiB).
+huge=$(python3 -c '
+import base64
+p = bytes([1, 0, 0x80, 0x80, 0x80, 0x80, 0x01])  # one run: value 0, length 2^28
+h = 2166136261
+for b in p:
+    h = ((h ^ b) * 16777619) & 0xffffffff
+ck = (h ^ (h >> 12) ^ (h >> 24)) & 0xfff
+a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+print("L1" + base64.urlsafe_b64encode(p).decode().rstrip("=") + a[ck >> 6] + a[ck & 63])
+')
+expect huge-replay-string 2 -- limited "$LS" check deadlock_abba --replay "$huge"
+one_line huge-replay-string
+has huge-replay-string err "of the 268435456 recorded choices"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

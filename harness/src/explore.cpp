@@ -191,11 +191,11 @@ std::unique_ptr<rt::strategy> make_strategy(const options& opts) {
       return opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
                                      : rt::make_dfs(opts.preemption_bound);
     case strategy_spec::kind::replay: {
-      std::vector<std::uint32_t> choices;
+      std::vector<schedule_run> runs;
       std::string error;
-      if (!decode_schedule(opts.strategy.schedule, choices, error))
+      if (!decode_schedule_runs(opts.strategy.schedule, runs, error))
         throw replay_error("malformed replay string: " + error);
-      return rt::make_replay(std::move(choices), opts.strategy.lenient);
+      return rt::make_replay(std::move(runs), opts.strategy.lenient);
     }
   }
   return nullptr;
@@ -572,7 +572,8 @@ class shrinker {
   // Shrinks `b` in place; returns the number of candidate replays.
   std::uint64_t run(bug& b) {
     cur_ = b;
-    if (!decode_schedule(cur_.schedule, choices_, error_)) return 0;
+    // The schedules shrunk here are the runtime's own: as long as it made them.
+    if (!decode_schedule(cur_.schedule, choices_, error_, UINT64_MAX)) return 0;
     // Fewer preemptions first: make each preemption continue the running
     // thread instead (the rest of the schedule as it was, or left to run on).
     for (bool changed = true; changed && budget_left();) {
@@ -652,7 +653,7 @@ class shrinker {
   bool adopt(bug& b) {
     if (!better(b, cur_)) return false;
     std::vector<std::uint32_t> next;
-    if (!decode_schedule(b.schedule, next, error_)) return false;
+    if (!decode_schedule(b.schedule, next, error_, UINT64_MAX)) return false;
     const std::uint64_t execution = cur_.execution;
     cur_ = std::move(b);
     cur_.execution = execution;
