@@ -274,5 +274,41 @@ expect huge-replay-string 2 -- limited "$LS" check deadlock_abba --replay "$huge
 one_line huge-replay-string
 has huge-replay-string err "of the 268435456 recorded choices"
 
+# Trace files and checkpoints are read as hostile input: reading stops at
+# the first byte that shows a file is not one (under the limit above).
+expect dev-zero-trace 2 -- limited "$LS" replay /dev/zero
+one_line dev-zero-trace
+has dev-zero-trace err "/dev/zero:1: binary data (byte 0x00)"
+expect dev-zero-checkpoint 2 -- limited "$LS" check counter_mutex --strategy dpor --checkpoint /dev/zero
+one_line dev-zero-checkpoint
+has dev-zero-checkpoint err "not a regular file"
+truncate -s 2G "$tmp/zeros"  # sparse: no disk
+expect zeros-trace 2 -- limited "$LS" replay "$tmp/zeros"
+has zeros-trace err "zeros:1: binary data (byte 0x00)"
+expect zeros-checkpoint 2 -- limited "$LS" check counter_mutex --strategy dpor --checkpoint "$tmp/zeros"
+one_line zeros-checkpoint
+has zeros-checkpoint err "line 1: not a lockstep checkpoint"
+expect ckpt-missing-dir 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/nonexistent/ck"
+one_line ckpt-missing-dir
+has ckpt-missing-dir err "No such file or directory"
+
+# --trace-out writes through a temporary created exclusively and never
+# replaces what is not a regular file.
+echo secret >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/out.trace.tmp"
+expect trace-out-tmp-link 1 -- "$LS" check deadlock_abba --trace-out "$tmp/out.trace" --quiet
+has trace-out-tmp-link victim "secret"
+expect trace-out-regular 0 -- test -f "$tmp/out.trace" -a ! -L "$tmp/out.trace"
+mkfifo "$tmp/fifo"
+expect trace-out-fifo 2 -- "$LS" check deadlock_abba --trace-out "$tmp/fifo"
+one_line trace-out-fifo
+has trace-out-fifo err "is a FIFO, not a regular file"
+expect trace-out-fifo-kept 0 -- test -p "$tmp/fifo"
+ln -s "$tmp/victim" "$tmp/link.trace"
+expect trace-out-link 2 -- "$LS" check deadlock_abba --trace-out "$tmp/link.trace"
+one_line trace-out-link
+expect trace-out-link-kept 0 -- test -L "$tmp/link.trace"
+has trace-out-link-kept victim "secret"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -12,9 +12,9 @@
 #include <barrier>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -22,6 +22,7 @@
 
 #include <unistd.h>
 
+#include "files.hpp"
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
 #include "lockstep/mc/numbers.hpp"
@@ -267,8 +268,18 @@ struct search_outcome {
 constexpr const char* kCheckpointMagic = "lockstep-checkpoint 1";
 
 std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
-  std::ifstream f(opts.checkpoint, std::ios::binary);
-  if (!f) return 0;  // nothing to resume
+  // The checkpoint is replaced as the search goes: a path where it cannot
+  // be is refused now, before the search, not when its first save fails.
+  try {
+    rt::check_replaceable(opts.checkpoint);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": " + e.what());
+  }
+  if (::access(opts.checkpoint.c_str(), F_OK) != 0) return 0;  // nothing to resume
+  const rt::text_file file = rt::read_text_file(opts.checkpoint, "lockstep-checkpoint ", std::size_t{1} << 30);
+  if (!file.error.empty()) throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": " + file.error);
+  if (file.too_large) throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": larger than 1 GiB");
+  std::istringstream f(file.text);
   std::string line;
   int no = 0;
   auto bad = [&](const std::string& what) {
@@ -284,7 +295,7 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   ++no;
   if (!std::getline(f, line)) throw bad("empty file");
   if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic)
-    throw bad("written by a newer lockstep ('" + line + "'); this one reads version 1");
+    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads version 1");
   if (line != kCheckpointMagic) throw bad("not a lockstep checkpoint");
   const std::string strategy = next("strategy ");
   if (strategy != strategy_name(opts.strategy.k))
@@ -292,25 +303,22 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   const std::string name = next("name ");
   if (name != opts.name) throw bad("it belongs to '" + name + "', this is '" + opts.name + "'");
   const std::string execs = next("executions ");
-  char* end = nullptr;
-  const std::uint64_t n = std::strtoull(execs.c_str(), &end, 10);
-  if (execs.empty() || *end != '\0') throw bad("bad execution count '" + execs + "'");
+  const std::optional<std::uint64_t> n = parse_number(execs);
+  if (!n) throw bad("bad execution count '" + execs.substr(0, 60) + "'");
   next("state");
   std::string state((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (std::string err = strat.load(state); !err.empty()) throw bad("after 'state': " + err);
-  return n;
+  return *n;
 }
 
 void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n) {
-  const std::string tmp = opts.checkpoint + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << kCheckpointMagic << "\nstrategy " << strategy_name(opts.strategy.k) << "\nname " << opts.name
-      << "\nexecutions " << n << "\nstate\n" << strat.save();
-    if (!f) throw std::runtime_error("lockstep: cannot write checkpoint " + tmp);
+  const std::string text = std::string(kCheckpointMagic) + "\nstrategy " + strategy_name(opts.strategy.k) +
+                           "\nname " + opts.name + "\nexecutions " + std::to_string(n) + "\nstate\n" + strat.save();
+  try {
+    rt::replace_file(opts.checkpoint, text);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("lockstep: cannot write checkpoint " + opts.checkpoint + ": " + e.what());
   }
-  if (std::rename(tmp.c_str(), opts.checkpoint.c_str()) != 0)
-    throw std::runtime_error("lockstep: cannot replace checkpoint " + opts.checkpoint);
 }
 
 search_outcome search(const options& opts, body_ref body, rt::strategy& strat, std::uint64_t max_exec,
