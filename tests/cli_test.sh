@@ -310,5 +310,26 @@ one_line trace-out-link
 expect trace-out-link-kept 0 -- test -L "$tmp/link.trace"
 has trace-out-link-kept victim "secret"
 
+# An object id the checker cannot give (it once sized a 4 GiB table, then
+# said "reproduced"): refused on threads as on fibers.
+sed 's/^\(5	1	cas	\)2/\14294967295/' "$tmp/abba.trace" >"$tmp/bigobj.trace"
+expect big-object-fibers 2 -- limited "$LS" replay "$tmp/bigobj.trace"
+one_line big-object-fibers
+expect big-object-threads 2 -- limited "$LS" replay "$tmp/bigobj.trace" --threads
+one_line big-object-threads
+has big-object-threads err "step 5 names object 4294967295"
+sed 's/^bug-step 5$/bug-step 4/' "$tmp/abba.trace" >"$tmp/bugstep.trace"
+expect bug-step-threads 2 -- "$LS" replay "$tmp/bugstep.trace" --threads
+one_line bug-step-threads
+sed 's/^schedule .*/schedule L1AgABAQI7k/' "$tmp/abba.trace" >"$tmp/sched.trace"
+expect schedule-threads 2 -- "$LS" replay "$tmp/sched.trace" --threads
+one_line schedule-threads
+has schedule-threads err "schedule"
+# An altered spawn: one line at once (it stalled 5 s, then exited 3).
+sed 's/^2	0	spawn	1	1/2	0	spawn	2	2/' "$tmp/abba.trace" >"$tmp/spawn.trace"
+expect spawn-threads 2 -- "$LS" replay "$tmp/spawn.trace" --threads
+one_line spawn-threads
+has spawn-threads err "step 2"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
