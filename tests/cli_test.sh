@@ -331,5 +331,28 @@ expect spawn-threads 2 -- "$LS" replay "$tmp/spawn.trace" --threads
 one_line spawn-threads
 has spawn-threads err "step 2"
 
+# Outputs are checked before the search (its checkpoint is never written),
+# and an output that fails after it does not lose the report.
+expect json-missing-dir 2 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 \
+  --checkpoint "$tmp/ck-json" --report-json "$tmp/nonexistent/r.json"
+one_line json-missing-dir
+has json-missing-dir err "No such file or directory"
+expect json-missing-dir-no-search 1 -- test -e "$tmp/ck-json"
+for flag in --graph-out --timeline-out --trace-out; do
+  expect "out-missing-dir[$flag]" 2 -- "$LS" check deadlock_abba "$flag" "$tmp/nonexistent/x"
+  one_line "out-missing-dir[$flag]"
+done
+if [ -w /dev/full ]; then
+  expect json-full 2 -- "$LS" check deadlock_abba --report-json /dev/full
+  has json-full out "thread 1 holds mutex A"
+  has json-full err "No space left on device"
+  one_line json-full
+  expect stdout-full 2 -- sh -c '"$0" list >/dev/full' "$LS"
+  one_line stdout-full
+  has stdout-full err "cannot write to standard output"
+  expect stdout-full-check 2 -- sh -c '"$0" check deadlock_abba >/dev/full' "$LS"
+  one_line stdout-full-check
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
