@@ -235,5 +235,124 @@ has stress-lost-wakeup out "bug: lost_wakeup"
 expect stress-unknown 2 -- "$LS" stress nosuch
 one_line stress-unknown
 
+# Numbers: one parser for flags and environment; what overflows is refused.
+for bad in "--budget 182622766329724561m" "--budget 18446744073709551s" "--budget 18446744073709551616" \
+           "--seed 18446744073709551616" "--seed -1" "--max-steps 0x10"; do
+  # shellcheck disable=SC2086
+  expect "overflow[$bad]" 2 -- "$LS" check counter_mutex $bad
+  one_line "overflow[$bad]"
+done
+expect seed-max 0 -- "$LS" check counter_mutex --strategy random --seed 18446744073709551615 --quiet
+expect seed-env-max 0 -- env LOCKSTEP_SEED=18446744073709551615 "$LS" check counter_mutex --strategy random --quiet
+for bad in -1 0x10 " 5" 18446744073709551616; do
+  expect "seed-env[$bad]" 2 -- env LOCKSTEP_SEED="$bad" "$LS" check counter_mutex --strategy random
+  one_line "seed-env[$bad]"
+done
+expect stress-timeout-overflow 2 -- "$LS" stress counter_mutex --timeout 18446744073709551615
+one_line stress-timeout-overflow
+
+
+# Allocations are bounded by what the input justifies: under a 400 MB
+# address-space limit (ample for a normal run, as the first line checks) bad
+# input is refused with one line, not with a failed allocation (exit 3).
+limited() {  # limited COMMAND...: the command under ulimit -v 400000
+  bash -c 'ulimit -v 400000 && exec "$@"' limited "$@"
+}
+expect ulimit-ok 1 -- limited "$LS" replay "$tmp/abba.trace" --threads
+# Fourteen characters claiming 2^28 choices (they once took 1 GiB).
+huge=$(python3 -c '
+import base64
+p = bytes([1, 0, 0x80, 0x80, 0x80, 0x80, 0x01])  # one run: value 0, length 2^28
+h = 2166136261
+for b in p:
+    h = ((h ^ b) * 16777619) & 0xffffffff
+ck = (h ^ (h >> 12) ^ (h >> 24)) & 0xfff
+a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+print("L1" + base64.urlsafe_b64encode(p).decode().rstrip("=") + a[ck >> 6] + a[ck & 63])
+')
+expect huge-replay-string 2 -- limited "$LS" check deadlock_abba --replay "$huge"
+one_line huge-replay-string
+has huge-replay-string err "of the 268435456 recorded choices"
+
+# Trace files and checkpoints are read as hostile input: reading stops at
+# the first byte that shows a file is not one (under the limit above).
+expect dev-zero-trace 2 -- limited "$LS" replay /dev/zero
+one_line dev-zero-trace
+has dev-zero-trace err "/dev/zero:1: binary data (byte 0x00)"
+expect dev-zero-checkpoint 2 -- limited "$LS" check counter_mutex --strategy dpor --checkpoint /dev/zero
+one_line dev-zero-checkpoint
+has dev-zero-checkpoint err "not a regular file"
+truncate -s 2G "$tmp/zeros"  # sparse: no disk
+expect zeros-trace 2 -- limited "$LS" replay "$tmp/zeros"
+has zeros-trace err "zeros:1: binary data (byte 0x00)"
+expect zeros-checkpoint 2 -- limited "$LS" check counter_mutex --strategy dpor --checkpoint "$tmp/zeros"
+one_line zeros-checkpoint
+has zeros-checkpoint err "line 1: not a lockstep checkpoint"
+expect ckpt-missing-dir 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/nonexistent/ck"
+one_line ckpt-missing-dir
+has ckpt-missing-dir err "No such file or directory"
+
+# --trace-out writes through a temporary created exclusively and never
+# replaces what is not a regular file.
+echo secret >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/out.trace.tmp"
+expect trace-out-tmp-link 1 -- "$LS" check deadlock_abba --trace-out "$tmp/out.trace" --quiet
+has trace-out-tmp-link victim "secret"
+expect trace-out-regular 0 -- test -f "$tmp/out.trace" -a ! -L "$tmp/out.trace"
+mkfifo "$tmp/fifo"
+expect trace-out-fifo 2 -- "$LS" check deadlock_abba --trace-out "$tmp/fifo"
+one_line trace-out-fifo
+has trace-out-fifo err "is a FIFO, not a regular file"
+expect trace-out-fifo-kept 0 -- test -p "$tmp/fifo"
+ln -s "$tmp/victim" "$tmp/link.trace"
+expect trace-out-link 2 -- "$LS" check deadlock_abba --trace-out "$tmp/link.trace"
+one_line trace-out-link
+expect trace-out-link-kept 0 -- test -L "$tmp/link.trace"
+has trace-out-link-kept victim "secret"
+
+# An object id the checker cannot give (it once sized a 4 GiB table, then
+# said "reproduced"): refused on threads as on fibers.
+sed 's/^\(5	1	cas	\)2/\14294967295/' "$tmp/abba.trace" >"$tmp/bigobj.trace"
+expect big-object-fibers 2 -- limited "$LS" replay "$tmp/bigobj.trace"
+one_line big-object-fibers
+expect big-object-threads 2 -- limited "$LS" replay "$tmp/bigobj.trace" --threads
+one_line big-object-threads
+has big-object-threads err "step 5 names object 4294967295"
+sed 's/^bug-step 5$/bug-step 4/' "$tmp/abba.trace" >"$tmp/bugstep.trace"
+expect bug-step-threads 2 -- "$LS" replay "$tmp/bugstep.trace" --threads
+one_line bug-step-threads
+sed 's/^schedule .*/schedule L1AgABAQI7k/' "$tmp/abba.trace" >"$tmp/sched.trace"
+expect schedule-threads 2 -- "$LS" replay "$tmp/sched.trace" --threads
+one_line schedule-threads
+has schedule-threads err "schedule"
+# An altered spawn: one line at once (it stalled 5 s, then exited 3).
+sed 's/^2	0	spawn	1	1/2	0	spawn	2	2/' "$tmp/abba.trace" >"$tmp/spawn.trace"
+expect spawn-threads 2 -- "$LS" replay "$tmp/spawn.trace" --threads
+one_line spawn-threads
+has spawn-threads err "step 2"
+
+# Outputs are checked before the search (its checkpoint is never written),
+# and an output that fails after it does not lose the report.
+expect json-missing-dir 2 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 \
+  --checkpoint "$tmp/ck-json" --report-json "$tmp/nonexistent/r.json"
+one_line json-missing-dir
+has json-missing-dir err "No such file or directory"
+expect json-missing-dir-no-search 1 -- test -e "$tmp/ck-json"
+for flag in --graph-out --timeline-out --trace-out; do
+  expect "out-missing-dir[$flag]" 2 -- "$LS" check deadlock_abba "$flag" "$tmp/nonexistent/x"
+  one_line "out-missing-dir[$flag]"
+done
+if [ -w /dev/full ]; then
+  expect json-full 2 -- "$LS" check deadlock_abba --report-json /dev/full
+  has json-full out "thread 1 holds mutex A"
+  has json-full err "No space left on device"
+  one_line json-full
+  expect stdout-full 2 -- sh -c '"$0" list >/dev/full' "$LS"
+  one_line stdout-full
+  has stdout-full err "cannot write to standard output"
+  expect stdout-full-check 2 -- sh -c '"$0" check deadlock_abba >/dev/full' "$LS"
+  one_line stdout-full-check
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

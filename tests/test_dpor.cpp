@@ -381,6 +381,48 @@ TEST(Checkpoint, AnInterruptedSearchResumesWhereItStopped) {
   }
 }
 
+// A checkpoint that could never be saved is refused before the search (it
+// used to fail at the first save, as an internal error, losing the search).
+TEST(Checkpoint, APathThatCannotBeWrittenIsRefusedBeforeTheSearch) {
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.name = "m";
+  o.checkpoint = temp_path("missing-dir") + "/ck";
+  int executions = 0;
+  try {
+    (void)mc::explore(o, [&] {
+      ++executions;
+      two_by_two();
+    });
+    ADD_FAILURE() << "searched with a checkpoint in a missing directory";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(executions, 0);
+}
+
+// A checkpoint is read as hostile input: a huge file of zeros is refused at
+// its first line, after one buffer, not read into memory.
+TEST(Checkpoint, AHugeFileOfZerosIsRefusedAtOnce) {
+  const std::string path = temp_path("zeros");
+  std::filesystem::remove(path);
+  std::ofstream(path, std::ios::binary).close();
+  std::filesystem::resize_file(path, std::uintmax_t{16} << 30);  // sparse: costs no disk
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.name = "m";
+  o.checkpoint = path;
+  try {
+    (void)mc::explore(o, two_by_two);
+    ADD_FAILURE() << "accepted 16 GiB of zeros";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("line 1: not a lockstep checkpoint"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
   const std::string path = temp_path("bad");
   auto refuse = [&](const std::string& content, const std::string& words) {

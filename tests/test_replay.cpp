@@ -159,6 +159,112 @@ TEST(Divergence, AChangedValueIsCaught) {
   EXPECT_NE(run.divergence, "");
 }
 
+// What the fiber replay checks, the OS-thread replay checks too, before any
+// thread runs: a trace no execution could have made is refused with one
+// line, never followed to a "reproduced".
+std::string thread_replay_refusal(const mc::trace& t) {
+  const mc::thread_run run = mc::replay_on_threads(t, model("deadlock_abba").body);
+  EXPECT_FALSE(run.kind) << run.message;
+  EXPECT_EQ(run.divergence.find('\n'), std::string::npos) << run.divergence;
+  EXPECT_EQ(run.divergence.rfind("the trace cannot be replayed: ", 0), 0u) << run.divergence;
+  return run.divergence;
+}
+
+TEST(ThreadReplayChecks, AnObjectIdTheFiberRuntimeCannotGiveIsRefused) {
+  mc::trace t = abba_trace();
+  ASSERT_EQ(t.events[4].object, 2u);
+  for (const std::uint32_t id : {5u, 1000u, 4294967295u}) {
+    t.events[4].object = id;  // the fibers number objects 1, 2, ...: they diverge here
+    try {
+      (void)mc::explore(mc::replay_options(t), model("deadlock_abba").body);
+      ADD_FAILURE() << "object " << id << " replayed on fibers";
+    } catch (const mc::replay_error& e) {  // both objects are "A": the ids tell them apart
+      EXPECT_NE(std::string(e.what()).find("(object " + std::to_string(id) + " in the trace, 2 here)"),
+                std::string::npos)
+          << e.what();
+    }
+    const std::string why = thread_replay_refusal(t);
+    EXPECT_NE(why.find("step 5 names object " + std::to_string(id)), std::string::npos) << why;
+  }
+}
+
+TEST(ThreadReplayChecks, ABugStepOtherThanTheLastEventIsRefused) {
+  mc::trace t = abba_trace();
+  t.bug_step = 3;
+  EXPECT_NE(mc::verdict_mismatch(t, mc::explore(mc::replay_options(t), model("deadlock_abba").body)), "");
+  const std::string why = thread_replay_refusal(t);
+  EXPECT_NE(why.find("records its deadlock at step 3, but its events end at step 5"), std::string::npos) << why;
+}
+
+TEST(ThreadReplayChecks, AScheduleThatIsNotAReplayStringIsRefused) {
+  mc::trace t = abba_trace();
+  t.schedule = "L1garbage";
+  EXPECT_THROW(mc::explore(mc::replay_options(t), model("deadlock_abba").body), mc::replay_error);
+  const std::string why = thread_replay_refusal(t);
+  EXPECT_NE(why.find("the trace's schedule: "), std::string::npos) << why;
+}
+
+TEST(ThreadReplayChecks, ThreadsComeFromSpawnsInOrder) {
+  mc::trace t = abba_trace();
+  ASSERT_EQ(t.events[1].o, mc::op::spawn);
+  t.events[1].object = t.events[1].value = 2;
+  EXPECT_NE(thread_replay_refusal(t).find("step 2 spawns thread 2, but the next thread is 1"), std::string::npos);
+  t = abba_trace();
+  t.events[1].o = mc::op::yield;
+  t.events[1].object = t.events[1].value = 0;
+  EXPECT_NE(thread_replay_refusal(t).find("step 4 is thread 1's, which no earlier step spawned"),
+            std::string::npos);
+}
+
+// Every trace the checker writes passes those checks: bugs found by random
+// schedules in every bug model replay on threads without a refusal.
+TEST(ThreadReplayChecks, EveryRecordedTraceIsAccepted) {
+  for (const mc::model* m : bug_models()) {
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+      mc::options o = model_options(*m);
+      o.strategy = mc::random(seed);
+      o.max_executions = 2000;
+      o.trace_dir = "-";
+      const mc::result r = mc::explore(o, m->body);
+      if (!r.found) continue;
+      const mc::trace t = mc::trace_of(r, o);
+#if defined(__SANITIZE_THREAD__)
+      if (*t.kind == mc::bug_kind::data_race) continue;  // the race really happens (see above)
+#endif
+      const mc::thread_run run = mc::replay_on_threads(t, m->body);
+      EXPECT_EQ(run.divergence, "") << m->name << " seed " << seed;
+    }
+  }
+}
+
+// The code spawns where the trace has another step: one line naming the
+// step, at once. (The child used to be registered before the check, and
+// the diverging parent then waited for a child that never started: the
+// process exited with status 3 after 5 s.)
+TEST(Divergence, ASpawnWhereTheTraceHasAnotherStepIsOneLine) {
+  mc::trace t = abba_trace();
+  t.kind.reset();  // a pass trace: its events end where the execution leaves them
+  t.events.resize(2);
+  t.events[1].o = mc::op::load;  // the trace says: a load of a new object
+  t.events[1].object = 1;
+  t.events[1].value = 0;
+  const mc::thread_run run = mc::replay_on_threads(t, model("deadlock_abba").body);
+  EXPECT_NE(run.divergence.find("replay diverged at step 2: the trace has thread 0 load"), std::string::npos)
+      << run.divergence;
+  EXPECT_NE(run.divergence.find("the code did thread 0 spawn"), std::string::npos) << run.divergence;
+}
+
+// A new object where the trace names one already used: a divergence that
+// says so (the runtime binds an id to the object that first uses it).
+TEST(Divergence, ANewObjectWhereTheTraceHasAnOldOneIsOneLine) {
+  mc::trace t = abba_trace();
+  t.events[4].object = 1;  // thread 1 would lock B, which thread 0 holds
+  t.events[4].object_name = "B";
+  const mc::thread_run run = mc::replay_on_threads(t, model("deadlock_abba").body);
+  EXPECT_NE(run.divergence.find("replay diverged at step 5"), std::string::npos) << run.divergence;
+  EXPECT_NE(run.divergence.find("on an object it had not used before"), std::string::npos) << run.divergence;
+}
+
 // On free OS threads a deadlock that every schedule reaches is detected by
 // the watchdog, reported, and the threads are released.
 TEST(FreeRun, ACertainDeadlockIsReportedNotHung) {

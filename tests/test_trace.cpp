@@ -5,11 +5,14 @@
 #include <rapidcheck/gtest.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -20,6 +23,7 @@ namespace {
 
 using namespace std::string_literals;
 using lockstep::mc::bug_kind;
+using lockstep::mc::check_trace_path;
 using lockstep::mc::format_trace;
 using lockstep::mc::op;
 using lockstep::mc::parse_trace;
@@ -462,6 +466,28 @@ class TraceFile : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string path(const char* name) const { return (dir_ / name).string(); }
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  static std::string contents(const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  // write_trace_file(t, p) throws, and its one line names `p` and says `why`.
+  static void expect_write_refused(const std::string& p, const std::string& why) {
+    try {
+      write_trace_file(sample(), p);
+      ADD_FAILURE() << "wrote " << p;
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind("cannot write trace " + p + ": ", 0), 0u) << what;
+      EXPECT_NE(what.find(why), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
 
   std::filesystem::path dir_;
 };
@@ -470,7 +496,7 @@ TEST_F(TraceFile, RoundTrips) {
   const std::string p = path("deadlock.trace");
   write_trace_file(sample(), p);
   EXPECT_EQ(read_trace_file(p), sample());
-  EXPECT_FALSE(std::filesystem::exists(p + ".tmp"));
+  EXPECT_EQ(files(), std::vector<std::string>{"deadlock.trace"}) << "a temporary file was left behind";
   trace other = sample();
   other.kind.reset();
   write_trace_file(other, p);  // replaces the file
@@ -521,6 +547,84 @@ TEST_F(TraceFile, WriteFailureNamesThePath) {
     EXPECT_NE(what.find("No such file or directory"), std::string::npos) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
+}
+
+// Reading stops where the text stops being a trace: /dev/zero is refused
+// after one buffer, at its first line, not read to the size limit.
+TEST(TraceRead, DevZeroIsRefusedAtItsFirstByte) {
+  try {
+    (void)read_trace_file("/dev/zero");
+    FAIL() << "read /dev/zero";
+  } catch (const trace_error& e) {
+    EXPECT_EQ(std::string(e.what()), "/dev/zero:1: binary data (byte 0x00)");
+  }
+}
+
+TEST_F(TraceFile, AFileThatStartsOtherwiseIsRefusedAtItsFirstLine) {
+  const std::string p = path("log.txt");
+  std::ofstream(p) << std::string(4 << 20, 'x');
+  try {
+    (void)read_trace_file(p);
+    FAIL() << "read a log";
+  } catch (const trace_error& e) {
+    EXPECT_EQ(e.line(), 1u);
+    EXPECT_NE(std::string(e.what()).find("not a lockstep trace"), std::string::npos) << e.what();
+  }
+}
+
+// The temporary file is created exclusively: a link planted where the
+// temporary used to go (PATH.tmp) is never written through.
+TEST_F(TraceFile, DoesNotWriteThroughALinkAtTheTemporaryName) {
+  const std::string p = path("out.trace");
+  const std::string victim = path("victim");
+  std::ofstream(victim) << "secret";
+  std::filesystem::create_symlink(victim, p + ".tmp");
+  write_trace_file(sample(), p);
+  EXPECT_EQ(contents(victim), "secret");
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(p)));
+  EXPECT_EQ(read_trace_file(p), sample());
+  EXPECT_TRUE(std::filesystem::is_symlink(p + ".tmp"));
+}
+
+// What is at the path and is not a regular file is refused, and left as it was.
+TEST_F(TraceFile, RefusesToReplaceWhatIsNotARegularFile) {
+  const std::string fifo = path("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_write_refused(fifo, "is a FIFO, not a regular file");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+
+  const std::string target = path("target.trace");
+  std::ofstream(target) << "mine";
+  const std::string link = path("link.trace");
+  std::filesystem::create_symlink(target, link);
+  expect_write_refused(link, "is a symbolic link, not a regular file");
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(contents(target), "mine");
+
+  const std::string dir = path("sub");
+  std::filesystem::create_directory(dir);
+  expect_write_refused(dir, "is a directory");
+  EXPECT_TRUE(std::filesystem::is_directory(dir));
+  EXPECT_EQ(files(), (std::vector<std::string>{"fifo", "link.trace", "sub", "target.trace"}))
+      << "a temporary file was left behind";
+}
+
+// A tool checks its output path before a search: the check finds what the
+// write would, and leaves nothing behind.
+TEST_F(TraceFile, CheckTracePathFindsWhatTheWriteWould) {
+  EXPECT_NO_THROW(check_trace_path(path("new.trace")));
+  std::ofstream(path("old.trace")) << "old";
+  EXPECT_NO_THROW(check_trace_path(path("old.trace")));
+  EXPECT_EQ(contents(path("old.trace")), "old");
+  EXPECT_EQ(files(), std::vector<std::string>{"old.trace"});
+  try {
+    check_trace_path(path("no-such-dir/x.trace"));
+    ADD_FAILURE() << "a missing directory passed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos) << e.what();
+  }
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0600), 0);
+  EXPECT_THROW(check_trace_path(path("fifo")), std::runtime_error);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 //
 // Exit codes: 0 no bug found (for --all: every model got its expected
 // verdict), 1 bug found (for --all: some model did not), 2 bad usage or bad
-// input, 3 internal error.
+// input, or output that could not be written (stdout too), 3 internal error.
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -10,13 +10,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +27,7 @@
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/graph.hpp"
 #include "lockstep/mc/model.hpp"
+#include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
 
@@ -51,7 +54,8 @@ const char* const kMainHelp =
     "  help [COMMAND]       this text, or a command's options\n"
     "\n"
     "exit codes: 0 no bug found, 1 bug found (or, with --all, a model missed its\n"
-    "verdict), 2 bad usage or input, 3 internal error\n";
+    "verdict), 2 bad usage or input (or output that could not be written),\n"
+    "3 internal error\n";
 
 const char* const kListHelp =
     "usage: lockstep list\n"
@@ -106,7 +110,8 @@ const char* const kCheckHelp =
     "  --bypass-bound K    how often others may take a lock a thread is blocked\n"
     "                      on before it starves (default 2)\n"
     "  --trace-out FILE    write the failing execution as a trace file (see\n"
-    "                      lockstep help replay)\n"
+    "                      lockstep help replay); FILE, if it exists, must be\n"
+    "                      a regular file\n"
     "  --no-shrink         report the failing schedule as found, without first\n"
     "                      minimising it (fewer preemptions, then fewer steps)\n"
     "  --quiet             print only the verdict line (or the --all table)\n"
@@ -157,15 +162,13 @@ const char* const kStressHelp =
     "controlled scheduling.\n"
     "exit codes: 1 some run showed a bug, 0 none did\n";
 
+// Numbers as lockstep reads them everywhere (lockstep/mc/numbers.hpp).
 std::uint64_t parse_u64(std::string_view flag, std::string_view v) {
   if (v.empty()) throw usage_error{std::string(flag) + " needs a number"};
-  std::uint64_t x = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is not a number"};
-    if (x > (UINT64_MAX - 9) / 10) throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is too large"};
-    x = x * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return x;
+  std::string why;
+  const std::optional<std::uint64_t> x = mc::parse_number(v, &why);
+  if (!x) throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is " + why};
+  return *x;
 }
 
 struct check_args {
@@ -197,16 +200,16 @@ struct check_args {
 };
 
 void parse_budget(std::string_view v, check_args& a) {
-  auto with_unit = [&](std::string_view unit, std::uint64_t scale) -> bool {
-    if (v.size() <= unit.size() || v.substr(v.size() - unit.size()) != unit) return false;
-    const std::uint64_t n = parse_u64("--budget", v.substr(0, v.size() - unit.size()));
-    if (n == 0) throw usage_error{"--budget must be positive"};
-    a.time_budget = std::chrono::milliseconds(n * scale);
-    return true;
-  };
-  if (with_unit("ms", 1) || with_unit("s", 1000) || with_unit("m", 60000)) return;
-  if (!v.empty() && (v.back() < '0' || v.back() > '9'))
-    throw usage_error{"--budget: '" + std::string(v) + "' is neither a time (30s, 500ms, 2m) nor an execution count"};
+  if (!v.empty() && (v.back() < '0' || v.back() > '9')) {  // a time
+    std::string why;
+    const std::optional<std::chrono::milliseconds> t = mc::parse_duration(v, &why);
+    if (!t && why.rfind("not a duration", 0) == 0)
+      throw usage_error{"--budget: '" + std::string(v) + "' is neither a time (30s, 500ms, 2m) nor an execution count"};
+    if (!t) throw usage_error{"--budget: '" + std::string(v) + "' is " + why};
+    if (t->count() == 0) throw usage_error{"--budget must be positive"};
+    a.time_budget = *t;
+    return;
+  }
   a.max_executions = parse_u64("--budget", v);
   if (a.max_executions == 0) throw usage_error{"--budget must be positive"};
   a.time_budget = std::chrono::milliseconds(0);
@@ -475,11 +478,53 @@ mc::options model_options(const mc::model& m, const check_args& a) {
 
 mc::result run_model(const mc::model& m, const check_args& a) { return mc::explore(model_options(m, a), m.body); }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << text;
-  f.close();
-  if (!f) throw usage_error{"cannot write '" + path + "'"};
+std::string errno_text(int err) { return std::generic_category().message(err); }
+
+// Writes `text` to `path`, created or truncated (a device or FIFO is written
+// to, as a shell's > would). Throws usage_error saying why not.
+void write_file(const std::string& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw usage_error{"cannot write " + path + ": " + errno_text(errno)};
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      throw usage_error{"cannot write " + path + ": " + errno_text(err)};
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::close(fd) != 0) throw usage_error{"cannot write " + path + ": " + errno_text(errno)};
+}
+
+// Refuses at once an output file that write_file could not write: checked
+// before the search, so that a bad path does not cost the bug it finds.
+void check_output(std::string_view flag, const std::string& path) {
+  const std::string what = std::string(flag) + ": cannot write " + path + ": ";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw usage_error{what + errno_text(EISDIR)};
+    if (::access(path.c_str(), W_OK) != 0) throw usage_error{what + errno_text(errno)};
+    return;
+  }
+  if (errno != ENOENT) throw usage_error{what + errno_text(errno)};
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) throw usage_error{what + errno_text(errno)};
+}
+
+void check_outputs(const check_args& a) {
+  if (a.json_path) check_output("--report-json", *a.json_path);
+  if (a.graph_path) check_output("--graph-out", *a.graph_path);
+  if (a.timeline_path) check_output("--timeline-out", *a.timeline_path);
+  if (a.trace_out) {
+    try {
+      mc::check_trace_path(*a.trace_out);
+    } catch (const std::runtime_error& e) {
+      throw usage_error{std::string("--trace-out: ") + e.what()};
+    }
+  }
 }
 
 // The `dot` program on PATH, or "" when Graphviz is not installed.
@@ -523,21 +568,6 @@ void render_svg(const std::string& dot_path) {
   std::fprintf(stderr, "lockstep: wrote %s\n", svg.c_str());
 }
 
-void write_pictures(const mc::model& m, const mc::result& r, const check_args& a) {
-  const std::string title = std::string(m.name) + ": no bug found";
-  if (a.graph_path) {
-    write_file(*a.graph_path, r.found ? mc::to_dot(*r.found, m.name) : mc::to_dot(mc::wait_graph{}, title));
-    if (a.svg) render_svg(*a.graph_path);
-  }
-  if (a.timeline_path) {
-    write_file(*a.timeline_path,
-               r.found ? mc::timeline_dot(r.found->events,
-                                          std::string(m.name) + ": " + mc::bug_kind_name(r.found->kind))
-                       : mc::timeline_dot({}, title));
-    if (a.svg) render_svg(*a.timeline_path);
-  }
-}
-
 int cmd_list() {
   std::string_view group;
   for (const mc::model& m : mc::models()) {
@@ -552,22 +582,50 @@ int cmd_list() {
 
 int cmd_check(const std::vector<std::string_view>& args) {
   const check_args a = parse_check(args);
+  check_outputs(a);
+  // After the search an output that cannot be written is reported after the
+  // report, which is printed whatever happens: a found bug is never lost.
+  std::string failed;
+  auto output = [&](auto&& write) {
+    try {
+      write();
+    } catch (const usage_error& e) {
+      if (failed.empty()) failed = e.what;
+    }
+  };
   if (!a.all) {
     const mc::model& m = *mc::find_model(a.model);
     const mc::options o = model_options(m, a);
     const mc::result r = mc::explore(o, m.body);
-    if (a.json_path) write_file(*a.json_path, to_json(m, r, "") + "\n");
+    if (a.json_path) output([&] { write_file(*a.json_path, to_json(m, r, "") + "\n"); });
     if (a.trace_out && r.found) {
-      try {
-        mc::write_trace_file(mc::trace_of(r, o), *a.trace_out);
-      } catch (const std::runtime_error& e) {
-        throw usage_error{e.what()};
-      }
-      if (!a.quiet) std::printf("trace written to %s (lockstep replay %s [--threads])\n", a.trace_out->c_str(), a.trace_out->c_str());
+      output([&] {
+        try {
+          mc::write_trace_file(mc::trace_of(r, o), *a.trace_out);
+        } catch (const std::runtime_error& e) {
+          throw usage_error{e.what()};
+        }
+        if (!a.quiet)
+          std::printf("trace written to %s (lockstep replay %s [--threads])\n", a.trace_out->c_str(),
+                      a.trace_out->c_str());
+      });
     } else if (a.trace_out && !a.quiet) {
       std::printf("no bug found: no trace written to %s\n", a.trace_out->c_str());
     }
-    write_pictures(m, r, a);
+    const std::string title = std::string(m.name) + ": no bug found";
+    if (a.graph_path)
+      output([&] {
+        write_file(*a.graph_path, r.found ? mc::to_dot(*r.found, m.name) : mc::to_dot(mc::wait_graph{}, title));
+        if (a.svg) render_svg(*a.graph_path);
+      });
+    if (a.timeline_path)
+      output([&] {
+        write_file(*a.timeline_path,
+                   r.found ? mc::timeline_dot(r.found->events,
+                                              std::string(m.name) + ": " + mc::bug_kind_name(r.found->kind))
+                           : mc::timeline_dot({}, title));
+        if (a.svg) render_svg(*a.timeline_path);
+      });
     if (a.quiet) {
       std::printf("%s: %s\n", m.name, got_name(r).c_str());
     } else {
@@ -576,6 +634,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
                   mc::expectation_name(m.expected).c_str(),
                   static_cast<unsigned long long>(r.executions), r.seconds);
     }
+    if (!failed.empty()) throw usage_error{failed};
     return r.found ? kBug : kOk;
   }
   std::printf("%-40s %-24s %-24s %12s %9s\n", "model", "expected", "got", "executions", "time");
@@ -598,11 +657,12 @@ int cmd_check(const std::vector<std::string_view>& args) {
     first = false;
   }
   json += "\n  ],\n  \"ok\": " + std::string(missed == 0 ? "true" : "false") + "\n}\n";
-  if (a.json_path) write_file(*a.json_path, json);
+  if (a.json_path) output([&] { write_file(*a.json_path, json); });
   if (!a.quiet && !reports.empty()) std::printf("\n%s", reports.c_str());
   const std::size_t total = mc::models().size();
   std::printf("%zu models: %zu got their expected verdict, %d missed\n", total,
               total - static_cast<std::size_t>(missed), missed);
+  if (!failed.empty()) throw usage_error{failed};
   return missed == 0 ? kOk : kBug;
 }
 
@@ -699,6 +759,7 @@ int cmd_graph(const std::vector<std::string_view>& args) {
   }
   if (path.empty()) throw usage_error{"graph needs a trace file (written by check --trace-out)"};
   if (svg && out.empty()) throw usage_error{"--svg renders the file given with -o F.dot"};
+  if (!out.empty()) check_output("-o", out);
   const mc::trace t = mc::read_trace_file(path);
   const mc::model* m = &traced_model(t, path);
   const mc::result r = replay_on_fibers(t, *m);
@@ -735,9 +796,12 @@ int cmd_stress(const std::vector<std::string_view>& args) {
       runs = parse_u64("--runs", value());
       if (runs == 0) throw usage_error{"--runs must be positive"};
     } else if (arg == "--timeout") {
-      const std::uint64_t ms = parse_u64("--timeout", value());
-      if (ms == 0) throw usage_error{"--timeout must be positive"};
-      ro.timeout = std::chrono::milliseconds(ms);
+      const std::string_view v = value();
+      std::string why;  // milliseconds, as many as a duration may have
+      const auto ms = mc::parse_number(v, &why, static_cast<std::uint64_t>(mc::max_duration.count()));
+      if (!ms) throw usage_error{"--timeout: '" + std::string(v) + "' is " + why + " (milliseconds)"};
+      if (*ms == 0) throw usage_error{"--timeout must be positive"};
+      ro.timeout = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
     } else if (arg == "--quiet" || arg == "-q") {
       quiet = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -783,8 +847,9 @@ int cmd_stress(const std::vector<std::string_view>& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
+namespace {
+
+int run(const std::vector<std::string_view>& args) {
   try {
     if (args.empty()) throw usage_error{"no command given (try lockstep help)"};
     const std::string_view cmd = args[0];
@@ -845,4 +910,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lockstep: internal error (a bug in lockstep itself): %s\n", e.what());
     return kInternal;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int code = run(std::vector<std::string_view>(argv + 1, argv + argc));
+  // Output that did not reach stdout (a full disk, a closed pipe) is an
+  // error, whatever the command found.
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    const int err = errno;
+    std::fprintf(stderr, "lockstep: cannot write to standard output%s%s\n", err != 0 ? ": " : "",
+                 err != 0 ? errno_text(err).c_str() : "");
+    return kUsage;
+  }
+  return code;
 }

@@ -12,9 +12,9 @@
 #include <barrier>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -22,8 +22,10 @@
 
 #include <unistd.h>
 
+#include "files.hpp"
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
+#include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
 #include "lockstep/mc/trace.hpp"
@@ -170,11 +172,13 @@ std::uint64_t env_u64(const char* name, bool& present) {
   const char* v = std::getenv(name);
   present = v != nullptr && *v != '\0';
   if (!present) return 0;
-  char* end = nullptr;
-  const unsigned long long x = std::strtoull(v, &end, 0);
-  if (end == v || *end != '\0')
-    throw std::invalid_argument(std::string("lockstep: ") + name + "=" + v + " is not a number");
-  return x;
+  std::string why;
+  const std::optional<std::uint64_t> x = parse_number(v, &why);
+  if (x) return *x;
+  std::string shown = std::string(v).substr(0, 40);  // the message stays one short line
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  throw std::invalid_argument(std::string("lockstep: ") + name + "=" + shown + (shown.size() < std::strlen(v) ? "...: " : ": ") + why);
 }
 
 std::string describe_budget(std::chrono::milliseconds ms) {
@@ -194,11 +198,11 @@ std::unique_ptr<rt::strategy> make_strategy(const options& opts) {
       return opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
                                      : rt::make_dfs(opts.preemption_bound);
     case strategy_spec::kind::replay: {
-      std::vector<std::uint32_t> choices;
+      std::vector<schedule_run> runs;
       std::string error;
-      if (!decode_schedule(opts.strategy.schedule, choices, error))
+      if (!decode_schedule_runs(opts.strategy.schedule, runs, error))
         throw replay_error("malformed replay string: " + error);
-      return rt::make_replay(std::move(choices), opts.strategy.lenient);
+      return rt::make_replay(std::move(runs), opts.strategy.lenient);
     }
   }
   return nullptr;
@@ -270,8 +274,18 @@ struct search_outcome {
 constexpr const char* kCheckpointMagic = "lockstep-checkpoint 1";
 
 std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
-  std::ifstream f(opts.checkpoint, std::ios::binary);
-  if (!f) return 0;  // nothing to resume
+  // The checkpoint is replaced as the search goes: a path where it cannot
+  // be is refused now, before the search, not when its first save fails.
+  try {
+    rt::check_replaceable(opts.checkpoint);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": " + e.what());
+  }
+  if (::access(opts.checkpoint.c_str(), F_OK) != 0) return 0;  // nothing to resume
+  const rt::text_file file = rt::read_text_file(opts.checkpoint, "lockstep-checkpoint ", std::size_t{1} << 30);
+  if (!file.error.empty()) throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": " + file.error);
+  if (file.too_large) throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": larger than 1 GiB");
+  std::istringstream f(file.text);
   std::string line;
   int no = 0;
   auto bad = [&](const std::string& what) {
@@ -287,7 +301,7 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   ++no;
   if (!std::getline(f, line)) throw bad("empty file");
   if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic)
-    throw bad("written by a newer lockstep ('" + line + "'); this one reads version 1");
+    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads version 1");
   if (line != kCheckpointMagic) throw bad("not a lockstep checkpoint");
   const std::string strategy = next("strategy ");
   if (strategy != strategy_name(opts.strategy.k))
@@ -295,25 +309,22 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   const std::string name = next("name ");
   if (name != opts.name) throw bad("it belongs to '" + name + "', this is '" + opts.name + "'");
   const std::string execs = next("executions ");
-  char* end = nullptr;
-  const std::uint64_t n = std::strtoull(execs.c_str(), &end, 10);
-  if (execs.empty() || *end != '\0') throw bad("bad execution count '" + execs + "'");
+  const std::optional<std::uint64_t> n = parse_number(execs);
+  if (!n) throw bad("bad execution count '" + execs.substr(0, 60) + "'");
   next("state");
   std::string state((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (std::string err = strat.load(state); !err.empty()) throw bad("after 'state': " + err);
-  return n;
+  return *n;
 }
 
 void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n) {
-  const std::string tmp = opts.checkpoint + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << kCheckpointMagic << "\nstrategy " << strategy_name(opts.strategy.k) << "\nname " << opts.name
-      << "\nexecutions " << n << "\nstate\n" << strat.save();
-    if (!f) throw std::runtime_error("lockstep: cannot write checkpoint " + tmp);
+  const std::string text = std::string(kCheckpointMagic) + "\nstrategy " + strategy_name(opts.strategy.k) +
+                           "\nname " + opts.name + "\nexecutions " + std::to_string(n) + "\nstate\n" + strat.save();
+  try {
+    rt::replace_file(opts.checkpoint, text);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("lockstep: cannot write checkpoint " + opts.checkpoint + ": " + e.what());
   }
-  if (std::rename(tmp.c_str(), opts.checkpoint.c_str()) != 0)
-    throw std::runtime_error("lockstep: cannot replace checkpoint " + opts.checkpoint);
 }
 
 search_outcome search(const options& opts, body_ref body, rt::strategy& strat, std::uint64_t max_exec,
@@ -585,7 +596,8 @@ class shrinker {
   // Shrinks `b` in place; returns the number of candidate replays.
   std::uint64_t run(bug& b) {
     cur_ = b;
-    if (!decode_schedule(cur_.schedule, choices_, error_)) return 0;
+    // The schedules shrunk here are the runtime's own: as long as it made them.
+    if (!decode_schedule(cur_.schedule, choices_, error_, UINT64_MAX)) return 0;
     // Fewer preemptions first: make each preemption continue the running
     // thread instead (the rest of the schedule as it was, or left to run on).
     for (bool changed = true; changed && budget_left();) {
@@ -665,7 +677,7 @@ class shrinker {
   bool adopt(bug& b) {
     if (!better(b, cur_)) return false;
     std::vector<std::uint32_t> next;
-    if (!decode_schedule(b.schedule, next, error_)) return false;
+    if (!decode_schedule(b.schedule, next, error_, UINT64_MAX)) return false;
     const std::uint64_t execution = cur_.execution;
     cur_ = std::move(b);
     cur_.execution = execution;

@@ -21,6 +21,7 @@
 #include <exception>
 #include <new>
 
+#include "lockstep/mc/replay_string.hpp"
 #include "text.hpp"
 
 namespace lockstep::mc::os {
@@ -83,6 +84,94 @@ bool history_kind(bug_kind k) noexcept {
   }
 }
 
+bool has_object(op o) noexcept {
+  switch (o) {
+    case op::start:
+    case op::exit:
+    case op::yield:
+    case op::choose:
+    case op::spawn:  // the object field holds the child's thread id
+    case op::join: return false;
+    default: return true;
+  }
+}
+
+// What the fiber replay checks as it follows a trace, checked before any
+// thread starts: the turnstile lets the trace's events say which thread goes
+// and which object is which, so a trace that no execution could have made
+// is refused here rather than followed. Returns why ("" if it can be
+// followed) and sets introduces[k] for each event that names its object
+// first. Memory and time are linear in the number of events.
+std::string check_trace(const trace& t, std::vector<std::uint8_t>& introduces) {
+  const std::vector<trace_event>& ev = t.events;
+  const std::size_t n = ev.size();
+  const auto at = [](std::size_t k) { return "step " + std::to_string(k + 1) + " "; };
+  std::vector<schedule_run> runs;
+  std::string error;
+  if (!decode_schedule_runs(t.schedule, runs, error)) return "the trace's schedule: " + error;
+  if (t.kind && t.bug_step != n)
+    return "the trace records its " + std::string(bug_kind_name(*t.kind)) + " at step " + std::to_string(t.bug_step) +
+           ", but its events end at step " + std::to_string(n);
+  // Threads: 0 starts first; thread i appears after the i-th spawn made it,
+  // starts, and has no step after its exit.
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> last{none};  // per thread: its latest step so far
+  std::vector<std::size_t> prev(n, none);  // per step: its thread's previous step
+  std::vector<std::uint8_t> exited{0};
+  for (std::size_t k = 0; k < n; ++k) {
+    const trace_event& e = ev[k];
+    if (e.thread >= last.size())
+      return at(k) + "is thread " + std::to_string(e.thread) + "'s, which no earlier step spawned";
+    if (exited[e.thread] != 0) return at(k) + "is thread " + std::to_string(e.thread) + "'s, which had exited";
+    if ((last[e.thread] == none) != (e.o == op::start))
+      return at(k) + (e.o == op::start ? "starts thread " + std::to_string(e.thread) + " again"
+                                        : "is thread " + std::to_string(e.thread) + "'s, which has not started");
+    if (e.o == op::spawn) {
+      if (e.value != last.size() || e.object != e.value)
+        return at(k) + "spawns thread " + std::to_string(e.value) + ", but the next thread is " +
+               std::to_string(last.size());
+      last.push_back(none);
+      exited.push_back(0);
+    }
+    if (e.o == op::exit) exited[e.thread] = 1;
+    prev[k] = last[e.thread];
+    last[e.thread] = k;
+  }
+  // Objects: the fiber runtime numbers them 1, 2, 3, ... as threads reach
+  // their first use, and a thread reaches its next step right after its
+  // previous one. In that order (the steps sorted by their thread's previous
+  // step) a new id is larger than the ids before it, and at most one more
+  // than the steps so far (some reached steps are never recorded: a run
+  // stops at its bug).
+  std::vector<std::size_t> reached_after(n, none);  // step k: the step whose thread reached its next after k
+  for (std::size_t k = 0; k < n; ++k)
+    if (prev[k] != none) reached_after[prev[k]] = k;
+  std::vector<std::uint8_t> seen(n + 2, 0);
+  std::uint64_t newest = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::size_t k = reached_after[r];
+    if (k == none || !has_object(ev[k].o)) continue;
+    const std::uint32_t x = ev[k].object;
+    if (x == 0) return at(k) + "(a " + op_name(ev[k].o) + ") names no object";
+    if (x < seen.size() && seen[x] != 0) continue;
+    if (x <= newest || x > r + 1)
+      return at(k) + "names object " + std::to_string(x) +
+             ", but objects are numbered 1, 2, 3, ... in the order threads reach them: there it would be " +
+             (x <= newest ? "above " + std::to_string(newest) : "at most " + std::to_string(r + 1));
+    seen[x] = 1;
+    newest = x;
+  }
+  // Bound to objects in step order: the first step that names an id binds it.
+  introduces.assign(n, 0);
+  std::fill(seen.begin(), seen.end(), 0);
+  for (std::size_t k = 0; k < n; ++k)
+    if (has_object(ev[k].o) && seen[ev[k].object] == 0) {
+      seen[ev[k].object] = 1;
+      introduces[k] = 1;
+    }
+  return {};
+}
+
 }  // namespace
 
 os_runtime::os_runtime(const trace* follow, const thread_run_options& o)
@@ -90,11 +179,7 @@ os_runtime::os_runtime(const trace* follow, const thread_run_options& o)
       nevents_(follow != nullptr ? follow->events.size() : 0),
       opts_(o),
       epoch_(g_epoch.fetch_add(1, std::memory_order_relaxed)) {
-  if (follow_ != nullptr) {
-    std::uint32_t max_obj = 0;
-    for (const auto& e : follow_->events) max_obj = std::max(max_obj, e.object);
-    bound_.assign(std::size_t{max_obj} + 1, 0);
-  }
+  if (follow_ != nullptr) invalid_ = check_trace(*follow_, introduces_);
 }
 
 os_runtime::~os_runtime() = default;
@@ -249,14 +334,16 @@ void os_runtime::check_value(std::size_t k, op o, std::uint64_t value) {
 std::uint32_t os_runtime::bind_object(std::size_t k, detail::object_handle& h, const std::source_location& loc,
                                       op o) {
   if (h.epoch == epoch_) return h.id;
-  const std::uint32_t x = follow_->events[k].object;
-  if (x == 0 || bound_[x] != 0) {
-    check_event(k, o, 0xffffffffu, loc);  // reports the mismatch
-  }
-  bound_[x] = 1;
+  // An object used for the first time is the one the trace names first here
+  // (check_trace made sure the trace numbers objects as the fiber runtime does).
+  const trace_event& e = follow_->events[k];
+  if (introduces_[k] == 0)
+    diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace has " + rt::describe_event(e) +
+            ", the code did thread " + std::to_string(tl_tid) + " " + op_name(o) + " on an object it had not used before at " +
+            rt::loc_text(loc));
   h.epoch = epoch_;
-  h.id = x;
-  return x;
+  h.id = e.object;
+  return e.object;
 }
 
 // ---------------------------------------------------------------------------
@@ -448,6 +535,25 @@ void os_runtime::assert_failed(const char* expr, const std::source_location& loc
 std::uint32_t os_runtime::spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc) {
   if (abort_.load(std::memory_order_acquire)) unwind();  // no spawning while unwinding
   const std::size_t k = gate();
+  if (k != npos) {
+    // Checked before the child exists: a divergence unwinds this thread,
+    // which waits for its children, and a child that never started would
+    // never finish.
+    std::uint32_t id;
+    {
+      std::lock_guard g(mu_);
+      id = static_cast<std::uint32_t>(threads_.size());
+    }
+    check_event(k, op::spawn, id, loc);
+    check_value(k, op::spawn, id);
+  }
+  void* task = ::operator new(vt.size, std::align_val_t(vt.align));
+  try {
+    vt.move_to(task, callable);
+  } catch (...) {
+    ::operator delete(task, std::align_val_t(vt.align));
+    throw;
+  }
   thread_slot* t;
   {
     std::lock_guard g(mu_);
@@ -456,15 +562,18 @@ std::uint32_t os_runtime::spawn(const detail::task_vtable& vt, void* callable, c
     t->parent = tl_tid;
   }
   t->spawn_loc = loc;
-  t->task = ::operator new(vt.size, std::align_val_t(vt.align));
-  vt.move_to(t->task, callable);
+  t->task = task;
   t->vt = &vt;
-  if (k != npos) {
-    check_event(k, op::spawn, t->id, loc);
-    check_value(k, op::spawn, t->id);
-  }
   live_.fetch_add(1, std::memory_order_acq_rel);
-  t->th = std::thread([this, t] { thread_main(*t); });
+  try {
+    t->th = std::thread([this, t] { thread_main(*t); });
+  } catch (...) {  // no thread to be had: the child counts as finished
+    destroy_task(*t);
+    t->joined = true;
+    t->finished.store(1, std::memory_order_release);
+    live_.fetch_sub(1, std::memory_order_acq_rel);
+    throw;
+  }
   if (k != npos) pass_turn(k);
   return t->id;
 }
@@ -570,6 +679,10 @@ bool os_runtime::all_blocked() const {
 thread_run os_runtime::run(detail::body_ref body) {
   using clock = std::chrono::steady_clock;
   start_ = clock::now();
+  if (!invalid_.empty()) {
+    result_.divergence = "the trace cannot be replayed: " + invalid_;
+    return result_;
+  }
   if (follow_ == nullptr) free_since_.store(0);
   thread_slot* main;
   {

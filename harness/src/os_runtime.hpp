@@ -111,7 +111,8 @@ class os_runtime {
 
   mutable std::mutex mu_;                   // threads_, the result
   std::deque<thread_slot> threads_;
-  std::vector<std::uint8_t> bound_;         // turnstile: object ids already bound to an object
+  std::vector<std::uint8_t> introduces_;   // turnstile: event k is the first to name its object
+  std::string invalid_;                     // turnstile: why the trace cannot be followed ("": it can)
   std::uint32_t epoch_;
   thread_run result_;
 };

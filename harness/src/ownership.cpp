@@ -350,8 +350,10 @@ bool runtime::same_event(std::size_t i, bool complete, std::string& why) const {
   if (same && complete && valued) same = e.value == x.value;
   if (same) return true;
   why = "replay diverged at step " + std::to_string(i + 1) + ": the trace has " + describe_event(x) +
-        ", the execution did " + describe_event(export_event(i), complete) +
-        "; the code changed since the trace was recorded";
+        ", the execution did " + describe_event(export_event(i), complete);
+  if (e.object != x.object && !object_late && e.o != op::spawn && e.o != op::join)  // names may not tell them apart
+    why += " (object " + std::to_string(x.object) + " in the trace, " + std::to_string(e.object) + " here)";
+  why += "; the code changed since the trace was recorded";
   return false;
 }
 

@@ -3,6 +3,7 @@
 #include "lockstep/mc/replay_string.hpp"
 
 #include <cstddef>
+#include <cstdio>
 
 namespace lockstep::mc {
 
@@ -10,8 +11,10 @@ namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kPrefix = "L1";
-// A replay string may expand to at most this many choices (guards memory).
-constexpr std::uint64_t kMaxChoices = std::uint64_t{1} << 28;
+// A replay string may claim at most this many choices. decode_schedule_runs
+// keeps them as runs, so the bound is one of sense (no execution makes more
+// decisions), not of memory.
+constexpr std::uint64_t kMaxChoices = std::uint64_t{1} << 40;
 
 int sextet(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -86,7 +89,7 @@ std::string encode_schedule(const std::vector<std::uint32_t>& choices) {
   return out;
 }
 
-bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::string& error) {
+bool decode_schedule_runs(std::string_view s, std::vector<schedule_run>& out, std::string& error) {
   out.clear();
   if (s.substr(0, 1) != "L") {
     error = "a replay string starts with 'L' followed by a format version";
@@ -108,8 +111,10 @@ bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::s
   int bits = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (sextet(s[i]) < 0) {
-      error = "invalid character '" + std::string(1, s[i]) + "' at position " +
-              std::to_string(i + kPrefix.size());
+      const auto c = static_cast<unsigned char>(s[i]);
+      char shown[8];
+      std::snprintf(shown, sizeof shown, c >= 0x20 && c < 0x7f ? "'%c'" : "byte %02x", c);
+      error = std::string("invalid character ") + shown + " at position " + std::to_string(i + kPrefix.size());
       return false;
     }
   }
@@ -137,6 +142,13 @@ bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::s
     error = "replay string is truncated (no run count)";
     return false;
   }
+  // Each run takes at least two bytes of the payload: a larger count is not
+  // believed (and reserves nothing).
+  if (runs > payload.size() / 2) {
+    error = "replay string is truncated (it claims " + std::to_string(runs) + " runs)";
+    return false;
+  }
+  out.reserve(static_cast<std::size_t>(runs));
   std::uint64_t total = 0;
   for (std::uint64_t r = 0; r < runs; ++r) {
     std::uint64_t value = 0, len = 0;
@@ -148,12 +160,28 @@ bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::s
       error = "replay string has an impossible run at " + std::to_string(r);
       return false;
     }
-    out.insert(out.end(), len, static_cast<std::uint32_t>(value));
+    out.push_back({static_cast<std::uint32_t>(value), len});
   }
   if (pos != payload.size()) {
     error = "replay string has trailing data";
     return false;
   }
+  return true;
+}
+
+bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::string& error,
+                     std::uint64_t max_choices) {
+  out.clear();
+  std::vector<schedule_run> runs;
+  if (!decode_schedule_runs(s, runs, error)) return false;
+  std::uint64_t total = 0;
+  for (const schedule_run& r : runs) total += r.length;
+  if (total > max_choices) {
+    error = "replay string has " + std::to_string(total) + " choices, more than " + std::to_string(max_choices);
+    return false;
+  }
+  out.reserve(static_cast<std::size_t>(total));
+  for (const schedule_run& r : runs) out.insert(out.end(), static_cast<std::size_t>(r.length), r.value);
   return true;
 }
 

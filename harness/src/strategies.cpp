@@ -298,9 +298,14 @@ class iterative_bounding final : public strategy {
   std::uint64_t abandoned_ = 0;
 };
 
+// The schedule is kept as the replay string encodes it, runs of equal
+// choices, so its memory is bounded by the string's length however many
+// choices a short string claims.
 class replay_strategy final : public strategy {
  public:
-  replay_strategy(std::vector<std::uint32_t> s, bool lenient) : schedule_(std::move(s)), lenient_(lenient) {}
+  replay_strategy(std::vector<schedule_run> s, bool lenient) : runs_(std::move(s)), lenient_(lenient) {
+    for (const schedule_run& r : runs_) size_ += r.length;
+  }
   bool begin() override {
     if (done_) return false;
     done_ = true;
@@ -312,19 +317,19 @@ class replay_strategy final : public strategy {
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
     // Past the recorded choices the execution goes on with the running thread.
-    if (pos_ >= schedule_.size()) return 0;
-    const std::uint32_t want = schedule_[pos_];
+    if (pos_ >= size_) return 0;
+    const std::uint32_t want = runs_[run_].value;
     if (lenient_) {
       // The recorded choice if it can be taken; else a value clamped into
       // range, or the running (lowest enabled) thread.
-      ++pos_;
+      advance();
       for (std::size_t i = 0; i < cands.size(); ++i)
         if (cands[i] == want) return i;
       return d == decision::value && want < 0xffffffffu ? cands.size() - 1 : 0;
     }
     for (std::size_t i = 0; i < cands.size(); ++i) {
       if (cands[i] == want) {
-        ++pos_;
+        advance();
         return i;
       }
     }
@@ -335,19 +340,29 @@ class replay_strategy final : public strategy {
     return diverged;
   }
   bool end() override {
-    if (pos_ >= schedule_.size() || lenient_) return true;
+    if (pos_ >= size_ || lenient_) return true;
     error_ = "replay diverged: the execution ended after " + std::to_string(pos_) + " of the " +
-             std::to_string(schedule_.size()) +
-             " recorded choices; the code changed since the schedule was recorded";
+             std::to_string(size_) + " recorded choices; the code changed since the schedule was recorded";
     return false;
   }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return error_; }
 
  private:
-  std::vector<std::uint32_t> schedule_;
+  void advance() {
+    ++pos_;
+    if (++offset_ == runs_[run_].length) {
+      ++run_;
+      offset_ = 0;
+    }
+  }
+
+  std::vector<schedule_run> runs_;
   bool lenient_ = false;
-  std::size_t pos_ = 0;
+  std::uint64_t size_ = 0;    // choices in all runs
+  std::uint64_t pos_ = 0;     // choices taken
+  std::size_t run_ = 0;       // the run of the next choice
+  std::uint64_t offset_ = 0;  // ... and its place in it
   bool done_ = false;
   std::string error_;
 };
@@ -369,7 +384,7 @@ std::unique_ptr<strategy> make_iterative_dfs(int max_bound) {
 std::unique_ptr<strategy> make_pct(std::uint64_t seed, unsigned depth) {
   return std::make_unique<pct_strategy>(seed, depth);
 }
-std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule, bool lenient) {
+std::unique_ptr<strategy> make_replay(std::vector<schedule_run> schedule, bool lenient) {
   return std::make_unique<replay_strategy>(std::move(schedule), lenient);
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/replay_string.hpp"
 
 namespace lockstep::mc::rt {
 
@@ -223,7 +224,7 @@ std::unique_ptr<strategy> make_dpor(int preemption_bound = -1);
 // Iterative bounding over any bounded exhaustive strategy (make(b) builds
 // the search with bound b).
 std::unique_ptr<strategy> make_iterative(std::unique_ptr<strategy> (*make)(int), int max_bound);
-std::unique_ptr<strategy> make_replay(std::vector<std::uint32_t> schedule, bool lenient = false);
+std::unique_ptr<strategy> make_replay(std::vector<schedule_run> schedule, bool lenient = false);
 
 // `o` for an explore() that runs on this thread alone and only does what its
 // strategy says (a replay, a shrinking candidate): no shrinking, no

@@ -4,27 +4,24 @@
 // number is parsed without overflow, and it makes one pass over the text.
 #include "lockstep/mc/trace.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <system_error>
+#include <stdexcept>
+
+#include "files.hpp"
+#include "lockstep/mc/numbers.hpp"
 
 namespace lockstep::mc {
 
 namespace {
 
 constexpr std::string_view kMagic = "lockstep-trace";
-// read_trace_file refuses bigger files, so a path like /dev/zero ends with an
-// error instead of exhausting memory. A real trace is far smaller: an event
-// line is under a hundred bytes and executions are bounded by max-steps.
+// read_trace_file refuses bigger files (and stops reading at the first byte
+// that shows a file is not a trace: /dev/zero costs one buffer). A real
+// trace is far smaller: an event line is under a hundred bytes and
+// executions are bounded by max-steps.
 constexpr std::size_t kMaxFileBytes = std::size_t{1} << 30;
 // Text quoted from a damaged file in an error message is cut to this many bytes.
 constexpr std::size_t kMaxQuoted = 40;
-
-std::string errno_text(int err) { return std::generic_category().message(err); }
 
 // ---------------------------------------------------------------- escaping
 
@@ -170,18 +167,12 @@ std::string printable_name(std::string_view name) {
   throw trace_error(text + ": " + what, line);
 }
 
-// Decimal digits only, no sign, no overflow.
+// Decimal digits only, no sign, no overflow (the parser of the command line).
 template <class T>
 std::optional<T> parse_unsigned(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  T v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const auto d = static_cast<T>(c - '0');
-    if (v > (static_cast<T>(-1) - d) / 10) return std::nullopt;
-    v = static_cast<T>(v * 10 + d);
-  }
-  return v;
+  const auto v = parse_number(s, nullptr, static_cast<T>(-1));
+  if (!v) return std::nullopt;
+  return static_cast<T>(*v);
 }
 
 class reader {
@@ -398,49 +389,10 @@ class reader {
 // ---------------------------------------------------------------- files
 
 std::string read_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) fail_at(path, 0, "cannot open: " + errno_text(errno));
-  std::string text;
-  char buf[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    if (text.size() + n > kMaxFileBytes) {
-      std::fclose(f);
-      fail_at(path, 0, "larger than 1 GiB: not a lockstep trace");
-    }
-    text.append(buf, n);
-  }
-  const int err = std::ferror(f) ? errno : 0;
-  std::fclose(f);
-  if (err != 0) fail_at(path, 0, "cannot read: " + errno_text(err));
-  return text;
-}
-
-[[noreturn]] void write_failed(const std::string& path, const std::string& step, int err) {
-  throw std::runtime_error("cannot write trace " + path + ": " + step + ": " + errno_text(err));
-}
-
-// The whole text to a new file, flushed to the disk, so that the rename that
-// follows publishes a complete file or nothing.
-void write_new_file(const std::string& tmp, std::string_view text, const std::string& path) {
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) write_failed(path, "cannot create " + tmp, errno);
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      write_failed(path, "writing " + tmp, err);
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    write_failed(path, "writing " + tmp, err);
-  }
+  rt::text_file f = rt::read_text_file(path, std::string(kMagic) + " ", kMaxFileBytes);
+  if (!f.error.empty()) fail_at(path, 0, f.error);
+  if (f.too_large) fail_at(path, 0, "larger than 1 GiB: not a lockstep trace");
+  return std::move(f.text);
 }
 
 }  // namespace
@@ -473,12 +425,18 @@ trace parse_trace(std::string_view text, std::string_view name) { return reader(
 trace read_trace_file(const std::string& path) { return parse_trace(read_file(path), path); }
 
 void write_trace_file(const trace& t, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  write_new_file(tmp, format_trace(t), path);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    write_failed(path, "renaming " + tmp, err);
+  try {
+    rt::replace_file(path, format_trace(t));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot write trace " + path + ": " + e.what());
+  }
+}
+
+void check_trace_path(const std::string& path) {
+  try {
+    rt::check_replaceable(path);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot write trace " + path + ": " + e.what());
   }
 }
 

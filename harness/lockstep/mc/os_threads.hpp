@@ -48,7 +48,8 @@ struct thread_run_options {
 struct thread_run {
   std::optional<bug_kind> kind;  // what the run showed (nullopt: it passed)
   std::string message;           // one sentence about it
-  std::string divergence;        // replay: why the code left the schedule ("" if it did not)
+  std::string divergence;        // replay: why the code left the schedule, or why the trace
+                                 // cannot be followed ("" if neither)
   std::uint64_t steps = 0;       // scheduling points run
   bool schedule_done = false;    // replay: every recorded event was replayed
   double seconds = 0;
@@ -66,7 +67,11 @@ body_ref as_body(F& body) {
 }
 }  // namespace detail
 
-// Replays `t` on OS threads with the turnstile.
+// Replays `t` on OS threads with the turnstile. A trace the fiber replay
+// would refuse (a schedule that is not a replay string, a bug recorded
+// before its last step, a thread that no spawn made, an object id the
+// checker would not have given) is refused before any thread runs:
+// `divergence` says why, in one line.
 template <class F>
 thread_run replay_on_threads(const trace& t, F&& body, const thread_run_options& o = {}) {
   return detail::run_on_threads(&t, o, detail::as_body(body));

@@ -15,8 +15,22 @@ namespace lockstep::mc {
 
 std::string encode_schedule(const std::vector<std::uint32_t>& choices);
 
-// Decodes `s` into `out`. On failure returns false and sets `error` to one
-// line saying what is wrong.
-bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::string& error);
+// A run of equal choices: `length` times `value`.
+struct schedule_run {
+  std::uint32_t value = 0;
+  std::uint64_t length = 0;
+  friend bool operator==(const schedule_run&, const schedule_run&) = default;
+};
+
+// Decodes `s` into its runs, as the string encodes them: the memory taken
+// is bounded by the length of `s`, however many choices it claims. On
+// failure returns false and sets `error` to one line saying what is wrong.
+bool decode_schedule_runs(std::string_view s, std::vector<schedule_run>& out, std::string& error);
+
+// Decodes `s` into one choice per element, refusing (before allocating) a
+// string of more than `max_choices` choices: a string of a dozen characters
+// can claim billions.
+bool decode_schedule(std::string_view s, std::vector<std::uint32_t>& out, std::string& error,
+                     std::uint64_t max_choices = std::uint64_t{1} << 24);
 
 }  // namespace lockstep::mc

@@ -100,11 +100,18 @@ std::string format_trace(const trace& t);
 // Parses the text of a trace file; `name` is used in error messages.
 // Throws trace_error.
 trace parse_trace(std::string_view text, std::string_view name = "trace");
-// Reads or writes a file (write: through a temporary and a rename, so a
-// crash never leaves half a trace). Throw trace_error (read) or
-// std::runtime_error (write) with one line.
+// Reads or writes a file. Throw trace_error (read) or std::runtime_error
+// (write) with one line. Reading stops at the first sign that the file is
+// not a trace (/dev/zero costs one buffer) and refuses more than 1 GiB.
+// Writing goes through a temporary file next to `path`, created
+// exclusively, and a rename, so a crash never leaves half a trace; a `path`
+// that exists and is not a regular file (a device, FIFO, symbolic link) is
+// refused, never replaced.
 trace read_trace_file(const std::string& path);
 void write_trace_file(const trace& t, const std::string& path);
+// Throws what write_trace_file(t, path) would if it could not write `path`:
+// a tool checks its output before a long search, not after it.
+void check_trace_path(const std::string& path);
 
 // The trace of the bug `r` found (r.found must be set), run with `o`.
 trace trace_of(const result& r, const options& o);
