@@ -85,6 +85,7 @@ resource& runtime::resource_for(const void* addr, lock_kind kind) {
   r.kind = kind;
   r.ordinal = ++res_ordinal_;
   r.holders.clear();
+  r.waiters.clear();
   return r;
 }
 
@@ -104,6 +105,10 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
   resource& r = resource_for(obj, kind);
   if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
   thread_rec& me = *threads_[cur_];
+  if (me.waiting_for != obj) {
+    stop_waiting(me);
+    r.waiters.insert(std::lower_bound(r.waiters.begin(), r.waiters.end(), cur_), cur_);
+  }
   me.waiting_for = obj;
   me.waiting_loc = loc;
   me.acquiring_step = exec_steps_;
@@ -119,12 +124,21 @@ void runtime::acquired(const void* obj, lock_mode mode, const std::source_locati
   resource& r = resource_for(obj, lock_kind::other);
   thread_rec& me = *threads_[cur_];
   const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_step : exec_steps_;
-  me.waiting_for = nullptr;
+  stop_waiting(me);
   r.holders.push_back(holder{cur_, mode, loc});
   if (!progress_locks_.empty() &&
       std::find(progress_locks_.begin(), progress_locks_.end(), obj) != progress_locks_.end())
     progress();
-  count_bypass(obj, asked);
+  count_bypass(obj, r, asked);
+}
+
+void runtime::stop_waiting(thread_rec& t) noexcept {
+  if (t.waiting_for == nullptr) return;
+  if (resource* r = find_resource(t.waiting_for)) {
+    auto it = std::lower_bound(r->waiters.begin(), r->waiters.end(), t.id);
+    if (it != r->waiters.end() && *it == t.id) r->waiters.erase(it);
+  }
+  t.waiting_for = nullptr;
 }
 
 void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {

@@ -85,6 +85,61 @@ void give_back_stack(std::unique_ptr<fiber_stack> s) {
 }
 
 // ---------------------------------------------------------------------------
+// Thread-id sets
+
+void id_set::reset(std::uint32_t n) {
+  std::fill(tree_.begin(), tree_.end(), 0u);
+  std::fill(in_.begin(), in_.end(), std::uint8_t{0});
+  size_ = 0;
+  if (n > cap_) grow(n);
+}
+
+void id_set::grow(std::uint32_t n) {
+  std::uint32_t cap = cap_ == 0 ? 16 : cap_;
+  while (cap < n) cap *= 2;
+  cap_ = cap;
+  in_.resize(cap, 0);
+  tree_.assign(std::size_t{cap} + 1, 0u);
+  for (std::uint32_t i = 1; i <= cap; ++i) {  // linear build from the members
+    tree_[i] += in_[i - 1];
+    const std::uint32_t parent = i + (i & (0u - i));
+    if (parent <= cap) tree_[parent] += tree_[i];
+  }
+}
+
+void id_set::insert(std::uint32_t id) {
+  if (id >= cap_) grow(id + 1);
+  if (in_[id] != 0) return;
+  in_[id] = 1;
+  ++size_;
+  for (std::uint32_t i = id + 1; i <= cap_; i += i & (0u - i)) ++tree_[i];
+}
+
+void id_set::erase(std::uint32_t id) noexcept {
+  if (!contains(id)) return;
+  in_[id] = 0;
+  --size_;
+  for (std::uint32_t i = id + 1; i <= cap_; i += i & (0u - i)) --tree_[i];
+}
+
+std::uint32_t id_set::rank(std::uint32_t id) const noexcept {
+  std::uint32_t r = 0;
+  for (std::uint32_t i = std::min(id, cap_); i > 0; i -= i & (0u - i)) r += tree_[i];
+  return r;
+}
+
+std::uint32_t id_set::select(std::uint32_t k) const noexcept {
+  std::uint32_t pos = 0, rem = k + 1;  // find the smallest prefix holding k + 1 members
+  for (std::uint32_t step = cap_; step != 0; step >>= 1) {
+    if (pos + step <= cap_ && tree_[pos + step] < rem) {
+      pos += step;
+      rem -= tree_[pos];
+    }
+  }
+  return pos;  // 1-based position pos + 1 is id pos
+}
+
+// ---------------------------------------------------------------------------
 // Construction
 
 runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat) {
@@ -176,7 +231,7 @@ void runtime::finish(thread_rec& self) {
   self.st = tstate::finished;
   disable(self.id);
   if (!aborting_) {
-    for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    for (std::uint32_t i : self.joiners) {
       thread_rec& t = *threads_[i];
       if (t.st == tstate::blocked_join && t.join_target == self.id) {
         t.st = tstate::runnable;
@@ -184,6 +239,7 @@ void runtime::finish(thread_rec& self) {
       }
     }
   }
+  if (!self.watchers.empty()) end_deferrals(self);  // edges into a finished thread end
   if (aborting_ || enabled_.empty()) {
     if (!aborting_) {
       bool all_done = true;
@@ -216,8 +272,11 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   exec_index_ = index;
   ++epoch_;
   next_object_ = 0;
+  elig_.reset(nthreads_);
   nthreads_ = 0;
   enabled_.clear();
+  queues_.clear();
+  by_count_ = strat_.picks_by_count() && !track_;
   schedule_.clear();
   preempted_.clear();
   events_.clear();
@@ -308,6 +367,11 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.detached = false;
   t.spurious = 0;
   t.abort_grace = 0;
+  t.release_depth = 0;
+  t.leaked_unwinding = kNoThread;
+  t.wq_obj = 0;
+  t.wq_next = t.wq_prev = kNoThread;
+  t.joiners.clear();
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
   t.label = nullptr;
@@ -316,7 +380,8 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.task = nullptr;
   t.fair_last = 0;                // never picked: it has not run since anyone's yield
   t.yield_at = ++fair_clock_;
-  t.defer.clear();
+  t.defer_live = 0;
+  t.watchers.clear();
   t.ro_run = 0;
   t.prev_ro = false;
   t.bypass.clear();
@@ -332,11 +397,13 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 void runtime::enable(std::uint32_t tid) {
   auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
   if (it == enabled_.end() || *it != tid) enabled_.insert(it, tid);
+  if (threads_[tid]->defer_live == 0) elig_.insert(tid);
 }
 
 void runtime::disable(std::uint32_t tid) {
   auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
   if (it != enabled_.end() && *it == tid) enabled_.erase(it);
+  elig_.erase(tid);
 }
 
 void runtime::check_abort() {
@@ -345,29 +412,78 @@ void runtime::check_abort() {
 
 bool runtime::spare_release() noexcept { return threads_[cur_]->abort_grace++ < 1000; }
 
+void runtime::wq_push(std::uint32_t obj, thread_rec& t) {
+  if (obj >= queues_.size()) queues_.resize(std::size_t{obj} + 1);
+  wait_queue& q = queues_[obj];
+  t.wq_obj = obj;
+  t.wq_next = kNoThread;
+  t.wq_prev = q.tail;
+  if (q.tail != kNoThread) threads_[q.tail]->wq_next = t.id;
+  else q.head = t.id;
+  q.tail = t.id;
+}
+
+void runtime::wq_remove(thread_rec& t) noexcept {
+  if (t.wq_obj == 0) return;
+  wait_queue& q = queues_[t.wq_obj];
+  if (t.wq_prev != kNoThread) threads_[t.wq_prev]->wq_next = t.wq_next;
+  else q.head = t.wq_next;
+  if (t.wq_next != kNoThread) threads_[t.wq_next]->wq_prev = t.wq_prev;
+  else q.tail = t.wq_prev;
+  t.wq_obj = 0;
+  t.wq_next = t.wq_prev = kNoThread;
+}
+
+// The candidates of a decision: the running thread first (if it is at a
+// point and not deferred), then every other eligible thread by id. A strategy
+// that picks by count gets only their number; the index is mapped back here
+// in O(log threads) (elig_), so a decision costs the same with 2 threads or
+// 10,000. The others get the list.
+void runtime::list_candidates(bool cur_first) {
+  cands_.clear();
+  if (cur_first) cands_.push_back(cur_);
+  for (std::uint32_t t : enabled_)
+    if (!(cur_first && t == cur_) && elig_.contains(t)) cands_.push_back(t);
+}
+
 void runtime::decide_among_enabled(bool yielding, bool release) {
   // The running thread is enabled (it is at a point): it goes first, unless
   // fair scheduling makes it wait for threads it yielded to (then switching
   // away is forced, no preemption).
-  cands_.clear();
-  const bool fair = fair_deferring_ != 0;
-  if (fair && fair_deferred(cur_)) yielding = true;
-  else cands_.push_back(cur_);
-  for (std::uint32_t t : enabled_)
-    if (t != cur_ && !(fair && fair_deferred(t))) cands_.push_back(t);
-  if (cands_.empty()) cands_.push_back(cur_);  // only timed waiters besides it
-  if (track_) publish_next();
-  const std::size_t idx = cands_.size() > 1 || track_
-                              ? strat_.pick(cands_, yielding ? decision::free : decision::preemptible)
-                              : 0;
+  const bool with_cur = elig_.contains(cur_);
+  if (!with_cur) yielding = true;
+  const std::uint32_t others = elig_.size() - (with_cur ? 1 : 0);
+  // No eligible thread at all: only timed waiters besides it; it goes on.
+  const std::size_t n = others == 0 ? 1 : others + (with_cur ? 1 : 0);
+  const decision d = yielding ? decision::free : decision::preemptible;
+  std::size_t idx = 0;
+  std::uint32_t next = cur_;
+  if (by_count_) {
+    if (n > 1) idx = strat_.pick_count(n, d);
+    if (idx != strategy::diverged && others != 0) {
+      if (with_cur) {
+        if (idx != 0) {
+          const std::uint32_t k = static_cast<std::uint32_t>(idx - 1), below = elig_.rank(cur_);
+          next = elig_.select(k < below ? k : k + 1);
+        }
+      } else {
+        next = elig_.select(static_cast<std::uint32_t>(idx));
+      }
+    }
+  } else {
+    list_candidates(with_cur);  // without it, it is not eligible: not listed
+    if (cands_.empty()) cands_.push_back(cur_);
+    if (track_) publish_next();
+    if (cands_.size() > 1 || track_) idx = strat_.pick(cands_, d);
+    if (idx != strategy::diverged) next = cands_[idx];
+  }
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
-    if (!release) throw abort_execution{};
+    if (!release && !no_throw()) throw abort_execution{};
     return;
   }
-  const std::uint32_t next = cands_[idx];
   fair_picked(next);
-  if (cands_.size() > 1) schedule_.push_back(next);
+  if (n > 1) schedule_.push_back(next);
   if (next != cur_ && !yielding) {
     ++exec_preemptions_;
     preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
@@ -391,12 +507,25 @@ bool runtime::switch_away() {
 
 bool runtime::pick_enabled(std::uint32_t& next) {
   // A forced switch (the running thread blocked or finished): any enabled
-  // thread may go next, and switching is no preemption.
-  cands_.clear();
-  const bool fair = fair_deferring_ != 0;
-  for (std::uint32_t t : enabled_)
-    if (!(fair && fair_deferred(t))) cands_.push_back(t);
-  if (cands_.empty()) cands_.assign(enabled_.begin(), enabled_.end());  // only timed waiters left
+  // thread may go next (the running thread too if it waits with a deadline:
+  // picking it fires its timeout), and switching is no preemption.
+  const std::uint32_t n = elig_.size();
+  if (by_count_ && n != 0) {
+    std::size_t idx = 0;
+    if (n > 1) {
+      idx = strat_.pick_count(n, decision::free);
+      if (idx == strategy::diverged) {
+        diverge();
+        return false;
+      }
+    }
+    next = elig_.select(static_cast<std::uint32_t>(idx));
+    if (n > 1) schedule_.push_back(next);
+    fair_picked(next);
+    return true;
+  }
+  list_candidates(false);
+  if (cands_.empty()) cands_.assign(enabled_.begin(), enabled_.end());  // only deferred or timed waiters left
   std::size_t idx = 0;
   if (cands_.size() > 1 || track_) {
     if (track_) publish_next();
@@ -415,6 +544,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
 void runtime::activate(std::uint32_t next) {
   thread_rec& to = *threads_[next];
   if (to.st == tstate::blocked_futex) {  // a timed waiter chosen: its deadline fires
+    wq_remove(to);
     to.st = tstate::runnable;
     to.timed_out = true;
     vtime_ = std::max(vtime_, to.deadline);
@@ -505,7 +635,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.prev_ro = false;
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
-  me.wait_seq = ++wait_seq_;
+  wq_push(obj, me);
   me.timed = timed;
   me.deadline = deadline;
   me.timed_out = false;
@@ -547,7 +677,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     me.st = tstate::blocked_futex;
     me.lock_wait = true;
     me.wait_addr = word;
-    me.wait_seq = ++wait_seq_;
+    wq_push(obj, me);
     me.timed = false;
     me.block_loc = loc;
     me.next = access{obj, access_kind::write};
@@ -609,11 +739,16 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   record(op::rmw, word, obj, loc, true).value = 0;
   if (races_on_) vc_release(word);
   note({kReleaseKey | obj, access_kind::write});
-  for (std::uint32_t i = 0; i < nthreads_; ++i) {
-    thread_rec& t = *threads_[i];
-    if (t.st == tstate::blocked_futex && t.lock_wait && t.wait_addr == word) {
-      t.st = tstate::runnable;
-      enable(i);
+  // Every thread blocked on the word retries (in the order they blocked).
+  if (obj < queues_.size()) {
+    for (std::uint32_t i = queues_[obj].head; i != kNoThread;) {
+      thread_rec& t = *threads_[i];
+      i = t.wq_next;
+      if (t.st == tstate::blocked_futex && t.lock_wait) {
+        wq_remove(t);
+        t.st = tstate::runnable;
+        enable(t.id);
+      }
     }
   }
   return prev;
@@ -653,20 +788,21 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
                          const std::source_location& loc) {
   std::uint64_t* rec = point(op::wake, word, h, loc);
   if (rec == nullptr) return;
+  // The waiters in the order they blocked (FIFO), from the word's queue.
   std::uint64_t woken = 0;
-  while (count-- > 0) {
-    thread_rec* first = nullptr;
-    for (std::uint32_t i = 0; i < nthreads_; ++i) {
+  const std::uint32_t obj = object_id(h);
+  if (obj < queues_.size()) {
+    for (std::uint32_t i = queues_[obj].head; i != kNoThread && count > 0;) {
       thread_rec& t = *threads_[i];
-      if (t.st == tstate::blocked_futex && !t.lock_wait && t.wait_addr == word &&
-          (first == nullptr || t.wait_seq < first->wait_seq))
-        first = &t;
+      i = t.wq_next;
+      if (t.st != tstate::blocked_futex || t.lock_wait) continue;
+      wq_remove(t);
+      t.st = tstate::runnable;
+      t.wait_addr = nullptr;
+      enable(t.id);
+      ++woken;
+      --count;
     }
-    if (first == nullptr) break;
-    first->st = tstate::runnable;
-    first->wait_addr = nullptr;
-    enable(first->id);
-    ++woken;
   }
   *rec = woken;
 }
@@ -718,6 +854,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   me.st = tstate::blocked_join;
   me.join_target = tid;
   me.block_loc = loc;
+  target.joiners.push_back(cur_);
   disable(cur_);
   if (!switch_away()) {
     global_deadlock();

@@ -69,6 +69,39 @@ void give_back_stack(std::unique_ptr<fiber_stack> s);
 
 enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
 
+inline constexpr std::uint32_t kNoThread = 0xffffffffu;
+
+// A set of thread ids with rank and select in O(log n) (a Fenwick tree of
+// 0/1 counts): a decision picks its candidate by index without listing the
+// candidates, so its cost does not grow with the number of threads.
+class id_set {
+ public:
+  // Empty, with room for ids < n (keeps its capacity).
+  void reset(std::uint32_t n);
+  [[nodiscard]] bool contains(std::uint32_t id) const noexcept { return id < in_.size() && in_[id] != 0; }
+  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+  void insert(std::uint32_t id);
+  void erase(std::uint32_t id) noexcept;
+  // Members below `id`.
+  [[nodiscard]] std::uint32_t rank(std::uint32_t id) const noexcept;
+  // The k-th smallest member (0-based; k < size()).
+  [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept;
+
+ private:
+  void grow(std::uint32_t n);
+  std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree over [0, cap_)
+  std::vector<std::uint8_t> in_;
+  std::uint32_t cap_ = 0;            // a power of two
+  std::uint32_t size_ = 0;
+};
+
+// Threads blocked on one object's word, in the order they blocked (FIFO), as
+// an intrusive list through thread_rec::wq_next / wq_prev.
+struct wait_queue {
+  std::uint32_t head = kNoThread;
+  std::uint32_t tail = kNoThread;
+};
+
 struct thread_rec : fiber_slot {
   static constexpr std::size_t kInlineTask = 128;
 
@@ -86,6 +119,14 @@ struct thread_rec : fiber_slot {
   // a later point. abort_grace bounds how many such operations it may still
   // run, so a loop of them cannot keep it from unwinding.
   std::uint32_t abort_grace = 0;
+  // Inside a primitive's release path (detail::release_scope), which may
+  // run in a destructor: an abort is then handled as while unwinding (the
+  // path completes without throwing), except by a wait that would block.
+  std::uint32_t release_depth = 0;
+  // An mc::thread object of this thread's was destroyed while joinable as an
+  // exception unwound the thread: reported with that exception (or, if the
+  // thread catches it, as a leaked thread when the thread ends).
+  std::uint32_t leaked_unwinding = kNoThread;
 
   // The task (callable) of the current execution.
   alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
@@ -96,7 +137,8 @@ struct thread_rec : fiber_slot {
   // Per-execution state.
   tstate st = tstate::finished;
   const void* wait_addr = nullptr;  // futex word while blocked_futex
-  std::uint64_t wait_seq = 0;       // FIFO order of futex waiters
+  std::uint32_t wq_obj = 0;         // object whose wait queue it is in (0: none)
+  std::uint32_t wq_next = kNoThread, wq_prev = kNoThread;
   bool timed = false;               // blocked with a deadline
   bool lock_wait = false;           // blocked on a held native lock word
   std::int64_t deadline = 0;
@@ -104,6 +146,7 @@ struct thread_rec : fiber_slot {
   std::uint32_t spurious = 0;       // spurious wake-ups taken
   access next;                      // dpor: the access its next step makes
   std::uint32_t join_target = 0;
+  std::vector<std::uint32_t> joiners;  // threads blocked joining this one
   bool joined = false;
   bool detached = false;
   const char* label = nullptr;        // mc::this_thread::set_name()
@@ -115,7 +158,13 @@ struct thread_rec : fiber_slot {
   // Liveness detectors (per execution; see liveness.cpp).
   std::uint64_t fair_last = 0;        // fair clock when last picked to run
   std::uint64_t yield_at = 0;         // fair clock at its latest yield
-  std::vector<std::uint32_t> defer;   // fair: threads it lets go first (pruned lazily)
+  // Fair scheduling: the threads it lets go first are those it deferred to at
+  // its latest yield that have not been picked since; each such edge sits in
+  // the target's `watchers`, so a pick ends the edges into the picked thread
+  // without looking at anyone else.
+  std::uint32_t defer_live = 0;       // edges still alive (deferred while > 0)
+  std::uint32_t defer_gen = 0;        // its yields so far (older watcher entries are stale)
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> watchers;  // (thread, its defer_gen) deferring to it
   std::uint32_t ro_run = 0;           // consecutive read-only steps (busy waiting)
   bool prev_ro = false;               // its latest point was read-only
   std::uint64_t wait_step = 0;        // step at which it blocked on a futex word
@@ -148,6 +197,7 @@ struct resource {
   lock_kind kind = lock_kind::other;
   std::uint32_t ordinal = 0;
   std::vector<holder> holders;
+  std::vector<std::uint32_t> waiters;  // threads whose waiting_for is it, by id
 };
 
 // The task of thread 0: the body of explore() (a detail::body_ref), for the
@@ -238,6 +288,9 @@ class runtime {
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
+  // Candidate lists for strategies that read them (replay, pct, dpor): the
+  // eligible threads by id (with `cur_first`, the running thread first).
+  void list_candidates(bool cur_first);
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
   void jump(fiber_slot& from, thread_rec& to);
   static void jump_raw(fiber_slot& from, fiber_slot& to);
@@ -245,6 +298,14 @@ class runtime {
   void disable(std::uint32_t tid);
   void check_abort();                      // after resuming: unwind if the execution failed
   bool spare_release() noexcept;           // an aborting release op may complete (see thread_rec)
+  // While aborting: the running thread must not throw the abort (it unwinds
+  // already, or it is inside a primitive's release path).
+  [[nodiscard]] bool no_throw() const noexcept {
+    return std::uncaught_exceptions() > 0 || threads_[cur_]->release_depth > 0;
+  }
+  // Per-object FIFO wait queues (futex words and native lock words).
+  void wq_push(std::uint32_t obj, thread_rec& t);
+  void wq_remove(thread_rec& t) noexcept;
 
   // Thread lifecycle.
   thread_rec& new_thread(const std::source_location& loc);
@@ -289,13 +350,19 @@ class runtime {
 
   // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (liveness.cpp).
   void fair_yield(bool check_livelock);
-  bool fair_deferred(std::uint32_t tid);
-  void fair_picked(std::uint32_t tid) noexcept {
-    if (fair_on_) threads_[tid]->fair_last = ++fair_clock_;
+  void set_deferred(thread_rec& t, bool on);
+  void end_deferrals(thread_rec& u);  // u was picked: edges into it end
+  void fair_picked(std::uint32_t tid) {
+    if (!fair_on_) return;
+    thread_rec& t = *threads_[tid];
+    t.fair_last = ++fair_clock_;
+    if (!t.watchers.empty()) [[unlikely]]
+      end_deferrals(t);
   }
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
-  void count_bypass(const void* obj, std::uint64_t asked);
+  void count_bypass(const void* obj, const resource& r, std::uint64_t asked);
+  void stop_waiting(thread_rec& t) noexcept;  // t.waiting_for = nullptr
   bool lost_wakeup();
   // Data races (races.cpp): happens-before edges from synchronisation.
   void vc_release(const void* obj);
@@ -319,7 +386,10 @@ class runtime {
   std::uint32_t nthreads_ = 0;
   std::uint32_t cur_ = 0;
   std::vector<std::uint32_t> enabled_;  // sorted: runnable, or blocked with a deadline
+  id_set elig_;                         // enabled and not deferred by fair scheduling
+  bool by_count_ = false;               // the strategy picks by count (strategy::picks_by_count)
   std::vector<std::uint32_t> cands_;    // scratch for decide()
+  std::vector<wait_queue> queues_;      // by object id, this execution
   std::vector<std::uint32_t> schedule_; // choices made (thread ids)
   std::vector<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
   const std::vector<trace_event>* expect_ = nullptr;
@@ -331,7 +401,6 @@ class runtime {
   std::uint64_t steps_ = 0;             // over all executions
   std::uint64_t exec_steps_ = 0;        // in this execution
   std::uint32_t exec_preemptions_ = 0;  // in this execution
-  std::uint64_t wait_seq_ = 0;
   std::int64_t vtime_ = 0;
   std::uint32_t epoch_ = 0;             // execution counter for object handles
   std::uint32_t next_object_ = 0;
@@ -345,7 +414,7 @@ class runtime {
   // Liveness (see liveness.cpp).
   bool fair_on_ = false;                // options::fair_scheduling
   std::uint64_t fair_clock_ = 0;        // orders picks and yields
-  std::uint32_t fair_deferring_ = 0;    // threads with a non-empty defer set
+  std::uint32_t fair_deferring_ = 0;    // threads deferred now
   std::uint64_t last_progress_ = 0;     // step of the latest progress mark or exit
   std::uint64_t next_livelock_check_ = 0;
   std::vector<std::size_t> cycle_;      // the deadlock cycle being reported (graph)
