@@ -171,6 +171,16 @@ void assert_failed_msg(const char* expr, const std::string& message, const std::
   std::abort();
 }
 
+void release_enter() noexcept {
+  if (runtime* r = runtime::current()) return r->release_enter();
+  if (os_runtime* o = os_runtime::current()) o->release_enter();
+}
+
+void release_exit() noexcept {
+  if (runtime* r = runtime::current()) return r->release_exit();
+  if (os_runtime* o = os_runtime::current()) o->release_exit();
+}
+
 void name_thread(const char* name) noexcept {
   if (runtime* r = runtime::current()) r->name_thread(name);
 }

@@ -407,7 +407,7 @@ void runtime::disable(std::uint32_t tid) {
 }
 
 void runtime::check_abort() {
-  if (aborting_ && std::uncaught_exceptions() == 0) throw abort_execution{};
+  if (aborting_ && !no_throw()) throw abort_execution{};
 }
 
 bool runtime::spare_release() noexcept { return threads_[cur_]->abort_grace++ < 1000; }
@@ -499,7 +499,10 @@ bool runtime::switch_away() {
   // it fires its timeout.
   if (enabled_.empty()) return false;
   std::uint32_t next = 0;
-  if (!pick_enabled(next)) throw abort_execution{};
+  if (!pick_enabled(next)) {
+    if (no_throw()) return true;  // in a release path: the caller sees aborting_
+    throw abort_execution{};
+  }
   activate(next);
   check_abort();
   return true;
@@ -605,7 +608,7 @@ void runtime::step_bound_exceeded(op o) {
                      : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
                        "that yields while it waits for another thread also runs forever in an "
                        "unfair schedule.\n"));
-  if (!releasing_op(o)) throw abort_execution{};  // a release completes: unwind at a later point
+  if (!releasing_op(o) && !no_throw()) throw abort_execution{};  // a release completes: unwind later
 }
 
 
@@ -614,11 +617,18 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
                          const std::source_location& loc) {
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
+    // In a release path: a wait that need not block completes; one that
+    // would block cannot, and unwinds (an expired deadline returns).
+    if (threads_[cur_]->release_depth > 0) {
+      if (*word != expected) return true;
+      if (timed) return false;
+    }
     throw abort_execution{};
   }
   const std::uint32_t obj = object_id(h);
   if (track_) set_next(cur_, {obj, access_kind::futex_wait});
   decide();
+  if (aborting_) return true;  // resumed to unwind inside a release path: no wait
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
@@ -647,9 +657,11 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     global_deadlock();
     throw abort_execution{};
   }
-  // Resumed: woken, or our deadline fired.
+  // Resumed: woken, or our deadline fired (or, inside a release path, the
+  // execution aborting: the wait returns as if spuriously woken).
   me.wait_addr = nullptr;
   me.timed = false;
+  if (aborting_) return true;
   const bool woke = !me.timed_out;
   record(woke ? op::wake_return : op::timeout, word, obj, loc).value = *word;
   if (races_on_) vc_acquire(word);
@@ -664,12 +676,14 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
 void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return;
+    if (threads_[cur_]->release_depth > 0) return abandoned_lock(word);
     throw abort_execution{};
   }
   const std::uint32_t obj = object_id(h);
   for (;;) {
     if (track_) set_next(cur_, {obj, access_kind::write, *word != 0});
     decide();
+    if (aborting_) return abandoned_lock(word);  // resumed inside a release path
     if (*word == 0) return take_lock_word(word, obj, loc);
     thread_rec& me = *threads_[cur_];
     me.ro_run = 0;
@@ -688,12 +702,19 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     }
     me.lock_wait = false;
     me.wait_addr = nullptr;
+    if (aborting_) return abandoned_lock(word);  // resumed inside a release path
   }
 }
 
+// Inside a release path of an aborting execution (see thread_rec::
+// release_depth): the path goes on as if it held the lock. Taken if free;
+// if a suspended thread holds it, that thread only unwinds from here on, so
+// nothing it guards is used by both.
+void runtime::abandoned_lock(std::uint32_t* word) noexcept { *word = 1; }
+
 bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() == 0) throw abort_execution{};
+    if (!no_throw()) throw abort_execution{};
     if (*word != 0) return false;
     *word = 1;
     return true;
@@ -701,6 +722,11 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
   const std::uint32_t obj = object_id(h);
   if (track_) set_next(cur_, {obj, access_kind::write});
   decide();
+  if (aborting_) {  // resumed inside a release path: plainly
+    if (*word != 0) return false;
+    *word = 1;
+    return true;
+  }
   if (*word != 0) {
     record(op::cas_fail, word, obj, loc, true).value = *word;
     note({obj, access_kind::read});
@@ -725,7 +751,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
 std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,
                                    const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() == 0 && !spare_release()) throw abort_execution{};
+    if (!no_throw() && !spare_release()) throw abort_execution{};
     const std::uint32_t prev = *word;
     *word = 0;  // unwinding: nobody is woken
     return prev;
@@ -756,7 +782,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
 
 std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() > 0) return 0;
+    if (no_throw()) return 0;
     throw abort_execution{};
   }
   std::uint32_t v = 0;
@@ -831,7 +857,9 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
 
 void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() > 0) return;
+    // Unwinding, or in a release path (a pool's destructor joining its
+    // workers): the target unwinds on its own, before its parent does.
+    if (no_throw()) return;
     throw abort_execution{};
   }
   if (tid == cur_)
@@ -842,6 +870,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (track_)
     set_next(cur_, {kThreadKey | tid, access_kind::sync, threads_[tid]->st != tstate::finished});
   decide();
+  if (aborting_) return;  // resumed inside a release path
   thread_rec& target = *threads_[tid];
   target.joined = true;
   if (target.st == tstate::finished) {
@@ -860,6 +889,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     global_deadlock();
     throw abort_execution{};
   }
+  if (aborting_) return;  // resumed inside a release path
   record(op::join, nullptr, tid, loc).value = tid;
   if (races_on_) vc_join(tid);
 }

@@ -250,6 +250,9 @@ class runtime {
   [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc,
                                   const std::string* message = nullptr);
   void name_thread(const char* name) noexcept { threads_[cur_]->label = name; }
+  // A primitive's release path begins / ends (detail::release_scope).
+  void release_enter() noexcept { ++threads_[cur_]->release_depth; }
+  void release_exit() noexcept { --threads_[cur_]->release_depth; }
   // Optimistic retry loops (liveness.cpp).
   void retry_begin(const void* obj, const std::source_location& loc);
   void retry_lost(const void* obj, const std::source_location& loc);
@@ -321,6 +324,7 @@ class runtime {
   }
   void set_next(std::uint32_t tid, access a) { threads_[tid]->next = a; }
   void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc);
+  static void abandoned_lock(std::uint32_t* word) noexcept;
   void publish_next();
   // `noted`: the caller tells a tracking strategy the accesses itself.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,
@@ -471,7 +475,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
                                      const std::source_location& loc) {
   const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
-    if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
+    if (no_throw()) return nullptr;                      // unwinding, or in a release path
     if (release && spare_release()) return nullptr;      // perhaps a destructor: no throw
     throw abort_execution{};
   }
