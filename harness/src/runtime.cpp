@@ -209,11 +209,16 @@ void runtime::run_thread(thread_rec& self) {
     } catch (const abort_execution&) {
     } catch (const std::exception& e) {
       fail(bug_kind::uncaught_exception,
-           thread_label(self.id) + " ended with an uncaught exception: " + e.what());
+           thread_label(self.id) + " ended with an uncaught exception: " + e.what(),
+           self.leaked_unwinding == kNoThread ? std::string() : "  While it unwound, " + leak_text(self.leaked_unwinding) + ".\n");
     } catch (...) {
       fail(bug_kind::uncaught_exception,
-           thread_label(self.id) + " ended with an uncaught exception of a non-std type");
+           thread_label(self.id) + " ended with an uncaught exception of a non-std type",
+           self.leaked_unwinding == kNoThread ? std::string() : "  While it unwound, " + leak_text(self.leaked_unwinding) + ".\n");
     }
+    // The exception that dropped the thread object was caught: the leak
+    // itself is the bug.
+    if (self.leaked_unwinding != kNoThread) fail(bug_kind::leaked_thread, leak_text(self.leaked_unwinding));
   }
   destroy_task(self);
   self.in_task = false;
@@ -308,8 +313,10 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   main.joined = true;  // the body is joined by explore() itself
 
   cur_ = 0;
+  in_execution_ = true;
   jump(host_, main);
   if (aborting_) unwind_all();
+  in_execution_ = false;
   if (expect_ != nullptr && internal_error_.empty()) {
     // The last event's value is known only now; a run that stopped short of
     // the recorded events diverged too.
@@ -898,16 +905,43 @@ void runtime::detach(std::uint32_t tid) noexcept {
   if (tid < nthreads_) threads_[tid]->detached = true;
 }
 
+std::string runtime::leak_text(std::uint32_t tid) const {
+  return "the mc::thread object of " + thread_label(tid) + " (spawned at " + loc_text(threads_[tid]->spawn_loc) +
+         ") was destroyed while joinable: never joined or detached";
+}
+
 void runtime::dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
-  if (tid < nthreads_) threads_[tid]->joined = true;  // reported once, here
+  (void)loc;
+  if (tid >= nthreads_) return;
+  threads_[tid]->joined = true;  // reported once, here
   if (aborting_) return;
+  thread_rec& me = *threads_[cur_];
+  if (std::uncaught_exceptions() > 0) {
+    // An exception of the model's unwinds this thread: it is the bug to
+    // report (run_thread names it and mentions this); the leak alone is
+    // reported only if the exception is caught.
+    if (me.leaked_unwinding == kNoThread) me.leaked_unwinding = tid;
+    return;
+  }
   try {
-    (void)loc;
-    fail(bug_kind::leaked_thread,
-         "the mc::thread object of " + thread_label(tid) + " (spawned at " +
-             loc_text(threads_[tid]->spawn_loc) + ") was destroyed while joinable: never joined or detached");
+    fail(bug_kind::leaked_thread, leak_text(tid));
   } catch (...) {
   }
+}
+
+bool runtime::refuse_os_thread() noexcept {
+  if (!in_execution_) return false;
+  try {
+    fail(bug_kind::misuse,
+         thread_label(cur_) +
+             " started an OS thread (std::thread, std::jthread or pthread_create) inside a checked "
+             "execution; the checker can neither see nor schedule it, so nothing it does would be "
+             "checked: use lockstep::mc::thread",
+         "  The thread was not started: its creation failed with EAGAIN (std::thread throws "
+         "std::system_error).\n");
+  } catch (...) {
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------

@@ -261,6 +261,9 @@ class runtime {
   void join(std::uint32_t tid, const std::source_location& loc);
   void detach(std::uint32_t tid) noexcept;
   void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept;
+  // pthread_create on this OS thread: true (after reporting the misuse) when
+  // it is inside an execution, where an OS thread would run unchecked.
+  bool refuse_os_thread() noexcept;
   std::uint32_t current_thread() const noexcept { return cur_; }
   // The event just recorded left the value as it was (see on_read_only()).
   void read_only() {
@@ -314,6 +317,7 @@ class runtime {
   thread_rec& new_thread(const std::source_location& loc);
   void run_thread(thread_rec& self);
   void finish(thread_rec& self);
+  std::string leak_text(std::uint32_t tid) const;  // an mc::thread destroyed while joinable
   void destroy_task(thread_rec& t) noexcept;
   void unwind_all();
 
@@ -410,6 +414,7 @@ class runtime {
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
+  bool in_execution_ = false;           // the body's fibers are running
   bool track_ = false;                  // the strategy wants accesses (dpor)
   std::vector<access> next_scratch_;
   std::optional<bug> bug_;
