@@ -154,6 +154,9 @@ void runtime::busy_waiting() {
 // The running thread just acquired `obj`, which it asked for at step
 // `asked`: that overtakes every thread blocked on `obj` that asked earlier.
 void runtime::count_bypass(const void* obj, const resource& r, std::uint64_t asked) {
+  // Every bypassed waiter counts; the one with the lowest id past the bound
+  // is reported (r.waiters is in no particular order).
+  std::uint32_t starved = kNoThread, starved_total = 0;
   for (std::uint32_t i : r.waiters) {
     thread_rec& w = *threads_[i];
     // Only a waiter the lock keeps blocked is bypassed (one that is runnable
@@ -173,7 +176,14 @@ void runtime::count_bypass(const void* obj, const resource& r, std::uint64_t ask
       w.bypass.emplace_back(cur_, 1);
       ++total;
     }
-    if (total <= opts_.bypass_bound) continue;
+    if (total > opts_.bypass_bound && i < starved) {
+      starved = i;
+      starved_total = total;
+    }
+  }
+  if (starved != kNoThread) {
+    const std::uint32_t i = starved, total = starved_total;
+    const thread_rec& w = *threads_[i];
     const std::string what = resource_label(r);
     std::string by;
     for (std::size_t k = 0; k < w.bypass.size(); ++k) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -87,56 +88,55 @@ void give_back_stack(std::unique_ptr<fiber_stack> s) {
 // ---------------------------------------------------------------------------
 // Thread-id sets
 
-void id_set::reset(std::uint32_t n) {
+void id_set::reset_slow(std::uint32_t n) {
+  std::fill(bits_.begin(), bits_.end(), std::uint64_t{0});
   std::fill(tree_.begin(), tree_.end(), 0u);
-  std::fill(in_.begin(), in_.end(), std::uint8_t{0});
   size_ = 0;
-  if (n > cap_) grow(n);
+  if (n > words_ * 64) grow(n);
 }
 
 void id_set::grow(std::uint32_t n) {
-  std::uint32_t cap = cap_ == 0 ? 16 : cap_;
-  while (cap < n) cap *= 2;
-  cap_ = cap;
-  in_.resize(cap, 0);
-  tree_.assign(std::size_t{cap} + 1, 0u);
-  for (std::uint32_t i = 1; i <= cap; ++i) {  // linear build from the members
-    tree_[i] += in_[i - 1];
+  std::uint32_t words = words_ == 0 ? 1 : words_;
+  while (words * 64 < n) words *= 2;
+  words_ = words;
+  bits_.resize(words, 0);
+  tree_.assign(std::size_t{words} + 1, 0u);
+  if (words == 1) return;  // one word needs no tree
+  for (std::uint32_t i = 1; i <= words; ++i) {  // linear build from the words
+    tree_[i] += static_cast<std::uint32_t>(std::popcount(bits_[i - 1]));
     const std::uint32_t parent = i + (i & (0u - i));
-    if (parent <= cap) tree_[parent] += tree_[i];
+    if (parent <= words) tree_[parent] += tree_[i];
   }
 }
 
-void id_set::insert(std::uint32_t id) {
-  if (id >= cap_) grow(id + 1);
-  if (in_[id] != 0) return;
-  in_[id] = 1;
+void id_set::insert_slow(std::uint32_t id) {
+  if ((id >> 6) >= words_) grow(id + 1);
+  if (words_ == 1) return insert(id);
+  std::uint64_t& w = bits_[id >> 6];
+  const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+  if ((w & bit) != 0) return;
+  w |= bit;
   ++size_;
-  for (std::uint32_t i = id + 1; i <= cap_; i += i & (0u - i)) ++tree_[i];
+  for (std::uint32_t i = (id >> 6) + 1; i <= words_; i += i & (0u - i)) ++tree_[i];
 }
 
-void id_set::erase(std::uint32_t id) noexcept {
+void id_set::erase_slow(std::uint32_t id) noexcept {
   if (!contains(id)) return;
-  in_[id] = 0;
+  bits_[id >> 6] &= ~(std::uint64_t{1} << (id & 63));
   --size_;
-  for (std::uint32_t i = id + 1; i <= cap_; i += i & (0u - i)) --tree_[i];
+  for (std::uint32_t i = (id >> 6) + 1; i <= words_; i += i & (0u - i)) --tree_[i];
 }
 
-std::uint32_t id_set::rank(std::uint32_t id) const noexcept {
-  std::uint32_t r = 0;
-  for (std::uint32_t i = std::min(id, cap_); i > 0; i -= i & (0u - i)) r += tree_[i];
-  return r;
-}
-
-std::uint32_t id_set::select(std::uint32_t k) const noexcept {
-  std::uint32_t pos = 0, rem = k + 1;  // find the smallest prefix holding k + 1 members
-  for (std::uint32_t step = cap_; step != 0; step >>= 1) {
-    if (pos + step <= cap_ && tree_[pos + step] < rem) {
+std::uint32_t id_set::select_slow(std::uint32_t k) const noexcept {
+  // The word: the longest prefix of words with at most k members.
+  std::uint32_t pos = 0;
+  for (std::uint32_t step = words_; step != 0; step >>= 1) {
+    if (pos + step <= words_ && tree_[pos + step] <= k) {
       pos += step;
-      rem -= tree_[pos];
+      k -= tree_[pos];
     }
   }
-  return pos;  // 1-based position pos + 1 is id pos
+  return pos * 64 + select_in(bits_[pos], k);
 }
 
 // ---------------------------------------------------------------------------
@@ -147,6 +147,9 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
   tl_current = this;
   track_ = strat.wants_accesses();
+  // Fixed for the runtime's life: iterative bounding builds every bound's
+  // search the same way.
+  by_count_ = strat.picks_by_count() && !track_;
   expect_ = opts.expect_events;
   fair_on_ = opts.fair_scheduling;
   events_.reserve(1024);
@@ -281,7 +284,6 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   nthreads_ = 0;
   enabled_.clear();
   queues_.clear();
-  by_count_ = strat_.picks_by_count() && !track_;
   schedule_.clear();
   preempted_.clear();
   events_.clear();
@@ -381,6 +383,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.joiners.clear();
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
+  t.waiter_pos = kNoThread;
   t.label = nullptr;
   t.spawn_loc = loc;
   t.block_loc = loc;
@@ -469,9 +472,10 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
     if (n > 1) idx = strat_.pick_count(n, d);
     if (idx != strategy::diverged && others != 0) {
       if (with_cur) {
-        if (idx != 0) {
-          const std::uint32_t k = static_cast<std::uint32_t>(idx - 1), below = elig_.rank(cur_);
-          next = elig_.select(k < below ? k : k + 1);
+        if (idx != 0) {  // the (idx - 1)-th eligible thread other than cur_
+          const auto k = static_cast<std::uint32_t>(idx - 1);
+          next = elig_.select(k);
+          if (next >= cur_) next = elig_.select(k + 1);  // k is at or past cur_'s rank
         }
       } else {
         next = elig_.select(static_cast<std::uint32_t>(idx));
@@ -653,6 +657,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
   wq_push(obj, me);
+  join_waiters(me);
   me.timed = timed;
   me.deadline = deadline;
   me.timed_out = false;

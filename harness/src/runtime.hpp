@@ -71,27 +71,63 @@ enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finish
 
 inline constexpr std::uint32_t kNoThread = 0xffffffffu;
 
-// A set of thread ids with rank and select in O(log n) (a Fenwick tree of
-// 0/1 counts): a decision picks its candidate by index without listing the
-// candidates, so its cost does not grow with the number of threads.
+// A set of thread ids with select in O(log n): a bitmap, and a
+// Fenwick tree over the member counts of its 64-bit words. A decision picks
+// its candidate by index without listing the candidates, so its cost does
+// not grow with the number of threads; up to 64 threads it is a few bit
+// operations on one word.
 class id_set {
  public:
   // Empty, with room for ids < n (keeps its capacity).
-  void reset(std::uint32_t n);
-  [[nodiscard]] bool contains(std::uint32_t id) const noexcept { return id < in_.size() && in_[id] != 0; }
+  void reset(std::uint32_t n) {
+    if (words_ == 1 && n <= 64) {
+      bits_[0] = 0;
+      size_ = 0;
+    } else {
+      reset_slow(n);
+    }
+  }
+  [[nodiscard]] bool contains(std::uint32_t id) const noexcept {
+    return (id >> 6) < words_ && ((bits_[id >> 6] >> (id & 63)) & 1) != 0;
+  }
   [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
-  void insert(std::uint32_t id);
-  void erase(std::uint32_t id) noexcept;
-  // Members below `id`.
-  [[nodiscard]] std::uint32_t rank(std::uint32_t id) const noexcept;
+  void insert(std::uint32_t id) {
+    if (words_ == 1 && id < 64) {  // one word: the tree is not kept (see grow)
+      const std::uint64_t bit = std::uint64_t{1} << id;
+      size_ += (bits_[0] & bit) == 0;
+      bits_[0] |= bit;
+    } else {
+      insert_slow(id);
+    }
+  }
+  void erase(std::uint32_t id) noexcept {
+    if (words_ == 1 && id < 64) {
+      const std::uint64_t bit = std::uint64_t{1} << id;
+      size_ -= (bits_[0] & bit) != 0;
+      bits_[0] &= ~bit;
+    } else {
+      erase_slow(id);
+    }
+  }
   // The k-th smallest member (0-based; k < size()).
-  [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept;
+  [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept {
+    return words_ == 1 ? select_in(bits_[0], k) : select_slow(k);
+  }
 
  private:
+  // The k-th set bit of w: drop the k lowest (k is small when few threads run).
+  static std::uint32_t select_in(std::uint64_t w, std::uint32_t k) noexcept {
+    for (; k != 0; --k) w &= w - 1;
+    return static_cast<std::uint32_t>(__builtin_ctzll(w));
+  }
+  void reset_slow(std::uint32_t n);
+  void insert_slow(std::uint32_t id);
+  void erase_slow(std::uint32_t id) noexcept;
+  [[nodiscard]] std::uint32_t select_slow(std::uint32_t k) const noexcept;
   void grow(std::uint32_t n);
-  std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree over [0, cap_)
-  std::vector<std::uint8_t> in_;
-  std::uint32_t cap_ = 0;            // a power of two
+  std::vector<std::uint64_t> bits_;  // membership, 64 ids a word
+  std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree of the words' member counts (2+ words)
+  std::uint32_t words_ = 0;          // a power of two
   std::uint32_t size_ = 0;
 };
 
@@ -151,6 +187,7 @@ struct thread_rec : fiber_slot {
   bool detached = false;
   const char* label = nullptr;        // mc::this_thread::set_name()
   const void* waiting_for = nullptr;  // resource announced by acquiring()
+  std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
   std::source_location waiting_loc;
   std::source_location spawn_loc;
   std::source_location block_loc;
@@ -197,7 +234,7 @@ struct resource {
   lock_kind kind = lock_kind::other;
   std::uint32_t ordinal = 0;
   std::vector<holder> holders;
-  std::vector<std::uint32_t> waiters;  // threads whose waiting_for is it, by id
+  std::vector<std::uint32_t> waiters;  // threads that wait for it in a futex wait (thread_rec::waiter_pos)
 };
 
 // The task of thread 0: the body of explore() (a detail::body_ref), for the
@@ -371,6 +408,8 @@ class runtime {
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
   void count_bypass(const void* obj, const resource& r, std::uint64_t asked);
   void stop_waiting(thread_rec& t) noexcept;  // t.waiting_for = nullptr
+  void join_waiters(thread_rec& t);
+  void leave_waiters(resource& r, thread_rec& t) noexcept;
   bool lost_wakeup();
   // Data races (races.cpp): happens-before edges from synchronisation.
   void vc_release(const void* obj);
