@@ -39,13 +39,13 @@ void runtime::fair_yield(bool check) {
   if (me.defer_live != 0) set_deferred(me, false);
   me.defer_live = 0;
   ++me.defer_gen;
-  for (std::uint32_t u : enabled_) {
+  enabled_.for_each([&](std::uint32_t u) {
     thread_rec& t = *threads_[u];
     if (u != cur_ && t.st == tstate::runnable && t.fair_last < me.yield_at) {
       t.watchers.emplace_back(cur_, me.defer_gen);
       ++me.defer_live;
     }
-  }
+  });
   me.yield_at = ++fair_clock_;
   if (me.defer_live != 0) set_deferred(me, true);
   if (check && exec_steps_ >= next_livelock_check_ && exec_steps_ - last_progress_ >= opts_.livelock_window)
@@ -71,7 +71,7 @@ void runtime::set_deferred(thread_rec& t, bool on) {
     elig_.erase(t.id);
   } else {
     --fair_deferring_;
-    if (std::binary_search(enabled_.begin(), enabled_.end(), t.id)) elig_.insert(t.id);
+    if (enabled_.contains(t.id)) elig_.insert(t.id);
   }
 }
 

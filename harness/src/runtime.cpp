@@ -153,7 +153,6 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
   expect_ = opts.expect_events;
   fair_on_ = opts.fair_scheduling;
   events_.reserve(1024);
-  enabled_.reserve(16);
   cands_.reserve(16);
   schedule_.reserve(256);
 }
@@ -248,7 +247,7 @@ void runtime::finish(thread_rec& self) {
     }
   }
   if (!self.watchers.empty()) end_deferrals(self);  // edges into a finished thread end
-  if (aborting_ || enabled_.empty()) {
+  if (aborting_ || enabled_.size() == 0) {
     if (!aborting_) {
       bool all_done = true;
       for (std::uint32_t i = 0; i < nthreads_; ++i) all_done = all_done && threads_[i]->st == tstate::finished;
@@ -281,8 +280,8 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   ++epoch_;
   next_object_ = 0;
   elig_.reset(nthreads_);
+  enabled_.reset(nthreads_);
   nthreads_ = 0;
-  enabled_.clear();
   queues_.clear();
   schedule_.clear();
   preempted_.clear();
@@ -405,14 +404,12 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 // Scheduling
 
 void runtime::enable(std::uint32_t tid) {
-  auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
-  if (it == enabled_.end() || *it != tid) enabled_.insert(it, tid);
+  enabled_.insert(tid);
   if (threads_[tid]->defer_live == 0) elig_.insert(tid);
 }
 
 void runtime::disable(std::uint32_t tid) {
-  auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
-  if (it != enabled_.end() && *it == tid) enabled_.erase(it);
+  enabled_.erase(tid);
   elig_.erase(tid);
 }
 
@@ -452,8 +449,9 @@ void runtime::wq_remove(thread_rec& t) noexcept {
 void runtime::list_candidates(bool cur_first) {
   cands_.clear();
   if (cur_first) cands_.push_back(cur_);
-  for (std::uint32_t t : enabled_)
-    if (!(cur_first && t == cur_) && elig_.contains(t)) cands_.push_back(t);
+  elig_.for_each([&](std::uint32_t t) {
+    if (!(cur_first && t == cur_)) cands_.push_back(t);
+  });
 }
 
 void runtime::decide_among_enabled(bool yielding, bool release) {
@@ -508,7 +506,7 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
 bool runtime::switch_away() {
   // The running thread just blocked. A timed waiter stays a candidate: picking
   // it fires its timeout.
-  if (enabled_.empty()) return false;
+  if (enabled_.size() == 0) return false;
   std::uint32_t next = 0;
   if (!pick_enabled(next)) {
     if (no_throw()) return true;  // in a release path: the caller sees aborting_
@@ -539,7 +537,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
     return true;
   }
   list_candidates(false);
-  if (cands_.empty()) cands_.assign(enabled_.begin(), enabled_.end());  // only deferred or timed waiters left
+  if (cands_.empty()) enabled_.for_each([&](std::uint32_t t) { cands_.push_back(t); });  // only deferred or timed waiters left
   std::size_t idx = 0;
   if (cands_.size() > 1 || track_) {
     if (track_) publish_next();

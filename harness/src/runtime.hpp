@@ -113,6 +113,13 @@ class id_set {
   [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept {
     return words_ == 1 ? select_in(bits_[0], k) : select_slow(k);
   }
+  // Calls f(id) for every member, in increasing order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::uint32_t i = 0, seen = 0; i < words_ && seen < size_; ++i)
+      for (std::uint64_t w = bits_[i]; w != 0; w &= w - 1, ++seen)
+        f(i * 64 + static_cast<std::uint32_t>(__builtin_ctzll(w)));
+  }
 
  private:
   // The k-th set bit of w: drop the k lowest (k is small when few threads run).
@@ -432,7 +439,7 @@ class runtime {
   std::vector<std::unique_ptr<thread_rec>> threads_;  // slots; [0, nthreads_) live
   std::uint32_t nthreads_ = 0;
   std::uint32_t cur_ = 0;
-  std::vector<std::uint32_t> enabled_;  // sorted: runnable, or blocked with a deadline
+  id_set enabled_;                      // runnable, or blocked with a deadline
   id_set elig_;                         // enabled and not deferred by fair scheduling
   bool by_count_ = false;               // the strategy picks by count (strategy::picks_by_count)
   std::vector<std::uint32_t> cands_;    // scratch for decide()
