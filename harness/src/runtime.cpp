@@ -91,17 +91,27 @@ void give_back_stack(std::unique_ptr<fiber_stack> s) {
 void id_set::reset_slow(std::uint32_t n) {
   std::fill(bits_.begin(), bits_.end(), std::uint64_t{0});
   std::fill(tree_.begin(), tree_.end(), 0u);
+  word0_ = 0;
   size_ = 0;
-  if (n > words_ * 64) grow(n);
+  if (n > std::max(words_, 1u) * 64) grow(n);
 }
 
 void id_set::grow(std::uint32_t n) {
-  std::uint32_t words = words_ == 0 ? 1 : words_;
+  std::uint32_t words = std::max(words_, 1u);
   while (words * 64 < n) words *= 2;
+  if (words == 1) {
+    words_ = 1;
+    return;
+  }
+  if (words_ <= 1) {  // leaving the inline word
+    bits_.assign(words, 0);
+    bits_[0] = word0_;
+    word0_ = 0;
+  } else {
+    bits_.resize(words, 0);
+  }
   words_ = words;
-  bits_.resize(words, 0);
   tree_.assign(std::size_t{words} + 1, 0u);
-  if (words == 1) return;  // one word needs no tree
   for (std::uint32_t i = 1; i <= words; ++i) {  // linear build from the words
     tree_[i] += static_cast<std::uint32_t>(std::popcount(bits_[i - 1]));
     const std::uint32_t parent = i + (i & (0u - i));
@@ -110,8 +120,8 @@ void id_set::grow(std::uint32_t n) {
 }
 
 void id_set::insert_slow(std::uint32_t id) {
-  if ((id >> 6) >= words_) grow(id + 1);
-  if (words_ == 1) return insert(id);
+  if ((id >> 6) >= std::max(words_, 1u)) grow(id + 1);
+  if (words_ <= 1) return insert(id);
   std::uint64_t& w = bits_[id >> 6];
   const std::uint64_t bit = std::uint64_t{1} << (id & 63);
   if ((w & bit) != 0) return;
@@ -238,12 +248,17 @@ void runtime::finish(thread_rec& self) {
   self.st = tstate::finished;
   disable(self.id);
   if (!aborting_) {
-    for (std::uint32_t i : self.joiners) {
+    const auto wake_joiner = [&](std::uint32_t i) {
       thread_rec& t = *threads_[i];
       if (t.st == tstate::blocked_join && t.join_target == self.id) {
         t.st = tstate::runnable;
         enable(i);
       }
+    };
+    if (self.joiners) {
+      for (std::uint32_t i = 0; i < nthreads_; ++i) wake_joiner(i);
+    } else if (self.joiner != kNoThread) {
+      wake_joiner(self.joiner);
     }
   }
   if (!self.watchers.empty()) end_deferrals(self);  // edges into a finished thread end
@@ -379,7 +394,8 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.leaked_unwinding = kNoThread;
   t.wq_obj = 0;
   t.wq_next = t.wq_prev = kNoThread;
-  t.joiners.clear();
+  t.joiner = kNoThread;
+  t.joiners = false;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.waiting_for = nullptr;
   t.waiter_pos = kNoThread;
@@ -893,7 +909,8 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   me.st = tstate::blocked_join;
   me.join_target = tid;
   me.block_loc = loc;
-  target.joiners.push_back(cur_);
+  if (target.joiner == kNoThread) target.joiner = cur_;
+  else target.joiners = true;
   disable(cur_);
   if (!switch_away()) {
     global_deadlock();

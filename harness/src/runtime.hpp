@@ -80,42 +80,50 @@ class id_set {
  public:
   // Empty, with room for ids < n (keeps its capacity).
   void reset(std::uint32_t n) {
-    if (words_ == 1 && n <= 64) {
-      bits_[0] = 0;
+    if (words_ <= 1 && n <= 64) {
+      words_ = 1;
+      word0_ = 0;
       size_ = 0;
     } else {
       reset_slow(n);
     }
   }
   [[nodiscard]] bool contains(std::uint32_t id) const noexcept {
+    if (words_ == 1) return id < 64 && ((word0_ >> id) & 1) != 0;
     return (id >> 6) < words_ && ((bits_[id >> 6] >> (id & 63)) & 1) != 0;
   }
   [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
   void insert(std::uint32_t id) {
-    if (words_ == 1 && id < 64) {  // one word: the tree is not kept (see grow)
+    if (words_ <= 1 && id < 64) {  // one word, inline: no tree, no allocation
+      words_ = 1;
       const std::uint64_t bit = std::uint64_t{1} << id;
-      size_ += (bits_[0] & bit) == 0;
-      bits_[0] |= bit;
+      size_ += (word0_ & bit) == 0;
+      word0_ |= bit;
     } else {
       insert_slow(id);
     }
   }
   void erase(std::uint32_t id) noexcept {
-    if (words_ == 1 && id < 64) {
+    if (words_ == 1) {
+      if (id >= 64) return;
       const std::uint64_t bit = std::uint64_t{1} << id;
-      size_ -= (bits_[0] & bit) != 0;
-      bits_[0] &= ~bit;
+      size_ -= (word0_ & bit) != 0;
+      word0_ &= ~bit;
     } else {
       erase_slow(id);
     }
   }
   // The k-th smallest member (0-based; k < size()).
   [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept {
-    return words_ == 1 ? select_in(bits_[0], k) : select_slow(k);
+    return words_ == 1 ? select_in(word0_, k) : select_slow(k);
   }
   // Calls f(id) for every member, in increasing order.
   template <class F>
   void for_each(F&& f) const {
+    if (words_ == 1) {
+      for (std::uint64_t w = word0_; w != 0; w &= w - 1) f(static_cast<std::uint32_t>(__builtin_ctzll(w)));
+      return;
+    }
     for (std::uint32_t i = 0, seen = 0; i < words_ && seen < size_; ++i)
       for (std::uint64_t w = bits_[i]; w != 0; w &= w - 1, ++seen)
         f(i * 64 + static_cast<std::uint32_t>(__builtin_ctzll(w)));
@@ -132,8 +140,9 @@ class id_set {
   void erase_slow(std::uint32_t id) noexcept;
   [[nodiscard]] std::uint32_t select_slow(std::uint32_t k) const noexcept;
   void grow(std::uint32_t n);
-  std::vector<std::uint64_t> bits_;  // membership, 64 ids a word
-  std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree of the words' member counts (2+ words)
+  std::uint64_t word0_ = 0;          // the members while words_ == 1 (up to 64 threads)
+  std::vector<std::uint64_t> bits_;  // the members while words_ > 1, 64 ids a word
+  std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree of the words' member counts
   std::uint32_t words_ = 0;          // a power of two
   std::uint32_t size_ = 0;
 };
@@ -189,7 +198,8 @@ struct thread_rec : fiber_slot {
   std::uint32_t spurious = 0;       // spurious wake-ups taken
   access next;                      // dpor: the access its next step makes
   std::uint32_t join_target = 0;
-  std::vector<std::uint32_t> joiners;  // threads blocked joining this one
+  std::uint32_t joiner = kNoThread;  // the thread blocked joining this one
+  bool joiners = false;              // more than one (then finish looks at every thread)
   bool joined = false;
   bool detached = false;
   const char* label = nullptr;        // mc::this_thread::set_name()
