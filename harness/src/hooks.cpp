@@ -1,9 +1,25 @@
 // The out-of-line hooks of lockstep/mc/hooks.hpp: forward to the runtime of
 // the calling OS thread, or do the plain thing outside an execution.
+//
+// Outside an execution the plain thing is the real one, so mc:: objects
+// shared by plain OS threads (outside explore()) behave like the production
+// primitives: atomics are real atomics, the lock word is a real futex lock,
+// waits and wakes are real futex calls, and the virtual clock reads the
+// steady clock. Only mc::thread refuses (it needs the checker).
 #include "lockstep/mc/hooks.hpp"
 
+#include <dlfcn.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <stdexcept>
 
 #include "os_runtime.hpp"
@@ -46,6 +62,38 @@ namespace detail {
 using rt::runtime;
 using os::os_runtime;
 
+namespace {
+
+// Plain OS threads (no execution on this one).
+std::atomic_ref<std::uint32_t> plain_word(const std::uint32_t* w) noexcept {
+  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(w));
+}
+
+long plain_futex(const std::uint32_t* w, int op, std::uint32_t val, const timespec* ts) noexcept {
+  return ::syscall(SYS_futex, w, op, val, ts, nullptr, 0);
+}
+
+std::int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Drepper's three-state lock on the word: 0 free, 1 held, 2 held with
+// sleepers (the production mutex's algorithm).
+void plain_lock(std::uint32_t* word) noexcept {
+  auto w = plain_word(word);
+  std::uint32_t c = 0;
+  if (w.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+  if (c != 2) c = w.exchange(2, std::memory_order_acquire);
+  while (c != 0) {
+    plain_futex(word, FUTEX_WAIT_PRIVATE, 2, nullptr);
+    c = w.exchange(2, std::memory_order_acquire);
+  }
+}
+
+}  // namespace
+
 bool active() noexcept { return runtime::current() != nullptr || os_runtime::current() != nullptr; }
 
 std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc) {
@@ -70,35 +118,42 @@ bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expec
   runtime* r = runtime::current();
   if (r != nullptr) return r->futex_wait(word, h, expected, timed, deadline_ns, loc);
   if (os_runtime* o = os_runtime::current()) return o->futex_wait(word, h, expected, timed, deadline_ns, loc);
-  return *word != expected;  // no one else can change it: never block
+  if (!timed) {
+    plain_futex(word, FUTEX_WAIT_PRIVATE, expected, nullptr);
+    return true;
+  }
+  const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
+  if (left <= 0) return plain_word(word).load() != expected;
+  const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
+  return !(plain_futex(word, FUTEX_WAIT_PRIVATE, expected, &ts) != 0 && errno == ETIMEDOUT);
 }
 
 void futex_wake(const std::uint32_t* word, object_handle& h, int count,
                 const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->futex_wake(word, h, count, loc);
-  if (os_runtime* o = os_runtime::current()) o->futex_wake(word, h, count, loc);
+  if (os_runtime* o = os_runtime::current()) return o->futex_wake(word, h, count, loc);
+  plain_futex(word, FUTEX_WAKE_PRIVATE, static_cast<std::uint32_t>(count), nullptr);
 }
 
 void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->lock_word(word, h, loc);
   if (os_runtime* o = os_runtime::current()) return o->lock_word(word, h, loc);
-  *word = 1;  // outside an execution nobody else can hold it
+  plain_lock(word);
 }
 
 bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->try_lock_word(word, h, loc);
   if (os_runtime* o = os_runtime::current()) return o->try_lock_word(word, h, loc);
-  if (*word != 0) return false;
-  *word = 1;
-  return true;
+  std::uint32_t c = 0;
+  return plain_word(word).compare_exchange_strong(c, 1, std::memory_order_acquire);
 }
 
 std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
   if (runtime* r = runtime::current()) return r->unlock_word(word, h, loc);
   if (os_runtime* o = os_runtime::current()) return o->unlock_word(word, h, loc);
-  const std::uint32_t prev = *word;
-  *word = 0;
-  return prev;
+  const std::uint32_t prev = plain_word(word).exchange(0, std::memory_order_release);
+  if (prev == 2) plain_futex(word, FUTEX_WAKE_PRIVATE, 1, nullptr);
+  return prev != 0 ? 1 : 0;
 }
 
 void relax(const std::source_location& loc) {
@@ -109,7 +164,7 @@ void relax(const std::source_location& loc) {
 std::int64_t now_ns() noexcept {
   if (runtime* r = runtime::current()) return r->now();
   if (os_runtime* o = os_runtime::current()) return o->now();
-  return 0;
+  return steady_ns();
 }
 
 std::uint32_t choose(std::uint32_t n, const std::source_location& loc) {
@@ -171,6 +226,16 @@ void assert_failed_msg(const char* expr, const std::string& message, const std::
   std::abort();
 }
 
+void release_enter() noexcept {
+  if (runtime* r = runtime::current()) return r->release_enter();
+  if (os_runtime* o = os_runtime::current()) o->release_enter();
+}
+
+void release_exit() noexcept {
+  if (runtime* r = runtime::current()) return r->release_exit();
+  if (os_runtime* o = os_runtime::current()) o->release_exit();
+}
+
 void name_thread(const char* name) noexcept {
   if (runtime* r = runtime::current()) r->name_thread(name);
 }
@@ -218,3 +283,19 @@ std::uint32_t current_thread() noexcept {
 
 }  // namespace detail
 }  // namespace lockstep::mc
+
+// std::thread, std::jthread and every other way to start an OS thread come
+// here. Inside a checked execution such a thread would run unchecked (the
+// mc:: objects it touches see no execution on it) and the check would pass
+// silently: it is refused and reported as misuse instead. Elsewhere (the
+// checker's own workers, OS-thread replays, plain programs) it is the real
+// call.
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
+                              void* arg) {
+  using create_fn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+  static const auto real = reinterpret_cast<create_fn>(::dlsym(RTLD_NEXT, "pthread_create"));
+  if (lockstep::mc::rt::runtime* r = lockstep::mc::rt::runtime::current(); r != nullptr && r->refuse_os_thread())
+    return EAGAIN;
+  if (real == nullptr) return ENOSYS;
+  return real(thread, attr, start, arg);
+}

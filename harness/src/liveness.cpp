@@ -10,8 +10,10 @@
 // newest edge's source ran after every older edge into it was made), so some
 // runnable thread is always allowed. Bookkeeping is one counter per pick and a
 // small vector per yield: `fair_last` (the fair clock when a thread was last
-// picked) and `yield_at` (the clock at its latest yield) decide whether an
-// edge is still alive without touching other threads.
+// picked) and `yield_at` (the clock at its latest yield) decide which threads
+// a yield defers to; each edge is then kept in its target's `watchers` and
+// ends when the target is picked, so a decision never looks at every
+// thread's defer set (see end_deferrals).
 //
 // A futex wait that blocks is not a yield here: the waiter is disabled until
 // woken (stronger than any priority), and making it defer after the wake
@@ -37,33 +39,45 @@ void runtime::fair_yield(bool check) {
   // continuations differ).
   if (track_) note({0, access_kind::yield});
   thread_rec& me = *threads_[cur_];
-  const bool had = !me.defer.empty();
-  me.defer.clear();
-  for (std::uint32_t u : enabled_) {
-    const thread_rec& t = *threads_[u];
-    if (u != cur_ && t.st == tstate::runnable && t.fair_last < me.yield_at) me.defer.push_back(u);
-  }
+  // A new yield replaces the thread's edges: entries of the old ones in
+  // other threads' watchers are now stale (another defer_gen).
+  if (me.defer_live != 0) set_deferred(me, false);
+  me.defer_live = 0;
+  ++me.defer_gen;
+  enabled_.for_each([&](std::uint32_t u) {
+    thread_rec& t = *threads_[u];
+    if (u != cur_ && t.st == tstate::runnable && t.fair_last < me.yield_at) {
+      t.watchers.emplace_back(cur_, me.defer_gen);
+      ++me.defer_live;
+    }
+  });
   me.yield_at = ++fair_clock_;
-  if (had && me.defer.empty()) --fair_deferring_;
-  if (!had && !me.defer.empty()) ++fair_deferring_;
+  if (me.defer_live != 0) set_deferred(me, true);
   if (check && exec_steps_ >= next_livelock_check_ && exec_steps_ - last_progress_ >= opts_.livelock_window)
     check_livelock();
 }
 
-bool runtime::fair_deferred(std::uint32_t tid) {
-  thread_rec& t = *threads_[tid];
-  if (t.defer.empty()) return false;
-  bool deferred = false;
-  auto out = t.defer.begin();
-  for (std::uint32_t u : t.defer) {
-    const thread_rec& o = *threads_[u];
-    if (o.fair_last > t.yield_at || o.st == tstate::finished) continue;  // it ran: the edge is gone
-    *out++ = u;
-    deferred = deferred || o.st == tstate::runnable;
+// An edge t -> u lives until u is picked (or finishes). Its target is always
+// runnable while it lives: u was runnable when the edge was made, and a
+// thread stops being runnable only by running (blocking, finishing), which
+// it does only once picked. So t is deferred exactly while it has a live
+// edge, and counting them is enough.
+void runtime::end_deferrals(thread_rec& u) {
+  for (const auto& [tid, gen] : u.watchers) {
+    thread_rec& t = *threads_[tid];
+    if (t.defer_gen == gen && t.defer_live != 0 && --t.defer_live == 0) set_deferred(t, false);
   }
-  t.defer.erase(out, t.defer.end());
-  if (t.defer.empty()) --fair_deferring_;
-  return deferred;
+  u.watchers.clear();
+}
+
+void runtime::set_deferred(thread_rec& t, bool on) {
+  if (on) {
+    ++fair_deferring_;
+    elig_.erase(t.id);
+  } else {
+    --fair_deferring_;
+    if (enabled_.contains(t.id)) elig_.insert(t.id);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -144,8 +158,11 @@ void runtime::busy_waiting() {
 
 // The running thread just acquired `obj`, which it asked for at step
 // `asked`: that overtakes every thread blocked on `obj` that asked earlier.
-void runtime::count_bypass(const void* obj, std::uint64_t asked) {
-  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+void runtime::count_bypass(const void* obj, const resource& r, std::uint64_t asked) {
+  // Every bypassed waiter counts; the one with the lowest id past the bound
+  // is reported (r.waiters is in no particular order).
+  std::uint32_t starved = kNoThread, starved_total = 0;
+  for (std::uint32_t i : r.waiters) {
     thread_rec& w = *threads_[i];
     // Only a waiter the lock keeps blocked is bypassed (one that is runnable
     // and simply not scheduled is the scheduler's choice, not the lock's).
@@ -164,9 +181,15 @@ void runtime::count_bypass(const void* obj, std::uint64_t asked) {
       w.bypass.emplace_back(cur_, 1);
       ++total;
     }
-    if (total <= opts_.bypass_bound) continue;
-    const resource* r = find_resource(obj);
-    const std::string what = r != nullptr ? resource_label(*r) : object_label(obj, 0);
+    if (total > opts_.bypass_bound && i < starved) {
+      starved = i;
+      starved_total = total;
+    }
+  }
+  if (starved != kNoThread) {
+    const std::uint32_t i = starved, total = starved_total;
+    const thread_rec& w = *threads_[i];
+    const std::string what = resource_label(r);
     std::string by;
     for (std::size_t k = 0; k < w.bypass.size(); ++k) {
       const auto& [t, times] = w.bypass[k];

@@ -42,6 +42,11 @@ constinit thread_local std::uint64_t tl_rng = 0;
 constinit thread_local bool tl_releasing = false;
 constinit thread_local std::uint32_t tl_grace = 0;
 
+// Inside a primitive's release path (detail::release_scope): an abort is
+// handled as while unwinding, except that locks are still taken for real
+// (their holder is running and lets go soon) and a join waits for its target.
+constinit thread_local std::uint32_t tl_release_depth = 0;
+
 struct releasing_scope {
   bool saved = tl_releasing;
   explicit releasing_scope(bool on) { tl_releasing = saved || on; }
@@ -190,6 +195,9 @@ std::string os_runtime::thread_label(std::uint32_t tid) const {
 
 std::uint32_t os_runtime::current_thread() const noexcept { return tl_tid; }
 
+void os_runtime::release_enter() noexcept { ++tl_release_depth; }
+void os_runtime::release_exit() noexcept { --tl_release_depth; }
+
 std::int64_t os_runtime::now() const noexcept {
   const std::int64_t since = free_since_.load(std::memory_order_acquire);
   const std::int64_t v = vtime_.load(std::memory_order_relaxed);
@@ -238,12 +246,13 @@ void os_runtime::unwind() {
 
 void os_runtime::check_abort() {
   if (!abort_.load(std::memory_order_acquire) || std::uncaught_exceptions() != 0) return;
+  if (tl_release_depth > 0) return;
   if (tl_releasing && tl_grace++ < 1000) return;
   unwind();
 }
 
 bool os_runtime::aborting_unwind() const noexcept {
-  return abort_.load(std::memory_order_acquire) && std::uncaught_exceptions() > 0;
+  return abort_.load(std::memory_order_acquire) && (std::uncaught_exceptions() > 0 || tl_release_depth > 0);
 }
 
 void os_runtime::diverge(std::string why) {
@@ -252,7 +261,7 @@ void os_runtime::diverge(std::string why) {
     if (result_.divergence.empty() && !result_.kind) result_.divergence = std::move(why);
   }
   stop();
-  if (!tl_releasing) unwind();
+  if (!tl_releasing && tl_release_depth == 0) unwind();
 }
 
 // ---------------------------------------------------------------------------
@@ -381,7 +390,7 @@ bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, st
   for (;;) {
     if (load_word(word) != expected) return true;
     if (abort_.load(std::memory_order_acquire)) {
-      if (std::uncaught_exceptions() == 0) unwind();
+      if (std::uncaught_exceptions() == 0 && tl_release_depth == 0) unwind();
       return true;
     }
     std::int64_t wait = kPollNs;
@@ -398,7 +407,13 @@ bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, st
 
 bool os_runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h, std::uint32_t expected, bool timed,
                             std::int64_t deadline, const std::source_location& loc) {
-  if (aborting_unwind()) return true;
+  if (aborting_unwind()) {
+    // In a release path a wait that need not block completes; one that
+    // would block cannot, and unwinds.
+    if (std::uncaught_exceptions() > 0 || load_word(word) != expected) return true;
+    if (timed) return false;
+    unwind();
+  }
   std::size_t k = gate();
   if (k == npos) return real_wait(word, expected, timed ? deadline : -1, loc);
   const std::uint32_t obj = bind_object(k, h, loc, op::wait);
@@ -444,7 +459,10 @@ void os_runtime::real_lock(std::uint32_t* word, const std::source_location& loc)
 }
 
 void os_runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
-  if (aborting_unwind()) return;
+  if (aborting_unwind()) {
+    if (std::uncaught_exceptions() > 0) return;
+    return real_lock(word, loc);  // a release path: the holder runs and lets go soon
+  }
   const std::size_t k = gate();
   if (k == npos) return real_lock(word, loc);
   const std::uint32_t obj = bind_object(k, h, loc, op::cas_ok);
@@ -579,7 +597,20 @@ std::uint32_t os_runtime::spawn(const detail::task_vtable& vt, void* callable, c
 }
 
 void os_runtime::join(std::uint32_t tid, const std::source_location& loc) {
-  if (aborting_unwind()) return;
+  if (aborting_unwind()) {
+    if (std::uncaught_exceptions() > 0) return;
+    // A release path (a pool's destructor): the target unwinds by itself;
+    // what it uses must outlive it, so wait for it as unwind() does.
+    thread_slot* t = nullptr;
+    {
+      std::lock_guard g(mu_);
+      if (tid < threads_.size() && tid != tl_tid) t = &threads_[tid];
+    }
+    if (t == nullptr) return;
+    t->joined = true;
+    while (t->finished.load(std::memory_order_acquire) == 0) futex_wait_for(&t->finished, 0, kPollNs);
+    return;
+  }
   const std::size_t k = gate();
   thread_slot* t = nullptr;
   {

@@ -50,6 +50,8 @@ class os_runtime {
   void detach(std::uint32_t tid) noexcept;
   void dropped_joinable(std::uint32_t tid) noexcept;
   std::uint32_t current_thread() const noexcept;
+  void release_enter() noexcept;  // see detail::release_scope
+  void release_exit() noexcept;
 
  private:
   struct thread_slot {

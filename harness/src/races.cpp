@@ -114,7 +114,7 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
     races_on_ = true;
     restart_ = true;
     aborting_ = true;
-    if (std::uncaught_exceptions() == 0) throw abort_execution{};
+    if (!no_throw()) throw abort_execution{};
     return;
   }
   const std::vector<std::uint32_t>& vc = threads_[cur_]->vc;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -85,6 +86,70 @@ void give_back_stack(std::unique_ptr<fiber_stack> s) {
 }
 
 // ---------------------------------------------------------------------------
+// Thread-id sets
+
+void id_set::reset_slow(std::uint32_t n) {
+  std::fill(bits_.begin(), bits_.end(), std::uint64_t{0});
+  std::fill(tree_.begin(), tree_.end(), 0u);
+  word0_ = 0;
+  size_ = 0;
+  if (n > std::max(words_, 1u) * 64) grow(n);
+}
+
+void id_set::grow(std::uint32_t n) {
+  std::uint32_t words = std::max(words_, 1u);
+  while (words * 64 < n) words *= 2;
+  if (words == 1) {
+    words_ = 1;
+    return;
+  }
+  if (words_ <= 1) {  // leaving the inline word
+    bits_.assign(words, 0);
+    bits_[0] = word0_;
+    word0_ = 0;
+  } else {
+    bits_.resize(words, 0);
+  }
+  words_ = words;
+  tree_.assign(std::size_t{words} + 1, 0u);
+  for (std::uint32_t i = 1; i <= words; ++i) {  // linear build from the words
+    tree_[i] += static_cast<std::uint32_t>(std::popcount(bits_[i - 1]));
+    const std::uint32_t parent = i + (i & (0u - i));
+    if (parent <= words) tree_[parent] += tree_[i];
+  }
+}
+
+void id_set::insert_slow(std::uint32_t id) {
+  if ((id >> 6) >= std::max(words_, 1u)) grow(id + 1);
+  if (words_ <= 1) return insert(id);
+  std::uint64_t& w = bits_[id >> 6];
+  const std::uint64_t bit = std::uint64_t{1} << (id & 63);
+  if ((w & bit) != 0) return;
+  w |= bit;
+  ++size_;
+  for (std::uint32_t i = (id >> 6) + 1; i <= words_; i += i & (0u - i)) ++tree_[i];
+}
+
+void id_set::erase_slow(std::uint32_t id) noexcept {
+  if (!contains(id)) return;
+  bits_[id >> 6] &= ~(std::uint64_t{1} << (id & 63));
+  --size_;
+  for (std::uint32_t i = (id >> 6) + 1; i <= words_; i += i & (0u - i)) --tree_[i];
+}
+
+std::uint32_t id_set::select_slow(std::uint32_t k) const noexcept {
+  // The word: the longest prefix of words with at most k members.
+  std::uint32_t pos = 0;
+  for (std::uint32_t step = words_; step != 0; step >>= 1) {
+    if (pos + step <= words_ && tree_[pos + step] <= k) {
+      pos += step;
+      k -= tree_[pos];
+    }
+  }
+  return pos * 64 + select_in(bits_[pos], k);
+}
+
+// ---------------------------------------------------------------------------
 // Construction
 
 runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat) {
@@ -92,10 +157,12 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
   tl_current = this;
   track_ = strat.wants_accesses();
+  // Fixed for the runtime's life: iterative bounding builds every bound's
+  // search the same way.
+  by_count_ = strat.picks_by_count() && !track_;
   expect_ = opts.expect_events;
   fair_on_ = opts.fair_scheduling;
   events_.reserve(1024);
-  enabled_.reserve(16);
   cands_.reserve(16);
   schedule_.reserve(256);
 }
@@ -154,11 +221,16 @@ void runtime::run_thread(thread_rec& self) {
     } catch (const abort_execution&) {
     } catch (const std::exception& e) {
       fail(bug_kind::uncaught_exception,
-           thread_label(self.id) + " ended with an uncaught exception: " + e.what());
+           thread_label(self.id) + " ended with an uncaught exception: " + e.what(),
+           self.leaked_unwinding == kNoThread ? std::string() : "  While it unwound, " + leak_text(self.leaked_unwinding) + ".\n");
     } catch (...) {
       fail(bug_kind::uncaught_exception,
-           thread_label(self.id) + " ended with an uncaught exception of a non-std type");
+           thread_label(self.id) + " ended with an uncaught exception of a non-std type",
+           self.leaked_unwinding == kNoThread ? std::string() : "  While it unwound, " + leak_text(self.leaked_unwinding) + ".\n");
     }
+    // The exception that dropped the thread object was caught: the leak
+    // itself is the bug.
+    if (self.leaked_unwinding != kNoThread) fail(bug_kind::leaked_thread, leak_text(self.leaked_unwinding));
   }
   destroy_task(self);
   self.in_task = false;
@@ -176,15 +248,21 @@ void runtime::finish(thread_rec& self) {
   self.st = tstate::finished;
   disable(self.id);
   if (!aborting_) {
-    for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    const auto wake_joiner = [&](std::uint32_t i) {
       thread_rec& t = *threads_[i];
       if (t.st == tstate::blocked_join && t.join_target == self.id) {
         t.st = tstate::runnable;
         enable(i);
       }
+    };
+    if (self.joiners) {
+      for (std::uint32_t i = 0; i < nthreads_; ++i) wake_joiner(i);
+    } else if (self.joiner != kNoThread) {
+      wake_joiner(self.joiner);
     }
   }
-  if (aborting_ || enabled_.empty()) {
+  if (!self.watchers.empty()) end_deferrals(self);  // edges into a finished thread end
+  if (aborting_ || enabled_.size() == 0) {
     if (!aborting_) {
       bool all_done = true;
       for (std::uint32_t i = 0; i < nthreads_; ++i) all_done = all_done && threads_[i]->st == tstate::finished;
@@ -216,8 +294,10 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   exec_index_ = index;
   ++epoch_;
   next_object_ = 0;
+  elig_.reset(nthreads_);
+  enabled_.reset(nthreads_);
   nthreads_ = 0;
-  enabled_.clear();
+  queues_.clear();
   schedule_.clear();
   preempted_.clear();
   events_.clear();
@@ -251,8 +331,10 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   main.joined = true;  // the body is joined by explore() itself
 
   cur_ = 0;
+  in_execution_ = true;
   jump(host_, main);
   if (aborting_) unwind_all();
+  in_execution_ = false;
   if (restart_) return;  // not an execution: it runs again
   if (expect_ != nullptr && internal_error_.empty()) {
     // The last event's value is known only now; a run that stopped short of
@@ -311,18 +393,26 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   t.detached = false;
   t.spurious = 0;
   t.abort_grace = 0;
+  t.release_depth = 0;
+  t.leaked_unwinding = kNoThread;
+  t.wq_obj = 0;
+  t.wq_next = t.wq_prev = kNoThread;
+  t.joiner = kNoThread;
+  t.joiners = false;
   t.next = access{kThreadKey | tid, access_kind::sync};  // its start
   t.next_lock = nullptr;
   t.next_try = nullptr;
   t.next_join = thread_rec::kNoThread;
   t.waiting_for = nullptr;
+  t.waiter_pos = kNoThread;
   t.label = nullptr;
   t.spawn_loc = loc;
   t.block_loc = loc;
   t.task = nullptr;
   t.fair_last = 0;                // never picked: it has not run since anyone's yield
   t.yield_at = ++fair_clock_;
-  t.defer.clear();
+  t.defer_live = 0;
+  t.watchers.clear();
   t.ro_run = 0;
   t.prev_ro = false;
   t.bypass.clear();
@@ -336,44 +426,95 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 // Scheduling
 
 void runtime::enable(std::uint32_t tid) {
-  auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
-  if (it == enabled_.end() || *it != tid) enabled_.insert(it, tid);
+  enabled_.insert(tid);
+  if (threads_[tid]->defer_live == 0) elig_.insert(tid);
 }
 
 void runtime::disable(std::uint32_t tid) {
-  auto it = std::lower_bound(enabled_.begin(), enabled_.end(), tid);
-  if (it != enabled_.end() && *it == tid) enabled_.erase(it);
+  enabled_.erase(tid);
+  elig_.erase(tid);
 }
 
 void runtime::check_abort() {
-  if (aborting_ && std::uncaught_exceptions() == 0) throw abort_execution{};
+  if (aborting_ && !no_throw()) throw abort_execution{};
 }
 
 bool runtime::spare_release() noexcept { return threads_[cur_]->abort_grace++ < 1000; }
+
+void runtime::wq_push(std::uint32_t obj, thread_rec& t) {
+  if (obj >= queues_.size()) queues_.resize(std::size_t{obj} + 1);
+  wait_queue& q = queues_[obj];
+  t.wq_obj = obj;
+  t.wq_next = kNoThread;
+  t.wq_prev = q.tail;
+  if (q.tail != kNoThread) threads_[q.tail]->wq_next = t.id;
+  else q.head = t.id;
+  q.tail = t.id;
+}
+
+void runtime::wq_remove(thread_rec& t) noexcept {
+  if (t.wq_obj == 0) return;
+  wait_queue& q = queues_[t.wq_obj];
+  if (t.wq_prev != kNoThread) threads_[t.wq_prev]->wq_next = t.wq_next;
+  else q.head = t.wq_next;
+  if (t.wq_next != kNoThread) threads_[t.wq_next]->wq_prev = t.wq_prev;
+  else q.tail = t.wq_prev;
+  t.wq_obj = 0;
+  t.wq_next = t.wq_prev = kNoThread;
+}
+
+// The candidates of a decision: the running thread first (if it is at a
+// point and not deferred), then every other eligible thread by id. A strategy
+// that picks by count gets only their number; the index is mapped back here
+// in O(log threads) (elig_), so a decision costs the same with 2 threads or
+// 10,000. The others get the list.
+void runtime::list_candidates(bool cur_first) {
+  cands_.clear();
+  if (cur_first) cands_.push_back(cur_);
+  elig_.for_each([&](std::uint32_t t) {
+    if (!(cur_first && t == cur_)) cands_.push_back(t);
+  });
+}
 
 void runtime::decide_among_enabled(bool yielding, bool release) {
   // The running thread is enabled (it is at a point): it goes first, unless
   // fair scheduling makes it wait for threads it yielded to (then switching
   // away is forced, no preemption).
-  cands_.clear();
-  const bool fair = fair_deferring_ != 0;
-  if (fair && fair_deferred(cur_)) yielding = true;
-  else cands_.push_back(cur_);
-  for (std::uint32_t t : enabled_)
-    if (t != cur_ && !(fair && fair_deferred(t))) cands_.push_back(t);
-  if (cands_.empty()) cands_.push_back(cur_);  // only timed waiters besides it
-  if (track_) publish_next();
-  const std::size_t idx = cands_.size() > 1 || track_
-                              ? strat_.pick(cands_, yielding ? decision::free : decision::preemptible)
-                              : 0;
+  const bool with_cur = elig_.contains(cur_);
+  if (!with_cur) yielding = true;
+  const std::uint32_t others = elig_.size() - (with_cur ? 1 : 0);
+  // No eligible thread at all: only timed waiters besides it; it goes on.
+  const std::size_t n = others == 0 ? 1 : others + (with_cur ? 1 : 0);
+  const decision d = yielding ? decision::free : decision::preemptible;
+  std::size_t idx = 0;
+  std::uint32_t next = cur_;
+  if (by_count_) {
+    if (n > 1) idx = strat_.pick_count(n, d);
+    if (idx != strategy::diverged && others != 0) {
+      if (with_cur) {
+        if (idx != 0) {  // the (idx - 1)-th eligible thread other than cur_
+          const auto k = static_cast<std::uint32_t>(idx - 1);
+          next = elig_.select(k);
+          if (next >= cur_) next = elig_.select(k + 1);  // k is at or past cur_'s rank
+        }
+      } else {
+        next = elig_.select(static_cast<std::uint32_t>(idx));
+      }
+    }
+  } else {
+    list_candidates(with_cur);  // without it, it is not eligible: not listed
+    if (cands_.empty()) cands_.push_back(cur_);
+    if (track_) publish_next();
+    if (cands_.size() > 1 || track_) idx = strat_.pick(cands_, d);
+    if (idx != strategy::diverged) next = cands_[idx];
+  }
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
-    if (!release) throw abort_execution{};
+    if (!release && !no_throw()) throw abort_execution{};
     return;
   }
-  const std::uint32_t next = cands_[idx];
   fair_picked(next);
-  if (cands_.size() > 1) schedule_.push_back(next);
+  if (n > 1) schedule_.push_back(next);
   if (next != cur_ && !yielding) {
     ++exec_preemptions_;
     preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
@@ -387,9 +528,12 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
 bool runtime::switch_away() {
   // The running thread just blocked. A timed waiter stays a candidate: picking
   // it fires its timeout.
-  if (enabled_.empty()) return false;
+  if (enabled_.size() == 0) return false;
   std::uint32_t next = 0;
-  if (!pick_enabled(next)) throw abort_execution{};
+  if (!pick_enabled(next)) {
+    if (no_throw()) return true;  // in a release path: the caller sees aborting_
+    throw abort_execution{};
+  }
   activate(next);
   check_abort();
   return true;
@@ -397,12 +541,25 @@ bool runtime::switch_away() {
 
 bool runtime::pick_enabled(std::uint32_t& next) {
   // A forced switch (the running thread blocked or finished): any enabled
-  // thread may go next, and switching is no preemption.
-  cands_.clear();
-  const bool fair = fair_deferring_ != 0;
-  for (std::uint32_t t : enabled_)
-    if (!(fair && fair_deferred(t))) cands_.push_back(t);
-  if (cands_.empty()) cands_.assign(enabled_.begin(), enabled_.end());  // only timed waiters left
+  // thread may go next (the running thread too if it waits with a deadline:
+  // picking it fires its timeout), and switching is no preemption.
+  const std::uint32_t n = elig_.size();
+  if (by_count_ && n != 0) {
+    std::size_t idx = 0;
+    if (n > 1) {
+      idx = strat_.pick_count(n, decision::free);
+      if (idx == strategy::diverged) {
+        diverge();
+        return false;
+      }
+    }
+    next = elig_.select(static_cast<std::uint32_t>(idx));
+    if (n > 1) schedule_.push_back(next);
+    fair_picked(next);
+    return true;
+  }
+  list_candidates(false);
+  if (cands_.empty()) enabled_.for_each([&](std::uint32_t t) { cands_.push_back(t); });  // only deferred or timed waiters left
   std::size_t idx = 0;
   if (cands_.size() > 1 || track_) {
     if (track_) publish_next();
@@ -421,6 +578,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
 void runtime::activate(std::uint32_t next) {
   thread_rec& to = *threads_[next];
   if (to.st == tstate::blocked_futex) {  // a timed waiter chosen: its deadline fires
+    wq_remove(to);
     to.st = tstate::runnable;
     to.timed_out = true;
     vtime_ = std::max(vtime_, to.deadline);
@@ -502,7 +660,7 @@ void runtime::step_bound_exceeded(op o) {
                      : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
                        "that yields while it waits for another thread also runs forever in an "
                        "unfair schedule.\n"));
-  if (!releasing_op(o)) throw abort_execution{};  // a release completes: unwind at a later point
+  if (!releasing_op(o) && !no_throw()) throw abort_execution{};  // a release completes: unwind later
 }
 
 
@@ -511,12 +669,19 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
                          const std::source_location& loc) {
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
+    // In a release path: a wait that need not block completes; one that
+    // would block cannot, and unwinds (an expired deadline returns).
+    if (threads_[cur_]->release_depth > 0) {
+      if (*word != expected) return true;
+      if (timed) return false;
+    }
     throw abort_execution{};
   }
   const std::uint32_t obj = object_id(h);
   // A timed wait whose deadline has passed times out at once: a yield.
   if (track_) set_next(cur_, {obj, access_kind::futex_wait, false, timed && fair_on_});
   decide();
+  if (aborting_) return true;  // resumed to unwind inside a release path: no wait
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
@@ -536,7 +701,8 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   me.prev_ro = false;
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
-  me.wait_seq = ++wait_seq_;
+  wq_push(obj, me);
+  join_waiters(me);
   me.timed = timed;
   me.deadline = deadline;
   me.timed_out = false;
@@ -548,9 +714,11 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     global_deadlock();
     throw abort_execution{};
   }
-  // Resumed: woken, or our deadline fired.
+  // Resumed: woken, or our deadline fired (or, inside a release path, the
+  // execution aborting: the wait returns as if spuriously woken).
   me.wait_addr = nullptr;
   me.timed = false;
+  if (aborting_) return true;
   const bool woke = !me.timed_out;
   record(woke ? op::wake_return : op::timeout, word, obj, loc, !woke).value = *word;
   if (!woke) {  // the timeout fired: it moved virtual time and left the queue
@@ -569,6 +737,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
 void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return;
+    if (threads_[cur_]->release_depth > 0) return abandoned_lock(word);
     throw abort_execution{};
   }
   const std::uint32_t obj = object_id(h);
@@ -578,6 +747,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
       threads_[cur_]->next_lock = word;
     }
     decide();
+    if (aborting_) return abandoned_lock(word);  // resumed inside a release path
     if (*word == 0) {
       threads_[cur_]->next_lock = nullptr;
       return take_lock_word(word, obj, loc, false);
@@ -590,7 +760,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     me.st = tstate::blocked_futex;
     me.lock_wait = true;
     me.wait_addr = word;
-    me.wait_seq = ++wait_seq_;
+    wq_push(obj, me);
     me.timed = false;
     me.block_loc = loc;
     me.next = access{obj, access_kind::write};
@@ -601,12 +771,19 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     }
     me.lock_wait = false;
     me.wait_addr = nullptr;
+    if (aborting_) return abandoned_lock(word);  // resumed inside a release path
   }
 }
 
+// Inside a release path of an aborting execution (see thread_rec::
+// release_depth): the path goes on as if it held the lock. Taken if free;
+// if a suspended thread holds it, that thread only unwinds from here on, so
+// nothing it guards is used by both.
+void runtime::abandoned_lock(std::uint32_t* word) noexcept { *word = 1; }
+
 bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() == 0) throw abort_execution{};
+    if (!no_throw()) throw abort_execution{};
     if (*word != 0) return false;
     *word = 1;
     return true;
@@ -618,6 +795,11 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
   }
   decide();
   threads_[cur_]->next_try = nullptr;
+  if (aborting_) {  // resumed inside a release path: plainly
+    if (*word != 0) return false;
+    *word = 1;
+    return true;
+  }
   if (*word != 0) {
     record(op::cas_fail, word, obj, loc, true).value = *word;
     note({obj, access_kind::read});
@@ -646,7 +828,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
 std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,
                                    const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() == 0 && !spare_release()) throw abort_execution{};
+    if (!no_throw() && !spare_release()) throw abort_execution{};
     const std::uint32_t prev = *word;
     *word = 0;  // unwinding: nobody is woken
     return prev;
@@ -660,11 +842,16 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   record(op::rmw, word, obj, loc, true).value = 0;
   if (races_on_) vc_release(word);
   note({kReleaseKey | obj, access_kind::write});
-  for (std::uint32_t i = 0; i < nthreads_; ++i) {
-    thread_rec& t = *threads_[i];
-    if (t.st == tstate::blocked_futex && t.lock_wait && t.wait_addr == word) {
-      t.st = tstate::runnable;
-      enable(i);
+  // Every thread blocked on the word retries (in the order they blocked).
+  if (obj < queues_.size()) {
+    for (std::uint32_t i = queues_[obj].head; i != kNoThread;) {
+      thread_rec& t = *threads_[i];
+      i = t.wq_next;
+      if (t.st == tstate::blocked_futex && t.lock_wait) {
+        wq_remove(t);
+        t.st = tstate::runnable;
+        enable(t.id);
+      }
     }
   }
   return prev;
@@ -672,7 +859,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
 
 std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() > 0) return 0;
+    if (no_throw()) return 0;
     throw abort_execution{};
   }
   std::uint32_t v = 0;
@@ -704,23 +891,24 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
                          const std::source_location& loc) {
   std::uint64_t* rec = point(op::wake, word, h, loc);
   if (rec == nullptr) return;
+  // The waiters in the order they blocked (FIFO), from the word's queue.
   std::uint64_t woken = 0;
-  while (count-- > 0) {
-    thread_rec* first = nullptr;
-    for (std::uint32_t i = 0; i < nthreads_; ++i) {
+  const std::uint32_t obj = object_id(h);
+  if (obj < queues_.size()) {
+    for (std::uint32_t i = queues_[obj].head; i != kNoThread && count > 0;) {
       thread_rec& t = *threads_[i];
-      if (t.st == tstate::blocked_futex && !t.lock_wait && t.wait_addr == word &&
-          (first == nullptr || t.wait_seq < first->wait_seq))
-        first = &t;
+      i = t.wq_next;
+      if (t.st != tstate::blocked_futex || t.lock_wait) continue;
+      // A timed waiter's timeout could have fired first: the wake takes that
+      // step away from it, so a dependence-aware strategy must try it here.
+      if (t.timed && track_) strat_.on_disabled(t.id);
+      wq_remove(t);
+      t.st = tstate::runnable;
+      t.wait_addr = nullptr;
+      enable(t.id);
+      ++woken;
+      --count;
     }
-    if (first == nullptr) break;
-    // A timed waiter's timeout could have fired first: the wake takes that
-    // step away from it, so a dependence-aware strategy must try it here.
-    if (first->timed && track_) strat_.on_disabled(first->id);
-    first->st = tstate::runnable;
-    first->wait_addr = nullptr;
-    enable(first->id);
-    ++woken;
   }
   *rec = woken;
 }
@@ -749,7 +937,9 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
 
 void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (aborting_) {
-    if (std::uncaught_exceptions() > 0) return;
+    // Unwinding, or in a release path (a pool's destructor joining its
+    // workers): the target unwinds on its own, before its parent does.
+    if (no_throw()) return;
     throw abort_execution{};
   }
   if (tid == cur_)
@@ -763,6 +953,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   }
   decide();
   threads_[cur_]->next_join = thread_rec::kNoThread;
+  if (aborting_) return;  // resumed inside a release path
   thread_rec& target = *threads_[tid];
   target.joined = true;
   if (target.st == tstate::finished) {
@@ -775,11 +966,14 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   me.st = tstate::blocked_join;
   me.join_target = tid;
   me.block_loc = loc;
+  if (target.joiner == kNoThread) target.joiner = cur_;
+  else target.joiners = true;
   disable(cur_);
   if (!switch_away()) {
     global_deadlock();
     throw abort_execution{};
   }
+  if (aborting_) return;  // resumed inside a release path
   record(op::join, nullptr, tid, loc).value = tid;
   if (races_on_) vc_join(tid);
 }
@@ -788,16 +982,43 @@ void runtime::detach(std::uint32_t tid) noexcept {
   if (tid < nthreads_) threads_[tid]->detached = true;
 }
 
+std::string runtime::leak_text(std::uint32_t tid) const {
+  return "the mc::thread object of " + thread_label(tid) + " (spawned at " + loc_text(threads_[tid]->spawn_loc) +
+         ") was destroyed while joinable: never joined or detached";
+}
+
 void runtime::dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
-  if (tid < nthreads_) threads_[tid]->joined = true;  // reported once, here
+  (void)loc;
+  if (tid >= nthreads_) return;
+  threads_[tid]->joined = true;  // reported once, here
   if (aborting_) return;
+  thread_rec& me = *threads_[cur_];
+  if (std::uncaught_exceptions() > 0) {
+    // An exception of the model's unwinds this thread: it is the bug to
+    // report (run_thread names it and mentions this); the leak alone is
+    // reported only if the exception is caught.
+    if (me.leaked_unwinding == kNoThread) me.leaked_unwinding = tid;
+    return;
+  }
   try {
-    (void)loc;
-    fail(bug_kind::leaked_thread,
-         "the mc::thread object of " + thread_label(tid) + " (spawned at " +
-             loc_text(threads_[tid]->spawn_loc) + ") was destroyed while joinable: never joined or detached");
+    fail(bug_kind::leaked_thread, leak_text(tid));
   } catch (...) {
   }
+}
+
+bool runtime::refuse_os_thread() noexcept {
+  if (!in_execution_) return false;
+  try {
+    fail(bug_kind::misuse,
+         thread_label(cur_) +
+             " started an OS thread (std::thread, std::jthread or pthread_create) inside a checked "
+             "execution; the checker can neither see nor schedule it, so nothing it does would be "
+             "checked: use lockstep::mc::thread",
+         "  The thread was not started: its creation failed with EAGAIN (std::thread throws "
+         "std::system_error).\n");
+  } catch (...) {
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------

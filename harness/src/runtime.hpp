@@ -69,6 +69,91 @@ void give_back_stack(std::unique_ptr<fiber_stack> s);
 
 enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
 
+inline constexpr std::uint32_t kNoThread = 0xffffffffu;
+
+// A set of thread ids with select in O(log n): a bitmap, and a
+// Fenwick tree over the member counts of its 64-bit words. A decision picks
+// its candidate by index without listing the candidates, so its cost does
+// not grow with the number of threads; up to 64 threads it is a few bit
+// operations on one word.
+class id_set {
+ public:
+  // Empty, with room for ids < n (keeps its capacity).
+  void reset(std::uint32_t n) {
+    if (words_ <= 1 && n <= 64) {
+      words_ = 1;
+      word0_ = 0;
+      size_ = 0;
+    } else {
+      reset_slow(n);
+    }
+  }
+  [[nodiscard]] bool contains(std::uint32_t id) const noexcept {
+    if (words_ == 1) return id < 64 && ((word0_ >> id) & 1) != 0;
+    return (id >> 6) < words_ && ((bits_[id >> 6] >> (id & 63)) & 1) != 0;
+  }
+  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+  void insert(std::uint32_t id) {
+    if (words_ <= 1 && id < 64) {  // one word, inline: no tree, no allocation
+      words_ = 1;
+      const std::uint64_t bit = std::uint64_t{1} << id;
+      size_ += (word0_ & bit) == 0;
+      word0_ |= bit;
+    } else {
+      insert_slow(id);
+    }
+  }
+  void erase(std::uint32_t id) noexcept {
+    if (words_ == 1) {
+      if (id >= 64) return;
+      const std::uint64_t bit = std::uint64_t{1} << id;
+      size_ -= (word0_ & bit) != 0;
+      word0_ &= ~bit;
+    } else {
+      erase_slow(id);
+    }
+  }
+  // The k-th smallest member (0-based; k < size()).
+  [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept {
+    return words_ == 1 ? select_in(word0_, k) : select_slow(k);
+  }
+  // Calls f(id) for every member, in increasing order.
+  template <class F>
+  void for_each(F&& f) const {
+    if (words_ == 1) {
+      for (std::uint64_t w = word0_; w != 0; w &= w - 1) f(static_cast<std::uint32_t>(__builtin_ctzll(w)));
+      return;
+    }
+    for (std::uint32_t i = 0, seen = 0; i < words_ && seen < size_; ++i)
+      for (std::uint64_t w = bits_[i]; w != 0; w &= w - 1, ++seen)
+        f(i * 64 + static_cast<std::uint32_t>(__builtin_ctzll(w)));
+  }
+
+ private:
+  // The k-th set bit of w: drop the k lowest (k is small when few threads run).
+  static std::uint32_t select_in(std::uint64_t w, std::uint32_t k) noexcept {
+    for (; k != 0; --k) w &= w - 1;
+    return static_cast<std::uint32_t>(__builtin_ctzll(w));
+  }
+  void reset_slow(std::uint32_t n);
+  void insert_slow(std::uint32_t id);
+  void erase_slow(std::uint32_t id) noexcept;
+  [[nodiscard]] std::uint32_t select_slow(std::uint32_t k) const noexcept;
+  void grow(std::uint32_t n);
+  std::uint64_t word0_ = 0;          // the members while words_ == 1 (up to 64 threads)
+  std::vector<std::uint64_t> bits_;  // the members while words_ > 1, 64 ids a word
+  std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree of the words' member counts
+  std::uint32_t words_ = 0;          // a power of two
+  std::uint32_t size_ = 0;
+};
+
+// Threads blocked on one object's word, in the order they blocked (FIFO), as
+// an intrusive list through thread_rec::wq_next / wq_prev.
+struct wait_queue {
+  std::uint32_t head = kNoThread;
+  std::uint32_t tail = kNoThread;
+};
+
 struct thread_rec : fiber_slot {
   static constexpr std::size_t kInlineTask = 128;
 
@@ -86,6 +171,14 @@ struct thread_rec : fiber_slot {
   // a later point. abort_grace bounds how many such operations it may still
   // run, so a loop of them cannot keep it from unwinding.
   std::uint32_t abort_grace = 0;
+  // Inside a primitive's release path (detail::release_scope), which may
+  // run in a destructor: an abort is then handled as while unwinding (the
+  // path completes without throwing), except by a wait that would block.
+  std::uint32_t release_depth = 0;
+  // An mc::thread object of this thread's was destroyed while joinable as an
+  // exception unwound the thread: reported with that exception (or, if the
+  // thread catches it, as a leaked thread when the thread ends).
+  std::uint32_t leaked_unwinding = kNoThread;
 
   // The task (callable) of the current execution.
   alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
@@ -96,7 +189,8 @@ struct thread_rec : fiber_slot {
   // Per-execution state.
   tstate st = tstate::finished;
   const void* wait_addr = nullptr;  // futex word while blocked_futex
-  std::uint64_t wait_seq = 0;       // FIFO order of futex waiters
+  std::uint32_t wq_obj = 0;         // object whose wait queue it is in (0: none)
+  std::uint32_t wq_next = kNoThread, wq_prev = kNoThread;
   bool timed = false;               // blocked with a deadline
   bool lock_wait = false;           // blocked on a held native lock word
   std::int64_t deadline = 0;
@@ -111,10 +205,13 @@ struct thread_rec : fiber_slot {
   std::uint32_t next_join = kNoThread;
   static constexpr std::uint32_t kNoThread = 0xffffffffu;
   std::uint32_t join_target = 0;
+  std::uint32_t joiner = kNoThread;  // the thread blocked joining this one
+  bool joiners = false;              // more than one (then finish looks at every thread)
   bool joined = false;
   bool detached = false;
   const char* label = nullptr;        // mc::this_thread::set_name()
   const void* waiting_for = nullptr;  // resource announced by acquiring()
+  std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
   std::source_location waiting_loc;
   std::source_location spawn_loc;
   std::source_location block_loc;
@@ -122,7 +219,13 @@ struct thread_rec : fiber_slot {
   // Liveness detectors (per execution; see liveness.cpp).
   std::uint64_t fair_last = 0;        // fair clock when last picked to run
   std::uint64_t yield_at = 0;         // fair clock at its latest yield
-  std::vector<std::uint32_t> defer;   // fair: threads it lets go first (pruned lazily)
+  // Fair scheduling: the threads it lets go first are those it deferred to at
+  // its latest yield that have not been picked since; each such edge sits in
+  // the target's `watchers`, so a pick ends the edges into the picked thread
+  // without looking at anyone else.
+  std::uint32_t defer_live = 0;       // edges still alive (deferred while > 0)
+  std::uint32_t defer_gen = 0;        // its yields so far (older watcher entries are stale)
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> watchers;  // (thread, its defer_gen) deferring to it
   std::uint32_t ro_run = 0;           // consecutive read-only steps (busy waiting)
   bool prev_ro = false;               // its latest point was read-only
   std::uint64_t wait_step = 0;        // step at which it blocked on a futex word
@@ -156,6 +259,7 @@ struct resource {
   lock_kind kind = lock_kind::other;
   std::uint32_t ordinal = 0;
   std::vector<holder> holders;
+  std::vector<std::uint32_t> waiters;  // threads that wait for it in a futex wait (thread_rec::waiter_pos)
 };
 
 // The task of thread 0: the body of explore() (a detail::body_ref), for the
@@ -215,6 +319,9 @@ class runtime {
   [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc,
                                   const std::string* message = nullptr);
   void name_thread(const char* name) noexcept { threads_[cur_]->label = name; }
+  // A primitive's release path begins / ends (detail::release_scope).
+  void release_enter() noexcept { ++threads_[cur_]->release_depth; }
+  void release_exit() noexcept { --threads_[cur_]->release_depth; }
   // Optimistic retry loops (liveness.cpp).
   void retry_begin(const void* obj, const std::source_location& loc);
   void retry_lost(const void* obj, const std::source_location& loc);
@@ -223,6 +330,9 @@ class runtime {
   void join(std::uint32_t tid, const std::source_location& loc);
   void detach(std::uint32_t tid) noexcept;
   void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept;
+  // pthread_create on this OS thread: true (after reporting the misuse) when
+  // it is inside an execution, where an OS thread would run unchecked.
+  bool refuse_os_thread() noexcept;
   std::uint32_t current_thread() const noexcept { return cur_; }
   // The event just recorded left the value as it was (see on_read_only()).
   void read_only() {
@@ -254,6 +364,9 @@ class runtime {
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
+  // Candidate lists for strategies that read them (replay, pct, dpor): the
+  // eligible threads by id (with `cur_first`, the running thread first).
+  void list_candidates(bool cur_first);
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
   void jump(fiber_slot& from, thread_rec& to);
   static void jump_raw(fiber_slot& from, fiber_slot& to);
@@ -261,11 +374,20 @@ class runtime {
   void disable(std::uint32_t tid);
   void check_abort();                      // after resuming: unwind if the execution failed
   bool spare_release() noexcept;           // an aborting release op may complete (see thread_rec)
+  // While aborting: the running thread must not throw the abort (it unwinds
+  // already, or it is inside a primitive's release path).
+  [[nodiscard]] bool no_throw() const noexcept {
+    return std::uncaught_exceptions() > 0 || threads_[cur_]->release_depth > 0;
+  }
+  // Per-object FIFO wait queues (futex words and native lock words).
+  void wq_push(std::uint32_t obj, thread_rec& t);
+  void wq_remove(thread_rec& t) noexcept;
 
   // Thread lifecycle.
   thread_rec& new_thread(const std::source_location& loc);
   void run_thread(thread_rec& self);
   void finish(thread_rec& self);
+  std::string leak_text(std::uint32_t tid) const;  // an mc::thread destroyed while joinable
   void destroy_task(thread_rec& t) noexcept;
   void unwind_all();
 
@@ -276,6 +398,7 @@ class runtime {
   }
   void set_next(std::uint32_t tid, access a) { threads_[tid]->next = a; }
   void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc, bool trying);
+  static void abandoned_lock(std::uint32_t* word) noexcept;
   // The next step of every thread, for a dependence-aware strategy.
   void publish_next();
   // At a bug with options::keep_going: the threads that did not finish.
@@ -308,13 +431,21 @@ class runtime {
 
   // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (liveness.cpp).
   void fair_yield(bool check_livelock);
-  bool fair_deferred(std::uint32_t tid);
-  void fair_picked(std::uint32_t tid) noexcept {
-    if (fair_on_) threads_[tid]->fair_last = ++fair_clock_;
+  void set_deferred(thread_rec& t, bool on);
+  void end_deferrals(thread_rec& u);  // u was picked: edges into it end
+  void fair_picked(std::uint32_t tid) {
+    if (!fair_on_) return;
+    thread_rec& t = *threads_[tid];
+    t.fair_last = ++fair_clock_;
+    if (!t.watchers.empty()) [[unlikely]]
+      end_deferrals(t);
   }
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
-  void count_bypass(const void* obj, std::uint64_t asked);
+  void count_bypass(const void* obj, const resource& r, std::uint64_t asked);
+  void stop_waiting(thread_rec& t) noexcept;  // t.waiting_for = nullptr
+  void join_waiters(thread_rec& t);
+  void leave_waiters(resource& r, thread_rec& t) noexcept;
   bool lost_wakeup();
   // Data races (races.cpp): happens-before edges from synchronisation.
   // `undoable`: a CAS or RMW that may turn out to change nothing (read_only()).
@@ -339,8 +470,11 @@ class runtime {
   std::vector<std::unique_ptr<thread_rec>> threads_;  // slots; [0, nthreads_) live
   std::uint32_t nthreads_ = 0;
   std::uint32_t cur_ = 0;
-  std::vector<std::uint32_t> enabled_;  // sorted: runnable, or blocked with a deadline
+  id_set enabled_;                      // runnable, or blocked with a deadline
+  id_set elig_;                         // enabled and not deferred by fair scheduling
+  bool by_count_ = false;               // the strategy picks by count (strategy::picks_by_count)
   std::vector<std::uint32_t> cands_;    // scratch for decide()
+  std::vector<wait_queue> queues_;      // by object id, this execution
   std::vector<std::uint32_t> schedule_; // choices made (thread ids)
   std::vector<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
   const std::vector<trace_event>* expect_ = nullptr;
@@ -352,13 +486,13 @@ class runtime {
   std::uint64_t steps_ = 0;             // over all executions
   std::uint64_t exec_steps_ = 0;        // in this execution
   std::uint32_t exec_preemptions_ = 0;  // in this execution
-  std::uint64_t wait_seq_ = 0;
   std::int64_t vtime_ = 0;
   std::uint32_t epoch_ = 0;             // execution counter for object handles
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
   bool restart_ = false;                // see restart_needed()
+  bool in_execution_ = false;           // the body's fibers are running
   bool track_ = false;                  // the strategy wants accesses (dpor)
   std::vector<access> next_scratch_;
   std::optional<bug> bug_;
@@ -368,7 +502,7 @@ class runtime {
   bool fair_on_ = false;                // options::fair_scheduling
   std::uint64_t fair_clock_ = 0;        // orders picks and yields
   std::uint64_t ask_clock_ = 0;         // orders acquiring() announcements (bounded bypass)
-  std::uint32_t fair_deferring_ = 0;    // threads with a non-empty defer set
+  std::uint32_t fair_deferring_ = 0;    // threads deferred now
   std::uint64_t last_progress_ = 0;     // step of the latest progress mark or exit
   std::uint64_t next_livelock_check_ = 0;
   std::vector<std::size_t> cycle_;      // the deadlock cycle being reported (graph)
@@ -428,7 +562,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
                                      const std::source_location& loc) {
   const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
-    if (std::uncaught_exceptions() > 0) return nullptr;  // a destructor while unwinding
+    if (no_throw()) return nullptr;                      // unwinding, or in a release path
     if (release && spare_release()) return nullptr;      // perhaps a destructor: no throw
     throw abort_execution{};
   }

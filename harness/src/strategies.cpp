@@ -54,9 +54,11 @@ class random_strategy final : public strategy {
   }
   void seek(std::uint64_t index, std::uint64_t) override { index_ = index; }
   void restart() override { rng_.seed(mix_seed(seed_, index_ - 1)); }
-  std::size_t pick(std::span<const std::uint32_t> cands, decision) override {
-    return rng_.below(cands.size());
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    return pick_count(cands.size(), d);
   }
+  bool picks_by_count() const noexcept override { return true; }
+  std::size_t pick_count(std::size_t n, decision) override { return rng_.below(n); }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return kNoError; }
 
@@ -98,9 +100,13 @@ class dfs_strategy final : public strategy {
     depth_ = 0;
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    return pick_count(cands.size(), d);
+  }
+  bool picks_by_count() const noexcept override { return true; }
+  std::size_t pick_count(std::size_t n, decision d) override {
     if (split_.leaves()) return 0;  // the rest of this subtree is another worker's
     const bool preemptible = d == decision::preemptible;
-    std::size_t options = cands.size();
+    std::size_t options = n;
     if (preemptible && bound_ >= 0 && preemptions_ >= bound_) {
       options = 1;
       limited_ = true;
@@ -277,6 +283,9 @@ class iterative_bounding final : public strategy {
     return true;
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override { return cur_->pick(cands, d); }
+  // Every bound's search is built by the same `make_`: they pick alike.
+  bool picks_by_count() const noexcept override { return cur_->picks_by_count(); }
+  std::size_t pick_count(std::size_t n, decision d) override { return cur_->pick_count(n, d); }
   bool end() override { return cur_->end(); }
   void restart() override { cur_->restart(); }
   bool wants_accesses() const noexcept override { return cur_->wants_accesses(); }

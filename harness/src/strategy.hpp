@@ -150,6 +150,11 @@ class strategy {
   // Picks one of `cands` (size >= 2, or >= 1 for strategies that want
   // accesses). Returns an index, or `diverged` (see error()).
   virtual std::size_t pick(std::span<const std::uint32_t> cands, decision d) = 0;
+  // Strategies whose pick() reads only how many candidates there are (random,
+  // dfs) say so and pick by count: the runtime then maps the index to a
+  // thread itself, without listing every candidate at every decision.
+  [[nodiscard]] virtual bool picks_by_count() const noexcept { return false; }
+  virtual std::size_t pick_count(std::size_t n, decision d) { (void)n, (void)d; return diverged; }
 
   // Strategies that reason about dependence see every thread decision (also
   // those with one candidate), the next access of every candidate (`next`,

@@ -92,6 +92,7 @@ class basic_bounded_queue {
   }
 
   void task_done(const loc& where = loc::current()) {
+    const typename P::release_scope releasing;  // often in a destructor
     lock_t g = lock(where);
     if (unfinished_ == 0)
       return unlock_then_misuse(g, "task_done() called more times than items were put", where);
@@ -104,6 +105,7 @@ class basic_bounded_queue {
   }
 
   void close(const loc& where = loc::current()) {
+    const typename P::release_scope releasing;  // often in an owner's destructor
     lock_t g = lock(where);
     closed_ = true;
     not_empty_.notify_all(where);
@@ -126,8 +128,12 @@ class basic_bounded_queue {
   using condition = detail::condition_core<P, false, /*Spurious=*/false>;
   using time_point = typename P::clock::time_point;
 
+  // A put is a release path (it often hands a resource back from a
+  // destructor): under the checker a failed execution's abort does not throw
+  // out of it, unless the queue is full and the put would have to wait.
   template <class U>
   bool put_impl(U&& v, const time_point* deadline, const loc& where) {
+    const typename P::release_scope releasing;
     lock_t g = lock(where);
     const auto ready = [&] { return closed_ || items_.size() < capacity_; };
     if (deadline == nullptr) {
@@ -144,6 +150,7 @@ class basic_bounded_queue {
 
   template <class U>
   bool try_put_impl(U&& v, const loc& where) {
+    const typename P::release_scope releasing;
     lock_t g = lock(where);
     if (closed_ || items_.size() >= capacity_) return false;
     items_.push_back(std::forward<U>(v));

@@ -68,12 +68,14 @@ class condition_core {
   // counts itself before it releases the lock, so one that the notify must
   // reach (it released the lock before the notify) is seen here.
   void notify_one(const loc& where = loc::current()) {
+    const typename P::release_scope releasing;  // may run in a destructor
     P::notified(this, where);
     if (waiters_.load(std::memory_order_seq_cst) == 0) return;
     seq_.fetch_add(1, std::memory_order_seq_cst);
     P::wake_one(seq_);
   }
   void notify_all(const loc& where = loc::current()) {
+    const typename P::release_scope releasing;
     P::notified(this, where);
     if (waiters_.load(std::memory_order_seq_cst) == 0) return;
     seq_.fetch_add(1, std::memory_order_seq_cst);

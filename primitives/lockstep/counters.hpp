@@ -113,6 +113,7 @@ class basic_owned_counter {
   basic_owned_counter(const basic_owned_counter&) = delete;
   basic_owned_counter& operator=(const basic_owned_counter&) = delete;
   ~basic_owned_counter() {
+    const typename P::release_scope releasing;
     q_.close();
     if (owner_.joinable()) owner_.join();
   }

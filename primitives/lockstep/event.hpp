@@ -44,6 +44,7 @@ class basic_event {
   ~basic_event() { P::destroyed(this); }
 
   void set(const loc& where = loc::current()) {
+    const typename P::release_scope releasing;  // often in a destructor
     P::notified(this, where);
     if ((state_.exchange(kSet, std::memory_order_seq_cst) & kSleepers) != 0) P::wake_all(state_);
   }

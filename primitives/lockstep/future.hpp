@@ -84,8 +84,11 @@ class future_state {
     return true;
   }
 
+  // Setting a result is a release path (promises are often completed from
+  // destructors and scope guards); so are abandon and cancel.
   template <class... V>
   void set_value(const loc& where, V&&... v) {
+    const typename P::release_scope releasing;
     std::unique_lock g = lock(where);
     if (status_ == status::cancelled) return;  // dropped (see cancel())
     if (finished()) return unlock_then_misuse(g, "a promise was satisfied twice", where);
@@ -93,6 +96,7 @@ class future_state {
     finish(g, status::done, where);
   }
   void set_exception(std::exception_ptr e, const loc& where) {
+    const typename P::release_scope releasing;
     std::unique_lock g = lock(where);
     if (status_ == status::cancelled) return;  // dropped (see cancel())
     if (finished()) return unlock_then_misuse(g, "a promise was satisfied twice", where);
@@ -101,6 +105,7 @@ class future_state {
   }
   // Stores broken_promise unless a result is in (a promise's destructor).
   void abandon(const loc& where) {
+    const typename P::release_scope releasing;
     std::unique_lock g = lock(where);
     if (finished()) return;
     error_ = std::make_exception_ptr(std::future_error(std::future_errc::broken_promise));
@@ -108,6 +113,7 @@ class future_state {
   }
 
   bool cancel(const loc& where) {
+    const typename P::release_scope releasing;
     std::unique_lock g = lock(where);
     if (status_ == status::cancelled) return true;
     if (status_ != status::pending) return false;

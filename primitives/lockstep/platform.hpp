@@ -22,6 +22,11 @@
 //   P::spin_limit                how many times a primitive may spin before it
 //                                blocks (a tuning knob, never a semantic one)
 //   P::lock_spin_limit           the same for a contended lock word
+//   P::release_scope             an RAII marker a primitive puts around a
+//                                release path (unlock, release, set, notify,
+//                                ...), which may run in a destructor: the
+//                                checker then never throws a failed
+//                                execution's abort out of it (empty here)
 //   annotations                  acquiring / acquired / released / destroyed /
 //                                named / misuse: ownership facts that feed the
 //                                checker's wait-for graph and misuse checks;
@@ -121,6 +126,11 @@ struct os_platform {
   static constexpr bool spurious_wakeup(const void*, const loc& = loc::current()) noexcept {
     return false;
   }
+
+  // Marks a release path (see above); nothing in production.
+  struct release_scope {
+    release_scope() noexcept {}  // user-provided: no unused-variable warning
+  };
 
   // Ownership annotations: free in production.
   static void named(const void*, const char*) noexcept {}

@@ -61,6 +61,7 @@ class basic_counting_semaphore {
   void release(std::ptrdiff_t n = 1, const loc& where = loc::current()) {
     if (n < 0) return P::misuse(this, "semaphore release of a negative count", where);
     if (n == 0) return;
+    const typename P::release_scope releasing;  // often in a destructor
     P::notified(&count_, where);
     std::uint32_t c = count_.load(std::memory_order_relaxed);
     do {

@@ -86,6 +86,7 @@ class basic_shared_mutex {
   }
 
   void unlock(const loc& where = loc::current()) {
+    const typename P::release_scope releasing;  // often in a lock guard's destructor
     P::released(this, lock_mode::exclusive, where);
     std::unique_lock g(guard_);
     if (!writer_) return P::misuse(this, "unlock of a shared mutex that is not locked exclusively", where);
@@ -126,6 +127,7 @@ class basic_shared_mutex {
   }
 
   void unlock_shared(const loc& where = loc::current()) {
+    const typename P::release_scope releasing;  // often in std::shared_lock's destructor
     P::released(this, lock_mode::shared, where);
     std::unique_lock g(guard_);
     if (readers_ == 0) return P::misuse(this, "unlock_shared of a shared mutex that no reader holds", where);

@@ -100,6 +100,7 @@ class basic_thread_pool {
   }
 
   void shutdown(bool wait = true, bool cancel_pending = false, const loc& where = loc::current()) {
+    const typename P::release_scope releasing;  // the destructor's path
     queue_.close(where);  // workers drain what is left, then stop
     if (cancel_pending) {
       while (auto t = queue_.try_get(where)) (*t)->cancel(where);

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
@@ -182,6 +183,107 @@ BENCHMARK(BM_scheduling_point)->ArgName("executions")->Arg(1)->Arg(100);
 // each execution, so almost no point switches: the bookkeeping alone.
 void BM_scheduling_point_dfs(benchmark::State& state) { scheduling_points(state, mc::dfs()); }
 BENCHMARK(BM_scheduling_point_dfs)->ArgName("executions")->Arg(100);
+
+// ---------------------------------------------------------------------------
+// Many threads: executions of N threads that each do a fetch_add and a
+// critical section under one mutex (the body spawns them all, then joins
+// them all). Args: N, executions per explore() call. A decision costs
+// O(log N); what still grows with N is memory: each explore() call maps a
+// fiber stack for every thread beyond the 256 its pool keeps (so the first
+// execution pays ~10 us a thread; 16 executions a call spread it), and a
+// switch to one of N stacks misses the caches and the TLB more often.
+// BM_threads_yield_dfs: each thread also yields once while thousands are
+// runnable and have not run (fair scheduling: each such yield defers to all
+// of them, so a yield costs O(N)).
+
+void many_threads(int n, bool yield) {
+  mc::mutex m;
+  mc::atomic<int> hits{0};
+  int total = 0;
+  std::vector<mc::thread> ts;
+  ts.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i)
+    ts.emplace_back([&, yield] {
+      hits.fetch_add(1);
+      if (yield) mc::this_thread::yield();
+      std::scoped_lock g(m);
+      ++total;
+    });
+  for (auto& t : ts) t.join();
+  LOCKSTEP_ASSERT(hits.load() == n && total == n);
+}
+
+void threads_steps(benchmark::State& state, mc::strategy_spec s, bool yield) {
+  const int n = static_cast<int>(state.range(0));
+  auto opts = base_options(std::move(s), static_cast<std::uint64_t>(state.range(1)));
+  opts.max_steps = 20ull * static_cast<std::uint64_t>(n) + 100;
+  opts.stack_size = 64 * 1024;
+  std::uint64_t steps = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    const mc::result r = mc::explore(opts, [n, yield] { many_threads(n, yield); });
+    if (!r.ok()) {
+      state.SkipWithError(r.report().c_str());
+      return;
+    }
+    steps += r.steps;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+  state.counters["ns/step"] = sw.ns() / static_cast<double>(steps);
+}
+// The memory floor of the above: N bare fibers on 64 KB stacks, each step
+// jumps into a random one, which touches its stack and jumps back (two
+// switches, no runtime). What this costs at N threads no scheduler can beat.
+std::vector<slot> g_many;
+std::size_t g_many_cur = 0;
+
+void many_entry(bctx::transfer_t t) {
+  static_cast<slot*>(t.data)->ctx = t.fctx;
+  for (;;) {
+    volatile char touch[256];  // a little of its own stack, as a thread's frame would
+    touch[0] = 1;
+    (void)touch[0];
+    bare_jump(g_many[g_many_cur], g_host);
+  }
+}
+
+void BM_bare_fcontext_many(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t kStack = 64 * 1024;
+  std::vector<std::unique_ptr<std::byte[]>> stacks;
+  g_many.assign(n, slot{});
+  for (std::size_t i = 0; i < n; ++i) {
+    stacks.push_back(std::make_unique<std::byte[]>(kStack));
+    g_many[i].ctx = bctx::make_fcontext(stacks.back().get() + kStack, kStack, &many_entry);
+  }
+  std::uint64_t rng = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t steps = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    g_many_cur = static_cast<std::size_t>(rng % n);
+    bare_jump(g_host, g_many[g_many_cur]);
+    ++steps;
+  }
+  state.counters["ns/step"] = sw.ns() / static_cast<double>(steps);
+}
+BENCHMARK(BM_bare_fcontext_many)->ArgName("fibers")->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+
+void threads_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"threads", "executions"})->Unit(benchmark::kMillisecond);
+  for (int n : {10, 100, 1000, 10000}) b->Args({n, 16});
+}
+void BM_threads_random(benchmark::State& state) { threads_steps(state, mc::random(7), false); }
+BENCHMARK(BM_threads_random)->Apply(threads_args);
+void BM_threads_dfs(benchmark::State& state) { threads_steps(state, mc::dfs(), false); }
+BENCHMARK(BM_threads_dfs)->Apply(threads_args);
+void BM_threads_yield_dfs(benchmark::State& state) { threads_steps(state, mc::dfs(), true); }
+BENCHMARK(BM_threads_yield_dfs)
+    ->ArgNames({"threads", "executions"})
+    ->Args({10, 1})->Args({100, 1})->Args({1000, 1})->Args({10000, 1})
+    ->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------------------
 // counter_mutex: the registered model (2 threads, one increment each under a

@@ -108,6 +108,22 @@ void misuse(const void* obj, const char* what, const std::source_location& loc);
 // report (e.g. "client 1 and client 2 both hold the lock").
 [[noreturn]] void assert_failed_msg(const char* expr, const std::string& message,
                                     const std::source_location& loc);
+// A primitive's release path (unlock, unlock_shared, semaphore release,
+// event set, notify, a queue's put / task_done / close, a promise's result,
+// a pool's shutdown) often runs in a destructor, where throwing the abort of
+// a failed execution would terminate the process. Inside a release_scope an
+// abort does not throw: every step completes plainly (a lock is taken, or
+// taken over from a suspended holder that only unwinds from then on; a join
+// returns), and the thread unwinds at a later point. Only a wait that would
+// really block cannot complete and still unwinds. Nests; costs two calls.
+void release_enter() noexcept;
+void release_exit() noexcept;
+struct release_scope {
+  release_scope() noexcept { release_enter(); }
+  ~release_scope() { release_exit(); }
+  release_scope(const release_scope&) = delete;
+  release_scope& operator=(const release_scope&) = delete;
+};
 // Gives the calling checked thread a name for reports ("thread 1 (transfer
 // A->B)"); `name` must outlive the execution (a string literal).
 void name_thread(const char* name) noexcept;

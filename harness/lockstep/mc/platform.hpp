@@ -14,6 +14,9 @@
 //   clock       virtual time: it advances only when a timeout fires
 //   thread      mc::thread
 //   annotations feed the wait-for graph and the misuse checks
+//   release_scope
+//               a failed execution's abort never throws out of a release
+//               path (see detail::release_scope)
 //   spin_limit  0: primitives block at once instead of spinning, which keeps
 //               the explored state space small; spinning is only a speed-up
 #pragma once
@@ -46,6 +49,7 @@ struct platform_base {
   using clock = virtual_clock;
   using thread = mc::thread;
   using loc = std::source_location;
+  using release_scope = detail::release_scope;
 
   static constexpr int spin_limit = 0;
   static constexpr int lock_spin_limit = 0;
