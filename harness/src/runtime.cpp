@@ -29,6 +29,21 @@
 #ifdef LOCKSTEP_TSAN_FIBERS
 #include <sanitizer/tsan_interface.h>
 #endif
+// AddressSanitizer too: it keeps the bounds of the stack it runs on, to
+// unpoison a stack that is unwound (an exception) and to tell stack from
+// heap; a switch it was not told about makes a fiber's frames look like wild
+// accesses to it.
+#if defined(__SANITIZE_ADDRESS__)
+#define LOCKSTEP_ASAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOCKSTEP_ASAN_FIBERS 1
+#endif
+#endif
+#ifdef LOCKSTEP_ASAN_FIBERS
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace lockstep::mc::rt {
 
@@ -118,6 +133,13 @@ void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
     to.ctx = bctx::make_fcontext(to.stack->top(), to.stack->size(), &runtime::fiber_entry);
     to.fiber_created = true;
+    to.stack_bottom = static_cast<char*>(to.stack->top()) - to.stack->size();
+    to.stack_bytes = to.stack->size();
+#ifdef LOCKSTEP_ASAN_FIBERS
+    // A pooled stack may hold the poisoned frames of a fiber that was parked
+    // on it when its runtime ended.
+    __asan_unpoison_memory_region(to.stack_bottom, to.stack_bytes);
+#endif
 #ifdef LOCKSTEP_TSAN_FIBERS
     to.tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -133,12 +155,25 @@ void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
   if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();  // the host
   __tsan_switch_to_fiber(to.tsan_fiber, 0);  // 0: the switch orders the fibers' accesses
 #endif
+#ifdef LOCKSTEP_ASAN_FIBERS
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, to.stack_bottom, to.stack_bytes);
+#endif
   bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
   // Whoever switched back to us passed its own slot: remember where it stopped.
-  static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
+  auto* back = static_cast<fiber_slot*>(t.data);
+#ifdef LOCKSTEP_ASAN_FIBERS
+  // ... and its stack (how the host's stack becomes known).
+  __sanitizer_finish_switch_fiber(fake_stack, &back->stack_bottom, &back->stack_bytes);
+#endif
+  back->ctx = t.fctx;
 }
 
 void runtime::fiber_entry(bctx::transfer_t t) {
+#ifdef LOCKSTEP_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(nullptr, &static_cast<fiber_slot*>(t.data)->stack_bottom,
+                                  &static_cast<fiber_slot*>(t.data)->stack_bytes);
+#endif
   static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
   runtime* rt = tl_current;
   thread_rec* self = rt->threads_[rt->cur_].get();

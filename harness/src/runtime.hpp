@@ -42,6 +42,8 @@ struct fiber_slot {
   bctx::fcontext_t ctx = nullptr;  // where to resume this fiber (or host)
   eh_globals eh;                   // its exception state while suspended
   void* tsan_fiber = nullptr;      // ThreadSanitizer's context for it (TSan builds only)
+  const void* stack_bottom = nullptr;  // its stack, for AddressSanitizer (ASan builds only)
+  std::size_t stack_bytes = 0;
 };
 
 // An mmap'ed stack with a guard page below it.
