@@ -63,12 +63,12 @@ const detail::task_vtable body_vtable{
 
 fiber_stack::fiber_stack(std::size_t size) : requested_(size) {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  guard_ = page;
+  guard_ = ((kGuard + page - 1) / page) * page;
   size_ = ((size + page - 1) / page) * page + guard_;
   base_ = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   if (base_ == MAP_FAILED) throw std::bad_alloc();
-  ::mprotect(base_, guard_, PROT_NONE);  // overflow faults instead of corrupting
+  ::mprotect(base_, guard_, PROT_NONE);  // overflow faults (a stack_overflow report) instead of corrupting
 }
 
 fiber_stack::~fiber_stack() {
@@ -102,9 +102,12 @@ void give_back_stack(std::unique_ptr<fiber_stack> s) {
 // ---------------------------------------------------------------------------
 // Construction
 
-runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat) {
+runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat), fatal_(steps_, opts) {
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
+  if (opts.stack_size < 16 * 1024)
+    throw std::invalid_argument("lockstep: options.stack_size must be at least 16 KiB, not " +
+                                std::to_string(opts.stack_size) + " bytes");
   tl_current = this;
   track_ = strat.wants_accesses();
   expect_ = opts.expect_events;
@@ -248,6 +251,19 @@ void runtime::destroy_task(thread_rec& t) noexcept {
 // Executions
 
 void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
+  // A fatal signal on this thread from here on is this execution's bug, and
+  // the watchdog times its steps.
+  struct live_scope {
+    runtime& rt;
+    explicit live_scope(runtime& r) : rt(r) {
+      rt.live_ = true;
+      rt.fatal_.executing(true);
+    }
+    ~live_scope() {
+      rt.fatal_.executing(false);
+      rt.live_ = false;
+    }
+  } live(*this);
   exec_index_ = index;
   ++epoch_;
   next_object_ = 0;
