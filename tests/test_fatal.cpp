@@ -101,6 +101,7 @@ std::string match(const std::string& text, const std::string& re) {
 TEST_F(Fatal, ANullDereferenceIsReportedWithItsSchedule) {
   mc::options o = with(mc::dpor());
   o.name = "publication";
+  o.honour_env = true;  // the default: the report says to rerun with LOCKSTEP_REPLAY
   EXPECT_EXIT((void)mc::explore(o, publication_bug), ::testing::KilledBySignal(SIGSEGV),
               "publication: crash: SIGSEGV in thread 1 at step [0-9]+ \\(invalid memory access at address 0x0\\)"
               ".*found in execution [0-9]+ at step [0-9]+ \\(dpor; the schedule has 1 preemption\\)"
@@ -137,6 +138,8 @@ TEST(FatalReplay, TheReplayStringReproducesTheCrash) {
   const std::string where = match(first.err, "crash: SIGSEGV in thread 1 at step [0-9]+");
   ASSERT_FALSE(schedule.empty()) << first.err;
   ASSERT_FALSE(where.empty()) << first.err;
+  // honour_env is off here: the report says how to replay in code instead.
+  EXPECT_NE(first.err.find("explore with mc::replay(\"" + schedule + "\")"), std::string::npos) << first.err;
 
   const child_run again = in_child([&] { (void)mc::explore(with(mc::replay(schedule)), publication_bug); });
   EXPECT_TRUE(again.signaled(SIGSEGV)) << again.err;
@@ -173,7 +176,7 @@ TEST(FatalReplay, TheTraceFileIsWrittenAndReplays) {
   EXPECT_EQ(t.events.size(), t.bug_step);
   EXPECT_NE(t.message.find("SIGSEGV in thread 1"), std::string::npos) << t.message;
 
-  const child_run again = in_child([&] { (void)mc::explore(mc::replay_options(t), publication_bug); });
+  const child_run again = in_child([&] { (void)mc::explore(mc::replay_options(t, with(mc::dfs())), publication_bug); });
   EXPECT_TRUE(again.signaled(SIGSEGV)) << again.err;
   EXPECT_NE(again.err.find("at step " + std::to_string(t.bug_step) + " (invalid memory access"), std::string::npos)
       << again.err;

@@ -569,9 +569,12 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
       const std::size_t at = cmd.find("{}");
       if (at == std::string_view::npos) tail << cmd;
       else tail << cmd.substr(0, at) << s << cmd.substr(at + 2);
-    } else {
+    } else if (opts_.honour_env) {
       tail << "LOCKSTEP_REPLAY=" << s << " ";
       command_line(tail);
+    } else {  // LOCKSTEP_REPLAY is not read: the same run, or a replay in code
+      command_line(tail);
+      tail << "\n          (options.honour_env is off: run it again, or explore with mc::replay(\"" << s << "\"))";
     }
     tail << "\n";
     g_tail = enc + enc_cap;
