@@ -3,6 +3,7 @@
 set -u
 LS=${1:?usage: cli_test.sh path/to/lockstep}
 unset LOCKSTEP_REPLAY LOCKSTEP_SEED
+ulimit -c 0  # the crash checks below end processes with SIGSEGV and SIGABRT
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
@@ -353,6 +354,62 @@ if [ -w /dev/full ]; then
   expect stdout-full-check 2 -- sh -c '"$0" check deadlock_abba >/dev/full' "$LS"
   one_line stdout-full-check
 fi
+# A crash, a stack overflow, a step that never reaches a scheduling point:
+# the report with its schedule on stderr, then the process ends with the
+# signal (exit status 128+N) or, for the watchdog, exit code 124.
+expect crash 139 -- "$LS" check crash_null_deref
+has crash err "crash_null_deref: crash: SIGSEGV in thread 1 at step"
+has crash err "(invalid memory access at address 0x0)"
+has crash err "  replay: LOCKSTEP_REPLAY=L1"
+has crash err "  run:    lockstep check crash_null_deref --replay L1"
+has crash err "lockstep: the process ends with SIGSEGV"
+has crash out "crash_null_deref: bug: crash (expected bug: crash)"
+cmd=$(sed -n 's/^  run: *//p' "$tmp/err")
+step=$(grep -o 'SIGSEGV in thread 1 at step [0-9]*' "$tmp/err" | head -1)
+expect crash-replay 139 -- bash -c "${cmd/lockstep/\"$LS\"}"
+has crash-replay err "$step"
+has crash-replay err "(replay;"
+expect crash-abort 134 -- "$LS" check crash_abort --quiet
+has crash-abort err "crash_abort: crash: SIGABRT in thread"
+has crash-abort err "lockstep check crash_abort --replay L1"
+has crash-abort out "crash_abort: bug: crash"
+expect overflow 139 -- "$LS" check stack_overflow_large_frame
+has overflow err "stack_overflow: stack overflow in thread 0 (main) at step"
+has overflow err "(stack_size = 256 KiB; raise options.stack_size / --stack-size)"
+expect overflow-128k 139 -- "$LS" check stack_overflow_large_frame --stack-size 128K
+has overflow-128k err "(stack_size = 128 KiB;"
+has overflow-128k err " --stack-size 128K"
+expect overflow-1m 0 -- "$LS" check stack_overflow_large_frame --stack-size 1M
+has overflow-1m out "stack_overflow_large_frame: pass"
+expect recursion 139 -- "$LS" check stack_overflow_recursion
+has recursion err "stack_overflow: stack overflow in thread 0 (main)"
+expect hang 124 -- "$LS" check hang_std_atomic_spin
+has hang err "non_termination: thread 1 ran 1 s without reaching a scheduling point"
+has hang err "lockstep check hang_std_atomic_spin --replay L1"
+has hang err "the watchdog ends the process (exit code 124)"
+expect hang-timeout 124 -- "$LS" check hang_std_atomic_spin --step-timeout 300ms
+has hang-timeout err "ran 300 ms without reaching"
+has hang-timeout err " --step-timeout 300ms"
+# The files a check writes are written before the process ends; the trace
+# replays the crash at the same step.
+expect crash-files 139 -- "$LS" check crash_null_deref --trace-out "$tmp/crash.trace" --report-json "$tmp/crash.json"
+has crash-files crash.trace "verdict crash"
+has crash-files out "trace written to"
+step=$(grep -o 'SIGSEGV in thread 1 at step [0-9]*' "$tmp/err" | head -1)
+expect crash-json 0 -- python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["verdict"] == "bug" and r["bug"]["kind"] == "crash", r
+assert r["schedule"].startswith("L1") and r["bug"]["events"], r
+' "$tmp/crash.json"
+expect crash-trace-replay 139 -- "$LS" replay "$tmp/crash.trace"
+has crash-trace-replay err "$step"
+for bad in "--stack-size x" "--stack-size 1K" "--stack-size 2G" "--step-timeout soon" "--step-timeout 0s"; do
+  # shellcheck disable=SC2086
+  expect "bad[$bad]" 2 -- "$LS" check counter_mutex $bad
+  one_line "bad[$bad]"
+done
+expect step-timeout-off 0 -- "$LS" check counter_mutex --step-timeout off
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -324,7 +324,9 @@ TEST(BankReports, EveryModelIsQuick) {
     const auto start = std::chrono::steady_clock::now();
     const auto r = mc::explore(o, m.body);
     EXPECT_EQ(r.found.has_value(), m.expected.bug.has_value()) << m.name;
+#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's build is several times slower
     EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << m.name;  // well under a second when idle
+#endif
   }
 }
 

@@ -2,6 +2,8 @@
 // random; exhaustive models are covered completely by dpor.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <string>
 #include <vector>
 
@@ -41,6 +43,20 @@ TEST_P(Models, GetsItsExpectedVerdict) {
   // find the bug in a buggy one) within their bound.
   const bool must_complete = o.strategy.k == mc::strategy_spec::kind::dpor && m.settings.exhaustive;
   if (!must_complete && o.strategy.k != mc::strategy_spec::kind::random) o.max_executions = 50000;
+  if (m.settings.ends_process) {
+    // The bug ends the process (a crash, a stack overflow, the watchdog):
+    // the child must die of it, reporting it with its replay string.
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    o.step_timeout = m.settings.step_timeout;
+    o.trace_dir = "-";  // the report is expected: no trace file for it
+    const bool watchdog = m.expected.bug == mc::bug_kind::non_termination;
+    EXPECT_EXIT((void)mc::explore(o, m.body),
+                [watchdog](int status) {
+                  return watchdog ? WIFEXITED(status) && WEXITSTATUS(status) == 124 : WIFSIGNALED(status);
+                },
+                std::string(m.name) + ": " + mc::bug_kind_name(*m.expected.bug) + ": .*LOCKSTEP_REPLAY=L1");
+    return;
+  }
   const mc::result r = mc::explore(o, m.body);
   const bool sampling = o.strategy.k == mc::strategy_spec::kind::random;
   if (m.expected.bug && sampling && !m.settings.found_by_sampling) {
@@ -88,6 +104,7 @@ namespace {
 // both cover a model completely, dpor never needs more executions.
 TEST(DporAgreesWithDfs, OnEveryRegisteredModel) {
   for (const mc::model& m : mc::models()) {
+    if (m.settings.ends_process) continue;  // checked in a child by Models.GetsItsExpectedVerdict
     auto run = [&](mc::strategy_spec s) {
       mc::options o;
       o.strategy = s;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test suite (GoogleTest, RapidCheck, the CLI checks),
-# then the real-thread suites again under ThreadSanitizer (build-tsan).
-# LOCKSTEP_NO_SANITIZER=1 skips the sanitizer pass.
+# then the real-thread suites again under ThreadSanitizer (build-tsan) and
+# every GoogleTest suite under AddressSanitizer and UBSan (build-asan).
+# LOCKSTEP_NO_SANITIZER=1 skips the sanitizer passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/build.sh
@@ -14,5 +15,7 @@ echo "lockstep: ${ok:-0} passed, $(( ${failed:-0} + ${timeouts:-0} )) failed"
 if [ "$status" -eq 0 ] && [ -z "${LOCKSTEP_NO_SANITIZER:-}" ]; then
   bash tools/sanitize.sh thread || status=$?
   [ "$status" -eq 0 ] && echo "lockstep: ThreadSanitizer run clean"
+  bash tools/sanitize.sh address,undefined || status=$?
+  [ "$status" -eq 0 ] && echo "lockstep: AddressSanitizer and UBSan run clean"
 fi
 exit "$status"

@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -93,6 +96,12 @@ const char* const kCheckHelp =
     "                      executions (10000). Default: 30s and the strategy's\n"
     "                      execution bound (random 1000, dfs 1000000)\n"
     "  --max-steps N       bound on scheduling points per execution (default 20000)\n"
+    "  --stack-size SIZE   stack of each checked thread: bytes, or 512K, 1M (default\n"
+    "                      256K); a thread that runs past it is a stack_overflow\n"
+    "  --step-timeout T    watchdog: a step (the code between two scheduling points)\n"
+    "                      that runs longer than T (10s, 500ms, 2m, or off) is\n"
+    "                      non_termination. Default 10s, or the time budget when\n"
+    "                      shorter (at least 1s)\n"
     "  --replay STRING     run exactly the schedule a bug report printed\n"
     "  --report-json FILE  write the result as JSON (with the bug's wait-for graph\n"
     "                      and per-thread events)\n"
@@ -118,7 +127,13 @@ const char* const kCheckHelp =
     "\n"
     "A single model exits 0 when no bug was found and 1 when one was. With --all\n"
     "the tool prints a table (model, expected, got, executions, time) and exits 0\n"
-    "only if every model got its expected verdict.\n";
+    "only if every model got its expected verdict.\n"
+    "\n"
+    "A crash in checked code (SIGSEGV, SIGABRT, ...) or a stack overflow is\n"
+    "reported on stderr with its replay string and the process ends with the\n"
+    "signal (exit status 128+N in a shell: 139, 134); a step the watchdog ends\n"
+    "exits 124. --trace-out and --report-json are still written. --all checks\n"
+    "the models whose bug ends the process in a child process.\n";
 
 const char* const kReplayHelp =
     "usage: lockstep replay TRACE [--threads] [--runs N] [--quiet]\n"
@@ -197,7 +212,40 @@ struct check_args {
   std::uint64_t livelock_window = 1000;
   std::uint32_t busy_wait_bound = 100;
   std::uint32_t bypass_bound = 2;
+  std::optional<std::size_t> stack_size;                    // --stack-size
+  std::optional<std::chrono::milliseconds> step_timeout;   // --step-timeout (negative: off)
+  std::optional<std::string> stack_size_text, step_timeout_text;  // as given, for the replay command
 };
+
+// "256K", "1M", "262144" -> bytes.
+std::size_t parse_size(std::string_view flag, std::string_view v) {
+  std::uint64_t scale = 1;
+  std::string_view digits = v;
+  if (!v.empty() && (v.back() == 'K' || v.back() == 'k')) scale = 1024;
+  if (!v.empty() && (v.back() == 'M' || v.back() == 'm')) scale = 1024 * 1024;
+  if (!v.empty() && (v.back() == 'G' || v.back() == 'g')) scale = 1024 * 1024 * 1024;
+  if (scale != 1) digits.remove_suffix(1);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos)
+    throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is not a size (bytes, or 512K, 1M)"};
+  const std::uint64_t n = parse_u64(flag, digits);
+  if (n > (std::uint64_t{1} << 40) / scale) throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is too large"};
+  return static_cast<std::size_t>(n * scale);
+}
+
+// "10s", "500ms", "2m" -> milliseconds; "off" -> -1.
+std::chrono::milliseconds parse_duration(std::string_view flag, std::string_view v) {
+  if (v == "off") return std::chrono::milliseconds(-1);
+  for (auto [unit, scale] : {std::pair<std::string_view, std::uint64_t>{"ms", 1}, {"s", 1000}, {"m", 60000}}) {
+    if (v.size() > unit.size() && v.substr(v.size() - unit.size()) == unit &&
+        v.substr(0, v.size() - unit.size()).find_first_not_of("0123456789") == std::string_view::npos) {
+      const std::uint64_t n = parse_u64(flag, v.substr(0, v.size() - unit.size()));
+      if (n == 0) throw usage_error{std::string(flag) + " must be positive (or off)"};
+      if (n > 1000000000) throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is too long"};
+      return std::chrono::milliseconds(n * scale);
+    }
+  }
+  throw usage_error{std::string(flag) + ": '" + std::string(v) + "' is not a time (10s, 500ms, 2m) or off"};
+}
 
 void parse_budget(std::string_view v, check_args& a) {
   if (!v.empty() && (v.back() < '0' || v.back() > '9')) {  // a time
@@ -266,6 +314,17 @@ check_args parse_check(const std::vector<std::string_view>& args) {
     } else if (arg == "--max-steps") {
       a.max_steps = parse_u64("--max-steps", value());
       if (a.max_steps == 0) throw usage_error{"--max-steps must be positive"};
+    } else if (arg == "--stack-size") {
+      const std::string_view v = value();
+      const std::size_t n = parse_size("--stack-size", v);
+      if (n < 16 * 1024 || n > (std::size_t{1} << 30))
+        throw usage_error{"--stack-size must be between 16K and 1G"};
+      a.stack_size = n;
+      a.stack_size_text = std::string(v);
+    } else if (arg == "--step-timeout") {
+      const std::string_view v = value();
+      a.step_timeout = parse_duration("--step-timeout", v);
+      a.step_timeout_text = std::string(v);
     } else if (arg == "--replay") {
       a.replay = std::string(value());
     } else if (arg == "--report-json") {
@@ -465,12 +524,16 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   o.livelock_window = a.livelock_window;
   o.busy_wait_bound = a.busy_wait_bound;
   o.bypass_bound = a.bypass_bound;
+  if (a.stack_size) o.stack_size = *a.stack_size;
+  o.step_timeout = a.step_timeout.value_or(m.settings.step_timeout);
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
   if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
   if (a.unfair) o.replay_command += " --unfair";
   if (a.livelock_window != 1000) o.replay_command += " --livelock-window " + std::to_string(a.livelock_window);
   if (a.busy_wait_bound != 100) o.replay_command += " --busy-wait-bound " + std::to_string(a.busy_wait_bound);
   if (a.bypass_bound != 2) o.replay_command += " --bypass-bound " + std::to_string(a.bypass_bound);
+  if (a.stack_size_text) o.replay_command += " --stack-size " + *a.stack_size_text;
+  if (a.step_timeout_text) o.replay_command += " --step-timeout " + *a.step_timeout_text;
   o.shrink = a.shrink;
   o.trace_dir = "-";  // traces only with --trace-out
   return o;
@@ -568,6 +631,21 @@ void render_svg(const std::string& dot_path) {
   std::fprintf(stderr, "lockstep: wrote %s\n", svg.c_str());
 }
 
+void write_pictures(const mc::model& m, const mc::result& r, const check_args& a) {
+  const std::string title = std::string(m.name) + ": no bug found";
+  if (a.graph_path) {
+    write_file(*a.graph_path, r.found ? mc::to_dot(*r.found, m.name) : mc::to_dot(mc::wait_graph{}, title));
+    if (a.svg) render_svg(*a.graph_path);
+  }
+  if (a.timeline_path) {
+    write_file(*a.timeline_path,
+               r.found ? mc::timeline_dot(r.found->events,
+                                          std::string(m.name) + ": " + mc::bug_kind_name(r.found->kind))
+                       : mc::timeline_dot({}, title));
+    if (a.svg) render_svg(*a.timeline_path);
+  }
+}
+
 int cmd_list() {
   std::string_view group;
   for (const mc::model& m : mc::models()) {
@@ -578,6 +656,118 @@ int cmd_list() {
     std::printf("  %-40s %-24s %s\n", m.name, mc::expectation_name(m.expected).c_str(), m.description);
   }
   return kOk;
+}
+
+// A bug that ends the process (mc::options::on_fatal): the check's files and
+// its verdict line, written from the signal handler before the process ends
+// (the report itself is on stderr already).
+struct fatal_check {
+  const mc::model* m = nullptr;
+  const check_args* a = nullptr;
+  std::chrono::steady_clock::time_point t0;
+};
+fatal_check g_fatal;
+
+void on_fatal(const mc::result& found) {
+  if (g_fatal.m == nullptr) return;
+  const mc::model& m = *g_fatal.m;
+  const check_args& a = *g_fatal.a;
+  mc::result r = found;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - g_fatal.t0).count();
+  try {
+    if (a.json_path) write_file(*a.json_path, to_json(m, r, "") + "\n");
+    if (a.trace_out && r.trace) {
+      mc::write_trace_file(*r.trace, *a.trace_out);
+      if (!a.quiet) std::printf("trace written to %s (lockstep replay %s)\n", a.trace_out->c_str(), a.trace_out->c_str());
+    }
+    write_pictures(m, r, a);
+  } catch (const usage_error& e) {
+    std::fprintf(stderr, "lockstep: %s\n", e.what.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lockstep: %s\n", e.what());
+  }
+  if (a.quiet)
+    std::printf("%s: %s\n", m.name, got_name(r).c_str());
+  else
+    std::printf("%s: %s (expected %s) after %llu executions in %.2fs\n", m.name, got_name(r).c_str(),
+                mc::expectation_name(m.expected).c_str(), static_cast<unsigned long long>(r.executions), r.seconds);
+  std::fflush(stdout);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// The string value of "key": "..." in the JSON a check wrote ("" if none).
+std::string json_string(const std::string& json, const std::string& key) {
+  const std::string k = "\"" + key + "\": \"";
+  const auto at = json.find(k);
+  if (at == std::string::npos) return {};
+  const auto end = json.find('"', at + k.size());
+  return end == std::string::npos ? std::string() : json.substr(at + k.size(), end - at - k.size());
+}
+
+// --all: a model whose bug ends the process is checked by this program in a
+// child process (`check MODEL --quiet --report-json FILE` with the other
+// options given); its JSON says what it found. `output` gets the child's
+// stdout and stderr, `json` its JSON object ("" when it wrote none).
+mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_view>& args,
+                              std::string& output, std::string& json) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string dir = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/lockstep-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("cannot make a temporary directory in " + dir);
+  const std::string out_path = dir + "/out", err_path = dir + "/err", json_path = dir + "/report.json";
+  std::vector<std::string> argv_s{"lockstep", "check", m.name, "--quiet", "--report-json", json_path};
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--all" || args[i] == "--quiet" || args[i] == "-q") continue;
+    if (args[i] == "--report-json") {
+      ++i;
+      continue;
+    }
+    argv_s.emplace_back(args[i]);
+  }
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  ::posix_spawn_file_actions_init(&fa);
+  ::posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  int status = 0;
+  const int err = ::posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&fa);
+  if (err == 0) ::waitpid(pid, &status, 0);
+  mc::result r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  output = read_text(out_path) + read_text(err_path);
+  json = read_text(json_path);
+  for (const auto& f : {out_path, err_path, json_path}) std::remove(f.c_str());
+  ::rmdir(dir.c_str());
+  if (err != 0) throw std::runtime_error(std::string("cannot run a child lockstep: ") + std::strerror(err));
+  while (!json.empty() && json.back() == '\n') json.pop_back();
+  r.strategy = json_string(json, "strategy");
+  if (const auto at = json.find("\"executions\": "); at != std::string::npos)
+    r.executions = std::strtoull(json.c_str() + at + 14, nullptr, 10);
+  const std::string verdict = json_string(json, "verdict");
+  if (verdict == "bug") {
+    r.found.emplace();
+    r.found->kind = mc::parse_bug_kind(json_string(json, "kind")).value_or(mc::bug_kind::crash);
+    r.found->message = json_string(json, "message");
+  } else if (verdict == "incomplete") {
+    r.bound_hit = "a bound";
+  } else if (verdict != "pass") {  // no report: it died before writing one
+    r.found.emplace();
+    r.found->kind = mc::bug_kind::crash;
+    r.strategy = "?";
+    r.found->message = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status)) + " without a report"
+                                           : "exit code " + std::to_string(WEXITSTATUS(status)) + " without a report";
+    output += r.found->message + "\n";
+    json.clear();
+  }
+  return r;
 }
 
 int cmd_check(const std::vector<std::string_view>& args) {
@@ -595,7 +785,9 @@ int cmd_check(const std::vector<std::string_view>& args) {
   };
   if (!a.all) {
     const mc::model& m = *mc::find_model(a.model);
-    const mc::options o = model_options(m, a);
+    mc::options o = model_options(m, a);
+    g_fatal = {&m, &a, std::chrono::steady_clock::now()};
+    o.on_fatal = &on_fatal;
     const mc::result r = mc::explore(o, m.body);
     if (a.json_path) output([&] { write_file(*a.json_path, to_json(m, r, "") + "\n"); });
     if (a.trace_out && r.found) {
@@ -612,20 +804,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     } else if (a.trace_out && !a.quiet) {
       std::printf("no bug found: no trace written to %s\n", a.trace_out->c_str());
     }
-    const std::string title = std::string(m.name) + ": no bug found";
-    if (a.graph_path)
-      output([&] {
-        write_file(*a.graph_path, r.found ? mc::to_dot(*r.found, m.name) : mc::to_dot(mc::wait_graph{}, title));
-        if (a.svg) render_svg(*a.graph_path);
-      });
-    if (a.timeline_path)
-      output([&] {
-        write_file(*a.timeline_path,
-                   r.found ? mc::timeline_dot(r.found->events,
-                                              std::string(m.name) + ": " + mc::bug_kind_name(r.found->kind))
-                           : mc::timeline_dot({}, title));
-        if (a.svg) render_svg(*a.timeline_path);
-      });
+    output([&] { write_pictures(m, r, a); });
     if (a.quiet) {
       std::printf("%s: %s\n", m.name, got_name(r).c_str());
     } else {
@@ -643,7 +822,9 @@ int cmd_check(const std::vector<std::string_view>& args) {
   std::string reports;
   bool first = true;
   for (const mc::model& m : mc::models()) {
-    const mc::result r = run_model(m, a);
+    std::string child_output, child_json;
+    const mc::result r = m.settings.ends_process ? run_model_in_child(m, args, child_output, child_json)
+                                                 : run_model(m, a);
     const bool ok = got_expected(m, r);
     missed += ok ? 0 : 1;
     std::printf("%-40s %-24s %-24s %12llu %8.2fs%s\n", m.name, mc::expectation_name(m.expected).c_str(),
@@ -652,8 +833,14 @@ int cmd_check(const std::vector<std::string_view>& args) {
                 static_cast<unsigned long long>(r.executions), r.seconds,
                 ok ? "" : "  <-- MISSED");
     std::fflush(stdout);
-    if (!ok) reports += r.report();
-    json += std::string(first ? "" : ",\n") + "    " + to_json(m, r, "    ");
+    if (!ok) reports += m.settings.ends_process ? child_output : r.report();
+    if (m.settings.ends_process && !child_json.empty()) {
+      std::string indented;
+      for (char c : child_json) indented += c == '\n' ? std::string("\n    ") : std::string(1, c);
+      json += std::string(first ? "" : ",\n") + "    " + indented;
+    } else {
+      json += std::string(first ? "" : ",\n") + "    " + to_json(m, r, "    ");
+    }
     first = false;
   }
   json += "\n  ],\n  \"ok\": " + std::string(missed == 0 ? "true" : "false") + "\n}\n";

@@ -29,6 +29,7 @@
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
 #include "lockstep/mc/trace.hpp"
+#include "fatal.hpp"
 #include "runtime.hpp"
 #include "strategy.hpp"
 
@@ -47,6 +48,8 @@ const char* bug_kind_name(bug_kind k) noexcept {
     case bug_kind::starvation: return "starvation";
     case bug_kind::lost_wakeup: return "lost_wakeup";
     case bug_kind::data_race: return "data_race";
+    case bug_kind::crash: return "crash";
+    case bug_kind::stack_overflow: return "stack_overflow";
   }
   return "?";
 }
@@ -54,7 +57,8 @@ const char* bug_kind_name(bug_kind k) noexcept {
 std::optional<bug_kind> parse_bug_kind(std::string_view s) noexcept {
   for (auto k : {bug_kind::assertion, bug_kind::deadlock, bug_kind::misuse, bug_kind::uncaught_exception,
                  bug_kind::leaked_thread, bug_kind::non_termination, bug_kind::livelock,
-                 bug_kind::busy_wait, bug_kind::starvation, bug_kind::lost_wakeup, bug_kind::data_race})
+                 bug_kind::busy_wait, bug_kind::starvation, bug_kind::lost_wakeup, bug_kind::data_race,
+                 bug_kind::crash, bug_kind::stack_overflow})
     if (s == bug_kind_name(k)) return k;
   return std::nullopt;
 }
@@ -84,6 +88,51 @@ mc::verdict result::verdict() const noexcept {
   if (!bound_hit.empty() && (strategy == "dfs" || strategy == "dpor")) return verdict::incomplete;
   return verdict::pass;
 }
+
+namespace detail {
+
+std::string trace_lines(const result& r, std::string& trace_file) {
+  std::string out;
+  const bug& b = *r.found;
+  if (r.trace && r.trace_dir != "-" && trace_file.empty()) {
+    std::string dir = r.trace_dir;
+    if (dir.empty()) {
+      const char* env = std::getenv("LOCKSTEP_TRACE_DIR");
+      dir = env != nullptr && *env != '\0' ? env : ".";
+    }
+    std::string base = r.name.empty() ? "lockstep" : r.name;
+    for (char& c : base)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the schedule: one file per failure
+    for (char c : b.schedule) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
+    const std::string path = dir + "/" + base + "-" + bug_kind_name(b.kind) + "-" + hex + ".trace";
+    try {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      write_trace_file(*r.trace, path);
+      trace_file = path;
+    } catch (const std::exception& e) {
+      out += std::string("  trace:  not written: ") + e.what() + "\n";
+    }
+  }
+  if (!trace_file.empty()) {
+    out += "  trace:  " + trace_file + "\n";
+    if (find_model(r.name) != nullptr) {
+      out += "  replay: lockstep replay " + trace_file + " [--threads]\n";
+    } else {
+      char exe[4096];
+      const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+      const std::string self = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "<this test>";
+      out += "  replay: LOCKSTEP_TRACE=" + trace_file + " " + self +
+             " (LOCKSTEP_TRACE_THREADS=1 too: on OS threads)\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
 
 std::string result::report() const {
   std::string out;
@@ -118,41 +167,7 @@ std::string result::report() const {
                          " smaller schedules tried fails the same way\n";
   }
   out += b.details;
-  if (trace && trace_dir != "-" && trace_file_.empty()) {
-    std::string dir = trace_dir;
-    if (dir.empty()) {
-      const char* env = std::getenv("LOCKSTEP_TRACE_DIR");
-      dir = env != nullptr && *env != '\0' ? env : ".";
-    }
-    std::string base = name.empty() ? "lockstep" : name;
-    for (char& c : base)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the schedule: one file per failure
-    for (char c : b.schedule) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
-    const std::string path = dir + "/" + base + "-" + bug_kind_name(b.kind) + "-" + hex + ".trace";
-    try {
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      write_trace_file(*trace, path);
-      trace_file_ = path;
-    } catch (const std::exception& e) {
-      out += std::string("  trace:  not written: ") + e.what() + "\n";
-    }
-  }
-  if (!trace_file_.empty()) {
-    out += "  trace:  " + trace_file_ + "\n";
-    if (find_model(name) != nullptr) {
-      out += "  replay: lockstep replay " + trace_file_ + " [--threads]\n";
-    } else {
-      char exe[4096];
-      const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-      const std::string self = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "<this test>";
-      out += "  replay: LOCKSTEP_TRACE=" + trace_file_ + " " + self +
-             " (LOCKSTEP_TRACE_THREADS=1 too: on OS threads)\n";
-    }
-  }
+  out += detail::trace_lines(*this, trace_file_);
   out += "  replay: LOCKSTEP_REPLAY=" + b.schedule + "\n";
   if (!replay_command.empty()) {
     std::string cmd = replay_command;

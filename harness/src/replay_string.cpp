@@ -25,14 +25,6 @@ int sextet(char c) {
   return -1;
 }
 
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 bool get_varint(const std::string& in, std::size_t& pos, std::uint64_t& v) {
   v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
@@ -55,38 +47,87 @@ std::uint32_t check12(const std::string& bytes) {
 
 }  // namespace
 
-std::string encode_schedule(const std::vector<std::uint32_t>& choices) {
-  std::string payload;
-  std::size_t runs = 0;
-  for (std::size_t i = 0; i < choices.size(); ++runs) {
-    std::size_t j = i;
-    while (j < choices.size() && choices[j] == choices[i]) ++j;
-    i = j;
-  }
-  put_varint(payload, runs);
-  for (std::size_t i = 0; i < choices.size();) {
-    std::size_t j = i;
-    while (j < choices.size() && choices[j] == choices[i]) ++j;
-    put_varint(payload, choices[i]);
-    put_varint(payload, j - i);
-    i = j;
-  }
-  std::string out(kPrefix);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : payload) {
-    acc = (acc << 8) | static_cast<unsigned char>(c);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 63]);
+namespace {
+
+// The encoder streams: payload bytes go through the checksum and the base64
+// packer as they are made, so it needs no buffer of its own (it also runs in
+// a signal handler; see encode_schedule_to).
+template <class Put>
+class encoder {
+ public:
+  explicit encoder(Put put) : put_(put) {}
+  void byte(unsigned char b) {
+    h_ = (h_ ^ b) * 16777619u;
+    acc_ = (acc_ << 8) | b;
+    bits_ += 8;
+    while (bits_ >= 6) {
+      bits_ -= 6;
+      put_(kAlphabet[(acc_ >> bits_) & 63]);
     }
   }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
-  const std::uint32_t ck = check12(payload);
-  out.push_back(kAlphabet[ck >> 6]);
-  out.push_back(kAlphabet[ck & 63]);
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      byte(static_cast<unsigned char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    byte(static_cast<unsigned char>(v));
+  }
+  void finish() {
+    if (bits_ > 0) put_(kAlphabet[(acc_ << (6 - bits_)) & 63]);
+    const std::uint32_t ck = (h_ ^ (h_ >> 12) ^ (h_ >> 24)) & 0xfff;  // check12 of the payload
+    put_(kAlphabet[ck >> 6]);
+    put_(kAlphabet[ck & 63]);
+  }
+
+ private:
+  Put put_;
+  std::uint32_t h_ = 2166136261u;
+  std::uint32_t acc_ = 0;
+  int bits_ = 0;
+};
+
+template <class Put>
+void encode(const std::uint32_t* choices, std::size_t n, Put put) {
+  for (char c : kPrefix) put(c);
+  encoder<Put> e(put);
+  std::size_t runs = 0;
+  for (std::size_t i = 0; i < n; ++runs) {
+    std::size_t j = i;
+    while (j < n && choices[j] == choices[i]) ++j;
+    i = j;
+  }
+  e.varint(runs);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j < n && choices[j] == choices[i]) ++j;
+    e.varint(choices[i]);
+    e.varint(j - i);
+    i = j;
+  }
+  e.finish();
+}
+
+}  // namespace
+
+std::string encode_schedule(const std::vector<std::uint32_t>& choices) {
+  std::string out;
+  encode(choices.data(), choices.size(), [&](char c) { out.push_back(c); });
   return out;
+}
+
+std::size_t encoded_schedule_bound(std::size_t n) noexcept {
+  // Prefix, check characters; each run is two varints of at most 5 and 10 bytes.
+  return 2 + 2 + ((10 + 15 * n) * 4 + 2) / 3 + 1;
+}
+
+std::size_t encode_schedule_to(const std::uint32_t* choices, std::size_t n, char* out,
+                               std::size_t cap) noexcept {
+  std::size_t len = 0;
+  encode(choices, n, [&](char c) {
+    if (len < cap) out[len] = c;
+    ++len;
+  });
+  return len <= cap ? len : 0;
 }
 
 bool decode_schedule_runs(std::string_view s, std::vector<schedule_run>& out, std::string& error) {

@@ -30,6 +30,21 @@
 #ifdef LOCKSTEP_TSAN_FIBERS
 #include <sanitizer/tsan_interface.h>
 #endif
+// AddressSanitizer too: it keeps the bounds of the stack it runs on, to
+// unpoison a stack that is unwound (an exception) and to tell stack from
+// heap; a switch it was not told about makes a fiber's frames look like wild
+// accesses to it.
+#if defined(__SANITIZE_ADDRESS__)
+#define LOCKSTEP_ASAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOCKSTEP_ASAN_FIBERS 1
+#endif
+#endif
+#ifdef LOCKSTEP_ASAN_FIBERS
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace lockstep::mc::rt {
 
@@ -49,12 +64,12 @@ const detail::task_vtable body_vtable{
 
 fiber_stack::fiber_stack(std::size_t size) : requested_(size) {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  guard_ = page;
+  guard_ = ((kGuard + page - 1) / page) * page;
   size_ = ((size + page - 1) / page) * page + guard_;
   base_ = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   if (base_ == MAP_FAILED) throw std::bad_alloc();
-  ::mprotect(base_, guard_, PROT_NONE);  // overflow faults instead of corrupting
+  ::mprotect(base_, guard_, PROT_NONE);  // overflow faults (a stack_overflow report) instead of corrupting
 }
 
 fiber_stack::~fiber_stack() {
@@ -152,9 +167,12 @@ std::uint32_t id_set::select_slow(std::uint32_t k) const noexcept {
 // ---------------------------------------------------------------------------
 // Construction
 
-runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat) {
+runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat), fatal_(steps_, opts) {
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
+  if (opts.stack_size < 16 * 1024)
+    throw std::invalid_argument("lockstep: options.stack_size must be at least 16 KiB, not " +
+                                std::to_string(opts.stack_size) + " bytes");
   tl_current = this;
   track_ = strat.wants_accesses();
   // Fixed for the runtime's life: iterative bounding builds every bound's
@@ -185,6 +203,13 @@ void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
     to.ctx = bctx::make_fcontext(to.stack->top(), to.stack->size(), &runtime::fiber_entry);
     to.fiber_created = true;
+    to.stack_bottom = static_cast<char*>(to.stack->top()) - to.stack->size();
+    to.stack_bytes = to.stack->size();
+#ifdef LOCKSTEP_ASAN_FIBERS
+    // A pooled stack may hold the poisoned frames of a fiber that was parked
+    // on it when its runtime ended.
+    __asan_unpoison_memory_region(to.stack_bottom, to.stack_bytes);
+#endif
 #ifdef LOCKSTEP_TSAN_FIBERS
     to.tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -200,12 +225,25 @@ void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
   if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();  // the host
   __tsan_switch_to_fiber(to.tsan_fiber, 0);  // 0: the switch orders the fibers' accesses
 #endif
+#ifdef LOCKSTEP_ASAN_FIBERS
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, to.stack_bottom, to.stack_bytes);
+#endif
   bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
   // Whoever switched back to us passed its own slot: remember where it stopped.
-  static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
+  auto* back = static_cast<fiber_slot*>(t.data);
+#ifdef LOCKSTEP_ASAN_FIBERS
+  // ... and its stack (how the host's stack becomes known).
+  __sanitizer_finish_switch_fiber(fake_stack, &back->stack_bottom, &back->stack_bytes);
+#endif
+  back->ctx = t.fctx;
 }
 
 void runtime::fiber_entry(bctx::transfer_t t) {
+#ifdef LOCKSTEP_ASAN_FIBERS
+  __sanitizer_finish_switch_fiber(nullptr, &static_cast<fiber_slot*>(t.data)->stack_bottom,
+                                  &static_cast<fiber_slot*>(t.data)->stack_bytes);
+#endif
   static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
   runtime* rt = tl_current;
   thread_rec* self = rt->threads_[rt->cur_].get();
@@ -291,6 +329,19 @@ void runtime::destroy_task(thread_rec& t) noexcept {
 // Executions
 
 void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
+  // A fatal signal on this thread from here on is this execution's bug, and
+  // the watchdog times its steps.
+  struct live_scope {
+    runtime& rt;
+    explicit live_scope(runtime& r) : rt(r) {
+      rt.live_ = true;
+      rt.fatal_.executing(true);
+    }
+    ~live_scope() {
+      rt.fatal_.executing(false);
+      rt.live_ = false;
+    }
+  } live(*this);
   exec_index_ = index;
   ++epoch_;
   next_object_ = 0;

@@ -9,6 +9,8 @@
 
 #include <boost/context/detail/fcontext.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "lockstep/mc/explore.hpp"
+#include "fatal.hpp"
 #include "lockstep/mc/hooks.hpp"
 #include "strategy.hpp"
 
@@ -42,9 +45,14 @@ struct fiber_slot {
   bctx::fcontext_t ctx = nullptr;  // where to resume this fiber (or host)
   eh_globals eh;                   // its exception state while suspended
   void* tsan_fiber = nullptr;      // ThreadSanitizer's context for it (TSan builds only)
+  const void* stack_bottom = nullptr;  // its stack, for AddressSanitizer (ASan builds only)
+  std::size_t stack_bytes = 0;
 };
 
-// An mmap'ed stack with a guard page below it.
+// An mmap'ed stack with a guard region below it. The region is far larger
+// than a page (kGuard) so that a frame bigger than what is left of the stack,
+// which jumps past a single page, still lands in it and faults (a report of
+// a stack overflow) instead of writing into whatever lies below.
 class fiber_stack {
  public:
   explicit fiber_stack(std::size_t size);
@@ -54,6 +62,12 @@ class fiber_stack {
   void* top() const noexcept { return static_cast<char*>(base_) + size_; }
   std::size_t size() const noexcept { return size_ - guard_; }
   std::size_t requested() const noexcept { return requested_; }
+  // Whether `p` lies in the guard region.
+  bool guards(const void* p) const noexcept {
+    const auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(base_);
+    return a >= b && a - b < guard_;
+  }
+  static constexpr std::size_t kGuard = 1024 * 1024;
 
  private:
   std::size_t requested_ = 0;
@@ -158,11 +172,20 @@ struct thread_rec : fiber_slot {
   static constexpr std::size_t kInlineTask = 128;
 
   explicit thread_rec(std::uint32_t tid, std::size_t stack_size)
-      : id(tid), stack(take_stack(stack_size)) {}
+      : id(tid), stack(take_stack(stack_size)),
+        stack_floor(reinterpret_cast<std::uintptr_t>(stack->top()) - stack->size() +
+                    std::min<std::size_t>(kStackMargin, stack->size() / 4)) {}
+
+  // A scheduling point reached with less stack than this left is a
+  // stack_overflow (reported like any bug, the execution unwinds): the
+  // runtime's own frames and the unwinding need room, and a recursion that
+  // reaches points is caught here before it faults.
+  static constexpr std::size_t kStackMargin = 32 * 1024;
 
   const std::uint32_t id;
   // The fiber, kept across executions of one runtime.
   std::unique_ptr<fiber_stack> stack;
+  const std::uintptr_t stack_floor;
   bool fiber_created = false;
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
   // A releasing operation (store, read-modify-write, wake, unlock) often
@@ -262,6 +285,19 @@ struct resource {
   std::vector<std::uint32_t> waiters;  // threads that wait for it in a futex wait (thread_rec::waiter_pos)
 };
 
+// The stack pointer of the calling code.
+inline std::uintptr_t stack_pointer() noexcept {
+  std::uintptr_t sp;
+#if defined(__x86_64__)
+  asm("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+  asm("mov %0, sp" : "=r"(sp));
+#else
+  sp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+#endif
+  return sp;
+}
+
 // The task of thread 0: the body of explore() (a detail::body_ref), for the
 // fiber runtime and the OS-thread one alike.
 extern const detail::task_vtable body_vtable;
@@ -288,7 +324,13 @@ class runtime {
   // The last execution stopped early to start over (a detector turned on
   // mid-way): run it again after strategy::restart(); it does not count.
   bool restart_needed() const noexcept { return restart_; }
-  std::uint64_t steps() const noexcept { return steps_; }
+  std::uint64_t steps() const noexcept { return steps_.load(std::memory_order_relaxed); }
+  // Fatal signals (fatal.cpp): whether a signal on this thread belongs to an
+  // execution, whether the watchdog ended its step, and the report that
+  // ends the process.
+  bool live() const noexcept { return live_; }
+  std::int64_t watchdog_fired() const noexcept { return fatal_.fired_ms(); }
+  [[noreturn]] void fatal_signal(int sig, const void* addr, const void* sp) noexcept;
 
   // Hooks (called by the checked types on the current thread's fiber).
   std::uint64_t* point(op o, const void* addr, detail::object_handle& h,
@@ -408,6 +450,8 @@ class runtime {
                 bool noted = false);
   // Throws abort_execution, except for a releasing `o` (see thread_rec::abort_grace).
   [[gnu::cold, gnu::noinline]] void step_bound_exceeded(op o);
+  // The running thread reached a point with too little stack left (fatal.cpp).
+  [[gnu::cold, gnu::noinline]] void stack_nearly_full(const std::source_location& loc);
   std::uint32_t object_id(detail::object_handle& h) noexcept;
 
   // Ownership and detectors.
@@ -483,7 +527,8 @@ class runtime {
   std::size_t nres_ = 0;
   std::uint32_t res_ordinal_ = 0;
   std::vector<std::pair<const void*, const char*>> names_;
-  std::uint64_t steps_ = 0;             // over all executions
+  // Over all executions; the watchdog thread reads it (relaxed: a heartbeat).
+  std::atomic<std::uint64_t> steps_{0};
   std::uint64_t exec_steps_ = 0;        // in this execution
   std::uint32_t exec_preemptions_ = 0;  // in this execution
   std::int64_t vtime_ = 0;
@@ -533,6 +578,9 @@ class runtime {
     std::vector<std::source_location> read_locs;
   };
   std::vector<shadow> shadows_;
+  // Fatal signals and the watchdog (fatal.cpp).
+  bool live_ = false;                   // inside run_execution()
+  fatal_scope fatal_;
 };
 
 // The per-operation path, inline so the hooks compile to one call.
@@ -547,7 +595,7 @@ inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
 
 inline event& runtime::record(op o, const void* addr, std::uint32_t object,
                               const std::source_location& loc, bool noted) {
-  ++steps_;
+  steps_.store(steps_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (++exec_steps_ > opts_.max_steps) [[unlikely]]
     step_bound_exceeded(o);
   events_.push_back(event{0, addr, loc, cur_, object, o});
@@ -577,6 +625,11 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
                    : access{id, o == op::load ? access_kind::read : access_kind::write});
   }
   thread_rec& me = *threads_[cur_];
+  if (stack_pointer() < me.stack_floor) [[unlikely]] {
+    stack_nearly_full(loc);
+    if (release) return nullptr;  // perhaps a destructor: it completes, then unwinds
+    throw abort_execution{};
+  }
   if (o == op::yield) [[unlikely]] {
     me.ro_run = 0;
   } else if (!me.prev_ro) {

@@ -49,6 +49,8 @@ enum class bug_kind : std::uint8_t {
   starvation,          // a waiter bypassed more than the bound allows
   lost_wakeup,         // a thread blocked forever that nobody left can wake
   data_race,           // two unordered accesses to plain memory, one a write
+  crash,               // a fatal signal in checked code: SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL
+  stack_overflow,      // a checked thread ran past the end of its stack (options::stack_size)
 };
 const char* bug_kind_name(bug_kind) noexcept;
 // Parses the names bug_kind_name() prints; nullopt if unknown.
@@ -127,6 +129,7 @@ struct wait_graph {
 };
 
 struct bug;
+struct result;
 
 struct options {
   strategy_spec strategy = dfs();
@@ -182,8 +185,29 @@ struct options {
   std::string replay_command;
   // Read LOCKSTEP_SEED and LOCKSTEP_REPLAY.
   bool honour_env = true;
-  // Stack size of each checked thread's fiber.
+  // Stack size of each checked thread's fiber (at least 16 KiB). A thread
+  // that runs past it is a `stack_overflow` bug; below the stack lies a
+  // guard region of 1 MiB, and code built with -fstack-clash-protection
+  // (the lockstep dependency adds it) probes every page of a larger frame.
   std::size_t stack_size = 256 * 1024;
+  // Watchdog: one step (the code a thread runs between two scheduling
+  // points) that runs longer than this is a `non_termination` bug: a loop
+  // that never reaches a scheduling point (it spins on a std::atomic or a
+  // plain variable instead of an mc:: one), or a real blocking call. Zero
+  // means the default: 10 s, or the time budget when that is shorter (but at
+  // least 1 s); a negative value turns the watchdog off. The step cannot be
+  // interrupted safely, so the report is printed and the process ends
+  // (exit code 124), like a crash (see on_fatal).
+  std::chrono::milliseconds step_timeout{0};
+  // A bug that ends the process — a `crash`, a `stack_overflow`, a step the
+  // watchdog ends — cannot be returned: explore() prints its report on
+  // stderr (the replay string first-hand, in a signal handler), writes its
+  // trace file (see trace_dir) when that is safe, calls on_fatal if set,
+  // and ends the process with the signal (or exit code 124). on_fatal gets
+  // the result so far (found, name, strategy, trace), on the failing thread,
+  // in a signal handler: for tools that write files of their own (the
+  // CLI's --trace-out, --report-json). It must not throw.
+  void (*on_fatal)(const result&) = nullptr;
   // A live progress line on stderr (executions, executions/s, and for an
   // exhaustive search an estimate of the fraction done), refreshed every
   // second once the run has taken a second, erased at the end. The CLI turns

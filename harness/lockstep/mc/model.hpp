@@ -15,6 +15,7 @@
 // whole (meson: link_whole) or they are dropped.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -44,6 +45,12 @@ struct model_settings {
   // step: random choices break the symmetry almost surely); dfs and dpor
   // still must find it, and sampling must not find a different bug.
   bool found_by_sampling = true;
+  // The model's bug ends the process (a crash, a stack overflow, or a step
+  // the watchdog ends; see options::on_fatal): `lockstep check --all` and the
+  // test suites check it in a child process.
+  bool ends_process = false;
+  // options::step_timeout for this model (0: the default).
+  std::chrono::milliseconds step_timeout{0};
 };
 
 struct model {

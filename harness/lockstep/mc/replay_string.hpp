@@ -6,6 +6,7 @@
 // string needs no quoting in a shell or an environment variable.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,6 +15,12 @@
 namespace lockstep::mc {
 
 std::string encode_schedule(const std::vector<std::uint32_t>& choices);
+// The same string written to out[0, cap) without allocating (a signal
+// handler uses it): returns its length, or 0 if it needs more than `cap`
+// bytes. encoded_schedule_bound(n) bytes always suffice for n choices.
+std::size_t encode_schedule_to(const std::uint32_t* choices, std::size_t n, char* out,
+                               std::size_t cap) noexcept;
+std::size_t encoded_schedule_bound(std::size_t n) noexcept;
 
 // A run of equal choices: `length` times `value`.
 struct schedule_run {

@@ -1,0 +1,58 @@
+// Internal: bugs that end the process. A fatal signal in checked code (a
+// crash, a stack overflow) and a step the watchdog finds running far too long
+// cannot be returned from explore(): the execution cannot go on. They are
+// reported from a signal handler on the failing OS thread, on an alternate
+// signal stack — the replay string first, with async-signal-safe code only,
+// then (best effort, under a timer) the details and the trace file — and the
+// process ends with the signal (the watchdog: exit code 124).
+//
+// One watchdog thread per process watches every runtime's step counter while
+// it runs an execution; it sleeps while no runtime exists.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "lockstep/mc/explore.hpp"
+
+namespace lockstep::mc::rt {
+
+struct watch_slot;
+
+// The exit code of a process whose step the watchdog ended (as timeout(1)).
+inline constexpr int kWatchdogExitCode = 124;
+
+// The watchdog's limit for one step under `o` (options::step_timeout);
+// zero: no watchdog.
+std::chrono::milliseconds effective_step_timeout(const options& o) noexcept;
+
+// For one runtime's lifetime, on its OS thread: the fatal-signal handlers
+// (installed once per process), an alternate signal stack for this thread
+// (set up once, kept until the thread ends), and the runtime's watchdog slot.
+class fatal_scope {
+ public:
+  fatal_scope(const std::atomic<std::uint64_t>& steps, const options& o);
+  ~fatal_scope();
+  fatal_scope(const fatal_scope&) = delete;
+  fatal_scope& operator=(const fatal_scope&) = delete;
+
+  // The runtime is (or is no longer) running an execution: the watchdog
+  // times its steps only then.
+  void executing(bool on) noexcept;
+  // The step the watchdog ended (the report says how long it ran), or 0.
+  std::int64_t fired_ms() const noexcept;
+
+ private:
+  watch_slot* slot_ = nullptr;
+};
+
+}  // namespace lockstep::mc::rt
+
+namespace lockstep::mc::detail {
+// The trace lines of a report (explore.cpp): writes r's trace file once
+// (see options::trace_dir), remembering its name in `trace_file`, and says
+// how to replay it.
+std::string trace_lines(const result& r, std::string& trace_file);
+}  // namespace lockstep::mc::detail
