@@ -411,5 +411,66 @@ for bad in "--stack-size x" "--stack-size 1K" "--stack-size 2G" "--step-timeout 
 done
 expect step-timeout-off 0 -- "$LS" check counter_mutex --step-timeout off
 
+# Shards as a runner starts them: N processes at once, each its own --jobs,
+# then one merge. The union is the whole search: as many executions.
+m=$tmp/merge
+mkdir -p "$m"
+expect merge-whole 0 -- "$LS" check transfer_optimistic_bounded --strategy dfs --quiet --report-json "$m/whole.json"
+whole=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["executions"])' "$m/whole.json")
+for i in 0 1 2; do
+  "$LS" check transfer_optimistic_bounded --strategy dfs --shard $i/3 --jobs $((1 + i % 2)) --quiet \
+    --report-json "$m/dfs$i.json" >/dev/null 2>&1 &
+done
+wait
+has shard-json merge/dfs1.json '"shard": {"index": 1, "count": 3, "complete": true}'
+has shard-json-whole merge/dfs1.json '"complete": false'
+expect merge-dfs 0 -- "$LS" merge "$m/dfs0.json" "$m/dfs1.json" "$m/dfs2.json" --report-json "$m/merged.json"
+has merge-dfs out "3 shards of dfs: pass, complete after $whole executions"
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["verdict"] == "pass" and r["complete"] and r["shards"] == 3 and r["executions"] == int(sys.argv[2]), r
+' "$m/merged.json" "$whole" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL merge-json"; }
+# dpor shards of a bug model with different job counts: the bug is the verdict.
+for i in 0 1; do
+  "$LS" check recursive_unlock_foreign --strategy dpor --shard $i/2 --jobs $((1 + i)) --quiet \
+    --report-json "$m/bug$i.json" >/dev/null 2>&1 &
+done
+wait
+expect merge-bug 1 -- "$LS" merge "$m/bug1.json" "$m/bug0.json"
+has merge-bug out "recursive_unlock_foreign: misuse:"
+has merge-bug out "run:    lockstep check recursive_unlock_foreign --replay L1"
+has merge-bug out "2 shards of dpor: bug: misuse"
+# What does not belong together, or is missing, is bad input.
+expect merge-missing 2 -- "$LS" merge "$m/dfs0.json" "$m/dfs2.json"
+one_line merge-missing
+has merge-missing err "shard 1 of 3 missing"
+expect merge-twice 2 -- "$LS" merge "$m/dfs0.json" "$m/dfs0.json" "$m/dfs1.json"
+has merge-twice err "shard 0 of 3 is given twice"
+"$LS" check transfer_optimistic_bounded --strategy dfs --shard 2/3 --max-steps 5000 --quiet \
+  --report-json "$m/other.json" >/dev/null 2>&1
+expect merge-options 2 -- "$LS" merge "$m/dfs0.json" "$m/dfs1.json" "$m/other.json"
+one_line merge-options
+has merge-options err "explored with other options"
+has merge-options err "max_steps 20000 and 5000"
+expect merge-models 2 -- "$LS" merge "$m/dfs0.json" "$m/bug1.json"
+has merge-models err "a shard of model 'recursive_unlock_foreign'"
+printf '{"model": "x", "shard": ' >"$m/cut.json"
+expect merge-corrupt 2 -- "$LS" merge "$m/cut.json"
+one_line merge-corrupt
+has merge-corrupt err "not a lockstep report"
+head -c 100000 /dev/urandom >"$m/noise.json"
+expect merge-noise 2 -- "$LS" merge "$m/noise.json"
+one_line merge-noise
+expect merge-no-file 2 -- "$LS" merge "$m/nosuch.json"
+one_line merge-no-file
+# A shard stopped by its budget: the merged verdict is incomplete (exit 1).
+"$LS" check transfer_optimistic_bounded --strategy dfs --shard 0/3 --budget 10 --quiet \
+  --report-json "$m/short0.json" >/dev/null 2>&1
+expect merge-incomplete 1 -- "$LS" merge "$m/short0.json" "$m/dfs1.json" "$m/dfs2.json"
+has merge-incomplete out "incomplete"
+has merge-incomplete out "shard 0 ("
+expect merge-help 0 -- "$LS" help merge
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -33,16 +33,13 @@
 #include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
+#include "cli.hpp"
 
 namespace {
 
 namespace mc = lockstep::mc;
 
-constexpr int kOk = 0, kBug = 1, kUsage = 2, kInternal = 3;
-
-struct usage_error {
-  std::string what;
-};
+using namespace lockstep::cli;
 
 const char* const kMainHelp =
     "usage: lockstep <command> [options]\n"
@@ -54,6 +51,8 @@ const char* const kMainHelp =
     "  graph TRACE          the wait-for graph (or timeline) of a trace's failure as DOT\n"
     "  stress MODEL         run a model free on OS threads, many times: how often\n"
     "                       does the bug show up without controlled scheduling?\n"
+    "  merge SHARD.json...  the reports of a check's shards (check --shard I/N\n"
+    "                       --report-json F) combined into one verdict\n"
     "  help [COMMAND]       this text, or a command's options\n"
     "\n"
     "exit codes: 0 no bug found, 1 bug found (or, with --all, a model missed its\n"
@@ -86,7 +85,10 @@ const char* const kCheckHelp =
     "                      give the same result for a seed whatever N; dfs and\n"
     "                      dpor split their tree between them\n"
     "  --shard I/N         explore only shard I of N (dfs, dpor, random, pct): the N\n"
-    "                      shards together are exactly the unsharded search\n"
+    "                      shards together are exactly the unsharded search,\n"
+    "                      whatever each one's --jobs. A shard says 'shard I of\n"
+    "                      N complete', never complete: lockstep merge combines\n"
+    "                      the shards' --report-json files into one verdict\n"
     "  --checkpoint FILE   dfs/dpor: keep the search position in FILE (every second\n"
     "                      and at the end); an interrupted run given the same FILE\n"
     "                      resumes where it stopped\n"
@@ -394,29 +396,6 @@ check_args parse_check(const std::vector<std::string_view>& args) {
   return a;
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
-std::string q(std::string_view s) { return "\"" + json_escape(s) + "\""; }
 
 // The wait-for graph: nodes (id, label, kind, detail) and edges (from and
 // to as node ids, kind waits or holds, in_cycle, label).
@@ -451,50 +430,6 @@ std::string events_json(const std::vector<mc::trace_event>& events, const std::s
          ", \"file\": " + q(e.file) + ", \"line\": " + std::to_string(e.line) + "}";
   }
   return o + (events.empty() ? "]" : "\n" + indent + "]");
-}
-
-std::string to_json(const mc::model& m, const mc::result& r, const std::string& indent) {
-  std::string o = "{\n";
-  const std::string in = indent + "  ";
-  o += in + "\"model\": " + q(m.name) + ",\n";
-  o += in + "\"expected\": " + q(mc::expectation_name(m.expected)) + ",\n";
-  o += in + "\"verdict\": " + q(mc::verdict_name(r.verdict())) + ",\n";
-  if (r.found) {
-    o += in + "\"bug\": {\"kind\": " + q(mc::bug_kind_name(r.found->kind)) +
-         ", \"message\": " + q(r.found->message) + ", \"details\": " + q(r.found->details) +
-         ", \"execution\": " + std::to_string(r.found->execution) +
-         ", \"step\": " + std::to_string(r.found->step) + ",\n" + in + "  \"graph\": " +
-         graph_json(r.found->graph) + ",\n" + in + "  \"events\": " + events_json(r.found->events, in + "  ") +
-         "},\n";
-  } else {
-    o += in + "\"bug\": null,\n";
-  }
-  o += in + "\"strategy\": " + q(r.strategy) + ",\n";
-  o += in + "\"complete\": " + (r.complete ? "true" : "false") + ",\n";
-  o += in + "\"bound\": " + (r.bound_hit.empty() ? "null" : q(r.bound_hit)) + ",\n";
-  o += in + "\"executions\": " + std::to_string(r.executions) + ",\n";
-  o += in + "\"steps\": " + std::to_string(r.steps) + ",\n";
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.6f", r.seconds);
-  o += in + "\"seconds\": " + secs + ",\n";
-  o += in + "\"schedule\": " + (r.found ? q(r.found->schedule) : "null") + "\n";
-  o += indent + "}";
-  return o;
-}
-
-bool got_expected(const mc::model& m, const mc::result& r) {
-  // A bug only an adversarial schedule shows: sampling may miss it, but must
-  // not find another.
-  const bool sampled = r.strategy == "random" || r.strategy == "pct";
-  if (m.expected.bug && sampled && !m.settings.found_by_sampling)
-    return !r.found || r.found->kind == *m.expected.bug;
-  if (m.expected.bug) return r.found && r.found->kind == *m.expected.bug;
-  return r.verdict() == mc::verdict::pass;
-}
-
-std::string got_name(const mc::result& r) {
-  if (r.found) return std::string("bug: ") + mc::bug_kind_name(r.found->kind);
-  return mc::verdict_name(r.verdict());
 }
 
 mc::options model_options(const mc::model& m, const check_args& a) {
@@ -539,27 +474,86 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   return o;
 }
 
+// The command that replays the bug a check found.
+std::string run_command(const mc::result& r) {
+  std::string cmd = r.replay_command;
+  if (!r.found) return {};
+  if (auto pos = cmd.find("{}"); pos != std::string::npos) cmd.replace(pos, 2, r.found->schedule);
+  return cmd;
+}
+
+// What decides which executions a check explores, beside the model: the
+// report carries it, and `lockstep merge` combines only shards that agree on
+// it (the job count, the execution and time budgets do not matter: they
+// decide how far a shard got, which its `complete` says).
+std::string options_json(const mc::options& o) {
+  const bool sampled = o.strategy.k == mc::strategy_spec::kind::random || o.strategy.k == mc::strategy_spec::kind::pct;
+  std::string j = "{\"strategy\": " + q(mc::strategy_name(o.strategy.k));
+  if (sampled) j += ", \"seed\": " + std::to_string(o.strategy.seed);
+  if (o.strategy.k == mc::strategy_spec::kind::pct) j += ", \"depth\": " + std::to_string(o.strategy.depth);
+  j += ", \"preemption_bound\": " + std::to_string(o.preemption_bound) +
+       ", \"iterative\": " + (o.iterative_bounding ? "true" : "false") +
+       ", \"max_steps\": " + std::to_string(o.max_steps) +
+       ", \"spurious_wakeups\": " + std::to_string(o.spurious_wakeups) +
+       ", \"fair_scheduling\": " + (o.fair_scheduling ? "true" : "false") +
+       ", \"livelock_window\": " + std::to_string(o.livelock_window) +
+       ", \"busy_wait_bound\": " + std::to_string(o.busy_wait_bound) +
+       ", \"bypass_bound\": " + std::to_string(o.bypass_bound) +
+       ", \"stack_size\": " + std::to_string(o.stack_size) + ", \"lockstep\": " + q(LOCKSTEP_CLI_VERSION) + "}";
+  return j;
+}
+
+std::string to_json(const mc::model& m, const mc::result& r, const check_args& a, const std::string& indent) {
+  std::string o = "{\n";
+  const std::string in = indent + "  ";
+  o += in + "\"model\": " + q(m.name) + ",\n";
+  o += in + "\"expected\": " + q(mc::expectation_name(m.expected)) + ",\n";
+  o += in + "\"verdict\": " + q(mc::verdict_name(r.verdict())) + ",\n";
+  if (r.found) {
+    o += in + "\"bug\": {\"kind\": " + q(mc::bug_kind_name(r.found->kind)) +
+         ", \"message\": " + q(r.found->message) + ", \"details\": " + q(r.found->details) +
+         ", \"execution\": " + std::to_string(r.found->execution) +
+         ", \"step\": " + std::to_string(r.found->step) + ", \"run\": " + q(run_command(r)) + ",\n" + in +
+         "  \"graph\": " +
+         graph_json(r.found->graph) + ",\n" + in + "  \"events\": " + events_json(r.found->events, in + "  ") +
+         "},\n";
+  } else {
+    o += in + "\"bug\": null,\n";
+  }
+  o += in + "\"strategy\": " + q(r.strategy) + ",\n";
+  o += in + "\"options\": " + options_json(model_options(m, a)) + ",\n";
+  o += in + "\"shard\": {\"index\": " + std::to_string(r.shard_index) + ", \"count\": " +
+       std::to_string(r.shard_count) + ", \"complete\": " + (r.shard_complete ? "true" : "false") + "},\n";
+  o += in + "\"complete\": " + (r.complete ? "true" : "false") + ",\n";
+  o += in + "\"bound\": " + (r.bound_hit.empty() ? "null" : q(r.bound_hit)) + ",\n";
+  o += in + "\"executions\": " + std::to_string(r.executions) + ",\n";
+  o += in + "\"steps\": " + std::to_string(r.steps) + ",\n";
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.6f", r.seconds);
+  o += in + "\"seconds\": " + secs + ",\n";
+  o += in + "\"schedule\": " + (r.found ? q(r.found->schedule) : "null") + "\n";
+  o += indent + "}";
+  return o;
+}
+
+bool got_expected(const mc::model& m, const mc::result& r) {
+  // A bug only an adversarial schedule shows: sampling may miss it, but must
+  // not find another.
+  const bool sampled = r.strategy == "random" || r.strategy == "pct";
+  if (m.expected.bug && sampled && !m.settings.found_by_sampling)
+    return !r.found || r.found->kind == *m.expected.bug;
+  if (m.expected.bug) return r.found && r.found->kind == *m.expected.bug;
+  return r.verdict() == mc::verdict::pass;
+}
+
+std::string got_name(const mc::result& r) {
+  if (r.found) return std::string("bug: ") + mc::bug_kind_name(r.found->kind);
+  return mc::verdict_name(r.verdict());
+}
+
+
 mc::result run_model(const mc::model& m, const check_args& a) { return mc::explore(model_options(m, a), m.body); }
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
-
-// Writes `text` to `path`, created or truncated (a device or FIFO is written
-// to, as a shell's > would). Throws usage_error saying why not.
-void write_file(const std::string& path, std::string_view text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw usage_error{"cannot write " + path + ": " + errno_text(errno)};
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      throw usage_error{"cannot write " + path + ": " + errno_text(err)};
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::close(fd) != 0) throw usage_error{"cannot write " + path + ": " + errno_text(errno)};
-}
 
 // Refuses at once an output file that write_file could not write: checked
 // before the search, so that a bad path does not cost the bug it finds.
@@ -675,7 +669,7 @@ void on_fatal(const mc::result& found) {
   mc::result r = found;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - g_fatal.t0).count();
   try {
-    if (a.json_path) write_file(*a.json_path, to_json(m, r, "") + "\n");
+    if (a.json_path) write_file(*a.json_path, to_json(m, r, a, "") + "\n");
     if (a.trace_out && r.trace) {
       mc::write_trace_file(*r.trace, *a.trace_out);
       if (!a.quiet) std::printf("trace written to %s (lockstep replay %s)\n", a.trace_out->c_str(), a.trace_out->c_str());
@@ -789,7 +783,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     g_fatal = {&m, &a, std::chrono::steady_clock::now()};
     o.on_fatal = &on_fatal;
     const mc::result r = mc::explore(o, m.body);
-    if (a.json_path) output([&] { write_file(*a.json_path, to_json(m, r, "") + "\n"); });
+    if (a.json_path) output([&] { write_file(*a.json_path, to_json(m, r, a, "") + "\n"); });
     if (a.trace_out && r.found) {
       output([&] {
         try {
@@ -839,7 +833,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
       for (char c : child_json) indented += c == '\n' ? std::string("\n    ") : std::string(1, c);
       json += std::string(first ? "" : ",\n") + "    " + indented;
     } else {
-      json += std::string(first ? "" : ",\n") + "    " + to_json(m, r, "    ");
+      json += std::string(first ? "" : ",\n") + "    " + to_json(m, r, a, "    ");
     }
     first = false;
   }
@@ -1049,12 +1043,13 @@ int run(const std::vector<std::string_view>& args) {
       else if (topic == "stress") std::fputs(kStressHelp, stdout);
       else if (topic == "graph") std::fputs(kGraphHelp, stdout);
       else if (topic == "list") std::fputs(kListHelp, stdout);
+      else if (topic == "merge") std::fputs(kMergeHelp, stdout);
       else if (topic.empty()) std::fputs(kMainHelp, stdout);
       else throw usage_error{"no help for unknown command '" + std::string(topic) + "'"};
       return kOk;
     }
     if (cmd == "--version") {
-      std::printf("lockstep 0.1.0\n");
+      std::printf("lockstep %s\n", LOCKSTEP_CLI_VERSION);
       return kOk;
     }
     if (cmd == "list") {
@@ -1076,6 +1071,11 @@ int run(const std::vector<std::string_view>& args) {
       for (auto r : rest)
         if (r == "--help" || r == "-h") return std::fputs(kGraphHelp, stdout), kOk;
       return cmd_graph(rest);
+    }
+    if (cmd == "merge") {
+      for (auto r : rest)
+        if (r == "--help" || r == "-h") return std::fputs(kMergeHelp, stdout), kOk;
+      return cmd_merge(rest);
     }
     if (cmd == "stress") {
       for (auto r : rest)
