@@ -448,6 +448,13 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
   refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions x\nstate\n", "bad execution count");
   refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\nq 1\n",
          "unknown dpor frame");
+  // A value frame's alternatives are allocated: a forged count is refused
+  // before (4294967295 of them took 16 GiB).
+  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\nv 4294967295 0 | 0\n",
+         "bad value frame");
+  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\n"
+         "t 0 | c 0:1:3:9 | b 0 | d 0 | s\n",
+         "bad dpor frame");
   std::filesystem::remove(path);
 }
 

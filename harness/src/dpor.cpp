@@ -65,6 +65,7 @@ struct frame {
 };
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+constexpr std::uint32_t kMaxValueOptions = 1u << 20;  // what a checkpoint's value frame may hold
 
 struct transition {
   std::uint32_t thread = 0;
@@ -268,7 +269,8 @@ class dpor_strategy final : public strategy {
 
   // The stack, one frame a line:
   //   v <options> <chosen> <done...>                      (a value frame)
-  //   t <chosen> | c <tid>:<key>:<kind> ... | b <tids> | d <tids> | s <tid>:<key>:<kind> ...
+  //   t <chosen> | c <tid>:<key>:<kind>:<flags> ... | b <tids> | d <tids> | s <tid>:<key>:<kind>:<flags> ...
+  // (flags: 1 blocks, 2 yields; files without them read as 0)
   std::string save() const override {
     std::string out = "abandoned " + std::to_string(abandoned_) + "\n";
     auto list = [](const std::vector<std::uint32_t>& v) {
@@ -278,7 +280,8 @@ class dpor_strategy final : public strategy {
     };
     auto acc = [](std::uint32_t t, const access& a) {
       return " " + std::to_string(t) + ":" + std::to_string(a.key) + ":" +
-             std::to_string(static_cast<unsigned>(a.kind));
+             std::to_string(static_cast<unsigned>(a.kind)) + ":" +
+             std::to_string((a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u));
     };
     for (const frame& f : stack_) {
       if (f.value) {
@@ -313,11 +316,11 @@ class dpor_strategy final : public strategy {
       auto read_accesses = [&](auto&& put) {
         std::string tok;
         while (l >> tok && tok != "|") {
-          unsigned t = 0, key = 0, kind = 0;
-          if (std::sscanf(tok.c_str(), "%u:%u:%u", &t, &key, &kind) != 3 ||
-              kind > static_cast<unsigned>(access_kind::timeout))
+          unsigned t = 0, key = 0, kind = 0, flags = 0;
+          const int n = std::sscanf(tok.c_str(), "%u:%u:%u:%u", &t, &key, &kind, &flags);
+          if ((n != 3 && n != 4) || kind > static_cast<unsigned>(access_kind::yield) || flags > 3)
             throw std::invalid_argument(tok);
-          put(t, access{key, static_cast<access_kind>(kind)});
+          put(t, access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0});
         }
       };
       try {
@@ -325,6 +328,9 @@ class dpor_strategy final : public strategy {
         if (tag == "v") {
           f.value = true;
           if (!(l >> f.options >> f.chosen >> bar) || bar != "|") return "bad value frame '" + line + "'";
+          // choose(n) of a model that can be checked exhaustively: far below this.
+          if (f.options < 2 || f.options > kMaxValueOptions || f.chosen >= f.options)
+            return "bad value frame '" + line.substr(0, 80) + "'";
           for (std::uint32_t v = 0; v < f.options; ++v) f.backtrack.push_back(v);
           read_list(f.done);
         } else if (tag == "t") {
