@@ -30,8 +30,9 @@ mc::options with(mc::strategy_spec s) {
 // -- a successful try_lock is not an acquisition after the last release ---------------
 
 // The try can land inside the other thread's critical section and fail.
+template <class Mutex>
 void try_lock_inside_a_section() {
-  mc::mutex m;
+  Mutex m;
   mc::thread t([&] {
     m.lock();
     m.unlock();
@@ -43,38 +44,17 @@ void try_lock_inside_a_section() {
 }
 
 TEST(TryLock, DporFindsTheTryThatLandsInsideTheOtherSection) {
-  const auto dfs = mc::explore(with(mc::dfs()), try_lock_inside_a_section);
+  const auto dfs = mc::explore(with(mc::dfs()), try_lock_inside_a_section<mc::mutex>);
   ASSERT_FALSE(dfs.ok());
-  const auto r = mc::explore(with(mc::dpor()), try_lock_inside_a_section);
+  const auto r = mc::explore(with(mc::dpor()), try_lock_inside_a_section<mc::mutex>);
   ASSERT_FALSE(r.ok()) << r.report();
   EXPECT_EQ(r.found->kind, bug_kind::assertion);
 }
 
 // The same for the shared mutex's writer try and the recursive mutex.
 TEST(TryLock, DporFindsAFailedTryOnEveryLockKind) {
-  auto shared = [] {
-    mc::shared_mutex<> m;
-    mc::thread t([&] {
-      m.lock();
-      m.unlock();
-    });
-    const bool ok = m.try_lock();
-    if (ok) m.unlock();
-    t.join();
-    LOCKSTEP_ASSERT(ok);
-  };
-  auto recursive = [] {
-    mc::recursive_mutex m;
-    mc::thread t([&] {
-      m.lock();
-      m.unlock();
-    });
-    const bool ok = m.try_lock();
-    if (ok) m.unlock();
-    t.join();
-    LOCKSTEP_ASSERT(ok);
-  };
-  for (auto r : {mc::explore(with(mc::dpor()), shared), mc::explore(with(mc::dpor()), recursive)}) {
+  for (auto r : {mc::explore(with(mc::dpor()), try_lock_inside_a_section<mc::shared_mutex<>>),
+                 mc::explore(with(mc::dpor()), try_lock_inside_a_section<mc::recursive_mutex>)}) {
     ASSERT_FALSE(r.ok()) << r.report();
     EXPECT_EQ(r.found->kind, bug_kind::assertion);
   }
