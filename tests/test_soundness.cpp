@@ -122,6 +122,40 @@ TEST(Timeouts, DporRunsTheStartBeforeATimeoutThatPrecededIt) {
                                  << " executions)";
 }
 
+// -- a thread's first yield counts from its spawn -------------------------------------------
+
+// Found by the long form of the differential test (after 4930 programs): the
+// thread's first yield (its timed wait expiring) defers to the threads that
+// did not run since it was spawned. The body's try_lock between that yield
+// and the thread's own failed try is what lets the thread go on and take m1
+// first; dpor counted the window from the start of the execution, so the
+// body's spawn seemed to be in it and that order was never tried.
+TEST(Fairness, DporOrdersAThreadsFirstYieldAgainstStepsSinceItsSpawn) {
+  bool body_lost_m1 = false;
+  auto body = [&] {
+    mc::mutex m0, m1;
+    mc::event ev;
+    mc::thread t([&] {
+      (void)ev.wait_for(std::chrono::milliseconds(1));
+      if (m0.try_lock()) m0.unlock();
+      std::scoped_lock g(m1);
+    });
+    if (m0.try_lock()) {
+      if (m1.try_lock()) m1.unlock();
+      else body_lost_m1 = true;
+      m0.unlock();
+    }
+    t.join();
+  };
+  const auto dfs = mc::explore(with(mc::dfs()), body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(body_lost_m1) << "dfs reaches it";
+  body_lost_m1 = false;
+  const auto r = mc::explore(with(mc::dpor()), body);
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(body_lost_m1) << "dpor never let the thread take m1 first (" << r.executions << " executions)";
+}
+
 // -- a check spread over GoogleTest instances ------------------------------------------
 
 // Three threads, two critical sections each: 90 orders. Run as three

@@ -74,7 +74,7 @@ struct transition {
   std::vector<access> accesses;
   std::vector<std::uint32_t> clock;    // clock[t]: 1 + last transition index of t that happens-before
   bool yields = false;                 // it made a fair-scheduling yield
-  std::size_t previous_yield = kNone;  // if so: its thread's yield before it (kNone: the start)
+  std::size_t previous_yield = kNone;  // if so: where its window began (see window_)
   std::size_t previous = kNone;        // its thread's transition before it
 };
 
@@ -119,7 +119,7 @@ class dpor_strategy final : public strategy {
     depth_ = 0;
     ntrans_ = 0;
     last_clock_.clear();
-    last_yield_.clear();
+    window_.clear();
     yields_.clear();
     objects_.clear();
     sleep_.clear();
@@ -132,10 +132,17 @@ class dpor_strategy final : public strategy {
 
   bool wants_accesses() const noexcept override { return true; }
   void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
-  void on_access(std::uint32_t, access a) override {
+  void on_access(std::uint32_t thread, access a) override {
     if (a.kind == access_kind::none || blocked_ || split_.foreign()) return;
-    if (a.kind == access_kind::yield) trans_[ntrans_ - 1].yields = true;
-    else trans_[ntrans_ - 1].accesses.push_back(a);
+    if (a.kind == access_kind::yield) {
+      trans_[ntrans_ - 1].yields = true;
+      return;
+    }
+    trans_[ntrans_ - 1].accesses.push_back(a);
+    // A spawn: the child's fairness window starts here (fair_yield counts
+    // who ran since the child was created).
+    if (a.kind == access_kind::write && (a.key & kThreadKey) != 0 && (a.key & ~kThreadKey) != thread)
+      set_window(a.key & ~kThreadKey, ntrans_ - 1);
   }
   void on_read_only() override {
     if (!blocked_ && !split_.foreign() && !trans_[ntrans_ - 1].accesses.empty())
@@ -409,15 +416,20 @@ class dpor_strategy final : public strategy {
   // `since` (kNone: since the start).
   static bool not_since(std::size_t last, std::size_t since) {
     if (last == kNone) return true;
-    return since != kNone && last < since;
+    return since != kNone && last <= since;
+  }
+  std::size_t window_of(std::uint32_t t) const { return t < window_.size() ? window_[t] : kNone; }
+  void set_window(std::uint32_t t, std::size_t i) {
+    if (window_.size() <= t) window_.resize(t + 1, kNone);
+    window_[t] = i;
   }
 
   // Index of thread t's last transition, kNone if it has none yet.
   std::size_t last_of(std::uint32_t t) const { return t < last_clock_.size() ? last_clock_[t] : kNone; }
 
   // Fair scheduling: a yield by p defers to the threads that did not run
-  // since p's previous yield, so it is dependent with each other thread's
-  // first step after that previous yield, whether the step came before the
+  // since p's previous yield (or since p was spawned), so it is dependent
+  // with each other thread's first step in that window, whether the step came before the
   // yield (moving the yield before it changes whom the yield defers to) or
   // after it (moving the step before the yield does). Transition i's such
   // conflicts, added to `deps` (computed before i is recorded as its
@@ -427,7 +439,8 @@ class dpor_strategy final : public strategy {
     const std::uint32_t p = me.thread;
     const std::size_t mine = last_of(p);  // p's transition before i
     if (me.yields) {
-      const std::size_t from = p < last_yield_.size() && last_yield_[p] != kNone ? last_yield_[p] + 1 : 0;
+      const std::size_t w = window_of(p);
+      const std::size_t from = w == kNone ? 0 : w + 1;
       seen_.clear();
       for (std::size_t k = from; k < i; ++k) {
         const std::uint32_t u = trans_[k].thread;
@@ -571,9 +584,8 @@ class dpor_strategy final : public strategy {
       me.previous = last_clock_[p];
       last_clock_[p] = i;
       if (me.yields) {
-        if (last_yield_.size() <= p) last_yield_.resize(p + 1, kNone);
-        me.previous_yield = last_yield_[p];
-        last_yield_[p] = i;
+        me.previous_yield = window_of(p);
+        set_window(p, i);
         yields_.push_back(i);
       }
     }
@@ -608,7 +620,7 @@ class dpor_strategy final : public strategy {
         // The sleeper's next step yields (or may), and this is this
         // thread's first step since the sleeper's previous yield.
         if ((z.next.kind == access_kind::yield || z.next.yields) &&
-            not_since(me.previous, z.thread < last_yield_.size() ? last_yield_[z.thread] : kNone))
+            not_since(me.previous, window_of(z.thread)))
           wakes = true;
         if (!wakes && z.thread != p) next_sleep.push_back(z);
       }
@@ -760,7 +772,10 @@ class dpor_strategy final : public strategy {
   std::vector<sleeper> next_sleep_;
   std::size_t finished_ = 0;
   std::vector<std::size_t> last_clock_;   // per thread: index of its last transition
-  std::vector<std::size_t> last_yield_;   // per thread: index of its last yielding transition
+  // Per thread: where its fairness window starts (see yield_conflicts): its
+  // last yielding transition, else the transition that spawned it (kNone
+  // for the body's thread: the start of the execution).
+  std::vector<std::size_t> window_;
   std::vector<std::size_t> yields_;       // the yielding transitions, in order
   std::vector<object_state> objects_;
   std::size_t last_global_ = static_cast<std::size_t>(-1);
