@@ -316,17 +316,19 @@ TEST(BankReports, TheFixesPassExhaustively) {
   }
 }
 
-TEST(BankReports, EveryModelIsQuick) {
+// Small enough to check on every change: an exhaustive model is covered in
+// at most 20,000 executions (a few milliseconds; speed itself is measured by
+// the benchmarks, not here).
+TEST(BankReports, EveryModelIsSmall) {
   for (const mc::model& m : mc::models()) {
     if (std::string(m.group) != "bank") continue;
     mc::options o = with(m.settings.exhaustive ? mc::dpor() : mc::random(1));
-    o.max_executions = m.settings.exhaustive ? 0 : m.settings.executions;
-    const auto start = std::chrono::steady_clock::now();
+    o.max_executions = m.settings.exhaustive ? 20000 : m.settings.executions;
     const auto r = mc::explore(o, m.body);
     EXPECT_EQ(r.found.has_value(), m.expected.bug.has_value()) << m.name;
-#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's build is several times slower
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << m.name;  // well under a second when idle
-#endif
+    if (m.settings.exhaustive && !r.found) {
+      EXPECT_TRUE(r.complete) << m.name << ": " << r.report();
+    }
   }
 }
 
