@@ -156,6 +156,51 @@ TEST(Fairness, DporOrdersAThreadsFirstYieldAgainstStepsSinceItsSpawn) {
   EXPECT_TRUE(body_lost_m1) << "dpor never let the thread take m1 first (" << r.executions << " executions)";
 }
 
+// -- a try_lock that failed can succeed after a release ---------------------------------
+
+// Found by the long form of the differential test (after 13230 programs): the
+// thread's try on m0 sleeps (its branch was explored) while the body holds
+// m0 inside a condition-variable wait; the wait's unlock is a release the
+// try reads, so it must wake the sleeper. Recorded as a plain write of m0,
+// the try looked independent of the release, and the schedule where the
+// thread's try succeeds and the body's own try then lands inside the
+// thread's section and fails was never run.
+TEST(TryLock, DporWakesASleepingTryAtTheReleaseItWouldRead) {
+  bool body_lost_thread_won = false;
+  auto body = [&] {
+    mc::mutex m0;
+    mc::condition_variable cv;
+    mc::atomic<int> a{0};
+    bool thread_ok = false;
+    mc::thread t([&] {
+      a.fetch_add(1);
+      thread_ok = m0.try_lock();
+      if (thread_ok) m0.unlock();
+    });
+    {
+      std::unique_lock lk(m0);
+      cv.wait(lk, [&] { return a.load() >= 1; });
+    }
+    const bool ok = m0.try_lock();
+    if (ok) m0.unlock();
+    t.join();
+    if (!ok && thread_ok) body_lost_thread_won = true;
+  };
+  // Without a notify the body may wait forever (a lost wake-up): both
+  // searches go on past it, as the differential test does.
+  auto o = with(mc::dfs());
+  o.keep_going = true;
+  const auto dfs = mc::explore(o, body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(body_lost_thread_won) << "dfs reaches it";
+  body_lost_thread_won = false;
+  o.strategy = mc::dpor();
+  const auto r = mc::explore(o, body);
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(body_lost_thread_won) << "dpor never ran the body's try inside the thread's section ("
+                                    << r.executions << " executions)";
+}
+
 // -- a check spread over GoogleTest instances ------------------------------------------
 
 // Three threads, two critical sections each: 90 orders. Run as three

@@ -325,7 +325,7 @@ class dpor_strategy final : public strategy {
         while (l >> tok && tok != "|") {
           unsigned t = 0, key = 0, kind = 0, flags = 0;
           const int n = std::sscanf(tok.c_str(), "%u:%u:%u:%u", &t, &key, &kind, &flags);
-          if ((n != 3 && n != 4) || kind > static_cast<unsigned>(access_kind::yield) || flags > 3)
+          if ((n != 3 && n != 4) || kind > static_cast<unsigned>(access_kind::lock_try) || flags > 3)
             throw std::invalid_argument(tok);
           put(t, access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0});
         }
@@ -542,6 +542,9 @@ class dpor_strategy final : public strategy {
     } else if (a.kind == access_kind::timeout) {
       t.accesses.push_back({kTimeKey, access_kind::write});
       t.accesses.push_back({kQueueKey | a.key, access_kind::write});
+    } else if (a.kind == access_kind::lock_try) {
+      t.accesses.push_back({a.key, access_kind::write});
+      t.accesses.push_back({kReleaseKey | a.key, access_kind::read});
     } else {
       t.accesses.push_back({a.key, a.kind});
     }

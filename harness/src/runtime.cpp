@@ -841,7 +841,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
   }
   const std::uint32_t obj = object_id(h);
   if (track_) {
-    set_next(cur_, {obj, access_kind::write});
+    set_next(cur_, {obj, access_kind::lock_try});
     threads_[cur_]->next_try = word;
   }
   decide();

@@ -44,6 +44,9 @@ enum class access_kind : std::uint8_t {
   yield,    // a fair-scheduling yield: whom it defers to depends on which
             // threads ran since the yielder's previous yield (dpor orders it
             // against each thread's first step in that window)
+  lock_try,  // only as a thread's next step: a try_lock of the native lock
+             // word `key`, which writes it if it succeeds and reads the last
+             // release (kReleaseKey | key) either way
 };
 struct access {
   std::uint32_t key = 0;
@@ -75,7 +78,10 @@ inline bool conflict(const access& a, const access& b) noexcept {
     return conflict({a.key, access_kind::read}, b) || conflict({kQueueKey | a.key, access_kind::write}, b);
   if (a.kind == access_kind::timeout)
     return conflict({kTimeKey, access_kind::write}, b) || conflict({kQueueKey | a.key, access_kind::write}, b);
-  if (b.kind == access_kind::futex_wait || b.kind == access_kind::timeout) return conflict(b, a);
+  if (a.kind == access_kind::lock_try)
+    return conflict({a.key, access_kind::write}, b) || conflict({kReleaseKey | a.key, access_kind::read}, b);
+  if (b.kind == access_kind::futex_wait || b.kind == access_kind::timeout || b.kind == access_kind::lock_try)
+    return conflict(b, a);
   if (a.kind == access_kind::none || b.kind == access_kind::none) return false;
   if (a.kind == access_kind::global || b.kind == access_kind::global) return true;
   return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);
