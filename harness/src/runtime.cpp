@@ -188,6 +188,15 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
 runtime::~runtime() {
   // Every fiber is parked in finish() (no live frames with destructors), so
   // its stack can simply be reused.
+#ifdef LOCKSTEP_ASAN_FIBERS
+  // Under AddressSanitizer a fiber also owns a fake stack (the frames of
+  // detect_stack_use_after_return), freed only when the fiber says it leaves
+  // for good: each one is resumed once to say so, or every runtime (one per
+  // explore() and shrink) would leave its fibers' fake stacks behind.
+  retiring_ = true;
+  for (auto& t : threads_)
+    if (t->fiber_created && !t->in_task) jump_raw(host_, *t);
+#endif
   for (auto& t : threads_) give_back_stack(std::move(t->stack));
 #ifdef LOCKSTEP_TSAN_FIBERS
   for (auto& t : threads_)
@@ -217,7 +226,7 @@ void runtime::jump(fiber_slot& from, thread_rec& to) {
   jump_raw(from, to);
 }
 
-void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
+void runtime::jump_raw(fiber_slot& from, fiber_slot& to, [[maybe_unused]] bool last) {
   auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
   from.eh = *eh;
   *eh = to.eh;
@@ -227,7 +236,7 @@ void runtime::jump_raw(fiber_slot& from, fiber_slot& to) {
 #endif
 #ifdef LOCKSTEP_ASAN_FIBERS
   void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(&fake_stack, to.stack_bottom, to.stack_bytes);
+  __sanitizer_start_switch_fiber(last ? nullptr : &fake_stack, to.stack_bottom, to.stack_bytes);
 #endif
   bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
   // Whoever switched back to us passed its own slot: remember where it stopped.
@@ -247,7 +256,10 @@ void runtime::fiber_entry(bctx::transfer_t t) {
   static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
   runtime* rt = tl_current;
   thread_rec* self = rt->threads_[rt->cur_].get();
-  for (;;) rt->run_thread(*self);  // returns when this slot is given its next task
+  // run_thread returns when this slot is given its next task, or when the
+  // runtime ends (retiring_): then the fiber leaves for good.
+  while (!rt->retiring_) rt->run_thread(*self);
+  jump_raw(*self, rt->host_, true);
 }
 
 void runtime::run_thread(thread_rec& self) {
@@ -1097,6 +1109,25 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
   // threads would have done next is unknown (the failing one is inside a
   // step): to a dependence-aware strategy their rest races with everything.
   if (track_ && opts_.keep_going) publish_unfinished();
+  if (bug_) return;  // recorded earlier (defer_bug): the first bug is the execution's
+  bug_ = make_bug(kind, std::move(message), std::move(details));
+}
+
+// A deadlock cycle closed inside a step, or a race found inside one, would
+// end the execution with the failing thread's next step unknown, and a
+// dependence-aware search would then have to take it as racing with
+// everything, which can leave a search stuck short of orders that differ
+// before the bug. A search that goes on after bugs (options::keep_going)
+// lets the execution go on instead: the threads of a cycle block for good,
+// a race is only a record, and the execution ends as others do, every
+// thread's next step known. The first bug stays the execution's.
+bool runtime::defer_bug(bug_kind kind, std::string& message, std::string& details) {
+  if (!track_ || !opts_.keep_going || aborting_) return false;
+  if (!bug_) bug_ = make_bug(kind, std::move(message), std::move(details));
+  return true;
+}
+
+bug runtime::make_bug(bug_kind kind, std::string message, std::string details) const {
   bug b;
   b.kind = kind;
   b.message = std::move(message);
@@ -1111,7 +1142,7 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
   b.events = export_events();
   b.preempted_at = preempted_;
   b.graph = build_graph();
-  bug_ = std::move(b);
+  return b;
 }
 
 void runtime::fail_and_unwind(bug_kind kind, std::string message, std::string details) {

@@ -411,7 +411,8 @@ class runtime {
   void list_candidates(bool cur_first);
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
   void jump(fiber_slot& from, thread_rec& to);
-  static void jump_raw(fiber_slot& from, fiber_slot& to);
+  // `last`: `from` is never resumed (AddressSanitizer then frees its fake stack).
+  static void jump_raw(fiber_slot& from, fiber_slot& to, bool last = false);
   void enable(std::uint32_t tid);
   void disable(std::uint32_t tid);
   void check_abort();                      // after resuming: unwind if the execution failed
@@ -461,6 +462,11 @@ class runtime {
   void global_deadlock();
   void fail(bug_kind kind, std::string message, std::string details = {});
   [[noreturn]] void fail_and_unwind(bug_kind kind, std::string message, std::string details = {});
+  // With options::keep_going, records a bug after which the execution can
+  // go on (a deadlock cycle, a data race) without stopping it; false when it
+  // must stop as usual.
+  bool defer_bug(bug_kind kind, std::string& message, std::string& details);
+  bug make_bug(bug_kind kind, std::string message, std::string details) const;
   void diverge();
 
   // Naming for reports.
@@ -511,6 +517,7 @@ class runtime {
   const options& opts_;
   strategy& strat_;
   fiber_slot host_;
+  bool retiring_ = false;  // ~runtime: each parked fiber is resumed to leave for good
   std::vector<std::unique_ptr<thread_rec>> threads_;  // slots; [0, nthreads_) live
   std::uint32_t nthreads_ = 0;
   std::uint32_t cur_ = 0;
