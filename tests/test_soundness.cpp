@@ -201,6 +201,57 @@ TEST(TryLock, DporWakesASleepingTryAtTheReleaseItWouldRead) {
                                     << r.executions << " executions)";
 }
 
+// -- a search that goes on after a deadlock -------------------------------------------------
+
+// Found by the long form of the differential test (after 7979 programs): the
+// deadlock (the body holds m1 and asks for m0, the thread holds m0 and asks
+// for m1) was found inside the step that closed the cycle, the execution
+// stopped there, and what that thread would do next was unknown; taken as
+// racing with everything, it left dpor stuck short of the order where the
+// thread takes m1 first and the body's try fails. With keep_going the
+// execution now goes on until nothing can run.
+TEST(KeepGoing, DporReachesTheOrdersBeforeADeadlockCycle) {
+  bool try_failed = false;
+  auto body = [&] {
+    mc::mutex m0, m1;
+    mc::condition_variable cv;
+    mc::counting_semaphore<8> sem(0);
+    mc::atomic<int> a{0};
+    mc::thread t([&] {
+      std::scoped_lock g(m0);
+      cv.notify_all();
+      std::scoped_lock g1(m1);
+    });
+    (void)sem.try_acquire();
+    const bool ok = m1.try_lock();
+    if (ok) {
+      (void)a.load();
+      { std::scoped_lock g(m0); }
+      m1.unlock();
+    } else {
+      try_failed = true;
+    }
+    t.join();
+  };
+  auto o = with(mc::dfs());
+  o.keep_going = true;
+  std::size_t deadlocks = 0;
+  o.on_execution = [&](const mc::bug* b) { deadlocks += b != nullptr && b->kind == bug_kind::deadlock ? 1 : 0; };
+  const auto dfs = mc::explore(o, body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(try_failed) << "dfs reaches it";
+  ASSERT_GT(deadlocks, 0u);
+  try_failed = false;
+  deadlocks = 0;
+  o.strategy = mc::dpor();
+  const auto r = mc::explore(o, body);
+  EXPECT_TRUE(r.complete);
+  ASSERT_TRUE(r.found);
+  EXPECT_EQ(r.found->kind, bug_kind::deadlock);
+  EXPECT_GT(deadlocks, 0u);
+  EXPECT_TRUE(try_failed) << "dpor never let the thread take m1 first (" << r.executions << " executions)";
+}
+
 // -- a check spread over GoogleTest instances ------------------------------------------
 
 // Three threads, two critical sections each: 90 orders. Run as three

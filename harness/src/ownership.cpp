@@ -248,7 +248,9 @@ void runtime::check_deadlock_cycle() {
                         ? thread_label(cur_) + " waits for a lock it already holds"
                         : std::to_string(threads_in_cycle) +
                               " threads wait for each other in a cycle";
-  fail_and_unwind(bug_kind::deadlock, std::move(msg), describe_cycle(cycle));
+  std::string details = describe_cycle(cycle);
+  if (defer_bug(bug_kind::deadlock, msg, details)) return;
+  fail_and_unwind(bug_kind::deadlock, std::move(msg), std::move(details));
 }
 
 void runtime::global_deadlock() {

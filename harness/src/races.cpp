@@ -142,6 +142,7 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
                       " while " + thread_label(other) + (other_write ? " wrote" : " read") + " it at " +
                       (other_loc.line() != 0 ? loc_text(other_loc) : std::string("an unknown line")) +
                       " with no happens-before between them";
+    if (defer_bug(bug_kind::data_race, msg, details)) return;
     if (std::uncaught_exceptions() > 0) {
       fail(bug_kind::data_race, std::move(msg), std::move(details));
       return;
