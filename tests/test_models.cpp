@@ -4,6 +4,9 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -100,30 +103,87 @@ TEST(ModelRegistry, HasTheClassicModels) {
 
 namespace {
 
+// Every model (but those whose bug ends the process) under dfs and dpor, one
+// job, at most 100,000 executions each: run once, read by the tests below.
+struct model_run {
+  const mc::model* m;
+  mc::result dfs, dpor;
+};
+
+const std::vector<model_run>& model_runs() {
+  static const std::vector<model_run> runs = [] {
+    std::vector<model_run> out;
+    for (const mc::model& m : mc::models()) {
+      if (m.settings.ends_process) continue;  // checked in a child by Models.GetsItsExpectedVerdict
+      auto run = [&](mc::strategy_spec s) {
+        mc::options o;
+        o.strategy = s;
+        o.honour_env = false;
+        o.max_executions = 100000;
+        o.jobs = 1;
+        if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
+        return mc::explore(o, m.body);
+      };
+      out.push_back({&m, run(mc::dfs()), run(mc::dpor())});
+    }
+    return out;
+  }();
+  return runs;
+}
+
 // dpor and dfs agree on every verdict of every registered model, and when
 // both cover a model completely, dpor never needs more executions.
 TEST(DporAgreesWithDfs, OnEveryRegisteredModel) {
-  for (const mc::model& m : mc::models()) {
-    if (m.settings.ends_process) continue;  // checked in a child by Models.GetsItsExpectedVerdict
-    auto run = [&](mc::strategy_spec s) {
-      mc::options o;
-      o.strategy = s;
-      o.honour_env = false;
-      o.max_executions = 100000;
-      if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
-      return mc::explore(o, m.body);
-    };
-    const mc::result a = run(mc::dfs());
-    const mc::result b = run(mc::dpor());
-    EXPECT_EQ(a.found.has_value(), b.found.has_value()) << m.name << "\n" << a.report() << b.report();
+  for (const model_run& run : model_runs()) {
+    const mc::result& a = run.dfs;
+    const mc::result& b = run.dpor;
+    const char* name = run.m->name;
+    EXPECT_EQ(a.found.has_value(), b.found.has_value()) << name << "\n" << a.report() << b.report();
     if (a.found && b.found) {
-      EXPECT_EQ(a.found->kind, b.found->kind) << m.name;
+      EXPECT_EQ(a.found->kind, b.found->kind) << name;
     }
     if (a.complete && !a.found) {
-      EXPECT_TRUE(b.complete) << m.name;
-      EXPECT_LE(b.executions, a.executions) << m.name;
+      EXPECT_TRUE(b.complete) << name;
+      EXPECT_LE(b.executions, a.executions) << name;
     }
   }
+}
+
+// The verdicts and execution counts above, as recorded in
+// tests/model_counts.txt: a change to how the checker is built inside must
+// leave every one as it is. A change meant to alter them (a new model, a
+// stronger reduction) records the table anew and says why in its commit:
+//   LOCKSTEP_RECORD_COUNTS=1 ./build/tests/test_models --gtest_filter=ModelCounts.*
+std::string count_line(const char* model, const char* strategy, const mc::result& r) {
+  return std::string(model) + " " + strategy + " " + (r.found ? mc::bug_kind_name(r.found->kind) : "pass") + " " +
+         (r.complete ? "complete" : "incomplete") + " " + std::to_string(r.executions);
+}
+
+TEST(ModelCounts, EveryModelKeepsItsRecordedVerdictAndExecutionCount) {
+  const std::string path = std::string(LOCKSTEP_TESTS_DIR) + "/model_counts.txt";
+  std::vector<std::string> now;
+  for (const model_run& run : model_runs()) {
+    now.push_back(count_line(run.m->name, "dfs", run.dfs));
+    now.push_back(count_line(run.m->name, "dpor", run.dpor));
+  }
+  if (std::getenv("LOCKSTEP_RECORD_COUNTS") != nullptr) {
+    std::ofstream out(path);
+    out << "# model strategy verdict coverage executions (dfs and dpor, one job, at most 100,000 executions)\n";
+    for (const std::string& l : now) out << l << "\n";
+    ASSERT_TRUE(out.good()) << "cannot write " << path;
+    GTEST_SKIP() << "recorded " << now.size() << " lines in " << path;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << "cannot read " << path;
+  std::vector<std::string> recorded;
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty() && l[0] != '#') recorded.push_back(l);
+  std::string diff;
+  for (const std::string& l : now)
+    if (std::find(recorded.begin(), recorded.end(), l) == recorded.end()) diff += "  now:      " + l + "\n";
+  for (const std::string& l : recorded)
+    if (std::find(now.begin(), now.end(), l) == now.end()) diff += "  recorded: " + l + "\n";
+  EXPECT_TRUE(diff.empty()) << "verdicts or execution counts changed:\n" << diff;
 }
 
 }  // namespace
