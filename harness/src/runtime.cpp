@@ -383,7 +383,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   notifies_.clear();
   progress_locks_.clear();
   retry_winners_.clear();
-  vc_reset();
+  races_.reset();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
   thread_rec& main = new_thread(std::source_location::current());
@@ -788,7 +788,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     note({kTimeKey, access_kind::write});
     note({kQueueKey | obj, access_kind::write});
   }
-  if (races_on_) vc_acquire(word);
+  if (races_.on()) races_.on_acquire(cur_, word);
   if (!woke) fair_yield(false);  // an expired timed wait is a yield
   return woke;
 }
@@ -883,7 +883,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
                              bool trying) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
-  if (races_on_) vc_acquire(word);
+  if (races_.on()) races_.on_acquire(cur_, word);
   note({obj, access_kind::write});
   note({kReleaseKey | obj, trying ? access_kind::read : access_kind::sync});
 }
@@ -903,7 +903,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   *word = 0;
   if (aborting_) return prev;
   record(op::rmw, word, obj, loc, true).value = 0;
-  if (races_on_) vc_release(word);
+  if (races_.on()) races_.on_release(cur_, word);
   note({kReleaseKey | obj, access_kind::write});
   // Every thread blocked on the word retries (in the order they blocked).
   if (obj < queues_.size()) {
@@ -993,7 +993,7 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   t.vt = &vt;
   *rec = t.id;
   events_.back().object = t.id;
-  if (races_on_) vc_spawn(t.id);
+  if (races_.on()) races_.on_spawn(cur_, t.id);
   note({kThreadKey | t.id, access_kind::write});
   return t.id;
 }
@@ -1021,7 +1021,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   target.joined = true;
   if (target.st == tstate::finished) {
     record(op::join, nullptr, tid, loc).value = tid;
-    if (races_on_) vc_join(tid);
+    if (races_.on()) races_.on_join(cur_, tid);
     return;
   }
   // The join happens once the target has exited: block first, record then.
@@ -1038,7 +1038,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   }
   if (aborting_) return;  // resumed inside a release path
   record(op::join, nullptr, tid, loc).value = tid;
-  if (races_on_) vc_join(tid);
+  if (races_.on()) races_.on_join(cur_, tid);
 }
 
 void runtime::detach(std::uint32_t tid) noexcept {

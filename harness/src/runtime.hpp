@@ -23,6 +23,7 @@
 #include "lockstep/mc/explore.hpp"
 #include "fatal.hpp"
 #include "lockstep/mc/hooks.hpp"
+#include "detectors/races.hpp"
 #include "strategy.hpp"
 
 namespace lockstep::mc::rt {
@@ -259,7 +260,6 @@ struct thread_rec : fiber_slot {
   std::source_location retry_loc;
   std::uint64_t retry_step = 0;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> retry_bypass;  // (winner, times it won)
-  std::vector<std::uint32_t> vc;      // vector clock (data races; empty when off)
 };
 
 struct event {
@@ -380,7 +380,7 @@ class runtime {
   void read_only() {
     threads_[cur_]->prev_ro = true;
     if (track_) strat_.on_read_only();
-    if (races_on_) vc_undo_release();
+    if (races_.on()) races_.on_read_only(cur_);
   }
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (liveness.cpp, races.cpp).
@@ -497,14 +497,7 @@ class runtime {
   void join_waiters(thread_rec& t);
   void leave_waiters(resource& r, thread_rec& t) noexcept;
   bool lost_wakeup();
-  // Data races (races.cpp): happens-before edges from synchronisation.
-  // `undoable`: a CAS or RMW that may turn out to change nothing (read_only()).
-  void vc_release(const void* obj, bool undoable = false);
-  void vc_undo_release();
-  void vc_acquire(const void* obj);
-  void vc_spawn(std::uint32_t child);
-  void vc_join(std::uint32_t child);
-  void vc_reset();
+  void describe_race(const data_race& r, std::string& msg, std::string& details) const;
   std::vector<trace_event> export_events() const;
   trace_event export_event(std::size_t i) const;
   // Replay checks against options::expect_events.
@@ -567,24 +560,7 @@ class runtime {
   std::vector<notify_rec> notifies_;
   std::vector<const void*> progress_locks_;  // acquiring one of these is progress
   std::vector<std::pair<const void*, std::uint32_t>> retry_winners_;  // resource, latest winner
-  // Data races (see races.cpp): on once a model touches plain shared memory.
-  bool races_on_ = false;
-  struct sync_clock {
-    const void* obj;
-    std::vector<std::uint32_t> vc;
-  };
-  std::vector<sync_clock> sync_clocks_;
-  bool undo_release_ = false;           // the last release may be undone (vc_undo_release)
-  std::size_t undo_index_ = 0;          // its sync clock's index
-  std::vector<std::uint32_t> undo_vc_;  // that clock before it (empty: it was new)
-  struct shadow {
-    const void* addr;
-    std::uint32_t w_thread, w_clock;    // last write epoch
-    std::source_location w_loc;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> reads;  // (thread, clock) since it
-    std::vector<std::source_location> read_locs;
-  };
-  std::vector<shadow> shadows_;
+  race_detector races_;                // detectors/races.hpp
   // Fatal signals and the watchdog (fatal.cpp).
   bool live_ = false;                   // inside run_execution()
   fatal_scope fatal_;
@@ -653,9 +629,9 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   // yield in this step, where it can tell from the next access that it comes).
   if (o == op::yield) [[unlikely]]
     fair_yield(true);
-  if (races_on_ && o != op::yield && o != op::spawn) [[unlikely]] {
-    vc_acquire(addr);
-    if (o != op::load) vc_release(addr, o == op::cas_ok || o == op::rmw);
+  if (races_.on() && o != op::yield && o != op::spawn) [[unlikely]] {
+    races_.on_acquire(cur_, addr);
+    if (o != op::load) races_.on_release(cur_, addr, o == op::cas_ok || o == op::rmw);
   }
   return &record(o, addr, id, loc).value;
 }

@@ -1,0 +1,91 @@
+// The data-race detector for plain memory (mc::shared, plain_read/write):
+// vector clocks in the style of FastTrack (Flanagan & Freund, PLDI 2009).
+//
+// A detector component: it owns its per-thread state (one vector clock a
+// thread) and its per-object state (a clock per synchronising object, a
+// shadow per plain location), starts each execution with reset(), hears the
+// engine through on_* calls, and answers a plain access with a structured
+// failure (a data_race), which the engine turns into a report.
+//
+// Every synchronising object (an atomic, a lock word, a futex word) has a
+// clock. A release (a store, RMW or successful CAS, an unlock, a blocking
+// wait, a wake) joins the thread's clock into the object's and ticks the
+// thread; an acquire (any atomic operation, a lock, a woken wait) joins the
+// object's clock into the thread's. Spawn and join order parent and child.
+// Each plain location keeps its last write epoch (thread, clock) and the
+// reads since it; an access races with an earlier conflicting one whose
+// epoch its thread's clock does not cover.
+//
+// Cost: nothing until an execution touches plain shared memory (on() stays
+// false); then O(threads) per synchronising event. Once on, it stays on for
+// the rest of the search; the engine runs the execution that turned it on
+// again from its first step, so no schedule goes unchecked.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <source_location>
+#include <vector>
+
+namespace lockstep::mc::rt {
+
+// Two accesses to one plain location that nothing orders.
+struct data_race {
+  const void* addr = nullptr;
+  std::uint32_t thread = 0;  // the second access, now
+  bool write = false;
+  std::source_location loc;
+  std::uint32_t other = 0;  // the first one
+  bool other_write = false;
+  std::source_location other_loc;
+};
+
+class race_detector {
+ public:
+  [[nodiscard]] bool on() const noexcept { return on_; }
+  void turn_on() noexcept { on_ = true; }
+
+  // A new execution: no clock, no shadow; each thread's own entry ticked
+  // when the detector is on.
+  void reset();
+  void on_spawn(std::uint32_t parent, std::uint32_t child);
+  void on_join(std::uint32_t joiner, std::uint32_t child);
+  void on_acquire(std::uint32_t t, const void* obj);
+  // `undoable`: a CAS or RMW that may turn out to change nothing (on_read_only).
+  void on_release(std::uint32_t t, const void* obj, bool undoable = false);
+  // The release just made changed nothing (a failed CAS): it was a read, and
+  // a read releases nothing (dpor treats it as a read too; the two must
+  // agree on what orders what).
+  void on_read_only(std::uint32_t t);
+  [[nodiscard]] std::optional<data_race> on_plain_access(std::uint32_t t, const void* addr, bool write,
+                                                         const std::source_location& loc);
+  // The location's storage ends (mc::shared's destructor).
+  void on_plain_forget(const void* addr) noexcept;
+
+ private:
+  using clock = std::vector<std::uint32_t>;
+  clock& of(std::uint32_t t);
+
+  struct sync_clock {
+    const void* obj;
+    clock vc;
+  };
+  struct shadow {
+    const void* addr;
+    std::uint32_t w_thread, w_clock;  // last write epoch
+    std::source_location w_loc;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> reads;  // (thread, clock) since it
+    std::vector<std::source_location> read_locs;
+  };
+
+  bool on_ = false;
+  std::vector<clock> threads_;  // by thread id
+  std::vector<sync_clock> sync_clocks_;
+  bool undo_release_ = false;  // the last release may be undone (on_read_only)
+  std::size_t undo_index_ = 0;  // its sync clock's index
+  clock undo_vc_;               // that clock before it (empty: it was new)
+  std::vector<shadow> shadows_;
+};
+
+}  // namespace lockstep::mc::rt
