@@ -447,40 +447,15 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   if (tid == threads_.size()) threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
   ++nthreads_;
   thread_rec& t = *threads_[tid];
-  t.st = tstate::runnable;
-  t.wait_addr = nullptr;
-  t.timed = false;
-  t.lock_wait = false;
-  t.timed_out = false;
-  t.joined = false;
-  t.detached = false;
-  t.spurious = 0;
-  t.abort_grace = 0;
-  t.release_depth = 0;
-  t.leaked_unwinding = kNoThread;
-  t.wq_obj = 0;
-  t.wq_next = t.wq_prev = kNoThread;
-  t.joiner = kNoThread;
-  t.joiners = false;
-  t.next = access{kThreadKey | tid, access_kind::sync};  // its start
-  t.next_lock = nullptr;
-  t.next_try = nullptr;
-  t.next_join = thread_rec::kNoThread;
-  t.waiting_for = nullptr;
-  t.waiter_pos = kNoThread;
-  t.label = nullptr;
-  t.spawn_loc = loc;
-  t.block_loc = loc;
+  thread_exec& x = t;
+  x = thread_exec{};
+  x.next = access{kThreadKey | tid, access_kind::sync};  // its start
+  x.spawn_loc = loc;
+  x.block_loc = loc;
+  thread_liveness& l = t;
+  l = thread_liveness{};
+  l.yield_at = ++fair_clock_;  // never picked (fair_last 0): it has not run since anyone's yield
   t.task = nullptr;
-  t.fair_last = 0;                // never picked: it has not run since anyone's yield
-  t.yield_at = ++fair_clock_;
-  t.defer_live = 0;
-  t.watchers.clear();
-  t.ro_run = 0;
-  t.prev_ro = false;
-  t.bypass.clear();
-  t.retry_for = nullptr;
-  t.retry_bypass.clear();
   enable(tid);
   return t;
 }

@@ -169,26 +169,10 @@ struct wait_queue {
   std::uint32_t tail = kNoThread;
 };
 
-struct thread_rec : fiber_slot {
-  static constexpr std::size_t kInlineTask = 128;
-
-  explicit thread_rec(std::uint32_t tid, std::size_t stack_size)
-      : id(tid), stack(take_stack(stack_size)),
-        stack_floor(reinterpret_cast<std::uintptr_t>(stack->top()) - stack->size() +
-                    std::min<std::size_t>(kStackMargin, stack->size() / 4)) {}
-
-  // A scheduling point reached with less stack than this left is a
-  // stack_overflow (reported like any bug, the execution unwinds): the
-  // runtime's own frames and the unwinding need room, and a recursion that
-  // reaches points is caught here before it faults.
-  static constexpr std::size_t kStackMargin = 32 * 1024;
-
-  const std::uint32_t id;
-  // The fiber, kept across executions of one runtime.
-  std::unique_ptr<fiber_stack> stack;
-  const std::uintptr_t stack_floor;
-  bool fiber_created = false;
-  bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
+// What a thread is in one execution, to the engine: new_thread() starts it
+// afresh by assignment, so nothing carries over from an earlier execution.
+struct thread_exec {
+  tstate st = tstate::runnable;
   // A releasing operation (store, read-modify-write, wake, unlock) often
   // runs in a destructor: an abort there does not throw (that would
   // terminate), the operation completes plainly and the thread unwinds from
@@ -203,15 +187,6 @@ struct thread_rec : fiber_slot {
   // exception unwound the thread: reported with that exception (or, if the
   // thread catches it, as a leaked thread when the thread ends).
   std::uint32_t leaked_unwinding = kNoThread;
-
-  // The task (callable) of the current execution.
-  alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
-  void* task = nullptr;
-  const detail::task_vtable* vt = nullptr;
-  bool task_on_heap = false;
-
-  // Per-execution state.
-  tstate st = tstate::finished;
   const void* wait_addr = nullptr;  // futex word while blocked_futex
   std::uint32_t wq_obj = 0;         // object whose wait queue it is in (0: none)
   std::uint32_t wq_next = kNoThread, wq_prev = kNoThread;
@@ -227,21 +202,24 @@ struct thread_rec : fiber_slot {
   const std::uint32_t* next_lock = nullptr;
   const std::uint32_t* next_try = nullptr;  // at a try_lock point: fails (and yields) while held
   std::uint32_t next_join = kNoThread;
-  static constexpr std::uint32_t kNoThread = 0xffffffffu;
   std::uint32_t join_target = 0;
   std::uint32_t joiner = kNoThread;  // the thread blocked joining this one
   bool joiners = false;              // more than one (then finish looks at every thread)
   bool joined = false;
   bool detached = false;
   const char* label = nullptr;        // mc::this_thread::set_name()
+  std::source_location spawn_loc;
+  std::source_location block_loc;
+};
+
+// What a thread is in one execution, to the liveness detectors
+// (liveness.cpp) and the wait-for graph (ownership.cpp); reset with the
+// engine's part.
+struct thread_liveness {
   const void* waiting_for = nullptr;  // resource announced by acquiring()
   std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
   std::source_location waiting_loc;
-  std::source_location spawn_loc;
-  std::source_location block_loc;
-
-  // Liveness detectors (per execution; see liveness.cpp).
-  std::uint64_t fair_last = 0;        // fair clock when last picked to run
+  std::uint64_t fair_last = 0;        // fair clock when last picked to run (0: never)
   std::uint64_t yield_at = 0;         // fair clock at its latest yield
   // Fair scheduling: the threads it lets go first are those it deferred to at
   // its latest yield that have not been picked since; each such edge sits in
@@ -260,6 +238,35 @@ struct thread_rec : fiber_slot {
   std::source_location retry_loc;
   std::uint64_t retry_step = 0;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> retry_bypass;  // (winner, times it won)
+};
+
+struct thread_rec : fiber_slot, thread_exec, thread_liveness {
+  static constexpr std::size_t kInlineTask = 128;
+  static constexpr std::uint32_t kNoThread = 0xffffffffu;
+
+  explicit thread_rec(std::uint32_t tid, std::size_t stack_size)
+      : id(tid), stack(take_stack(stack_size)),
+        stack_floor(reinterpret_cast<std::uintptr_t>(stack->top()) - stack->size() +
+                    std::min<std::size_t>(kStackMargin, stack->size() / 4)) {}
+
+  // A scheduling point reached with less stack than this left is a
+  // stack_overflow (reported like any bug, the execution unwinds): the
+  // runtime's own frames and the unwinding need room, and a recursion that
+  // reaches points is caught here before it faults.
+  static constexpr std::size_t kStackMargin = 32 * 1024;
+
+  const std::uint32_t id;
+  // The fiber, kept across executions of one runtime.
+  std::unique_ptr<fiber_stack> stack;
+  const std::uintptr_t stack_floor;
+  bool fiber_created = false;
+  bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
+
+  // The task (callable) of the current execution.
+  alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
+  void* task = nullptr;
+  const detail::task_vtable* vt = nullptr;
+  bool task_on_heap = false;
 };
 
 struct event {
