@@ -447,13 +447,16 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   if (tid == threads_.size()) threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
   ++nthreads_;
   thread_rec& t = *threads_[tid];
+  // Copied from fresh ones: a copy keeps the vectors' capacity.
+  static const thread_exec fresh_exec;
+  static const thread_liveness fresh_liveness;
   thread_exec& x = t;
-  x = thread_exec{};
+  x = fresh_exec;
   x.next = access{kThreadKey | tid, access_kind::sync};  // its start
   x.spawn_loc = loc;
   x.block_loc = loc;
   thread_liveness& l = t;
-  l = thread_liveness{};
+  l = fresh_liveness;
   l.yield_at = ++fair_clock_;  // never picked (fair_last 0): it has not run since anyone's yield
   t.task = nullptr;
   enable(tid);
