@@ -35,11 +35,10 @@ class Models : public ::testing::TestWithParam<case_t> {};
 
 TEST_P(Models, GetsItsExpectedVerdict) {
   const mc::model& m = *GetParam().m;
-  mc::options o;
+  mc::options o = mc::default_options(m);
   o.strategy = GetParam().strategy;
+  o.max_executions = 0;
   o.honour_env = false;
-  o.name = m.name;
-  if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
   if (o.strategy.k == mc::strategy_spec::kind::random) o.max_executions = 5000;
   // dpor must cover an exhaustive model completely. dfs, and dpor on a model
   // too big to cover, still must not find a bug in a passing model (or must
@@ -50,7 +49,6 @@ TEST_P(Models, GetsItsExpectedVerdict) {
     // The bug ends the process (a crash, a stack overflow, the watchdog):
     // the child must die of it, reporting it with its replay string.
     GTEST_FLAG_SET(death_test_style, "threadsafe");
-    o.step_timeout = m.settings.step_timeout;
     o.trace_dir = "-";  // the report is expected: no trace file for it
     const bool watchdog = m.expected.bug == mc::bug_kind::non_termination;
     EXPECT_EXIT((void)mc::explore(o, m.body),

@@ -18,12 +18,8 @@ namespace {
 namespace mc = lockstep::mc;
 
 mc::options model_options(const mc::model& m) {
-  mc::options o;
-  o.strategy = m.settings.exhaustive ? mc::dpor() : mc::random(1);
-  o.max_executions = m.settings.exhaustive ? 0 : m.settings.executions;
-  if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
+  mc::options o = mc::default_options(m);
   o.honour_env = false;
-  o.name = m.name;
   return o;
 }
 

@@ -433,14 +433,13 @@ std::string events_json(const std::vector<mc::trace_event>& events, const std::s
 }
 
 mc::options model_options(const mc::model& m, const check_args& a) {
-  mc::options o;
-  const auto kind = a.strategy.value_or(m.settings.exhaustive ? mc::strategy_spec::kind::dpor
-                                                             : mc::strategy_spec::kind::random);
-  o.strategy = a.replay ? mc::replay(*a.replay)
-               : kind == mc::strategy_spec::kind::random ? mc::random(a.seed.value_or(1))
-               : kind == mc::strategy_spec::kind::pct    ? mc::pct(a.seed.value_or(1), a.depth)
-               : kind == mc::strategy_spec::kind::dpor   ? mc::dpor()
-                                                         : mc::dfs();
+  mc::options o = mc::default_options(m);
+  if (a.replay) o.strategy = mc::replay(*a.replay);
+  else if (a.strategy == mc::strategy_spec::kind::random || (!a.strategy && !m.settings.exhaustive))
+    o.strategy = mc::random(a.seed.value_or(1));
+  else if (a.strategy == mc::strategy_spec::kind::pct) o.strategy = mc::pct(a.seed.value_or(1), a.depth);
+  else if (a.strategy == mc::strategy_spec::kind::dpor) o.strategy = mc::dpor();
+  else if (a.strategy) o.strategy = mc::dfs();
   o.preemption_bound = a.preemptions;
   o.iterative_bounding = a.iterative;
   o.jobs = a.jobs;
@@ -449,10 +448,10 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   o.checkpoint = a.checkpoint;
   // An explicit --seed wins over LOCKSTEP_SEED; --replay over LOCKSTEP_REPLAY.
   o.honour_env = !a.seed && !a.replay;
-  o.max_executions = a.max_executions;
-  if (o.max_executions == 0 && !a.strategy && !m.settings.exhaustive) o.max_executions = m.settings.executions;
+  // The model's own bound for random sampling, unless the flags set one.
+  if (a.max_executions != 0 || a.strategy) o.max_executions = a.max_executions;
   o.time_budget = a.time_budget;
-  o.max_steps = m.settings.max_steps != 0 && a.max_steps == 20000 ? m.settings.max_steps : a.max_steps;
+  if (a.max_steps != 20000) o.max_steps = a.max_steps;
   o.name = m.name;
   o.progress = !a.quiet && ::isatty(2) != 0;
   o.fair_scheduling = !a.unfair;
@@ -460,7 +459,7 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   o.busy_wait_bound = a.busy_wait_bound;
   o.bypass_bound = a.bypass_bound;
   if (a.stack_size) o.stack_size = *a.stack_size;
-  o.step_timeout = a.step_timeout.value_or(m.settings.step_timeout);
+  if (a.step_timeout) o.step_timeout = *a.step_timeout;
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
   if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
   if (a.unfair) o.replay_command += " --unfair";

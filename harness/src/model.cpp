@@ -49,6 +49,20 @@ const model* find_model(std::string_view name) {
   return nullptr;
 }
 
+options default_options(const model& m) {
+  options o;
+  if (m.settings.exhaustive) {
+    o.strategy = dpor();
+  } else {
+    o.strategy = random(1);
+    o.max_executions = m.settings.executions;
+  }
+  if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
+  o.step_timeout = m.settings.step_timeout;
+  o.name = m.name;
+  return o;
+}
+
 std::string expectation_name(const expectation& e) {
   if (!e.bug) return "pass";
   return std::string("bug: ") + bug_kind_name(*e.bug);

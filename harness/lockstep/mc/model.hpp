@@ -73,6 +73,12 @@ const model* find_model(std::string_view name);
 // "pass" or "bug: <kind>".
 std::string expectation_name(const expectation& e);
 
+// The options `lockstep check NAME` checks a model with when no flag says
+// otherwise, for the CLI and the tests alike: dpor for an exhaustive model,
+// else random (seed 1) over settings.executions; the model's step bound and
+// step timeout; its name. honour_env stays as options has it.
+options default_options(const model& m);
+
 }  // namespace lockstep::mc
 
 #define LOCKSTEP_MODEL(ident, group, expected, description, ...)                     \
