@@ -117,6 +117,31 @@ mc::trace abba_trace() {
   return mc::trace_of(mc::explore(o, m.body), o);
 }
 
+// One message for both backends: an assertion in a named thread reads the
+// same on fibers and replayed on OS threads, the thread's name included.
+TEST(ThreadReplayChecks, ReportsNameThreadsAsFiberReportsDo) {
+  auto body = [] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] {
+      mc::this_thread::set_name("writer");
+      x.store(1);
+      LOCKSTEP_ASSERT(x.load() == 0);
+    });
+    t.join();
+  };
+  mc::options o;
+  o.strategy = mc::dfs();
+  o.honour_env = false;
+  o.trace_dir = "-";
+  const mc::result r = mc::explore(o, body);
+  ASSERT_TRUE(r.found);
+  EXPECT_NE(r.found->message.find("thread 1 (writer)"), std::string::npos) << r.found->message;
+  const mc::thread_run run = mc::replay_on_threads(mc::trace_of(r, o), body);
+  ASSERT_EQ(run.divergence, "");
+  ASSERT_TRUE(run.kind);
+  EXPECT_EQ(run.message, r.found->message);
+}
+
 TEST(Divergence, FibersNameTheStepAndBothEvents) {
   mc::trace t = abba_trace();
   ASSERT_GE(t.events.size(), 4u);

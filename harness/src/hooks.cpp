@@ -237,7 +237,8 @@ void release_exit() noexcept {
 }
 
 void name_thread(const char* name) noexcept {
-  if (runtime* r = runtime::current()) r->name_thread(name);
+  if (runtime* r = runtime::current()) return r->name_thread(name);
+  if (os_runtime* o = os_runtime::current()) o->name_thread(name);
 }
 
 // On OS threads starvation is a property of the recorded history (it

@@ -22,6 +22,7 @@
 #include <new>
 
 #include "lockstep/mc/replay_string.hpp"
+#include "messages.hpp"
 #include "text.hpp"
 
 namespace lockstep::mc::os {
@@ -190,7 +191,17 @@ os_runtime::os_runtime(const trace* follow, const thread_run_options& o)
 os_runtime::~os_runtime() = default;
 
 std::string os_runtime::thread_label(std::uint32_t tid) const {
-  return tid == 0 ? "thread 0 (main)" : "thread " + std::to_string(tid);
+  std::lock_guard g(mu_);
+  return tid < threads_.size() ? label_of(threads_[tid]) : rt::thread_text(tid, nullptr);
+}
+
+std::string os_runtime::label_of(const thread_slot& s) {
+  return rt::thread_text(s.id, s.label.load(std::memory_order_relaxed));
+}
+
+void os_runtime::name_thread(const char* name) noexcept {
+  std::lock_guard g(mu_);
+  if (tl_tid < threads_.size()) threads_[tl_tid].label.store(name, std::memory_order_relaxed);
 }
 
 std::uint32_t os_runtime::current_thread() const noexcept { return tl_tid; }
@@ -534,15 +545,12 @@ bool os_runtime::spurious_wakeup(const void* obj, const std::source_location& lo
 }
 
 void os_runtime::misuse(const char* what, const std::source_location& loc) {
-  found(bug_kind::misuse, thread_label(tl_tid) + ": " + what + " at " + rt::loc_text(loc));
+  found(bug_kind::misuse, rt::misuse_text(thread_label(tl_tid), what, loc));
   stop();  // deferred like the fiber runtime's: the thread stops at its next point
 }
 
 void os_runtime::assert_failed(const char* expr, const std::source_location& loc, const std::string* message) {
-  std::string what =
-      "assertion `" + std::string(expr) + "` failed in " + thread_label(tl_tid) + " at " + rt::loc_text(loc);
-  if (message != nullptr) what = *message + " (" + what + ")";
-  found(bug_kind::assertion, std::move(what));
+  found(bug_kind::assertion, rt::assertion_text(expr, thread_label(tl_tid), loc, message));
   stop();
   unwind();
 }
@@ -644,8 +652,7 @@ void os_runtime::dropped_joinable(std::uint32_t tid) noexcept {
   }
   if (abort_.load(std::memory_order_acquire)) return;
   try {
-    found(bug_kind::leaked_thread, "the mc::thread object of " + thread_label(tid) +
-                                       " was destroyed while joinable: never joined or detached");
+    found(bug_kind::leaked_thread, rt::leak_text(thread_label(tid), nullptr));
   } catch (...) {
   }
   stop();
@@ -672,10 +679,10 @@ void os_runtime::thread_main(thread_slot& self) {
     self.vt->invoke(self.task);
   } catch (const rt::abort_execution&) {
   } catch (const std::exception& e) {
-    found(bug_kind::uncaught_exception, thread_label(self.id) + " ended with an uncaught exception: " + e.what());
+    found(bug_kind::uncaught_exception, rt::uncaught_text(thread_label(self.id), &e));
     stop();
   } catch (...) {
-    found(bug_kind::uncaught_exception, thread_label(self.id) + " ended with an uncaught exception of a non-std type");
+    found(bug_kind::uncaught_exception, rt::uncaught_text(thread_label(self.id), nullptr));
     stop();
   }
   destroy_task(self);
@@ -783,7 +790,7 @@ thread_run os_runtime::run(detail::body_ref body) {
       for (const thread_slot& s : threads_) {
         if (s.finished.load(std::memory_order_acquire) != 0 || !s.blocked.load(std::memory_order_acquire)) continue;
         on_lock = on_lock || s.blocked_lock;
-        where += (where.empty() ? "" : ", ") + thread_label(s.id) + " at " + rt::loc_text(s.blocked_loc);
+        where += (where.empty() ? "" : ", ") + label_of(s) + " at " + rt::loc_text(s.blocked_loc);
       }
     }
     if (stuck) {
@@ -807,8 +814,7 @@ thread_run os_runtime::run(detail::body_ref body) {
       for (const thread_slot& s : threads_)
         if (!s.joined && !s.detached) {
           result_.kind = bug_kind::leaked_thread;
-          result_.message = thread_label(s.id) + " (spawned at " + rt::loc_text(s.spawn_loc) +
-                            ") was never joined or detached before the run ended";
+          result_.message = rt::unjoined_text(label_of(s), s.spawn_loc);
           break;
         }
   }

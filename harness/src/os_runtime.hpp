@@ -50,6 +50,7 @@ class os_runtime {
   void detach(std::uint32_t tid) noexcept;
   void dropped_joinable(std::uint32_t tid) noexcept;
   std::uint32_t current_thread() const noexcept;
+  void name_thread(const char* name) noexcept;
   void release_enter() noexcept;  // see detail::release_scope
   void release_exit() noexcept;
 
@@ -68,6 +69,7 @@ class os_runtime {
     bool detached = false;
     bool joined = false;
     std::source_location spawn_loc;
+    std::atomic<const char*> label{nullptr};  // mc::this_thread::set_name()
     void* task = nullptr;
     const detail::task_vtable* vt = nullptr;
   };
@@ -98,7 +100,8 @@ class os_runtime {
   void stop();                             // abort the run and wake every waiter
   bool all_blocked() const;                // every live thread is in a real wait
 
-  std::string thread_label(std::uint32_t tid) const;
+  std::string thread_label(std::uint32_t tid) const;  // takes mu_
+  static std::string label_of(const thread_slot& s);   // mu_ held
 
   const trace* follow_;
   std::size_t nevents_ = 0;

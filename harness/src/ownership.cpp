@@ -17,6 +17,7 @@
 
 #include "lockstep/mc/graph.hpp"
 #include "runtime.hpp"
+#include "messages.hpp"
 #include "text.hpp"
 
 namespace lockstep::mc::rt {
@@ -271,10 +272,7 @@ void runtime::global_deadlock() {
 // Descriptions
 
 std::string runtime::thread_label(std::uint32_t tid) const {
-  const char* label = tid < nthreads_ ? threads_[tid]->label : nullptr;
-  if (label != nullptr) return "thread " + std::to_string(tid) + " (" + label + ")";
-  if (tid == 0) return "thread 0 (main)";
-  return "thread " + std::to_string(tid);
+  return thread_text(tid, tid < nthreads_ ? threads_[tid]->label : nullptr);
 }
 
 std::string runtime::object_label(const void* addr, std::uint32_t object) const {

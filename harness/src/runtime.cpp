@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "lockstep/mc/replay_string.hpp"
+#include "messages.hpp"
 #include "text.hpp"
 
 // ThreadSanitizer must be told about fiber switches: without it, it sees one
@@ -270,12 +271,10 @@ void runtime::run_thread(thread_rec& self) {
       self.vt->invoke(self.task);
     } catch (const abort_execution&) {
     } catch (const std::exception& e) {
-      fail(bug_kind::uncaught_exception,
-           thread_label(self.id) + " ended with an uncaught exception: " + e.what(),
+      fail(bug_kind::uncaught_exception, uncaught_text(thread_label(self.id), &e),
            self.leaked_unwinding == kNoThread ? std::string() : "  While it unwound, " + leak_text(self.leaked_unwinding) + ".\n");
     } catch (...) {
-      fail(bug_kind::uncaught_exception,
-           thread_label(self.id) + " ended with an uncaught exception of a non-std type",
+      fail(bug_kind::uncaught_exception, uncaught_text(thread_label(self.id), nullptr),
            self.leaked_unwinding == kNoThread ? std::string() : "  While it unwound, " + leak_text(self.leaked_unwinding) + ".\n");
     }
     // The exception that dropped the thread object was caught: the leak
@@ -417,9 +416,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
       const thread_rec& t = *threads_[i];
       if (!t.joined && !t.detached) {
         cur_ = 0;
-        fail(bug_kind::leaked_thread,
-             thread_label(i) + " (spawned at " + loc_text(t.spawn_loc) +
-                 ") was never joined or detached before the execution ended");
+        fail(bug_kind::leaked_thread, unjoined_text(thread_label(i), t.spawn_loc));
         break;
       }
     }
@@ -1024,8 +1021,7 @@ void runtime::detach(std::uint32_t tid) noexcept {
 }
 
 std::string runtime::leak_text(std::uint32_t tid) const {
-  return "the mc::thread object of " + thread_label(tid) + " (spawned at " + loc_text(threads_[tid]->spawn_loc) +
-         ") was destroyed while joinable: never joined or detached";
+  return rt::leak_text(thread_label(tid), &threads_[tid]->spawn_loc);
 }
 
 void runtime::dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
@@ -1070,13 +1066,11 @@ void runtime::misuse(const void* obj, const char* what, const std::source_locati
   // Deferred: a misuse is often found in a destructor (a lock guard unlocking
   // a mutex it does not hold), where throwing would terminate. The execution
   // stops at the thread's next scheduling point instead.
-  fail(bug_kind::misuse, thread_label(cur_) + ": " + what + " at " + loc_text(loc));
+  fail(bug_kind::misuse, misuse_text(thread_label(cur_), what, loc));
 }
 
 void runtime::assert_failed(const char* expr, const std::source_location& loc, const std::string* message) {
-  std::string what = "assertion `" + std::string(expr) + "` failed in " + thread_label(cur_) + " at " + loc_text(loc);
-  if (message != nullptr) what = *message + " (" + what + ")";
-  fail_and_unwind(bug_kind::assertion, std::move(what));
+  fail_and_unwind(bug_kind::assertion, assertion_text(expr, thread_label(cur_), loc, message));
 }
 
 void runtime::fail(bug_kind kind, std::string message, std::string details) {

@@ -1,0 +1,39 @@
+// The text of the bugs both backends report (messages.hpp).
+#include "messages.hpp"
+
+#include "text.hpp"
+
+namespace lockstep::mc::rt {
+
+std::string thread_text(std::uint32_t tid, const char* name) {
+  if (name != nullptr) return "thread " + std::to_string(tid) + " (" + name + ")";
+  if (tid == 0) return "thread 0 (main)";
+  return "thread " + std::to_string(tid);
+}
+
+std::string assertion_text(const char* expr, const std::string& who, const std::source_location& loc,
+                           const std::string* message) {
+  std::string what = "assertion `" + std::string(expr) + "` failed in " + who + " at " + loc_text(loc);
+  if (message != nullptr) what = *message + " (" + what + ")";
+  return what;
+}
+
+std::string misuse_text(const std::string& who, const char* what, const std::source_location& loc) {
+  return who + ": " + what + " at " + loc_text(loc);
+}
+
+std::string uncaught_text(const std::string& who, const std::exception* e) {
+  if (e == nullptr) return who + " ended with an uncaught exception of a non-std type";
+  return who + " ended with an uncaught exception: " + e->what();
+}
+
+std::string leak_text(const std::string& who, const std::source_location* spawned_at) {
+  return "the mc::thread object of " + who + (spawned_at != nullptr ? " (spawned at " + loc_text(*spawned_at) + ")" : "") +
+         " was destroyed while joinable: never joined or detached";
+}
+
+std::string unjoined_text(const std::string& who, const std::source_location& spawned_at) {
+  return who + " (spawned at " + loc_text(spawned_at) + ") was never joined or detached before the execution ended";
+}
+
+}  // namespace lockstep::mc::rt
