@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "dcheck.hpp"
 #include "strategy.hpp"
 
 namespace lockstep::mc::rt {
@@ -223,6 +224,8 @@ class dpor_strategy final : public strategy {
       stack_.push_back(std::move(f));
     }
     const std::size_t fi = depth_++;
+    LOCKSTEP_DCHECK(std::find(cands.begin(), cands.end(), chosen) != cands.end());
+    LOCKSTEP_DCHECK(std::find(stack_[fi].done.begin(), stack_[fi].done.end(), chosen) != stack_[fi].done.end());
     if (stack_[fi].preemptible && chosen != stack_[fi].cands[0]) ++preempts_;
     // The sleep set the chosen thread's transition starts with: the inherited
     // sleepers and the siblings explored before it, pruned by the transition

@@ -1,6 +1,11 @@
 // The text of the bugs both backends report (messages.hpp).
 #include "messages.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "dcheck.hpp"
+
 #include "text.hpp"
 
 namespace lockstep::mc::rt {
@@ -34,6 +39,12 @@ std::string leak_text(const std::string& who, const std::source_location* spawne
 
 std::string unjoined_text(const std::string& who, const std::source_location& spawned_at) {
   return who + " (spawned at " + loc_text(spawned_at) + ") was never joined or detached before the execution ended";
+}
+
+void dcheck_failed(const char* cond, const char* file, int line) noexcept {
+  std::fprintf(stderr, "lockstep: internal invariant `%s` broken at %s:%d (a bug in lockstep, please report it)\n",
+               cond, file, line);
+  std::abort();
 }
 
 }  // namespace lockstep::mc::rt

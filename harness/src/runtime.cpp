@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "lockstep/mc/replay_string.hpp"
+#include "dcheck.hpp"
 #include "messages.hpp"
 #include "text.hpp"
 
@@ -464,6 +465,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 // Scheduling
 
 void runtime::enable(std::uint32_t tid) {
+  LOCKSTEP_DCHECK(tid < nthreads_ && threads_[tid]->st != tstate::finished);
   enabled_.insert(tid);
   if (threads_[tid]->defer_live == 0) elig_.insert(tid);
 }
