@@ -252,6 +252,45 @@ TEST(KeepGoing, DporReachesTheOrdersBeforeADeadlockCycle) {
   EXPECT_TRUE(try_failed) << "dpor never let the thread take m1 first (" << r.executions << " executions)";
 }
 
+// -- a failing thread unwinds after the threads that use its frames ---------------------
+
+// Found under AddressSanitizer: the body failed while a thread it spawned
+// was suspended with a guard on the body's mutex; the body unwound at once,
+// destroying its locals, and the thread's guard then unlocked a mutex in a
+// dead frame (a write into the body fiber's stack). The failing thread now
+// waits for the threads above it to unwind first.
+bool body_locals_gone = false;
+bool used_after_gone = false;
+struct body_local {
+  ~body_local() { body_locals_gone = true; }
+};
+struct thread_local_guard {
+  ~thread_local_guard() {
+    if (body_locals_gone) used_after_gone = true;
+  }
+};
+
+TEST(Abort, AFailingBodyUnwindsAfterTheThreadsThatUseItsLocals) {
+  auto body = [] {
+    body_locals_gone = false;
+    body_local mine;
+    mc::atomic<int> x{0};
+    mc::thread t([&] {
+      thread_local_guard g;
+      x.store(1);
+      x.store(2);
+    });
+    LOCKSTEP_ASSERT(x.load() != 1);  // fails while the thread is between its stores
+    t.join();
+  };
+  auto o = with(mc::dfs());
+  o.trace_dir = "-";
+  const auto r = mc::explore(o, body);
+  ASSERT_TRUE(r.found);
+  EXPECT_EQ(r.found->kind, bug_kind::assertion);
+  EXPECT_FALSE(used_after_gone) << "a thread unwound after the body's locals were destroyed";
+}
+
 // -- a check spread over GoogleTest instances ------------------------------------------
 
 // Three threads, two critical sections each: 90 orders. Run as three

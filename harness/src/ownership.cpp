@@ -391,7 +391,7 @@ bool runtime::same_event(std::size_t i, bool complete, std::string& why) const {
 void runtime::expected_mismatch(std::string why) {
   if (internal_error_.empty()) internal_error_ = std::move(why);
   aborting_ = true;
-  if (!releasing_op(events_.back().o) && !no_throw()) throw abort_execution{};
+  if (!releasing_op(events_.back().o) && !no_throw()) unwind_now();
 }
 
 void runtime::check_expected() {

@@ -19,7 +19,7 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
     races_.turn_on();
     restart_ = true;
     aborting_ = true;
-    if (!no_throw()) throw abort_execution{};
+    if (!no_throw()) unwind_now();
     return;
   }
   const std::optional<data_race> race = races_.on_plain_access(cur_, addr, write, loc);

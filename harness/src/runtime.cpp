@@ -440,6 +440,16 @@ void runtime::unwind_all() {
   for (std::uint32_t i = 0; i < nthreads_; ++i) destroy_task(*threads_[i]);  // never started
 }
 
+void runtime::unwind_now() {
+  for (std::uint32_t i = cur_ + 1; aborting_ && i < nthreads_; ++i) {
+    if (threads_[i]->in_task) {
+      jump_raw(*threads_[cur_], host_);  // resumed by unwind_all(), after them
+      break;
+    }
+  }
+  throw abort_execution{};
+}
+
 thread_rec& runtime::new_thread(const std::source_location& loc) {
   const std::uint32_t tid = nthreads_;
   if (tid == threads_.size()) threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
@@ -476,7 +486,7 @@ void runtime::disable(std::uint32_t tid) {
 }
 
 void runtime::check_abort() {
-  if (aborting_ && !no_throw()) throw abort_execution{};
+  if (aborting_ && !no_throw()) unwind_now();
 }
 
 bool runtime::spare_release() noexcept { return threads_[cur_]->abort_grace++ < 1000; }
@@ -550,7 +560,7 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
   }
   if (idx == strategy::diverged) [[unlikely]] {
     diverge();
-    if (!release && !no_throw()) throw abort_execution{};
+    if (!release && !no_throw()) unwind_now();
     return;
   }
   fair_picked(next);
@@ -572,7 +582,7 @@ bool runtime::switch_away() {
   std::uint32_t next = 0;
   if (!pick_enabled(next)) {
     if (no_throw()) return true;  // in a release path: the caller sees aborting_
-    throw abort_execution{};
+    unwind_now();
   }
   activate(next);
   check_abort();
@@ -700,7 +710,7 @@ void runtime::step_bound_exceeded(op o) {
                      : "  Fair scheduling is off (--unfair, options.fair_scheduling = false): a loop "
                        "that yields while it waits for another thread also runs forever in an "
                        "unfair schedule.\n"));
-  if (!releasing_op(o) && !no_throw()) throw abort_execution{};  // a release completes: unwind later
+  if (!releasing_op(o) && !no_throw()) unwind_now();  // a release completes: unwind later
 }
 
 
@@ -715,7 +725,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
       if (*word != expected) return true;
       if (timed) return false;
     }
-    throw abort_execution{};
+    unwind_now();
   }
   const std::uint32_t obj = object_id(h);
   // A timed wait whose deadline has passed times out at once: a yield.
@@ -752,7 +762,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   if (!timed) disable(cur_);
   if (!switch_away()) {
     global_deadlock();
-    throw abort_execution{};
+    unwind_now();
   }
   // Resumed: woken, or our deadline fired (or, inside a release path, the
   // execution aborting: the wait returns as if spuriously woken).
@@ -778,7 +788,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return;
     if (threads_[cur_]->release_depth > 0) return abandoned_lock(word);
-    throw abort_execution{};
+    unwind_now();
   }
   const std::uint32_t obj = object_id(h);
   for (;;) {
@@ -807,7 +817,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     disable(cur_);
     if (!switch_away()) {
       global_deadlock();
-      throw abort_execution{};
+      unwind_now();
     }
     me.lock_wait = false;
     me.wait_addr = nullptr;
@@ -823,7 +833,7 @@ void runtime::abandoned_lock(std::uint32_t* word) noexcept { *word = 1; }
 
 bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_) {
-    if (!no_throw()) throw abort_execution{};
+    if (!no_throw()) unwind_now();
     if (*word != 0) return false;
     *word = 1;
     return true;
@@ -868,7 +878,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
 std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,
                                    const std::source_location& loc) {
   if (aborting_) {
-    if (!no_throw() && !spare_release()) throw abort_execution{};
+    if (!no_throw() && !spare_release()) unwind_now();
     const std::uint32_t prev = *word;
     *word = 0;  // unwinding: nobody is woken
     return prev;
@@ -900,7 +910,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
 std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) {
   if (aborting_) {
     if (no_throw()) return 0;
-    throw abort_execution{};
+    unwind_now();
   }
   std::uint32_t v = 0;
   if (n > 1) {
@@ -909,7 +919,7 @@ std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) 
     const std::size_t idx = strat_.pick(cands_, decision::value);
     if (idx == strategy::diverged) [[unlikely]] {
       diverge();
-      throw abort_execution{};
+      unwind_now();
     }
     v = static_cast<std::uint32_t>(idx);
     schedule_.push_back(v);
@@ -960,7 +970,7 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
                              const std::source_location& loc) {
   detail::object_handle none;
   std::uint64_t* rec = point(op::spawn, nullptr, none, loc);
-  if (rec == nullptr) throw abort_execution{};  // no spawning while unwinding
+  if (rec == nullptr) unwind_now();  // no spawning while unwinding
   thread_rec& t = new_thread(loc);
   void* storage = t.inline_task;
   t.task_on_heap = vt.size > thread_rec::kInlineTask || vt.align > alignof(std::max_align_t);
@@ -980,7 +990,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     // Unwinding, or in a release path (a pool's destructor joining its
     // workers): the target unwinds on its own, before its parent does.
     if (no_throw()) return;
-    throw abort_execution{};
+    unwind_now();
   }
   if (tid == cur_)
     fail_and_unwind(bug_kind::misuse, thread_label(cur_) + " joined itself at " + loc_text(loc));
@@ -1011,7 +1021,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   disable(cur_);
   if (!switch_away()) {
     global_deadlock();
-    throw abort_execution{};
+    unwind_now();
   }
   if (aborting_) return;  // resumed inside a release path
   record(op::join, nullptr, tid, loc).value = tid;
@@ -1121,7 +1131,7 @@ bug runtime::make_bug(bug_kind kind, std::string message, std::string details) c
 
 void runtime::fail_and_unwind(bug_kind kind, std::string message, std::string details) {
   fail(kind, std::move(message), std::move(details));
-  throw abort_execution{};
+  unwind_now();
 }
 
 }  // namespace lockstep::mc::rt

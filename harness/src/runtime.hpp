@@ -423,6 +423,11 @@ class runtime {
   void enable(std::uint32_t tid);
   void disable(std::uint32_t tid);
   void check_abort();                      // after resuming: unwind if the execution failed
+  // Throws abort_execution from the running thread once every thread above
+  // it (a higher id: its children, which use what lives in its frames, the
+  // body's locals above all) has unwound: until then it parks with the host,
+  // whose unwind_all() resumes the threads in that order.
+  [[noreturn, gnu::cold, gnu::noinline]] void unwind_now();
   bool spare_release() noexcept;           // an aborting release op may complete (see thread_rec)
   // While aborting: the running thread must not throw the abort (it unwinds
   // already, or it is inside a primitive's release path).
@@ -602,7 +607,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   if (aborting_) [[unlikely]] {
     if (no_throw()) return nullptr;                      // unwinding, or in a release path
     if (release && spare_release()) return nullptr;      // perhaps a destructor: no throw
-    throw abort_execution{};
+    unwind_now();
   }
   // Ids are given when a thread reaches its point, before the decision, in
   // every mode, so a replay numbers objects as the search did. Yields and
@@ -618,7 +623,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   if (stack_pointer() < me.stack_floor) [[unlikely]] {
     stack_nearly_full(loc);
     if (release) return nullptr;  // perhaps a destructor: it completes, then unwinds
-    throw abort_execution{};
+    unwind_now();
   }
   if (o == op::yield) [[unlikely]] {
     me.ro_run = 0;
