@@ -251,6 +251,10 @@ struct options {
   // one found), and on_execution, when set, is called after every counted
   // execution with its bug (nullptr when none), on the OS thread that ran it
   // (one per job). dfs and dpor only; sampling strategies ignore both.
+  // With keep_going, a deadlock cycle or a data race found inside a step is
+  // recorded and the execution goes on (the cycle's threads block for good)
+  // until nothing can run, so every thread's next step is known to dpor;
+  // the execution's bug is the first one recorded.
   bool keep_going = false;
   std::function<void(const bug*)> on_execution;
   // Where result::report() writes the trace file of a bug: "" means the
