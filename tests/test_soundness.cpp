@@ -201,6 +201,41 @@ TEST(TryLock, DporWakesASleepingTryAtTheReleaseItWouldRead) {
                                     << r.executions << " executions)";
 }
 
+// -- a blocked lock attempt reads the lock word ------------------------------------------
+
+// Found by the long differential test (after 18,773 programs): the thread's
+// lock attempt blocked on the body's m1 and recorded nothing; woken after the
+// body's unlock, its wake-up step was ordered after the body's expired timed
+// wait (a yield), and through it after the body's lock, which hid the race
+// between the two acquisitions: dpor never let the thread take m1 first (and
+// release the semaphore before the body's timed acquire).
+TEST(LockWait, DporLetsABlockedAttemptGoBeforeTheHoldersAcquisition) {
+  bool acquired_after_release = false;
+  auto body = [&] {
+    mc::mutex m1;
+    mc::counting_semaphore<8> sem(0);
+    mc::event ev;
+    mc::thread t([&] {
+      std::scoped_lock g(m1);
+      sem.release();
+    });
+    {
+      std::scoped_lock g(m1);
+      (void)ev.wait_for(std::chrono::milliseconds(1));
+      if (sem.try_acquire_for(std::chrono::milliseconds(1))) acquired_after_release = true;
+    }
+    t.join();
+  };
+  const auto dfs = mc::explore(with(mc::dfs()), body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(acquired_after_release) << "dfs reaches it";
+  acquired_after_release = false;
+  const auto r = mc::explore(with(mc::dpor()), body);
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(acquired_after_release) << "dpor never let the thread take m1 first (" << r.executions
+                                      << " executions)";
+}
+
 // -- a search that goes on after a deadlock -------------------------------------------------
 
 // Found by the long form of the differential test (after 7979 programs): the

@@ -803,7 +803,12 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
       return take_lock_word(word, obj, loc, false);
     }
     // Blocked: next_lock stays, since once woken it tries again (and would
-    // block again if someone took the lock first).
+    // block again if someone took the lock first). The attempt read the word
+    // the holder's acquisition wrote: run before that acquisition it would
+    // have taken the lock, so dpor must see the two as a race here (the
+    // acquisition that follows the wake-up may look ordered after the
+    // holder's by then, through whatever ordered the wake-up).
+    note({obj, access_kind::read});
     thread_rec& me = *threads_[cur_];
     me.ro_run = 0;
     me.prev_ro = false;
