@@ -236,21 +236,18 @@ TEST(LockWait, DporLetsABlockedAttemptGoBeforeTheHoldersAcquisition) {
                                       << " executions)";
 }
 
-// -- known open: a step that crosses a yield of another thread ----------------------------
+// -- a step that crosses a yield of another thread -----------------------------------------
 
-// Found by the long differential test (after 24,185 programs) and not fixed
-// yet, so disabled: run it with --gtest_also_run_disabled_tests. The
-// thread's failed try_lock is a yield; whom its later expired timed acquire
-// (another yield) defers to depends on whether the body's step before that
-// try (reading the semaphore inside sem.release()) ran before or after the
-// try. dpor orders a yield only against each thread's first step in its
-// window, so it takes the two orders for equivalent and never lets the
-// thread's timed acquire fail while the body is inside its section. Making a
-// yield dependent with the last step too (and with every first step after
-// it) finds it, but costs redlock_fenced and busy_wait_relax their
-// completeness within 100,000 executions; a cheaper exact rule is the open
-// work.
-TEST(Fairness, DISABLED_DporOrdersAYieldAgainstTheLastStepOfEachThreadInItsWindow) {
+// Found by the long differential test (after 24,185 programs): the thread's
+// failed try_lock is a yield; whom its later expired timed acquire (another
+// yield) defers to depends on whether the body's step before that try
+// (reading the semaphore inside sem.release()) ran before or after the try.
+// dpor ordered a yield only against each thread's first step in its window,
+// took the two orders for equivalent and never let the thread's timed
+// acquire fail while the body was inside its section. When a yield closes
+// its window, the steps that would cross the previous yield are now races
+// (window_races in dpor.cpp).
+TEST(Fairness, DporOrdersAYieldAgainstTheStepsThatCrossItsWindow) {
   bool timed_out_inside = false;
   auto body = [&] {
     mc::mutex m0;

@@ -462,6 +462,44 @@ class dpor_strategy final : public strategy {
     }
   }
 
+  // Whom yield i defers to depends on its window, which begins at p's
+  // previous yield y: a step of another thread u that crosses y changes it.
+  // With no step of u in (y, i), u's last step before y (inside y's own
+  // window) must not move after y; with exactly one, that step must not
+  // move before y. Both pairs are races, seen only now that i closes the
+  // window (yield_conflicts orders each yield only against the first step
+  // of each thread in its window).
+  void window_races(std::size_t i) {
+    const transition& me = trans_[i];
+    const std::uint32_t p = me.thread;
+    const std::size_t y = me.previous_yield;
+    if (y == kNone || trans_[y].thread != p || !trans_[y].yields) return;
+    const std::size_t w = trans_[y].previous_yield;  // where y's own window began
+    const std::size_t n = last_clock_.size();
+    std::vector<std::size_t>& count = window_count_;
+    std::vector<std::size_t>& first = window_first_;
+    count.assign(n, 0);
+    first.assign(n, kNone);
+    for (std::size_t k = y + 1; k < i; ++k) {
+      const std::uint32_t u = trans_[k].thread;
+      if (u == p || u >= n) continue;
+      if (count[u]++ == 0) first[u] = k;
+    }
+    for (std::uint32_t u = 0; u < n; ++u) {
+      if (u == p) continue;
+      if (count[u] == 1) {
+        window_race(y, first[u]);
+      } else if (count[u] == 0) {
+        const std::size_t s = last_of(u);
+        if (s != kNone && s < y && (w == kNone || s > w)) window_race(s, y);
+      }
+    }
+  }
+  void window_race(std::size_t j, std::size_t k) {
+    if (!trans_[j].has_frame || trans_[j].thread == trans_[k].thread || happens_before(j, trans_[k])) return;
+    add_backtrack(j, k);
+  }
+
   // Thread t was a candidate that would run a step at the decision that
   // chose transition k.
   bool could_run_at(std::uint32_t t, const transition& k) const {
@@ -611,6 +649,7 @@ class dpor_strategy final : public strategy {
         if (k > j && happens_before(j, trans_[k]) && could_run_at(p, trans_[k])) covered = true;
       if (!covered) add_backtrack(j, i);
     }
+    if (!pending && me.yields) window_races(i);
 
     // Sleep sets: a sleeper wakes once something conflicting with its next
     // step has run.
@@ -776,6 +815,7 @@ class dpor_strategy final : public strategy {
   mutable std::vector<std::uint32_t> seen_;
   std::vector<std::size_t> deps_, ordered_, v_;
   std::vector<sleeper> next_sleep_;
+  std::vector<std::size_t> window_count_, window_first_;  // scratch for window_races
   std::size_t finished_ = 0;
   std::vector<std::size_t> last_clock_;   // per thread: index of its last transition
   // Per thread: where its fairness window starts (see yield_conflicts): its
