@@ -11,8 +11,6 @@
 #include <dlfcn.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -23,6 +21,7 @@
 #include <stdexcept>
 
 #include "os_runtime.hpp"
+#include "os_words.hpp"
 #include "runtime.hpp"
 #include "text.hpp"
 
@@ -62,16 +61,22 @@ namespace detail {
 using rt::runtime;
 using os::os_runtime;
 
+static_assert(rt::backend<runtime>);
+static_assert(rt::backend<os_runtime>);
+
 namespace {
 
-// Plain OS threads (no execution on this one).
-std::atomic_ref<std::uint32_t> plain_word(const std::uint32_t* w) noexcept {
-  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(w));
+// Every hook: the backend running this OS thread does it (f(backend)), or,
+// outside both, the plain operation (plain()).
+template <class F, class Plain>
+[[gnu::always_inline]] inline decltype(auto) on_backend(F&& f, Plain&& plain) {
+  if (runtime* r = runtime::current()) return f(*r);
+  if (os_runtime* o = os_runtime::current()) return f(*o);
+  return plain();
 }
 
-long plain_futex(const std::uint32_t* w, int op, std::uint32_t val, const timespec* ts) noexcept {
-  return ::syscall(SYS_futex, w, op, val, ts, nullptr, 0);
-}
+// For the annotations, which outside an execution do nothing.
+constexpr auto nothing = [] {};
 
 std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -79,81 +84,55 @@ std::int64_t steady_ns() noexcept {
       .count();
 }
 
-// Drepper's three-state lock on the word: 0 free, 1 held, 2 held with
-// sleepers (the production mutex's algorithm).
-void plain_lock(std::uint32_t* word) noexcept {
-  auto w = plain_word(word);
-  std::uint32_t c = 0;
-  if (w.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
-  if (c != 2) c = w.exchange(2, std::memory_order_acquire);
-  while (c != 0) {
-    plain_futex(word, FUTEX_WAIT_PRIVATE, 2, nullptr);
-    c = w.exchange(2, std::memory_order_acquire);
-  }
-}
-
 }  // namespace
 
 bool active() noexcept { return runtime::current() != nullptr || os_runtime::current() != nullptr; }
 
 std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->point(o, addr, h, loc);
-  if (os_runtime* r = os_runtime::current()) return r->point(o, addr, h, loc);
-  return nullptr;
+  return on_backend([&](auto& b) { return b.point(o, addr, h, loc); }, [] { return static_cast<std::uint64_t*>(nullptr); });
 }
 
 void mark_failed_cas(std::uint64_t* rec) noexcept {
-  // rec points at event::value, the first member of the event.
-  reinterpret_cast<rt::event*>(rec)->o = op::cas_fail;
-  if (runtime* r = runtime::current()) r->read_only();
+  on_backend([&](auto& b) { b.failed_cas(rec); }, nothing);
 }
 
-void mark_read_only(std::uint64_t* rec) noexcept {
-  (void)rec;
-  if (runtime* r = runtime::current()) r->read_only();
+void mark_read_only(std::uint64_t*) noexcept {
+  on_backend([](auto& b) { b.read_only(); }, nothing);
 }
 
 bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected, bool timed,
                 std::int64_t deadline_ns, const std::source_location& loc) {
-  runtime* r = runtime::current();
-  if (r != nullptr) return r->futex_wait(word, h, expected, timed, deadline_ns, loc);
-  if (os_runtime* o = os_runtime::current()) return o->futex_wait(word, h, expected, timed, deadline_ns, loc);
-  if (!timed) {
-    plain_futex(word, FUTEX_WAIT_PRIVATE, expected, nullptr);
-    return true;
-  }
-  const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
-  if (left <= 0) return plain_word(word).load() != expected;
-  const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
-  return !(plain_futex(word, FUTEX_WAIT_PRIVATE, expected, &ts) != 0 && errno == ETIMEDOUT);
+  return on_backend([&](auto& b) { return b.futex_wait(word, h, expected, timed, deadline_ns, loc); }, [&] {
+    if (!timed) {
+      os_words::futex(word, FUTEX_WAIT_PRIVATE, expected, nullptr);
+      return true;
+    }
+    const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
+    if (left <= 0) return os_words::ref(word).load() != expected;
+    const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
+    return !(os_words::futex(word, FUTEX_WAIT_PRIVATE, expected, &ts) != 0 && errno == ETIMEDOUT);
+  });
 }
 
-void futex_wake(const std::uint32_t* word, object_handle& h, int count,
-                const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->futex_wake(word, h, count, loc);
-  if (os_runtime* o = os_runtime::current()) return o->futex_wake(word, h, count, loc);
-  plain_futex(word, FUTEX_WAKE_PRIVATE, static_cast<std::uint32_t>(count), nullptr);
+void futex_wake(const std::uint32_t* word, object_handle& h, int count, const std::source_location& loc) {
+  on_backend([&](auto& b) { b.futex_wake(word, h, count, loc); },
+             [&] { os_words::wake(word, static_cast<std::uint32_t>(count)); });
 }
 
 void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->lock_word(word, h, loc);
-  if (os_runtime* o = os_runtime::current()) return o->lock_word(word, h, loc);
-  plain_lock(word);
+  on_backend([&](auto& b) { b.lock_word(word, h, loc); },
+             [&] { os_words::lock(word, [&] { os_words::futex(word, FUTEX_WAIT_PRIVATE, 2, nullptr); }); });
 }
 
 bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->try_lock_word(word, h, loc);
-  if (os_runtime* o = os_runtime::current()) return o->try_lock_word(word, h, loc);
-  std::uint32_t c = 0;
-  return plain_word(word).compare_exchange_strong(c, 1, std::memory_order_acquire);
+  return on_backend([&](auto& b) { return b.try_lock_word(word, h, loc); }, [&] {
+    std::uint32_t seen;
+    return os_words::try_lock(word, seen);
+  });
 }
 
 std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->unlock_word(word, h, loc);
-  if (os_runtime* o = os_runtime::current()) return o->unlock_word(word, h, loc);
-  const std::uint32_t prev = plain_word(word).exchange(0, std::memory_order_release);
-  if (prev == 2) plain_futex(word, FUTEX_WAKE_PRIVATE, 1, nullptr);
-  return prev != 0 ? 1 : 0;
+  return on_backend([&](auto& b) { return b.unlock_word(word, h, loc); }, [&] { return os_words::unlock(word); });
 }
 
 void relax(const std::source_location& loc) {
@@ -162,124 +141,121 @@ void relax(const std::source_location& loc) {
 }
 
 std::int64_t now_ns() noexcept {
-  if (runtime* r = runtime::current()) return r->now();
-  if (os_runtime* o = os_runtime::current()) return o->now();
-  return steady_ns();
+  return on_backend([](auto& b) { return b.now(); }, [] { return steady_ns(); });
 }
 
 std::uint32_t choose(std::uint32_t n, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->choose(n, loc);
-  if (os_runtime* o = os_runtime::current()) return o->choose(n, loc);
-  return 0;
+  return on_backend([&](auto& b) { return b.choose(n, loc); }, [] { return std::uint32_t{0}; });
 }
 
 bool spurious_wakeup(const void* obj, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->spurious_wakeup(obj, loc);
-  if (os_runtime* o = os_runtime::current()) return o->spurious_wakeup(obj, loc);
-  return false;
+  return on_backend([&](auto& b) { return b.spurious_wakeup(obj, loc); }, [] { return false; });
 }
 
 void named(const void* obj, const char* name) noexcept {
-  if (runtime* r = runtime::current()) {
-    try {
-      r->named(obj, name);
-    } catch (...) {
-    }
-  }
+  on_backend([&](auto& b) { b.named(obj, name); }, nothing);
 }
 
 void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->acquiring(obj, kind, flags, loc);
+  on_backend([&](auto& b) { b.acquiring(obj, kind, flags, loc); }, nothing);
 }
 
 void acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->acquired(obj, mode, loc);
+  on_backend([&](auto& b) { b.acquired(obj, mode, loc); }, nothing);
 }
 
 void released(const void* obj, lock_mode mode, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->released(obj, mode, loc);
+  on_backend([&](auto& b) { b.released(obj, mode, loc); }, nothing);
 }
 
 void destroyed(const void* obj) noexcept {
-  if (runtime* r = runtime::current()) r->destroyed(obj);
+  on_backend([&](auto& b) { b.destroyed(obj); }, nothing);
+}
+
+void notified(const void* obj, const std::source_location& loc) noexcept {
+  on_backend([&](auto& b) { b.notified(obj, loc); }, nothing);
+}
+
+void progress() noexcept {
+  on_backend([](auto& b) { b.progress(); }, nothing);
+}
+
+void progress_on_acquire(const void* obj) noexcept {
+  on_backend([&](auto& b) { b.progress_on_acquire(obj); }, nothing);
+}
+
+void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
+  on_backend([&](auto& b) { b.plain_access(addr, size, write, loc); }, nothing);
+}
+
+void plain_forget(const void* addr) noexcept {
+  on_backend([&](auto& b) { b.plain_forget(addr); }, nothing);
 }
 
 void misuse(const void* obj, const char* what, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->misuse(obj, what, loc);
-  if (os_runtime* o = os_runtime::current()) return o->misuse(what, loc);
-  std::fprintf(stderr, "lockstep: misuse of %p: %s (%s)\n", obj, what, rt::loc_text(loc).c_str());
-  std::abort();
+  on_backend([&](auto& b) { b.misuse(obj, what, loc); }, [&] {
+    std::fprintf(stderr, "lockstep: misuse of %p: %s (%s)\n", obj, what, rt::loc_text(loc).c_str());
+    std::abort();
+  });
 }
 
 void assert_failed(const char* expr, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->assert_failed(expr, loc);
-  if (os_runtime* o = os_runtime::current()) o->assert_failed(expr, loc);
+  on_backend([&](auto& b) { b.assert_failed(expr, loc, nullptr); }, nothing);
   std::fprintf(stderr, "lockstep: assertion `%s` failed (%s)\n", expr, rt::loc_text(loc).c_str());
   std::abort();
 }
 
 void assert_failed_msg(const char* expr, const std::string& message, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->assert_failed(expr, loc, &message);
-  if (os_runtime* o = os_runtime::current()) o->assert_failed(expr, loc, &message);
+  on_backend([&](auto& b) { b.assert_failed(expr, loc, &message); }, nothing);
   std::fprintf(stderr, "lockstep: %s (assertion `%s` failed at %s)\n", message.c_str(), expr,
                rt::loc_text(loc).c_str());
   std::abort();
 }
 
 void release_enter() noexcept {
-  if (runtime* r = runtime::current()) return r->release_enter();
-  if (os_runtime* o = os_runtime::current()) o->release_enter();
+  on_backend([](auto& b) { b.release_enter(); }, nothing);
 }
 
 void release_exit() noexcept {
-  if (runtime* r = runtime::current()) return r->release_exit();
-  if (os_runtime* o = os_runtime::current()) o->release_exit();
+  on_backend([](auto& b) { b.release_exit(); }, nothing);
 }
 
 void name_thread(const char* name) noexcept {
-  if (runtime* r = runtime::current()) return r->name_thread(name);
-  if (os_runtime* o = os_runtime::current()) o->name_thread(name);
+  on_backend([&](auto& b) { b.name_thread(name); }, nothing);
 }
 
-// On OS threads starvation is a property of the recorded history (it
-// reproduces once the whole history has run): nothing to count there.
 void retry_begin(const void* obj, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->retry_begin(obj, loc);
+  on_backend([&](auto& b) { b.retry_begin(obj, loc); }, nothing);
 }
 
 void retry_lost(const void* obj, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->retry_lost(obj, loc);
+  on_backend([&](auto& b) { b.retry_lost(obj, loc); }, nothing);
 }
 
 void retry_won(const void* obj, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) r->retry_won(obj, loc);
+  on_backend([&](auto& b) { b.retry_won(obj, loc); }, nothing);
 }
 
 std::uint32_t spawn(const task_vtable& vt, void* callable, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->spawn(vt, callable, loc);
-  if (os_runtime* o = os_runtime::current()) return o->spawn(vt, callable, loc);
-  throw std::logic_error("lockstep: an mc::thread was created outside a checked execution (explore())");
+  return on_backend([&](auto& b) { return b.spawn(vt, callable, loc); }, []() -> std::uint32_t {
+    throw std::logic_error("lockstep: an mc::thread was created outside a checked execution (explore())");
+  });
 }
 
 void join(std::uint32_t tid, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->join(tid, loc);
-  if (os_runtime* o = os_runtime::current()) o->join(tid, loc);
+  on_backend([&](auto& b) { b.join(tid, loc); }, nothing);
 }
 
 void detach(std::uint32_t tid) noexcept {
-  if (runtime* r = runtime::current()) return r->detach(tid);
-  if (os_runtime* o = os_runtime::current()) o->detach(tid);
+  on_backend([&](auto& b) { b.detach(tid); }, nothing);
 }
 
 void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
-  if (runtime* r = runtime::current()) return r->dropped_joinable(tid, loc);
-  if (os_runtime* o = os_runtime::current()) o->dropped_joinable(tid);
+  on_backend([&](auto& b) { b.dropped_joinable(tid, loc); }, nothing);
 }
 
 std::uint32_t current_thread() noexcept {
-  if (runtime* r = runtime::current()) return r->current_thread();
-  if (os_runtime* o = os_runtime::current()) return o->current_thread();
-  return 0;
+  return on_backend([](auto& b) { return b.current_thread(); }, [] { return std::uint32_t{0}; });
 }
 
 }  // namespace detail

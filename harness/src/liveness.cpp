@@ -289,14 +289,20 @@ void runtime::retry_lost(const void* obj, const std::source_location& loc) {
 // Lost wake-ups: at a global deadlock without a lock cycle, a thread blocked
 // on a wait (not on a lock acquisition or a join) that nobody left can end.
 
-void runtime::progress_on_acquire(const void* obj) {
-  if (std::find(progress_locks_.begin(), progress_locks_.end(), obj) == progress_locks_.end())
-    progress_locks_.push_back(obj);
+void runtime::progress_on_acquire(const void* obj) noexcept {
+  try {
+    if (std::find(progress_locks_.begin(), progress_locks_.end(), obj) == progress_locks_.end())
+      progress_locks_.push_back(obj);
+  } catch (...) {  // out of memory: the mark is lost, no more
+  }
 }
 
-void runtime::notified(const void* obj, const std::source_location& loc) {
+void runtime::notified(const void* obj, const std::source_location& loc) noexcept {
   if (aborting_) return;
-  notifies_.push_back(notify_rec{obj, cur_, exec_steps_, loc});
+  try {
+    notifies_.push_back(notify_rec{obj, cur_, exec_steps_, loc});
+  } catch (...) {  // out of memory: the lost wake-up check misses this notify
+  }
 }
 
 std::string runtime::waited_label(const thread_rec& t) const {
@@ -346,29 +352,3 @@ bool runtime::lost_wakeup() {
 }
 
 }  // namespace lockstep::mc::rt
-
-namespace lockstep::mc::detail {
-
-void notified(const void* obj, const std::source_location& loc) noexcept {
-  if (rt::runtime* r = rt::runtime::current()) {
-    try {
-      r->notified(obj, loc);
-    } catch (...) {
-    }
-  }
-}
-
-void progress() noexcept {
-  if (rt::runtime* r = rt::runtime::current()) r->progress();
-}
-
-void progress_on_acquire(const void* obj) noexcept {
-  if (rt::runtime* r = rt::runtime::current()) {
-    try {
-      r->progress_on_acquire(obj);
-    } catch (...) {
-    }
-  }
-}
-
-}  // namespace lockstep::mc::detail

@@ -23,6 +23,7 @@
 
 #include "lockstep/mc/replay_string.hpp"
 #include "messages.hpp"
+#include "os_words.hpp"
 #include "text.hpp"
 
 namespace lockstep::mc::os {
@@ -58,26 +59,21 @@ struct releasing_scope {
 // never mistakes one for the other.
 std::atomic<std::uint32_t> g_epoch{0x80000000u};
 
-long sys_futex(const void* addr, int op, std::uint32_t val, const timespec* ts) noexcept {
-  return ::syscall(SYS_futex, addr, op, val, ts, nullptr, 0);
-}
+using os_words::futex;
 
-void futex_wake_all(const void* word) noexcept { sys_futex(word, FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr); }
+void futex_wake_all(const void* word) noexcept { os_words::wake(word, 0x7fffffff); }
 
 // Waits while *word == expected, at most `ns`. Returns after a wake, a value
 // change, a timeout or a signal alike.
 void futex_wait_for(const void* word, std::uint32_t expected, std::int64_t ns) noexcept {
   if (ns <= 0) return;
   timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-  sys_futex(word, FUTEX_WAIT_PRIVATE, expected, &ts);
+  futex(word, FUTEX_WAIT_PRIVATE, expected, &ts);
 }
 
 constexpr std::int64_t kPollNs = 20'000'000;  // blocked threads look for an abort this often
 
-std::uint32_t load_word(const std::uint32_t* w) noexcept {
-  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(w)).load(std::memory_order_acquire);
-}
-std::atomic_ref<std::uint32_t> word_ref(std::uint32_t* w) noexcept { return std::atomic_ref<std::uint32_t>(*w); }
+std::uint32_t load_word(const std::uint32_t* w) noexcept { return os_words::ref(w).load(std::memory_order_acquire); }
 
 bool history_kind(bug_kind k) noexcept {
   switch (k) {
@@ -411,7 +407,7 @@ bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, st
       wait = std::min(wait, left);
     }
     const timespec ts{static_cast<time_t>(wait / 1000000000), static_cast<long>(wait % 1000000000)};
-    const long r = sys_futex(word, FUTEX_WAIT_PRIVATE, expected, &ts);
+    const long r = futex(word, FUTEX_WAIT_PRIVATE, expected, &ts);
     if (r == 0) return true;  // woken (possibly spuriously: callers re-check)
   }
 }
@@ -453,20 +449,12 @@ void os_runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h,
                             const std::source_location& loc) {
   releasing_scope rs(true);
   std::uint64_t* rec = point(op::wake, word, h, loc);
-  sys_futex(word, FUTEX_WAKE_PRIVATE, static_cast<std::uint32_t>(count), nullptr);
+  futex(word, FUTEX_WAKE_PRIVATE, static_cast<std::uint32_t>(count), nullptr);
   if (rec != nullptr) *rec = 0;
 }
 
 void os_runtime::real_lock(std::uint32_t* word, const std::source_location& loc) {
-  // Drepper's three-state lock: 0 free, 1 held, 2 held with waiters.
-  auto w = word_ref(word);
-  std::uint32_t c = 0;
-  if (w.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
-  if (c != 2) c = w.exchange(2, std::memory_order_acquire);
-  while (c != 0) {
-    real_wait(word, 2, -1, loc, true);
-    c = w.exchange(2, std::memory_order_acquire);
-  }
+  os_words::lock(word, [&] { real_wait(word, 2, -1, loc, true); });
 }
 
 void os_runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
@@ -481,7 +469,7 @@ void os_runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const 
   if (load_word(word) != 0)
     diverge("replay diverged at step " + std::to_string(k + 1) + ": " + rt::describe_event(follow_->events[k]) +
             " finds the lock held");
-  word_ref(word).store(1, std::memory_order_release);
+  os_words::ref(word).store(1, std::memory_order_release);
   check_value(k, op::cas_ok, 1);
   pass_turn(k);
 }
@@ -489,11 +477,10 @@ void os_runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const 
 bool os_runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_unwind()) return false;
   const std::size_t k = gate();
-  auto w = word_ref(word);
   std::uint32_t c = 0;
-  if (k == npos) return w.compare_exchange_strong(c, 1, std::memory_order_acquire);
+  if (k == npos) return os_words::try_lock(word, c);
   const std::uint32_t obj = bind_object(k, h, loc, op::cas_ok);
-  const bool ok = w.compare_exchange_strong(c, 1, std::memory_order_acquire);
+  const bool ok = os_words::try_lock(word, c);
   const op o = ok ? op::cas_ok : op::cas_fail;
   check_event(k, o, obj, loc);
   check_value(k, o, ok ? 1 : c);
@@ -502,18 +489,16 @@ bool os_runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, co
 }
 
 std::uint32_t os_runtime::unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
-  auto w = word_ref(word);
   releasing_scope rs(true);
   std::size_t k = npos;
   if (!aborting_unwind()) k = gate();
   if (k != npos) check_event(k, op::rmw, bind_object(k, h, loc, op::rmw), loc);
-  const std::uint32_t prev = w.exchange(0, std::memory_order_release);
-  if (prev == 2) sys_futex(word, FUTEX_WAKE_PRIVATE, 1, nullptr);
+  const std::uint32_t held = os_words::unlock(word);
   if (k != npos) {
     check_value(k, op::rmw, 0);
     pass_turn(k);
   }
-  return prev != 0 ? 1 : 0;
+  return held;
 }
 
 std::uint32_t os_runtime::choose(std::uint32_t n, const std::source_location& loc) {
@@ -544,7 +529,7 @@ bool os_runtime::spurious_wakeup(const void* obj, const std::source_location& lo
   return true;
 }
 
-void os_runtime::misuse(const char* what, const std::source_location& loc) {
+void os_runtime::misuse(const void*, const char* what, const std::source_location& loc) {
   found(bug_kind::misuse, rt::misuse_text(thread_label(tl_tid), what, loc));
   stop();  // deferred like the fiber runtime's: the thread stops at its next point
 }
@@ -626,7 +611,7 @@ void os_runtime::join(std::uint32_t tid, const std::source_location& loc) {
     if (tid < threads_.size() && tid != tl_tid) t = &threads_[tid];
   }
   if (t == nullptr) {
-    misuse("join() of a thread that is not a joinable thread of this run", loc);
+    misuse(nullptr, "join() of a thread that is not a joinable thread of this run", loc);
     unwind();
   }
   t->joined = true;
@@ -644,7 +629,7 @@ void os_runtime::detach(std::uint32_t tid) noexcept {
   if (tid < threads_.size()) threads_[tid].detached = true;
 }
 
-void os_runtime::dropped_joinable(std::uint32_t tid) noexcept {
+void os_runtime::dropped_joinable(std::uint32_t tid, const std::source_location&) noexcept {
   {
     std::lock_guard g(mu_);
     if (tid >= threads_.size()) return;
@@ -828,7 +813,7 @@ thread_run os_runtime::run(detail::body_ref body) {
 namespace lockstep::mc::detail {
 
 thread_run run_on_threads(const trace* follow, const thread_run_options& o, body_ref body) {
-  if (rt::runtime::current() != nullptr || os::os_runtime::current() != nullptr)
+  if (active())
     throw std::logic_error("lockstep: run_on_threads() called from inside a checked execution");
   os::os_runtime r(follow, o);
   return r.run(body);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "lockstep/mc/os_threads.hpp"
-#include "runtime.hpp"
+#include "backend.hpp"
 
 namespace lockstep::mc::os {
 
@@ -39,16 +39,38 @@ class os_runtime {
   void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  // A cas's outcome and read-only steps are checked against the trace's
+  // values (check_value) instead.
+  void failed_cas(std::uint64_t* rec) noexcept { reinterpret_cast<rt::event*>(rec)->o = op::cas_fail; }
+  void read_only() noexcept {}
   std::int64_t now() const noexcept;
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);
-  void misuse(const char* what, const std::source_location& loc);
+  // The wait-for graph, progress marks, retry loops and plain accesses feed
+  // the fiber engine's detectors. On OS threads a deadlock is a hang (the
+  // watchdog), and livelock, starvation and data races are properties of the
+  // recorded history, which reproduces once the whole history has run:
+  // these annotations have nothing to add there.
+  void named(const void*, const char*) noexcept {}
+  void acquiring(const void*, lock_kind, acquire_flags, const std::source_location&) noexcept {}
+  void acquired(const void*, lock_mode, const std::source_location&) noexcept {}
+  void released(const void*, lock_mode, const std::source_location&) noexcept {}
+  void destroyed(const void*) noexcept {}
+  void notified(const void*, const std::source_location&) noexcept {}
+  void progress() noexcept {}
+  void progress_on_acquire(const void*) noexcept {}
+  void plain_access(const void*, std::size_t, bool, const std::source_location&) noexcept {}
+  void plain_forget(const void*) noexcept {}
+  void retry_begin(const void*, const std::source_location&) noexcept {}
+  void retry_lost(const void*, const std::source_location&) noexcept {}
+  void retry_won(const void*, const std::source_location&) noexcept {}
+  void misuse(const void* obj, const char* what, const std::source_location& loc);
   [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc,
                                   const std::string* message = nullptr);
   std::uint32_t spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc);
   void join(std::uint32_t tid, const std::source_location& loc);
   void detach(std::uint32_t tid) noexcept;
-  void dropped_joinable(std::uint32_t tid) noexcept;
+  void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept;
   std::uint32_t current_thread() const noexcept;
   void name_thread(const char* name) noexcept;
   void release_enter() noexcept;  // see detail::release_scope

@@ -90,14 +90,17 @@ resource& runtime::resource_for(const void* addr, lock_kind kind) {
   return r;
 }
 
-void runtime::named(const void* obj, const char* name) {
+void runtime::named(const void* obj, const char* name) noexcept {
   for (auto& [a, n] : names_) {
     if (a == obj) {
       n = name;
       return;
     }
   }
-  names_.emplace_back(obj, name);
+  try {
+    names_.emplace_back(obj, name);
+  } catch (...) {  // out of memory: the object keeps its letter
+  }
 }
 
 void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,

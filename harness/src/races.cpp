@@ -57,15 +57,3 @@ void runtime::describe_race(const data_race& r, std::string& msg, std::string& d
 void runtime::plain_forget(const void* addr) noexcept { races_.on_plain_forget(addr); }
 
 }  // namespace lockstep::mc::rt
-
-namespace lockstep::mc::detail {
-
-void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
-  if (rt::runtime* r = rt::runtime::current()) r->plain_access(addr, size, write, loc);
-}
-
-void plain_forget(const void* addr) noexcept {
-  if (rt::runtime* r = rt::runtime::current()) r->plain_forget(addr);
-}
-
-}  // namespace lockstep::mc::detail

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "backend.hpp"
 #include "lockstep/mc/explore.hpp"
 #include "fatal.hpp"
 #include "lockstep/mc/hooks.hpp"
@@ -29,10 +30,6 @@
 namespace lockstep::mc::rt {
 
 namespace bctx = boost::context::detail;
-
-// Thrown to unwind the fibers of a failed execution. Deliberately not a
-// std::exception, so `catch (const std::exception&)` in user code lets it by.
-struct abort_execution {};
 
 // The C++ runtime keeps the exceptions being caught or thrown per OS thread
 // (__cxa_eh_globals); fibers share one OS thread, so each keeps its own copy
@@ -269,15 +266,6 @@ struct thread_rec : fiber_slot, thread_exec, thread_liveness {
   bool task_on_heap = false;
 };
 
-struct event {
-  std::uint64_t value = 0;  // first member: hooks hand out &value
-  const void* addr = nullptr;
-  std::source_location loc;
-  std::uint32_t thread = 0;
-  std::uint32_t object = 0;
-  op o = op::start;
-};
-
 struct holder {
   std::uint32_t thread;
   lock_mode mode;
@@ -304,10 +292,6 @@ inline std::uintptr_t stack_pointer() noexcept {
 #endif
   return sp;
 }
-
-// The task of thread 0: the body of explore() (a detail::body_ref), for the
-// fiber runtime and the OS-thread one alike.
-extern const detail::task_vtable body_vtable;
 
 class runtime;
 // The runtime of the execution running on this OS thread (initial-exec: the
@@ -357,7 +341,7 @@ class runtime {
   }
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);
-  void named(const void* obj, const char* name);
+  void named(const void* obj, const char* name) noexcept;
   void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
   void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
   void released(const void* obj, lock_mode mode, const std::source_location& loc);
@@ -384,16 +368,21 @@ class runtime {
   bool refuse_os_thread() noexcept;
   std::uint32_t current_thread() const noexcept { return cur_; }
   // The event just recorded left the value as it was (see on_read_only()).
-  void read_only() {
+  void read_only() noexcept {
     threads_[cur_]->prev_ro = true;
     if (track_) strat_.on_read_only();
     if (races_.on()) races_.on_read_only(cur_);
   }
+  // The cas step `rec` (an event's value) failed: it read and wrote nothing.
+  void failed_cas(std::uint64_t* rec) noexcept {
+    reinterpret_cast<event*>(rec)->o = op::cas_fail;
+    read_only();
+  }
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (liveness.cpp, races.cpp).
   void progress() noexcept { last_progress_ = exec_steps_; }
-  void progress_on_acquire(const void* obj);
-  void notified(const void* obj, const std::source_location& loc);
+  void progress_on_acquire(const void* obj) noexcept;
+  void notified(const void* obj, const std::source_location& loc) noexcept;
   void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
   void plain_forget(const void* addr) noexcept;
 

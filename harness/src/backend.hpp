@@ -1,0 +1,92 @@
+// Internal: what the two backends of the hooks share. A checked operation
+// (lockstep/mc/hooks.hpp) runs on the fiber engine of the calling OS thread
+// (rt::runtime: explore(), replays on fibers) or on the OS-thread backend
+// (os::os_runtime: traces replayed and free runs on real threads); hooks.cpp
+// dispatches every hook through one function, `on_backend`, to whichever
+// runs this thread, or does the plain operation outside both. `backend` is
+// the interface both implement, checked where they are defined.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <source_location>
+#include <concepts>
+#include <string>
+
+#include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/hooks.hpp"
+
+namespace lockstep::mc::rt {
+
+// Thrown to unwind the threads of a failed execution. Deliberately not a
+// std::exception, so `catch (const std::exception&)` in user code lets it by.
+struct abort_execution {};
+
+// One recorded step. hooks hand out &value (the first member) to the checked
+// operation, which writes what it read or wrote there once it completes.
+struct event {
+  std::uint64_t value = 0;  // first member: see above
+  const void* addr = nullptr;
+  std::source_location loc;
+  std::uint32_t thread = 0;
+  std::uint32_t object = 0;
+  op o = op::start;
+};
+
+// The task of thread 0: the body of explore() (a detail::body_ref), for both
+// backends.
+extern const detail::task_vtable body_vtable;
+
+using loc = std::source_location;
+
+// The hooks of lockstep/mc/hooks.hpp, as members of a backend. Annotations a
+// backend has no use for (the OS-thread one keeps no wait-for graph: its
+// verdicts come from the recorded history) are members that do nothing, so
+// that leaving one out is a decision written next to the backend.
+template <class B>
+concept backend = requires(B& b, const B& cb, op o, const void* obj, const char* text, detail::object_handle& h,
+                           std::uint32_t* word, const std::uint32_t* cword, std::uint32_t u, std::int64_t i,
+                           bool flag, lock_kind kind, acquire_flags flags, lock_mode mode, std::size_t size,
+                           const loc& where, const std::string* message, const detail::task_vtable& vt,
+                           void* callable, std::uint64_t* rec) {
+  // Steps.
+  { b.point(o, obj, h, where) } -> std::same_as<std::uint64_t*>;
+  { b.failed_cas(rec) } noexcept;  // the step `rec` (a cas) failed: it only read
+  { b.read_only() } noexcept;      // the latest step left its value as it was
+  { b.futex_wait(cword, h, u, flag, i, where) } -> std::same_as<bool>;
+  b.futex_wake(cword, h, 1, where);
+  b.lock_word(word, h, where);
+  { b.try_lock_word(word, h, where) } -> std::same_as<bool>;
+  { b.unlock_word(word, h, where) } -> std::same_as<std::uint32_t>;
+  { b.now() } noexcept -> std::same_as<std::int64_t>;
+  { b.choose(u, where) } -> std::same_as<std::uint32_t>;
+  { b.spurious_wakeup(obj, where) } -> std::same_as<bool>;
+  // Annotations (primitives and users).
+  { b.named(obj, text) } noexcept;
+  b.acquiring(obj, kind, flags, where);
+  b.acquired(obj, mode, where);
+  b.released(obj, mode, where);
+  { b.destroyed(obj) } noexcept;
+  { b.notified(obj, where) } noexcept;
+  { b.progress() } noexcept;
+  { b.progress_on_acquire(obj) } noexcept;
+  b.plain_access(obj, size, flag, where);
+  { b.plain_forget(obj) } noexcept;
+  b.retry_begin(obj, where);
+  b.retry_lost(obj, where);
+  b.retry_won(obj, where);
+  // Bugs in user code: misuse returns (the thread stops at its next point).
+  b.misuse(obj, text, where);
+  b.assert_failed(text, where, message);
+  { b.release_enter() } noexcept;
+  { b.release_exit() } noexcept;
+  // Threads.
+  { b.name_thread(text) } noexcept;
+  { b.spawn(vt, callable, where) } -> std::same_as<std::uint32_t>;
+  b.join(u, where);
+  { b.detach(u) } noexcept;
+  { b.dropped_joinable(u, where) } noexcept;
+  { cb.current_thread() } noexcept -> std::same_as<std::uint32_t>;
+};
+
+}  // namespace lockstep::mc::rt

@@ -1,0 +1,54 @@
+// Internal: 32-bit words on real OS threads — the futex call and Drepper's
+// three-state lock (0 free, 1 held, 2 held with sleepers: the production
+// mutex's algorithm). Shared by the plain operations outside any execution
+// (hooks.cpp) and the OS-thread backend (os_runtime.cpp).
+#pragma once
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+
+namespace lockstep::mc::os_words {
+
+inline long futex(const void* word, int op, std::uint32_t val, const timespec* ts) noexcept {
+  return ::syscall(SYS_futex, word, op, val, ts, nullptr, 0);
+}
+
+inline std::atomic_ref<std::uint32_t> ref(const std::uint32_t* w) noexcept {
+  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(w));
+}
+
+inline void wake(const void* word, std::uint32_t count) noexcept { futex(word, FUTEX_WAKE_PRIVATE, count, nullptr); }
+
+// `sleep()` waits while the word is 2 (a futex wait, or one that also looks
+// for an abort).
+template <class Sleep>
+void lock(std::uint32_t* word, Sleep&& sleep) {
+  auto w = ref(word);
+  std::uint32_t c = 0;
+  if (w.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
+  if (c != 2) c = w.exchange(2, std::memory_order_acquire);
+  while (c != 0) {
+    sleep();
+    c = w.exchange(2, std::memory_order_acquire);
+  }
+}
+
+// The word's value before a failed try is in `seen`.
+inline bool try_lock(std::uint32_t* word, std::uint32_t& seen) noexcept {
+  seen = 0;
+  return ref(word).compare_exchange_strong(seen, 1, std::memory_order_acquire);
+}
+
+// 1 if the lock was held, else 0 (mc::platform::lock_word_unlock's result).
+inline std::uint32_t unlock(std::uint32_t* word) noexcept {
+  const std::uint32_t prev = ref(word).exchange(0, std::memory_order_release);
+  if (prev == 2) wake(word, 1);
+  return prev != 0 ? 1 : 0;
+}
+
+}  // namespace lockstep::mc::os_words
