@@ -24,6 +24,7 @@
 #include "lockstep/mc/replay_string.hpp"
 #include "messages.hpp"
 #include "os_words.hpp"
+#include "replay_check.hpp"
 #include "text.hpp"
 
 namespace lockstep::mc::os {
@@ -315,36 +316,28 @@ void os_runtime::settle() {
   pass_turn(k);
 }
 
+// The turnstile compares each step with the trace's (replay_check.hpp) when
+// it is made and, after check_event() passed, once its value is known.
 void os_runtime::check_event(std::size_t k, op o, std::uint32_t object, const std::source_location& loc) {
-  const trace_event& e = follow_->events[k];
-  const bool cas_either = o == op::cas_ok && e.o == op::cas_fail;  // decided after the point
-  if ((e.o == o || cas_either) && e.object == object) return;
+  const trace_event& want = follow_->events[k];
+  if (rt::same_step(want, rt::step_seen{tl_tid, o, object, 0}, rt::step_stage::made)) return;
   trace_event got;
   got.thread = tl_tid;
   got.o = o;
   got.object = object;
   got.file = rt::source_path(loc);
   got.line = loc.line();
-  diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace has " + rt::describe_event(e) +
-          ", the code did " + rt::describe_event(got, false));
+  diverge(rt::step_divergence(k, want, got, rt::step_stage::made));
 }
 
 void os_runtime::check_value(std::size_t k, op o, std::uint64_t value) {
-  const trace_event& e = follow_->events[k];
-  if (e.o != o)
-    diverge("replay diverged at step " + std::to_string(k + 1) + ": the trace has " + rt::describe_event(e) +
-            ", the code did " + op_name(o));
-  switch (o) {
-    case op::wake:  // how many woke depends on who waits on the futex itself
-    case op::yield:
-    case op::start:
-    case op::exit: return;
-    default: break;
-  }
-  if (e.value != value)
-    diverge("replay diverged at step " + std::to_string(k + 1) + ": " + rt::describe_event(e) + " produced " +
-            std::to_string(static_cast<std::int64_t>(value)) + ", the trace has " +
-            std::to_string(static_cast<std::int64_t>(e.value)));
+  const trace_event& want = follow_->events[k];
+  if (rt::same_step(want, rt::step_seen{tl_tid, o, want.object, value}, rt::step_stage::complete)) return;
+  trace_event got = want;  // object and location as check_event() found them
+  got.thread = tl_tid;
+  got.o = o;
+  got.value = value;
+  diverge(rt::step_divergence(k, want, got, rt::step_stage::complete));
 }
 
 std::uint32_t os_runtime::bind_object(std::size_t k, detail::object_handle& h, const std::source_location& loc,

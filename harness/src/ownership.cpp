@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lockstep/mc/graph.hpp"
+#include "replay_check.hpp"
 #include "runtime.hpp"
 #include "messages.hpp"
 #include "text.hpp"
@@ -372,22 +373,14 @@ std::vector<trace_event> runtime::export_events() const {
   return out;
 }
 
-// Replay checks: thread, operation and object as soon as the event is
-// recorded; its value (and a compare-exchange's outcome) once it is complete.
-bool runtime::same_event(std::size_t i, bool complete, std::string& why) const {
+// Replay checks (replay_check.hpp): thread, operation and object as soon as
+// the event is recorded; its value (and a compare-exchange's outcome) once it
+// is complete.
+bool runtime::same_event(std::size_t i, step_stage stage, std::string& why) const {
   const event& e = events_[i];
-  const trace_event& x = (*expect_)[i];
-  const bool cas_open = !complete && e.o == op::cas_ok && x.o == op::cas_fail;
-  const bool object_late = !complete && e.o == op::spawn;  // the child's id is set after the point
-  bool same = e.thread == x.thread && (e.o == x.o || cas_open) && (e.object == x.object || object_late);
-  const bool valued = e.o != op::wake && e.o != op::yield && e.o != op::start && e.o != op::exit;
-  if (same && complete && valued) same = e.value == x.value;
-  if (same) return true;
-  why = "replay diverged at step " + std::to_string(i + 1) + ": the trace has " + describe_event(x) +
-        ", the execution did " + describe_event(export_event(i), complete);
-  if (e.object != x.object && !object_late && e.o != op::spawn && e.o != op::join)  // names may not tell them apart
-    why += " (object " + std::to_string(x.object) + " in the trace, " + std::to_string(e.object) + " here)";
-  why += "; the code changed since the trace was recorded";
+  const trace_event& want = (*expect_)[i];
+  if (same_step(want, step_seen{e.thread, e.o, e.object, e.value}, stage)) return true;
+  why = step_divergence(i, want, export_event(i), stage);
   return false;
 }
 
@@ -400,11 +393,11 @@ void runtime::expected_mismatch(std::string why) {
 void runtime::check_expected() {
   const std::size_t n = events_.size();
   std::string why;
-  if (n >= 2 && !same_event(n - 2, true, why)) return expected_mismatch(std::move(why));
+  if (n >= 2 && !same_event(n - 2, step_stage::complete, why)) return expected_mismatch(std::move(why));
   if (n > expect_->size())
     return expected_mismatch("replay diverged: the trace ends at step " + std::to_string(expect_->size()) +
                       ", but the execution went on: " + describe_event(export_event(n - 1)));
-  if (!same_event(n - 1, false, why)) expected_mismatch(std::move(why));
+  if (!same_event(n - 1, step_stage::made, why)) expected_mismatch(std::move(why));
 }
 
 std::string runtime::describe_last_events(std::size_t per_thread) const {

@@ -403,7 +403,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     // The last event's value is known only now; a run that stopped short of
     // the recorded events diverged too.
     std::string why;
-    if (!events_.empty() && !same_event(events_.size() - 1, true, why)) {
+    if (!events_.empty() && !same_event(events_.size() - 1, step_stage::complete, why)) {
       internal_error_ = why;
     } else if (!bug_ && events_.size() < expect_->size()) {
       internal_error_ = "replay diverged: the execution ended after step " + std::to_string(events_.size()) +

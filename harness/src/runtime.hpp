@@ -25,6 +25,7 @@
 #include "fatal.hpp"
 #include "lockstep/mc/hooks.hpp"
 #include "detectors/races.hpp"
+#include "replay_check.hpp"
 #include "strategy.hpp"
 
 namespace lockstep::mc::rt {
@@ -503,7 +504,7 @@ class runtime {
   trace_event export_event(std::size_t i) const;
   // Replay checks against options::expect_events.
   void check_expected();
-  bool same_event(std::size_t i, bool complete, std::string& why) const;
+  bool same_event(std::size_t i, step_stage stage, std::string& why) const;
   void expected_mismatch(std::string why);  // throws, except inside a release
   std::string describe_cycle(const std::vector<std::size_t>& cycle) const;
   std::vector<std::size_t> find_cycle(bool from_current) const;
