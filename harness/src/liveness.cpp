@@ -158,7 +158,7 @@ void runtime::busy_waiting() {
 
 // The running thread just acquired `obj`, which it asked for at step
 // `asked`: that overtakes every thread blocked on `obj` that asked earlier.
-void runtime::count_bypass(const void* obj, const resource& r, std::uint64_t asked) {
+void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t asked) {
   // Every bypassed waiter counts; the one with the lowest id past the bound
   // is reported (r.waiters is in no particular order).
   std::uint32_t starved = kNoThread, starved_total = 0;
@@ -231,23 +231,16 @@ void runtime::retry_won(const void* obj, const std::source_location& loc) {
   if (aborting_) return;
   thread_rec& me = *threads_[cur_];
   if (me.retry_for == obj) me.retry_for = nullptr;
-  for (auto& [o, t] : retry_winners_) {
-    if (o == obj) {
-      t = cur_;
-      return;
-    }
-  }
-  retry_winners_.emplace_back(obj, cur_);
+  objects_[objects_.intern(obj)].retry_winner = cur_;
 }
 
 void runtime::retry_lost(const void* obj, const std::source_location& loc) {
   if (aborting_) return;
   thread_rec& me = *threads_[cur_];
   if (me.retry_for != obj) return;  // not announced: nothing to count against
-  const auto w = std::find_if(retry_winners_.begin(), retry_winners_.end(),
-                              [&](const auto& p) { return p.first == obj; });
-  if (w == retry_winners_.end()) return;  // nobody won it: the attempt failed on its own
-  const std::uint32_t by = w->second;
+  const object_rec* r = objects_.get(obj);
+  if (r == nullptr || r->retry_winner == kNoThread) return;  // nobody won it: the attempt failed on its own
+  const std::uint32_t by = r->retry_winner;
   if (by == cur_) return;  // it lost to a lock holder, not to a later winner
   std::uint32_t total = 0;
   bool found = false;
@@ -291,8 +284,7 @@ void runtime::retry_lost(const void* obj, const std::source_location& loc) {
 
 void runtime::progress_on_acquire(const void* obj) noexcept {
   try {
-    if (std::find(progress_locks_.begin(), progress_locks_.end(), obj) == progress_locks_.end())
-      progress_locks_.push_back(obj);
+    objects_[objects_.intern(obj)].progress_mark = true;
   } catch (...) {  // out of memory: the mark is lost, no more
   }
 }
@@ -300,7 +292,7 @@ void runtime::progress_on_acquire(const void* obj) noexcept {
 void runtime::notified(const void* obj, const std::source_location& loc) noexcept {
   if (aborting_) return;
   try {
-    notifies_.push_back(notify_rec{obj, cur_, exec_steps_, loc});
+    objects_[objects_.intern(obj)].notifies.push_back(notify_rec{cur_, exec_steps_, loc});
   } catch (...) {  // out of memory: the lost wake-up check misses this notify
   }
 }
@@ -318,8 +310,9 @@ std::string runtime::describe_blocked_wait(const thread_rec& t) const {
   std::string out = "  " + thread_label(t.id) + " began waiting on " + what + " at " + loc_text(t.block_loc) +
                     " (step " + std::to_string(t.wait_step) + ").\n";
   const notify_rec* before = nullptr;
-  for (const notify_rec& n : notifies_)
-    if (n.obj == t.wait_addr && n.step <= t.wait_step && n.thread != t.id) before = &n;
+  if (const object_rec* r = objects_.get(t.wait_addr))
+    for (const notify_rec& n : r->notifies)
+      if (n.step <= t.wait_step && n.thread != t.id) before = &n;
   if (before != nullptr) {
     out += "  It missed a notification: " + thread_label(before->thread) + " notified " + what + " at " +
            loc_text(before->loc) + " (step " + std::to_string(before->step) +

@@ -70,44 +70,28 @@ const char* kind_word(lock_kind k) {
 // ---------------------------------------------------------------------------
 // Resources
 
-resource* runtime::find_resource(const void* addr) noexcept {
-  for (std::size_t i = 0; i < nres_; ++i)
-    if (resources_[i].addr == addr) return &resources_[i];
-  return nullptr;
+object_rec* runtime::find_resource(const void* addr) noexcept {
+  object_rec* r = objects_.get(addr);
+  return r != nullptr && r->resource ? r : nullptr;
 }
 
-resource& runtime::resource_for(const void* addr, lock_kind kind) {
-  if (resource* r = find_resource(addr)) {
-    if (r->kind == lock_kind::other) r->kind = kind;
-    return *r;
-  }
-  if (nres_ == resources_.size()) resources_.emplace_back();
-  resource& r = resources_[nres_++];
-  r.addr = addr;
-  r.kind = kind;
-  r.ordinal = ++res_ordinal_;
-  r.holders.clear();
-  r.waiters.clear();
+object_rec& runtime::resource_for(const void* addr, lock_kind kind) {
+  object_rec& r = objects_[objects_.intern(addr)];
+  objects_.make_resource(r, kind);
   return r;
 }
 
 void runtime::named(const void* obj, const char* name) noexcept {
-  for (auto& [a, n] : names_) {
-    if (a == obj) {
-      n = name;
-      return;
-    }
-  }
   try {
-    names_.emplace_back(obj, name);
-  } catch (...) {  // out of memory: the object keeps its letter
+    objects_[objects_.intern(obj)].name = name;
+  } catch (...) {  // out of memory: the object keeps its number
   }
 }
 
 void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
                         const std::source_location& loc) {
   if (aborting_) return;
-  resource& r = resource_for(obj, kind);
+  object_rec& r = resource_for(obj, kind);
   if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
   thread_rec& me = *threads_[cur_];
   if (me.waiting_for != obj) stop_waiting(me);
@@ -124,15 +108,13 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
 
 void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
-  resource& r = resource_for(obj, lock_kind::other);
+  object_rec& r = resource_for(obj, lock_kind::other);
   thread_rec& me = *threads_[cur_];
   const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_order : ++ask_clock_;
   if (me.waiter_pos != kNoThread && me.waiting_for == obj) leave_waiters(r, me);  // the usual case
   stop_waiting(me);
   r.holders.push_back(holder{cur_, mode, loc});
-  if (!progress_locks_.empty() &&
-      std::find(progress_locks_.begin(), progress_locks_.end(), obj) != progress_locks_.end())
-    progress();
+  if (r.progress_mark) progress();
   count_bypass(obj, r, asked);
 }
 
@@ -141,13 +123,13 @@ void runtime::acquired(const void* obj, lock_mode mode, const std::source_locati
 // native lock word's waiters never do (the lock grants no order to bypass).
 void runtime::join_waiters(thread_rec& t) {
   if (t.waiting_for == nullptr || t.waiter_pos != kNoThread) return;
-  if (resource* r = find_resource(t.waiting_for)) {
+  if (object_rec* r = find_resource(t.waiting_for)) {
     t.waiter_pos = static_cast<std::uint32_t>(r->waiters.size());
     r->waiters.push_back(t.id);
   }
 }
 
-void runtime::leave_waiters(resource& r, thread_rec& t) noexcept {
+void runtime::leave_waiters(object_rec& r, thread_rec& t) noexcept {
   const std::uint32_t pos = t.waiter_pos;
   t.waiter_pos = kNoThread;
   if (pos >= r.waiters.size() || r.waiters[pos] != t.id) return;  // not there (a resource since destroyed)
@@ -158,7 +140,7 @@ void runtime::leave_waiters(resource& r, thread_rec& t) noexcept {
 
 void runtime::stop_waiting(thread_rec& t) noexcept {
   if (t.waiter_pos != kNoThread) {
-    if (resource* r = find_resource(t.waiting_for)) leave_waiters(*r, t);
+    if (object_rec* r = find_resource(t.waiting_for)) leave_waiters(*r, t);
     t.waiter_pos = kNoThread;
   }
   t.waiting_for = nullptr;
@@ -166,7 +148,7 @@ void runtime::stop_waiting(thread_rec& t) noexcept {
 
 void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
-  resource* r = find_resource(obj);
+  object_rec* r = find_resource(obj);
   if (r != nullptr) {
     for (auto it = r->holders.begin(); it != r->holders.end(); ++it) {
       if (it->thread == cur_ && it->mode == mode) {
@@ -188,8 +170,9 @@ void runtime::released(const void* obj, lock_mode mode, const std::source_locati
 }
 
 void runtime::destroyed(const void* obj) noexcept {
-  resource* r = find_resource(obj);
-  if (r != nullptr) {
+  object_rec* r = objects_.get(obj);
+  if (r == nullptr) return;
+  if (r->resource) {
     if (!aborting_ && !r->holders.empty()) {
       const holder& h = r->holders.front();
       try {
@@ -199,17 +182,9 @@ void runtime::destroyed(const void* obj) noexcept {
       } catch (...) {
       }
     }
-    // Forget it: a later object may live at the same address.
-    const std::size_t i = static_cast<std::size_t>(r - resources_.data());
-    std::swap(resources_[i], resources_[nres_ - 1]);
-    resources_[--nres_].holders.clear();
+    object_store::end_resource(*r);  // a later object may live at the same address
   }
-  for (auto it = names_.begin(); it != names_.end(); ++it) {
-    if (it->first == obj) {
-      names_.erase(it);
-      break;
-    }
-  }
+  r->name = nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -217,15 +192,16 @@ void runtime::destroyed(const void* obj) noexcept {
 
 std::vector<std::size_t> runtime::find_cycle(bool from_current) const {
   const std::size_t n = nthreads_;
-  graph g(n + nres_);
+  // Vertices: the threads, then an object's id - 1 after them.
+  graph g(n + objects_.size());
   for (std::size_t t = 0; t < n; ++t) {
     const thread_rec& th = *threads_[t];
     if (th.waiting_for == nullptr || th.st == tstate::finished) continue;
-    for (std::size_t i = 0; i < nres_; ++i)
-      if (resources_[i].addr == th.waiting_for) boost::add_edge(t, n + i, g);
+    if (const std::uint32_t id = objects_.find(th.waiting_for); id != 0 && objects_[id].resource)
+      boost::add_edge(t, n + id - 1, g);
   }
-  for (std::size_t i = 0; i < nres_; ++i)
-    for (const holder& h : resources_[i].holders) boost::add_edge(n + i, h.thread, g);
+  for (std::uint32_t id = 1; id <= objects_.size(); ++id)
+    for (const holder& h : objects_[id].holders) boost::add_edge(n + id - 1, h.thread, g);
 
   std::vector<vertex> parent(boost::num_vertices(g));
   std::vector<boost::default_color_type> color(boost::num_vertices(g), boost::white_color);
@@ -280,17 +256,16 @@ std::string runtime::thread_label(std::uint32_t tid) const {
 }
 
 std::string runtime::object_label(const void* addr, std::uint32_t object) const {
-  for (const auto& [a, n] : names_)
-    if (a == addr && addr != nullptr) return n;
-  for (std::size_t i = 0; i < nres_; ++i)
-    if (resources_[i].addr == addr && addr != nullptr) return resource_label(resources_[i]);
+  if (const object_rec* r = addr != nullptr ? objects_.get(addr) : nullptr) {
+    if (r->name != nullptr) return r->name;
+    if (r->resource) return resource_label(*r);
+  }
   if (object != 0) return "object#" + std::to_string(object);
   return "object";
 }
 
-std::string runtime::resource_label(const resource& r) const {
-  for (const auto& [a, n] : names_)
-    if (a == r.addr) return std::string(kind_word(r.kind)) + " " + n;
+std::string runtime::resource_label(const object_rec& r) const {
+  if (r.name != nullptr) return std::string(kind_word(r.kind)) + " " + r.name;
   return std::string(kind_word(r.kind)) + " #" + std::to_string(r.ordinal);
 }
 
@@ -305,13 +280,13 @@ std::string runtime::describe_cycle(const std::vector<std::size_t>& cycle) const
     // what it holds that the previous thread in the cycle waits for
     const std::size_t held_v = cycle[(i + cycle.size() - 1) % cycle.size()];
     if (held_v >= nthreads_) {
-      const resource& r = resources_[held_v - nthreads_];
+      const object_rec& r = objects_[static_cast<std::uint32_t>(held_v - nthreads_ + 1)];
       for (const holder& h : r.holders)
         if (h.thread == t.id) out += " holds " + resource_label(r) + " (" + loc_text(h.loc) + "),";
     }
     const std::size_t want_v = cycle[(i + 1) % cycle.size()];
     if (want_v >= nthreads_)
-      out += " waits for " + resource_label(resources_[want_v - nthreads_]) + " (" +
+      out += " waits for " + resource_label(objects_[static_cast<std::uint32_t>(want_v - nthreads_ + 1)]) + " (" +
              loc_text(t.waiting_loc) + ")";
     out += "\n";
   }
@@ -335,14 +310,13 @@ std::string runtime::describe_threads() const {
         break;
     }
     std::string held;
-    for (std::size_t r = 0; r < nres_; ++r)
-      for (const holder& h : resources_[r].holders)
-        if (h.thread == i) held += (held.empty() ? "" : ", ") + resource_label(resources_[r]) + " (" + loc_text(h.loc) + ")";
+    for (std::uint32_t id = 1; id <= objects_.size(); ++id)
+      for (const holder& h : objects_[id].holders)
+        if (h.thread == i) held += (held.empty() ? "" : ", ") + resource_label(objects_[id]) + " (" + loc_text(h.loc) + ")";
     if (!held.empty()) out += "; holds " + held;
     if (t.waiting_for != nullptr && t.st != tstate::finished) {
-      for (std::size_t r = 0; r < nres_; ++r)
-        if (resources_[r].addr == t.waiting_for)
-          out += "; waits for " + resource_label(resources_[r]) + " (" + loc_text(t.waiting_loc) + ")";
+      if (const object_rec* r = objects_.get(t.waiting_for); r != nullptr && r->resource)
+        out += "; waits for " + resource_label(*r) + " (" + loc_text(t.waiting_loc) + ")";
     }
     out += "\n";
   }
@@ -413,7 +387,7 @@ std::string runtime::describe_last_events(std::size_t per_thread) const {
 wait_graph runtime::build_graph() const {
   wait_graph g;
   std::vector<std::size_t> thread_node(nthreads_, SIZE_MAX);
-  std::vector<std::size_t> res_node(nres_, SIZE_MAX);
+  std::vector<std::size_t> res_node(objects_.size() + 1, SIZE_MAX);  // by object id
   auto add_thread = [&](std::uint32_t t) {
     if (thread_node[t] != SIZE_MAX) return thread_node[t];
     const thread_rec& th = *threads_[t];
@@ -431,11 +405,11 @@ wait_graph runtime::build_graph() const {
     g.nodes.push_back(std::move(n));
     return thread_node[t];
   };
-  auto add_resource = [&](std::size_t i) {
+  auto add_resource = [&](std::uint32_t i) {
     if (res_node[i] != SIZE_MAX) return res_node[i];
     wait_graph::node n;
-    n.id = "r" + std::to_string(resources_[i].ordinal);
-    n.label = resource_label(resources_[i]);
+    n.id = "r" + std::to_string(objects_[i].ordinal);
+    n.label = resource_label(objects_[i]);
     res_node[i] = g.nodes.size();
     g.nodes.push_back(std::move(n));
     return res_node[i];
@@ -448,44 +422,43 @@ wait_graph runtime::build_graph() const {
   for (std::uint32_t t = 0; t < nthreads_; ++t)
     if (threads_[t]->st != tstate::finished) add_thread(t);
   // Holds: resource -> holder.
-  for (std::size_t i = 0; i < nres_; ++i) {
-    for (const holder& h : resources_[i].holders) {
+  for (std::uint32_t i = 1; i <= objects_.size(); ++i) {
+    for (const holder& h : objects_[i].holders) {
       wait_graph::edge e;
       e.from = add_resource(i);
       e.to = add_thread(h.thread);
       e.label = (h.mode == lock_mode::shared ? "shared, " : "") + loc_text(h.loc);
-      e.in_cycle = on_cycle(nthreads_ + i, h.thread);
+      e.in_cycle = on_cycle(nthreads_ + i - 1, h.thread);
       g.edges.push_back(std::move(e));
     }
   }
   // Waits: thread -> resource, futex object or joined thread.
-  std::vector<std::pair<const void*, std::size_t>> objects;
+  std::vector<std::pair<std::uint32_t, std::size_t>> queues;  // (wait queue's object id, node)
   for (std::uint32_t t = 0; t < nthreads_; ++t) {
     const thread_rec& th = *threads_[t];
     if (th.st == tstate::finished) continue;
     if (th.waiting_for != nullptr) {
-      for (std::size_t i = 0; i < nres_; ++i) {
-        if (resources_[i].addr != th.waiting_for) continue;
+      if (const std::uint32_t i = objects_.find(th.waiting_for); i != 0 && objects_[i].resource) {
         wait_graph::edge e;
         e.from = add_thread(t);
         e.to = add_resource(i);
         e.waits = true;
         e.label = loc_text(th.waiting_loc);
-        e.in_cycle = on_cycle(t, nthreads_ + i);
+        e.in_cycle = on_cycle(t, nthreads_ + i - 1);
         g.edges.push_back(std::move(e));
       }
     } else if (th.st == tstate::blocked_futex && th.wait_addr != nullptr) {
       std::size_t node = SIZE_MAX;
-      for (const auto& [a, n] : objects)
-        if (a == th.wait_addr) node = n;
+      for (const auto& [q, n] : queues)
+        if (q == th.wq_obj) node = n;
       if (node == SIZE_MAX) {
         wait_graph::node n;
-        n.id = "w" + std::to_string(objects.size() + 1);
+        n.id = "w" + std::to_string(queues.size() + 1);
         n.label = waited_label(th);
         n.detail = th.lock_wait ? "lock word" : "wait queue";
         node = g.nodes.size();
         g.nodes.push_back(std::move(n));
-        objects.emplace_back(th.wait_addr, node);
+        queues.emplace_back(th.wq_obj, node);
       }
       wait_graph::edge e;
       e.from = add_thread(t);

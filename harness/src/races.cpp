@@ -22,7 +22,7 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
     if (!no_throw()) unwind_now();
     return;
   }
-  const std::optional<data_race> race = races_.on_plain_access(cur_, addr, write, loc);
+  const std::optional<data_race> race = races_.on_plain_access(cur_, objects_.intern(addr), addr, write, loc);
   if (!race) return;
   std::string msg, details;
   describe_race(*race, msg, details);
@@ -54,6 +54,6 @@ void runtime::describe_race(const data_race& r, std::string& msg, std::string& d
         " it at " + line(r.other_loc, "an unknown line") + " with no happens-before between them";
 }
 
-void runtime::plain_forget(const void* addr) noexcept { races_.on_plain_forget(addr); }
+void runtime::plain_forget(const void* addr) noexcept { races_.on_plain_forget(objects_.find(addr)); }
 
 }  // namespace lockstep::mc::rt

@@ -364,10 +364,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   schedule_.clear();
   preempted_.clear();
   events_.clear();
-  for (std::size_t i = 0; i < nres_; ++i) resources_[i].holders.clear();
-  nres_ = 0;
-  res_ordinal_ = 0;
-  names_.clear();
+  objects_.reset();
   exec_steps_ = 0;
   exec_preemptions_ = 0;
   vtime_ = 0;
@@ -380,9 +377,6 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   last_progress_ = 0;
   next_livelock_check_ = 0;
   cycle_.clear();
-  notifies_.clear();
-  progress_locks_.clear();
-  retry_winners_.clear();
   races_.reset();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
@@ -775,7 +769,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     note({kTimeKey, access_kind::write});
     note({kQueueKey | obj, access_kind::write});
   }
-  if (races_.on()) races_.on_acquire(cur_, word);
+  if (races_.on()) races_.on_acquire(cur_, objects_.intern(word));
   if (!woke) fair_yield(false);  // an expired timed wait is a yield
   return woke;
 }
@@ -875,7 +869,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
                              bool trying) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
-  if (races_.on()) races_.on_acquire(cur_, word);
+  if (races_.on()) races_.on_acquire(cur_, objects_.intern(word));
   note({obj, access_kind::write});
   note({kReleaseKey | obj, trying ? access_kind::read : access_kind::sync});
 }
@@ -895,7 +889,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   *word = 0;
   if (aborting_) return prev;
   record(op::rmw, word, obj, loc, true).value = 0;
-  if (races_.on()) races_.on_release(cur_, word);
+  if (races_.on()) races_.on_release(cur_, objects_.intern(word));
   note({kReleaseKey | obj, access_kind::write});
   // Every thread blocked on the word retries (in the order they blocked).
   if (obj < queues_.size()) {

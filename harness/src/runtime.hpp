@@ -25,6 +25,7 @@
 #include "fatal.hpp"
 #include "lockstep/mc/hooks.hpp"
 #include "detectors/races.hpp"
+#include "objects.hpp"
 #include "replay_check.hpp"
 #include "strategy.hpp"
 
@@ -81,8 +82,6 @@ std::unique_ptr<fiber_stack> take_stack(std::size_t size);
 void give_back_stack(std::unique_ptr<fiber_stack> s);
 
 enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
-
-inline constexpr std::uint32_t kNoThread = 0xffffffffu;
 
 // A set of thread ids with select in O(log n): a bitmap, and a
 // Fenwick tree over the member counts of its 64-bit words. A decision picks
@@ -267,20 +266,6 @@ struct thread_rec : fiber_slot, thread_exec, thread_liveness {
   bool task_on_heap = false;
 };
 
-struct holder {
-  std::uint32_t thread;
-  lock_mode mode;
-  std::source_location loc;
-};
-
-struct resource {
-  const void* addr = nullptr;
-  lock_kind kind = lock_kind::other;
-  std::uint32_t ordinal = 0;
-  std::vector<holder> holders;
-  std::vector<std::uint32_t> waiters;  // threads that wait for it in a futex wait (thread_rec::waiter_pos)
-};
-
 // The stack pointer of the calling code.
 inline std::uintptr_t stack_pointer() noexcept {
   std::uintptr_t sp;
@@ -458,8 +443,8 @@ class runtime {
   std::uint32_t object_id(detail::object_handle& h) noexcept;
 
   // Ownership and detectors.
-  resource* find_resource(const void* addr) noexcept;
-  resource& resource_for(const void* addr, lock_kind kind);
+  object_rec* find_resource(const void* addr) noexcept;
+  object_rec& resource_for(const void* addr, lock_kind kind);
   void check_deadlock_cycle();
   void global_deadlock();
   void fail(bug_kind kind, std::string message, std::string details = {});
@@ -474,7 +459,7 @@ class runtime {
   // Naming for reports.
   std::string thread_label(std::uint32_t tid) const;
   std::string object_label(const void* addr, std::uint32_t object) const;
-  std::string resource_label(const resource& r) const;
+  std::string resource_label(const object_rec& r) const;
   std::string describe_threads() const;
   std::string describe_last_events(std::size_t per_thread) const;
   wait_graph build_graph() const;
@@ -494,10 +479,10 @@ class runtime {
   }
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
-  void count_bypass(const void* obj, const resource& r, std::uint64_t asked);
+  void count_bypass(const void* obj, const object_rec& r, std::uint64_t asked);
   void stop_waiting(thread_rec& t) noexcept;  // t.waiting_for = nullptr
   void join_waiters(thread_rec& t);
-  void leave_waiters(resource& r, thread_rec& t) noexcept;
+  void leave_waiters(object_rec& r, thread_rec& t) noexcept;
   bool lost_wakeup();
   void describe_race(const data_race& r, std::string& msg, std::string& details) const;
   std::vector<trace_event> export_events() const;
@@ -525,10 +510,7 @@ class runtime {
   std::vector<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
   const std::vector<trace_event>* expect_ = nullptr;
   std::vector<event> events_;
-  std::vector<resource> resources_;     // [0, nres_) live; holders keep capacity
-  std::size_t nres_ = 0;
-  std::uint32_t res_ordinal_ = 0;
-  std::vector<std::pair<const void*, const char*>> names_;
+  object_store objects_;                // objects.hpp: every object the checker keeps facts about
   // Over all executions; the watchdog thread reads it (relaxed: a heartbeat).
   std::atomic<std::uint64_t> steps_{0};
   std::uint64_t exec_steps_ = 0;        // in this execution
@@ -553,15 +535,6 @@ class runtime {
   std::uint64_t last_progress_ = 0;     // step of the latest progress mark or exit
   std::uint64_t next_livelock_check_ = 0;
   std::vector<std::size_t> cycle_;      // the deadlock cycle being reported (graph)
-  struct notify_rec {
-    const void* obj;
-    std::uint32_t thread;
-    std::uint64_t step;
-    std::source_location loc;
-  };
-  std::vector<notify_rec> notifies_;
-  std::vector<const void*> progress_locks_;  // acquiring one of these is progress
-  std::vector<std::pair<const void*, std::uint32_t>> retry_winners_;  // resource, latest winner
   race_detector races_;                // detectors/races.hpp
   // Fatal signals and the watchdog (fatal.cpp).
   bool live_ = false;                   // inside run_execution()
@@ -632,8 +605,9 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   if (o == op::yield) [[unlikely]]
     fair_yield(true);
   if (races_.on() && o != op::yield && o != op::spawn) [[unlikely]] {
-    races_.on_acquire(cur_, addr);
-    if (o != op::load) races_.on_release(cur_, addr, o == op::cas_ok || o == op::rmw);
+    const std::uint32_t obj = objects_.intern(addr);
+    races_.on_acquire(cur_, obj);
+    if (o != op::load) races_.on_release(cur_, obj, o == op::cas_ok || o == op::rmw);
   }
   return &record(o, addr, id, loc).value;
 }

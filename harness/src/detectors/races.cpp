@@ -27,10 +27,21 @@ race_detector::clock& race_detector::of(std::uint32_t t) {
   return threads_[t];
 }
 
+void race_detector::grow(std::uint32_t obj) {
+  if (sync_.size() < obj) {
+    sync_.resize(obj);
+    shadows_.resize(obj);
+  }
+  used_ = std::max<std::size_t>(used_, obj);
+}
+
 void race_detector::reset() {
-  sync_clocks_.clear();
+  for (std::size_t i = 0; i < used_; ++i) {
+    sync_[i].clear();
+    shadows_[i] = shadow{};
+  }
+  used_ = 0;
   undo_release_ = false;
-  shadows_.clear();
   if (on_) of(0);  // the body's thread
   for (std::uint32_t t = 0; t < threads_.size(); ++t) {
     threads_[t].clear();
@@ -38,26 +49,16 @@ void race_detector::reset() {
   }
 }
 
-void race_detector::on_release(std::uint32_t t, const void* obj, bool undoable) {
+void race_detector::on_release(std::uint32_t t, std::uint32_t obj, bool undoable) {
+  grow(obj);
   clock& me = of(t);
+  clock& c = sync_[obj - 1];
   undo_release_ = undoable;
-  for (std::size_t i = 0; i < sync_clocks_.size(); ++i) {
-    sync_clock& c = sync_clocks_[i];
-    if (c.obj == obj) {
-      if (undoable) {
-        undo_index_ = i;
-        undo_vc_ = c.vc;
-      }
-      join_into(c.vc, me);
-      tick(me, t);
-      return;
-    }
-  }
   if (undoable) {
-    undo_index_ = sync_clocks_.size();
-    undo_vc_.clear();
+    undo_obj_ = obj;
+    undo_vc_ = c;
   }
-  sync_clocks_.push_back(sync_clock{obj, me});
+  join_into(c, me);
   tick(me, t);
 }
 
@@ -66,17 +67,11 @@ void race_detector::on_read_only(std::uint32_t t) {
   undo_release_ = false;
   clock& me = of(t);
   if (t < me.size()) --me[t];
-  if (undo_vc_.empty() && undo_index_ + 1 == sync_clocks_.size()) sync_clocks_.pop_back();
-  else sync_clocks_[undo_index_].vc = undo_vc_;
+  sync_[undo_obj_ - 1] = undo_vc_;
 }
 
-void race_detector::on_acquire(std::uint32_t t, const void* obj) {
-  for (const sync_clock& c : sync_clocks_) {
-    if (c.obj == obj) {
-      join_into(of(t), c.vc);
-      return;
-    }
-  }
+void race_detector::on_acquire(std::uint32_t t, std::uint32_t obj) {
+  if (obj <= used_ && !sync_[obj - 1].empty()) join_into(of(t), sync_[obj - 1]);
 }
 
 void race_detector::on_spawn(std::uint32_t parent, std::uint32_t child) {
@@ -93,16 +88,11 @@ void race_detector::on_join(std::uint32_t joiner, std::uint32_t child) {
   join_into(threads_[joiner], threads_[child]);
 }
 
-std::optional<data_race> race_detector::on_plain_access(std::uint32_t t, const void* addr, bool write,
-                                                        const std::source_location& loc) {
+std::optional<data_race> race_detector::on_plain_access(std::uint32_t t, std::uint32_t obj, const void* addr,
+                                                        bool write, const std::source_location& loc) {
+  grow(obj);
   const clock& vc = of(t);
-  shadow* s = nullptr;
-  for (shadow& x : shadows_)
-    if (x.addr == addr) s = &x;
-  if (s == nullptr) {
-    shadows_.push_back(shadow{addr, 0, 0, {}, {}, {}});
-    s = &shadows_.back();
-  }
+  shadow* s = &shadows_[obj - 1];
   auto race = [&](std::uint32_t other, const std::source_location& other_loc, bool other_write) {
     return data_race{addr, t, write, loc, other, other_write, other_loc};
   };
@@ -132,14 +122,8 @@ std::optional<data_race> race_detector::on_plain_access(std::uint32_t t, const v
   return std::nullopt;
 }
 
-void race_detector::on_plain_forget(const void* addr) noexcept {
-  for (std::size_t i = 0; i < shadows_.size(); ++i) {
-    if (shadows_[i].addr == addr) {
-      std::swap(shadows_[i], shadows_.back());
-      shadows_.pop_back();
-      return;
-    }
-  }
+void race_detector::on_plain_forget(std::uint32_t obj) noexcept {
+  if (obj != 0 && obj <= used_) shadows_[obj - 1] = shadow{};
 }
 
 }  // namespace lockstep::mc::rt

@@ -3,7 +3,8 @@
 //
 // A detector component: it owns its per-thread state (one vector clock a
 // thread) and its per-object state (a clock per synchronising object, a
-// shadow per plain location), starts each execution with reset(), hears the
+// shadow per plain location, both indexed by the object's id in the
+// engine's object store), starts each execution with reset(), hears the
 // engine through on_* calls, and answers a plain access with a structured
 // failure (a data_race), which the engine turns into a report.
 //
@@ -51,29 +52,27 @@ class race_detector {
   void reset();
   void on_spawn(std::uint32_t parent, std::uint32_t child);
   void on_join(std::uint32_t joiner, std::uint32_t child);
-  void on_acquire(std::uint32_t t, const void* obj);
+  // `obj`: the object's id in the object store (objects.hpp).
+  void on_acquire(std::uint32_t t, std::uint32_t obj);
   // `undoable`: a CAS or RMW that may turn out to change nothing (on_read_only).
-  void on_release(std::uint32_t t, const void* obj, bool undoable = false);
+  void on_release(std::uint32_t t, std::uint32_t obj, bool undoable = false);
   // The release just made changed nothing (a failed CAS): it was a read, and
   // a read releases nothing (dpor treats it as a read too; the two must
   // agree on what orders what).
   void on_read_only(std::uint32_t t);
-  [[nodiscard]] std::optional<data_race> on_plain_access(std::uint32_t t, const void* addr, bool write,
-                                                         const std::source_location& loc);
+  // `obj`: the location's id in the object store, `addr` its address.
+  [[nodiscard]] std::optional<data_race> on_plain_access(std::uint32_t t, std::uint32_t obj, const void* addr,
+                                                         bool write, const std::source_location& loc);
   // The location's storage ends (mc::shared's destructor).
-  void on_plain_forget(const void* addr) noexcept;
+  void on_plain_forget(std::uint32_t obj) noexcept;
 
  private:
   using clock = std::vector<std::uint32_t>;
   clock& of(std::uint32_t t);
+  void grow(std::uint32_t obj);  // room for ids up to obj
 
-  struct sync_clock {
-    const void* obj;
-    clock vc;
-  };
   struct shadow {
-    const void* addr;
-    std::uint32_t w_thread, w_clock;  // last write epoch
+    std::uint32_t w_thread = 0, w_clock = 0;  // last write epoch (clock 0: none)
     std::source_location w_loc;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> reads;  // (thread, clock) since it
     std::vector<std::source_location> read_locs;
@@ -81,11 +80,14 @@ class race_detector {
 
   bool on_ = false;
   std::vector<clock> threads_;  // by thread id
-  std::vector<sync_clock> sync_clocks_;
-  bool undo_release_ = false;  // the last release may be undone (on_read_only)
-  std::size_t undo_index_ = 0;  // its sync clock's index
-  clock undo_vc_;               // that clock before it (empty: it was new)
+  // By object id - 1; an empty clock: the object released nothing yet. Only
+  // the first `used_` entries may hold anything (reset() empties them).
+  std::vector<clock> sync_;
   std::vector<shadow> shadows_;
+  std::size_t used_ = 0;
+  bool undo_release_ = false;   // the last release may be undone (on_read_only)
+  std::uint32_t undo_obj_ = 0;  // its object
+  clock undo_vc_;               // that object's clock before it (empty: none)
 };
 
 }  // namespace lockstep::mc::rt

@@ -1,0 +1,94 @@
+// Internal: the object store of one execution. Every object the checker
+// keeps facts about — a lock or other primitive that annotates itself, a
+// named atomic, a futex word that was notified, a plain location the race
+// detector shadows — has one record here, found by its address and then
+// known by its id (1, 2, ... in the order the execution first touched it).
+// Detectors keep their per-object state in vectors indexed by that id.
+//
+// The ids are the store's own: the ids of checked atomics in events and
+// traces (object_handle) are assigned by the engine when a thread reaches its
+// point, whether or not the store ever sees the object.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <source_location>
+#include <vector>
+
+#include "lockstep/mc/hooks.hpp"
+
+namespace lockstep::mc::rt {
+
+inline constexpr std::uint32_t kNoThread = 0xffffffffu;
+
+struct holder {
+  std::uint32_t thread;
+  lock_mode mode;
+  std::source_location loc;
+};
+
+struct notify_rec {
+  std::uint32_t thread;
+  std::uint64_t step;
+  std::source_location loc;
+};
+
+struct object_rec {
+  const void* addr = nullptr;
+  const char* name = nullptr;  // mc::name(), a primitive's name
+  // A lock or other primitive that announced acquisitions (a resource of
+  // the wait-for graph) until it is destroyed.
+  bool resource = false;
+  lock_kind kind = lock_kind::other;
+  std::uint32_t ordinal = 0;           // among resources: "lock #2"
+  std::vector<holder> holders;
+  std::vector<std::uint32_t> waiters;  // threads that wait for it in a futex wait (deadlock.hpp)
+  std::vector<notify_rec> notifies;    // notify_one/all on it, in order (lost wake-ups)
+  bool progress_mark = false;          // acquiring it is progress (mc::progress_on_acquire)
+  std::uint32_t retry_winner = kNoThread;  // the latest thread to win an optimistic retry on it
+};
+
+class object_store {
+ public:
+  // A new execution: no object (records keep their vectors' capacity).
+  void reset() noexcept;
+  // The id of the object at `addr`, 0 if the execution has not touched it.
+  [[nodiscard]] std::uint32_t find(const void* addr) const noexcept;
+  // Its id, a new record if needed.
+  std::uint32_t intern(const void* addr);
+  [[nodiscard]] object_rec& operator[](std::uint32_t id) noexcept { return recs_[id - 1]; }
+  [[nodiscard]] const object_rec& operator[](std::uint32_t id) const noexcept { return recs_[id - 1]; }
+  // Ids are 1..size().
+  [[nodiscard]] std::uint32_t size() const noexcept { return n_; }
+  // The record of `addr` or nullptr.
+  [[nodiscard]] object_rec* get(const void* addr) noexcept {
+    const std::uint32_t id = find(addr);
+    return id != 0 ? &(*this)[id] : nullptr;
+  }
+  [[nodiscard]] const object_rec* get(const void* addr) const noexcept {
+    const std::uint32_t id = find(addr);
+    return id != 0 ? &(*this)[id] : nullptr;
+  }
+  // `r` becomes a resource (a new ordinal) unless it is one.
+  void make_resource(object_rec& r, lock_kind kind) noexcept;
+  // The primitive at `r` was destroyed: a later one at its address is another
+  // resource (its other facts stay with the address).
+  static void end_resource(object_rec& r) noexcept;
+
+ private:
+  struct slot {
+    const void* addr;
+    std::uint32_t id;
+    std::uint32_t gen;  // a slot of an older execution is empty
+  };
+  std::size_t home(const void* addr) const noexcept;
+  void rehash();
+
+  std::vector<object_rec> recs_;  // [0, n_) live
+  std::uint32_t n_ = 0;
+  std::uint32_t ordinals_ = 0;
+  std::vector<slot> slots_;       // open addressing, a power of two
+  std::uint32_t gen_ = 1;
+};
+
+}  // namespace lockstep::mc::rt
