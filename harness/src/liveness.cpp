@@ -1,27 +1,7 @@
-// Liveness detectors: fair scheduling (CHESS), livelock, busy waiting,
-// starvation as bounded bypass, and lost wake-ups.
-//
-// Fair scheduling (Musuvathi & Qadeer, "Fair stateless model checking",
-// PLDI 2008). A yield of thread t (relax(), a failed try_lock, an expired
-// timed wait) gives t a defer set: the threads that are
-// runnable now and have not been picked to run since t's previous yield. t may
-// not be picked while one of them is runnable and still has not run since this
-// yield; an edge disappears when its target runs. The relation is acyclic (the
-// newest edge's source ran after every older edge into it was made), so some
-// runnable thread is always allowed. Bookkeeping is one counter per pick and a
-// small vector per yield: `fair_last` (the fair clock when a thread was last
-// picked) and `yield_at` (the clock at its latest yield) decide which threads
-// a yield defers to; each edge is then kept in its target's `watchers` and
-// ends when the target is picked, so a decision never looks at every
-// thread's defer set (see end_deferrals).
-//
-// A futex wait that blocks is not a yield here: the waiter is disabled until
-// woken (stronger than any priority), and making it defer after the wake
-// would only prune the schedules where the woken thread runs first. Under
-// dpor that pruning is unsound (fairness depends on history, not on state, so
-// a reversed race may need a schedule fairness forbids at the frame dpor
-// backtracks to), and a timed waiter would be kept from timing out. Spin
-// loops, the reason for fairness, yield explicitly.
+// The engine's side of the liveness detectors (detectors/fairness.hpp,
+// livelock.hpp, busy_wait.hpp, wait_for.hpp, retries.hpp): where it asks
+// them, and the reports of livelock, busy waiting, starvation (bounded
+// bypass, optimistic retries) and lost wake-ups.
 #include <algorithm>
 #include <string>
 
@@ -38,70 +18,18 @@ void runtime::fair_yield(bool check) {
   // yield and such a step differently for equivalent (their fair
   // continuations differ).
   if (track_) note({0, access_kind::yield});
-  thread_rec& me = *threads_[cur_];
-  // A new yield replaces the thread's edges: entries of the old ones in
-  // other threads' watchers are now stale (another defer_gen).
-  if (me.defer_live != 0) set_deferred(me, false);
-  me.defer_live = 0;
-  ++me.defer_gen;
-  enabled_.for_each([&](std::uint32_t u) {
-    thread_rec& t = *threads_[u];
-    if (u != cur_ && t.st == tstate::runnable && t.fair_last < me.yield_at) {
-      t.watchers.emplace_back(cur_, me.defer_gen);
-      ++me.defer_live;
-    }
-  });
-  me.yield_at = ++fair_clock_;
-  if (me.defer_live != 0) set_deferred(me, true);
-  if (check && exec_steps_ >= next_livelock_check_ && exec_steps_ - last_progress_ >= opts_.livelock_window)
-    check_livelock();
-}
-
-// An edge t -> u lives until u is picked (or finishes). Its target is always
-// runnable while it lives: u was runnable when the edge was made, and a
-// thread stops being runnable only by running (blocking, finishing), which
-// it does only once picked. So t is deferred exactly while it has a live
-// edge, and counting them is enough.
-void runtime::end_deferrals(thread_rec& u) {
-  for (const auto& [tid, gen] : u.watchers) {
-    thread_rec& t = *threads_[tid];
-    if (t.defer_gen == gen && t.defer_live != 0 && --t.defer_live == 0) set_deferred(t, false);
-  }
-  u.watchers.clear();
-}
-
-void runtime::set_deferred(thread_rec& t, bool on) {
-  if (on) {
-    ++fair_deferring_;
-    elig_.erase(t.id);
-  } else {
-    --fair_deferring_;
-    if (enabled_.contains(t.id)) elig_.insert(t.id);
-  }
+  detector<fairness>().yielded(cur_, [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; });
+  if (check && detector<livelock>().due(exec_steps_)) check_livelock();
 }
 
 // ---------------------------------------------------------------------------
 // Livelock: no progress for a window, and the window repeats with a period.
 
-namespace {
-bool same_step(const event& a, const event& b) {
-  // A yield's object id is fresh every time (it touches no object).
-  return a.thread == b.thread && a.o == b.o && a.value == b.value && (a.o == op::yield || a.object == b.object);
-}
-}  // namespace
-
 void runtime::check_livelock() {
   const std::uint64_t window = opts_.livelock_window;
-  next_livelock_check_ = exec_steps_ + std::max<std::uint64_t>(window / 4, 1);
-  const std::size_t n = events_.size();
-  const std::size_t w = static_cast<std::size_t>(std::min<std::uint64_t>(window, n));
-  std::size_t period = 0;
-  for (std::size_t p = 1; p <= w / 2 && period == 0; ++p) {
-    bool ok = true;
-    for (std::size_t i = p; i < w && ok; ++i) ok = same_step(events_[n - 1 - i], events_[n - 1 - i + p]);
-    if (ok) period = p;
-  }
-  if (period == 0) return;  // not (yet) a repeating cycle: the step bound decides
+  const std::size_t period = detector<livelock>().period(events_, exec_steps_);
+  if (period == 0) return;
+  const std::size_t n = events_.size();  // not (yet) a repeating cycle: the step bound decides
   std::vector<bool> in(nthreads_, false);
   std::size_t involved = 0;
   for (std::size_t i = n - period; i < n; ++i) {
@@ -135,7 +63,6 @@ void runtime::check_livelock() {
 // Busy waiting: a run of read-only steps without a yield.
 
 void runtime::busy_waiting() {
-  const thread_rec& me = *threads_[cur_];
   const event* last = nullptr;
   for (std::size_t i = events_.size(); i-- > 0 && last == nullptr;)
     if (events_[i].thread == cur_) last = &events_[i];
@@ -143,7 +70,7 @@ void runtime::busy_waiting() {
   std::string where = last != nullptr ? loc_text(last->loc) : std::string("?");
   fail_and_unwind(
       bug_kind::busy_wait,
-      thread_label(cur_) + " busy-waits: it read " + what + " " + std::to_string(me.ro_run) +
+      thread_label(cur_) + " busy-waits: it read " + what + " " + std::to_string(detector<busy_wait>().run(cur_)) +
           " times in a row at " + where + " without relax() (busy_wait_bound = " +
           std::to_string(opts_.busy_wait_bound) + ")",
       "  A spin loop must yield: call relax() (lockstep::mc::this_thread::yield(), P::relax()) in "
@@ -163,14 +90,15 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t a
   // is reported (r.waiters is in no particular order).
   std::uint32_t starved = kNoThread, starved_total = 0;
   for (std::uint32_t i : r.waiters) {
-    thread_rec& w = *threads_[i];
+    const thread_rec& w = *threads_[i];
+    wait_for::thread_state& ww = detector<wait_for>()[i];
     // Only a waiter the lock keeps blocked is bypassed (one that is runnable
     // and simply not scheduled is the scheduler's choice, not the lock's).
-    if (i == cur_ || w.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
-    if (w.acquiring_order > asked) continue;  // it asked later: no overtaking
+    if (i == cur_ || ww.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
+    if (ww.acquiring_order > asked) continue;  // it asked later: no overtaking
     std::uint32_t total = 0;
     bool found = false;
-    for (auto& [t, times] : w.bypass) {
+    for (auto& [t, times] : ww.bypass) {
       if (t == cur_) {
         ++times;
         found = true;
@@ -178,7 +106,7 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t a
       total += times;
     }
     if (!found) {
-      w.bypass.emplace_back(cur_, 1);
+      ww.bypass.emplace_back(cur_, 1);
       ++total;
     }
     if (total > opts_.bypass_bound && i < starved) {
@@ -188,7 +116,7 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t a
   }
   if (starved != kNoThread) {
     const std::uint32_t i = starved, total = starved_total;
-    const thread_rec& w = *threads_[i];
+    const wait_for::thread_state& w = detector<wait_for>()[i];
     const std::string what = resource_label(r);
     std::string by;
     for (std::size_t k = 0; k < w.bypass.size(); ++k) {
@@ -219,7 +147,7 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t a
 // bypass_bound losses before its own commit is starvation.
 void runtime::retry_begin(const void* obj, const std::source_location& loc) {
   if (aborting_) return;
-  thread_rec& me = *threads_[cur_];
+  retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   me.retry_for = obj;
   me.retry_loc = loc;
   me.retry_step = exec_steps_;
@@ -229,32 +157,20 @@ void runtime::retry_begin(const void* obj, const std::source_location& loc) {
 void runtime::retry_won(const void* obj, const std::source_location& loc) {
   (void)loc;
   if (aborting_) return;
-  thread_rec& me = *threads_[cur_];
+  retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   if (me.retry_for == obj) me.retry_for = nullptr;
   objects_[objects_.intern(obj)].retry_winner = cur_;
 }
 
 void runtime::retry_lost(const void* obj, const std::source_location& loc) {
   if (aborting_) return;
-  thread_rec& me = *threads_[cur_];
+  retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   if (me.retry_for != obj) return;  // not announced: nothing to count against
   const object_rec* r = objects_.get(obj);
   if (r == nullptr || r->retry_winner == kNoThread) return;  // nobody won it: the attempt failed on its own
   const std::uint32_t by = r->retry_winner;
   if (by == cur_) return;  // it lost to a lock holder, not to a later winner
-  std::uint32_t total = 0;
-  bool found = false;
-  for (auto& [t, times] : me.retry_bypass) {
-    if (t == by) {
-      ++times;
-      found = true;
-    }
-    total += times;
-  }
-  if (!found) {
-    me.retry_bypass.emplace_back(by, 1);
-    ++total;
-  }
+  const std::uint32_t total = detector<retry_watch>().lost(cur_, by);
   if (total <= opts_.bypass_bound) return;
   const std::string what = object_label(obj, 0);
   std::string who;
@@ -308,11 +224,11 @@ std::string runtime::waited_label(const thread_rec& t) const {
 std::string runtime::describe_blocked_wait(const thread_rec& t) const {
   const std::string what = waited_label(t);
   std::string out = "  " + thread_label(t.id) + " began waiting on " + what + " at " + loc_text(t.block_loc) +
-                    " (step " + std::to_string(t.wait_step) + ").\n";
+                    " (step " + std::to_string(t.block_step) + ").\n";
   const notify_rec* before = nullptr;
   if (const object_rec* r = objects_.get(t.wait_addr))
     for (const notify_rec& n : r->notifies)
-      if (n.step <= t.wait_step && n.thread != t.id) before = &n;
+      if (n.step <= t.block_step && n.thread != t.id) before = &n;
   if (before != nullptr) {
     out += "  It missed a notification: " + thread_label(before->thread) + " notified " + what + " at " +
            loc_text(before->loc) + " (step " + std::to_string(before->step) +
@@ -329,7 +245,7 @@ std::string runtime::describe_blocked_wait(const thread_rec& t) const {
 bool runtime::lost_wakeup() {
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     const thread_rec& t = *threads_[i];
-    if (t.st != tstate::blocked_futex || t.lock_wait || t.waiting_for != nullptr) continue;
+    if (t.st != tstate::blocked_futex || t.lock_wait || waits_of(t).waiting_for != nullptr) continue;
     std::size_t others = 0;
     for (std::uint32_t j = 0; j < nthreads_; ++j) others += j != i && threads_[j]->st != tstate::finished;
     fail(bug_kind::lost_wakeup,

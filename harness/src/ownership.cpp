@@ -7,9 +7,6 @@
 // the detector runs there, and only when some holder of the resource is
 // itself waiting (or is the acquiring thread): otherwise no cycle can pass
 // through the new edge and the graph is not built at all.
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/depth_first_search.hpp>
-
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -24,33 +21,6 @@
 namespace lockstep::mc::rt {
 
 namespace {
-
-using graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
-using vertex = boost::graph_traits<graph>::vertex_descriptor;
-using edge = boost::graph_traits<graph>::edge_descriptor;
-
-struct cycle_found {
-  std::vector<std::size_t> cycle;
-};
-
-// DFS visitor: remembers tree parents; the first back edge closes a cycle.
-class cycle_visitor : public boost::default_dfs_visitor {
- public:
-  explicit cycle_visitor(std::vector<vertex>& parent) : parent_(&parent) {}
-  void tree_edge(edge e, const graph& g) const { (*parent_)[boost::target(e, g)] = boost::source(e, g); }
-  void back_edge(edge e, const graph& g) const {
-    const vertex from = boost::source(e, g);
-    const vertex to = boost::target(e, g);
-    cycle_found c;
-    for (vertex v = from; v != to; v = (*parent_)[v]) c.cycle.push_back(v);
-    c.cycle.push_back(to);
-    std::reverse(c.cycle.begin(), c.cycle.end());
-    throw c;
-  }
-
- private:
-  std::vector<vertex>* parent_;
-};
 
 const char* kind_word(lock_kind k) {
   switch (k) {
@@ -94,15 +64,15 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
   object_rec& r = resource_for(obj, kind);
   if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
   thread_rec& me = *threads_[cur_];
-  if (me.waiting_for != obj) stop_waiting(me);
-  me.waiting_for = obj;
-  me.waiting_loc = loc;
-  me.acquiring_step = exec_steps_;
-  me.acquiring_order = ++ask_clock_;
-  me.bypass.clear();
+  if (waits_of(me).waiting_for != obj) stop_waiting(me);
+  waits_of(me).waiting_for = obj;
+  waits_of(me).waiting_loc = loc;
+  waits_of(me).acquiring_step = exec_steps_;
+  waits_of(me).acquiring_order = detector<wait_for>().next_order();
+  waits_of(me).bypass.clear();
   bool may_close_cycle = false;
   for (const holder& h : r.holders)
-    may_close_cycle = may_close_cycle || h.thread == cur_ || threads_[h.thread]->waiting_for != nullptr;
+    may_close_cycle = may_close_cycle || h.thread == cur_ || detector<wait_for>()[h.thread].waiting_for != nullptr;
   if (may_close_cycle) check_deadlock_cycle();
 }
 
@@ -110,8 +80,8 @@ void runtime::acquired(const void* obj, lock_mode mode, const std::source_locati
   if (aborting_) return;
   object_rec& r = resource_for(obj, lock_kind::other);
   thread_rec& me = *threads_[cur_];
-  const std::uint64_t asked = me.waiting_for == obj ? me.acquiring_order : ++ask_clock_;
-  if (me.waiter_pos != kNoThread && me.waiting_for == obj) leave_waiters(r, me);  // the usual case
+  const std::uint64_t asked = waits_of(me).waiting_for == obj ? waits_of(me).acquiring_order : detector<wait_for>().next_order();
+  if (waits_of(me).waiter_pos != kNoThread && waits_of(me).waiting_for == obj) leave_waiters(r, me);  // the usual case
   stop_waiting(me);
   r.holders.push_back(holder{cur_, mode, loc});
   if (r.progress_mark) progress();
@@ -122,28 +92,28 @@ void runtime::acquired(const void* obj, lock_mode mode, const std::source_locati
 // wait joins the resource's waiters (the threads count_bypass looks at); a
 // native lock word's waiters never do (the lock grants no order to bypass).
 void runtime::join_waiters(thread_rec& t) {
-  if (t.waiting_for == nullptr || t.waiter_pos != kNoThread) return;
-  if (object_rec* r = find_resource(t.waiting_for)) {
-    t.waiter_pos = static_cast<std::uint32_t>(r->waiters.size());
+  if (waits_of(t).waiting_for == nullptr || waits_of(t).waiter_pos != kNoThread) return;
+  if (object_rec* r = find_resource(waits_of(t).waiting_for)) {
+    waits_of(t).waiter_pos = static_cast<std::uint32_t>(r->waiters.size());
     r->waiters.push_back(t.id);
   }
 }
 
 void runtime::leave_waiters(object_rec& r, thread_rec& t) noexcept {
-  const std::uint32_t pos = t.waiter_pos;
-  t.waiter_pos = kNoThread;
+  const std::uint32_t pos = waits_of(t).waiter_pos;
+  waits_of(t).waiter_pos = kNoThread;
   if (pos >= r.waiters.size() || r.waiters[pos] != t.id) return;  // not there (a resource since destroyed)
   r.waiters[pos] = r.waiters.back();
-  threads_[r.waiters[pos]]->waiter_pos = pos;
+  detector<wait_for>()[r.waiters[pos]].waiter_pos = pos;
   r.waiters.pop_back();
 }
 
 void runtime::stop_waiting(thread_rec& t) noexcept {
-  if (t.waiter_pos != kNoThread) {
-    if (object_rec* r = find_resource(t.waiting_for)) leave_waiters(*r, t);
-    t.waiter_pos = kNoThread;
+  if (waits_of(t).waiter_pos != kNoThread) {
+    if (object_rec* r = find_resource(waits_of(t).waiting_for)) leave_waiters(*r, t);
+    waits_of(t).waiter_pos = kNoThread;
   }
-  t.waiting_for = nullptr;
+  waits_of(t).waiting_for = nullptr;
 }
 
 void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {
@@ -191,38 +161,15 @@ void runtime::destroyed(const void* obj) noexcept {
 // The wait-for graph
 
 std::vector<std::size_t> runtime::find_cycle(bool from_current) const {
-  const std::size_t n = nthreads_;
-  // Vertices: the threads, then an object's id - 1 after them.
-  graph g(n + objects_.size());
-  for (std::size_t t = 0; t < n; ++t) {
-    const thread_rec& th = *threads_[t];
-    if (th.waiting_for == nullptr || th.st == tstate::finished) continue;
-    if (const std::uint32_t id = objects_.find(th.waiting_for); id != 0 && objects_[id].resource)
-      boost::add_edge(t, n + id - 1, g);
-  }
-  for (std::uint32_t id = 1; id <= objects_.size(); ++id)
-    for (const holder& h : objects_[id].holders) boost::add_edge(n + id - 1, h.thread, g);
-
-  std::vector<vertex> parent(boost::num_vertices(g));
-  std::vector<boost::default_color_type> color(boost::num_vertices(g), boost::white_color);
-  auto cmap = boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g));
-  cycle_visitor vis(parent);
-  try {
-    if (from_current) {
-      boost::depth_first_visit(g, cur_, vis, cmap);
-    } else {
-      boost::depth_first_search(g, boost::visitor(vis).color_map(cmap));
-    }
-  } catch (cycle_found& c) {
-    return std::move(c.cycle);
-  }
-  return {};
+  return detector<wait_for>().find_cycle(
+      objects_, nthreads_, [&](std::uint32_t t) { return threads_[t]->st != tstate::finished; },
+      from_current ? cur_ : kNoThread);
 }
 
 void runtime::check_deadlock_cycle() {
   std::vector<std::size_t> cycle = find_cycle(true);
   if (cycle.empty()) return;
-  cycle_ = cycle;
+  detector<wait_for>().cycle = cycle;
   std::size_t threads_in_cycle = 0;
   for (std::size_t v : cycle) threads_in_cycle += v < nthreads_ ? 1 : 0;
   std::string msg = threads_in_cycle == 1
@@ -238,7 +185,7 @@ void runtime::global_deadlock() {
   std::vector<std::size_t> cycle = find_cycle(false);
   std::string details;
   if (!cycle.empty()) details = describe_cycle(cycle);
-  cycle_ = cycle;
+  detector<wait_for>().cycle = cycle;
   if (cycle.empty() && lost_wakeup()) return;
   std::size_t blocked = 0;
   for (std::uint32_t i = 0; i < nthreads_; ++i) blocked += threads_[i]->st != tstate::finished ? 1 : 0;
@@ -287,7 +234,7 @@ std::string runtime::describe_cycle(const std::vector<std::size_t>& cycle) const
     const std::size_t want_v = cycle[(i + 1) % cycle.size()];
     if (want_v >= nthreads_)
       out += " waits for " + resource_label(objects_[static_cast<std::uint32_t>(want_v - nthreads_ + 1)]) + " (" +
-             loc_text(t.waiting_loc) + ")";
+             loc_text(waits_of(t).waiting_loc) + ")";
     out += "\n";
   }
   return out;
@@ -314,9 +261,9 @@ std::string runtime::describe_threads() const {
       for (const holder& h : objects_[id].holders)
         if (h.thread == i) held += (held.empty() ? "" : ", ") + resource_label(objects_[id]) + " (" + loc_text(h.loc) + ")";
     if (!held.empty()) out += "; holds " + held;
-    if (t.waiting_for != nullptr && t.st != tstate::finished) {
-      if (const object_rec* r = objects_.get(t.waiting_for); r != nullptr && r->resource)
-        out += "; waits for " + resource_label(*r) + " (" + loc_text(t.waiting_loc) + ")";
+    if (waits_of(t).waiting_for != nullptr && t.st != tstate::finished) {
+      if (const object_rec* r = objects_.get(waits_of(t).waiting_for); r != nullptr && r->resource)
+        out += "; waits for " + resource_label(*r) + " (" + loc_text(waits_of(t).waiting_loc) + ")";
     }
     out += "\n";
   }
@@ -415,8 +362,9 @@ wait_graph runtime::build_graph() const {
     return res_node[i];
   };
   auto on_cycle = [&](std::size_t from_v, std::size_t to_v) {
-    for (std::size_t k = 0; k < cycle_.size(); ++k)
-      if (cycle_[k] == from_v && cycle_[(k + 1) % cycle_.size()] == to_v) return true;
+    const std::vector<std::size_t>& cycle = detector<wait_for>().cycle;
+    for (std::size_t k = 0; k < cycle.size(); ++k)
+      if (cycle[k] == from_v && cycle[(k + 1) % cycle.size()] == to_v) return true;
     return false;
   };
   for (std::uint32_t t = 0; t < nthreads_; ++t)
@@ -437,13 +385,13 @@ wait_graph runtime::build_graph() const {
   for (std::uint32_t t = 0; t < nthreads_; ++t) {
     const thread_rec& th = *threads_[t];
     if (th.st == tstate::finished) continue;
-    if (th.waiting_for != nullptr) {
-      if (const std::uint32_t i = objects_.find(th.waiting_for); i != 0 && objects_[i].resource) {
+    if (waits_of(th).waiting_for != nullptr) {
+      if (const std::uint32_t i = objects_.find(waits_of(th).waiting_for); i != 0 && objects_[i].resource) {
         wait_graph::edge e;
         e.from = add_thread(t);
         e.to = add_resource(i);
         e.waits = true;
-        e.label = loc_text(th.waiting_loc);
+        e.label = loc_text(waits_of(th).waiting_loc);
         e.in_cycle = on_cycle(t, nthreads_ + i - 1);
         g.edges.push_back(std::move(e));
       }

@@ -12,17 +12,18 @@ namespace lockstep::mc::rt {
 void runtime::plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
   (void)size;
   if (aborting_) return;
-  if (!races_.on()) {
+  race_detector& races = detector<race_detector>();
+  if (!races.on()) {
     // Turned on now: the synchronisation so far was not tracked, so this
     // execution starts over with the clocks on from its first step (the
     // strategy repeats the same choices; see strategy::restart()).
-    races_.turn_on();
+    races.turn_on();
     restart_ = true;
     aborting_ = true;
     if (!no_throw()) unwind_now();
     return;
   }
-  const std::optional<data_race> race = races_.on_plain_access(cur_, objects_.intern(addr), addr, write, loc);
+  const std::optional<data_race> race = races.on_plain_access(cur_, objects_.intern(addr), addr, write, loc);
   if (!race) return;
   std::string msg, details;
   describe_race(*race, msg, details);
@@ -54,6 +55,8 @@ void runtime::describe_race(const data_race& r, std::string& msg, std::string& d
         " it at " + line(r.other_loc, "an unknown line") + " with no happens-before between them";
 }
 
-void runtime::plain_forget(const void* addr) noexcept { races_.on_plain_forget(objects_.find(addr)); }
+void runtime::plain_forget(const void* addr) noexcept {
+  detector<race_detector>().on_plain_forget(objects_.find(addr));
+}
 
 }  // namespace lockstep::mc::rt

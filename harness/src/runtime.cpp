@@ -103,70 +103,6 @@ void give_back_stack(std::unique_ptr<fiber_stack> s) {
 }
 
 // ---------------------------------------------------------------------------
-// Thread-id sets
-
-void id_set::reset_slow(std::uint32_t n) {
-  std::fill(bits_.begin(), bits_.end(), std::uint64_t{0});
-  std::fill(tree_.begin(), tree_.end(), 0u);
-  word0_ = 0;
-  size_ = 0;
-  if (n > std::max(words_, 1u) * 64) grow(n);
-}
-
-void id_set::grow(std::uint32_t n) {
-  std::uint32_t words = std::max(words_, 1u);
-  while (words * 64 < n) words *= 2;
-  if (words == 1) {
-    words_ = 1;
-    return;
-  }
-  if (words_ <= 1) {  // leaving the inline word
-    bits_.assign(words, 0);
-    bits_[0] = word0_;
-    word0_ = 0;
-  } else {
-    bits_.resize(words, 0);
-  }
-  words_ = words;
-  tree_.assign(std::size_t{words} + 1, 0u);
-  for (std::uint32_t i = 1; i <= words; ++i) {  // linear build from the words
-    tree_[i] += static_cast<std::uint32_t>(std::popcount(bits_[i - 1]));
-    const std::uint32_t parent = i + (i & (0u - i));
-    if (parent <= words) tree_[parent] += tree_[i];
-  }
-}
-
-void id_set::insert_slow(std::uint32_t id) {
-  if ((id >> 6) >= std::max(words_, 1u)) grow(id + 1);
-  if (words_ <= 1) return insert(id);
-  std::uint64_t& w = bits_[id >> 6];
-  const std::uint64_t bit = std::uint64_t{1} << (id & 63);
-  if ((w & bit) != 0) return;
-  w |= bit;
-  ++size_;
-  for (std::uint32_t i = (id >> 6) + 1; i <= words_; i += i & (0u - i)) ++tree_[i];
-}
-
-void id_set::erase_slow(std::uint32_t id) noexcept {
-  if (!contains(id)) return;
-  bits_[id >> 6] &= ~(std::uint64_t{1} << (id & 63));
-  --size_;
-  for (std::uint32_t i = (id >> 6) + 1; i <= words_; i += i & (0u - i)) --tree_[i];
-}
-
-std::uint32_t id_set::select_slow(std::uint32_t k) const noexcept {
-  // The word: the longest prefix of words with at most k members.
-  std::uint32_t pos = 0;
-  for (std::uint32_t step = words_; step != 0; step >>= 1) {
-    if (pos + step <= words_ && tree_[pos + step] <= k) {
-      pos += step;
-      k -= tree_[pos];
-    }
-  }
-  return pos * 64 + select_in(bits_[pos], k);
-}
-
-// ---------------------------------------------------------------------------
 // Construction
 
 runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat), fatal_(steps_, opts) {
@@ -182,6 +118,7 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
   by_count_ = strat.picks_by_count() && !track_;
   expect_ = opts.expect_events;
   fair_on_ = opts.fair_scheduling;
+  detector<fairness>().bind(enabled_, elig_);
   events_.reserve(1024);
   cands_.reserve(16);
   schedule_.reserve(256);
@@ -288,7 +225,7 @@ void runtime::run_thread(thread_rec& self) {
 }
 
 void runtime::finish(thread_rec& self) {
-  last_progress_ = exec_steps_;  // a thread that finishes made progress
+  detector<livelock>().progress(exec_steps_);  // a thread that finishes made progress
   if (!aborting_) {
     try {
       record(op::exit, nullptr, 0, self.spawn_loc);
@@ -311,7 +248,9 @@ void runtime::finish(thread_rec& self) {
       wake_joiner(self.joiner);
     }
   }
-  if (!self.watchers.empty()) end_deferrals(self);  // edges into a finished thread end
+  each_detector([&](auto& d) {
+    if constexpr (requires { d.on_exit(self.id, exec_steps_); }) d.on_exit(self.id, exec_steps_);
+  });
   if (aborting_ || enabled_.size() == 0) {
     if (!aborting_) {
       bool all_done = true;
@@ -371,13 +310,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   aborting_ = false;
   restart_ = false;
   bug_.reset();
-  fair_clock_ = 0;
-  ask_clock_ = 0;
-  fair_deferring_ = 0;
-  last_progress_ = 0;
-  next_livelock_check_ = 0;
-  cycle_.clear();
-  races_.reset();
+  each_detector([&](auto& d) { d.reset(opts_); });
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
   thread_rec& main = new_thread(std::source_location::current());
@@ -451,15 +384,14 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   thread_rec& t = *threads_[tid];
   // Copied from fresh ones: a copy keeps the vectors' capacity.
   static const thread_exec fresh_exec;
-  static const thread_liveness fresh_liveness;
   thread_exec& x = t;
   x = fresh_exec;
   x.next = access{kThreadKey | tid, access_kind::sync};  // its start
   x.spawn_loc = loc;
   x.block_loc = loc;
-  thread_liveness& l = t;
-  l = fresh_liveness;
-  l.yield_at = ++fair_clock_;  // never picked (fair_last 0): it has not run since anyone's yield
+  each_detector([&](auto& d) {
+    if constexpr (requires { d.on_thread(tid); }) d.on_thread(tid);
+  });
   t.task = nullptr;
   enable(tid);
   return t;
@@ -471,7 +403,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 void runtime::enable(std::uint32_t tid) {
   LOCKSTEP_DCHECK(tid < nthreads_ && threads_[tid]->st != tstate::finished);
   enabled_.insert(tid);
-  if (threads_[tid]->defer_live == 0) elig_.insert(tid);
+  if (!detector<fairness>().deferred(tid)) elig_.insert(tid);
 }
 
 void runtime::disable(std::uint32_t tid) {
@@ -557,7 +489,7 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
     if (!release && !no_throw()) unwind_now();
     return;
   }
-  fair_picked(next);
+  detector<fairness>().picked(next);
   if (n > 1) schedule_.push_back(next);
   if (next != cur_ && !yielding) {
     ++exec_preemptions_;
@@ -599,7 +531,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
     }
     next = elig_.select(static_cast<std::uint32_t>(idx));
     if (n > 1) schedule_.push_back(next);
-    fair_picked(next);
+    detector<fairness>().picked(next);
     return true;
   }
   list_candidates(false);
@@ -615,7 +547,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
     if (cands_.size() > 1) schedule_.push_back(cands_[idx]);
   }
   next = cands_[idx];
-  fair_picked(next);
+  detector<fairness>().picked(next);
   return true;
 }
 
@@ -740,9 +672,8 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   record(op::wait, word, obj, loc).value = *word;
   if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
   thread_rec& me = *threads_[cur_];
-  me.wait_step = exec_steps_;
-  me.ro_run = 0;
-  me.prev_ro = false;
+  me.block_step = exec_steps_;
+  detector<busy_wait>().on_block(cur_);
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
   wq_push(obj, me);
@@ -769,7 +700,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     note({kTimeKey, access_kind::write});
     note({kQueueKey | obj, access_kind::write});
   }
-  if (races_.on()) races_.on_acquire(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
   if (!woke) fair_yield(false);  // an expired timed wait is a yield
   return woke;
 }
@@ -804,8 +735,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     // holder's by then, through whatever ordered the wake-up).
     note({obj, access_kind::read});
     thread_rec& me = *threads_[cur_];
-    me.ro_run = 0;
-    me.prev_ro = false;
+    detector<busy_wait>().on_block(cur_);
     me.st = tstate::blocked_futex;
     me.lock_wait = true;
     me.wait_addr = word;
@@ -869,7 +799,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
                              bool trying) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
-  if (races_.on()) races_.on_acquire(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
   note({obj, access_kind::write});
   note({kReleaseKey | obj, trying ? access_kind::read : access_kind::sync});
 }
@@ -889,7 +819,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   *word = 0;
   if (aborting_) return prev;
   record(op::rmw, word, obj, loc, true).value = 0;
-  if (races_.on()) races_.on_release(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
   note({kReleaseKey | obj, access_kind::write});
   // Every thread blocked on the word retries (in the order they blocked).
   if (obj < queues_.size()) {
@@ -979,7 +909,9 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   t.vt = &vt;
   *rec = t.id;
   events_.back().object = t.id;
-  if (races_.on()) races_.on_spawn(cur_, t.id);
+  each_detector([&](auto& d) {
+    if constexpr (requires { d.on_spawn(cur_, t.id); }) d.on_spawn(cur_, t.id);
+  });
   note({kThreadKey | t.id, access_kind::write});
   return t.id;
 }
@@ -1007,7 +939,9 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   target.joined = true;
   if (target.st == tstate::finished) {
     record(op::join, nullptr, tid, loc).value = tid;
-    if (races_.on()) races_.on_join(cur_, tid);
+    each_detector([&](auto& d) {
+      if constexpr (requires { d.on_join(cur_, tid); }) d.on_join(cur_, tid);
+    });
     return;
   }
   // The join happens once the target has exited: block first, record then.
@@ -1024,7 +958,9 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   }
   if (aborting_) return;  // resumed inside a release path
   record(op::join, nullptr, tid, loc).value = tid;
-  if (races_.on()) races_.on_join(cur_, tid);
+  each_detector([&](auto& d) {
+    if constexpr (requires { d.on_join(cur_, tid); }) d.on_join(cur_, tid);
+  });
 }
 
 void runtime::detach(std::uint32_t tid) noexcept {

@@ -18,13 +18,20 @@
 #include <optional>
 #include <source_location>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "backend.hpp"
 #include "lockstep/mc/explore.hpp"
 #include "fatal.hpp"
 #include "lockstep/mc/hooks.hpp"
+#include "detectors/busy_wait.hpp"
+#include "detectors/fairness.hpp"
+#include "detectors/livelock.hpp"
 #include "detectors/races.hpp"
+#include "detectors/retries.hpp"
+#include "detectors/wait_for.hpp"
+#include "id_set.hpp"
 #include "objects.hpp"
 #include "replay_check.hpp"
 #include "strategy.hpp"
@@ -83,82 +90,6 @@ void give_back_stack(std::unique_ptr<fiber_stack> s);
 
 enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
 
-// A set of thread ids with select in O(log n): a bitmap, and a
-// Fenwick tree over the member counts of its 64-bit words. A decision picks
-// its candidate by index without listing the candidates, so its cost does
-// not grow with the number of threads; up to 64 threads it is a few bit
-// operations on one word.
-class id_set {
- public:
-  // Empty, with room for ids < n (keeps its capacity).
-  void reset(std::uint32_t n) {
-    if (words_ <= 1 && n <= 64) {
-      words_ = 1;
-      word0_ = 0;
-      size_ = 0;
-    } else {
-      reset_slow(n);
-    }
-  }
-  [[nodiscard]] bool contains(std::uint32_t id) const noexcept {
-    if (words_ == 1) return id < 64 && ((word0_ >> id) & 1) != 0;
-    return (id >> 6) < words_ && ((bits_[id >> 6] >> (id & 63)) & 1) != 0;
-  }
-  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
-  void insert(std::uint32_t id) {
-    if (words_ <= 1 && id < 64) {  // one word, inline: no tree, no allocation
-      words_ = 1;
-      const std::uint64_t bit = std::uint64_t{1} << id;
-      size_ += (word0_ & bit) == 0;
-      word0_ |= bit;
-    } else {
-      insert_slow(id);
-    }
-  }
-  void erase(std::uint32_t id) noexcept {
-    if (words_ == 1) {
-      if (id >= 64) return;
-      const std::uint64_t bit = std::uint64_t{1} << id;
-      size_ -= (word0_ & bit) != 0;
-      word0_ &= ~bit;
-    } else {
-      erase_slow(id);
-    }
-  }
-  // The k-th smallest member (0-based; k < size()).
-  [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept {
-    return words_ == 1 ? select_in(word0_, k) : select_slow(k);
-  }
-  // Calls f(id) for every member, in increasing order.
-  template <class F>
-  void for_each(F&& f) const {
-    if (words_ == 1) {
-      for (std::uint64_t w = word0_; w != 0; w &= w - 1) f(static_cast<std::uint32_t>(__builtin_ctzll(w)));
-      return;
-    }
-    for (std::uint32_t i = 0, seen = 0; i < words_ && seen < size_; ++i)
-      for (std::uint64_t w = bits_[i]; w != 0; w &= w - 1, ++seen)
-        f(i * 64 + static_cast<std::uint32_t>(__builtin_ctzll(w)));
-  }
-
- private:
-  // The k-th set bit of w: drop the k lowest (k is small when few threads run).
-  static std::uint32_t select_in(std::uint64_t w, std::uint32_t k) noexcept {
-    for (; k != 0; --k) w &= w - 1;
-    return static_cast<std::uint32_t>(__builtin_ctzll(w));
-  }
-  void reset_slow(std::uint32_t n);
-  void insert_slow(std::uint32_t id);
-  void erase_slow(std::uint32_t id) noexcept;
-  [[nodiscard]] std::uint32_t select_slow(std::uint32_t k) const noexcept;
-  void grow(std::uint32_t n);
-  std::uint64_t word0_ = 0;          // the members while words_ == 1 (up to 64 threads)
-  std::vector<std::uint64_t> bits_;  // the members while words_ > 1, 64 ids a word
-  std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree of the words' member counts
-  std::uint32_t words_ = 0;          // a power of two
-  std::uint32_t size_ = 0;
-};
-
 // Threads blocked on one object's word, in the order they blocked (FIFO), as
 // an intrusive list through thread_rec::wq_next / wq_prev.
 struct wait_queue {
@@ -188,6 +119,7 @@ struct thread_exec {
   std::uint32_t wq_obj = 0;         // object whose wait queue it is in (0: none)
   std::uint32_t wq_next = kNoThread, wq_prev = kNoThread;
   bool timed = false;               // blocked with a deadline
+  std::uint64_t block_step = 0;     // step at which it blocked on a futex word
   bool lock_wait = false;           // blocked on a held native lock word
   std::int64_t deadline = 0;
   bool timed_out = false;
@@ -209,35 +141,7 @@ struct thread_exec {
   std::source_location block_loc;
 };
 
-// What a thread is in one execution, to the liveness detectors
-// (liveness.cpp) and the wait-for graph (ownership.cpp); reset with the
-// engine's part.
-struct thread_liveness {
-  const void* waiting_for = nullptr;  // resource announced by acquiring()
-  std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
-  std::source_location waiting_loc;
-  std::uint64_t fair_last = 0;        // fair clock when last picked to run (0: never)
-  std::uint64_t yield_at = 0;         // fair clock at its latest yield
-  // Fair scheduling: the threads it lets go first are those it deferred to at
-  // its latest yield that have not been picked since; each such edge sits in
-  // the target's `watchers`, so a pick ends the edges into the picked thread
-  // without looking at anyone else.
-  std::uint32_t defer_live = 0;       // edges still alive (deferred while > 0)
-  std::uint32_t defer_gen = 0;        // its yields so far (older watcher entries are stale)
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> watchers;  // (thread, its defer_gen) deferring to it
-  std::uint32_t ro_run = 0;           // consecutive read-only steps (busy waiting)
-  bool prev_ro = false;               // its latest point was read-only
-  std::uint64_t wait_step = 0;        // step at which it blocked on a futex word
-  std::uint64_t acquiring_step = 0;   // step at which it announced waiting_for
-  std::uint64_t acquiring_order = 0;  // and in which order (several announce between two steps)
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since wait_step
-  const void* retry_for = nullptr;    // an optimistic retry loop's resource (retry_begin)
-  std::source_location retry_loc;
-  std::uint64_t retry_step = 0;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> retry_bypass;  // (winner, times it won)
-};
-
-struct thread_rec : fiber_slot, thread_exec, thread_liveness {
+struct thread_rec : fiber_slot, thread_exec {
   static constexpr std::size_t kInlineTask = 128;
   static constexpr std::uint32_t kNoThread = 0xffffffffu;
 
@@ -355,9 +259,10 @@ class runtime {
   std::uint32_t current_thread() const noexcept { return cur_; }
   // The event just recorded left the value as it was (see on_read_only()).
   void read_only() noexcept {
-    threads_[cur_]->prev_ro = true;
     if (track_) strat_.on_read_only();
-    if (races_.on()) races_.on_read_only(cur_);
+    each_detector([&](auto& d) {
+      if constexpr (requires { d.on_read_only(cur_); }) d.on_read_only(cur_);
+    });
   }
   // The cas step `rec` (an event's value) failed: it read and wrote nothing.
   void failed_cas(std::uint64_t* rec) noexcept {
@@ -366,7 +271,7 @@ class runtime {
   }
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (liveness.cpp, races.cpp).
-  void progress() noexcept { last_progress_ = exec_steps_; }
+  void progress() noexcept { detector<livelock>().progress(exec_steps_); }
   void progress_on_acquire(const void* obj) noexcept;
   void notified(const void* obj, const std::source_location& loc) noexcept;
   void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
@@ -382,7 +287,7 @@ class runtime {
   void decide(bool yielding = false, bool release = false) {
     // else only it can go on (a dependence-aware strategy sees that too)
     if (enabled_.size() > 1 || track_) decide_among_enabled(yielding, release);
-    else fair_picked(cur_);
+    else detector<fairness>().picked(cur_);
   }
   void decide_among_enabled(bool yielding, bool release);
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
@@ -468,15 +373,6 @@ class runtime {
 
   // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (liveness.cpp).
   void fair_yield(bool check_livelock);
-  void set_deferred(thread_rec& t, bool on);
-  void end_deferrals(thread_rec& u);  // u was picked: edges into it end
-  void fair_picked(std::uint32_t tid) {
-    if (!fair_on_) return;
-    thread_rec& t = *threads_[tid];
-    t.fair_last = ++fair_clock_;
-    if (!t.watchers.empty()) [[unlikely]]
-      end_deferrals(t);
-  }
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
   void count_bypass(const void* obj, const object_rec& r, std::uint64_t asked);
@@ -527,15 +423,30 @@ class runtime {
   std::optional<bug> bug_;
   std::string internal_error_;
 
-  // Liveness (see liveness.cpp).
   bool fair_on_ = false;                // options::fair_scheduling
-  std::uint64_t fair_clock_ = 0;        // orders picks and yields
-  std::uint64_t ask_clock_ = 0;         // orders acquiring() announcements (bounded bypass)
-  std::uint32_t fair_deferring_ = 0;    // threads deferred now
-  std::uint64_t last_progress_ = 0;     // step of the latest progress mark or exit
-  std::uint64_t next_livelock_check_ = 0;
-  std::vector<std::size_t> cycle_;      // the deadlock cycle being reported (graph)
-  race_detector races_;                // detectors/races.hpp
+
+  // The detectors: one component each under detectors/, with its own
+  // per-thread and per-object state. The engine resets them all at each
+  // execution and tells each, by name, the events it listens to (the on_*
+  // members it has: see each_detector); the rest it calls where the
+  // detector's finding is reported. Adding a detector: its file, and its
+  // type in this list.
+  using detector_list = std::tuple<race_detector, fairness, busy_wait, livelock, wait_for, retry_watch>;
+  detector_list detectors_;
+  template <class D>
+  D& detector() noexcept {
+    return std::get<D>(detectors_);
+  }
+  template <class D>
+  const D& detector() const noexcept {
+    return std::get<D>(detectors_);
+  }
+  template <class F>
+  void each_detector(F&& f) {
+    std::apply([&](auto&... d) { (f(d), ...); }, detectors_);
+  }
+  wait_for::thread_state& waits_of(const thread_rec& t) noexcept { return detector<wait_for>()[t.id]; }
+  const wait_for::thread_state& waits_of(const thread_rec& t) const noexcept { return detector<wait_for>()[t.id]; }
   // Fatal signals and the watchdog (fatal.cpp).
   bool live_ = false;                   // inside run_execution()
   fatal_scope fatal_;
@@ -582,20 +493,14 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
                    : o == op::wake                  ? access{kQueueKey | id, access_kind::write}
                    : access{id, o == op::load ? access_kind::read : access_kind::write});
   }
-  thread_rec& me = *threads_[cur_];
+  const thread_rec& me = *threads_[cur_];
   if (stack_pointer() < me.stack_floor) [[unlikely]] {
     stack_nearly_full(loc);
     if (release) return nullptr;  // perhaps a destructor: it completes, then unwinds
     unwind_now();
   }
-  if (o == op::yield) [[unlikely]] {
-    me.ro_run = 0;
-  } else if (!me.prev_ro) {
-    me.ro_run = 0;
-  } else if (++me.ro_run > opts_.busy_wait_bound) [[unlikely]] {
+  if (detector<busy_wait>().on_point(cur_, o)) [[unlikely]]
     busy_waiting();
-  }
-  me.prev_ro = o == op::load;
   decide(o == op::yield, release);
   if (aborting_) [[unlikely]]
     return nullptr;  // resumed to unwind inside a release: it completes plainly
@@ -604,10 +509,10 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   // yield in this step, where it can tell from the next access that it comes).
   if (o == op::yield) [[unlikely]]
     fair_yield(true);
-  if (races_.on() && o != op::yield && o != op::spawn) [[unlikely]] {
+  if (race_detector& races = detector<race_detector>(); races.on() && o != op::yield && o != op::spawn) [[unlikely]] {
     const std::uint32_t obj = objects_.intern(addr);
-    races_.on_acquire(cur_, obj);
-    if (o != op::load) races_.on_release(cur_, obj, o == op::cas_ok || o == op::rmw);
+    races.on_acquire(cur_, obj);
+    if (o != op::load) races.on_release(cur_, obj, o == op::cas_ok || o == op::rmw);
   }
   return &record(o, addr, id, loc).value;
 }

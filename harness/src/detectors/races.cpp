@@ -35,7 +35,7 @@ void race_detector::grow(std::uint32_t obj) {
   used_ = std::max<std::size_t>(used_, obj);
 }
 
-void race_detector::reset() {
+void race_detector::reset(const options&) {
   for (std::size_t i = 0; i < used_; ++i) {
     sync_[i].clear();
     shadows_[i] = shadow{};
@@ -75,6 +75,7 @@ void race_detector::on_acquire(std::uint32_t t, std::uint32_t obj) {
 }
 
 void race_detector::on_spawn(std::uint32_t parent, std::uint32_t child) {
+  if (!on_) return;
   of(child);  // both exist before either reference is taken
   clock& me = of(parent);
   clock& c = of(child);
@@ -84,6 +85,7 @@ void race_detector::on_spawn(std::uint32_t parent, std::uint32_t child) {
 }
 
 void race_detector::on_join(std::uint32_t joiner, std::uint32_t child) {
+  if (!on_) return;
   of(std::max(joiner, child));
   join_into(threads_[joiner], threads_[child]);
 }

@@ -29,6 +29,8 @@
 #include <source_location>
 #include <vector>
 
+#include "lockstep/mc/explore.hpp"
+
 namespace lockstep::mc::rt {
 
 // Two accesses to one plain location that nothing orders.
@@ -49,7 +51,7 @@ class race_detector {
 
   // A new execution: no clock, no shadow; each thread's own entry ticked
   // when the detector is on.
-  void reset();
+  void reset(const options&);
   void on_spawn(std::uint32_t parent, std::uint32_t child);
   void on_join(std::uint32_t joiner, std::uint32_t child);
   // `obj`: the object's id in the object store (objects.hpp).

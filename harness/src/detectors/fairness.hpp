@@ -1,0 +1,108 @@
+// Fair scheduling (Musuvathi & Qadeer, "Fair stateless model checking",
+// PLDI 2008), a detector component that shapes the schedule: a thread that
+// yields (relax(), a failed try_lock, an expired timed wait) lets go first
+// the threads that are runnable now and have not been picked since its
+// previous yield; it is not eligible while one of them is runnable and still
+// has not run since this yield. An edge ends when its target runs. The
+// relation is acyclic (the newest edge's source ran after every older edge
+// into it was made), so some runnable thread is always eligible.
+//
+// Bookkeeping is one counter per pick and a small vector per yield: `last`
+// (the fair clock when a thread was last picked) and `yield_at` (the clock at
+// its latest yield) decide which threads a yield defers to; each edge is
+// kept in its target's `watchers` and ends when the target is picked, so a
+// decision never looks at every thread's defer set.
+//
+// A futex wait that blocks is not a yield here: the waiter is disabled until
+// woken (stronger than any priority), and making it defer after the wake
+// would only prune the schedules where the woken thread runs first. Under
+// dpor that pruning is unsound (fairness depends on history, not on state,
+// so a reversed race may need a schedule fairness forbids at the frame dpor
+// backtracks to), and a timed waiter would be kept from timing out. Spin
+// loops, the reason for fairness, yield explicitly.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "../id_set.hpp"
+#include "lockstep/mc/explore.hpp"
+
+namespace lockstep::mc::rt {
+
+class fairness {
+ public:
+  // The engine's enabled set, and its eligible set (enabled and not
+  // deferred), which this component keeps.
+  void bind(const id_set& enabled, id_set& eligible) noexcept {
+    enabled_ = &enabled;
+    eligible_ = &eligible;
+  }
+  void reset(const options& o) noexcept {
+    on_ = o.fair_scheduling;
+    clock_ = 0;
+  }
+  void on_thread(std::uint32_t tid) {
+    if (st_.size() <= tid) st_.resize(tid + 1);
+    thread_state& t = st_[tid];
+    t.last = 0;
+    t.yield_at = ++clock_;  // never picked (last 0): it has not run since anyone's yield
+    t.live = 0;
+    t.gen = 0;
+    t.watchers.clear();
+  }
+  // Whether tid lets others go first now.
+  [[nodiscard]] bool deferred(std::uint32_t tid) const noexcept { return st_[tid].live != 0; }
+  // tid was picked to run: the edges into it end.
+  void picked(std::uint32_t tid) {
+    if (!on_) return;
+    thread_state& t = st_[tid];
+    t.last = ++clock_;
+    if (!t.watchers.empty()) [[unlikely]]
+      end_deferrals(tid);
+  }
+  // Edges into a finished thread end.
+  void on_exit(std::uint32_t tid, std::uint64_t) {
+    if (!st_[tid].watchers.empty()) end_deferrals(tid);
+  }
+  // `me` yields: it defers to the threads `runnable(u)` that have not run
+  // since its previous yield.
+  template <class Runnable>
+  void yielded(std::uint32_t me, Runnable&& runnable) {
+    thread_state& m = st_[me];
+    // A new yield replaces the thread's edges: entries of the old ones in
+    // other threads' watchers are now stale (another gen).
+    if (m.live != 0) set_deferred(me, false);
+    m.live = 0;
+    ++m.gen;
+    enabled_->for_each([&](std::uint32_t u) {
+      thread_state& t = st_[u];
+      if (u != me && runnable(u) && t.last < m.yield_at) {
+        t.watchers.emplace_back(me, m.gen);
+        ++m.live;
+      }
+    });
+    m.yield_at = ++clock_;
+    if (m.live != 0) set_deferred(me, true);
+  }
+
+ private:
+  struct thread_state {
+    std::uint64_t last = 0;      // fair clock when last picked to run (0: never)
+    std::uint64_t yield_at = 0;  // fair clock at its latest yield
+    std::uint32_t live = 0;      // edges still alive (deferred while > 0)
+    std::uint32_t gen = 0;       // its yields so far (older watcher entries are stale)
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> watchers;  // (thread, its gen) deferring to it
+  };
+  void end_deferrals(std::uint32_t u);
+  void set_deferred(std::uint32_t t, bool on);
+
+  bool on_ = false;
+  std::uint64_t clock_ = 0;  // orders picks and yields
+  std::vector<thread_state> st_;
+  const id_set* enabled_ = nullptr;
+  id_set* eligible_ = nullptr;
+};
+
+}  // namespace lockstep::mc::rt

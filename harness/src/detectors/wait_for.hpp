@@ -1,0 +1,83 @@
+// The wait-for graph (deadlock cycles) and bounded bypass (starvation of a
+// thread blocked on a lock), a detector component. Its per-thread state is
+// what each thread announced it is acquiring (primitives call acquiring()
+// before a blocking acquisition, acquired() after it) and who overtook it
+// since; its per-object facts (holders, waiters) are in the object store.
+//
+// The wait-for graph has a vertex per thread and per resource: thread ->
+// resource it is acquiring (blocking), resource -> each thread holding it.
+// A cycle can only form when a thread announces a blocking acquisition, so
+// the engine looks for one there, and only when some holder of the resource
+// is itself waiting (or is the acquiring thread): otherwise no cycle can
+// pass through the new edge and the graph is not built at all.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <source_location>
+#include <utility>
+#include <vector>
+
+#include "../objects.hpp"
+#include "lockstep/mc/explore.hpp"
+
+namespace lockstep::mc::rt {
+
+class wait_for {
+ public:
+  struct thread_state {
+    const void* waiting_for = nullptr;     // resource announced by acquiring()
+    std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
+    std::source_location waiting_loc;
+    std::uint64_t acquiring_step = 0;      // step at which it announced waiting_for
+    std::uint64_t acquiring_order = 0;     // and in which order (several announce between two steps)
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since it announced
+  };
+
+  void reset(const options&) noexcept {
+    ask_clock_ = 0;
+    cycle.clear();
+  }
+  void on_thread(std::uint32_t tid) {
+    if (st_.size() <= tid) st_.resize(tid + 1);
+    thread_state& t = st_[tid];
+    auto keep = std::move(t.bypass);  // keeps its capacity
+    keep.clear();
+    t = thread_state{};
+    t.bypass = std::move(keep);
+  }
+  [[nodiscard]] thread_state& operator[](std::uint32_t tid) noexcept { return st_[tid]; }
+  [[nodiscard]] const thread_state& operator[](std::uint32_t tid) const noexcept { return st_[tid]; }
+  // Orders announcements (several can come between two steps).
+  std::uint64_t next_order() noexcept { return ++ask_clock_; }
+
+  // A cycle of the graph over `nthreads` threads (vertex t) and the store's
+  // resources (vertex nthreads + id - 1), threads for which `alive(t)` is
+  // false left out; from thread `from` only, or anywhere when from is
+  // kNoThread. Empty when there is none. (Boost.Graph, in wait_for.cpp.)
+  template <class Alive>
+  [[nodiscard]] std::vector<std::size_t> find_cycle(const object_store& objects, std::uint32_t nthreads,
+                                                    Alive&& alive, std::uint32_t from) const {
+    std::vector<std::pair<std::size_t, std::size_t>> edges;
+    for (std::uint32_t t = 0; t < nthreads; ++t) {
+      const thread_state& th = st_[t];
+      if (th.waiting_for == nullptr || !alive(t)) continue;
+      if (const std::uint32_t id = objects.find(th.waiting_for); id != 0 && objects[id].resource)
+        edges.emplace_back(t, nthreads + id - 1);
+    }
+    for (std::uint32_t id = 1; id <= objects.size(); ++id)
+      for (const holder& h : objects[id].holders) edges.emplace_back(nthreads + id - 1, h.thread);
+    return cycle_in(nthreads + objects.size(), edges, from);
+  }
+
+  std::vector<std::size_t> cycle;  // the deadlock cycle being reported (the graph marks it)
+
+ private:
+  static std::vector<std::size_t> cycle_in(std::size_t vertices,
+                                           const std::vector<std::pair<std::size_t, std::size_t>>& edges,
+                                           std::uint32_t from);
+  std::vector<thread_state> st_;
+  std::uint64_t ask_clock_ = 0;
+};
+
+}  // namespace lockstep::mc::rt
