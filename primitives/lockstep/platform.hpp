@@ -33,6 +33,9 @@
 //                                notified: a notify / release / set happened
 //                                (lost wake-up reports name the one missed)
 //
+// The same contract in code is `concept platform` (and `lock_word_platform`
+// for an optional native lock word), in lockstep/platform_concept.hpp.
+//
 // `os_platform` (this file) is the production platform: std::atomic, Linux
 // futexes, steady_clock, std::jthread. Its annotations are empty inline
 // functions and compile away; `misuse` prints one line and aborts, so misuse

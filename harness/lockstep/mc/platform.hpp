@@ -29,6 +29,7 @@
 #include "lockstep/mc/hooks.hpp"
 #include "lockstep/mc/thread.hpp"
 #include "lockstep/platform.hpp"
+#include "lockstep/platform_concept.hpp"
 
 namespace lockstep::mc {
 
@@ -91,9 +92,9 @@ struct platform_base {
   static void notified(const void* obj, const loc& where = loc::current()) noexcept {
     detail::notified(obj, where);
   }
-  // Returns under the checker (see detail::misuse): the caller returns at once.
-  static void misuse(const void* obj, const char* what,
-                                  const loc& where = loc::current()) {
+  // Returns under the checker (see detail::misuse): the caller returns at once
+  // (the rule in lockstep/platform_concept.hpp).
+  static void misuse(const void* obj, const char* what, const loc& where = loc::current()) {
     detail::misuse(obj, what, where);
   }
 };
@@ -121,6 +122,9 @@ struct platform : platform_base {
 // the price of many more schedules (every failed CAS, contended exchange,
 // futex wait and wake is a step).
 struct futex_platform : platform_base {};
+
+static_assert(lockstep::platform<platform> && lockstep::lock_word_platform<platform>);
+static_assert(lockstep::platform<futex_platform> && !lockstep::lock_word_platform<futex_platform>);
 
 // A nondeterministic choice in [0, n): the strategy explores every value
 // (dfs), samples one (random) or takes the recorded one (replay).

@@ -11,16 +11,19 @@
 //
 // Memory ordering: lock is acquire, unlock is release.
 //
-// A platform may supply its own lock word instead (P::lock_word_lock,
-// P::lock_word_try_lock, P::lock_word_unlock, same states 0/1 and the same
-// return value for unlock): the checker's platform does, so that schedules
-// differ only in the order of critical sections and not in the futex
-// protocol's internal steps. The protocol itself is checked on its own
-// (tests: the mutex on mc::futex_platform).
+// A platform may supply its own lock word instead (lock_word_platform in
+// lockstep/platform_concept.hpp: P::lock_word_lock, P::lock_word_try_lock,
+// P::lock_word_unlock, same states 0/1 and the same return value for unlock):
+// the checker's platform does, so that schedules differ only in the order of
+// critical sections and not in the futex protocol's internal steps. The
+// protocol itself is checked on its own (tests: the mutex on
+// mc::futex_platform).
 #pragma once
 
 #include <cstdint>
 #include <source_location>
+
+#include "lockstep/platform_concept.hpp"
 
 namespace lockstep::detail {
 
@@ -30,7 +33,11 @@ struct futex_lock {
   using loc = std::source_location;
   static constexpr std::uint32_t kUnlocked = 0, kLocked = 1, kContended = 2;
 
-  static constexpr bool native = requires(word& w, const loc& l) { P::lock_word_lock(w, l); };
+  static_assert(platform<P>, "P does not satisfy lockstep::platform");
+  static constexpr bool native = lock_word_platform<P>;
+  // Half a trio would silently fall back to the futex protocol.
+  static_assert(native || !requires(word& w, const loc& l) { P::lock_word_lock(w, l); },
+                "P has lock_word_lock but not the whole lock_word_platform trio");
 
   [[nodiscard]] static bool try_lock(word& w, const loc& where = loc::current()) {
     if constexpr (native) return P::lock_word_try_lock(w, where);

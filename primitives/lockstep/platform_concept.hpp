@@ -1,0 +1,95 @@
+// lockstep/platform_concept.hpp — the platform contract, written once in code.
+//
+// `platform<P>` is what every primitive `basic_X<P>` may use of P (the prose
+// is in lockstep/platform.hpp). It states the calls in the forms primitives
+// write them, so a platform that satisfies it compiles with every primitive;
+// what the calls *mean* (futex semantics, ownership facts) is the prose's.
+//
+// Two rules the types cannot say:
+//   - wait / wait_until may return spuriously; primitives re-check the word.
+//   - misuse(obj, what, loc) reports a misuse the primitive detected itself.
+//     os_platform never returns from it (it aborts); the checker's platform
+//     records the bug and returns, the thread stopping at its next scheduling
+//     point. So a primitive calls it as `return P::misuse(...)` (or ends the
+//     operation right after it) and relies on nothing after the call; that is
+//     why it must return void.
+//
+// `lock_word_platform<P>` is the optional native lock word (see
+// lockstep/detail/futex_lock.hpp): a platform that has it replaces the
+// three-state futex lock protocol with three single steps.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <source_location>
+#include <type_traits>
+
+#include "lockstep/platform.hpp"
+
+namespace lockstep {
+
+template <class P>
+concept platform =
+    std::same_as<typename P::loc, std::source_location> &&
+    std::default_initializable<typename P::release_scope> &&
+    std::destructible<typename P::release_scope> &&
+    std::movable<typename P::thread> && std::constructible_from<typename P::thread, void (*)()> &&
+    requires(typename P::template atomic<std::uint32_t>& word, std::uint32_t v,
+             typename P::clock::time_point deadline, typename P::thread& t, const void* obj,
+             const char* text, const std::source_location& where) {
+      // Compile-time tuning knobs (0 means block at once).
+      typename std::integral_constant<int, P::spin_limit>;
+      typename std::integral_constant<int, P::lock_spin_limit>;
+
+      // The clock deadlines are measured on.
+      { P::clock::now() } -> std::same_as<typename P::clock::time_point>;
+      typename P::clock::duration;
+
+      // The word: an atomic with the std::atomic interface.
+      { word.load(std::memory_order_relaxed) } -> std::same_as<std::uint32_t>;
+      word.store(v, std::memory_order_relaxed);
+      { word.exchange(v, std::memory_order_acquire) } -> std::same_as<std::uint32_t>;
+      { word.fetch_add(v, std::memory_order_release) } -> std::same_as<std::uint32_t>;
+      {
+        word.compare_exchange_strong(v, v, std::memory_order_acquire, std::memory_order_relaxed)
+      } -> std::same_as<bool>;
+
+      // Futex operations on the word.
+      P::wait(word, v, where);
+      { P::wait_until(word, v, deadline, where) } -> std::same_as<bool>;
+      P::wake_one(word);
+      P::wake_all(word);
+      P::relax();
+      { P::thread_id() } -> std::same_as<std::uintptr_t>;
+      { P::spurious_wakeup(obj, where) } -> std::convertible_to<bool>;
+
+      t.join();
+      { t.joinable() } -> std::convertible_to<bool>;
+
+      // Annotations (the location argument is defaulted at every call site
+      // that omits it).
+      P::named(obj, text);
+      P::acquiring(obj, lock_kind::mutex, acquire_flags::blocking, where);
+      P::acquired(obj, lock_mode::exclusive, where);
+      P::released(obj, lock_mode::exclusive, where);
+      P::destroyed(obj);
+      P::notified(obj, where);
+      { P::misuse(obj, text, where) } -> std::same_as<void>;
+    };
+
+// The optional lock word: states 0 (unlocked) / 1 (locked); unlock returns
+// the previous state, 0 meaning the word was not locked (a misuse the caller
+// reports).
+template <class P>
+concept lock_word_platform =
+    platform<P> && requires(typename P::template atomic<std::uint32_t>& word,
+                            const std::source_location& where) {
+      { P::lock_word_lock(word, where) } -> std::same_as<void>;
+      { P::lock_word_try_lock(word, where) } -> std::same_as<bool>;
+      { P::lock_word_unlock(word, where) } -> std::same_as<std::uint32_t>;
+    };
+
+static_assert(platform<os_platform>);
+static_assert(!lock_word_platform<os_platform>);
+
+}  // namespace lockstep
