@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
 #include "cli.hpp"
+#include "src/replay_options.hpp"
 
 namespace {
 
@@ -461,11 +463,15 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   if (a.stack_size) o.stack_size = *a.stack_size;
   if (a.step_timeout) o.step_timeout = *a.step_timeout;
   o.replay_command = std::string("lockstep check ") + m.name + " --replay {}";
-  if (o.max_steps != 20000) o.replay_command += " --max-steps " + std::to_string(o.max_steps);
-  if (a.unfair) o.replay_command += " --unfair";
-  if (a.livelock_window != 1000) o.replay_command += " --livelock-window " + std::to_string(a.livelock_window);
-  if (a.busy_wait_bound != 100) o.replay_command += " --busy-wait-bound " + std::to_string(a.busy_wait_bound);
-  if (a.bypass_bound != 2) o.replay_command += " --bypass-bound " + std::to_string(a.bypass_bound);
+  // The options that shape the schedule, as flags where they differ from the
+  // defaults (a bool's flag alone turns its default over).
+  const mc::options defaults;
+  mc::detail::for_each_shaping_option([&](const mc::detail::shaping_option_names& n, auto member, auto) {
+    if (*n.flag == '\0' || o.*member == defaults.*member) return;
+    o.replay_command += std::string(" ") + n.flag;
+    if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(o.*member)>, bool>)
+      o.replay_command += " " + std::to_string(o.*member);
+  });
   if (a.stack_size_text) o.replay_command += " --stack-size " + *a.stack_size_text;
   if (a.step_timeout_text) o.replay_command += " --step-timeout " + *a.step_timeout_text;
   o.shrink = a.shrink;
@@ -491,15 +497,15 @@ std::string options_json(const mc::options& o) {
   if (sampled) j += ", \"seed\": " + std::to_string(o.strategy.seed);
   if (o.strategy.k == mc::strategy_spec::kind::pct) j += ", \"depth\": " + std::to_string(o.strategy.depth);
   j += ", \"preemption_bound\": " + std::to_string(o.preemption_bound) +
-       ", \"iterative\": " + (o.iterative_bounding ? "true" : "false") +
-       ", \"max_steps\": " + std::to_string(o.max_steps) +
-       ", \"spurious_wakeups\": " + std::to_string(o.spurious_wakeups) +
-       ", \"fair_scheduling\": " + (o.fair_scheduling ? "true" : "false") +
-       ", \"livelock_window\": " + std::to_string(o.livelock_window) +
-       ", \"busy_wait_bound\": " + std::to_string(o.busy_wait_bound) +
-       ", \"bypass_bound\": " + std::to_string(o.bypass_bound) +
-       ", \"stack_size\": " + std::to_string(o.stack_size) + ", \"lockstep\": " + q(LOCKSTEP_CLI_VERSION) + "}";
-  return j;
+       ", \"iterative\": " + (o.iterative_bounding ? "true" : "false");
+  mc::detail::for_each_shaping_option([&](const mc::detail::shaping_option_names& n, auto member, auto) {
+    j += std::string(", \"") + n.json + "\": ";
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o.*member)>, bool>)
+      j += o.*member ? "true" : "false";
+    else
+      j += std::to_string(o.*member);
+  });
+  return j + ", \"stack_size\": " + std::to_string(o.stack_size) + ", \"lockstep\": " + q(LOCKSTEP_CLI_VERSION) + "}";
 }
 
 std::string to_json(const mc::model& m, const mc::result& r, const check_args& a, const std::string& indent) {

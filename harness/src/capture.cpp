@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "lockstep/mc/trace.hpp"
+#include "replay_options.hpp"
 #include "strategy.hpp"
 
 #ifndef LOCKSTEP_VERSION
@@ -11,29 +12,13 @@
 
 namespace lockstep::mc {
 
-namespace {
-
-// The options that shape a schedule, which a trace records: one list for
-// writing them into a trace and for reading them back.
-template <class Options, class Trace, class Copy>
-void shaping_options(Options& o, Trace& t, Copy copy) {
-  copy(o.spurious_wakeups, t.spurious_wakeups);
-  copy(o.max_steps, t.max_steps);
-  copy(o.fair_scheduling, t.fair_scheduling);
-  copy(o.livelock_window, t.livelock_window);
-  copy(o.busy_wait_bound, t.busy_wait_bound);
-  copy(o.bypass_bound, t.bypass_bound);
-}
-
-}  // namespace
-
 trace trace_of(const result& r, const options& o) {
   trace t;
   t.model = o.name;
   t.lockstep_version = LOCKSTEP_VERSION;
   t.strategy = r.strategy;
   t.seed = o.strategy.seed;
-  shaping_options(o, t, [](const auto& from, auto& to) { to = from; });
+  detail::for_each_shaping_option([&](const auto&, auto in_options, auto in_trace) { t.*in_trace = o.*in_options; });
   if (r.found) {
     const bug& b = *r.found;
     t.schedule = b.schedule;
@@ -51,7 +36,7 @@ options replay_options(const trace& t, options base) {
   // so the code no longer makes the recorded events) leniently.
   base.strategy = replay(t.schedule, !t.kind.has_value());
   base.expect_events = t.kind ? &t.events : nullptr;
-  shaping_options(base, t, [](auto& to, const auto& from) { to = from; });
+  detail::for_each_shaping_option([&](const auto&, auto in_options, auto in_trace) { base.*in_options = t.*in_trace; });
   if (base.name.empty()) base.name = t.model;
   return rt::alone(std::move(base));
 }

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 #include "files.hpp"
 #include "lockstep/mc/numbers.hpp"
+#include "replay_options.hpp"
 
 namespace lockstep::mc {
 
@@ -188,12 +190,13 @@ class reader {
     t.lockstep_version = string_value(header("lockstep"), "lockstep version");
     t.strategy = string_value(header("strategy"), "strategy");
     t.seed = number<std::uint64_t>(header("seed"), "seed");
-    t.spurious_wakeups = number<std::uint32_t>(header("spurious-wakeups"), "spurious-wakeups");
-    t.max_steps = number<std::uint64_t>(header("max-steps"), "max-steps");
-    t.fair_scheduling = number<std::uint32_t>(header("fair-scheduling"), "fair-scheduling") != 0;
-    t.livelock_window = number<std::uint64_t>(header("livelock-window"), "livelock-window");
-    t.busy_wait_bound = number<std::uint32_t>(header("busy-wait-bound"), "busy-wait-bound");
-    t.bypass_bound = number<std::uint32_t>(header("bypass-bound"), "bypass-bound");
+    detail::for_each_shaping_option([&](const detail::shaping_option_names& n, auto, auto member) {
+      using T = std::remove_reference_t<decltype(t.*member)>;
+      if constexpr (std::is_same_v<T, bool>)
+        t.*member = number<std::uint32_t>(header(n.header), n.header) != 0;
+      else
+        t.*member = number<T>(header(n.header), n.header);
+    });
     t.schedule = string_value(header("schedule"), "schedule");
     t.kind = verdict(header("verdict"));
     t.bug_step = number<std::uint64_t>(header("bug-step"), "bug-step");
@@ -403,12 +406,12 @@ std::string format_trace(const trace& t) {
   put_header(out, "lockstep", escape_field(t.lockstep_version));
   put_header(out, "strategy", escape_field(t.strategy));
   put_header(out, "seed", std::to_string(t.seed));
-  put_header(out, "spurious-wakeups", std::to_string(t.spurious_wakeups));
-  put_header(out, "max-steps", std::to_string(t.max_steps));
-  put_header(out, "fair-scheduling", t.fair_scheduling ? "1" : "0");
-  put_header(out, "livelock-window", std::to_string(t.livelock_window));
-  put_header(out, "busy-wait-bound", std::to_string(t.busy_wait_bound));
-  put_header(out, "bypass-bound", std::to_string(t.bypass_bound));
+  detail::for_each_shaping_option([&](const detail::shaping_option_names& n, auto, auto member) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(t.*member)>, bool>)
+      put_header(out, n.header, t.*member ? "1" : "0");
+    else
+      put_header(out, n.header, std::to_string(t.*member));
+  });
   put_header(out, "schedule", escape_field(t.schedule));
   put_header(out, "verdict", t.kind ? bug_kind_name(*t.kind) : "pass");
   put_header(out, "bug-step", std::to_string(t.bug_step));
