@@ -156,8 +156,9 @@ TEST(FatalReplay, TheReplayStringReproducesTheCrash) {
   EXPECT_NE(env.err.find(where), std::string::npos) << env.err;
 }
 
-// The report writes the trace file when it is safe to; a replay of the trace
-// (every event checked) crashes at the same step.
+// Asked for (options.trace_dir), the trace file is written when it is safe
+// to and the report names it; a replay of the trace (every event checked)
+// crashes at the same step.
 TEST(FatalReplay, TheTraceFileIsWrittenAndReplays) {
   const std::string dir = ::testing::TempDir() + "/lockstep-fatal-trace";
   std::filesystem::remove_all(dir);

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -428,37 +431,41 @@ TEST(Abort, InsideADestructorUnwindsCleanlyOnThreads) {
   }
 }
 
-// A failing check in a test: its report writes a trace file and says how to
-// replay it; LOCKSTEP_TRACE replays it (on fibers, or on OS threads).
-TEST(TestTrace, ReportWritesATraceThatLockstepTraceReplays) {
-  auto body = [] {
-    mc::atomic<int> x{0};
-    mc::thread t([&] { x.store(x.load() + 1); });
-    x.store(x.load() + 1);
-    t.join();
-    LOCKSTEP_ASSERT(x.load() == 2);
-  };
+// A failing check in a test that asks for traces (options.trace_dir, or
+// LOCKSTEP_TRACE_DIR): explore() writes the trace file, the report names it
+// and says how to replay it; LOCKSTEP_TRACE replays it (on fibers, or on OS
+// threads).
+void racy_increment() {
+  mc::atomic<int> x{0};
+  mc::thread t([&] { x.store(x.load() + 1); });
+  x.store(x.load() + 1);
+  t.join();
+  LOCKSTEP_ASSERT(x.load() == 2);
+}
+
+TEST(TestTrace, AFailingCheckWritesATraceThatLockstepTraceReplays) {
   const std::string dir = ::testing::TempDir() + "lockstep-traces";
   mc::options o;
   o.name = "TestTrace.Body";
   o.honour_env = false;
   o.trace_dir = dir;
-  const mc::result r = mc::explore(o, body);
+  mc::result r = mc::explore(o, racy_increment);
   ASSERT_TRUE(r.found);
   const std::string report = r.report();
   const auto at = report.find("trace:  ");
   ASSERT_NE(at, std::string::npos) << report;
   const std::string file = report.substr(at + 8, report.find('\n', at) - at - 8);
   EXPECT_NE(report.find("LOCKSTEP_TRACE=" + file), std::string::npos) << report;
+  EXPECT_EQ(r.write_trace(), file);  // written once, by explore()
   const mc::trace t = mc::read_trace_file(file);
   EXPECT_EQ(t.model, "TestTrace.Body");
   EXPECT_EQ(t.kind, mc::bug_kind::assertion);
 
   mc::options env_run;  // what the printed command does
   ::setenv("LOCKSTEP_TRACE", file.c_str(), 1);
-  const mc::result fibers = mc::explore(env_run, body);
+  const mc::result fibers = mc::explore(env_run, racy_increment);
   ::setenv("LOCKSTEP_TRACE_THREADS", "1", 1);
-  const mc::result threads = mc::explore(env_run, body);
+  const mc::result threads = mc::explore(env_run, racy_increment);
   ::unsetenv("LOCKSTEP_TRACE");
   ::unsetenv("LOCKSTEP_TRACE_THREADS");
   ASSERT_TRUE(fibers.found);
@@ -467,6 +474,134 @@ TEST(TestTrace, ReportWritesATraceThatLockstepTraceReplays) {
   ASSERT_TRUE(threads.found);
   EXPECT_EQ(threads.found->kind, mc::bug_kind::assertion);
   EXPECT_EQ(threads.strategy, "replay on OS threads");
+}
+
+// Sets (or, with nullptr, unsets) LOCKSTEP_TRACE_DIR for a scope.
+class trace_dir_env {
+ public:
+  explicit trace_dir_env(const char* value) {
+    if (const char* v = std::getenv("LOCKSTEP_TRACE_DIR")) saved_ = v;
+    set(value);
+  }
+  ~trace_dir_env() { set(saved_ ? saved_->c_str() : nullptr); }
+  trace_dir_env(const trace_dir_env&) = delete;
+  trace_dir_env& operator=(const trace_dir_env&) = delete;
+  static void set(const char* value) {
+    if (value != nullptr) ::setenv("LOCKSTEP_TRACE_DIR", value, 1);
+    else ::unsetenv("LOCKSTEP_TRACE_DIR");
+  }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+// Without trace_dir or LOCKSTEP_TRACE_DIR nobody asked for a trace: explore()
+// writes none and report() does no I/O. write_trace() writes it on demand
+// (into LOCKSTEP_TRACE_DIR as it is then), once; the report then names it.
+TEST(TestTrace, ReportWritesNothingAndWriteTraceWritesOnDemand) {
+  const std::string dir = ::testing::TempDir() + "lockstep-traces-on-demand";
+  std::filesystem::remove_all(dir);
+  const trace_dir_env env(nullptr);
+  mc::options o;
+  o.name = "TestTrace.OnDemand";
+  o.honour_env = false;
+  mc::result r = mc::explore(o, racy_increment);
+  ASSERT_TRUE(r.found);
+  trace_dir_env::set(dir.c_str());
+  const std::string before = r.report();
+  EXPECT_EQ(before.find("trace:"), std::string::npos) << before;
+  EXPECT_FALSE(std::filesystem::exists(dir));
+
+  const std::string file = r.write_trace();
+  ASSERT_FALSE(file.empty()) << r.report();
+  EXPECT_EQ(std::filesystem::path(file).parent_path(), std::filesystem::path(dir));
+  EXPECT_EQ(mc::read_trace_file(file), *r.trace);
+  const std::string after = r.report();
+  EXPECT_NE(after.find("  trace:  " + file + "\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("  replay: LOCKSTEP_TRACE=" + file + " "), std::string::npos) << after;
+  EXPECT_EQ(after.substr(0, after.find("  trace:  ")), before.substr(0, before.find("  replay: ")))
+      << "the trace lines come after the details, before the replay string";
+
+  std::filesystem::remove(file);
+  EXPECT_EQ(r.write_trace(), file);  // once: not again
+  EXPECT_FALSE(std::filesystem::exists(file));
+  std::filesystem::remove_all(dir);
+}
+
+// trace_dir "-" turns traces off, LOCKSTEP_TRACE_DIR or not; a trace that
+// cannot be written is not written, and the report says why.
+TEST(TestTrace, NoTraceWithADashAndAReasonWhenItCannotBeWritten) {
+  const trace_dir_env env(::testing::TempDir().c_str());
+  mc::options o;
+  o.name = "TestTrace.Off";
+  o.honour_env = false;
+  o.trace_dir = "-";
+  mc::result off = mc::explore(o, racy_increment);
+  ASSERT_TRUE(off.found);
+  EXPECT_EQ(off.write_trace(), "");
+  EXPECT_EQ(off.report().find("trace:"), std::string::npos) << off.report();
+
+  o.trace_dir = "/dev/null/lockstep-traces";  // under a file: cannot be made
+  mc::result bad = mc::explore(o, racy_increment);
+  ASSERT_TRUE(bad.found);
+  EXPECT_EQ(bad.write_trace(), "");
+  const std::string report = bad.report();
+  EXPECT_NE(report.find("  trace:  not written: cannot write trace /dev/null/lockstep-traces/TestTrace_Off-"),
+            std::string::npos)
+      << report;
+  EXPECT_EQ(report.find("LOCKSTEP_TRACE="), std::string::npos) << report;
+}
+
+// Shrinking replays candidate schedules; those that fail too are not the bug
+// reported: the one trace file is the shrunk bug's.
+TEST(TestTrace, OneTraceFileForTheShrunkBugAndNoneForTheCandidates) {
+  const std::string dir = ::testing::TempDir() + "lockstep-traces-shrunk";
+  std::filesystem::remove_all(dir);
+  mc::options o;
+  o.name = "TestTrace.Shrunk";
+  o.honour_env = false;
+  o.strategy = mc::random(1);
+  o.trace_dir = dir;
+  mc::result r = mc::explore(o, [] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] {
+      for (int i = 0; i < 3; ++i) x.store(x.load() + 1);
+    });
+    for (int i = 0; i < 3; ++i) x.store(x.load() + 1);
+    t.join();
+    LOCKSTEP_ASSERT(x.load() == 6);
+  });
+  ASSERT_TRUE(r.found);
+  ASSERT_TRUE(r.shrink.done);
+  // Some candidate failed the same way and was kept (each was an explore()).
+  ASSERT_TRUE(r.shrink.preemptions_after < r.shrink.preemptions_before ||
+              r.shrink.steps_after < r.shrink.steps_before)
+      << r.report();
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path().string());
+  ASSERT_EQ(files.size(), 1u) << r.report();
+  EXPECT_EQ(files[0], r.write_trace());
+  EXPECT_EQ(mc::read_trace_file(files[0]).schedule, r.found->schedule);
+  std::filesystem::remove_all(dir);
+}
+
+// The caller that knows how its trace files are replayed says so (the
+// lockstep tool: `lockstep replay FILE`, for the models it registers).
+TEST(TestTrace, TheReplayCommandOfATraceIsTheCallers) {
+  const std::string dir = ::testing::TempDir() + "lockstep-traces-command";
+  mc::options o;
+  o.name = "TestTrace.Command";
+  o.honour_env = false;
+  o.trace_dir = dir;
+  o.trace_replay_command = "lockstep replay {} [--threads]";
+  mc::result r = mc::explore(o, racy_increment);
+  ASSERT_TRUE(r.found);
+  const std::string file = r.write_trace();
+  ASSERT_FALSE(file.empty()) << r.report();
+  const std::string report = r.report();
+  EXPECT_NE(report.find("  replay: lockstep replay " + file + " [--threads]\n"), std::string::npos) << report;
+  EXPECT_EQ(report.find("LOCKSTEP_TRACE="), std::string::npos) << report;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -476,6 +476,8 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   if (a.step_timeout_text) o.replay_command += " --step-timeout " + *a.step_timeout_text;
   o.shrink = a.shrink;
   o.trace_dir = "-";  // traces only with --trace-out
+  // The model is registered here, so this tool replays its trace files.
+  o.trace_replay_command = "lockstep replay {} [--threads]";
   return o;
 }
 

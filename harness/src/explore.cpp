@@ -24,7 +24,6 @@
 
 #include "files.hpp"
 #include "lockstep/lockstep.hpp"
-#include "lockstep/mc/model.hpp"
 #include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
@@ -91,48 +90,61 @@ mc::verdict result::verdict() const noexcept {
 
 namespace detail {
 
-std::string trace_lines(const result& r, std::string& trace_file) {
+bool trace_asked(const std::string& trace_dir) {
+  if (trace_dir == "-") return false;
+  if (!trace_dir.empty()) return true;
+  const char* env = std::getenv("LOCKSTEP_TRACE_DIR");
+  return env != nullptr && *env != '\0';
+}
+
+std::string trace_lines(const result& r) {
   std::string out;
-  const bug& b = *r.found;
-  if (r.trace && r.trace_dir != "-" && trace_file.empty()) {
-    std::string dir = r.trace_dir;
-    if (dir.empty()) {
-      const char* env = std::getenv("LOCKSTEP_TRACE_DIR");
-      dir = env != nullptr && *env != '\0' ? env : ".";
-    }
-    std::string base = r.name.empty() ? "lockstep" : r.name;
-    for (char& c : base)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the schedule: one file per failure
-    for (char c : b.schedule) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
-    const std::string path = dir + "/" + base + "-" + bug_kind_name(b.kind) + "-" + hex + ".trace";
-    try {
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      write_trace_file(*r.trace, path);
-      trace_file = path;
-    } catch (const std::exception& e) {
-      out += std::string("  trace:  not written: ") + e.what() + "\n";
-    }
-  }
-  if (!trace_file.empty()) {
-    out += "  trace:  " + trace_file + "\n";
-    if (find_model(r.name) != nullptr) {
-      out += "  replay: lockstep replay " + trace_file + " [--threads]\n";
-    } else {
-      char exe[4096];
-      const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-      const std::string self = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "<this test>";
-      out += "  replay: LOCKSTEP_TRACE=" + trace_file + " " + self +
-             " (LOCKSTEP_TRACE_THREADS=1 too: on OS threads)\n";
-    }
+  if (!r.trace_error_.empty()) out += "  trace:  not written: " + r.trace_error_ + "\n";
+  if (r.trace_file_.empty()) return out;
+  out += "  trace:  " + r.trace_file_ + "\n";
+  if (!r.trace_replay_command.empty()) {
+    std::string cmd = r.trace_replay_command;
+    if (auto pos = cmd.find("{}"); pos != std::string::npos) cmd.replace(pos, 2, r.trace_file_);
+    out += "  replay: " + cmd + "\n";
+  } else {
+    out += "  replay: LOCKSTEP_TRACE=" + r.trace_file_ + " " + r.program_ +
+           " (LOCKSTEP_TRACE_THREADS=1 too: on OS threads)\n";
   }
   return out;
 }
 
 }  // namespace detail
+
+std::string result::write_trace() {
+  if (!trace_file_.empty() || !found || !trace || trace_dir == "-") return trace_file_;
+  std::string dir = trace_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("LOCKSTEP_TRACE_DIR");
+    dir = env != nullptr && *env != '\0' ? env : ".";
+  }
+  std::string base = name.empty() ? "lockstep" : name;
+  for (char& c : base)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the schedule: one file per failure
+  for (char c : found->schedule) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
+  const std::string path = dir + "/" + base + "-" + bug_kind_name(found->kind) + "-" + hex + ".trace";
+  try {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    write_trace_file(*trace, path);
+  } catch (const std::exception& e) {
+    trace_error_ = e.what();
+    return {};
+  }
+  trace_file_ = path;
+  trace_error_.clear();
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  program_ = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "<this test>";
+  return trace_file_;
+}
 
 std::string result::report() const {
   std::string out;
@@ -167,7 +179,7 @@ std::string result::report() const {
                          " smaller schedules tried fails the same way\n";
   }
   out += b.details;
-  out += detail::trace_lines(*this, trace_file_);
+  out += detail::trace_lines(*this);
   out += "  replay: LOCKSTEP_REPLAY=" + b.schedule + "\n";
   if (!replay_command.empty()) {
     std::string cmd = replay_command;
@@ -605,6 +617,7 @@ class shrinker {
     o_.preemption_bound = -1;
     o_.time_budget = std::chrono::milliseconds(0);
     o_.expect_events = nullptr;
+    o_.trace_dir = "-";  // a candidate's bug is not the one reported: no trace file for it
     deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   }
 
@@ -776,6 +789,7 @@ result explore(const options& opts_in, body_ref body) {
   res.strategy = strategy_name(k);
   res.name = opts.name;
   res.replay_command = opts.replay_command;
+  res.trace_replay_command = opts.trace_replay_command;
   progress_line progress(opts, t0, res.strategy);
   search_outcome out;
   if (sampling) {
@@ -811,6 +825,8 @@ result explore(const options& opts_in, body_ref body) {
     res.trace_dir = opts.trace_dir;
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The last step: the bug's trace file, when the caller asked for traces.
+  if (res.found && trace_asked(opts.trace_dir)) res.write_trace();
   return res;
 }
 

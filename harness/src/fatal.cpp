@@ -608,12 +608,13 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
     r.strategy = strategy_name(opts_.strategy.k);
     r.name = opts_.name;
     r.replay_command = opts_.replay_command;
+    r.trace_replay_command = opts_.trace_replay_command;
     r.executions = exec_index_ + 1;
     r.steps = steps();
     r.trace = std::make_shared<const trace>(trace_of(r, opts_));
     r.trace_dir = opts_.trace_dir;
-    std::string trace_file;
-    write_all(r.found->details + detail::trace_lines(r, trace_file));
+    if (detail::trace_asked(r.trace_dir)) r.write_trace();
+    write_all(r.found->details + detail::trace_lines(r));
   } catch (...) {
     write_all("  (the rest of the report could not be made)\n");
   }

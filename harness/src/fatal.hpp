@@ -51,8 +51,7 @@ class fatal_scope {
 }  // namespace lockstep::mc::rt
 
 namespace lockstep::mc::detail {
-// The trace lines of a report (explore.cpp): writes r's trace file once
-// (see options::trace_dir), remembering its name in `trace_file`, and says
-// how to replay it.
-std::string trace_lines(const result& r, std::string& trace_file);
+// Whether a bug's trace file is asked for (explore.cpp): trace_dir names a
+// directory, or is "" and LOCKSTEP_TRACE_DIR is set (see options::trace_dir).
+bool trace_asked(const std::string& trace_dir);
 }  // namespace lockstep::mc::detail

@@ -35,7 +35,7 @@ mc::options base_options(mc::strategy_spec s, std::uint64_t max_executions) {
   o.max_executions = max_executions;
   o.honour_env = false;
   o.shrink = false;    // the search itself; BM_abort_path_shrink measures shrinking
-  o.trace_dir = "-";   // no trace files from report()
+  o.trace_dir = "-";   // no trace files, even with LOCKSTEP_TRACE_DIR set
   return o;
 }
 

@@ -17,6 +17,11 @@
 // LOCKSTEP_TRACE_THREADS=1 is set too. Set options.honour_env = false to
 // ignore both.
 //
+// Trace files: when it finds a bug, explore() writes the bug's trace file as
+// its last step if asked to (options.trace_dir names a directory, or
+// LOCKSTEP_TRACE_DIR is set), and r.report() names it and says how to replay
+// it; r.write_trace() writes it on demand. report() itself does no I/O.
+//
 // explore() is not reentrant and runs on the calling OS thread; different OS
 // threads may explore concurrently.
 #pragma once
@@ -183,6 +188,10 @@ struct options {
   // How to re-run this check, printed after the replay string, e.g.
   // "lockstep check deadlock_abba --replay {}" ({} is the replay string).
   std::string replay_command;
+  // How to replay the bug's trace file, printed after its name ({} is the
+  // file), e.g. "lockstep replay {} [--threads]": the lockstep tool sets it
+  // for the models it registers. Empty: LOCKSTEP_TRACE={} and this program.
+  std::string trace_replay_command;
   // Read LOCKSTEP_SEED and LOCKSTEP_REPLAY.
   bool honour_env = true;
   // Stack size of each checked thread's fiber (at least 16 KiB). A thread
@@ -202,11 +211,12 @@ struct options {
   // A bug that ends the process — a `crash`, a `stack_overflow`, a step the
   // watchdog ends — cannot be returned: explore() prints its report on
   // stderr (the replay string first-hand, in a signal handler), writes its
-  // trace file (see trace_dir) when that is safe, calls on_fatal if set,
-  // and ends the process with the signal (or exit code 124). on_fatal gets
-  // the result so far (found, name, strategy, trace), on the failing thread,
-  // in a signal handler: for tools that write files of their own (the
-  // CLI's --trace-out, --report-json). It must not throw.
+  // trace file when asked to (as explore() would: see trace_dir) and that is
+  // safe, calls on_fatal if set, and ends the process with the signal (or
+  // exit code 124). on_fatal gets the result so far (found, name, strategy,
+  // trace), on the failing thread, in a signal handler: for tools that write
+  // files of their own (the CLI's --trace-out, --report-json). It must not
+  // throw.
   void (*on_fatal)(const result&) = nullptr;
   // A live progress line on stderr (executions, executions/s, and for an
   // exhaustive search an estimate of the fraction done), refreshed every
@@ -257,9 +267,11 @@ struct options {
   // the execution's bug is the first one recorded.
   bool keep_going = false;
   std::function<void(const bug*)> on_execution;
-  // Where result::report() writes the trace file of a bug: "" means the
-  // directory in LOCKSTEP_TRACE_DIR, else the working directory; "-" writes
-  // none. The report then says how to replay it (see LOCKSTEP_TRACE).
+  // Where the trace file of a bug goes (result::write_trace): "" means the
+  // directory in LOCKSTEP_TRACE_DIR, else the working directory; "-" means
+  // none. explore() writes it itself, as its last step, only when asked to:
+  // when trace_dir names a directory, or is "" and LOCKSTEP_TRACE_DIR is set.
+  // The report then names it and says how to replay it (see LOCKSTEP_TRACE).
   std::string trace_dir;
 };
 
@@ -278,6 +290,11 @@ struct bug {
 };
 
 struct trace;
+
+namespace detail {
+// The report's lines about the trace file (explore.cpp).
+std::string trace_lines(const result& r);
+}  // namespace detail
 
 enum class verdict : std::uint8_t { pass, bug, incomplete };
 const char* verdict_name(verdict) noexcept;
@@ -304,12 +321,13 @@ struct result {
   std::string strategy;          // name of the strategy that ran
   std::string name;              // options.name
   std::string replay_command;    // options.replay_command
+  std::string trace_replay_command;  // options.trace_replay_command
   std::uint64_t executions = 0;
   std::uint64_t steps = 0;       // over all executions
   double seconds = 0;
   int preemption_bound = -1;     // dfs: the bound in force at the end (-1: none)
   std::uint64_t abandoned = 0;   // dpor: executions stopped as redundant (sleep-set blocked)
-  // The bug's trace, and where report() writes it (see options::trace_dir).
+  // The bug's trace, and where write_trace() writes it (options::trace_dir).
   std::shared_ptr<const mc::trace> trace;
   std::string trace_dir;
 
@@ -318,14 +336,24 @@ struct result {
   // bug if one was found; incomplete if an exhaustive search stopped at a
   // bound before covering every schedule; pass otherwise.
   [[nodiscard]] mc::verdict verdict() const noexcept;
-  // A readable report ending with the replay string and command. With a bug,
-  // the first call writes its trace file (see options::trace_dir) and the
-  // report names it: a test that prints the report on failure
-  // (EXPECT_TRUE(r.ok()) << r.report()) leaves a trace to replay.
+  // A readable report ending with the replay string and command, made from
+  // the result alone (no I/O). Once the bug's trace file is written (by
+  // explore() when asked to, or by write_trace()) it names the file and how
+  // to replay it.
   [[nodiscard]] std::string report() const;
+  // Writes the bug's trace file, once, into options::trace_dir (see there;
+  // the name is the test or model name, the bug kind and a hash of the
+  // schedule) and returns its path; "" when there is no bug, trace_dir is
+  // "-", or the file cannot be written (the report then says why). A test
+  // that wants the file of a failure calls it, or sets trace_dir or
+  // LOCKSTEP_TRACE_DIR so that explore() writes it.
+  std::string write_trace();
 
  private:
-  mutable std::string trace_file_;  // written by report()
+  friend std::string detail::trace_lines(const result& r);
+  std::string trace_file_;   // written by write_trace()
+  std::string trace_error_;  // why it could not be
+  std::string program_;      // the program that wrote it (LOCKSTEP_TRACE replays)
 };
 
 // Thrown by explore() when a replay string is malformed or the code no longer
