@@ -133,7 +133,9 @@ std::string result::write_trace() {
   try {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    write_trace_file(*trace, path);
+    // The same failure (model, kind, schedule) has its file already, perhaps
+    // the very trace being replayed now: it is kept as it is.
+    if (!std::filesystem::exists(path, ec)) write_trace_file(*trace, path);
   } catch (const std::exception& e) {
     trace_error_ = e.what();
     return {};

@@ -343,7 +343,8 @@ struct result {
   [[nodiscard]] std::string report() const;
   // Writes the bug's trace file, once, into options::trace_dir (see there;
   // the name is the test or model name, the bug kind and a hash of the
-  // schedule) and returns its path; "" when there is no bug, trace_dir is
+  // schedule; a file of that name already there is the same failure and is
+  // kept as it is) and returns its path; "" when there is no bug, trace_dir is
   // "-", or the file cannot be written (the report then says why). A test
   // that wants the file of a failure calls it, or sets trace_dir or
   // LOCKSTEP_TRACE_DIR so that explore() writes it.
