@@ -2,8 +2,6 @@
 // ownership annotations, and the detectors that live on the hot path.
 #include "runtime.hpp"
 
-#include <cxxabi.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,35 +17,6 @@
 #include "messages.hpp"
 #include "text.hpp"
 
-// ThreadSanitizer must be told about fiber switches: without it, it sees one
-// thread whose call stack never unwinds, and its per-thread state grows with
-// every switch (gigabytes over a long search).
-#if defined(__SANITIZE_THREAD__)
-#define LOCKSTEP_TSAN_FIBERS 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LOCKSTEP_TSAN_FIBERS 1
-#endif
-#endif
-#ifdef LOCKSTEP_TSAN_FIBERS
-#include <sanitizer/tsan_interface.h>
-#endif
-// AddressSanitizer too: it keeps the bounds of the stack it runs on, to
-// unpoison a stack that is unwound (an exception) and to tell stack from
-// heap; a switch it was not told about makes a fiber's frames look like wild
-// accesses to it.
-#if defined(__SANITIZE_ADDRESS__)
-#define LOCKSTEP_ASAN_FIBERS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOCKSTEP_ASAN_FIBERS 1
-#endif
-#endif
-#ifdef LOCKSTEP_ASAN_FIBERS
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
-
 namespace lockstep::mc::rt {
 
 constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]] = nullptr;
@@ -60,47 +29,6 @@ const detail::task_vtable body_vtable{
       b->call(b->obj);
     },
     [](void*) noexcept {}};
-
-// ---------------------------------------------------------------------------
-// Stacks
-
-fiber_stack::fiber_stack(std::size_t size) : requested_(size) {
-  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  guard_ = ((kGuard + page - 1) / page) * page;
-  size_ = ((size + page - 1) / page) * page + guard_;
-  base_ = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
-  if (base_ == MAP_FAILED) throw std::bad_alloc();
-  ::mprotect(base_, guard_, PROT_NONE);  // overflow faults (a stack_overflow report) instead of corrupting
-}
-
-fiber_stack::~fiber_stack() {
-  if (base_ != nullptr) ::munmap(base_, size_);
-}
-
-namespace {
-// Stacks outlive a runtime: the next explore() on this OS thread takes them
-// back warm (already mapped and faulted in) instead of mapping new ones.
-// Only memory is reused; each runtime makes its own fibers on it.
-thread_local std::vector<std::unique_ptr<fiber_stack>> tl_stack_pool;
-constexpr std::size_t kMaxPooledStacks = 256;
-}  // namespace
-
-std::unique_ptr<fiber_stack> take_stack(std::size_t size) {
-  auto& pool = tl_stack_pool;
-  for (std::size_t i = pool.size(); i-- > 0;) {
-    if (pool[i]->requested() == size) {
-      std::unique_ptr<fiber_stack> s = std::move(pool[i]);
-      pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(i));
-      return s;
-    }
-  }
-  return std::make_unique<fiber_stack>(size);
-}
-
-void give_back_stack(std::unique_ptr<fiber_stack> s) {
-  if (s != nullptr && tl_stack_pool.size() < kMaxPooledStacks) tl_stack_pool.push_back(std::move(s));
-}
 
 // ---------------------------------------------------------------------------
 // Construction
@@ -127,20 +55,17 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
 runtime::~runtime() {
   // Every fiber is parked in finish() (no live frames with destructors), so
   // its stack can simply be reused.
-#ifdef LOCKSTEP_ASAN_FIBERS
   // Under AddressSanitizer a fiber also owns a fake stack (the frames of
   // detect_stack_use_after_return), freed only when the fiber says it leaves
   // for good: each one is resumed once to say so, or every runtime (one per
   // explore() and shrink) would leave its fibers' fake stacks behind.
-  retiring_ = true;
-  for (auto& t : threads_)
-    if (t->fiber_created && !t->in_task) jump_raw(host_, *t);
-#endif
+  if (fibers_have_fake_stacks()) {
+    retiring_ = true;
+    for (auto& t : threads_)
+      if (t->fiber_created && !t->in_task) fiber_switch(host_, *t);
+  }
   for (auto& t : threads_) give_back_stack(std::move(t->stack));
-#ifdef LOCKSTEP_TSAN_FIBERS
-  for (auto& t : threads_)
-    if (t->tsan_fiber != nullptr) __tsan_destroy_fiber(t->tsan_fiber);
-#endif
+  for (auto& t : threads_) fiber_destroy(*t);
   tl_current = nullptr;
 }
 
@@ -149,56 +74,20 @@ runtime::~runtime() {
 
 void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
-    to.ctx = bctx::make_fcontext(to.stack->top(), to.stack->size(), &runtime::fiber_entry);
+    fiber_create(to, *to.stack, &runtime::fiber_entry);
     to.fiber_created = true;
-    to.stack_bottom = static_cast<char*>(to.stack->top()) - to.stack->size();
-    to.stack_bytes = to.stack->size();
-#ifdef LOCKSTEP_ASAN_FIBERS
-    // A pooled stack may hold the poisoned frames of a fiber that was parked
-    // on it when its runtime ended.
-    __asan_unpoison_memory_region(to.stack_bottom, to.stack_bytes);
-#endif
-#ifdef LOCKSTEP_TSAN_FIBERS
-    to.tsan_fiber = __tsan_create_fiber(0);
-#endif
   }
-  jump_raw(from, to);
+  fiber_switch(from, to);
 }
 
-void runtime::jump_raw(fiber_slot& from, fiber_slot& to, [[maybe_unused]] bool last) {
-  auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
-  from.eh = *eh;
-  *eh = to.eh;
-#ifdef LOCKSTEP_TSAN_FIBERS
-  if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();  // the host
-  __tsan_switch_to_fiber(to.tsan_fiber, 0);  // 0: the switch orders the fibers' accesses
-#endif
-#ifdef LOCKSTEP_ASAN_FIBERS
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(last ? nullptr : &fake_stack, to.stack_bottom, to.stack_bytes);
-#endif
-  bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
-  // Whoever switched back to us passed its own slot: remember where it stopped.
-  auto* back = static_cast<fiber_slot*>(t.data);
-#ifdef LOCKSTEP_ASAN_FIBERS
-  // ... and its stack (how the host's stack becomes known).
-  __sanitizer_finish_switch_fiber(fake_stack, &back->stack_bottom, &back->stack_bytes);
-#endif
-  back->ctx = t.fctx;
-}
-
-void runtime::fiber_entry(bctx::transfer_t t) {
-#ifdef LOCKSTEP_ASAN_FIBERS
-  __sanitizer_finish_switch_fiber(nullptr, &static_cast<fiber_slot*>(t.data)->stack_bottom,
-                                  &static_cast<fiber_slot*>(t.data)->stack_bytes);
-#endif
-  static_cast<fiber_slot*>(t.data)->ctx = t.fctx;
+void runtime::fiber_entry(fiber_transfer t) {
+  fiber_entered(t);
   runtime* rt = tl_current;
   thread_rec* self = rt->threads_[rt->cur_].get();
   // run_thread returns when this slot is given its next task, or when the
   // runtime ends (retiring_): then the fiber leaves for good.
   while (!rt->retiring_) rt->run_thread(*self);
-  jump_raw(*self, rt->host_, true);
+  fiber_switch(*self, rt->host_, true);
 }
 
 void runtime::run_thread(thread_rec& self) {
@@ -257,12 +146,12 @@ void runtime::finish(thread_rec& self) {
       for (std::uint32_t i = 0; i < nthreads_; ++i) all_done = all_done && threads_[i]->st == tstate::finished;
       if (!all_done) global_deadlock();
     }
-    jump_raw(self, host_);
+    fiber_switch(self, host_);
     return;
   }
   std::uint32_t next = 0;
   if (!pick_enabled(next)) {
-    jump_raw(self, host_);
+    fiber_switch(self, host_);
     return;
   }
   activate(next);
@@ -370,7 +259,7 @@ void runtime::unwind_all() {
 void runtime::unwind_now() {
   for (std::uint32_t i = cur_ + 1; aborting_ && i < nthreads_; ++i) {
     if (threads_[i]->in_task) {
-      jump_raw(*threads_[cur_], host_);  // resumed by unwind_all(), after them
+      fiber_switch(*threads_[cur_], host_);  // resumed by unwind_all(), after them
       break;
     }
   }
@@ -1051,22 +940,478 @@ bug runtime::make_bug(bug_kind kind, std::string message, std::string details) c
   b.kind = kind;
   b.message = std::move(message);
   b.details = std::move(details);
-  b.details += describe_threads();
-  b.details += describe_last_events(4);
+  b.details += describe_threads(view());
+  b.details += describe_last_events(view(), 4);
   b.thread = cur_;
   b.execution = exec_index_ + 1;
   b.step = exec_steps_;
   b.preemptions = exec_preemptions_;
   b.schedule = encode_schedule(schedule_);
-  b.events = export_events();
+  b.events = export_events(view());
   b.preempted_at = preempted_;
-  b.graph = build_graph();
+  b.graph = build_graph(view());
   return b;
 }
 
 void runtime::fail_and_unwind(bug_kind kind, std::string message, std::string details) {
   fail(kind, std::move(message), std::move(details));
   unwind_now();
+}
+
+// ---------------------------------------------------------------------------
+// Ownership annotations and the wait-for detector (detectors/wait_for.hpp)
+
+object_rec* runtime::find_resource(const void* addr) noexcept {
+  object_rec* r = objects_.get(addr);
+  return r != nullptr && r->resource ? r : nullptr;
+}
+
+object_rec& runtime::resource_for(const void* addr, lock_kind kind) {
+  object_rec& r = objects_[objects_.intern(addr)];
+  objects_.make_resource(r, kind);
+  return r;
+}
+
+void runtime::named(const void* obj, const char* name) noexcept {
+  try {
+    objects_[objects_.intern(obj)].name = name;
+  } catch (...) {  // out of memory: the object keeps its number
+  }
+}
+
+void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
+                        const std::source_location& loc) {
+  if (aborting_) return;
+  object_rec& r = resource_for(obj, kind);
+  if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
+  thread_rec& me = *threads_[cur_];
+  if (waits_of(me).waiting_for != obj) stop_waiting(me);
+  waits_of(me).waiting_for = obj;
+  waits_of(me).waiting_loc = loc;
+  waits_of(me).acquiring_step = exec_steps_;
+  waits_of(me).acquiring_order = detector<wait_for>().next_order();
+  waits_of(me).bypass.clear();
+  bool may_close_cycle = false;
+  for (const holder& h : r.holders)
+    may_close_cycle = may_close_cycle || h.thread == cur_ || detector<wait_for>()[h.thread].waiting_for != nullptr;
+  if (may_close_cycle) check_deadlock_cycle();
+}
+
+void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
+  if (aborting_) return;
+  object_rec& r = resource_for(obj, lock_kind::other);
+  thread_rec& me = *threads_[cur_];
+  const std::uint64_t asked = waits_of(me).waiting_for == obj ? waits_of(me).acquiring_order : detector<wait_for>().next_order();
+  if (waits_of(me).waiter_pos != kNoThread && waits_of(me).waiting_for == obj) leave_waiters(r, me);  // the usual case
+  stop_waiting(me);
+  r.holders.push_back(holder{cur_, mode, loc});
+  if (r.progress_mark) progress();
+  count_bypass(obj, r, asked);
+}
+
+// A thread that announced a blocking acquisition and then blocks in a futex
+// wait joins the resource's waiters (the threads count_bypass looks at); a
+// native lock word's waiters never do (the lock grants no order to bypass).
+void runtime::join_waiters(thread_rec& t) {
+  if (waits_of(t).waiting_for == nullptr || waits_of(t).waiter_pos != kNoThread) return;
+  if (object_rec* r = find_resource(waits_of(t).waiting_for)) {
+    waits_of(t).waiter_pos = static_cast<std::uint32_t>(r->waiters.size());
+    r->waiters.push_back(t.id);
+  }
+}
+
+void runtime::leave_waiters(object_rec& r, thread_rec& t) noexcept {
+  const std::uint32_t pos = waits_of(t).waiter_pos;
+  waits_of(t).waiter_pos = kNoThread;
+  if (pos >= r.waiters.size() || r.waiters[pos] != t.id) return;  // not there (a resource since destroyed)
+  r.waiters[pos] = r.waiters.back();
+  detector<wait_for>()[r.waiters[pos]].waiter_pos = pos;
+  r.waiters.pop_back();
+}
+
+void runtime::stop_waiting(thread_rec& t) noexcept {
+  if (waits_of(t).waiter_pos != kNoThread) {
+    if (object_rec* r = find_resource(waits_of(t).waiting_for)) leave_waiters(*r, t);
+    waits_of(t).waiter_pos = kNoThread;
+  }
+  waits_of(t).waiting_for = nullptr;
+}
+
+void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {
+  if (aborting_) return;
+  object_rec* r = find_resource(obj);
+  if (r != nullptr) {
+    for (auto it = r->holders.begin(); it != r->holders.end(); ++it) {
+      if (it->thread == cur_ && it->mode == mode) {
+        r->holders.erase(it);
+        return;
+      }
+    }
+  }
+  const std::string what = r != nullptr ? resource_label(*r) : object_label(obj, 0);
+  if (r != nullptr && !r->holders.empty()) {
+    const holder& h = r->holders.front();
+    fail(bug_kind::misuse, thread_label(cur_) + " unlocked " + what + " at " + loc_text(loc) +
+                               ", but " + thread_label(h.thread) + " holds it (locked at " +
+                               loc_text(h.loc) + ")");
+    return;  // deferred: unlock often runs in a destructor (see misuse())
+  }
+  fail(bug_kind::misuse, thread_label(cur_) + " unlocked " + what + " at " +
+                                        loc_text(loc) + ", which is not locked (a double unlock?)");
+}
+
+void runtime::destroyed(const void* obj) noexcept {
+  object_rec* r = objects_.get(obj);
+  if (r == nullptr) return;
+  if (r->resource) {
+    if (!aborting_ && !r->holders.empty()) {
+      const holder& h = r->holders.front();
+      try {
+        fail(bug_kind::misuse, resource_label(*r) + " was destroyed by " + thread_label(cur_) +
+                                   " while " + thread_label(h.thread) + " holds it (locked at " +
+                                   loc_text(h.loc) + ")");
+      } catch (...) {
+      }
+    }
+    object_store::end_resource(*r);  // a later object may live at the same address
+  }
+  r->name = nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// The wait-for graph
+
+std::vector<std::size_t> runtime::find_cycle(bool from_current) const {
+  return detector<wait_for>().find_cycle(
+      objects_, nthreads_, [&](std::uint32_t t) { return threads_[t]->st != tstate::finished; },
+      from_current ? cur_ : kNoThread);
+}
+
+void runtime::check_deadlock_cycle() {
+  std::vector<std::size_t> cycle = find_cycle(true);
+  if (cycle.empty()) return;
+  detector<wait_for>().cycle = cycle;
+  std::size_t threads_in_cycle = 0;
+  for (std::size_t v : cycle) threads_in_cycle += v < nthreads_ ? 1 : 0;
+  std::string msg = threads_in_cycle == 1
+                        ? thread_label(cur_) + " waits for a lock it already holds"
+                        : std::to_string(threads_in_cycle) +
+                              " threads wait for each other in a cycle";
+  std::string details = describe_cycle(view(), cycle);
+  if (defer_bug(bug_kind::deadlock, msg, details)) return;
+  fail_and_unwind(bug_kind::deadlock, std::move(msg), std::move(details));
+}
+
+void runtime::global_deadlock() {
+  std::vector<std::size_t> cycle = find_cycle(false);
+  std::string details;
+  if (!cycle.empty()) details = describe_cycle(view(), cycle);
+  detector<wait_for>().cycle = cycle;
+  if (cycle.empty() && lost_wakeup()) return;
+  std::size_t blocked = 0;
+  for (std::uint32_t i = 0; i < nthreads_; ++i) blocked += threads_[i]->st != tstate::finished ? 1 : 0;
+  fail(bug_kind::deadlock,
+       "no thread can run: " + std::to_string(blocked) +
+           (blocked == 1 ? " thread is" : " threads are") + " blocked forever and no timeout is pending",
+       std::move(details));
+}
+
+// ---------------------------------------------------------------------------
+// Descriptions
+
+
+
+
+
+
+
+
+// Replay checks (replay_check.hpp): thread, operation and object as soon as
+// the event is recorded; its value (and a compare-exchange's outcome) once it
+// is complete.
+bool runtime::same_event(std::size_t i, step_stage stage, std::string& why) const {
+  const event& e = events_[i];
+  const trace_event& want = (*expect_)[i];
+  if (same_step(want, step_seen{e.thread, e.o, e.object, e.value}, stage)) return true;
+  why = step_divergence(i, want, export_event(view(), i), stage);
+  return false;
+}
+
+void runtime::expected_mismatch(std::string why) {
+  if (internal_error_.empty()) internal_error_ = std::move(why);
+  aborting_ = true;
+  if (!releasing_op(events_.back().o) && !no_throw()) unwind_now();
+}
+
+void runtime::check_expected() {
+  const std::size_t n = events_.size();
+  std::string why;
+  if (n >= 2 && !same_event(n - 2, step_stage::complete, why)) return expected_mismatch(std::move(why));
+  if (n > expect_->size())
+    return expected_mismatch("replay diverged: the trace ends at step " + std::to_string(expect_->size()) +
+                      ", but the execution went on: " + describe_event(export_event(view(), n - 1)));
+  if (!same_event(n - 1, step_stage::made, why)) expected_mismatch(std::move(why));
+}
+
+// ---------------------------------------------------------------------------
+// The liveness detectors (detectors/fairness.hpp, livelock.hpp,
+// busy_wait.hpp, wait_for.hpp, retries.hpp): where the engine asks them, and
+// the reports of livelock, busy waiting, starvation and lost wake-ups
+
+void runtime::fair_yield(bool check) {
+  if (!fair_on_) return;
+  // Whom a yield defers to depends on which threads ran since the last one:
+  // a dependence-aware strategy must not take two executions that order a
+  // yield and such a step differently for equivalent (their fair
+  // continuations differ).
+  if (track_) note({0, access_kind::yield});
+  detector<fairness>().yielded(cur_, [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; });
+  if (check && detector<livelock>().due(exec_steps_)) check_livelock();
+}
+
+// ---------------------------------------------------------------------------
+// Livelock: no progress for a window, and the window repeats with a period.
+
+void runtime::check_livelock() {
+  const std::uint64_t window = opts_.livelock_window;
+  const std::size_t period = detector<livelock>().period(events_, exec_steps_);
+  if (period == 0) return;
+  const std::size_t n = events_.size();  // not (yet) a repeating cycle: the step bound decides
+  std::vector<bool> in(nthreads_, false);
+  std::size_t involved = 0;
+  for (std::size_t i = n - period; i < n; ++i) {
+    if (!in[events_[i].thread]) ++involved;
+    in[events_[i].thread] = true;
+  }
+  std::string who;
+  for (std::uint32_t t = 0; t < nthreads_; ++t)
+    if (in[t]) who += (who.empty() ? "" : " and ") + thread_label(t);
+  std::vector<trace_event> all = export_events(view());
+  std::vector<trace_event> cycle(all.end() - static_cast<std::ptrdiff_t>(period), all.end());
+  std::string details = "  " + who + (involved == 1 ? " keeps" : " keep") +
+                        " taking steps, but nothing marks progress (LOCKSTEP_PROGRESS()) and no "
+                        "thread finishes; the same " + std::to_string(period) +
+                        " steps have repeated for the last " + std::to_string(window) +
+                        " steps (livelock_window = " + std::to_string(window) + ").\n";
+  details += "  Usually: threads that back off and retry in lock step (take locks in one global "
+             "order, or let a random choice decide the backoff), or a retry loop whose condition "
+             "never changes. If the model just works long between progress marks, raise the "
+             "bound (--livelock-window N, options.livelock_window).\n";
+  details += timeline_text(cycle, nthreads_, "one period of the cycle (steps " +
+                                                std::to_string(cycle.front().step) + "-" +
+                                                std::to_string(cycle.back().step) + "), one column per thread");
+  fail_and_unwind(bug_kind::livelock,
+                  who + (involved == 1 ? " repeats" : " repeat") + " the same " + std::to_string(period) +
+                      " steps forever without progress (a livelock under fair scheduling)",
+                  std::move(details));
+}
+
+// ---------------------------------------------------------------------------
+// Busy waiting: a run of read-only steps without a yield.
+
+void runtime::busy_waiting() {
+  const event* last = nullptr;
+  for (std::size_t i = events_.size(); i-- > 0 && last == nullptr;)
+    if (events_[i].thread == cur_) last = &events_[i];
+  std::string what = last != nullptr ? object_label(last->addr, last->object) : std::string("shared state");
+  std::string where = last != nullptr ? loc_text(last->loc) : std::string("?");
+  fail_and_unwind(
+      bug_kind::busy_wait,
+      thread_label(cur_) + " busy-waits: it read " + what + " " + std::to_string(detector<busy_wait>().run(cur_)) +
+          " times in a row at " + where + " without relax() (busy_wait_bound = " +
+          std::to_string(opts_.busy_wait_bound) + ")",
+      "  A spin loop must yield: call relax() (lockstep::mc::this_thread::yield(), P::relax()) in "
+      "the loop so the scheduler lets the thread it waits for run, or better, block on a condition "
+      "variable, an event or a semaphore. Without it the spinner can starve the thread that would "
+      "release it (on one core, or under a non-preemptive scheduler). If these reads are not a "
+      "spin, raise the bound (--busy-wait-bound N, options.busy_wait_bound).\n");
+}
+
+// ---------------------------------------------------------------------------
+// Starvation: bounded bypass.
+
+// The running thread just acquired `obj`, which it asked for at step
+// `asked`: that overtakes every thread blocked on `obj` that asked earlier.
+void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t asked) {
+  // Every bypassed waiter counts; the one with the lowest id past the bound
+  // is reported (r.waiters is in no particular order).
+  std::uint32_t starved = kNoThread, starved_total = 0;
+  for (std::uint32_t i : r.waiters) {
+    const thread_rec& w = *threads_[i];
+    wait_for::thread_state& ww = detector<wait_for>()[i];
+    // Only a waiter the lock keeps blocked is bypassed (one that is runnable
+    // and simply not scheduled is the scheduler's choice, not the lock's).
+    if (i == cur_ || ww.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
+    if (ww.acquiring_order > asked) continue;  // it asked later: no overtaking
+    std::uint32_t total = 0;
+    bool found = false;
+    for (auto& [t, times] : ww.bypass) {
+      if (t == cur_) {
+        ++times;
+        found = true;
+      }
+      total += times;
+    }
+    if (!found) {
+      ww.bypass.emplace_back(cur_, 1);
+      ++total;
+    }
+    if (total > opts_.bypass_bound && i < starved) {
+      starved = i;
+      starved_total = total;
+    }
+  }
+  if (starved != kNoThread) {
+    const std::uint32_t i = starved, total = starved_total;
+    const wait_for::thread_state& w = detector<wait_for>()[i];
+    const std::string what = resource_label(r);
+    std::string by;
+    for (std::size_t k = 0; k < w.bypass.size(); ++k) {
+      const auto& [t, times] = w.bypass[k];
+      by += (k == 0 ? "" : k + 1 == w.bypass.size() ? " and " : ", ") + thread_label(t) + " acquired it " +
+            std::to_string(times) + (times == 1 ? " time" : " times");
+    }
+    std::string details = "  " + thread_label(i) + " asked for " + what + " at " + loc_text(w.waiting_loc) +
+ " (step " + std::to_string(w.acquiring_step) + ") and is still blocked; since then " +
+                          by + " (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
+                          "  A lock that lets newcomers overtake a waiter without limit starves it: a "
+                          "reader-preferring rwlock under a stream of readers is the classic case. "
+                          "Use a policy that queues newcomers behind a waiting writer "
+                          "(writer_preferring, fair), or raise the bound (--bypass-bound K, "
+                          "options.bypass_bound) if some overtaking is acceptable.\n";
+    fail_and_unwind(bug_kind::starvation,
+                    thread_label(i) + " starves waiting for " + what + ": other threads acquired it " +
+                        std::to_string(total) + " times while it waited (bypass_bound = " +
+                        std::to_string(opts_.bypass_bound) + ")",
+                    std::move(details));
+  }
+}
+
+// An optimistic retry loop never blocks, so nothing above sees it overtaken.
+// The model announces the resource before its first attempt (retry_begin),
+// reports each attempt whose commit failed (retry_lost: the thread that won
+// the resource last overtook it) and its own commit (retry_won). More than
+// bypass_bound losses before its own commit is starvation.
+void runtime::retry_begin(const void* obj, const std::source_location& loc) {
+  if (aborting_) return;
+  retry_watch::thread_state& me = detector<retry_watch>()[cur_];
+  me.retry_for = obj;
+  me.retry_loc = loc;
+  me.retry_step = exec_steps_;
+  me.retry_bypass.clear();
+}
+
+void runtime::retry_won(const void* obj, const std::source_location& loc) {
+  (void)loc;
+  if (aborting_) return;
+  retry_watch::thread_state& me = detector<retry_watch>()[cur_];
+  if (me.retry_for == obj) me.retry_for = nullptr;
+  objects_[objects_.intern(obj)].retry_winner = cur_;
+}
+
+void runtime::retry_lost(const void* obj, const std::source_location& loc) {
+  if (aborting_) return;
+  retry_watch::thread_state& me = detector<retry_watch>()[cur_];
+  if (me.retry_for != obj) return;  // not announced: nothing to count against
+  const object_rec* r = objects_.get(obj);
+  if (r == nullptr || r->retry_winner == kNoThread) return;  // nobody won it: the attempt failed on its own
+  const std::uint32_t by = r->retry_winner;
+  if (by == cur_) return;  // it lost to a lock holder, not to a later winner
+  const std::uint32_t total = detector<retry_watch>().lost(cur_, by);
+  if (total <= opts_.bypass_bound) return;
+  const std::string what = object_label(obj, 0);
+  std::string who;
+  for (std::size_t k = 0; k < me.retry_bypass.size(); ++k) {
+    const auto& [t, times] = me.retry_bypass[k];
+    who += (k == 0 ? "" : k + 1 == me.retry_bypass.size() ? " and " : ", ") + thread_label(t) + " won " +
+           std::to_string(times) + (times == 1 ? " time" : " times");
+  }
+  std::string details = "  " + thread_label(cur_) + " began trying for " + what + " at " + loc_text(me.retry_loc) +
+                        " (step " + std::to_string(me.retry_step) + ") and retries optimistically; its commit " +
+                        "failed " + std::to_string(total) + " times (the latest at " + loc_text(loc) +
+                        "), each time because another thread committed first: " + who +
+                        " (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
+                        "  Unbounded optimistic retries under contention let the fast transactions win every "
+                        "race. Bound the retries and fall back to a path that waits its turn (a lock), or raise "
+                        "the bound (--bypass-bound K, options.bypass_bound) if some losses are acceptable.\n";
+  fail_and_unwind(bug_kind::starvation,
+                  thread_label(cur_) + " starves retrying " + what + ": its commit lost " + std::to_string(total) +
+                      " times to other threads' commits (bypass_bound = " + std::to_string(opts_.bypass_bound) +
+                      ")",
+                  std::move(details));
+}
+
+// ---------------------------------------------------------------------------
+// Lost wake-ups: at a global deadlock without a lock cycle, a thread blocked
+// on a wait (not on a lock acquisition or a join) that nobody left can end.
+
+void runtime::progress_on_acquire(const void* obj) noexcept {
+  try {
+    objects_[objects_.intern(obj)].progress_mark = true;
+  } catch (...) {  // out of memory: the mark is lost, no more
+  }
+}
+
+void runtime::notified(const void* obj, const std::source_location& loc) noexcept {
+  if (aborting_) return;
+  try {
+    objects_[objects_.intern(obj)].notifies.push_back(notify_rec{cur_, exec_steps_, loc});
+  } catch (...) {  // out of memory: the lost wake-up check misses this notify
+  }
+}
+
+
+
+bool runtime::lost_wakeup() {
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    const thread_rec& t = *threads_[i];
+    if (t.st != tstate::blocked_futex || t.lock_wait || waits_of(t).waiting_for != nullptr) continue;
+    std::size_t others = 0;
+    for (std::uint32_t j = 0; j < nthreads_; ++j) others += j != i && threads_[j]->st != tstate::finished;
+    fail(bug_kind::lost_wakeup,
+         thread_label(i) + " waits forever on " + waited_label(view(), t) + " at " + loc_text(t.block_loc) +
+             ": no thread left can wake it (" +
+             (others == 0 ? std::string("every other thread finished")
+                          : "the others finished or are blocked elsewhere") +
+             ")",
+         describe_blocked_wait(view(), t));
+    return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// The data-race detector (detectors/races.hpp): turning it on, and its report
+
+void runtime::plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
+  (void)size;
+  if (aborting_) return;
+  race_detector& races = detector<race_detector>();
+  if (!races.on()) {
+    // Turned on now: the synchronisation so far was not tracked, so this
+    // execution starts over with the clocks on from its first step (the
+    // strategy repeats the same choices; see strategy::restart()).
+    races.turn_on();
+    restart_ = true;
+    aborting_ = true;
+    if (!no_throw()) unwind_now();
+    return;
+  }
+  const std::optional<data_race> race = races.on_plain_access(cur_, objects_.intern(addr), addr, write, loc);
+  if (!race) return;
+  std::string msg, details;
+  describe_race(view(), *race, msg, details);
+  if (defer_bug(bug_kind::data_race, msg, details)) return;
+  if (std::uncaught_exceptions() > 0) {
+    fail(bug_kind::data_race, std::move(msg), std::move(details));
+    return;
+  }
+  fail_and_unwind(bug_kind::data_race, std::move(msg), std::move(details));
+}
+
+
+void runtime::plain_forget(const void* addr) noexcept {
+  detector<race_detector>().on_plain_forget(objects_.find(addr));
 }
 
 }  // namespace lockstep::mc::rt

@@ -7,8 +7,6 @@
 // fiber parks at its loop top and runs the next task given to that slot.
 #pragma once
 
-#include <boost/context/detail/fcontext.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -31,62 +29,14 @@
 #include "detectors/races.hpp"
 #include "detectors/retries.hpp"
 #include "detectors/wait_for.hpp"
+#include "fiber.hpp"
 #include "id_set.hpp"
 #include "objects.hpp"
+#include "report/describe.hpp"
 #include "replay_check.hpp"
 #include "strategy.hpp"
 
 namespace lockstep::mc::rt {
-
-namespace bctx = boost::context::detail;
-
-// The C++ runtime keeps the exceptions being caught or thrown per OS thread
-// (__cxa_eh_globals); fibers share one OS thread, so each keeps its own copy
-// and a switch swaps them. Layout of libstdc++/libsupc++ on this platform.
-struct eh_globals {
-  void* caught = nullptr;
-  unsigned int uncaught = 0;
-};
-
-struct fiber_slot {
-  bctx::fcontext_t ctx = nullptr;  // where to resume this fiber (or host)
-  eh_globals eh;                   // its exception state while suspended
-  void* tsan_fiber = nullptr;      // ThreadSanitizer's context for it (TSan builds only)
-  const void* stack_bottom = nullptr;  // its stack, for AddressSanitizer (ASan builds only)
-  std::size_t stack_bytes = 0;
-};
-
-// An mmap'ed stack with a guard region below it. The region is far larger
-// than a page (kGuard) so that a frame bigger than what is left of the stack,
-// which jumps past a single page, still lands in it and faults (a report of
-// a stack overflow) instead of writing into whatever lies below.
-class fiber_stack {
- public:
-  explicit fiber_stack(std::size_t size);
-  ~fiber_stack();
-  fiber_stack(const fiber_stack&) = delete;
-  fiber_stack& operator=(const fiber_stack&) = delete;
-  void* top() const noexcept { return static_cast<char*>(base_) + size_; }
-  std::size_t size() const noexcept { return size_ - guard_; }
-  std::size_t requested() const noexcept { return requested_; }
-  // Whether `p` lies in the guard region.
-  bool guards(const void* p) const noexcept {
-    const auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(base_);
-    return a >= b && a - b < guard_;
-  }
-  static constexpr std::size_t kGuard = 1024 * 1024;
-
- private:
-  std::size_t requested_ = 0;
-  void* base_ = nullptr;
-  std::size_t size_ = 0;
-  std::size_t guard_ = 0;
-};
-
-// A per-OS-thread pool of stacks, so explore() calls after the first one on
-// a thread map nothing.
-std::unique_ptr<fiber_stack> take_stack(std::size_t size);
-void give_back_stack(std::unique_ptr<fiber_stack> s);
 
 enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
 
@@ -278,7 +228,7 @@ class runtime {
   void plain_forget(const void* addr) noexcept;
 
  private:
-  static void fiber_entry(bctx::transfer_t t);
+  static void fiber_entry(fiber_transfer t);
 
   // Scheduling.
   // A point of the running thread; `yielding`: it offers to let others run
@@ -297,9 +247,7 @@ class runtime {
   // eligible threads by id (with `cur_first`, the running thread first).
   void list_candidates(bool cur_first);
   void activate(std::uint32_t next);       // fire a timeout if needed, then switch
-  void jump(fiber_slot& from, thread_rec& to);
-  // `last`: `from` is never resumed (AddressSanitizer then frees its fake stack).
-  static void jump_raw(fiber_slot& from, fiber_slot& to, bool last = false);
+  void jump(fiber_slot& from, thread_rec& to);  // starts to's fiber the first time
   void enable(std::uint32_t tid);
   void disable(std::uint32_t tid);
   void check_abort();                      // after resuming: unwind if the execution failed
@@ -362,14 +310,15 @@ class runtime {
   void diverge();
 
   // Naming for reports.
-  std::string thread_label(std::uint32_t tid) const;
-  std::string object_label(const void* addr, std::uint32_t object) const;
-  std::string resource_label(const object_rec& r) const;
-  std::string describe_threads() const;
-  std::string describe_last_events(std::size_t per_thread) const;
-  wait_graph build_graph() const;
-  std::string describe_blocked_wait(const thread_rec& t) const;
-  std::string waited_label(const thread_rec& t) const;  // the word a blocked thread waits on
+  // The reports' view of this execution (report/describe.hpp) and the
+  // descriptions the engine's own reports use.
+  execution_view view() const noexcept {
+    return execution_view{threads_, nthreads_, cur_, events_, objects_, detector<wait_for>()};
+  }
+  std::string thread_label(std::uint32_t tid) const { return rt::thread_label(view(), tid); }
+  std::string object_label(const void* addr, std::uint32_t object) const {
+    return rt::object_label(view(), addr, object);
+  }
 
   // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (liveness.cpp).
   void fair_yield(bool check_livelock);
@@ -380,14 +329,10 @@ class runtime {
   void join_waiters(thread_rec& t);
   void leave_waiters(object_rec& r, thread_rec& t) noexcept;
   bool lost_wakeup();
-  void describe_race(const data_race& r, std::string& msg, std::string& details) const;
-  std::vector<trace_event> export_events() const;
-  trace_event export_event(std::size_t i) const;
   // Replay checks against options::expect_events.
   void check_expected();
   bool same_event(std::size_t i, step_stage stage, std::string& why) const;
   void expected_mismatch(std::string why);  // throws, except inside a release
-  std::string describe_cycle(const std::vector<std::size_t>& cycle) const;
   std::vector<std::size_t> find_cycle(bool from_current) const;
 
   const options& opts_;
