@@ -35,7 +35,7 @@
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
 #include "cli.hpp"
-#include "src/replay_options.hpp"
+#include "src/trace/replay_options.hpp"
 
 namespace {
 

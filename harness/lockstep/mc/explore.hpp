@@ -292,7 +292,7 @@ struct bug {
 struct trace;
 
 namespace detail {
-// The report's lines about the trace file (explore.cpp).
+// The report's lines about the trace file (harness/src/search/explore.cpp).
 std::string trace_lines(const result& r);
 }  // namespace detail
 

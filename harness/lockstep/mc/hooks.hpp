@@ -2,7 +2,7 @@
 //
 // User-facing checked types (mc::atomic, mc::thread, mc::platform, ...) hold
 // no checker state beyond a small handle; every operation calls one of these
-// out-of-line hooks, which are implemented in harness/src/runtime.cpp. When no
+// out-of-line hooks, which are implemented in harness/src/engine/hooks.cpp. When no
 // execution is running on the calling OS thread the hooks do nothing and the
 // operation simply happens (so a checked type still works outside explore()).
 #pragma once

@@ -1,4 +1,4 @@
-#include "fairness.hpp"
+#include "detectors/fairness.hpp"
 
 namespace lockstep::mc::rt {
 

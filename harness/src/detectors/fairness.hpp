@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "../id_set.hpp"
+#include "engine/id_set.hpp"
 #include "lockstep/mc/explore.hpp"
 
 namespace lockstep::mc::rt {

@@ -1,4 +1,4 @@
-#include "livelock.hpp"
+#include "detectors/livelock.hpp"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // The data-race detector (see races.hpp).
-#include "races.hpp"
+#include "detectors/races.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "wait_for.hpp"
+#include "detectors/wait_for.hpp"
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>

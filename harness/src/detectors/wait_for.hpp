@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "../objects.hpp"
+#include "engine/objects.hpp"
 #include "lockstep/mc/explore.hpp"
 
 namespace lockstep::mc::rt {

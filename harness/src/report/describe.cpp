@@ -1,10 +1,10 @@
-#include "describe.hpp"
+#include "report/describe.hpp"
 
 #include <string>
 
-#include "../messages.hpp"
-#include "../runtime.hpp"
-#include "../text.hpp"
+#include "report/messages.hpp"
+#include "engine/runtime.hpp"
+#include "report/text.hpp"
 
 namespace lockstep::mc::rt {
 

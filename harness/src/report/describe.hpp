@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "../detectors/races.hpp"
-#include "../detectors/wait_for.hpp"
-#include "../objects.hpp"
+#include "detectors/races.hpp"
+#include "detectors/wait_for.hpp"
+#include "engine/objects.hpp"
 #include "lockstep/mc/graph.hpp"
 #include "lockstep/mc/trace.hpp"
 

@@ -20,10 +20,10 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "os_runtime.hpp"
-#include "os_words.hpp"
-#include "runtime.hpp"
-#include "text.hpp"
+#include "threads/os_runtime.hpp"
+#include "threads/os_words.hpp"
+#include "engine/runtime.hpp"
+#include "report/text.hpp"
 
 namespace lockstep::mc {
 

@@ -1,4 +1,4 @@
-#include "objects.hpp"
+#include "engine/objects.hpp"
 
 namespace lockstep::mc::rt {
 

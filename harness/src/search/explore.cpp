@@ -22,15 +22,15 @@
 
 #include <unistd.h>
 
-#include "files.hpp"
+#include "input/files.hpp"
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
 #include "lockstep/mc/trace.hpp"
-#include "fatal.hpp"
-#include "runtime.hpp"
-#include "strategy.hpp"
+#include "engine/fatal.hpp"
+#include "engine/runtime.hpp"
+#include "strategies/strategy.hpp"
 
 namespace lockstep::mc {
 

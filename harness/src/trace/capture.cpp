@@ -3,8 +3,8 @@
 #include <utility>
 
 #include "lockstep/mc/trace.hpp"
-#include "replay_options.hpp"
-#include "strategy.hpp"
+#include "trace/replay_options.hpp"
+#include "strategies/strategy.hpp"
 
 #ifndef LOCKSTEP_VERSION
 #define LOCKSTEP_VERSION "unknown"

@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
-#include "dcheck.hpp"
-#include "strategy.hpp"
+#include "engine/dcheck.hpp"
+#include "strategies/strategy.hpp"
 
 namespace lockstep::mc::rt {
 

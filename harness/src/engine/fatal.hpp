@@ -51,7 +51,7 @@ class fatal_scope {
 }  // namespace lockstep::mc::rt
 
 namespace lockstep::mc::detail {
-// Whether a bug's trace file is asked for (explore.cpp): trace_dir names a
+// Whether a bug's trace file is asked for (search/explore.cpp): trace_dir names a
 // directory, or is "" and LOCKSTEP_TRACE_DIR is set (see options::trace_dir).
 bool trace_asked(const std::string& trace_dir);
 }  // namespace lockstep::mc::detail

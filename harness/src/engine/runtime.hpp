@@ -19,9 +19,9 @@
 #include <tuple>
 #include <vector>
 
-#include "backend.hpp"
+#include "engine/backend.hpp"
 #include "lockstep/mc/explore.hpp"
-#include "fatal.hpp"
+#include "engine/fatal.hpp"
 #include "lockstep/mc/hooks.hpp"
 #include "detectors/busy_wait.hpp"
 #include "detectors/fairness.hpp"
@@ -29,12 +29,12 @@
 #include "detectors/races.hpp"
 #include "detectors/retries.hpp"
 #include "detectors/wait_for.hpp"
-#include "fiber.hpp"
-#include "id_set.hpp"
-#include "objects.hpp"
+#include "engine/fiber.hpp"
+#include "engine/id_set.hpp"
+#include "engine/objects.hpp"
 #include "report/describe.hpp"
-#include "replay_check.hpp"
-#include "strategy.hpp"
+#include "trace/replay_check.hpp"
+#include "strategies/strategy.hpp"
 
 namespace lockstep::mc::rt {
 
@@ -156,7 +156,7 @@ class runtime {
   // mid-way): run it again after strategy::restart(); it does not count.
   bool restart_needed() const noexcept { return restart_; }
   std::uint64_t steps() const noexcept { return steps_.load(std::memory_order_relaxed); }
-  // Fatal signals (fatal.cpp): whether a signal on this thread belongs to an
+  // Fatal signals (engine/fatal.cpp): whether a signal on this thread belongs to an
   // execution, whether the watchdog ended its step, and the report that
   // ends the process.
   bool live() const noexcept { return live_; }
@@ -195,7 +195,7 @@ class runtime {
   // A primitive's release path begins / ends (detail::release_scope).
   void release_enter() noexcept { ++threads_[cur_]->release_depth; }
   void release_exit() noexcept { --threads_[cur_]->release_depth; }
-  // Optimistic retry loops (liveness.cpp).
+  // Optimistic retry loops (detectors/retries.hpp).
   void retry_begin(const void* obj, const std::source_location& loc);
   void retry_lost(const void* obj, const std::source_location& loc);
   void retry_won(const void* obj, const std::source_location& loc);
@@ -220,7 +220,7 @@ class runtime {
     read_only();
   }
   bool aborting() const noexcept { return aborting_; }
-  // Liveness and races (liveness.cpp, races.cpp).
+  // Liveness and races (detectors/).
   void progress() noexcept { detector<livelock>().progress(exec_steps_); }
   void progress_on_acquire(const void* obj) noexcept;
   void notified(const void* obj, const std::source_location& loc) noexcept;
@@ -291,7 +291,7 @@ class runtime {
                 bool noted = false);
   // Throws abort_execution, except for a releasing `o` (see thread_rec::abort_grace).
   [[gnu::cold, gnu::noinline]] void step_bound_exceeded(op o);
-  // The running thread reached a point with too little stack left (fatal.cpp).
+  // The running thread reached a point with too little stack left (engine/fatal.cpp).
   [[gnu::cold, gnu::noinline]] void stack_nearly_full(const std::source_location& loc);
   std::uint32_t object_id(detail::object_handle& h) noexcept;
 
@@ -320,7 +320,7 @@ class runtime {
     return rt::object_label(view(), addr, object);
   }
 
-  // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (liveness.cpp).
+  // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (detectors/).
   void fair_yield(bool check_livelock);
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
@@ -392,7 +392,7 @@ class runtime {
   }
   wait_for::thread_state& waits_of(const thread_rec& t) noexcept { return detector<wait_for>()[t.id]; }
   const wait_for::thread_state& waits_of(const thread_rec& t) const noexcept { return detector<wait_for>()[t.id]; }
-  // Fatal signals and the watchdog (fatal.cpp).
+  // Fatal signals and the watchdog (engine/fatal.cpp).
   bool live_ = false;                   // inside run_execution()
   fatal_scope fatal_;
 };

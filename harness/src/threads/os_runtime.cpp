@@ -7,7 +7,7 @@
 // (mc::atomic's load, store, read-modify-write) are settled at the thread's
 // next hook: their value is checked then and the turn passed. Once the
 // schedule is used up the threads run free on real futexes.
-#include "os_runtime.hpp"
+#include "threads/os_runtime.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -22,10 +22,10 @@
 #include <new>
 
 #include "lockstep/mc/replay_string.hpp"
-#include "messages.hpp"
-#include "os_words.hpp"
-#include "replay_check.hpp"
-#include "text.hpp"
+#include "report/messages.hpp"
+#include "threads/os_words.hpp"
+#include "trace/replay_check.hpp"
+#include "report/text.hpp"
 
 namespace lockstep::mc::os {
 

@@ -1,6 +1,6 @@
 // The execution engine: fibers, scheduling points, futexes, threads,
 // ownership annotations, and the detectors that live on the hot path.
-#include "runtime.hpp"
+#include "engine/runtime.hpp"
 
 #include <unistd.h>
 
@@ -13,9 +13,9 @@
 #include <stdexcept>
 
 #include "lockstep/mc/replay_string.hpp"
-#include "dcheck.hpp"
-#include "messages.hpp"
-#include "text.hpp"
+#include "engine/dcheck.hpp"
+#include "report/messages.hpp"
+#include "report/text.hpp"
 
 namespace lockstep::mc::rt {
 

@@ -1,5 +1,5 @@
 // Whole-file writes through a temporary file, and bounded reads (files.hpp).
-#include "files.hpp"
+#include "input/files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "lockstep/mc/os_threads.hpp"
-#include "backend.hpp"
+#include "engine/backend.hpp"
 
 namespace lockstep::mc::os {
 

@@ -1,12 +1,12 @@
 // The text of the bugs both backends report (messages.hpp).
-#include "messages.hpp"
+#include "report/messages.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "dcheck.hpp"
+#include "engine/dcheck.hpp"
 
-#include "text.hpp"
+#include "report/text.hpp"
 
 namespace lockstep::mc::rt {
 

@@ -8,9 +8,9 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "files.hpp"
+#include "input/files.hpp"
 #include "lockstep/mc/numbers.hpp"
-#include "replay_options.hpp"
+#include "trace/replay_options.hpp"
 
 namespace lockstep::mc {
 

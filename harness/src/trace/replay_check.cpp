@@ -1,6 +1,6 @@
-#include "replay_check.hpp"
+#include "trace/replay_check.hpp"
 
-#include "text.hpp"
+#include "report/text.hpp"
 
 namespace lockstep::mc::rt {
 

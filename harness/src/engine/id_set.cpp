@@ -1,4 +1,4 @@
-#include "id_set.hpp"
+#include "engine/id_set.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -8,7 +8,7 @@
 // code, under an alarm: a crash inside malloc can leave its lock held, and a
 // corrupted heap can fault again; either way the replay lines still come out
 // and the process still ends with the original signal.
-#include "fatal.hpp"
+#include "engine/fatal.hpp"
 
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -30,8 +30,8 @@
 
 #include "lockstep/mc/replay_string.hpp"
 #include "lockstep/mc/trace.hpp"
-#include "runtime.hpp"
-#include "text.hpp"
+#include "engine/runtime.hpp"
+#include "report/text.hpp"
 
 namespace lockstep::mc::rt {
 

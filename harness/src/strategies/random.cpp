@@ -1,0 +1,57 @@
+// Random sampling: a uniform choice at every point, seeded per execution.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "strategies/strategy.hpp"
+#include "strategies/xoshiro.hpp"
+
+namespace lockstep::mc::rt {
+
+std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+namespace {
+
+const std::string kNoError;
+
+class random_strategy final : public strategy {
+ public:
+  explicit random_strategy(std::uint64_t seed) : seed_(seed) {}
+  bool begin() override {
+    rng_.seed(mix_seed(seed_, index_++));
+    return true;
+  }
+  void seek(std::uint64_t index, std::uint64_t) override { index_ = index; }
+  void restart() override { rng_.seed(mix_seed(seed_, index_ - 1)); }
+  std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    return pick_count(cands.size(), d);
+  }
+  bool picks_by_count() const noexcept override { return true; }
+  std::size_t pick_count(std::size_t n, decision) override { return rng_.below(n); }
+  bool exhaustive() const noexcept override { return false; }
+  const std::string& error() const noexcept override { return kNoError; }
+
+ private:
+  std::uint64_t seed_;
+  std::uint64_t index_ = 0;
+  xoshiro rng_;
+};
+
+// Depth-first search over the tree of choices. Each execution replays the
+// prefix of the previous one up to its deepest choice with an untried
+// alternative, then takes that alternative and continues with first choices.
+// With a preemption bound, a choice that would exceed it offers only the
+// running thread (and the search remembers that it cut something).
+
+}  // namespace
+
+std::unique_ptr<strategy> make_random(std::uint64_t seed) {
+  return std::make_unique<random_strategy>(seed);
+}
+
+}  // namespace lockstep::mc::rt
