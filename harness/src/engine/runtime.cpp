@@ -296,6 +296,7 @@ void runtime::enable(std::uint32_t tid) {
 }
 
 void runtime::disable(std::uint32_t tid) {
+  LOCKSTEP_DCHECK(tid < nthreads_);
   enabled_.erase(tid);
   elig_.erase(tid);
 }
@@ -342,6 +343,10 @@ void runtime::list_candidates(bool cur_first) {
 }
 
 void runtime::decide_among_enabled(bool yielding, bool release) {
+  // The running thread is at a point: runnable and enabled; the eligible
+  // threads are enabled ones.
+  LOCKSTEP_DCHECK(threads_[cur_]->st == tstate::runnable && enabled_.contains(cur_));
+  LOCKSTEP_DCHECK(elig_.size() <= enabled_.size());
   // The running thread is enabled (it is at a point): it goes first, unless
   // fair scheduling makes it wait for threads it yielded to (then switching
   // away is forced, no preemption).

@@ -598,6 +598,10 @@ class dpor_strategy final : public strategy {
   void place_transition(std::size_t i, bool pending) {
     transition& me = trans_[i];
     const std::uint32_t p = me.thread;
+    // A transition's frame is one of this execution's, below its depth, and
+    // chose its thread; no thread happens-after itself in a later step.
+    LOCKSTEP_DCHECK(i < ntrans_);
+    LOCKSTEP_DCHECK(!me.has_frame || (me.frame < depth_ && !stack_[me.frame].value && stack_[me.frame].chosen == p));
     if (last_clock_.size() <= p) last_clock_.resize(p + 1, static_cast<std::size_t>(-1));
 
     // Program order.
@@ -782,6 +786,7 @@ class dpor_strategy final : public strategy {
       k = start;
     }
     frame& f = stack_[k];
+    LOCKSTEP_DCHECK(!f.value && k < depth_);
     if (contains(f.cands, t)) {
       if (!contains(f.backtrack, t)) f.backtrack.push_back(t);
       return;
