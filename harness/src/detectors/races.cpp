@@ -62,8 +62,7 @@ void race_detector::on_release(std::uint32_t t, std::uint32_t obj, bool undoable
   tick(me, t);
 }
 
-void race_detector::on_read_only(std::uint32_t t) {
-  if (!undo_release_) return;
+void race_detector::undo_release(std::uint32_t t) {
   undo_release_ = false;
   clock& me = of(t);
   if (t < me.size()) --me[t];
@@ -74,8 +73,7 @@ void race_detector::on_acquire(std::uint32_t t, std::uint32_t obj) {
   if (obj <= used_ && !sync_[obj - 1].empty()) join_into(of(t), sync_[obj - 1]);
 }
 
-void race_detector::on_spawn(std::uint32_t parent, std::uint32_t child) {
-  if (!on_) return;
+void race_detector::spawned(std::uint32_t parent, std::uint32_t child) {
   of(child);  // both exist before either reference is taken
   clock& me = of(parent);
   clock& c = of(child);
@@ -84,8 +82,7 @@ void race_detector::on_spawn(std::uint32_t parent, std::uint32_t child) {
   tick(me, parent);
 }
 
-void race_detector::on_join(std::uint32_t joiner, std::uint32_t child) {
-  if (!on_) return;
+void race_detector::joined(std::uint32_t joiner, std::uint32_t child) {
   of(std::max(joiner, child));
   join_into(threads_[joiner], threads_[child]);
 }

@@ -52,8 +52,14 @@ class race_detector {
   // A new execution: no clock, no shadow; each thread's own entry ticked
   // when the detector is on.
   void reset(const options&);
-  void on_spawn(std::uint32_t parent, std::uint32_t child);
-  void on_join(std::uint32_t joiner, std::uint32_t child);
+  void on_spawn(std::uint32_t parent, std::uint32_t child) {
+    if (on_) [[unlikely]]
+      spawned(parent, child);
+  }
+  void on_join(std::uint32_t joiner, std::uint32_t child) {
+    if (on_) [[unlikely]]
+      joined(joiner, child);
+  }
   // `obj`: the object's id in the object store (objects.hpp).
   void on_acquire(std::uint32_t t, std::uint32_t obj);
   // `undoable`: a CAS or RMW that may turn out to change nothing (on_read_only).
@@ -61,7 +67,10 @@ class race_detector {
   // The release just made changed nothing (a failed CAS): it was a read, and
   // a read releases nothing (dpor treats it as a read too; the two must
   // agree on what orders what).
-  void on_read_only(std::uint32_t t);
+  void on_read_only(std::uint32_t t) {
+    if (undo_release_) [[unlikely]]
+      undo_release(t);
+  }
   // `obj`: the location's id in the object store, `addr` its address.
   [[nodiscard]] std::optional<data_race> on_plain_access(std::uint32_t t, std::uint32_t obj, const void* addr,
                                                          bool write, const std::source_location& loc);
@@ -71,6 +80,9 @@ class race_detector {
  private:
   using clock = std::vector<std::uint32_t>;
   clock& of(std::uint32_t t);
+  void spawned(std::uint32_t parent, std::uint32_t child);
+  void joined(std::uint32_t joiner, std::uint32_t child);
+  void undo_release(std::uint32_t t);
   void grow(std::uint32_t obj);  // room for ids up to obj
 
   struct shadow {

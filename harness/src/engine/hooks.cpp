@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <stdexcept>
+#include <type_traits>
 
 #include "threads/os_runtime.hpp"
 #include "threads/os_words.hpp"
@@ -66,17 +67,31 @@ static_assert(rt::backend<os_runtime>);
 
 namespace {
 
-// Every hook: the backend running this OS thread does it (f(backend)), or,
-// outside both, the plain operation (plain()).
-template <class F, class Plain>
-[[gnu::always_inline]] inline decltype(auto) on_backend(F&& f, Plain&& plain) {
-  if (runtime* r = runtime::current()) return f(*r);
-  if (os_runtime* o = os_runtime::current()) return f(*o);
-  return plain();
+// Every hook: the backend running this OS thread does it (f(backend,
+// args...)), or, outside both, the plain operation (plain(args...)). f and
+// plain capture nothing, so the fiber engine's path, the hot one (a step
+// costs tens of nanoseconds), reaches the engine with the arguments still in
+// registers; the rest is out of line.
+template <class F, class Plain, class... A>
+[[gnu::noinline, gnu::cold]] decltype(auto) off_fibers(F f, Plain plain, A... args) {
+  if (os_runtime* o = os_runtime::current()) return f(*o, args...);
+  return plain(args...);
+}
+
+// Scalars go to the cold path by value (no copy in memory on the hot one);
+// objects (a handle the backend updates, a source location) by reference.
+template <class A>
+using pass_t = std::conditional_t<std::is_scalar_v<std::remove_cvref_t<A>>, std::remove_cvref_t<A>, A&>;
+
+template <class F, class Plain, class... A>
+[[gnu::always_inline]] inline decltype(auto) on_backend(F f, Plain plain, A&&... args) {
+  if (runtime* r = runtime::current()) [[likely]]
+    return f(*r, args...);
+  return off_fibers<F, Plain, pass_t<A>...>(f, plain, args...);
 }
 
 // For the annotations, which outside an execution do nothing.
-constexpr auto nothing = [] {};
+constexpr auto nothing = [](auto&...) {};
 
 std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -89,11 +104,11 @@ std::int64_t steady_ns() noexcept {
 bool active() noexcept { return runtime::current() != nullptr || os_runtime::current() != nullptr; }
 
 std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc) {
-  return on_backend([&](auto& b) { return b.point(o, addr, h, loc); }, [] { return static_cast<std::uint64_t*>(nullptr); });
+  return on_backend([](auto& b, auto&... a) { return b.point(a...); }, [](auto&...) { return static_cast<std::uint64_t*>(nullptr); }, o, addr, h, loc);
 }
 
 void mark_failed_cas(std::uint64_t* rec) noexcept {
-  on_backend([&](auto& b) { b.failed_cas(rec); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.failed_cas(a...); }, nothing, rec);
 }
 
 void mark_read_only(std::uint64_t*) noexcept {
@@ -102,7 +117,10 @@ void mark_read_only(std::uint64_t*) noexcept {
 
 bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected, bool timed,
                 std::int64_t deadline_ns, const std::source_location& loc) {
-  return on_backend([&](auto& b) { return b.futex_wait(word, h, expected, timed, deadline_ns, loc); }, [&] {
+  return on_backend(
+      [](auto& b, auto&... a) { return b.futex_wait(a...); },
+      [](const std::uint32_t* word, object_handle&, std::uint32_t expected, bool timed, std::int64_t deadline_ns,
+         const std::source_location&) {
     if (!timed) {
       os_words::futex(word, FUTEX_WAIT_PRIVATE, expected, nullptr);
       return true;
@@ -111,28 +129,39 @@ bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expec
     if (left <= 0) return os_words::ref(word).load() != expected;
     const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
     return !(os_words::futex(word, FUTEX_WAIT_PRIVATE, expected, &ts) != 0 && errno == ETIMEDOUT);
-  });
+      },
+      word, h, expected, timed, deadline_ns, loc);
 }
 
 void futex_wake(const std::uint32_t* word, object_handle& h, int count, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.futex_wake(word, h, count, loc); },
-             [&] { os_words::wake(word, static_cast<std::uint32_t>(count)); });
+  on_backend([](auto& b, auto&... a) { b.futex_wake(a...); },
+             [](const std::uint32_t* w, object_handle&, int n, const std::source_location&) {
+               os_words::wake(w, static_cast<std::uint32_t>(n));
+             },
+             word, h, count, loc);
 }
 
 void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.lock_word(word, h, loc); },
-             [&] { os_words::lock(word, [&] { os_words::futex(word, FUTEX_WAIT_PRIVATE, 2, nullptr); }); });
+  on_backend([](auto& b, auto&... a) { b.lock_word(a...); },
+             [](std::uint32_t* w, object_handle&, const std::source_location&) {
+               os_words::lock(w, [&] { os_words::futex(w, FUTEX_WAIT_PRIVATE, 2, nullptr); });
+             },
+             word, h, loc);
 }
 
 bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
-  return on_backend([&](auto& b) { return b.try_lock_word(word, h, loc); }, [&] {
-    std::uint32_t seen;
-    return os_words::try_lock(word, seen);
-  });
+  return on_backend([](auto& b, auto&... a) { return b.try_lock_word(a...); },
+                    [](std::uint32_t* w, object_handle&, const std::source_location&) {
+                      std::uint32_t seen;
+                      return os_words::try_lock(w, seen);
+                    },
+                    word, h, loc);
 }
 
 std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
-  return on_backend([&](auto& b) { return b.unlock_word(word, h, loc); }, [&] { return os_words::unlock(word); });
+  return on_backend([](auto& b, auto&... a) { return b.unlock_word(a...); },
+                    [](std::uint32_t* w, object_handle&, const std::source_location&) { return os_words::unlock(w); },
+                    word, h, loc);
 }
 
 void relax(const std::source_location& loc) {
@@ -145,35 +174,35 @@ std::int64_t now_ns() noexcept {
 }
 
 std::uint32_t choose(std::uint32_t n, const std::source_location& loc) {
-  return on_backend([&](auto& b) { return b.choose(n, loc); }, [] { return std::uint32_t{0}; });
+  return on_backend([](auto& b, auto&... a) { return b.choose(a...); }, [](auto&...) { return std::uint32_t{0}; }, n, loc);
 }
 
 bool spurious_wakeup(const void* obj, const std::source_location& loc) {
-  return on_backend([&](auto& b) { return b.spurious_wakeup(obj, loc); }, [] { return false; });
+  return on_backend([](auto& b, auto&... a) { return b.spurious_wakeup(a...); }, [](auto&...) { return false; }, obj, loc);
 }
 
 void named(const void* obj, const char* name) noexcept {
-  on_backend([&](auto& b) { b.named(obj, name); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.named(a...); }, nothing, obj, name);
 }
 
 void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.acquiring(obj, kind, flags, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.acquiring(a...); }, nothing, obj, kind, flags, loc);
 }
 
 void acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.acquired(obj, mode, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.acquired(a...); }, nothing, obj, mode, loc);
 }
 
 void released(const void* obj, lock_mode mode, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.released(obj, mode, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.released(a...); }, nothing, obj, mode, loc);
 }
 
 void destroyed(const void* obj) noexcept {
-  on_backend([&](auto& b) { b.destroyed(obj); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.destroyed(a...); }, nothing, obj);
 }
 
 void notified(const void* obj, const std::source_location& loc) noexcept {
-  on_backend([&](auto& b) { b.notified(obj, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.notified(a...); }, nothing, obj, loc);
 }
 
 void progress() noexcept {
@@ -181,32 +210,34 @@ void progress() noexcept {
 }
 
 void progress_on_acquire(const void* obj) noexcept {
-  on_backend([&](auto& b) { b.progress_on_acquire(obj); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.progress_on_acquire(a...); }, nothing, obj);
 }
 
 void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.plain_access(addr, size, write, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.plain_access(a...); }, nothing, addr, size, write, loc);
 }
 
 void plain_forget(const void* addr) noexcept {
-  on_backend([&](auto& b) { b.plain_forget(addr); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.plain_forget(a...); }, nothing, addr);
 }
 
 void misuse(const void* obj, const char* what, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.misuse(obj, what, loc); }, [&] {
-    std::fprintf(stderr, "lockstep: misuse of %p: %s (%s)\n", obj, what, rt::loc_text(loc).c_str());
-    std::abort();
-  });
+  on_backend([](auto& b, auto&... a) { b.misuse(a...); },
+             [](const void* o, const char* w, const std::source_location& l) {
+               std::fprintf(stderr, "lockstep: misuse of %p: %s (%s)\n", o, w, rt::loc_text(l).c_str());
+               std::abort();
+             },
+             obj, what, loc);
 }
 
 void assert_failed(const char* expr, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.assert_failed(expr, loc, nullptr); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.assert_failed(a...); }, nothing, expr, loc, nullptr);
   std::fprintf(stderr, "lockstep: assertion `%s` failed (%s)\n", expr, rt::loc_text(loc).c_str());
   std::abort();
 }
 
 void assert_failed_msg(const char* expr, const std::string& message, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.assert_failed(expr, loc, &message); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.assert_failed(a...); }, nothing, expr, loc, &message);
   std::fprintf(stderr, "lockstep: %s (assertion `%s` failed at %s)\n", message.c_str(), expr,
                rt::loc_text(loc).c_str());
   std::abort();
@@ -221,41 +252,44 @@ void release_exit() noexcept {
 }
 
 void name_thread(const char* name) noexcept {
-  on_backend([&](auto& b) { b.name_thread(name); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.name_thread(a...); }, nothing, name);
 }
 
 void retry_begin(const void* obj, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.retry_begin(obj, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.retry_begin(a...); }, nothing, obj, loc);
 }
 
 void retry_lost(const void* obj, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.retry_lost(obj, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.retry_lost(a...); }, nothing, obj, loc);
 }
 
 void retry_won(const void* obj, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.retry_won(obj, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.retry_won(a...); }, nothing, obj, loc);
 }
 
 std::uint32_t spawn(const task_vtable& vt, void* callable, const std::source_location& loc) {
-  return on_backend([&](auto& b) { return b.spawn(vt, callable, loc); }, []() -> std::uint32_t {
-    throw std::logic_error("lockstep: an mc::thread was created outside a checked execution (explore())");
-  });
+  return on_backend([](auto& b, auto&... a) { return b.spawn(a...); },
+                    [](auto&...) -> std::uint32_t {
+                      throw std::logic_error(
+                          "lockstep: an mc::thread was created outside a checked execution (explore())");
+                    },
+                    vt, callable, loc);
 }
 
 void join(std::uint32_t tid, const std::source_location& loc) {
-  on_backend([&](auto& b) { b.join(tid, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.join(a...); }, nothing, tid, loc);
 }
 
 void detach(std::uint32_t tid) noexcept {
-  on_backend([&](auto& b) { b.detach(tid); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.detach(a...); }, nothing, tid);
 }
 
 void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept {
-  on_backend([&](auto& b) { b.dropped_joinable(tid, loc); }, nothing);
+  on_backend([](auto& b, auto&... a) { b.dropped_joinable(a...); }, nothing, tid, loc);
 }
 
 std::uint32_t current_thread() noexcept {
-  return on_backend([](auto& b) { return b.current_thread(); }, [] { return std::uint32_t{0}; });
+  return on_backend([](auto& b) { return b.current_thread(); }, [](auto&...) { return std::uint32_t{0}; });
 }
 
 }  // namespace detail

@@ -3,24 +3,25 @@
 namespace lockstep::mc::rt {
 
 void object_store::reset() noexcept {
-  for (std::uint32_t i = 0; i < n_; ++i) {
-    object_rec& r = recs_[i];
-    r.name = nullptr;
-    r.resource = false;
-    r.kind = lock_kind::other;
-    r.ordinal = 0;
-    r.holders.clear();
-    r.waiters.clear();
-    r.notifies.clear();
-    r.progress_mark = false;
-    r.retry_winner = kNoThread;
-  }
   n_ = 0;
   ordinals_ = 0;
+  last_id_ = 0;
   if (++gen_ == 0) {  // wrapped: empty every slot for real
     for (slot& s : slots_) s.gen = 0;
     gen_ = 1;
   }
+}
+
+void object_store::fresh(object_rec& r) noexcept {
+  r.name = nullptr;
+  r.resource = false;
+  r.kind = lock_kind::other;
+  r.ordinal = 0;
+  r.holders.clear();
+  r.waiters.clear();
+  r.notifies.clear();
+  r.progress_mark = false;
+  r.retry_winner = kNoThread;
 }
 
 std::size_t object_store::home(const void* addr) const noexcept {
@@ -29,30 +30,55 @@ std::size_t object_store::home(const void* addr) const noexcept {
          (slots_.size() - 1);
 }
 
-std::uint32_t object_store::find(const void* addr) const noexcept {
-  if (n_ == 0) return 0;
+std::uint32_t object_store::find_slow(const void* addr) const noexcept {
+  if (n_ <= kLinear) {  // a few objects (the usual model): a scan is cheaper than a hash
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      if (recs_[i].addr == addr) {
+        last_addr_ = addr;
+        last_id_ = i + 1;
+        return i + 1;
+      }
+    }
+    return 0;
+  }
   for (std::size_t i = home(addr);; i = (i + 1) & (slots_.size() - 1)) {
     const slot& s = slots_[i];
     if (s.gen != gen_) return 0;
-    if (s.addr == addr) return s.id;
+    if (s.addr == addr) {
+      last_addr_ = addr;
+      last_id_ = s.id;
+      return s.id;
+    }
   }
 }
 
 std::uint32_t object_store::intern(const void* addr) {
   if (const std::uint32_t id = find(addr)) return id;
-  if (2 * (n_ + 1) > slots_.size()) rehash();
   if (n_ == recs_.size()) recs_.emplace_back();
+  fresh(recs_[n_]);
   recs_[n_].addr = addr;
   const std::uint32_t id = ++n_;
-  std::size_t i = home(addr);
-  while (slots_[i].gen == gen_) i = (i + 1) & (slots_.size() - 1);
-  slots_[i] = slot{addr, id, gen_};
+  if (n_ == kLinear + 1 || (n_ > kLinear && 2 * n_ > slots_.size())) {
+    rehash();  // the table takes over from the scan (or grows): every id in it
+  } else if (n_ > kLinear) {
+    std::size_t i = home(addr);
+    while (slots_[i].gen == gen_) i = (i + 1) & (slots_.size() - 1);
+    slots_[i] = slot{addr, id, gen_};
+  }
+  last_addr_ = addr;
+  last_id_ = id;
   return id;
 }
 
+// Every id into the table: a larger one if needed, else the same one
+// emptied (by generation, without touching its slots).
 void object_store::rehash() {
-  slots_.assign(slots_.empty() ? 64 : 2 * slots_.size(), slot{nullptr, 0, 0});
-  gen_ = 1;
+  std::size_t size = slots_.empty() ? 64 : slots_.size();
+  while (2 * n_ > size) size *= 2;
+  if (size != slots_.size() || ++gen_ == 0) {
+    slots_.assign(size, slot{nullptr, 0, 0});
+    gen_ = 1;
+  }
   for (std::uint32_t id = 1; id <= n_; ++id) {
     std::size_t i = home(recs_[id - 1].addr);
     while (slots_[i].gen == gen_) i = (i + 1) & (slots_.size() - 1);

@@ -50,10 +50,16 @@ struct object_rec {
 
 class object_store {
  public:
-  // A new execution: no object (records keep their vectors' capacity).
+  // A new execution: no object (records keep their vectors' capacity; each
+  // is made fresh when an object takes it).
   void reset() noexcept;
   // The id of the object at `addr`, 0 if the execution has not touched it.
-  [[nodiscard]] std::uint32_t find(const void* addr) const noexcept;
+  // The latest object found is remembered: a primitive's annotations name
+  // the same object several times in a row.
+  [[nodiscard]] std::uint32_t find(const void* addr) const noexcept {
+    if (addr == last_addr_ && last_id_ != 0) return last_id_;
+    return find_slow(addr);
+  }
   // Its id, a new record if needed.
   std::uint32_t intern(const void* addr);
   [[nodiscard]] object_rec& operator[](std::uint32_t id) noexcept { return recs_[id - 1]; }
@@ -76,12 +82,15 @@ class object_store {
   static void end_resource(object_rec& r) noexcept;
 
  private:
+  static constexpr std::uint32_t kLinear = 8;  // up to this many objects: no hash table
   struct slot {
     const void* addr;
     std::uint32_t id;
     std::uint32_t gen;  // a slot of an older execution is empty
   };
   std::size_t home(const void* addr) const noexcept;
+  std::uint32_t find_slow(const void* addr) const noexcept;
+  void fresh(object_rec& r) noexcept;
   void rehash();
 
   std::vector<object_rec> recs_;  // [0, n_) live
@@ -89,6 +98,8 @@ class object_store {
   std::uint32_t ordinals_ = 0;
   std::vector<slot> slots_;       // open addressing, a power of two
   std::uint32_t gen_ = 1;
+  mutable const void* last_addr_ = nullptr;  // find()'s latest answer (id 0: none)
+  mutable std::uint32_t last_id_ = 0;
 };
 
 }  // namespace lockstep::mc::rt
