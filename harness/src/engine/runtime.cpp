@@ -567,7 +567,9 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
   thread_rec& me = *threads_[cur_];
   me.block_step = exec_steps_;
-  detector<busy_wait>().on_block(cur_);
+  each_detector([&](auto& d) {
+    if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
+  });
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
   wq_push(obj, me);
@@ -629,7 +631,9 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     // holder's by then, through whatever ordered the wake-up).
     note({obj, access_kind::read});
     thread_rec& me = *threads_[cur_];
-    detector<busy_wait>().on_block(cur_);
+    each_detector([&](auto& d) {
+      if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
+    });
     me.st = tstate::blocked_futex;
     me.lock_wait = true;
     me.wait_addr = word;
