@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/objects.hpp"
 #include "lockstep/mc/explore.hpp"
 #include "lockstep/mc/hooks.hpp"
 
@@ -13,7 +14,10 @@ namespace lockstep::mc::rt {
 
 class busy_wait {
  public:
-  void reset(const options& o) noexcept { bound_ = o.busy_wait_bound; }
+  void reset(const options& o) {
+    if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
+    bound_ = o.busy_wait_bound;
+  }
   void on_thread(std::uint32_t tid) {
     if (st_.size() <= tid) st_.resize(tid + 1);
     st_[tid] = thread_state{};

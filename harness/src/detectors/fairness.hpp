@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "engine/id_set.hpp"
+#include "engine/objects.hpp"
 #include "lockstep/mc/explore.hpp"
 
 namespace lockstep::mc::rt {
@@ -39,7 +40,8 @@ class fairness {
     enabled_ = &enabled;
     eligible_ = &eligible;
   }
-  void reset(const options& o) noexcept {
+  void reset(const options& o) {
+    if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
     on_ = o.fair_scheduling;
     clock_ = 0;
   }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/objects.hpp"
 #include "lockstep/mc/explore.hpp"
 
 namespace lockstep::mc::rt {
@@ -25,7 +26,9 @@ class retry_watch {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> retry_bypass;  // (winner, times it won)
   };
 
-  void reset(const options&) noexcept {}
+  void reset(const options&) {
+    if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
+  }
   void on_thread(std::uint32_t tid) {
     if (st_.size() <= tid) st_.resize(tid + 1);
     thread_state& t = st_[tid];

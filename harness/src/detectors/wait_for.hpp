@@ -34,7 +34,8 @@ class wait_for {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since it announced
   };
 
-  void reset(const options&) noexcept {
+  void reset(const options&) {
+    if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
     ask_clock_ = 0;
     cycle.clear();
   }

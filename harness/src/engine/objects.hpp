@@ -20,6 +20,9 @@
 namespace lockstep::mc::rt {
 
 inline constexpr std::uint32_t kNoThread = 0xffffffffu;
+// Detectors reserve their per-thread state for this many threads at a
+// runtime's first execution, so a small model allocates it once.
+inline constexpr std::size_t kThreadsReserved = 16;
 
 struct holder {
   std::uint32_t thread;
