@@ -1,5 +1,6 @@
-// The execution engine: fibers, scheduling points, futexes, threads,
-// ownership annotations, and the detectors that live on the hot path.
+// The execution engine: scheduling points, futex and lock words, threads,
+// the annotations primitives make, and where each detector is asked. The
+// words of every report are report/'s.
 #include "engine/runtime.hpp"
 
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #include "lockstep/mc/replay_string.hpp"
 #include "engine/dcheck.hpp"
+#include "report/liveness.hpp"
 #include "report/messages.hpp"
 #include "report/text.hpp"
 
@@ -1182,58 +1184,18 @@ void runtime::fair_yield(bool check) {
 // Livelock: no progress for a window, and the window repeats with a period.
 
 void runtime::check_livelock() {
-  const std::uint64_t window = opts_.livelock_window;
   const std::size_t period = detector<livelock>().period(events_, exec_steps_);
-  if (period == 0) return;
-  const std::size_t n = events_.size();  // not (yet) a repeating cycle: the step bound decides
-  std::vector<bool> in(nthreads_, false);
-  std::size_t involved = 0;
-  for (std::size_t i = n - period; i < n; ++i) {
-    if (!in[events_[i].thread]) ++involved;
-    in[events_[i].thread] = true;
-  }
-  std::string who;
-  for (std::uint32_t t = 0; t < nthreads_; ++t)
-    if (in[t]) who += (who.empty() ? "" : " and ") + thread_label(t);
-  std::vector<trace_event> all = export_events(view());
-  std::vector<trace_event> cycle(all.end() - static_cast<std::ptrdiff_t>(period), all.end());
-  std::string details = "  " + who + (involved == 1 ? " keeps" : " keep") +
-                        " taking steps, but nothing marks progress (LOCKSTEP_PROGRESS()) and no "
-                        "thread finishes; the same " + std::to_string(period) +
-                        " steps have repeated for the last " + std::to_string(window) +
-                        " steps (livelock_window = " + std::to_string(window) + ").\n";
-  details += "  Usually: threads that back off and retry in lock step (take locks in one global "
-             "order, or let a random choice decide the backoff), or a retry loop whose condition "
-             "never changes. If the model just works long between progress marks, raise the "
-             "bound (--livelock-window N, options.livelock_window).\n";
-  details += timeline_text(cycle, nthreads_, "one period of the cycle (steps " +
-                                                std::to_string(cycle.front().step) + "-" +
-                                                std::to_string(cycle.back().step) + "), one column per thread");
-  fail_and_unwind(bug_kind::livelock,
-                  who + (involved == 1 ? " repeats" : " repeat") + " the same " + std::to_string(period) +
-                      " steps forever without progress (a livelock under fair scheduling)",
-                  std::move(details));
+  if (period == 0) return;  // not (yet) a repeating cycle: the step bound decides
+  report_text r = livelock_text(view(), period, opts_.livelock_window);
+  fail_and_unwind(bug_kind::livelock, std::move(r.message), std::move(r.details));
 }
 
 // ---------------------------------------------------------------------------
 // Busy waiting: a run of read-only steps without a yield.
 
 void runtime::busy_waiting() {
-  const event* last = nullptr;
-  for (std::size_t i = events_.size(); i-- > 0 && last == nullptr;)
-    if (events_[i].thread == cur_) last = &events_[i];
-  std::string what = last != nullptr ? object_label(last->addr, last->object) : std::string("shared state");
-  std::string where = last != nullptr ? loc_text(last->loc) : std::string("?");
-  fail_and_unwind(
-      bug_kind::busy_wait,
-      thread_label(cur_) + " busy-waits: it read " + what + " " + std::to_string(detector<busy_wait>().run(cur_)) +
-          " times in a row at " + where + " without relax() (busy_wait_bound = " +
-          std::to_string(opts_.busy_wait_bound) + ")",
-      "  A spin loop must yield: call relax() (lockstep::mc::this_thread::yield(), P::relax()) in "
-      "the loop so the scheduler lets the thread it waits for run, or better, block on a condition "
-      "variable, an event or a semaphore. Without it the spinner can starve the thread that would "
-      "release it (on one core, or under a non-preemptive scheduler). If these reads are not a "
-      "spin, raise the bound (--busy-wait-bound N, options.busy_wait_bound).\n");
+  report_text r = busy_wait_text(view(), cur_, detector<busy_wait>().run(cur_), opts_.busy_wait_bound);
+  fail_and_unwind(bug_kind::busy_wait, std::move(r.message), std::move(r.details));
 }
 
 // ---------------------------------------------------------------------------
@@ -1271,28 +1233,8 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t a
     }
   }
   if (starved != kNoThread) {
-    const std::uint32_t i = starved, total = starved_total;
-    const wait_for::thread_state& w = detector<wait_for>()[i];
-    const std::string what = resource_label(r);
-    std::string by;
-    for (std::size_t k = 0; k < w.bypass.size(); ++k) {
-      const auto& [t, times] = w.bypass[k];
-      by += (k == 0 ? "" : k + 1 == w.bypass.size() ? " and " : ", ") + thread_label(t) + " acquired it " +
-            std::to_string(times) + (times == 1 ? " time" : " times");
-    }
-    std::string details = "  " + thread_label(i) + " asked for " + what + " at " + loc_text(w.waiting_loc) +
- " (step " + std::to_string(w.acquiring_step) + ") and is still blocked; since then " +
-                          by + " (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
-                          "  A lock that lets newcomers overtake a waiter without limit starves it: a "
-                          "reader-preferring rwlock under a stream of readers is the classic case. "
-                          "Use a policy that queues newcomers behind a waiting writer "
-                          "(writer_preferring, fair), or raise the bound (--bypass-bound K, "
-                          "options.bypass_bound) if some overtaking is acceptable.\n";
-    fail_and_unwind(bug_kind::starvation,
-                    thread_label(i) + " starves waiting for " + what + ": other threads acquired it " +
-                        std::to_string(total) + " times while it waited (bypass_bound = " +
-                        std::to_string(opts_.bypass_bound) + ")",
-                    std::move(details));
+    report_text t = bypass_text(view(), starved, r, starved_total, opts_.bypass_bound);
+    fail_and_unwind(bug_kind::starvation, std::move(t.message), std::move(t.details));
   }
 }
 
@@ -1328,26 +1270,8 @@ void runtime::retry_lost(const void* obj, const std::source_location& loc) {
   if (by == cur_) return;  // it lost to a lock holder, not to a later winner
   const std::uint32_t total = detector<retry_watch>().lost(cur_, by);
   if (total <= opts_.bypass_bound) return;
-  const std::string what = object_label(obj, 0);
-  std::string who;
-  for (std::size_t k = 0; k < me.retry_bypass.size(); ++k) {
-    const auto& [t, times] = me.retry_bypass[k];
-    who += (k == 0 ? "" : k + 1 == me.retry_bypass.size() ? " and " : ", ") + thread_label(t) + " won " +
-           std::to_string(times) + (times == 1 ? " time" : " times");
-  }
-  std::string details = "  " + thread_label(cur_) + " began trying for " + what + " at " + loc_text(me.retry_loc) +
-                        " (step " + std::to_string(me.retry_step) + ") and retries optimistically; its commit " +
-                        "failed " + std::to_string(total) + " times (the latest at " + loc_text(loc) +
-                        "), each time because another thread committed first: " + who +
-                        " (bypass_bound = " + std::to_string(opts_.bypass_bound) + ").\n" +
-                        "  Unbounded optimistic retries under contention let the fast transactions win every "
-                        "race. Bound the retries and fall back to a path that waits its turn (a lock), or raise "
-                        "the bound (--bypass-bound K, options.bypass_bound) if some losses are acceptable.\n";
-  fail_and_unwind(bug_kind::starvation,
-                  thread_label(cur_) + " starves retrying " + what + ": its commit lost " + std::to_string(total) +
-                      " times to other threads' commits (bypass_bound = " + std::to_string(opts_.bypass_bound) +
-                      ")",
-                  std::move(details));
+  report_text t = retry_starvation_text(view(), cur_, obj, me, total, loc, opts_.bypass_bound);
+  fail_and_unwind(bug_kind::starvation, std::move(t.message), std::move(t.details));
 }
 
 // ---------------------------------------------------------------------------
@@ -1375,15 +1299,8 @@ bool runtime::lost_wakeup() {
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     const thread_rec& t = *threads_[i];
     if (t.st != tstate::blocked_futex || t.lock_wait || waits_of(t).waiting_for != nullptr) continue;
-    std::size_t others = 0;
-    for (std::uint32_t j = 0; j < nthreads_; ++j) others += j != i && threads_[j]->st != tstate::finished;
-    fail(bug_kind::lost_wakeup,
-         thread_label(i) + " waits forever on " + waited_label(view(), t) + " at " + loc_text(t.block_loc) +
-             ": no thread left can wake it (" +
-             (others == 0 ? std::string("every other thread finished")
-                          : "the others finished or are blocked elsewhere") +
-             ")",
-         describe_blocked_wait(view(), t));
+    report_text r = lost_wakeup_text(view(), t);
+    fail(bug_kind::lost_wakeup, std::move(r.message), std::move(r.details));
     return true;
   }
   return false;
