@@ -18,10 +18,9 @@ class livelock {
     last_progress_ = 0;
     next_check_ = 0;
   }
-  // A progress mark (LOCKSTEP_PROGRESS(), a progress lock) at `step`.
+  // A progress mark (LOCKSTEP_PROGRESS(), a progress lock, a thread that
+  // finishes) at `step`.
   void progress(std::uint64_t step) noexcept { last_progress_ = step; }
-  // A thread that finishes made progress.
-  void on_exit(std::uint32_t, std::uint64_t step) noexcept { last_progress_ = step; }
   // Whether a yield at `step` should look for a cycle.
   [[nodiscard]] bool due(std::uint64_t step) const noexcept {
     return step >= next_check_ && step - last_progress_ >= window_;
