@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <system_error>
 
+#include "src/input/files.hpp"
+
 namespace lockstep::cli {
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
@@ -38,15 +40,9 @@ std::string q(std::string_view s) { return "\"" + json_escape(s) + "\""; }
 void write_file(const std::string& path, std::string_view text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw usage_error{"cannot write " + path + ": " + errno_text(errno)};
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      throw usage_error{"cannot write " + path + ": " + errno_text(err)};
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
+  if (const int err = mc::rt::write_all(fd, text); err != 0) {
+    ::close(fd);
+    throw usage_error{"cannot write " + path + ": " + errno_text(err)};
   }
   if (::close(fd) != 0) throw usage_error{"cannot write " + path + ": " + errno_text(errno)};
 }

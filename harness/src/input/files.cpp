@@ -68,6 +68,16 @@ int create_temporary(const std::string& path, std::string& tmp) {
 
 }  // namespace
 
+int write_all(int fd, std::string_view text) noexcept {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
 void replace_file(const std::string& path, std::string_view text) {
   check_target(path);
   std::string tmp;
@@ -76,15 +86,9 @@ void replace_file(const std::string& path, std::string_view text) {
     ::unlink(tmp.c_str());
     fail(what, err);
   };
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      give_up("writing " + tmp, err);
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
+  if (const int err = write_all(fd, text); err != 0) {
+    ::close(fd);
+    give_up("writing " + tmp, err);
   }
   // Flushed before the rename, so the rename publishes a whole file or none.
   if (::fsync(fd) != 0) {

@@ -8,6 +8,11 @@
 
 namespace lockstep::mc::rt {
 
+// Writes all of `text` to `fd` (again after a signal or a short write).
+// Returns 0, or the errno of the failure (EIO for a write that wrote
+// nothing); `fd` stays open either way.
+int write_all(int fd, std::string_view text) noexcept;
+
 // Replaces `path` with a file holding `text`, or leaves it as it was: the
 // text goes to a new temporary file next to it (created exclusively, never
 // through a symbolic link), is flushed to the disk and renamed over `path`.
