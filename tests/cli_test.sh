@@ -169,10 +169,16 @@ has lost-wakeup out "missed a notification"
 expect bad-window 2 -- "$LS" check livelock_polite --livelock-window x
 one_line bad-window
 
+# The memory model: a name, or exit 2.
+expect bad-memory-model 2 -- "$LS" check counter_mutex --memory-model tso
+one_line bad-memory-model
+has bad-memory-model err "--memory-model must be sc or rc11"
+expect memory-model-sc 0 -- "$LS" check counter_atomic --memory-model sc
+
 # Trace files: written by --trace-out, replayed on fibers and on OS threads.
 expect trace-out 1 -- "$LS" check deadlock_abba --trace-out "$tmp/abba.trace"
 has trace-out out "trace written to"
-has trace-out abba.trace "lockstep-trace 1"
+has trace-out abba.trace "lockstep-trace 2"
 has trace-out abba.trace "verdict deadlock"
 expect replay-fibers 1 -- "$LS" replay "$tmp/abba.trace"
 has replay-fibers out "replayed on fibers: bug: deadlock (as recorded"
@@ -201,7 +207,7 @@ printf 'lockstep-trace 1\n\0\0\0\n' >"$tmp/bin.trace"
 expect trace-binary 2 -- "$LS" replay "$tmp/bin.trace"
 one_line trace-binary
 has trace-binary err "bin.trace:2: binary data"
-sed 's/^lockstep-trace 1$/lockstep-trace 3/' "$tmp/abba.trace" >"$tmp/future.trace"
+sed "s/^lockstep-trace 2$/lockstep-trace 3/" "$tmp/abba.trace" >"$tmp/future.trace"
 expect trace-future 2 -- "$LS" replay "$tmp/future.trace"
 one_line trace-future
 has trace-future err "version 3 is newer"

@@ -61,11 +61,15 @@ enum class code : std::uint8_t {
   event_wait_for,   // out <- ev.wait_for(1ms)
   plain_read,       // out <- p (plain memory: the race detector watches it)
   plain_write,      // p <- v
+  fence,            // atomic_thread_fence
 };
 
 struct instr {
   code c = code::load;
   int x = 0, v = 0, w = 0;
+  // Atomics and fences: the memory order (see order_of): 0 relaxed, 1
+  // acquire / release / acq_rel as fits, 2 seq_cst.
+  int o = 2;
   std::vector<instr> body;  // locked, try_locked
 };
 
@@ -81,8 +85,9 @@ void show_instr(const instr& i, std::ostream& os) {
                                 "sem_release", "cv_wait",       "cv_notify_one", "cv_notify_all",
                                 "cv_signal",   "event_set",     "event_wait",    "choose",
                                 "yield",       "sem_acquire_for", "event_wait_for", "plain_read",
-                                "plain_write"};
-  os << names[static_cast<int>(i.c)] << "(" << i.x << "," << i.v << "," << i.w;
+                                "plain_write", "fence"};
+  static const char* orders[] = {".rlx", ".ra", ""};
+  os << names[static_cast<int>(i.c)] << orders[i.o] << "(" << i.x << "," << i.v << "," << i.w;
   if (!i.body.empty()) {
     os << " {";
     for (const instr& b : i.body) {
@@ -135,7 +140,8 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
                                              {1, code::sem_acquire_for},
                                              {1, code::event_wait_for},
                                              {1, code::plain_read},
-                                             {1, code::plain_write}});
+                                             {1, code::plain_write},
+                                             {1, code::fence}});
       const bool nests = i.c == code::locked || i.c == code::try_locked;
       if (held >= 0 && (i.c == code::cv_wait || i.c == code::cv_signal)) continue;
       if (nests && depth >= 2) continue;
@@ -144,6 +150,8 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
     i.x = *rc::gen::inRange(0, atomics);
     i.v = *rc::gen::inRange(0, 3);
     i.w = *rc::gen::inRange(0, 3);
+    // Memory orders: weak ones as often as seq_cst.
+    if (i.c <= code::cas || i.c == code::fence) i.o = *rc::gen::weightedElement<int>({{1, 0}, {1, 1}, {2, 2}});
     if (i.c == code::locked || i.c == code::try_locked) {
       i.x = held < 0 ? *rc::gen::inRange(0, 2) : 1 - held;
       const int n = *rc::gen::inRange(0, depth == 0 ? 3 : 2);
@@ -190,32 +198,43 @@ struct world {
   mc::shared<int> plain{0};
 };
 
+std::memory_order order_of(const instr& i) {
+  if (i.o == 0) return std::memory_order_relaxed;
+  if (i.o == 2) return std::memory_order_seq_cst;
+  switch (i.c) {
+    case code::load: return std::memory_order_acquire;
+    case code::store: return std::memory_order_release;
+    case code::fence: return std::memory_order_acq_rel;
+    default: return std::memory_order_acq_rel;
+  }
+}
+
 void run_code(world& w, const std::vector<instr>& code, int t) {
   auto out = [t](int v) { tl_snap.outs[static_cast<std::size_t>(t)].push_back(v); };
   auto atom = [&w](int x) -> mc::atomic<int>& { return w.a[static_cast<std::size_t>(x)]; };
   auto mirror = [&w](int x) { tl_snap.atoms[static_cast<std::size_t>(x)] = w.a[static_cast<std::size_t>(x)].load(); };
   for (const instr& i : code) {
     switch (i.c) {
-      case code::load: out(atom(i.x).load()); break;
+      case code::load: out(atom(i.x).load(order_of(i))); break;
       case code::store:
-        atom(i.x).store(i.v);
+        atom(i.x).store(i.v, order_of(i));
         tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.v;
         break;
       case code::fetch_add: {
-        const int old = atom(i.x).fetch_add(i.v);
+        const int old = atom(i.x).fetch_add(i.v, order_of(i));
         tl_snap.atoms[static_cast<std::size_t>(i.x)] = old + i.v;
         out(old);
         break;
       }
       case code::exchange: {
-        const int old = atom(i.x).exchange(i.v);
+        const int old = atom(i.x).exchange(i.v, order_of(i));
         tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.v;
         out(old);
         break;
       }
       case code::cas: {
         int expected = i.v;
-        const bool ok = atom(i.x).compare_exchange_strong(expected, i.w);
+        const bool ok = atom(i.x).compare_exchange_strong(expected, i.w, order_of(i));
         if (ok) tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.w;
         out(ok ? 1 : 0);
         break;
@@ -262,6 +281,7 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::event_wait_for: out(w.ev.wait_for(std::chrono::milliseconds(1)) ? 1 : 0); break;
       case code::plain_read: out(w.plain.load()); break;
       case code::plain_write: w.plain.store(i.v); break;
+      case code::fence: mc::atomic_thread_fence(order_of(i)); break;
     }
     ++tl_snap.pc[static_cast<std::size_t>(t)];
   }

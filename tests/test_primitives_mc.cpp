@@ -278,8 +278,10 @@ TEST(ConditionVariableAnyMc, WorksWithARecursiveMutexLock) {
 
 // -- event -----------------------------------------------------------------------------
 
+// Three threads: under rc11 plain dfs runs 1.8 million executions (67,607
+// under sc), dpor 136; dfs checks it under sc, dpor under rc11.
 TEST(EventMc, SetWakesEveryWaiterInEverySchedule) {
-  const auto r = dfs([] {
+  auto body = [] {
     mc::event e;
     int data = 0;
     mc::thread a([&] {
@@ -294,8 +296,15 @@ TEST(EventMc, SetWakesEveryWaiterInEverySchedule) {
     e.set();
     a.join();
     b.join();
-  });
+  };
+  mc::options o = dfs_options();
+  o.memory_model = mc::memory_model::sc;
+  const auto r = mc::explore(o, body);
   EXPECT_EXHAUSTIVE_PASS(r);
+  o.strategy = mc::dpor();
+  o.memory_model = mc::memory_model::rc11;
+  const auto weak = mc::explore(o, body);
+  EXPECT_EXHAUSTIVE_PASS(weak);
 }
 
 TEST(EventMc, WaitForReportsWhetherItWasSet) {

@@ -273,10 +273,10 @@ std::string text_of(const std::vector<std::string>& lines) {
   return s;
 }
 
-// Line numbers of the sample: 1 version, 2..13 header, 14..16 events, 17 end.
+// Line numbers of the sample: 1 version, 2..20 header, 21..23 events, 24 end.
 constexpr std::size_t kModelLine = 2;
-constexpr std::size_t kFirstEvent = 18;
-constexpr std::size_t kEndLine = 21;
+constexpr std::size_t kFirstEvent = 20;
+constexpr std::size_t kEndLine = 23;
 
 // Parses `text` as "t.trace" and expects it refused on `line` with exactly `message`.
 void expect_refused(const std::string& text, std::size_t line, const std::string& message) {
@@ -292,13 +292,46 @@ void expect_refused(const std::string& text, std::size_t line, const std::string
 TEST(Trace, TheSampleReadsAsWritten) {
   const std::string text = format_trace(sample());
   EXPECT_EQ(text,
-            "lockstep-trace 1\nmodel deadlock_abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
-            "spurious-wakeups 1\nmax-steps 20000\nfair-scheduling 1\nlivelock-window 1000\n"
+            "lockstep-trace 2\nmodel deadlock_abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
+            "spurious-wakeups 1\nmemory-model rc11\nspurious-cas-failures 0\nmax-steps 20000\n"
+            "fair-scheduling 1\nlivelock-window 1000\n"
             "busy-wait-bound 100\nbypass-bound 2\nschedule L1AgQBAQ\nverdict deadlock\nbug-step 3\n"
             "bug-thread 1\nmessage thread 1 holds mutex A and waits for mutex B\nevents 3\n"
-            "1\t0\tstart\t-\t-\t-\t-\n2\t0\tspawn\t-\t1\t-\tmodels/classic.cpp:52\n"
-            "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\nend\n");
+            "1\t0\tstart\t-\t-\t-\t-\t-\n2\t0\tspawn\t-\t1\t-\tmodels/classic.cpp:52\t-\n"
+            "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\t-\nend\n");
   EXPECT_EQ(parse_trace(text), sample());
+}
+
+// Version 1 traces (every atomic sequentially consistent, no step read from)
+// still read, as sc.
+TEST(Trace, ReadsAVersion1TraceAsSc) {
+  const std::string v1 =
+      "lockstep-trace 1\nmodel deadlock_abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
+      "spurious-wakeups 1\nmax-steps 20000\nfair-scheduling 1\nlivelock-window 1000\n"
+      "busy-wait-bound 100\nbypass-bound 2\nschedule L1AgQBAQ\nverdict deadlock\nbug-step 3\n"
+      "bug-thread 1\nmessage thread 1 holds mutex A and waits for mutex B\nevents 3\n"
+      "1\t0\tstart\t-\t-\t-\t-\n2\t0\tspawn\t-\t1\t-\tmodels/classic.cpp:52\n"
+      "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\nend\n";
+  trace want = sample();
+  want.memory_model = lockstep::mc::memory_model::sc;
+  want.spurious_cas_failures = 0;
+  EXPECT_EQ(parse_trace(v1), want);
+  // A version 1 event line has 7 fields, not 8.
+  expect_refused(v1.substr(0, v1.find("3\t1\tcas")) + "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\t-\nend\n",
+                 20, "expected an event (7 tab-separated fields), found 8 fields");
+}
+
+TEST(Trace, RecordsWhatALoadRead) {
+  trace t = sample();
+  t.memory_model = lockstep::mc::memory_model::rc11;
+  t.events.push_back({4, 1, op::load, 2, 7, "flag", "models/x.cpp", 9, 3});
+  t.bug_step = 4;
+  EXPECT_EQ(parse_trace(format_trace(t)), t);
+  auto lines = split_lines(format_trace(t));
+  lines[lines.size() - 2] = "4\t1\tload\t2\t7\tflag\tmodels/x.cpp:9\t4\n";  // it read itself
+  std::string text;
+  for (const auto& l : lines) text += l;
+  expect_refused(text, 23, "bad step read from \"4\": expected an earlier step or -");
 }
 
 TEST(Trace, ReadsCrlfLines) {
@@ -315,8 +348,8 @@ TEST(Trace, AcceptsAMissingFinalNewline) {
 TEST(Trace, RefusesAnEmptyFile) { expect_refused("", 1, "empty file: not a lockstep trace"); }
 
 TEST(Trace, RefusesOtherText) {
-  expect_refused("hello\n", 1, "not a lockstep trace (expected \"lockstep-trace 1\")");
-  expect_refused("lockstep-trace\n", 1, "not a lockstep trace (expected \"lockstep-trace 1\")");
+  expect_refused("hello\n", 1, "not a lockstep trace (expected \"lockstep-trace 2\")");
+  expect_refused("lockstep-trace\n", 1, "not a lockstep trace (expected \"lockstep-trace 2\")");
 }
 
 TEST(Trace, RefusesBinaryData) {
@@ -332,18 +365,18 @@ TEST(Trace, RefusesBinaryData) {
 TEST(Trace, RefusesAFutureVersion) {
   auto lines = sample_lines();
   lines[0] = "lockstep-trace 7";
-  expect_refused(text_of(lines), 1, "trace format version 7 is newer than this lockstep reads (1)");
+  expect_refused(text_of(lines), 1, "trace format version 7 is newer than this lockstep reads (2)");
   lines[0] = "lockstep-trace 99999999999999999999999";
   expect_refused(text_of(lines), 1,
-                 "trace format version 99999999999999999999999 is newer than this lockstep reads (1)");
+                 "trace format version 99999999999999999999999 is newer than this lockstep reads (2)");
 }
 
 TEST(Trace, RefusesAVersionThatIsNotOne) {
   auto lines = sample_lines();
   lines[0] = "lockstep-trace 0";
-  expect_refused(text_of(lines), 1, "bad trace format version \"0\" (expected \"lockstep-trace 1\")");
+  expect_refused(text_of(lines), 1, "bad trace format version \"0\" (expected \"lockstep-trace 2\")");
   lines[0] = "lockstep-trace one";
-  expect_refused(text_of(lines), 1, "bad trace format version \"one\" (expected \"lockstep-trace 1\")");
+  expect_refused(text_of(lines), 1, "bad trace format version \"one\" (expected \"lockstep-trace 2\")");
 }
 
 TEST(Trace, RefusesHeadersOutOfOrder) {
@@ -371,33 +404,33 @@ TEST(Trace, RefusesBadNumbers) {
 
 TEST(Trace, RefusesAnUnknownVerdict) {
   auto lines = sample_lines();
-  lines[12] = "verdict oops";
-  expect_refused(text_of(lines), 13, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
+  lines[14] = "verdict oops";
+  expect_refused(text_of(lines), 15, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
 }
 
 TEST(Trace, RefusesAnUnknownOperation) {
   auto lines = sample_lines();
-  lines[kFirstEvent] = "2\t0\tfrob\t-\t1\t-\t-";
+  lines[kFirstEvent] = "2\t0\tfrob\t-\t1\t-\t-\t-";
   expect_refused(text_of(lines), kFirstEvent + 1, "unknown operation \"frob\"");
 }
 
 TEST(Trace, RefusesStepsThatAreNotConsecutive) {
   auto lines = sample_lines();
-  lines[kFirstEvent + 1] = "4\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55";
+  lines[kFirstEvent + 1] = "4\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\t-";
   expect_refused(text_of(lines), kFirstEvent + 2, "bad step \"4\": expected 3");
-  lines[kFirstEvent + 1] = "x\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55";
+  lines[kFirstEvent + 1] = "x\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\t-";
   expect_refused(text_of(lines), kFirstEvent + 2, "bad step \"x\": expected 3");
 }
 
 TEST(Trace, RefusesAnEventWithMissingFields) {
   auto lines = sample_lines();
   lines[kFirstEvent] = "2\t0\tspawn\t-\t1";
-  expect_refused(text_of(lines), kFirstEvent + 1, "expected an event (7 tab-separated fields), found 5 fields");
+  expect_refused(text_of(lines), kFirstEvent + 1, "expected an event (8 tab-separated fields), found 5 fields");
 }
 
 TEST(Trace, RefusesAMissingValue) {
   auto lines = sample_lines();
-  lines[kFirstEvent] = "2\t0\tspawn\t-\t-\t-\t-";
+  lines[kFirstEvent] = "2\t0\tspawn\t-\t-\t-\t-\t-";
   expect_refused(text_of(lines), kFirstEvent + 1, "a \"spawn\" event has a value, found \"-\"");
 }
 

@@ -116,6 +116,11 @@ const char* const kCheckHelp =
     "                      with dot, when Graphviz is installed\n"
     "  --unfair            turn fair scheduling off (livelocks then show up as\n"
     "                      non_termination)\n"
+    "  --memory-model M    rc11 (default): memory_order arguments count, a load may\n"
+    "                      read any store coherence allows; sc: every atomic\n"
+    "                      operation sequentially consistent\n"
+    "  --spurious-cas-failures N  rc11: each thread's compare_exchange_weak may\n"
+    "                      fail spuriously N times (default 0)\n"
     "  --livelock-window N steps without progress before a repeating fair\n"
     "                      execution is a livelock (default 1000)\n"
     "  --busy-wait-bound N read-only steps in a row without relax() before a\n"
@@ -213,6 +218,8 @@ struct check_args {
   std::optional<std::string> timeline_path;  // --timeline-out
   bool svg = false;
   bool unfair = false;
+  mc::memory_model memory_model = mc::memory_model::rc11;
+  std::uint32_t spurious_cas_failures = 0;
   std::uint64_t livelock_window = 1000;
   std::uint32_t busy_wait_bound = 100;
   std::uint32_t bypass_bound = 2;
@@ -345,6 +352,15 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       a.svg = true;
     } else if (arg == "--unfair") {
       a.unfair = true;
+    } else if (arg == "--memory-model") {
+      const std::string_view v = value();
+      const auto m = mc::parse_memory_model(v);
+      if (!m) throw usage_error{"--memory-model must be sc or rc11, not '" + std::string(v) + "'"};
+      a.memory_model = *m;
+    } else if (arg == "--spurious-cas-failures") {
+      const std::uint64_t n = parse_u64("--spurious-cas-failures", value());
+      if (n > 1000) throw usage_error{"--spurious-cas-failures must be at most 1000"};
+      a.spurious_cas_failures = static_cast<std::uint32_t>(n);
     } else if (arg == "--livelock-window") {
       a.livelock_window = parse_u64("--livelock-window", value());
       if (a.livelock_window < 2) throw usage_error{"--livelock-window must be at least 2"};
@@ -457,6 +473,8 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   o.name = m.name;
   o.progress = !a.quiet && ::isatty(2) != 0;
   o.fair_scheduling = !a.unfair;
+  o.memory_model = a.memory_model;
+  o.spurious_cas_failures = a.spurious_cas_failures;
   o.livelock_window = a.livelock_window;
   o.busy_wait_bound = a.busy_wait_bound;
   o.bypass_bound = a.bypass_bound;
@@ -470,7 +488,7 @@ mc::options model_options(const mc::model& m, const check_args& a) {
     if (*n.flag == '\0' || o.*member == defaults.*member) return;
     o.replay_command += std::string(" ") + n.flag;
     if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(o.*member)>, bool>)
-      o.replay_command += " " + std::to_string(o.*member);
+      o.replay_command += " " + mc::detail::option_text(o.*member);
   });
   if (a.stack_size_text) o.replay_command += " --stack-size " + *a.stack_size_text;
   if (a.step_timeout_text) o.replay_command += " --step-timeout " + *a.step_timeout_text;
@@ -504,6 +522,8 @@ std::string options_json(const mc::options& o) {
     j += std::string(", \"") + n.json + "\": ";
     if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o.*member)>, bool>)
       j += o.*member ? "true" : "false";
+    else if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o.*member)>, mc::memory_model>)
+      j += q(mc::memory_model_name(o.*member));
     else
       j += std::to_string(o.*member);
   });

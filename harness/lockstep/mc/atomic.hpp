@@ -1,14 +1,19 @@
 // lockstep/mc/atomic.hpp — the checked atomic.
 //
-// `mc::atomic<T>` has the std::atomic interface. Under the checker every
-// operation is a scheduling point: the scheduler may switch threads right
-// before it, and the operation is recorded (thread, operation, object, value,
-// source location).
+// `mc::atomic<T>` has the std::atomic interface (T trivially copyable, at
+// most 8 bytes). Under the checker every operation is a scheduling point:
+// the scheduler may switch threads right before it, and the operation is
+// recorded (thread, operation, object, value, source location).
 //
-// Memory ordering: memory_order arguments are accepted and currently ignored:
-// every operation behaves sequentially consistent (a total order of all
-// operations, the one the scheduler picked). Bugs that need a weaker memory
-// model to show up are not found yet.
+// Memory ordering follows options::memory_model. Under rc11 (the default)
+// the memory_order arguments mean what the C++ memory model says (RC11,
+// Lahav et al., PLDI 2017): a load may read any store that coherence allows
+// (which one is a choice the strategy explores), a release store read by an
+// acquire load orders the two threads and nothing weaker does, fences act as
+// std::atomic_thread_fence, read-modify-writes continue release sequences,
+// and compare_exchange_weak may fail spuriously. Under sc every operation is
+// sequentially consistent. README, "Memory model", lists what is modelled
+// and the corners left out.
 //
 // Outside a checked execution (and on OS threads, see os_threads.hpp) the
 // operations are real sequentially consistent atomic operations; nothing is
@@ -28,10 +33,12 @@ namespace lockstep::mc {
 template <class T>
 class atomic {
   static_assert(std::is_trivially_copyable_v<T>, "mc::atomic<T> needs a trivially copyable T");
+  static_assert(sizeof(T) <= 8, "mc::atomic<T> holds at most 8 bytes");
 
  public:
   using value_type = T;
   using loc = std::source_location;
+  using order = std::memory_order;
   static constexpr bool is_always_lock_free = true;
 
   constexpr atomic() noexcept(std::is_nothrow_default_constructible_v<T>) : value_() {}
@@ -39,58 +46,69 @@ class atomic {
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
-  T load(std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current()) const {
-    auto* rec = detail::point(op::load, this, h_, l);
-    if (rec == nullptr) return real().load();
-    T r = value_;
-    if (rec) *rec = bits(r);
-    return r;
+  T load(order o = std::memory_order_seq_cst, const loc& l = loc::current()) const {
+    detail::atomic_access a;
+    a.size = sizeof(T);
+    a.sign = std::is_signed_v<T>;
+    a.order = o;
+    std::uint64_t r = 0;
+    if (detail::atomic_op(op::load, const_cast<T*>(&value_), h_, a, r, l) < 0) return real().load();
+    return from_bits(r);
   }
-  void store(T v, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current()) {
-    auto* rec = detail::point(op::store, this, h_, l);
-    if (rec == nullptr) return real().store(v);
-    value_ = v;
-    if (rec) *rec = bits(v);
+  void store(T v, order o = std::memory_order_seq_cst, const loc& l = loc::current()) {
+    detail::atomic_access a;
+    a.operand = bits(v);
+    a.size = sizeof(T);
+    a.sign = std::is_signed_v<T>;
+    a.order = o;
+    std::uint64_t r = 0;
+    if (detail::atomic_op(op::store, &value_, h_, a, r, l) < 0) real().store(v);
   }
-  T exchange(T v, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current()) {
-    return rmw([v](T) { return v; }, l);
+  T exchange(T v, order o = std::memory_order_seq_cst, const loc& l = loc::current()) {
+    return rmw(&take, bits(v), o, l, [v](T) { return v; });
   }
-  bool compare_exchange_strong(T& expected, T desired, std::memory_order = std::memory_order_seq_cst,
-                               std::memory_order = std::memory_order_seq_cst,
+  bool compare_exchange_strong(T& expected, T desired, order success, order failure,
                                const loc& l = loc::current()) {
-    return cas(expected, desired, l);
+    return cas(expected, desired, success, failure, false, l);
   }
-  // Never fails spuriously under the checker (yet).
-  bool compare_exchange_weak(T& expected, T desired, std::memory_order = std::memory_order_seq_cst,
-                             std::memory_order = std::memory_order_seq_cst,
+  bool compare_exchange_strong(T& expected, T desired, order o = std::memory_order_seq_cst,
+                               const loc& l = loc::current()) {
+    return cas(expected, desired, o, failure_order(o), false, l);
+  }
+  // Under rc11 it may fail spuriously (options::spurious_cas_failures).
+  bool compare_exchange_weak(T& expected, T desired, order success, order failure,
                              const loc& l = loc::current()) {
-    return cas(expected, desired, l);
+    return cas(expected, desired, success, failure, true, l);
+  }
+  bool compare_exchange_weak(T& expected, T desired, order o = std::memory_order_seq_cst,
+                             const loc& l = loc::current()) {
+    return cas(expected, desired, o, failure_order(o), true, l);
   }
 
-  T fetch_add(T d, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current())
+  T fetch_add(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires(std::is_integral_v<T> || std::is_pointer_v<T>)
   {
-    return rmw([d](T x) { return static_cast<T>(x + d); }, l);
+    return rmw(&add, bits(d), o, l, [d](T x) { return static_cast<T>(x + d); });
   }
-  T fetch_sub(T d, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current())
+  T fetch_sub(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires(std::is_integral_v<T> || std::is_pointer_v<T>)
   {
-    return rmw([d](T x) { return static_cast<T>(x - d); }, l);
+    return rmw(&sub, bits(d), o, l, [d](T x) { return static_cast<T>(x - d); });
   }
-  T fetch_and(T d, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current())
+  T fetch_and(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires std::is_integral_v<T>
   {
-    return rmw([d](T x) { return static_cast<T>(x & d); }, l);
+    return rmw(&and_, bits(d), o, l, [d](T x) { return static_cast<T>(x & d); });
   }
-  T fetch_or(T d, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current())
+  T fetch_or(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires std::is_integral_v<T>
   {
-    return rmw([d](T x) { return static_cast<T>(x | d); }, l);
+    return rmw(&or_, bits(d), o, l, [d](T x) { return static_cast<T>(x | d); });
   }
-  T fetch_xor(T d, std::memory_order = std::memory_order_seq_cst, const loc& l = loc::current())
+  T fetch_xor(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires std::is_integral_v<T>
   {
-    return rmw([d](T x) { return static_cast<T>(x ^ d); }, l);
+    return rmw(&xor_, bits(d), o, l, [d](T x) { return static_cast<T>(x ^ d); });
   }
 
   operator T() const { return load(); }  // NOLINT: mirrors std::atomic
@@ -117,47 +135,82 @@ class atomic {
       return reinterpret_cast<std::uintptr_t>(v);
     } else {
       std::uint64_t out = 0;
-      std::memcpy(&out, &v, sizeof(T) < sizeof(out) ? sizeof(T) : sizeof(out));
+      std::memcpy(&out, &v, sizeof(T));
       return out;
     }
   }
+  static T from_bits(std::uint64_t b) noexcept {
+    if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+      return static_cast<T>(b);
+    } else if constexpr (std::is_pointer_v<T>) {
+      return reinterpret_cast<T>(static_cast<std::uintptr_t>(b));
+    } else {
+      T out;
+      std::memcpy(&out, &b, sizeof(T));
+      return out;
+    }
+  }
+  static constexpr order failure_order(order o) noexcept {
+    return o == std::memory_order_acq_rel ? std::memory_order_acquire
+           : o == std::memory_order_release ? std::memory_order_relaxed
+                                            : o;
+  }
+  // The read-modify-writes, on the value's bits, for the runtime.
+  static std::uint64_t take(std::uint64_t, std::uint64_t v) noexcept { return v; }
+  static std::uint64_t add(std::uint64_t x, std::uint64_t d) noexcept {
+    if constexpr (std::is_pointer_v<T>) return bits(from_bits(x) + static_cast<std::ptrdiff_t>(d));
+    else return bits(static_cast<T>(from_bits(x) + from_bits(d)));
+  }
+  static std::uint64_t sub(std::uint64_t x, std::uint64_t d) noexcept {
+    if constexpr (std::is_pointer_v<T>) return bits(from_bits(x) - static_cast<std::ptrdiff_t>(d));
+    else return bits(static_cast<T>(from_bits(x) - from_bits(d)));
+  }
+  static std::uint64_t and_(std::uint64_t x, std::uint64_t d) noexcept {
+    if constexpr (std::is_integral_v<T>) return bits(static_cast<T>(from_bits(x) & from_bits(d)));
+    else return x;
+  }
+  static std::uint64_t or_(std::uint64_t x, std::uint64_t d) noexcept {
+    if constexpr (std::is_integral_v<T>) return bits(static_cast<T>(from_bits(x) | from_bits(d)));
+    else return x;
+  }
+  static std::uint64_t xor_(std::uint64_t x, std::uint64_t d) noexcept {
+    if constexpr (std::is_integral_v<T>) return bits(static_cast<T>(from_bits(x) ^ from_bits(d)));
+    else return x;
+  }
   template <class F>
-  T rmw(F f, const loc& l) {
-    auto* rec = detail::point(op::rmw, this, h_, l);
-    if (rec == nullptr) {
-      auto r = real();
-      T old = r.load();
-      while (!r.compare_exchange_weak(old, f(old))) {
+  T rmw(std::uint64_t (*apply)(std::uint64_t, std::uint64_t) noexcept, std::uint64_t operand, order o,
+        const loc& l, F f) {
+    detail::atomic_access a;
+    a.operand = operand;
+    a.apply = apply;
+    a.size = sizeof(T);
+    a.sign = std::is_signed_v<T>;
+    a.order = o;
+    std::uint64_t r = 0;
+    if (detail::atomic_op(op::rmw, &value_, h_, a, r, l) < 0) {
+      auto real_ref = real();
+      T old = real_ref.load();
+      while (!real_ref.compare_exchange_weak(old, f(old))) {
       }
       return old;
     }
-    T old = value_;
-    value_ = f(old);
-    if (rec) {
-      *rec = bits(value_);
-      if (std::memcmp(&old, &value_, sizeof(T)) == 0) detail_mark_read_only(rec);
-    }
-    return old;
+    return from_bits(r);
   }
-  bool cas(T& expected, T desired, const loc& l) {
-    // The operation is decided after the scheduling point, so the op kind is
-    // fixed up once the outcome is known.
-    auto* rec = detail::point(op::cas_ok, this, h_, l);
-    if (rec == nullptr) return real().compare_exchange_strong(expected, desired);
-    const bool ok = std::memcmp(&value_, &expected, sizeof(T)) == 0;
-    if (ok) {
-      value_ = desired;
-    } else {
-      expected = value_;
-    }
-    if (rec) {
-      *rec = bits(value_);
-      if (!ok) detail_mark_failed_cas(rec);
-    }
-    return ok;
+  bool cas(T& expected, T desired, order success, order failure, bool weak, const loc& l) {
+    detail::atomic_access a;
+    a.operand = bits(desired);
+    a.expected = bits(expected);
+    a.size = sizeof(T);
+    a.sign = std::is_signed_v<T>;
+    a.weak = weak;
+    a.order = success;
+    a.failure = failure;
+    std::uint64_t r = 0;
+    const int ok = detail::atomic_op(op::cas_ok, &value_, h_, a, r, l);
+    if (ok < 0) return real().compare_exchange_strong(expected, desired);
+    if (ok == 0) expected = from_bits(r);
+    return ok > 0;
   }
-  static void detail_mark_failed_cas(std::uint64_t* rec) noexcept;
-  static void detail_mark_read_only(std::uint64_t* rec) noexcept;
 
   // Outside a fiber execution (on OS threads, see os_threads.hpp, or with no
   // checker at all) operations are real sequentially consistent atomics.
@@ -167,21 +220,13 @@ class atomic {
   mutable detail::object_handle h_;
 };
 
-namespace detail {
-// Turns the event whose value slot is `rec` from cas_ok into cas_fail.
-void mark_failed_cas(std::uint64_t* rec) noexcept;
-// The event whose value slot is `rec` wrote the value that was there: for
-// dependence it is a read.
-void mark_read_only(std::uint64_t* rec) noexcept;
-}  // namespace detail
-
-template <class T>
-void atomic<T>::detail_mark_failed_cas(std::uint64_t* rec) noexcept {
-  detail::mark_failed_cas(rec);
-}
-template <class T>
-void atomic<T>::detail_mark_read_only(std::uint64_t* rec) noexcept {
-  detail::mark_read_only(rec);
+// std::atomic_thread_fence for checked code: under rc11 a release fence makes
+// the thread's later relaxed stores carry what it knew at the fence, an
+// acquire fence gives the thread what its earlier relaxed loads read, and
+// seq_cst fences are totally ordered. Outside an execution: the real fence.
+inline void atomic_thread_fence(std::memory_order o,
+                                const std::source_location& l = std::source_location::current()) {
+  detail::atomic_fence(o, l);
 }
 
 }  // namespace lockstep::mc

@@ -62,6 +62,19 @@ const char* bug_kind_name(bug_kind) noexcept;
 std::optional<bug_kind> parse_bug_kind(std::string_view) noexcept;
 
 // How to pick schedules. Build one with random(), pct(), dfs() or replay().
+// The memory model atomic operations follow (see lockstep/mc/atomic.hpp).
+//   rc11  the C++ memory model as RC11 repairs it (Lahav et al., PLDI 2017):
+//         memory_order arguments count; a load may read any store coherence
+//         allows, and which one is a choice the strategy explores; only a
+//         release read by an acquire (and fences, spawn, join, locks)
+//         orders threads for the data-race detector.
+//   sc    every atomic operation is sequentially consistent whatever its
+//         memory_order says: one total order, the schedule's.
+enum class memory_model : std::uint8_t { sc, rc11 };
+const char* memory_model_name(memory_model) noexcept;
+// Parses the names memory_model_name() prints.
+std::optional<memory_model> parse_memory_model(std::string_view) noexcept;
+
 struct strategy_spec {
   enum class kind : std::uint8_t { random, dfs, replay, pct, dpor };
   kind k = kind::dfs;
@@ -106,6 +119,9 @@ struct trace_event {
   std::string object_name;     // a label for reports ("" when none)
   std::string file;            // source location of the operation
   std::uint32_t line = 0;
+  // Under the memory model, a load, read-modify-write or CAS: the step whose
+  // store it read (0: the value from before the execution).
+  std::uint64_t rf = 0;
 
   friend bool operator==(const trace_event&, const trace_event&) = default;
 };
@@ -158,6 +174,17 @@ struct options {
   // execution: each wait while some are left is a choice (woken spuriously or
   // not), so a wait without a predicate loop is caught. 0 turns them off.
   std::uint32_t spurious_wakeups = 1;
+  // The memory model (see mc::memory_model). Code that uses only seq_cst
+  // explores the same executions under both.
+  mc::memory_model memory_model = mc::memory_model::rc11;
+  // rc11: spurious failures a compare_exchange_weak may take, per thread and
+  // execution: each weak CAS that would succeed while some are left is a
+  // choice (fails or not). Off by default: inside the usual retry loop a
+  // spurious failure is one more turn of the loop, which multiplies the
+  // executions (a semaphore's two-thread test: 15 times) and finds nothing
+  // new; set it to 1 to check code that uses compare_exchange_weak outside
+  // a loop (where a spurious failure must be harmless).
+  std::uint32_t spurious_cas_failures = 0;
   // Fair scheduling (CHESS; Musuvathi & Qadeer, PLDI 2008). A thread that
   // yields — relax() / this_thread::yield(), a failed try_lock, a timed wait
   // that expired — lets every thread that was

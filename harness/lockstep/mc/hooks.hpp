@@ -7,6 +7,7 @@
 // operation simply happens (so a checked type still works outside explore()).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,6 +37,7 @@ enum class op : std::uint8_t {
   exit,
   yield,        // relax()
   choose,       // a nondeterministic choice (value: the alternative taken)
+  fence,        // mc::atomic_thread_fence (value: the memory_order)
 };
 const char* op_name(op) noexcept;
 // Parses the names op_name() prints; nullopt if unknown.
@@ -59,6 +61,28 @@ bool active() noexcept;
 // when nothing is recorded). May throw the internal abort exception to unwind
 // a failed execution; never catch it (it does not derive from std::exception).
 std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc);
+
+// A checked atomic operation (mc::atomic<T>, sizeof(T) <= 8) on the value
+// at `addr`, whose bytes the runtime reads and writes itself: under the
+// memory model a load may return an older store than memory holds.
+struct atomic_access {
+  std::uint64_t operand = 0;   // store: the value; rmw: the operand; cas: desired
+  std::uint64_t expected = 0;  // cas
+  // rmw: the value it writes, from the one it read.
+  std::uint64_t (*apply)(std::uint64_t old, std::uint64_t operand) noexcept = nullptr;
+  std::uint8_t size = 0;       // bytes, 1..8
+  bool sign = false;           // a signed integer: values are sign-extended to 64 bits
+  bool weak = false;           // compare_exchange_weak
+  std::memory_order order = std::memory_order_seq_cst;
+  std::memory_order failure = std::memory_order_seq_cst;  // cas
+};
+// `o`: load, store, rmw or cas_ok (a CAS). Returns -1 outside an execution
+// (the caller does the real operation); else 1, or 0 for a CAS that failed,
+// with `read` the value read (load, rmw, cas).
+int atomic_op(op o, void* addr, object_handle& h, const atomic_access& a, std::uint64_t& read,
+              const std::source_location& loc);
+// std::atomic_thread_fence under the checker.
+void atomic_fence(std::memory_order order, const std::source_location& loc);
 
 // Futex operations on a 32-bit word. Return as the os_platform ones do.
 bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected,

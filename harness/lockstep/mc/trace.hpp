@@ -60,13 +60,17 @@
 namespace lockstep::mc {
 
 struct trace {
-  static constexpr int format_version = 1;
+  // 2: the memory model (header "memory-model"; version 1 traces were all
+  // sc) and, per event, the step whose store a load read.
+  static constexpr int format_version = 2;
 
   std::string model;             // a registered model, or a test name
   std::string lockstep_version;  // of the lockstep that wrote it
   std::string strategy;          // the strategy that found it ("dpor", ...)
   std::uint64_t seed = 0;
   std::uint32_t spurious_wakeups = 1;  // options that shape the schedule
+  mc::memory_model memory_model = mc::memory_model::rc11;
+  std::uint32_t spurious_cas_failures = 0;
   std::uint64_t max_steps = 20000;
   bool fair_scheduling = true;         // and the liveness detectors' bounds
   std::uint64_t livelock_window = 1000;

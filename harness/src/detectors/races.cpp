@@ -41,6 +41,7 @@ void race_detector::reset(const options&) {
     shadows_[i] = shadow{};
   }
   used_ = 0;
+  nsnaps_ = 0;
   undo_release_ = false;
   if (on_) of(0);  // the body's thread
   for (std::uint32_t t = 0; t < threads_.size(); ++t) {
@@ -71,6 +72,27 @@ void race_detector::undo_release(std::uint32_t t) {
 
 void race_detector::on_acquire(std::uint32_t t, std::uint32_t obj) {
   if (obj <= used_ && !sync_[obj - 1].empty()) join_into(of(t), sync_[obj - 1]);
+}
+
+std::uint32_t race_detector::snapshot(std::uint32_t t) {
+  if (nsnaps_ == snaps_.size()) snaps_.emplace_back();
+  clock& me = of(t);
+  snaps_[nsnaps_] = me;
+  tick(me, t);
+  return static_cast<std::uint32_t>(++nsnaps_);
+}
+
+std::uint32_t race_detector::join(std::uint32_t a, std::uint32_t b) {
+  if (a == 0 || b == 0) return a | b;
+  if (nsnaps_ == snaps_.size()) snaps_.emplace_back();
+  clock& c = snaps_[nsnaps_];
+  c = snaps_[a - 1];
+  join_into(c, snaps_[b - 1]);
+  return static_cast<std::uint32_t>(++nsnaps_);
+}
+
+void race_detector::acquire(std::uint32_t t, std::uint32_t snap) {
+  if (snap != 0) join_into(of(t), snaps_[snap - 1]);
 }
 
 void race_detector::spawned(std::uint32_t parent, std::uint32_t child) {

@@ -77,6 +77,14 @@ class race_detector {
   // The location's storage ends (mc::shared's destructor).
   void on_plain_forget(std::uint32_t obj) noexcept;
 
+  // Under the memory model (engine/memory.hpp) atomics synchronise through
+  // the messages they read, not through their object: a message carries a
+  // snapshot of its writer's clock. Snapshots are numbered from 1 (0: none)
+  // and live until the next execution.
+  std::uint32_t snapshot(std::uint32_t t);        // t's clock now; t ticks
+  std::uint32_t join(std::uint32_t a, std::uint32_t b);  // a new snapshot a ⊔ b (0 if both are)
+  void acquire(std::uint32_t t, std::uint32_t snap);     // t's clock ⊔= snap
+
  private:
   using clock = std::vector<std::uint32_t>;
   clock& of(std::uint32_t t);
@@ -99,6 +107,8 @@ class race_detector {
   std::vector<clock> sync_;
   std::vector<shadow> shadows_;
   std::size_t used_ = 0;
+  std::vector<clock> snaps_;    // message clocks; the first `nsnaps_` are this execution's
+  std::size_t nsnaps_ = 0;
   bool undo_release_ = false;   // the last release may be undone (on_read_only)
   std::uint32_t undo_obj_ = 0;  // its object
   clock undo_vc_;               // that object's clock before it (empty: none)

@@ -31,7 +31,20 @@ struct event {
   std::uint32_t thread = 0;
   std::uint32_t object = 0;
   op o = op::start;
+  // Under the memory model, a load, read-modify-write or CAS: 1 + the index
+  // of the event whose store it read (0: the value from before the execution).
+  std::uint32_t rf = 0;
 };
+
+// A checked atomic's value as mc::atomic hands it over (detail::
+// atomic_access): the low `size` bytes, sign-extended for a signed integer.
+inline std::uint64_t low_bytes(std::uint64_t v, const detail::atomic_access& a) noexcept {
+  if (a.size >= 8) return v;
+  const unsigned bits = 8u * a.size;
+  v &= (std::uint64_t{1} << bits) - 1;
+  if (a.sign && (v >> (bits - 1)) != 0) v |= ~std::uint64_t{0} << bits;
+  return v;
+}
 
 // The task of thread 0: the body of explore() (a detail::body_ref), for both
 // backends.
@@ -48,11 +61,12 @@ concept backend = requires(B& b, const B& cb, op o, const void* obj, const char*
                            std::uint32_t* word, const std::uint32_t* cword, std::uint32_t u, std::int64_t i,
                            bool flag, lock_kind kind, acquire_flags flags, lock_mode mode, std::size_t size,
                            const loc& where, const std::string* message, const detail::task_vtable& vt,
-                           void* callable, std::uint64_t* rec) {
+                           void* callable, const detail::atomic_access& access, std::uint64_t& u64,
+                           std::memory_order order) {
   // Steps.
   { b.point(o, obj, h, where) } -> std::same_as<std::uint64_t*>;
-  { b.failed_cas(rec) } noexcept;  // the step `rec` (a cas) failed: it only read
-  { b.read_only() } noexcept;      // the latest step left its value as it was
+  { b.atomic_op(o, callable, h, access, u64, where) } -> std::same_as<int>;
+  b.atomic_fence(order, where);
   { b.futex_wait(cword, h, u, flag, i, where) } -> std::same_as<bool>;
   b.futex_wake(cword, h, 1, where);
   b.lock_word(word, h, where);

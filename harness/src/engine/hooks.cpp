@@ -46,13 +46,22 @@ const char* op_name(op o) noexcept {
     case op::exit: return "exit";
     case op::yield: return "yield";
     case op::choose: return "choose";
+    case op::fence: return "fence";
   }
   return "?";
 }
 
+const char* memory_model_name(memory_model m) noexcept { return m == memory_model::sc ? "sc" : "rc11"; }
+
+std::optional<memory_model> parse_memory_model(std::string_view s) noexcept {
+  if (s == "sc") return memory_model::sc;
+  if (s == "rc11") return memory_model::rc11;
+  return std::nullopt;
+}
+
 std::optional<op> parse_op(std::string_view s) noexcept {
-  // The enumerators are contiguous from start to choose.
-  for (auto i = static_cast<unsigned>(op::start); i <= static_cast<unsigned>(op::choose); ++i)
+  // The enumerators are contiguous from start to fence.
+  for (auto i = static_cast<unsigned>(op::start); i <= static_cast<unsigned>(op::fence); ++i)
     if (s == op_name(static_cast<op>(i))) return static_cast<op>(i);
   return std::nullopt;
 }
@@ -81,7 +90,9 @@ template <class F, class Plain, class... A>
 // Scalars go to the cold path by value (no copy in memory on the hot one);
 // objects (a handle the backend updates, a source location) by reference.
 template <class A>
-using pass_t = std::conditional_t<std::is_scalar_v<std::remove_cvref_t<A>>, std::remove_cvref_t<A>, A&>;
+using pass_t = std::conditional_t<std::is_scalar_v<std::remove_cvref_t<A>> &&
+                                       !(std::is_lvalue_reference_v<A> && !std::is_const_v<std::remove_reference_t<A>>),
+                                   std::remove_cvref_t<A>, A&>;
 
 template <class F, class Plain, class... A>
 [[gnu::always_inline]] inline decltype(auto) on_backend(F f, Plain plain, A&&... args) {
@@ -107,12 +118,15 @@ std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source
   return on_backend([](auto& b, auto&... a) { return b.point(a...); }, [](auto&...) { return static_cast<std::uint64_t*>(nullptr); }, o, addr, h, loc);
 }
 
-void mark_failed_cas(std::uint64_t* rec) noexcept {
-  on_backend([](auto& b, auto&... a) { b.failed_cas(a...); }, nothing, rec);
+int atomic_op(op o, void* addr, object_handle& h, const atomic_access& a, std::uint64_t& read,
+              const std::source_location& loc) {
+  return on_backend([](auto& b, auto&... x) { return b.atomic_op(x...); }, [](auto&...) { return -1; }, o, addr, h,
+                    a, read, loc);
 }
 
-void mark_read_only(std::uint64_t*) noexcept {
-  on_backend([](auto& b) { b.read_only(); }, nothing);
+void atomic_fence(std::memory_order order, const std::source_location& loc) {
+  on_backend([](auto& b, auto&... x) { b.atomic_fence(x...); },
+             [](std::memory_order o, const std::source_location&) { std::atomic_thread_fence(o); }, order, loc);
 }
 
 bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expected, bool timed,

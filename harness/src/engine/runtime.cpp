@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <stdexcept>
@@ -202,6 +203,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   restart_ = false;
   bug_.reset();
   each_detector([&](auto& d) { d.reset(opts_); });
+  mm_.reset(opts_.memory_model == memory_model::rc11);
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
   thread_rec& main = new_thread(std::source_location::current());
@@ -554,6 +556,9 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   if (track_) set_next(cur_, {obj, access_kind::futex_wait, false, timed && fair_on_});
   decide();
   if (aborting_) return true;  // resumed to unwind inside a release path: no wait
+  // The kernel compares the word under its own lock: the mo-latest value
+  // (memory holds it), read relaxed.
+  if (mm_.on()) mm_.read_latest(cur_, mm_.location_of(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word));
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
@@ -598,7 +603,10 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     note({kTimeKey, access_kind::write});
     note({kQueueKey | obj, access_kind::write});
   }
-  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
+  // Under sc the wake orders waker and waiter, as every atomic operation
+  // does; under rc11 a wake synchronises nothing (the waiter's next load of
+  // the word does, if it acquires what the waker released).
+  if (race_detector& races = detector<race_detector>(); races.on() && !mm_.on()) races.on_acquire(cur_, objects_.intern(word));
   if (!woke) fair_yield(false);  // an expired timed wait is a yield
   return woke;
 }
@@ -700,6 +708,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
+  if (mm_.on()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
   note({kReleaseKey | obj, trying ? access_kind::read : access_kind::sync});
 }
@@ -720,6 +729,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   if (aborting_) return prev;
   record(op::rmw, word, obj, loc, true).value = 0;
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
+  if (mm_.on()) mm_.release_to(obj, cur_);
   note({kReleaseKey | obj, access_kind::write});
   // Every thread blocked on the word retries (in the order they blocked).
   if (obj < queues_.size()) {
@@ -736,25 +746,155 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   return prev;
 }
 
+std::uint32_t runtime::value_choice(std::uint32_t n) {
+  cands_.clear();
+  for (std::uint32_t i = 0; i < n; ++i) cands_.push_back(i);
+  const std::size_t idx = strat_.pick(cands_, decision::value);
+  if (idx == strategy::diverged) [[unlikely]] {
+    diverge();
+    unwind_now();
+  }
+  const auto v = static_cast<std::uint32_t>(idx);
+  schedule_.push_back(v);
+  return v;
+}
+
 std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) {
   if (aborting_) {
     if (no_throw()) return 0;
     unwind_now();
   }
-  std::uint32_t v = 0;
-  if (n > 1) {
-    cands_.clear();
-    for (std::uint32_t i = 0; i < n; ++i) cands_.push_back(i);
-    const std::size_t idx = strat_.pick(cands_, decision::value);
-    if (idx == strategy::diverged) [[unlikely]] {
-      diverge();
-      unwind_now();
-    }
-    v = static_cast<std::uint32_t>(idx);
-    schedule_.push_back(v);
-  }
+  const std::uint32_t v = n > 1 ? value_choice(n) : 0;
   record(op::choose, nullptr, 0, loc).value = v;
   return v;
+}
+
+// ---------------------------------------------------------------------------
+// Atomics
+
+namespace {
+
+std::uint64_t load_bytes(const void* addr, const detail::atomic_access& a) noexcept {
+  std::uint64_t v = 0;
+  std::memcpy(&v, addr, a.size);
+  return low_bytes(v, a);
+}
+
+}  // namespace
+
+int runtime::plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e) {
+  const std::uint64_t cur = load_bytes(addr, a);
+  const std::uint64_t operand = low_bytes(a.operand, a);
+  race_detector& races = detector<race_detector>();
+  const auto wrote = [&](std::uint64_t v) {
+    std::memcpy(addr, &v, a.size);
+    if (e == nullptr) return;
+    e->value = v;
+    if (races.on()) [[unlikely]]
+      races.on_release(cur_, objects_.intern(addr));
+  };
+  switch (o) {
+    case op::load:
+      read = cur;
+      if (e != nullptr) e->value = cur;
+      return 1;
+    case op::store:
+      wrote(operand);
+      return 1;
+    case op::rmw: {
+      read = cur;
+      const std::uint64_t v = low_bytes(a.apply(cur, operand), a);
+      if (v != cur || e == nullptr) {
+        wrote(v);
+      } else {
+        e->value = v;
+        read_only();  // it wrote what was there: a read
+      }
+      return 1;
+    }
+    default:  // a CAS
+      if (cur == low_bytes(a.expected, a)) {
+        wrote(operand);
+        return 1;
+      }
+      read = cur;
+      if (e != nullptr) {
+        e->value = cur;
+        failed_cas(&e->value);
+      }
+      return 0;
+  }
+}
+
+int runtime::weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read) {
+  const std::uint32_t x = mm_.location_of(e.object, addr, a.size, load_bytes(addr, a));
+  const auto self = static_cast<std::uint32_t>(&e - events_.data());
+  const auto pick = [&](std::uint32_t n) { return n > 1 ? value_choice(n) : 0; };
+  const auto stored = [&](std::uint64_t v, std::memory_order order, std::uint32_t after) {
+    const std::uint32_t k = after == weak_memory::kNone ? pick(mm_.placements(cur_, x, order == std::memory_order_seq_cst)) : 0;
+    // events_ does not move here: nothing is recorded between
+    if (mm_.store(cur_, x, k, v, order, self, after)) std::memcpy(addr, &v, a.size);
+    events_[self].value = v;
+  };
+  const auto took = [&](std::uint32_t msg) {
+    const weak_memory::message& m = mm_.at(x).msgs[msg];
+    read = m.value;
+    events_[self].rf = m.event == weak_memory::kNone ? 0 : m.event + 1;
+    return m.value;
+  };
+  const std::uint64_t operand = low_bytes(a.operand, a);
+  const bool sc = a.order == std::memory_order_seq_cst;
+  switch (e.o) {
+    case op::load: {
+      const std::uint32_t k = pick(mm_.readable(cur_, x, sc));
+      events_[self].value = took(mm_.read(cur_, x, k, a.order));
+      return 1;
+    }
+    case op::store:
+      stored(operand, a.order, weak_memory::kNone);
+      return 1;
+    case op::rmw: {
+      const std::uint32_t k = pick(mm_.rmw_readable(cur_, x, sc));
+      const std::uint32_t msg = mm_.rmw_message(cur_, x, k);
+      const std::uint64_t old = took(mm_.read_message(cur_, x, msg, a.order));
+      const std::uint64_t v = low_bytes(a.apply(old, operand), a);
+      // Even when it writes what was there it is a write: its message
+      // carries its own release, which a later acquire may read.
+      stored(v, a.order, msg);
+      return 1;
+    }
+    default: {  // a CAS: it reads any message it may; one holding `expected` it must take as an RMW
+      const std::uint64_t expected = low_bytes(a.expected, a);
+      const std::uint32_t k = pick(mm_.cas_readable(cur_, x, sc, expected));
+      const std::uint32_t msg = mm_.cas_message(cur_, x, k, expected);
+      const bool match = mm_.at(x).msgs[msg].value == expected;
+      thread_rec& me = *threads_[cur_];
+      const bool spurious = match && a.weak && me.spurious_cas < opts_.spurious_cas_failures && value_choice(2) == 1;
+      if (match && !spurious) {
+        took(mm_.read_message(cur_, x, msg, a.order));
+        stored(operand, a.order, msg);
+        return 1;
+      }
+      if (spurious) ++me.spurious_cas;
+      events_[self].value = took(mm_.read_message(cur_, x, msg, a.failure));
+      failed_cas(&events_[self].value);
+      return 0;
+    }
+  }
+}
+
+void runtime::atomic_fence(std::memory_order order, const std::source_location& loc) {
+  detail::object_handle none;
+  std::uint32_t id;
+  if (order == std::memory_order_relaxed) return;  // no fence at all
+  if (track_) set_next(cur_, order == std::memory_order_seq_cst && mm_.on() ? access{0, access_kind::global} : access{});
+  if (!enter_point(op::fence, nullptr, none, loc, id)) return;
+  record(op::fence, nullptr, 0, loc, true).value = static_cast<std::uint64_t>(order);
+  if (!mm_.on()) return;
+  // A seq_cst fence reads and publishes the fence view and every location's
+  // latest seq_cst store: ordered against everything (dpor).
+  if (order == std::memory_order_seq_cst) note({0, access_kind::global});
+  mm_.fence(cur_, order);
 }
 
 bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) {
@@ -812,6 +952,7 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   each_detector([&](auto& d) {
     if constexpr (requires { d.on_spawn(cur_, t.id); }) d.on_spawn(cur_, t.id);
   });
+  if (mm_.on()) mm_.spawned(cur_, t.id);
   note({kThreadKey | t.id, access_kind::write});
   return t.id;
 }
@@ -842,6 +983,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     each_detector([&](auto& d) {
       if constexpr (requires { d.on_join(cur_, tid); }) d.on_join(cur_, tid);
     });
+    if (mm_.on()) mm_.joined(cur_, tid);
     return;
   }
   // The join happens once the target has exited: block first, record then.
@@ -861,6 +1003,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   each_detector([&](auto& d) {
     if constexpr (requires { d.on_join(cur_, tid); }) d.on_join(cur_, tid);
   });
+  if (mm_.on()) mm_.joined(cur_, tid);
 }
 
 void runtime::detach(std::uint32_t tid) noexcept {

@@ -31,6 +31,7 @@
 #include "detectors/wait_for.hpp"
 #include "engine/fiber.hpp"
 #include "engine/id_set.hpp"
+#include "engine/memory.hpp"
 #include "engine/objects.hpp"
 #include "report/describe.hpp"
 #include "trace/replay_check.hpp"
@@ -74,6 +75,7 @@ struct thread_exec {
   std::int64_t deadline = 0;
   bool timed_out = false;
   std::uint32_t spurious = 0;       // spurious wake-ups taken
+  std::uint32_t spurious_cas = 0;   // spurious compare_exchange_weak failures taken
   access next;                      // dpor: the access its next step makes
   // dpor: at a lock or join point, what decides whether its next step
   // blocks (the lock word held, the joined thread running): it changes while
@@ -166,6 +168,10 @@ class runtime {
   // Hooks (called by the checked types on the current thread's fiber).
   std::uint64_t* point(op o, const void* addr, detail::object_handle& h,
                        const std::source_location& loc);
+  // A checked atomic operation (see detail::atomic_op).
+  int atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a,
+                std::uint64_t& read, const std::source_location& loc);
+  void atomic_fence(std::memory_order order, const std::source_location& loc);
   bool futex_wait(const std::uint32_t* word, detail::object_handle& h, std::uint32_t expected,
                   bool timed, std::int64_t deadline, const std::source_location& loc);
   void futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
@@ -280,6 +286,23 @@ class runtime {
     if (track_) strat_.on_access(cur_, a);
   }
   void set_next(std::uint32_t tid, access a) { threads_[tid]->next = a; }
+  // What a point's step touches, for a dependence-aware strategy.
+  access next_access(op o, std::uint32_t id) const noexcept {
+    return o == op::yield   ? (fair_on_ ? access{0, access_kind::yield} : access{})
+           : o == op::spawn ? access{kThreadKey | nthreads_, access_kind::write}  // the child's id
+           : o == op::wake  ? access{kQueueKey | id, access_kind::write}
+           : o == op::fence ? access{}  // atomic_fence() says which
+           : access{id, o == op::load ? access_kind::read : access_kind::write};
+  }
+  bool enter_point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc,
+                   std::uint32_t& id);
+  // An atomic operation on memory as it is (sc, and a release path completing
+  // plainly); `e`: its event, which it completes (value, op, races).
+  int plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e);
+  // Under the memory model (engine/memory.hpp).
+  int weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read);
+  // A value choice among n (>= 2) made by the strategy, recorded in the schedule.
+  std::uint32_t value_choice(std::uint32_t n);
   void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc, bool trying);
   static void abandoned_lock(std::uint32_t* word) noexcept;
   // The next step of every thread, for a dependence-aware strategy.
@@ -378,6 +401,7 @@ class runtime {
   // type in this list.
   using detector_list = std::tuple<race_detector, fairness, busy_wait, livelock, wait_for, retry_watch>;
   detector_list detectors_;
+  weak_memory mm_{std::get<race_detector>(detectors_)};  // options::memory_model = rc11
   template <class D>
   D& detector() noexcept {
     return std::get<D>(detectors_);
@@ -420,46 +444,66 @@ inline event& runtime::record(op o, const void* addr, std::uint32_t object,
   return events_.back();
 }
 
-inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
-                                     const std::source_location& loc) {
+// The part of every point before its event: abort and stack checks, the
+// decision, a yield's effect. False when the thread is to complete its step
+// plainly, without an event (resumed to unwind inside a release path).
+inline bool runtime::enter_point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc,
+                                 std::uint32_t& id) {
   const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
-    if (no_throw()) return nullptr;                      // unwinding, or in a release path
-    if (release && spare_release()) return nullptr;      // perhaps a destructor: no throw
+    if (no_throw()) return false;                      // unwinding, or in a release path
+    if (release && spare_release()) return false;      // perhaps a destructor: no throw
     unwind_now();
   }
   // Ids are given when a thread reaches its point, before the decision, in
   // every mode, so a replay numbers objects as the search did. Yields and
   // spawns have no object.
-  const std::uint32_t id = o == op::yield || o == op::spawn ? 0 : object_id(h);
-  if (track_) [[unlikely]] {
-    set_next(cur_, o == op::yield ? (fair_on_ ? access{0, access_kind::yield} : access{})
-                   : o == op::spawn ? access{kThreadKey | nthreads_, access_kind::write}  // the child's id
-                   : o == op::wake                  ? access{kQueueKey | id, access_kind::write}
-                   : access{id, o == op::load ? access_kind::read : access_kind::write});
-  }
+  id = o == op::yield || o == op::spawn || o == op::fence ? 0 : object_id(h);
+  if (track_ && o != op::fence) [[unlikely]]  // a fence sets its own
+    set_next(cur_, next_access(o, id));
   const thread_rec& me = *threads_[cur_];
   if (stack_pointer() < me.stack_floor) [[unlikely]] {
     stack_nearly_full(loc);
-    if (release) return nullptr;  // perhaps a destructor: it completes, then unwinds
+    if (release) return false;  // perhaps a destructor: it completes, then unwinds
     unwind_now();
   }
   if (detector<busy_wait>().on_point(cur_, o)) [[unlikely]]
     busy_waiting();
   decide(o == op::yield, release);
   if (aborting_) [[unlikely]]
-    return nullptr;  // resumed to unwind inside a release: it completes plainly
+    return false;  // resumed to unwind inside a release: it completes plainly
   // The yield is this step: whom it defers to is decided now, and from its
   // next point on it lets them go first (a dependence-aware strategy sees the
   // yield in this step, where it can tell from the next access that it comes).
-  if (o == op::yield) [[unlikely]]
+  if (o == op::yield) [[unlikely]] {
     fair_yield(true);
+    if (mm_.on()) mm_.yielded(cur_);
+  }
+  (void)addr;
+  return true;
+}
+
+inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
+                                     const std::source_location& loc) {
+  std::uint32_t id;
+  if (!enter_point(o, addr, h, loc, id)) return nullptr;
   if (race_detector& races = detector<race_detector>(); races.on() && o != op::yield && o != op::spawn) [[unlikely]] {
     const std::uint32_t obj = objects_.intern(addr);
     races.on_acquire(cur_, obj);
     if (o != op::load) races.on_release(cur_, obj, o == op::cas_ok || o == op::rmw);
   }
   return &record(o, addr, id, loc).value;
+}
+
+inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a,
+                              std::uint64_t& read, const std::source_location& loc) {
+  std::uint32_t id;
+  if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
+  event& e = record(o, addr, id, loc);
+  if (mm_.on()) return weak_atomic(e, addr, a, read);
+  if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]]
+    races.on_acquire(cur_, objects_.intern(addr));
+  return plain_atomic(o, addr, a, read, &e);
 }
 
 }  // namespace lockstep::mc::rt

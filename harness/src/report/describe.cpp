@@ -105,6 +105,7 @@ trace_event export_event(const execution_view& v, std::size_t i) {
   t.o = e.o;
   t.object = e.object;
   t.value = e.value;
+  t.rf = e.rf;
   if (e.addr != nullptr && e.o != op::spawn && e.o != op::join) t.object_name = object_label(v, e.addr, e.object);
   const bool lifecycle = e.o == op::start || e.o == op::exit;
   if (!(lifecycle && e.thread == 0) && e.loc.line() != 0) {

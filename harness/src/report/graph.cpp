@@ -94,9 +94,15 @@ std::string event_text(const trace_event& e) {
     case op::timeout: return s + (e.object_name.empty() ? "" : " " + e.object_name);
     case op::wake:
       return s + (e.object_name.empty() ? "" : " " + e.object_name) + " (" + std::to_string(e.value) + " woken)";
+    case op::fence: {
+      static constexpr const char* kOrders[] = {"relaxed", "consume", "acquire", "release", "acq_rel", "seq_cst"};
+      return s + " " + (e.value < 6 ? kOrders[e.value] : "?");
+    }
     default:
+      // Under the memory model a load says which store it read.
       return s + " " + (e.object_name.empty() ? "object#" + std::to_string(e.object) : e.object_name) + " = " +
-             std::to_string(static_cast<std::int64_t>(e.value));
+             std::to_string(static_cast<std::int64_t>(e.value)) +
+             (e.rf != 0 ? " (stored at step " + std::to_string(e.rf) + ")" : "");
   }
 }
 

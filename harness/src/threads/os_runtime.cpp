@@ -363,11 +363,73 @@ std::uint64_t* os_runtime::point(op o, const void* addr, detail::object_handle& 
   releasing_scope rs(o == op::store || o == op::rmw || o == op::wake);
   const std::size_t k = gate();
   if (k == npos) return nullptr;  // free: the caller operates on real atomics
-  const std::uint32_t obj = o == op::yield ? 0 : bind_object(k, h, loc, o);
+  const std::uint32_t obj = o == op::yield || o == op::fence ? 0 : bind_object(k, h, loc, o);
   check_event(k, o, obj, loc);
   tl_slot = rt::event{0, addr, loc, tl_tid, obj, o};
   tl_pending = k;
   return &tl_slot.value;
+}
+
+namespace {
+
+// The operation on memory, with a real atomic of the value's size.
+template <class U>
+int real_atomic_as(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, std::uint64_t& wrote) {
+  std::atomic_ref<U> ref(*static_cast<U*>(addr));
+  switch (o) {
+    case op::load: read = wrote = ref.load(); return 1;
+    case op::store: ref.store(static_cast<U>(a.operand)); wrote = static_cast<U>(a.operand); return 1;
+    case op::rmw: {
+      U old = ref.load();
+      while (!ref.compare_exchange_weak(old, static_cast<U>(a.apply(old, a.operand)))) {
+      }
+      read = old;
+      wrote = static_cast<U>(a.apply(old, a.operand));
+      return 1;
+    }
+    default: {
+      U expected = static_cast<U>(a.expected);
+      if (ref.compare_exchange_strong(expected, static_cast<U>(a.operand))) {
+        wrote = static_cast<U>(a.operand);
+        return 1;
+      }
+      read = wrote = expected;
+      return 0;
+    }
+  }
+}
+
+int real_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, std::uint64_t& wrote) {
+  switch (a.size) {
+    case 1: return real_atomic_as<std::uint8_t>(o, addr, a, read, wrote);
+    case 2: return real_atomic_as<std::uint16_t>(o, addr, a, read, wrote);
+    case 4: return real_atomic_as<std::uint32_t>(o, addr, a, read, wrote);
+    default: return real_atomic_as<std::uint64_t>(o, addr, a, read, wrote);
+  }
+}
+
+}  // namespace
+
+int os_runtime::atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a,
+                          std::uint64_t& read, const std::source_location& loc) {
+  std::uint64_t* rec = point(o, addr, h, loc);
+  std::uint64_t wrote = 0;
+  const int r = real_atomic(o, addr, a, read, wrote);
+  read = rt::low_bytes(read, a);
+  wrote = rt::low_bytes(wrote, a);
+  if (rec != nullptr) {
+    *rec = wrote;
+    if (r == 0) reinterpret_cast<rt::event*>(rec)->o = op::cas_fail;
+  }
+  return r;
+}
+
+void os_runtime::atomic_fence(std::memory_order order, const std::source_location& loc) {
+  if (order != std::memory_order_relaxed) {
+    detail::object_handle none;
+    point(op::fence, nullptr, none, loc);
+  }
+  std::atomic_thread_fence(order);
 }
 
 bool os_runtime::real_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns,

@@ -39,10 +39,11 @@ class os_runtime {
   void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
-  // A cas's outcome and read-only steps are checked against the trace's
-  // values (check_value) instead.
-  void failed_cas(std::uint64_t* rec) noexcept { reinterpret_cast<rt::event*>(rec)->o = op::cas_fail; }
-  void read_only() noexcept {}
+  // Real atomic operations, one at a time through the turnstile; their
+  // values are checked against the trace's (check_value).
+  int atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a, std::uint64_t& read,
+                const std::source_location& loc);
+  void atomic_fence(std::memory_order order, const std::source_location& loc);
   std::int64_t now() const noexcept;
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);

@@ -9,6 +9,9 @@
 // option added here is recorded, read back, replayed and reported.
 #pragma once
 
+#include <string>
+#include <type_traits>
+
 #include "lockstep/mc/explore.hpp"
 #include "lockstep/mc/trace.hpp"
 
@@ -38,6 +41,10 @@ template <class F>
 void for_each_shaping_option(F&& f) {
   shaping_option(f, {"spurious-wakeups", "", "spurious_wakeups"}, &options::spurious_wakeups,
                  &trace::spurious_wakeups);
+  shaping_option(f, {"memory-model", "--memory-model", "memory_model"}, &options::memory_model,
+                 &trace::memory_model);
+  shaping_option(f, {"spurious-cas-failures", "--spurious-cas-failures", "spurious_cas_failures"}, &options::spurious_cas_failures,
+                 &trace::spurious_cas_failures);
   shaping_option(f, {"max-steps", "--max-steps", "max_steps"}, &options::max_steps, &trace::max_steps);
   shaping_option(f, {"fair-scheduling", "--unfair", "fair_scheduling"}, &options::fair_scheduling,
                  &trace::fair_scheduling);
@@ -47,6 +54,15 @@ void for_each_shaping_option(F&& f) {
                  &trace::busy_wait_bound);
   shaping_option(f, {"bypass-bound", "--bypass-bound", "bypass_bound"}, &options::bypass_bound,
                  &trace::bypass_bound);
+}
+
+// An option's value as text (trace header, flag argument): numbers in
+// decimal, bools as 1 / 0, the memory model by name.
+template <class T>
+std::string option_text(const T& v) {
+  if constexpr (std::is_same_v<T, bool>) return v ? "1" : "0";
+  else if constexpr (std::is_same_v<T, memory_model>) return memory_model_name(v);
+  else return std::to_string(v);
 }
 
 }  // namespace lockstep::mc::detail

@@ -144,6 +144,8 @@ void put_event(std::string& out, const trace_event& e) {
   out += e.object_name.empty() ? "-" : escape_field(e.object_name);
   out += '\t';
   out += location_field(e);
+  out += '\t';
+  out += e.rf == 0 ? "-" : std::to_string(e.rf);  // since version 2
   out += '\n';
 }
 
@@ -192,10 +194,24 @@ class reader {
     t.seed = number<std::uint64_t>(header("seed"), "seed");
     detail::for_each_shaping_option([&](const detail::shaping_option_names& n, auto, auto member) {
       using T = std::remove_reference_t<decltype(t.*member)>;
-      if constexpr (std::is_same_v<T, bool>)
+      if constexpr (std::is_same_v<T, memory_model>) {
+        if (version_ < 2) {  // version 1 had every atomic sequentially consistent
+          t.*member = memory_model::sc;
+          return;
+        }
+        const std::string_view v = header(n.header);
+        const auto m = parse_memory_model(v);
+        if (!m) fail("unknown memory model " + quote(v) + " (expected sc or rc11)");
+        t.*member = *m;
+      } else if constexpr (std::is_same_v<T, bool>) {
         t.*member = number<std::uint32_t>(header(n.header), n.header) != 0;
-      else
+      } else {
+        if (version_ < 2 && std::string_view(n.header) == "spurious-cas-failures") {
+          t.*member = 0;
+          return;
+        }
         t.*member = number<T>(header(n.header), n.header);
+      }
     });
     t.schedule = string_value(header("schedule"), "schedule");
     t.kind = verdict(header("verdict"));
@@ -253,8 +269,9 @@ class reader {
       fail("trace format version " + shown.substr(1, shown.size() - 2) +
            " is newer than this lockstep reads (" + std::to_string(trace::format_version) + ")");
     }
-    if (!version || *version != trace::format_version)
+    if (!version || *version == 0)
       fail("bad trace format version " + quote(v) + " " + expected);
+    version_ = static_cast<int>(*version);
   }
 
   // The value of the next line, which must be `key` or `key value`.
@@ -337,15 +354,18 @@ class reader {
   }
 
   trace_event event(std::string_view line, std::uint64_t step) const {
-    std::string_view f[7];
+    const std::size_t fields = version_ < 2 ? 7 : 8;  // version 2 added what a load read
+    std::string_view f[8];
     std::size_t n = 0;
     for (std::size_t start = 0;; ++n) {
       const std::size_t tab = line.find('\t', start);
-      if (n < 7) f[n] = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
+      if (n < 8) f[n] = line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
       if (tab == std::string_view::npos) break;
       start = tab + 1;
     }
-    if (++n != 7) fail("expected an event (7 tab-separated fields), found " + std::to_string(n) + " fields");
+    if (++n != fields)
+      fail("expected an event (" + std::to_string(fields) + " tab-separated fields), found " + std::to_string(n) +
+           " fields");
     trace_event e;
     const auto s = parse_unsigned<std::uint64_t>(f[0]);
     if (!s || *s != step) fail("bad step " + quote(f[0]) + ": expected " + std::to_string(step));
@@ -358,6 +378,10 @@ class reader {
     e.value = event_value(f[4], e.o);
     e.object_name = f[5] == "-" ? std::string() : string_value(f[5], "object name");
     location(f[6], e);
+    if (fields == 8 && f[7] != "-") {
+      e.rf = number<std::uint64_t>(f[7], "step read from");
+      if (e.rf == 0 || e.rf >= step) fail("bad step read from " + quote(f[7]) + ": expected an earlier step or -");
+    }
     return e;
   }
 
@@ -387,6 +411,7 @@ class reader {
   std::string_view name_;
   std::size_t pos_ = 0;   // start of the next line
   std::size_t line_ = 0;  // number of the line last read
+  int version_ = trace::format_version;
 };
 
 // ---------------------------------------------------------------- files
@@ -407,10 +432,7 @@ std::string format_trace(const trace& t) {
   put_header(out, "strategy", escape_field(t.strategy));
   put_header(out, "seed", std::to_string(t.seed));
   detail::for_each_shaping_option([&](const detail::shaping_option_names& n, auto, auto member) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(t.*member)>, bool>)
-      put_header(out, n.header, t.*member ? "1" : "0");
-    else
-      put_header(out, n.header, std::to_string(t.*member));
+    put_header(out, n.header, detail::option_text(t.*member));
   });
   put_header(out, "schedule", escape_field(t.schedule));
   put_header(out, "verdict", t.kind ? bug_kind_name(*t.kind) : "pass");
