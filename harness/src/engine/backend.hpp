@@ -31,6 +31,8 @@ struct event {
   std::uint32_t thread = 0;
   std::uint32_t object = 0;
   op o = op::start;
+  // Atomics: the memory_order it ran with (a CAS: its success or failure order).
+  std::uint8_t order = static_cast<std::uint8_t>(std::memory_order_seq_cst);
   // Under the memory model, a load, read-modify-write or CAS: 1 + the index
   // of the event whose store it read (0: the value from before the execution).
   std::uint32_t rf = 0;

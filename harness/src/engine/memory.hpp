@@ -115,6 +115,17 @@ class weak_memory {
   void release_to(std::uint32_t obj, std::uint32_t t);
   void acquire_from(std::uint32_t obj, std::uint32_t t);
 
+  // For reports: the location of an object id (kNone: none), the message a
+  // store event made (kNone: none; kNone as event: the initial value).
+  [[nodiscard]] std::uint32_t find_location(std::uint32_t obj) const noexcept {
+    return obj < loc_of_obj_.size() && loc_of_obj_[obj] != 0 ? loc_of_obj_[obj] - 1 : kNone;
+  }
+  [[nodiscard]] std::uint32_t message_of(std::uint32_t x, std::uint32_t event) const noexcept {
+    const location& l = locs_[x];
+    for (std::uint32_t m = 0; m < l.msgs.size(); ++m)
+      if (l.msgs[m].event == event) return m;
+    return kNone;
+  }
   // For reports: the message a thread knew as latest on x (its view).
   [[nodiscard]] std::uint32_t known(std::uint32_t t, std::uint32_t x) const noexcept;
   [[nodiscard]] std::size_t locations() const noexcept { return nlocs_; }

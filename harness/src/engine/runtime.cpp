@@ -876,6 +876,7 @@ int runtime::weak_atomic(event& e, void* addr, const detail::atomic_access& a, s
         return 1;
       }
       if (spurious) ++me.spurious_cas;
+      events_[self].order = static_cast<std::uint8_t>(a.failure);
       events_[self].value = took(mm_.read_message(cur_, x, msg, a.failure));
       failed_cas(&events_[self].value);
       return 0;
@@ -1089,11 +1090,104 @@ bool runtime::defer_bug(bug_kind kind, std::string& message, std::string& detail
   return true;
 }
 
+namespace {
+
+bool is_read(op o) noexcept { return o == op::load || o == op::rmw || o == op::cas_ok || o == op::cas_fail; }
+bool releases_order(std::uint8_t o) noexcept {
+  const auto m = static_cast<std::memory_order>(o);
+  return m == std::memory_order_release || m == std::memory_order_acq_rel || m == std::memory_order_seq_cst;
+}
+bool acquires_order(std::uint8_t o) noexcept {
+  const auto m = static_cast<std::memory_order>(o);
+  return m != std::memory_order_relaxed && m != std::memory_order_release;
+}
+const std::string kOrders = "; a release store with an acquire load orders them\n";
+
+}  // namespace
+
+std::string runtime::event_place(std::size_t i) const { return loc_text(events_[i].loc); }
+
+std::string runtime::event_value(std::size_t i) const {
+  const event& e = events_[i];
+  return object_label(e.addr, e.object) + " = " + std::to_string(static_cast<std::int64_t>(e.value));
+}
+
+std::string runtime::stale_read_story(std::uint32_t t) const {
+  for (std::size_t i = events_.size(); i-- > 0;) {
+    const event& e = events_[i];
+    if (e.thread != t || !is_read(e.o)) continue;
+    const std::uint32_t x = mm_.find_location(e.object);
+    if (x == weak_memory::kNone) continue;
+    const weak_memory::location& l = mm_.at(x);
+    const std::uint32_t read = mm_.message_of(x, e.rf == 0 ? weak_memory::kNone : e.rf - 1);
+    if (read == weak_memory::kNone) continue;
+    // The stores made before this load and newer than what it read, oldest
+    // first: the first one whose writer later stored something this thread
+    // read (the flag that should have made it visible) tells the story.
+    std::vector<std::uint32_t> newer;
+    for (std::uint32_t p = l.msgs[read].pos + 1; p < l.mo.size(); ++p)
+      if (const std::uint32_t ev = l.msgs[l.mo[p]].event; ev != weak_memory::kNone && ev < i) newer.push_back(ev);
+    if (newer.empty()) continue;
+    const auto story = [&](std::size_t s) {
+      return "  weak memory: " + thread_label(t) + " read " + event_value(i) + " (" + event_place(i) +
+             ") although " + thread_label(events_[s].thread) + " had stored " +
+             std::to_string(static_cast<std::int64_t>(events_[s].value)) + " (" + event_place(s) + ")";
+    };
+    for (const std::uint32_t s : newer) {
+      const std::uint32_t w = events_[s].thread;
+      for (std::size_t j = i; j-- > 0;) {
+        const event& f = events_[j];
+        if (f.thread != t || !is_read(f.o) || f.rf == 0) continue;
+        const std::size_t fs = f.rf - 1;
+        if (events_[fs].thread != w || fs <= s) continue;
+        const std::string flag = object_label(f.addr, f.object);
+        const std::string seen = flag + " = " + std::to_string(static_cast<std::int64_t>(events_[fs].value));
+        if (!releases_order(events_[fs].order))
+          return story(s) + ": the " + flag + " store (" + event_place(fs) + ") is relaxed, so reading " + seen +
+                 " (" + event_place(j) + ") made nothing visible" + kOrders;
+        if (!acquires_order(f.order))
+          return story(s) + ": the " + flag + " load (" + event_place(j) + ") is relaxed, so reading " + seen +
+                 " made nothing visible" + kOrders;
+        break;
+      }
+    }
+    const std::size_t s = newer.back();
+    if (releases_order(events_[s].order) && acquires_order(e.order) &&
+        (events_[s].order != static_cast<std::uint8_t>(std::memory_order_seq_cst) ||
+         e.order != static_cast<std::uint8_t>(std::memory_order_seq_cst)))
+      return story(s) + ": release and acquire order a store before a later load of another thread only "
+                        "through a store it reads; a store and a later load of another location need seq_cst "
+                        "(store buffering)\n";
+    return story(s) + ": nothing ordered that store before this load (no release of " +
+           thread_label(events_[s].thread) + " after it was read by an acquire of " + thread_label(t) +
+           "), so an older value may be read\n";
+  }
+  return {};
+}
+
+std::string runtime::race_story(std::uint32_t t, std::uint32_t other) const {
+  // The last load by t of a store of other's: what should have ordered them.
+  for (std::size_t j = events_.size(); j-- > 0;) {
+    const event& f = events_[j];
+    if (f.thread != t || !is_read(f.o) || f.rf == 0) continue;
+    const std::size_t fs = f.rf - 1;
+    if (events_[fs].thread != other) continue;
+    const std::string head = "  weak memory: " + thread_label(t) + " read " + object_label(f.addr, f.object) +
+                             " = " + std::to_string(static_cast<std::int64_t>(events_[fs].value)) + " (" +
+                             event_place(j) + ") from " + thread_label(other) + "'s store (" + event_place(fs) + ")";
+    if (!releases_order(events_[fs].order)) return head + ", which is relaxed: reading it made nothing visible" + kOrders;
+    if (!acquires_order(f.order)) return head + " with a relaxed load: reading it made nothing visible" + kOrders;
+    return {};
+  }
+  return {};
+}
+
 bug runtime::make_bug(bug_kind kind, std::string message, std::string details) const {
   bug b;
   b.kind = kind;
   b.message = std::move(message);
   b.details = std::move(details);
+  if (mm_.on() && kind != bug_kind::data_race) b.details.insert(0, stale_read_story(cur_));
   b.details += describe_threads(view());
   b.details += describe_last_events(view(), 4);
   b.thread = cur_;
@@ -1470,6 +1564,10 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
   if (!race) return;
   std::string msg, details;
   describe_race(view(), *race, msg, details);
+  if (mm_.on()) {
+    std::string story = race_story(cur_, race->other);
+    details.insert(0, story.empty() ? stale_read_story(cur_) : story);
+  }
   if (defer_bug(bug_kind::data_race, msg, details)) return;
   if (std::uncaught_exceptions() > 0) {
     fail(bug_kind::data_race, std::move(msg), std::move(details));

@@ -330,6 +330,14 @@ class runtime {
   // must stop as usual.
   bool defer_bug(bug_kind kind, std::string& message, std::string& details);
   bug make_bug(bug_kind kind, std::string message, std::string details) const;
+  // Under the memory model, in words: the last load of thread t that read an
+  // older store than one already made, and why nothing made the newer one
+  // visible ("" when there is none); for a data race with thread `other`,
+  // the last load by t of a store of other's that should have ordered them.
+  std::string stale_read_story(std::uint32_t t) const;
+  std::string race_story(std::uint32_t t, std::uint32_t other) const;
+  std::string event_place(std::size_t i) const;  // where event i ran: "models/x.cpp:14"
+  std::string event_value(std::size_t i) const;  // what it read or wrote: data = 0
   void diverge();
 
   // Naming for reports.
@@ -500,6 +508,7 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
   event& e = record(o, addr, id, loc);
+  e.order = static_cast<std::uint8_t>(a.order);
   if (mm_.on()) return weak_atomic(e, addr, a, read);
   if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]]
     races.on_acquire(cur_, objects_.intern(addr));
