@@ -174,6 +174,16 @@ expect bad-memory-model 2 -- "$LS" check counter_mutex --memory-model tso
 one_line bad-memory-model
 has bad-memory-model err "--memory-model must be sc or rc11"
 expect memory-model-sc 0 -- "$LS" check counter_atomic --memory-model sc
+# A weak behaviour replays exactly on fibers; on threads one line says which
+# load the hardware cannot be made to return.
+expect weak-trace 1 -- "$LS" check mp_relaxed --trace-out "$tmp/mp.trace"
+has weak-trace out "weak memory: thread 0 (main) read data = 0"
+expect weak-fibers 1 -- "$LS" replay "$tmp/mp.trace"
+has weak-fibers out "replayed on fibers: bug: assertion (as recorded"
+expect weak-threads 2 -- "$LS" replay "$tmp/mp.trace" --threads
+one_line weak-threads
+has weak-threads err "load data at models/memory.cpp:30) read the value from before the execution"
+has weak-threads err "replay it on fibers"
 
 # Trace files: written by --trace-out, replayed on fibers and on OS threads.
 expect trace-out 1 -- "$LS" check deadlock_abba --trace-out "$tmp/abba.trace"

@@ -52,9 +52,17 @@ TEST_P(BugModels, TraceReplaysOnFibersAndOnThreads) {
   // rightly reports it: the reproduction is checked in the plain build.
   if (*t.kind == mc::bug_kind::data_race) return;
 #endif
-  // OS threads through the turnstile: the bug every time.
+  // OS threads through the turnstile: the bug every time, or, for a bug that
+  // needed a weak memory behaviour, one line naming the load the hardware
+  // cannot be made to return.
   for (int i = 0; i < 100; ++i) {
     const mc::thread_run run = mc::replay_on_threads(t, m.body);
+    if (std::string(m.group) == "memory" && !run.divergence.empty()) {
+      EXPECT_NE(run.divergence.find("a weak memory behaviour the hardware cannot be made to return"),
+                std::string::npos) << run.divergence;
+      EXPECT_EQ(run.divergence.find('\n'), std::string::npos) << run.divergence;
+      return;
+    }
     ASSERT_EQ(run.divergence, "") << m.name << " run " << i;
     ASSERT_TRUE(run.kind) << m.name << " run " << i << ": no bug on threads";
     ASSERT_EQ(*run.kind, *t.kind) << m.name << " run " << i << ": " << run.message;
@@ -241,7 +249,10 @@ TEST(ThreadReplayChecks, ThreadsComeFromSpawnsInOrder) {
 }
 
 // Every trace the checker writes passes those checks: bugs found by random
-// schedules in every bug model replay on threads without a refusal.
+// schedules in every bug model replay on threads without a refusal, except
+// a bug that needed a weak memory behaviour (a load that read an older store
+// than the latest), which the hardware cannot show: that refusal is one
+// line naming the load.
 TEST(ThreadReplayChecks, EveryRecordedTraceIsAccepted) {
   for (const mc::model* m : bug_models()) {
     for (std::uint64_t seed = 1; seed <= 4; ++seed) {
@@ -256,6 +267,12 @@ TEST(ThreadReplayChecks, EveryRecordedTraceIsAccepted) {
       if (*t.kind == mc::bug_kind::data_race) continue;  // the race really happens (see above)
 #endif
       const mc::thread_run run = mc::replay_on_threads(t, m->body);
+      if (std::string(m->group) == "memory" && !run.divergence.empty()) {
+        EXPECT_NE(run.divergence.find("a weak memory behaviour the hardware cannot be made to return"),
+                  std::string::npos) << run.divergence;
+        EXPECT_EQ(run.divergence.find('\n'), std::string::npos) << run.divergence;
+        continue;
+      }
       EXPECT_EQ(run.divergence, "") << m->name << " seed " << seed;
     }
   }

@@ -204,6 +204,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   bug_.reset();
   each_detector([&](auto& d) { d.reset(opts_); });
   mm_.reset(opts_.memory_model == memory_model::rc11);
+  lock_writes_.assign(lock_writes_.size(), 0);
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
   thread_rec& main = new_thread(std::source_location::current());
@@ -689,6 +690,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
   }
   if (*word != 0) {
     record(op::cas_fail, word, obj, loc, true).value = *word;
+    lock_word_step(obj, false);
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
     fair_yield(true);  // a failed try is a yield
@@ -707,6 +709,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
                              bool trying) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
+  lock_word_step(obj, true);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
   if (mm_.on()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
@@ -728,6 +731,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   *word = 0;
   if (aborting_) return prev;
   record(op::rmw, word, obj, loc, true).value = 0;
+  lock_word_step(obj, true);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
   if (mm_.on()) mm_.release_to(obj, cur_);
   note({kReleaseKey | obj, access_kind::write});
@@ -744,6 +748,15 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
     }
   }
   return prev;
+}
+
+void runtime::lock_word_step(std::uint32_t obj, bool writes) {
+  if (!mm_.on()) return;
+  // A lock word step reads the word's latest value: its trace says so as
+  // an atomic's would (an OS-thread replay checks what each read read).
+  if (lock_writes_.size() <= obj) lock_writes_.resize(obj + 1, 0);
+  events_.back().rf = lock_writes_[obj];
+  if (writes) lock_writes_[obj] = static_cast<std::uint32_t>(events_.size());
 }
 
 std::uint32_t runtime::value_choice(std::uint32_t n) {

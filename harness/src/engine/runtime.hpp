@@ -301,6 +301,10 @@ class runtime {
   int plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e);
   // Under the memory model (engine/memory.hpp).
   int weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read);
+  // Under rc11: the lock word step just recorded read the word's latest
+  // value (its rf); `writes`: it is now the latest.
+  void lock_word_step(std::uint32_t obj, bool writes);
+  std::vector<std::uint32_t> lock_writes_;  // by object id: 1 + the event that last wrote the lock word
   // A value choice among n (>= 2) made by the strategy, recorded in the schedule.
   std::uint32_t value_choice(std::uint32_t n);
   void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc, bool trying);

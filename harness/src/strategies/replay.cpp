@@ -21,6 +21,8 @@ class replay_strategy final : public strategy {
   }
   void restart() override {
     pos_ = 0;
+    run_ = 0;
+    offset_ = 0;
     error_.clear();
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {

@@ -105,7 +105,37 @@ bool has_object(op o) noexcept {
 // is refused here rather than followed. Returns why ("" if it can be
 // followed) and sets introduces[k] for each event that names its object
 // first. Memory and time are linear in the number of events.
-std::string check_trace(const trace& t, std::vector<std::uint8_t>& introduces) {
+// A load of an rc11 trace that read an older store than the latest one made
+// before it, and so another value: replayed one step at a time, the hardware returns the latest
+// (x86-64 is TSO, and the turnstile's hand-over is a full fence), so no run
+// on threads can show it. "" when there is none.
+std::string weak_read(const trace& t) {
+  if (t.memory_model != memory_model::rc11) return {};
+  const std::vector<trace_event>& ev = t.events;
+  std::vector<std::uint64_t> latest;  // per object: the step of its latest store so far (0: none)
+  for (std::size_t k = 0; k < ev.size(); ++k) {
+    const trace_event& e = ev[k];
+    if (e.object == 0) continue;
+    if (latest.size() <= e.object) latest.resize(e.object + 1, 0);
+    // A load or a failed CAS records the value it read: one the latest
+    // store holds too is what the hardware returns anyway.
+    const bool reads = e.o == op::load || e.o == op::cas_fail;
+    if (reads && latest[e.object] != e.rf && latest[e.object] != 0 && ev[latest[e.object] - 1].value != e.value) {
+      const std::uint64_t newer = latest[e.object];
+      return "step " + std::to_string(k + 1) + " (thread " + std::to_string(e.thread) + " " + op_name(e.o) + " " +
+             (e.object_name.empty() ? "object " + std::to_string(e.object) : e.object_name) +
+             (e.file.empty() ? "" : " at " + e.file + ":" + std::to_string(e.line)) + ") read " +
+             (e.rf == 0 ? std::string("the value from before the execution") : "the store of step " + std::to_string(e.rf)) +
+             ", older than the store of step " + std::to_string(newer) +
+             ": a weak memory behaviour the hardware cannot be made to return on OS threads (x86-64 is TSO); "
+             "replay it on fibers";
+    }
+    if (e.o == op::store || e.o == op::rmw || e.o == op::cas_ok) latest[e.object] = k + 1;
+  }
+  return {};
+}
+
+std::string check_structure(const trace& t, std::vector<std::uint8_t>& introduces) {
   const std::vector<trace_event>& ev = t.events;
   const std::size_t n = ev.size();
   const auto at = [](std::size_t k) { return "step " + std::to_string(k + 1) + " "; };
@@ -176,6 +206,12 @@ std::string check_trace(const trace& t, std::vector<std::uint8_t>& introduces) {
 }
 
 }  // namespace
+
+// Whether a trace can be followed on OS threads: "" or why not.
+std::string check_trace(const trace& t, std::vector<std::uint8_t>& introduces) {
+  std::string why = check_structure(t, introduces);
+  return why.empty() ? weak_read(t) : why;
+}
 
 os_runtime::os_runtime(const trace* follow, const thread_run_options& o)
     : follow_(follow),
