@@ -18,6 +18,7 @@
 
 #include "lockstep/mc/atomic.hpp"
 #include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/shared.hpp"
 #include "lockstep/mc/thread.hpp"
 
 namespace mc = lockstep::mc;
@@ -421,6 +422,25 @@ TEST_P(Litmus, RandomSamplesOnlyAllowedOutcomes) {
   });
   ASSERT_TRUE(r.ok()) << r.report();
   for (const outcome& s : seen) EXPECT_TRUE(t.allowed.count(s)) << t.name << ": forbidden outcome" << show({s});
+}
+
+// While an execution has run only seq_cst atomics the runtime keeps no
+// views and builds them from the events at its first other step; with the
+// race detector on (a plain access) it keeps them from the start. Both must
+// explore the same executions and see the same outcomes.
+TEST_P(Litmus, LazyAndEagerViewsAgree) {
+  const litmus& t = GetParam();
+  std::uint64_t lazy = 0, eager = 0;
+  const outcomes a = explore_all(t.body, mc::dfs(), mc::memory_model::rc11, &lazy, t.dfs_bound);
+  const outcomes b = explore_all(
+      [&](outcome& out) {
+        mc::shared<int> plain{0};
+        plain.store(1);  // turns the race detector on
+        t.body(out);
+      },
+      mc::dfs(), mc::memory_model::rc11, &eager, t.dfs_bound);
+  EXPECT_EQ(a, b) << t.name;
+  EXPECT_EQ(lazy, eager) << t.name;
 }
 
 // Under sc every test has only its sequentially consistent outcomes: those

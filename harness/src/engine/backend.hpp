@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <source_location>
 #include <concepts>
 #include <string>
@@ -46,6 +47,26 @@ inline std::uint64_t low_bytes(std::uint64_t v, const detail::atomic_access& a) 
   v &= (std::uint64_t{1} << bits) - 1;
   if (a.sign && (v >> (bits - 1)) != 0) v |= ~std::uint64_t{0} << bits;
   return v;
+}
+
+// The value at `addr` as mc::atomic hands it over, and a value put back.
+inline std::uint64_t load_bytes(const void* addr, const detail::atomic_access& a) noexcept {
+  switch (a.size) {
+    case 1: return low_bytes(*static_cast<const std::uint8_t*>(addr), a);
+    case 2: { std::uint16_t v; std::memcpy(&v, addr, 2); return low_bytes(v, a); }
+    case 4: { std::uint32_t v; std::memcpy(&v, addr, 4); return low_bytes(v, a); }
+    case 8: { std::uint64_t v; std::memcpy(&v, addr, 8); return v; }
+    default: { std::uint64_t v = 0; std::memcpy(&v, addr, a.size); return low_bytes(v, a); }
+  }
+}
+inline void store_bytes(void* addr, std::uint64_t v, std::uint8_t size) noexcept {
+  switch (size) {
+    case 1: *static_cast<std::uint8_t*>(addr) = static_cast<std::uint8_t>(v); return;
+    case 2: { const auto w = static_cast<std::uint16_t>(v); std::memcpy(addr, &w, 2); return; }
+    case 4: { const auto w = static_cast<std::uint32_t>(v); std::memcpy(addr, &w, 4); return; }
+    case 8: std::memcpy(addr, &v, 8); return;
+    default: std::memcpy(addr, &v, size);
+  }
 }
 
 // The task of thread 0: the body of explore() (a detail::body_ref), for both

@@ -53,6 +53,7 @@ std::uint32_t weak_memory::location_of(std::uint32_t obj, void* addr, std::uint8
   l.msgs.clear();
   l.mo.clear();
   l.last_sc = 0;
+  l.chain = 0;
   message init;
   init.value = value;
   l.msgs.push_back(init);
@@ -127,15 +128,22 @@ void weak_memory::read_latest(std::uint32_t t, std::uint32_t x) { raise(th(t).cu
 std::uint32_t weak_memory::rmw_readable(std::uint32_t t, std::uint32_t x, bool sc) {
   thread_state& s = th(t);
   if (sc && !sc_fences_.empty()) join_view(s.cur, sc_fences_);
-  const location& l = locs_[x];
-  std::uint32_t n = 0;
-  for (std::uint32_t p = floor(s, x, sc); p < l.mo.size(); ++p) n += l.msgs[l.mo[p]].read_by_rmw ? 0 : 1;
+  return unread_from(locs_[x], floor(s, x, sc));
+}
+
+std::uint32_t weak_memory::unread_from(const location& l, std::uint32_t from) const noexcept {
+  const auto last = static_cast<std::uint32_t>(l.mo.size() - 1);
+  const std::uint32_t hi = std::max(from, std::min(l.chain, last));  // [hi, last) all read
+  std::uint32_t n = 1;                                              // the last message
+  for (std::uint32_t p = from; p < hi; ++p) n += l.msgs[l.mo[p]].read_by_rmw ? 0 : 1;
   return n;
 }
 
 std::uint32_t weak_memory::rmw_message(std::uint32_t, std::uint32_t x, std::uint32_t k) const {
   const location& l = locs_[x];
-  for (std::size_t p = l.mo.size(); p-- > 0;) {
+  if (k == 0) return l.mo.back();
+  --k;
+  for (std::size_t p = std::min<std::size_t>(l.chain, l.mo.size() - 1); p-- > 0;) {
     const std::uint32_t m = l.mo[p];
     if (l.msgs[m].read_by_rmw) continue;
     if (k-- == 0) return m;
@@ -168,11 +176,7 @@ std::uint32_t weak_memory::cas_message(std::uint32_t, std::uint32_t x, std::uint
 std::uint32_t weak_memory::placements(std::uint32_t t, std::uint32_t x, bool sc) {
   // A store goes after any message from the floor on, except between a
   // message and the read-modify-write that read it.
-  const thread_state& s = th(t);
-  const location& l = locs_[x];
-  std::uint32_t n = 0;
-  for (std::uint32_t p = floor(s, x, sc); p < l.mo.size(); ++p) n += l.msgs[l.mo[p]].read_by_rmw ? 0 : 1;
-  return n;
+  return unread_from(locs_[x], floor(th(t), x, sc));
 }
 
 bool weak_memory::store(std::uint32_t t, std::uint32_t x, std::uint32_t k, std::uint64_t value,
@@ -185,7 +189,8 @@ bool weak_memory::store(std::uint32_t t, std::uint32_t x, std::uint32_t k, std::
     p = l.msgs[after_rmw].pos + 1;
   } else {
     p = static_cast<std::uint32_t>(l.mo.size());
-    for (std::uint32_t skip = k;; --p) {  // the k-th allowed gap from the end
+    if (k > 0) p = std::min<std::uint32_t>(p - 1, std::max<std::uint32_t>(l.chain, 1));  // past the chain
+    for (std::uint32_t skip = k == 0 ? 0 : k - 1;; --p) {  // the k-th allowed gap from the end
       if (!l.msgs[l.mo[p - 1]].read_by_rmw) {
         if (skip == 0) break;
         --skip;
@@ -229,9 +234,16 @@ bool weak_memory::store(std::uint32_t t, std::uint32_t x, std::uint32_t k, std::
     m.clock = read != nullptr ? races_.join(read->clock, mine) : mine;
   }
   const auto idx = static_cast<std::uint32_t>(l.msgs.size());
+  const bool at_end = p == l.mo.size();
   for (std::size_t q = p; q < l.mo.size(); ++q) ++l.msgs[l.mo[q]].pos;
   l.mo.insert(l.mo.begin() + p, idx);
   l.msgs.push_back(m);
+  if (at_end && after_rmw == kNone) {
+    l.chain = p;  // the message before it was read by no RMW
+  } else if (!at_end) {
+    l.chain = static_cast<std::uint32_t>(l.mo.size() - 1);
+    while (l.chain > 0 && l.msgs[l.mo[l.chain - 1]].read_by_rmw) --l.chain;
+  }  // else an RMW after the last message: the chain grows
   if (m.sc) l.last_sc = idx;
   raise(s.cur, x, idx);
   return p + 1 == l.mo.size();

@@ -70,6 +70,9 @@ class weak_memory {
     std::vector<message> msgs;     // in creation order
     std::vector<std::uint32_t> mo; // message indexes in mo
     std::uint32_t last_sc = 0;     // the mo-latest seq_cst store (0: the initial value)
+    // Every message at a position in [chain, mo.size() - 1) was read by a
+    // read-modify-write (a counter's chain of increments): scans skip it.
+    std::uint32_t chain = 0;
   };
 
   explicit weak_memory(race_detector& races) : races_(races) {}
@@ -153,6 +156,8 @@ class weak_memory {
   std::uint32_t stash(const view& v);  // copies v into views_, returns its offset
   void take(thread_state& s, std::uint32_t t, const message& m, bool acquire);
   void fence_sc(thread_state& s);
+  // Positions from `from` on whose message no read-modify-write read.
+  [[nodiscard]] std::uint32_t unread_from(const location& l, std::uint32_t from) const noexcept;
 
   race_detector& races_;
   bool on_ = false;

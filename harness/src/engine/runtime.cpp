@@ -204,6 +204,13 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   bug_.reset();
   each_detector([&](auto& d) { d.reset(opts_); });
   mm_.reset(opts_.memory_model == memory_model::rc11);
+  // Until its first atomic operation that is not seq_cst (or its first
+  // fence) an execution needs no views: every load reads the latest store.
+  // The model is built from the events then (materialise()). With the race
+  // detector on, message clocks are needed from the start.
+  lazy_ = mm_.on() && !detector<race_detector>().on();
+  for (const touch_rec& t : touches_) touched_[t.obj] = 0;
+  touches_.clear();
   lock_writes_.assign(lock_writes_.size(), 0);
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
@@ -559,7 +566,10 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   if (aborting_) return true;  // resumed to unwind inside a release path: no wait
   // The kernel compares the word under its own lock: the mo-latest value
   // (memory holds it), read relaxed.
-  if (mm_.on()) mm_.read_latest(cur_, mm_.location_of(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word));
+  if (mm_.on()) {
+    if (lazy_) touch(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word);
+    else mm_.read_latest(cur_, mm_.location_of(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word));
+  }
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
@@ -711,7 +721,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
   record(op::cas_ok, word, obj, loc, true).value = 1;
   lock_word_step(obj, true);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
-  if (mm_.on()) mm_.acquire_from(obj, cur_);
+  if (mm_live()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
   note({kReleaseKey | obj, trying ? access_kind::read : access_kind::sync});
 }
@@ -733,7 +743,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   record(op::rmw, word, obj, loc, true).value = 0;
   lock_word_step(obj, true);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
-  if (mm_.on()) mm_.release_to(obj, cur_);
+  if (mm_live()) mm_.release_to(obj, cur_);
   note({kReleaseKey | obj, access_kind::write});
   // Every thread blocked on the word retries (in the order they blocked).
   if (obj < queues_.size()) {
@@ -751,6 +761,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
 }
 
 void runtime::lock_word_step(std::uint32_t obj, bool writes) {
+  events_.back().order = kLockWordStep;
   if (!mm_.on()) return;
   // A lock word step reads the word's latest value: its trace says so as
   // an atomic's would (an OS-thread replay checks what each read read).
@@ -787,12 +798,6 @@ std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) 
 
 namespace {
 
-std::uint64_t load_bytes(const void* addr, const detail::atomic_access& a) noexcept {
-  std::uint64_t v = 0;
-  std::memcpy(&v, addr, a.size);
-  return low_bytes(v, a);
-}
-
 }  // namespace
 
 int runtime::plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e) {
@@ -800,7 +805,7 @@ int runtime::plain_atomic(op o, void* addr, const detail::atomic_access& a, std:
   const std::uint64_t operand = low_bytes(a.operand, a);
   race_detector& races = detector<race_detector>();
   const auto wrote = [&](std::uint64_t v) {
-    std::memcpy(addr, &v, a.size);
+    store_bytes(addr, v, a.size);
     if (e == nullptr) return;
     e->value = v;
     if (races.on()) [[unlikely]]
@@ -839,14 +844,74 @@ int runtime::plain_atomic(op o, void* addr, const detail::atomic_access& a, std:
   }
 }
 
+void runtime::first_touch(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value) {
+  if (touched_.size() <= obj) touched_.resize(obj + 1, 0);
+  touched_[obj] = 1;
+  touches_.push_back({obj, size, addr, value});
+}
+
+// The model's state after the events so far (all but the last, the step
+// that needs it), which ran sequentially consistent: every load read the
+// latest store, every store went last. Built as the model would have built
+// it step by step.
+void runtime::materialise() {
+  lazy_ = false;
+  for (const touch_rec& t : touches_) (void)mm_.location_of(t.obj, t.addr, t.size, t.value);
+  constexpr auto sc = std::memory_order_seq_cst;
+  for (std::size_t i = 0; i + 1 < events_.size(); ++i) {
+    event& e = events_[i];
+    const std::uint32_t t = e.thread;
+    const auto x = [&] { return mm_.find_location(e.object); };
+    const auto took = [&](std::uint32_t loc, std::uint32_t msg) {
+      const std::uint32_t ev = mm_.at(loc).msgs[msg].event;
+      e.rf = ev == weak_memory::kNone ? 0 : ev + 1;
+    };
+    switch (e.o) {
+      case op::spawn: mm_.spawned(t, static_cast<std::uint32_t>(e.value)); break;
+      case op::join: mm_.joined(t, static_cast<std::uint32_t>(e.value)); break;
+      case op::yield: mm_.yielded(t); break;
+      case op::wait:
+      case op::wait_skip:
+        if (x() != weak_memory::kNone) mm_.read_latest(t, x());
+        break;
+      case op::load:
+        (void)mm_.readable(t, x(), true);
+        took(x(), mm_.read(t, x(), 0, sc));
+        break;
+      case op::store:
+        (void)mm_.placements(t, x(), true);
+        mm_.store(t, x(), 0, e.value, sc, static_cast<std::uint32_t>(i));
+        break;
+      case op::rmw:
+      case op::cas_ok:
+      case op::cas_fail:
+        if (e.order == kLockWordStep) {  // a native lock word: acquire and release
+          if (e.o == op::cas_ok) mm_.acquire_from(e.object, t);
+          else if (e.o == op::rmw) mm_.release_to(e.object, t);
+          break;
+        }
+        (void)mm_.rmw_readable(t, x(), true);
+        {
+          const std::uint32_t msg = mm_.rmw_message(t, x(), 0);
+          took(x(), mm_.read_message(t, x(), msg, sc));
+          if (e.o != op::cas_fail) mm_.store(t, x(), 0, e.value, sc, static_cast<std::uint32_t>(i), msg);
+        }
+        break;
+      default: break;
+    }
+  }
+}
+
 int runtime::weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read) {
+  if (lazy_) [[unlikely]]
+    materialise();
   const std::uint32_t x = mm_.location_of(e.object, addr, a.size, load_bytes(addr, a));
   const auto self = static_cast<std::uint32_t>(&e - events_.data());
   const auto pick = [&](std::uint32_t n) { return n > 1 ? value_choice(n) : 0; };
   const auto stored = [&](std::uint64_t v, std::memory_order order, std::uint32_t after) {
     const std::uint32_t k = after == weak_memory::kNone ? pick(mm_.placements(cur_, x, order == std::memory_order_seq_cst)) : 0;
     // events_ does not move here: nothing is recorded between
-    if (mm_.store(cur_, x, k, v, order, self, after)) std::memcpy(addr, &v, a.size);
+    if (mm_.store(cur_, x, k, v, order, self, after)) store_bytes(addr, v, a.size);
     events_[self].value = v;
   };
   const auto took = [&](std::uint32_t msg) {
@@ -905,6 +970,7 @@ void runtime::atomic_fence(std::memory_order order, const std::source_location& 
   if (!enter_point(op::fence, nullptr, none, loc, id)) return;
   record(op::fence, nullptr, 0, loc, true).value = static_cast<std::uint64_t>(order);
   if (!mm_.on()) return;
+  if (lazy_) materialise();
   // A seq_cst fence reads and publishes the fence view and every location's
   // latest seq_cst store: ordered against everything (dpor).
   if (order == std::memory_order_seq_cst) note({0, access_kind::global});
@@ -966,7 +1032,7 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   each_detector([&](auto& d) {
     if constexpr (requires { d.on_spawn(cur_, t.id); }) d.on_spawn(cur_, t.id);
   });
-  if (mm_.on()) mm_.spawned(cur_, t.id);
+  if (mm_live()) mm_.spawned(cur_, t.id);
   note({kThreadKey | t.id, access_kind::write});
   return t.id;
 }
@@ -997,7 +1063,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     each_detector([&](auto& d) {
       if constexpr (requires { d.on_join(cur_, tid); }) d.on_join(cur_, tid);
     });
-    if (mm_.on()) mm_.joined(cur_, tid);
+    if (mm_live()) mm_.joined(cur_, tid);
     return;
   }
   // The join happens once the target has exited: block first, record then.
@@ -1017,7 +1083,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   each_detector([&](auto& d) {
     if constexpr (requires { d.on_join(cur_, tid); }) d.on_join(cur_, tid);
   });
-  if (mm_.on()) mm_.joined(cur_, tid);
+  if (mm_live()) mm_.joined(cur_, tid);
 }
 
 void runtime::detach(std::uint32_t tid) noexcept {

@@ -305,6 +305,25 @@ class runtime {
   // value (its rf); `writes`: it is now the latest.
   void lock_word_step(std::uint32_t obj, bool writes);
   std::vector<std::uint32_t> lock_writes_;  // by object id: 1 + the event that last wrote the lock word
+  // Lazy views (see run_execution): while an execution has run only seq_cst
+  // atomics, the model is not kept; its first other step builds it from
+  // the events (materialise()). touches_: each atomic's first value.
+  struct touch_rec {
+    std::uint32_t obj;
+    std::uint8_t size;
+    void* addr;
+    std::uint64_t value;
+  };
+  static constexpr std::uint8_t kLockWordStep = 0xff;  // event::order of a native lock word step
+  bool lazy_ = false;
+  std::vector<std::uint8_t> touched_;  // by object id
+  std::vector<touch_rec> touches_;
+  [[nodiscard]] bool mm_live() const noexcept { return mm_.on() && !lazy_; }
+  void first_touch(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value);
+  void touch(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value) {
+    if (obj >= touched_.size() || touched_[obj] == 0) first_touch(obj, addr, size, value);
+  }
+  void materialise();
   // A value choice among n (>= 2) made by the strategy, recorded in the schedule.
   std::uint32_t value_choice(std::uint32_t n);
   void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc, bool trying);
@@ -489,7 +508,7 @@ inline bool runtime::enter_point(op o, const void* addr, detail::object_handle& 
   // yield in this step, where it can tell from the next access that it comes).
   if (o == op::yield) [[unlikely]] {
     fair_yield(true);
-    if (mm_.on()) mm_.yielded(cur_);
+    if (mm_live()) mm_.yielded(cur_);
   }
   (void)addr;
   return true;
@@ -513,9 +532,16 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
   event& e = record(o, addr, id, loc);
   e.order = static_cast<std::uint8_t>(a.order);
-  if (mm_.on()) return weak_atomic(e, addr, a, read);
-  if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]]
+  if (mm_.on()) {
+    // Sequentially consistent so far: this step too, if it is seq_cst.
+    if (!lazy_ || a.order != std::memory_order_seq_cst ||
+        (o == op::cas_ok && a.failure != std::memory_order_seq_cst))
+      return weak_atomic(e, addr, a, read);
+    if (id >= touched_.size() || touched_[id] == 0) [[unlikely]]
+      first_touch(id, addr, a.size, load_bytes(addr, a));
+  } else if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]] {
     races.on_acquire(cur_, objects_.intern(addr));
+  }
   return plain_atomic(o, addr, a, read, &e);
 }
 
