@@ -138,11 +138,13 @@ constexpr int kOps = 1000;
 int g_last_worker = 0;
 std::uint64_t g_worker_switches = 0;
 
+std::memory_order g_adder_order = std::memory_order_relaxed;
+
 void two_adders() {
   mc::atomic<int> x{0};
   auto work = [&x](int me) {
     for (int i = 0; i < kOps; ++i) {
-      x.fetch_add(1, std::memory_order_relaxed);
+      x.fetch_add(1, g_adder_order);
       if (g_last_worker != me) {  // plain memory: counts worker-to-worker switches
         g_last_worker = me;
         ++g_worker_switches;
@@ -178,6 +180,31 @@ void scheduling_points(benchmark::State& state, mc::strategy_spec strategy) {
 }
 void BM_scheduling_point(benchmark::State& state) { scheduling_points(state, mc::random(7)); }
 BENCHMARK(BM_scheduling_point)->ArgName("executions")->Arg(1)->Arg(100);
+
+// The memory model's cost: the same two adders (100 executions a call,
+// random), their fetch_adds seq_cst or relaxed, under memory_model sc or
+// rc11. seq_cst under rc11 should cost what it costs under sc (an execution
+// that has run only seq_cst keeps no views); relaxed under rc11 pays for
+// the views, the modification order and the choices.
+void BM_memory_model(benchmark::State& state) {
+  g_adder_order = state.range(0) != 0 ? std::memory_order_seq_cst : std::memory_order_relaxed;
+  auto opts = base_options(mc::random(7), 100);
+  opts.memory_model = state.range(1) != 0 ? mc::memory_model::rc11 : mc::memory_model::sc;
+  std::uint64_t steps = 0;
+  const stopwatch sw;
+  for (auto _ : state) {
+    const mc::result r = mc::explore(opts, &two_adders);
+    if (!r.ok()) {
+      state.SkipWithError(r.report().c_str());
+      break;
+    }
+    steps += r.steps;
+  }
+  g_adder_order = std::memory_order_relaxed;
+  state.SetItemsProcessed(static_cast<std::int64_t>(steps));
+  state.counters["ns/step"] = sw.ns() / static_cast<double>(steps);
+}
+BENCHMARK(BM_memory_model)->ArgNames({"seq_cst", "rc11"})->Args({1, 0})->Args({1, 1})->Args({0, 0})->Args({0, 1});
 
 // Diagnostic: dfs keeps running the current thread except near the end of
 // each execution, so almost no point switches: the bookkeeping alone.

@@ -41,7 +41,7 @@ struct event {
 
 // A checked atomic's value as mc::atomic hands it over (detail::
 // atomic_access): the low `size` bytes, sign-extended for a signed integer.
-inline std::uint64_t low_bytes(std::uint64_t v, const detail::atomic_access& a) noexcept {
+[[gnu::always_inline]] inline std::uint64_t low_bytes(std::uint64_t v, const detail::atomic_access& a) noexcept {
   if (a.size >= 8) return v;
   const unsigned bits = 8u * a.size;
   v &= (std::uint64_t{1} << bits) - 1;
@@ -50,7 +50,7 @@ inline std::uint64_t low_bytes(std::uint64_t v, const detail::atomic_access& a) 
 }
 
 // The value at `addr` as mc::atomic hands it over, and a value put back.
-inline std::uint64_t load_bytes(const void* addr, const detail::atomic_access& a) noexcept {
+[[gnu::always_inline]] inline std::uint64_t load_bytes(const void* addr, const detail::atomic_access& a) noexcept {
   switch (a.size) {
     case 1: return low_bytes(*static_cast<const std::uint8_t*>(addr), a);
     case 2: { std::uint16_t v; std::memcpy(&v, addr, 2); return low_bytes(v, a); }
@@ -59,7 +59,7 @@ inline std::uint64_t load_bytes(const void* addr, const detail::atomic_access& a
     default: { std::uint64_t v = 0; std::memcpy(&v, addr, a.size); return low_bytes(v, a); }
   }
 }
-inline void store_bytes(void* addr, std::uint64_t v, std::uint8_t size) noexcept {
+[[gnu::always_inline]] inline void store_bytes(void* addr, std::uint64_t v, std::uint8_t size) noexcept {
   switch (size) {
     case 1: *static_cast<std::uint8_t*>(addr) = static_cast<std::uint8_t>(v); return;
     case 2: { const auto w = static_cast<std::uint16_t>(v); std::memcpy(addr, &w, 2); return; }

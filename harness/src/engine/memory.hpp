@@ -80,6 +80,8 @@ class weak_memory {
   [[nodiscard]] bool on() const noexcept { return on_; }
   // A new execution: no location, every view empty.
   void reset(bool on);
+  // A new execution when the last one left nothing to clear.
+  void turn(bool on) noexcept { on_ = on; }
   // The location of the atomic at `addr` (object id `obj`, 1-based, dense
   // in an execution); made at first use with `value`, what memory holds.
   std::uint32_t location_of(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value);

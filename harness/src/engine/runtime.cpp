@@ -203,15 +203,16 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   restart_ = false;
   bug_.reset();
   each_detector([&](auto& d) { d.reset(opts_); });
-  mm_.reset(opts_.memory_model == memory_model::rc11);
+  if (mm_dirty_) mm_.reset(opts_.memory_model == memory_model::rc11);
+  else mm_.turn(opts_.memory_model == memory_model::rc11);
   // Until its first atomic operation that is not seq_cst (or its first
   // fence) an execution needs no views: every load reads the latest store.
   // The model is built from the events then (materialise()). With the race
   // detector on, message clocks are needed from the start.
   lazy_ = mm_.on() && !detector<race_detector>().on();
+  mm_dirty_ = mm_.on() && !lazy_;
   for (const touch_rec& t : touches_) touched_[t.obj] = 0;
   touches_.clear();
-  lock_writes_.assign(lock_writes_.size(), 0);
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
   thread_rec& main = new_thread(std::source_location::current());
@@ -518,6 +519,7 @@ void runtime::note_event(op o, std::uint32_t object) {
     case op::timeout:  // noted by futex_wait (an immediate one reads time, a fired one writes it)
     case op::spawn:  // noted by spawn() once the child's id is known
     case op::yield:
+    case op::fence:  // noted by atomic_fence
     case op::choose: break;
   }
 }
@@ -560,16 +562,15 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     unwind_now();
   }
   const std::uint32_t obj = object_id(h);
+  // Lazy views: the word's value before anyone else can use it (see atomic_op).
+  if (lazy_) touch(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word);
   // A timed wait whose deadline has passed times out at once: a yield.
   if (track_) set_next(cur_, {obj, access_kind::futex_wait, false, timed && fair_on_});
   decide();
   if (aborting_) return true;  // resumed to unwind inside a release path: no wait
   // The kernel compares the word under its own lock: the mo-latest value
   // (memory holds it), read relaxed.
-  if (mm_.on()) {
-    if (lazy_) touch(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word);
-    else mm_.read_latest(cur_, mm_.location_of(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word));
-  }
+  if (mm_live()) mm_.read_latest(cur_, mm_.location_of(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word));
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
@@ -700,7 +701,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
   }
   if (*word != 0) {
     record(op::cas_fail, word, obj, loc, true).value = *word;
-    lock_word_step(obj, false);
+    events_.back().order = kLockWordStep;
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
     fair_yield(true);  // a failed try is a yield
@@ -719,7 +720,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
                              bool trying) {
   *word = 1;
   record(op::cas_ok, word, obj, loc, true).value = 1;
-  lock_word_step(obj, true);
+  events_.back().order = kLockWordStep;
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
   if (mm_live()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
@@ -741,7 +742,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   *word = 0;
   if (aborting_) return prev;
   record(op::rmw, word, obj, loc, true).value = 0;
-  lock_word_step(obj, true);
+  events_.back().order = kLockWordStep;
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
   if (mm_live()) mm_.release_to(obj, cur_);
   note({kReleaseKey | obj, access_kind::write});
@@ -758,16 +759,6 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
     }
   }
   return prev;
-}
-
-void runtime::lock_word_step(std::uint32_t obj, bool writes) {
-  events_.back().order = kLockWordStep;
-  if (!mm_.on()) return;
-  // A lock word step reads the word's latest value: its trace says so as
-  // an atomic's would (an OS-thread replay checks what each read read).
-  if (lock_writes_.size() <= obj) lock_writes_.resize(obj + 1, 0);
-  events_.back().rf = lock_writes_[obj];
-  if (writes) lock_writes_[obj] = static_cast<std::uint32_t>(events_.size());
 }
 
 std::uint32_t runtime::value_choice(std::uint32_t n) {
@@ -796,54 +787,6 @@ std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) 
 // ---------------------------------------------------------------------------
 // Atomics
 
-namespace {
-
-}  // namespace
-
-int runtime::plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e) {
-  const std::uint64_t cur = load_bytes(addr, a);
-  const std::uint64_t operand = low_bytes(a.operand, a);
-  race_detector& races = detector<race_detector>();
-  const auto wrote = [&](std::uint64_t v) {
-    store_bytes(addr, v, a.size);
-    if (e == nullptr) return;
-    e->value = v;
-    if (races.on()) [[unlikely]]
-      races.on_release(cur_, objects_.intern(addr));
-  };
-  switch (o) {
-    case op::load:
-      read = cur;
-      if (e != nullptr) e->value = cur;
-      return 1;
-    case op::store:
-      wrote(operand);
-      return 1;
-    case op::rmw: {
-      read = cur;
-      const std::uint64_t v = low_bytes(a.apply(cur, operand), a);
-      if (v != cur || e == nullptr) {
-        wrote(v);
-      } else {
-        e->value = v;
-        read_only();  // it wrote what was there: a read
-      }
-      return 1;
-    }
-    default:  // a CAS
-      if (cur == low_bytes(a.expected, a)) {
-        wrote(operand);
-        return 1;
-      }
-      read = cur;
-      if (e != nullptr) {
-        e->value = cur;
-        failed_cas(&e->value);
-      }
-      return 0;
-  }
-}
-
 void runtime::first_touch(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value) {
   if (touched_.size() <= obj) touched_.resize(obj + 1, 0);
   touched_[obj] = 1;
@@ -856,6 +799,7 @@ void runtime::first_touch(std::uint32_t obj, void* addr, std::uint8_t size, std:
 // it step by step.
 void runtime::materialise() {
   lazy_ = false;
+  mm_dirty_ = true;
   for (const touch_rec& t : touches_) (void)mm_.location_of(t.obj, t.addr, t.size, t.value);
   constexpr auto sc = std::memory_order_seq_cst;
   for (std::size_t i = 0; i + 1 < events_.size(); ++i) {
@@ -988,6 +932,7 @@ bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) 
 
 void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                          const std::source_location& loc) {
+  if (lazy_ && h.epoch != epoch_) touch(object_id(h), const_cast<std::uint32_t*>(word), sizeof(*word), *word);
   std::uint64_t* rec = point(op::wake, word, h, loc);
   if (rec == nullptr) return;
   // The waiters in the order they blocked (FIFO), from the word's queue.

@@ -301,10 +301,6 @@ class runtime {
   int plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e);
   // Under the memory model (engine/memory.hpp).
   int weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read);
-  // Under rc11: the lock word step just recorded read the word's latest
-  // value (its rf); `writes`: it is now the latest.
-  void lock_word_step(std::uint32_t obj, bool writes);
-  std::vector<std::uint32_t> lock_writes_;  // by object id: 1 + the event that last wrote the lock word
   // Lazy views (see run_execution): while an execution has run only seq_cst
   // atomics, the model is not kept; its first other step builds it from
   // the events (materialise()). touches_: each atomic's first value.
@@ -316,6 +312,7 @@ class runtime {
   };
   static constexpr std::uint8_t kLockWordStep = 0xff;  // event::order of a native lock word step
   bool lazy_ = false;
+  bool mm_dirty_ = true;  // mm_ holds state to clear (it was built or kept in the last execution)
   std::vector<std::uint8_t> touched_;  // by object id
   std::vector<touch_rec> touches_;
   [[nodiscard]] bool mm_live() const noexcept { return mm_.on() && !lazy_; }
@@ -478,7 +475,7 @@ inline event& runtime::record(op o, const void* addr, std::uint32_t object,
 // The part of every point before its event: abort and stack checks, the
 // decision, a yield's effect. False when the thread is to complete its step
 // plainly, without an event (resumed to unwind inside a release path).
-inline bool runtime::enter_point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc,
+[[gnu::always_inline]] inline bool runtime::enter_point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc,
                                  std::uint32_t& id) {
   const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
@@ -526,8 +523,56 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   return &record(o, addr, id, loc).value;
 }
 
+[[gnu::always_inline]] inline int runtime::plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e) {
+  const std::uint64_t cur = load_bytes(addr, a);
+  const std::uint64_t operand = low_bytes(a.operand, a);
+  race_detector& races = detector<race_detector>();
+  const auto wrote = [&](std::uint64_t v) __attribute__((always_inline)) {
+    store_bytes(addr, v, a.size);
+    if (e == nullptr) return;
+    e->value = v;
+    if (races.on()) [[unlikely]]
+      races.on_release(cur_, objects_.intern(addr));
+  };
+  switch (o) {
+    case op::load:
+      read = cur;
+      if (e != nullptr) e->value = cur;
+      return 1;
+    case op::store:
+      wrote(operand);
+      return 1;
+    case op::rmw: {
+      read = cur;
+      const std::uint64_t v = low_bytes(a.apply(cur, operand), a);
+      if (v != cur || e == nullptr) {
+        wrote(v);
+      } else {
+        e->value = v;
+        read_only();  // it wrote what was there: a read
+      }
+      return 1;
+    }
+    default:  // a CAS
+      if (cur == low_bytes(a.expected, a)) {
+        wrote(operand);
+        return 1;
+      }
+      read = cur;
+      if (e != nullptr) {
+        e->value = cur;
+        failed_cas(&e->value);
+      }
+      return 0;
+  }
+}
+
 inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a,
                               std::uint64_t& read, const std::source_location& loc) {
+  // Its first step in this execution: note its value now, before the
+  // decision lets another thread use it (lazy views: see materialise()).
+  if (lazy_ && h.epoch != epoch_) [[unlikely]]
+    first_touch(object_id(h), addr, a.size, load_bytes(addr, a));
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
   event& e = record(o, addr, id, loc);
@@ -537,8 +582,6 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
     if (!lazy_ || a.order != std::memory_order_seq_cst ||
         (o == op::cas_ok && a.failure != std::memory_order_seq_cst))
       return weak_atomic(e, addr, a, read);
-    if (id >= touched_.size() || touched_[id] == 0) [[unlikely]]
-      first_touch(id, addr, a.size, load_bytes(addr, a));
   } else if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]] {
     races.on_acquire(cur_, objects_.intern(addr));
   }
