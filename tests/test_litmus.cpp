@@ -404,7 +404,9 @@ TEST_P(Litmus, DfsObservesExactlyTheAllowedOutcomes) {
 
 TEST_P(Litmus, DporObservesTheSameOutcomesAsDfs) {
   const litmus& t = GetParam();
-  const outcomes seen = explore_all(t.body, mc::dpor(), mc::memory_model::rc11);
+  std::uint64_t n = 0;
+  const outcomes seen = explore_all(t.body, mc::dpor(), mc::memory_model::rc11, &n);
+  RecordProperty("executions", std::to_string(n));
   EXPECT_EQ(seen, t.allowed) << t.name << ": seen" << show(seen) << "\n  allowed" << show(t.allowed);
 }
 
