@@ -8,17 +8,6 @@
 
 namespace lockstep::mc::rt {
 
-namespace {
-
-bool acquires(std::memory_order o) noexcept {
-  return o == std::memory_order_acquire || o == std::memory_order_consume || o == std::memory_order_acq_rel ||
-         o == std::memory_order_seq_cst;
-}
-bool releases(std::memory_order o) noexcept {
-  return o == std::memory_order_release || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst;
-}
-
-}  // namespace
 
 void weak_memory::reset(bool on) {
   on_ = on;
@@ -43,13 +32,11 @@ weak_memory::thread_state& weak_memory::th(std::uint32_t t) {
   return threads_[t];
 }
 
-std::uint32_t weak_memory::location_of(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value) {
+std::uint32_t weak_memory::location_of(std::uint32_t obj, std::uint64_t value) {
   if (obj < loc_of_obj_.size() && loc_of_obj_[obj] != 0) return loc_of_obj_[obj] - 1;
   if (loc_of_obj_.size() <= obj) loc_of_obj_.resize(obj + 1, 0);
   if (nlocs_ == locs_.size()) locs_.emplace_back();
   location& l = locs_[nlocs_];
-  l.addr = addr;
-  l.size = size;
   l.msgs.clear();
   l.mo.clear();
   l.last_sc = 0;
@@ -60,12 +47,6 @@ std::uint32_t weak_memory::location_of(std::uint32_t obj, void* addr, std::uint8
   l.mo.push_back(0);
   loc_of_obj_[obj] = static_cast<std::uint32_t>(++nlocs_);
   return static_cast<std::uint32_t>(nlocs_ - 1);
-}
-
-std::uint32_t weak_memory::known(std::uint32_t t, std::uint32_t x) const noexcept {
-  if (t >= threads_.size()) return 0;
-  const view& v = threads_[t].cur;
-  return x < v.size() ? v[x] : 0;
 }
 
 void weak_memory::raise(view& v, std::uint32_t x, std::uint32_t msg) {
@@ -105,7 +86,7 @@ void weak_memory::take(thread_state& s, std::uint32_t t, const message& m, bool 
 
 std::uint32_t weak_memory::readable(std::uint32_t t, std::uint32_t x, bool sc) {
   thread_state& s = th(t);
-  if (sc && !sc_fences_.empty()) join_view(s.cur, sc_fences_);
+  take_fence_view(s, sc);
   return static_cast<std::uint32_t>(locs_[x].mo.size()) - floor(s, x, sc);
 }
 
@@ -127,7 +108,7 @@ void weak_memory::read_latest(std::uint32_t t, std::uint32_t x) { raise(th(t).cu
 
 std::uint32_t weak_memory::rmw_readable(std::uint32_t t, std::uint32_t x, bool sc) {
   thread_state& s = th(t);
-  if (sc && !sc_fences_.empty()) join_view(s.cur, sc_fences_);
+  take_fence_view(s, sc);
   return unread_from(locs_[x], floor(s, x, sc));
 }
 
@@ -153,7 +134,7 @@ std::uint32_t weak_memory::rmw_message(std::uint32_t, std::uint32_t x, std::uint
 
 std::uint32_t weak_memory::cas_readable(std::uint32_t t, std::uint32_t x, bool sc, std::uint64_t expected) {
   thread_state& s = th(t);
-  if (sc && !sc_fences_.empty()) join_view(s.cur, sc_fences_);
+  take_fence_view(s, sc);
   const location& l = locs_[x];
   std::uint32_t n = 0;
   for (std::uint32_t p = floor(s, x, sc); p < l.mo.size(); ++p) {
@@ -209,7 +190,6 @@ bool weak_memory::store(std::uint32_t t, std::uint32_t x, std::uint32_t k, std::
   const message* read = after_rmw != kNone ? &l.msgs[after_rmw] : nullptr;
   const view* own = releases(o) ? &s.cur : s.has_rel_fence ? &s.rel_fence : nullptr;
   if (own != nullptr || (read != nullptr && read->view != kNone)) {
-    m.release = true;
     if (own != nullptr) {
       m.view = stash(*own);
       m.view_len = static_cast<std::uint32_t>(own->size());
@@ -247,6 +227,10 @@ bool weak_memory::store(std::uint32_t t, std::uint32_t x, std::uint32_t k, std::
   if (m.sc) l.last_sc = idx;
   raise(s.cur, x, idx);
   return p + 1 == l.mo.size();
+}
+
+void weak_memory::take_fence_view(thread_state& s, bool sc) {
+  if (sc && !sc_fences_.empty()) join_view(s.cur, sc_fences_);
 }
 
 void weak_memory::fence_sc(thread_state& s) {

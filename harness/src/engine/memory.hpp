@@ -62,11 +62,8 @@ class weak_memory {
     std::uint32_t clock = 0;       // what it carries to the race detector (0: nothing)
     bool sc = false;               // a seq_cst store
     bool read_by_rmw = false;      // a read-modify-write went right after it
-    bool release = false;          // it carries a view (release store, fence or sequence)
   };
   struct location {
-    void* addr = nullptr;
-    std::uint8_t size = 0;
     std::vector<message> msgs;     // in creation order
     std::vector<std::uint32_t> mo; // message indexes in mo
     std::uint32_t last_sc = 0;     // the mo-latest seq_cst store (0: the initial value)
@@ -82,9 +79,9 @@ class weak_memory {
   void reset(bool on);
   // A new execution when the last one left nothing to clear.
   void turn(bool on) noexcept { on_ = on; }
-  // The location of the atomic at `addr` (object id `obj`, 1-based, dense
+  // The location of the atomic with object id `obj` (1-based, dense
   // in an execution); made at first use with `value`, what memory holds.
-  std::uint32_t location_of(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value);
+  std::uint32_t location_of(std::uint32_t obj, std::uint64_t value);
   [[nodiscard]] const location& at(std::uint32_t x) const noexcept { return locs_[x]; }
 
   // Loads: how many messages thread t may read (>= 1), and reading the
@@ -131,9 +128,14 @@ class weak_memory {
       if (l.msgs[m].event == event) return m;
     return kNone;
   }
-  // For reports: the message a thread knew as latest on x (its view).
-  [[nodiscard]] std::uint32_t known(std::uint32_t t, std::uint32_t x) const noexcept;
-  [[nodiscard]] std::size_t locations() const noexcept { return nlocs_; }
+  // What an order does: acquire (consume is acquire) and release.
+  static bool acquires(std::memory_order o) noexcept {
+    return o == std::memory_order_acquire || o == std::memory_order_consume || o == std::memory_order_acq_rel ||
+           o == std::memory_order_seq_cst;
+  }
+  static bool releases(std::memory_order o) noexcept {
+    return o == std::memory_order_release || o == std::memory_order_acq_rel || o == std::memory_order_seq_cst;
+  }
 
  private:
   using view = std::vector<std::uint32_t>;  // per location: a message index (0: the initial value)
@@ -158,6 +160,8 @@ class weak_memory {
   std::uint32_t stash(const view& v);  // copies v into views_, returns its offset
   void take(thread_state& s, std::uint32_t t, const message& m, bool acquire);
   void fence_sc(thread_state& s);
+  // A seq_cst load or read-modify-write takes what seq_cst fences published.
+  void take_fence_view(thread_state& s, bool sc);
   // Positions from `from` on whose message no read-modify-write read.
   [[nodiscard]] std::uint32_t unread_from(const location& l, std::uint32_t from) const noexcept;
 

@@ -563,14 +563,14 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   }
   const std::uint32_t obj = object_id(h);
   // Lazy views: the word's value before anyone else can use it (see atomic_op).
-  if (lazy_) touch(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word);
+  if (lazy_) touch(obj, *word);
   // A timed wait whose deadline has passed times out at once: a yield.
   if (track_) set_next(cur_, {obj, access_kind::futex_wait, false, timed && fair_on_});
   decide();
   if (aborting_) return true;  // resumed to unwind inside a release path: no wait
   // The kernel compares the word under its own lock: the mo-latest value
   // (memory holds it), read relaxed.
-  if (mm_live()) mm_.read_latest(cur_, mm_.location_of(obj, const_cast<std::uint32_t*>(word), sizeof(*word), *word));
+  if (mm_live()) mm_.read_latest(cur_, mm_.location_of(obj, *word));
   if (*word != expected) {
     record(op::wait_skip, word, obj, loc).value = *word;
     return true;
@@ -787,10 +787,10 @@ std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) 
 // ---------------------------------------------------------------------------
 // Atomics
 
-void runtime::first_touch(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value) {
+void runtime::first_touch(std::uint32_t obj, std::uint64_t value) {
   if (touched_.size() <= obj) touched_.resize(obj + 1, 0);
   touched_[obj] = 1;
-  touches_.push_back({obj, size, addr, value});
+  touches_.push_back({obj, value});
 }
 
 // The model's state after the events so far (all but the last, the step
@@ -800,7 +800,7 @@ void runtime::first_touch(std::uint32_t obj, void* addr, std::uint8_t size, std:
 void runtime::materialise() {
   lazy_ = false;
   mm_dirty_ = true;
-  for (const touch_rec& t : touches_) (void)mm_.location_of(t.obj, t.addr, t.size, t.value);
+  for (const touch_rec& t : touches_) (void)mm_.location_of(t.obj, t.value);
   constexpr auto sc = std::memory_order_seq_cst;
   for (std::size_t i = 0; i + 1 < events_.size(); ++i) {
     event& e = events_[i];
@@ -849,7 +849,7 @@ void runtime::materialise() {
 int runtime::weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read) {
   if (lazy_) [[unlikely]]
     materialise();
-  const std::uint32_t x = mm_.location_of(e.object, addr, a.size, load_bytes(addr, a));
+  const std::uint32_t x = mm_.location_of(e.object, load_bytes(addr, a));
   const auto self = static_cast<std::uint32_t>(&e - events_.data());
   const auto pick = [&](std::uint32_t n) { return n > 1 ? value_choice(n) : 0; };
   const auto stored = [&](std::uint64_t v, std::memory_order order, std::uint32_t after) {
@@ -932,7 +932,7 @@ bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) 
 
 void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                          const std::source_location& loc) {
-  if (lazy_ && h.epoch != epoch_) touch(object_id(h), const_cast<std::uint32_t*>(word), sizeof(*word), *word);
+  if (lazy_ && h.epoch != epoch_) touch(object_id(h), *word);
   std::uint64_t* rec = point(op::wake, word, h, loc);
   if (rec == nullptr) return;
   // The waiters in the order they blocked (FIFO), from the word's queue.
@@ -1117,14 +1117,8 @@ bool runtime::defer_bug(bug_kind kind, std::string& message, std::string& detail
 namespace {
 
 bool is_read(op o) noexcept { return o == op::load || o == op::rmw || o == op::cas_ok || o == op::cas_fail; }
-bool releases_order(std::uint8_t o) noexcept {
-  const auto m = static_cast<std::memory_order>(o);
-  return m == std::memory_order_release || m == std::memory_order_acq_rel || m == std::memory_order_seq_cst;
-}
-bool acquires_order(std::uint8_t o) noexcept {
-  const auto m = static_cast<std::memory_order>(o);
-  return m != std::memory_order_relaxed && m != std::memory_order_release;
-}
+bool releases_order(std::uint8_t o) noexcept { return weak_memory::releases(static_cast<std::memory_order>(o)); }
+bool acquires_order(std::uint8_t o) noexcept { return weak_memory::acquires(static_cast<std::memory_order>(o)); }
 const std::string kOrders = "; a release store with an acquire load orders them\n";
 
 }  // namespace

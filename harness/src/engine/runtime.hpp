@@ -306,8 +306,6 @@ class runtime {
   // the events (materialise()). touches_: each atomic's first value.
   struct touch_rec {
     std::uint32_t obj;
-    std::uint8_t size;
-    void* addr;
     std::uint64_t value;
   };
   static constexpr std::uint8_t kLockWordStep = 0xff;  // event::order of a native lock word step
@@ -316,9 +314,9 @@ class runtime {
   std::vector<std::uint8_t> touched_;  // by object id
   std::vector<touch_rec> touches_;
   [[nodiscard]] bool mm_live() const noexcept { return mm_.on() && !lazy_; }
-  void first_touch(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value);
-  void touch(std::uint32_t obj, void* addr, std::uint8_t size, std::uint64_t value) {
-    if (obj >= touched_.size() || touched_[obj] == 0) first_touch(obj, addr, size, value);
+  void first_touch(std::uint32_t obj, std::uint64_t value);
+  void touch(std::uint32_t obj, std::uint64_t value) {
+    if (obj >= touched_.size() || touched_[obj] == 0) first_touch(obj, value);
   }
   void materialise();
   // A value choice among n (>= 2) made by the strategy, recorded in the schedule.
@@ -572,7 +570,7 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
   // Its first step in this execution: note its value now, before the
   // decision lets another thread use it (lazy views: see materialise()).
   if (lazy_ && h.epoch != epoch_) [[unlikely]]
-    first_touch(object_id(h), addr, a.size, load_bytes(addr, a));
+    first_touch(object_id(h), load_bytes(addr, a));
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
   event& e = record(o, addr, id, loc);
