@@ -171,6 +171,16 @@ void join(std::uint32_t tid, const std::source_location& loc);
 void detach(std::uint32_t tid) noexcept;
 void dropped_joinable(std::uint32_t tid, const std::source_location& loc) noexcept;
 std::uint32_t current_thread() noexcept;
+// For checkers built on executions (lockstep/mc/lin.hpp). await_quiescence
+// blocks the calling thread until every other thread has finished or is
+// blocked forever (no timeout pending, nothing left to wake it), where the
+// execution would otherwise end as a deadlock, and returns how many are
+// blocked; on OS threads and outside an execution it returns 0 at once.
+// end_execution ends a fiber execution there without a bug: the blocked
+// threads unwind from their waits, then the caller (it throws the internal
+// abort exception).
+std::uint32_t await_quiescence(const std::source_location& loc = std::source_location::current());
+[[noreturn]] void end_execution();
 
 }  // namespace detail
 }  // namespace lockstep::mc

@@ -306,6 +306,16 @@ std::uint32_t current_thread() noexcept {
   return on_backend([](auto& b) { return b.current_thread(); }, [](auto&...) { return std::uint32_t{0}; });
 }
 
+std::uint32_t await_quiescence(const std::source_location& loc) {
+  if (runtime* r = runtime::current()) return r->await_quiescence(loc);
+  return 0;
+}
+
+void end_execution() {
+  if (runtime* r = runtime::current()) r->end_execution();
+  throw std::logic_error("lockstep: end_execution() needs a checked execution on fibers");
+}
+
 }  // namespace detail
 }  // namespace lockstep::mc
 

@@ -143,7 +143,7 @@ void runtime::finish(thread_rec& self) {
   each_detector([&](auto& d) {
     if constexpr (requires { d.on_exit(self.id, exec_steps_); }) d.on_exit(self.id, exec_steps_);
   });
-  if (aborting_ || enabled_.size() == 0) {
+  if (aborting_ || (enabled_.size() == 0 && !wake_quiescent())) {
     if (!aborting_) {
       bool all_done = true;
       for (std::uint32_t i = 0; i < nthreads_; ++i) all_done = all_done && threads_[i]->st == tstate::finished;
@@ -200,6 +200,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   exec_preemptions_ = 0;
   vtime_ = 0;
   aborting_ = false;
+  quiescent_ = kNoThread;
   restart_ = false;
   bug_.reset();
   each_detector([&](auto& d) { d.reset(opts_); });
@@ -410,8 +411,9 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
 
 bool runtime::switch_away() {
   // The running thread just blocked. A timed waiter stays a candidate: picking
-  // it fires its timeout.
-  if (enabled_.size() == 0) return false;
+  // it fires its timeout. A thread waiting for quiescence runs when nothing
+  // else can.
+  if (enabled_.size() == 0 && !wake_quiescent()) return false;
   std::uint32_t next = 0;
   if (!pick_enabled(next)) {
     if (no_throw()) return true;  // in a release path: the caller sees aborting_
@@ -485,13 +487,14 @@ void runtime::publish_next() {
   strat_.set_next(next_scratch_);
 }
 
-void runtime::publish_unfinished() {
+void runtime::publish_unfinished(bool current_done) {
   next_scratch_.resize(nthreads_);
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     const thread_rec& t = *threads_[i];
     // Every thread is stopped at its next step, blocked or at a point,
     // except the failing one when it is inside a step.
     next_scratch_[i] = t.st == tstate::finished                     ? access{}
+                       : i == cur_ && current_done                  ? access{}
                        : i == cur_ && t.st == tstate::runnable       ? access{0, access_kind::global}
                        : t.next.kind == access_kind::none            ? access{0, access_kind::global}
                                                                      : t.next;
@@ -1366,6 +1369,39 @@ void runtime::check_deadlock_cycle() {
   std::string details = describe_cycle(view(), cycle);
   if (defer_bug(bug_kind::deadlock, msg, details)) return;
   fail_and_unwind(bug_kind::deadlock, std::move(msg), std::move(details));
+}
+
+bool runtime::wake_quiescent() {
+  if (quiescent_ == kNoThread) return false;
+  threads_[quiescent_]->st = tstate::runnable;
+  enable(quiescent_);
+  quiescent_ = kNoThread;
+  return true;
+}
+
+std::uint32_t runtime::await_quiescence(const std::source_location& loc) {
+  check_abort();
+  thread_rec& me = *threads_[cur_];
+  me.st = tstate::blocked_quiescent;
+  me.block_loc = loc;
+  // Enabled again only when nothing else can run: its next step follows
+  // every step of the others, like a join of them all.
+  me.next = access{0, access_kind::global};
+  quiescent_ = cur_;
+  disable(cur_);
+  if (!switch_away()) unwind_now();  // cannot happen: it wakes this thread
+  check_abort();
+  std::uint32_t blocked = 0;
+  for (std::uint32_t i = 0; i < nthreads_; ++i) blocked += i != cur_ && threads_[i]->st != tstate::finished;
+  return blocked;
+}
+
+void runtime::end_execution() {
+  if (!aborting_) {
+    if (track_) publish_unfinished(true);
+    aborting_ = true;  // with no bug: the execution passes
+  }
+  unwind_now();
 }
 
 void runtime::global_deadlock() {

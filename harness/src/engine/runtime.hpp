@@ -39,7 +39,9 @@
 
 namespace lockstep::mc::rt {
 
-enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, finished };
+// blocked_quiescent: waiting until every other thread has finished or is
+// blocked forever (runtime::await_quiescence).
+enum class tstate : std::uint8_t { runnable, blocked_futex, blocked_join, blocked_quiescent, finished };
 
 // Threads blocked on one object's word, in the order they blocked (FIFO), as
 // an intrusive list through thread_rec::wq_next / wq_prev.
@@ -212,6 +214,14 @@ class runtime {
   // pthread_create on this OS thread: true (after reporting the misuse) when
   // it is inside an execution, where an OS thread would run unchecked.
   bool refuse_os_thread() noexcept;
+  // Blocks the running thread until every other thread has finished or is
+  // blocked with no timeout pending (so blocked forever); returns how many
+  // are blocked. Where the execution would otherwise be a deadlock, it
+  // resumes instead. For checkers built on executions (lockstep/mc/lin.hpp).
+  std::uint32_t await_quiescence(const std::source_location& loc);
+  // Ends the execution without a bug: the other threads unwind from where
+  // they are blocked, then the caller (throws abort_execution).
+  [[noreturn]] void end_execution();
   std::uint32_t current_thread() const noexcept { return cur_; }
   // The event just recorded left the value as it was (see on_read_only()).
   void read_only() noexcept {
@@ -326,7 +336,11 @@ class runtime {
   // The next step of every thread, for a dependence-aware strategy.
   void publish_next();
   // At a bug with options::keep_going: the threads that did not finish.
-  void publish_unfinished();
+  // `current_done`: the running thread does nothing more (end_execution()).
+  void publish_unfinished(bool current_done = false);
+  // The thread in await_quiescence(), made runnable when nothing else can
+  // run; false if there is none.
+  bool wake_quiescent();
   // `noted`: the caller tells a tracking strategy the accesses itself.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,
                 bool noted = false);
@@ -410,6 +424,7 @@ class runtime {
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
+  std::uint32_t quiescent_ = kNoThread;  // the thread in await_quiescence()
   bool restart_ = false;                // see restart_needed()
   bool in_execution_ = false;           // the body's fibers are running
   bool track_ = false;                  // the strategy wants accesses (dpor)

@@ -79,6 +79,9 @@ std::string describe_threads(const execution_view& v) {
       case tstate::blocked_join:
         out += ": blocked joining " + thread_label(v, t.join_target) + " at " + loc_text(t.block_loc);
         break;
+      case tstate::blocked_quiescent:
+        out += ": waits at " + loc_text(t.block_loc) + " until the others finish or block";
+        break;
       case tstate::blocked_futex:
         out += std::string(": blocked") + (t.timed ? " (with a timeout)" : "") + " at " + loc_text(t.block_loc);
         break;
@@ -147,7 +150,8 @@ wait_graph build_graph(const execution_view& v) {
       case tstate::runnable: n.detail = t == v.cur ? "running" : "runnable"; break;
       case tstate::finished: n.detail = "finished"; break;
       case tstate::blocked_join: n.detail = "blocked at " + loc_text(th.block_loc); break;
-      case tstate::blocked_futex: n.detail = "blocked at " + loc_text(th.block_loc); break;
+      case tstate::blocked_futex:
+      case tstate::blocked_quiescent: n.detail = "blocked at " + loc_text(th.block_loc); break;
     }
     thread_node[t] = g.nodes.size();
     g.nodes.push_back(std::move(n));

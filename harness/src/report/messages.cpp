@@ -18,6 +18,9 @@ std::string thread_text(std::uint32_t tid, const char* name) {
 
 std::string assertion_text(const char* expr, const std::string& who, const std::source_location& loc,
                            const std::string* message) {
+  // A message with no expression (a checker built on explore(), such as
+  // lockstep/lin.hpp, whose message says it all) stands alone.
+  if (message != nullptr && *expr == '\0') return *message;
   std::string what = "assertion `" + std::string(expr) + "` failed in " + who + " at " + loc_text(loc);
   if (message != nullptr) what = *message + " (" + what + ")";
   return what;

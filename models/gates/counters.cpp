@@ -1,0 +1,1 @@
+// The lincheck gate of counters (to be written).

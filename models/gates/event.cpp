@@ -1,0 +1,1 @@
+// The lincheck gate of event (to be written).

@@ -1,0 +1,1 @@
+// The lincheck gate of future (to be written).

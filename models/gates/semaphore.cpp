@@ -1,0 +1,1 @@
+// The lincheck gate of semaphore (to be written).

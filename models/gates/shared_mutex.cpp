@@ -1,0 +1,1 @@
+// The lincheck gate of shared_mutex (to be written).

@@ -1,0 +1,1 @@
+// The lincheck gate of thread_pool (to be written).
