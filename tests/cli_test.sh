@@ -488,5 +488,30 @@ has merge-incomplete out "incomplete"
 has merge-incomplete out "shard 0 ("
 expect merge-help 0 -- "$LS" help merge
 
+# lincheck: the gated types, a gate's verdict line, bad usage in one line.
+expect lincheck-list 0 -- "$LS" lincheck --list
+for t in bounded_queue atomic_counter locked_counter striped_counter owned_counter \
+         counting_semaphore event shared_mutex future thread_pool; do
+  has "lincheck-list-$t" out "$t"
+done
+expect lincheck-queue 0 -- "$LS" lincheck bounded_queue --scenarios 20
+has lincheck-queue out "lincheck bounded_queue: linearizable in 20 scenarios of 2 threads x 3 operations, every interleaving of each (dpor)"
+expect lincheck-sampled 0 -- "$LS" lincheck bounded_queue --scenarios 5 --threads 3 --strategy pct --executions 200
+has lincheck-sampled out "sampled (pct, up to 200 executions a scenario)"
+expect lincheck-unknown 2 -- "$LS" lincheck no_such_type
+one_line lincheck-unknown
+has lincheck-unknown err "unknown type 'no_such_type'"
+expect lincheck-flag 2 -- "$LS" lincheck bounded_queue --frobnicate
+one_line lincheck-flag
+expect lincheck-threads 2 -- "$LS" lincheck bounded_queue --threads 0
+one_line lincheck-threads
+expect lincheck-replay 2 -- "$LS" lincheck bounded_queue --replay nonsense
+one_line lincheck-replay
+has lincheck-replay err "not a lincheck replay string"
+expect lincheck-none 2 -- "$LS" lincheck
+one_line lincheck-none
+expect lincheck-help 0 -- "$LS" help lincheck
+has lincheck-help out "--scenarios N"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,77 +1,186 @@
 // lockstep/lin.hpp: the linearizability checker finds what is wrong with
-// broken types, with a shrunk history, and the gated primitives pass.
+// broken queues — a lost notify, a get that does not wait, a double-delivered
+// item, a size read without the lock — each with a shrunk history, and the
+// bounded_queue gate passes. The other gates are in test_lin_sync.cpp and
+// test_lin_async.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <lockstep/lin.hpp>
+#include <lockstep/lin/gtest.hpp>
 #include <lockstep/lockstep.hpp>
 
 #include "gates/queue.hpp"
+#include "lin_broken_queues.hpp"
 
 namespace lin = lockstep::lin;
 namespace mc = lockstep::mc;
+using lockstep::gates::queue_spec;
+using lockstep::broken::impatient_queue;
+using lockstep::broken::loose_size_queue;
+using lockstep::broken::lost_notify_queue;
+using lockstep::broken::ring_queue;
 
 namespace {
 
-lin::settings quick(unsigned scenarios = 60) {
+lin::settings quick(unsigned scenarios) {
   lin::settings s;
   s.scenarios = scenarios;
   s.honour_env = false;
   return s;
 }
 
-// A queue whose put notifies only when the queue was empty: a second
-// waiting get is never woken (a lost wake-up).
-class lost_notify_queue {
- public:
-  explicit lost_notify_queue(std::size_t cap) : cap_(cap) {}
-  bool put(int v) {
-    std::unique_lock g(m_);
-    not_full_.wait(g, [&] { return items_.size() < cap_; });
-    const bool was_empty = items_.empty();
-    items_.push_back(v);
-    if (was_empty) not_empty_.notify_one();
-    return true;
+// The history table's rows: the lines between "history" and "in real time".
+std::vector<std::string> history_rows(const std::string& report) {
+  std::vector<std::string> rows;
+  std::size_t at = report.find("  history (a row per thread");
+  if (at == std::string::npos) return rows;
+  at = report.find('\n', at) + 1;
+  while (at < report.size() && report.compare(at, 4, "    ") == 0) {
+    const std::size_t end = report.find('\n', at);
+    rows.push_back(report.substr(at + 4, end - at - 4));
+    at = end + 1;
   }
-  std::optional<int> get() {
-    std::unique_lock g(m_);
-    not_empty_.wait(g, [&] { return !items_.empty(); });
-    const int v = items_.front();
-    items_.pop_front();
-    not_full_.notify_one();
-    return v;
-  }
-  std::size_t size() {
-    std::scoped_lock g(m_);
-    return items_.size();
-  }
-
- private:
-  mc::mutex m_;
-  mc::condition_variable not_empty_, not_full_;
-  std::deque<int> items_;
-  std::size_t cap_;
-};
-
-TEST(Lin, BoundedQueuePasses) {
-  const lin::gate* g = lin::find_gate("bounded_queue");
-  ASSERT_NE(g, nullptr);
-  const lin::outcome o = g->check(quick(30));
-  EXPECT_TRUE(o.ok()) << o.report;
-  EXPECT_EQ(o.scenarios, 30u);
+  return rows;
 }
 
-TEST(Lin, LostNotifyQueueIsCaught) {
-  lin::settings s = quick(200);
+std::size_t operations_in(const std::vector<std::string>& rows) {
+  std::size_t n = 0;
+  for (const std::string& r : rows) n += 1 + static_cast<std::size_t>(std::count(r.begin(), r.end(), '|'));
+  return n;
+}
+
+std::string replay_string(const std::string& report) {
+  const std::size_t at = report.find("\n  replay: ");
+  if (at == std::string::npos) return {};
+  const std::size_t begin = at + 11;
+  return report.substr(begin, report.find('\n', begin) - begin);
+}
+
+TEST(Lin, BoundedQueueGatePasses) {
+  const lin::gate* g = lin::find_gate("bounded_queue");
+  ASSERT_NE(g, nullptr);
+  const lin::outcome o = g->check(quick(40));
+  EXPECT_TRUE(o.ok()) << o.report;
+  EXPECT_EQ(o.scenarios, 40u);
+  EXPECT_EQ(o.complete, o.scenarios) << "every scenario's interleavings explored";
+  EXPECT_GT(o.histories, 40u);
+}
+
+TEST(Lin, LostNotifyIsCaughtWithAShortHistory) {
+  lin::settings s = quick(100);
   s.threads = 3;
   s.ops = 2;
-  const lin::outcome o = lin::check(lockstep::gates::queue_spec<lost_notify_queue, false>("lost_notify_queue", 2), s);
+  const lin::outcome o = lin::check(queue_spec<lost_notify_queue, false>("lost_notify_queue", 2), s);
   ASSERT_FALSE(o.ok());
-  std::printf("%s\n", o.report.c_str());
+  EXPECT_NE(o.report.find("waits forever, although the specification lets it proceed"), std::string::npos)
+      << o.report;
+  // Two gets waiting and two puts: nothing smaller shows it.
+  const std::vector<std::string> rows = history_rows(o.report);
+  EXPECT_EQ(rows.size(), 3u) << o.report;
+  EXPECT_LE(operations_in(rows), 4u) << o.report;
+  EXPECT_GT(o.shrink_steps, 0u);
+
+  // The replay string runs exactly that execution again.
+  lin::settings r = s;
+  r.replay = replay_string(o.report);
+  ASSERT_FALSE(r.replay.empty()) << o.report;
+  const lin::outcome again = lin::check(queue_spec<lost_notify_queue, false>("lost_notify_queue", 2), r);
+  ASSERT_FALSE(again.ok()) << again.report;
+  EXPECT_EQ(again.scenarios, 1u);
+  EXPECT_EQ(history_rows(again.report), rows);
+}
+
+TEST(Lin, DoubleDeliveryIsCaught) {
+  const lin::outcome o = lin::check(queue_spec<ring_queue, false>("ring_queue", 2), quick(100));
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.report.find("not linearizable: "), std::string::npos) << o.report;
+  EXPECT_NE(o.report.find("follows from no sequential order"), std::string::npos) << o.report;
+  EXPECT_LE(operations_in(history_rows(o.report)), 4u) << o.report;
+}
+
+TEST(Lin, AGetThatDoesNotWaitIsCaught) {
+  const lin::outcome o = lin::check(queue_spec<impatient_queue, false>("impatient_queue", 2), quick(100));
+  ASSERT_FALSE(o.ok());
+  // One get on an empty queue is the whole story.
+  EXPECT_NE(o.report.find("get() -> none follows from no sequential order"), std::string::npos) << o.report;
+  EXPECT_NE(o.report.find("where get() must wait"), std::string::npos) << o.report;
+  EXPECT_EQ(operations_in(history_rows(o.report)), 1u) << o.report;
+}
+
+TEST(Lin, ASizeKeptApartIsCaught) {
+  const lin::outcome o = lin::check(queue_spec<loose_size_queue, false>("loose_size_queue", 2), quick(100));
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.report.find("size() -> "), std::string::npos) << o.report;
+  EXPECT_LE(operations_in(history_rows(o.report)), 4u) << o.report;
+}
+
+// A type whose operations deadlock is reported as a deadlock, not as a
+// linearizability failure, and still shrunk.
+struct two_locks {
+  mc::mutex a, b;
+};
+struct no_state {
+  bool operator==(const no_state&) const = default;
+};
+
+TEST(Lin, ADeadlockInTheTypeIsReportedAsSuch) {
+  lin::spec<two_locks, no_state> s("two_locks");
+  s.op("ab", [](two_locks& l) { std::scoped_lock g(l.a); std::scoped_lock h(l.b); },
+       [](no_state&) { return lin::result(); });
+  s.op("ba", [](two_locks& l) { std::scoped_lock g(l.b); std::scoped_lock h(l.a); },
+       [](no_state&) { return lin::result(); });
+  const lin::outcome o = lin::check(s, quick(50));
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.report.find("deadlock"), std::string::npos) << o.report;
+}
+
+// The README's example, as it is there: a user's own type gated.
+struct tickets {  // the type under test, on checked primitives
+  mc::mutex m;
+  int n = 0;
+  int next() { std::scoped_lock g(m); return ++n; }
+  int peek() { std::scoped_lock g(m); return n; }
+};
+struct tickets_model {  // its sequential specification
+  int n = 0;
+  bool operator==(const tickets_model&) const = default;
+};
+
+TEST(Tickets, Linearizable) {
+  lin::spec<tickets, tickets_model> s("tickets");
+  s.op("next", [](tickets& t) { return t.next(); }, [](tickets_model& m) { return ++m.n; });
+  s.op("peek", [](tickets& t) { return t.peek(); }, [](tickets_model& m) { return m.n; });
+  const lin::outcome o = lin::expect_linearizable(s);  // 100 scenarios, 2 threads x 3 operations
+  EXPECT_EQ(o.complete, o.scenarios);
+  EXPECT_EQ(o.scenarios, 100u);
+}
+
+TEST(Lin, TextOfResults) {
+  EXPECT_EQ(lin::text(true), "true");
+  EXPECT_EQ(lin::text(std::optional<int>()), "none");
+  EXPECT_EQ(lin::text(std::optional<int>(3)), "3");
+  EXPECT_EQ(lin::text(std::vector<int>{1, 2}), "[1, 2]");
+  EXPECT_EQ(lin::text(std::make_tuple(1, std::string("a"))), "(1, a)");
+  EXPECT_EQ(lin::result().text(), "ok");
+  EXPECT_TRUE(lin::result(lin::blocked).is_blocked());
+  EXPECT_EQ(lin::raises("closed").text(), "throws closed");
+}
+
+TEST(Lin, BadReplayStringsAreRefused) {
+  lin::settings s = quick(1);
+  for (const char* bad : {"x", "1", "0:AA", "1.a:AA", "1:"}) {
+    s.replay = bad;
+    EXPECT_THROW((void)lin::check(queue_spec<lost_notify_queue, false>("q", 2), s), mc::replay_error) << bad;
+  }
 }
 
 }  // namespace

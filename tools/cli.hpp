@@ -28,4 +28,8 @@ void write_file(const std::string& path, std::string_view text);
 extern const char* const kMergeHelp;
 int cmd_merge(const std::vector<std::string_view>& args);
 
+// lockstep lincheck (tools/lincheck.cpp).
+extern const char* const kLincheckHelp;
+int cmd_lincheck(const std::vector<std::string_view>& args);
+
 }  // namespace lockstep::cli

@@ -53,6 +53,8 @@ const char* const kMainHelp =
     "  graph TRACE          the wait-for graph (or timeline) of a trace's failure as DOT\n"
     "  stress MODEL         run a model free on OS threads, many times: how often\n"
     "                       does the bug show up without controlled scheduling?\n"
+    "  lincheck TYPE|--all  generated scenarios of a gated type, every history\n"
+    "                       checked for linearizability (lincheck --list: the types)\n"
     "  merge SHARD.json...  the reports of a check's shards (check --shard I/N\n"
     "                       --report-json F) combined into one verdict\n"
     "  help [COMMAND]       this text, or a command's options\n"
@@ -1071,6 +1073,7 @@ int run(const std::vector<std::string_view>& args) {
       else if (topic == "graph") std::fputs(kGraphHelp, stdout);
       else if (topic == "list") std::fputs(kListHelp, stdout);
       else if (topic == "merge") std::fputs(kMergeHelp, stdout);
+      else if (topic == "lincheck") std::fputs(kLincheckHelp, stdout);
       else if (topic.empty()) std::fputs(kMainHelp, stdout);
       else throw usage_error{"no help for unknown command '" + std::string(topic) + "'"};
       return kOk;
@@ -1103,6 +1106,11 @@ int run(const std::vector<std::string_view>& args) {
       for (auto r : rest)
         if (r == "--help" || r == "-h") return std::fputs(kMergeHelp, stdout), kOk;
       return cmd_merge(rest);
+    }
+    if (cmd == "lincheck") {
+      for (auto r : rest)
+        if (r == "--help" || r == "-h") return std::fputs(kLincheckHelp, stdout), kOk;
+      return cmd_lincheck(rest);
     }
     if (cmd == "stress") {
       for (auto r : rest)

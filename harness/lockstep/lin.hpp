@@ -333,6 +333,8 @@ inline outcome check_erased(const erased_type& t, const rc::Gen<bound_op>& g, co
     out.complete += r.r.complete ? 1 : 0;
     if (r.r.ok()) continue;
     out.failing_scenario = i + 1;
+    out.first_seconds = now_seconds() - start;
+    out.first_executions = out.executions;
     // Shrink: take the first smaller scenario that fails the same way, and
     // start again from it, until none does. The path of candidates taken
     // lets a replay find the minimal scenario again without searching.

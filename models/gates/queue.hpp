@@ -27,7 +27,7 @@ struct queue_model {
     o << "[";
     for (std::size_t i = 0; i < m.items.size(); ++i) o << (i ? " " : "") << m.items[i];
     o << "]";
-    if (m.unfinished != 0) o << " undone " << m.unfinished;
+    if (m.unfinished != 0) o << " (" << m.unfinished << " not done)";
     if (m.closed) o << " closed";
     return o;
   }

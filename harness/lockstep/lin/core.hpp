@@ -211,6 +211,8 @@ struct outcome {
   std::uint64_t executions = 0;       // over all scenarios, shrinking included
   std::uint64_t histories = 0;        // histories checked (distinct per scenario)
   double seconds = 0;                 // wall clock, all of it
+  double first_seconds = 0;           // until the first counterexample (before shrinking)
+  std::uint64_t first_executions = 0;  // executions until then
   double check_seconds = 0;           // of which in the linearizability checker
   std::uint64_t seed = 1;
   std::vector<std::size_t> path;      // the shrink steps to the minimal scenario
@@ -243,6 +245,9 @@ std::uint64_t seed_from_env(std::uint64_t seed, bool honour);
 // report of the execution, how to run it again.
 std::string failure_report(const outcome& o, const scenario& s, const scenario_run& run,
                            const settings& st);
+// One line: the verdict, the scenarios, whether each was explored
+// exhaustively, executions, time (and the checker's share).
+std::string summary(const outcome& o, const settings& st);
 // settings::replay, or LOCKSTEP_REPLAY when honoured, parsed.
 struct replay_spec {
   bool on = false;

@@ -489,6 +489,49 @@ scenario_run run_scenario(const erased_type& t, const scenario& s, const mc::opt
   return out;
 }
 
+namespace {
+std::string grouped(std::uint64_t n) {
+  std::string d = std::to_string(n), out;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i != 0 && (d.size() - i) % 3 == 0) out += ',';
+    out += d[i];
+  }
+  return out;
+}
+std::string secs(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s < 10 ? "%.2f s" : "%.1f s", s);
+  return buf;
+}
+}  // namespace
+
+std::string summary(const outcome& o, const settings& st) {
+  const bool sampled = st.strategy.k == mc::strategy_spec::kind::random || st.strategy.k == mc::strategy_spec::kind::pct;
+  std::string out = "lincheck " + o.name + ": ";
+  const std::string shape = std::to_string(st.threads) + (st.threads == 1 ? " thread" : " threads") + " x " +
+                            std::to_string(st.ops) + (st.ops == 1 ? " operation" : " operations");
+  if (o.failed) {
+    out += "NOT linearizable: a counterexample in scenario " + std::to_string(o.failing_scenario) + " (" + shape + ")";
+  } else if (!st.replay.empty() || (st.honour_env && std::getenv("LOCKSTEP_REPLAY") != nullptr)) {
+    out += "the replay did not fail";
+  } else {
+    out += "linearizable in " + grouped(o.scenarios) + (o.scenarios == 1 ? " scenario" : " scenarios") + " of " +
+           shape + ", ";
+    if (sampled) {
+      out += "sampled (" + std::string(mc::strategy_name(st.strategy.k)) + ", up to " + grouped(st.max_executions) +
+             " executions a scenario)";
+    } else if (o.complete == o.scenarios) {
+      out += "every interleaving of each (" + std::string(mc::strategy_name(st.strategy.k)) + ")";
+    } else {
+      out += grouped(o.complete) + " explored completely, " + grouped(o.scenarios - o.complete) + " stopped at " +
+             grouped(st.max_executions) + " executions (" + mc::strategy_name(st.strategy.k) + ")";
+    }
+  }
+  out += "; " + grouped(o.executions) + " executions, " + grouped(o.histories) + " distinct histories, " +
+         secs(o.seconds) + " (checking histories " + secs(o.check_seconds) + ")";
+  return out;
+}
+
 replay_spec replay_from(const settings& st) {
   std::string text = st.replay;
   if (st.honour_env) {
@@ -523,6 +566,8 @@ std::string failure_report(const outcome& o, const scenario& s, const scenario_r
   (void)s;
   std::string out = "lincheck " + o.name + ": a counterexample in scenario " + std::to_string(o.failing_scenario) +
                     " (seed " + std::to_string(o.seed) + ")";
+  if (o.first_executions != 0)
+    out += ", found after " + grouped(o.first_executions) + " executions, " + secs(o.first_seconds);
   if (o.shrink_steps > 0)
     out += ", shrunk " + std::to_string(o.shrink_steps) + (o.shrink_steps == 1 ? " time" : " times") + " (" +
            std::to_string(o.shrink_tries) + " smaller scenarios explored)";
