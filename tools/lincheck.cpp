@@ -1,6 +1,7 @@
 // lockstep lincheck — the registered lincheck gates (lockstep/lin.hpp):
 // generated scenarios of a concurrent type, every interleaving explored,
 // every history checked against the type's sequential specification.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -101,8 +102,10 @@ int cmd_lincheck(const std::vector<std::string_view>& args) {
   if (sampled && !executions_given) st.max_executions = 1000;
   if (list) {
     if (all || !type.empty()) throw usage_error{"--list takes no type"};
-    std::printf("%-20s %s\n", "TYPE", "WHAT THE GATE CALLS");
-    for (const lin::gate& g : lin::gates()) std::printf("%-20s %s\n", g.name, g.description);
+    int width = 4;
+    for (const lin::gate& g : lin::gates()) width = std::max(width, static_cast<int>(std::string_view(g.name).size()));
+    std::printf("%-*s  %s\n", width, "TYPE", "WHAT THE GATE CALLS");
+    for (const lin::gate& g : lin::gates()) std::printf("%-*s  %s\n", width, g.name, g.description);
     return kOk;
   }
   if (all == !type.empty()) throw usage_error{"lincheck needs a type or --all (see lockstep lincheck --list)"};

@@ -209,7 +209,8 @@ struct outcome {
   unsigned shrink_steps = 0;          // smaller scenarios that still failed
   unsigned shrink_tries = 0;          // candidates explored while shrinking
   std::uint64_t executions = 0;       // over all scenarios, shrinking included
-  std::uint64_t histories = 0;        // histories checked (distinct per scenario)
+  std::uint64_t histories = 0;        // distinct histories checked: results, and which
+                                      // operation returned before which was called
   double seconds = 0;                 // wall clock, all of it
   double first_seconds = 0;           // until the first counterexample (before shrinking)
   std::uint64_t first_executions = 0;  // executions until then

@@ -187,14 +187,21 @@ void runner::run_thread(int th, void* obj, mc::atomic<std::uint32_t>* done, int 
   const std::uint32_t begin = first_[static_cast<std::size_t>(th)];
   const std::uint32_t end = first_[static_cast<std::size_t>(th) + 1];
   for (std::uint32_t op = begin; op < end; ++op) {
-    // Reading the others' return counters before a call makes each
-    // (return, call) pair of two threads a race, so an exhaustive search
-    // tries both real-time orders even where the object does not order
-    // them.
+    // The history's real-time order must be one an exhaustive search tells
+    // apart. A call is recorded in the step of its last load of the other
+    // threads' return counters, a return in the step of its own counter's
+    // store: each (return, call) pair of two threads is then a race, whose
+    // both orders dpor tries, even where the object itself does not order
+    // the two operations. (Recorded where the operation's own steps are,
+    // two interleavings that dpor counts as one could show two histories.)
+    // A call recorded that early and a return that late are real: the
+    // thread does nothing else in between.
     for (int u = 0; u < nthreads; ++u)
       if (u != th) (void)done[u].load();
-    call(op, obj);
+    hist_.push_back({op, false, {}});
+    result r = ops_[op].b->run(obj);
     done[th].store(op - begin + 1);
+    hist_.push_back({op, true, std::move(r)});
   }
 }
 
@@ -253,11 +260,34 @@ void runner::closure(config_set& cs, std::uint64_t avail, std::uint64_t known) c
 
 std::string runner::judge(bool pending) {
   (void)pending;
+  const std::size_t n = ops_.size();
+  call_pos_.assign(n, npos);
+  ret_pos_.assign(n, npos);
+  res_.assign(n, nullptr);
+  known_ = 0;
+  for (std::size_t i = 0; i < hist_.size(); ++i) {
+    const entry& e = hist_[i];
+    if (e.ret) {
+      ret_pos_[e.op] = i;
+      res_[e.op] = &e.r;
+      known_ |= std::uint64_t{1} << e.op;
+    } else {
+      call_pos_[e.op] = i;
+    }
+  }
+  // What linearizability sees of a history: each operation's result (or
+  // that it never returned, or never began) and which operations returned
+  // before it was called. Histories that differ only in the order of two
+  // calls or two returns are the same to it (and dpor need not tell them
+  // apart).
   std::string key;
-  for (const entry& e : hist_) {
-    key += static_cast<char>(e.op + 1);
-    if (e.ret) key += e.r.text();
-    key += e.ret ? '\1' : '\2';
+  for (std::uint32_t op = 0; op < n; ++op) {
+    std::uint64_t before = 0;
+    for (std::uint32_t o = 0; o < n && call_pos_[op] != npos; ++o)
+      if (ret_pos_[o] != npos && ret_pos_[o] < call_pos_[op]) before |= std::uint64_t{1} << o;
+    key.append(reinterpret_cast<const char*>(&before), sizeof before);
+    key += call_pos_[op] == npos ? "\1" : ret_pos_[op] == npos ? "\2" : res_[op]->text();
+    key += '\0';
   }
   if (passed_.contains(key)) return {};
   const double start = now_seconds();
@@ -269,22 +299,9 @@ std::string runner::judge(bool pending) {
 }
 
 std::string runner::check() {
+  // judge() found the positions.
   const std::size_t n = ops_.size();
-  call_pos_.assign(n, npos);
-  ret_pos_.assign(n, npos);
-  res_.assign(n, nullptr);
-  known_ = 0;
   regular_ = 0;
-  for (std::size_t i = 0; i < hist_.size(); ++i) {
-    const entry& e = hist_[i];
-    if (e.ret) {
-      ret_pos_[e.op] = i;
-      res_[e.op] = &e.r;
-      known_ |= std::uint64_t{1} << e.op;
-    } else {
-      call_pos_[e.op] = i;
-    }
-  }
   for (std::uint32_t op = 0; op < n; ++op)
     if (ops_[op].b->c == contract::regular) regular_ |= std::uint64_t{1} << op;
 
