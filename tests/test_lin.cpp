@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <memory>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -171,8 +172,11 @@ TEST(Tickets, Linearizable) {
 // pair of two threads a race. With a correct type every history passes and
 // is counted once per scenario, so the counts must agree.
 template <class Spec>
-void dpor_meets_what_dfs_meets(const Spec& spec, unsigned scenarios, unsigned ops, unsigned post) {
+void dpor_meets_what_dfs_meets(const Spec& spec, unsigned scenarios, unsigned ops, unsigned post,
+                               unsigned threads = 2, mc::memory_model mm = mc::memory_model::rc11) {
   lin::settings s = quick(scenarios);
+  s.explore.memory_model = mm;
+  s.threads = threads;
   s.ops = ops;
   s.post_ops = post;
   s.strategy = mc::dfs();
@@ -187,6 +191,22 @@ void dpor_meets_what_dfs_meets(const Spec& spec, unsigned scenarios, unsigned op
   EXPECT_LT(dpor.executions, dfs.executions);
 }
 
+// A semaphore in a few steps: a count in a futex word.
+struct futex_semaphore {
+  mc::atomic<std::uint32_t> count{0};
+  bool try_acquire() {
+    std::uint32_t c = count.load(std::memory_order_relaxed);
+    return c != 0 && count.compare_exchange_strong(c, c - 1, std::memory_order_acquire);
+  }
+  void acquire() {
+    while (!try_acquire()) mc::platform::wait(count, 0);
+  }
+  void release() {
+    count.fetch_add(1, std::memory_order_release);
+    mc::platform::wake_one(count);
+  }
+};
+
 // An atomic register: small steps, so dfs covers three operations a thread.
 struct reg {
   mc::atomic<int> v{0};
@@ -199,6 +219,32 @@ struct reg_model {
 TEST(Lin, DporMeetsEveryHistoryDfsMeets) {
   // The queue's whole interface, one operation a thread.
   dpor_meets_what_dfs_meets(queue_spec<mc::bounded_queue<int>>("bounded_queue"), 40, 1, 1);
+  // A small semaphore: calls that wait forever, or are woken. (Three
+  // threads are out of dfs's reach: 3 x 7 steps interleave in 4e8 ways.)
+  struct permits {
+    int n = 0;
+    bool operator==(const permits&) const = default;
+  };
+  lin::spec<futex_semaphore, permits> sem("futex_semaphore");
+  sem.op("acquire", [](futex_semaphore& x) { x.acquire(); },
+         [](permits& m) -> lin::result {
+           if (m.n == 0) return lin::blocked;
+           --m.n;
+           return {};
+         });
+  sem.op("release", [](futex_semaphore& x) { x.release(); }, [](permits& m) {
+    ++m.n;
+    return lin::result();
+  });
+  // std's try_acquire may fail spuriously (and under rc11 a relaxed read of
+  // the count can make it fail after a release another thread finished).
+  sem.op("try_acquire", [](futex_semaphore& x) { return x.try_acquire(); },
+         [](permits& m, const lin::result& seen) -> lin::result {
+           if (seen == lin::result(false) || m.n == 0) return false;
+           --m.n;
+           return true;
+         });
+  dpor_meets_what_dfs_meets(sem, 40, 1, 1);
   // A register: two operations a thread.
   lin::spec<reg, reg_model> r("register");
   r.op("load", [](reg& x) { return x.v.load(); }, [](reg_model& m) { return m.v; });

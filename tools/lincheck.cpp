@@ -35,6 +35,7 @@ const char* const kLincheckHelp =
     "                     interleaving), dfs, pct or random (sampled)\n"
     "  --executions N     per scenario: the bound of an exhaustive search (default\n"
     "                     200000), or the executions of a sampling one (default 1000)\n"
+    "  --memory-model M   rc11 (default) or sc: the memory model atomics follow\n"
     "  --replay R         run the one failing execution R names (SCENARIO.SHRINK...:\n"
     "                     SCHEDULE, from a report; same --seed, --threads, --ops)\n"
     "  --no-shrink        report the first failing scenario as it was generated\n"
@@ -79,6 +80,11 @@ int cmd_lincheck(const std::vector<std::string_view>& args) {
     else if (a == "--executions") {
       st.max_executions = number(a, value(), 1, UINT64_MAX);
       executions_given = true;
+    } else if (a == "--memory-model") {
+      const std::string_view v = value();
+      const std::optional<mc::memory_model> m = mc::parse_memory_model(v);
+      if (!m) throw usage_error{"--memory-model must be sc or rc11, not '" + std::string(v) + "'"};
+      st.explore.memory_model = *m;
     } else if (a == "--replay") {
       st.replay = std::string(value());
     } else if (a == "--strategy") {
@@ -123,7 +129,8 @@ int cmd_lincheck(const std::vector<std::string_view>& args) {
     lin::settings s = st;
     s.replay_command = std::string("lockstep lincheck ") + g->name + " --seed {seed}" +
                        (st.threads != 2 ? " --threads " + std::to_string(st.threads) : "") +
-                       (st.ops != 3 ? " --ops " + std::to_string(st.ops) : "") + " --replay {}";
+                       (st.ops != 3 ? " --ops " + std::to_string(st.ops) : "") +
+                       (st.explore.memory_model == mc::memory_model::sc ? " --memory-model sc" : "") + " --replay {}";
     const lin::outcome o = g->check(s);
     std::printf("%s\n", lin::detail::summary(o, s).c_str());
     if (o.failed) {

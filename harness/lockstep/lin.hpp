@@ -45,6 +45,17 @@
 // wake-up: the call waits although it could proceed). A call that never
 // returned had no effect.
 //
+// Several allowed results: a specification may take the result the call
+// returned as its last parameter (`const lin::result& seen`; a call that
+// never returned is seen as lin::blocked) and return it where the contract
+// allows it — std::counting_semaphore::try_acquire may fail spuriously:
+//   [](permits& m, const lin::result& seen) -> lin::result {
+//     if (seen == lin::result(false)) return false;  // allowed at any count
+//     if (m.n == 0) return false;
+//     --m.n;
+//     return true;
+//   }
+//
 // Per-operation contracts: lin::contract::linearizable (the default) or
 // lin::contract::regular, for a read that is not a snapshot (a striped
 // counter's value()): its result must come from some state reached by every
@@ -113,12 +124,13 @@ class spec {
   // An operation without argument: call(Obj&) and apply(Model&) (which
   // returns the result, or lin::blocked where the call must wait).
   template <class Call, class Apply>
-    requires std::is_invocable_v<Call&, Obj&> && std::is_invocable_v<Apply&, Model&>
+    requires std::is_invocable_v<Call&, Obj&> &&
+             (std::is_invocable_v<Apply&, Model&> || std::is_invocable_v<Apply&, Model&, const result&>)
   spec& op(std::string name, Call call, Apply apply, contract c = contract::linearizable) {
     detail::bound_op b;
     b.text = name + "()";
     b.run = [call](void* o) mutable { return run_one(call, *static_cast<Obj*>(o)); };
-    b.apply = [apply](void* m) mutable { return result(apply(*static_cast<Model*>(m))); };
+    b.apply = [apply](void* m, const result* seen) mutable { return apply_one(apply, *static_cast<Model*>(m), seen); };
     b.c = c;
     gens_.push_back(rc::gen::just(std::move(b)));
     return *this;
@@ -127,13 +139,16 @@ class spec {
   // An operation with one argument drawn from `gen` (a tuple or a struct
   // for several): call(Obj&, A) and apply(Model&, A).
   template <class A, class Call, class Apply>
-    requires std::is_invocable_v<Call&, Obj&, const A&> && std::is_invocable_v<Apply&, Model&, const A&>
+    requires std::is_invocable_v<Call&, Obj&, const A&> &&
+             (std::is_invocable_v<Apply&, Model&, const A&> || std::is_invocable_v<Apply&, Model&, const A&, const result&>)
   spec& op(std::string name, rc::Gen<A> gen, Call call, Apply apply, contract c = contract::linearizable) {
     gens_.push_back(rc::gen::map(std::move(gen), [name, call, apply, c](const A& a) {
       detail::bound_op b;
       b.text = name + "(" + lin::text(a) + ")";
       b.run = [call, a](void* o) mutable { return run_one(call, *static_cast<Obj*>(o), a); };
-      b.apply = [apply, a](void* m) mutable { return result(apply(*static_cast<Model*>(m), a)); };
+      b.apply = [apply, a](void* m, const result* seen) mutable {
+        return apply_one(apply, *static_cast<Model*>(m), seen, a);
+      };
       b.c = c;
       return b;
     }));
@@ -159,6 +174,18 @@ class spec {
       }
     } catch (const std::exception& e) {
       return result::raised(e.what());
+    }
+  }
+
+  // A specification that takes the result the call returned (the last
+  // parameter) gets it, or a blocked result for a call that never returned.
+  template <class Apply, class... A>
+  static result apply_one(Apply& f, Model& m, const result* seen, const A&... a) {
+    if constexpr (std::is_invocable_v<Apply&, Model&, const A&..., const result&>) {
+      static const result never(blocked);
+      return result(f(m, a..., seen != nullptr ? *seen : never));
+    } else {
+      return result(f(m, a...));
     }
   }
 

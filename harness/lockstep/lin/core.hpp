@@ -127,7 +127,9 @@ namespace detail {
 struct bound_op {
   std::string text;                          // "put(1)"
   std::function<result(void* obj)> run;      // on the object under test
-  std::function<result(void* state)> apply;  // on a specification state
+  // On a specification state; `seen`: the result the call returned
+  // (nullptr: none, it never returned, or the result is not known yet).
+  std::function<result(void* state, const result* seen)> apply;
   contract c = contract::linearizable;
 };
 

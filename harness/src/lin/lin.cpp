@@ -125,7 +125,7 @@ class runner {
     state_ptr st(t, t.initial());
     for (const bound_op& b : s.init) {
       state_ptr probe(t, t.copy(st.p));
-      if (b.apply(probe.p).is_blocked()) continue;
+      if (b.apply(probe.p, nullptr).is_blocked()) continue;
       st = std::move(probe);
       init_.push_back(static_cast<std::uint32_t>(ops_.size()));
       ops_.push_back({&b, 0});
@@ -250,7 +250,7 @@ void runner::closure(config_set& cs, std::uint64_t avail, std::uint64_t known) c
     for (std::uint32_t op = 0; op < ops_.size(); ++op) {
       if (((free >> op) & 1) == 0) continue;
       state_ptr next(t_, t_.copy(cs.items()[i].state.p));
-      const result r = ops_[op].b->apply(next.p);
+      const result r = ops_[op].b->apply(next.p, ((known >> op) & 1) != 0 ? res_[op] : nullptr);
       if (r.is_blocked()) continue;
       if (((known >> op) & 1) != 0 && !(r == result_of(op))) continue;
       cs.add(cs.items()[i].mask | (std::uint64_t{1} << op), std::move(next));
@@ -331,7 +331,7 @@ std::string runner::check() {
       for (std::uint32_t op = 0; op < n && all_wait; ++op) {
         if (((pend >> op) & 1) == 0) continue;
         state_ptr probe(t_, t_.copy(c.state.p));
-        all_wait = ops_[op].b->apply(probe.p).is_blocked();
+        all_wait = ops_[op].b->apply(probe.p, nullptr).is_blocked();
       }
       fine = fine || all_wait;
     }
@@ -370,7 +370,7 @@ std::string runner::check_regular(std::uint32_t r) {
   for (const config& c : cs.items()) {
     if ((c.mask & before) != before) continue;
     state_ptr probe(t_, t_.copy(c.state.p));
-    if (ops_[r].b->apply(probe.p) == result_of(r)) return {};
+    if (ops_[r].b->apply(probe.p, res_[r]) == result_of(r)) return {};
   }
   return explain_regular(r, cs);
 }
@@ -429,7 +429,7 @@ std::string runner::explain_return(std::size_t pos, config_set& cs) const {
       break;
     }
     state_ptr probe(t_, t_.copy(c.state.p));
-    const result r = ops_[e.op].b->apply(probe.p);
+    const result r = ops_[e.op].b->apply(probe.p, &e.r);
     out += "    " + state_text(c.state.p) + " (after " + mask_text(c.mask) + "), where " + ops_[e.op].b->text +
            (r.is_blocked() ? " must wait" : " -> " + r.text()) + "\n";
     ++shown;
@@ -454,7 +454,7 @@ std::string runner::explain_pending(config_set& cs, std::uint64_t pend) const {
     for (std::uint32_t op = 0; op < ops_.size(); ++op) {
       if (((pend >> op) & 1) == 0) continue;
       state_ptr probe(t_, t_.copy(c.state.p));
-      const result r = ops_[op].b->apply(probe.p);
+      const result r = ops_[op].b->apply(probe.p, nullptr);
       out += " " + ops_[op].b->text + (r.is_blocked() ? " must wait" : " -> " + r.text());
     }
     out += "\n";
@@ -476,7 +476,7 @@ std::string runner::explain_regular(std::uint32_t r, config_set& cs) const {
       break;
     }
     state_ptr probe(t_, t_.copy(c.state.p));
-    out += " " + state_text(c.state.p) + " (" + ops_[r].b->text + " -> " + ops_[r].b->apply(probe.p).text() + ")";
+    out += " " + state_text(c.state.p) + " (" + ops_[r].b->text + " -> " + ops_[r].b->apply(probe.p, res_[r]).text() + ")";
   }
   return out + "\n";
 }
