@@ -257,6 +257,72 @@ TEST(Lin, DporMeetsEveryHistoryDfsMeets) {
   dpor_meets_what_dfs_meets(r, 40, 2, 1);
 }
 
+// as_completed's order is not a linearizable operation (its result depends
+// on completions after the call), so it is checked against its own contract,
+// stated in real time: the futures done when it is called come first, in
+// index order; then the others, in the order they complete. With a clock
+// ticked around each set_value and around the call: the first group holds
+// every future whose set_value returned before the call began and only
+// futures whose set_value began before the call ended; after it, a future
+// whose set_value returned before another's began comes first.
+// `index_order`: a broken as_completed that waits for each future in turn.
+mc::result check_as_completed(bool index_order) {
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.trace_dir = "-";
+  return mc::explore(o, [index_order] {
+    constexpr int n = 3;
+    std::array<mc::promise<int>, n> ps;
+    std::vector<mc::future<int>> fs;
+    for (auto& p : ps) fs.push_back(p.get_future());
+    mc::atomic<int> clock{0};
+    std::array<int, n> begin{}, end{};
+    auto set = [&](int i) {
+      begin[i] = clock.fetch_add(1);
+      ps[i].set_value(i);
+      end[i] = clock.fetch_add(1);
+    };
+    mc::thread a(set, 1), b(set, 2);
+    set(0);
+    const int call_begin = clock.fetch_add(1);
+    auto order = lockstep::as_completed(fs);
+    const int call_end = clock.fetch_add(1);
+    std::vector<int> seen;
+    if (index_order) {
+      for (auto& f : fs) seen.push_back(f.get());
+    } else {
+      for (auto& f : order) seen.push_back(f.get());
+    }
+    a.join();
+    b.join();
+    LOCKSTEP_ASSERT(seen.size() == n);
+    // Some split k: seen[0..k) in index order, each one begun before the
+    // call ended, holding every one done before the call began.
+    bool explained = false;
+    for (std::size_t k = 0; k <= seen.size() && !explained; ++k) {
+      bool ok = std::is_sorted(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(k));
+      for (std::size_t i = 0; i < seen.size(); ++i) {
+        const int f = seen[i];
+        if (i < k) ok = ok && begin[f] < call_end;
+        else ok = ok && !(end[f] < call_begin);
+        for (std::size_t j = i + 1; j < seen.size() && i >= k; ++j) ok = ok && !(end[seen[j]] < begin[f]);
+      }
+      explained = ok;
+    }
+    LOCKSTEP_ASSERT_MSG(explained, "as_completed visited " + lin::text(seen) + " against its contract");
+  });
+}
+
+TEST(Lin, AsCompletedVisitsInItsContractsOrder) {
+  const mc::result r = check_as_completed(false);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.complete) << r.executions;
+  const mc::result broken = check_as_completed(true);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.report().find("against its contract"), std::string::npos) << broken.report();
+}
+
 TEST(Lin, TextOfResults) {
   EXPECT_EQ(lin::text(true), "true");
   EXPECT_EQ(lin::text(std::optional<int>()), "none");
