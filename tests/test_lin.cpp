@@ -236,8 +236,8 @@ TEST(Lin, DporMeetsEveryHistoryDfsMeets) {
     ++m.n;
     return lin::result();
   });
-  // std's try_acquire may fail spuriously (and under rc11 a relaxed read of
-  // the count can make it fail after a release another thread finished).
+  // std's try_acquire may fail spuriously: the specification accepts a
+  // false at any count.
   sem.op("try_acquire", [](futex_semaphore& x) { return x.try_acquire(); },
          [](permits& m, const lin::result& seen) -> lin::result {
            if (seen == lin::result(false) || m.n == 0) return false;

@@ -174,6 +174,7 @@ class runner {
   std::vector<std::uint32_t> init_;   // the initial part's operations that run
   std::vector<std::uint32_t> first_;  // each thread's first operation (and the final part's)
   std::vector<entry> hist_;
+  std::vector<bool> finished_;  // the running part's threads that are done
   std::vector<std::size_t> call_pos_, ret_pos_;
   std::vector<const result*> res_;
   std::uint64_t known_ = 0;  // operations that returned
@@ -186,23 +187,31 @@ class runner {
 void runner::run_thread(int th, void* obj, mc::atomic<std::uint32_t>* done, int nthreads) {
   const std::uint32_t begin = first_[static_cast<std::size_t>(th)];
   const std::uint32_t end = first_[static_cast<std::size_t>(th) + 1];
+  // The history's real-time order must be one the object could see and an
+  // exhaustive search tells apart. A call is recorded in the step of its one
+  // load of a return counter, a return in the step of its update of it, so
+  // each (return, call) pair of two threads is a race whose both orders dpor
+  // tries, even where the object itself does not order the two operations;
+  // and a return recorded before a call happened-before it (the counter is
+  // seq_cst), so under rc11 the call sees what the return did. (Recorded
+  // where the operation's own steps are, two interleavings that dpor counts
+  // as one could show two histories.) A call recorded that early and a
+  // return that late are real: the thread does nothing else in between.
+  // Two threads: each reads the other's counter, so two returns do not race.
+  // More: one shared counter (one load per call; with one load per other
+  // thread, a return could fall between two of a call's loads, recorded
+  // before the call but not happening-before it).
+  mc::atomic<std::uint32_t>& shared = done[nthreads];
   for (std::uint32_t op = begin; op < end; ++op) {
-    // The history's real-time order must be one an exhaustive search tells
-    // apart. A call is recorded in the step of its last load of the other
-    // threads' return counters, a return in the step of its own counter's
-    // store: each (return, call) pair of two threads is then a race, whose
-    // both orders dpor tries, even where the object itself does not order
-    // the two operations. (Recorded where the operation's own steps are,
-    // two interleavings that dpor counts as one could show two histories.)
-    // A call recorded that early and a return that late are real: the
-    // thread does nothing else in between.
-    for (int u = 0; u < nthreads; ++u)
-      if (u != th) (void)done[u].load();
+    if (nthreads == 2) (void)done[1 - th].load();
+    else if (nthreads > 2) (void)shared.load();
     hist_.push_back({op, false, {}});
     result r = ops_[op].b->run(obj);
-    done[th].store(op - begin + 1);
+    if (nthreads > 2) shared.fetch_add(1);
+    else done[th].store(op - begin + 1);
     hist_.push_back({op, true, std::move(r)});
   }
+  finished_[static_cast<std::size_t>(th)] = true;
 }
 
 void runner::body() {
@@ -210,8 +219,10 @@ void runner::body() {
   std::unique_ptr<void, void (*)(void*) noexcept> obj(t_.make(), t_.destroy);
   for (std::uint32_t op : init_) call(op, obj.get());
   const int T = static_cast<int>(s_.threads.size());
-  std::unique_ptr<mc::atomic<std::uint32_t>[]> done(new mc::atomic<std::uint32_t>[static_cast<std::size_t>(T)]);
-  for (int i = 0; i < T; ++i) mc::detail::named(&done[static_cast<std::size_t>(i)], "history");
+  // The return counters: one a thread, and one shared (see run_thread).
+  std::unique_ptr<mc::atomic<std::uint32_t>[]> done(new mc::atomic<std::uint32_t>[static_cast<std::size_t>(T) + 1]);
+  for (int i = 0; i <= T; ++i) mc::detail::named(&done[static_cast<std::size_t>(i)], "history");
+  finished_.assign(static_cast<std::size_t>(T), false);
   std::vector<mc::thread> threads;
   threads.reserve(static_cast<std::size_t>(T) + 1);
   const std::source_location here = std::source_location::current();
@@ -220,16 +231,25 @@ void runner::body() {
       mc::detail::name_thread(thread_label(th + 1));
       run_thread(th, o, d, T);
     });
-  std::uint32_t blocked = mc::detail::await_quiescence();
+  // Blocked: the scenario's threads that have not finished (the object's
+  // own threads, a pool's idle workers, wait as they should).
+  const auto unfinished = [&] {
+    return static_cast<std::uint32_t>(std::count(finished_.begin(), finished_.end(), false));
+  };
+  (void)mc::detail::await_quiescence();
+  std::uint32_t blocked = unfinished();
   if (blocked == 0) {
     for (mc::thread& x : threads) x.join();
     threads.clear();
     if (!s_.post.empty()) {
+      finished_.assign(1, false);
       threads.emplace_back(here, [this, o = obj.get()] {
         mc::detail::name_thread("post");
         for (std::uint32_t op = first_.back(); op < ops_.size(); ++op) call(op, o);
+        finished_[0] = true;
       });
-      blocked = mc::detail::await_quiescence();
+      (void)mc::detail::await_quiescence();
+      blocked = unfinished();
       if (blocked == 0) threads.back().join();
     }
   }
@@ -584,7 +604,8 @@ std::string failure_report(const outcome& o, const scenario& s, const scenario_r
   std::string out = "lincheck " + o.name + ": a counterexample in scenario " + std::to_string(o.failing_scenario) +
                     " (seed " + std::to_string(o.seed) + ")";
   if (o.first_executions != 0)
-    out += ", found after " + grouped(o.first_executions) + " executions, " + secs(o.first_seconds);
+    out += ", found after " + grouped(o.first_executions) + (o.first_executions == 1 ? " execution, " : " executions, ") +
+           secs(o.first_seconds);
   if (o.shrink_steps > 0)
     out += ", shrunk " + std::to_string(o.shrink_steps) + (o.shrink_steps == 1 ? " time" : " times") + " (" +
            std::to_string(o.shrink_tries) + " smaller scenarios explored)";
