@@ -72,11 +72,16 @@ class pool_object {
       throw;
     }
   }
+  // The shutdown and the collection are one operation: held across both,
+  // so that of two shutdowns the one that closes the pool collects (else a
+  // later one could collect first, and the earlier one return []).
   std::vector<std::string> shutdown() {
+    std::scoped_lock g(shut_);
     pool_.shutdown(true, false);
     return collect();
   }
   std::vector<std::string> shutdown_cancel() {
+    std::scoped_lock g(shut_);
     cancel_asked_.store(true);
     pool_.shutdown(true, true);
     return collect();
@@ -127,6 +132,7 @@ class pool_object {
   // workers), then the tasks its workers ran.
   mc::atomic<bool> cancel_asked_{false};
   mc::mutex m_;
+  mc::mutex shut_;  // held across a shutdown and its collection
   std::vector<std::shared_ptr<task>> kept_;  // guarded by m_
   Pool pool_;
 };

@@ -1,11 +1,14 @@
 // bench_lin — what lincheck costs (see README.md, "Lincheck", for the
 // numbers and the command).
 //
-//   gate/<type>/<T>x<K>    every registered gate: 20 scenarios of T threads
-//                          x K operations, each explored completely (dpor);
-//                          counters scenarios/s, executions/s, the share of
-//                          the time spent checking histories (check_pct),
-//                          and the scenarios explored completely (complete)
+//   gate/<type>/2x3        every registered gate: 10 scenarios of 2 threads
+//                          x 3 operations, each explored by dpor (up to
+//                          200,000 executions); counters scenarios/s,
+//                          executions/s, the share of the time spent
+//                          checking histories (check_pct), and how many
+//                          scenarios were explored completely (complete)
+//   gate/<type>/3x3-pct    the same at 3 threads x 3 operations, sampled:
+//                          pct, 1,000 executions a scenario
 //   broken/<variant>       a broken queue from tests/lin_broken_queues.hpp:
 //                          scenarios and seconds until the first
 //                          counterexample (before shrinking), and the whole
@@ -39,11 +42,16 @@ void report(benchmark::State& state, const lin::outcome& o, double seconds) {
   state.counters["scenarios"] = o.scenarios;
 }
 
-void gate(benchmark::State& state, const lin::gate* g, unsigned threads, unsigned ops) {
+void gate(benchmark::State& state, const lin::gate* g, unsigned threads, bool pct) {
   lin::outcome o;
   double seconds = 0;
+  lin::settings st = shape(threads, 3, 10);
+  if (pct) {
+    st.strategy = lockstep::mc::pct();
+    st.max_executions = 1000;
+  }
   for (auto _ : state) {
-    o = g->check(shape(threads, ops, 20));
+    o = g->check(st);
     seconds += o.seconds;
     if (o.failed) state.SkipWithError(o.report.c_str());
   }
@@ -66,9 +74,11 @@ void broken(benchmark::State& state, const char* name, unsigned threads, unsigne
 
 const bool registered = [] {
   for (const lin::gate& g : lin::gates()) {
-    for (unsigned threads : {2u, 3u}) {
-      const std::string name = std::string("gate/") + g.name + "/" + std::to_string(threads) + "x3";
-      benchmark::RegisterBenchmark(name.c_str(), gate, &g, threads, 3u)->Unit(benchmark::kMillisecond)->Iterations(1);
+    for (bool pct : {false, true}) {
+      const std::string name = std::string("gate/") + g.name + (pct ? "/3x3-pct" : "/2x3");
+      benchmark::RegisterBenchmark(name.c_str(), gate, &g, pct ? 3u : 2u, pct)
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
     }
   }
   namespace b = lockstep::broken;

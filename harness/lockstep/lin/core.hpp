@@ -161,7 +161,8 @@ struct scenario_run {
 };
 scenario_run run_scenario(const erased_type& t, const scenario& s, const mc::options& o);
 
-// The minimal history's table and the closing lines of a failed check.
+// The scenario as a table, a row per thread (for a failure that is not a
+// linearizability one: a race, a deadlock, a crash).
 std::string scenario_text(const scenario& s);
 
 }  // namespace detail
@@ -208,6 +209,7 @@ struct outcome {
   unsigned scenarios = 0;             // scenarios checked
   unsigned complete = 0;              // of which every interleaving ran
   unsigned failing_scenario = 0;      // 1-based; 0 when none failed
+  std::string bound_hit;              // what stopped the first incomplete scenario
   unsigned shrink_steps = 0;          // smaller scenarios that still failed
   unsigned shrink_tries = 0;          // candidates explored while shrinking
   std::uint64_t executions = 0;       // over all scenarios, shrinking included

@@ -560,8 +560,8 @@ std::string summary(const outcome& o, const settings& st) {
     } else if (o.complete == o.scenarios) {
       out += "every interleaving of each (" + std::string(mc::strategy_name(st.strategy.k)) + ")";
     } else {
-      out += grouped(o.complete) + " explored completely, " + grouped(o.scenarios - o.complete) + " stopped at " +
-             grouped(st.max_executions) + " executions (" + mc::strategy_name(st.strategy.k) + ")";
+      out += grouped(o.complete) + " explored completely, " + grouped(o.scenarios - o.complete) + " stopped (" +
+             (o.bound_hit.empty() ? "at a bound" : o.bound_hit) + "; " + mc::strategy_name(st.strategy.k) + ")";
     }
   }
   out += "; " + grouped(o.executions) + " executions, " + grouped(o.histories) + " distinct histories, " +
@@ -599,8 +599,24 @@ replay_spec replay_from(const settings& st) {
   return r;
 }
 
+std::string scenario_text(const scenario& s) {
+  std::string out = "  the scenario (a row per thread, in program order):\n";
+  const int T = static_cast<int>(s.threads.size());
+  auto row = [&](int th, const std::vector<bound_op>& ops) {
+    if (ops.empty()) return;
+    std::string name = thread_name(th, T);
+    name.resize(6, ' ');
+    out += "    " + name;
+    for (std::size_t i = 0; i < ops.size(); ++i) out += (i == 0 ? "" : "  |  ") + ops[i].text;
+    out += "\n";
+  };
+  row(0, s.init);
+  for (int th = 0; th < T; ++th) row(th + 1, s.threads[static_cast<std::size_t>(th)]);
+  row(T + 1, s.post);
+  return out;
+}
+
 std::string failure_report(const outcome& o, const scenario& s, const scenario_run& run, const settings& st) {
-  (void)s;
   std::string out = "lincheck " + o.name + ": a counterexample in scenario " + std::to_string(o.failing_scenario) +
                     " (seed " + std::to_string(o.seed) + ")";
   if (o.first_executions != 0)
@@ -610,6 +626,9 @@ std::string failure_report(const outcome& o, const scenario& s, const scenario_r
     out += ", shrunk " + std::to_string(o.shrink_steps) + (o.shrink_steps == 1 ? " time" : " times") + " (" +
            std::to_string(o.shrink_tries) + " smaller scenarios explored)";
   out += "\n";
+  // A failure that is not a history's (a race, a deadlock, a crash) does not
+  // show the operations: the scenario does.
+  if (run.r.found->message.find("history (a row per thread") == std::string::npos) out += scenario_text(s);
   std::string rep = run.r.report();
   // The schedule alone replays nothing here: the replay string names the
   // scenario too.
