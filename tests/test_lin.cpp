@@ -22,6 +22,7 @@
 
 #include "gates/queue.hpp"
 #include "lin_broken_queues.hpp"
+#include "lin_testing.hpp"
 
 namespace lin = lockstep::lin;
 namespace mc = lockstep::mc;
@@ -33,39 +34,7 @@ using lockstep::broken::ring_queue;
 
 namespace {
 
-lin::settings quick(unsigned scenarios) {
-  lin::settings s;
-  s.scenarios = scenarios;
-  s.honour_env = false;
-  return s;
-}
-
-// The history table's rows: the lines between "history" and "in real time".
-std::vector<std::string> history_rows(const std::string& report) {
-  std::vector<std::string> rows;
-  std::size_t at = report.find("  history (a row per thread");
-  if (at == std::string::npos) return rows;
-  at = report.find('\n', at) + 1;
-  while (at < report.size() && report.compare(at, 4, "    ") == 0) {
-    const std::size_t end = report.find('\n', at);
-    rows.push_back(report.substr(at + 4, end - at - 4));
-    at = end + 1;
-  }
-  return rows;
-}
-
-std::size_t operations_in(const std::vector<std::string>& rows) {
-  std::size_t n = 0;
-  for (const std::string& r : rows) n += 1 + static_cast<std::size_t>(std::count(r.begin(), r.end(), '|'));
-  return n;
-}
-
-std::string replay_string(const std::string& report) {
-  const std::size_t at = report.find("\n  replay: ");
-  if (at == std::string::npos) return {};
-  const std::size_t begin = at + 11;
-  return report.substr(begin, report.find('\n', begin) - begin);
-}
+using namespace lockstep::lin_testing;
 
 TEST(Lin, BoundedQueueGatePasses) {
   const lin::gate* g = lin::find_gate("bounded_queue");
@@ -81,7 +50,9 @@ TEST(Lin, LostNotifyIsCaughtWithAShortHistory) {
   lin::settings s = quick(100);
   s.threads = 3;
   s.ops = 2;
+  s.explore.trace_dir = ::testing::TempDir();  // the minimal execution's trace file, as a record
   const lin::outcome o = lin::check(queue_spec<lost_notify_queue, false>("lost_notify_queue", 2), s);
+  EXPECT_NE(o.report.find("  trace:  "), std::string::npos) << o.report;
   ASSERT_FALSE(o.ok());
   EXPECT_NE(o.report.find("waits forever, although the specification lets it proceed"), std::string::npos)
       << o.report;

@@ -32,6 +32,7 @@
 #include "gates/counters.hpp"
 #include "gates/event.hpp"
 #include "gates/semaphore.hpp"
+#include "lin_testing.hpp"
 
 namespace lin = lockstep::lin;
 namespace mc = lockstep::mc;
@@ -39,34 +40,8 @@ namespace gates = lockstep::gates;
 
 namespace {
 
-lin::settings quick(unsigned scenarios, unsigned threads = 2, unsigned ops = 3) {
-  lin::settings s;
-  s.scenarios = scenarios;
-  s.threads = threads;
-  s.ops = ops;
-  s.honour_env = false;
-  return s;
-}
+using namespace lockstep::lin_testing;
 
-// The history table's rows: the lines between "history" and "in real time".
-std::vector<std::string> history_rows(const std::string& report) {
-  std::vector<std::string> rows;
-  std::size_t at = report.find("  history (a row per thread");
-  if (at == std::string::npos) return rows;
-  at = report.find('\n', at) + 1;
-  while (at < report.size() && report.compare(at, 4, "    ") == 0) {
-    const std::size_t end = report.find('\n', at);
-    rows.push_back(report.substr(at + 4, end - at - 4));
-    at = end + 1;
-  }
-  return rows;
-}
-
-std::size_t operations_in(const std::vector<std::string>& rows) {
-  std::size_t n = 0;
-  for (const std::string& r : rows) n += 1 + static_cast<std::size_t>(std::count(r.begin(), r.end(), '|'));
-  return n;
-}
 
 // Three threads of one operation. (Three threads once met a false
 // counterexample under rc11: a call recorded after two loads of return
@@ -76,43 +51,6 @@ lin::settings three_threads(unsigned scenarios, mc::memory_model mm = mc::memory
   lin::settings s = quick(scenarios, 3, 1);
   s.explore.memory_model = mm;
   return s;
-}
-
-void print_summary(const lin::outcome& o, const lin::settings& st) {
-  std::printf("  %s\n", lin::detail::summary(o, st).c_str());
-}
-
-// A gate run on `st`: passes, every scenario explored completely.
-void expect_gate_passes(const char* name, const lin::settings& st) {
-  const lin::gate* g = lin::find_gate(name);
-  ASSERT_NE(g, nullptr) << name;
-  const lin::outcome o = g->check(st);
-  EXPECT_TRUE(o.ok()) << o.report;
-  EXPECT_EQ(o.scenarios, st.scenarios);
-  EXPECT_EQ(o.complete, o.scenarios);
-  print_summary(o, st);
-}
-
-// A flaw-free toy on the gate's specification: passes, explored completely.
-template <class Obj, class Model>
-void expect_passes(const lin::spec<Obj, Model>& s, const lin::settings& st) {
-  const lin::outcome o = lin::check(s, st);
-  EXPECT_TRUE(o.ok()) << o.report;
-  EXPECT_EQ(o.complete, o.scenarios);
-  print_summary(o, st);
-}
-
-// A check that must fail with a history that no sequential order explains
-// (`why`: "not linearizable: " and what follows), shrunk to at most
-// `max_ops` operations.
-void expect_caught(const lin::outcome& o, const std::string& why, std::size_t max_ops) {
-  ASSERT_FALSE(o.ok()) << "the flaw went unnoticed";
-  EXPECT_NE(o.report.find(why), std::string::npos) << o.report;
-  const std::vector<std::string> rows = history_rows(o.report);
-  EXPECT_FALSE(rows.empty()) << o.report;
-  EXPECT_LE(operations_in(rows), max_ops) << o.report;
-  EXPECT_NE(o.report.find("  replay: " + std::to_string(o.failing_scenario)), std::string::npos) << o.report;
-  std::printf("%s\n", o.report.c_str());
 }
 
 // ---------------------------------------------------------------------------

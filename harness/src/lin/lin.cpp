@@ -633,6 +633,13 @@ std::string failure_report(const outcome& o, const scenario& s, const scenario_r
   // The schedule alone replays nothing here: the replay string names the
   // scenario too.
   if (const std::size_t at = rep.find("  replay: LOCKSTEP_REPLAY="); at != std::string::npos) rep.resize(at);
+  // Nor does the trace file (a record of the execution, written where
+  // trace_dir or LOCKSTEP_TRACE_DIR says): the replay string below does.
+  for (std::size_t at = rep.find("  replay: "); at != std::string::npos; at = rep.find("  replay: ", at)) {
+    const std::size_t end = rep.find('\n', at);
+    rep.replace(at, end == std::string::npos ? std::string::npos : end + 1 - at,
+                "          (a record of the execution; the replay string below replays it)\n");
+  }
   out += rep;
   std::string replay = std::to_string(o.failing_scenario);
   for (std::size_t step : o.path) replay += "." + std::to_string(step);
