@@ -1729,6 +1729,28 @@ TEST(ThreadPoolThreads, StressSubmittersFromEightThreadsGetExactResults) {
 // shutdown(wait=true, cancel_pending=true) while 8 workers drain and 4
 // threads keep submitting: every task that was accepted either ran exactly
 // once or was cancelled (and never ran); none was lost.
+// Two threads shutting one pool down at once: each returns once the
+// workers are joined, and no worker is joined twice (with two plain
+// joinable()-then-join() callers both could see a worker joinable and join
+// it: undefined for std::jthread, in practice a hang in pthread_join).
+TEST(ThreadPoolThreads, ConcurrentShutdownsJoinEachWorkerOnce) {
+  for (int round = 0; round < 300; ++round) {
+    lockstep::thread_pool pool(2);
+    auto f = pool.submit([] { return 7; });
+    std::atomic<int> go{0};
+    auto shut = [&] {
+      go.fetch_add(1);
+      while (go.load() < 2) {
+      }
+      pool.shutdown(true, false);
+    };
+    std::thread a(shut), b(shut);
+    a.join();
+    b.join();
+    EXPECT_EQ(f.get(), 7);
+  }
+}
+
 TEST(ThreadPoolThreads, StressShutdownWithCancelLosesNoTaskAndRunsNoneTwice) {
   for (int round = 0; round < 5; ++round) {
     constexpr int kSubmitters = 4, kMaxPerSubmitter = 10000;

@@ -25,12 +25,12 @@
 // cancelled it, so it may take its place in the order just after that
 // shutdown, where a submit is refused.
 //
-// Two threads may shut down at once (the header forbids only a worker).
-// Under the checker that is safe: a checked thread's joinable() and join()
-// are one step, so the second caller finds the workers joined. In production
-// it is not: both callers may pass joinable() and join the same std::jthread
-// (undefined; in practice the second pthread_join waits forever). The gate
-// cannot see that difference.
+// Two threads may shut down at once (the header forbids only a worker). A
+// checked thread's joinable() and join() are one step, so under the checker
+// a second caller always found the workers joined, while in production both
+// could pass joinable() and join the same std::jthread (a hang): the pool
+// now joins under a mutex, and ThreadPoolThreads.ConcurrentShutdownsJoin-
+// EachWorkerOnce (tests/test_primitives_threads.cpp) holds it on OS threads.
 #pragma once
 
 #include <algorithm>

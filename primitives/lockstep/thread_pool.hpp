@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <source_location>
 #include <stdexcept>
@@ -44,6 +45,7 @@
 
 #include "lockstep/bounded_queue.hpp"
 #include "lockstep/future.hpp"
+#include "lockstep/mutex.hpp"
 #include "lockstep/platform.hpp"
 
 namespace lockstep {
@@ -106,6 +108,10 @@ class basic_thread_pool {
       while (auto t = queue_.try_get(where)) (*t)->cancel(where);
     }
     if (wait) {
+      // Two shutdowns at once must not both find a worker joinable and both
+      // join it (undefined for std::jthread: in practice a hang): the first
+      // joins them, the others wait for it to be done.
+      std::scoped_lock g(join_m_);
       for (auto& w : workers_)
         if (w.joinable()) w.join();
     }
@@ -160,6 +166,7 @@ class basic_thread_pool {
 
   basic_bounded_queue<std::unique_ptr<task_base>, P> queue_;
   std::vector<typename P::thread> workers_;
+  basic_mutex<P> join_m_;  // held while a shutdown joins the workers
 };
 
 extern template class basic_thread_pool<os_platform>;
