@@ -152,7 +152,7 @@ class runner {
   }
   void run_thread(int th, void* obj, mc::atomic<std::uint32_t>* done, int nthreads);
   // Empty when the history is linearizable; else why not.
-  std::string judge(bool pending);
+  std::string judge();
   std::string explain_return(std::size_t pos, config_set& before) const;
   std::string explain_pending(config_set& configs, std::uint64_t pending) const;
   std::string explain_regular(std::uint32_t op, config_set& configs) const;
@@ -253,7 +253,7 @@ void runner::body() {
       if (blocked == 0) threads.back().join();
     }
   }
-  std::string why = judge(blocked != 0);
+  std::string why = judge();
   while (!why.empty() && why.back() == '\n') why.pop_back();
   if (!why.empty()) mc::detail::assert_failed_msg("", why, std::source_location::current());
   if (blocked != 0) {
@@ -278,8 +278,7 @@ void runner::closure(config_set& cs, std::uint64_t avail, std::uint64_t known) c
   }
 }
 
-std::string runner::judge(bool pending) {
-  (void)pending;
+std::string runner::judge() {
   const std::size_t n = ops_.size();
   call_pos_.assign(n, npos);
   ret_pos_.assign(n, npos);
