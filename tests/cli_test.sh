@@ -188,7 +188,7 @@ has weak-threads err "replay it on fibers"
 # Trace files: written by --trace-out, replayed on fibers and on OS threads.
 expect trace-out 1 -- "$LS" check deadlock_abba --trace-out "$tmp/abba.trace"
 has trace-out out "trace written to"
-has trace-out abba.trace "lockstep-trace 2"
+has trace-out abba.trace "lockstep-trace 3"
 has trace-out abba.trace "verdict deadlock"
 expect replay-fibers 1 -- "$LS" replay "$tmp/abba.trace"
 has replay-fibers out "replayed on fibers: bug: deadlock (as recorded"
@@ -217,10 +217,10 @@ printf 'lockstep-trace 1\n\0\0\0\n' >"$tmp/bin.trace"
 expect trace-binary 2 -- "$LS" replay "$tmp/bin.trace"
 one_line trace-binary
 has trace-binary err "bin.trace:2: binary data"
-sed "s/^lockstep-trace 2$/lockstep-trace 3/" "$tmp/abba.trace" >"$tmp/future.trace"
+sed "s/^lockstep-trace 3$/lockstep-trace 4/" "$tmp/abba.trace" >"$tmp/future.trace"
 expect trace-future 2 -- "$LS" replay "$tmp/future.trace"
 one_line trace-future
-has trace-future err "version 3 is newer"
+has trace-future err "version 4 is newer"
 head -n 20 "$tmp/abba.trace" >"$tmp/cut.trace"
 expect trace-truncated 2 -- "$LS" replay "$tmp/cut.trace"
 one_line trace-truncated

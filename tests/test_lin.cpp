@@ -119,27 +119,6 @@ TEST(Lin, ADeadlockInTheTypeIsReportedAsSuch) {
   EXPECT_NE(o.report.find("ab()"), std::string::npos) << o.report;
 }
 
-// The README's example, as it is there: a user's own type gated.
-struct tickets {  // the type under test, on checked primitives
-  mc::mutex m;
-  int n = 0;
-  int next() { std::scoped_lock g(m); return ++n; }
-  int peek() { std::scoped_lock g(m); return n; }
-};
-struct tickets_model {  // its sequential specification
-  int n = 0;
-  bool operator==(const tickets_model&) const = default;
-};
-
-TEST(Tickets, Linearizable) {
-  lin::spec<tickets, tickets_model> s("tickets");
-  s.op("next", [](tickets& t) { return t.next(); }, [](tickets_model& m) { return ++m.n; });
-  s.op("peek", [](tickets& t) { return t.peek(); }, [](tickets_model& m) { return m.n; });
-  const lin::outcome o = lin::expect_linearizable(s);  // 100 scenarios, 2 threads x 3 operations
-  EXPECT_EQ(o.complete, o.scenarios);
-  EXPECT_EQ(o.scenarios, 100u);
-}
-
 // dpor explores fewer interleavings than dfs, but must meet every history
 // dfs meets (every operation's result, and which returned before which was
 // called): the return counters each call reads make each (return, call)

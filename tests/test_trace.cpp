@@ -244,6 +244,7 @@ RC_GTEST_PROP(Trace, ArbitraryBytesAreReadOrRefused, (const std::string& text)) 
 trace sample() {
   trace t;
   t.model = "deadlock_abba";
+  t.test = "Deadlock.Abba";
   t.lockstep_version = "0.1.0";
   t.strategy = "dpor";
   t.seed = 1;
@@ -275,8 +276,8 @@ std::string text_of(const std::vector<std::string>& lines) {
 
 // Line numbers of the sample: 1 version, 2..20 header, 21..23 events, 24 end.
 constexpr std::size_t kModelLine = 2;
-constexpr std::size_t kFirstEvent = 20;
-constexpr std::size_t kEndLine = 23;
+constexpr std::size_t kFirstEvent = 21;
+constexpr std::size_t kEndLine = 24;
 
 // Parses `text` as "t.trace" and expects it refused on `line` with exactly `message`.
 void expect_refused(const std::string& text, std::size_t line, const std::string& message) {
@@ -292,7 +293,7 @@ void expect_refused(const std::string& text, std::size_t line, const std::string
 TEST(Trace, TheSampleReadsAsWritten) {
   const std::string text = format_trace(sample());
   EXPECT_EQ(text,
-            "lockstep-trace 2\nmodel deadlock_abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
+            "lockstep-trace 3\nmodel deadlock_abba\ntest Deadlock.Abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
             "spurious-wakeups 1\nmemory-model rc11\nspurious-cas-failures 0\nmax-steps 20000\n"
             "fair-scheduling 1\nlivelock-window 1000\n"
             "busy-wait-bound 100\nbypass-bound 2\nschedule L1AgQBAQ\nverdict deadlock\nbug-step 3\n"
@@ -313,6 +314,7 @@ TEST(Trace, ReadsAVersion1TraceAsSc) {
       "1\t0\tstart\t-\t-\t-\t-\n2\t0\tspawn\t-\t1\t-\tmodels/classic.cpp:52\n"
       "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\nend\n";
   trace want = sample();
+  want.test.clear();
   want.memory_model = lockstep::mc::memory_model::sc;
   want.spurious_cas_failures = 0;
   EXPECT_EQ(parse_trace(v1), want);
@@ -331,7 +333,7 @@ TEST(Trace, RecordsWhatALoadRead) {
   lines[lines.size() - 2] = "4\t1\tload\t2\t7\tflag\tmodels/x.cpp:9\t4\n";  // it read itself
   std::string text;
   for (const auto& l : lines) text += l;
-  expect_refused(text, 23, "bad step read from \"4\": expected an earlier step or -");
+  expect_refused(text, 24, "bad step read from \"4\": expected an earlier step or -");
 }
 
 TEST(Trace, ReadsCrlfLines) {
@@ -348,8 +350,8 @@ TEST(Trace, AcceptsAMissingFinalNewline) {
 TEST(Trace, RefusesAnEmptyFile) { expect_refused("", 1, "empty file: not a lockstep trace"); }
 
 TEST(Trace, RefusesOtherText) {
-  expect_refused("hello\n", 1, "not a lockstep trace (expected \"lockstep-trace 2\")");
-  expect_refused("lockstep-trace\n", 1, "not a lockstep trace (expected \"lockstep-trace 2\")");
+  expect_refused("hello\n", 1, "not a lockstep trace (expected \"lockstep-trace 3\")");
+  expect_refused("lockstep-trace\n", 1, "not a lockstep trace (expected \"lockstep-trace 3\")");
 }
 
 TEST(Trace, RefusesBinaryData) {
@@ -365,47 +367,60 @@ TEST(Trace, RefusesBinaryData) {
 TEST(Trace, RefusesAFutureVersion) {
   auto lines = sample_lines();
   lines[0] = "lockstep-trace 7";
-  expect_refused(text_of(lines), 1, "trace format version 7 is newer than this lockstep reads (2)");
+  expect_refused(text_of(lines), 1, "trace format version 7 is newer than this lockstep reads (3)");
   lines[0] = "lockstep-trace 99999999999999999999999";
   expect_refused(text_of(lines), 1,
-                 "trace format version 99999999999999999999999 is newer than this lockstep reads (2)");
+                 "trace format version 99999999999999999999999 is newer than this lockstep reads (3)");
 }
 
 TEST(Trace, RefusesAVersionThatIsNotOne) {
   auto lines = sample_lines();
   lines[0] = "lockstep-trace 0";
-  expect_refused(text_of(lines), 1, "bad trace format version \"0\" (expected \"lockstep-trace 2\")");
+  expect_refused(text_of(lines), 1, "bad trace format version \"0\" (expected \"lockstep-trace 3\")");
   lines[0] = "lockstep-trace one";
-  expect_refused(text_of(lines), 1, "bad trace format version \"one\" (expected \"lockstep-trace 2\")");
+  expect_refused(text_of(lines), 1, "bad trace format version \"one\" (expected \"lockstep-trace 3\")");
 }
 
 TEST(Trace, RefusesHeadersOutOfOrder) {
   auto lines = sample_lines();
   std::swap(lines[kModelLine - 1], lines[kModelLine]);
-  expect_refused(text_of(lines), kModelLine, "expected \"model ...\", found \"lockstep 0.1.0\"");
+  expect_refused(text_of(lines), kModelLine, "expected \"model ...\", found \"test Deadlock.Abba\"");
+  lines = sample_lines();
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(kModelLine));  // version 3 has a test line
+  expect_refused(text_of(lines), kModelLine + 1, "expected \"test ...\", found \"lockstep 0.1.0\"");
+}
+
+// Version 2 traces (no test line) still read, with no test.
+TEST(Trace, ReadsAVersion2TraceWithoutATest) {
+  auto lines = sample_lines();
+  lines[0] = "lockstep-trace 2";
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(kModelLine));
+  trace want = sample();
+  want.test.clear();
+  EXPECT_EQ(parse_trace(text_of(lines)), want);
 }
 
 TEST(Trace, RefusesATruncatedHeader) {
   auto lines = sample_lines();
-  lines.resize(5);
-  expect_refused(text_of(lines), 6, "truncated: the file ends before the \"spurious-wakeups\" line");
+  lines.resize(6);
+  expect_refused(text_of(lines), 7, "truncated: the file ends before the \"spurious-wakeups\" line");
 }
 
 TEST(Trace, RefusesBadNumbers) {
   auto lines = sample_lines();
-  lines[4] = "seed 18446744073709551616";
-  expect_refused(text_of(lines), 5,
+  lines[5] = "seed 18446744073709551616";
+  expect_refused(text_of(lines), 6,
                  "bad seed \"18446744073709551616\": expected a whole number from 0 to 18446744073709551615");
   lines = sample_lines();
-  lines[5] = "spurious-wakeups -1";
-  expect_refused(text_of(lines), 6,
+  lines[6] = "spurious-wakeups -1";
+  expect_refused(text_of(lines), 7,
                  "bad spurious-wakeups \"-1\": expected a whole number from 0 to 4294967295");
 }
 
 TEST(Trace, RefusesAnUnknownVerdict) {
   auto lines = sample_lines();
-  lines[14] = "verdict oops";
-  expect_refused(text_of(lines), 15, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
+  lines[15] = "verdict oops";
+  expect_refused(text_of(lines), 16, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
 }
 
 TEST(Trace, RefusesAnUnknownOperation) {

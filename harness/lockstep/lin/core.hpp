@@ -190,16 +190,16 @@ struct settings {
   // string a report prints (the scenario's number, the shrink steps that led
   // to the minimal one, its schedule). LOCKSTEP_REPLAY overrides it (with
   // honour_env). Runs that one execution only.
-  std::string replay;
+  std::string replay{};
   // How to run a failure again, printed at the end of its report: {seed}
   // is the seed and {} the replay string, e.g. "lockstep lincheck
   // bounded_queue --seed {seed} --replay {}". Empty: with LOCKSTEP_SEED and
   // LOCKSTEP_REPLAY set, run this program again.
-  std::string replay_command;
+  std::string replay_command{};
   // The rest of what each exploration runs with (memory model, bounds,
   // trace_dir, ...); strategy, max_executions, name and shrink come from
   // above.
-  mc::options explore;
+  mc::options explore{};
 };
 
 struct outcome {

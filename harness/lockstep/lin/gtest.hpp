@@ -15,6 +15,7 @@
 #include <string>
 
 #include "lockstep/lin.hpp"
+#include "lockstep/mc/gtest.hpp"
 
 namespace lockstep::lin {
 

@@ -1,6 +1,6 @@
 // lockstep/mc/explore.hpp — run a body under the model checker.
 //
-//   auto r = lockstep::mc::explore({.strategy = lockstep::mc::dfs()}, [] {
+//   auto r = lockstep::mc::explore(lockstep::mc::dfs(), [] {
 //     ... mc::thread, mc::mutex, mc::atomic, LOCKSTEP_ASSERT ...
 //   });
 //   EXPECT_TRUE(r.ok()) << r.report();
@@ -14,8 +14,10 @@
 // LOCKSTEP_REPLAY=<string> replaces the strategy by a replay of that schedule
 // (the string every bug report ends with); LOCKSTEP_TRACE=<file> by a replay
 // of a trace file (every event checked), on OS threads when
-// LOCKSTEP_TRACE_THREADS=1 is set too. Set options.honour_env = false to
-// ignore both.
+// LOCKSTEP_TRACE_THREADS=1 is set too. A trace file written inside a
+// GoogleTest test replays only in that test (and only in the explore() of
+// its name): another explore() says so in one line on stderr and runs as
+// usual. Set options.honour_env = false to ignore all of them.
 //
 // Trace files: when it finds a bug, explore() writes the bug's trace file as
 // its last step if asked to (options.trace_dir names a directory, or
@@ -35,6 +37,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "lockstep/mc/hooks.hpp"
@@ -79,7 +82,7 @@ struct strategy_spec {
   enum class kind : std::uint8_t { random, dfs, replay, pct, dpor };
   kind k = kind::dfs;
   std::uint64_t seed = 1;
-  std::string schedule;  // replay only
+  std::string schedule{};  // replay only
   unsigned depth = 3;    // pct only: the bug depth it aims at
   bool lenient = false;  // replay only: see replay()
 };
@@ -211,14 +214,14 @@ struct options {
   // Bound: wall-clock time for the whole exploration; zero means none.
   std::chrono::milliseconds time_budget{0};
   // Name shown in reports (a model or test name).
-  std::string name;
+  std::string name{};
   // How to re-run this check, printed after the replay string, e.g.
   // "lockstep check deadlock_abba --replay {}" ({} is the replay string).
-  std::string replay_command;
+  std::string replay_command{};
   // How to replay the bug's trace file, printed after its name ({} is the
   // file), e.g. "lockstep replay {} [--threads]": the lockstep tool sets it
   // for the models it registers. Empty: LOCKSTEP_TRACE={} and this program.
-  std::string trace_replay_command;
+  std::string trace_replay_command{};
   // Read LOCKSTEP_SEED and LOCKSTEP_REPLAY.
   bool honour_env = true;
   // Stack size of each checked thread's fiber (at least 16 KiB). A thread
@@ -274,7 +277,7 @@ struct options {
   // resumes from it, so an interrupted exhaustive run loses at most a second.
   // A file from another model or strategy, or a damaged one, is refused
   // (std::invalid_argument naming the line). Runs on one job.
-  std::string checkpoint;
+  std::string checkpoint{};
   // Shrink a failing schedule before reporting it: fewer preemptions first,
   // then fewer steps, keeping the bug kind (result::shrink says what it did).
   bool shrink = true;
@@ -293,13 +296,13 @@ struct options {
   // until nothing can run, so every thread's next step is known to dpor;
   // the execution's bug is the first one recorded.
   bool keep_going = false;
-  std::function<void(const bug*)> on_execution;
+  std::function<void(const bug*)> on_execution{};
   // Where the trace file of a bug goes (result::write_trace): "" means the
   // directory in LOCKSTEP_TRACE_DIR, else the working directory; "-" means
   // none. explore() writes it itself, as its last step, only when asked to:
   // when trace_dir names a directory, or is "" and LOCKSTEP_TRACE_DIR is set.
   // The report then names it and says how to replay it (see LOCKSTEP_TRACE).
-  std::string trace_dir;
+  std::string trace_dir{};
 };
 
 struct bug {
@@ -347,6 +350,10 @@ struct result {
   std::string bound_hit;         // which bound stopped the search, if any
   std::string strategy;          // name of the strategy that ran
   std::string name;              // options.name
+  // The GoogleTest test that ran explore() ("Suite.Name"; "" outside one, or
+  // when no file of the program included lockstep/mc/gtest.hpp): the report's
+  // replay commands run this test alone, and the trace file records it.
+  std::string test;
   std::string replay_command;    // options.replay_command
   std::string trace_replay_command;  // options.trace_replay_command
   std::uint64_t executions = 0;
@@ -392,6 +399,12 @@ class replay_error : public std::invalid_argument {
 };
 
 namespace detail {
+// Where explore() learns the running test's name ("Suite.Name", "" when no
+// test runs): lockstep/mc/gtest.hpp sets GoogleTest's; nullptr: none.
+using test_name_source = std::string (*)();
+void set_test_name_source(test_name_source) noexcept;
+std::string current_test_name();
+
 struct body_ref {
   void* obj;
   void (*call)(void*);
@@ -410,6 +423,14 @@ result explore(const options& opts, F&& body) {
         opts, detail::body_ref{const_cast<void*>(static_cast<const void*>(&body)),
                                [](void* p) { (*static_cast<Fn*>(p))(); }});
   }
+}
+
+// explore() with default options and strategy `s`: mc::explore(mc::dpor(), body).
+template <class F>
+result explore(strategy_spec s, F&& body) {
+  options o;
+  o.strategy = std::move(s);
+  return explore(o, std::forward<F>(body));
 }
 
 }  // namespace lockstep::mc

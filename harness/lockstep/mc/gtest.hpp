@@ -1,5 +1,12 @@
-// lockstep/mc/gtest.hpp — one exhaustive check spread over GoogleTest instances.
+// lockstep/mc/gtest.hpp — lockstep inside GoogleTest tests.
 //
+// Including it (lockstep/lockstep.hpp does when <gtest/gtest.h> came first)
+// tells explore() which test is running: a failing check's report then
+// prints replay commands that run that test alone (--gtest_filter), and its
+// trace file records the test, so that LOCKSTEP_TRACE replays it only there
+// (the program's other tests run as usual, with one line saying so).
+//
+// Sharded tests: one exhaustive check spread over GoogleTest instances.
 // GoogleTest shards by test: with GTEST_TOTAL_SHARDS set, each TEST runs in
 // exactly one shard, so a test cannot split its own search by reading those
 // variables (it would explore a fraction and stop). Declare the check as N
@@ -26,6 +33,15 @@
 #include "lockstep/mc/explore.hpp"
 
 namespace lockstep::mc {
+
+namespace detail {
+// "Suite.Name" of the running test; "" outside one.
+inline std::string gtest_test_name() {
+  const ::testing::TestInfo* t = ::testing::UnitTest::GetInstance()->current_test_info();
+  return t == nullptr ? std::string() : std::string(t->test_suite_name()) + "." + t->name();
+}
+inline const bool gtest_test_name_known = (set_test_name_source(&gtest_test_name), true);
+}  // namespace detail
 
 template <unsigned Shards>
 class sharded_test : public ::testing::TestWithParam<unsigned> {

@@ -7,8 +7,9 @@
 // again on fibers or on OS threads; tests/traces/ keeps captured ones as
 // regression tests.
 //
-//   lockstep-trace 1
+//   lockstep-trace 3
 //   model deadlock_abba
+//   test
 //   lockstep 0.1.0
 //   strategy dpor
 //   seed 1
@@ -31,7 +32,9 @@
 //   end
 //
 // Header lines come in this order; a header line with an empty value is the
-// key alone. Event lines have 7 tab-separated fields: step (1, 2, 3, ... in
+// key alone. `test` (since version 3) is the GoogleTest test that wrote the
+// file ("Suite.Name"; empty outside one): LOCKSTEP_TRACE replays the file
+// only in that test. Event lines have 7 tab-separated fields: step (1, 2, 3, ... in
 // order), thread, operation (op_name), object id ("-" for 0), value ("-" for
 // the 0 of start, exit and yield, which produce none), object name ("-" when
 // empty), FILE:LINE ("-" when there is neither; the number follows the last
@@ -61,10 +64,11 @@ namespace lockstep::mc {
 
 struct trace {
   // 2: the memory model (header "memory-model"; version 1 traces were all
-  // sc) and, per event, the step whose store a load read.
-  static constexpr int format_version = 2;
+  // sc) and, per event, the step whose store a load read. 3: the test.
+  static constexpr int format_version = 3;
 
-  std::string model;             // a registered model, or a test name
+  std::string model;             // a registered model, or options::name
+  std::string test;              // the GoogleTest test that wrote it ("" outside one)
   std::string lockstep_version;  // of the lockstep that wrote it
   std::string strategy;          // the strategy that found it ("dpor", ...)
   std::uint64_t seed = 0;

@@ -356,7 +356,12 @@ void use_alt_stack() {
   tl_alt.set = ::sigaltstack(&ss, &tl_alt.old) == 0;
 }
 
-// /proc/self/cmdline as a shell command line (quoted where needed).
+// The running test's name, NUL-terminated (set_fatal_test; cut if longer).
+char g_test[1024] = {};
+
+// /proc/self/cmdline as a shell command line (quoted where needed); inside
+// a GoogleTest test, with a --gtest_filter for that test instead of any the
+// program was given.
 void command_line(text& out) noexcept {
   char buf[8192];
   const int fd = ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
@@ -373,6 +378,8 @@ void command_line(text& out) noexcept {
     ssize_t j = i;
     while (j < n && buf[j] != '\0') ++j;
     const std::string_view arg(buf + i, static_cast<std::size_t>(j - i));
+    i = j + 1;
+    if (g_test[0] != '\0' && arg.starts_with("--gtest_filter=")) continue;
     bool plain = !arg.empty();
     for (char c : arg)
       plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -386,8 +393,8 @@ void command_line(text& out) noexcept {
       for (char c : arg) out << (c == '\'' ? std::string_view("'\\''") : std::string_view(&c, 1));
       out << "'";
     }
-    i = j + 1;
   }
+  if (g_test[0] != '\0') out << " --gtest_filter=" << std::string_view(g_test);
 }
 
 const char* signal_name(int sig) noexcept {
@@ -402,6 +409,12 @@ const char* signal_name(int sig) noexcept {
 }
 
 }  // namespace
+
+void set_fatal_test(const std::string& test) noexcept {
+  const std::size_t n = std::min(test.size(), sizeof g_test - 1);
+  std::memcpy(g_test, test.data(), n);
+  g_test[n] = '\0';
+}
 
 // ---------------------------------------------------------------------------
 
@@ -607,6 +620,7 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
     r.found = bug_;
     r.strategy = strategy_name(opts_.strategy.k);
     r.name = opts_.name;
+    r.test = g_test;
     r.replay_command = opts_.replay_command;
     r.trace_replay_command = opts_.trace_replay_command;
     r.executions = exec_index_ + 1;

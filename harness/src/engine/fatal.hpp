@@ -48,6 +48,10 @@ class fatal_scope {
   watch_slot* slot_ = nullptr;
 };
 
+// The GoogleTest test explore() runs in ("" outside one), kept for a report
+// made in a signal handler: its run line then runs that test alone.
+void set_fatal_test(const std::string& test) noexcept;
+
 }  // namespace lockstep::mc::rt
 
 namespace lockstep::mc::detail {

@@ -90,6 +90,28 @@ mc::verdict result::verdict() const noexcept {
 
 namespace detail {
 
+namespace {
+std::atomic<test_name_source> g_test_name{nullptr};
+
+// " --gtest_filter=Suite.Name", or "" outside a test.
+std::string test_filter(const std::string& test) {
+  return test.empty() ? std::string() : " --gtest_filter=" + test;
+}
+std::string self_program() {  // the running program's path
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  return n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "<this test>";
+}
+}  // namespace
+
+void set_test_name_source(test_name_source f) noexcept { g_test_name.store(f); }
+
+std::string current_test_name() {
+  const test_name_source f = g_test_name.load();
+  return f == nullptr ? std::string() : f();
+}
+
+
 bool trace_asked(const std::string& trace_dir) {
   if (trace_dir == "-") return false;
   if (!trace_dir.empty()) return true;
@@ -107,7 +129,7 @@ std::string trace_lines(const result& r) {
     if (auto pos = cmd.find("{}"); pos != std::string::npos) cmd.replace(pos, 2, r.trace_file_);
     out += "  replay: " + cmd + "\n";
   } else {
-    out += "  replay: LOCKSTEP_TRACE=" + r.trace_file_ + " " + r.program_ +
+    out += "  replay: LOCKSTEP_TRACE=" + r.trace_file_ + " " + r.program_ + test_filter(r.test) +
            " (LOCKSTEP_TRACE_THREADS=1 too: on OS threads)\n";
   }
   return out;
@@ -142,9 +164,7 @@ std::string result::write_trace() {
   }
   trace_file_ = path;
   trace_error_.clear();
-  char exe[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  program_ = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : "<this test>";
+  program_ = detail::self_program();
   return trace_file_;
 }
 
@@ -187,6 +207,8 @@ std::string result::report() const {
     std::string cmd = replay_command;
     if (auto pos = cmd.find("{}"); pos != std::string::npos) cmd.replace(pos, 2, b.schedule);
     out += "  run:    " + cmd + "\n";
+  } else if (!test.empty()) {
+    out += "  run:    LOCKSTEP_REPLAY=" + b.schedule + " " + detail::self_program() + detail::test_filter(test) + "\n";
   } else {
     out += "  run:    set LOCKSTEP_REPLAY=" + b.schedule + " and rerun this test\n";
   }
@@ -724,15 +746,38 @@ class shrinker {
   std::chrono::steady_clock::time_point deadline_;
 };
 
+// Why the trace file `t` is not for the explore() named `name` running in
+// `test` (one line; "" when it is): it was written in another test, or by
+// another explore() of this one.
+std::string trace_elsewhere(const mc::trace& t, const std::string& test, const std::string& name) {
+  const std::string here = test.empty() ? "this check" : test;
+  if (!t.test.empty() && !test.empty() && t.test != test)
+    return "was recorded in " + t.test + "; " + here + " explores as usual";
+  if (!t.model.empty() && !name.empty() && t.model != name)
+    return "was recorded by the check " + t.model + "; " + name + (test.empty() ? "" : " in " + test) +
+           " explores as usual";
+  return {};
+}
+
 }  // namespace
 
 result explore(const options& opts_in, body_ref body) {
   const auto t0 = std::chrono::steady_clock::now();
   options opts = opts_in;
+  const std::string test = current_test_name();
+  rt::set_fatal_test(test);
   mc::trace replayed;  // LOCKSTEP_TRACE: kept alive for the replay's event checks
+  const char* f = opts.honour_env ? std::getenv("LOCKSTEP_TRACE") : nullptr;
+  if (f != nullptr && *f != '\0') {
+    replayed = read_trace_file(f);
+    if (const std::string elsewhere = trace_elsewhere(replayed, test, opts.name); !elsewhere.empty()) {
+      std::fprintf(stderr, "lockstep: LOCKSTEP_TRACE=%s %s\n", f, elsewhere.c_str());
+      std::fflush(stderr);
+      f = nullptr;
+    }
+  }
   if (opts.honour_env) {
-    if (const char* f = std::getenv("LOCKSTEP_TRACE"); f != nullptr && *f != '\0') {
-      replayed = read_trace_file(f);
+    if (f != nullptr && *f != '\0') {
       const char* th = std::getenv("LOCKSTEP_TRACE_THREADS");
       if (th != nullptr && std::string_view(th) == "1") {
         const thread_run run = detail::run_on_threads(&replayed, {}, body);
@@ -740,6 +785,7 @@ result explore(const options& opts_in, body_ref body) {
         result res;
         res.strategy = "replay on OS threads";
         res.name = opts.name;
+        res.test = test;
         res.executions = 1;
         res.steps = run.steps;
         res.seconds = run.seconds;
@@ -790,6 +836,7 @@ result explore(const options& opts_in, body_ref body) {
   result res;
   res.strategy = strategy_name(k);
   res.name = opts.name;
+  res.test = test;
   res.replay_command = opts.replay_command;
   res.trace_replay_command = opts.trace_replay_command;
   progress_line progress(opts, t0, res.strategy);

@@ -15,6 +15,7 @@ namespace lockstep::mc {
 trace trace_of(const result& r, const options& o) {
   trace t;
   t.model = o.name;
+  t.test = r.test;
   t.lockstep_version = LOCKSTEP_VERSION;
   t.strategy = r.strategy;
   t.seed = o.strategy.seed;

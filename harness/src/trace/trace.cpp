@@ -189,6 +189,7 @@ class reader {
     read_version();
     trace t;
     t.model = string_value(header("model"), "model");
+    if (version_ >= 3) t.test = string_value(header("test"), "test");
     t.lockstep_version = string_value(header("lockstep"), "lockstep version");
     t.strategy = string_value(header("strategy"), "strategy");
     t.seed = number<std::uint64_t>(header("seed"), "seed");
@@ -428,6 +429,7 @@ std::string read_file(const std::string& path) {
 std::string format_trace(const trace& t) {
   std::string out = std::string(kMagic) + " " + std::to_string(trace::format_version) + "\n";
   put_header(out, "model", escape_field(t.model));
+  put_header(out, "test", escape_field(t.test));
   put_header(out, "lockstep", escape_field(t.lockstep_version));
   put_header(out, "strategy", escape_field(t.strategy));
   put_header(out, "seed", std::to_string(t.seed));
