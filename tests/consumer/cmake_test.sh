@@ -18,7 +18,7 @@ build=$(realpath "${1:?$usage}")
 src=$(realpath "${2:?$usage}")
 shift 2
 here=$src/tests/consumer
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -40,7 +40,10 @@ dest=$tmp/dest
 pcdir=$(lockstep_install "$build" "$dest")
 # The install's prefix, under D.
 prefix=$dest$(PKG_CONFIG_LIBDIR=$pcdir pkg-config --variable=prefix lockstep)
-[ -f "$(find "$prefix" -name lockstepConfigVersion.cmake)" ]
+if [ -z "$(find "$prefix" -name lockstepConfigVersion.cmake)" ]; then
+  echo "no lockstepConfigVersion.cmake under $prefix" >&2
+  exit 1
+fi
 
 for cxx in $(consumer_compilers "$@"); do
   echo "$cxx:"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the consumer tests (pkgconfig_test.sh, cmake_test.sh): sourced,
 # not run. Every function fails the test (set -e) on the first problem.
 

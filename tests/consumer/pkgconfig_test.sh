@@ -17,7 +17,7 @@ build=$(realpath "${1:?$usage}")
 src=$(realpath "${2:?$usage}")
 shift 2
 here=$src/tests/consumer
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -65,7 +65,11 @@ for cxx in $(consumer_compilers "$@"); do
     # shellcheck disable=SC2046
     "$cxx" -std=c++20 -o "$out/user_dest" "$here/user.cpp" $(pkg-config --cflags --libs lockstep-mc)
     # The static libraries by path, everything they need from --static.
+    # GCC's driver would hand LTO bytecode to its linker plugin even without
+    # -flto; without the plugin, as for any other toolchain, only machine
+    # code links.
     others=()
+    if ! "$cxx" --version | grep -qi clang; then others+=(-fno-use-linker-plugin); fi
     for w in $(pkg-config --static --libs lockstep-mc); do
       case $w in -llockstep | -llockstep-mc) ;; *) others+=("$w") ;; esac
     done
