@@ -293,6 +293,7 @@ struct search_outcome {
   bool complete = false;
   std::string bound_hit;
   bool execution_bound = false;  // bound_hit is the execution bound
+  bool time_bound = false;       // bound_hit is the time budget
   std::uint64_t executions = 0;
   std::uint64_t steps = 0;
   std::uint64_t abandoned = 0;
@@ -405,6 +406,7 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     }
     if (timed && (runs & 15) == 0 && std::chrono::steady_clock::now() >= deadline) {
       out.bound_hit = time_bound_text(opts.time_budget, n);
+      out.time_bound = true;
       break;
     }
     if (!strat.begin()) {
@@ -620,17 +622,20 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   if (error) std::rethrow_exception(error);
   search_outcome out;
   out.complete = true;
+  bool time_bound = false;
   for (auto& o : outs) {
     out.executions += o.executions;
     out.abandoned += o.abandoned;
     out.steps += o.steps;
     out.complete = out.complete && o.complete;
-    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty())  // name the whole run's bound
+    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty()) {  // name the whole run's bound
       out.bound_hit = o.execution_bound ? execution_bound_text(max_exec) : o.bound_hit;
+      time_bound = o.time_bound;
+    }
     if (o.found && !out.found) out.found = o.found;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
   }
-  if (out.found && !opts.keep_going) {  // the others were stopped
+  if (out.found && !opts.keep_going) {  // the jobs stopped past the first bug in split_order
     // The winner: the bug of the smallest key. Every worker ran each of its
     // executions up to that key (or stopped earlier at its end or a bound):
     // those are the executions counted, the bug's number among them.
@@ -652,6 +657,8 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
     out.found->execution = out.executions;
     out.complete = false;
     out.bound_hit.clear();
+  } else if (time_bound) {
+    out.bound_hit = time_bound_text(opts.time_budget, out.executions);  // every job's executions
   }
   return out;
 }
