@@ -159,8 +159,8 @@ const char* const kCheckHelp =
     "A crash in checked code (SIGSEGV, SIGABRT, ...) or a stack overflow is\n"
     "reported on stderr with its replay string and the process ends with the\n"
     "signal (exit status 128+N in a shell: 139, 134); a step the watchdog ends\n"
-    "exits 124. --trace-out and --report-json are still written. --all checks\n"
-    "the models whose bug ends the process in a child process.\n";
+    "exits 124. --trace-out, --report-json and --junit are still written. --all\n"
+    "checks the models whose bug ends the process in a child process.\n";
 
 const char* const kReplayHelp =
     "usage: lockstep replay TRACE [--threads] [--runs N] [--quiet]\n"
