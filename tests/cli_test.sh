@@ -57,6 +57,10 @@ expect random-seed-env 1 -- env LOCKSTEP_SEED=9 "$LS" check withdraw_check_then_
 
 expect all-dfs 0 -- "$LS" check --all
 has all-dfs out "got their expected verdict, 0 missed"
+cp "$tmp/out" "$tmp/all-dfs.out"
+# A pass says what it rests on: every schedule, or a sample of them.
+expect all-complete 0 -- grep -Eq '^counter_mutex +pass +pass \(complete\) ' "$tmp/all-dfs.out"
+expect all-sampled 0 -- grep -Eq '^semaphore_pool +pass +pass \(50,000 random schedules\) ' "$tmp/all-dfs.out"
 expect all-random 0 -- "$LS" check --all --strategy random --budget 2000
 
 expect json 1 -- "$LS" check deadlock_abba --report-json "$tmp/r.json"
@@ -487,6 +491,151 @@ expect merge-incomplete 1 -- "$LS" merge "$m/short0.json" "$m/dfs1.json" "$m/dfs
 has merge-incomplete out "incomplete"
 has merge-incomplete out "shard 0 ("
 expect merge-help 0 -- "$LS" help merge
+
+# lockstep list: a header row, the models by group, each fix right after its
+# bug, no line wider than 100 columns.
+expect list-layout 0 -- "$LS" list
+cp "$tmp/out" "$tmp/list.out"
+expect list-header 0 -- grep -Eq '^ *model .* expected .* checked by default$' <(head -n 1 "$tmp/list.out")
+expect list-width 0 -- awk 'length($0) > 100 { print "line " NR " has " length($0) " columns"; bad = 1 } END { exit bad }' \
+  "$tmp/list.out"
+expect list-order 0 -- python3 - "$tmp/list.out" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")[1:]
+groups, models, group = [], [], None  # models: (group, name, expected, description)
+for l in lines:
+    if re.fullmatch(r"[a-z_]+:", l):
+        group = l[:-1]
+        assert group not in groups, "group %s appears twice" % group
+        groups.append(group)
+    elif re.match(r"  [a-z_0-9]+  ", l):
+        name, rest = l.split(None, 1)
+        models.append([group, name, rest, ""])
+    elif l.startswith("      "):
+        models[-1][3] += " " + l.strip()
+    else:
+        assert l == "", "unexpected line %r" % l
+assert len(models) > 40, len(models)
+names = [m[1] for m in models]
+# A description that refers to the model before it ("the same ...") follows the bug it fixes.
+for i, (g, name, expected, desc) in enumerate(models):
+    if desc.strip().startswith("the same"):
+        assert i > 0 and models[i - 1][0] == g and "bug: " in models[i - 1][2], "%s does not follow its bug" % name
+assert names.index("counter_mutex") == names.index("counter_unsynchronized") + 1, names
+assert names.index("transfer_pessimistic_ordered") == names.index("transfer_pessimistic_unordered") + 1, names
+PY
+# The README's "(sampled)" notes name exactly the models check samples by default.
+readme=$(dirname "$0")/../README.md
+if [ -f "$readme" ]; then
+  expect readme-sampled 0 -- python3 - "$tmp/list.out" "$readme" <<'PY'
+import re, sys
+listed = {}
+for l in open(sys.argv[1]).read().split("\n")[1:]:
+    m = re.match(r"  ([a-z_0-9]+)  .*  (dpor: every schedule|random: [0-9,]+ schedules)$", l)
+    if m:
+        listed[m.group(1)] = m.group(2).startswith("random")
+noted = set()
+for l in open(sys.argv[2]):
+    if l.startswith("| `") and "(sampled)" in l:
+        for name in re.findall(r"`([^`]+)`", l.split("|")[1]):
+            assert name in listed, "README names %s, which is not registered" % name
+            noted.add(name)
+sampled = {n for n, s in listed.items() if s}
+assert noted == sampled, "README (sampled): %s; sampled by default: %s" % (sorted(noted), sorted(sampled))
+PY
+fi
+
+# Several jobs: the numbers a report prints agree with each other ("found in
+# execution K" is the K-th execution counted, "after K executions"), and with
+# the same --jobs every run prints the same ones.
+for spec in "rwlock_reader_preferring_starvation --jobs 2" "redis_lock_release_unchecked --jobs 2" \
+            "seqlock_no_fences --strategy dfs --jobs 3" "rwlock_reader_preferring_starvation --jobs 1"; do
+  : >"$tmp/runs"
+  for run in 1 2 3 4; do
+    # shellcheck disable=SC2086
+    expect "jobs[$spec]" 1 -- "$LS" check $spec --report-json "$tmp/jobs.json"
+    k=$(sed -n 's/^  found in execution \([0-9]*\) at step.*/\1/p' "$tmp/out")
+    n=$(sed -n 's/.* after \([0-9]*\) executions in .*/\1/p' "$tmp/out")
+    if [ -n "$k" ] && [ "$k" = "$n" ]; then pass=$((pass + 1)); else
+      fail=$((fail + 1)); echo "FAIL jobs[$spec]: found in execution '$k', after '$n' executions"; fi
+    python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["bug"]["execution"] == r["executions"], r
+print(r["executions"], r["steps"], r["schedule"], r["bug"]["step"])
+' "$tmp/jobs.json" >>"$tmp/runs" || { fail=$((fail + 1)); echo "FAIL jobs-json[$spec]"; }
+  done
+  if [ "$(sort -u "$tmp/runs" | wc -l)" -eq 1 ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL jobs-same[$spec]: runs differ:"; cat "$tmp/runs"; fi
+done
+
+# --junit: JUnit XML, a testcase per model; a missed verdict is a failure
+# with the report; written when models fail too; a bad path is exit 2.
+expect junit-all 0 -- "$LS" check --all --junit "$tmp/all.xml" --quiet
+has junit-all all.xml '<?xml version="1.0" encoding="UTF-8"?>'
+has junit-all all.xml '<testcase classname="classic" name="deadlock_abba" time="'
+has junit-all all.xml '<property name="coverage" value="sampled"/>'
+has junit-all all.xml '<property name="got" value="pass (50,000 random schedules)"/>'
+has junit-all all.xml '<property name="coverage" value="complete"/>'
+expect junit-all-cases 0 -- test "$(grep -c '<testcase ' "$tmp/all.xml")" -eq "$(grep -c '^  [a-z_0-9][a-z_0-9]*  ' "$tmp/list.out")"
+expect junit-all-no-failure 1 -- grep -q '<failure' "$tmp/all.xml"
+expect junit-missed 1 -- "$LS" check --all --strategy dfs --budget 1 --junit "$tmp/missed.xml" --quiet
+missed=$(sed -n 's/.* got their expected verdict, \([0-9]*\) missed$/\1/p' "$tmp/out")
+has junit-missed missed.xml "failures=\"$missed\""
+expect junit-missed-count 0 -- test "$(grep -c '<failure ' "$tmp/missed.xml")" -eq "$missed"
+has junit-missed missed.xml '<failure message="expected bug: deadlock, got incomplete" type="incomplete"><![CDATA[deadlock_abba: no bug found in 1 executions'
+expect junit-one 1 -- "$LS" check deadlock_abba --junit "$tmp/one.xml"
+has junit-one one.xml 'tests="1" failures="0"'
+has junit-one one.xml 'thread 1 holds mutex A'
+expect junit-crash 139 -- "$LS" check crash_null_deref --junit "$tmp/crash.xml"
+has junit-crash crash.xml '<testcase classname="crash" name="crash_null_deref"'
+has junit-crash crash.xml '<property name="got" value="bug: crash"/>'
+for x in all missed one crash; do
+  if command -v python3 >/dev/null 2>&1; then
+    expect "junit-wellformed[$x]" 0 -- python3 - "$tmp/$x.xml" "$tmp/list.out" <<'PY'
+import re, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+groups, group = {}, None
+for l in open(sys.argv[2]).read().split("\n")[1:]:
+    if re.fullmatch(r"[a-z_]+:", l):
+        group = l[:-1]
+    elif re.match(r"  [a-z_0-9]+  ", l):
+        groups[l.split()[0]] = group
+cases = root.findall("./testsuite/testcase")
+assert len(cases) == int(root.get("tests")) >= 1, len(cases)
+assert len(root.findall(".//failure")) == int(root.get("failures")), root.attrib
+for c in cases:
+    assert groups[c.get("name")] == c.get("classname"), c.attrib
+    float(c.get("time"))
+    props = {p.get("name"): p.get("value") for p in c.findall("./properties/property")}
+    assert {"expected", "got", "coverage", "strategy", "executions"} <= set(props), props
+    assert c.findtext("system-out").startswith(c.get("name") + ": " + props["got"]), c.findtext("system-out")
+    f = c.find("failure")
+    if f is not None:
+        assert f.text.startswith(c.get("name") + ": "), f.text
+    if props["coverage"] == "sampled":
+        assert "sampled, not a proof" in c.findtext("system-out")
+PY
+  fi
+  if command -v xmllint >/dev/null 2>&1; then
+    expect "junit-xmllint[$x]" 0 -- xmllint --noout "$tmp/$x.xml"
+  fi
+  # Without either: the structure by lines.
+  expect "junit-structure[$x]" 0 -- bash -c '
+    f=$1
+    [ "$(grep -c "<testcase " "$f")" -eq "$(grep -c "</testcase>" "$f")" ] &&
+    [ "$(grep -c "<failure " "$f")" -eq "$(grep -c "</failure>" "$f")" ] &&
+    [ "$(tail -n 1 "$f")" = "</testsuites>" ]' structure "$tmp/$x.xml"
+done
+expect junit-bad-dir 2 -- "$LS" check --all --junit "$tmp/nonexistent/r.xml"
+one_line junit-bad-dir
+has junit-bad-dir err "--junit: cannot write $tmp/nonexistent/r.xml: No such file or directory"
+expect junit-is-dir 2 -- "$LS" check counter_mutex --junit "$tmp"
+one_line junit-is-dir
+expect junit-no-value 2 -- "$LS" check counter_mutex --junit
+one_line junit-no-value
 
 # lincheck: the gated types, a gate's verdict line, bad usage in one line.
 expect lincheck-list 0 -- "$LS" lincheck --list

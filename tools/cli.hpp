@@ -20,6 +20,15 @@ struct usage_error {
 std::string errno_text(int err);
 std::string json_escape(std::string_view s);
 std::string q(std::string_view s);  // a JSON string literal
+// XML text: bytes that are not valid UTF-8, and control characters XML 1.0
+// does not allow (all but tab, newline, carriage return), become '?'.
+std::string xml_clean(std::string_view s);
+// An XML attribute value (cleaned, with & < > " ' and line ends escaped).
+std::string xml_attr(std::string_view s);
+// Cleaned text as CDATA sections; a "]]>" inside is split across two.
+std::string xml_cdata(std::string_view s);
+// 50000 -> "50,000".
+std::string thousands(unsigned long long n);
 // Writes `text` to `path`, created or truncated (a device or FIFO is written
 // to, as a shell's > would). Throws usage_error saying why not.
 void write_file(const std::string& path, std::string_view text);

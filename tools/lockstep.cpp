@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <iostream>
@@ -47,7 +48,8 @@ const char* const kMainHelp =
     "usage: lockstep <command> [options]\n"
     "\n"
     "commands:\n"
-    "  list                 the registered models: name, expected verdict, description\n"
+    "  list                 the registered models by group: name, expected verdict,\n"
+    "                       default search, description\n"
     "  check MODEL|--all    explore a model's schedules and report what was found\n"
     "  replay TRACE         run a trace file again (on fibers, or --threads on OS threads)\n"
     "  graph TRACE          the wait-for graph (or timeline) of a trace's failure as DOT\n"
@@ -66,8 +68,10 @@ const char* const kMainHelp =
 const char* const kListHelp =
     "usage: lockstep list\n"
     "\n"
-    "Prints every registered model, grouped: name, the verdict it must get\n"
-    "(pass, or the bug kind the checker must find) and what it models.\n";
+    "Prints every registered model by group, each fix right after its bug: name,\n"
+    "the verdict it must get (pass, or the bug kind the checker must find), how\n"
+    "check searches it by default (dpor over every schedule, or a number of\n"
+    "random schedules: a sample, no proof) and, below, what it models.\n";
 
 const char* const kCheckHelp =
     "usage: lockstep check MODEL|--all [options]\n"
@@ -87,7 +91,8 @@ const char* const kCheckHelp =
     "                      the bug found first has the fewest preemptions\n"
     "  --jobs N, -j N      worker threads (default: one per core). random and pct\n"
     "                      give the same result for a seed whatever N; dfs and\n"
-    "                      dpor split their tree between them\n"
+    "                      dpor split their tree between them (the same result\n"
+    "                      for the same N)\n"
     "  --shard I/N         explore only shard I of N (dfs, dpor, random, pct): the N\n"
     "                      shards together are exactly the unsharded search,\n"
     "                      whatever each one's --jobs. A shard says 'shard I of\n"
@@ -111,6 +116,9 @@ const char* const kCheckHelp =
     "  --replay STRING     run exactly the schedule a bug report printed\n"
     "  --report-json FILE  write the result as JSON (with the bug's wait-for graph\n"
     "                      and per-thread events)\n"
+    "  --junit FILE        write JUnit XML for CI: a testcase per model (classname\n"
+    "                      its group); a model that missed its expected verdict\n"
+    "                      is a failure with the report as its text\n"
     "  --graph-out F.dot   write the wait-for graph at the failure as Graphviz DOT\n"
     "  --timeline-out F.dot  write the failing execution's last steps as a DOT\n"
     "                      table, one column per thread\n"
@@ -138,13 +146,21 @@ const char* const kCheckHelp =
     "\n"
     "A single model exits 0 when no bug was found and 1 when one was. With --all\n"
     "the tool prints a table (model, expected, got, executions, time) and exits 0\n"
-    "only if every model got its expected verdict.\n"
+    "only if every model got its expected verdict. A pass says what it rests on:\n"
+    "'pass (complete)' when every schedule was explored, 'pass (50,000 random\n"
+    "schedules)' when they were sampled (no proof).\n"
+    "\n"
+    "Which bug dfs and dpor report, and the execution counts, depend on --jobs\n"
+    "(each job searches its own part of the tree) but not on timing: the bug\n"
+    "is the first in a fixed order of the jobs' executions, and the count is\n"
+    "of the executions up to it in that order. random and pct do not depend on\n"
+    "--jobs. Times, and a search a time budget stops, depend on the machine.\n"
     "\n"
     "A crash in checked code (SIGSEGV, SIGABRT, ...) or a stack overflow is\n"
     "reported on stderr with its replay string and the process ends with the\n"
     "signal (exit status 128+N in a shell: 139, 134); a step the watchdog ends\n"
-    "exits 124. --trace-out and --report-json are still written. --all checks\n"
-    "the models whose bug ends the process in a child process.\n";
+    "exits 124. --trace-out, --report-json and --junit are still written. --all\n"
+    "checks the models whose bug ends the process in a child process.\n";
 
 const char* const kReplayHelp =
     "usage: lockstep replay TRACE [--threads] [--runs N] [--quiet]\n"
@@ -207,6 +223,7 @@ struct check_args {
   std::uint64_t max_steps = 20000;
   std::optional<std::string> replay;
   std::optional<std::string> json_path;
+  std::optional<std::string> junit_path;  // --junit
   bool quiet = false;
   unsigned depth = 3;     // pct
   unsigned jobs = 0;      // 0: one per core
@@ -342,6 +359,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       a.replay = std::string(value());
     } else if (arg == "--report-json") {
       a.json_path = std::string(value());
+    } else if (arg == "--junit") {
+      a.junit_path = std::string(value());
     } else if (arg == "--trace-out") {
       a.trace_out = std::string(value());
     } else if (arg == "--no-shrink") {
@@ -580,6 +599,92 @@ std::string got_name(const mc::result& r) {
   return mc::verdict_name(r.verdict());
 }
 
+// The verdict with what a pass rests on: "pass (complete)" when every
+// schedule was explored, "pass (50,000 random schedules)" when they were
+// sampled (a sample is no proof).
+std::string got_label(const mc::model& m, const mc::result& r) {
+  std::string g = got_name(r);
+  if (r.found || r.verdict() != mc::verdict::pass) return g;
+  if (r.strategy == "random" || r.strategy == "pct") {
+    g += " (" + thousands(r.executions) + " " + r.strategy + (r.executions == 1 ? " schedule" : " schedules");
+    if (m.expected.bug && !m.settings.found_by_sampling) g += "; needs dfs/dpor";
+    return g + ")";
+  }
+  if (r.complete) return g + " (complete)";
+  if (r.shard_complete)
+    return g + " (shard " + std::to_string(r.shard_index) + " of " + std::to_string(r.shard_count) + " complete)";
+  if (r.strategy == "replay") return g + " (one replayed schedule)";
+  return g;
+}
+
+// One model's outcome in a JUnit file.
+struct junit_case {
+  const mc::model* m = nullptr;
+  bool ok = false;           // it got its expected verdict
+  std::string got;           // got_label()
+  std::string strategy;
+  std::uint64_t executions = 0;
+  double seconds = 0;
+  std::string report;        // what check printed for it
+};
+
+// JUnit XML as CI systems read it: one testcase per model (classname its
+// group, name the model); a model that missed its expected verdict is a
+// failure whose text is the report; each testcase's properties say what the
+// verdict rests on (coverage: complete, sampled or a bug found).
+std::string junit_xml(const std::vector<junit_case>& cases, double seconds) {
+  std::size_t failures = 0;
+  for (const junit_case& c : cases) failures += c.ok ? 0 : 1;
+  char t[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  auto secs = [](double x) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3f", x);
+    return std::string(b);
+  };
+  std::string o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  o += "<testsuites name=\"lockstep check\" tests=\"" + std::to_string(cases.size()) + "\" failures=\"" +
+       std::to_string(failures) + "\" errors=\"0\" time=\"" + secs(seconds) + "\">\n";
+  o += "  <testsuite name=\"lockstep check\" tests=\"" + std::to_string(cases.size()) + "\" failures=\"" +
+       std::to_string(failures) + "\" errors=\"0\" skipped=\"0\" time=\"" + secs(seconds) +
+       "\" timestamp=\"" + t + "\">\n";
+  for (const junit_case& c : cases) {
+    const std::string expected = mc::expectation_name(c.m->expected);
+    const bool sampled = c.strategy == "random" || c.strategy == "pct";
+    const std::string coverage = c.got.rfind("bug: ", 0) == 0             ? "bug found"
+                                 : c.got.find("(complete)") != std::string::npos ? "complete"
+                                 : sampled                                     ? "sampled"
+                                                                               : "incomplete";
+    o += "    <testcase classname=\"" + xml_attr(c.m->group) + "\" name=\"" + xml_attr(c.m->name) +
+         "\" time=\"" + secs(c.seconds) + "\">\n";
+    o += "      <properties>\n";
+    for (const auto& [k, v] : {std::pair<std::string, std::string>{"expected", expected},
+                               {"got", c.got},
+                               {"coverage", coverage},
+                               {"strategy", c.strategy},
+                               {"executions", std::to_string(c.executions)}})
+      o += "        <property name=\"" + k + "\" value=\"" + xml_attr(v) + "\"/>\n";
+    o += "      </properties>\n";
+    if (!c.ok)
+      o += "      <failure message=\"" + xml_attr("expected " + expected + ", got " + c.got) + "\" type=\"" +
+           xml_attr(c.got) + "\">" + xml_cdata(c.report) + "</failure>\n";
+    o += "      <system-out>" +
+         xml_cdata(std::string(c.m->name) + ": " + c.got + " (expected " + expected + ")" +
+                   (sampled && c.got.rfind("pass", 0) == 0 ? ": sampled, not a proof" : "") + "\n" + c.report) +
+         "</system-out>\n";
+    o += "    </testcase>\n";
+  }
+  o += "  </testsuite>\n</testsuites>\n";
+  return o;
+}
+
+junit_case junit_of(const mc::model& m, const mc::result& r, std::string report) {
+  return {&m, got_expected(m, r), got_label(m, r), r.strategy, r.executions, r.seconds, std::move(report)};
+}
+
 
 mc::result run_model(const mc::model& m, const check_args& a) { return mc::explore(model_options(m, a), m.body); }
 
@@ -602,6 +707,7 @@ void check_output(std::string_view flag, const std::string& path) {
 
 void check_outputs(const check_args& a) {
   if (a.json_path) check_output("--report-json", *a.json_path);
+  if (a.junit_path) check_output("--junit", *a.junit_path);
   if (a.graph_path) check_output("--graph-out", *a.graph_path);
   if (a.timeline_path) check_output("--timeline-out", *a.timeline_path);
   if (a.trace_out) {
@@ -669,14 +775,53 @@ void write_pictures(const mc::model& m, const mc::result& r, const check_args& a
   }
 }
 
+// How `check MODEL` searches a model when no flag says otherwise.
+std::string default_search(const mc::model& m) {
+  const mc::options o = mc::default_options(m);
+  if (o.strategy.k == mc::strategy_spec::kind::dpor) return "dpor: every schedule";
+  return std::string(mc::strategy_name(o.strategy.k)) + ": " + thousands(o.max_executions) + " schedules";
+}
+
+// `text` in lines of at most `width` columns, each after `indent` spaces.
+std::string wrap(std::string_view text, std::size_t indent, std::size_t width) {
+  std::string out, line;
+  auto flush = [&] {
+    if (!line.empty()) out += std::string(indent, ' ') + line + "\n";
+    line.clear();
+  };
+  while (!text.empty()) {
+    const std::size_t sp = text.find(' ');
+    const std::string_view word = text.substr(0, sp);
+    text = sp == std::string_view::npos ? std::string_view() : text.substr(sp + 1);
+    if (word.empty()) continue;
+    if (!line.empty() && indent + line.size() + 1 + word.size() > width) flush();
+    line += (line.empty() ? "" : " ") + std::string(word);
+  }
+  flush();
+  return out;
+}
+
+// The list: a header row, then each group under its heading, its models in
+// the order their file defines them (each fix after its bug), every line
+// within 100 columns.
 int cmd_list() {
+  constexpr std::size_t kWidth = 100;
+  int name_w = 5, expected_w = 8;
+  for (const mc::model& m : mc::models()) {
+    name_w = std::max(name_w, static_cast<int>(std::strlen(m.name)));
+    expected_w = std::max(expected_w, static_cast<int>(mc::expectation_name(m.expected).size()));
+  }
+  std::printf("  %-*s  %-*s  %s\n", name_w, "model (what it models below)", expected_w, "expected",
+              "checked by default");
   std::string_view group;
   for (const mc::model& m : mc::models()) {
     if (group != m.group) {
-      std::printf("%s%s:\n", group.empty() ? "" : "\n", m.group);
       group = m.group;
+      std::printf("\n%s:\n", m.group);
     }
-    std::printf("  %-40s %-24s %s\n", m.name, mc::expectation_name(m.expected).c_str(), m.description);
+    std::printf("  %-*s  %-*s  %s\n", name_w, m.name, expected_w, mc::expectation_name(m.expected).c_str(),
+                default_search(m).c_str());
+    std::fputs(wrap(m.description, 6, kWidth).c_str(), stdout);
   }
   return kOk;
 }
@@ -699,6 +844,7 @@ void on_fatal(const mc::result& found) {
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - g_fatal.t0).count();
   try {
     if (a.json_path) write_file(*a.json_path, to_json(m, r, a, "") + "\n");
+    if (a.junit_path) write_file(*a.junit_path, junit_xml({junit_of(m, r, r.report())}, r.seconds));
     if (a.trace_out && r.trace) {
       mc::write_trace_file(*r.trace, *a.trace_out);
       if (!a.quiet) std::printf("trace written to %s (lockstep replay %s)\n", a.trace_out->c_str(), a.trace_out->c_str());
@@ -744,7 +890,7 @@ mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_
   std::vector<std::string> argv_s{"lockstep", "check", m.name, "--quiet", "--report-json", json_path};
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--all" || args[i] == "--quiet" || args[i] == "-q") continue;
-    if (args[i] == "--report-json") {
+    if (args[i] == "--report-json" || args[i] == "--junit") {  // this process writes them
       ++i;
       continue;
     }
@@ -774,6 +920,7 @@ mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_
   r.strategy = json_string(json, "strategy");
   if (const auto at = json.find("\"executions\": "); at != std::string::npos)
     r.executions = std::strtoull(json.c_str() + at + 14, nullptr, 10);
+  r.complete = json.find("\n  \"complete\": true") != std::string::npos;  // the report's, not its shard's
   const std::string verdict = json_string(json, "verdict");
   if (verdict == "bug") {
     r.found.emplace();
@@ -813,6 +960,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     o.on_fatal = &on_fatal;
     const mc::result r = mc::explore(o, m.body);
     if (a.json_path) output([&] { write_file(*a.json_path, to_json(m, r, a, "") + "\n"); });
+    if (a.junit_path) output([&] { write_file(*a.junit_path, junit_xml({junit_of(m, r, r.report())}, r.seconds)); });
     if (a.trace_out && r.found) {
       output([&] {
         try {
@@ -839,10 +987,17 @@ int cmd_check(const std::vector<std::string_view>& args) {
     if (!failed.empty()) throw usage_error{failed};
     return r.found ? kBug : kOk;
   }
-  std::printf("%-40s %-24s %-24s %12s %9s\n", "model", "expected", "got", "executions", "time");
+  int name_w = 5, expected_w = 8;
+  for (const mc::model& m : mc::models()) {
+    name_w = std::max(name_w, static_cast<int>(std::strlen(m.name)));
+    expected_w = std::max(expected_w, static_cast<int>(mc::expectation_name(m.expected).size()));
+  }
+  std::printf("%-*s  %-*s  %-32s %10s %8s\n", name_w, "model", expected_w, "expected", "got", "executions", "time");
+  const auto t_all = std::chrono::steady_clock::now();
   int missed = 0;
   std::string json = "{\n  \"results\": [\n";
   std::string reports;
+  std::vector<junit_case> cases;
   bool first = true;
   for (const mc::model& m : mc::models()) {
     std::string child_output, child_json;
@@ -850,13 +1005,13 @@ int cmd_check(const std::vector<std::string_view>& args) {
                                                  : run_model(m, a);
     const bool ok = got_expected(m, r);
     missed += ok ? 0 : 1;
-    std::printf("%-40s %-24s %-24s %12llu %8.2fs%s\n", m.name, mc::expectation_name(m.expected).c_str(),
-                (got_name(r) + (m.expected.bug && !r.found && !m.settings.found_by_sampling ? " (needs dfs/dpor)" : ""))
-                    .c_str(),
-                static_cast<unsigned long long>(r.executions), r.seconds,
-                ok ? "" : "  <-- MISSED");
+    std::printf("%-*s  %-*s  %-32s %10llu %7.2fs%s\n", name_w, m.name, expected_w,
+                mc::expectation_name(m.expected).c_str(), got_label(m, r).c_str(),
+                static_cast<unsigned long long>(r.executions), r.seconds, ok ? "" : "  <-- MISSED");
     std::fflush(stdout);
-    if (!ok) reports += m.settings.ends_process ? child_output : r.report();
+    const std::string report = m.settings.ends_process ? child_output : r.report();
+    if (!ok) reports += report;
+    if (a.junit_path) cases.push_back(junit_of(m, r, report));
     if (m.settings.ends_process && !child_json.empty()) {
       std::string indented;
       for (char c : child_json) indented += c == '\n' ? std::string("\n    ") : std::string(1, c);
@@ -868,6 +1023,10 @@ int cmd_check(const std::vector<std::string_view>& args) {
   }
   json += "\n  ],\n  \"ok\": " + std::string(missed == 0 ? "true" : "false") + "\n}\n";
   if (a.json_path) output([&] { write_file(*a.json_path, json); });
+  if (a.junit_path) {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_all).count();
+    output([&] { write_file(*a.junit_path, junit_xml(cases, secs)); });
+  }
   if (!a.quiet && !reports.empty()) std::printf("\n%s", reports.c_str());
   const std::size_t total = mc::models().size();
   std::printf("%zu models: %zu got their expected verdict, %d missed\n", total,

@@ -12,7 +12,9 @@
 //   LOCKSTEP_MODEL(big, "g", expect_pass(), "...", .exhaustive = false) { ... }
 //
 // Registration happens during static initialisation; link model objects
-// whole (meson: link_whole) or they are dropped.
+// whole (meson: link_whole) or they are dropped. Define a group's models in
+// one file, each fix right after the bug it fixes: `lockstep list` and
+// `check --all` show them in that order.
 #pragma once
 
 #include <chrono>
@@ -67,7 +69,8 @@ struct model_registrar {
   explicit model_registrar(const model& m);
 };
 
-// Every registered model, sorted by group, then name.
+// Every registered model, sorted by group; within a group in the order
+// they were registered (a file's definition order: each bug before its fix).
 std::span<const model> models();
 const model* find_model(std::string_view name);
 // "pass" or "bug: <kind>".

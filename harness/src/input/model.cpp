@@ -34,10 +34,11 @@ model_registrar::model_registrar(const model& m) {
 
 std::span<const model> models() {
   if (!sorted()) {
-    std::sort(registry().begin(), registry().end(), [](const model& a, const model& b) {
-      const int g = std::strcmp(a.group, b.group);
-      return g != 0 ? g < 0 : std::strcmp(a.name, b.name) < 0;
-    });
+    // Within a group, the order of registration: a group's models are
+    // defined in one file, in the order their file gives them (each bug
+    // before its fix), and static initialisation keeps that order.
+    std::stable_sort(registry().begin(), registry().end(),
+                     [](const model& a, const model& b) { return std::strcmp(a.group, b.group) < 0; });
     sorted() = true;
   }
   return registry();

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -314,10 +315,28 @@ struct search_outcome {
   bool complete = false;
   std::string bound_hit;
   bool execution_bound = false;  // bound_hit is the execution bound
+  bool time_bound = false;       // bound_hit is the time budget
   std::uint64_t executions = 0;
   std::uint64_t steps = 0;
   std::uint64_t abandoned = 0;
   int preemption_bound = -1;
+  // Split searches: steps and abandoned executions so far after each counted
+  // execution (see split_order), to count them up to the reported bug.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> so_far;
+};
+
+// A split search's order of executions (dfs and dpor over several jobs):
+// worker w's i-th counted execution (0-based) has the key i * jobs + w, and
+// the bug reported is the one with the smallest key. Each worker's sequence
+// of executions is fixed (its strategy and its part of the tree), so that
+// bug does not depend on which worker ran faster: a worker that finds a bug
+// lowers `cutoff` to its key, and every worker goes on until its next key
+// is past the cutoff (a bug with a smaller key may still be ahead of it).
+struct split_order {
+  unsigned jobs = 1, worker = 0;
+  std::atomic<std::uint64_t>* cutoff = nullptr;  // the smallest failing key yet (~0: none)
+  std::atomic<std::uint64_t>* counted = nullptr;  // counted executions of every worker (progress)
+  [[nodiscard]] std::uint64_t key(std::uint64_t i) const noexcept { return i * jobs + worker; }
 };
 
 // Checkpoint files: "lockstep-checkpoint 1", then "strategy S", "name N",
@@ -380,7 +399,7 @@ void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64
 
 search_outcome search(const options& opts, body_ref body, rt::strategy& strat, std::uint64_t max_exec,
                       std::chrono::steady_clock::time_point t0, std::atomic<bool>* stop,
-                      progress_line* progress) {
+                      progress_line* progress, const split_order* split = nullptr) {
   search_outcome out;
   const bool checkpointing = !opts.checkpoint.empty();
   std::uint64_t n = checkpointing ? load_checkpoint(opts, strat) : 0;
@@ -391,12 +410,15 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
   auto next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   std::uint64_t runs = 0;
   for (;;) {
-    if (progress != nullptr && (runs & 255) == 0) progress->tick(n, strat.progress());
+    if (progress != nullptr && (runs & 255) == 0)
+      progress->tick(split != nullptr ? split->counted->load(std::memory_order_relaxed) : n, strat.progress());
     if (checkpointing && (runs & 255) == 0 && std::chrono::steady_clock::now() >= next_save) {
       save_checkpoint(opts, strat, n);
       next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
+    // Every execution from here on comes after a bug already found.
+    if (split != nullptr && split->key(n) > split->cutoff->load(std::memory_order_relaxed)) break;
     if (n - resumed >= max_exec) {
       if (opts.strategy.k != strategy_spec::kind::replay) {
         out.bound_hit = execution_bound_text(max_exec);
@@ -406,6 +428,7 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     }
     if (timed && (runs & 15) == 0 && std::chrono::steady_clock::now() >= deadline) {
       out.bound_hit = time_bound_text(opts.time_budget, n);
+      out.time_bound = true;
       break;
     }
     if (!strat.begin()) {
@@ -426,11 +449,22 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     if (!strat.end()) throw replay_error(strat.error());
     if (strat.foreign()) continue;  // another worker's subtree: not counted
     ++n;
+    if (split != nullptr) {
+      out.so_far.emplace_back(runtime.steps(), strat.abandoned());
+      split->counted->fetch_add(1, std::memory_order_relaxed);
+    }
     if (opts.on_execution) opts.on_execution(runtime.found() ? &*runtime.found() : nullptr);
     if (runtime.found()) {
       if (!out.found) out.found = runtime.found();
       if (opts.keep_going) continue;
-      if (stop != nullptr) stop->store(true);
+      if (split != nullptr) {  // the others go on up to this key (see split_order)
+        const std::uint64_t key = split->key(n - 1);
+        std::uint64_t cur = split->cutoff->load();
+        while (key < cur && !split->cutoff->compare_exchange_weak(cur, key)) {
+        }
+      } else if (stop != nullptr) {
+        stop->store(true);
+      }
       break;
     }
   }
@@ -577,13 +611,16 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
 
 // dfs and dpor over several workers (and shards): each worker owns a part of
 // its shard's subtrees (see rt::split_owner), the shard's part being the same
-// whatever the job count.
+// whatever the job count. The bug reported is the first in split_order, and
+// the executions counted are those up to it in that order (its execution
+// number): for a given job count the same on every run.
 search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_exec, unsigned jobs,
                          unsigned shard, unsigned shards, std::chrono::steady_clock::time_point t0,
                          progress_line* progress) {
   std::vector<search_outcome> outs(jobs);
   std::vector<std::unique_ptr<rt::strategy>> strats(jobs);
   std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> cutoff{~std::uint64_t{0}}, counted{0};
   std::exception_ptr error;
   std::mutex error_m;
   auto work = [&](unsigned w) {
@@ -591,8 +628,9 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
       strats[w] = make_strategy(opts);
       strats[w]->own({shards, shard, jobs, w,
                       opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth});
+      const split_order order{jobs, w, &cutoff, &counted};
       outs[w] = search(opts, body, *strats[w], max_exec / jobs + (w < max_exec % jobs ? 1 : 0), t0, &stop,
-                       w == 0 ? progress : nullptr);
+                       w == 0 ? progress : nullptr, &order);
     } catch (...) {
       std::scoped_lock g(error_m);
       if (!error) error = std::current_exception();
@@ -606,19 +644,43 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   if (error) std::rethrow_exception(error);
   search_outcome out;
   out.complete = true;
+  bool time_bound = false;
   for (auto& o : outs) {
     out.executions += o.executions;
     out.abandoned += o.abandoned;
     out.steps += o.steps;
     out.complete = out.complete && o.complete;
-    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty())  // name the whole run's bound
+    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty()) {  // name the whole run's bound
       out.bound_hit = o.execution_bound ? execution_bound_text(max_exec) : o.bound_hit;
+      time_bound = o.time_bound;
+    }
     if (o.found && !out.found) out.found = o.found;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
   }
-  if (out.found && !opts.keep_going) {  // the others were stopped
+  if (out.found && !opts.keep_going) {  // the jobs stopped past the first bug in split_order
+    // The winner: the bug of the smallest key. Every worker ran each of its
+    // executions up to that key (or stopped earlier at its end or a bound):
+    // those are the executions counted, the bug's number among them.
+    const std::uint64_t win = cutoff.load();
+    unsigned winner = jobs;
+    out.executions = out.steps = out.abandoned = 0;
+    for (unsigned w = 0; w < jobs; ++w) {
+      const std::uint64_t upto = win < w ? 0 : std::min<std::uint64_t>((win - w) / jobs + 1, outs[w].so_far.size());
+      if (upto > 0) {
+        out.executions += upto;
+        out.steps += outs[w].so_far[upto - 1].first;
+        out.abandoned += outs[w].so_far[upto - 1].second;
+      }
+      if (win % jobs == w) winner = w;
+    }
+    if (winner == jobs || !outs[winner].found)
+      throw std::logic_error("lockstep: a split search lost the bug it found");  // not reached
+    out.found = std::move(outs[winner].found);
+    out.found->execution = out.executions;
     out.complete = false;
     out.bound_hit.clear();
+  } else if (time_bound) {
+    out.bound_hit = time_bound_text(opts.time_budget, out.executions);  // every job's executions
   }
   return out;
 }
