@@ -256,8 +256,12 @@ struct options {
   // Worker OS threads (0: one per core). random and pct give the same result
   // for a seed whatever the number (execution i always gets the schedule
   // seeded by (seed, i), and the reported bug is the one with the smallest
-  // i); dfs splits its tree between the workers, exploring the same set of
-  // executions. dpor and replay run on one. With more than one job the body
+  // i); dfs and dpor split their tree between the workers (dfs exploring
+  // the same set of executions whatever the number), and the bug reported is
+  // the first in a fixed order of the workers' executions (job w's i-th has
+  // place i*jobs+w), so a run with the same number of jobs reports the same
+  // bug and counts. Bounded and iterative searches, checkpointed ones and
+  // replay run on one. With more than one job the body
   // runs on several OS threads at once: it must not share unsynchronised
   // state outside itself.
   unsigned jobs = 1;
