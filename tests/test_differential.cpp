@@ -5,8 +5,9 @@
 // waits with a predicate and notifies; event set and wait; choose), and every
 // search must reach exactly the outcomes plain dfs reaches: dpor on one job,
 // on two, and the union of shards run with different job counts; dfs split
-// over jobs and shards too. Bounded searches (a preemption bound, an
-// execution bound) must reach a subset.
+// over jobs and shards too; iterative delay bounding, when it completes.
+// Bounded searches (a preemption bound, a delay bound, an execution bound)
+// must reach a subset.
 //
 // An outcome is what the execution ended with: the values every thread read
 // and the final atomics, or the bug kind (with the state, for a lost wake-up,
@@ -405,6 +406,13 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
     same.push_back(search(p, o, "dfs on 2 jobs"));
   }
   same.push_back(sharded(p, mc::dfs(), 3));
+  {
+    // Iterative delay bounding repeats the schedules of every smaller bound:
+    // it may run out of room before it completes, and then reaches a subset.
+    const search_result delay = search(p, with(mc::delay_bounding()), "delay bounding");
+    if (delay.complete) same.push_back(delay);
+    else RC_TAG("delay bounding incomplete");
+  }
   for (const search_result& r : same) {
     if (!r.complete) RC_FAIL(r.what + " did not complete after " + std::to_string(r.executions) + " executions");
     if (r.outcomes != base.outcomes)
@@ -418,6 +426,10 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
     subsets.push_back(search(p, o, "dfs with preemption bound " + std::to_string(bound)));
     o.strategy = mc::dpor();
     subsets.push_back(search(p, o, "dpor with preemption bound " + std::to_string(bound)));
+  }
+  for (int bound : {0, 1, 2}) {
+    mc::options o = with(mc::delay_bounding(bound));
+    subsets.push_back(search(p, o, "delay bounding up to " + std::to_string(bound) + " delays"));
   }
   {
     mc::options o = with(mc::dpor());

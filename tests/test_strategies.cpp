@@ -280,10 +280,112 @@ TEST(Pct, ItsFailingScheduleReplays) {
   EXPECT_EQ(again.found->kind, bug_kind::deadlock);
 }
 
+// -- partial order sampling ----------------------------------------------------------
+
+TEST(Pos, FindsTheClassicBugsAndTheSameSeedGivesTheSameRun) {
+  for (void (*body)() : {lost_update, abba}) {
+    mc::options o = with(mc::pos(5));
+    o.max_executions = 1000;
+    const auto r1 = mc::explore(o, body);
+    const auto r2 = mc::explore(o, body);
+    ASSERT_FALSE(r1.ok());
+    ASSERT_FALSE(r2.ok());
+    EXPECT_EQ(r1.strategy, "pos");
+    EXPECT_EQ(r1.found->execution, r2.found->execution);
+    EXPECT_EQ(r1.found->schedule, r2.found->schedule);
+    const auto again = mc::explore(with(mc::replay(r1.found->schedule)), body);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.found->kind, r1.found->kind);
+  }
+}
+
+// One thread makes `kLocal` steps on its own atomic, then writes x; the other
+// writes x once. The order that ends with the other's write first and the
+// long thread's last (x == 1) needs the short thread's one step to wait out
+// all of the long one's. A random walk almost never does (2^-(kLocal+1));
+// POS keeps a waiting step's priority while the steps that pass it do not
+// race with it, so it waits them out with probability 1/(kLocal + 2).
+constexpr int kLocal = 20;
+int last_writer_rate(mc::strategy_spec s, std::uint64_t executions, int& hits) {
+  hits = 0;
+  mc::options o = with(std::move(s));
+  o.max_executions = executions;
+  const auto r = mc::explore(o, [&] {
+    mc::atomic<int> x{0}, mine{0};
+    mc::thread t([&] { x.store(2); });
+    for (int i = 0; i < kLocal; ++i) mine.store(i);
+    x.store(1);
+    t.join();
+    if (x.load() == 2) ++hits;
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+  return static_cast<int>(r.executions);
+}
+
+TEST(Pos, WaitsOutStepsThatDoNotRaceWithIt) {
+  int pos_hits = 0, random_hits = 0;
+  const int n = last_writer_rate(mc::pos(7), 2000, pos_hits);
+  last_writer_rate(mc::random(7), 2000, random_hits);
+  // 1/(kLocal + 2) of 2000 is 91; allow for the sample's spread.
+  EXPECT_GE(pos_hits, n / (kLocal + 2) / 2) << pos_hits << " of " << n;
+  EXPECT_LE(random_hits, 2) << random_hits << " of " << n;
+}
+
+// -- delay bounding -------------------------------------------------------------------
+
+TEST(DelayBounding, ZeroDelaysIsTheRoundRobinScheduleAlone) {
+  const auto r = mc::explore(with(mc::delay_bounding(0)), rare_order);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_EQ(r.executions, 1u);
+  EXPECT_FALSE(r.complete);  // bound 0 cut every other schedule
+  EXPECT_EQ(r.verdict(), mc::verdict::incomplete);
+  EXPECT_NE(r.report().find("(delay, delay bound 0, not exhaustive)"), std::string::npos) << r.report();
+}
+
+TEST(DelayBounding, FindsTheAbbaDeadlockWithOneDelay) {
+  const auto r = mc::explore(with(mc::delay_bounding()), abba);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.found->kind, bug_kind::deadlock);
+  EXPECT_EQ(r.preemption_bound, 1);
+  EXPECT_NE(r.report().find("(delay, delay bound 1;"), std::string::npos) << r.report();
+}
+
+// Every final history of three threads' unlocked appends, as dfs reaches them: delay bounding
+// reaches a growing subset as its bound grows, and all of them once no bound
+// cuts anything (then it is complete).
+TEST(DelayBounding, ReachesWhatDfsReachesBoundByBound) {
+  auto histories = [](mc::strategy_spec s, mc::result& r) {
+    std::set<int> seen;
+    r = mc::explore(with(std::move(s)), [&] {
+      mc::atomic<int> h{0};
+      auto step = [&](int id) { h.store(h.load() * 4 + id); };
+      mc::thread a(step, 1), b(step, 2);
+      step(3);
+      a.join();
+      b.join();
+      seen.insert(h.load());
+    });
+    return seen;
+  };
+  mc::result dfs, r;
+  const std::set<int> all = histories(mc::dfs(), dfs);
+  ASSERT_TRUE(dfs.complete);
+  std::size_t before = 0;
+  for (int bound = 0; bound <= 3; ++bound) {
+    const std::set<int> got = histories(mc::delay_bounding(bound), r);
+    EXPECT_GE(got.size(), before) << "bound " << bound;
+    for (int h : got) EXPECT_TRUE(all.count(h)) << h << " at bound " << bound;
+    before = got.size();
+  }
+  EXPECT_LT(histories(mc::delay_bounding(1), r).size(), all.size());
+  EXPECT_EQ(histories(mc::delay_bounding(), r), all);
+  EXPECT_TRUE(r.complete) << r.report();
+}
+
 // -- jobs and shards ------------------------------------------------------------------
 
-TEST(Jobs, RandomAndPctGiveTheSameResultForASeedWhateverTheJobs) {
-  for (const auto& spec : {mc::random(17), mc::pct(17, 3)}) {
+TEST(Jobs, SamplingGivesTheSameResultForASeedWhateverTheJobs) {
+  for (const auto& spec : {mc::random(17), mc::pct(17, 3), mc::pos(17)}) {
     std::string schedule;
     std::uint64_t execution = 0;
     for (unsigned jobs : {1u, 2u, 3u}) {

@@ -542,7 +542,7 @@ std::string secs(double s) {
 }  // namespace
 
 std::string summary(const outcome& o, const settings& st) {
-  const bool sampled = st.strategy.k == mc::strategy_spec::kind::random || st.strategy.k == mc::strategy_spec::kind::pct;
+  const bool sampled = mc::is_sampling(st.strategy.k);
   std::string out = "lincheck " + o.name + ": ";
   const std::string shape = std::to_string(st.threads) + (st.threads == 1 ? " thread" : " threads") + " x " +
                             std::to_string(st.ops) + (st.ops == 1 ? " operation" : " operations");

@@ -70,6 +70,8 @@ const char* strategy_name(strategy_spec::kind k) noexcept {
     case strategy_spec::kind::replay: return "replay";
     case strategy_spec::kind::pct: return "pct";
     case strategy_spec::kind::dpor: return "dpor";
+    case strategy_spec::kind::pos: return "pos";
+    case strategy_spec::kind::delay: return "delay";
   }
   return "?";
 }
@@ -85,7 +87,7 @@ const char* verdict_name(mc::verdict v) noexcept {
 
 mc::verdict result::verdict() const noexcept {
   if (found) return verdict::bug;
-  if (!bound_hit.empty() && (strategy == "dfs" || strategy == "dpor")) return verdict::incomplete;
+  if (!bound_hit.empty() && (strategy == "dfs" || strategy == "dpor" || strategy == "delay")) return verdict::incomplete;
   return verdict::pass;
 }
 
@@ -169,12 +171,20 @@ std::string result::write_trace() {
   return trace_file_;
 }
 
+namespace {
+// ", preemption bound N" (", delay bound N" for delay bounding), or "".
+std::string bound_text(const result& r) {
+  if (r.preemption_bound < 0) return {};
+  return (r.strategy == "delay" ? ", delay bound " : ", preemption bound ") + std::to_string(r.preemption_bound);
+}
+}  // namespace
+
 std::string result::report() const {
   std::string out;
   const std::string who = name.empty() ? std::string() : name + ": ";
   if (!found) {
     out = who + "no bug found in " + std::to_string(executions) + " executions (" + strategy +
-          (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
+          bound_text(*this) +
           (complete         ? ", complete"
            : shard_complete ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
                                   " complete"
@@ -189,7 +199,7 @@ std::string result::report() const {
   out = who + bug_kind_name(b.kind) + ": " + b.message + "\n";
   out += "  found in execution " + std::to_string(b.execution) + " at step " + std::to_string(b.step) +
          " (" + strategy +
-         (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
+         bound_text(*this) +
          "; the schedule has " + std::to_string(b.preemptions) +
          (b.preemptions == 1 ? " preemption" : " preemptions") + ")\n";
   if (shrink.done) {
@@ -242,6 +252,8 @@ std::unique_ptr<rt::strategy> make_strategy(const options& opts) {
   switch (opts.strategy.k) {
     case strategy_spec::kind::random: return rt::make_random(opts.strategy.seed);
     case strategy_spec::kind::pct: return rt::make_pct(opts.strategy.seed, opts.strategy.depth);
+    case strategy_spec::kind::pos: return rt::make_pos(opts.strategy.seed);
+    case strategy_spec::kind::delay: return rt::make_delay_bounding(opts.strategy.max_delays);
     case strategy_spec::kind::dpor:
       return opts.iterative_bounding
                  ? rt::make_iterative([](int b) { return rt::make_dpor(b); }, opts.preemption_bound)
@@ -864,8 +876,7 @@ result explore(const options& opts_in, body_ref body) {
       opts.honour_env = false;
     } else if (const char* r = std::getenv("LOCKSTEP_REPLAY"); r != nullptr && *r != '\0') {
       opts.strategy = replay(r);
-    } else if (opts.strategy.k == strategy_spec::kind::random ||
-               opts.strategy.k == strategy_spec::kind::pct) {
+    } else if (is_sampling(opts.strategy.k)) {
       bool present = false;
       const std::uint64_t s = env_u64("LOCKSTEP_SEED", present);
       if (present) opts.strategy.seed = s;
@@ -876,7 +887,7 @@ result explore(const options& opts_in, body_ref body) {
                                 std::to_string(opts.shard_count) + " does not exist");
   unsigned jobs = opts.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.jobs;
   const auto k = opts.strategy.k;
-  const bool sampling = k == strategy_spec::kind::random || k == strategy_spec::kind::pct;
+  const bool sampling = is_sampling(k);
   const bool splits = (k == strategy_spec::kind::dfs && !opts.iterative_bounding) ||
                       (k == strategy_spec::kind::dpor && !opts.iterative_bounding && opts.preemption_bound < 0);
   if (opts.shard_count > 1 && !sampling && !splits)
@@ -892,7 +903,8 @@ result explore(const options& opts_in, body_ref body) {
   if (!opts.checkpoint.empty()) jobs = 1;
 
   std::uint64_t max_exec = opts.max_executions;
-  const bool exhaustive_kind = k == strategy_spec::kind::dfs || k == strategy_spec::kind::dpor;
+  const bool exhaustive_kind =
+      k == strategy_spec::kind::dfs || k == strategy_spec::kind::dpor || k == strategy_spec::kind::delay;
   if (max_exec == 0) max_exec = exhaustive_kind ? 1000000 : 1000;
 
   result res;

@@ -1,5 +1,6 @@
-// Depth-first search over the choices, with a preemption bound, and
-// iterative bounding (bound 0, 1, 2, ...) over any bounded strategy.
+// Depth-first search over the choices, with a preemption bound or a delay
+// bound, and iterative bounding (bound 0, 1, 2, ...) over any bounded
+// strategy.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -10,9 +11,24 @@ namespace lockstep::mc::rt {
 
 namespace {
 
+// Depth-first search over the tree of choices. Each execution replays the
+// prefix of the previous one up to its deepest choice with an untried
+// alternative, then takes that alternative and continues with first choices.
+//
+// What a bound limits:
+//  - preemptions: a choice that would exceed the bound offers only the
+//    running thread (and the search remembers that it cut something);
+//  - delays (delay bounding; Emmi, Qadeer, Rakamaric, POPL 2011): the
+//    candidates are ordered as a deterministic round-robin scheduler would
+//    run them — the running thread while it can go on, then the others in
+//    cyclic order of thread id after the one that ran at the last decision
+//    (which goes last when it yields) — and taking the k-th of that order
+//    costs k delays. A bound of 0 is the round-robin schedule alone.
+// Value choices (choose(n)) are never limited.
 class dfs_strategy final : public strategy {
  public:
-  explicit dfs_strategy(int bound) : bound_(bound) {}
+  enum class bounding : std::uint8_t { preemptions, delays };
+  explicit dfs_strategy(int bound, bounding what = bounding::preemptions) : bound_(bound), what_(what) {}
 
   void own(const split_spec& split) override {
     split_.assign(split);
@@ -21,6 +37,8 @@ class dfs_strategy final : public strategy {
 
   bool begin() override {
     preemptions_ = 0;
+    delays_ = 0;
+    last_ = 0;
     split_.begin();
     if (started_) {
       while (!stack_.empty() && stack_.back().chosen + 1 >= stack_.back().options) stack_.pop_back();
@@ -33,13 +51,17 @@ class dfs_strategy final : public strategy {
   }
   void restart() override {
     preemptions_ = 0;
+    delays_ = 0;
+    last_ = 0;
     split_.begin();
     depth_ = 0;
   }
   std::size_t pick(std::span<const std::uint32_t> cands, decision d) override {
+    if (what_ == bounding::delays && d != decision::value) return pick_delayed(cands, d);
     return pick_count(cands.size(), d);
   }
-  bool picks_by_count() const noexcept override { return true; }
+  // Delay bounding orders the candidates by thread id: it needs them.
+  bool picks_by_count() const noexcept override { return what_ == bounding::preemptions; }
   std::size_t pick_count(std::size_t n, decision d) override {
     if (split_.leaves()) return 0;  // the rest of this subtree is another worker's
     const bool preemptible = d == decision::preemptible;
@@ -75,6 +97,30 @@ class dfs_strategy final : public strategy {
   const std::string& error() const noexcept override { return error_; }
 
  private:
+  // A thread decision under delay bounding (see the class comment).
+  std::size_t pick_delayed(std::span<const std::uint32_t> cands, decision d) {
+    if (split_.leaves()) return 0;
+    const bool preemptible = d == decision::preemptible;
+    if (preemptible) last_ = cands[0];  // the running thread
+    order_.resize(cands.size());
+    for (std::size_t i = 0; i < cands.size(); ++i) order_[i] = i;
+    // Cyclic distance after last_: unsigned arithmetic wraps it.
+    const std::uint32_t from = last_ + 1;
+    std::sort(order_.begin() + (preemptible ? 1 : 0), order_.end(),
+              [&](std::size_t a, std::size_t b) { return cands[a] - from < cands[b] - from; });
+    std::size_t options = cands.size();
+    if (bound_ >= 0 && options > static_cast<std::size_t>(bound_ - delays_) + 1) {
+      options = static_cast<std::size_t>(bound_ - delays_) + 1;
+      limited_ = true;
+    }
+    const std::size_t k = pick_among(options);
+    if (k == diverged) return diverged;
+    delays_ += static_cast<int>(k);
+    split_.note(k);
+    last_ = cands[order_[k]];
+    return order_[k];
+  }
+
   std::size_t pick_among(std::size_t n_options) {
     if (depth_ < stack_.size()) {
       frame& f = stack_[depth_];
@@ -125,18 +171,20 @@ class dfs_strategy final : public strategy {
 
 
   int bound_;
+  bounding what_;
   int preemptions_ = 0;
+  int delays_ = 0;             // delay bounding: delays taken in this execution
+  std::uint32_t last_ = 0;     // delay bounding: the thread that ran at the last decision
+  std::vector<std::size_t> order_;  // delay bounding: candidates in round-robin order
   bool limited_ = false;
   split_owner split_;
 };
 
-// PCT (Burckhardt et al., ASPLOS 2010): threads get distinct random
-// priorities d..d+n-1 (a thread seen later gets a random rank among them);
-// d-1 change points are drawn uniformly in 1..k, k being the most decisions
-// seen in one execution so far. The highest-priority candidate always runs;
-// at the i-th change point the thread about to run drops to priority i,
-// below every initial one. A bug of depth d shows up with probability at
-// least 1/(n k^(d-1)) per execution.
+// Iterative bounding (Musuvathi & Qadeer, PLDI 2007, for preemptions): the
+// schedules within bound 0, then within 1, ...; a bound is raised only while
+// the previous search was cut by it. Schedules within a smaller bound are
+// explored again at the next one (the price of finding the bug with the
+// smallest bound first).
 class iterative_bounding final : public strategy {
  public:
   iterative_bounding(std::unique_ptr<strategy> (*make)(int), int max_bound)
@@ -174,10 +222,6 @@ class iterative_bounding final : public strategy {
   std::uint64_t abandoned_ = 0;
 };
 
-// The schedule is kept as the replay string encodes it, runs of equal
-// choices, so its memory is bounded by the string's length however many
-// choices a short string claims.
-
 }  // namespace
 
 std::unique_ptr<strategy> make_dfs(int preemption_bound) {
@@ -188,6 +232,11 @@ std::unique_ptr<strategy> make_iterative(std::unique_ptr<strategy> (*make)(int),
 }
 std::unique_ptr<strategy> make_iterative_dfs(int max_bound) {
   return make_iterative([](int b) { return make_dfs(b); }, max_bound);
+}
+std::unique_ptr<strategy> make_delay_bounding(int max_delays) {
+  return make_iterative([](int b) -> std::unique_ptr<strategy> {
+    return std::make_unique<dfs_strategy>(b, dfs_strategy::bounding::delays);
+  }, max_delays);
 }
 
 }  // namespace lockstep::mc::rt

@@ -12,6 +12,12 @@ namespace {
 
 const std::string kNoError;
 
+// Threads get distinct random priorities (a thread seen later gets a random
+// rank among them); d-1 change points are drawn uniformly in 1..k, k being
+// the most decisions seen in one execution so far. The highest-priority
+// candidate always runs; at the i-th change point the thread about to run
+// drops to priority i, below every initial one. A bug of depth d shows up
+// with probability at least 1/(n k^(d-1)) per execution.
 class pct_strategy final : public strategy {
  public:
   pct_strategy(std::uint64_t seed, unsigned depth) : seed_(seed), depth_(depth == 0 ? 1 : depth) {}
@@ -76,12 +82,6 @@ class pct_strategy final : public strategy {
   std::vector<std::uint64_t> change_;
   xoshiro rng_;
 };
-
-// Iterative context bounding (Musuvathi & Qadeer, PLDI 2007): the schedules
-// with at most 0 preemptions, then at most 1, ...; a bound is raised only
-// while the previous search was cut by it. Schedules within a smaller bound
-// are explored again at the next one (the price of finding the bug with the
-// fewest preemptions first).
 
 }  // namespace
 

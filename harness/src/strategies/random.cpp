@@ -42,12 +42,6 @@ class random_strategy final : public strategy {
   xoshiro rng_;
 };
 
-// Depth-first search over the tree of choices. Each execution replays the
-// prefix of the previous one up to its deepest choice with an untried
-// alternative, then takes that alternative and continues with first choices.
-// With a preemption bound, a choice that would exceed it offers only the
-// running thread (and the search remembers that it cut something).
-
 }  // namespace
 
 std::unique_ptr<strategy> make_random(std::uint64_t seed) {

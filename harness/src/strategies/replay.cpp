@@ -9,6 +9,9 @@ namespace lockstep::mc::rt {
 
 namespace {
 
+// The schedule is kept as the replay string encodes it, runs of equal
+// choices, so its memory is bounded by the string's length however many
+// choices a short string claims.
 class replay_strategy final : public strategy {
  public:
   replay_strategy(std::vector<schedule_run> s, bool lenient) : runs_(std::move(s)), lenient_(lenient) {

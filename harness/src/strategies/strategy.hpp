@@ -226,6 +226,11 @@ std::unique_ptr<strategy> make_random(std::uint64_t seed);
 // preemption_bound < 0: unbounded.
 std::unique_ptr<strategy> make_dfs(int preemption_bound = -1);
 std::unique_ptr<strategy> make_pct(std::uint64_t seed, unsigned depth);
+// Partial order sampling (pos.cpp).
+std::unique_ptr<strategy> make_pos(std::uint64_t seed);
+// Iterative delay bounding: dfs over round-robin schedules with at most 0
+// delays, then 1, ... up to max_delays (-1: until a search is not cut).
+std::unique_ptr<strategy> make_delay_bounding(int max_delays);
 // Iterative context bounding: dfs with bound 0, then 1, ... up to max_bound
 // (-1: until a search is not cut by its bound).
 std::unique_ptr<strategy> make_iterative_dfs(int max_bound);
