@@ -25,6 +25,10 @@ has() {  # has NAME FILE TEXT
   if grep -qF -- "$3" "$tmp/$2"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL $1: '$3' not in $2"; sed 's/^/  | /' "$tmp/$2" | head -20; fi
 }
+lacks() {  # lacks NAME FILE TEXT
+  if ! grep -qF -- "$3" "$tmp/$2"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL $1: '$3' in $2"; grep -F -- "$3" "$tmp/$2" | sed 's/^/  | /' | head -5; fi
+}
 one_line() {  # one_line NAME: stderr is exactly one line
   if [ "$(wc -l <"$tmp/err")" -eq 1 ]; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL $1: stderr is not one line"; cat "$tmp/err"; fi
@@ -192,6 +196,26 @@ has trace-out abba.trace "lockstep-trace 2"
 has trace-out abba.trace "verdict deadlock"
 expect replay-fibers 1 -- "$LS" replay "$tmp/abba.trace"
 has replay-fibers out "replayed on fibers: bug: deadlock (as recorded"
+# The report of a replayed trace file: the threads of the cycle are blocked,
+# and the way to run it again is the same command.
+has replay-fibers out "thread 0 (main): blocked on mutex A at models/classic.cpp:58 (deadlocked); holds mutex B"
+has replay-fibers out "run:    lockstep replay $tmp/abba.trace"
+lacks replay-fibers out "rerun this test"
+lacks replay-fibers out "runnable"
+lacks replay-fibers out "running"
+expect replay-threads-once 1 -- "$LS" replay "$tmp/abba.trace" --threads --runs 1
+has replay-threads-once out "replayed on OS threads 1 time: bug: deadlock reproduced 1 time"
+expect abba-graph 1 -- "$LS" check deadlock_abba --graph-out "$tmp/abba.dot"
+has abba-graph abba.dot 't0 [label="thread 0 (main)\nblocked on mutex A (deadlocked)"'
+has abba-graph abba.dot 't1 [label="thread 1\nblocked on mutex B (deadlocked)"'
+lacks abba-graph abba.dot "runnable"
+lacks abba-graph abba.dot "running"
+# Counts of one are singular.
+expect one-execution 1 -- "$LS" check rwlock_reader_preferring_starvation --jobs 1
+has one-execution out "(expected bug: starvation) after 1 execution in "
+has one-execution out "the schedule has 0 preemptions"
+has one-execution out "cas object #1 = 1"
+lacks one-execution out "object#"
 expect replay-threads 1 -- "$LS" replay "$tmp/abba.trace" --threads --runs 5
 has replay-threads out "bug: deadlock reproduced 5 times"
 expect no-shrink 1 -- "$LS" check deadlock_abba --strategy random --seed 2 --no-shrink

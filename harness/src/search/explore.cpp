@@ -30,6 +30,7 @@
 #include "lockstep/mc/trace.hpp"
 #include "engine/fatal.hpp"
 #include "engine/runtime.hpp"
+#include "report/text.hpp"
 #include "strategies/strategy.hpp"
 
 namespace lockstep::mc {
@@ -152,7 +153,7 @@ std::string result::report() const {
   std::string out;
   const std::string who = name.empty() ? std::string() : name + ": ";
   if (!found) {
-    out = who + "no bug found in " + std::to_string(executions) + " executions (" + strategy +
+    out = who + "no bug found in " + rt::count_text(executions, "execution") + " (" + strategy +
           (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
           (complete         ? ", complete"
            : shard_complete ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
@@ -169,14 +170,14 @@ std::string result::report() const {
   out += "  found in execution " + std::to_string(b.execution) + " at step " + std::to_string(b.step) +
          " (" + strategy +
          (preemption_bound >= 0 ? ", preemption bound " + std::to_string(preemption_bound) : std::string()) +
-         "; the schedule has " + std::to_string(b.preemptions) +
-         (b.preemptions == 1 ? " preemption" : " preemptions") + ")\n";
+         "; the schedule has " + rt::count_text(b.preemptions, "preemption") + ")\n";
   if (shrink.done) {
     const bool smaller = shrink.preemptions_after < shrink.preemptions_before || shrink.steps_after < shrink.steps_before;
-    out += smaller ? "  shrunk from " + std::to_string(shrink.preemptions_before) + " preemptions and " +
-                         std::to_string(shrink.steps_before) + " steps to " + std::to_string(shrink.preemptions_after) +
-                         " and " + std::to_string(shrink.steps_after) + " (" + std::to_string(shrink.replays) +
-                         " schedules tried)\n"
+    out += smaller ? "  shrunk from " + rt::count_text(shrink.preemptions_before, "preemption") + " and " +
+                         rt::count_text(shrink.steps_before, "step") + " to " + std::to_string(shrink.preemptions_after) +
+                         " and " + std::to_string(shrink.steps_after) + " (" +
+                         rt::count_text(shrink.replays, "schedule") + " tried)\n"
+                   : shrink.replays == 1 ? "  not shrunk: the one smaller schedule tried does not fail the same way\n"
                    : "  not shrunk: none of the " + std::to_string(shrink.replays) +
                          " smaller schedules tried fails the same way\n";
   }
@@ -245,8 +246,8 @@ std::string execution_bound_text(std::uint64_t max_exec) {
 }
 
 std::string time_bound_text(std::chrono::milliseconds budget, std::uint64_t n) {
-  return "the time budget (" + describe_budget(budget) + ") ran out after " + std::to_string(n) +
-         " executions; raise it with --budget or options.time_budget (a large exhaustive "
+  return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution") +
+         "; raise it with --budget or options.time_budget (a large exhaustive "
          "search usually means the model has more threads or steps than it needs)";
 }
 
