@@ -30,6 +30,7 @@
 #include "lockstep/mc/trace.hpp"
 #include "engine/fatal.hpp"
 #include "engine/runtime.hpp"
+#include "report/places.hpp"
 #include "report/text.hpp"
 #include "strategies/strategy.hpp"
 
@@ -725,6 +726,44 @@ class shrinker {
   std::chrono::steady_clock::time_point deadline_;
 };
 
+// The report's execution replayed once more with user places on (report/
+// places.hpp): operations made inside headers (std::unique_lock, a
+// primitive's lock()) then name the user's line instead. The replay's bug
+// replaces `b` when it is the same one (kind and step) and keeps `b`'s
+// place in the search; otherwise, or when no place can be looked up, `b`
+// stays as it is.
+void name_user_places(const options& opts, body_ref body, bug& b) {
+  if (!rt::user_places_supported()) return;
+  bool foreign = false;
+  for (const trace_event& e : b.events) foreign = foreign || rt::foreign_file(e.file);
+  if (!foreign) return;
+  options o = rt::alone(opts);
+  o.strategy = replay(b.schedule);
+  o.max_executions = 1;
+  o.keep_going = false;
+  o.expect_events = nullptr;
+  o.trace_dir = "-";
+  try {
+    auto strat = make_strategy(o);
+    rt::runtime runtime(o, *strat);
+    runtime.set_user_places(true);
+    if (!strat->begin()) return;
+    const std::uint64_t index = b.execution > 0 ? b.execution - 1 : 0;
+    runtime.run_execution(body, index);
+    if (runtime.restart_needed()) {
+      strat->restart();
+      runtime.run_execution(body, index);
+    }
+    if (!strat->end() || !runtime.internal_error().empty()) return;
+    const std::optional<bug>& again = runtime.found();
+    if (!again || again->kind != b.kind || again->step != b.step || again->schedule != b.schedule) return;
+    const std::uint64_t execution = b.execution;
+    b = *again;
+    b.execution = execution;
+  } catch (const std::exception&) {  // the replay went elsewhere: the report stays as found
+  }
+}
+
 }  // namespace
 
 result explore(const options& opts_in, body_ref body) {
@@ -824,6 +863,7 @@ result explore(const options& opts_in, body_ref body) {
     si.steps_after = res.found->step;
   }
   if (res.found) {
+    name_user_places(opts, body, *res.found);
     res.trace = std::make_shared<const mc::trace>(trace_of(res, opts));
     res.trace_dir = opts.trace_dir;
   }
