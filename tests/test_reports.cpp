@@ -102,12 +102,33 @@ TEST(Reports, LocksTakenThroughStdLockTypesNameTheUsersLine) {
     if (e.o == mc::op::start || e.o == mc::op::exit || e.o == mc::op::spawn || e.o == mc::op::join) continue;
     EXPECT_TRUE(e.file.ends_with("tests/test_reports.cpp")) << e.file << ":" << e.line;
   }
-  // And the same bug as before: its schedule replays it.
+  // And the same bug as before: its schedule replays it, with the same lines
+  // (a replay looks them up as it runs).
   mc::options o = dpor();
   o.strategy = mc::replay(r.found->schedule);
   const auto again = mc::explore(o, abba);
   ASSERT_TRUE(again.found);
   EXPECT_EQ(again.found->step, r.found->step);
+  EXPECT_HAS(again.report(), "waits for mutex A (" + f + ":" + std::to_string(a_second) + ")");
+  EXPECT_LACKS(again.report(), "unique_lock.h");
+}
+
+TEST(Reports, AReplayRunsTheBodyOnce) {
+  int runs = 0;
+  mc::options o = dpor();
+  const auto body = [&] {
+    ++runs;
+    abba();
+  };
+  const auto r = mc::explore(o, body);
+  ASSERT_TRUE(r.found);
+  o.strategy = mc::replay(r.found->schedule);
+  o.shrink = false;
+  runs = 0;
+  const auto again = mc::explore(o, body);
+  ASSERT_TRUE(again.found);
+  EXPECT_EQ(runs, 1);
+  EXPECT_LACKS(again.report(), "unique_lock.h");
 }
 
 TEST(Reports, AnUnnamedAssertionSaysWhatFailed) {

@@ -360,12 +360,13 @@ void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64
 
 search_outcome search(const options& opts, body_ref body, rt::strategy& strat, std::uint64_t max_exec,
                       std::chrono::steady_clock::time_point t0, std::atomic<bool>* stop,
-                      progress_line* progress) {
+                      progress_line* progress, bool user_places = false) {
   search_outcome out;
   const bool checkpointing = !opts.checkpoint.empty();
   std::uint64_t n = checkpointing ? load_checkpoint(opts, strat) : 0;
   const std::uint64_t resumed = n;
   rt::runtime runtime(opts, strat);
+  runtime.set_user_places(user_places);
   const bool timed = opts.time_budget.count() > 0;
   const auto deadline = t0 + opts.time_budget;
   auto next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -612,6 +613,17 @@ namespace {
 
 constexpr std::uint32_t kStay = 0xffffffffu;  // lenient replay: continue the running thread
 
+// Set while the shrinker's candidates run on this thread: their reports are
+// never shown, so they look up no user places (name_user_places).
+thread_local bool tl_shrinking = false;
+struct shrinking_scope {
+  bool was = tl_shrinking;
+  shrinking_scope() noexcept { tl_shrinking = true; }
+  ~shrinking_scope() { tl_shrinking = was; }
+  shrinking_scope(const shrinking_scope&) = delete;
+  shrinking_scope& operator=(const shrinking_scope&) = delete;
+};
+
 class shrinker {
  public:
   shrinker(const options& base, body_ref body) : body_(body) {
@@ -657,6 +669,7 @@ class shrinker {
       ++replays_;
       result r;
       try {
+        const shrinking_scope scope;
         r = detail::explore(o, body_);
       } catch (const std::exception&) {
         break;
@@ -698,6 +711,7 @@ class shrinker {
     o_.strategy = replay(encode_schedule(cand), true);
     result r;
     try {
+      const shrinking_scope scope;
       r = detail::explore(o_, body_);
     } catch (const std::exception&) {
       return false;
@@ -840,7 +854,10 @@ result explore(const options& opts_in, body_ref body) {
     out = split_dfs(opts, body, max_exec, jobs, opts.shard_index, opts.shard_count, t0, &progress);
   } else {
     auto strat = make_strategy(opts);
-    out = search(opts, body, *strat, max_exec, t0, nullptr, &progress);
+    // A replay is one execution: it looks up user places as it goes (see
+    // name_user_places), and the body runs no more often than it asks.
+    out = search(opts, body, *strat, max_exec, t0, nullptr, &progress,
+                 k == strategy_spec::kind::replay && !tl_shrinking && rt::user_places_supported());
   }
   res.found = std::move(out.found);
   res.shard_index = opts.shard_index;
@@ -863,7 +880,7 @@ result explore(const options& opts_in, body_ref body) {
     si.steps_after = res.found->step;
   }
   if (res.found) {
-    name_user_places(opts, body, *res.found);
+    if (k != strategy_spec::kind::replay && !tl_shrinking) name_user_places(opts, body, *res.found);
     res.trace = std::make_shared<const mc::trace>(trace_of(res, opts));
     res.trace_dir = opts.trace_dir;
   }
