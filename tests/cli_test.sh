@@ -25,6 +25,10 @@ has() {  # has NAME FILE TEXT
   if grep -qF -- "$3" "$tmp/$2"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL $1: '$3' not in $2"; sed 's/^/  | /' "$tmp/$2" | head -20; fi
 }
+lacks() {  # lacks NAME FILE TEXT
+  if ! grep -qF -- "$3" "$tmp/$2"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL $1: '$3' in $2"; grep -F -- "$3" "$tmp/$2" | sed 's/^/  | /' | head -5; fi
+}
 one_line() {  # one_line NAME: stderr is exactly one line
   if [ "$(wc -l <"$tmp/err")" -eq 1 ]; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL $1: stderr is not one line"; cat "$tmp/err"; fi
@@ -196,6 +200,26 @@ has trace-out abba.trace "lockstep-trace 3"
 has trace-out abba.trace "verdict deadlock"
 expect replay-fibers 1 -- "$LS" replay "$tmp/abba.trace"
 has replay-fibers out "replayed on fibers: bug: deadlock (as recorded"
+# The report of a replayed trace file: the threads of the cycle are blocked,
+# and the way to run it again is the same command.
+has replay-fibers out "thread 0 (main): blocked on mutex A at models/classic.cpp:58 (deadlocked); holds mutex B"
+has replay-fibers out "run:    lockstep replay $tmp/abba.trace"
+lacks replay-fibers out "rerun this test"
+lacks replay-fibers out "runnable"
+lacks replay-fibers out "running"
+expect replay-threads-once 1 -- "$LS" replay "$tmp/abba.trace" --threads --runs 1
+has replay-threads-once out "replayed on OS threads 1 time: bug: deadlock reproduced 1 time"
+expect abba-graph 1 -- "$LS" check deadlock_abba --graph-out "$tmp/abba.dot"
+has abba-graph abba.dot 't0 [label="thread 0 (main)\nblocked on mutex A (deadlocked)"'
+has abba-graph abba.dot 't1 [label="thread 1\nblocked on mutex B (deadlocked)"'
+lacks abba-graph abba.dot "runnable"
+lacks abba-graph abba.dot "running"
+# Counts of one are singular.
+expect one-execution 1 -- "$LS" check rwlock_reader_preferring_starvation --jobs 1
+has one-execution out "(expected bug: starvation) after 1 execution in "
+has one-execution out "the schedule has 0 preemptions"
+has one-execution out "cas object #1 = 1"
+lacks one-execution out "object#"
 expect replay-threads 1 -- "$LS" replay "$tmp/abba.trace" --threads --runs 5
 has replay-threads out "bug: deadlock reproduced 5 times"
 expect no-shrink 1 -- "$LS" check deadlock_abba --strategy random --seed 2 --no-shrink
@@ -555,7 +579,7 @@ for spec in "rwlock_reader_preferring_starvation --jobs 2" "redis_lock_release_u
     # shellcheck disable=SC2086
     expect "jobs[$spec]" 1 -- "$LS" check $spec --report-json "$tmp/jobs.json"
     k=$(sed -n 's/^  found in execution \([0-9]*\) at step.*/\1/p' "$tmp/out")
-    n=$(sed -n 's/.* after \([0-9]*\) executions in .*/\1/p' "$tmp/out")
+    n=$(sed -n 's/.* after \([0-9]*\) executions\{0,1\} in .*/\1/p' "$tmp/out")
     if [ -n "$k" ] && [ "$k" = "$n" ]; then pass=$((pass + 1)); else
       fail=$((fail + 1)); echo "FAIL jobs[$spec]: found in execution '$k', after '$n' executions"; fi
     python3 -c '
@@ -583,7 +607,7 @@ expect junit-missed 1 -- "$LS" check --all --strategy dfs --budget 1 --junit "$t
 missed=$(sed -n 's/.* got their expected verdict, \([0-9]*\) missed$/\1/p' "$tmp/out")
 has junit-missed missed.xml "failures=\"$missed\""
 expect junit-missed-count 0 -- test "$(grep -c '<failure ' "$tmp/missed.xml")" -eq "$missed"
-has junit-missed missed.xml '<failure message="expected bug: deadlock, got incomplete" type="incomplete"><![CDATA[deadlock_abba: no bug found in 1 executions'
+has junit-missed missed.xml '<failure message="expected bug: deadlock, got incomplete" type="incomplete"><![CDATA[deadlock_abba: no bug found in 1 execution ('
 expect junit-one 1 -- "$LS" check deadlock_abba --junit "$tmp/one.xml"
 has junit-one one.xml 'tests="1" failures="0"'
 has junit-one one.xml 'thread 1 holds mutex A'

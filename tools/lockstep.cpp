@@ -44,6 +44,9 @@ namespace mc = lockstep::mc;
 
 using namespace lockstep::cli;
 
+// "execution" for one, "executions" otherwise.
+const char* noun(unsigned long long n, const char* one, const char* many) { return n == 1 ? one : many; }
+
 const char* const kMainHelp =
     "usage: lockstep <command> [options]\n"
     "\n"
@@ -858,8 +861,9 @@ void on_fatal(const mc::result& found) {
   if (a.quiet)
     std::printf("%s: %s\n", m.name, got_name(r).c_str());
   else
-    std::printf("%s: %s (expected %s) after %llu executions in %.2fs\n", m.name, got_name(r).c_str(),
-                mc::expectation_name(m.expected).c_str(), static_cast<unsigned long long>(r.executions), r.seconds);
+    std::printf("%s: %s (expected %s) after %llu %s in %.2fs\n", m.name, got_name(r).c_str(),
+                mc::expectation_name(m.expected).c_str(), static_cast<unsigned long long>(r.executions),
+                noun(r.executions, "execution", "executions"), r.seconds);
   std::fflush(stdout);
 }
 
@@ -980,9 +984,9 @@ int cmd_check(const std::vector<std::string_view>& args) {
       std::printf("%s: %s\n", m.name, got_name(r).c_str());
     } else {
       std::fputs(r.report().c_str(), stdout);
-      std::printf("%s: %s (expected %s) after %llu executions in %.2fs\n", m.name, got_name(r).c_str(),
-                  mc::expectation_name(m.expected).c_str(),
-                  static_cast<unsigned long long>(r.executions), r.seconds);
+      std::printf("%s: %s (expected %s) after %llu %s in %.2fs\n", m.name, got_name(r).c_str(),
+                  mc::expectation_name(m.expected).c_str(), static_cast<unsigned long long>(r.executions),
+                  noun(r.executions, "execution", "executions"), r.seconds);
     }
     if (!failed.empty()) throw usage_error{failed};
     return r.found ? kBug : kOk;
@@ -1044,10 +1048,19 @@ const mc::model& traced_model(const mc::trace& t, const std::string& path) {
 }
 
 // The trace replayed on fibers (strictly when it records a bug).
-mc::result replay_on_fibers(const mc::trace& t, const mc::model& m) {
+mc::result replay_on_fibers(const mc::trace& t, const mc::model& m, const std::string& path) {
   mc::options o;
   o.name = m.name;
   o.trace_dir = "-";
+  // The report's "run:" line: the trace file is the replay.
+  std::string shown = path;
+  if (shown.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+=,:") !=
+      std::string::npos) {  // quoted for a POSIX shell
+    shown = "'";
+    for (char c : path) shown += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    shown += "'";
+  }
+  o.replay_command = "lockstep replay " + shown;
   return mc::explore(mc::replay_options(t, o), m.body);
 }
 
@@ -1080,12 +1093,12 @@ int cmd_replay(const std::vector<std::string_view>& args) {
   const mc::model* m = &traced_model(t, path);
   const std::string want = t.kind ? std::string("bug: ") + mc::bug_kind_name(*t.kind) : "pass";
   if (!threads) {
-    const mc::result r = replay_on_fibers(t, *m);  // replay_error: exit 2
+    const mc::result r = replay_on_fibers(t, *m, path);  // replay_error: exit 2
     const std::string mismatch = mc::verdict_mismatch(t, r);
     if (!quiet) std::fputs(r.report().c_str(), stdout);
     if (!mismatch.empty()) throw usage_error{path + ": " + mismatch};
-    std::printf("%s: replayed on fibers: %s (as recorded, %zu steps)\n", path.c_str(), want.c_str(),
-                t.events.size());
+    std::printf("%s: replayed on fibers: %s (as recorded, %zu %s)\n", path.c_str(), want.c_str(),
+                t.events.size(), noun(t.events.size(), "step", "steps"));
     return r.found ? kBug : kOk;
   }
   std::uint64_t same = 0;
@@ -1099,8 +1112,9 @@ int cmd_replay(const std::vector<std::string_view>& args) {
                   run.message.c_str());
     same += reproduced ? 1 : 0;
   }
-  std::printf("%s: replayed on OS threads %llu times: %s reproduced %llu times\n", path.c_str(),
-              static_cast<unsigned long long>(runs), want.c_str(), static_cast<unsigned long long>(same));
+  std::printf("%s: replayed on OS threads %llu %s: %s reproduced %llu %s\n", path.c_str(),
+              static_cast<unsigned long long>(runs), noun(runs, "time", "times"), want.c_str(),
+              static_cast<unsigned long long>(same), noun(same, "time", "times"));
   if (same != runs) throw usage_error{path + ": the recorded verdict did not reproduce on every run"};
   return t.kind ? kBug : kOk;
 }
@@ -1131,7 +1145,7 @@ int cmd_graph(const std::vector<std::string_view>& args) {
   if (!out.empty()) check_output("-o", out);
   const mc::trace t = mc::read_trace_file(path);
   const mc::model* m = &traced_model(t, path);
-  const mc::result r = replay_on_fibers(t, *m);
+  const mc::result r = replay_on_fibers(t, *m, path);
   if (const std::string mismatch = mc::verdict_mismatch(t, r); !mismatch.empty())
     throw usage_error{path + ": " + mismatch};
   const std::string title = std::string(m->name) + ": no bug";
@@ -1202,14 +1216,15 @@ int cmd_stress(const std::vector<std::string_view>& args) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!quiet) {
-    std::printf("%s on OS threads, %llu free runs in %.2fs:\n", m->name, static_cast<unsigned long long>(runs), secs);
+    std::printf("%s on OS threads, %llu free %s in %.2fs:\n", m->name, static_cast<unsigned long long>(runs),
+                noun(runs, "run", "runs"), secs);
     for (const auto& [v, n] : seen)
-      std::printf("  %-24s %8llu runs  %6.2f%%\n", v.c_str(), static_cast<unsigned long long>(n),
+      std::printf("  %-24s %8llu %-4s  %6.2f%%\n", v.c_str(), static_cast<unsigned long long>(n), noun(n, "run", "runs"),
                   100.0 * static_cast<double>(n) / static_cast<double>(runs));
     if (!first_message.empty()) std::printf("  first: %s\n", first_message.c_str());
   }
-  std::printf("%s: the bug showed up in %llu of %llu free runs (expected %s)\n", m->name,
-              static_cast<unsigned long long>(bugs), static_cast<unsigned long long>(runs),
+  std::printf("%s: the bug showed up in %llu of %llu free %s (expected %s)\n", m->name,
+              static_cast<unsigned long long>(bugs), static_cast<unsigned long long>(runs), noun(runs, "run", "runs"),
               mc::expectation_name(m->expected).c_str());
   return bugs > 0 ? kBug : kOk;
 }

@@ -22,7 +22,7 @@ run() {
 # sh_run NAME WANT_STATUS COMMAND_LINE: a printed command, run by the shell as printed.
 sh_run() { run "$1" "$2" sh -c "$3"; }
 
-bug='assertion `x.load() == 2` failed in thread 0'
+bug='assertion: `x.load() == 2` failed in thread 0'
 
 # 1. The first run: LostUpdate fails, Correct passes; the report names the test.
 LOCKSTEP_TRACE_DIR="$tmp/traces" run first 1 "$demo" --gtest_filter='Demo.LostUpdate:Demo.Correct' \

@@ -19,11 +19,13 @@
 #include <cstdlib>
 #include <ctime>
 #include <stdexcept>
+#include <tuple>
 #include <type_traits>
 
 #include "threads/os_runtime.hpp"
 #include "threads/os_words.hpp"
 #include "engine/runtime.hpp"
+#include "report/places.hpp"
 #include "report/text.hpp"
 
 namespace lockstep::mc {
@@ -94,10 +96,30 @@ using pass_t = std::conditional_t<std::is_scalar_v<std::remove_cvref_t<A>> &&
                                        !(std::is_lvalue_reference_v<A> && !std::is_const_v<std::remove_reference_t<A>>),
                                    std::remove_cvref_t<A>, A&>;
 
+// The report's replay of a failing execution (runtime::user_places): a
+// source location in a header becomes the user's line (report/places.hpp),
+// the other arguments go as they are.
+template <class A>
+using placed_t = std::conditional_t<std::is_same_v<std::remove_cvref_t<A>, std::source_location>,
+                                    std::source_location, A&>;
+template <class A>
+decltype(auto) placed(A& a) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<A>, std::source_location>) return rt::user_place(a);
+  else return (a);
+}
+template <class F, class... A>
+[[gnu::noinline, gnu::cold]] decltype(auto) at_user_places(F f, runtime& r, A&... args) {
+  std::tuple<placed_t<A>...> placed_args(placed(args)...);
+  return std::apply([&](auto&... a) -> decltype(auto) { return f(r, a...); }, placed_args);
+}
+
 template <class F, class Plain, class... A>
 [[gnu::always_inline]] inline decltype(auto) on_backend(F f, Plain plain, A&&... args) {
-  if (runtime* r = runtime::current()) [[likely]]
+  if (runtime* r = runtime::current()) [[likely]] {
+    if (r->user_places()) [[unlikely]]
+      return at_user_places(f, *r, args...);
     return f(*r, args...);
+  }
   return off_fibers<F, Plain, pass_t<A>...>(f, plain, args...);
 }
 

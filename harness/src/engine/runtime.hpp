@@ -159,6 +159,10 @@ class runtime {
   // The last execution stopped early to start over (a detector turned on
   // mid-way): run it again after strategy::restart(); it does not count.
   bool restart_needed() const noexcept { return restart_; }
+  // The report's replay of a failing execution: operations made inside
+  // headers take the user's line (report/places.hpp; the hooks ask).
+  bool user_places() const noexcept { return user_places_; }
+  void set_user_places(bool on) noexcept { user_places_ = on; }
   std::uint64_t steps() const noexcept { return steps_.load(std::memory_order_relaxed); }
   // Fatal signals (engine/fatal.cpp): whether a signal on this thread belongs to an
   // execution, whether the watchdog ended its step, and the report that
@@ -426,6 +430,7 @@ class runtime {
   bool aborting_ = false;
   std::uint32_t quiescent_ = kNoThread;  // the thread in await_quiescence()
   bool restart_ = false;                // see restart_needed()
+  bool user_places_ = false;            // see user_places()
   bool in_execution_ = false;           // the body's fibers are running
   bool track_ = false;                  // the strategy wants accesses (dpor)
   std::vector<access> next_scratch_;

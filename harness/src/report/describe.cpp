@@ -23,6 +23,24 @@ const char* kind_word(lock_kind k) {
   return "lock";
 }
 
+// A thread of the deadlock cycle being reported: it waits for a resource
+// another thread of the cycle holds, so it is blocked for good even when the
+// engine has not parked it yet (the running thread that closed the cycle,
+// or one that announced the acquisition and was preempted before blocking).
+bool deadlocked(const execution_view& v, std::uint32_t t) {
+  for (std::size_t at : v.waits.cycle)
+    if (at == t) return true;
+  return false;
+}
+
+// "blocked on mutex A (deadlocked)", with `at` "blocked on mutex A at f.cpp:9
+// (deadlocked)": what a thread of the cycle waits for.
+std::string deadlocked_text(const execution_view& v, std::uint32_t t, bool at) {
+  const object_rec* r = v.objects.get(v.waits[t].waiting_for);
+  return "blocked on " + (r != nullptr && r->resource ? resource_label(*r) : std::string("a lock")) +
+         (at ? " at " + loc_text(v.waits[t].waiting_loc) : std::string()) + " (deadlocked)";
+}
+
 }  // namespace
 
 std::string thread_label(const execution_view& v, std::uint32_t tid) {
@@ -34,7 +52,7 @@ std::string object_label(const execution_view& v, const void* addr, std::uint32_
     if (r->name != nullptr) return r->name;
     if (r->resource) return resource_label(*r);
   }
-  if (object != 0) return "object#" + std::to_string(object);
+  if (object != 0) return "object #" + std::to_string(object);
   return "object";
 }
 
@@ -73,7 +91,9 @@ std::string describe_threads(const execution_view& v) {
     const thread_rec& t = *v.threads[i];
     out += "    " + thread_label(v, i);
     if (i != 0) out += " (spawned at " + loc_text(t.spawn_loc) + ")";
-    switch (t.st) {
+    const bool stuck = t.st != tstate::finished && deadlocked(v, i);
+    if (stuck) out += ": " + deadlocked_text(v, i, true);
+    else switch (t.st) {
       case tstate::runnable: out += i == v.cur ? ": running" : ": runnable"; break;
       case tstate::finished: out += ": finished"; break;
       case tstate::blocked_join:
@@ -91,7 +111,7 @@ std::string describe_threads(const execution_view& v) {
       for (const holder& h : v.objects[id].holders)
         if (h.thread == i) held += (held.empty() ? "" : ", ") + resource_label(v.objects[id]) + " (" + loc_text(h.loc) + ")";
     if (!held.empty()) out += "; holds " + held;
-    if (v.waits[t.id].waiting_for != nullptr && t.st != tstate::finished) {
+    if (v.waits[t.id].waiting_for != nullptr && t.st != tstate::finished && !stuck) {
       if (const object_rec* r = v.objects.get(v.waits[t.id].waiting_for); r != nullptr && r->resource)
         out += "; waits for " + resource_label(*r) + " (" + loc_text(v.waits[t.id].waiting_loc) + ")";
     }
@@ -146,7 +166,8 @@ wait_graph build_graph(const execution_view& v) {
     n.id = "t" + std::to_string(t);
     n.label = thread_label(v, t);
     n.thread = true;
-    switch (th.st) {
+    if (th.st != tstate::finished && deadlocked(v, t)) n.detail = deadlocked_text(v, t, false);
+    else switch (th.st) {
       case tstate::runnable: n.detail = t == v.cur ? "running" : "runnable"; break;
       case tstate::finished: n.detail = "finished"; break;
       case tstate::blocked_join: n.detail = "blocked at " + loc_text(th.block_loc); break;

@@ -33,7 +33,7 @@ struct execution_view {
 
 // "thread 1 (producer)".
 std::string thread_label(const execution_view& v, std::uint32_t tid);
-// An object's name, its resource label, or "object#N" (N: its event id, 0 for none).
+// An object's name, its resource label, or "object #N" (N: its event id, 0 for none).
 std::string object_label(const execution_view& v, const void* addr, std::uint32_t object);
 // "mutex m", "shared mutex #2".
 std::string resource_label(const object_rec& r);

@@ -100,7 +100,7 @@ std::string event_text(const trace_event& e) {
     }
     default:
       // Under the memory model a load says which store it read.
-      return s + " " + (e.object_name.empty() ? "object#" + std::to_string(e.object) : e.object_name) + " = " +
+      return s + " " + (e.object_name.empty() ? "object #" + std::to_string(e.object) : e.object_name) + " = " +
              std::to_string(static_cast<std::int64_t>(e.value)) +
              (e.rf != 0 ? " (stored at step " + std::to_string(e.rf) + ")" : "");
   }

@@ -43,8 +43,8 @@ report_text busy_wait_text(const execution_view& v, std::uint32_t thread, std::u
     if (v.events[i].thread == thread) last = &v.events[i];
   const std::string what = last != nullptr ? object_label(v, last->addr, last->object) : std::string("shared state");
   const std::string where = last != nullptr ? loc_text(last->loc) : std::string("?");
-  return {thread_label(v, thread) + " busy-waits: it read " + what + " " + std::to_string(run) +
-              " times in a row at " + where + " without relax() (busy_wait_bound = " + std::to_string(bound) + ")",
+  return {thread_label(v, thread) + " busy-waits: it read " + what + " " + count_text(run, "time") +
+              " in a row at " + where + " without relax() (busy_wait_bound = " + std::to_string(bound) + ")",
           "  A spin loop must yield: call relax() (lockstep::mc::this_thread::yield(), P::relax()) in "
           "the loop so the scheduler lets the thread it waits for run, or better, block on a condition "
           "variable, an event or a semaphore. Without it the spinner can starve the thread that would "
@@ -71,7 +71,7 @@ report_text bypass_text(const execution_view& v, std::uint32_t starved, const ob
                         "(writer_preferring, fair), or raise the bound (--bypass-bound K, "
                         "options.bypass_bound) if some overtaking is acceptable.\n";
   return {thread_label(v, starved) + " starves waiting for " + what + ": other threads acquired it " +
-              std::to_string(total) + " times while it waited (bypass_bound = " + std::to_string(bound) + ")",
+              count_text(total, "time") + " while it waited (bypass_bound = " + std::to_string(bound) + ")",
           std::move(details)};
 }
 
@@ -87,15 +87,15 @@ report_text retry_starvation_text(const execution_view& v, std::uint32_t thread,
   }
   std::string details = "  " + thread_label(v, thread) + " began trying for " + what + " at " +
                         loc_text(retry.retry_loc) + " (step " + std::to_string(retry.retry_step) +
-                        ") and retries optimistically; its commit " + "failed " + std::to_string(total) +
-                        " times (the latest at " + loc_text(latest) +
+                        ") and retries optimistically; its commit " + "failed " + count_text(total, "time") +
+                        " (the latest at " + loc_text(latest) +
                         "), each time because another thread committed first: " + who +
                         " (bypass_bound = " + std::to_string(bound) + ").\n" +
                         "  Unbounded optimistic retries under contention let the fast transactions win every "
                         "race. Bound the retries and fall back to a path that waits its turn (a lock), or raise "
                         "the bound (--bypass-bound K, options.bypass_bound) if some losses are acceptable.\n";
-  return {thread_label(v, thread) + " starves retrying " + what + ": its commit lost " + std::to_string(total) +
-              " times to other threads' commits (bypass_bound = " + std::to_string(bound) + ")",
+  return {thread_label(v, thread) + " starves retrying " + what + ": its commit lost " + count_text(total, "time") +
+              " to other threads' commits (bypass_bound = " + std::to_string(bound) + ")",
           std::move(details)};
 }
 

@@ -21,8 +21,11 @@ std::string assertion_text(const char* expr, const std::string& who, const std::
   // A message with no expression (a checker built on explore(), such as
   // lockstep/lin.hpp, whose message says it all) stands alone.
   if (message != nullptr && *expr == '\0') return *message;
-  std::string what = "assertion `" + std::string(expr) + "` failed in " + who + " at " + loc_text(loc);
-  if (message != nullptr) what = *message + " (" + what + ")";
+  const std::string what = "`" + std::string(expr) + "` failed in " + who + " at " + loc_text(loc);
+  // The report opens with the kind ("assertion: `x == 2` failed in ..."):
+  // the expression follows it directly. A message leads, the assertion in
+  // parentheses names itself.
+  if (message != nullptr) return *message + " (assertion " + what + ")";
   return what;
 }
 

@@ -11,7 +11,9 @@ namespace lockstep::mc::rt {
 
 // "thread 0 (main)", "thread 2 (name)" (mc::this_thread::set_name), "thread 2".
 std::string thread_text(std::uint32_t tid, const char* name);
-// LOCKSTEP_ASSERT: `message` (LOCKSTEP_ASSERT_MSG's words) leads when given.
+// LOCKSTEP_ASSERT: "`expr` failed in thread 1 at f.cpp:3" (reports put the
+// kind "assertion" before it); `message` (LOCKSTEP_ASSERT_MSG's words) leads
+// when given: "message (assertion `expr` failed in ...)".
 std::string assertion_text(const char* expr, const std::string& who, const std::source_location& loc,
                            const std::string* message);
 std::string misuse_text(const std::string& who, const char* what, const std::source_location& loc);

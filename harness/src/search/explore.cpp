@@ -31,6 +31,8 @@
 #include "lockstep/mc/trace.hpp"
 #include "engine/fatal.hpp"
 #include "engine/runtime.hpp"
+#include "report/places.hpp"
+#include "report/text.hpp"
 #include "strategies/strategy.hpp"
 
 namespace lockstep::mc {
@@ -183,7 +185,7 @@ std::string result::report() const {
   std::string out;
   const std::string who = name.empty() ? std::string() : name + ": ";
   if (!found) {
-    out = who + "no bug found in " + std::to_string(executions) + " executions (" + strategy +
+    out = who + "no bug found in " + rt::count_text(executions, "execution") + " (" + strategy +
           bound_text(*this) +
           (complete         ? ", complete"
            : shard_complete ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
@@ -200,14 +202,14 @@ std::string result::report() const {
   out += "  found in execution " + std::to_string(b.execution) + " at step " + std::to_string(b.step) +
          " (" + strategy +
          bound_text(*this) +
-         "; the schedule has " + std::to_string(b.preemptions) +
-         (b.preemptions == 1 ? " preemption" : " preemptions") + ")\n";
+         "; the schedule has " + rt::count_text(b.preemptions, "preemption") + ")\n";
   if (shrink.done) {
     const bool smaller = shrink.preemptions_after < shrink.preemptions_before || shrink.steps_after < shrink.steps_before;
-    out += smaller ? "  shrunk from " + std::to_string(shrink.preemptions_before) + " preemptions and " +
-                         std::to_string(shrink.steps_before) + " steps to " + std::to_string(shrink.preemptions_after) +
-                         " and " + std::to_string(shrink.steps_after) + " (" + std::to_string(shrink.replays) +
-                         " schedules tried)\n"
+    out += smaller ? "  shrunk from " + rt::count_text(shrink.preemptions_before, "preemption") + " and " +
+                         rt::count_text(shrink.steps_before, "step") + " to " + std::to_string(shrink.preemptions_after) +
+                         " and " + std::to_string(shrink.steps_after) + " (" +
+                         rt::count_text(shrink.replays, "schedule") + " tried)\n"
+                   : shrink.replays == 1 ? "  not shrunk: the one smaller schedule tried does not fail the same way\n"
                    : "  not shrunk: none of the " + std::to_string(shrink.replays) +
                          " smaller schedules tried fails the same way\n";
   }
@@ -280,8 +282,8 @@ std::string execution_bound_text(std::uint64_t max_exec) {
 }
 
 std::string time_bound_text(std::chrono::milliseconds budget, std::uint64_t n) {
-  return "the time budget (" + describe_budget(budget) + ") ran out after " + std::to_string(n) +
-         " executions; raise it with --budget or options.time_budget (a large exhaustive "
+  return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution") +
+         "; raise it with --budget or options.time_budget (a large exhaustive "
          "search usually means the model has more threads or steps than it needs)";
 }
 
@@ -411,12 +413,13 @@ void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64
 
 search_outcome search(const options& opts, body_ref body, rt::strategy& strat, std::uint64_t max_exec,
                       std::chrono::steady_clock::time_point t0, std::atomic<bool>* stop,
-                      progress_line* progress, const split_order* split = nullptr) {
+                      progress_line* progress, const split_order* split = nullptr, bool user_places = false) {
   search_outcome out;
   const bool checkpointing = !opts.checkpoint.empty();
   std::uint64_t n = checkpointing ? load_checkpoint(opts, strat) : 0;
   const std::uint64_t resumed = n;
   rt::runtime runtime(opts, strat);
+  runtime.set_user_places(user_places);
   const bool timed = opts.time_budget.count() > 0;
   const auto deadline = t0 + opts.time_budget;
   auto next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -706,6 +709,17 @@ namespace {
 
 constexpr std::uint32_t kStay = 0xffffffffu;  // lenient replay: continue the running thread
 
+// Set while the shrinker's candidates run on this thread: their reports are
+// never shown, so they look up no user places (name_user_places).
+thread_local bool tl_shrinking = false;
+struct shrinking_scope {
+  bool was = tl_shrinking;
+  shrinking_scope() noexcept { tl_shrinking = true; }
+  ~shrinking_scope() { tl_shrinking = was; }
+  shrinking_scope(const shrinking_scope&) = delete;
+  shrinking_scope& operator=(const shrinking_scope&) = delete;
+};
+
 class shrinker {
  public:
   shrinker(const options& base, body_ref body) : body_(body) {
@@ -751,6 +765,7 @@ class shrinker {
       ++replays_;
       result r;
       try {
+        const shrinking_scope scope;
         r = detail::explore(o, body_);
       } catch (const std::exception&) {
         break;
@@ -792,6 +807,7 @@ class shrinker {
     o_.strategy = replay(encode_schedule(cand), true);
     result r;
     try {
+      const shrinking_scope scope;
       r = detail::explore(o_, body_);
     } catch (const std::exception&) {
       return false;
@@ -831,6 +847,44 @@ std::string trace_elsewhere(const mc::trace& t, const std::string& test, const s
     return "was recorded by the check " + t.model + "; " + name + (test.empty() ? "" : " in " + test) +
            " explores as usual";
   return {};
+}
+
+// The report's execution replayed once more with user places on (report/
+// places.hpp): operations made inside headers (std::unique_lock, a
+// primitive's lock()) then name the user's line instead. The replay's bug
+// replaces `b` when it is the same one (kind and step) and keeps `b`'s
+// place in the search; otherwise, or when no place can be looked up, `b`
+// stays as it is.
+void name_user_places(const options& opts, body_ref body, bug& b) {
+  if (!rt::user_places_supported()) return;
+  bool foreign = false;
+  for (const trace_event& e : b.events) foreign = foreign || rt::foreign_file(e.file);
+  if (!foreign) return;
+  options o = rt::alone(opts);
+  o.strategy = replay(b.schedule);
+  o.max_executions = 1;
+  o.keep_going = false;
+  o.expect_events = nullptr;
+  o.trace_dir = "-";
+  try {
+    auto strat = make_strategy(o);
+    rt::runtime runtime(o, *strat);
+    runtime.set_user_places(true);
+    if (!strat->begin()) return;
+    const std::uint64_t index = b.execution > 0 ? b.execution - 1 : 0;
+    runtime.run_execution(body, index);
+    if (runtime.restart_needed()) {
+      strat->restart();
+      runtime.run_execution(body, index);
+    }
+    if (!strat->end() || !runtime.internal_error().empty()) return;
+    const std::optional<bug>& again = runtime.found();
+    if (!again || again->kind != b.kind || again->step != b.step || again->schedule != b.schedule) return;
+    const std::uint64_t execution = b.execution;
+    b = *again;
+    b.execution = execution;
+  } catch (const std::exception&) {  // the replay went elsewhere: the report stays as found
+  }
 }
 
 }  // namespace
@@ -921,7 +975,10 @@ result explore(const options& opts_in, body_ref body) {
     out = split_dfs(opts, body, max_exec, jobs, opts.shard_index, opts.shard_count, t0, &progress);
   } else {
     auto strat = make_strategy(opts);
-    out = search(opts, body, *strat, max_exec, t0, nullptr, &progress);
+    // A replay is one execution: it looks up user places as it goes (see
+    // name_user_places), and the body runs no more often than it asks.
+    out = search(opts, body, *strat, max_exec, t0, nullptr, &progress, nullptr,
+                 k == strategy_spec::kind::replay && !tl_shrinking && rt::user_places_supported());
   }
   res.found = std::move(out.found);
   res.shard_index = opts.shard_index;
@@ -944,6 +1001,7 @@ result explore(const options& opts_in, body_ref body) {
     si.steps_after = res.found->step;
   }
   if (res.found) {
+    if (k != strategy_spec::kind::replay && !tl_shrinking) name_user_places(opts, body, *res.found);
     res.trace = std::make_shared<const mc::trace>(trace_of(res, opts));
     res.trace_dir = opts.trace_dir;
   }
