@@ -132,6 +132,24 @@ expect shard-bounded 2 -- "$LS" check semaphore_pool --strategy dpor --preemptio
 one_line shard-bounded
 expect shard-bad 2 -- "$LS" check semaphore_pool --strategy dfs --shard 3/2
 expect jobs-zero 2 -- "$LS" check semaphore_pool --jobs 0
+# Partial order sampling and delay bounding.
+expect pos 1 -- "$LS" check deadlock_abba --strategy pos --seed 3
+has pos out "(pos; the schedule has"
+expect delay 1 -- "$LS" check deadlock_abba --strategy delay
+has delay out "(delay, delay bound 1; the schedule has 1 preemption)"
+expect delay-bounded 0 -- "$LS" check counter_mutex --strategy delay --delays 0
+has delay-bounded out "(delay, delay bound 0, not exhaustive)"
+has delay-bounded out "the delay bound (0) cut some schedules"
+expect delay-complete 0 -- "$LS" check counter_mutex --strategy delay
+has delay-complete out "complete"
+expect delays-not-delay 2 -- "$LS" check counter_mutex --strategy dpor --delays 1
+one_line delays-not-delay
+has delays-not-delay err "--delays bounds --strategy delay"
+expect shard-delay 2 -- "$LS" check counter_mutex --strategy delay --shard 0/2
+one_line shard-delay
+expect strategy-unknown 2 -- "$LS" check counter_mutex --strategy chess
+one_line strategy-unknown
+has strategy-unknown err "(use dfs, dpor, delay, random, pct, pos or replay)"
 expect replay-no-string 2 -- "$LS" check deadlock_abba --strategy replay
 one_line replay-no-string
 expect replay-and-dfs 2 -- "$LS" check deadlock_abba --strategy dfs --replay L1AgABAQI7j

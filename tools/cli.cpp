@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <system_error>
 
+#include "lockstep/mc/explore.hpp"
 #include "src/input/files.hpp"
 
 namespace lockstep::cli {
@@ -37,6 +38,11 @@ std::string json_escape(std::string_view s) {
 }
 
 std::string q(std::string_view s) { return "\"" + json_escape(s) + "\""; }
+
+bool sampled_strategy(std::string_view name) {
+  const auto k = mc::parse_strategy(name);
+  return k && mc::is_sampling(*k);
+}
 
 std::string xml_clean(std::string_view s) {
   std::string out;

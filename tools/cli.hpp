@@ -27,6 +27,8 @@ std::string xml_clean(std::string_view s);
 std::string xml_attr(std::string_view s);
 // Cleaned text as CDATA sections; a "]]>" inside is split across two.
 std::string xml_cdata(std::string_view s);
+// A result's strategy (result::strategy) samples schedules: its pass is no proof.
+bool sampled_strategy(std::string_view name);
 // 50000 -> "50,000".
 std::string thousands(unsigned long long n);
 // Writes `text` to `path`, created or truncated (a device or FIFO is written

@@ -32,7 +32,7 @@ const char* const kLincheckHelp =
     "  --ops K            operations per thread (default 3)\n"
     "  --seed S           the generator's seed (default 1; the run is deterministic)\n"
     "  --strategy S       how each scenario is explored: dpor (default: every\n"
-    "                     interleaving), dfs, pct or random (sampled)\n"
+    "                     interleaving), dfs, pct, pos or random (sampled)\n"
     "  --executions N     per scenario: the bound of an exhaustive search (default\n"
     "                     200000), or the executions of a sampling one (default 1000)\n"
     "  --memory-model M   rc11 (default) or sc: the memory model atomics follow\n"
@@ -93,7 +93,8 @@ int cmd_lincheck(const std::vector<std::string_view>& args) {
       else if (s == "dfs") st.strategy = mc::dfs();
       else if (s == "pct") st.strategy = mc::pct();
       else if (s == "random") st.strategy = mc::random();
-      else throw usage_error{"--strategy: unknown strategy '" + std::string(s) + "' (use dpor, dfs, pct or random)"};
+      else if (s == "pos") st.strategy = mc::pos();
+      else throw usage_error{"--strategy: unknown strategy '" + std::string(s) + "' (use dpor, dfs, pct, pos or random)"};
     } else if (a.starts_with("-")) {
       throw usage_error{"unknown option '" + std::string(a) + "' for lincheck (see lockstep help lincheck)"};
     } else if (!type.empty()) {
@@ -104,7 +105,7 @@ int cmd_lincheck(const std::vector<std::string_view>& args) {
   }
   if (st.threads * st.ops + st.init_ops + st.post_ops > 64)
     throw usage_error{"--threads x --ops must be at most 61 (a scenario holds at most 64 operations)"};
-  const bool sampled = st.strategy.k == mc::strategy_spec::kind::random || st.strategy.k == mc::strategy_spec::kind::pct;
+  const bool sampled = mc::is_sampling(st.strategy.k);
   if (sampled && !executions_given) st.max_executions = 1000;
   if (list) {
     if (all || !type.empty()) throw usage_error{"--list takes no type"};

@@ -83,12 +83,16 @@ const char* const kCheckHelp =
     "\n"
     "options:\n"
     "  --strategy S        dfs (exhaustive depth-first), dpor (exhaustive, one\n"
-    "                      execution per class of equivalent ones), random, pct\n"
-    "                      (probabilistic concurrency testing) or replay (with\n"
-    "                      --replay STRING). Default: the\n"
-    "                      model's own: dpor for models small enough to cover\n"
-    "                      every schedule, random (50000 executions) for the rest\n"
+    "                      execution per class of equivalent ones), delay\n"
+    "                      (iterative delay bounding: round-robin schedules with\n"
+    "                      0 delays, then 1, ...), random, pct (probabilistic\n"
+    "                      concurrency testing), pos (partial order sampling) or\n"
+    "                      replay (with --replay STRING). Default: the model's\n"
+    "                      own: dpor for models small enough to cover every\n"
+    "                      schedule, random (50000 executions) for the rest\n"
     "  --depth D           pct: the bug depth aimed at (default 3)\n"
+    "  --delays K          delay: stop after the search with at most K delays\n"
+    "                      (default: raise the bound until it cuts nothing)\n"
     "  --preemptions K     dfs/dpor: at most K preemptions per schedule\n"
     "  --iterative         dfs/dpor: search with 0 preemptions, then 1, 2, ... (up to K):\n"
     "                      the bug found first has the fewest preemptions\n"
@@ -233,6 +237,7 @@ struct check_args {
   unsigned shard_index = 0, shard_count = 1;
   std::string checkpoint;
   int preemptions = -1;   // dfs bound
+  int delays = -1;        // delay: the last delay bound (-1: until complete)
   bool iterative = false; // dfs: iterative bounding
   std::optional<std::string> trace_out;
   bool shrink = true;
@@ -313,11 +318,18 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       else if (s == "pct") a.strategy = mc::strategy_spec::kind::pct;
       else if (s == "dpor") a.strategy = mc::strategy_spec::kind::dpor;
       else if (s == "replay") a.strategy = mc::strategy_spec::kind::replay;
-      else throw usage_error{"unknown strategy '" + std::string(s) + "' (use dfs, dpor, random, pct or replay)"};
+      else if (s == "pos") a.strategy = mc::strategy_spec::kind::pos;
+      else if (s == "delay") a.strategy = mc::strategy_spec::kind::delay;
+      else throw usage_error{"unknown strategy '" + std::string(s) +
+                             "' (use dfs, dpor, delay, random, pct, pos or replay)"};
     } else if (arg == "--depth") {
       const std::uint64_t d = parse_u64("--depth", value());
       if (d == 0 || d > 100) throw usage_error{"--depth must be between 1 and 100"};
       a.depth = static_cast<unsigned>(d);
+    } else if (arg == "--delays") {
+      const std::uint64_t k = parse_u64("--delays", value());
+      if (k > 1000) throw usage_error{"--delays must be at most 1000"};
+      a.delays = static_cast<int>(k);
     } else if (arg == "--preemptions") {
       const std::uint64_t k = parse_u64("--preemptions", value());
       if (k > 1000) throw usage_error{"--preemptions must be at most 1000"};
@@ -420,12 +432,12 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       *a.strategy != mc::strategy_spec::kind::dpor)
     throw usage_error{"--preemptions and --iterative bound the dfs and dpor strategies only"};
   if (bounded && !a.strategy) a.strategy = mc::strategy_spec::kind::dpor;
-  if (a.shard_count > 1 && (a.iterative || a.preemptions >= 0 || a.replay))
-    throw usage_error{"--shard splits unbounded dfs, dpor, random and pct searches"};
+  if (a.shard_count > 1 && (a.iterative || a.preemptions >= 0 || a.replay || a.strategy == mc::strategy_spec::kind::delay))
+    throw usage_error{"--shard splits unbounded dfs, dpor, random, pct and pos searches"};
   if (!a.checkpoint.empty() && a.all) throw usage_error{"--checkpoint resumes one model's search; not with --all"};
   if (!a.checkpoint.empty() && (a.replay || a.shard_count > 1 || a.iterative ||
-                                a.strategy == mc::strategy_spec::kind::random ||
-                                a.strategy == mc::strategy_spec::kind::pct))
+                                (a.strategy && (mc::is_sampling(*a.strategy) ||
+                                                a.strategy == mc::strategy_spec::kind::delay))))
     throw usage_error{"--checkpoint is for a dfs or dpor search (unsharded, not iterative)"};
   if ((a.graph_path || a.timeline_path) && a.all)
     throw usage_error{"--graph-out and --timeline-out draw one model's failure; not with --all"};
@@ -433,6 +445,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
     throw usage_error{"--svg renders the file of --graph-out or --timeline-out"};
   if (a.depth != 3 && a.strategy != mc::strategy_spec::kind::pct)
     throw usage_error{"--depth is the bug depth of --strategy pct"};
+  if (a.delays >= 0 && a.strategy != mc::strategy_spec::kind::delay)
+    throw usage_error{"--delays bounds --strategy delay"};
   if (!a.all && mc::find_model(a.model) == nullptr)
     throw usage_error{"unknown model '" + a.model + "' (lockstep list shows the registered ones)"};
   return a;
@@ -480,6 +494,8 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   else if (a.strategy == mc::strategy_spec::kind::random || (!a.strategy && !m.settings.exhaustive))
     o.strategy = mc::random(a.seed.value_or(1));
   else if (a.strategy == mc::strategy_spec::kind::pct) o.strategy = mc::pct(a.seed.value_or(1), a.depth);
+  else if (a.strategy == mc::strategy_spec::kind::pos) o.strategy = mc::pos(a.seed.value_or(1));
+  else if (a.strategy == mc::strategy_spec::kind::delay) o.strategy = mc::delay_bounding(a.delays);
   else if (a.strategy == mc::strategy_spec::kind::dpor) o.strategy = mc::dpor();
   else if (a.strategy) o.strategy = mc::dfs();
   o.preemption_bound = a.preemptions;
@@ -536,10 +552,10 @@ std::string run_command(const mc::result& r) {
 // it (the job count, the execution and time budgets do not matter: they
 // decide how far a shard got, which its `complete` says).
 std::string options_json(const mc::options& o) {
-  const bool sampled = o.strategy.k == mc::strategy_spec::kind::random || o.strategy.k == mc::strategy_spec::kind::pct;
   std::string j = "{\"strategy\": " + q(mc::strategy_name(o.strategy.k));
-  if (sampled) j += ", \"seed\": " + std::to_string(o.strategy.seed);
+  if (mc::is_sampling(o.strategy.k)) j += ", \"seed\": " + std::to_string(o.strategy.seed);
   if (o.strategy.k == mc::strategy_spec::kind::pct) j += ", \"depth\": " + std::to_string(o.strategy.depth);
+  if (o.strategy.k == mc::strategy_spec::kind::delay) j += ", \"max_delays\": " + std::to_string(o.strategy.max_delays);
   j += ", \"preemption_bound\": " + std::to_string(o.preemption_bound) +
        ", \"iterative\": " + (o.iterative_bounding ? "true" : "false");
   mc::detail::for_each_shaping_option([&](const mc::detail::shaping_option_names& n, auto member, auto) {
@@ -590,7 +606,7 @@ std::string to_json(const mc::model& m, const mc::result& r, const check_args& a
 bool got_expected(const mc::model& m, const mc::result& r) {
   // A bug only an adversarial schedule shows: sampling may miss it, but must
   // not find another.
-  const bool sampled = r.strategy == "random" || r.strategy == "pct";
+  const bool sampled = sampled_strategy(r.strategy);
   if (m.expected.bug && sampled && !m.settings.found_by_sampling)
     return !r.found || r.found->kind == *m.expected.bug;
   if (m.expected.bug) return r.found && r.found->kind == *m.expected.bug;
@@ -608,7 +624,7 @@ std::string got_name(const mc::result& r) {
 std::string got_label(const mc::model& m, const mc::result& r) {
   std::string g = got_name(r);
   if (r.found || r.verdict() != mc::verdict::pass) return g;
-  if (r.strategy == "random" || r.strategy == "pct") {
+  if (sampled_strategy(r.strategy)) {
     g += " (" + thousands(r.executions) + " " + r.strategy + (r.executions == 1 ? " schedule" : " schedules");
     if (m.expected.bug && !m.settings.found_by_sampling) g += "; needs dfs/dpor";
     return g + ")";
@@ -656,7 +672,7 @@ std::string junit_xml(const std::vector<junit_case>& cases, double seconds) {
        "\" timestamp=\"" + t + "\">\n";
   for (const junit_case& c : cases) {
     const std::string expected = mc::expectation_name(c.m->expected);
-    const bool sampled = c.strategy == "random" || c.strategy == "pct";
+    const bool sampled = sampled_strategy(c.strategy);
     const std::string coverage = c.got.rfind("bug: ", 0) == 0             ? "bug found"
                                  : c.got.find("(complete)") != std::string::npos ? "complete"
                                  : sampled                                     ? "sampled"

@@ -370,7 +370,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     throw usage_error{"shard" + std::string(missing.find(',') != std::string::npos ? "s " : " ") + missing + " of " +
                       std::to_string(first.count) + " missing: merge needs one report per shard"};
 
-  const bool sampled = first.strategy == "random" || first.strategy == "pct";
+  const bool sampled = sampled_strategy(first.strategy);
   std::uint64_t executions = 0, steps = 0;
   double seconds = 0;
   const shard_report* found = nullptr;

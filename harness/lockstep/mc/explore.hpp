@@ -138,6 +138,8 @@ inline strategy_spec replay(std::string schedule, bool lenient = false) {
   return s;
 }
 const char* strategy_name(strategy_spec::kind) noexcept;
+// Parses the names strategy_name() prints; nullopt if unknown.
+std::optional<strategy_spec::kind> parse_strategy(std::string_view) noexcept;
 
 // One event of an execution, as reports and trace files show it.
 struct trace_event {

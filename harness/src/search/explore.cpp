@@ -78,6 +78,13 @@ const char* strategy_name(strategy_spec::kind k) noexcept {
   return "?";
 }
 
+std::optional<strategy_spec::kind> parse_strategy(std::string_view s) noexcept {
+  using k = strategy_spec::kind;
+  for (k x : {k::random, k::dfs, k::replay, k::pct, k::dpor, k::pos, k::delay})
+    if (s == strategy_name(x)) return x;
+  return std::nullopt;
+}
+
 const char* verdict_name(mc::verdict v) noexcept {
   switch (v) {
     case verdict::pass: return "pass";
@@ -448,10 +455,12 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     }
     if (!strat.begin()) {
       out.complete = strat.exhaustive() && !strat.bound_limited();
-      if (strat.bound_limited())
-        out.bound_hit = "the preemption bound (" + std::to_string(strat.preemption_bound()) +
-                        ") cut some schedules: every schedule with at most that many preemptions "
-                        "was covered; raise or drop the bound to cover the rest";
+      if (strat.bound_limited()) {
+        const char* what = opts.strategy.k == strategy_spec::kind::delay ? "delay" : "preemption";
+        out.bound_hit = std::string("the ") + what + " bound (" + std::to_string(strat.preemption_bound()) +
+                        ") cut some schedules: every schedule with at most that many " + what +
+                        "s was covered; raise or drop the bound to cover the rest";
+      }
       break;
     }
     runtime.run_execution(body, n);
