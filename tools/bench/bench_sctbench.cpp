@@ -39,14 +39,14 @@ struct strategy_column {
 };
 
 // The strategies measured, in column order. A new strategy is one row here
-// (a sampling one seeded by `seed`, an exhaustive one ignoring it); partial
-// order sampling and iterative delay bounding belong here, next to pct and
-// ipb, once the API has them.
+// (a sampling one seeded by `seed`, an exhaustive one ignoring it).
 const strategy_column kStrategies[] = {
     {"random", true, [](mc::options& o, std::uint64_t seed) { o.strategy = mc::random(seed); }},
     {"pct d=1", true, [](mc::options& o, std::uint64_t seed) { o.strategy = mc::pct(seed, 1); }},
     {"pct d=2", true, [](mc::options& o, std::uint64_t seed) { o.strategy = mc::pct(seed, 2); }},
     {"pct d=3", true, [](mc::options& o, std::uint64_t seed) { o.strategy = mc::pct(seed, 3); }},
+    {"pos", true, [](mc::options& o, std::uint64_t seed) { o.strategy = mc::pos(seed); }},
+    {"idb", false, [](mc::options& o, std::uint64_t) { o.strategy = mc::delay_bounding(); }},
     {"ipb", false,
      [](mc::options& o, std::uint64_t) {
        o.strategy = mc::dfs();
@@ -61,7 +61,7 @@ struct run_outcome {
   bool expected = false;  // the bug found is the program's assertion
   bool complete = false;
   std::uint64_t execution = 0;  // the failing execution's index
-  int bound = -1;               // ipb: the preemption bound it was found at
+  int bound = -1;               // ipb, idb: the preemption or delay bound it was found at
 };
 
 run_outcome run(const sct::program& p, const strategy_column& s, std::uint64_t seed,
@@ -113,7 +113,8 @@ std::string cell(const sct::program& p, const strategy_column& s, int seeds,
     const auto r = run(p, s, 1, max_executions);
     if (r.found && r.expected) {
       text = "found at " + std::to_string(r.execution);
-      if (std::strcmp(s.name, "ipb") == 0) text += " (bound " + std::to_string(r.bound) + ")";
+      if (std::strcmp(s.name, "ipb") == 0 || std::strcmp(s.name, "idb") == 0)
+        text += " (bound " + std::to_string(r.bound) + ")";
     } else if (r.found) {
       text = "other bug";
     } else if (r.complete) {
