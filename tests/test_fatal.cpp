@@ -22,6 +22,11 @@
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/trace.hpp"
 
+// big_frame below, compiled without stack-clash probes (as code built without
+// the lockstep dependency's flags): only the size of the guard region catches
+// it. In fatal_unprobed.cpp, a file compiled without the probes.
+int big_frame_unprobed(int seed);
+
 namespace {
 
 namespace mc = lockstep::mc;
@@ -43,8 +48,13 @@ class Fatal : public ::testing::Test {
 };
 
 // A store through a pointer that may be null. UBSan would report the null
-// store before it faults: the tests are about the fault.
-[[gnu::noipa, gnu::no_sanitize("null")]] void store_one(volatile int* p) { *p = 1; }
+// store before it faults: the tests are about the fault. The pointer goes
+// through a volatile copy, so no optimiser can prove it null at a call site
+// and put a trap in its place.
+__attribute__((noinline, no_sanitize("null"))) void store_one(volatile int* p) {
+  volatile int* volatile target = p;
+  *target = 1;
+}
 
 // The publication bug: the flag is set before the pointer it guards, so a
 // reader that sees the flag may dereference null.
@@ -232,14 +242,6 @@ TEST(FatalReplay, ParallelWorkersReportOnce) {
 // frames: the writes begin past a single guard page (before the guard region
 // grew, this silently wrote into whatever lay below and passed).
 [[gnu::noinline]] int big_frame(int seed) {
-  volatile char block[300 * 1024];
-  for (int i = 10 * 1024; i < 50 * 1024; i += 64) block[i] = static_cast<char>(seed + i);
-  return block[10 * 1024];
-}
-
-// The same, compiled without stack-clash probes (as code built without the
-// lockstep dependency's flags): only the size of the guard region catches it.
-[[gnu::noinline, gnu::optimize("no-stack-clash-protection")]] int big_frame_unprobed(int seed) {
   volatile char block[300 * 1024];
   for (int i = 10 * 1024; i < 50 * 1024; i += 64) block[i] = static_cast<char>(seed + i);
   return block[10 * 1024];

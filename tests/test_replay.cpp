@@ -47,7 +47,7 @@ TEST_P(BugModels, TraceReplaysOnFibersAndOnThreads) {
   const mc::result again = mc::explore(mc::replay_options(t), m.body);
   EXPECT_EQ(mc::verdict_mismatch(t, again), "") << again.report();
 
-#if defined(__SANITIZE_THREAD__)
+#if LOCKSTEP_UNDER_TSAN
   // On OS threads the replayed race really happens, and ThreadSanitizer
   // rightly reports it: the reproduction is checked in the plain build.
   if (*t.kind == mc::bug_kind::data_race) return;
@@ -263,7 +263,7 @@ TEST(ThreadReplayChecks, EveryRecordedTraceIsAccepted) {
       const mc::result r = mc::explore(o, m->body);
       if (!r.found) continue;
       const mc::trace t = mc::trace_of(r, o);
-#if defined(__SANITIZE_THREAD__)
+#if LOCKSTEP_UNDER_TSAN
       if (*t.kind == mc::bug_kind::data_race) continue;  // the race really happens (see above)
 #endif
       const mc::thread_run run = mc::replay_on_threads(t, m->body);

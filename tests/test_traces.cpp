@@ -43,7 +43,7 @@ TEST_P(TraceFiles, ReplaysToItsRecordedVerdict) {
   o.name = m->name;
   const mc::result r = mc::explore(mc::replay_options(t, o), m->body);
   EXPECT_EQ(mc::verdict_mismatch(t, r), "") << GetParam() << "\n" << r.report();
-#if defined(__SANITIZE_THREAD__)
+#if LOCKSTEP_UNDER_TSAN
   // On OS threads the replayed race really happens, and ThreadSanitizer
   // rightly reports it: the reproduction is checked in the plain build.
   if (*t.kind == mc::bug_kind::data_race) return;

@@ -3,7 +3,10 @@
 set -euo pipefail
 pkgs=(g++ meson ninja-build pkg-config cmake ccache python3
       libboost-context-dev libboost-graph-dev
-      libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev graphviz)
+      libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev graphviz
+      # clang 16 (Debian 12's default clang 14 lacks std::source_location)
+      # and its sanitizer runtimes, for builds with clang.
+      clang-16 libclang-rt-16-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

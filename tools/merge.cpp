@@ -56,15 +56,26 @@ struct json {
   bool b = false;
   std::string text;  // a string's value, or a number as written
   std::vector<json> items;
-  std::vector<std::pair<std::string, json>> members;
+  // A named struct, not std::pair: a pair of an incomplete json cannot be
+  // instantiated here (libstdc++ checks its element types when the vector's
+  // destructor is, and clang instantiates that inside this class).
+  struct member;
+  std::vector<member> members;
 
-  const json* get(std::string_view key) const {
-    if (k != kind::object) return nullptr;
-    for (const auto& [name, v] : members)
-      if (name == key) return &v;
-    return nullptr;
-  }
+  const json* get(std::string_view key) const;
 };
+
+struct json::member {
+  std::string name;
+  json value;
+};
+
+const json* json::get(std::string_view key) const {
+  if (k != kind::object) return nullptr;
+  for (const auto& [name, v] : members)
+    if (name == key) return &v;
+  return nullptr;
+}
 
 class json_reader {
  public:
@@ -117,7 +128,7 @@ class json_reader {
         if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a member name");
         std::string name = string();
         expect(':');
-        v.members.emplace_back(std::move(name), value(depth + 1));
+        v.members.push_back({std::move(name), value(depth + 1)});
       } while (take(','));
       expect('}');
     } else if (c == '[') {
@@ -213,7 +224,7 @@ std::string write_json(const json& v) {
     case json::kind::object: {
       std::string o = "{";
       for (std::size_t i = 0; i < v.members.size(); ++i)
-        o += (i ? ", " : "") + q(v.members[i].first) + ": " + write_json(v.members[i].second);
+        o += (i ? ", " : "") + q(v.members[i].name) + ": " + write_json(v.members[i].value);
       return o + "}";
     }
   }

@@ -58,7 +58,7 @@ class basic_plain_futex_mutex {
   }
 
  private:
-  [[noreturn, gnu::noipa]] static void misuse(const void* m, const char* what) {
+  [[noreturn, gnu::noinline]] static void misuse(const void* m, const char* what) {
     std::fprintf(stderr, "plain_futex_mutex %p: %s\n", m, what);
     std::abort();
   }
