@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The lockstep CLI: exit codes, one-line errors, reports, replay, JSON.
 set -u
-LS=${1:?usage: cli_test.sh path/to/lockstep}
+LS=${1:?usage: cli_test.sh path/to/lockstep [SOURCE_PREFIX]}
+# Where lockstep's sources are, as reports name them: "" here,
+# "subprojects/lockstep/" when lockstep is a subproject.
+src=${2-}
 unset LOCKSTEP_REPLAY LOCKSTEP_SEED
 ulimit -c 0  # the crash checks below end processes with SIGSEGV and SIGABRT
 tmp=$(mktemp -d)
@@ -208,7 +211,7 @@ expect weak-fibers 1 -- "$LS" replay "$tmp/mp.trace"
 has weak-fibers out "replayed on fibers: bug: assertion (as recorded"
 expect weak-threads 2 -- "$LS" replay "$tmp/mp.trace" --threads
 one_line weak-threads
-has weak-threads err "load data at models/memory.cpp:30) read the value from before the execution"
+has weak-threads err "load data at ${src}models/memory.cpp:30) read the value from before the execution"
 has weak-threads err "replay it on fibers"
 
 # Trace files: written by --trace-out, replayed on fibers and on OS threads.
@@ -220,7 +223,7 @@ expect replay-fibers 1 -- "$LS" replay "$tmp/abba.trace"
 has replay-fibers out "replayed on fibers: bug: deadlock (as recorded"
 # The report of a replayed trace file: the threads of the cycle are blocked,
 # and the way to run it again is the same command.
-has replay-fibers out "thread 0 (main): blocked on mutex A at models/classic.cpp:58 (deadlocked); holds mutex B"
+has replay-fibers out "thread 0 (main): blocked on mutex A at ${src}models/classic.cpp:58 (deadlocked); holds mutex B"
 has replay-fibers out "run:    lockstep replay $tmp/abba.trace"
 lacks replay-fibers out "rerun this test"
 lacks replay-fibers out "runnable"

@@ -115,7 +115,7 @@ TEST_F(Fatal, ANullDereferenceIsReportedWithItsSchedule) {
   EXPECT_EXIT((void)mc::explore(o, publication_bug), ::testing::KilledBySignal(SIGSEGV),
               "publication: crash: SIGSEGV in thread 1 at step [0-9]+ \\(invalid memory access at address 0x0\\)"
               ".*found in execution [0-9]+ at step [0-9]+ \\(dpor; the schedule has 1 preemption\\)"
-              ".*thread 1 was running after its step [0-9]+ \\(load\\) at tests/test_fatal.cpp:"
+              ".*thread 1 was running after its step [0-9]+ \\(load\\) at " LOCKSTEP_SRC "tests/test_fatal.cpp:"
               ".*replay: LOCKSTEP_REPLAY=L1[A-Za-z0-9_-]+\n"
               "  run:    LOCKSTEP_REPLAY=L1[A-Za-z0-9_-]+ .*test_fatal"
               ".*the process ends with SIGSEGV");
@@ -339,7 +339,7 @@ TEST(StackSize, RecursionThroughSchedulingPointsIsAnOrdinaryBug) {
   });
   ASSERT_TRUE(r.found) << r.report();
   EXPECT_EQ(r.found->kind, bug_kind::stack_overflow) << r.report();
-  EXPECT_NE(r.found->message.find("less than 32 KiB of its stack left at a scheduling point at tests/test_fatal.cpp:"),
+  EXPECT_NE(r.found->message.find("less than 32 KiB of its stack left at a scheduling point at " LOCKSTEP_SRC "tests/test_fatal.cpp:"),
             std::string::npos)
       << r.found->message;
   EXPECT_NE(r.found->message.find("(stack_size = 256 KiB"), std::string::npos) << r.found->message;
@@ -367,7 +367,7 @@ TEST_F(Fatal, ALoopWithoutSchedulingPointsEndsAtTheTimeBudget) {
   o.time_budget = std::chrono::seconds(2);
   EXPECT_EXIT((void)mc::explore(o, std_atomic_spin), ::testing::ExitedWithCode(124),
               "non_termination: thread 1 ran 2 s without reaching a scheduling point, at step [0-9]+"
-              ".*thread 1 has run since its step [0-9]+ \\(store\\) at tests/test_fatal.cpp:"
+              ".*thread 1 has run since its step [0-9]+ \\(store\\) at " LOCKSTEP_SRC "tests/test_fatal.cpp:"
               ".*replay: LOCKSTEP_REPLAY=L1.*the watchdog ends the process \\(exit code 124\\)");
 }
 

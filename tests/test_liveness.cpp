@@ -151,7 +151,7 @@ TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {
   EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
   EXPECT_HAS(r.found->message, "thread 1 busy-waits");
   EXPECT_HAS(r.found->message, "ready");
-  EXPECT_HAS(r.found->message, "models/liveness.cpp:");
+  EXPECT_HAS(r.found->message, LOCKSTEP_SRC "models/liveness.cpp:");
   EXPECT_HAS(r.found->message, "without relax()");
   EXPECT_HAS(r.found->message, "busy_wait_bound = 100");
   EXPECT_HAS(r.found->details, "call relax()");
@@ -175,7 +175,7 @@ TEST(Starvation, ReportNamesTheStarvedThreadTheResourceAndWhoBypassedIt) {
   EXPECT_HAS(r.found->message, "acquired it 3 times");
   EXPECT_HAS(r.found->message, "bypass_bound = 2");
   EXPECT_HAS(r.found->details, "thread 2 acquired it 3 times");
-  EXPECT_HAS(r.found->details, "models/liveness.cpp:");  // where the writer asked
+  EXPECT_HAS(r.found->details, LOCKSTEP_SRC "models/liveness.cpp:");  // where the writer asked
 }
 
 TEST(Starvation, TheBypassBoundIsABoundWithAnOverride) {
@@ -208,9 +208,9 @@ TEST(LostWakeup, IsItsOwnVerdictAndNamesTheMissedNotify) {
   const auto r = check("condvar_no_predicate");
   ASSERT_TRUE(r.found) << r.report();
   EXPECT_EQ(r.found->kind, bug_kind::lost_wakeup) << r.report();
-  EXPECT_HAS(r.found->message, "thread 1 waits forever on ready_cv at models/primitives.cpp:");
+  EXPECT_HAS(r.found->message, "thread 1 waits forever on ready_cv at " LOCKSTEP_SRC "models/primitives.cpp:");
   EXPECT_HAS(r.found->message, "no thread left can wake it");
-  EXPECT_HAS(r.found->details, "missed a notification: thread 0 (main) notified ready_cv at models/primitives.cpp:");
+  EXPECT_HAS(r.found->details, "missed a notification: thread 0 (main) notified ready_cv at " LOCKSTEP_SRC "models/primitives.cpp:");
 }
 
 TEST(LostWakeup, ALockCycleStaysADeadlock) {
@@ -238,8 +238,8 @@ TEST(DataRace, ReportsBothAccessesWithThreadAndLine) {
   ASSERT_TRUE(r.found) << r.report();
   EXPECT_EQ(r.found->kind, bug_kind::data_race) << r.report();
   EXPECT_HAS(r.found->message, "data race on count");
-  EXPECT_HAS(r.found->details, "thread 0 (main) wrote count at models/liveness.cpp:");
-  EXPECT_HAS(r.found->details, "thread 1 read count at models/liveness.cpp:");
+  EXPECT_HAS(r.found->details, "thread 0 (main) wrote count at " LOCKSTEP_SRC "models/liveness.cpp:");
+  EXPECT_HAS(r.found->details, "thread 1 read count at " LOCKSTEP_SRC "models/liveness.cpp:");
 }
 
 TEST(DataRace, ALockedCounterHasNoRaceInAnySchedule) {

@@ -259,10 +259,10 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 TEST(WeakMemoryReports, MessagePassingSaysWhichStoreWasReadAndWhyTheNewerOneWasNot) {
   const std::string r = report_of("mp_relaxed");
-  EXPECT_TRUE(contains(r, "weak memory: thread 0 (main) read data = 0 (models/memory.cpp:")) << r;
-  EXPECT_TRUE(contains(r, "although thread 1 had stored 1 (models/memory.cpp:")) << r;
-  EXPECT_TRUE(contains(r, "the flag store (models/memory.cpp:")) << r;
-  EXPECT_TRUE(contains(r, ") is relaxed, so reading flag = 1 (models/memory.cpp:")) << r;
+  EXPECT_TRUE(contains(r, "weak memory: thread 0 (main) read data = 0 (" LOCKSTEP_SRC "models/memory.cpp:")) << r;
+  EXPECT_TRUE(contains(r, "although thread 1 had stored 1 (" LOCKSTEP_SRC "models/memory.cpp:")) << r;
+  EXPECT_TRUE(contains(r, "the flag store (" LOCKSTEP_SRC "models/memory.cpp:")) << r;
+  EXPECT_TRUE(contains(r, ") is relaxed, so reading flag = 1 (" LOCKSTEP_SRC "models/memory.cpp:")) << r;
   EXPECT_TRUE(contains(r, "a release store with an acquire load orders them")) << r;
   // The timeline says which store each load read.
   EXPECT_TRUE(contains(r, "load flag = 1 (stored at step ")) << r;

@@ -31,7 +31,7 @@ case "$san" in
 esac
 dir=${2:-$default_dir}
 suites=(mutex_threads primitives_threads replay traces)
-[ "$san" = thread ] || suites+=(explore fatal dpor soundness models liveness primitives_mc replay_string numbers strategies trace bank litmus memory lin)
+[ "$san" = thread ] || suites+=(explore fatal dpor soundness models liveness primitives_mc replay_string numbers strategies trace bank litmus memory lin reports)
 
 # Sanitized code cannot be linked with -Wl,--no-undefined (b_lundef): the
 # runtime's symbols come from the sanitizer library. LTO is off because it
