@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test suite (GoogleTest, RapidCheck, the CLI checks),
 # then the real-thread suites again under ThreadSanitizer (build-tsan) and
-# every GoogleTest suite under AddressSanitizer and UBSan (build-asan, built
-# with clang++-16: the test command's clang build).
+# every GoogleTest suite under AddressSanitizer and UBSan (build-asan).
 # LOCKSTEP_NO_SANITIZER=1 skips the sanitizer passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +15,7 @@ echo "lockstep: ${ok:-0} passed, $(( ${failed:-0} + ${timeouts:-0} )) failed"
 if [ "$status" -eq 0 ] && [ -z "${LOCKSTEP_NO_SANITIZER:-}" ]; then
   bash tools/sanitize.sh thread || status=$?
   [ "$status" -eq 0 ] && echo "lockstep: ThreadSanitizer run clean"
-  # The AddressSanitizer build is clang's (tools/deps.sh installs clang-16):
-  # it builds the library, the tools, the models and every suite with clang,
-  # warnings as errors, while the builds above are g++'s.
-  asan_cxx=c++
-  command -v clang++-16 >/dev/null && asan_cxx=clang++-16
-  LOCKSTEP_SANITIZE_CXX=$asan_cxx bash tools/sanitize.sh address,undefined || status=$?
-  [ "$status" -eq 0 ] && echo "lockstep: AddressSanitizer and UBSan run clean ($asan_cxx)"
+  bash tools/sanitize.sh address,undefined || status=$?
+  [ "$status" -eq 0 ] && echo "lockstep: AddressSanitizer and UBSan run clean"
 fi
 exit "$status"
