@@ -4,6 +4,7 @@
 // bounded_queue gate passes. The other gates are in test_lin_sync.cpp and
 // test_lin_async.cpp.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -296,3 +297,13 @@ TEST(Lin, BadReplayStringsAreRefused) {
 }
 
 }  // namespace
+
+// expect_linearizable's replay line runs this test alone, in this program.
+TEST(LinGtest, ReplayCommandNamesThisProgramAndThisTest) {
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(lockstep::lin::detail::gtest_replay_command(),
+            "LOCKSTEP_SEED={seed} LOCKSTEP_REPLAY={} " + std::string(exe, static_cast<std::size_t>(n)) +
+                " --gtest_filter=LinGtest.ReplayCommandNamesThisProgramAndThisTest");
+}

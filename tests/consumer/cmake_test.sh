@@ -20,9 +20,7 @@ shift 2
 here=$src/tests/consumer
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR LD_LIBRARY_PATH CMAKE_PREFIX_PATH
+consumer_setup
 
 # cmake_build DIR COMPILER CMAKE-ARG...: configures and builds the consumer
 # project in DIR; its output is shown only when it fails.

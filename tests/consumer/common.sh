@@ -1,16 +1,30 @@
 # shellcheck shell=bash
-# Shared by the consumer tests (pkgconfig_test.sh, cmake_test.sh): sourced,
-# not run. Every function fails the test (set -e) on the first problem.
+# Shared by the consumer tests (pkgconfig_test.sh, cmake_test.sh, and
+# ../subproject/subproject_test.sh): sourced, not run. Every function fails
+# the test (set -e) on the first problem.
 
-# The compilers to build consumers with: those given, or g++ and, when it is
-# installed, clang++-16.
+# consumer_setup: makes $tmp, a scratch directory removed when the script
+# exits, and clears what would make a build find lockstep, or load its
+# libraries, from somewhere the test did not choose.
+consumer_setup() {
+  tmp=$(mktemp -d)
+  # shellcheck disable=SC2064  # $tmp is fixed now
+  trap "rm -rf '$tmp'" EXIT
+  unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR LD_LIBRARY_PATH CMAKE_PREFIX_PATH
+}
+
+# The compilers to build consumers with: those given, or $CXX (default g++)
+# and, when it is installed and not $CXX already, clang++-16.
 consumer_compilers() {
   if [ $# -gt 0 ]; then
     printf '%s\n' "$@"
     return
   fi
-  echo g++
-  if command -v clang++-16 >/dev/null; then echo clang++-16; fi
+  local first=${CXX:-g++}
+  echo "$first"
+  if [ "$(basename "$first")" != clang++-16 ] && command -v clang++-16 >/dev/null; then
+    echo clang++-16
+  fi
 }
 
 # lockstep_install BUILD DESTDIR: installs the build with `meson install

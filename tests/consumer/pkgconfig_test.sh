@@ -19,9 +19,7 @@ shift 2
 here=$src/tests/consumer
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$here/common.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR LD_LIBRARY_PATH
+consumer_setup
 
 # Every -I of `pkg-config --cflags PACKAGE...` is a directory.
 include_dirs_exist() {

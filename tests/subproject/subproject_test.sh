@@ -3,14 +3,16 @@
 # source tree in its subprojects/), its program with warnings as errors, and
 # runs the program: it must find the lost update. Checks that lockstep, as a
 # subproject, set up neither its tests nor its benchmarks. The compilers are
-# $CXX (the one of the build that runs this test, from tests/meson.build)
-# and clang++-16 when it is installed and $CXX is not a clang.
+# those given, else $CXX (the one of the build that runs this test, from
+# tests/meson.build) and clang++-16 (consumer_compilers in common.sh).
 #
-#   tests/subproject/subproject_test.sh SOURCE_DIR
+#   tests/subproject/subproject_test.sh SOURCE_DIR [COMPILER...]
 set -euo pipefail
-src=$(cd "${1:?usage: subproject_test.sh SOURCE_DIR}" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+src=$(cd "${1:?usage: subproject_test.sh SOURCE_DIR [COMPILER...]}" && pwd)
+shift
+# shellcheck source-path=SCRIPTDIR source=../consumer/common.sh
+. "$src/tests/consumer/common.sh"
+consumer_setup
 mkdir -p "$tmp/subprojects"
 ln -s "$src" "$tmp/subprojects/lockstep"
 cp "$src/tests/subproject/main.cpp" "$tmp/main.cpp"
@@ -49,8 +51,5 @@ print(" ".join(t["name"] for t in json.load(sys.stdin) if t["name"].startswith((
   echo "subproject_test: ok"
 }
 
-check_with "${CXX:-c++}"
-case "${CXX:-c++}" in
-  *clang*) ;;
-  *) if command -v clang++-16 >/dev/null; then check_with clang++-16; fi ;;
-esac
+mapfile -t compilers < <(consumer_compilers "$@")  # one per line: "ccache c++" is one
+for cxx in "${compilers[@]}"; do check_with "$cxx"; done

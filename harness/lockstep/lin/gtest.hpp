@@ -10,8 +10,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <string>
 
 #include "lockstep/lin.hpp"
@@ -22,13 +20,7 @@ namespace lockstep::lin {
 namespace detail {
 // "LOCKSTEP_SEED={seed} LOCKSTEP_REPLAY={} /path/to/test --gtest_filter=Suite.Name"
 inline std::string gtest_replay_command() {
-  std::string program = "this program";
-  char buf[4096];
-  if (const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1); n > 0) program.assign(buf, static_cast<std::size_t>(n));
-  std::string cmd = "LOCKSTEP_SEED={seed} LOCKSTEP_REPLAY={} " + program;
-  if (const ::testing::TestInfo* t = ::testing::UnitTest::GetInstance()->current_test_info(); t != nullptr)
-    cmd += std::string(" --gtest_filter=") + t->test_suite_name() + "." + t->name();
-  return cmd;
+  return "LOCKSTEP_SEED={seed} LOCKSTEP_REPLAY={} " + mc::detail::this_test_command();
 }
 }  // namespace detail
 

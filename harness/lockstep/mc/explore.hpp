@@ -437,6 +437,9 @@ namespace detail {
 using test_name_source = std::string (*)();
 void set_test_name_source(test_name_source) noexcept;
 std::string current_test_name();
+// The command that runs the running test alone: "/path/to/program
+// --gtest_filter=Suite.Name" ("/path/to/program" outside a test).
+std::string this_test_command();
 
 struct body_ref {
   void* obj;

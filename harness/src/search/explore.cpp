@@ -123,6 +123,8 @@ std::string current_test_name() {
   return f == nullptr ? std::string() : f();
 }
 
+std::string this_test_command() { return self_program() + test_filter(current_test_name()); }
+
 
 bool trace_asked(const std::string& trace_dir) {
   if (trace_dir == "-") return false;
