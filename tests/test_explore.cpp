@@ -1,15 +1,31 @@
 // The runtime and the detectors, through the public explore() API.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lockstep/lockstep.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LOCKSTEP_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOCKSTEP_TEST_ASAN 1
+#endif
+#endif
+#ifdef LOCKSTEP_TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace {
 
@@ -528,6 +544,54 @@ TEST(SplitSearch, TheBugAndItsNumbersAreTheSameOnEveryRun) {
                                  << *seen.rbegin();
     }
   }
+}
+
+// -- fiber stacks -------------------------------------------------------------
+
+// An OS thread's fiber stacks are unmapped when it ends. A fiber that left
+// for good left its last frames poisoned on its stack, and AddressSanitizer
+// does not clear the shadow of memory that is unmapped or mapped again (clang
+// 16's runtime): memory mapped there next (libbacktrace's buffers, in a
+// report made after a search on several jobs) was taken for a stack and its
+// use reported as a stack buffer underflow.
+TEST(FiberStacks, MemoryMappedWhereAnEndedThreadsStackWasIsNotPoisoned) {
+#ifndef LOCKSTEP_TEST_ASAN
+  GTEST_SKIP() << "AddressSanitizer builds only";
+#else
+  constexpr std::size_t kStack = 256 * 1024;
+  std::uintptr_t lo = 0;
+  std::thread([&] {
+    mc::options o = with(mc::dfs());
+    o.stack_size = kStack;
+    std::uintptr_t frame = 0;
+    const auto r = mc::explore(o, [&] {
+      // The real frame (a local may live on ASan's fake stack).
+      frame = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+      mc::thread t([] {});
+      t.join();
+    });
+    ASSERT_TRUE(r.ok()) << r.report();
+    // The stack's usable part: the mapping that holds the body's frame
+    // (below it the guard region, which is not readable, so the two are
+    // never merged into one).
+    std::ifstream maps("/proc/self/maps");
+    for (std::string line; std::getline(maps, line);) {
+      std::uintptr_t b = 0, e = 0;
+      char dash = 0;
+      std::istringstream in(line);
+      if (in >> std::hex >> b >> dash >> e && b <= frame && frame < e) lo = b;
+    }
+  }).join();
+  ASSERT_NE(lo, 0u);
+  void* p = ::mmap(reinterpret_cast<void*>(lo), kStack, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) GTEST_SKIP() << "the stack's place was taken again";
+  ASSERT_EQ(reinterpret_cast<std::uintptr_t>(p), lo);
+  const void* poisoned = __asan_region_is_poisoned(p, kStack);
+  EXPECT_EQ(poisoned, nullptr) << "at " << (static_cast<const char*>(poisoned) - static_cast<const char*>(p))
+                               << " bytes into the unmapped stack";
+  ::munmap(p, kStack);
+#endif
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test suite (GoogleTest, RapidCheck, the CLI checks),
-# then the real-thread suites again under ThreadSanitizer (build-tsan) and
-# every GoogleTest suite under AddressSanitizer and UBSan (build-asan).
+# then the real-thread suites again under ThreadSanitizer (build-tsan, g++) and
+# every GoogleTest suite under AddressSanitizer and UBSan (build-asan, clang 16,
+# which builds everything there with warnings as errors).
 # LOCKSTEP_NO_SANITIZER=1 skips the sanitizer passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,6 @@ if [ "$status" -eq 0 ] && [ -z "${LOCKSTEP_NO_SANITIZER:-}" ]; then
   bash tools/sanitize.sh thread || status=$?
   [ "$status" -eq 0 ] && echo "lockstep: ThreadSanitizer run clean"
   bash tools/sanitize.sh address,undefined || status=$?
-  [ "$status" -eq 0 ] && echo "lockstep: AddressSanitizer and UBSan run clean"
+  [ "$status" -eq 0 ] && echo "lockstep: AddressSanitizer and UBSan run clean (clang 16)"
 fi
 exit "$status"

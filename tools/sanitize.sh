@@ -17,6 +17,11 @@
 # The runtime announces its fiber switches to both sanitizers. ThreadSanitizer
 # would add nothing on the other suites (fibers share one OS thread: there is
 # no race between them to find) at several times their cost.
+#
+# Compilers: ThreadSanitizer builds with c++ (g++), AddressSanitizer and UBSan
+# with clang++-16 (tools/deps.sh installs it), which also builds everything
+# else with warnings as errors: the test command's clang build. The variable
+# LOCKSTEP_SANITIZE_CXX names another compiler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,12 +49,16 @@ else
   # suites, and reports still name file and line.
   opts+=(-Doptimization=1 -Ddebug=false -Dcpp_args=-g1)
 fi
-# The compiler is c++ unless LOCKSTEP_SANITIZE_CXX names another, such as
-# clang++-16 (tools/deps.sh installs it); with clang the build is of
-# everything, warnings as errors. Not clang by default: clang 16's
-# ThreadSanitizer crashes at the first thread these suites start (a SEGV
-# inside its thread registry), not yet understood.
-cxx=${LOCKSTEP_SANITIZE_CXX:-c++}
+# The compiler: clang++-16 for AddressSanitizer and UBSan, c++ (g++) for
+# ThreadSanitizer, unless LOCKSTEP_SANITIZE_CXX names another; with clang the
+# build is of everything, warnings as errors. Not clang for ThreadSanitizer:
+# clang 16's crashes at the first thread these suites start (a SEGV inside
+# its thread registry), not yet understood.
+if [ "$san" = thread ]; then
+  cxx=${LOCKSTEP_SANITIZE_CXX:-c++}
+else
+  cxx=${LOCKSTEP_SANITIZE_CXX:-clang++-16}
+fi
 # A build directory keeps the compiler it was set up with: start it afresh
 # when it was set up with another one (one without a note was set up with c++).
 if [ -f "$dir/build.ninja" ] && [ "$(cat "$dir/sanitize-cxx" 2>/dev/null || echo c++)" != "$cxx" ]; then
@@ -82,6 +91,23 @@ mkdir -p "$logs"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4 suppressions=$PWD/tools/tsan.supp log_path=$PWD/$logs/tsan"
 export ASAN_OPTIONS="halt_on_error=1 detect_leaks=1 detect_stack_use_after_return=1 strict_string_checks=1 check_initialization_order=1 log_path=$PWD/$logs/asan"
 export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1 log_path=$PWD/$logs/ubsan"
+# clang's runtimes symbolize reports with llvm-symbolizer, which they look for
+# as llvm-symbolizer-16 first and give up on when that is not installed (the
+# llvm-16 package, which clang-16 does not pull in): name whichever one there is.
+case "$cxx" in
+  clang*)
+    if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+      for s in llvm-symbolizer-16 llvm-symbolizer; do
+        if command -v "$s" >/dev/null; then
+          export ASAN_SYMBOLIZER_PATH UBSAN_SYMBOLIZER_PATH
+          ASAN_SYMBOLIZER_PATH=$(readlink -f "$(command -v "$s")")
+          UBSAN_SYMBOLIZER_PATH=$ASAN_SYMBOLIZER_PATH
+          break
+        fi
+      done
+    fi
+    ;;
+esac
 
 # ThreadSanitizer (GCC 12's runtime) maps its shadow at fixed addresses and
 # refuses to start when the kernel randomises mmap with more entropy than it

@@ -52,7 +52,16 @@ fiber_stack::fiber_stack(std::size_t size) : requested_(size) {
 }
 
 fiber_stack::~fiber_stack() {
-  if (base_ != nullptr) ::munmap(base_, size_);
+  if (base_ == nullptr) return;
+#ifdef LOCKSTEP_ASAN_FIBERS
+  // The frames a fiber left on this stack (the ones it parked in when it
+  // left for good) are still poisoned, and AddressSanitizer does not clear
+  // the shadow of unmapped memory (clang 16's runtime does not on munmap or
+  // mmap): whatever is mapped here next, such as libbacktrace's buffers,
+  // would otherwise be reported as a stack buffer underflow.
+  __asan_unpoison_memory_region(static_cast<char*>(top()) - size(), size());
+#endif
+  ::munmap(base_, size_);
 }
 
 namespace {
