@@ -116,21 +116,21 @@ one_line replay-diverge
 has replay-diverge err "diverged"
 
 # Checkpoints: a run stopped by its budget resumes; damaged files are refused.
-expect ckpt-first 0 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
+expect ckpt-first 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
 has ckpt-first out "incomplete"
 has ckpt-file ck "executions 2000"
-expect ckpt-resume 0 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
+expect ckpt-resume 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
 has ckpt-resume ck "executions 4000"
 printf 'lockstep-checkpoint 9\n' >"$tmp/future"
-expect ckpt-future 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/future"
+expect ckpt-future 2 -- "$LS" check queue_producer_consumer --strategy dpor --checkpoint "$tmp/future"
 one_line ckpt-future
 has ckpt-future err "newer lockstep"
 head -c 64 /dev/urandom >"$tmp/binary"
-expect ckpt-binary 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/binary"
+expect ckpt-binary 2 -- "$LS" check queue_producer_consumer --strategy dpor --checkpoint "$tmp/binary"
 one_line ckpt-binary
 expect ckpt-other-model 2 -- "$LS" check counter_mutex --strategy dpor --checkpoint "$tmp/ck"
-has ckpt-other-model err "belongs to 'semaphore_pool'"
-expect ckpt-random 2 -- "$LS" check semaphore_pool --strategy random --checkpoint "$tmp/ck"
+has ckpt-other-model err "belongs to 'queue_producer_consumer'"
+expect ckpt-random 2 -- "$LS" check queue_producer_consumer --strategy random --checkpoint "$tmp/ck"
 expect shard-bounded 2 -- "$LS" check semaphore_pool --strategy dpor --preemptions 1 --shard 0/2
 one_line shard-bounded
 expect shard-bad 2 -- "$LS" check semaphore_pool --strategy dfs --shard 3/2
