@@ -6,6 +6,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
@@ -228,6 +229,60 @@ TEST(SemaphoreProtocol, AWaitWithNoReleaseIsALostWakeupBothWays) {
   };
   EXPECT_BUG(lost(mc::futex_platform{}), bug_kind::lost_wakeup);
   EXPECT_BUG(lost(mc::platform{}), bug_kind::lost_wakeup);
+}
+
+// Found by the differential test: a timed acquire finding no permit was
+// announced as a step that only blocks, so the split of a dpor search over
+// two jobs never branched on it and missed the outcome where the timeout
+// and the CAS run between the other thread's store and its stale load.
+thread_local std::string tl_timed_outcome;
+std::set<std::string> timed_acquire_outcomes(mc::options o) {
+  o.honour_env = false;
+  o.shrink = false;
+  o.keep_going = true;
+  o.trace_dir = "-";
+  std::mutex m;
+  std::set<std::string> out;
+  o.on_execution = [&](const mc::bug* b) {
+    std::scoped_lock g(m);
+    out.insert(b == nullptr ? tl_timed_outcome : std::string("bug"));
+  };
+  const mc::result r = mc::explore(o, [] {
+    tl_timed_outcome.clear();
+    mc::mutex mu;
+    mc::counting_semaphore<8> sem(0);
+    mc::condition_variable cv;
+    mc::atomic<int> a{0};
+    int seen = 0;  // written by either thread; read at the end
+    mc::thread t([&] {
+      tl_timed_outcome += sem.try_acquire_for(1ms) ? '1' : '0';
+      int expected = 1;
+      const bool ok = a.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+      tl_timed_outcome += ok ? '1' : '0';
+      if (ok) seen = 0;
+    });
+    {
+      std::scoped_lock g(mu);
+      a.store(1);
+      seen = a.load();
+    }
+    cv.notify_all();
+    cv.notify_all();
+    t.join();
+    tl_timed_outcome += " seen=" + std::to_string(seen);
+  });
+  EXPECT_TRUE(r.complete) << r.report();
+  return out;
+}
+
+TEST(SemaphoreProtocol, ATimedAcquireIsABranchOfASplitDporSearch) {
+  mc::options o;
+  o.strategy = mc::dfs();
+  const std::set<std::string> want = timed_acquire_outcomes(o);
+  o.strategy = mc::dpor();
+  EXPECT_EQ(timed_acquire_outcomes(o), want);
+  o.jobs = 2;
+  EXPECT_EQ(timed_acquire_outcomes(o), want);
 }
 
 TEST(SemaphoreMc, TryAcquireForTimesOutInVirtualTime) {

@@ -65,8 +65,13 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
   for (;;) {
     if (track_) {
       set_next(cur_, {obj, access_kind::write, false, timed && fair_on_});
-      me.next_lock = word;
-      me.next_count = true;
+      // Untimed, an attempt while the word is 0 only blocks (no step);
+      // timed, it is a step either way (it blocks with an event, or times
+      // out at once).
+      if (!timed) {
+        me.next_lock = word;
+        me.next_count = true;
+      }
     }
     decide();
     me.next_lock = nullptr;
@@ -76,14 +81,21 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
       take_count_word(word, obj, loc);
       return true;
     }
-    note({obj, access_kind::read});
     if (timed && deadline <= vtime_) {  // expired: times out at once, a yield
       record(op::timeout, word, obj, loc, true).value = 0;
+      note({obj, access_kind::read});
       note({kTimeKey, access_kind::read});
       fair_yield(true);
       return false;
     }
-    if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
+    if (timed) {
+      // A timed wait blocks with an event, as a futex wait does (it reads the
+      // word and joins its queue): its timeout is a step of its own.
+      record(op::wait, word, obj, loc).value = 0;
+      note({kTimeKey, access_kind::read});  // it compared its deadline with the time
+    } else {
+      note({obj, access_kind::read});
+    }
     each_detector([&](auto& d) {
       if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
     });

@@ -593,7 +593,8 @@ std::uint32_t os_runtime::unlock_word(std::uint32_t* word, detail::object_handle
 }
 
 // The native count word: an acquisition is one event (cas_ok, the count it
-// left), a timeout one event (timeout); a blocked attempt is none.
+// left), a timeout one event (timeout); a blocked attempt is none, unless
+// timed (wait).
 bool os_runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
                                const std::source_location& loc) {
   const auto real = [&] {
@@ -604,8 +605,15 @@ bool os_runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bo
     if (std::uncaught_exceptions() > 0 || timed) return os_words::count_try(word, seen);
     return real();  // a release path: a unit comes soon or the run stops
   }
-  const std::size_t k = gate();
+  std::size_t k = gate();
   if (k == npos) return real();
+  if (follow_->events[k].o == op::wait) {  // a timed acquire blocked: its timeout or its unit is next
+    check_event(k, op::wait, bind_object(k, h, loc, op::wait), loc);
+    check_value(k, op::wait, load_word(word));
+    pass_turn(k);
+    k = gate();
+    if (k == npos) return real();
+  }
   const op o = follow_->events[k].o == op::timeout ? op::timeout : op::cas_ok;
   const std::uint32_t obj = bind_object(k, h, loc, o);
   check_event(k, o, obj, loc);
