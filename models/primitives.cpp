@@ -62,8 +62,7 @@ LOCKSTEP_MODEL(condvar_predicate, "primitives", expect_pass(),
 // -- semaphore ----------------------------------------------------------------
 
 LOCKSTEP_MODEL(semaphore_pool, "primitives", expect_pass(),
-               "three threads share a pool of two permits: never more than two holders",
-               .exhaustive = false) {
+               "three threads share a pool of two permits: never more than two holders") {
   mc::counting_semaphore<2> permits(2, "permits");
   mc::atomic<int> holders{0};
   mc::name(&holders, "holders");
@@ -142,8 +141,7 @@ LOCKSTEP_MODEL(counter_striped, "primitives", expect_pass(),
   two_adders<mc::striped_counter>();
 }
 LOCKSTEP_MODEL(counter_owned, "primitives", expect_pass(),
-               "owned_counter: two threads send 1 and 2 to the owner; the total is exactly 6",
-               .exhaustive = false) {
+               "owned_counter: two threads send 1 and 2 to the owner; the total is exactly 6") {
   two_adders<mc::owned_counter>();
 }
 LOCKSTEP_MODEL(counter_atomic, "primitives", expect_pass(),
@@ -207,8 +205,7 @@ LOCKSTEP_MODEL(future_callback_once, "primitives", expect_pass(),
 
 LOCKSTEP_MODEL(pool_shutdown, "primitives", expect_pass(),
                "shutdown(wait, cancel_pending) races two workers: every task either ran "
-               "exactly once or was cancelled, never lost or run twice",
-               .exhaustive = false) {
+               "exactly once or was cancelled, never lost or run twice") {
   std::array<mc::atomic<int>, 3> runs{};
   std::vector<mc::future<void>> fs;
   {

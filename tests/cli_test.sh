@@ -67,7 +67,7 @@ has all-dfs out "got their expected verdict, 0 missed"
 cp "$tmp/out" "$tmp/all-dfs.out"
 # A pass says what it rests on: every schedule, or a sample of them.
 expect all-complete 0 -- grep -Eq '^counter_mutex +pass +pass \(complete\) ' "$tmp/all-dfs.out"
-expect all-sampled 0 -- grep -Eq '^semaphore_pool +pass +pass \(50,000 random schedules\) ' "$tmp/all-dfs.out"
+expect all-sampled 0 -- grep -Eq '^queue_producer_consumer +pass +pass \(50,000 random schedules\) ' "$tmp/all-dfs.out"
 expect all-random 0 -- "$LS" check --all --strategy random --budget 2000
 
 expect json 1 -- "$LS" check deadlock_abba --report-json "$tmp/r.json"
@@ -116,21 +116,21 @@ one_line replay-diverge
 has replay-diverge err "diverged"
 
 # Checkpoints: a run stopped by its budget resumes; damaged files are refused.
-expect ckpt-first 0 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
+expect ckpt-first 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
 has ckpt-first out "incomplete"
 has ckpt-file ck "executions 2000"
-expect ckpt-resume 0 -- "$LS" check semaphore_pool --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
+expect ckpt-resume 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
 has ckpt-resume ck "executions 4000"
 printf 'lockstep-checkpoint 9\n' >"$tmp/future"
-expect ckpt-future 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/future"
+expect ckpt-future 2 -- "$LS" check queue_producer_consumer --strategy dpor --checkpoint "$tmp/future"
 one_line ckpt-future
 has ckpt-future err "newer lockstep"
 head -c 64 /dev/urandom >"$tmp/binary"
-expect ckpt-binary 2 -- "$LS" check semaphore_pool --strategy dpor --checkpoint "$tmp/binary"
+expect ckpt-binary 2 -- "$LS" check queue_producer_consumer --strategy dpor --checkpoint "$tmp/binary"
 one_line ckpt-binary
 expect ckpt-other-model 2 -- "$LS" check counter_mutex --strategy dpor --checkpoint "$tmp/ck"
-has ckpt-other-model err "belongs to 'semaphore_pool'"
-expect ckpt-random 2 -- "$LS" check semaphore_pool --strategy random --checkpoint "$tmp/ck"
+has ckpt-other-model err "belongs to 'queue_producer_consumer'"
+expect ckpt-random 2 -- "$LS" check queue_producer_consumer --strategy random --checkpoint "$tmp/ck"
 expect shard-bounded 2 -- "$LS" check semaphore_pool --strategy dpor --preemptions 1 --shard 0/2
 one_line shard-bounded
 expect shard-bad 2 -- "$LS" check semaphore_pool --strategy dfs --shard 3/2

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
@@ -149,6 +150,141 @@ TEST(SemaphoreMc, ReleasePastMaxIsMisuse) {
   EXPECT_TRUE(contains(r.found->message, "past its max")) << r.found->message;
 }
 
+// The semaphore's own protocol (the count CAS loops, the waiter count and
+// the futex wait and wake), step by step on futex_platform; the same
+// properties hold with mc::platform's native count word, where an
+// acquisition and a release are one step each.
+template <class P>
+mc::result semaphore_dpor(void (*body)()) {
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  return mc::explore(o, body);
+}
+
+template <class P, std::ptrdiff_t Permits>
+void semaphore_holders(int threads, int allowed) {
+  lockstep::basic_counting_semaphore<Permits, P> s(Permits);
+  mc::atomic<int> holders{0};
+  auto use = [&] {
+    s.acquire();
+    LOCKSTEP_ASSERT(holders.fetch_add(1) + 1 <= allowed);
+    holders.fetch_sub(1);
+    s.release();
+  };
+  std::vector<mc::thread> ts;
+  for (int i = 1; i < threads; ++i) ts.emplace_back(use);
+  use();
+  for (auto& t : ts) t.join();
+  LOCKSTEP_ASSERT(s.try_acquire());
+}
+
+template <class P>
+void semaphore_handoff() {
+  lockstep::basic_counting_semaphore<2, P> s(0);
+  mc::atomic<int> got{0};
+  mc::thread a([&] {
+    s.acquire();
+    got.fetch_add(1);
+  });
+  mc::thread b([&] {
+    if (s.try_acquire_for(1ms)) got.fetch_add(1);
+  });
+  s.release(2);
+  a.join();
+  b.join();
+  // b timed out only before the release, and then one permit is left.
+  LOCKSTEP_ASSERT(got.load() + (s.try_acquire() ? 1 : 0) == 2);
+}
+
+TEST(SemaphoreProtocol, ExcludesOnFutexPlatform) {
+  EXPECT_EXHAUSTIVE_PASS(semaphore_dpor<mc::futex_platform>(+[] { semaphore_holders<mc::futex_platform, 1>(2, 1); }));
+}
+TEST(SemaphoreProtocol, ExcludesNatively) {
+  EXPECT_EXHAUSTIVE_PASS(semaphore_dpor<mc::platform>(+[] { semaphore_holders<mc::platform, 1>(2, 1); }));
+}
+TEST(SemaphoreProtocol, TwoPermitsAdmitTwoHoldersOnFutexPlatform) {
+  const auto r = semaphore_dpor<mc::futex_platform>(+[] { semaphore_holders<mc::futex_platform, 2>(3, 1); });
+  EXPECT_BUG(r, bug_kind::assertion);
+}
+TEST(SemaphoreProtocol, TwoPermitsAdmitTwoHoldersNatively) {
+  const auto r = semaphore_dpor<mc::platform>(+[] { semaphore_holders<mc::platform, 2>(3, 1); });
+  EXPECT_BUG(r, bug_kind::assertion);
+  EXPECT_EXHAUSTIVE_PASS(semaphore_dpor<mc::platform>(+[] { semaphore_holders<mc::platform, 2>(3, 2); }));
+}
+TEST(SemaphoreProtocol, HandsOffAndTimesOutOnFutexPlatform) {
+  EXPECT_EXHAUSTIVE_PASS(semaphore_dpor<mc::futex_platform>(+[] { semaphore_handoff<mc::futex_platform>(); }));
+}
+TEST(SemaphoreProtocol, HandsOffAndTimesOutNatively) {
+  EXPECT_EXHAUSTIVE_PASS(semaphore_dpor<mc::platform>(+[] { semaphore_handoff<mc::platform>(); }));
+}
+TEST(SemaphoreProtocol, AWaitWithNoReleaseIsALostWakeupBothWays) {
+  const auto lost = [](auto platform_tag) {
+    using P = decltype(platform_tag);
+    return semaphore_dpor<P>(+[] {
+      lockstep::basic_counting_semaphore<1, P> s(0);
+      mc::thread t([&] { s.acquire(); });
+      t.join();
+    });
+  };
+  EXPECT_BUG(lost(mc::futex_platform{}), bug_kind::lost_wakeup);
+  EXPECT_BUG(lost(mc::platform{}), bug_kind::lost_wakeup);
+}
+
+// Found by the differential test: a timed acquire finding no permit was
+// announced as a step that only blocks, so the split of a dpor search over
+// two jobs never branched on it and missed the outcome where the timeout
+// and the CAS run between the other thread's store and its stale load.
+thread_local std::string tl_timed_outcome;
+std::set<std::string> timed_acquire_outcomes(mc::options o) {
+  o.honour_env = false;
+  o.shrink = false;
+  o.keep_going = true;
+  o.trace_dir = "-";
+  std::mutex m;
+  std::set<std::string> out;
+  o.on_execution = [&](const mc::bug* b) {
+    std::scoped_lock g(m);
+    out.insert(b == nullptr ? tl_timed_outcome : std::string("bug"));
+  };
+  const mc::result r = mc::explore(o, [] {
+    tl_timed_outcome.clear();
+    mc::mutex mu;
+    mc::counting_semaphore<8> sem(0);
+    mc::condition_variable cv;
+    mc::atomic<int> a{0};
+    int seen = 0;  // written by either thread; read at the end
+    mc::thread t([&] {
+      tl_timed_outcome += sem.try_acquire_for(1ms) ? '1' : '0';
+      int expected = 1;
+      const bool ok = a.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+      tl_timed_outcome += ok ? '1' : '0';
+      if (ok) seen = 0;
+    });
+    {
+      std::scoped_lock g(mu);
+      a.store(1);
+      seen = a.load();
+    }
+    cv.notify_all();
+    cv.notify_all();
+    t.join();
+    tl_timed_outcome += " seen=" + std::to_string(seen);
+  });
+  EXPECT_TRUE(r.complete) << r.report();
+  return out;
+}
+
+TEST(SemaphoreProtocol, ATimedAcquireIsABranchOfASplitDporSearch) {
+  mc::options o;
+  o.strategy = mc::dfs();
+  const std::set<std::string> want = timed_acquire_outcomes(o);
+  o.strategy = mc::dpor();
+  EXPECT_EQ(timed_acquire_outcomes(o), want);
+  o.jobs = 2;
+  EXPECT_EQ(timed_acquire_outcomes(o), want);
+}
+
 TEST(SemaphoreMc, TryAcquireForTimesOutInVirtualTime) {
   const auto r = dfs([] {
     mc::counting_semaphore<1> s(0);
@@ -274,6 +410,139 @@ TEST(ConditionVariableAnyMc, WorksWithARecursiveMutexLock) {
     t.join();
   });
   EXPECT_EXHAUSTIVE_PASS(r);
+}
+
+// The condition variable's own protocol (the sequence word, the waiter
+// count, the futex wait and wake), step by step on futex_platform, and on a
+// platform with only the native lock word (the mutex in one step, the
+// condition variable's protocol step by step), beside the same properties
+// with mc::platform's native condition variable.
+struct native_lock_only : mc::platform_base {
+  static void lock_word_lock(atomic<std::uint32_t>& w, const loc& where) { mc::platform::lock_word_lock(w, where); }
+  static bool lock_word_try_lock(atomic<std::uint32_t>& w, const loc& where) {
+    return mc::platform::lock_word_try_lock(w, where);
+  }
+  static std::uint32_t lock_word_unlock(atomic<std::uint32_t>& w, const loc& where) {
+    return mc::platform::lock_word_unlock(w, where);
+  }
+};
+static_assert(lockstep::lock_word_platform<native_lock_only> && !lockstep::cond_platform<native_lock_only>);
+
+template <class P>
+void cv_handoff_two_waiters(bool notify_all, bool notify_under_lock) {
+  lockstep::basic_mutex<P> m;
+  lockstep::basic_condition_variable<P> cv;
+  int ready = 0;  // guarded by m
+  int woke = 0;   // guarded by m
+  auto waiter = [&] {
+    std::unique_lock lk(m);
+    cv.wait(lk, [&] { return ready > 0; });
+    --ready;
+    ++woke;
+  };
+  mc::thread a(waiter);
+  mc::thread b(waiter);
+  for (int i = 0; i < 2; ++i) {
+    std::unique_lock lk(m);
+    ++ready;
+    if (!notify_under_lock) lk.unlock();
+    if (notify_all) cv.notify_all();
+    else cv.notify_one();
+  }
+  a.join();
+  b.join();
+  LOCKSTEP_ASSERT(woke == 2);
+}
+
+template <class P>
+void cv_timed_wait() {
+  lockstep::basic_mutex<P> m;
+  lockstep::basic_condition_variable<P> cv;
+  bool ready = false;
+  mc::thread t([&] {
+    std::scoped_lock g(m);
+    ready = true;
+    cv.notify_one();
+  });
+  {
+    std::unique_lock lk(m);
+    const bool got = cv.wait_for(lk, 1ms, [&] { return ready; });
+    LOCKSTEP_ASSERT(lk.owns_lock() && got == ready);
+  }
+  t.join();
+}
+
+template <class P>
+mc::result cv_dpor(void (*body)(), int spurious = 1) {
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.spurious_wakeups = spurious;
+  return mc::explore(o, body);
+}
+
+TEST(ConditionVariableProtocol, HandsOffToTwoWaitersStepByStep) {
+  using P = native_lock_only;
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<P>(+[] { cv_handoff_two_waiters<P>(false, true); }, 0));
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<P>(+[] { cv_handoff_two_waiters<P>(false, false); }, 0));
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<P>(+[] { cv_handoff_two_waiters<P>(true, false); }, 0));
+}
+TEST(ConditionVariableProtocol, HandsOffToTwoWaitersNatively) {
+  using P = mc::platform;
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<P>(+[] { cv_handoff_two_waiters<P>(false, true); }));
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<P>(+[] { cv_handoff_two_waiters<P>(false, false); }));
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<P>(+[] { cv_handoff_two_waiters<P>(true, false); }));
+}
+TEST(ConditionVariableProtocol, TimedWaitBothOutcomesOnFutexPlatform) {
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<mc::futex_platform>(+[] { cv_timed_wait<mc::futex_platform>(); }));
+}
+TEST(ConditionVariableProtocol, TimedWaitBothOutcomesNatively) {
+  EXPECT_EXHAUSTIVE_PASS(cv_dpor<mc::platform>(+[] { cv_timed_wait<mc::platform>(); }));
+}
+// A notify that comes before the wait is lost, on both: found.
+TEST(ConditionVariableProtocol, ANotifyBeforeTheWaitIsLostBothWays) {
+  const auto lost = [](auto platform_tag) {
+    using P = decltype(platform_tag);
+    return cv_dpor<P>(+[] {
+      lockstep::basic_mutex<P> m;
+      lockstep::basic_condition_variable<P> cv;
+      mc::thread t([&] {
+        std::unique_lock lk(m);
+        cv.wait(lk);
+      });
+      cv.notify_one();
+      t.join();
+    }, 0);
+  };
+  EXPECT_BUG(lost(mc::futex_platform{}), bug_kind::lost_wakeup);
+  EXPECT_BUG(lost(mc::platform{}), bug_kind::lost_wakeup);
+}
+// notify_one wakes one waiter: with two waiting and one notify, the other
+// waits forever (found both ways), while notify_all reaches both.
+TEST(ConditionVariableProtocol, NotifyOneWakesOneBothWays) {
+  const auto one = [](auto platform_tag) {
+    using P = decltype(platform_tag);
+    return cv_dpor<P>(+[] {
+      lockstep::basic_mutex<P> m;
+      lockstep::basic_condition_variable<P> cv;
+      bool go = false;
+      auto waiter = [&] {
+        std::unique_lock lk(m);
+        cv.wait(lk, [&] { return go; });
+      };
+      mc::thread a(waiter);
+      mc::thread b(waiter);
+      {
+        std::scoped_lock g(m);
+        go = true;
+      }
+      cv.notify_one();
+      a.join();
+      b.join();
+    }, 0);
+  };
+  EXPECT_BUG(one(mc::futex_platform{}), bug_kind::lost_wakeup);
+  EXPECT_BUG(one(mc::platform{}), bug_kind::lost_wakeup);
 }
 
 // -- event -----------------------------------------------------------------------------

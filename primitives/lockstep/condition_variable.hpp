@@ -30,6 +30,13 @@
 // reads the word, releases the lock and sleeps only while the word is
 // unchanged; notify bumps it and wakes one or all sleepers. With no waiter
 // counted, notify returns at once (no atomic write, no syscall).
+//
+// A platform may supply its own condition variable instead (cond_platform
+// in lockstep/platform_concept.hpp): the checker's platform does, so that a
+// wait is three steps (enqueue under the lock, unlock, relock once
+// notified) and a notify one, and schedules do not differ in where a notify
+// falls between a waiter's unlock and its sleep. The protocol itself is
+// checked on its own (tests: the condition variable on mc::futex_platform).
 #pragma once
 
 #include <chrono>
@@ -42,6 +49,7 @@
 #include "lockstep/detail/deadline.hpp"
 #include "lockstep/mutex.hpp"
 #include "lockstep/platform.hpp"
+#include "lockstep/platform_concept.hpp"
 
 namespace lockstep {
 namespace detail {
@@ -70,6 +78,7 @@ class condition_core {
   void notify_one(const loc& where = loc::current()) {
     const typename P::release_scope releasing;  // may run in a destructor
     P::notified(this, where);
+    if constexpr (native) return P::cond_notify(seq_, false, where);
     if (waiters_.load(std::memory_order_seq_cst) == 0) return;
     seq_.fetch_add(1, std::memory_order_seq_cst);
     P::wake_one(seq_);
@@ -77,6 +86,7 @@ class condition_core {
   void notify_all(const loc& where = loc::current()) {
     const typename P::release_scope releasing;
     P::notified(this, where);
+    if constexpr (native) return P::cond_notify(seq_, true, where);
     if (waiters_.load(std::memory_order_seq_cst) == 0) return;
     seq_.fetch_add(1, std::memory_order_seq_cst);
     P::wake_all(seq_);
@@ -132,6 +142,7 @@ class condition_core {
 
  private:
   using time_point = typename P::clock::time_point;
+  static constexpr bool native = cond_platform<P>;
 
   // Releases the lock, sleeps until notified (or spuriously, or the
   // deadline), re-takes the lock. Returns false when the deadline passed.
@@ -146,6 +157,15 @@ class condition_core {
         relock(lock, m, where);
         return true;
       }
+    }
+    if constexpr (native) {
+      const bool timed = deadline != nullptr;
+      const time_point d = timed ? *deadline : time_point{};
+      const bool waiting = P::cond_enqueue(seq_, timed, d, where);
+      auto* m = unlock(lock, where);
+      const bool woke = waiting && P::cond_block(seq_, timed, d, where);
+      relock(lock, m, where);
+      return woke;
     }
     const std::uint32_t s = seq_.load(std::memory_order_relaxed);
     waiters_.fetch_add(1, std::memory_order_seq_cst);

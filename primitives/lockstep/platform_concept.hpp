@@ -17,6 +17,9 @@
 // `lock_word_platform<P>` is the optional native lock word (see
 // lockstep/detail/futex_lock.hpp): a platform that has it replaces the
 // three-state futex lock protocol with three single steps.
+// `count_word_platform<P>` is the optional native count word of the
+// semaphore, and `cond_platform<P>` the optional native condition variable,
+// likewise.
 #pragma once
 
 #include <concepts>
@@ -89,7 +92,38 @@ concept lock_word_platform =
       { P::lock_word_unlock(word, where) } -> std::same_as<std::uint32_t>;
     };
 
+// The optional count word (a semaphore's count, see lockstep/semaphore.hpp):
+// acquire takes one unit, blocking while the count is 0 (acquire_until: up
+// to the deadline; false when it passed without a unit); try_acquire never
+// blocks; release adds n unless the count would pass `limit` (then it
+// changes nothing) and returns the previous count, waking the waiters.
+template <class P>
+concept count_word_platform =
+    platform<P> && requires(typename P::template atomic<std::uint32_t>& word, std::uint32_t n,
+                            typename P::clock::time_point deadline, const std::source_location& where) {
+      { P::count_word_acquire(word, where) } -> std::same_as<void>;
+      { P::count_word_acquire_until(word, deadline, where) } -> std::same_as<bool>;
+      { P::count_word_try_acquire(word, where) } -> std::same_as<bool>;
+      { P::count_word_release(word, n, n, where) } -> std::same_as<std::uint32_t>;
+    };
+
+// The optional native condition variable on its sequence word (see
+// lockstep/condition_variable.hpp): a wait is cond_enqueue while the caller
+// holds its lock (false: the deadline already passed, no wait), the caller's
+// unlock, cond_block (true: notified, false: the deadline passed), the
+// caller's relock; cond_notify wakes the earliest waiter or all of them.
+template <class P>
+concept cond_platform =
+    platform<P> && requires(typename P::template atomic<std::uint32_t>& word, bool flag,
+                            typename P::clock::time_point deadline, const std::source_location& where) {
+      { P::cond_enqueue(word, flag, deadline, where) } -> std::same_as<bool>;
+      { P::cond_block(word, flag, deadline, where) } -> std::same_as<bool>;
+      { P::cond_notify(word, flag, where) } -> std::same_as<void>;
+    };
+
 static_assert(platform<os_platform>);
 static_assert(!lock_word_platform<os_platform>);
+static_assert(!cond_platform<os_platform>);
+static_assert(!count_word_platform<os_platform>);
 
 }  // namespace lockstep

@@ -23,6 +23,12 @@
 // Algorithm: the count lives in one 32-bit futex word; a separate waiter count
 // (both sequentially consistent, the Dekker pattern) lets release() skip the
 // wake-up syscall when nobody sleeps. Max is limited to 2^31 - 1.
+//
+// A platform may supply its own count word instead (count_word_platform in
+// lockstep/platform_concept.hpp): the checker's platform does, so that
+// schedules differ only in the order of acquisitions and releases, not in
+// the CAS loops' retries and the futex protocol's steps. The protocol itself
+// is checked on its own (tests: the semaphore on mc::futex_platform).
 #pragma once
 
 #include <chrono>
@@ -32,6 +38,7 @@
 
 #include "lockstep/detail/deadline.hpp"
 #include "lockstep/platform.hpp"
+#include "lockstep/platform_concept.hpp"
 
 namespace lockstep {
 
@@ -63,6 +70,13 @@ class basic_counting_semaphore {
     if (n == 0) return;
     const typename P::release_scope releasing;  // often in a destructor
     P::notified(&count_, where);
+    if constexpr (native) {
+      const std::uint32_t prev = P::count_word_release(count_, static_cast<std::uint32_t>(n),
+                                                       static_cast<std::uint32_t>(Max), where);
+      if (n > Max - static_cast<std::ptrdiff_t>(prev))
+        P::misuse(this, "semaphore released past its max()", where);
+      return;
+    }
     std::uint32_t c = count_.load(std::memory_order_relaxed);
     do {
       if (n > Max - static_cast<std::ptrdiff_t>(c))
@@ -80,6 +94,7 @@ class basic_counting_semaphore {
   }
 
   void acquire(const loc& where = loc::current()) {
+    if constexpr (native) return P::count_word_acquire(count_, where);
     // A permit handed over by another thread usually arrives within a short
     // spin; sleeping would cost a wake-up on another CPU.
     for (int spins = 0; spins < P::spin_limit; ++spins) {
@@ -93,7 +108,8 @@ class basic_counting_semaphore {
     }
   }
 
-  [[nodiscard]] bool try_acquire() {
+  [[nodiscard]] bool try_acquire(const loc& where = loc::current()) {
+    if constexpr (native) return P::count_word_try_acquire(count_, where);
     std::uint32_t c = count_.load(std::memory_order_relaxed);
     while (c != 0) {
       if (count_.compare_exchange_weak(c, c - 1, std::memory_order_acquire,
@@ -116,8 +132,10 @@ class basic_counting_semaphore {
 
  private:
   using counter = typename P::template atomic<std::uint32_t>;
+  static constexpr bool native = count_word_platform<P>;
 
   bool acquire_until(typename P::clock::time_point deadline, const loc& where) {
+    if constexpr (native) return P::count_word_acquire_until(count_, deadline, where);
     while (!try_acquire()) {
       waiters_.fetch_add(1, std::memory_order_seq_cst);
       const bool woke = P::wait_until(count_, 0, deadline, where);

@@ -94,6 +94,25 @@ void futex_wake(const std::uint32_t* word, object_handle& h, int count,
 void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
 bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
 std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
+// The checker's native count word (a semaphore's count): acquire takes one
+// unit, blocking while there is none (timed: until the deadline; false when
+// it passed); release adds n unless that passes `limit` and returns the
+// previous count (the caller reports a release past the limit).
+bool count_acquire(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
+                   const std::source_location& loc);
+bool count_try_acquire(std::uint32_t* word, object_handle& h, const std::source_location& loc);
+std::uint32_t count_release(std::uint32_t* word, object_handle& h, std::uint32_t n, std::uint32_t limit,
+                            const std::source_location& loc);
+// The checker's native condition variable on `word`. A wait is enqueue
+// (while the caller still holds its lock; false: a timed wait whose deadline
+// already passed, which does not wait), the caller's unlock, block (until
+// notified: true, or the deadline passed: false), the caller's relock.
+// notify wakes the earliest waiter, or all of them.
+bool cond_enqueue(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
+                  const std::source_location& loc);
+bool cond_block(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
+                const std::source_location& loc);
+void cond_notify(std::uint32_t* word, object_handle& h, bool all, const std::source_location& loc);
 void relax(const std::source_location& loc);
 std::int64_t now_ns() noexcept;
 // A nondeterministic choice among n alternatives, made by the strategy (dfs

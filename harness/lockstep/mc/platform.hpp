@@ -99,12 +99,16 @@ struct platform_base {
   }
 };
 
-// The checker's platform. Its lock word (the mutexes' and the internal
-// guards') is native: acquiring is one step that can only happen while the
-// lock is free, releasing is one step, and a thread that finds the lock held
-// blocks without a step. Schedules then differ only in the order of critical
-// sections, not in the futex protocol's internal steps; the protocol itself
-// is checked on futex_platform.
+// The checker's platform with its native words: the lock word (the mutexes'
+// and the internal guards'), the count word (the semaphores') and the
+// condition variables' waits and notifies (see lockstep/condition_variable.hpp
+// and the runtime's cond_*: a wait is enqueue, unlock, relock once
+// notified; a notify one step). Acquiring
+// is one step that can only happen while the lock is free (the count is
+// positive), releasing is one step, and a thread that finds the lock held
+// (the count 0) blocks without a step. Schedules then differ only in the
+// order of critical sections and acquisitions, not in the futex protocols'
+// internal steps; the protocols themselves are checked on futex_platform.
 struct platform : platform_base {
   static void lock_word_lock(atomic<std::uint32_t>& w, const loc& where) {
     detail::lock_word(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
@@ -115,16 +119,45 @@ struct platform : platform_base {
   static std::uint32_t lock_word_unlock(atomic<std::uint32_t>& w, const loc& where) {
     return detail::unlock_word(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
   }
+
+  static void count_word_acquire(atomic<std::uint32_t>& w, const loc& where) {
+    (void)detail::count_acquire(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), false, 0, where);
+  }
+  static bool count_word_acquire_until(atomic<std::uint32_t>& w, clock::time_point deadline, const loc& where) {
+    return detail::count_acquire(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), true,
+                                 deadline.time_since_epoch().count(), where);
+  }
+  static bool count_word_try_acquire(atomic<std::uint32_t>& w, const loc& where) {
+    return detail::count_try_acquire(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
+  }
+  static std::uint32_t count_word_release(atomic<std::uint32_t>& w, std::uint32_t n, std::uint32_t limit,
+                                          const loc& where) {
+    return detail::count_release(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), n, limit, where);
+  }
+
+  static bool cond_enqueue(atomic<std::uint32_t>& w, bool timed, clock::time_point deadline, const loc& where) {
+    return detail::cond_enqueue(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), timed,
+                                deadline.time_since_epoch().count(), where);
+  }
+  static bool cond_block(atomic<std::uint32_t>& w, bool timed, clock::time_point deadline, const loc& where) {
+    return detail::cond_block(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), timed,
+                              deadline.time_since_epoch().count(), where);
+  }
+  static void cond_notify(atomic<std::uint32_t>& w, bool all, const loc& where) {
+    detail::cond_notify(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), all, where);
+  }
 };
 
 // The checker's platform running the primitives' own futex lock protocol
-// (Drepper's three-state mutex) step by step: for checking the protocol, at
-// the price of many more schedules (every failed CAS, contended exchange,
-// futex wait and wake is a step).
+// (Drepper's three-state mutex), the semaphore's count protocol and the
+// condition variable's sequence-word protocol step by step: for checking the protocols, at the price of many more schedules
+// (every failed CAS, contended exchange, futex wait and wake is a step).
 struct futex_platform : platform_base {};
 
-static_assert(lockstep::platform<platform> && lockstep::lock_word_platform<platform>);
-static_assert(lockstep::platform<futex_platform> && !lockstep::lock_word_platform<futex_platform>);
+static_assert(lockstep::platform<platform> && lockstep::lock_word_platform<platform> &&
+              lockstep::count_word_platform<platform> && lockstep::cond_platform<platform>);
+static_assert(lockstep::platform<futex_platform> && !lockstep::lock_word_platform<futex_platform> &&
+              !lockstep::count_word_platform<futex_platform> && !lockstep::cond_platform<futex_platform>);
 
 // A nondeterministic choice in [0, n): the strategy explores every value
 // (dfs), samples one (random) or takes the recorded one (replay).

@@ -95,6 +95,12 @@ concept backend = requires(B& b, const B& cb, op o, const void* obj, const char*
   b.lock_word(word, h, where);
   { b.try_lock_word(word, h, where) } -> std::same_as<bool>;
   { b.unlock_word(word, h, where) } -> std::same_as<std::uint32_t>;
+  { b.count_acquire(word, h, flag, i, where) } -> std::same_as<bool>;
+  { b.count_try_acquire(word, h, where) } -> std::same_as<bool>;
+  { b.count_release(word, h, u, u, where) } -> std::same_as<std::uint32_t>;
+  { b.cond_enqueue(word, h, flag, i, where) } -> std::same_as<bool>;
+  { b.cond_block(word, h, flag, i, where) } -> std::same_as<bool>;
+  b.cond_notify(word, h, flag, where);
   { b.now() } noexcept -> std::same_as<std::int64_t>;
   { b.choose(u, where) } -> std::same_as<std::uint32_t>;
   { b.spurious_wakeup(obj, where) } -> std::same_as<bool>;

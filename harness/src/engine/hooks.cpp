@@ -200,6 +200,79 @@ std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::sour
                     word, h, loc);
 }
 
+bool count_acquire(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
+                   const std::source_location& loc) {
+  return on_backend(
+      [](auto& b, auto&... a) { return b.count_acquire(a...); },
+      [](std::uint32_t* w, object_handle&, bool timed, std::int64_t deadline_ns, const std::source_location&) {
+        return os_words::count_acquire(w, [&] {
+          if (!timed) return os_words::futex(w, FUTEX_WAIT_PRIVATE, 0, nullptr), true;
+          const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
+          if (left <= 0) return false;
+          const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
+          os_words::futex(w, FUTEX_WAIT_PRIVATE, 0, &ts);
+          return true;
+        });
+      },
+      word, h, timed, deadline_ns, loc);
+}
+
+bool count_try_acquire(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  return on_backend([](auto& b, auto&... a) { return b.count_try_acquire(a...); },
+                    [](std::uint32_t* w, object_handle&, const std::source_location&) {
+                      std::uint32_t seen;
+                      return os_words::count_try(w, seen);
+                    },
+                    word, h, loc);
+}
+
+std::uint32_t count_release(std::uint32_t* word, object_handle& h, std::uint32_t n, std::uint32_t limit,
+                            const std::source_location& loc) {
+  return on_backend(
+      [](auto& b, auto&... a) { return b.count_release(a...); },
+      [](std::uint32_t* w, object_handle&, std::uint32_t n, std::uint32_t limit, const std::source_location&) {
+        return os_words::count_release(w, n, limit);
+      },
+      word, h, n, limit, loc);
+}
+
+// Outside an execution: the futex protocol of a sequence word (the waiter
+// remembers the word's value when it enqueues and sleeps while it is
+// unchanged; a notify bumps it and wakes every sleeper, each re-checking its
+// predicate as after a spurious wake-up).
+namespace {
+thread_local std::uint32_t tl_cond_seq = 0;
+}
+
+bool cond_enqueue(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
+                  const std::source_location& loc) {
+  return on_backend([](auto& b, auto&... a) { return b.cond_enqueue(a...); },
+                    [](std::uint32_t* w, object_handle&, bool timed, std::int64_t deadline_ns, const std::source_location&) {
+                      tl_cond_seq = os_words::ref(w).load(std::memory_order_acquire);
+                      return !timed || deadline_ns > steady_ns();
+                    },
+                    word, h, timed, deadline_ns, loc);
+}
+
+bool cond_block(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
+                const std::source_location& loc) {
+  return on_backend([](auto& b, auto&... a) { return b.cond_block(a...); },
+                    [](std::uint32_t* w, object_handle& h, bool timed, std::int64_t deadline_ns,
+                       const std::source_location& loc) {
+                      return futex_wait(w, h, tl_cond_seq, timed, deadline_ns, loc);
+                    },
+                    word, h, timed, deadline_ns, loc);
+}
+
+void cond_notify(std::uint32_t* word, object_handle& h, bool all, const std::source_location& loc) {
+  on_backend([](auto& b, auto&... a) { b.cond_notify(a...); },
+             [](std::uint32_t* w, object_handle&, bool, const std::source_location&) {
+               os_words::ref(w).fetch_add(1, std::memory_order_seq_cst);
+               os_words::wake(w, 0x7fffffff);
+             },
+             word, h, all, loc);
+}
+
 void relax(const std::source_location& loc) {
   object_handle none;
   point(op::yield, nullptr, none, loc);

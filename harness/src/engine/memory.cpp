@@ -279,6 +279,11 @@ void weak_memory::release_to(std::uint32_t obj, std::uint32_t t) {
   sync_[obj] = th(t).cur;
 }
 
+void weak_memory::release_join_to(std::uint32_t obj, std::uint32_t t) {
+  if (sync_.size() <= obj) sync_.resize(obj + 1);
+  join_view(sync_[obj], th(t).cur);
+}
+
 void weak_memory::acquire_from(std::uint32_t obj, std::uint32_t t) {
   if (obj < sync_.size()) join_view(th(t).cur, sync_[obj]);
 }

@@ -115,6 +115,9 @@ class weak_memory {
   void spawned(std::uint32_t parent, std::uint32_t child);
   void joined(std::uint32_t joiner, std::uint32_t child);
   void release_to(std::uint32_t obj, std::uint32_t t);
+  // A release that adds to the earlier ones (a semaphore's count word: an
+  // acquire takes every release before it, as a release sequence would).
+  void release_join_to(std::uint32_t obj, std::uint32_t t);
   void acquire_from(std::uint32_t obj, std::uint32_t t);
 
   // For reports: the location of an object id (kNone: none), the message a

@@ -1,5 +1,10 @@
-// The primitives on the checker's platform, instantiated once.
+// The primitives on the checker's platform, instantiated once; and the
+// runtime's native count word (mc::platform's semaphore count).
 #include "lockstep/mc/primitives.hpp"
+
+#include <exception>
+
+#include "engine/runtime.hpp"
 
 namespace lockstep {
 
@@ -18,3 +23,317 @@ template class basic_owned_counter<mc::platform>;
 template class basic_thread_pool<mc::platform>;
 
 }  // namespace lockstep
+
+namespace lockstep::mc::rt {
+
+// The native count word: taking a unit is one step (a write, the decrement)
+// that can happen only while the word is positive; a thread that finds it 0
+// blocks without an event (the attempt read the word) and is enabled again
+// by a release, or picked to fire its timeout. Failed attempts leave no
+// trace, so the schedules differ only in the order of the acquisitions and
+// releases, not in a CAS loop's retries and the futex protocol's steps.
+//
+// Every step on the word writes it (so dpor orders all of them): unlike a
+// lock's, a semaphore's release may come from any thread, and it changes
+// what an acquisition (or a blocked attempt, which reads the word) finds. A
+// release also writes the word's wait queue, which a timed waiter's timeout
+// leaves (the two race, as a futex wake and a timeout do).
+
+// Inside a release path of an aborting execution (see thread_rec::
+// release_depth): a unit is taken if there is one; else an untimed acquire
+// goes on as if it had one (the execution is being abandoned) and a timed
+// one times out.
+bool runtime::abandoned_count(std::uint32_t* word, bool timed) noexcept {
+  if (*word != 0) {
+    --*word;
+    return true;
+  }
+  return !timed;
+}
+
+bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                            const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return abandoned_count(word, timed);
+    // In a release path: an acquire that need not block completes; one that
+    // would block cannot, and unwinds (an expired deadline returns).
+    if (threads_[cur_]->release_depth > 0 && (*word != 0 || timed)) return abandoned_count(word, timed);
+    unwind_now();
+  }
+  const std::uint32_t obj = object_id(h);
+  thread_rec& me = *threads_[cur_];
+  for (;;) {
+    if (track_) {
+      set_next(cur_, {obj, access_kind::write, false, timed && fair_on_});
+      // Untimed, an attempt while the word is 0 only blocks (no step);
+      // timed, it is a step either way (it blocks with an event, or times
+      // out at once).
+      if (!timed) {
+        me.next_lock = word;
+        me.next_count = true;
+      }
+    }
+    decide();
+    me.next_lock = nullptr;
+    me.next_count = false;
+    if (aborting_) return abandoned_count(word, timed);  // resumed inside a release path
+    if (*word != 0) {
+      take_count_word(word, obj, loc);
+      return true;
+    }
+    if (timed && deadline <= vtime_) {  // expired: times out at once, a yield
+      record(op::timeout, word, obj, loc, true).value = 0;
+      note({obj, access_kind::read});
+      note({kTimeKey, access_kind::read});
+      fair_yield(true);
+      return false;
+    }
+    if (timed) {
+      // A timed wait blocks with an event, as a futex wait does (it reads the
+      // word and joins its queue): its timeout is a step of its own.
+      record(op::wait, word, obj, loc).value = 0;
+      note({kTimeKey, access_kind::read});  // it compared its deadline with the time
+    } else {
+      note({obj, access_kind::read});
+    }
+    each_detector([&](auto& d) {
+      if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
+    });
+    me.block_step = exec_steps_;
+    me.st = tstate::blocked_futex;
+    me.count_wait = true;
+    me.wait_addr = word;
+    wq_push(obj, me);
+    me.timed = timed;
+    me.deadline = deadline;
+    me.timed_out = false;
+    me.block_loc = loc;
+    // Its next step: another attempt once a release enables it (blocked
+    // while the word is 0), or its timeout firing.
+    if (timed) {
+      me.next = access{obj, access_kind::timeout, false, fair_on_};
+    } else {
+      me.next = access{obj, access_kind::write};
+      me.next_lock = word;
+      me.next_count = true;
+      disable(cur_);
+    }
+    if (!switch_away()) {
+      global_deadlock();
+      unwind_now();
+    }
+    me.count_wait = false;
+    me.wait_addr = nullptr;
+    me.timed = false;
+    me.next_lock = nullptr;
+    me.next_count = false;
+    if (aborting_) return abandoned_count(word, timed);  // resumed inside a release path
+    if (me.timed_out) {  // no release came (it would have enabled us): the word is still 0
+      record(op::timeout, word, obj, loc, true).value = *word;
+      note({kTimeKey, access_kind::write});
+      note({kQueueKey | obj, access_kind::write});
+      fair_yield(false);
+      return false;
+    }
+  }
+}
+
+bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  if (aborting_) {
+    if (!no_throw()) unwind_now();
+    return *word != 0 && abandoned_count(word, true);
+  }
+  const std::uint32_t obj = object_id(h);
+  if (track_) set_next(cur_, {obj, access_kind::write});
+  decide();
+  if (aborting_) return *word != 0 && abandoned_count(word, true);  // resumed inside a release path
+  if (*word == 0) {
+    record(op::cas_fail, word, obj, loc, true).value = 0;
+    events_.back().order = kCountWordStep;
+    note({obj, access_kind::read});
+    return false;
+  }
+  take_count_word(word, obj, loc);
+  return true;
+}
+
+void runtime::take_count_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc) {
+  --*word;
+  record(op::cas_ok, word, obj, loc, true).value = *word;
+  events_.back().order = kCountWordStep;
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
+  if (mm_live()) mm_.acquire_from(obj, cur_);
+  note({obj, access_kind::write});
+}
+
+std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle& h, std::uint32_t n,
+                                     std::uint32_t limit, const std::source_location& loc) {
+  const auto add = [&] {
+    const std::uint32_t prev = *word;
+    if (n <= limit - prev) *word = prev + n;  // else past the limit: the caller reports it
+    return prev;
+  };
+  if (aborting_) {
+    if (!no_throw() && !spare_release()) unwind_now();
+    return add();  // unwinding: nobody is woken
+  }
+  const std::uint32_t obj = object_id(h);
+  if (track_) set_next(cur_, {obj, access_kind::write});
+  decide(false, true);  // often in a destructor: an abort must not throw here
+  const std::uint32_t prev = add();
+  if (aborting_) return prev;
+  record(op::rmw, word, obj, loc, true).value = *word;
+  events_.back().order = kCountWordStep;
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
+  if (mm_live()) mm_.release_join_to(obj, cur_);
+  note({obj, access_kind::write});
+  note({kQueueKey | obj, access_kind::write});
+  // Every thread blocked on the word tries again (in the order they blocked).
+  if (obj < queues_.size()) {
+    for (std::uint32_t i = queues_[obj].head; i != kNoThread;) {
+      thread_rec& t = *threads_[i];
+      i = t.wq_next;
+      if (t.st != tstate::blocked_futex || !t.count_wait) continue;
+      // A timed waiter's timeout could have fired first: the release takes
+      // that step away from it, so a dependence-aware strategy must try it.
+      if (t.timed && track_) strat_.on_disabled(t.id);
+      wq_remove(t);
+      t.st = tstate::runnable;
+      enable(t.id);
+    }
+  }
+  return prev;
+}
+
+// The native condition variable. A wait is three steps of the waiter:
+// enqueue (it joins the variable's waiters, while still holding its lock),
+// the unlock of its lock, and its relock once notified; a notify is one
+// step. Between the unlock and the notify the waiter is blocked without a
+// step; once notified (before or after it got there) it is picked once (no
+// event; that step comes after the notify, whose queue write it syncs with)
+// and then relocks. The futex protocol's sequence word, waiter count, wait
+// and wake-return steps are gone, and with them the orders of a notify
+// against a waiter between its unlock and its sleep, which end the same.
+//
+// dpor: enqueue and notify write the variable's queue (kQueueKey | obj), so
+// they race (a notify before the enqueue does not reach the waiter); a
+// timed waiter's timeout firing writes it too (so it races with a notify).
+bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                           const std::source_location& loc) {
+  thread_rec& me = *threads_[cur_];
+  me.cond_obj = 0;
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return false;  // never block while unwinding
+    // In a release path: a timed wait returns as if its deadline passed; one
+    // that would block cannot complete, and unwinds.
+    if (me.release_depth > 0 && timed) return false;
+    unwind_now();
+  }
+  const std::uint32_t obj = object_id(h);
+  if (track_) set_next(cur_, {kQueueKey | obj, access_kind::write, false, timed && fair_on_});
+  decide();
+  if (aborting_) return false;
+  if (timed && deadline <= vtime_) {  // expired: times out at once, a yield
+    record(op::timeout, word, obj, loc, true).value = 0;
+    note({kTimeKey, access_kind::read});
+    note({kQueueKey | obj, access_kind::read});
+    fair_yield(true);
+    return false;
+  }
+  record(op::wait, word, obj, loc, true).value = 0;
+  if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
+  note({kQueueKey | obj, access_kind::write});
+  me.cond_obj = obj;
+  me.cond_ticket = exec_steps_;
+  return true;
+}
+
+bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                         const std::source_location& loc) {
+  thread_rec& me = *threads_[cur_];
+  if (aborting_) {
+    me.cond_obj = 0;
+    if (std::uncaught_exceptions() > 0 || threads_[cur_]->release_depth > 0) return !timed;
+    unwind_now();
+  }
+  const std::uint32_t obj = object_id(h);
+  if (me.cond_obj == 0) {  // notified already: the step after the notify
+    if (track_) set_next(cur_, {kQueueKey | obj, access_kind::sync});
+    decide();
+    if (aborting_) return true;
+    note({kQueueKey | obj, access_kind::sync});
+    return true;
+  }
+  each_detector([&](auto& d) {
+    if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
+  });
+  me.block_step = exec_steps_;
+  me.st = tstate::blocked_futex;
+  me.cond_wait = true;
+  me.wait_addr = word;
+  me.timed = timed;
+  me.deadline = deadline;
+  me.timed_out = false;
+  me.block_loc = loc;
+  // Its next step: the one after the notify, or its timeout firing.
+  me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kQueueKey | obj, access_kind::sync};
+  if (!timed) disable(cur_);
+  if (!switch_away()) {
+    global_deadlock();
+    unwind_now();
+  }
+  me.cond_wait = false;
+  me.wait_addr = nullptr;
+  me.timed = false;
+  if (aborting_) {  // resumed inside a release path: as a spurious wake-up
+    me.cond_obj = 0;
+    return true;
+  }
+  if (me.timed_out) {  // not notified (that would have enabled it)
+    me.cond_obj = 0;
+    record(op::timeout, word, obj, loc, true).value = 0;
+    note({kTimeKey, access_kind::write});
+    note({kQueueKey | obj, access_kind::write});
+    fair_yield(false);
+    return false;
+  }
+  note({kQueueKey | obj, access_kind::sync});
+  return true;
+}
+
+void runtime::cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc) {
+  if (aborting_) {
+    if (!no_throw() && !spare_release()) unwind_now();
+    return;  // unwinding: nobody is woken
+  }
+  const std::uint32_t obj = object_id(h);
+  if (track_) set_next(cur_, {kQueueKey | obj, access_kind::write});
+  decide(false, true);  // may run in a destructor: an abort must not throw here
+  if (aborting_) return;
+  std::uint64_t woken = 0;
+  for (;;) {
+    std::uint32_t pick = kNoThread;
+    for (std::uint32_t i = 0; i < nthreads_; ++i) {
+      const thread_rec& t = *threads_[i];
+      if (t.cond_obj == obj && t.st != tstate::finished &&
+          (pick == kNoThread || t.cond_ticket < threads_[pick]->cond_ticket))
+        pick = i;
+    }
+    if (pick == kNoThread) break;
+    thread_rec& t = *threads_[pick];
+    t.cond_obj = 0;
+    ++woken;
+    if (t.st == tstate::blocked_futex && t.cond_wait) {
+      // A timed waiter's timeout could have fired first: the notify takes
+      // that step away from it, so a dependence-aware strategy must try it.
+      if (t.timed && track_) strat_.on_disabled(t.id);
+      t.st = tstate::runnable;
+      enable(t.id);
+    }
+    if (!all) break;
+  }
+  record(op::wake, word, obj, loc, true).value = woken;
+  note({kQueueKey | obj, access_kind::write});
+}
+
+}  // namespace lockstep::mc::rt

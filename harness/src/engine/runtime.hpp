@@ -74,6 +74,10 @@ struct thread_exec {
   bool timed = false;               // blocked with a deadline
   std::uint64_t block_step = 0;     // step at which it blocked on a futex word
   bool lock_wait = false;           // blocked on a held native lock word
+  bool count_wait = false;          // blocked on a native count word at zero
+  bool cond_wait = false;           // blocked on a native condition variable
+  std::uint32_t cond_obj = 0;       // the native condition variable it waits on, until notified
+  std::uint64_t cond_ticket = 0;    // when it began waiting (notify_one takes the earliest)
   std::int64_t deadline = 0;
   bool timed_out = false;
   std::uint32_t spurious = 0;       // spurious wake-ups taken
@@ -84,6 +88,9 @@ struct thread_exec {
   // the thread waits there, so publish_next() looks again.
   const std::uint32_t* next_lock = nullptr;
   const std::uint32_t* next_try = nullptr;  // at a try_lock point: fails (and yields) while held
+  // next_lock / next_try point at a native count word (a semaphore's), which
+  // blocks or fails while it is 0 rather than while it is not.
+  bool next_count = false;
   std::uint32_t next_join = kNoThread;
   std::uint32_t join_target = 0;
   std::uint32_t joiner = kNoThread;  // the thread blocked joining this one
@@ -186,6 +193,21 @@ class runtime {
   void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  // The checker's own count word (mc::platform's native semaphore; see
+  // count_word_* in lockstep/platform_concept.hpp). Implemented in
+  // engine/primitives.cpp.
+  bool count_acquire(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                     const std::source_location& loc);
+  bool count_try_acquire(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  std::uint32_t count_release(std::uint32_t* word, detail::object_handle& h, std::uint32_t n,
+                              std::uint32_t limit, const std::source_location& loc);
+  // The checker's own condition variable (mc::platform's; see cond_* in
+  // lockstep/platform_concept.hpp). Implemented in engine/primitives.cpp.
+  bool cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                    const std::source_location& loc);
+  bool cond_block(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                  const std::source_location& loc);
+  void cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc);
   // Reading virtual time depends on the timeouts that moved it.
   std::int64_t now() noexcept {
     if (track_) note({kTimeKey, access_kind::read});
@@ -323,6 +345,9 @@ class runtime {
     std::uint64_t value;
   };
   static constexpr std::uint8_t kLockWordStep = 0xff;  // event::order of a native lock word step
+  static constexpr std::uint8_t kCountWordStep = 0xfe;  // ... of a native count word step
+  void take_count_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc);
+  bool abandoned_count(std::uint32_t* word, bool timed) noexcept;
   bool lazy_ = false;
   bool mm_dirty_ = true;  // mm_ holds state to clear (it was built or kept in the last execution)
   std::vector<std::uint8_t> touched_;  // by object id

@@ -592,6 +592,124 @@ std::uint32_t os_runtime::unlock_word(std::uint32_t* word, detail::object_handle
   return held;
 }
 
+// The native count word: an acquisition is one event (cas_ok, the count it
+// left), a timeout one event (timeout); a blocked attempt is none, unless
+// timed (wait).
+bool os_runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                               const std::source_location& loc) {
+  const auto real = [&] {
+    return os_words::count_acquire(word, [&] { return real_wait(word, 0, timed ? deadline : -1, loc); });
+  };
+  if (aborting_unwind()) {
+    std::uint32_t seen;
+    if (std::uncaught_exceptions() > 0 || timed) return os_words::count_try(word, seen);
+    return real();  // a release path: a unit comes soon or the run stops
+  }
+  std::size_t k = gate();
+  if (k == npos) return real();
+  if (follow_->events[k].o == op::wait) {  // a timed acquire blocked: its timeout or its unit is next
+    check_event(k, op::wait, bind_object(k, h, loc, op::wait), loc);
+    check_value(k, op::wait, load_word(word));
+    pass_turn(k);
+    k = gate();
+    if (k == npos) return real();
+  }
+  const op o = follow_->events[k].o == op::timeout ? op::timeout : op::cas_ok;
+  const std::uint32_t obj = bind_object(k, h, loc, o);
+  check_event(k, o, obj, loc);
+  if (o == op::timeout) {
+    if (deadline > vtime_.load(std::memory_order_relaxed)) vtime_.store(deadline, std::memory_order_relaxed);
+    check_value(k, o, load_word(word));
+    pass_turn(k);
+    return false;
+  }
+  std::uint32_t seen = 0;
+  if (!os_words::count_try(word, seen))
+    diverge("replay diverged at step " + std::to_string(k + 1) + ": " + rt::describe_event(follow_->events[k]) +
+            " finds the count at 0");
+  check_value(k, o, seen - 1);
+  pass_turn(k);
+  return true;
+}
+
+bool os_runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  std::uint32_t seen = 0;
+  if (aborting_unwind()) return os_words::count_try(word, seen);
+  const std::size_t k = gate();
+  if (k == npos) return os_words::count_try(word, seen);
+  const std::uint32_t obj = bind_object(k, h, loc, op::cas_ok);
+  const bool ok = os_words::count_try(word, seen);
+  const op o = ok ? op::cas_ok : op::cas_fail;
+  check_event(k, o, obj, loc);
+  check_value(k, o, ok ? seen - 1 : seen);
+  pass_turn(k);
+  return ok;
+}
+
+std::uint32_t os_runtime::count_release(std::uint32_t* word, detail::object_handle& h, std::uint32_t n,
+                                        std::uint32_t limit, const std::source_location& loc) {
+  releasing_scope rs(true);
+  std::size_t k = npos;
+  if (!aborting_unwind()) k = gate();
+  if (k != npos) check_event(k, op::rmw, bind_object(k, h, loc, op::rmw), loc);
+  const std::uint32_t prev = os_words::count_release(word, n, limit);
+  if (k != npos) {
+    check_value(k, op::rmw, load_word(word));
+    pass_turn(k);
+  }
+  return prev;
+}
+
+// The native condition variable: enqueue is one event (wait, or an
+// immediate timeout), a notify one (wake); the waiter's wake-up is none (its
+// relock is next), a timeout firing one (timeout). Running free, it is the
+// futex protocol of a sequence word: the waiter sleeps while the word still
+// has the value it saw when it enqueued; a notify bumps it and wakes all.
+namespace {
+thread_local std::uint32_t tl_cond_seq = 0;
+}
+
+bool os_runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                              const std::source_location& loc) {
+  if (aborting_unwind()) return false;
+  const std::size_t k = gate();
+  tl_cond_seq = load_word(word);
+  if (k == npos) return !timed || deadline > vtime_.load(std::memory_order_relaxed);
+  const op o = follow_->events[k].o == op::timeout ? op::timeout : op::wait;
+  const std::uint32_t obj = bind_object(k, h, loc, o);
+  check_event(k, o, obj, loc);
+  check_value(k, o, 0);
+  pass_turn(k);
+  return o == op::wait;
+}
+
+bool os_runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                            const std::source_location& loc) {
+  if (aborting_unwind()) return !timed;
+  const std::size_t k = gate();
+  if (k == npos) return real_wait(word, tl_cond_seq, timed ? deadline : -1, loc);
+  if (follow_->events[k].o != op::timeout) return true;  // notified: the relock comes next
+  check_event(k, op::timeout, bind_object(k, h, loc, op::timeout), loc);
+  if (deadline > vtime_.load(std::memory_order_relaxed)) vtime_.store(deadline, std::memory_order_relaxed);
+  check_value(k, op::timeout, 0);
+  pass_turn(k);
+  return false;
+}
+
+void os_runtime::cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc) {
+  (void)all;  // every sleeper wakes and re-checks (as after a spurious wake-up)
+  releasing_scope rs(true);
+  std::size_t k = npos;
+  if (!aborting_unwind()) k = gate();
+  if (k != npos) check_event(k, op::wake, bind_object(k, h, loc, op::wake), loc);
+  os_words::ref(word).fetch_add(1, std::memory_order_seq_cst);
+  os_words::wake(word, 0x7fffffff);
+  if (k != npos) {
+    check_value(k, op::wake, follow_->events[k].value);  // how many woke is the fiber runtime's count
+    pass_turn(k);
+  }
+}
+
 std::uint32_t os_runtime::choose(std::uint32_t n, const std::source_location& loc) {
   if (aborting_unwind()) return 0;
   const std::size_t k = gate();

@@ -39,6 +39,16 @@ class os_runtime {
   void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  bool count_acquire(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                     const std::source_location& loc);
+  bool count_try_acquire(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  bool cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                    const std::source_location& loc);
+  bool cond_block(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
+                  const std::source_location& loc);
+  void cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc);
+  std::uint32_t count_release(std::uint32_t* word, detail::object_handle& h, std::uint32_t n, std::uint32_t limit,
+                              const std::source_location& loc);
   // Real atomic operations, one at a time through the turnstile; their
   // values are checked against the trace's (check_value).
   int atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a, std::uint64_t& read,

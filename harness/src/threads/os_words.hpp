@@ -51,4 +51,36 @@ inline std::uint32_t unlock(std::uint32_t* word) noexcept {
   return prev != 0 ? 1 : 0;
 }
 
+// A count word (the native semaphore's): take one unit if there is one; the
+// count seen last is in `seen`.
+inline bool count_try(std::uint32_t* word, std::uint32_t& seen) noexcept {
+  auto w = ref(word);
+  seen = w.load(std::memory_order_relaxed);
+  while (seen != 0)
+    if (w.compare_exchange_weak(seen, seen - 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+  return false;
+}
+
+// Takes one unit, sleeping while there is none; `sleep` returns false when
+// the deadline passed (then one last try decides).
+template <class Sleep>
+bool count_acquire(std::uint32_t* word, Sleep&& sleep) {
+  std::uint32_t seen = 0;
+  while (!count_try(word, seen))
+    if (!sleep()) return count_try(word, seen);
+  return true;
+}
+
+// Adds n unless the count would pass `limit`; returns the previous count.
+// Wakes every sleeper (each tries again).
+inline std::uint32_t count_release(std::uint32_t* word, std::uint32_t n, std::uint32_t limit) noexcept {
+  auto w = ref(word);
+  std::uint32_t c = w.load(std::memory_order_relaxed);
+  do {
+    if (n > limit - c) return c;
+  } while (!w.compare_exchange_weak(c, c + n, std::memory_order_seq_cst, std::memory_order_relaxed));
+  wake(word, 0x7fffffff);
+  return c;
+}
+
 }  // namespace lockstep::mc::os_words
