@@ -46,6 +46,10 @@ struct event {
 template <class T>
 class append_log {
  public:
+  append_log() = default;
+  // end_ points into buf_: a copy would point into the original.
+  append_log(const append_log&) = delete;
+  append_log& operator=(const append_log&) = delete;
   [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(end_ - buf_.data()); }
   [[nodiscard]] std::size_t capacity() const noexcept { return buf_.size(); }
   [[nodiscard]] bool empty() const noexcept { return end_ == buf_.data(); }
