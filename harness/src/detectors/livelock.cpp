@@ -11,7 +11,7 @@ bool same_step(const event& a, const event& b) {
 }
 }  // namespace
 
-std::size_t livelock::period(const std::vector<event>& events, std::uint64_t step) {
+std::size_t livelock::period(const event_log& events, std::uint64_t step) {
   next_check_ = step + std::max<std::uint64_t>(window_ / 4, 1);
   const std::size_t n = events.size();
   const std::size_t w = static_cast<std::size_t>(std::min<std::uint64_t>(window_, n));

@@ -27,7 +27,7 @@ class livelock {
   }
   // The period with which the last steps of `events` repeat, 0 if they do
   // not (yet); schedules the next look.
-  std::size_t period(const std::vector<event>& events, std::uint64_t step);
+  std::size_t period(const event_log& events, std::uint64_t step);
   [[nodiscard]] std::uint64_t window() const noexcept { return window_; }
 
  private:

@@ -41,11 +41,13 @@ class wait_for {
   }
   void on_thread(std::uint32_t tid) {
     if (st_.size() <= tid) st_.resize(tid + 1);
-    thread_state& t = st_[tid];
-    auto keep = std::move(t.bypass);  // keeps its capacity
-    keep.clear();
-    t = thread_state{};
-    t.bypass = std::move(keep);
+    thread_state& t = st_[tid];  // made fresh field by field: bypass keeps its capacity
+    t.waiting_for = nullptr;
+    t.waiter_pos = kNoThread;
+    t.waiting_loc = {};
+    t.acquiring_step = 0;
+    t.acquiring_order = 0;
+    t.bypass.clear();
   }
   [[nodiscard]] thread_state& operator[](std::uint32_t tid) noexcept { return st_[tid]; }
   [[nodiscard]] const thread_state& operator[](std::uint32_t tid) const noexcept { return st_[tid]; }

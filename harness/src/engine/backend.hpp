@@ -13,6 +13,7 @@
 #include <source_location>
 #include <concepts>
 #include <string>
+#include <vector>
 
 #include "lockstep/mc/explore.hpp"
 #include "lockstep/mc/hooks.hpp"
@@ -38,6 +39,49 @@ struct event {
   // of the event whose store it read (0: the value from before the execution).
   std::uint32_t rf = 0;
 };
+
+// What an execution appends to at every step (its events, its schedule): a
+// vector whose append is a few stores. Its storage only grows, out of line,
+// and is kept across executions.
+template <class T>
+class append_log {
+ public:
+  append_log() = default;
+  // end_ points into buf_: a copy would point into the original.
+  append_log(const append_log&) = delete;
+  append_log& operator=(const append_log&) = delete;
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(end_ - buf_.data()); }
+  [[nodiscard]] std::size_t capacity() const noexcept { return buf_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return end_ == buf_.data(); }
+  [[nodiscard]] T* data() noexcept { return buf_.data(); }
+  [[nodiscard]] const T* data() const noexcept { return buf_.data(); }
+  [[nodiscard]] T& operator[](std::size_t i) noexcept { return buf_[i]; }
+  [[nodiscard]] const T& operator[](std::size_t i) const noexcept { return buf_[i]; }
+  [[nodiscard]] T& back() noexcept { return end_[-1]; }
+  [[nodiscard]] const T& back() const noexcept { return end_[-1]; }
+  [[nodiscard]] const T* begin() const noexcept { return buf_.data(); }
+  [[nodiscard]] const T* end() const noexcept { return end_; }
+  [[nodiscard]] std::vector<T> to_vector() const { return std::vector<T>(begin(), end()); }
+  void clear() noexcept { end_ = buf_.data(); }
+  void reserve(std::size_t n) {
+    if (n <= buf_.size()) return;
+    const std::size_t used = size();
+    buf_.resize(n);
+    end_ = buf_.data() + used;
+  }
+  [[gnu::always_inline]] T& push_back(const T& v) {
+    if (end_ == buf_.data() + buf_.size()) [[unlikely]]
+      grow();
+    *end_ = v;
+    return *end_++;
+  }
+
+ private:
+  [[gnu::cold, gnu::noinline]] void grow() { reserve(buf_.size() < 128 ? 256 : 2 * buf_.size()); }
+  std::vector<T> buf_;
+  T* end_ = nullptr;
+};
+using event_log = append_log<event>;
 
 // A checked atomic's value as mc::atomic hands it over (detail::
 // atomic_access): the low `size` bytes, sign-extended for a signed integer.

@@ -468,7 +468,9 @@ fatal_scope::~fatal_scope() {
 
 void fatal_scope::executing(bool on) noexcept {
   if (slot_ == nullptr) return;
-  if (on) slot_->fired_ms.store(0);  // a signal the last execution just escaped is ignored
+  // A signal the last execution just escaped is ignored. Stored only when
+  // set: a sequentially consistent store is a full fence, at every execution.
+  if (on && slot_->fired_ms.load(std::memory_order_relaxed) != 0) slot_->fired_ms.store(0);
   slot_->live.store(on, std::memory_order_relaxed);
 }
 

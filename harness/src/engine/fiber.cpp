@@ -113,8 +113,17 @@ void fiber_entered(fiber_transfer t) noexcept {
   from->ctx = t.fctx;
 }
 
+namespace {
+// This OS thread's exception state (abi::__cxa_get_globals() is a call into
+// libstdc++ that reads its TLS through __tls_get_addr: kept here, the switch
+// reads one initial-exec TLS word instead).
+constinit thread_local eh_globals* tl_eh [[gnu::tls_model("initial-exec")]] = nullptr;
+}  // namespace
+
 void fiber_switch(fiber_slot& from, fiber_slot& to, [[maybe_unused]] bool last) {
-  auto* eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+  eh_globals* eh = tl_eh;
+  if (eh == nullptr) [[unlikely]]
+    eh = tl_eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
   from.eh = *eh;
   *eh = to.eh;
 #ifdef LOCKSTEP_TSAN_FIBERS

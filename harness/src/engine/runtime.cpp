@@ -1216,7 +1216,7 @@ bug runtime::make_bug(bug_kind kind, std::string message, std::string details) c
   b.execution = exec_index_ + 1;
   b.step = exec_steps_;
   b.preemptions = exec_preemptions_;
-  b.schedule = encode_schedule(schedule_);
+  b.schedule = encode_schedule(schedule_.to_vector());
   b.events = export_events(view());
   b.preempted_at = preempted_;
   b.graph = build_graph(view());

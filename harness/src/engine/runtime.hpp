@@ -439,10 +439,10 @@ class runtime {
   bool by_count_ = false;               // the strategy picks by count (strategy::picks_by_count)
   std::vector<std::uint32_t> cands_;    // scratch for decide()
   std::vector<wait_queue> queues_;      // by object id, this execution
-  std::vector<std::uint32_t> schedule_; // choices made (thread ids)
+  append_log<std::uint32_t> schedule_;  // choices made (thread ids)
   std::vector<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
   const std::vector<trace_event>* expect_ = nullptr;
-  std::vector<event> events_;
+  event_log events_;
   object_store objects_;                // objects.hpp: every object the checker keeps facts about
   // Over all executions; the watchdog thread reads it (relaxed: a heartbeat).
   std::atomic<std::uint64_t> steps_{0};
@@ -502,17 +502,17 @@ inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
   return h.id;
 }
 
-inline event& runtime::record(op o, const void* addr, std::uint32_t object,
-                              const std::source_location& loc, bool noted) {
+[[gnu::always_inline]] inline event& runtime::record(op o, const void* addr, std::uint32_t object,
+                                                    const std::source_location& loc, bool noted) {
   steps_.store(steps_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (++exec_steps_ > opts_.max_steps) [[unlikely]]
     step_bound_exceeded(o);
-  events_.push_back(event{0, addr, loc, cur_, object, o});
+  event& e = events_.push_back(event{0, addr, loc, cur_, object, o});
   if (track_ && !noted) [[unlikely]]
     note_event(o, object);
   if (expect_ != nullptr) [[unlikely]]
     check_expected();
-  return events_.back();
+  return e;
 }
 
 // The part of every point before its event: abort and stack checks, the

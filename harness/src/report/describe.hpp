@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "detectors/races.hpp"
+#include "engine/backend.hpp"
 #include "detectors/wait_for.hpp"
 #include "engine/objects.hpp"
 #include "lockstep/mc/graph.hpp"
@@ -26,7 +27,7 @@ struct execution_view {
   const std::vector<std::unique_ptr<thread_rec>>& threads;  // [0, nthreads) live
   std::uint32_t nthreads;
   std::uint32_t cur;                  // the running thread
-  const std::vector<event>& events;   // the steps so far
+  const event_log& events;   // the steps so far
   const object_store& objects;
   const wait_for& waits;              // announced acquisitions, the cycle being reported
 };

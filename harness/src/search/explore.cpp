@@ -543,9 +543,18 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
   std::barrier sync(static_cast<std::ptrdiff_t>(workers));
 
   // Each worker keeps its strategy and runtime (fibers, stacks) across blocks.
+  // One worker takes the positions without an atomic read-modify-write.
+  const auto take = [&] {
+    if (workers == 1) {
+      const std::uint64_t j = next.load(std::memory_order_relaxed);
+      next.store(j + 1, std::memory_order_relaxed);
+      return j;
+    }
+    return next.fetch_add(1);
+  };
   auto run_block = [&](rt::strategy& strat, rt::runtime& runtime) {
     try {
-      for (std::uint64_t j; (j = next.fetch_add(1)) < block_len;) {
+      for (std::uint64_t j; (j = take()) < block_len;) {
         if (j > first_fail.load(std::memory_order_relaxed)) break;
         const std::uint64_t index = shard + (block_begin + j) * shards;
         strat.seek(index, k);
