@@ -77,8 +77,20 @@ void lastzero(int n) {
 TEST(DporCounts, LastzeroFiveRunsEachOfItsSixtyFourTracesOnce) {
   const auto r = dpor([] { lastzero(5); });
   EXPECT_TRUE(r.complete) << r.report();
-  EXPECT_EQ(complete_runs(r), 64u);  // every trace exactly once
-  EXPECT_EQ(r.executions, 71u);      // plus 7 sleep-set-blocked starts (79 in the paper)
+  EXPECT_EQ(r.executions, 64u);  // every trace exactly once (optimal dpor)
+  EXPECT_EQ(r.abandoned, 0u);    // and no execution a sleep set stops
+}
+
+// Source-DPOR (source sets instead of wakeup trees) runs the same 64 traces
+// and starts 7 executions that sleep sets then stop (79 in the paper).
+TEST(DporCounts, SourceDporStartsSevenRedundantLastzeroExecutions) {
+  mc::options o;
+  o.strategy = mc::source_dpor();
+  o.honour_env = false;
+  const auto r = mc::explore(o, [] { lastzero(5); });
+  EXPECT_TRUE(r.complete) << r.report();
+  EXPECT_EQ(complete_runs(r), 64u);
+  EXPECT_EQ(r.executions, 71u);
 }
 
 // indexer(N) (Flanagan & Godefroid, POPL 2005): N threads insert 4 values
