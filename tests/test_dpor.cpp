@@ -121,6 +121,12 @@ TEST(DporCounts, IndexerTracesMatchThePublishedCounts) {
     const auto r = dpor([n] { indexer(n); });
     EXPECT_TRUE(r.complete) << r.report();
     EXPECT_EQ(complete_runs(r), expected[n - 11]) << "indexer(" << n << ")";
+    // Optimal dpor starts 49 executions that sleep sets stop at n = 13 (source
+    // sets: none): the colliding threads first touch the table's slots in a
+    // different order in different executions, which numbers the slots
+    // differently, and the wakeup trees' independence checks compare those
+    // numbers across executions.
+    EXPECT_EQ(r.executions, n == 13 ? 113u : expected[n - 11]) << "indexer(" << n << ")";
   }
 }
 

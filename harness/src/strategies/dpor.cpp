@@ -32,8 +32,7 @@
 //   tree's branches in order, each new frame below following the subtree of
 //   the branch taken: where the dependence of steps is told exactly (yields
 //   count as dependent with everything), no execution is sleep-set blocked.
-//   Split searches
-//   (jobs, shards) and bounded ones use source sets.
+//   Split searches (jobs, shards) and bounded ones use source sets.
 // - Value choices (choose(), spurious wake-ups) are frames whose every value
 //   is explored.
 //
