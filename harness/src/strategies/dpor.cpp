@@ -134,6 +134,18 @@ class dpor_strategy final : public strategy {
   bool foreign() const noexcept override { return split_.foreign(); }
 
   bool begin() override {
+    if (optimal_ && fallback_) {
+      // The wakeup trees' independence checks cannot order fair-scheduling
+      // yields, timeouts or the steps of a thread stopped by a bug, and a
+      // check that errs (either way) can lose a trace: such a program is
+      // searched again from the start with source sets. What ran so far
+      // counts as abandoned.
+      abandoned_ += optimal_runs_;
+      optimal_ = false;
+      stack_.clear();
+      reset_execution();
+      return true;
+    }
     if (started_) {
       if (!advance()) return false;
     }
@@ -170,10 +182,16 @@ class dpor_strategy final : public strategy {
   }
 
   bool wants_accesses() const noexcept override { return true; }
-  void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
+  void set_next(std::span<const access> next) override {
+    next_.assign(next.begin(), next.end());
+    if (optimal_)
+      for (const access& a : next)
+        if (yielding(a) || a.kind == access_kind::timeout) fallback_ = true;
+  }
   void on_access(std::uint32_t thread, access a) override {
     if (a.kind == access_kind::none || blocked_ || split_.foreign()) return;
     if (a.kind == access_kind::yield) {
+      fallback_ = true;
       trans_[ntrans_ - 1].yields = true;
       return;
     }
@@ -302,7 +320,9 @@ class dpor_strategy final : public strategy {
     if (!blocked_ && !split_.foreign()) {
       finish_transition();
       ending_ = true;
-      for (std::size_t r = 0; r < races_.size(); ++r) add_backtrack(races_[r].first, races_[r].second);
+      if (optimal_) ++optimal_runs_;  // (never split)
+      if (!fallback_)  // else begin() starts over with source sets
+        for (std::size_t r = 0; r < races_.size(); ++r) add_backtrack(races_[r].first, races_[r].second);
       for (std::uint32_t t = 0; t < pending_.size(); ++t) {
         if (pending_[t].kind == access_kind::none) continue;
         if (pending_[t].kind != access_kind::global) pending_races(t, pending_[t]);
@@ -315,12 +335,17 @@ class dpor_strategy final : public strategy {
     return true;
   }
 
-  void set_pending(std::span<const access> next) override { pending_.assign(next.begin(), next.end()); }
+  void set_pending(std::span<const access> next) override {
+    pending_.assign(next.begin(), next.end());
+    for (const access& a : next)
+      if (a.kind != access_kind::none) fallback_ = true;
+  }
 
   // A wake took a timed waiter's timeout away: try the waiter at the frame of
   // the waking step (its timeout fires first there).
   void on_disabled(std::uint32_t t) override {
     if (blocked_ || split_.foreign() || ntrans_ == 0 || !trans_[ntrans_ - 1].has_frame) return;
+    fallback_ = true;
     const std::size_t fi = trans_[ntrans_ - 1].frame;
     const frame& f = stack_[fi];
     if (f.value || contains(f.backtrack, t) || asleep(f.sleep, t)) return;
@@ -341,7 +366,7 @@ class dpor_strategy final : public strategy {
   // subtrees (optimal dpor) follow w, each after the index of its branch in
   // b: tree = [ node ... ], node = <tid> @<key>:<kind>:<flags> ... [y] tree.
   std::string save() const override {
-    std::string out = "abandoned " + std::to_string(abandoned_) + "\n";
+    std::string out = "abandoned " + std::to_string(abandoned_) + (optimal_ && !fallback_ ? "" : " source") + "\n";
     auto list = [](const std::vector<std::uint32_t>& v) {
       std::string s;
       for (std::uint32_t x : v) s += " " + std::to_string(x);
@@ -382,6 +407,7 @@ class dpor_strategy final : public strategy {
     if (!std::getline(in, line) || std::sscanf(line.c_str(), "abandoned %llu",
                                                reinterpret_cast<unsigned long long*>(&abandoned)) != 1)
       return "the dpor state does not start with 'abandoned N'";
+    if (line.find(" source") != std::string::npos) optimal_ = false;
     while (std::getline(in, line)) {
       std::istringstream l(line);
       std::string tag, bar;
@@ -1139,6 +1165,8 @@ class dpor_strategy final : public strategy {
   };
 
   bool optimal_ = true;    // wakeup trees (else source sets)
+  bool fallback_ = false;  // optimal dpor met what its trees cannot order (see begin())
+  std::uint64_t optimal_runs_ = 0;  // executions run to their end with wakeup trees
   std::vector<frame> stack_;
   std::size_t depth_ = 0;
   bool started_ = false;
