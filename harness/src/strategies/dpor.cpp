@@ -137,7 +137,8 @@ class dpor_strategy final : public strategy {
     if (optimal_ && fallback_) {
       // The wakeup trees' independence checks cannot order fair-scheduling
       // yields, timeouts or the steps of a thread stopped by a bug, and a
-      // check that errs (either way) can lose a trace: such a program is
+      // check that errs (either way) can lose a trace: such a program, and
+      // one where an execution was sleep-set blocked (a check erred), is
       // searched again from the start with source sets. What ran so far
       // counts as abandoned.
       abandoned_ += optimal_runs_;
@@ -276,6 +277,10 @@ class dpor_strategy final : public strategy {
       if (!found) {  // every enabled thread sleeps: nothing new down here
         ++abandoned_;
         blocked_ = true;
+        // Optimal dpor gets here only when its independence checks erred
+        // (see wnode), and a branch it trusted to cover others may be this
+        // one: start over with source sets.
+        if (optimal_) fallback_ = true;
         return 0;
       }
       f.chosen = chosen;
