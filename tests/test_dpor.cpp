@@ -400,6 +400,28 @@ TEST(Checkpoint, AnInterruptedSearchResumesWhereItStopped) {
   }
 }
 
+// Optimal dpor's wakeup trees go into the checkpoint too: lastzero(5) resumed
+// every 10 executions still runs its 64 traces once each, none abandoned.
+TEST(Checkpoint, WakeupTreesSurviveAResume) {
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.name = "lastzero";
+  o.checkpoint = temp_path("wakeup");
+  std::filesystem::remove(o.checkpoint);
+  o.max_executions = 10;
+  std::uint64_t rounds = 0;
+  mc::result r;
+  do {
+    r = mc::explore(o, [] { lastzero(5); });
+    ++rounds;
+    ASSERT_LT(rounds, 20u);
+  } while (!r.complete);
+  EXPECT_EQ(r.executions, 64u);
+  EXPECT_EQ(r.abandoned, 0u);
+  EXPECT_GE(rounds, 7u);
+}
+
 // A checkpoint that could never be saved is refused before the search (it
 // used to fail at the first save, as an internal error, losing the search).
 TEST(Checkpoint, APathThatCannotBeWrittenIsRefusedBeforeTheSearch) {

@@ -371,7 +371,7 @@ class dpor_strategy final : public strategy {
   // subtrees (optimal dpor) follow w, each after the index of its branch in
   // b: tree = [ node ... ], node = <tid> @<key>:<kind>:<flags> ... [y] tree.
   std::string save() const override {
-    std::string out = "abandoned " + std::to_string(abandoned_) + (optimal_ && !fallback_ ? "" : " source") + "\n";
+    std::string out = "abandoned " + std::to_string(abandoned_) + (optimal_ && !fallback_ ? " wakeup" : "") + "\n";
     auto list = [](const std::vector<std::uint32_t>& v) {
       std::string s;
       for (std::uint32_t x : v) s += " " + std::to_string(x);
@@ -412,7 +412,9 @@ class dpor_strategy final : public strategy {
     if (!std::getline(in, line) || std::sscanf(line.c_str(), "abandoned %llu",
                                                reinterpret_cast<unsigned long long*>(&abandoned)) != 1)
       return "the dpor state does not start with 'abandoned N'";
-    if (line.find(" source") != std::string::npos) optimal_ = false;
+    // A search saved with source sets goes on with them (its frames have no
+    // wakeup trees, and a tree's missing branches would be lost).
+    if (line.find(" wakeup") == std::string::npos) optimal_ = false;
     while (std::getline(in, line)) {
       std::istringstream l(line);
       std::string tag, bar;
