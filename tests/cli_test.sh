@@ -152,7 +152,7 @@ expect shard-delay 2 -- "$LS" check counter_mutex --strategy delay --shard 0/2
 one_line shard-delay
 expect strategy-unknown 2 -- "$LS" check counter_mutex --strategy chess
 one_line strategy-unknown
-has strategy-unknown err "(use dfs, dpor, delay, random, pct, pos or replay)"
+has strategy-unknown err "(use dfs, dpor, source-dpor, delay, random, pct, pos or replay)"
 expect replay-no-string 2 -- "$LS" check deadlock_abba --strategy replay
 one_line replay-no-string
 expect replay-and-dfs 2 -- "$LS" check deadlock_abba --strategy dfs --replay L1AgABAQI7j

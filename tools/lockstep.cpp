@@ -83,7 +83,9 @@ const char* const kCheckHelp =
     "\n"
     "options:\n"
     "  --strategy S        dfs (exhaustive depth-first), dpor (exhaustive, one\n"
-    "                      execution per class of equivalent ones), delay\n"
+    "                      execution per class of equivalent ones: optimal dpor\n"
+    "                      with wakeup trees), source-dpor (the same with source\n"
+    "                      sets: may also start executions it then abandons), delay\n"
     "                      (iterative delay bounding: round-robin schedules with\n"
     "                      0 delays, then 1, ...), random, pct (probabilistic\n"
     "                      concurrency testing), pos (partial order sampling) or\n"
@@ -224,6 +226,7 @@ struct check_args {
   std::string model;
   bool all = false;
   std::optional<mc::strategy_spec::kind> strategy;  // unset: the model's default
+  bool source_dpor = false;  // --strategy source-dpor: dpor with source sets
   std::optional<std::uint64_t> seed;
   std::chrono::milliseconds time_budget{30000};
   std::uint64_t max_executions = 0;
@@ -317,11 +320,15 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       else if (s == "random") a.strategy = mc::strategy_spec::kind::random;
       else if (s == "pct") a.strategy = mc::strategy_spec::kind::pct;
       else if (s == "dpor") a.strategy = mc::strategy_spec::kind::dpor;
+      else if (s == "source-dpor") {
+        a.strategy = mc::strategy_spec::kind::dpor;
+        a.source_dpor = true;
+      }
       else if (s == "replay") a.strategy = mc::strategy_spec::kind::replay;
       else if (s == "pos") a.strategy = mc::strategy_spec::kind::pos;
       else if (s == "delay") a.strategy = mc::strategy_spec::kind::delay;
       else throw usage_error{"unknown strategy '" + std::string(s) +
-                             "' (use dfs, dpor, delay, random, pct, pos or replay)"};
+                             "' (use dfs, dpor, source-dpor, delay, random, pct, pos or replay)"};
     } else if (arg == "--depth") {
       const std::uint64_t d = parse_u64("--depth", value());
       if (d == 0 || d > 100) throw usage_error{"--depth must be between 1 and 100"};
@@ -496,7 +503,7 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   else if (a.strategy == mc::strategy_spec::kind::pct) o.strategy = mc::pct(a.seed.value_or(1), a.depth);
   else if (a.strategy == mc::strategy_spec::kind::pos) o.strategy = mc::pos(a.seed.value_or(1));
   else if (a.strategy == mc::strategy_spec::kind::delay) o.strategy = mc::delay_bounding(a.delays);
-  else if (a.strategy == mc::strategy_spec::kind::dpor) o.strategy = mc::dpor();
+  else if (a.strategy == mc::strategy_spec::kind::dpor) o.strategy = a.source_dpor ? mc::source_dpor() : mc::dpor();
   else if (a.strategy) o.strategy = mc::dfs();
   o.preemption_bound = a.preemptions;
   o.iterative_bounding = a.iterative;

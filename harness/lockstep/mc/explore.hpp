@@ -86,6 +86,7 @@ struct strategy_spec {
   unsigned depth = 3;    // pct only: the bug depth it aims at
   bool lenient = false;  // replay only: see replay()
   int max_delays = -1;   // delay only: the last delay bound searched (-1: none)
+  bool source = false;   // dpor only: source sets instead of wakeup trees (see source_dpor())
 };
 // Uniformly random choices; execution i uses a seed derived from (seed, i).
 inline strategy_spec random(std::uint64_t seed = 1) { return {strategy_spec::kind::random, seed, {}}; }
@@ -93,8 +94,18 @@ inline strategy_spec random(std::uint64_t seed = 1) { return {strategy_spec::kin
 inline strategy_spec dfs() { return {strategy_spec::kind::dfs, 1, {}}; }
 // Exhaustive like dfs, but explores one execution per class of equivalent
 // executions (those that differ only in the order of independent steps):
-// source-DPOR with sleep sets (Abdulla et al., POPL 2014).
+// optimal DPOR with wakeup trees and sleep sets (Abdulla, Aronis, Jonsson,
+// Sagonas, POPL 2014): no execution is started that a sleep set then
+// stops. Under a preemption bound it is source-DPOR (below).
 inline strategy_spec dpor() { return {strategy_spec::kind::dpor, 1, {}, 3}; }
+// The same search with source sets instead of wakeup trees (Algorithm 1 of
+// the same paper): less bookkeeping per race, but it may start executions
+// that sleep sets then abandon (result::abandoned).
+inline strategy_spec source_dpor() {
+  strategy_spec s = dpor();
+  s.source = true;
+  return s;
+}
 // Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): random
 // thread priorities plus depth-1 priority change points; finds a bug of depth
 // `depth` with probability at least 1/(threads * steps^(depth-1)) per

@@ -268,7 +268,7 @@ std::unique_ptr<rt::strategy> make_strategy(const options& opts) {
     case strategy_spec::kind::dpor:
       return opts.iterative_bounding
                  ? rt::make_iterative([](int b) { return rt::make_dpor(b); }, opts.preemption_bound)
-                 : rt::make_dpor(opts.preemption_bound);
+                 : rt::make_dpor(opts.preemption_bound, !opts.strategy.source);
     case strategy_spec::kind::dfs:
       return opts.iterative_bounding ? rt::make_iterative_dfs(opts.preemption_bound)
                                      : rt::make_dfs(opts.preemption_bound);

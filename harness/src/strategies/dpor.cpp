@@ -1,5 +1,6 @@
-// Source-DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal
-// Dynamic Partial Order Reduction", POPL 2014, Algorithm 1).
+// Optimal DPOR with wakeup trees (Abdulla, Aronis, Jonsson, Sagonas, "Optimal
+// Dynamic Partial Order Reduction", POPL 2014, Algorithm 2, and JACM 2017),
+// or source-DPOR (Algorithm 1: source sets), both with sleep sets.
 //
 // The search is depth-first over executions, like dfs: each execution
 // replays the previous one's choices up to the deepest frame that still has a
@@ -23,6 +24,15 @@
 //   step runs. A sleeping thread is never scheduled; an execution where every
 //   enabled thread sleeps is redundant: it runs to its end unrecorded and is
 //   counted as abandoned.
+// - Optimal dpor reverses the races of an execution once it is complete:
+//   for a race (j, i), v is every transition after j that does not happen
+//   after j, then i. Unless a thread asleep at j's frame (or explored there
+//   before) is a weak initial of v, v goes into the frame's wakeup tree,
+//   unless a branch already leads where it does; a frame explores its
+//   tree's branches in order, each new frame below following the subtree of
+//   the branch taken: where the dependence of steps is told exactly (yields
+//   count as dependent with everything), no execution is sleep-set blocked.
+//   Split searches (jobs, shards) and bounded ones use source sets.
 // - Value choices (choose(), spurious wake-ups) are frames whose every value
 //   is explored.
 //
@@ -34,6 +44,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/dcheck.hpp"
@@ -50,6 +61,22 @@ struct sleeper {
   access next;
 };
 
+// A wakeup tree's node (optimal dpor): a step of `thread`, with the accesses
+// it made when the race that asked for it was found (for the independence
+// checks of later insertions), and the steps to take after it.
+//
+// Those checks compare object keys recorded in different executions: they
+// rely on the executions through a frame numbering the objects first
+// touched below it alike (objects are numbered in the order an execution
+// first touches them). Where they do not, a check may go wrong either way;
+// the differential tests compare the outcomes with plain dfs.
+struct wnode {
+  std::uint32_t thread = 0;
+  std::vector<access> acc;
+  bool yields = false;
+  std::vector<wnode> kids;
+};
+
 struct frame {
   bool value = false;                  // a value choice, not a thread decision
   std::uint32_t options = 0;           // value frames: how many values
@@ -57,6 +84,9 @@ struct frame {
   std::vector<access> next;            // their next access (parallel to cands)
   std::uint32_t chosen = 0;            // thread id or value
   std::vector<std::uint32_t> backtrack;
+  // Optimal dpor: below[k] is the wakeup subtree after backtrack[k] (empty:
+  // a leaf, explored freely); may be shorter than backtrack (the rest leaves).
+  std::vector<std::vector<wnode>> below;
   std::vector<std::uint32_t> done;     // explored (or being explored), in order
   std::vector<sleeper> sleep;          // asleep on arrival here
   bool preemptible = false;            // cands[0] runs and could go on
@@ -85,7 +115,9 @@ bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
 
 class dpor_strategy final : public strategy {
  public:
-  explicit dpor_strategy(int bound) : bound_(bound) {}
+  // Optimal dpor (wakeup trees) only without a preemption bound: a bounded
+  // search moves alternatives to cheaper frames, which only source sets do.
+  dpor_strategy(int bound, bool optimal) : optimal_(optimal && bound < 0), bound_(bound) {}
 
   // Split searches (jobs, shards): every thread is tried at the first
   // `split_depth` branching decisions, and no thread sleeps because of a
@@ -94,10 +126,27 @@ class dpor_strategy final : public strategy {
   // worker owns the subtrees whose split choices hash to `index`.
   void own(const split_spec& split) override {
     split_.assign(split);
+    // The split frames try every thread with no wakeup tree to follow, and
+    // races found below them are not seen by the other workers: a split
+    // search uses source sets.
+    if (split_.on()) optimal_ = false;
   }
   bool foreign() const noexcept override { return split_.foreign(); }
 
   bool begin() override {
+    if (optimal_ && fallback_) {
+      // The wakeup trees' independence checks cannot order fair-scheduling
+      // yields, timeouts or the steps of a thread stopped by a bug, and a
+      // check that errs (either way) can lose a trace: such a program, and
+      // one where an execution was sleep-set blocked (a check erred), is
+      // searched again from the start with source sets. What ran so far
+      // counts as abandoned.
+      abandoned_ += optimal_runs_;
+      optimal_ = false;
+      stack_.clear();
+      reset_execution();
+      return true;
+    }
     if (started_) {
       if (!advance()) return false;
     }
@@ -126,16 +175,24 @@ class dpor_strategy final : public strategy {
     sleep_.clear();
     pending_sleep_.clear();
     finished_ = 0;
+    races_.clear();
+    ending_ = false;
     last_global_ = static_cast<std::size_t>(-1);
     // The first transition (thread 0 starting) has no frame.
     new_transition(0, 0, false);
   }
 
   bool wants_accesses() const noexcept override { return true; }
-  void set_next(std::span<const access> next) override { next_.assign(next.begin(), next.end()); }
+  void set_next(std::span<const access> next) override {
+    next_.assign(next.begin(), next.end());
+    if (optimal_)
+      for (const access& a : next)
+        if (yielding(a) || a.kind == access_kind::timeout) fallback_ = true;
+  }
   void on_access(std::uint32_t thread, access a) override {
     if (a.kind == access_kind::none || blocked_ || split_.foreign()) return;
     if (a.kind == access_kind::yield) {
+      fallback_ = true;
       trans_[ntrans_ - 1].yields = true;
       return;
     }
@@ -177,7 +234,20 @@ class dpor_strategy final : public strategy {
       bool found = false;
       bool expand = split_.before_split() && cands.size() > 1;
       f.counted = cands.size() > 1;
-      if (expand) {
+      bool from_tree = false;
+      // Optimal dpor: the wakeup subtree the previous decision's branch
+      // holds for this point gives the alternatives to take here, in order.
+      if (optimal_ && take_wakeup_subtree(f)) {
+        chosen = f.backtrack.front();
+        found = from_tree = true;
+        if (expand) {
+          for (std::size_t c = 0; c < f.cands.size(); ++c)
+            if (!f.next[c].blocks && !contains(f.backtrack, f.cands[c])) f.backtrack.push_back(f.cands[c]);
+        }
+        f.expanded = expand;
+        expand = false;
+      }
+      if (!found && expand) {
         // A thread whose next step no other step can ever race with (a
         // spawn, a thread's start, a woken waiter's return) can go first in
         // every execution from here: it alone is a source set, and expanding
@@ -207,11 +277,16 @@ class dpor_strategy final : public strategy {
       if (!found) {  // every enabled thread sleeps: nothing new down here
         ++abandoned_;
         blocked_ = true;
+        // Optimal dpor gets here only when its independence checks erred
+        // (see wnode), and a branch it trusted to cover others may be this
+        // one: start over with source sets.
+        if (optimal_) fallback_ = true;
         return 0;
       }
       f.chosen = chosen;
-      f.expanded = expand;
-      if (f.expanded) {
+      if (from_tree) {
+        // backtrack set above
+      } else if ((f.expanded = expand)) {
         // Every thread that would run a step (one that would only block
         // does nothing another alternative does not).
         f.backtrack.push_back(chosen);
@@ -249,27 +324,38 @@ class dpor_strategy final : public strategy {
     if (split_.leaves_at_end() && blocked_) --abandoned_;  // counted by its owner
     if (!blocked_ && !split_.foreign()) {
       finish_transition();
+      ending_ = true;
+      if (optimal_) ++optimal_runs_;  // (never split)
+      if (!fallback_)  // else begin() starts over with source sets
+        for (std::size_t r = 0; r < races_.size(); ++r) add_backtrack(races_[r].first, races_[r].second);
       for (std::uint32_t t = 0; t < pending_.size(); ++t) {
         if (pending_[t].kind == access_kind::none) continue;
         if (pending_[t].kind != access_kind::global) pending_races(t, pending_[t]);
         pending_races(t, {0, access_kind::global});  // and whatever came after it
       }
+      ending_ = false;
     }
+    races_.clear();
     pending_.clear();
     return true;
   }
 
-  void set_pending(std::span<const access> next) override { pending_.assign(next.begin(), next.end()); }
+  void set_pending(std::span<const access> next) override {
+    pending_.assign(next.begin(), next.end());
+    for (const access& a : next)
+      if (a.kind != access_kind::none) fallback_ = true;
+  }
 
   // A wake took a timed waiter's timeout away: try the waiter at the frame of
   // the waking step (its timeout fires first there).
   void on_disabled(std::uint32_t t) override {
     if (blocked_ || split_.foreign() || ntrans_ == 0 || !trans_[ntrans_ - 1].has_frame) return;
+    fallback_ = true;
     const std::size_t fi = trans_[ntrans_ - 1].frame;
     const frame& f = stack_[fi];
     if (f.value || contains(f.backtrack, t) || asleep(f.sleep, t)) return;
     if (!contains(f.cands, t)) return;  // not a candidate there (fairness): nothing to try
-    add_within_bound(fi, t);
+    add_within_bound(fi, t);  // a leaf of the wakeup tree in optimal dpor
   }
 
   bool exhaustive() const noexcept override { return true; }
@@ -280,9 +366,12 @@ class dpor_strategy final : public strategy {
   // The stack, one frame a line:
   //   v <options> <chosen> <done...>                      (a value frame)
   //   t <chosen> | c <tid>:<key>:<kind>:<flags> ... | b <tids> | d <tids> | s <tid>:<key>:<kind>:<flags> ...
-  // (flags: 1 blocks, 2 yields; files without them read as 0)
+  //     [| w <k> <tree> ...]
+  // (flags: 1 blocks, 2 yields; files without them read as 0). The wakeup
+  // subtrees (optimal dpor) follow w, each after the index of its branch in
+  // b: tree = [ node ... ], node = <tid> @<key>:<kind>:<flags> ... [y] tree.
   std::string save() const override {
-    std::string out = "abandoned " + std::to_string(abandoned_) + "\n";
+    std::string out = "abandoned " + std::to_string(abandoned_) + (optimal_ && !fallback_ ? " wakeup" : "") + "\n";
     auto list = [](const std::vector<std::uint32_t>& v) {
       std::string s;
       for (std::uint32_t x : v) s += " " + std::to_string(x);
@@ -302,6 +391,14 @@ class dpor_strategy final : public strategy {
       for (std::size_t i = 0; i < f.cands.size(); ++i) out += acc(f.cands[i], f.next[i]);
       out += " | b" + list(f.backtrack) + " | d" + list(f.done) + " | s";
       for (const sleeper& z : f.sleep) out += acc(z.thread, z.next);
+      bool trees = false;
+      for (std::size_t k = 0; k < f.below.size(); ++k) {
+        if (f.below[k].empty()) continue;
+        if (!trees) out += " | w";
+        trees = true;
+        out += " " + std::to_string(k);
+        save_tree(out, f.below[k]);
+      }
       out += "\n";
     }
     return out;
@@ -315,6 +412,9 @@ class dpor_strategy final : public strategy {
     if (!std::getline(in, line) || std::sscanf(line.c_str(), "abandoned %llu",
                                                reinterpret_cast<unsigned long long*>(&abandoned)) != 1)
       return "the dpor state does not start with 'abandoned N'";
+    // A search saved with source sets goes on with them (its frames have no
+    // wakeup trees, and a tree's missing branches would be lost).
+    if (line.find(" wakeup") == std::string::npos) optimal_ = false;
     while (std::getline(in, line)) {
       std::istringstream l(line);
       std::string tag, bar;
@@ -357,6 +457,10 @@ class dpor_strategy final : public strategy {
           read_list(f.done);
           if (!(l >> s) || s != "s") return "bad thread frame '" + line + "'";
           read_accesses([&](unsigned t, access a) { f.sleep.push_back({t, a}); });
+          std::string w;
+          if (l >> w) {
+            if (w != "w" || !load_trees(l, f)) return "bad wakeup tree in dpor frame '" + line.substr(0, 80) + "'";
+          }
         } else {
           return "unknown dpor frame '" + line + "'";
         }
@@ -385,6 +489,80 @@ class dpor_strategy final : public strategy {
   const std::string& error() const noexcept override { return error_.empty() ? kNoError : error_; }
 
  private:
+  static void save_tree(std::string& out, const std::vector<wnode>& tree) {
+    // Iterative: a wakeup sequence is as long as an execution.
+    struct at {
+      const std::vector<wnode>* list;
+      std::size_t next;
+    };
+    std::vector<at> todo{{&tree, 0}};
+    out += " [";
+    while (!todo.empty()) {
+      at& top = todo.back();
+      if (top.next == top.list->size()) {
+        out += " ]";
+        todo.pop_back();
+        continue;
+      }
+      const wnode& n = (*top.list)[top.next++];
+      out += " " + std::to_string(n.thread);
+      for (const access& a : n.acc)
+        out += " @" + std::to_string(a.key) + ":" + std::to_string(static_cast<unsigned>(a.kind)) + ":" +
+               std::to_string((a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u));
+      if (n.yields) out += " y";
+      out += " [";
+      todo.push_back({&n.kids, 0});
+    }
+  }
+
+  // Reads "<k> <tree> ..." to the end of the line into f.below.
+  static bool load_trees(std::istream& l, frame& f) {
+    std::string tok;
+    f.below.resize(f.backtrack.size());
+    while (l >> tok) {
+      unsigned long k = 0;
+      try {
+        k = std::stoul(tok);
+      } catch (const std::exception&) {
+        return false;
+      }
+      if (k >= f.backtrack.size() || !(l >> tok) || tok != "[") return false;
+      std::vector<std::vector<wnode>*> open{&f.below[k]};
+      wnode* last = nullptr;  // the node whose accesses and tree come next
+      while (!open.empty()) {
+        if (!(l >> tok)) return false;
+        if (tok == "]") {
+          if (last != nullptr) return false;
+          open.pop_back();
+        } else if (tok == "[") {
+          if (last == nullptr) return false;
+          open.push_back(&last->kids);
+          last = nullptr;
+        } else if (tok == "y") {
+          if (last == nullptr) return false;
+          last->yields = true;
+        } else if (tok[0] == '@') {
+          unsigned key = 0, kind = 0, flags = 0;
+          if (last == nullptr || std::sscanf(tok.c_str() + 1, "%u:%u:%u", &key, &kind, &flags) != 3 ||
+              kind > static_cast<unsigned>(access_kind::lock_try) || flags > 3)
+            return false;
+          last->acc.push_back(access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0});
+        } else {
+          if (last != nullptr) return false;
+          unsigned long t = 0;
+          try {
+            t = std::stoul(tok);
+          } catch (const std::exception&) {
+            return false;
+          }
+          open.back()->push_back(wnode{static_cast<std::uint32_t>(t), {}, false, {}});
+          last = &open.back()->back();
+        }
+      }
+    }
+    return true;
+  }
+
   std::size_t pick_value(std::uint32_t n) {
     if (depth_ < stack_.size()) {
       const frame& f = stack_[depth_];
@@ -529,6 +707,10 @@ class dpor_strategy final : public strategy {
       frame& f = stack_.back();
       for (std::uint32_t b : f.backtrack) {
         if (contains(f.done, b) || (!f.value && asleep(f.sleep, b))) continue;
+        if (!f.value) {  // the explored branch's wakeup subtree is spent
+          const std::size_t k = index_of(f.backtrack, f.chosen);
+          if (k < f.below.size()) std::vector<wnode>().swap(f.below[k]);
+        }
         f.chosen = b;
         f.done.push_back(b);
         return true;
@@ -734,12 +916,19 @@ class dpor_strategy final : public strategy {
 
   // The race (j, i): make sure some initial of notdep(j).i is tried at j's frame.
   void add_backtrack(std::size_t j, std::size_t i) {
+    if (optimal_ && !ending_) {
+      // Optimal dpor reverses races once the execution is complete: the
+      // wakeup sequence is every step after j that does not happen after
+      // it (also those after i), then i (Abdulla et al., Algorithm 2).
+      races_.push_back({j, i});
+      return;
+    }
     frame& f = stack_[trans_[j].frame];
     // v: the transitions after j that do not happen after j, then i.
     std::vector<std::size_t>& v = v_;
     v.clear();
-    for (std::size_t k = j + 1; k < i; ++k)
-      if (!happens_before(j, trans_[k])) v.push_back(k);
+    for (std::size_t k = j + 1; k < (optimal_ ? ntrans_ : i); ++k)
+      if (k != i && !happens_before(j, trans_[k])) v.push_back(k);
     v.push_back(i);
     // Initials: threads whose first transition in v has no predecessor in v.
     std::vector<std::uint32_t>& initials = initials_;
@@ -755,6 +944,14 @@ class dpor_strategy final : public strategy {
         if (happens_before(v[b], trans_[v[a]])) first = false;
       if (first) initials.push_back(t);
     }
+    if (optimal_) {
+      // A step that did nothing (it only found its thread blocked) is no
+      // event of the trace: a wakeup sequence does not schedule it.
+      v.erase(std::remove_if(v.begin(), v.end() - 1, [&](std::size_t k) {
+        return trans_[k].accesses.empty() && !trans_[k].yields; }), v.end() - 1);
+      insert_wakeup(trans_[j].frame, v);
+      return;
+    }
     if (bound_ >= 0) {
       // Bounded: the one initial source sets need may be out of the bound
       // where another is not, so every initial is tried (within the bound).
@@ -767,6 +964,173 @@ class dpor_strategy final : public strategy {
     std::uint32_t pick = initials.empty() ? p : initials.front();
     if (contains(initials, p)) pick = p;
     add_within_bound(trans_[j].frame, pick);
+  }
+
+
+  // -- optimal dpor: wakeup trees (Abdulla et al., POPL 2014, Algorithm 2) --
+
+  static std::size_t index_of(const std::vector<std::uint32_t>& v, std::uint32_t x) {
+    return static_cast<std::size_t>(std::find(v.begin(), v.end(), x) - v.begin());
+  }
+  static bool yielding(const access& a) { return a.kind == access_kind::yield || a.yields; }
+
+  // A step (accesses `ev`, yielding or not) and transition t are dependent.
+  // Yields are ordered by fairness windows, not by objects: a yielding step
+  // counts as dependent with everything (which only costs optimality).
+  static bool dependent(std::span<const access> ev, bool ev_yields, const transition& t) {
+    if (ev_yields || t.yields) return true;
+    for (const access& a : ev)
+      for (const access& b : t.accesses)
+        if (conflict(a, b)) return true;
+    return false;
+  }
+
+  // Thread q, whose next step is `ev`, is a weak initial of v (transition
+  // indices): its first transition in v has no predecessor in v (`pos` is
+  // then its position), or it has none in v and its step is independent
+  // with all of v (`pos` is kNone).
+  bool weak_initial(std::uint32_t q, std::span<const access> ev, bool ev_yields, const std::vector<std::size_t>& v,
+                    std::size_t& pos) const {
+    pos = kNone;
+    for (std::size_t a = 0; a < v.size(); ++a) {
+      if (trans_[v[a]].thread != q) continue;
+      for (std::size_t b = 0; b < a; ++b)
+        if (happens_before(v[b], trans_[v[a]])) return false;
+      pos = a;
+      return true;
+    }
+    for (std::size_t x : v)
+      if (dependent(ev, ev_yields, trans_[x])) return false;
+    return true;
+  }
+  // For a candidate's next step. The step may also end its thread (a
+  // thread's last step runs on to its exit, which its joiner depends on).
+  bool weak_initial(std::uint32_t q, const access& next, const std::vector<std::size_t>& v, std::size_t& pos) const {
+    const access ev[2] = {next, {kThreadKey | q, access_kind::write}};
+    return weak_initial(q, std::span<const access>(ev, 2), yielding(next), v, pos);
+  }
+
+  std::vector<wnode>& below_of(frame& f, std::size_t k) {
+    if (f.below.size() < f.backtrack.size()) f.below.resize(f.backtrack.size());
+    return f.below[k];
+  }
+
+  // The transitions v[from..] as a chain of wakeup-tree nodes.
+  std::vector<wnode> chain(const std::vector<std::size_t>& v, std::size_t from) const {
+    std::vector<wnode> out;
+    std::vector<wnode>* at = &out;
+    for (std::size_t a = from; a < v.size(); ++a) {
+      const transition& t = trans_[v[a]];
+      at->push_back(wnode{t.thread, t.accesses, t.yields, {}});
+      at = &at->back().kids;
+    }
+    return out;
+  }
+
+  // The race with transition j found the wakeup sequence v (the steps after
+  // j that do not happen after it, then the racing step): unless a thread
+  // asleep at j's frame (or explored there before) is a weak initial of v
+  // (then an equivalent execution was or will be explored), insert v into
+  // the frame's wakeup tree, unless a branch already leads where v does.
+  void insert_wakeup(std::size_t fi, std::vector<std::size_t> v) {
+    frame& f = stack_[fi];
+    std::size_t pos = kNone;
+    for (const sleeper& z : f.sleep)
+      if (weak_initial(z.thread, z.next, v, pos))
+        return;
+    for (std::uint32_t t : f.done)
+      if (t != f.chosen && weak_initial(t, next_of(f, t), v, pos))
+        return;
+    std::vector<wnode>* kids = nullptr;
+    for (std::size_t k = 0; k < f.backtrack.size() && kids == nullptr; ++k) {
+      const std::uint32_t t = f.backtrack[k];
+      if (contains(f.done, t) || !weak_initial(t, next_of(f, t), v, pos)) continue;
+      if (pos != kNone) v.erase(v.begin() + static_cast<std::ptrdiff_t>(pos));
+      std::vector<wnode>& b = below_of(f, k);
+      if (b.empty() || v.empty()) return;  // a leaf leads there: covered
+      kids = &b;
+    }
+    if (kids == nullptr) {
+      add_wakeup_branch(fi, v);
+      return;
+    }
+    for (;;) {
+      wnode* next = nullptr;
+      for (wnode& c : *kids) {
+        if (!weak_initial(c.thread, c.acc, c.yields, v, pos)) continue;
+        if (pos != kNone) v.erase(v.begin() + static_cast<std::ptrdiff_t>(pos));
+        if (c.kids.empty() || v.empty()) return;
+        next = &c;
+        break;
+      }
+      if (next == nullptr) {
+        std::vector<wnode> rest = chain(v, 0);
+        kids->push_back(std::move(rest.front()));
+        return;
+      }
+      kids = &next->kids;
+    }
+  }
+
+  // A new branch v at frame fi's root. Its first step must be a candidate
+  // there; another initial of v that is one can go first instead; if none
+  // is, every candidate is tried (as source-dpor does).
+  void add_wakeup_branch(std::size_t fi, std::vector<std::size_t>& v) {
+    frame& f = stack_[fi];
+    if (!contains(f.cands, trans_[v.front()].thread)) {
+      for (std::size_t a = 1; a < v.size(); ++a) {
+        const std::uint32_t q = trans_[v[a]].thread;
+        if (!contains(f.cands, q)) continue;
+        bool first = true;
+        for (std::size_t b = 0; b < a && first; ++b)
+          if (trans_[v[b]].thread == q || happens_before(v[b], trans_[v[a]])) first = false;
+        if (!first) continue;
+        std::rotate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(a), v.begin() + static_cast<std::ptrdiff_t>(a) + 1);
+        break;
+      }
+    }
+    const std::uint32_t t = trans_[v.front()].thread;
+    if (!contains(f.cands, t) || contains(f.backtrack, t)) {
+      for (std::uint32_t c : f.cands)
+        if (!contains(f.backtrack, c)) f.backtrack.push_back(c);
+      return;
+    }
+    f.backtrack.push_back(t);
+    below_of(f, f.backtrack.size() - 1) = chain(v, 1);
+  }
+
+  // A new thread frame f (not yet on the stack, at depth_): its alternatives
+  // from the wakeup subtree of the branch the previous thread decision took.
+  // The subtree moves when that decision is the frame just above (nothing
+  // can come back to it), else it is copied (value frames in between each
+  // come back here). False when there is none.
+  bool take_wakeup_subtree(frame& f) {
+    std::size_t p = depth_;
+    while (p > 0 && stack_[p - 1].value) --p;
+    if (p == 0) return false;
+    frame& parent = stack_[p - 1];
+    const std::size_t k = index_of(parent.backtrack, parent.chosen);
+    if (k >= parent.below.size() || parent.below[k].empty()) return false;
+    std::vector<wnode> tree;
+    if (p == depth_) tree.swap(parent.below[k]);
+    else tree = parent.below[k];
+    bool missing = false;
+    for (wnode& c : tree) {
+      if (asleep(f.sleep, c.thread) || contains(f.backtrack, c.thread)) {
+        continue;
+      }
+      if (!contains(f.cands, c.thread)) {
+        missing = true;
+        continue;
+      }
+      f.backtrack.push_back(c.thread);
+      f.below.push_back(std::move(c.kids));
+    }
+    if (missing) {  // a step the tree expected is not possible here: try all
+      for (std::uint32_t c : f.cands)
+        if (!asleep(f.sleep, c) && !contains(f.backtrack, c)) f.backtrack.push_back(c);
+    }
+    return !f.backtrack.empty();
   }
 
   // Adds `t` as an alternative at frame fi. When taking it there would exceed
@@ -807,6 +1171,9 @@ class dpor_strategy final : public strategy {
     std::vector<std::size_t> readers;
   };
 
+  bool optimal_ = true;    // wakeup trees (else source sets)
+  bool fallback_ = false;  // optimal dpor met what its trees cannot order (see begin())
+  std::uint64_t optimal_runs_ = 0;  // executions run to their end with wakeup trees
   std::vector<frame> stack_;
   std::size_t depth_ = 0;
   bool started_ = false;
@@ -830,6 +1197,8 @@ class dpor_strategy final : public strategy {
   std::vector<std::size_t> yields_;       // the yielding transitions, in order
   std::vector<object_state> objects_;
   std::size_t last_global_ = static_cast<std::size_t>(-1);
+  std::vector<std::pair<std::size_t, std::size_t>> races_;  // optimal dpor: found, to reverse at the end
+  bool ending_ = false;                   // end() is reversing them
   std::vector<access> next_;              // by thread id, at the current decision
   std::vector<access> pending_;           // by thread id, after the execution (set_pending)
   std::vector<sleeper> sleep_;            // asleep at the coming decision
@@ -844,8 +1213,8 @@ class dpor_strategy final : public strategy {
 
 }  // namespace
 
-std::unique_ptr<strategy> make_dpor(int preemption_bound) {
-  return std::make_unique<dpor_strategy>(preemption_bound);
+std::unique_ptr<strategy> make_dpor(int preemption_bound, bool optimal) {
+  return std::make_unique<dpor_strategy>(preemption_bound, optimal);
 }
 
 }  // namespace lockstep::mc::rt

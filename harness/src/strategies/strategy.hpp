@@ -234,9 +234,10 @@ std::unique_ptr<strategy> make_delay_bounding(int max_delays);
 // Iterative context bounding: dfs with bound 0, then 1, ... up to max_bound
 // (-1: until a search is not cut by its bound).
 std::unique_ptr<strategy> make_iterative_dfs(int max_bound);
-// Source-DPOR with sleep sets (Abdulla et al., POPL 2014); with a bound,
-// only schedules with at most that many preemptions.
-std::unique_ptr<strategy> make_dpor(int preemption_bound = -1);
+// Optimal DPOR with wakeup trees, or (`optimal` false, and always under a
+// bound) source-DPOR, both with sleep sets (Abdulla et al., POPL 2014); with
+// a bound, only schedules with at most that many preemptions.
+std::unique_ptr<strategy> make_dpor(int preemption_bound = -1, bool optimal = true);
 // Iterative bounding over any bounded exhaustive strategy (make(b) builds
 // the search with bound b).
 std::unique_ptr<strategy> make_iterative(std::unique_ptr<strategy> (*make)(int), int max_bound);
