@@ -70,10 +70,12 @@ class id_set {
     for (; k != 0; --k) w &= w - 1;
     return static_cast<std::uint32_t>(__builtin_ctzll(w));
   }
-  void reset_slow(std::uint32_t n);
-  void insert_slow(std::uint32_t id);
-  void erase_slow(std::uint32_t id) noexcept;
-  [[nodiscard]] std::uint32_t select_slow(std::uint32_t k) const noexcept;
+  // Out of line even under LTO: inlined, they make every caller of the
+  // one-word paths (enable, disable, a decision) save and restore registers.
+  [[gnu::noinline]] void reset_slow(std::uint32_t n);
+  [[gnu::noinline]] void insert_slow(std::uint32_t id);
+  [[gnu::noinline]] void erase_slow(std::uint32_t id) noexcept;
+  [[nodiscard, gnu::noinline]] std::uint32_t select_slow(std::uint32_t k) const noexcept;
   void grow(std::uint32_t n);
   std::uint64_t word0_ = 0;          // the members while words_ == 1 (up to 64 threads)
   std::vector<std::uint64_t> bits_;  // the members while words_ > 1, 64 ids a word

@@ -16,6 +16,7 @@
 
 #include "lockstep/mc/replay_string.hpp"
 #include "engine/dcheck.hpp"
+#include "strategies/xoshiro.hpp"
 #include "report/liveness.hpp"
 #include "report/messages.hpp"
 #include "report/text.hpp"
@@ -47,6 +48,7 @@ runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(str
   // Fixed for the runtime's life: iterative bounding builds every bound's
   // search the same way.
   by_count_ = strat.picks_by_count() && !track_;
+  if (by_count_) uniform_ = strat.uniform_picks();
   expect_ = opts.expect_events;
   fair_on_ = opts.fair_scheduling;
   detector<fairness>().bind(enabled_, elig_);
@@ -373,7 +375,7 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
   std::size_t idx = 0;
   std::uint32_t next = cur_;
   if (by_count_) {
-    if (n > 1) idx = strat_.pick_count(n, d);
+    if (n > 1) idx = uniform_ != nullptr ? uniform_->below(n) : strat_.pick_count(n, d);
     if (idx != strategy::diverged && others != 0) {
       if (with_cur) {
         if (idx != 0) {  // the (idx - 1)-th eligible thread other than cur_
@@ -432,7 +434,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
   if (by_count_ && n != 0) {
     std::size_t idx = 0;
     if (n > 1) {
-      idx = strat_.pick_count(n, decision::free);
+      idx = uniform_ != nullptr ? uniform_->below(n) : strat_.pick_count(n, decision::free);
       if (idx == strategy::diverged) {
         diverge();
         return false;

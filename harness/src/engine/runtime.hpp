@@ -452,6 +452,7 @@ class runtime {
   id_set enabled_;                      // runnable, or blocked with a deadline
   id_set elig_;                         // enabled and not deferred by fair scheduling
   bool by_count_ = false;               // the strategy picks by count (strategy::picks_by_count)
+  xoshiro* uniform_ = nullptr;          // ... uniformly from this generator (strategy::uniform_picks)
   std::vector<std::uint32_t> cands_;    // scratch for decide()
   std::vector<wait_queue> queues_;      // by object id, this execution
   append_log<std::uint32_t> schedule_;  // choices made (thread ids)

@@ -33,6 +33,7 @@ class random_strategy final : public strategy {
   }
   bool picks_by_count() const noexcept override { return true; }
   std::size_t pick_count(std::size_t n, decision) override { return rng_.below(n); }
+  xoshiro* uniform_picks() noexcept override { return &rng_; }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return kNoError; }
 

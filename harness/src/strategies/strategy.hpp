@@ -190,6 +190,8 @@ class split_owner {
   bool decided_ = false, foreign_ = false;
 };
 
+class xoshiro;
+
 class strategy {
  public:
   static constexpr std::size_t diverged = static_cast<std::size_t>(-1);
@@ -205,6 +207,10 @@ class strategy {
   // thread itself, without listing every candidate at every decision.
   [[nodiscard]] virtual bool picks_by_count() const noexcept { return false; }
   virtual std::size_t pick_count(std::size_t n, decision d) { (void)n, (void)d; return diverged; }
+  // A strategy whose pick_count(n, d) is always rng->below(n) hands out that
+  // generator: the runtime then draws from it directly, without a virtual
+  // call at every decision (plain random sampling, the common case).
+  [[nodiscard]] virtual xoshiro* uniform_picks() noexcept { return nullptr; }
 
   // Strategies that reason about dependence see every thread decision (also
   // those with one candidate), the next access of every candidate (`next`,
