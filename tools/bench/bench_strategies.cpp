@@ -8,10 +8,11 @@
 //                                  averaged over 20 seeds for random and pct
 //   jobs/random/queue_producer_consumer/<n>
 //                                  random with n worker threads (exec/s)
-//   jobs/<strategy>/<program>/<n>  a complete dfs, source-dpor or dpor search
-//                                  of a model or of sections(T, S) on n worker
-//                                  threads (time per search; counters
-//                                  executions, complete)
+//   jobs/<strategy>/<program>/<n>  one complete source-dpor or dpor search
+//                                  of redlock_fenced or of sections(4, 3), and
+//                                  dfs on semaphore_pool (2,000,000
+//                                  executions), on n worker threads (time per
+//                                  search; counters executions, complete)
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -133,7 +134,7 @@ void register_jobs() {
         ->UseRealTime();
   static const sections_args four_by_three{4, 3};
   for (const char* s : {"source-dpor", "dpor"}) {
-    for (const char* name : {"redlock_fenced", "counter_owned"}) {
+    for (const char* name : {"redlock_fenced"}) {
       const mc::model* m = mc::find_model(name);
       if (m == nullptr) continue;
       benchmark::RegisterBenchmark((std::string("jobs/") + s + "/" + name).c_str(), jobs_search,
