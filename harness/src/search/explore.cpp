@@ -444,7 +444,7 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
   auto next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   std::uint64_t runs = 0;
   // Split searches: the split's state, the counted executions' steps, and
-  // whether the execution bound is surely behind this worker's next one.
+  // whether the workers' counted executions together reached the bound.
   const rt::split_owner* owner = split != nullptr ? strat.split() : nullptr;
   std::uint64_t counted_steps = 0;
   bool past_bound = false;
