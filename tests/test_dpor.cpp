@@ -213,6 +213,10 @@ TEST(DporCounts, ThreeThreadsOfNSectionsTakeExactlyTheirOrdersOnAnySplit) {
     const auto two = mc::explore(o, body);
     EXPECT_TRUE(two.complete);
     EXPECT_EQ(two.executions, orders[n - 1]) << "n = " << n << " on 2 jobs";
+    o.jobs = 3;
+    const auto three = mc::explore(o, body);
+    EXPECT_TRUE(three.complete);
+    EXPECT_EQ(three.executions, orders[n - 1]) << "n = " << n << " on 3 jobs";
     std::uint64_t sharded = 0;
     for (unsigned i = 0; i < 2; ++i) {
       o.shard_index = i;

@@ -546,6 +546,25 @@ TEST(SplitSearch, TheBugAndItsNumbersAreTheSameOnEveryRun) {
   }
 }
 
+// The jobs share the subtrees out as they get free, and the search's order
+// is the subtrees' own: the bug and its numbers do not depend on the job
+// count either (from 2 jobs on; one job is the plain search).
+TEST(SplitSearch, TheBugAndItsNumbersAreTheSameOnAnyJobCount) {
+  for (auto spec : {mc::dpor(), mc::dfs()}) {
+    std::set<std::string> seen;
+    for (unsigned jobs : {2u, 3u, 4u}) {
+      mc::options o = with(spec);
+      o.jobs = jobs;
+      o.shrink = false;
+      const mc::result r = mc::explore(o, lose_four_updates);
+      ASSERT_TRUE(r.found) << r.report();
+      seen.insert(std::to_string(r.executions) + " " + std::to_string(r.steps) + " " +
+                  std::to_string(r.found->step) + " " + r.found->schedule);
+    }
+    EXPECT_EQ(seen.size(), 1u) << mc::strategy_name(spec.k) << ": " << *seen.begin() << " and " << *seen.rbegin();
+  }
+}
+
 // -- fiber stacks -------------------------------------------------------------
 
 // An OS thread's fiber stacks are unmapped when it ends. A fiber that left

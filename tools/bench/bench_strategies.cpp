@@ -6,13 +6,20 @@
 //                                  model (counters executions, complete)
 //   first_bug/<strategy>/<model>   executions and time to the first bug,
 //                                  averaged over 20 seeds for random and pct
-//   jobs/<n>                       random on queue_producer_consumer with
-//                                  n worker threads (exec/s)
+//   jobs/random/queue_producer_consumer/<n>
+//                                  random with n worker threads (exec/s)
+//   jobs/<strategy>/<program>/<n>  one complete source-dpor or dpor search
+//                                  of redlock_fenced or of sections(4, 3), and
+//                                  dfs on semaphore_pool (2,000,000
+//                                  executions), on n worker threads (time per
+//                                  search; counters executions, complete)
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
@@ -87,6 +94,81 @@ void jobs(benchmark::State& state, const mc::model* m) {
   state.counters["exec/s"] = static_cast<double>(executions) / seconds;
 }
 
+mc::strategy_spec exhaustive(const std::string& name) {
+  if (name == "dfs") return mc::dfs();
+  if (name == "source-dpor") return mc::source_dpor();
+  return mc::dpor();
+}
+
+// T threads each take one mutex S times: (T*S)! / (S!)^T orders of the
+// critical sections, every one a trace of its own.
+void sections(int threads, int each) {
+  mc::mutex m;
+  std::vector<mc::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&] {
+      for (int i = 0; i < each; ++i) std::scoped_lock g(m);
+    });
+  for (auto& t : ts) t.join();
+}
+
+// One complete search per iteration, on range(0) jobs.
+void jobs_search(benchmark::State& state, mc::options o, void (*body)(const void*), const void* arg) {
+  mc::result r;
+  o.jobs = static_cast<unsigned>(state.range(0));
+  for (auto _ : state) r = mc::explore(o, [&] { body(arg); });
+  state.counters["executions"] = static_cast<double>(r.executions);
+  state.counters["complete"] = r.complete ? 1 : 0;
+}
+
+struct sections_args {
+  int threads, each;
+};
+
+void register_jobs() {
+  if (const mc::model* q = mc::find_model("queue_producer_consumer"))
+    benchmark::RegisterBenchmark("jobs/random/queue_producer_consumer", jobs, q)
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  static const sections_args four_by_three{4, 3};
+  for (const char* s : {"source-dpor", "dpor"}) {
+    for (const char* name : {"redlock_fenced"}) {
+      const mc::model* m = mc::find_model(name);
+      if (m == nullptr) continue;
+      benchmark::RegisterBenchmark((std::string("jobs/") + s + "/" + name).c_str(), jobs_search,
+                                   opts(*m, exhaustive(s), 100000000),
+                                   [](const void* a) { static_cast<const mc::model*>(a)->body(); }, m)
+          ->Arg(1)
+          ->Arg(2)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
+    mc::options o;
+    o.strategy = exhaustive(s);
+    o.max_executions = 100000000;
+    o.honour_env = false;
+    benchmark::RegisterBenchmark((std::string("jobs/") + s + "/sections_4x3").c_str(), jobs_search, o,
+                                 [](const void* a) {
+                                   const auto* p = static_cast<const sections_args*>(a);
+                                   sections(p->threads, p->each);
+                                 },
+                                 &four_by_three)
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  if (const mc::model* m = mc::find_model("semaphore_pool"))
+    benchmark::RegisterBenchmark("jobs/dfs/semaphore_pool", jobs_search, opts(*m, mc::dfs(), 2000000),
+                                 [](const void* a) { static_cast<const mc::model*>(a)->body(); }, m)
+        ->Arg(1)
+        ->Arg(2)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+}
+
 void register_all() {
   for (const mc::model& m : mc::models()) {
     for (const char* s : {"random", "pct", "dfs", "dpor"})
@@ -108,8 +190,7 @@ void register_all() {
             ->UseRealTime();
     }
   }
-  if (const mc::model* q = mc::find_model("queue_producer_consumer"))
-    benchmark::RegisterBenchmark("jobs", jobs, q)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+  register_jobs();
 }
 
 }  // namespace

@@ -343,23 +343,33 @@ struct search_outcome {
   std::uint64_t steps = 0;
   std::uint64_t abandoned = 0;
   int preemption_bound = -1;
-  // Split searches: steps and abandoned executions so far after each counted
-  // execution (see split_order), to count them up to the reported bug.
+  // Split searches (see split_order): after each counted execution, the
+  // counted executions' steps and abandoned executions so far; the runs of
+  // them that are one subtree each (ordinal, index of its first); the
+  // subtrees of the shard the walk met; the first bug's subtree and its
+  // number in it (from 1).
+  struct subtree_run {
+    std::uint64_t ordinal = 0;
+    std::size_t first = 0;
+  };
   std::vector<std::pair<std::uint64_t, std::uint64_t>> so_far;
+  std::vector<subtree_run> subtrees;
+  std::uint64_t walked = 0;
+  std::uint64_t found_ordinal = 0, found_index = 0;
 };
 
-// A split search's order of executions (dfs and dpor over several jobs):
-// worker w's i-th counted execution (0-based) has the key i * jobs + w, and
-// the bug reported is the one with the smallest key. Each worker's sequence
-// of executions is fixed (its strategy and its part of the tree), so that
-// bug does not depend on which worker ran faster: a worker that finds a bug
-// lowers `cutoff` to its key, and every worker goes on until its next key
-// is past the cutoff (a bug with a smaller key may still be ahead of it).
+// A split search's order of executions (dfs and dpor over several jobs and
+// shards): subtree by subtree in the order of their ordinals (see
+// rt::split_owner), each subtree's executions in the order its worker ran
+// them. It does not depend on the job count or on which worker ran what.
+// The bug reported is the first in that order: a worker that finds a bug
+// lowers `cutoff` to its subtree's ordinal and stops, and the others stop
+// once they claimed a subtree past the cutoff (the subtrees before it are
+// all claimed, and each is run to its end: a bug there comes first). The
+// workers share the execution bound: they stop once `counted` reaches it.
 struct split_order {
-  unsigned jobs = 1, worker = 0;
-  std::atomic<std::uint64_t>* cutoff = nullptr;  // the smallest failing key yet (~0: none)
-  std::atomic<std::uint64_t>* counted = nullptr;  // counted executions of every worker (progress)
-  [[nodiscard]] std::uint64_t key(std::uint64_t i) const noexcept { return i * jobs + worker; }
+  std::atomic<std::uint64_t>* cutoff = nullptr;   // the smallest ordinal with a bug (~0: none)
+  std::atomic<std::uint64_t>* counted = nullptr;  // counted executions of every worker
 };
 
 // Checkpoint files: "lockstep-checkpoint 1", then "strategy S", "name N",
@@ -433,6 +443,11 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
   const auto deadline = t0 + opts.time_budget;
   auto next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   std::uint64_t runs = 0;
+  // Split searches: the split's state, the counted executions' steps, and
+  // whether the workers' counted executions together reached the bound.
+  const rt::split_owner* owner = split != nullptr ? strat.split() : nullptr;
+  std::uint64_t counted_steps = 0;
+  bool past_bound = false;
   for (;;) {
     if (progress != nullptr && (runs & 255) == 0)
       progress->tick(split != nullptr ? split->counted->load(std::memory_order_relaxed) : n, strat.progress());
@@ -441,8 +456,16 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
       next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
+    if (split != nullptr && split->counted->load(std::memory_order_relaxed) >= max_exec) past_bound = true;
+    if (past_bound) {  // the workers' executions together reached the bound
+      out.bound_hit = execution_bound_text(max_exec);
+      out.execution_bound = true;
+      break;
+    }
     // Every execution from here on comes after a bug already found.
-    if (split != nullptr && split->key(n) > split->cutoff->load(std::memory_order_relaxed)) break;
+    if (split != nullptr && owner != nullptr && owner->claimed() != rt::split_owner::kNone &&
+        owner->claimed() > split->cutoff->load(std::memory_order_relaxed))
+      break;
     if (n - resumed >= max_exec) {
       if (opts.strategy.k != strategy_spec::kind::replay) {
         out.bound_hit = execution_bound_text(max_exec);
@@ -465,9 +488,11 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
       }
       break;
     }
+    std::uint64_t steps_before = runtime.steps();
     runtime.run_execution(body, n);
     if (runtime.restart_needed()) {
       strat.restart();
+      steps_before = runtime.steps();  // the repeat is the execution
       runtime.run_execution(body, n);
     }
     ++runs;
@@ -475,18 +500,29 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     if (!strat.end()) throw replay_error(strat.error());
     if (strat.foreign()) continue;  // another worker's subtree: not counted
     ++n;
-    if (split != nullptr) {
-      out.so_far.emplace_back(runtime.steps(), strat.abandoned());
-      split->counted->fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t in_subtree = 0;  // split: this execution's number in its subtree
+    if (split != nullptr && owner != nullptr) {
+      counted_steps += runtime.steps() - steps_before;
+      const std::uint64_t ord = owner->ordinal();
+      if (out.subtrees.empty() || out.subtrees.back().ordinal != ord) out.subtrees.push_back({ord, out.so_far.size()});
+      out.so_far.emplace_back(counted_steps, strat.abandoned());
+      in_subtree = out.so_far.size() - out.subtrees.back().first;
+      if (split->counted->fetch_add(1, std::memory_order_relaxed) + 1 >= max_exec) past_bound = true;
     }
     if (opts.on_execution) opts.on_execution(runtime.found() ? &*runtime.found() : nullptr);
     if (runtime.found()) {
-      if (!out.found) out.found = runtime.found();
+      if (!out.found) {
+        out.found = runtime.found();
+        if (owner != nullptr) {
+          out.found_ordinal = owner->ordinal();
+          out.found_index = in_subtree;
+        }
+      }
       if (opts.keep_going) continue;
-      if (split != nullptr) {  // the others go on up to this key (see split_order)
-        const std::uint64_t key = split->key(n - 1);
+      if (split != nullptr && owner != nullptr) {  // the others go on up to this subtree (see split_order)
+        const std::uint64_t ord = owner->ordinal();
         std::uint64_t cur = split->cutoff->load();
-        while (key < cur && !split->cutoff->compare_exchange_weak(cur, key)) {
+        while (ord < cur && !split->cutoff->compare_exchange_weak(cur, ord)) {
         }
       } else if (stop != nullptr) {
         stop->store(true);
@@ -505,6 +541,10 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
   out.steps = runtime.steps();
   out.abandoned = strat.abandoned();
   out.preemption_bound = strat.preemption_bound();
+  if (split != nullptr && owner != nullptr) {
+    out.steps = counted_steps;  // not those of the executions run to walk past others' subtrees
+    out.walked = owner->subtrees();
+  }
   return out;
 }
 
@@ -644,11 +684,14 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
   return out;
 }
 
-// dfs and dpor over several workers (and shards): each worker owns a part of
-// its shard's subtrees (see rt::split_owner), the shard's part being the same
-// whatever the job count. The bug reported is the first in split_order, and
-// the executions counted are those up to it in that order (its execution
-// number): for a given job count the same on every run.
+// dfs and dpor over several workers (and shards): the workers share out
+// their shard's subtrees as they get free (see rt::split_owner), the shard's
+// part being the same whatever the job count. The outcome is that of the
+// split's order (see split_order): the bug reported is the first in it, and
+// the executions counted are those up to it (its execution number); for a
+// shard, the same on every run and on any job count. (A search the bound or
+// the time budget stopped covered what the workers reached: the bound
+// keeps the first max_exec executions run, in that order.)
 search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_exec, unsigned jobs,
                          unsigned shard, unsigned shards, std::chrono::steady_clock::time_point t0,
                          progress_line* progress) {
@@ -656,16 +699,16 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   std::vector<std::unique_ptr<rt::strategy>> strats(jobs);
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> cutoff{~std::uint64_t{0}}, counted{0};
+  rt::split_claims claims;
   std::exception_ptr error;
   std::mutex error_m;
   auto work = [&](unsigned w) {
     try {
       strats[w] = make_strategy(opts);
-      strats[w]->own({shards, shard, jobs, w,
+      strats[w]->own({shards, shard, jobs > 1 ? &claims : nullptr,
                       opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth});
-      const split_order order{jobs, w, &cutoff, &counted};
-      outs[w] = search(opts, body, *strats[w], max_exec / jobs + (w < max_exec % jobs ? 1 : 0), t0, &stop,
-                       w == 0 ? progress : nullptr, &order);
+      const split_order order{&cutoff, &counted};
+      outs[w] = search(opts, body, *strats[w], max_exec, t0, &stop, w == 0 ? progress : nullptr, &order);
     } catch (...) {
       std::scoped_lock g(error_m);
       if (!error) error = std::current_exception();
@@ -677,45 +720,92 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   work(0);
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
+
   search_outcome out;
   out.complete = true;
-  bool time_bound = false;
-  for (auto& o : outs) {
-    out.executions += o.executions;
-    out.abandoned += o.abandoned;
-    out.steps += o.steps;
+  bool time_bound = false, execution_bound = false;
+  for (const auto& o : outs) {
     out.complete = out.complete && o.complete;
-    if (!o.found && !o.bound_hit.empty() && out.bound_hit.empty()) {  // name the whole run's bound
-      out.bound_hit = o.execution_bound ? execution_bound_text(max_exec) : o.bound_hit;
-      time_bound = o.time_bound;
-    }
-    if (o.found && !out.found) out.found = o.found;
+    time_bound = time_bound || o.time_bound;
+    execution_bound = execution_bound || o.execution_bound;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
   }
-  if (out.found && !opts.keep_going) {  // the jobs stopped past the first bug in split_order
-    // The winner: the bug of the smallest key. Every worker ran each of its
-    // executions up to that key (or stopped earlier at its end or a bound):
-    // those are the executions counted, the bug's number among them.
-    const std::uint64_t win = cutoff.load();
-    unsigned winner = jobs;
-    out.executions = out.steps = out.abandoned = 0;
-    for (unsigned w = 0; w < jobs; ++w) {
-      const std::uint64_t upto = win < w ? 0 : std::min<std::uint64_t>((win - w) / jobs + 1, outs[w].so_far.size());
-      if (upto > 0) {
-        out.executions += upto;
-        out.steps += outs[w].so_far[upto - 1].first;
-        out.abandoned += outs[w].so_far[upto - 1].second;
-      }
-      if (win % jobs == w) winner = w;
+  // Every subtree run, in the split's order. Each was claimed once; in a
+  // complete search every worker walked the shard's every subtree, and
+  // those run are all of them.
+  struct piece {
+    std::uint64_t ordinal;
+    unsigned worker;
+    std::size_t first, end;  // its executions in the worker's so_far
+  };
+  std::vector<piece> pieces;
+  for (unsigned w = 0; w < jobs; ++w) {
+    const auto& runs = outs[w].subtrees;
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      pieces.push_back({runs[i].ordinal, w, runs[i].first, i + 1 < runs.size() ? runs[i + 1].first : outs[w].so_far.size()});
+  }
+  std::sort(pieces.begin(), pieces.end(), [](const piece& a, const piece& b) { return a.ordinal < b.ordinal; });
+  for (std::size_t i = 0; i + 1 < pieces.size(); ++i)
+    if (pieces[i].ordinal == pieces[i + 1].ordinal)
+      throw std::logic_error("lockstep: a split search ran a subtree twice");  // not reached
+  if (out.complete) {
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+      if (pieces[i].ordinal != i) throw std::logic_error("lockstep: a split search lost a subtree");  // not reached
+    for (const auto& o : outs)
+      if (o.walked != pieces.size())
+        throw std::logic_error("lockstep: a split search's workers saw different trees");  // not reached
+  }
+  // The first bug: the smallest subtree with one (each worker's first bug is
+  // in its smallest, and no two workers ran one subtree).
+  unsigned winner = jobs;
+  for (unsigned w = 0; w < jobs; ++w)
+    if (outs[w].found && (winner == jobs || outs[w].found_ordinal < outs[winner].found_ordinal)) winner = w;
+  // The executions in order up to the first bug, or the first max_exec run
+  // (the workers stop together a few executions past the bound; a time
+  // budget counts every execution run).
+  std::uint64_t pos = 0, bug_pos = 0;
+  bool cut = false, found = false;
+  for (const piece& p : pieces) {
+    const auto& so_far = outs[p.worker].so_far;
+    std::size_t end = p.end;
+    const bool bug_here = winner != jobs && p.worker == winner && p.ordinal == outs[winner].found_ordinal;
+    if (bug_here) {
+      bug_pos = pos + outs[winner].found_index;
+      if (!opts.keep_going) end = p.first + outs[winner].found_index;
     }
-    if (winner == jobs || !outs[winner].found)
-      throw std::logic_error("lockstep: a split search lost the bug it found");  // not reached
+    if (!time_bound && pos + (end - p.first) > max_exec) {
+      end = p.first + (max_exec - pos);
+      cut = true;
+    }
+    if (end > p.first) {
+      const auto base = p.first == 0 ? std::pair<std::uint64_t, std::uint64_t>{0, 0} : so_far[p.first - 1];
+      out.steps += so_far[end - 1].first - base.first;
+      out.abandoned += so_far[end - 1].second - base.second;
+    }
+    pos += end - p.first;
+    if (bug_here && bug_pos <= pos) found = true;
+    if (cut || (found && !opts.keep_going)) break;
+  }
+  out.executions = pos;
+  if (found) {
     out.found = std::move(outs[winner].found);
-    out.found->execution = out.executions;
-    out.complete = false;
-    out.bound_hit.clear();
-  } else if (time_bound) {
+    out.found->execution = bug_pos;
+    if (!opts.keep_going) {
+      out.complete = false;
+      out.bound_hit.clear();
+      return out;
+    }
+  }
+  if (out.complete) return out;
+  if (time_bound) {
     out.bound_hit = time_bound_text(opts.time_budget, out.executions);  // every job's executions
+    out.time_bound = true;
+  } else if (cut || execution_bound || pos >= max_exec) {
+    out.bound_hit = execution_bound_text(max_exec);
+    out.execution_bound = true;
+  } else {
+    for (const auto& o : outs)
+      if (!o.bound_hit.empty()) out.bound_hit = o.bound_hit;
   }
   return out;
 }

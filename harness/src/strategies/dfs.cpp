@@ -34,6 +34,7 @@ class dfs_strategy final : public strategy {
     split_.assign(split);
   }
   bool foreign() const noexcept override { return split_.foreign(); }
+  const split_owner* split() const noexcept override { return split_.on() ? &split_ : nullptr; }
 
   bool begin() override {
     preemptions_ = 0;

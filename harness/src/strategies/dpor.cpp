@@ -137,8 +137,8 @@ class dpor_strategy final : public strategy {
   // Split searches (jobs, shards): every thread is tried at the first
   // `split_depth` branching decisions, and no thread sleeps because of a
   // sibling there, so each subtree below is a complete dpor search of its
-  // own (no race found in one can need an alternative the split lacks). This
-  // worker owns the subtrees whose split choices hash to `index`.
+  // own (no race found in one can need an alternative the split lacks), and
+  // the top of the tree is the same for every worker (see split_owner).
   void own(const split_spec& split) override {
     split_.assign(split);
     // The split frames try every thread with no wakeup tree to follow, and
@@ -147,6 +147,7 @@ class dpor_strategy final : public strategy {
     if (split_.on()) optimal_ = false;
   }
   bool foreign() const noexcept override { return split_.foreign(); }
+  const split_owner* split() const noexcept override { return split_.on() ? &split_ : nullptr; }
 
   bool begin() override {
     if (optimal_ && fallback_) {
@@ -227,10 +228,16 @@ class dpor_strategy final : public strategy {
     // cannot be cut short safely: the point may be in a destructor); nothing
     // it does is recorded.
     if (blocked_ || split_.foreign()) return 0;
+    // The transition before a decision past the split still belongs to the
+    // top of the tree: its races are found by every worker, whoever owns what
+    // comes next, so that the top is the same for all (see split_owner).
+    if (d != decision::value) finish_transition();
     // Another worker's subtree: run it out, unrecorded.
-    if (cands.size() > 1 && split_.leaves()) return 0;
+    if (cands.size() > 1 && !split_.decided()) {
+      top_end_ = depth_;
+      if (split_.leaves()) return 0;
+    }
     if (d == decision::value) return pick_value(static_cast<std::uint32_t>(cands.size()));
-    finish_transition();
     std::uint32_t chosen = 0;
     if (depth_ < stack_.size()) {
       frame& f = stack_[depth_];
@@ -334,9 +341,9 @@ class dpor_strategy final : public strategy {
   }
 
   bool end() override {
-    // An execution that never branched past the split belongs to whoever
-    // owns its whole choice sequence.
-    if (split_.leaves_at_end() && blocked_) --abandoned_;  // counted by its owner
+    // An execution that never branched past the split is all top of the
+    // tree: every worker records its races (see pick()), then it belongs to
+    // whoever owns its whole choice sequence.
     if (!blocked_ && !split_.foreign()) {
       finish_transition();
       ending_ = true;
@@ -350,6 +357,7 @@ class dpor_strategy final : public strategy {
       }
       ending_ = false;
     }
+    if (split_.leaves_at_end() && blocked_) --abandoned_;  // counted by its owner
     races_.clear();
     pending_.clear();
     return true;
@@ -1155,6 +1163,12 @@ class dpor_strategy final : public strategy {
     }
     frame& f = stack_[k];
     LOCKSTEP_DCHECK(!f.value && k < depth_);
+    // A split search's top is the same for every worker: what one finds
+    // below it adds nothing there. Nothing it would add is missing: a split
+    // frame tries every thread that runs a step (one that would only block
+    // first reaches the executions of the others again), and the thread
+    // taken alone at the top's other branching points races with nothing.
+    if (split_.decided() && k < top_end_) return;
     if (contains(f.cands, t)) {
       if (!contains(f.backtrack, t)) f.backtrack.push_back(t);
       return;
@@ -1175,6 +1189,7 @@ class dpor_strategy final : public strategy {
     std::vector<std::size_t> readers;
   };
 
+  std::size_t top_end_ = 0;  // split searches: the frames before this one are the top of the tree
   bool optimal_ = true;    // wakeup trees (else source sets)
   bool fallback_ = false;  // optimal dpor met what its trees cannot order (see begin())
   std::uint64_t optimal_runs_ = 0;  // executions run to their end with wakeup trees

@@ -4,6 +4,8 @@
 // execution and pick() at each scheduling point with two or more candidates.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -131,25 +133,44 @@ inline bool conflict(const access& a, const access& b) noexcept {
   return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);
 }
 
-// Where an exhaustive search stands in a split (shards, jobs): the
-// executions are partitioned by a hash of their first `depth` counted
-// choices. The shard owns those whose hash is `shard` modulo `shards`; among
-// them, this job owns those whose hash divided by `shards` is `job` modulo
-// `jobs`. The shard's part is therefore the same whatever its job count, so
+// Where an exhaustive search stands in a split (shards, jobs). The
+// executions fall into subtrees: those that share their first `depth`
+// counted choices (dfs counts every choice, dpor its branching decisions).
+// A subtree is decided once: at the first counted decision past the split,
+// or at the end of an execution that has no such decision.
+//
+// Shards: a subtree belongs to the shard its choices hash to (modulo
+// `shards`), so a shard's part is the same whatever its job count and
 // shards run on machines of different sizes still cover the space exactly
-// once together. dfs counts every choice, dpor its branching decisions.
-// Whether an execution is someone else's is decided once: at the first
-// counted decision past the split, or at the end when there is none.
+// once together.
+//
+// Jobs: every worker walks the top of the tree (the choices before the
+// split) in the same depth-first order, so the n-th subtree of the shard it
+// meets is the same subtree for every worker: its *ordinal* n. The workers
+// claim ordinals from one shared counter, each the next one nobody took
+// when it is done with its last; a worker explores the subtrees it claimed
+// and runs one execution of each other subtree, on first choices, to walk
+// past it (foreign(): not counted). Small and large subtrees are thus
+// shared out as the workers get free, and each is explored exactly once.
+struct split_claims {
+  std::atomic<std::uint64_t> next{0};  // the smallest ordinal nobody claimed
+};
+
 struct split_spec {
   std::uint64_t shards = 1, shard = 0;
-  std::uint64_t jobs = 1, job = 0;
+  split_claims* claims = nullptr;  // shared by the shard's workers (null: one worker)
   std::size_t depth = 0;
 };
 
 class split_owner {
  public:
-  void assign(const split_spec& s) noexcept { spec_ = s; }
-  [[nodiscard]] bool on() const noexcept { return spec_.shards > 1 || spec_.jobs > 1; }
+  static constexpr std::uint64_t kNone = ~std::uint64_t{0};
+  void assign(const split_spec& s) {
+    spec_ = s;
+    prefix_.assign(s.depth, 0);
+    last_.assign(s.depth, 0);
+  }
+  [[nodiscard]] bool on() const noexcept { return spec_.shards > 1 || spec_.claims != nullptr; }
   void begin() noexcept {
     hash_ = kFnvBasis;
     count_ = 0;
@@ -161,7 +182,7 @@ class split_owner {
   // Hashes a counted choice (those past the split do not matter).
   void note(std::uint64_t choice) noexcept {
     if (count_ >= spec_.depth) return;
-    ++count_;
+    prefix_[count_++] = choice;
     hash_ = (hash_ ^ (choice + 1)) * kFnvPrime;
   }
   // At a counted decision: true once the execution turned out to be another's.
@@ -176,17 +197,47 @@ class split_owner {
     return foreign_;
   }
   [[nodiscard]] bool foreign() const noexcept { return foreign_; }
+  [[nodiscard]] bool decided() const noexcept { return decided_; }
+  // The ordinal of the last subtree of this shard met (that of the last
+  // counted execution), and the one this worker claimed last (kNone: none
+  // yet). Claims only grow: once `claimed()` is past an ordinal, none of
+  // this worker's later executions is in a subtree up to it.
+  [[nodiscard]] std::uint64_t ordinal() const noexcept { return ordinal_; }
+  [[nodiscard]] std::uint64_t claimed() const noexcept { return target_; }
+  // How many subtrees of this shard the walk met so far.
+  [[nodiscard]] std::uint64_t subtrees() const noexcept { return ordinal_ + 1; }
 
  private:
   static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
   void decide() noexcept {
     decided_ = true;
-    foreign_ = hash_ % spec_.shards != spec_.shard || (hash_ / spec_.shards) % spec_.jobs != spec_.job;
+    if (hash_ % spec_.shards != spec_.shard) {
+      foreign_ = true;
+      return;
+    }
+    // Executions of one subtree come one after another in the depth-first
+    // walk: a new subtree begins where the choices before the split differ
+    // from the last execution's. (A repeat of an execution, see
+    // strategy::restart(), is the same subtree.)
+    if (ordinal_ == kNone || count_ != last_count_ ||
+        !std::equal(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(count_), last_.begin())) {
+      ++ordinal_;  // kNone + 1 == 0
+      std::copy(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(count_), last_.begin());
+      last_count_ = count_;
+    }
+    if (spec_.claims == nullptr) return;  // one worker: the shard's every subtree
+    // Done with the subtree claimed last (or none yet): claim the next one
+    // nobody took. It is never behind this walk: every ordinal below the
+    // counter was claimed, the last of ours among them.
+    if (target_ == kNone || ordinal_ > target_) target_ = spec_.claims->next.fetch_add(1);
+    foreign_ = ordinal_ != target_;
   }
 
   split_spec spec_;
+  std::vector<std::uint64_t> prefix_, last_;  // counted choices before the split, now and last subtree
   std::uint64_t hash_ = kFnvBasis;
-  std::size_t count_ = 0;
+  std::size_t count_ = 0, last_count_ = 0;
+  std::uint64_t ordinal_ = kNone, target_ = kNone;
   bool decided_ = false, foreign_ = false;
 };
 
@@ -258,6 +309,9 @@ class strategy {
   // and reports foreign(): it does not count.
   virtual void own(const split_spec& split) { (void)split; }
   [[nodiscard]] virtual bool foreign() const noexcept { return false; }
+  // Split searches: the split's state (the last execution's subtree, this
+  // worker's claims); null for others.
+  [[nodiscard]] virtual const split_owner* split() const noexcept { return nullptr; }
   // Exhaustive strategies: the search position after the last execution, as
   // text (checkpoint files), and back. load() returns an error message, empty
   // on success. Others save nothing.
