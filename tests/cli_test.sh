@@ -67,7 +67,7 @@ has all-dfs out "got their expected verdict, 0 missed"
 cp "$tmp/out" "$tmp/all-dfs.out"
 # A pass says what it rests on: every schedule, or a sample of them.
 expect all-complete 0 -- grep -Eq '^counter_mutex +pass +pass \(complete\) ' "$tmp/all-dfs.out"
-expect all-sampled 0 -- grep -Eq '^busy_wait_relax +pass +pass \(50,000 random schedules\) ' "$tmp/all-dfs.out"
+expect all-sampled 0 -- grep -Eq '^queue_producer_consumer +pass +pass \(50,000 random schedules\) ' "$tmp/all-dfs.out"
 expect all-random 0 -- "$LS" check --all --strategy random --budget 2000
 
 expect json 1 -- "$LS" check deadlock_abba --report-json "$tmp/r.json"

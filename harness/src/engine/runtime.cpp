@@ -481,8 +481,7 @@ void runtime::publish_next() {
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     const thread_rec& t = *threads_[i];
     access a = t.next;
-    if (t.probe != nullptr && !t.monitor_wait) a = monitor_access(t.next.key, t.probe(t.probe_ctx), t.probe_timed);
-    else if (t.next_lock != nullptr) a.blocks = (*t.next_lock != 0) != t.next_count;
+    if (t.next_lock != nullptr) a.blocks = (*t.next_lock != 0) != t.next_count;
     else if (t.next_try != nullptr) a.yields = fair_on_ && (*t.next_try != 0) != t.next_count;
     else if (t.next_join != thread_rec::kNoThread) a.blocks = threads_[t.next_join]->st != tstate::finished;
     next_scratch_[i] = a;
@@ -835,10 +834,8 @@ void runtime::materialise() {
       case op::rmw:
       case op::cas_ok:
       case op::cas_fail:
-        if (e.order == kLockWordStep || e.order == kCountWordStep || e.order == kMonitorStep) {
-          // a native word: acquire and release (a monitor's step both)
+        if (e.order == kLockWordStep || e.order == kCountWordStep) {  // a native word: acquire and release
           if (e.o == op::cas_ok) mm_.acquire_from(e.object, t);
-          if (e.order == kMonitorStep) mm_.release_to(e.object, t);
           else if (e.o == op::rmw && e.order == kCountWordStep) mm_.release_join_to(e.object, t);
           else if (e.o == op::rmw) mm_.release_to(e.object, t);
           break;
@@ -951,7 +948,7 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
     for (std::uint32_t i = queues_[obj].head; i != kNoThread && count > 0;) {
       thread_rec& t = *threads_[i];
       i = t.wq_next;
-      if (t.st != tstate::blocked_futex || t.lock_wait || t.count_wait || t.cond_wait || t.monitor_wait) continue;
+      if (t.st != tstate::blocked_futex || t.lock_wait || t.count_wait || t.cond_wait) continue;
       // A timed waiter's timeout could have fired first: the wake takes that
       // step away from it, so a dependence-aware strategy must try it here.
       if (t.timed && track_) strat_.on_disabled(t.id);
