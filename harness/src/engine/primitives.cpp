@@ -96,18 +96,9 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
     } else {
       note({obj, access_kind::read});
     }
-    each_detector([&](auto& d) {
-      if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
-    });
-    me.block_step = exec_steps_;
-    me.st = tstate::blocked_futex;
+    begin_block(me, word, timed, deadline, loc);
     me.count_wait = true;
-    me.wait_addr = word;
     wq_push(obj, me);
-    me.timed = timed;
-    me.deadline = deadline;
-    me.timed_out = false;
-    me.block_loc = loc;
     // Its next step: another attempt once a release enables it (blocked
     // while the word is 0), or its timeout firing.
     if (timed) {
@@ -118,10 +109,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
       me.next_count = true;
       disable(cur_);
     }
-    if (!switch_away()) {
-      global_deadlock();
-      unwind_now();
-    }
+    block_or_deadlock();
     me.count_wait = false;
     me.wait_addr = nullptr;
     me.timed = false;
@@ -264,24 +252,12 @@ bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool tim
     note({kQueueKey | obj, access_kind::sync});
     return true;
   }
-  each_detector([&](auto& d) {
-    if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
-  });
-  me.block_step = exec_steps_;
-  me.st = tstate::blocked_futex;
+  begin_block(me, word, timed, deadline, loc);
   me.cond_wait = true;
-  me.wait_addr = word;
-  me.timed = timed;
-  me.deadline = deadline;
-  me.timed_out = false;
-  me.block_loc = loc;
   // Its next step: the one after the notify, or its timeout firing.
   me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kQueueKey | obj, access_kind::sync};
   if (!timed) disable(cur_);
-  if (!switch_away()) {
-    global_deadlock();
-    unwind_now();
-  }
+  block_or_deadlock();
   me.cond_wait = false;
   me.wait_addr = nullptr;
   me.timed = false;

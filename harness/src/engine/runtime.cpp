@@ -590,25 +590,13 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   record(op::wait, word, obj, loc).value = *word;
   if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
   thread_rec& me = *threads_[cur_];
-  me.block_step = exec_steps_;
-  each_detector([&](auto& d) {
-    if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
-  });
-  me.st = tstate::blocked_futex;
-  me.wait_addr = word;
+  begin_block(me, word, timed, deadline, loc);
   wq_push(obj, me);
   join_waiters(me);
-  me.timed = timed;
-  me.deadline = deadline;
-  me.timed_out = false;
-  me.block_loc = loc;
   // Its next step: the woken return (a read of the word), or a timeout.
   me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kQueueKey | obj, access_kind::sync};
   if (!timed) disable(cur_);
-  if (!switch_away()) {
-    global_deadlock();
-    unwind_now();
-  }
+  block_or_deadlock();
   // Resumed: woken, or our deadline fired (or, inside a release path, the
   // execution aborting: the wait returns as if spuriously woken).
   me.wait_addr = nullptr;
@@ -658,21 +646,12 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     // holder's by then, through whatever ordered the wake-up).
     note({obj, access_kind::read});
     thread_rec& me = *threads_[cur_];
-    each_detector([&](auto& d) {
-      if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
-    });
-    me.st = tstate::blocked_futex;
+    begin_block(me, word, false, 0, loc);
     me.lock_wait = true;
-    me.wait_addr = word;
     wq_push(obj, me);
-    me.timed = false;
-    me.block_loc = loc;
     me.next = access{obj, access_kind::write};
     disable(cur_);
-    if (!switch_away()) {
-      global_deadlock();
-      unwind_now();
-    }
+    block_or_deadlock();
     me.lock_wait = false;
     me.wait_addr = nullptr;
     if (aborting_) return abandoned_lock(word);  // resumed inside a release path
@@ -1025,10 +1004,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (target.joiner == kNoThread) target.joiner = cur_;
   else target.joiners = true;
   disable(cur_);
-  if (!switch_away()) {
-    global_deadlock();
-    unwind_now();
-  }
+  block_or_deadlock();
   if (aborting_) return;  // resumed inside a release path
   record(op::join, nullptr, tid, loc).value = tid;
   each_detector([&](auto& d) {
@@ -1405,6 +1381,20 @@ void runtime::end_execution() {
     aborting_ = true;  // with no bug: the execution passes
   }
   unwind_now();
+}
+
+void runtime::begin_block(thread_rec& me, const void* word, bool timed, std::int64_t deadline,
+                          const std::source_location& loc) {
+  each_detector([&](auto& d) {
+    if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
+  });
+  me.block_step = exec_steps_;
+  me.st = tstate::blocked_futex;
+  me.wait_addr = word;
+  me.timed = timed;
+  me.deadline = deadline;
+  me.timed_out = false;
+  me.block_loc = loc;
 }
 
 void runtime::global_deadlock() {

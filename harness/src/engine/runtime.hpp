@@ -384,6 +384,18 @@ class runtime {
   object_rec& resource_for(const void* addr, lock_kind kind);
   void check_deadlock_cycle();
   void global_deadlock();
+  // The running thread blocks on `word`: the detectors hear of it, and its
+  // record says on what, since which step, from where and until when.
+  void begin_block(thread_rec& me, const void* word, bool timed, std::int64_t deadline,
+                   const std::source_location& loc);
+  // Switches away from the thread that just blocked; with nobody left to
+  // run, that is a deadlock (or a lost wake-up), and the thread unwinds.
+  void block_or_deadlock() {
+    if (!switch_away()) {
+      global_deadlock();
+      unwind_now();
+    }
+  }
   void fail(bug_kind kind, std::string message, std::string details = {});
   [[noreturn]] void fail_and_unwind(bug_kind kind, std::string message, std::string details = {});
   // With options::keep_going, records a bug after which the execution can
