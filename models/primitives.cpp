@@ -84,8 +84,7 @@ LOCKSTEP_MODEL(semaphore_pool, "primitives", expect_pass(),
 
 LOCKSTEP_MODEL(queue_producer_consumer, "primitives", expect_pass(),
                "two producers and two consumers share a queue of capacity 1: every item is "
-               "consumed exactly once and join() returns once all are marked done",
-               .exhaustive = false) {
+               "consumed exactly once and join() returns once all are marked done") {
   mc::bounded_queue<int> q(1);
   std::array<mc::atomic<int>, 4> seen{};
   auto produce = [&](int first) {

@@ -67,7 +67,7 @@ has all-dfs out "got their expected verdict, 0 missed"
 cp "$tmp/out" "$tmp/all-dfs.out"
 # A pass says what it rests on: every schedule, or a sample of them.
 expect all-complete 0 -- grep -Eq '^counter_mutex +pass +pass \(complete\) ' "$tmp/all-dfs.out"
-expect all-sampled 0 -- grep -Eq '^queue_producer_consumer +pass +pass \(50,000 random schedules\) ' "$tmp/all-dfs.out"
+expect all-sampled 0 -- grep -Eq '^busy_wait_relax +pass +pass \(50,000 random schedules\) ' "$tmp/all-dfs.out"
 expect all-random 0 -- "$LS" check --all --strategy random --budget 2000
 
 expect json 1 -- "$LS" check deadlock_abba --report-json "$tmp/r.json"
@@ -116,11 +116,11 @@ one_line replay-diverge
 has replay-diverge err "diverged"
 
 # Checkpoints: a run stopped by its budget resumes; damaged files are refused.
-expect ckpt-first 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
+expect ckpt-first 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 1000 --checkpoint "$tmp/ck"
 has ckpt-first out "incomplete"
-has ckpt-file ck "executions 2000"
-expect ckpt-resume 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 2000 --checkpoint "$tmp/ck"
-has ckpt-resume ck "executions 4000"
+has ckpt-file ck "executions 1000"
+expect ckpt-resume 0 -- "$LS" check queue_producer_consumer --strategy dpor --budget 1000 --checkpoint "$tmp/ck"
+has ckpt-resume ck "executions 2000"
 printf 'lockstep-checkpoint 9\n' >"$tmp/future"
 expect ckpt-future 2 -- "$LS" check queue_producer_consumer --strategy dpor --checkpoint "$tmp/future"
 one_line ckpt-future

@@ -2,7 +2,9 @@
 // over the checked API (2-3 threads; loads, stores, read-modify-writes and
 // compare-exchanges on up to three atomics; lock, unlock and try_lock on two
 // mutexes; semaphore acquire, try_acquire and release; condition-variable
-// waits with a predicate and notifies; event set and wait; choose), and every
+// waits with a predicate and notifies; event set and wait; choose; a
+// bounded queue of capacity 1: put, get, their try_ and timed forms,
+// task_done, join and close), and every
 // search must reach exactly the outcomes plain dfs reaches: dpor on one job,
 // on two, and the union of shards run with different job counts; dfs split
 // over jobs and shards too; iterative delay bounding, when it completes.
@@ -63,6 +65,15 @@ enum class code : std::uint8_t {
   plain_read,       // out <- p (plain memory: the race detector watches it)
   plain_write,      // p <- v
   fence,            // atomic_thread_fence
+  q_put,            // out <- q.put(v)
+  q_try_put,        // out <- q.try_put(v)
+  q_put_for,        // out <- q.put_for(v, 1ms)
+  q_get,            // out <- q.get() (-1: closed and drained)
+  q_try_get,        // out <- q.try_get() (-1: empty)
+  q_get_for,        // out <- q.get_for(1ms) (-1: none)
+  q_task_done,
+  q_join,
+  q_close,
 };
 
 struct instr {
@@ -86,7 +97,9 @@ void show_instr(const instr& i, std::ostream& os) {
                                 "sem_release", "cv_wait",       "cv_notify_one", "cv_notify_all",
                                 "cv_signal",   "event_set",     "event_wait",    "choose",
                                 "yield",       "sem_acquire_for", "event_wait_for", "plain_read",
-                                "plain_write", "fence"};
+                                "plain_write", "fence",         "q_put",         "q_try_put",    "q_put_for",
+                                "q_get",       "q_try_get",     "q_get_for",     "q_task_done",  "q_join",
+                                "q_close"};
   static const char* orders[] = {".rlx", ".ra", ""};
   os << names[static_cast<int>(i.c)] << orders[i.o] << "(" << i.x << "," << i.v << "," << i.w;
   if (!i.body.empty()) {
@@ -142,7 +155,16 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
                                              {1, code::event_wait_for},
                                              {1, code::plain_read},
                                              {1, code::plain_write},
-                                             {1, code::fence}});
+                                             {1, code::fence},
+                                             {2, code::q_put},
+                                             {1, code::q_try_put},
+                                             {1, code::q_put_for},
+                                             {2, code::q_get},
+                                             {1, code::q_try_get},
+                                             {1, code::q_get_for},
+                                             {1, code::q_task_done},
+                                             {1, code::q_join},
+                                             {1, code::q_close}});
       const bool nests = i.c == code::locked || i.c == code::try_locked;
       if (held >= 0 && (i.c == code::cv_wait || i.c == code::cv_signal)) continue;
       if (nests && depth >= 2) continue;
@@ -197,6 +219,7 @@ struct world {
   mc::condition_variable cv;
   mc::event ev;
   mc::shared<int> plain{0};
+  mc::bounded_queue<int> q{1};
 };
 
 std::memory_order order_of(const instr& i) {
@@ -283,6 +306,15 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::plain_read: out(w.plain.load()); break;
       case code::plain_write: w.plain.store(i.v); break;
       case code::fence: mc::atomic_thread_fence(order_of(i)); break;
+      case code::q_put: out(w.q.put(i.v) ? 1 : 0); break;
+      case code::q_try_put: out(w.q.try_put(i.v) ? 1 : 0); break;
+      case code::q_put_for: out(w.q.put_for(i.v, std::chrono::milliseconds(1)) ? 1 : 0); break;
+      case code::q_get: out(w.q.get().value_or(-1)); break;
+      case code::q_try_get: out(w.q.try_get().value_or(-1)); break;
+      case code::q_get_for: out(w.q.get_for(std::chrono::milliseconds(1)).value_or(-1)); break;
+      case code::q_task_done: w.q.task_done(); break;
+      case code::q_join: w.q.join(); break;
+      case code::q_close: w.q.close(); break;
     }
     ++tl_snap.pc[static_cast<std::size_t>(t)];
   }
@@ -300,12 +332,15 @@ void run_program(const program& p) {
   for (auto& t : ts) t.join();
 }
 
+std::string thread_text(std::size_t t) {
+  std::string s = " t" + std::to_string(t) + "@" + std::to_string(tl_snap.pc[t]) + ":";
+  for (int v : tl_snap.outs[t]) s += std::to_string(v);
+  return s;
+}
+
 std::string state_text() {
   std::string s;
-  for (std::size_t t = 0; t < tl_snap.outs.size(); ++t) {
-    s += " t" + std::to_string(t) + "@" + std::to_string(tl_snap.pc[t]) + ":";
-    for (int v : tl_snap.outs[t]) s += std::to_string(v);
-  }
+  for (std::size_t t = 0; t < tl_snap.outs.size(); ++t) s += thread_text(t);
   s += " a=";
   for (int v : tl_snap.atoms) s += std::to_string(v);
   return s;
@@ -317,6 +352,14 @@ std::string outcome(const mc::bug* b) {
   // second access, while other threads may still run: only the kind is the
   // same in every equivalent execution.
   if (b->kind == mc::bug_kind::deadlock || b->kind == mc::bug_kind::data_race) return mc::bug_kind_name(b->kind);
+  // A misuse stops the execution at the failing thread's next point; the
+  // others unwind from where they are parked, and one parked inside a store
+  // completes it as it goes: whether it had started by then is no part of
+  // the trace up to the bug (a thread's start commutes with everything), so
+  // only the failing thread's own state is the same in every equivalent
+  // execution.
+  if (b->kind == mc::bug_kind::misuse && b->thread < tl_snap.outs.size())
+    return std::string(mc::bug_kind_name(b->kind)) + thread_text(b->thread);
   return std::string(mc::bug_kind_name(b->kind)) + state_text();
 }
 

@@ -816,6 +816,126 @@ TEST(BoundedQueueMc, TooManyTaskDoneIsMisuse) {
   EXPECT_TRUE(contains(r.found->message, "task_done")) << r.found->message;
 }
 
+// The queue's protocol (its mutex and three condition variables) runs step
+// by step on futex_platform; on mc::platform each operation is one step of a
+// native monitor (see lockstep/bounded_queue.hpp). Each scenario runs both
+// ways under dpor and must reach the same verdict.
+// (Step by step, the mutex's and condition variables' words under rc11 and
+// spurious wake-ups make even one hand-off too many schedules for a test:
+// the protocol runs under sc without spurious wake-ups here; the words'
+// own protocols are checked under rc11 in the Mutex, Semaphore and
+// ConditionVariable tests.)
+template <class P>
+mc::result queue_dpor(void (*body)()) {
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.max_executions = 2000000;
+  if (!lockstep::monitor_platform<P>) {
+    o.memory_model = mc::memory_model::sc;
+    o.spurious_wakeups = 0;
+  }
+  return mc::explore(o, body);
+}
+
+// Main puts an item and joins the queue; a consumer marks it done.
+template <class P>
+void queue_hand_off() {
+  lockstep::basic_bounded_queue<int, P> q(1);
+  mc::atomic<int> sum{0};
+  mc::thread c([&] {
+    sum.fetch_add(q.get().value_or(0));
+    q.task_done();
+  });
+  LOCKSTEP_ASSERT(q.put(2));
+  q.join();
+  LOCKSTEP_ASSERT(sum.load() == 2);
+  c.join();
+}
+
+// The consumer looks at what the producer announces only after the put: a
+// get that takes the item before the announcement sees 0.
+template <class P>
+void queue_announced_late() {
+  lockstep::basic_bounded_queue<int, P> q(1);
+  mc::atomic<int> announced{0};
+  mc::thread producer([&] {
+    LOCKSTEP_ASSERT(q.put(1));
+    announced.store(1);
+  });
+  (void)q.get();
+  LOCKSTEP_ASSERT(announced.load() == 1);
+  producer.join();
+}
+
+// Timed forms: a get_for races a put; a put_for on a full queue races a get.
+template <class P>
+void queue_timed() {
+  lockstep::basic_bounded_queue<int, P> q(1);
+  mc::thread producer([&] { (void)q.put_for(1, 2ms); (void)q.put_for(2, 2ms); });
+  const std::optional<int> a = q.get_for(1ms);
+  const std::optional<int> b = q.try_get();
+  producer.join();
+  LOCKSTEP_ASSERT(!a || *a == 1);         // the first put never times out (the queue is empty)
+  LOCKSTEP_ASSERT(!b || *b == (a ? 2 : 1));  // FIFO
+}
+
+TEST(QueueProtocol, HandsOffAndJoinsOnFutexPlatform) {
+  EXPECT_EXHAUSTIVE_PASS(queue_dpor<mc::futex_platform>(+[] { queue_hand_off<mc::futex_platform>(); }));
+}
+TEST(QueueProtocol, HandsOffAndJoinsNatively) {
+  EXPECT_EXHAUSTIVE_PASS(queue_dpor<mc::platform>(+[] { queue_hand_off<mc::platform>(); }));
+}
+TEST(QueueProtocol, ALateAnnouncementIsFoundBothWays) {
+  EXPECT_BUG(queue_dpor<mc::futex_platform>(+[] { queue_announced_late<mc::futex_platform>(); }), bug_kind::assertion);
+  EXPECT_BUG(queue_dpor<mc::platform>(+[] { queue_announced_late<mc::platform>(); }), bug_kind::assertion);
+}
+TEST(QueueProtocol, TimedOperationsKeepFifoOrderBothWays) {
+  EXPECT_EXHAUSTIVE_PASS(queue_dpor<mc::futex_platform>(+[] { queue_timed<mc::futex_platform>(); }));
+  EXPECT_EXHAUSTIVE_PASS(queue_dpor<mc::platform>(+[] { queue_timed<mc::platform>(); }));
+}
+TEST(QueueProtocol, AGetNobodyFillsIsALostWakeupBothWays) {
+  const auto lost = [](auto platform_tag) {
+    using P = decltype(platform_tag);
+    return queue_dpor<P>(+[] {
+      lockstep::basic_bounded_queue<int, P> q(1);
+      mc::thread t([&] { (void)q.get(); });
+      t.join();
+    });
+  };
+  EXPECT_BUG(lost(mc::futex_platform{}), bug_kind::lost_wakeup);
+  const mc::result native = lost(mc::platform{});
+  EXPECT_BUG(native, bug_kind::lost_wakeup);
+  EXPECT_TRUE(contains(native.found->message, "waits forever on queue not_empty")) << native.found->message;
+}
+
+// Natively, a step whose probe finds it not ready is no event: dpor runs one
+// execution per order of the operations that happened (the puts among
+// themselves, each get after the put whose item it takes), where the
+// protocol's lock also orders each blocked attempt.
+TEST(QueueProtocol, NativeStepsLeaveOnlyTheOrdersOfTheOperations) {
+  const mc::result one = queue_dpor<mc::platform>(+[] {
+    lockstep::basic_bounded_queue<int, mc::platform> q(1);
+    mc::thread producer([&] { (void)q.put(1); });
+    (void)q.get();
+    producer.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(one);
+  EXPECT_EQ(one.executions, 1u);
+  const mc::result two = queue_dpor<mc::platform>(+[] {
+    lockstep::basic_bounded_queue<int, mc::platform> q(4);
+    mc::thread p1([&] { (void)q.put(1); });
+    mc::thread p2([&] { (void)q.put(2); });
+    (void)q.get();
+    (void)q.get();
+    p1.join();
+    p2.join();
+  });
+  EXPECT_EXHAUSTIVE_PASS(two);
+  EXPECT_EQ(two.executions, 4u);  // p1 p2 | p2 p1, each with both gets last or one between
+  EXPECT_EQ(two.abandoned, 0u);
+}
+
 // -- futures and the pool ------------------------------------------------------------------------------
 
 TEST(FutureMc, GetSeesTheValueInEverySchedule) {

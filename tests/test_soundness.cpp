@@ -327,6 +327,46 @@ TEST(KeepGoing, DporReachesTheOrdersBeforeADeadlockCycle) {
   EXPECT_TRUE(try_failed) << "dpor never let the thread take m1 first (" << r.executions << " executions)";
 }
 
+// -- a monitor's step that cannot happen is no candidate -----------------------------------
+
+// Found by the differential test with the bounded queue as a native monitor:
+// a put on the full queue was still a candidate that only blocked, and a
+// reversal that picked it there ran nothing, so dpor never ran the order
+// where the second thread's load reads the third thread's add and that
+// thread's put then wins the queue (the body's put waits forever). A thread
+// whose monitor step cannot happen is now disabled, not a candidate.
+TEST(Monitor, DporLetsAPutWinTheQueueAfterAnotherThreadsStep) {
+  bool won_after_add = false;
+  auto body = [&] {
+    mc::bounded_queue<int> q{1};
+    mc::atomic<int> a{0};
+    mc::thread t1([&] {
+      const int seen = a.load();
+      if (q.put(1) && seen == 1) won_after_add = true;
+    });
+    mc::thread t2([&] { a.fetch_add(1); });
+    (void)q.put(0);
+    t1.join();
+    t2.join();
+  };
+  auto o = with(mc::dfs());
+  o.keep_going = true;
+  const auto dfs = mc::explore(o, body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(won_after_add) << "dfs reaches it";
+  ASSERT_TRUE(dfs.found);  // the body's put or the thread's waits forever
+  for (auto s : {mc::dpor(), mc::source_dpor()}) {
+    won_after_add = false;
+    o.strategy = s;
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete);
+    ASSERT_TRUE(r.found);
+    EXPECT_EQ(r.found->kind, dfs.found->kind);
+    EXPECT_TRUE(won_after_add) << "dpor never let the thread's put win after the add (" << r.executions
+                               << " executions)";
+  }
+}
+
 // -- a failing thread unwinds after the threads that use its frames ---------------------
 
 // Found under AddressSanitizer: the body failed while a thread it spawned

@@ -27,7 +27,12 @@
 // then let the threads leave).
 //
 // Algorithm: a deque under one basic_mutex<P>, three condition variables
-// (not empty, not full, all done). Waits loop on their predicate.
+// (not empty, not full, all done). Waits loop on their predicate. A
+// platform with a native monitor (monitor_platform in
+// lockstep/platform_concept.hpp: the checker's) runs each operation as one
+// step of it instead, told which of the queue's fields it reads and writes
+// (items, unfinished count, closed flag), so operations on different fields
+// commute; the mutex and condition variables then go unused.
 #pragma once
 
 #include <chrono>
@@ -35,6 +40,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <source_location>
 #include <utility>
 
@@ -42,6 +48,7 @@
 #include "lockstep/detail/deadline.hpp"
 #include "lockstep/mutex.hpp"
 #include "lockstep/platform.hpp"
+#include "lockstep/platform_concept.hpp"
 
 namespace lockstep {
 
@@ -54,6 +61,7 @@ class basic_bounded_queue {
   explicit basic_bounded_queue(std::size_t capacity, const loc& where = loc::current())
       : capacity_(capacity) {
     if (capacity == 0) P::misuse(this, "a bounded_queue needs a capacity of at least 1", where);
+    if constexpr (native) P::named(&mon_.lock, "queue");  // its steps' object in reports
   }
   basic_bounded_queue(const basic_bounded_queue&) = delete;
   basic_bounded_queue& operator=(const basic_bounded_queue&) = delete;
@@ -81,8 +89,14 @@ class basic_bounded_queue {
 
   [[nodiscard]] std::optional<T> get(const loc& where = loc::current()) { return get_impl(nullptr, where); }
   [[nodiscard]] std::optional<T> try_get(const loc& where = loc::current()) {
-    lock_t g = lock(where);
-    return take(g, where);
+    if constexpr (native) {
+      if (!step(&probe_try_get, nullptr, nullptr, where)) return std::nullopt;
+      const exit_guard g{*this, where};
+      return take_native();
+    } else {
+      lock_t g = lock(where);
+      return take(g, where);
+    }
   }
   template <class Rep, class Period>
   [[nodiscard]] std::optional<T> get_for(const std::chrono::duration<Rep, Period>& d,
@@ -93,6 +107,17 @@ class basic_bounded_queue {
 
   void task_done(const loc& where = loc::current()) {
     const typename P::release_scope releasing;  // often in a destructor
+    if constexpr (native) {
+      if (!step(&probe_task_done, nullptr, nullptr, where)) return;
+      bool misused = false;
+      {
+        const exit_guard g{*this, where};
+        misused = unfinished_ == 0;
+        if (!misused) --unfinished_;
+      }
+      if (misused) P::misuse(this, "task_done() called more times than items were put", where);
+      return;
+    }
     lock_t g = lock(where);
     if (unfinished_ == 0)
       return unlock_then_misuse(g, "task_done() called more times than items were put", where);
@@ -100,12 +125,24 @@ class basic_bounded_queue {
   }
 
   void join(const loc& where = loc::current()) {
+    if constexpr (native) {
+      if (step(&probe_join, nullptr, &all_done_, where)) {
+        const exit_guard g{*this, where};
+      }
+      return;
+    }
     lock_t g = lock(where);
     all_done_.wait(g, [&] { return unfinished_ == 0; }, where);
   }
 
   void close(const loc& where = loc::current()) {
     const typename P::release_scope releasing;  // often in an owner's destructor
+    if constexpr (native) {
+      if (!step(&probe_close, nullptr, nullptr, where)) return;
+      const exit_guard g{*this, where};
+      closed_ = true;
+      return;
+    }
     lock_t g = lock(where);
     closed_ = true;
     not_empty_.notify_all(where);
@@ -113,12 +150,26 @@ class basic_bounded_queue {
   }
 
   [[nodiscard]] bool closed(const loc& where = loc::current()) const {
-    lock_t g = lock(where);
-    return closed_;
+    if constexpr (native) {
+      auto& self = const_cast<basic_bounded_queue&>(*this);  // the monitor's words only
+      if (!self.step(&probe_closed, nullptr, nullptr, where)) return closed_;
+      const exit_guard g{self, where};
+      return closed_;
+    } else {
+      lock_t g = lock(where);
+      return closed_;
+    }
   }
   [[nodiscard]] std::size_t size(const loc& where = loc::current()) const {
-    lock_t g = lock(where);
-    return items_.size();
+    if constexpr (native) {
+      auto& self = const_cast<basic_bounded_queue&>(*this);
+      if (!self.step(&probe_size, nullptr, nullptr, where)) return items_.size();
+      const exit_guard g{self, where};
+      return items_.size();
+    } else {
+      lock_t g = lock(where);
+      return items_.size();
+    }
   }
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
@@ -134,6 +185,11 @@ class basic_bounded_queue {
   template <class U>
   bool put_impl(U&& v, const time_point* deadline, const loc& where) {
     const typename P::release_scope releasing;
+    if constexpr (native) {
+      if (!step(&probe_put, deadline, &not_full_, where)) return false;
+      const exit_guard g{*this, where};
+      return push_native(std::forward<U>(v));
+    }
     lock_t g = lock(where);
     const auto ready = [&] { return closed_ || items_.size() < capacity_; };
     if (deadline == nullptr) {
@@ -151,6 +207,12 @@ class basic_bounded_queue {
   template <class U>
   bool try_put_impl(U&& v, const loc& where) {
     const typename P::release_scope releasing;
+    if constexpr (native) {
+      if (!step(&probe_try_put, nullptr, nullptr, where)) return false;
+      const exit_guard g{*this, where};
+      if (items_.size() >= capacity_) return false;
+      return push_native(std::forward<U>(v));
+    }
     lock_t g = lock(where);
     if (closed_ || items_.size() >= capacity_) return false;
     items_.push_back(std::forward<U>(v));
@@ -160,6 +222,11 @@ class basic_bounded_queue {
   }
 
   std::optional<T> get_impl(const time_point* deadline, const loc& where) {
+    if constexpr (native) {
+      if (!step(&probe_get, deadline, &not_empty_, where)) return std::nullopt;
+      const exit_guard g{*this, where};
+      return take_native();
+    }
     lock_t g = lock(where);
     const auto ready = [&] { return closed_ || !items_.empty(); };
     if (deadline == nullptr) {
@@ -177,6 +244,73 @@ class basic_bounded_queue {
     not_full_.notify_one(where);
     return v;
   }
+
+  // -- the native monitor's path -------------------------------------------
+  static constexpr bool native = monitor_platform<P>;
+  // The fields a step reads and writes (monitor_state's bits).
+  static constexpr std::uint8_t kItems = 1, kUnfinished = 2, kClosed = 4;
+  static const basic_bounded_queue& of(const void* q) noexcept { return *static_cast<const basic_bounded_queue*>(q); }
+  static monitor_state probe_put(const void* p) noexcept {
+    const basic_bounded_queue& q = of(p);
+    if (q.closed_) return {true, kClosed, 0};
+    if (q.items_.size() < q.capacity_) return {true, kClosed | kItems, kItems | kUnfinished};
+    return {false, kClosed | kItems, 0};  // full: a get or a close may let it go on
+  }
+  static monitor_state probe_try_put(const void* p) noexcept {
+    const basic_bounded_queue& q = of(p);
+    if (q.closed_) return {true, kClosed, 0};
+    if (q.items_.size() < q.capacity_) return {true, kClosed | kItems, kItems | kUnfinished};
+    return {true, kClosed | kItems, 0};
+  }
+  static monitor_state probe_get(const void* p) noexcept {
+    const basic_bounded_queue& q = of(p);
+    if (!q.items_.empty()) return {true, kItems, kItems};
+    return {q.closed_, kItems | kClosed, 0};  // empty and open: a put or a close may let it go on
+  }
+  static monitor_state probe_try_get(const void* p) noexcept {
+    const basic_bounded_queue& q = of(p);
+    return q.items_.empty() ? monitor_state{true, kItems, 0} : monitor_state{true, kItems, kItems};
+  }
+  static monitor_state probe_task_done(const void* p) noexcept {
+    return of(p).unfinished_ == 0 ? monitor_state{true, kUnfinished, 0} : monitor_state{true, kUnfinished, kUnfinished};
+  }
+  static monitor_state probe_join(const void* p) noexcept { return {of(p).unfinished_ == 0, kUnfinished, 0}; }
+  static monitor_state probe_close(const void*) noexcept { return {true, 0, kClosed}; }
+  static monitor_state probe_closed(const void*) noexcept { return {true, kClosed, 0}; }
+  static monitor_state probe_size(const void*) noexcept { return {true, kItems, 0}; }
+
+  // One step of the monitor; the caller's body follows, then exit_guard's
+  // exit. False: timed out, or the run is being abandoned.
+  bool step(monitor_probe probe, const time_point* deadline, const void* waits_on, const loc& where) {
+    if (deadline == nullptr) return P::monitor_step(mon_.lock, mon_.seq, probe, this, waits_on, where);
+    return P::monitor_step_until(mon_.lock, mon_.seq, probe, this, waits_on, *deadline, where);
+  }
+  struct exit_guard {
+    basic_bounded_queue& q;
+    const loc& where;
+    exit_guard(basic_bounded_queue& queue, const loc& w) noexcept : q(queue), where(w) {}
+    exit_guard(const exit_guard&) = delete;
+    exit_guard& operator=(const exit_guard&) = delete;
+    ~exit_guard() { P::monitor_exit(q.mon_.lock, q.mon_.seq, where); }
+  };
+  template <class U>
+  bool push_native(U&& v) {
+    if (closed_) return false;
+    items_.push_back(std::forward<U>(v));
+    ++unfinished_;
+    return true;
+  }
+  std::optional<T> take_native() {
+    if (items_.empty()) return std::nullopt;
+    std::optional<T> v(std::move(items_.front()));
+    items_.pop_front();
+    return v;
+  }
+  struct monitor_words {
+    typename P::template atomic<std::uint32_t> lock{0};
+    typename P::template atomic<std::uint32_t> seq{0};
+  };
+  struct no_words {};
 
   // std::unique_lock's constructor takes no location: lock, then adopt.
   lock_t lock(const loc& where) const {
@@ -196,6 +330,7 @@ class basic_bounded_queue {
   std::size_t capacity_;
   std::size_t unfinished_ = 0;  // put and not yet task_done
   bool closed_ = false;
+  [[no_unique_address]] std::conditional_t<native, monitor_words, no_words> mon_;
 };
 
 template <class T>

@@ -83,6 +83,18 @@ bool os_futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t expecte
 void os_futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept;
 }  // namespace detail
 
+// A native monitor's step, as its probe sees the monitor now: whether it
+// can happen (`ready`), and which of the monitor's fields (bits 0..2, the
+// monitor's to number) it reads and writes if it does, or the ones its
+// blocked attempt read if it does not (a step that writes one of those may
+// make it ready).
+struct monitor_state {
+  bool ready = false;
+  std::uint8_t reads = 0;
+  std::uint8_t writes = 0;
+};
+using monitor_probe = monitor_state (*)(const void* ctx) noexcept;
+
 struct os_platform {
   template <class T>
   using atomic = std::atomic<T>;

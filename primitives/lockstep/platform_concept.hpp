@@ -18,7 +18,8 @@
 // lockstep/detail/futex_lock.hpp): a platform that has it replaces the
 // three-state futex lock protocol with three single steps.
 // `count_word_platform<P>` is the optional native count word of the
-// semaphore, and `cond_platform<P>` the optional native condition variable,
+// semaphore, `cond_platform<P>` the optional native condition variable, and
+// `monitor_platform<P>` the optional native monitor (the bounded queue's),
 // likewise.
 #pragma once
 
@@ -121,7 +122,27 @@ concept cond_platform =
       { P::cond_notify(word, flag, where) } -> std::same_as<void>;
     };
 
+// The optional native monitor: a data structure whose every operation is one
+// step under the platform's control. `monitor_step(lock, seq, probe, ctx,
+// waits_on, where)` returns once `probe(ctx)` is ready, with the monitor to
+// the caller alone until it calls `monitor_exit(lock, seq, where)` (the
+// step's body runs in between, without scheduling points); while not ready
+// it blocks (`waits_on` names what it waits for). `monitor_step_until`
+// gives up at the deadline (false: the caller does not own the monitor); so
+// does either while the run is being abandoned. `lock` and `seq` are the
+// monitor's two words (a lock and a sequence for its waiters, where the
+// platform needs them).
+template <class P>
+concept monitor_platform =
+    platform<P> && requires(typename P::template atomic<std::uint32_t>& word, monitor_probe probe, const void* ctx,
+                            typename P::clock::time_point deadline, const std::source_location& where) {
+      { P::monitor_step(word, word, probe, ctx, ctx, where) } -> std::same_as<bool>;
+      { P::monitor_step_until(word, word, probe, ctx, ctx, deadline, where) } -> std::same_as<bool>;
+      { P::monitor_exit(word, word, where) } -> std::same_as<void>;
+    };
+
 static_assert(platform<os_platform>);
+static_assert(!monitor_platform<os_platform>);
 static_assert(!lock_word_platform<os_platform>);
 static_assert(!cond_platform<os_platform>);
 static_assert(!count_word_platform<os_platform>);

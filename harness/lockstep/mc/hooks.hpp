@@ -113,6 +113,14 @@ bool cond_enqueue(std::uint32_t* word, object_handle& h, bool timed, std::int64_
 bool cond_block(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
                 const std::source_location& loc);
 void cond_notify(std::uint32_t* word, object_handle& h, bool all, const std::source_location& loc);
+// The checker's native monitor (lockstep::monitor_platform): a step on the
+// monitor of lock word `lock` (its identity) and sequence word `seq`, which
+// happens once `probe(ctx)` is ready (false: timed, the deadline passed; or
+// the run is being abandoned), then the caller's body, then monitor_exit,
+// which lets the waiters it made ready go.
+bool monitor_step(std::uint32_t* lock, object_handle& h, std::uint32_t* seq, monitor_probe probe, const void* ctx,
+                  const void* waits_on, bool timed, std::int64_t deadline_ns, const std::source_location& loc);
+void monitor_exit(std::uint32_t* lock, object_handle& h, std::uint32_t* seq, const std::source_location& loc);
 void relax(const std::source_location& loc);
 std::int64_t now_ns() noexcept;
 // A nondeterministic choice among n alternatives, made by the strategy (dfs

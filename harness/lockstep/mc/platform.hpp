@@ -100,10 +100,11 @@ struct platform_base {
 };
 
 // The checker's platform with its native words: the lock word (the mutexes'
-// and the internal guards'), the count word (the semaphores') and the
+// and the internal guards'), the count word (the semaphores'), the
 // condition variables' waits and notifies (see lockstep/condition_variable.hpp
 // and the runtime's cond_*: a wait is enqueue, unlock, relock once
-// notified; a notify one step). Acquiring
+// notified; a notify one step) and the monitor (the bounded queue's: each
+// operation one step, see lockstep/bounded_queue.hpp). Acquiring
 // is one step that can only happen while the lock is free (the count is
 // positive), releasing is one step, and a thread that finds the lock held
 // (the count 0) blocks without a step. Schedules then differ only in the
@@ -146,18 +147,38 @@ struct platform : platform_base {
   static void cond_notify(atomic<std::uint32_t>& w, bool all, const loc& where) {
     detail::cond_notify(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), all, where);
   }
+
+  static bool monitor_step(atomic<std::uint32_t>& lock, atomic<std::uint32_t>& seq, monitor_probe probe,
+                           const void* ctx, const void* waits_on, const loc& where) {
+    return detail::monitor_step(const_cast<std::uint32_t*>(lock.raw_word()), lock.handle(),
+                                const_cast<std::uint32_t*>(seq.raw_word()), probe, ctx, waits_on, false, 0, where);
+  }
+  static bool monitor_step_until(atomic<std::uint32_t>& lock, atomic<std::uint32_t>& seq, monitor_probe probe,
+                                 const void* ctx, const void* waits_on, clock::time_point deadline,
+                                 const loc& where) {
+    return detail::monitor_step(const_cast<std::uint32_t*>(lock.raw_word()), lock.handle(),
+                                const_cast<std::uint32_t*>(seq.raw_word()), probe, ctx, waits_on, true,
+                                deadline.time_since_epoch().count(), where);
+  }
+  static void monitor_exit(atomic<std::uint32_t>& lock, atomic<std::uint32_t>& seq, const loc& where) {
+    detail::monitor_exit(const_cast<std::uint32_t*>(lock.raw_word()), lock.handle(),
+                         const_cast<std::uint32_t*>(seq.raw_word()), where);
+  }
 };
 
 // The checker's platform running the primitives' own futex lock protocol
-// (Drepper's three-state mutex), the semaphore's count protocol and the
-// condition variable's sequence-word protocol step by step: for checking the protocols, at the price of many more schedules
+// (Drepper's three-state mutex), the semaphore's count protocol, the
+// condition variable's sequence-word protocol and the bounded queue's
+// mutex and condition variables step by step: for checking the protocols, at the price of many more schedules
 // (every failed CAS, contended exchange, futex wait and wake is a step).
 struct futex_platform : platform_base {};
 
 static_assert(lockstep::platform<platform> && lockstep::lock_word_platform<platform> &&
-              lockstep::count_word_platform<platform> && lockstep::cond_platform<platform>);
+              lockstep::count_word_platform<platform> && lockstep::cond_platform<platform> &&
+              lockstep::monitor_platform<platform>);
 static_assert(lockstep::platform<futex_platform> && !lockstep::lock_word_platform<futex_platform> &&
-              !lockstep::count_word_platform<futex_platform> && !lockstep::cond_platform<futex_platform>);
+              !lockstep::count_word_platform<futex_platform> && !lockstep::cond_platform<futex_platform> &&
+              !lockstep::monitor_platform<futex_platform>);
 
 // A nondeterministic choice in [0, n): the strategy explores every value
 // (dfs), samples one (random) or takes the recorded one (replay).

@@ -273,6 +273,34 @@ void cond_notify(std::uint32_t* word, object_handle& h, bool all, const std::sou
              word, h, all, loc);
 }
 
+bool monitor_step(std::uint32_t* lock, object_handle& h, std::uint32_t* seq, monitor_probe probe, const void* ctx,
+                  const void* waits_on, bool timed, std::int64_t deadline_ns, const std::source_location& loc) {
+  return on_backend(
+      [](auto& b, auto&... a) { return b.monitor_step(a...); },
+      [](std::uint32_t* lock, object_handle&, std::uint32_t* seq, monitor_probe probe, const void* ctx, const void*,
+         bool timed, std::int64_t deadline_ns, const std::source_location&) {
+        return os_words::monitor_step(
+            lock, seq, probe, ctx, [](std::uint32_t* w) { os_words::lock(w, [&] { os_words::futex(w, FUTEX_WAIT_PRIVATE, 2, nullptr); }); },
+            [&](std::uint32_t* s, std::uint32_t seen) {
+              if (!timed) return os_words::futex(s, FUTEX_WAIT_PRIVATE, seen, nullptr), true;
+              const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
+              if (left <= 0) return false;
+              const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
+              os_words::futex(s, FUTEX_WAIT_PRIVATE, seen, &ts);
+              return true;
+            });
+      },
+      lock, h, seq, probe, ctx, waits_on, timed, deadline_ns, loc);
+}
+
+void monitor_exit(std::uint32_t* lock, object_handle& h, std::uint32_t* seq, const std::source_location& loc) {
+  on_backend([](auto& b, auto&... a) { b.monitor_exit(a...); },
+             [](std::uint32_t* lock, object_handle&, std::uint32_t* seq, const std::source_location&) {
+               os_words::monitor_exit(lock, seq);
+             },
+             lock, h, seq, loc);
+}
+
 void relax(const std::source_location& loc) {
   object_handle none;
   point(op::yield, nullptr, none, loc);

@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "engine/dcheck.hpp"
 #include "engine/runtime.hpp"
 
 namespace lockstep {
@@ -310,6 +311,204 @@ void runtime::cond_notify(std::uint32_t* word, detail::object_handle& h, bool al
   }
   record(op::wake, word, obj, loc, true).value = woken;
   note({kQueueKey | obj, access_kind::write});
+}
+
+}  // namespace lockstep::mc::rt
+
+namespace lockstep::mc::rt {
+
+// The native monitor (mc::platform's bounded queue): each operation is one
+// step, which can happen only while its probe says it is ready, followed by
+// the caller's body (no scheduling point) and the exit, which lets go the
+// waiters the step made ready. A thread whose step is not ready blocks
+// without an event (its attempt read the fields its probe named) and is
+// enabled again by an exit that makes it ready, or picked to fire its
+// timeout. The probe also tells dpor which of the monitor's fields (field 0
+// the monitor's own key, 1 and 2 keys of their own; see monitor_field_key)
+// the step reads and writes, so steps on different fields commute (a
+// task_done and a put's item, a get and a closed() check) where the lock
+// and condition variables that the futex platform runs order every pair.
+// A step that makes a timed waiter ready also writes the monitor's wait
+// queue (field 3), which that waiter's timeout leaves: the two race.
+//
+// Every ready step acquires and releases the monitor for the race detector
+// and the memory model, as a critical section would.
+
+// A monitor step as a thread's next: what its probe says now, plus the wait
+// queue if it may make a timed waiter ready; a step that is not ready blocks
+// (untimed) or is a step all the same (timed: it blocks with an event, or
+// times out at once, a yield).
+access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
+  access a{obj, access_kind::monitor};
+  a.fields = static_cast<std::uint8_t>((s.reads & 7u) | ((s.writes & 7u) << 4));
+  if (s.ready && s.writes != 0 && obj < queues_.size())
+    for (std::uint32_t i = queues_[obj].head; i != kNoThread; i = threads_[i]->wq_next)
+      if (threads_[i]->monitor_wait && threads_[i]->timed) a.fields |= 0x80;
+  a.blocks = !s.ready && !timed;
+  a.yields = timed && fair_on_;
+  return a;
+}
+
+void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes) {
+  if (!track_) return;
+  access a{obj, access_kind::monitor};
+  a.fields = static_cast<std::uint8_t>((reads & 0xfu) | ((writes & 0xfu) << 4));
+  for_each_plain(a, [&](const access& x) { note(x); });
+}
+
+// Inside a release path of an aborting execution, or unwinding: the step
+// happens if it is ready; else it fails (the caller's operation gives up).
+bool runtime::abandoned_monitor(monitor_probe probe, const void* ctx, bool timed) noexcept {
+  (void)timed;
+  return probe(ctx).ready;
+}
+
+bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq, monitor_probe probe,
+                           const void* ctx, const void* waits_on, bool timed, std::int64_t deadline,
+                           const std::source_location& loc) {
+  (void)seq;
+  if (aborting_) {
+    // Unwinding, or in a release path (a put, a close, often in a
+    // destructor): the step happens if it is ready, else the operation
+    // fails, as it does for a thread that had blocked in it before the
+    // abort (so whether it got there first makes no difference).
+    if (no_throw()) return abandoned_monitor(probe, ctx, timed);
+    unwind_now();
+  }
+  const std::uint32_t obj = object_id(h);
+  thread_rec& me = *threads_[cur_];
+  // While a thread is at its step (and until it leaves it), every exit of
+  // the monitor looks at it again (see monitor_exit).
+  me.probe = probe;
+  me.probe_ctx = ctx;
+  me.probe_timed = timed;
+  me.probe_obj = obj;
+  me.probe_waits = waits_on;
+  me.probe_loc = loc;
+  struct leave {
+    thread_rec& t;
+    ~leave() { t.probe = nullptr; }
+  } leaving{me};
+  // Blocked (parked, or a timed wait): until enabled, or the end.
+  const auto sleep = [&] {
+    if (!switch_away()) {
+      global_deadlock();
+      // The abort reaches it here as it reaches one that blocked earlier.
+      if (!no_throw()) unwind_now();
+      wq_remove(me);
+      me.st = tstate::runnable;
+      enable(cur_);
+    }
+    me.monitor_wait = false;
+    me.wait_addr = nullptr;
+  };
+  for (;;) {
+    monitor_state s = probe(ctx);
+    if (!s.ready && !timed) {
+      // Untimed and not ready: the thread is disabled at once, with no
+      // decision and no event, until an exit makes its step ready. A
+      // candidate is always a thread whose step does something: a
+      // strategy that picks it (a reversal in dpor above all) gets the step.
+      park_monitor(me, s);
+      sleep();
+      if (aborting_) return abandoned_monitor(probe, ctx, timed);  // resumed inside a release path
+      continue;
+    }
+    if (track_) me.next = monitor_access(obj, s, timed);
+    // Another thread's step may take the readiness away while this one waits
+    // here: an untimed one is then parked by that step's exit, and decide()
+    // returns once it is ready again and picked.
+    decide();
+    if (aborting_) return abandoned_monitor(probe, ctx, timed);  // resumed inside a release path
+    me.wait_addr = nullptr;
+    s = probe(ctx);
+    if (s.ready) {
+      record(op::cas_ok, lock, obj, loc, true).value = static_cast<std::uint64_t>(s.reads | (s.writes << 4));
+      events_.back().order = kMonitorStep;
+      race_detector& races = detector<race_detector>();
+      if (races.on()) races.on_acquire(cur_, objects_.intern(lock));
+      if (mm_live()) mm_.acquire_from(obj, cur_);
+      if (races.on()) races.on_release(cur_, objects_.intern(lock));
+      if (mm_live()) mm_.release_to(obj, cur_);
+      note_monitor(obj, s.reads, s.writes);
+      return true;
+    }
+    LOCKSTEP_DCHECK(timed);
+    if (deadline <= vtime_) {  // expired: times out at once, a yield
+      record(op::timeout, lock, obj, loc, true).value = 0;
+      note_monitor(obj, s.reads, 0);
+      note({kTimeKey, access_kind::read});
+      fair_yield(true);
+      return false;
+    }
+    // A timed wait blocks with an event (it read the fields and joins the
+    // wait queue): its timeout is a step of its own, and it stays a
+    // candidate (picking it fires the timeout).
+    record(op::wait, lock, obj, loc).value = 0;
+    note({kTimeKey, access_kind::read});
+    note_monitor(obj, s.reads, 0);
+    begin_block(me, waits_on, true, deadline, loc);
+    me.monitor_wait = true;
+    wq_push(obj, me);
+    me.next = access{obj, access_kind::timeout, false, fair_on_};
+    sleep();
+    me.timed = false;
+    if (aborting_) return abandoned_monitor(probe, ctx, timed);  // resumed inside a release path
+    if (me.timed_out) {  // not made ready (that would have enabled it)
+      record(op::timeout, lock, obj, loc, true).value = 0;
+      note({kTimeKey, access_kind::write});
+      note({kQueueKey | obj, access_kind::write});
+      fair_yield(false);
+      return false;
+    }
+  }
+}
+
+// Thread t, at its step of monitor `t.probe_obj` (arriving, or waiting at a
+// decision), cannot take it now: it is disabled until an exit makes it ready.
+void runtime::park_monitor(thread_rec& t, monitor_state s) {
+  begin_block(t, t.probe_waits, false, 0, t.probe_loc);
+  t.monitor_wait = true;
+  wq_push(t.probe_obj, t);
+  if (track_) {
+    // Its next step, for the races of a thread still parked at the end.
+    t.next = monitor_access(t.probe_obj, s, false);
+    t.next.blocks = false;
+  }
+  disable(t.id);
+}
+
+// After a monitor's step and its body: every other thread at a step of it
+// is looked at again. A parked one that is ready now is enabled; a waiting
+// one (untimed) that is not ready any more is parked. So a thread is a
+// candidate exactly while its step can happen.
+void runtime::monitor_exit(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq,
+                           const std::source_location& loc) {
+  (void)lock;
+  (void)seq;
+  (void)loc;
+  if (aborting_) return;  // unwinding: nobody is woken
+  const std::uint32_t obj = object_id(h);
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    thread_rec& t = *threads_[i];
+    if (i == cur_ || t.probe == nullptr || t.probe_obj != obj || t.st == tstate::finished) continue;
+    const monitor_state s = t.probe(t.probe_ctx);
+    if (t.st == tstate::runnable) {
+      if (!s.ready && !t.probe_timed) park_monitor(t, s);
+      continue;
+    }
+    if (t.st != tstate::blocked_futex || !t.monitor_wait || !s.ready) continue;
+    if (t.timed) {
+      // Its timeout could have fired first: the step takes that away from
+      // it, so a dependence-aware strategy must try it.
+      if (track_) strat_.on_disabled(t.id);
+      note({kQueueKey | obj, access_kind::write});
+    }
+    wq_remove(t);
+    t.st = tstate::runnable;
+    t.monitor_wait = false;
+    enable(t.id);
+  }
 }
 
 }  // namespace lockstep::mc::rt

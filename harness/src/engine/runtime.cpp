@@ -481,7 +481,8 @@ void runtime::publish_next() {
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     const thread_rec& t = *threads_[i];
     access a = t.next;
-    if (t.next_lock != nullptr) a.blocks = (*t.next_lock != 0) != t.next_count;
+    if (t.probe != nullptr && !t.monitor_wait) a = monitor_access(t.next.key, t.probe(t.probe_ctx), t.probe_timed);
+    else if (t.next_lock != nullptr) a.blocks = (*t.next_lock != 0) != t.next_count;
     else if (t.next_try != nullptr) a.yields = fair_on_ && (*t.next_try != 0) != t.next_count;
     else if (t.next_join != thread_rec::kNoThread) a.blocks = threads_[t.next_join]->st != tstate::finished;
     next_scratch_[i] = a;
@@ -813,8 +814,10 @@ void runtime::materialise() {
       case op::rmw:
       case op::cas_ok:
       case op::cas_fail:
-        if (e.order == kLockWordStep || e.order == kCountWordStep) {  // a native word: acquire and release
+        if (e.order == kLockWordStep || e.order == kCountWordStep || e.order == kMonitorStep) {
+          // a native word: acquire and release (a monitor's step both)
           if (e.o == op::cas_ok) mm_.acquire_from(e.object, t);
+          if (e.order == kMonitorStep) mm_.release_to(e.object, t);
           else if (e.o == op::rmw && e.order == kCountWordStep) mm_.release_join_to(e.object, t);
           else if (e.o == op::rmw) mm_.release_to(e.object, t);
           break;
@@ -927,7 +930,7 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
     for (std::uint32_t i = queues_[obj].head; i != kNoThread && count > 0;) {
       thread_rec& t = *threads_[i];
       i = t.wq_next;
-      if (t.st != tstate::blocked_futex || t.lock_wait || t.count_wait || t.cond_wait) continue;
+      if (t.st != tstate::blocked_futex || t.lock_wait || t.count_wait || t.cond_wait || t.monitor_wait) continue;
       // A timed waiter's timeout could have fired first: the wake takes that
       // step away from it, so a dependence-aware strategy must try it here.
       if (t.timed && track_) strat_.on_disabled(t.id);
@@ -1386,7 +1389,7 @@ void runtime::end_execution() {
 void runtime::begin_block(thread_rec& me, const void* word, bool timed, std::int64_t deadline,
                           const std::source_location& loc) {
   each_detector([&](auto& d) {
-    if constexpr (requires { d.on_block(cur_); }) d.on_block(cur_);
+    if constexpr (requires { d.on_block(me.id); }) d.on_block(me.id);
   });
   me.block_step = exec_steps_;
   me.st = tstate::blocked_futex;

@@ -76,6 +76,14 @@ struct thread_exec {
   bool lock_wait = false;           // blocked on a held native lock word
   bool count_wait = false;          // blocked on a native count word at zero
   bool cond_wait = false;           // blocked on a native condition variable
+  bool monitor_wait = false;        // blocked on a native monitor until its step is ready
+  // At a monitor's step or blocked there: what the step would do now.
+  monitor_probe probe = nullptr;
+  const void* probe_ctx = nullptr;
+  bool probe_timed = false;
+  std::uint32_t probe_obj = 0;        // the monitor
+  const void* probe_waits = nullptr;  // what a report says it waits on
+  std::source_location probe_loc;
   std::uint32_t cond_obj = 0;       // the native condition variable it waits on, until notified
   std::uint64_t cond_ticket = 0;    // when it began waiting (notify_one takes the earliest)
   std::int64_t deadline = 0;
@@ -208,6 +216,12 @@ class runtime {
   bool cond_block(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
                   const std::source_location& loc);
   void cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc);
+  // The checker's own monitor (mc::platform's; see monitor_* in
+  // lockstep/platform_concept.hpp). Implemented in engine/primitives.cpp.
+  bool monitor_step(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq, monitor_probe probe,
+                    const void* ctx, const void* waits_on, bool timed, std::int64_t deadline,
+                    const std::source_location& loc);
+  void monitor_exit(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq, const std::source_location& loc);
   // Reading virtual time depends on the timeouts that moved it.
   std::int64_t now() noexcept {
     if (track_) note({kTimeKey, access_kind::read});
@@ -346,6 +360,11 @@ class runtime {
   };
   static constexpr std::uint8_t kLockWordStep = 0xff;  // event::order of a native lock word step
   static constexpr std::uint8_t kCountWordStep = 0xfe;  // ... of a native count word step
+  static constexpr std::uint8_t kMonitorStep = 0xfd;    // ... of a native monitor's step
+  access monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept;
+  void note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes);
+  bool abandoned_monitor(monitor_probe probe, const void* ctx, bool timed) noexcept;
+  void park_monitor(thread_rec& t, monitor_state s);
   void take_count_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc);
   bool abandoned_count(std::uint32_t* word, bool timed) noexcept;
   bool lazy_ = false;

@@ -56,6 +56,21 @@ namespace {
 
 const std::string kNoError;
 
+// An access's flags in a saved search: 1 blocks, 2 yields, a monitor's
+// fields from bit 2 on.
+unsigned access_flags(const access& a) {
+  return (a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u) | (static_cast<unsigned>(a.fields) << 2);
+}
+// Whether saved kind and flags make an access (fields only on a monitor's).
+bool valid_access(unsigned kind, unsigned flags) {
+  if (kind > static_cast<unsigned>(access_kind::monitor) || flags > 0x3ff) return false;
+  return (flags >> 2) == 0 || kind == static_cast<unsigned>(access_kind::monitor);
+}
+access access_of(unsigned key, unsigned kind, unsigned flags) {
+  return access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0,
+                static_cast<std::uint8_t>(flags >> 2)};
+}
+
 struct sleeper {
   std::uint32_t thread;
   access next;
@@ -375,7 +390,7 @@ class dpor_strategy final : public strategy {
   //   v <options> <chosen> <done...>                      (a value frame)
   //   t <chosen> | c <tid>:<key>:<kind>:<flags> ... | b <tids> | d <tids> | s <tid>:<key>:<kind>:<flags> ...
   //     [| w <k> <tree> ...]
-  // (flags: 1 blocks, 2 yields; files without them read as 0). The wakeup
+  // (flags: see access_flags; files without them read as 0). The wakeup
   // subtrees (optimal dpor) follow w, each after the index of its branch in
   // b: tree = [ node ... ], node = <tid> @<key>:<kind>:<flags> ... [y] tree.
   std::string save() const override {
@@ -388,7 +403,7 @@ class dpor_strategy final : public strategy {
     auto acc = [](std::uint32_t t, const access& a) {
       return " " + std::to_string(t) + ":" + std::to_string(a.key) + ":" +
              std::to_string(static_cast<unsigned>(a.kind)) + ":" +
-             std::to_string((a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u));
+             std::to_string(access_flags(a));
     };
     for (const frame& f : stack_) {
       if (f.value) {
@@ -436,9 +451,9 @@ class dpor_strategy final : public strategy {
         while (l >> tok && tok != "|") {
           unsigned t = 0, key = 0, kind = 0, flags = 0;
           const int n = std::sscanf(tok.c_str(), "%u:%u:%u:%u", &t, &key, &kind, &flags);
-          if ((n != 3 && n != 4) || kind > static_cast<unsigned>(access_kind::lock_try) || flags > 3)
+          if ((n != 3 && n != 4) || !valid_access(kind, flags))
             throw std::invalid_argument(tok);
-          put(t, access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0});
+          put(t, access_of(key, kind, flags));
         }
       };
       try {
@@ -516,7 +531,7 @@ class dpor_strategy final : public strategy {
       out += " " + std::to_string(n.thread);
       for (const access& a : n.acc)
         out += " @" + std::to_string(a.key) + ":" + std::to_string(static_cast<unsigned>(a.kind)) + ":" +
-               std::to_string((a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u));
+               std::to_string(access_flags(a));
       if (n.yields) out += " y";
       out += " [";
       todo.push_back({&n.kids, 0});
@@ -552,9 +567,9 @@ class dpor_strategy final : public strategy {
         } else if (tok[0] == '@') {
           unsigned key = 0, kind = 0, flags = 0;
           if (last == nullptr || std::sscanf(tok.c_str() + 1, "%u:%u:%u", &key, &kind, &flags) != 3 ||
-              kind > static_cast<unsigned>(access_kind::lock_try) || flags > 3)
+              !valid_access(kind, flags))
             return false;
-          last->acc.push_back(access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0});
+          last->acc.push_back(access_of(key, kind, flags));
         } else {
           if (last != nullptr) return false;
           unsigned long t = 0;
@@ -767,18 +782,7 @@ class dpor_strategy final : public strategy {
   // for its races only, then taken away again.
   void pending_races(std::uint32_t p, const access& a) {
     transition& t = new_transition(p, 0, false);
-    if (a.kind == access_kind::futex_wait) {
-      t.accesses.push_back({a.key, access_kind::read});
-      t.accesses.push_back({kQueueKey | a.key, access_kind::write});
-    } else if (a.kind == access_kind::timeout) {
-      t.accesses.push_back({kTimeKey, access_kind::write});
-      t.accesses.push_back({kQueueKey | a.key, access_kind::write});
-    } else if (a.kind == access_kind::lock_try) {
-      t.accesses.push_back({a.key, access_kind::write});
-      t.accesses.push_back({kReleaseKey | a.key, access_kind::read});
-    } else {
-      t.accesses.push_back({a.key, a.kind});
-    }
+    for_each_plain(a, [&](const access& x) { t.accesses.push_back({x.key, x.kind}); });
     place_transition(ntrans_ - 1, true);
     --ntrans_;
   }

@@ -49,6 +49,9 @@ enum class access_kind : std::uint8_t {
   lock_try,  // only as a thread's next step: a try_lock of the native lock
              // word `key`, which writes it if it succeeds and reads the last
              // release (kReleaseKey | key) either way
+  monitor,   // only as a thread's next step: a native monitor's step (a
+             // bounded queue's operation), which reads and writes the fields
+             // in `fields` (see monitor_field_key)
 };
 struct access {
   std::uint32_t key = 0;
@@ -60,6 +63,8 @@ struct access {
   // As a thread's next step: it would also make a fair-scheduling yield (a
   // timeout firing, a try_lock of a held lock).
   bool yields = false;
+  // A monitor step's fields: bit f read, bit 4 + f written (f < 4).
+  std::uint8_t fields = 0;
 };
 inline constexpr std::uint32_t kThreadKey = 0x80000000u;
 // A futex word's wait queue: waits that block and wakes touch it, not the
@@ -72,18 +77,57 @@ inline constexpr std::uint32_t kReleaseKey = 0x20000000u;
 // Virtual time: a timeout firing writes it; now() and a timed wait (which
 // compares its deadline with it) read it.
 inline constexpr std::uint32_t kTimeKey = 0x10000000u;
+// A native monitor's fields (a bounded queue's items, unfinished count and
+// closed flag): field 0 is the monitor's own key, 1 and 2 have keys of their
+// own, 3 is its wait queue (kQueueKey | key), which a timed waiter's timeout
+// leaves and a step that makes it ready writes.
+inline constexpr std::uint32_t kField1Key = 0x08000000u;
+inline constexpr std::uint32_t kField2Key = 0x04000000u;
+inline constexpr std::uint32_t monitor_field_key(std::uint32_t key, unsigned field) noexcept {
+  return field == 0 ? key : field == 1 ? (kField1Key | key) : field == 2 ? (kField2Key | key) : (kQueueKey | key);
+}
+
+// The plain accesses (read, write, sync, global, none, yield) a compound one
+// (futex_wait, timeout, lock_try, monitor) stands for; a plain one stands for
+// itself.
+template <class F>
+void for_each_plain(const access& a, F&& f) {
+  switch (a.kind) {
+    case access_kind::futex_wait:
+      f(access{a.key, access_kind::read});
+      f(access{kQueueKey | a.key, access_kind::write});
+      return;
+    case access_kind::timeout:
+      f(access{kTimeKey, access_kind::write});
+      f(access{kQueueKey | a.key, access_kind::write});
+      return;
+    case access_kind::lock_try:
+      f(access{a.key, access_kind::write});
+      f(access{kReleaseKey | a.key, access_kind::read});
+      return;
+    case access_kind::monitor:
+      for (unsigned k = 0; k < 4; ++k) {
+        if ((a.fields & (0x10u << k)) != 0) f(access{monitor_field_key(a.key, k), access_kind::write});
+        else if ((a.fields & (1u << k)) != 0) f(access{monitor_field_key(a.key, k), access_kind::read});
+      }
+      return;
+    default: f(a);
+  }
+}
 
 // Two accesses by different threads conflict: same key, one writes; global
 // conflicts with everything that is not none.
+inline bool compound(const access& a) noexcept {
+  return a.kind == access_kind::futex_wait || a.kind == access_kind::timeout || a.kind == access_kind::lock_try ||
+         a.kind == access_kind::monitor;
+}
 inline bool conflict(const access& a, const access& b) noexcept {
-  if (a.kind == access_kind::futex_wait)
-    return conflict({a.key, access_kind::read}, b) || conflict({kQueueKey | a.key, access_kind::write}, b);
-  if (a.kind == access_kind::timeout)
-    return conflict({kTimeKey, access_kind::write}, b) || conflict({kQueueKey | a.key, access_kind::write}, b);
-  if (a.kind == access_kind::lock_try)
-    return conflict({a.key, access_kind::write}, b) || conflict({kReleaseKey | a.key, access_kind::read}, b);
-  if (b.kind == access_kind::futex_wait || b.kind == access_kind::timeout || b.kind == access_kind::lock_try)
-    return conflict(b, a);
+  if (compound(a)) {
+    bool any = false;
+    for_each_plain(a, [&](const access& x) { any = any || conflict(x, b); });
+    return any;
+  }
+  if (compound(b)) return conflict(b, a);
   if (a.kind == access_kind::none || b.kind == access_kind::none) return false;
   if (a.kind == access_kind::global || b.kind == access_kind::global) return true;
   return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);

@@ -710,6 +710,77 @@ void os_runtime::cond_notify(std::uint32_t* word, detail::object_handle& h, bool
   }
 }
 
+// The native monitor: a ready step is one event (cas); a timed step that
+// blocks is one more (wait) before it, a timeout firing one instead. The
+// step's turn passes at its exit, once its body ran. Running free, it is
+// the lock and sequence word of os_words::monitor_step.
+namespace {
+constexpr std::size_t kNoTurn = static_cast<std::size_t>(-1);
+thread_local std::size_t tl_monitor_turn = kNoTurn;
+}
+
+bool os_runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq,
+                              monitor_probe probe, const void* ctx, const void* waits_on, bool timed,
+                              std::int64_t deadline, const std::source_location& loc) {
+  (void)waits_on;
+  tl_monitor_turn = kNoTurn;
+  const auto real = [&] {
+    return os_words::monitor_step(
+        lock, seq, probe, ctx, [&](std::uint32_t* w) { real_lock(w, loc); },
+        [&](std::uint32_t* s, std::uint32_t seen) { return real_wait(s, seen, timed ? deadline : -1, loc); });
+  };
+  if (aborting_unwind()) {
+    if (std::uncaught_exceptions() > 0) {  // unwinding: never block
+      real_lock(lock, loc);
+      if (probe(ctx).ready) return true;
+      (void)os_words::unlock(lock);
+      return false;
+    }
+    return real();  // a release path: what it waits for comes soon or the run stops
+  }
+  std::size_t k = gate();
+  if (k == npos) return real();
+  if (follow_->events[k].o == op::wait) {  // a timed step blocked: its timeout or the step is next
+    check_event(k, op::wait, bind_object(k, h, loc, op::wait), loc);
+    check_value(k, op::wait, 0);
+    pass_turn(k);
+    k = gate();
+    if (k == npos) return real();
+  }
+  if (follow_->events[k].o == op::timeout) {
+    check_event(k, op::timeout, bind_object(k, h, loc, op::timeout), loc);
+    if (deadline > vtime_.load(std::memory_order_relaxed)) vtime_.store(deadline, std::memory_order_relaxed);
+    check_value(k, op::timeout, 0);
+    pass_turn(k);
+    return false;
+  }
+  check_event(k, op::cas_ok, bind_object(k, h, loc, op::cas_ok), loc);
+  real_lock(lock, loc);
+  const monitor_state st = probe(ctx);
+  if (!st.ready) {
+    (void)os_words::unlock(lock);
+    diverge("replay diverged at step " + std::to_string(k + 1) + ": " + rt::describe_event(follow_->events[k]) +
+            " finds its operation unable to proceed");
+    return false;
+  }
+  check_value(k, op::cas_ok, static_cast<std::uint64_t>(st.reads | (st.writes << 4)));
+  tl_monitor_turn = k;
+  return true;
+}
+
+void os_runtime::monitor_exit(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq,
+                              const std::source_location& loc) {
+  (void)h;
+  (void)loc;
+  releasing_scope rs(true);
+  os_words::monitor_exit(lock, seq);
+  if (tl_monitor_turn != kNoTurn) {
+    const std::size_t k = tl_monitor_turn;
+    tl_monitor_turn = kNoTurn;
+    pass_turn(k);
+  }
+}
+
 std::uint32_t os_runtime::choose(std::uint32_t n, const std::source_location& loc) {
   if (aborting_unwind()) return 0;
   const std::size_t k = gate();

@@ -49,6 +49,10 @@ class os_runtime {
   void cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc);
   std::uint32_t count_release(std::uint32_t* word, detail::object_handle& h, std::uint32_t n, std::uint32_t limit,
                               const std::source_location& loc);
+  bool monitor_step(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq, monitor_probe probe,
+                    const void* ctx, const void* waits_on, bool timed, std::int64_t deadline,
+                    const std::source_location& loc);
+  void monitor_exit(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq, const std::source_location& loc);
   // Real atomic operations, one at a time through the turnstile; their
   // values are checked against the trace's (check_value).
   int atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a, std::uint64_t& read,

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <ctime>
 
+#include "lockstep/platform.hpp"
+
 namespace lockstep::mc::os_words {
 
 inline long futex(const void* word, int op, std::uint32_t val, const timespec* ts) noexcept {
@@ -81,6 +83,36 @@ inline std::uint32_t count_release(std::uint32_t* word, std::uint32_t n, std::ui
   } while (!w.compare_exchange_weak(c, c + n, std::memory_order_seq_cst, std::memory_order_relaxed));
   wake(word, 0x7fffffff);
   return c;
+}
+
+// A native monitor running free (lockstep::monitor_platform): `lock` is a
+// three-state lock held from a ready step to its exit, `seq` a sequence word
+// every exit bumps and wakes; a waiter that finds its step not ready lets
+// the lock go and sleeps while `seq` keeps the value it saw under the lock.
+// `lk(word)` locks, `sleep(seq, seen)` waits (false: the deadline passed;
+// then one last look decides). True: the step is ready and the lock held.
+template <class Lock, class Sleep>
+bool monitor_step(std::uint32_t* lock_w, std::uint32_t* seq, lockstep::monitor_probe probe, const void* ctx,
+                  Lock&& lk, Sleep&& sleep) {
+  lk(lock_w);
+  for (;;) {
+    if (probe(ctx).ready) return true;
+    const std::uint32_t seen = ref(seq).load(std::memory_order_relaxed);
+    (void)unlock(lock_w);
+    const bool more = sleep(seq, seen);
+    lk(lock_w);
+    if (!more) {
+      if (probe(ctx).ready) return true;
+      (void)unlock(lock_w);
+      return false;
+    }
+  }
+}
+
+inline void monitor_exit(std::uint32_t* lock_w, std::uint32_t* seq) noexcept {
+  ref(seq).fetch_add(1, std::memory_order_relaxed);
+  (void)unlock(lock_w);
+  wake(seq, 0x7fffffff);
 }
 
 }  // namespace lockstep::mc::os_words
