@@ -319,32 +319,35 @@ namespace lockstep::mc::rt {
 
 // The native monitor (mc::platform's bounded queue): each operation is one
 // step, which can happen only while its probe says it is ready, followed by
-// the caller's body (no scheduling point) and the exit, which lets go the
-// waiters the step made ready. A thread whose step is not ready blocks
-// without an event (its attempt read the fields its probe named) and is
-// enabled again by an exit that makes it ready, or picked to fire its
-// timeout. The probe also tells dpor which of the monitor's fields (field 0
-// the monitor's own key, 1 and 2 keys of their own; see monitor_field_key)
-// the step reads and writes, so steps on different fields commute (a
-// task_done and a put's item, a get and a closed() check) where the lock
-// and condition variables that the futex platform runs order every pair.
-// A step that makes a timed waiter ready also writes the monitor's wait
-// queue (field 3), which that waiter's timeout leaves: the two race.
+// the caller's body (no scheduling point) and the exit. A thread is a
+// candidate at its step only while the step can happen: an untimed thread
+// that arrives not ready is parked at once (no decision, no event), and
+// every exit looks again at each thread at a step of the monitor, enabling
+// the parked ones that are ready now and parking the untimed ones that no
+// longer are. A timed thread whose step is not ready when picked blocks
+// with an event and stays a candidate (picking it fires its timeout) until
+// an exit makes it ready. The probe also tells dpor which of the monitor's
+// fields (field 0 the monitor's own key, 1 and 2 keys of their own; see
+// monitor_field_key) the step reads and writes, so steps on different fields
+// commute (a task_done and a put's item, a get and a closed() check) where
+// the lock and condition variables that the futex platform runs order every
+// pair. A step that makes a timed waiter ready also writes the monitor's
+// wait queue (field 3), which that waiter's timeout leaves: the two race.
 //
 // Every ready step acquires and releases the monitor for the race detector
 // and the memory model, as a critical section would.
 
 // A monitor step as a thread's next: what its probe says now, plus the wait
-// queue if it may make a timed waiter ready; a step that is not ready blocks
-// (untimed) or is a step all the same (timed: it blocks with an event, or
-// times out at once, a yield).
+// queue if it may make a timed waiter ready. A candidate's step never blocks
+// at once (an untimed one that is not ready is parked, not a candidate); a
+// timed one that is not ready is a step all the same (it blocks with an
+// event, or times out at once, a yield).
 access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
   access a{obj, access_kind::monitor};
   a.fields = static_cast<std::uint8_t>((s.reads & 7u) | ((s.writes & 7u) << 4));
   if (s.ready && s.writes != 0 && obj < queues_.size())
     for (std::uint32_t i = queues_[obj].head; i != kNoThread; i = threads_[i]->wq_next)
       if (threads_[i]->monitor_wait && threads_[i]->timed) a.fields |= 0x80;
-  a.blocks = !s.ready && !timed;
   a.yields = timed && fair_on_;
   return a;
 }
@@ -358,8 +361,7 @@ void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t w
 
 // Inside a release path of an aborting execution, or unwinding: the step
 // happens if it is ready; else it fails (the caller's operation gives up).
-bool runtime::abandoned_monitor(monitor_probe probe, const void* ctx, bool timed) noexcept {
-  (void)timed;
+bool runtime::abandoned_monitor(monitor_probe probe, const void* ctx) noexcept {
   return probe(ctx).ready;
 }
 
@@ -372,7 +374,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     // destructor): the step happens if it is ready, else the operation
     // fails, as it does for a thread that had blocked in it before the
     // abort (so whether it got there first makes no difference).
-    if (no_throw()) return abandoned_monitor(probe, ctx, timed);
+    if (no_throw()) return abandoned_monitor(probe, ctx);
     unwind_now();
   }
   const std::uint32_t obj = object_id(h);
@@ -411,7 +413,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       // strategy that picks it (a reversal in dpor above all) gets the step.
       park_monitor(me, s);
       sleep();
-      if (aborting_) return abandoned_monitor(probe, ctx, timed);  // resumed inside a release path
+      if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path
       continue;
     }
     if (track_) me.next = monitor_access(obj, s, timed);
@@ -419,7 +421,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     // here: an untimed one is then parked by that step's exit, and decide()
     // returns once it is ready again and picked.
     decide();
-    if (aborting_) return abandoned_monitor(probe, ctx, timed);  // resumed inside a release path
+    if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path
     me.wait_addr = nullptr;
     s = probe(ctx);
     if (s.ready) {
@@ -453,7 +455,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     me.next = access{obj, access_kind::timeout, false, fair_on_};
     sleep();
     me.timed = false;
-    if (aborting_) return abandoned_monitor(probe, ctx, timed);  // resumed inside a release path
+    if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path
     if (me.timed_out) {  // not made ready (that would have enabled it)
       record(op::timeout, lock, obj, loc, true).value = 0;
       note({kTimeKey, access_kind::write});
@@ -473,7 +475,6 @@ void runtime::park_monitor(thread_rec& t, monitor_state s) {
   if (track_) {
     // Its next step, for the races of a thread still parked at the end.
     t.next = monitor_access(t.probe_obj, s, false);
-    t.next.blocks = false;
   }
   disable(t.id);
 }
