@@ -46,9 +46,13 @@ class basic_mutex {
   ~basic_mutex() { P::destroyed(this); }
 
   void lock(const loc& where = loc::current()) {
-    P::acquiring(this, lock_kind::mutex, acquire_flags::blocking, where);
-    lock_word::lock(state_, where);
-    P::acquired(this, lock_mode::exclusive, where);
+    if constexpr (owned_lock_word_platform<P>) {
+      P::lock_word_lock_owned(state_, this, where);
+    } else {
+      P::acquiring(this, lock_kind::mutex, acquire_flags::blocking, where);
+      lock_word::lock(state_, where);
+      P::acquired(this, lock_mode::exclusive, where);
+    }
   }
 
   [[nodiscard]] bool try_lock(const loc& where = loc::current()) {
@@ -59,9 +63,14 @@ class basic_mutex {
   }
 
   void unlock(const loc& where = loc::current()) {
-    P::released(this, lock_mode::exclusive, where);
-    if (lock_word::unlock(state_, where) == lock_word::kUnlocked)
-      P::misuse(this, "unlock of a mutex that is not locked", where);
+    std::uint32_t prev;
+    if constexpr (owned_lock_word_platform<P>) {
+      prev = P::lock_word_unlock_owned(state_, this, where);
+    } else {
+      P::released(this, lock_mode::exclusive, where);
+      prev = lock_word::unlock(state_, where);
+    }
+    if (prev == lock_word::kUnlocked) P::misuse(this, "unlock of a mutex that is not locked", where);
   }
 
  private:

@@ -93,6 +93,20 @@ concept lock_word_platform =
       { P::lock_word_unlock(word, where) } -> std::same_as<std::uint32_t>;
     };
 
+// The optional lock word with its owner's annotations in the same call (a
+// mutex's lock and unlock, one call each instead of three and two):
+// lock_word_lock_owned(word, obj, where) is acquiring(obj, lock_kind::mutex,
+// acquire_flags::blocking) + lock_word_lock + acquired(obj,
+// lock_mode::exclusive); lock_word_unlock_owned is released(obj,
+// lock_mode::exclusive) + lock_word_unlock.
+template <class P>
+concept owned_lock_word_platform =
+    lock_word_platform<P> && requires(typename P::template atomic<std::uint32_t>& word, const void* obj,
+                                      const std::source_location& where) {
+      { P::lock_word_lock_owned(word, obj, where) } -> std::same_as<void>;
+      { P::lock_word_unlock_owned(word, obj, where) } -> std::same_as<std::uint32_t>;
+    };
+
 // The optional count word (a semaphore's count, see lockstep/semaphore.hpp):
 // acquire takes one unit, blocking while the count is 0 (acquire_until: up
 // to the deadline; false when it passed without a unit); try_acquire never
@@ -144,6 +158,7 @@ concept monitor_platform =
 static_assert(platform<os_platform>);
 static_assert(!monitor_platform<os_platform>);
 static_assert(!lock_word_platform<os_platform>);
+static_assert(!owned_lock_word_platform<os_platform>);
 static_assert(!cond_platform<os_platform>);
 static_assert(!count_word_platform<os_platform>);
 

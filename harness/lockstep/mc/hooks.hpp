@@ -94,6 +94,11 @@ void futex_wake(const std::uint32_t* word, object_handle& h, int count,
 void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
 bool try_lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
 std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc);
+// A mutex `obj` whose lock is the lock word `word`: acquiring (blocking,
+// lock_kind::mutex), lock_word and acquired (exclusive) in one call; released
+// (exclusive) and unlock_word in one call, returning what unlock_word does.
+void mutex_lock(const void* obj, std::uint32_t* word, object_handle& h, const std::source_location& loc);
+std::uint32_t mutex_unlock(const void* obj, std::uint32_t* word, object_handle& h, const std::source_location& loc);
 // The checker's native count word (a semaphore's count): acquire takes one
 // unit, blocking while there is none (timed: until the deadline; false when
 // it passed); release adds n unless that passes `limit` and returns the

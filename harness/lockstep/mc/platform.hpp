@@ -120,6 +120,12 @@ struct platform : platform_base {
   static std::uint32_t lock_word_unlock(atomic<std::uint32_t>& w, const loc& where) {
     return detail::unlock_word(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
   }
+  static void lock_word_lock_owned(atomic<std::uint32_t>& w, const void* obj, const loc& where) {
+    detail::mutex_lock(obj, const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
+  }
+  static std::uint32_t lock_word_unlock_owned(atomic<std::uint32_t>& w, const void* obj, const loc& where) {
+    return detail::mutex_unlock(obj, const_cast<std::uint32_t*>(w.raw_word()), w.handle(), where);
+  }
 
   static void count_word_acquire(atomic<std::uint32_t>& w, const loc& where) {
     (void)detail::count_acquire(const_cast<std::uint32_t*>(w.raw_word()), w.handle(), false, 0, where);
@@ -173,10 +179,11 @@ struct platform : platform_base {
 // (every failed CAS, contended exchange, futex wait and wake is a step).
 struct futex_platform : platform_base {};
 
-static_assert(lockstep::platform<platform> && lockstep::lock_word_platform<platform> &&
+static_assert(lockstep::platform<platform> && lockstep::owned_lock_word_platform<platform> &&
               lockstep::count_word_platform<platform> && lockstep::cond_platform<platform> &&
               lockstep::monitor_platform<platform>);
 static_assert(lockstep::platform<futex_platform> && !lockstep::lock_word_platform<futex_platform> &&
+              !lockstep::owned_lock_word_platform<futex_platform> &&
               !lockstep::count_word_platform<futex_platform> && !lockstep::cond_platform<futex_platform> &&
               !lockstep::monitor_platform<futex_platform>);
 

@@ -200,6 +200,38 @@ std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::sour
                     word, h, loc);
 }
 
+// The fiber engine does the three as one; the OS-thread one as they come.
+void mutex_lock(const void* obj, std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  on_backend(
+      [](auto& b, const void* m, std::uint32_t* w, object_handle& hd, const std::source_location& l) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(b)>, runtime>) {
+          b.mutex_lock(m, w, hd, l);
+        } else {
+          b.acquiring(m, lock_kind::mutex, acquire_flags::blocking, l);
+          b.lock_word(w, hd, l);
+          b.acquired(m, lock_mode::exclusive, l);
+        }
+      },
+      [](const void*, std::uint32_t* w, object_handle&, const std::source_location&) {
+        os_words::lock(w, [&] { os_words::futex(w, FUTEX_WAIT_PRIVATE, 2, nullptr); });
+      },
+      obj, word, h, loc);
+}
+
+std::uint32_t mutex_unlock(const void* obj, std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  return on_backend(
+      [](auto& b, const void* m, std::uint32_t* w, object_handle& hd, const std::source_location& l) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(b)>, runtime>) {
+          return b.mutex_unlock(m, w, hd, l);
+        } else {
+          b.released(m, lock_mode::exclusive, l);
+          return b.unlock_word(w, hd, l);
+        }
+      },
+      [](const void*, std::uint32_t* w, object_handle&, const std::source_location&) { return os_words::unlock(w); },
+      obj, word, h, loc);
+}
+
 bool count_acquire(std::uint32_t* word, object_handle& h, bool timed, std::int64_t deadline_ns,
                    const std::source_location& loc) {
   return on_backend(

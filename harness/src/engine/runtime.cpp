@@ -746,6 +746,25 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   return prev;
 }
 
+// acquiring + lock_word + acquired, with one look-up of the mutex.
+void runtime::mutex_lock(const void* obj, std::uint32_t* word, detail::object_handle& h,
+                         const std::source_location& loc) {
+  if (aborting_) return lock_word(word, h, loc);  // the annotations do nothing then
+  const std::uint32_t id = resource_for(obj, lock_kind::mutex);
+  acquiring_at(obj, id, acquire_flags::blocking, loc);
+  lock_word(word, h, loc);
+  if (aborting_) return;
+  // Destroyed meanwhile (a misuse the destructor reported): a resource again.
+  objects_.make_resource(objects_[id], lock_kind::other);
+  acquired_at(obj, id, lock_mode::exclusive, loc);
+}
+
+std::uint32_t runtime::mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
+                                    const std::source_location& loc) {
+  released(obj, lock_mode::exclusive, loc);
+  return unlock_word(word, h, loc);
+}
+
 std::uint32_t runtime::value_choice(std::uint32_t n) {
   cands_.clear();
   for (std::uint32_t i = 0; i < n; ++i) cands_.push_back(i);
@@ -1217,10 +1236,10 @@ object_rec* runtime::find_resource(const void* addr) noexcept {
   return r != nullptr && r->resource ? r : nullptr;
 }
 
-object_rec& runtime::resource_for(const void* addr, lock_kind kind) {
-  object_rec& r = objects_[objects_.intern(addr)];
-  objects_.make_resource(r, kind);
-  return r;
+std::uint32_t runtime::resource_for(const void* addr, lock_kind kind) {
+  const std::uint32_t id = objects_.intern(addr);
+  objects_.make_resource(objects_[id], kind);
+  return id;
 }
 
 void runtime::named(const void* obj, const char* name) noexcept {
@@ -1233,27 +1252,36 @@ void runtime::named(const void* obj, const char* name) noexcept {
 void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
                         const std::source_location& loc) {
   if (aborting_) return;
-  object_rec& r = resource_for(obj, kind);
+  acquiring_at(obj, resource_for(obj, kind), flags, loc);
+}
+
+void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flags, const std::source_location& loc) {
   if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
   thread_rec& me = *threads_[cur_];
-  if (waits_of(me).waiting_for != obj) stop_waiting(me);
-  waits_of(me).waiting_for = obj;
-  waits_of(me).waiting_loc = loc;
-  waits_of(me).acquiring_step = exec_steps_;
-  waits_of(me).acquiring_order = detector<wait_for>().next_order();
-  waits_of(me).bypass.clear();
+  wait_for::thread_state& w = waits_of(me);
+  if (w.waiting_for != obj) stop_waiting(me);
+  w.waiting_for = obj;
+  w.waiting_loc = loc;
+  w.acquiring_step = exec_steps_;
+  w.acquiring_order = detector<wait_for>().next_order();
+  w.bypass.clear();
   bool may_close_cycle = false;
-  for (const holder& h : r.holders)
+  for (const holder& h : objects_[id].holders)
     may_close_cycle = may_close_cycle || h.thread == cur_ || detector<wait_for>()[h.thread].waiting_for != nullptr;
   if (may_close_cycle) check_deadlock_cycle();
 }
 
 void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
-  object_rec& r = resource_for(obj, lock_kind::other);
+  acquired_at(obj, resource_for(obj, lock_kind::other), mode, loc);
+}
+
+void runtime::acquired_at(const void* obj, std::uint32_t id, lock_mode mode, const std::source_location& loc) {
+  object_rec& r = objects_[id];
   thread_rec& me = *threads_[cur_];
-  const std::uint64_t asked = waits_of(me).waiting_for == obj ? waits_of(me).acquiring_order : detector<wait_for>().next_order();
-  if (waits_of(me).waiter_pos != kNoThread && waits_of(me).waiting_for == obj) leave_waiters(r, me);  // the usual case
+  wait_for::thread_state& w = waits_of(me);
+  const std::uint64_t asked = w.waiting_for == obj ? w.acquiring_order : detector<wait_for>().next_order();
+  if (w.waiter_pos != kNoThread && w.waiting_for == obj) leave_waiters(r, me);  // the usual case
   stop_waiting(me);
   r.holders.push_back(holder{cur_, mode, loc});
   if (r.progress_mark) progress();

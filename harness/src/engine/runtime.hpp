@@ -199,6 +199,11 @@ class runtime {
                   const std::source_location& loc);
   // The checker's own lock word (mc::platform's native lock; see lock_word_*).
   void lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  // A mutex's lock and unlock (detail::mutex_lock / mutex_unlock): its
+  // annotations and its lock word in one call.
+  void mutex_lock(const void* obj, std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
+  std::uint32_t mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
+                             const std::source_location& loc);
   bool try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t unlock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   // The checker's own count word (mc::platform's native semaphore; see
@@ -400,7 +405,11 @@ class runtime {
 
   // Ownership and detectors.
   object_rec* find_resource(const void* addr) noexcept;
-  object_rec& resource_for(const void* addr, lock_kind kind);
+  // The id of the resource at `addr` (made one if it is not).
+  std::uint32_t resource_for(const void* addr, lock_kind kind);
+  // acquiring() and acquired() of the resource `id` at `obj`, outside an abort.
+  void acquiring_at(const void* obj, std::uint32_t id, acquire_flags flags, const std::source_location& loc);
+  void acquired_at(const void* obj, std::uint32_t id, lock_mode mode, const std::source_location& loc);
   void check_deadlock_cycle();
   void global_deadlock();
   // The running thread blocks on `word`: the detectors hear of it, and its
