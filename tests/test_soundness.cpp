@@ -367,6 +367,77 @@ TEST(Monitor, DporLetsAPutWinTheQueueAfterAnotherThreadsStep) {
   }
 }
 
+// Found by the long differential run: a get that arrived at the empty queue
+// was parked without telling dpor what its attempt read, so the put that
+// the body's try_put made (and that kept the thread's later put from
+// fitting) never raced with it, and dpor never ran the thread's put first:
+// the body's try_put failing was missed. A parked attempt now notes the
+// fields it read, in the transition it ends.
+TEST(Monitor, DporSeesTheReadOfAnAttemptThatParks) {
+  bool try_put_failed = false;
+  auto body = [&] {
+    mc::bounded_queue<int> q{1};
+    mc::mutex m;
+    mc::thread t([&] {
+      std::scoped_lock g(m);
+      (void)q.put(0);
+    });
+    if (!q.try_put(1)) try_put_failed = true;
+    (void)q.try_get();
+    t.join();
+  };
+  auto o = with(mc::dfs());
+  const auto dfs = mc::explore(o, body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(dfs.ok()) << dfs.report();
+  ASSERT_TRUE(try_put_failed) << "dfs reaches it";
+  for (auto s : {mc::dpor(), mc::source_dpor()}) {
+    try_put_failed = false;
+    o.strategy = s;
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete);
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_TRUE(try_put_failed) << "dpor never let the thread's put come first (" << r.executions << " executions)";
+  }
+}
+
+// Found by the differential test: a get made ready by a put was a
+// candidate until another thread's get took the item; that get's exit
+// parked it, but dpor was not told that the step took the first get's
+// away, so it never ran the first get before the second. Parking a
+// candidate from an exit now tells the strategy (on_disabled).
+TEST(Monitor, DporTriesAGetThatAnotherGetTookAway) {
+  bool body_got_the_put = false;
+  auto body = [&] {
+    mc::bounded_queue<int> q{1};
+    mc::atomic<int> a{0};
+    mc::thread t([&] {
+      (void)q.put(7);
+      (void)q.get();  // waits forever once the body took the 7
+      a.fetch_add(1, std::memory_order_relaxed);
+      (void)q.try_put(8);
+    });
+    int zero = 0;
+    (void)a.compare_exchange_strong(zero, 0);
+    if (q.get() == 7) body_got_the_put = true;  // before the thread's own get
+    (void)q.get_for(std::chrono::milliseconds(1));
+    t.join();
+  };
+  auto o = with(mc::dfs());
+  o.keep_going = true;
+  const auto dfs = mc::explore(o, body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(body_got_the_put) << "dfs reaches it";
+  for (auto s : {mc::dpor(), mc::source_dpor()}) {
+    body_got_the_put = false;
+    o.strategy = s;
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete);
+    EXPECT_TRUE(body_got_the_put) << "dpor never let the body's get come before the thread's (" << r.executions
+                                  << " executions)";
+  }
+}
+
 // -- a failing thread unwinds after the threads that use its frames ---------------------
 
 // Found under AddressSanitizer: the body failed while a thread it spawned

@@ -411,6 +411,10 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       // decision and no event, until an exit makes its step ready. A
       // candidate is always a thread whose step does something: a
       // strategy that picks it (a reversal in dpor above all) gets the step.
+      // Its attempt read the fields its probe names, in the transition it
+      // is in (no decision came between): run before the step that made it
+      // not ready, it would have taken its own, so dpor must see the race.
+      note_monitor(obj, s.reads, 0);
       park_monitor(me, s);
       sleep();
       if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path
@@ -495,7 +499,12 @@ void runtime::monitor_exit(std::uint32_t* lock, detail::object_handle& h, std::u
     if (i == cur_ || t.probe == nullptr || t.probe_obj != obj || t.st == tstate::finished) continue;
     const monitor_state s = t.probe(t.probe_ctx);
     if (t.st == tstate::runnable) {
-      if (!s.ready && !t.probe_timed) park_monitor(t, s);
+      if (!s.ready && !t.probe_timed) {
+        // This step took t's (a candidate until now) away: a dependence-
+        // aware strategy must try t before it.
+        if (track_) strat_.on_disabled(t.id);
+        park_monitor(t, s);
+      }
       continue;
     }
     if (t.st != tstate::blocked_futex || !t.monitor_wait || !s.ready) continue;
