@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -210,6 +211,51 @@ TEST(Explore, AtomicsWorkOutsideAnExecution) {
   int e = 3;
   EXPECT_TRUE(x.compare_exchange_strong(e, 7));
   EXPECT_EQ(x.load(), 7);
+}
+
+// Narrow atomics keep their width and sign through every operation, under
+// both memory models: values wrap as in std::atomic, negative ones stay
+// negative, and a CAS compares them as the type does.
+template <class T>
+void narrow_atomic_ops() {
+  using L = std::numeric_limits<T>;
+  mc::atomic<T> x{static_cast<T>(L::max())};
+  LOCKSTEP_ASSERT(x.fetch_add(1) == L::max());
+  LOCKSTEP_ASSERT(x.load() == L::min());  // wrapped (as std::atomic<T> does)
+  x.store(static_cast<T>(L::is_signed ? -2 : 0xfe));
+  LOCKSTEP_ASSERT(x.load() == static_cast<T>(L::is_signed ? -2 : 0xfe));
+  T e = static_cast<T>(L::is_signed ? -2 : 0xfe);
+  LOCKSTEP_ASSERT(x.compare_exchange_strong(e, static_cast<T>(L::is_signed ? -1 : 1)));
+  e = static_cast<T>(L::is_signed ? -2 : 0xfe);
+  LOCKSTEP_ASSERT(!x.compare_exchange_strong(e, 5));
+  LOCKSTEP_ASSERT(e == static_cast<T>(L::is_signed ? -1 : 1));  // what it read
+  LOCKSTEP_ASSERT(x.exchange(L::min()) == static_cast<T>(L::is_signed ? -1 : 1));
+  LOCKSTEP_ASSERT(x.fetch_sub(1) == L::min());
+  LOCKSTEP_ASSERT(x.load() == L::max());
+}
+
+TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {
+  for (const mc::memory_model m : {mc::memory_model::sc, mc::memory_model::rc11}) {
+    mc::options o = with(mc::dfs());
+    o.memory_model = m;
+    const auto r = mc::explore(o, [] {
+      narrow_atomic_ops<std::int8_t>();
+      narrow_atomic_ops<std::uint8_t>();
+      narrow_atomic_ops<std::int16_t>();
+      narrow_atomic_ops<std::uint16_t>();
+      narrow_atomic_ops<std::int32_t>();
+      narrow_atomic_ops<std::uint32_t>();
+      narrow_atomic_ops<std::int64_t>();
+      mc::atomic<std::int32_t> y{-5};
+      mc::thread t([&] { y.fetch_add(-3, std::memory_order_relaxed); });
+      const std::int32_t seen = y.load(std::memory_order_relaxed);
+      LOCKSTEP_ASSERT(seen == -5 || seen == -8);
+      t.join();
+      LOCKSTEP_ASSERT(y.load() == -8);
+    });
+    EXPECT_TRUE(r.ok()) << mc::memory_model_name(m) << ": " << r.report();
+    EXPECT_TRUE(r.complete);
+  }
 }
 
 TEST(Explore, VirtualTimeAdvancesOnlyWhenATimeoutFires) {

@@ -87,18 +87,30 @@ using event_log = append_log<event>;
 // atomic_access): the low `size` bytes, sign-extended for a signed integer.
 [[gnu::always_inline]] inline std::uint64_t low_bytes(std::uint64_t v, const detail::atomic_access& a) noexcept {
   if (a.size >= 8) return v;
-  const unsigned bits = 8u * a.size;
-  v &= (std::uint64_t{1} << bits) - 1;
-  if (a.sign && (v >> (bits - 1)) != 0) v |= ~std::uint64_t{0} << bits;
-  return v;
+  // The value's bits to the top, then back down: arithmetically (C++20) for
+  // a signed integer, so its sign bit fills the rest.
+  const unsigned shift = 64u - 8u * a.size;
+  v <<= shift;
+  return a.sign ? static_cast<std::uint64_t>(static_cast<std::int64_t>(v) >> shift) : v >> shift;
 }
 
 // The value at `addr` as mc::atomic hands it over, and a value put back.
 [[gnu::always_inline]] inline std::uint64_t load_bytes(const void* addr, const detail::atomic_access& a) noexcept {
   switch (a.size) {
-    case 1: return low_bytes(*static_cast<const std::uint8_t*>(addr), a);
-    case 2: { std::uint16_t v; std::memcpy(&v, addr, 2); return low_bytes(v, a); }
-    case 4: { std::uint32_t v; std::memcpy(&v, addr, 4); return low_bytes(v, a); }
+    case 1: {
+      const std::uint8_t v = *static_cast<const std::uint8_t*>(addr);
+      return a.sign ? static_cast<std::uint64_t>(std::int64_t{static_cast<std::int8_t>(v)}) : v;
+    }
+    case 2: {
+      std::uint16_t v;
+      std::memcpy(&v, addr, 2);
+      return a.sign ? static_cast<std::uint64_t>(std::int64_t{static_cast<std::int16_t>(v)}) : v;
+    }
+    case 4: {
+      std::uint32_t v;
+      std::memcpy(&v, addr, 4);
+      return a.sign ? static_cast<std::uint64_t>(std::int64_t{static_cast<std::int32_t>(v)}) : v;
+    }
     case 8: { std::uint64_t v; std::memcpy(&v, addr, 8); return v; }
     default: { std::uint64_t v = 0; std::memcpy(&v, addr, a.size); return low_bytes(v, a); }
   }
