@@ -7,11 +7,14 @@
 // relation is acyclic (the newest edge's source ran after every older edge
 // into it was made), so some runnable thread is always eligible.
 //
-// Bookkeeping is one counter per pick and a small vector per yield: `last`
+// Bookkeeping is one store per pick and a small vector per yield: `last`
 // (the fair clock when a thread was last picked) and `yield_at` (the clock at
 // its latest yield) decide which threads a yield defers to; each edge is
 // kept in its target's `watchers` and ends when the target is picked, so a
-// decision never looks at every thread's defer set.
+// decision never looks at every thread's defer set. The clock counts yields
+// and thread starts only: all a pick's time has to tell is which of them it
+// came after (a pick after the one at clock c reads at least c, a pick before
+// it less).
 //
 // A futex wait that blocks is not a yield here: the waiter is disabled until
 // woken (stronger than any priority), and making it defer after the wake
@@ -26,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/dcheck.hpp"
 #include "engine/id_set.hpp"
 #include "engine/objects.hpp"
 #include "lockstep/mc/explore.hpp"
@@ -40,9 +44,8 @@ class fairness {
     enabled_ = &enabled;
     eligible_ = &eligible;
   }
-  void reset(const options& o) {
+  void reset(const options&) {
     if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
-    on_ = o.fair_scheduling;
     clock_ = 0;
   }
   void on_thread(std::uint32_t tid) {
@@ -56,13 +59,21 @@ class fairness {
   }
   // Whether tid lets others go first now.
   [[nodiscard]] bool deferred(std::uint32_t tid) const noexcept { return st_[tid].live != 0; }
-  // tid was picked to run: the edges into it end.
+  // tid was picked to run: the edges into it end. (Without fair scheduling
+  // nothing yields: `last` is never read and there are no edges.)
   void picked(std::uint32_t tid) {
-    if (!on_) return;
     thread_state& t = st_[tid];
-    t.last = ++clock_;
+    t.last = clock_;
     if (!t.watchers.empty()) [[unlikely]]
       end_deferrals(tid);
+  }
+  // The running thread tid was picked again: no edge into it can have been
+  // made since it was picked to run (only the running thread yields, and its
+  // own yield makes none into itself).
+  void picked_again(std::uint32_t tid) noexcept {
+    thread_state& t = st_[tid];
+    LOCKSTEP_DCHECK(t.watchers.empty());
+    t.last = clock_;
   }
   // Edges into a finished thread end.
   void on_exit(std::uint32_t tid, std::uint64_t) {
@@ -100,8 +111,7 @@ class fairness {
   void end_deferrals(std::uint32_t u);
   void set_deferred(std::uint32_t t, bool on);
 
-  bool on_ = false;
-  std::uint64_t clock_ = 0;  // orders picks and yields
+  std::uint64_t clock_ = 0;  // yields and thread starts so far
   std::vector<thread_state> st_;
   const id_set* enabled_ = nullptr;
   id_set* eligible_ = nullptr;

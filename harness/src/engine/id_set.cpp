@@ -10,17 +10,14 @@ void id_set::reset_slow(std::uint32_t n) {
   std::fill(tree_.begin(), tree_.end(), 0u);
   word0_ = 0;
   size_ = 0;
-  if (n > std::max(words_, 1u) * 64) grow(n);
+  if (n > words_ * 64) grow(n);
 }
 
 void id_set::grow(std::uint32_t n) {
-  std::uint32_t words = std::max(words_, 1u);
+  std::uint32_t words = words_;
   while (words * 64 < n) words *= 2;
-  if (words == 1) {
-    words_ = 1;
-    return;
-  }
-  if (words_ <= 1) {  // leaving the inline word
+  if (words == 1) return;
+  if (words_ == 1) {  // leaving the inline word
     bits_.assign(words, 0);
     bits_[0] = word0_;
     word0_ = 0;
@@ -37,8 +34,8 @@ void id_set::grow(std::uint32_t n) {
 }
 
 void id_set::insert_slow(std::uint32_t id) {
-  if ((id >> 6) >= std::max(words_, 1u)) grow(id + 1);
-  if (words_ <= 1) return insert(id);
+  if ((id >> 6) >= words_) grow(id + 1);
+  if (words_ == 1) return insert(id);
   std::uint64_t& w = bits_[id >> 6];
   const std::uint64_t bit = std::uint64_t{1} << (id & 63);
   if ((w & bit) != 0) return;

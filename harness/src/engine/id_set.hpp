@@ -15,8 +15,7 @@ class id_set {
  public:
   // Empty, with room for ids < n (keeps its capacity).
   void reset(std::uint32_t n) {
-    if (words_ <= 1 && n <= 64) {
-      words_ = 1;
+    if (words_ == 1 && n <= 64) {
       word0_ = 0;
       size_ = 0;
     } else {
@@ -29,8 +28,7 @@ class id_set {
   }
   [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
   void insert(std::uint32_t id) {
-    if (words_ <= 1 && id < 64) {  // one word, inline: no tree, no allocation
-      words_ = 1;
+    if (words_ == 1 && id < 64) {  // one word, inline: no tree, no allocation
       const std::uint64_t bit = std::uint64_t{1} << id;
       size_ += (word0_ & bit) == 0;
       word0_ |= bit;
@@ -47,6 +45,25 @@ class id_set {
     } else {
       erase_slow(id);
     }
+  }
+  // Whether the members are one word (every id < 64): word() then holds them.
+  [[nodiscard]] bool one_word() const noexcept { return words_ == 1; }
+  [[nodiscard]] std::uint64_t word() const noexcept { return word0_; }
+  // insert and erase for one word and an id below 64 (one_word()).
+  void insert_in_word(std::uint32_t id) noexcept {
+    const std::uint64_t bit = std::uint64_t{1} << id;
+    size_ += (word0_ & bit) == 0;
+    word0_ |= bit;
+  }
+  void erase_in_word(std::uint32_t id) noexcept {
+    const std::uint64_t bit = std::uint64_t{1} << id;
+    size_ -= (word0_ & bit) != 0;
+    word0_ &= ~bit;
+  }
+  // The k-th smallest member of w (0-based; k < popcount(w)).
+  static std::uint32_t select_in(std::uint64_t w, std::uint32_t k) noexcept {
+    for (; k != 0; --k) w &= w - 1;
+    return static_cast<std::uint32_t>(__builtin_ctzll(w));
   }
   // The k-th smallest member (0-based; k < size()).
   [[nodiscard]] std::uint32_t select(std::uint32_t k) const noexcept {
@@ -65,11 +82,6 @@ class id_set {
   }
 
  private:
-  // The k-th set bit of w: drop the k lowest (k is small when few threads run).
-  static std::uint32_t select_in(std::uint64_t w, std::uint32_t k) noexcept {
-    for (; k != 0; --k) w &= w - 1;
-    return static_cast<std::uint32_t>(__builtin_ctzll(w));
-  }
   // Out of line even under LTO: inlined, they make every caller of the
   // one-word paths (enable, disable, a decision) save and restore registers.
   [[gnu::noinline]] void reset_slow(std::uint32_t n);
@@ -80,7 +92,7 @@ class id_set {
   std::uint64_t word0_ = 0;          // the members while words_ == 1 (up to 64 threads)
   std::vector<std::uint64_t> bits_;  // the members while words_ > 1, 64 ids a word
   std::vector<std::uint32_t> tree_;  // 1-based Fenwick tree of the words' member counts
-  std::uint32_t words_ = 0;          // a power of two
+  std::uint32_t words_ = 1;          // a power of two
   std::uint32_t size_ = 0;
 };
 

@@ -305,14 +305,34 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 // ---------------------------------------------------------------------------
 // Scheduling
 
+// Up to 64 threads both sets are one word: a few bit operations, no call
+// (so no registers to save).
 void runtime::enable(std::uint32_t tid) {
   LOCKSTEP_DCHECK(tid < nthreads_ && threads_[tid]->st != tstate::finished);
+  if (tid < 64 && enabled_.one_word() && elig_.one_word()) [[likely]] {
+    enabled_.insert_in_word(tid);
+    if (!detector<fairness>().deferred(tid)) elig_.insert_in_word(tid);
+    return;
+  }
+  enable_wide(tid);
+}
+
+void runtime::enable_wide(std::uint32_t tid) {
   enabled_.insert(tid);
   if (!detector<fairness>().deferred(tid)) elig_.insert(tid);
 }
 
 void runtime::disable(std::uint32_t tid) {
   LOCKSTEP_DCHECK(tid < nthreads_);
+  if (tid < 64 && enabled_.one_word() && elig_.one_word()) [[likely]] {
+    enabled_.erase_in_word(tid);
+    elig_.erase_in_word(tid);
+    return;
+  }
+  disable_wide(tid);
+}
+
+void runtime::disable_wide(std::uint32_t tid) noexcept {
   enabled_.erase(tid);
   elig_.erase(tid);
 }
@@ -363,6 +383,53 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
   // threads are enabled ones.
   LOCKSTEP_DCHECK(threads_[cur_]->st == tstate::runnable && enabled_.contains(cur_));
   LOCKSTEP_DCHECK(elig_.size() <= enabled_.size());
+  if (uniform_ != nullptr && cur_ < 64 && elig_.one_word()) [[likely]] {
+    // A uniform pick among at most 64 threads: decide_any's choice, on the
+    // one word of eligible threads. Its candidates are the running thread
+    // first (if eligible), then the others by id; with two or more eligible
+    // threads there are as many candidates, with fewer one or none.
+    const std::uint32_t n = elig_.size();
+    if (n > 1) {
+      const auto idx = static_cast<std::uint32_t>(uniform_->below(n));
+      const std::uint64_t w = elig_.word();
+      const std::uint32_t me = cur_;
+      const auto with_cur = static_cast<std::uint32_t>((w >> me) & 1);
+      const std::uint32_t next =
+          idx < with_cur ? me : id_set::select_in(w & ~(std::uint64_t{1} << me), idx - with_cur);
+      schedule_.push_back(next);
+      if (next == me) {
+        detector<fairness>().picked_again(me);
+        return;
+      }
+      detector<fairness>().picked(next);
+      switch_to(next, yielding || with_cur == 0, release);
+      return;
+    }
+    // None, or only the running thread, or one other thread (the running
+    // thread is deferred: switching is forced).
+    const std::uint64_t w = elig_.word() & ~(std::uint64_t{1} << cur_);
+    if (w == 0) {
+      detector<fairness>().picked_again(cur_);
+      return;
+    }
+    const auto next = static_cast<std::uint32_t>(__builtin_ctzll(w));
+    detector<fairness>().picked(next);
+    switch_to(next, true, release);
+    return;
+  }
+  decide_any(yielding, release);
+}
+
+void runtime::switch_to(std::uint32_t next, bool yielding, bool release) {
+  if (!yielding) {
+    ++exec_preemptions_;
+    preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
+  }
+  activate(next);
+  if (!release) check_abort();  // a release completes, then unwinds at a later point
+}
+
+void runtime::decide_any(bool yielding, bool release) {
   // The running thread is enabled (it is at a point): it goes first, unless
   // fair scheduling makes it wait for threads it yielded to (then switching
   // away is forced, no preemption).
@@ -401,14 +468,7 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
   }
   detector<fairness>().picked(next);
   if (n > 1) schedule_.push_back(next);
-  if (next != cur_ && !yielding) {
-    ++exec_preemptions_;
-    preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
-  }
-  if (next != cur_) {
-    activate(next);
-    if (!release) check_abort();  // a release completes, then unwinds at a later point
-  }
+  if (next != cur_) switch_to(next, yielding, release);
 }
 
 bool runtime::switch_away() {

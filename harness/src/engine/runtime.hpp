@@ -298,9 +298,13 @@ class runtime {
   void decide(bool yielding = false, bool release = false) {
     // else only it can go on (a dependence-aware strategy sees that too)
     if (enabled_.size() > 1 || track_) decide_among_enabled(yielding, release);
-    else detector<fairness>().picked(cur_);
+    else detector<fairness>().picked_again(cur_);
   }
   void decide_among_enabled(bool yielding, bool release);
+  [[gnu::noinline]] void decide_any(bool yielding, bool release);  // any strategy, any number of threads
+  // A decision picked `next` over the running thread: count a preemption
+  // unless `yielding`, and switch.
+  [[gnu::noinline]] void switch_to(std::uint32_t next, bool yielding, bool release);
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
@@ -311,6 +315,8 @@ class runtime {
   void jump(fiber_slot& from, thread_rec& to);  // starts to's fiber the first time
   void enable(std::uint32_t tid);
   void disable(std::uint32_t tid);
+  [[gnu::noinline]] void enable_wide(std::uint32_t tid);  // more than 64 threads
+  [[gnu::noinline]] void disable_wide(std::uint32_t tid) noexcept;
   void check_abort();                      // after resuming: unwind if the execution failed
   // Throws abort_execution from the running thread once every thread above
   // it (a higher id: its children, which use what lives in its frames, the
