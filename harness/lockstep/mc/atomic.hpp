@@ -88,12 +88,12 @@ class atomic {
   T fetch_add(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires(std::is_integral_v<T> || std::is_pointer_v<T>)
   {
-    return rmw(&add, bits(d), o, l, [d](T x) { return static_cast<T>(x + d); });
+    return rmw(&add, bits(d), o, l, [d](T x) { return from_bits(add(bits(x), bits(d))); });
   }
   T fetch_sub(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires(std::is_integral_v<T> || std::is_pointer_v<T>)
   {
-    return rmw(&sub, bits(d), o, l, [d](T x) { return static_cast<T>(x - d); });
+    return rmw(&sub, bits(d), o, l, [d](T x) { return from_bits(sub(bits(x), bits(d))); });
   }
   T fetch_and(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires std::is_integral_v<T>
@@ -157,13 +157,27 @@ class atomic {
   }
   // The read-modify-writes, on the value's bits, for the runtime.
   static std::uint64_t take(std::uint64_t, std::uint64_t v) noexcept { return v; }
+  // Integers wrap as std::atomic's do (two's complement, never undefined):
+  // the sum is taken in the unsigned type.
   static std::uint64_t add(std::uint64_t x, std::uint64_t d) noexcept {
-    if constexpr (std::is_pointer_v<T>) return bits(from_bits(x) + static_cast<std::ptrdiff_t>(d));
-    else return bits(static_cast<T>(from_bits(x) + from_bits(d)));
+    if constexpr (std::is_pointer_v<T>) {
+      return bits(from_bits(x) + static_cast<std::ptrdiff_t>(d));
+    } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      using U = std::make_unsigned_t<T>;
+      return bits(static_cast<T>(static_cast<U>(static_cast<U>(from_bits(x)) + static_cast<U>(from_bits(d)))));
+    } else {
+      return bits(static_cast<T>(from_bits(x) + from_bits(d)));
+    }
   }
   static std::uint64_t sub(std::uint64_t x, std::uint64_t d) noexcept {
-    if constexpr (std::is_pointer_v<T>) return bits(from_bits(x) - static_cast<std::ptrdiff_t>(d));
-    else return bits(static_cast<T>(from_bits(x) - from_bits(d)));
+    if constexpr (std::is_pointer_v<T>) {
+      return bits(from_bits(x) - static_cast<std::ptrdiff_t>(d));
+    } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      using U = std::make_unsigned_t<T>;
+      return bits(static_cast<T>(static_cast<U>(static_cast<U>(from_bits(x)) - static_cast<U>(from_bits(d)))));
+    } else {
+      return bits(static_cast<T>(from_bits(x) - from_bits(d)));
+    }
   }
   static std::uint64_t and_(std::uint64_t x, std::uint64_t d) noexcept {
     if constexpr (std::is_integral_v<T>) return bits(static_cast<T>(from_bits(x) & from_bits(d)));
