@@ -430,6 +430,9 @@ void runtime::switch_to(std::uint32_t next, bool yielding, bool release) {
 }
 
 void runtime::decide_any(bool yielding, bool release) {
+  // decide_among_enabled's one-word path makes this same choice (the
+  // candidates, their order, the preemption count) in bit form for a
+  // uniform strategy: a change to the rule here must be made there too.
   // The running thread is enabled (it is at a point): it goes first, unless
   // fair scheduling makes it wait for threads it yielded to (then switching
   // away is forced, no preemption).
