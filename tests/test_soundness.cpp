@@ -329,6 +329,38 @@ TEST(KeepGoing, DporReachesTheOrdersBeforeADeadlockCycle) {
 
 // -- a monitor's step that cannot happen is no candidate -----------------------------------
 
+// dpor and source-dpor reach what dfs reaches in `body` under `o`: every
+// search is complete, dfs sets `flag` and gets `verdict` (with a bug, the
+// dpor searches get one of the same kind), and so does each dpor search;
+// `never` says what it missed otherwise.
+enum class verdict { pass, bug };
+template <class Body>
+void expect_dpor_reaches(mc::options o, Body& body, bool& flag, verdict v, const char* never) {
+  o.strategy = mc::dfs();
+  flag = false;
+  const auto dfs = mc::explore(o, body);
+  ASSERT_TRUE(dfs.complete);
+  ASSERT_TRUE(flag) << "dfs reaches it";
+  if (v == verdict::pass) {
+    ASSERT_TRUE(dfs.ok()) << dfs.report();
+  } else {
+    ASSERT_TRUE(dfs.found);
+  }
+  for (auto s : {mc::dpor(), mc::source_dpor()}) {
+    flag = false;
+    o.strategy = s;
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete);
+    if (v == verdict::pass) {
+      EXPECT_TRUE(r.ok()) << r.report();
+    } else {
+      EXPECT_TRUE(r.found);
+      if (r.found) EXPECT_EQ(r.found->kind, dfs.found->kind);
+    }
+    EXPECT_TRUE(flag) << "dpor never " << never << " (" << r.executions << " executions)";
+  }
+}
+
 // Found by the differential test with the bounded queue as a native monitor:
 // a put on the full queue was still a candidate that only blocked, and a
 // reversal that picked it there ran nothing, so dpor never ran the order
@@ -351,20 +383,8 @@ TEST(Monitor, DporLetsAPutWinTheQueueAfterAnotherThreadsStep) {
   };
   auto o = with(mc::dfs());
   o.keep_going = true;
-  const auto dfs = mc::explore(o, body);
-  ASSERT_TRUE(dfs.complete);
-  ASSERT_TRUE(won_after_add) << "dfs reaches it";
-  ASSERT_TRUE(dfs.found);  // the body's put or the thread's waits forever
-  for (auto s : {mc::dpor(), mc::source_dpor()}) {
-    won_after_add = false;
-    o.strategy = s;
-    const auto r = mc::explore(o, body);
-    EXPECT_TRUE(r.complete);
-    ASSERT_TRUE(r.found);
-    EXPECT_EQ(r.found->kind, dfs.found->kind);
-    EXPECT_TRUE(won_after_add) << "dpor never let the thread's put win after the add (" << r.executions
-                               << " executions)";
-  }
+  // The body's put or the thread's waits forever: a bug in every search.
+  expect_dpor_reaches(o, body, won_after_add, verdict::bug, "let the thread's put win after the add");
 }
 
 // Found by the long differential run: a get that arrived at the empty queue
@@ -386,19 +406,7 @@ TEST(Monitor, DporSeesTheReadOfAnAttemptThatParks) {
     (void)q.try_get();
     t.join();
   };
-  auto o = with(mc::dfs());
-  const auto dfs = mc::explore(o, body);
-  ASSERT_TRUE(dfs.complete);
-  ASSERT_TRUE(dfs.ok()) << dfs.report();
-  ASSERT_TRUE(try_put_failed) << "dfs reaches it";
-  for (auto s : {mc::dpor(), mc::source_dpor()}) {
-    try_put_failed = false;
-    o.strategy = s;
-    const auto r = mc::explore(o, body);
-    EXPECT_TRUE(r.complete);
-    EXPECT_TRUE(r.ok()) << r.report();
-    EXPECT_TRUE(try_put_failed) << "dpor never let the thread's put come first (" << r.executions << " executions)";
-  }
+  expect_dpor_reaches(with(mc::dfs()), body, try_put_failed, verdict::pass, "let the thread's put come first");
 }
 
 // Found by the differential test: a get made ready by a put was a
@@ -425,17 +433,8 @@ TEST(Monitor, DporTriesAGetThatAnotherGetTookAway) {
   };
   auto o = with(mc::dfs());
   o.keep_going = true;
-  const auto dfs = mc::explore(o, body);
-  ASSERT_TRUE(dfs.complete);
-  ASSERT_TRUE(body_got_the_put) << "dfs reaches it";
-  for (auto s : {mc::dpor(), mc::source_dpor()}) {
-    body_got_the_put = false;
-    o.strategy = s;
-    const auto r = mc::explore(o, body);
-    EXPECT_TRUE(r.complete);
-    EXPECT_TRUE(body_got_the_put) << "dpor never let the body's get come before the thread's (" << r.executions
-                                  << " executions)";
-  }
+  // The thread's get waits forever once the body took the 7: a bug in every search.
+  expect_dpor_reaches(o, body, body_got_the_put, verdict::bug, "let the body's get come before the thread's");
 }
 
 // -- a failing thread unwinds after the threads that use its frames ---------------------
