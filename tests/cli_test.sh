@@ -449,11 +449,11 @@ has overflow-1m out "stack_overflow_large_frame: pass"
 expect recursion 139 -- "$LS" check stack_overflow_recursion
 has recursion err "stack_overflow: stack overflow in thread 0 (main)"
 expect hang 124 -- "$LS" check hang_std_atomic_spin
-has hang err "non_termination: thread 1 ran 1 s without reaching a scheduling point"
+has hang err "non_termination: thread 1 ran 1 s of CPU time without reaching a scheduling point"
 has hang err "lockstep check hang_std_atomic_spin --replay L1"
 has hang err "the watchdog ends the process (exit code 124)"
 expect hang-timeout 124 -- "$LS" check hang_std_atomic_spin --step-timeout 300ms
-has hang-timeout err "ran 300 ms without reaching"
+has hang-timeout err "ran 300 ms of CPU time without reaching"
 has hang-timeout err " --step-timeout 300ms"
 # The files a check writes are written before the process ends; the trace
 # replays the crash at the same step.

@@ -5,12 +5,19 @@
 // GoogleTest death tests, or a fork whose stderr the test reads.
 #include <gtest/gtest.h>
 
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -366,7 +373,7 @@ TEST_F(Fatal, ALoopWithoutSchedulingPointsEndsAtTheTimeBudget) {
   mc::options o = with(mc::dpor());
   o.time_budget = std::chrono::seconds(2);
   EXPECT_EXIT((void)mc::explore(o, std_atomic_spin), ::testing::ExitedWithCode(124),
-              "non_termination: thread 1 ran 2 s without reaching a scheduling point, at step [0-9]+"
+              "non_termination: thread 1 ran 2 s of CPU time without reaching a scheduling point, at step [0-9]+"
               ".*thread 1 has run since its step [0-9]+ \\(store\\) at " LOCKSTEP_SRC "tests/test_fatal.cpp:"
               ".*replay: LOCKSTEP_REPLAY=L1.*the watchdog ends the process \\(exit code 124\\)");
 }
@@ -375,7 +382,7 @@ TEST_F(Fatal, TheStepTimeoutIsAnOption) {
   mc::options o = with(mc::dpor());
   o.step_timeout = std::chrono::milliseconds(300);
   EXPECT_EXIT((void)mc::explore(o, std_atomic_spin), ::testing::ExitedWithCode(124),
-              "non_termination: thread 1 ran 300 ms without reaching a scheduling point");
+              "non_termination: thread 1 ran 300 ms of CPU time without reaching a scheduling point");
 }
 
 // A real blocking call in checked code (a std::mutex another checked thread
@@ -395,7 +402,120 @@ TEST_F(Fatal, ABlockingCallIsNonTermination) {
                                   std::scoped_lock g(m);
                                   t.join();
                                 }),
-              ::testing::ExitedWithCode(124), "non_termination: thread [0-9].* ran 300 ms without reaching");
+              ::testing::ExitedWithCode(124),
+              "non_termination: thread [0-9].* is blocked in the OS \\(a real lock, sleep or I/O\\) and has gone "
+              "300 ms without reaching a scheduling point");
+}
+
+// A step blocked in the OS uses no CPU time; the watchdog still ends it, soon
+// after the limit: `model` runs in a child, which must end with the
+// watchdog's report within ten times the limit.
+template <class F>
+void blocked_step_ends(F model) {
+  constexpr auto limit = std::chrono::milliseconds(300);
+  const auto start = std::chrono::steady_clock::now();
+  const child_run r = in_child([&] {
+    mc::options o = with(mc::dpor());
+    o.step_timeout = limit;
+    (void)mc::explore(o, model);
+  });
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(r.exited(124)) << r.status << "\n" << r.err;
+  EXPECT_NE(r.err.find("non_termination: thread 0 (main) is blocked in the OS (a real lock, sleep or I/O) and has "
+                       "gone 300 ms without reaching a scheduling point"),
+            std::string::npos)
+      << r.err;
+  EXPECT_LT(took, 10 * limit) << r.err;
+}
+
+TEST(Watchdog, AStepBlockedInAReadEnds) {
+  blocked_step_ends([] {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);  // both ends stay open: the read waits for ever
+    mc::atomic<int> x{0};
+    x.store(1);
+    char c;
+    (void)::read(fds[0], &c, 1);
+    x.store(2);
+  });
+}
+
+// The thread wakes every millisecond and runs a little: it is blocked nearly
+// all the time, and its CPU time grows far slower than the wall clock.
+TEST(Watchdog, AStepThatSleepsInALoopEnds) {
+  blocked_step_ends([] {
+    mc::atomic<int> x{0};
+    x.store(1);
+    for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+}
+
+// This thread's CPU time.
+std::chrono::nanoseconds thread_cpu() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// A step that needs 15 ms of CPU time on a thread starved of CPU: pinned to
+// one CPU at nice 19, beside a thread that spins there at nice 0, it takes
+// many times the 200 ms limit of wall-clock time. It uses far less than the
+// limit of CPU time and is never blocked: the watchdog lets it finish. The
+// watchdog's own thread is started first, at normal priority on any CPU: it
+// wakes on time, only the checked thread is starved.
+TEST(Watchdog, AStarvedStepIsNotEnded) {
+  constexpr auto limit = std::chrono::milliseconds(200);
+  constexpr int kSkip = 77;
+  const child_run r = in_child([&] {
+    mc::options o = with(mc::dfs());
+    o.step_timeout = limit;
+    (void)mc::explore(o, [] {  // starts the watchdog
+      mc::atomic<int> x{0};
+      x.store(1);
+    });
+    const int cpu = ::sched_getcpu();
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu < 0 ? 0 : cpu, &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) {
+      std::fprintf(stderr, "sched_setaffinity to one CPU failed: %s\n", std::strerror(errno));
+      ::_exit(kSkip);
+    }
+    std::atomic<bool> stop{false};
+    std::thread hog([&] {  // on the same CPU, at nice 0
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    });
+    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19) != 0) {
+      std::fprintf(stderr, "setpriority(19) failed: %s\n", std::strerror(errno));
+      stop = true;
+      hog.join();
+      ::_exit(kSkip);
+    }
+    std::chrono::nanoseconds wall{};
+    const mc::result res = mc::explore(o, [&] {
+      mc::atomic<int> x{0};
+      x.store(1);
+      const auto start = std::chrono::steady_clock::now();
+      const auto end = thread_cpu() + std::chrono::milliseconds(15);
+      while (thread_cpu() < end) {
+      }
+      wall = std::chrono::steady_clock::now() - start;
+      x.store(2);
+    });
+    stop = true;
+    hog.join();
+    std::fprintf(stderr, "wall %lld ms\n%s\n", static_cast<long long>(wall / std::chrono::milliseconds(1)),
+                 res.report().c_str());
+    ::_exit(res.ok() ? 0 : 1);
+  });
+  if (r.exited(kSkip)) GTEST_SKIP() << r.err;
+  const std::string wall = match(r.err, "wall ([0-9]+) ms");
+  ASSERT_FALSE(wall.empty()) << r.status << "\n" << r.err;
+  // Twice the limit: a watchdog on the wall clock alone (ticks of 50 ms)
+  // would have ended it.
+  ASSERT_GE(std::stoll(wall), 2 * limit.count()) << "the step was not starved: " << r.err;
+  EXPECT_TRUE(r.exited(0)) << r.status << "\n" << r.err;
 }
 
 TEST(Watchdog, OffLetsALongStepFinish) {

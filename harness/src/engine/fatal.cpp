@@ -45,12 +45,17 @@ struct watch_slot {
   std::atomic<bool> busy{false};   // the watchdog is reading `steps` (see unregister)
   std::atomic<bool> live{false};   // running an execution
   std::atomic<std::int64_t> fired_ms{0};
+  bool fired_blocked = false;      // written before fired_ms: which rule fired
   pid_t pid = 0;
   pthread_t thread{};
+  pid_t tid = 0;                   // the thread's id, for /proc/self/task/<tid>/stat
+  clockid_t cpu_clock{};           // the thread's CPU-time clock
+  bool has_cpu_clock = false;
   std::int64_t limit_ns = 0;       // 0: not watched
   // The watchdog thread's own bookkeeping.
   std::uint64_t seen = 0;
-  std::int64_t since = 0;
+  std::int64_t since = 0;          // wall time when `seen` was last seen to move
+  std::int64_t since_cpu = 0;      // the thread's CPU time then
   bool seen_live = false;
 };
 
@@ -67,19 +72,64 @@ constexpr int kWatchdogSignal = SIGXCPU;     // "CPU time limit exceeded"
 constexpr int kWatchdogMagic = 0x6c6b7374;   // si_value of the watchdog's signal
 constexpr std::int64_t kTickNs = 50'000'000;
 // A tick that came this much later than asked for means the process was
-// stopped (a debugger, SIGSTOP) or starved: the watchdog starts timing over.
+// stopped (a debugger, SIGSTOP) or starved: the watchdog starts timing the
+// wall-clock rule over (see watchdog_main).
 constexpr std::int64_t kStoppedNs = 1'000'000'000;
+
+std::int64_t ns_of(const timespec& ts) noexcept {
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 std::int64_t now_ns() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  return ns_of(ts);
+}
+
+// The CPU time a watched thread has used; -1 if it cannot be read.
+std::int64_t cpu_ns(const watch_slot& s) noexcept {
+  timespec ts{};
+  if (!s.has_cpu_clock || ::clock_gettime(s.cpu_clock, &ts) != 0) return -1;
+  return ns_of(ts);
+}
+
+// Whether thread `tid` of this process is blocked in the OS: the state in
+// /proc/self/task/<tid>/stat (the field after the parenthesised name) is
+// anything but R, running or runnable. False when it cannot be read.
+bool blocked(pid_t tid) noexcept {
+  char digits[16];
+  int k = 0;
+  for (auto v = static_cast<std::uint32_t>(tid); k == 0 || v != 0; v /= 10) digits[k++] = static_cast<char>('0' + v % 10);
+  char path[64] = "/proc/self/task/";
+  std::size_t at = std::strlen(path);
+  while (k > 0) path[at++] = digits[--k];
+  std::memcpy(path + at, "/stat", sizeof "/stat");
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[512];
+  ssize_t n;
+  do n = ::read(fd, buf, sizeof buf); while (n < 0 && errno == EINTR);
+  ::close(fd);
+  if (n <= 0) return false;
+  const std::string_view stat(buf, static_cast<std::size_t>(n));
+  const std::size_t close = stat.rfind(')');  // the name may hold ')' itself
+  if (close == std::string_view::npos || close + 2 >= stat.size()) return false;
+  return stat[close + 2] != 'R';
 }
 
 pid_t this_tid() noexcept { return static_cast<pid_t>(::syscall(SYS_gettid)); }
 
 std::atomic<pid_t> g_reporter{0};  // the thread reporting a fatal bug
 
+// Every tick, for each runtime running an execution: a step ends when its
+// step counter moves. A step is non_termination when
+//  - its thread has used `limit` of CPU time in it (a loop that never
+//    reaches a scheduling point), or
+//  - `limit` of wall-clock time has passed in it and its thread is blocked
+//    in the OS (a real lock, a sleep, a read that never returns; a loop
+//    around a sleep is blocked nearly always, so a tick finds it so).
+// A thread that is runnable but starved of CPU (a busy machine, a low
+// priority) uses no CPU time and is not blocked: its step is not ended.
 void* watchdog_main(void*) {
   const pid_t self = ::getpid();
   std::int64_t last = now_ns();
@@ -106,16 +156,28 @@ void* watchdog_main(void*) {
       if (const auto* steps = s.steps.load(); steps != nullptr && s.pid == self && s.limit_ns != 0) {
         const std::uint64_t v = steps->load(std::memory_order_relaxed);
         const bool live = s.live.load();
-        if (!live || !s.seen_live || v != s.seen || stopped) {
+        const std::int64_t cpu = live ? cpu_ns(s) : -1;
+        if (!live || !s.seen_live || v != s.seen) {
           s.seen = v;
           s.since = now;
+          s.since_cpu = cpu;
           s.seen_live = live;
-        } else if (now - s.since >= s.limit_ns && s.fired_ms.load() == 0) {
-          // Sent while `busy` holds the runtime (and its thread) in place.
-          s.fired_ms.store(s.limit_ns / 1'000'000);
-          sigval v{};
-          v.sival_int = kWatchdogMagic;
-          ::pthread_sigqueue(s.thread, kWatchdogSignal, v);
+        } else if (stopped) {
+          // Only the wall clock ran on while the process was stopped; the CPU
+          // time is kept, so a watchdog that is itself starved still ends a
+          // loop.
+          s.since = now;
+        } else if (s.fired_ms.load() == 0) {
+          const bool ran = cpu >= 0 && s.since_cpu >= 0 && cpu - s.since_cpu >= s.limit_ns;
+          // /proc is read only once the wall-clock limit has passed.
+          if (ran || (now - s.since >= s.limit_ns && blocked(s.tid))) {
+            // Sent while `busy` holds the runtime (and its thread) in place.
+            s.fired_blocked = !ran;
+            s.fired_ms.store(s.limit_ns / 1'000'000);
+            sigval v{};
+            v.sival_int = kWatchdogMagic;
+            ::pthread_sigqueue(s.thread, kWatchdogSignal, v);
+          }
         }
       }
       s.busy.store(false);
@@ -439,6 +501,9 @@ fatal_scope::fatal_scope(const std::atomic<std::uint64_t>& steps, const options&
     watch_slot& s = g_slots[i];
     s.pid = pid;
     s.thread = ::pthread_self();
+    s.tid = this_tid();
+    s.has_cpu_clock = ::pthread_getcpuclockid(s.thread, &s.cpu_clock) == 0;
+    s.fired_blocked = false;
     s.limit_ns = limit * 1'000'000;
     s.seen_live = false;
     s.fired_ms.store(0);
@@ -475,6 +540,8 @@ void fatal_scope::executing(bool on) noexcept {
 }
 
 std::int64_t fatal_scope::fired_ms() const noexcept { return slot_ != nullptr ? slot_->fired_ms.load() : 0; }
+
+bool fatal_scope::fired_blocked() const noexcept { return fired_ms() != 0 && slot_->fired_blocked; }
 
 // ---------------------------------------------------------------------------
 // The reports (runtime members: they read the execution's state).
@@ -526,8 +593,13 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
     msg.num(exec_steps_) << " (stack_size = ";
     msg.bytes(opts_.stack_size) << "; raise options.stack_size / --stack-size)";
   } else if (hang) {
-    msg << who.view() << " ran ";
-    msg.millis(watchdog_fired()) << " without reaching a scheduling point, at step ";
+    if (fatal_.fired_blocked()) {
+      msg << who.view() << " is blocked in the OS (a real lock, sleep or I/O) and has gone ";
+      msg.millis(watchdog_fired()) << " without reaching a scheduling point, at step ";
+    } else {
+      msg << who.view() << " ran ";
+      msg.millis(watchdog_fired()) << " of CPU time without reaching a scheduling point, at step ";
+    }
     msg.num(exec_steps_) << " (step_timeout; raise options.step_timeout / --step-timeout)";
   } else {
     msg << signal_name(sig) << " in " << who.view() << " at step ";

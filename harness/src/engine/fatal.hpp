@@ -43,6 +43,9 @@ class fatal_scope {
   void executing(bool on) noexcept;
   // The step the watchdog ended (the report says how long it ran), or 0.
   std::int64_t fired_ms() const noexcept;
+  // Whether it ended because its thread was blocked in the OS when the
+  // limit of wall-clock time had passed (else: it used the limit of CPU time).
+  bool fired_blocked() const noexcept;
 
  private:
   watch_slot* slot_ = nullptr;
