@@ -352,6 +352,13 @@ access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) c
   return a;
 }
 
+// What an attempt that is not ready read (see strategy::on_parked).
+access runtime::parked_access(std::uint32_t obj, monitor_state s) noexcept {
+  access a{obj, access_kind::monitor};
+  a.fields = static_cast<std::uint8_t>(s.reads & 0xfu);
+  return a;
+}
+
 void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes) {
   if (!track_) return;
   access a{obj, access_kind::monitor};
@@ -411,10 +418,11 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       // decision and no event, until an exit makes its step ready. A
       // candidate is always a thread whose step does something: a
       // strategy that picks it (a reversal in dpor above all) gets the step.
-      // Its attempt read the fields its probe names, in the transition it
-      // is in (no decision came between): run before the step that made it
-      // not ready, it would have taken its own, so dpor must see the race.
-      note_monitor(obj, s.reads, 0);
+      // Its attempt read the fields its probe names: run before the step
+      // that made it not ready, it would have taken its own, so dpor must
+      // see the race. The attempt is no step: it is not noted in the
+      // transition it ends (whose step did not read them).
+      if (track_) strat_.on_parked(cur_, parked_access(obj, s), true);
       park_monitor(me, s);
       sleep();
       if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path
@@ -501,8 +509,9 @@ void runtime::monitor_exit(std::uint32_t* lock, detail::object_handle& h, std::u
     if (t.st == tstate::runnable) {
       if (!s.ready && !t.probe_timed) {
         // This step took t's (a candidate until now) away: a dependence-
-        // aware strategy must try t before it.
-        if (track_) strat_.on_disabled(t.id);
+        // aware strategy must try t before it. t's attempt now reads what
+        // this step wrote, as if it had arrived after it.
+        if (track_) strat_.on_parked(t.id, parked_access(obj, s), false);
         park_monitor(t, s);
       }
       continue;

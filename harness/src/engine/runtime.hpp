@@ -374,6 +374,7 @@ class runtime {
   static constexpr std::uint8_t kMonitorStep = 0xfd;    // ... of a native monitor's step
   access monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept;
   void note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes);
+  static access parked_access(std::uint32_t obj, monitor_state s) noexcept;
   bool abandoned_monitor(monitor_probe probe, const void* ctx) noexcept;
   void park_monitor(thread_rec& t, monitor_state s);
   void take_count_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc);

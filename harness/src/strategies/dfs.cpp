@@ -208,6 +208,7 @@ class iterative_bounding final : public strategy {
   void set_next(std::span<const access> next) override { cur_->set_next(next); }
   void on_access(std::uint32_t thread, access a) override { cur_->on_access(thread, a); }
   void on_disabled(std::uint32_t thread) override { cur_->on_disabled(thread); }
+  void on_parked(std::uint32_t thread, access a, bool arrived) override { cur_->on_parked(thread, a, arrived); }
   void set_pending(std::span<const access> next) override { cur_->set_pending(next); }
   void on_read_only() override { cur_->on_read_only(); }
   std::uint64_t abandoned() const noexcept override { return abandoned_ + cur_->abandoned(); }

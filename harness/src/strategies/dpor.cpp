@@ -122,6 +122,11 @@ struct transition {
   bool yields = false;                 // it made a fair-scheduling yield
   std::size_t previous_yield = kNone;  // if so: where its window began (see window_)
   std::size_t previous = kNone;        // its thread's transition before it
+  // A parked attempt (see on_parked): no event, only the later side of races
+  // with the writes it read. `accesses` are its reads; `step` is the monitor
+  // step the thread would take instead, its fields all read and written.
+  bool parked = false;
+  access step;
 };
 
 bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
@@ -192,6 +197,7 @@ class dpor_strategy final : public strategy {
     pending_sleep_.clear();
     finished_ = 0;
     races_.clear();
+    parked_.clear();
     ending_ = false;
     last_global_ = static_cast<std::size_t>(-1);
     // The first transition (thread 0 starting) has no frame.
@@ -379,6 +385,13 @@ class dpor_strategy final : public strategy {
     if (f.value || contains(f.backtrack, t) || asleep(f.sleep, t)) return;
     if (!contains(f.cands, t)) return;  // not a candidate there (fairness): nothing to try
     add_within_bound(fi, t);  // a leaf of the wakeup tree in optimal dpor
+  }
+
+  // A parked attempt goes after the running transition, once that is placed
+  // (see place_parked()).
+  void on_parked(std::uint32_t t, access a, bool) override {
+    if (blocked_ || split_.foreign() || ntrans_ == 0) return;
+    parked_.push_back({t, a});
   }
 
   bool exhaustive() const noexcept override { return true; }
@@ -648,7 +661,7 @@ class dpor_strategy final : public strategy {
       seen_.clear();
       for (std::size_t k = from; k < i; ++k) {
         const std::uint32_t u = trans_[k].thread;
-        if (u == p || contains(seen_, u)) continue;
+        if (u == p || trans_[k].parked || contains(seen_, u)) continue;
         seen_.push_back(u);
         if (trans_[k].previous == kNone || trans_[k].previous < from) deps.push_back(k);  // u's first since
       }
@@ -683,7 +696,7 @@ class dpor_strategy final : public strategy {
     first.assign(n, kNone);
     for (std::size_t k = y + 1; k < i; ++k) {
       const std::uint32_t u = trans_[k].thread;
-      if (u == p || u >= n) continue;
+      if (u == p || u >= n || trans_[k].parked) continue;
       if (count[u]++ == 0) first[u] = k;
     }
     for (std::uint32_t u = 0; u < n; ++u) {
@@ -759,6 +772,8 @@ class dpor_strategy final : public strategy {
     t.yields = false;
     t.previous_yield = kNone;
     t.previous = kNone;
+    t.parked = false;
+    t.step = access{};
     return t;
   }
 
@@ -771,8 +786,29 @@ class dpor_strategy final : public strategy {
   // just ended (the last in trans_).
   void finish_transition() {
     if (ntrans_ == 0 || finished_ == ntrans_) return;
-    finished_ = ntrans_;
     place_transition(ntrans_ - 1, false);
+    for (const sleeper& z : parked_) place_parked(z.thread, z.next);
+    parked_.clear();
+    finished_ = ntrans_;
+  }
+  // Thread p's attempt, parked with no step of its own (an untimed monitor
+  // step that was not ready), read `a`. Had it run before the last writes of
+  // what it read, its step might have happened: it races with them as p's
+  // next step would, and the reversal runs p's step first (the wakeup
+  // sequence ends with that step). It is no event otherwise: nothing is
+  // ordered after it (it is no reader of any object, not p's last
+  // transition), it wakes no sleeper, it is never reversed with what comes
+  // after it (it has no frame), and no other race's wakeup sequence
+  // schedules it. Its read does not ride on p's previous transition, which
+  // would then look dependent with those writes and be reversed with them
+  // for nothing.
+  void place_parked(std::uint32_t p, const access& a) {
+    transition& t = new_transition(p, 0, false);
+    t.parked = true;
+    for_each_plain(a, [&](const access& x) { t.accesses.push_back({x.key, x.kind}); });
+    t.step = access{a.key, access_kind::monitor};
+    t.step.fields = 0xff;
+    place_transition(ntrans_ - 1, true);
   }
 
   // A thread stopped before its end (a bug ended the execution): what it
@@ -880,7 +916,8 @@ class dpor_strategy final : public strategy {
                          std::vector<std::size_t>& ordered) const {
     if (a.kind == access_kind::none) return;
     if (a.kind == access_kind::global) {
-      for (std::size_t j = 0; j < i; ++j) deps.push_back(j);
+      for (std::size_t j = 0; j < i; ++j)
+        if (!trans_[j].parked) deps.push_back(j);
       return;
     }
     if (last_global_ != static_cast<std::size_t>(-1)) deps.push_back(last_global_);
@@ -939,8 +976,11 @@ class dpor_strategy final : public strategy {
     // v: the transitions after j that do not happen after j, then i.
     std::vector<std::size_t>& v = v_;
     v.clear();
-    for (std::size_t k = j + 1; k < (optimal_ ? ntrans_ : i); ++k)
-      if (k != i && !happens_before(j, trans_[k])) v.push_back(k);
+    // A parked attempt's sequence ends with it: its thread's later steps
+    // come after it, which no clock says (nothing is ordered after it).
+    const std::size_t to = optimal_ && !trans_[i].parked ? ntrans_ : i;
+    for (std::size_t k = j + 1; k < to; ++k)
+      if (k != i && !trans_[k].parked && !happens_before(j, trans_[k])) v.push_back(k);
     v.push_back(i);
     // Initials: threads whose first transition in v has no predecessor in v.
     std::vector<std::uint32_t>& initials = initials_;
@@ -991,6 +1031,13 @@ class dpor_strategy final : public strategy {
   // counts as dependent with everything (which only costs optimality).
   static bool dependent(std::span<const access> ev, bool ev_yields, const transition& t) {
     if (ev_yields || t.yields) return true;
+    if (t.parked) {  // it stands for the step its thread would take
+      const access step[2] = {t.step, {kThreadKey | t.thread, access_kind::write}};
+      for (const access& a : ev)
+        for (const access& b : step)
+          if (conflict(a, b)) return true;
+      return false;
+    }
     for (const access& a : ev)
       for (const access& b : t.accesses)
         if (conflict(a, b)) return true;
@@ -1033,7 +1080,11 @@ class dpor_strategy final : public strategy {
     std::vector<wnode>* at = &out;
     for (std::size_t a = from; a < v.size(); ++a) {
       const transition& t = trans_[v[a]];
-      at->push_back(wnode{t.thread, t.accesses, t.yields, {}});
+      if (t.parked) {  // the step it would take, which may end its thread
+        at->push_back(wnode{t.thread, {t.step, {kThreadKey | t.thread, access_kind::write}}, false, {}});
+      } else {
+        at->push_back(wnode{t.thread, t.accesses, t.yields, {}});
+      }
       at = &at->back().kids;
     }
     return out;
@@ -1217,6 +1268,7 @@ class dpor_strategy final : public strategy {
   std::vector<object_state> objects_;
   std::size_t last_global_ = static_cast<std::size_t>(-1);
   std::vector<std::pair<std::size_t, std::size_t>> races_;  // optimal dpor: found, to reverse at the end
+  std::vector<sleeper> parked_;           // parked attempts, to place after the running transition
   bool ending_ = false;                   // end() is reversing them
   std::vector<access> next_;              // by thread id, at the current decision
   std::vector<access> pending_;           // by thread id, after the execution (set_pending)

@@ -272,6 +272,21 @@ class strategy {
   // The running step took `thread`'s next step away from it (a wake of a
   // timed waiter: its timeout can no longer fire).
   virtual void on_disabled(std::uint32_t thread) { (void)thread; }
+  // `thread` was just parked at a step it cannot take now (an untimed
+  // monitor step that is not ready): it is disabled with no step of its own
+  // until a later step makes it ready. `a` is what its attempt read; it
+  // comes after the running step, which is `thread`'s own last one when it
+  // parked on arrival (`arrived`), or else the step that took its readiness
+  // away (the thread was a candidate until then). Had the attempt come
+  // before the last writes of what it read, its step might have happened:
+  // it races with them as the thread's next step would, but it is no event
+  // (nothing is ordered after it, and it is never a step to try). A
+  // strategy that keeps no such races sees a read by the running thread, or
+  // that step disabling the thread.
+  virtual void on_parked(std::uint32_t thread, access a, bool arrived) {
+    if (arrived) for_each_plain(a, [&](const access& x) { on_access(thread, x); });
+    else on_disabled(thread);
+  }
   // An execution cut short by a bug in a search that goes on after bugs
   // (options::keep_going): what each thread still had to do. Kind none for
   // those that finished; else the step it was stopped at, or global when
