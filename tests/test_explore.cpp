@@ -232,6 +232,12 @@ void narrow_atomic_ops() {
   LOCKSTEP_ASSERT(x.exchange(L::min()) == static_cast<T>(L::is_signed ? -1 : 1));
   LOCKSTEP_ASSERT(x.fetch_sub(1) == L::min());
   LOCKSTEP_ASSERT(x.load() == L::max());
+  // The operators return the new value wrapped the same way (no signed
+  // overflow on the way: UBSan runs this suite).
+  LOCKSTEP_ASSERT(++x == L::min());
+  LOCKSTEP_ASSERT(--x == L::max());
+  LOCKSTEP_ASSERT((x += 1) == L::min());
+  LOCKSTEP_ASSERT((x -= 1) == L::max());
 }
 
 TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {

@@ -116,12 +116,13 @@ class atomic {
     store(v);
     return v;
   }
-  T operator++() requires std::is_integral_v<T> { return fetch_add(1) + 1; }
+  // The new value, wrapped as the operation wraps it (never an overflow).
+  T operator++() requires std::is_integral_v<T> { return from_bits(add(bits(fetch_add(1)), 1)); }
   T operator++(int) requires std::is_integral_v<T> { return fetch_add(1); }
-  T operator--() requires std::is_integral_v<T> { return fetch_sub(1) - 1; }
+  T operator--() requires std::is_integral_v<T> { return from_bits(sub(bits(fetch_sub(1)), 1)); }
   T operator--(int) requires std::is_integral_v<T> { return fetch_sub(1); }
-  T operator+=(T d) requires std::is_integral_v<T> { return fetch_add(d) + d; }
-  T operator-=(T d) requires std::is_integral_v<T> { return fetch_sub(d) - d; }
+  T operator+=(T d) requires std::is_integral_v<T> { return from_bits(add(bits(fetch_add(d)), bits(d))); }
+  T operator-=(T d) requires std::is_integral_v<T> { return from_bits(sub(bits(fetch_sub(d)), bits(d))); }
 
   // For the platform's futex hooks: the raw word. Not for users.
   const T* raw_word() const noexcept { return &value_; }
@@ -158,27 +159,23 @@ class atomic {
   // The read-modify-writes, on the value's bits, for the runtime.
   static std::uint64_t take(std::uint64_t, std::uint64_t v) noexcept { return v; }
   // Integers wrap as std::atomic's do (two's complement, never undefined):
-  // the sum is taken in the unsigned type.
-  static std::uint64_t add(std::uint64_t x, std::uint64_t d) noexcept {
+  // the sum or difference is taken in the unsigned type.
+  template <bool Minus>
+  static std::uint64_t offset(std::uint64_t x, std::uint64_t d) noexcept {
     if constexpr (std::is_pointer_v<T>) {
-      return bits(from_bits(x) + static_cast<std::ptrdiff_t>(d));
+      const auto n = static_cast<std::ptrdiff_t>(d);
+      return bits(Minus ? from_bits(x) - n : from_bits(x) + n);
     } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       using U = std::make_unsigned_t<T>;
-      return bits(static_cast<T>(static_cast<U>(static_cast<U>(from_bits(x)) + static_cast<U>(from_bits(d)))));
+      const U a = static_cast<U>(from_bits(x));
+      const U b = static_cast<U>(from_bits(d));
+      return bits(static_cast<T>(static_cast<U>(Minus ? a - b : a + b)));
     } else {
-      return bits(static_cast<T>(from_bits(x) + from_bits(d)));
+      return bits(static_cast<T>(Minus ? from_bits(x) - from_bits(d) : from_bits(x) + from_bits(d)));
     }
   }
-  static std::uint64_t sub(std::uint64_t x, std::uint64_t d) noexcept {
-    if constexpr (std::is_pointer_v<T>) {
-      return bits(from_bits(x) - static_cast<std::ptrdiff_t>(d));
-    } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      using U = std::make_unsigned_t<T>;
-      return bits(static_cast<T>(static_cast<U>(static_cast<U>(from_bits(x)) - static_cast<U>(from_bits(d)))));
-    } else {
-      return bits(static_cast<T>(from_bits(x) - from_bits(d)));
-    }
-  }
+  static std::uint64_t add(std::uint64_t x, std::uint64_t d) noexcept { return offset<false>(x, d); }
+  static std::uint64_t sub(std::uint64_t x, std::uint64_t d) noexcept { return offset<true>(x, d); }
   static std::uint64_t and_(std::uint64_t x, std::uint64_t d) noexcept {
     if constexpr (std::is_integral_v<T>) return bits(static_cast<T>(from_bits(x) & from_bits(d)));
     else return x;
