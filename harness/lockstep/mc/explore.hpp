@@ -272,9 +272,12 @@ struct options {
   // Watchdog: one step (the code a thread runs between two scheduling
   // points) that runs longer than this is a `non_termination` bug: a loop
   // that never reaches a scheduling point (it spins on a std::atomic or a
-  // plain variable instead of an mc:: one), or a real blocking call. Zero
-  // means the default: 10 s, or the time budget when that is shorter (but at
-  // least 1 s); a negative value turns the watchdog off. The step cannot be
+  // plain variable instead of an mc:: one), or a real blocking call. A step
+  // is ended when its OS thread has used this much CPU time in it, or when
+  // this much wall-clock time has passed and the thread is blocked in the OS
+  // (a real lock, sleep or read); a thread merely starved of CPU is never
+  // ended. Zero means the default: 10 s, or the time budget when that is
+  // shorter (but at least 1 s); a negative value turns the watchdog off. The step cannot be
   // interrupted safely, so the report is printed and the process ends
   // (exit code 124), like a crash (see on_fatal).
   std::chrono::milliseconds step_timeout{0};

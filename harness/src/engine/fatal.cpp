@@ -48,7 +48,7 @@ struct watch_slot {
   bool fired_blocked = false;      // written before fired_ms: which rule fired
   pid_t pid = 0;
   pthread_t thread{};
-  pid_t tid = 0;                   // the thread's id, for /proc/self/task/<tid>/stat
+  char stat_path[48] = {};         // /proc/self/task/<tid>/stat of the thread
   clockid_t cpu_clock{};           // the thread's CPU-time clock
   bool has_cpu_clock = false;
   std::int64_t limit_ns = 0;       // 0: not watched
@@ -93,18 +93,11 @@ std::int64_t cpu_ns(const watch_slot& s) noexcept {
   return ns_of(ts);
 }
 
-// Whether thread `tid` of this process is blocked in the OS: the state in
+// Whether the slot's thread is blocked in the OS: the state in its
 // /proc/self/task/<tid>/stat (the field after the parenthesised name) is
 // anything but R, running or runnable. False when it cannot be read.
-bool blocked(pid_t tid) noexcept {
-  char digits[16];
-  int k = 0;
-  for (auto v = static_cast<std::uint32_t>(tid); k == 0 || v != 0; v /= 10) digits[k++] = static_cast<char>('0' + v % 10);
-  char path[64] = "/proc/self/task/";
-  std::size_t at = std::strlen(path);
-  while (k > 0) path[at++] = digits[--k];
-  std::memcpy(path + at, "/stat", sizeof "/stat");
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+bool blocked(const watch_slot& s) noexcept {
+  const int fd = ::open(s.stat_path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char buf[512];
   ssize_t n;
@@ -170,7 +163,7 @@ void* watchdog_main(void*) {
         } else if (s.fired_ms.load() == 0) {
           const bool ran = cpu >= 0 && s.since_cpu >= 0 && cpu - s.since_cpu >= s.limit_ns;
           // /proc is read only once the wall-clock limit has passed.
-          if (ran || (now - s.since >= s.limit_ns && blocked(s.tid))) {
+          if (ran || (now - s.since >= s.limit_ns && blocked(s))) {
             // Sent while `busy` holds the runtime (and its thread) in place.
             s.fired_blocked = !ran;
             s.fired_ms.store(s.limit_ns / 1'000'000);
@@ -501,7 +494,7 @@ fatal_scope::fatal_scope(const std::atomic<std::uint64_t>& steps, const options&
     watch_slot& s = g_slots[i];
     s.pid = pid;
     s.thread = ::pthread_self();
-    s.tid = this_tid();
+    std::snprintf(s.stat_path, sizeof s.stat_path, "/proc/self/task/%d/stat", static_cast<int>(this_tid()));
     s.has_cpu_clock = ::pthread_getcpuclockid(s.thread, &s.cpu_clock) == 0;
     s.fired_blocked = false;
     s.limit_ns = limit * 1'000'000;
