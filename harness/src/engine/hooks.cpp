@@ -480,10 +480,23 @@ void end_execution() {
 // silently: it is refused and reported as misuse instead. Elsewhere (the
 // checker's own workers, OS-thread replays, plain programs) it is the real
 // call.
+//
+// A sanitizer's runtime intercepts pthread_create too, under this name (a
+// weak alias of __interceptor_pthread_create). Linked into the program, as
+// clang links it, it loses to this definition, and dlsym(RTLD_NEXT) then
+// finds libc's: the call goes on through the interceptor, or the sanitizer
+// would not know the thread (AddressSanitizer, not knowing a checker worker's
+// stacks, leaves a fiber's frames poisoned when an exception unwinds them,
+// and reports false overflows into them later).
+extern "C" int __interceptor_pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                                            void* (*start)(void*), void* arg) __attribute__((weak));
+
 extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
                               void* arg) {
   using create_fn = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
-  static const auto real = reinterpret_cast<create_fn>(::dlsym(RTLD_NEXT, "pthread_create"));
+  static const auto real = &__interceptor_pthread_create != nullptr
+                               ? &__interceptor_pthread_create
+                               : reinterpret_cast<create_fn>(::dlsym(RTLD_NEXT, "pthread_create"));
   if (lockstep::mc::rt::runtime* r = lockstep::mc::rt::runtime::current(); r != nullptr && r->refuse_os_thread())
     return EAGAIN;
   if (real == nullptr) return ENOSYS;
