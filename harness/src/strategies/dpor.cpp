@@ -40,6 +40,7 @@
 // a candidate, and the wake, exit or store it waits for conflicts with its
 // resumption.
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -1025,6 +1026,12 @@ class dpor_strategy final : public strategy {
     return static_cast<std::size_t>(std::find(v.begin(), v.end(), x) - v.begin());
   }
   static bool yielding(const access& a) { return a.kind == access_kind::yield || a.yields; }
+  // A thread's next step `a`, which may also end the thread (a thread's last
+  // step runs on to its exit, which its joiner depends on); a parked attempt
+  // stands for such a step too.
+  static std::array<access, 2> may_end(const access& a, std::uint32_t thread) {
+    return {a, access{kThreadKey | thread, access_kind::write}};
+  }
 
   // A step (accesses `ev`, yielding or not) and transition t are dependent.
   // Yields are ordered by fairness windows, not by objects: a yielding step
@@ -1032,7 +1039,7 @@ class dpor_strategy final : public strategy {
   static bool dependent(std::span<const access> ev, bool ev_yields, const transition& t) {
     if (ev_yields || t.yields) return true;
     if (t.parked) {  // it stands for the step its thread would take
-      const access step[2] = {t.step, {kThreadKey | t.thread, access_kind::write}};
+      const std::array<access, 2> step = may_end(t.step, t.thread);
       for (const access& a : ev)
         for (const access& b : step)
           if (conflict(a, b)) return true;
@@ -1062,11 +1069,10 @@ class dpor_strategy final : public strategy {
       if (dependent(ev, ev_yields, trans_[x])) return false;
     return true;
   }
-  // For a candidate's next step. The step may also end its thread (a
-  // thread's last step runs on to its exit, which its joiner depends on).
+  // For a candidate's next step.
   bool weak_initial(std::uint32_t q, const access& next, const std::vector<std::size_t>& v, std::size_t& pos) const {
-    const access ev[2] = {next, {kThreadKey | q, access_kind::write}};
-    return weak_initial(q, std::span<const access>(ev, 2), yielding(next), v, pos);
+    const std::array<access, 2> ev = may_end(next, q);
+    return weak_initial(q, ev, yielding(next), v, pos);
   }
 
   std::vector<wnode>& below_of(frame& f, std::size_t k) {
@@ -1080,8 +1086,9 @@ class dpor_strategy final : public strategy {
     std::vector<wnode>* at = &out;
     for (std::size_t a = from; a < v.size(); ++a) {
       const transition& t = trans_[v[a]];
-      if (t.parked) {  // the step it would take, which may end its thread
-        at->push_back(wnode{t.thread, {t.step, {kThreadKey | t.thread, access_kind::write}}, false, {}});
+      if (t.parked) {  // the step it would take
+        const std::array<access, 2> step = may_end(t.step, t.thread);
+        at->push_back(wnode{t.thread, {step.begin(), step.end()}, false, {}});
       } else {
         at->push_back(wnode{t.thread, t.accesses, t.yields, {}});
       }
