@@ -496,6 +496,24 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["verdict"] == "pass" and r["complete"] and r["shards"] == 3 and r["executions"] == int(sys.argv[2]), r
 ' "$m/merged.json" "$whole" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL merge-json"; }
+# Source-dpor shards: the executions sleep sets stopped as redundant are in
+# each report and add up in the merged one, as the executions do.
+expect abandoned-whole 0 -- "$LS" check pool_shutdown --strategy source-dpor --jobs 1 --report-json "$m/sd.json"
+has abandoned-text out "of them stopped as redundant by sleep sets)"
+for i in 0 1; do
+  "$LS" check pool_shutdown --strategy source-dpor --shard $i/2 --jobs 1 --quiet --report-json "$m/sd$i.json" >/dev/null 2>&1 &
+done
+wait
+expect abandoned-merge 0 -- "$LS" merge "$m/sd0.json" "$m/sd1.json" --report-json "$m/sdm.json"
+python3 -c '
+import json, sys
+w, a, b, m = (json.load(open(f)) for f in sys.argv[1:])
+assert w["abandoned"] > 0 and w["abandoned"] < w["executions"], w
+assert m["abandoned"] == a["abandoned"] + b["abandoned"] and m["executions"] == a["executions"] + b["executions"], m
+' "$m/sd.json" "$m/sd0.json" "$m/sd1.json" "$m/sdm.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL abandoned-json"; }
+# A report written before the field existed merges as 0 abandoned.
+grep -v '"abandoned"' "$m/sd0.json" >"$m/sdold0.json"
+expect abandoned-old 0 -- "$LS" merge "$m/sdold0.json" "$m/sd1.json"
 # dpor shards of a bug model with different job counts: the bug is the verdict.
 for i in 0 1; do
   "$LS" check recursive_unlock_foreign --strategy dpor --shard $i/2 --jobs $((1 + i)) --quiet \

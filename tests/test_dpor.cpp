@@ -128,6 +128,9 @@ TEST(DporCounts, IndexerTracesMatchThePublishedCounts) {
     // blocked: the search starts over with source sets after 11 executions.
     EXPECT_EQ(r.executions, n == 13 ? 75u : expected[n - 11]) << "indexer(" << n << ")";
     EXPECT_EQ(r.abandoned, n == 13 ? 11u : 0u) << "indexer(" << n << ")";
+    // The report says how many of the executions were redundant.
+    EXPECT_EQ(r.report().find("stopped as redundant") != std::string::npos, n == 13) << r.report();
+    if (n == 13) EXPECT_NE(r.report().find("(dpor, complete; 11 of them stopped as redundant by sleep sets)"), std::string::npos) << r.report();
   }
 }
 

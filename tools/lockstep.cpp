@@ -603,6 +603,7 @@ std::string to_json(const mc::model& m, const mc::result& r, const check_args& a
   o += in + "\"complete\": " + (r.complete ? "true" : "false") + ",\n";
   o += in + "\"bound\": " + (r.bound_hit.empty() ? "null" : q(r.bound_hit)) + ",\n";
   o += in + "\"executions\": " + std::to_string(r.executions) + ",\n";
+  o += in + "\"abandoned\": " + std::to_string(r.abandoned) + ",\n";  // dpor: of the executions, sleep-set blocked
   o += in + "\"steps\": " + std::to_string(r.steps) + ",\n";
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.6f", r.seconds);

@@ -257,6 +257,7 @@ struct shard_report {
   bool complete = false;                  // its part of the space covered
   const json* bug = nullptr;              // null when none
   std::uint64_t executions = 0, steps = 0;
+  std::uint64_t abandoned = 0;  // absent from reports older than the field: 0
   double seconds = 0;
 };
 
@@ -313,6 +314,7 @@ shard_report load(const std::string& path) {
   }
   r.executions = number(r, d.get("executions"), "executions");
   r.steps = number(r, d.get("steps"), "steps");
+  if (const json* a = d.get("abandoned"); a != nullptr) r.abandoned = number(r, a, "abandoned");
   if (const json* s = d.get("seconds"); s != nullptr && s->k == json::kind::number) r.seconds = std::strtod(s->text.c_str(), nullptr);
   return r;
 }
@@ -382,12 +384,13 @@ int cmd_merge(const std::vector<std::string_view>& args) {
                       std::to_string(first.count) + " missing: merge needs one report per shard"};
 
   const bool sampled = sampled_strategy(first.strategy);
-  std::uint64_t executions = 0, steps = 0;
+  std::uint64_t executions = 0, steps = 0, abandoned = 0;
   double seconds = 0;
   const shard_report* found = nullptr;
   std::string stopped;  // the shards that did not cover their part, and why
   for (const shard_report* s : by_index) {
     executions += s->executions;
+    abandoned += s->abandoned;
     steps += s->steps;
     seconds += s->seconds;
     if (s->bug != nullptr && found == nullptr) found = s;
@@ -447,6 +450,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     o += "  \"shards\": " + n + ",\n";
     o += "  \"complete\": " + std::string(complete ? "true" : "false") + ",\n";
     o += "  \"executions\": " + std::to_string(executions) + ",\n";
+    o += "  \"abandoned\": " + std::to_string(abandoned) + ",\n";
     o += "  \"steps\": " + std::to_string(steps) + ",\n";
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.6f", seconds);

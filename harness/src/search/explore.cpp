@@ -202,6 +202,7 @@ std::string result::report() const {
            : shard_count > 1 ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
                                    ", not exhaustive"
                              : ", not exhaustive") +
+          (abandoned > 0 ? "; " + std::to_string(abandoned) + " of them stopped as redundant by sleep sets" : "") +
           ")\n";
     if (!bound_hit.empty()) out += "  stopped: " + bound_hit + "\n";
     return out;
