@@ -134,6 +134,32 @@ TEST(DporCounts, IndexerTracesMatchThePublishedCounts) {
   }
 }
 
+// A consumer drains the queue until it is closed; the producer's one item
+// and the close leave one trace (the get that finds the queue closed comes
+// after the close: it would have waited for it). Neither search starts an
+// execution that sleep sets stop.
+TEST(DporCounts, AConsumerThatDrainsTheQueueHasOneTrace) {
+  for (auto s : {mc::dpor(), mc::source_dpor()}) {
+    mc::options o;
+    o.strategy = s;
+    o.honour_env = false;
+    const auto r = mc::explore(o, [] {
+      mc::bounded_queue<int> q(4);
+      mc::thread c([&] {
+        while (q.get()) {
+        }
+      });
+      mc::thread p([&] { (void)q.put(1); });
+      p.join();
+      q.close();
+      c.join();
+    });
+    EXPECT_TRUE(r.complete) << r.report();
+    EXPECT_EQ(r.executions, 1u) << r.report();
+    EXPECT_EQ(r.abandoned, 0u) << r.report();
+  }
+}
+
 // Three threads each increment a counter twice under one mutex: 90 orders
 // of the six critical sections. Relacy's exhaustive search needs 279,810
 // executions; dfs here does not finish in a million.

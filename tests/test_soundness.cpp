@@ -437,6 +437,26 @@ TEST(Monitor, DporTriesAGetThatAnotherGetTookAway) {
   expect_dpor_reaches(o, body, body_got_the_put, verdict::bug, "let the body's get come before the thread's");
 }
 
+// A get that finds the queue empty and closed reads the closed flag after
+// the close, never in a race with it (untimed, it would have waited for the
+// close: monitor_state::needs). The outcomes that order still decides are
+// reached through the other races: here the put that the close made fail
+// (its read of the flag is a race, which dpor reverses). (A timed get's read stays a race: before
+// the close it could have timed out.)
+TEST(Monitor, DporStillRunsThePutBeforeTheClose) {
+  bool got_item = false;
+  auto put_get_close = [&] {
+    mc::bounded_queue<int> q{1};
+    mc::thread c([&] {
+      if (q.get()) got_item = true;
+    });
+    mc::thread p([&] { (void)q.put(1); });
+    q.close();  // the first execution closes first: the put fails, the get finds nothing
+    p.join();
+    c.join();
+  };
+  expect_dpor_reaches(with(mc::dfs()), put_get_close, got_item, verdict::pass, "let the put come before the close");
+}
 // -- a failing thread unwinds after the threads that use its frames ---------------------
 
 // Found under AddressSanitizer: the body failed while a thread it spawned

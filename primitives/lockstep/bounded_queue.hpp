@@ -265,7 +265,8 @@ class basic_bounded_queue {
   static monitor_state probe_get(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);
     if (!q.items_.empty()) return {true, kItems, kItems};
-    return {q.closed_, kItems | kClosed, 0};  // empty and open: a put or a close may let it go on
+    if (q.closed_) return {true, kItems | kClosed, 0, kClosed};  // empty and closed: it ends (open, it waits)
+    return {false, kItems | kClosed, 0};  // empty and open: a put or a close may let it go on
   }
   static monitor_state probe_try_get(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);

@@ -92,6 +92,12 @@ struct monitor_state {
   bool ready = false;
   std::uint8_t reads = 0;
   std::uint8_t writes = 0;
+  // Of `reads`, the fields whose value made the ready step possible and that
+  // only ever change once (a closed flag): with their earlier value the step
+  // would not be ready, whatever else the monitor held. An untimed step
+  // reads them after their write, never in a race with it: run before it,
+  // the step would have waited for it.
+  std::uint8_t needs = 0;
 };
 using monitor_probe = monitor_state (*)(const void* ctx) noexcept;
 

@@ -345,6 +345,7 @@ namespace lockstep::mc::rt {
 access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
   access a{obj, access_kind::monitor};
   a.fields = static_cast<std::uint8_t>((s.reads & 7u) | ((s.writes & 7u) << 4));
+  a.needs = needed(s, timed);
   if (s.ready && s.writes != 0 && obj < queues_.size())
     for (std::uint32_t i = queues_[obj].head; i != kNoThread; i = threads_[i]->wq_next)
       if (threads_[i]->monitor_wait && threads_[i]->timed) a.fields |= 0x80;
@@ -359,10 +360,19 @@ access runtime::parked_access(std::uint32_t obj, monitor_state s) noexcept {
   return a;
 }
 
-void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes) {
+// The fields a ready step reads as sync (see monitor_state::needs): an
+// untimed step would have waited for their write, as a woken waiter returns
+// after its wake. A timed one would have timed out instead, another
+// outcome: its reads stay races.
+std::uint8_t runtime::needed(monitor_state s, bool timed) noexcept {
+  return timed || !s.ready ? 0 : static_cast<std::uint8_t>(s.needs & s.reads & ~s.writes & 7u);
+}
+
+void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes, std::uint8_t needs) {
   if (!track_) return;
   access a{obj, access_kind::monitor};
   a.fields = static_cast<std::uint8_t>((reads & 0xfu) | ((writes & 0xfu) << 4));
+  a.needs = needs;
   for_each_plain(a, [&](const access& x) { note(x); });
 }
 
@@ -444,7 +454,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       if (mm_live()) mm_.acquire_from(obj, cur_);
       if (races.on()) races.on_release(cur_, objects_.intern(lock));
       if (mm_live()) mm_.release_to(obj, cur_);
-      note_monitor(obj, s.reads, s.writes);
+      note_monitor(obj, s.reads, s.writes, needed(s, timed));
       return true;
     }
     LOCKSTEP_DCHECK(timed);

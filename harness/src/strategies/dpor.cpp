@@ -58,18 +58,19 @@ namespace {
 const std::string kNoError;
 
 // An access's flags in a saved search: 1 blocks, 2 yields, a monitor's
-// fields from bit 2 on.
+// fields from bit 2 on and the fields it needs from bit 10 on.
 unsigned access_flags(const access& a) {
-  return (a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u) | (static_cast<unsigned>(a.fields) << 2);
+  return (a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u) | (static_cast<unsigned>(a.fields) << 2) |
+         (static_cast<unsigned>(a.needs) << 10);
 }
 // Whether saved kind and flags make an access (fields only on a monitor's).
 bool valid_access(unsigned kind, unsigned flags) {
-  if (kind > static_cast<unsigned>(access_kind::monitor) || flags > 0x3ff) return false;
+  if (kind > static_cast<unsigned>(access_kind::monitor) || flags > 0x3fff) return false;
   return (flags >> 2) == 0 || kind == static_cast<unsigned>(access_kind::monitor);
 }
 access access_of(unsigned key, unsigned kind, unsigned flags) {
   return access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0,
-                static_cast<std::uint8_t>(flags >> 2)};
+                static_cast<std::uint8_t>((flags >> 2) & 0xff), static_cast<std::uint8_t>(flags >> 10)};
 }
 
 struct sleeper {

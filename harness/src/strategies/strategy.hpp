@@ -65,6 +65,9 @@ struct access {
   bool yields = false;
   // A monitor step's fields: bit f read, bit 4 + f written (f < 4).
   std::uint8_t fields = 0;
+  // Of the fields it only reads, those it reads as `sync` (bit f): after
+  // their last write, never reversible with it (monitor_state::needs).
+  std::uint8_t needs = 0;
 };
 inline constexpr std::uint32_t kThreadKey = 0x80000000u;
 // A futex word's wait queue: waits that block and wakes touch it, not the
@@ -108,7 +111,8 @@ void for_each_plain(const access& a, F&& f) {
     case access_kind::monitor:
       for (unsigned k = 0; k < 4; ++k) {
         if ((a.fields & (0x10u << k)) != 0) f(access{monitor_field_key(a.key, k), access_kind::write});
-        else if ((a.fields & (1u << k)) != 0) f(access{monitor_field_key(a.key, k), access_kind::read});
+        else if ((a.fields & (1u << k)) != 0)
+          f(access{monitor_field_key(a.key, k), (a.needs & (1u << k)) != 0 ? access_kind::sync : access_kind::read});
       }
       return;
     default: f(a);
