@@ -441,8 +441,8 @@ TEST(Monitor, DporTriesAGetThatAnotherGetTookAway) {
 // the close, never in a race with it (untimed, it would have waited for the
 // close: monitor_state::needs). The outcomes that order still decides are
 // reached through the other races: here the put that the close made fail
-// (its read of the flag is a race, which dpor reverses). (A timed get's read stays a race: before
-// the close it could have timed out.)
+// (its read of the flag is a race, which dpor reverses). A timed get's read
+// stays a race: before the close it could have timed out.
 TEST(Monitor, DporStillRunsThePutBeforeTheClose) {
   bool got_item = false;
   auto put_get_close = [&] {
@@ -457,6 +457,7 @@ TEST(Monitor, DporStillRunsThePutBeforeTheClose) {
   };
   expect_dpor_reaches(with(mc::dfs()), put_get_close, got_item, verdict::pass, "let the put come before the close");
 }
+
 // -- a failing thread unwinds after the threads that use its frames ---------------------
 
 // Found under AddressSanitizer: the body failed while a thread it spawned
