@@ -19,6 +19,7 @@
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
+#include "lockstep/mc/shared.hpp"
 
 #include "stopwatch.hpp"
 
@@ -384,6 +385,27 @@ void BM_counter_mutex3_random(benchmark::State& state) {
   run_counter(state, counter_mutex_3, base_options(mc::random(42), 100000));
 }
 BENCHMARK(BM_counter_mutex3_random)->Unit(benchmark::kMillisecond);
+
+// Relacy's counter_ok in lockstep's words: the count is plain memory
+// (mc::shared, as Relacy's rl::var), so its accesses are no scheduling points,
+// and the race detector checks each of them against the mutex's clocks.
+void counter_shared() {
+  mc::mutex m("m");
+  mc::shared<int> count{0};
+  auto increment = [&] {
+    std::scoped_lock guard(m);
+    count = count.load() + 1;
+  };
+  mc::thread t(increment);
+  increment();
+  t.join();
+  LOCKSTEP_ASSERT(count.load() == 2);
+}
+
+void BM_counter_shared_random(benchmark::State& state) {
+  run_counter(state, counter_shared, base_options(mc::random(42), 100000));
+}
+BENCHMARK(BM_counter_shared_random)->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------------------
 // The abort path. Under dfs the first execution is fixed: main locks m and

@@ -8,45 +8,56 @@ namespace lockstep::mc::rt {
 
 namespace {
 
+// Both of one width (race_detector::width_).
 void join_into(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t>& from) {
-  if (into.size() < from.size()) into.resize(from.size(), 0);
-  for (std::size_t i = 0; i < from.size(); ++i) into[i] = std::max(into[i], from[i]);
+  std::uint32_t* a = into.data();
+  const std::uint32_t* b = from.data();
+  for (std::size_t i = 0, n = into.size(); i < n; ++i) a[i] = std::max(a[i], b[i]);
 }
 
 std::uint32_t at(const std::vector<std::uint32_t>& vc, std::uint32_t t) { return t < vc.size() ? vc[t] : 0; }
 
-void tick(std::vector<std::uint32_t>& vc, std::uint32_t t) {
-  if (vc.size() <= t) vc.resize(t + 1, 0);
-  ++vc[t];
-}
+void zero(std::vector<std::uint32_t>& vc) { std::fill(vc.begin(), vc.end(), 0); }
 
 }  // namespace
 
-race_detector::clock& race_detector::of(std::uint32_t t) {
-  if (threads_.size() <= t) threads_.resize(t + 1);
-  return threads_[t];
+void race_detector::widen(std::uint32_t t) {
+  width_ = std::max<std::uint32_t>(t + 1, 2 * width_);
+  threads_.resize(width_);
+  for (clock& c : threads_) c.resize(width_, 0);
+  for (clock& c : sync_) c.resize(width_, 0);
+  for (clock& c : snaps_) c.resize(width_, 0);
+  undo_vc_.resize(width_, 0);
 }
 
-void race_detector::grow(std::uint32_t obj) {
+void race_detector::use(std::uint32_t obj) {
   if (sync_.size() < obj) {
-    sync_.resize(obj);
+    sync_.resize(obj, clock(width_, 0));
     shadows_.resize(obj);
   }
-  used_ = std::max<std::size_t>(used_, obj);
+  used_ = obj;
+}
+
+// Emptied in place: the reads keep their capacity for the next execution.
+void race_detector::shadow::clear() noexcept {
+  w_thread = 0;
+  w_clock = 0;
+  reads.clear();
+  read_locs.clear();
 }
 
 void race_detector::reset(const options&) {
   for (std::size_t i = 0; i < used_; ++i) {
-    sync_[i].clear();
-    shadows_[i] = shadow{};
+    zero(sync_[i]);
+    shadows_[i].clear();
   }
   used_ = 0;
   nsnaps_ = 0;
   undo_release_ = false;
   if (on_) of(0);  // the body's thread
-  for (std::uint32_t t = 0; t < threads_.size(); ++t) {
-    threads_[t].clear();
-    if (on_) tick(threads_[t], t);
+  for (std::uint32_t t = 0; t < width_; ++t) {
+    zero(threads_[t]);
+    if (on_) threads_[t][t] = 1;
   }
 }
 
@@ -60,31 +71,30 @@ void race_detector::on_release(std::uint32_t t, std::uint32_t obj, bool undoable
     undo_vc_ = c;
   }
   join_into(c, me);
-  tick(me, t);
+  ++me[t];
 }
 
 void race_detector::undo_release(std::uint32_t t) {
   undo_release_ = false;
-  clock& me = of(t);
-  if (t < me.size()) --me[t];
+  --of(t)[t];
   sync_[undo_obj_ - 1] = undo_vc_;
 }
 
 void race_detector::on_acquire(std::uint32_t t, std::uint32_t obj) {
-  if (obj <= used_ && !sync_[obj - 1].empty()) join_into(of(t), sync_[obj - 1]);
+  if (obj <= used_) join_into(of(t), sync_[obj - 1]);
 }
 
 std::uint32_t race_detector::snapshot(std::uint32_t t) {
-  if (nsnaps_ == snaps_.size()) snaps_.emplace_back();
   clock& me = of(t);
+  if (nsnaps_ == snaps_.size()) snaps_.emplace_back(width_, 0);
   snaps_[nsnaps_] = me;
-  tick(me, t);
+  ++me[t];
   return static_cast<std::uint32_t>(++nsnaps_);
 }
 
 std::uint32_t race_detector::join(std::uint32_t a, std::uint32_t b) {
   if (a == 0 || b == 0) return a | b;
-  if (nsnaps_ == snaps_.size()) snaps_.emplace_back();
+  if (nsnaps_ == snaps_.size()) snaps_.emplace_back(width_, 0);
   clock& c = snaps_[nsnaps_];
   c = snaps_[a - 1];
   join_into(c, snaps_[b - 1]);
@@ -96,12 +106,12 @@ void race_detector::acquire(std::uint32_t t, std::uint32_t snap) {
 }
 
 void race_detector::spawned(std::uint32_t parent, std::uint32_t child) {
-  of(child);  // both exist before either reference is taken
-  clock& me = of(parent);
-  clock& c = of(child);
+  of(std::max(parent, child));  // both exist before either reference is taken
+  clock& me = threads_[parent];
+  clock& c = threads_[child];
   c = me;
-  tick(c, child);
-  tick(me, parent);
+  ++c[child];
+  ++me[parent];
 }
 
 void race_detector::joined(std::uint32_t joiner, std::uint32_t child) {
@@ -125,7 +135,7 @@ std::optional<data_race> race_detector::on_plain_access(std::uint32_t t, std::ui
       if (r != t && c > at(vc, r)) return race(r, s->read_locs[i], false);
     }
     s->w_thread = t;
-    s->w_clock = at(vc, t);
+    s->w_clock = vc[t];
     s->w_loc = loc;
     s->reads.clear();
     s->read_locs.clear();
@@ -133,18 +143,18 @@ std::optional<data_race> race_detector::on_plain_access(std::uint32_t t, std::ui
   }
   for (std::size_t i = 0; i < s->reads.size(); ++i) {
     if (s->reads[i].first == t) {
-      s->reads[i].second = at(vc, t);
+      s->reads[i].second = vc[t];
       s->read_locs[i] = loc;
       return std::nullopt;
     }
   }
-  s->reads.emplace_back(t, at(vc, t));
+  s->reads.emplace_back(t, vc[t]);
   s->read_locs.push_back(loc);
   return std::nullopt;
 }
 
 void race_detector::on_plain_forget(std::uint32_t obj) noexcept {
-  if (obj != 0 && obj <= used_) shadows_[obj - 1] = shadow{};
+  if (obj != 0 && obj <= used_) shadows_[obj - 1].clear();
 }
 
 }  // namespace lockstep::mc::rt

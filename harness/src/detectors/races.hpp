@@ -86,24 +86,38 @@ class race_detector {
   void acquire(std::uint32_t t, std::uint32_t snap);     // t's clock ⊔= snap
 
  private:
+  // Every clock has width_ entries, one per thread id seen so far: joins and
+  // ticks never resize, and the clocks keep their storage across executions.
+  // A synchronising object that released nothing yet has the zero clock.
   using clock = std::vector<std::uint32_t>;
-  clock& of(std::uint32_t t);
+  clock& of(std::uint32_t t) {
+    if (t >= width_) [[unlikely]]
+      widen(t);
+    return threads_[t];
+  }
+  void widen(std::uint32_t t);  // room for thread t in every clock
   void spawned(std::uint32_t parent, std::uint32_t child);
   void joined(std::uint32_t joiner, std::uint32_t child);
   void undo_release(std::uint32_t t);
-  void grow(std::uint32_t obj);  // room for ids up to obj
+  void grow(std::uint32_t obj) {  // room for ids up to obj
+    if (obj > used_) [[unlikely]]
+      use(obj);
+  }
+  void use(std::uint32_t obj);
 
   struct shadow {
     std::uint32_t w_thread = 0, w_clock = 0;  // last write epoch (clock 0: none)
     std::source_location w_loc;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> reads;  // (thread, clock) since it
     std::vector<std::source_location> read_locs;
+    void clear() noexcept;
   };
 
   bool on_ = false;
-  std::vector<clock> threads_;  // by thread id
-  // By object id - 1; an empty clock: the object released nothing yet. Only
-  // the first `used_` entries may hold anything (reset() empties them).
+  std::uint32_t width_ = 0;
+  std::vector<clock> threads_;  // by thread id; the first width_ exist
+  // By object id - 1. Only the first `used_` entries may hold anything
+  // (reset() zeroes them); the rest have width_ zeros or are yet to be sized.
   std::vector<clock> sync_;
   std::vector<shadow> shadows_;
   std::size_t used_ = 0;
@@ -111,7 +125,7 @@ class race_detector {
   std::size_t nsnaps_ = 0;
   bool undo_release_ = false;   // the last release may be undone (on_read_only)
   std::uint32_t undo_obj_ = 0;  // its object
-  clock undo_vc_;               // that object's clock before it (empty: none)
+  clock undo_vc_;               // that object's clock before it
 };
 
 }  // namespace lockstep::mc::rt

@@ -27,11 +27,6 @@ void weak_memory::reset(bool on) {
   for (view& v : sync_) v.clear();
 }
 
-weak_memory::thread_state& weak_memory::th(std::uint32_t t) {
-  if (threads_.size() <= t) threads_.resize(t + 1);
-  return threads_[t];
-}
-
 std::uint32_t weak_memory::location_of(std::uint32_t obj, std::uint64_t value) {
   if (obj < loc_of_obj_.size() && loc_of_obj_[obj] != 0) return loc_of_obj_[obj] - 1;
   if (loc_of_obj_.size() <= obj) loc_of_obj_.resize(obj + 1, 0);

@@ -152,7 +152,11 @@ class weak_memory {
     std::vector<std::uint32_t> spun;  // locations loaded since the last yield
   };
 
-  thread_state& th(std::uint32_t t);
+  thread_state& th(std::uint32_t t) {
+    if (threads_.size() <= t) [[unlikely]]
+      threads_.resize(t + 1);
+    return threads_[t];
+  }
   [[nodiscard]] std::uint32_t pos_of(std::uint32_t x, std::uint32_t msg) const noexcept {
     return locs_[x].msgs[msg].pos;
   }
