@@ -500,6 +500,8 @@ assert r["verdict"] == "pass" and r["complete"] and r["shards"] == 3 and r["exec
 # each report and add up in the merged one, as the executions do.
 expect abandoned-whole 0 -- "$LS" check pool_shutdown --strategy source-dpor --jobs 1 --report-json "$m/sd.json"
 has abandoned-text out "of them stopped as redundant by sleep sets)"
+# The report names the search it ran: source sets are not optimal dpor.
+has source-label out "(source-dpor, complete; "
 for i in 0 1; do
   "$LS" check pool_shutdown --strategy source-dpor --shard $i/2 --jobs 1 --quiet --report-json "$m/sd$i.json" >/dev/null 2>&1 &
 done
@@ -511,6 +513,19 @@ w, a, b, m = (json.load(open(f)) for f in sys.argv[1:])
 assert w["abandoned"] > 0 and w["abandoned"] < w["executions"], w
 assert m["abandoned"] == a["abandoned"] + b["abandoned"] and m["executions"] == a["executions"] + b["executions"], m
 ' "$m/sd.json" "$m/sd0.json" "$m/sd1.json" "$m/sdm.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL abandoned-json"; }
+python3 -c '
+import json, sys
+for f in sys.argv[1:]:
+    r = json.load(open(f))
+    assert r["strategy"] == "source-dpor" and r["options"]["strategy"] == "source-dpor", (f, r["strategy"], r["options"])
+' "$m/sd.json" "$m/sd0.json" "$m/sdm.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL source-label-json"; }
+# An optimal-dpor shard and a source-dpor shard split different trees: their
+# union need not be every schedule, so merge refuses them.
+"$LS" check pool_shutdown --strategy dpor --shard 1/2 --jobs 1 --quiet --report-json "$m/od1.json" >/dev/null 2>&1
+expect merge-mixed-dpor 2 -- "$LS" merge "$m/sd0.json" "$m/od1.json"
+has merge-mixed-dpor err 'explored with other options than'
+has merge-mixed-dpor err 'strategy "source-dpor" and "dpor"'
+one_line merge-mixed-dpor
 # A report written before the field existed merges as 0 abandoned.
 grep -v '"abandoned"' "$m/sd0.json" >"$m/sdold0.json"
 expect abandoned-old 0 -- "$LS" merge "$m/sdold0.json" "$m/sd1.json"

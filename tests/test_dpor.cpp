@@ -91,6 +91,10 @@ TEST(DporCounts, SourceDporStartsSevenRedundantLastzeroExecutions) {
   EXPECT_TRUE(r.complete) << r.report();
   EXPECT_EQ(complete_runs(r), 64u);
   EXPECT_EQ(r.executions, 71u);
+  // The report names the search: it is not the optimal one.
+  EXPECT_EQ(r.strategy, "source-dpor");
+  EXPECT_NE(r.report().find("(source-dpor, complete; 7 of them stopped as redundant by sleep sets)"), std::string::npos)
+      << r.report();
 }
 
 // indexer(N) (Flanagan & Godefroid, POPL 2005): N threads insert 4 values

@@ -561,7 +561,7 @@ std::string run_command(const mc::result& r) {
 // it (the job count, the execution and time budgets do not matter: they
 // decide how far a shard got, which its `complete` says).
 std::string options_json(const mc::options& o) {
-  std::string j = "{\"strategy\": " + q(mc::strategy_name(o.strategy.k));
+  std::string j = "{\"strategy\": " + q(mc::strategy_label(o.strategy));
   if (mc::is_sampling(o.strategy.k)) j += ", \"seed\": " + std::to_string(o.strategy.seed);
   if (o.strategy.k == mc::strategy_spec::kind::pct) j += ", \"depth\": " + std::to_string(o.strategy.depth);
   if (o.strategy.k == mc::strategy_spec::kind::delay) j += ", \"max_delays\": " + std::to_string(o.strategy.max_delays);

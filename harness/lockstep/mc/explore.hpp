@@ -149,6 +149,9 @@ inline strategy_spec replay(std::string schedule, bool lenient = false) {
   return s;
 }
 const char* strategy_name(strategy_spec::kind) noexcept;
+// The name reports give a search: strategy_name, or "source-dpor" for dpor
+// with source sets (a different tree: shards of the two do not combine).
+const char* strategy_label(const strategy_spec&) noexcept;
 // Parses the names strategy_name() prints; nullopt if unknown.
 std::optional<strategy_spec::kind> parse_strategy(std::string_view) noexcept;
 

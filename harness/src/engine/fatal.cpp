@@ -615,7 +615,7 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
   head << bug_kind_name(kind) << ": " << msg.view() << "\n";
   head << "  found in execution ";
   head.num(exec_index_ + 1) << " at step ";
-  head.num(exec_steps_) << " (" << strategy_name(opts_.strategy.k) << "; the schedule has ";
+  head.num(exec_steps_) << " (" << strategy_label(opts_.strategy) << "; the schedule has ";
   head.num(exec_preemptions_) << (exec_preemptions_ == 1 ? " preemption)\n" : " preemptions)\n");
   for (std::size_t i = events_.size(); i-- > 0;) {
     const event& e = events_[i];
@@ -685,7 +685,7 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
     bug_.reset();
     fail(kind, std::string(msg.view()));
     r.found = bug_;
-    r.strategy = strategy_name(opts_.strategy.k);
+    r.strategy = strategy_label(opts_.strategy);
     r.name = opts_.name;
     r.test = g_test;
     r.replay_command = opts_.replay_command;

@@ -554,13 +554,13 @@ std::string summary(const outcome& o, const settings& st) {
     out += "linearizable in " + grouped(o.scenarios) + (o.scenarios == 1 ? " scenario" : " scenarios") + " of " +
            shape + ", ";
     if (sampled) {
-      out += "sampled (" + std::string(mc::strategy_name(st.strategy.k)) + ", up to " + grouped(st.max_executions) +
+      out += "sampled (" + std::string(mc::strategy_label(st.strategy)) + ", up to " + grouped(st.max_executions) +
              " executions a scenario)";
     } else if (o.complete == o.scenarios) {
-      out += "every interleaving of each (" + std::string(mc::strategy_name(st.strategy.k)) + ")";
+      out += "every interleaving of each (" + std::string(mc::strategy_label(st.strategy)) + ")";
     } else {
       out += grouped(o.complete) + " explored completely, " + grouped(o.scenarios - o.complete) + " stopped (" +
-             (o.bound_hit.empty() ? "at a bound" : o.bound_hit) + "; " + mc::strategy_name(st.strategy.k) + ")";
+             (o.bound_hit.empty() ? "at a bound" : o.bound_hit) + "; " + mc::strategy_label(st.strategy) + ")";
     }
   }
   out += "; " + grouped(o.executions) + " executions, " + grouped(o.histories) + " distinct histories, " +

@@ -78,6 +78,10 @@ const char* strategy_name(strategy_spec::kind k) noexcept {
   return "?";
 }
 
+const char* strategy_label(const strategy_spec& s) noexcept {
+  return s.k == strategy_spec::kind::dpor && s.source ? "source-dpor" : strategy_name(s.k);
+}
+
 std::optional<strategy_spec::kind> parse_strategy(std::string_view s) noexcept {
   using k = strategy_spec::kind;
   for (k x : {k::random, k::dfs, k::replay, k::pct, k::dpor, k::pos, k::delay})
@@ -96,7 +100,7 @@ const char* verdict_name(mc::verdict v) noexcept {
 
 mc::verdict result::verdict() const noexcept {
   if (found) return verdict::bug;
-  if (!bound_hit.empty() && (strategy == "dfs" || strategy == "dpor" || strategy == "delay")) return verdict::incomplete;
+  if (!bound_hit.empty() && (strategy == "dfs" || strategy == "dpor" || strategy == "source-dpor" || strategy == "delay")) return verdict::incomplete;
   return verdict::pass;
 }
 
@@ -1073,7 +1077,7 @@ result explore(const options& opts_in, body_ref body) {
   if (max_exec == 0) max_exec = exhaustive_kind ? 1000000 : 1000;
 
   result res;
-  res.strategy = strategy_name(k);
+  res.strategy = strategy_label(opts.strategy);
   res.name = opts.name;
   res.test = test;
   res.replay_command = opts.replay_command;
