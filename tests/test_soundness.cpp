@@ -458,6 +458,30 @@ TEST(Monitor, DporStillRunsThePutBeforeTheClose) {
   expect_dpor_reaches(with(mc::dfs()), put_get_close, got_item, verdict::pass, "let the put come before the close");
 }
 
+// A timed get keeps its read of the closed flag a race, unlike an untimed
+// one: before the close it would not have waited for it but timed out, and
+// returned with the queue still open. The first execution closes first (the
+// closer is spawned first), so only reversing the close with the get's read
+// reaches the timeout; main only joins, so once it blocks the timeout can
+// fire before the closer runs.
+TEST(Monitor, DporRunsATimedGetsTimeoutBeforeAndAfterTheClose) {
+  bool timed_out_open = false;
+  bool saw_closed = false;
+  auto timed_get_close = [&] {
+    mc::bounded_queue<int> q{1};
+    mc::thread closer([&] { q.close(); });
+    mc::thread c([&] {
+      if (!q.get_for(std::chrono::milliseconds(5))) (q.closed() ? saw_closed : timed_out_open) = true;
+    });
+    closer.join();
+    c.join();
+  };
+  expect_dpor_reaches(with(mc::dfs()), timed_get_close, timed_out_open, verdict::pass,
+                      "let the timeout fire before the close");
+  expect_dpor_reaches(with(mc::dfs()), timed_get_close, saw_closed, verdict::pass,
+                      "let the close come before the get returned");
+}
+
 // -- a failing thread unwinds after the threads that use its frames ---------------------
 
 // Found under AddressSanitizer: the body failed while a thread it spawned
