@@ -344,7 +344,7 @@ namespace lockstep::mc::rt {
 // event, or times out at once, a yield).
 access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
   access a{obj, access_kind::monitor};
-  a.fields = static_cast<std::uint8_t>((s.reads & 7u) | ((s.writes & 7u) << 4));
+  a.fields = monitor_fields(s.reads, s.writes);
   a.needs = needed(s, timed);
   if (s.ready && s.writes != 0 && obj < queues_.size())
     for (std::uint32_t i = queues_[obj].head; i != kNoThread; i = threads_[i]->wq_next)
@@ -356,7 +356,7 @@ access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) c
 // What an attempt that is not ready read (see strategy::on_parked).
 access runtime::parked_access(std::uint32_t obj, monitor_state s) noexcept {
   access a{obj, access_kind::monitor};
-  a.fields = static_cast<std::uint8_t>(s.reads & 0xfu);
+  a.fields = monitor_fields(s.reads, 0);
   return a;
 }
 
@@ -371,7 +371,7 @@ std::uint8_t runtime::needed(monitor_state s, bool timed) noexcept {
 void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes, std::uint8_t needs) {
   if (!track_) return;
   access a{obj, access_kind::monitor};
-  a.fields = static_cast<std::uint8_t>((reads & 0xfu) | ((writes & 0xfu) << 4));
+  a.fields = monitor_fields(reads, writes);
   a.needs = needs;
   for_each_plain(a, [&](const access& x) { note(x); });
 }
@@ -447,7 +447,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     me.wait_addr = nullptr;
     s = probe(ctx);
     if (s.ready) {
-      record(op::cas_ok, lock, obj, loc, true).value = static_cast<std::uint64_t>(s.reads | (s.writes << 4));
+      record(op::cas_ok, lock, obj, loc, true).value = monitor_fields(s.reads, s.writes);
       events_.back().order = kMonitorStep;
       race_detector& races = detector<race_detector>();
       if (races.on()) races.on_acquire(cur_, objects_.intern(lock));

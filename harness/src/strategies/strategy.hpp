@@ -69,6 +69,10 @@ struct access {
   // their last write, never reversible with it (monitor_state::needs).
   std::uint8_t needs = 0;
 };
+// A monitor step's `fields` from the fields it reads and those it writes.
+constexpr std::uint8_t monitor_fields(unsigned reads, unsigned writes) noexcept {
+  return static_cast<std::uint8_t>((reads & 0xfu) | ((writes & 0xfu) << 4));
+}
 inline constexpr std::uint32_t kThreadKey = 0x80000000u;
 // A futex word's wait queue: waits that block and wakes touch it, not the
 // word's value (a wake commutes with loads, stores and CASes of the word).
