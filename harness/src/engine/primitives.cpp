@@ -421,6 +421,11 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     me.monitor_wait = false;
     me.wait_addr = nullptr;
   };
+  // Resumed from a block: the decision that picked it was this step's. A
+  // second one would make the resumption a step of its own that does
+  // nothing, and a strategy that takes another thread there reaches again
+  // what it reached by taking that thread first (dpor: the same trace twice).
+  bool picked = false;
   for (;;) {
     monitor_state s = probe(ctx);
     if (!s.ready && !timed) {
@@ -436,13 +441,15 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       park_monitor(me, s);
       sleep();
       if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path
+      picked = true;
       continue;
     }
     if (track_) me.next = monitor_access(obj, s, timed);
     // Another thread's step may take the readiness away while this one waits
     // here: an untimed one is then parked by that step's exit, and decide()
     // returns once it is ready again and picked.
-    decide();
+    if (!picked) decide();
+    picked = false;
     if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path
     me.wait_addr = nullptr;
     s = probe(ctx);
@@ -485,6 +492,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       fair_yield(false);
       return false;
     }
+    picked = true;
   }
 }
 
