@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -480,6 +481,67 @@ TEST(Monitor, DporRunsATimedGetsTimeoutBeforeAndAfterTheClose) {
                       "let the timeout fire before the close");
   expect_dpor_reaches(with(mc::dfs()), timed_get_close, saw_closed, verdict::pass,
                       "let the close come before the get returned");
+}
+
+// A get that takes the item a put has just added to the empty queue comes
+// after that put, never in a race with it (before it, it would have
+// waited), and a put into the room a get has just made in the full queue
+// comes after that get. The order through those steps does not keep a late
+// get from going before the get before: here the second consumer, spawned
+// last, takes the first item (before the first consumer's get, whose room
+// the second put needed). Without that race dpor reached half the traces.
+TEST(Monitor, DporLetsALateConsumerTakeTheFirstItem) {
+  bool late_took_first = false;
+  auto body = [&] {
+    mc::bounded_queue<int> q{1};
+    int first = 0;  // the second consumer's first item (only it writes it)
+    mc::thread p([&] {
+      (void)q.put(1);
+      (void)q.put(2);
+    });
+    mc::thread c1([&] { while (q.get()) {} });
+    mc::thread c2([&] {
+      std::optional<int> v = q.get();
+      if (v) first = *v;
+      while (q.get()) {}
+    });
+    p.join();
+    q.close();
+    c1.join();
+    c2.join();
+    if (first == 1) late_took_first = true;
+  };
+  expect_dpor_reaches(with(mc::dfs()), body, late_took_first, verdict::pass,
+                      "let the late consumer take the first item");
+}
+
+// The same for a join that finds every item done: it comes after the
+// task_done that brought the count to 0, but could have gone before the put
+// that raised it (the count was 0 then), which the order through the get
+// and the task_done does not show. The joiner, spawned last, then takes the
+// item itself.
+TEST(Monitor, DporRunsAJoinBeforeThePutItWouldNowWaitFor) {
+  bool joined_before_put = false;
+  auto body = [&] {
+    mc::bounded_queue<int> q{1};
+    mc::thread p([&] { (void)q.put(1); });
+    mc::thread c([&] {
+      if (q.get()) q.task_done();
+    });
+    mc::thread j([&] {
+      q.join();
+      if (q.try_get()) {  // the put came after the join
+        joined_before_put = true;
+        q.task_done();
+      }
+    });
+    p.join();
+    j.join();
+    q.close();  // lets the consumer go if the joiner took the item
+    c.join();
+  };
+  expect_dpor_reaches(with(mc::dfs()), body, joined_before_put, verdict::pass,
+                      "let the join come before the put");
 }
 
 // -- a failing thread unwinds after the threads that use its frames ---------------------

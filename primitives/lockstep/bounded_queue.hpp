@@ -253,7 +253,10 @@ class basic_bounded_queue {
   static monitor_state probe_put(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);
     if (q.closed_) return {true, kClosed, 0};
-    if (q.items_.size() < q.capacity_) return {true, kClosed | kItems, kItems | kUnfinished};
+    // Into the room a get has just made in the full queue: before that get
+    // it would have waited.
+    if (q.items_.size() < q.capacity_)
+      return {true, kClosed | kItems, kItems | kUnfinished, q.mon_.freed ? kItems : std::uint8_t{0}};
     return {false, kClosed | kItems, 0};  // full: a get or a close may let it go on
   }
   static monitor_state probe_try_put(const void* p) noexcept {
@@ -264,7 +267,9 @@ class basic_bounded_queue {
   }
   static monitor_state probe_get(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);
-    if (!q.items_.empty()) return {true, kItems, kItems};
+    // Taking the item a put has just added to the empty queue: before that
+    // put it would have waited.
+    if (!q.items_.empty()) return {true, kItems, kItems, q.mon_.filled ? kItems : std::uint8_t{0}};
     if (q.closed_) return {true, kItems | kClosed, 0, kClosed};  // empty and closed: it ends (open, it waits)
     return {false, kItems | kClosed, 0};  // empty and open: a put or a close may let it go on
   }
@@ -275,8 +280,13 @@ class basic_bounded_queue {
   static monitor_state probe_task_done(const void* p) noexcept {
     return of(p).unfinished_ == 0 ? monitor_state{true, kUnfinished, 0} : monitor_state{true, kUnfinished, kUnfinished};
   }
-  static monitor_state probe_join(const void* p) noexcept { return {of(p).unfinished_ == 0, kUnfinished, 0}; }
-  static monitor_state probe_close(const void*) noexcept { return {true, 0, kClosed}; }
+  static monitor_state probe_join(const void* p) noexcept {
+    return of(p).unfinished_ == 0 ? monitor_state{true, kUnfinished, 0, kUnfinished} : monitor_state{false, kUnfinished, 0};
+  }
+  // Closing a closed queue changes nothing: it reads the flag.
+  static monitor_state probe_close(const void* p) noexcept {
+    return of(p).closed_ ? monitor_state{true, kClosed, 0} : monitor_state{true, 0, kClosed};
+  }
   static monitor_state probe_closed(const void*) noexcept { return {true, kClosed, 0}; }
   static monitor_state probe_size(const void*) noexcept { return {true, kItems, 0}; }
 
@@ -297,12 +307,16 @@ class basic_bounded_queue {
   template <class U>
   bool push_native(U&& v) {
     if (closed_) return false;
+    mon_.filled = items_.empty();
+    mon_.freed = false;
     items_.push_back(std::forward<U>(v));
     ++unfinished_;
     return true;
   }
   std::optional<T> take_native() {
     if (items_.empty()) return std::nullopt;
+    mon_.freed = items_.size() == capacity_;
+    mon_.filled = false;
     std::optional<T> v(std::move(items_.front()));
     items_.pop_front();
     return v;
@@ -310,6 +324,10 @@ class basic_bounded_queue {
   struct monitor_words {
     typename P::template atomic<std::uint32_t> lock{0};
     typename P::template atomic<std::uint32_t> seq{0};
+    // What the last change of the items was (see monitor_state::needs): a
+    // put into the empty queue, a get from the full one.
+    bool filled = false;
+    bool freed = false;
   };
   struct no_words {};
 

@@ -92,11 +92,13 @@ struct monitor_state {
   bool ready = false;
   std::uint8_t reads = 0;
   std::uint8_t writes = 0;
-  // Of `reads`, the fields whose value made the ready step possible and that
-  // only ever change once (a closed flag): with their earlier value the step
-  // would not be ready, whatever else the monitor held. An untimed step
-  // reads them after their write, never in a race with it: run before it,
-  // the step would have waited for it.
+  // Of `reads` and `writes`, the fields whose last write made the ready
+  // step possible: before that write the step would not have been ready,
+  // whatever else the monitor held (a closed flag for a get of the empty
+  // queue; the items a put has just made non-empty, for a get; the count of
+  // unfinished items the last task_done brought to 0, for a join). An
+  // untimed step comes after that write, never in a race with it: run
+  // before it, the step would have waited for it.
   std::uint8_t needs = 0;
 };
 using monitor_probe = monitor_state (*)(const void* ctx) noexcept;

@@ -360,12 +360,12 @@ access runtime::parked_access(std::uint32_t obj, monitor_state s) noexcept {
   return a;
 }
 
-// The fields a ready step reads as sync (see monitor_state::needs): an
-// untimed step would have waited for their write, as a woken waiter returns
-// after its wake. A timed one would have timed out instead, another
-// outcome: its reads stay races.
+// The fields a ready step comes after the last write of (see
+// monitor_state::needs): an untimed step would have waited for that write,
+// as a woken waiter returns after its wake. A timed one would have timed
+// out instead, another outcome: its accesses stay races.
 std::uint8_t runtime::needed(monitor_state s, bool timed) noexcept {
-  return timed || !s.ready ? 0 : static_cast<std::uint8_t>(s.needs & s.reads & ~s.writes & 7u);
+  return timed || !s.ready ? 0 : static_cast<std::uint8_t>(s.needs & (s.reads | s.writes) & 7u);
 }
 
 void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes, std::uint8_t needs) {

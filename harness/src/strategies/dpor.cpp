@@ -63,9 +63,12 @@ unsigned access_flags(const access& a) {
   return (a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u) | (static_cast<unsigned>(a.fields) << 2) |
          (static_cast<unsigned>(a.needs) << 10);
 }
-// Whether saved kind and flags make an access (fields only on a monitor's).
+// Whether saved kind and flags make an access (fields only on a monitor's,
+// needs also on a read or a write).
 bool valid_access(unsigned kind, unsigned flags) {
   if (kind > static_cast<unsigned>(access_kind::monitor) || flags > 0x3fff) return false;
+  if (kind == static_cast<unsigned>(access_kind::read) || kind == static_cast<unsigned>(access_kind::write))
+    return ((flags >> 2) & 0xff) == 0;
   return (flags >> 2) == 0 || kind == static_cast<unsigned>(access_kind::monitor);
 }
 access access_of(unsigned key, unsigned kind, unsigned flags) {
@@ -929,6 +932,19 @@ class dpor_strategy final : public strategy {
         if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
         return;
       }
+      if (a.needs != 0) {
+        // A monitor's field its step needs: the step could not have
+        // happened between the write before the last one and the last one
+        // (it would have waited), so it comes after the last, never
+        // reversed with it. Before the write before, it could have (a get
+        // taking the item an earlier get took): that is its race, which the
+        // order through the last write does not cover. A write still races
+        // with the readers since the last write.
+        if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
+        if (o.previous_writer != static_cast<std::size_t>(-1)) deps.push_back(o.previous_writer);
+        if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
+        return;
+      }
       if (o.writer != static_cast<std::size_t>(-1)) deps.push_back(o.writer);
       if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
       return;
@@ -945,10 +961,11 @@ class dpor_strategy final : public strategy {
     for (object_state& s : objects_)
       if (s.key == a.key) o = &s;
     if (o == nullptr) {
-      objects_.push_back({a.key, static_cast<std::size_t>(-1), {}});
+      objects_.push_back({a.key, static_cast<std::size_t>(-1), static_cast<std::size_t>(-1), {}});
       o = &objects_.back();
     }
     if (a.kind == access_kind::write) {
+      if (o->writer != i) o->previous_writer = o->writer;
       o->writer = i;
       o->readers.clear();
     } else if (a.kind == access_kind::read && !contains_index(o->readers, i)) {
@@ -1245,6 +1262,7 @@ class dpor_strategy final : public strategy {
   struct object_state {
     std::uint32_t key;
     std::size_t writer;
+    std::size_t previous_writer;  // the writer before `writer`
     std::vector<std::size_t> readers;
   };
 

@@ -65,8 +65,12 @@ struct access {
   bool yields = false;
   // A monitor step's fields: bit f read, bit 4 + f written (f < 4).
   std::uint8_t fields = 0;
-  // Of the fields it only reads, those it reads as `sync` (bit f): after
-  // their last write, never reversible with it (monitor_state::needs).
+  // A monitor step: the fields (bit f) it comes after the last write of,
+  // never reversible with it (monitor_state::needs). A plain read or write
+  // with `needs` set is such a field: ordered after the key's last write,
+  // it races with no earlier write (a write still races with the reads
+  // since), and later writes race with it as with any read or write.
+  // Dropping the flag leaves a plain access: more races, never fewer.
   std::uint8_t needs = 0;
 };
 // A monitor step's `fields` from the fields it reads and those it writes.
@@ -114,9 +118,12 @@ void for_each_plain(const access& a, F&& f) {
       return;
     case access_kind::monitor:
       for (unsigned k = 0; k < 4; ++k) {
-        if ((a.fields & (0x10u << k)) != 0) f(access{monitor_field_key(a.key, k), access_kind::write});
+        if ((a.fields & (0x10u << k)) != 0)
+          f(access{monitor_field_key(a.key, k), access_kind::write, false, false, 0,
+                   static_cast<std::uint8_t>((a.needs >> k) & 1u)});
         else if ((a.fields & (1u << k)) != 0)
-          f(access{monitor_field_key(a.key, k), (a.needs & (1u << k)) != 0 ? access_kind::sync : access_kind::read});
+          f(access{monitor_field_key(a.key, k), access_kind::read, false, false, 0,
+                   static_cast<std::uint8_t>((a.needs >> k) & 1u)});
       }
       return;
     default: f(a);
