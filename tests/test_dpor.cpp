@@ -173,13 +173,12 @@ TEST(DporCounts, AConsumerThatDrainsTheQueueHasOneTrace) {
 // class of equivalent executions once, reaches 10 and 4): both searches run
 // each once and start nothing that sleep sets stop. (Two producers still
 // lead optimal dpor into one such execution, after which it starts over
-// with source sets: tools/bench/README.md.) Before, a thread
-// resumed from a park took its step only at a second decision, so its
-// resumption was a step of its own that did nothing (optimal dpor ran a
-// program of 84 traces 91 times),
-// and a get was reversed with the put it took the item of, or a put with
-// the get that made its room, which the step cannot go before (it would
-// have waited): each such reversal parked the step, the execution was
+// with source sets: tools/bench/README.md.) Before, a thread resumed from a
+// park took its step only at a second decision, so its resumption was a
+// step of its own that did nothing (optimal dpor ran a program of 84 traces
+// 91 times), and a get was reversed with the put it took the item of, or a
+// put with the get that made its room, which the step cannot go before (it
+// would have waited): each such reversal parked the step, the execution was
 // stopped by sleep sets, and optimal dpor started over with source sets.
 void put_and_consume(int producers, int items, int consumers) {
   mc::bounded_queue<int> q(1);

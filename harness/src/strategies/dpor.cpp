@@ -932,20 +932,15 @@ class dpor_strategy final : public strategy {
         if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
         return;
       }
-      if (a.needs != 0) {
-        // A monitor's field its step needs: the step could not have
-        // happened between the write before the last one and the last one
-        // (it would have waited), so it comes after the last, never
-        // reversed with it. Before the write before, it could have (a get
-        // taking the item an earlier get took): that is its race, which the
-        // order through the last write does not cover. A write still races
-        // with the readers since the last write.
-        if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
-        if (o.previous_writer != static_cast<std::size_t>(-1)) deps.push_back(o.previous_writer);
-        if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
-        return;
-      }
-      if (o.writer != static_cast<std::size_t>(-1)) deps.push_back(o.writer);
+      // A monitor's field its step needs: the step could not have happened
+      // between the write before the last one and the last one (it would
+      // have waited), so it comes after the last, never reversed with it.
+      // Before the write before, it could have (a get taking the item an
+      // earlier get took): that is its race, which the order through the
+      // last write does not cover. A write races with the readers since the
+      // last write, needed or not.
+      if (o.writer != static_cast<std::size_t>(-1)) (a.needs != 0 ? ordered : deps).push_back(o.writer);
+      if (a.needs != 0 && o.previous_writer != static_cast<std::size_t>(-1)) deps.push_back(o.previous_writer);
       if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
       return;
     }

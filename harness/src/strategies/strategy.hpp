@@ -118,12 +118,10 @@ void for_each_plain(const access& a, F&& f) {
       return;
     case access_kind::monitor:
       for (unsigned k = 0; k < 4; ++k) {
-        if ((a.fields & (0x10u << k)) != 0)
-          f(access{monitor_field_key(a.key, k), access_kind::write, false, false, 0,
-                   static_cast<std::uint8_t>((a.needs >> k) & 1u)});
-        else if ((a.fields & (1u << k)) != 0)
-          f(access{monitor_field_key(a.key, k), access_kind::read, false, false, 0,
-                   static_cast<std::uint8_t>((a.needs >> k) & 1u)});
+        const bool written = (a.fields & (0x10u << k)) != 0;
+        if (!written && (a.fields & (1u << k)) == 0) continue;
+        f(access{monitor_field_key(a.key, k), written ? access_kind::write : access_kind::read, false, false, 0,
+                 static_cast<std::uint8_t>((a.needs >> k) & 1u)});
       }
       return;
     default: f(a);
