@@ -498,12 +498,12 @@ assert r["verdict"] == "pass" and r["complete"] and r["shards"] == 3 and r["exec
 ' "$m/merged.json" "$whole" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL merge-json"; }
 # Source-dpor shards: the executions sleep sets stopped as redundant are in
 # each report and add up in the merged one, as the executions do.
-expect abandoned-whole 0 -- "$LS" check queue_producer_consumer --strategy source-dpor --jobs 1 --report-json "$m/sd.json"
+expect abandoned-whole 0 -- "$LS" check redis_lock_fenced --strategy source-dpor --jobs 1 --report-json "$m/sd.json"
 has abandoned-text out "of them stopped as redundant by sleep sets)"
 # The report names the search it ran: source sets are not optimal dpor.
 has source-label out "(source-dpor, complete; "
 for i in 0 1; do
-  "$LS" check queue_producer_consumer --strategy source-dpor --shard $i/2 --jobs 1 --quiet --report-json "$m/sd$i.json" >/dev/null 2>&1 &
+  "$LS" check redis_lock_fenced --strategy source-dpor --shard $i/2 --jobs 1 --quiet --report-json "$m/sd$i.json" >/dev/null 2>&1 &
 done
 wait
 expect abandoned-merge 0 -- "$LS" merge "$m/sd0.json" "$m/sd1.json" --report-json "$m/sdm.json"
@@ -521,7 +521,7 @@ for f in sys.argv[1:]:
 ' "$m/sd.json" "$m/sd0.json" "$m/sdm.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL source-label-json"; }
 # An optimal-dpor shard and a source-dpor shard split different trees: their
 # union need not be every schedule, so merge refuses them.
-"$LS" check queue_producer_consumer --strategy dpor --shard 1/2 --jobs 1 --quiet --report-json "$m/od1.json" >/dev/null 2>&1
+"$LS" check redis_lock_fenced --strategy dpor --shard 1/2 --jobs 1 --quiet --report-json "$m/od1.json" >/dev/null 2>&1
 expect merge-mixed-dpor 2 -- "$LS" merge "$m/sd0.json" "$m/od1.json"
 has merge-mixed-dpor err 'explored with other options than'
 has merge-mixed-dpor err 'strategy "source-dpor" and "dpor"'

@@ -132,6 +132,11 @@ struct transition {
   // step the thread would take instead, its fields all read and written.
   bool parked = false;
   access step;
+  // The writes its monitor step needed (see collect_conflicts), if any, and
+  // its clock without them: see before_in_v.
+  bool needed = false;
+  std::vector<std::size_t> needed_writes;
+  std::vector<std::uint32_t> race_clock;
 };
 
 bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
@@ -779,12 +784,27 @@ class dpor_strategy final : public strategy {
     t.previous = kNone;
     t.parked = false;
     t.step = access{};
+    t.needed = false;
     return t;
   }
 
   bool happens_before(std::size_t a, const transition& b) const {
     const std::uint32_t t = trans_[a].thread;
     return t < b.clock.size() && b.clock[t] >= a + 1;
+  }
+  // Within the wakeup sequence of the race being reversed: transition a
+  // comes before transition b. The racing step runs before the write it
+  // races with, so a write its monitor step needed that came after that
+  // write (and is no step of the sequence) is no predecessor of it there, nor
+  // is what came before that write only through it.
+  bool before_in_v(std::size_t a, std::size_t b) const {
+    const transition& t = trans_[b];
+    if (b != racing_ || !t.needed) return happens_before(a, t);
+    const std::uint32_t th = trans_[a].thread;
+    if (th < t.race_clock.size() && t.race_clock[th] >= a + 1) return true;
+    for (std::size_t w : t.needed_writes)
+      if (!happens_before(raced_, trans_[w]) && (a == w || happens_before(a, trans_[w]))) return true;
+    return false;
   }
 
   // Vector clock, race detection and sleep-set update for the transition that
@@ -852,9 +872,11 @@ class dpor_strategy final : public strategy {
     // this transition but cannot be reversed with it, so they are no races.
     std::vector<std::size_t>& deps = deps_;
     std::vector<std::size_t>& ordered = ordered_;
+    std::vector<std::size_t>& needed = needed_;
     deps.clear();
     ordered.clear();
-    for (const access& a : me.accesses) collect_conflicts(a, i, deps, ordered);
+    needed.clear();
+    for (const access& a : me.accesses) collect_conflicts(a, i, deps, ordered, needed);
     if (!pending) yield_conflicts(i, deps);
     std::sort(deps.begin(), deps.end());
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
@@ -862,6 +884,12 @@ class dpor_strategy final : public strategy {
     for (std::size_t j : ordered) join(clock, trans_[j].clock);
     if (clock.size() <= p) clock.resize(p + 1, 0);
     clock[p] = static_cast<std::uint32_t>(i + 1);
+    me.needed = !needed.empty();
+    if (me.needed) {
+      me.race_clock = clock;
+      me.needed_writes.assign(needed.begin(), needed.end());
+      for (std::size_t j : needed) join(clock, trans_[j].clock);
+    }
     if (!pending) {
       for (const access& a : me.accesses) update_objects(a, i);
       me.previous = last_clock_[p];
@@ -918,7 +946,7 @@ class dpor_strategy final : public strategy {
   // other: the sync step (a start, a woken waiter's return) could have run
   // before the timeout fired.
   void collect_conflicts(const access& a, std::size_t i, std::vector<std::size_t>& deps,
-                         std::vector<std::size_t>& ordered) const {
+                         std::vector<std::size_t>& ordered, std::vector<std::size_t>& needed) const {
     if (a.kind == access_kind::none) return;
     if (a.kind == access_kind::global) {
       for (std::size_t j = 0; j < i; ++j)
@@ -939,7 +967,7 @@ class dpor_strategy final : public strategy {
       // earlier get took): that is its race, which the order through the
       // last write does not cover. A write races with the readers since the
       // last write, needed or not.
-      if (o.writer != static_cast<std::size_t>(-1)) (a.needs != 0 ? ordered : deps).push_back(o.writer);
+      if (o.writer != static_cast<std::size_t>(-1)) (a.needs != 0 ? needed : deps).push_back(o.writer);
       if (a.needs != 0 && o.previous_writer != static_cast<std::size_t>(-1)) deps.push_back(o.previous_writer);
       if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
       return;
@@ -979,6 +1007,8 @@ class dpor_strategy final : public strategy {
 
   // The race (j, i): make sure some initial of notdep(j).i is tried at j's frame.
   void add_backtrack(std::size_t j, std::size_t i) {
+    raced_ = j;
+    racing_ = i;
     if (optimal_ && !ending_) {
       // Optimal dpor reverses races once the execution is complete: the
       // wakeup sequence is every step after j that does not happen after
@@ -1007,7 +1037,7 @@ class dpor_strategy final : public strategy {
       seen.push_back(t);
       bool first = true;
       for (std::size_t b = 0; b < a && first; ++b)
-        if (happens_before(v[b], trans_[v[a]])) first = false;
+        if (before_in_v(v[b], v[a])) first = false;
       if (first) initials.push_back(t);
     }
     if (optimal_) {
@@ -1074,7 +1104,7 @@ class dpor_strategy final : public strategy {
     for (std::size_t a = 0; a < v.size(); ++a) {
       if (trans_[v[a]].thread != q) continue;
       for (std::size_t b = 0; b < a; ++b)
-        if (happens_before(v[b], trans_[v[a]])) return false;
+        if (before_in_v(v[b], v[a])) return false;
       pos = a;
       return true;
     }
@@ -1166,7 +1196,7 @@ class dpor_strategy final : public strategy {
         if (!contains(f.cands, q)) continue;
         bool first = true;
         for (std::size_t b = 0; b < a && first; ++b)
-          if (trans_[v[b]].thread == q || happens_before(v[b], trans_[v[a]])) first = false;
+          if (trans_[v[b]].thread == q || before_in_v(v[b], v[a])) first = false;
         if (!first) continue;
         std::rotate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(a), v.begin() + static_cast<std::ptrdiff_t>(a) + 1);
         break;
@@ -1276,7 +1306,8 @@ class dpor_strategy final : public strategy {
   // Scratch, kept to avoid allocating per transition.
   std::vector<std::uint32_t> program_clock_, initials_;
   mutable std::vector<std::uint32_t> seen_;
-  std::vector<std::size_t> deps_, ordered_, v_;
+  std::vector<std::size_t> deps_, ordered_, needed_, v_;
+  std::size_t raced_ = kNone, racing_ = kNone;  // the race being reversed (see before_in_v)
   std::vector<sleeper> next_sleep_;
   std::vector<std::size_t> window_count_, window_first_;  // scratch for window_races
   std::size_t finished_ = 0;
