@@ -221,6 +221,45 @@ TEST(DporCounts, QueueProgramsRunOneExecutionPerTrace) {
   }
 }
 
+// A join waits while items are unfinished. It could have returned only
+// before the put that raised the count from 0 (here main's own try_put),
+// not before a task_done that left the count above 0: racing the join (or
+// its parked attempt) with that task_done, as with any last or earlier
+// write, started executions where it parked again behind a sleeping
+// consumer (optimal dpor: 295 executions, 49 abandoned, then over again
+// with source sets). Plain dfs with the trace count reaches 246 traces.
+TEST(DporCounts, AJoinRacesWithThePutThatRaisedTheCountFromZero) {
+  const auto body = [] {
+    mc::bounded_queue<int> q(2);
+    std::vector<mc::thread> ps, cs;
+    ps.emplace_back([&q] {
+      (void)q.put(1);
+      (void)q.try_put(1);
+    });
+    ps.emplace_back([&q] { (void)q.size(); });
+    cs.emplace_back([&q] {
+      while (q.get()) q.task_done();
+    });
+    (void)q.try_put(2);
+    for (auto& t : ps) t.join();
+    q.join();
+    q.close();
+    for (auto& t : cs) t.join();
+  };
+  for (const bool optimal : {true, false}) {
+    mc::options o;
+    o.strategy = optimal ? mc::dpor() : mc::source_dpor();
+    o.honour_env = false;
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete) << r.report();
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_EQ(r.executions - r.abandoned, 246u) << r.report();
+    if (optimal) {
+      EXPECT_EQ(r.abandoned, 0u) << r.report();
+    }
+  }
+}
+
 // Three threads each increment a counter twice under one mutex: 90 orders
 // of the six critical sections. Relacy's exhaustive search needs 279,810
 // executions; dfs here does not finish in a million.

@@ -113,7 +113,10 @@ class basic_bounded_queue {
       {
         const exit_guard g{*this, where};
         misused = unfinished_ == 0;
-        if (!misused) --unfinished_;
+        if (!misused) {
+          --unfinished_;
+          mon_.raised = false;
+        }
       }
       if (misused) P::misuse(this, "task_done() called more times than items were put", where);
       return;
@@ -256,13 +259,13 @@ class basic_bounded_queue {
     // Into the room a get has just made in the full queue: before that get
     // it would have waited.
     if (q.items_.size() < q.capacity_)
-      return {true, kClosed | kItems, kItems | kUnfinished, q.mon_.freed ? kItems : std::uint8_t{0}};
+      return {true, kClosed | kItems, kItems | kUnfinished, q.mon_.freed ? kItems : std::uint8_t{0}, q.raising()};
     return {false, kClosed | kItems, 0};  // full: a get or a close may let it go on
   }
   static monitor_state probe_try_put(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);
     if (q.closed_) return {true, kClosed, 0};
-    if (q.items_.size() < q.capacity_) return {true, kClosed | kItems, kItems | kUnfinished};
+    if (q.items_.size() < q.capacity_) return {true, kClosed | kItems, kItems | kUnfinished, 0, q.raising()};
     return {true, kClosed | kItems, 0};
   }
   static monitor_state probe_get(const void* p) noexcept {
@@ -281,8 +284,14 @@ class basic_bounded_queue {
     return of(p).unfinished_ == 0 ? monitor_state{true, kUnfinished, 0} : monitor_state{true, kUnfinished, kUnfinished};
   }
   static monitor_state probe_join(const void* p) noexcept {
-    return of(p).unfinished_ == 0 ? monitor_state{true, kUnfinished, 0, kUnfinished} : monitor_state{false, kUnfinished, 0};
+    const basic_bounded_queue& q = of(p);
+    if (q.unfinished_ == 0) return {true, kUnfinished, 0, kUnfinished, 0, kUnfinished};
+    // Waiting: before the last put that raised the count from 0 it would
+    // have returned; the task_dones and puts since changed nothing for it.
+    return {false, kUnfinished, 0, 0, 0, q.mon_.raised ? std::uint8_t{0} : kUnfinished};
   }
+  // A put raises the count of unfinished items from 0 (see monitor_state::raises).
+  std::uint8_t raising() const noexcept { return unfinished_ == 0 ? kUnfinished : std::uint8_t{0}; }
   // Closing a closed queue changes nothing: it reads the flag.
   static monitor_state probe_close(const void* p) noexcept {
     return of(p).closed_ ? monitor_state{true, kClosed, 0} : monitor_state{true, 0, kClosed};
@@ -309,6 +318,7 @@ class basic_bounded_queue {
     if (closed_) return false;
     mon_.filled = items_.empty();
     mon_.freed = false;
+    mon_.raised = unfinished_ == 0;
     items_.push_back(std::forward<U>(v));
     ++unfinished_;
     return true;
@@ -328,6 +338,8 @@ class basic_bounded_queue {
     // put into the empty queue, a get from the full one.
     bool filled = false;
     bool freed = false;
+    // And of the unfinished count: a put from 0 (see monitor_state::stale).
+    bool raised = false;
   };
   struct no_words {};
 

@@ -100,6 +100,18 @@ struct monitor_state {
   // untimed step comes after that write, never in a race with it: run
   // before it, the step would have waited for it.
   std::uint8_t needs = 0;
+  // Of `writes`, the fields this write makes a step wait on that would not
+  // have waited just before it (the queue's put raising the count of
+  // unfinished items from 0: a join could have returned before it).
+  std::uint8_t raises = 0;
+  // Of `reads`: the fields where the step could have come first only
+  // before the last raising write, whatever was written since (a join:
+  // between that put and now the count never was 0). That write is its
+  // race; the writes since only order it. A step that is not ready names
+  // them when their last write did not make it wait (a task_done that left
+  // items unfinished); a ready one, whichever write before the last one
+  // was (a join after the task_done that brought the count to 0).
+  std::uint8_t stale = 0;
 };
 using monitor_probe = monitor_state (*)(const void* ctx) noexcept;
 

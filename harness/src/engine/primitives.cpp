@@ -346,6 +346,8 @@ access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) c
   access a{obj, access_kind::monitor};
   a.fields = monitor_fields(s.reads, s.writes);
   a.needs = needed(s, timed);
+  a.raises = static_cast<std::uint8_t>(s.raises & s.writes & 7u);
+  a.stale = static_cast<std::uint8_t>(s.stale & s.reads & 7u);
   if (s.ready && s.writes != 0 && obj < queues_.size())
     for (std::uint32_t i = queues_[obj].head; i != kNoThread; i = threads_[i]->wq_next)
       if (threads_[i]->monitor_wait && threads_[i]->timed) a.fields |= 0x80;
@@ -357,6 +359,7 @@ access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) c
 access runtime::parked_access(std::uint32_t obj, monitor_state s) noexcept {
   access a{obj, access_kind::monitor};
   a.fields = monitor_fields(s.reads, 0);
+  a.stale = static_cast<std::uint8_t>(s.stale & s.reads & 7u);
   return a;
 }
 
@@ -368,11 +371,14 @@ std::uint8_t runtime::needed(monitor_state s, bool timed) noexcept {
   return timed || !s.ready ? 0 : static_cast<std::uint8_t>(s.needs & (s.reads | s.writes) & 7u);
 }
 
-void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes, std::uint8_t needs) {
+void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes, std::uint8_t needs,
+                           std::uint8_t raises, std::uint8_t stale) {
   if (!track_) return;
   access a{obj, access_kind::monitor};
   a.fields = monitor_fields(reads, writes);
   a.needs = needs;
+  a.raises = static_cast<std::uint8_t>(raises & writes & 7u);
+  a.stale = static_cast<std::uint8_t>(stale & reads & 7u);
   for_each_plain(a, [&](const access& x) { note(x); });
 }
 
@@ -461,7 +467,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       if (mm_live()) mm_.acquire_from(obj, cur_);
       if (races.on()) races.on_release(cur_, objects_.intern(lock));
       if (mm_live()) mm_.release_to(obj, cur_);
-      note_monitor(obj, s.reads, s.writes, needed(s, timed));
+      note_monitor(obj, s.reads, s.writes, needed(s, timed), s.raises, s.stale);
       return true;
     }
     LOCKSTEP_DCHECK(timed);

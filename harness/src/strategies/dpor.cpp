@@ -797,6 +797,13 @@ class dpor_strategy final : public strategy {
   // races with, so a write its monitor step needed that came after that
   // write (and is no step of the sequence) is no predecessor of it there, nor
   // is what came before that write only through it.
+  //
+  // This leans on the queue's fields: whatever in the sequence conflicts with
+  // the racing step also conflicts with the write it races with (the write
+  // before the needed one: same fields), so it is no step of the sequence.
+  // A monitor whose step needs a field another way must keep that true, or
+  // readers of the field between the two writes stop counting as
+  // predecessors here.
   bool before_in_v(std::size_t a, std::size_t b) const {
     const transition& t = trans_[b];
     if (b != racing_ || !t.needed) return happens_before(a, t);
@@ -830,7 +837,7 @@ class dpor_strategy final : public strategy {
   void place_parked(std::uint32_t p, const access& a) {
     transition& t = new_transition(p, 0, false);
     t.parked = true;
-    for_each_plain(a, [&](const access& x) { t.accesses.push_back({x.key, x.kind}); });
+    for_each_plain(a, [&](const access& x) { t.accesses.push_back({x.key, x.kind, false, false, 0, 0, 0, x.stale}); });
     t.step = access{a.key, access_kind::monitor};
     t.step.fields = 0xff;
     place_transition(ntrans_ - 1, true);
@@ -960,6 +967,16 @@ class dpor_strategy final : public strategy {
         if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
         return;
       }
+      if (a.stale != 0 && o.raiser != kNone) {
+        // A step (or parked attempt) that could have come first only before
+        // the field's last raising write (monitor_state::stale): that is
+        // its race; the writes since only order it (needed: a reversal runs
+        // it before them, see before_in_v).
+        if (o.writer != o.raiser) needed.push_back(o.writer);
+        deps.push_back(o.raiser);
+        if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
+        return;
+      }
       // A monitor's field its step needs: the step could not have happened
       // between the write before the last one and the last one (it would
       // have waited), so it comes after the last, never reversed with it.
@@ -984,13 +1001,14 @@ class dpor_strategy final : public strategy {
     for (object_state& s : objects_)
       if (s.key == a.key) o = &s;
     if (o == nullptr) {
-      objects_.push_back({a.key, static_cast<std::size_t>(-1), static_cast<std::size_t>(-1), {}});
+      objects_.push_back({a.key, static_cast<std::size_t>(-1), static_cast<std::size_t>(-1), {}, kNone});
       o = &objects_.back();
     }
     if (a.kind == access_kind::write) {
       if (o->writer != i) o->previous_writer = o->writer;
       o->writer = i;
       o->readers.clear();
+      if (a.raises != 0) o->raiser = i;
     } else if (a.kind == access_kind::read && !contains_index(o->readers, i)) {
       o->readers.push_back(i);
     }
@@ -1289,6 +1307,7 @@ class dpor_strategy final : public strategy {
     std::size_t writer;
     std::size_t previous_writer;  // the writer before `writer`
     std::vector<std::size_t> readers;
+    std::size_t raiser = kNone;   // the last write that raised the field (access::raises)
   };
 
   std::size_t top_end_ = 0;  // split searches: the frames before this one are the top of the tree

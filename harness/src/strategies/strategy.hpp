@@ -72,6 +72,13 @@ struct access {
   // since), and later writes race with it as with any read or write.
   // Dropping the flag leaves a plain access: more races, never fewer.
   std::uint8_t needs = 0;
+  // A monitor step's (or a parked attempt's): the fields (bit f) whose
+  // write raises (monitor_state::raises), and those that race with the
+  // key's last raising write instead (monitor_state::stale); a plain access
+  // with the bit set is such a field. With no raising write yet, a stale
+  // access is a plain (or needed) one.
+  std::uint8_t raises = 0;
+  std::uint8_t stale = 0;
 };
 // A monitor step's `fields` from the fields it reads and those it writes.
 constexpr std::uint8_t monitor_fields(unsigned reads, unsigned writes) noexcept {
@@ -121,7 +128,8 @@ void for_each_plain(const access& a, F&& f) {
         const bool written = (a.fields & (0x10u << k)) != 0;
         if (!written && (a.fields & (1u << k)) == 0) continue;
         f(access{monitor_field_key(a.key, k), written ? access_kind::write : access_kind::read, false, false, 0,
-                 static_cast<std::uint8_t>((a.needs >> k) & 1u)});
+                 static_cast<std::uint8_t>((a.needs >> k) & 1u), static_cast<std::uint8_t>((a.raises >> k) & 1u),
+                 static_cast<std::uint8_t>((a.stale >> k) & 1u)});
       }
       return;
     default: f(a);
@@ -297,7 +305,8 @@ class strategy {
   // strategy that keeps no such races sees a read by the running thread, or
   // that step disabling the thread.
   virtual void on_parked(std::uint32_t thread, access a, bool arrived) {
-    if (arrived) for_each_plain(a, [&](const access& x) { on_access(thread, x); });
+    if (arrived)
+      for_each_plain(a, [&](const access& x) { on_access(thread, access{x.key, x.kind}); });
     else on_disabled(thread);
   }
   // An execution cut short by a bug in a search that goes on after bugs
