@@ -343,11 +343,7 @@ namespace lockstep::mc::rt {
 // timed one that is not ready is a step all the same (it blocks with an
 // event, or times out at once, a yield).
 access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
-  access a{obj, access_kind::monitor};
-  a.fields = monitor_fields(s.reads, s.writes);
-  a.needs = needed(s, timed);
-  a.raises = static_cast<std::uint8_t>(s.raises & s.writes & 7u);
-  a.stale = static_cast<std::uint8_t>(s.stale & s.reads & 7u);
+  access a = step_access(obj, s, needed(s, timed));
   if (s.ready && s.writes != 0 && obj < queues_.size())
     for (std::uint32_t i = queues_[obj].head; i != kNoThread; i = threads_[i]->wq_next)
       if (threads_[i]->monitor_wait && threads_[i]->timed) a.fields |= 0x80;
@@ -355,12 +351,21 @@ access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) c
   return a;
 }
 
-// What an attempt that is not ready read (see strategy::on_parked).
-access runtime::parked_access(std::uint32_t obj, monitor_state s) noexcept {
+// The fields a step in state `s` reads and writes; of them, the writes that
+// raise and the reads that are stale (see monitor_state), and `needs`.
+access runtime::step_access(std::uint32_t obj, monitor_state s, std::uint8_t needs) noexcept {
   access a{obj, access_kind::monitor};
-  a.fields = monitor_fields(s.reads, 0);
+  a.fields = monitor_fields(s.reads, s.writes);
+  a.needs = needs;
+  a.raises = static_cast<std::uint8_t>(s.raises & s.writes & 7u);
   a.stale = static_cast<std::uint8_t>(s.stale & s.reads & 7u);
   return a;
+}
+
+// What an attempt that is not ready read (see strategy::on_parked).
+access runtime::parked_access(std::uint32_t obj, monitor_state s) noexcept {
+  s.writes = 0;
+  return step_access(obj, s, 0);
 }
 
 // The fields a ready step comes after the last write of (see
@@ -371,16 +376,13 @@ std::uint8_t runtime::needed(monitor_state s, bool timed) noexcept {
   return timed || !s.ready ? 0 : static_cast<std::uint8_t>(s.needs & (s.reads | s.writes) & 7u);
 }
 
-void runtime::note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes, std::uint8_t needs,
-                           std::uint8_t raises, std::uint8_t stale) {
+void runtime::note_monitor(std::uint32_t obj, monitor_state s, std::uint8_t needs) {
   if (!track_) return;
-  access a{obj, access_kind::monitor};
-  a.fields = monitor_fields(reads, writes);
-  a.needs = needs;
-  a.raises = static_cast<std::uint8_t>(raises & writes & 7u);
-  a.stale = static_cast<std::uint8_t>(stale & reads & 7u);
-  for_each_plain(a, [&](const access& x) { note(x); });
+  for_each_plain(step_access(obj, s, needs), [&](const access& x) { note(x); });
 }
+
+// A timed attempt that was not ready read its fields and wrote nothing.
+static monitor_state reads_only(monitor_state s) noexcept { return monitor_state{.reads = s.reads}; }
 
 // Inside a release path of an aborting execution, or unwinding: the step
 // happens if it is ready; else it fails (the caller's operation gives up).
@@ -467,13 +469,13 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       if (mm_live()) mm_.acquire_from(obj, cur_);
       if (races.on()) races.on_release(cur_, objects_.intern(lock));
       if (mm_live()) mm_.release_to(obj, cur_);
-      note_monitor(obj, s.reads, s.writes, needed(s, timed), s.raises, s.stale);
+      note_monitor(obj, s, needed(s, timed));
       return true;
     }
     LOCKSTEP_DCHECK(timed);
     if (deadline <= vtime_) {  // expired: times out at once, a yield
       record(op::timeout, lock, obj, loc, true).value = 0;
-      note_monitor(obj, s.reads, 0);
+      note_monitor(obj, reads_only(s));
       note({kTimeKey, access_kind::read});
       fair_yield(true);
       return false;
@@ -483,7 +485,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     // candidate (picking it fires the timeout).
     record(op::wait, lock, obj, loc).value = 0;
     note({kTimeKey, access_kind::read});
-    note_monitor(obj, s.reads, 0);
+    note_monitor(obj, reads_only(s));
     begin_block(me, waits_on, true, deadline, loc);
     me.monitor_wait = true;
     wq_push(obj, me);

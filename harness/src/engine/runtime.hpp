@@ -373,8 +373,8 @@ class runtime {
   static constexpr std::uint8_t kCountWordStep = 0xfe;  // ... of a native count word step
   static constexpr std::uint8_t kMonitorStep = 0xfd;    // ... of a native monitor's step
   access monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept;
-  void note_monitor(std::uint32_t obj, std::uint8_t reads, std::uint8_t writes, std::uint8_t needs = 0,
-                    std::uint8_t raises = 0, std::uint8_t stale = 0);
+  static access step_access(std::uint32_t obj, monitor_state s, std::uint8_t needs) noexcept;
+  void note_monitor(std::uint32_t obj, monitor_state s, std::uint8_t needs = 0);
   static std::uint8_t needed(monitor_state s, bool timed) noexcept;
   static access parked_access(std::uint32_t obj, monitor_state s) noexcept;
   bool abandoned_monitor(monitor_probe probe, const void* ctx) noexcept;

@@ -133,8 +133,7 @@ struct transition {
   bool parked = false;
   access step;
   // The writes its monitor step needed (see collect_conflicts), if any, and
-  // its clock without them: see before_in_v.
-  bool needed = false;
+  // its clock without them (kept only when there are some): see before_in_v.
   std::vector<std::size_t> needed_writes;
   std::vector<std::uint32_t> race_clock;
 };
@@ -784,7 +783,7 @@ class dpor_strategy final : public strategy {
     t.previous = kNone;
     t.parked = false;
     t.step = access{};
-    t.needed = false;
+    t.needed_writes.clear();
     return t;
   }
 
@@ -806,7 +805,7 @@ class dpor_strategy final : public strategy {
   // predecessors here.
   bool before_in_v(std::size_t a, std::size_t b) const {
     const transition& t = trans_[b];
-    if (b != racing_ || !t.needed) return happens_before(a, t);
+    if (b != racing_ || t.needed_writes.empty()) return happens_before(a, t);
     const std::uint32_t th = trans_[a].thread;
     if (th < t.race_clock.size() && t.race_clock[th] >= a + 1) return true;
     for (std::size_t w : t.needed_writes)
@@ -891,10 +890,9 @@ class dpor_strategy final : public strategy {
     for (std::size_t j : ordered) join(clock, trans_[j].clock);
     if (clock.size() <= p) clock.resize(p + 1, 0);
     clock[p] = static_cast<std::uint32_t>(i + 1);
-    me.needed = !needed.empty();
-    if (me.needed) {
+    me.needed_writes.assign(needed.begin(), needed.end());
+    if (!needed.empty()) {
       me.race_clock = clock;
-      me.needed_writes.assign(needed.begin(), needed.end());
       for (std::size_t j : needed) join(clock, trans_[j].clock);
     }
     if (!pending) {
@@ -949,9 +947,12 @@ class dpor_strategy final : public strategy {
 
   // The earlier transitions `a` conflicts with: races go to `deps`; the
   // write a sync access comes after goes to `ordered` (it cannot be reversed
-  // with it). A timeout firing before a sync access is a race like any
-  // other: the sync step (a start, a woken waiter's return) could have run
-  // before the timeout fired.
+  // with it); the write a monitor step needed (monitor_state::needs), or
+  // the last write since the raise a stale read races with, goes to
+  // `needed`: it orders the transition too, but stays out of its race clock
+  // (see before_in_v). A timeout firing before a sync access is a race like
+  // any other: the sync step (a start, a woken waiter's return) could have
+  // run before the timeout fired.
   void collect_conflicts(const access& a, std::size_t i, std::vector<std::size_t>& deps,
                          std::vector<std::size_t>& ordered, std::vector<std::size_t>& needed) const {
     if (a.kind == access_kind::none) return;
