@@ -865,10 +865,18 @@ class dpor_strategy final : public strategy {
     LOCKSTEP_DCHECK(!me.has_frame || (me.frame < depth_ && !stack_[me.frame].value && stack_[me.frame].chosen == p));
     if (last_clock_.size() <= p) last_clock_.resize(p + 1, static_cast<std::size_t>(-1));
 
-    // Program order.
+    // Program order. A thread's first transition comes after its spawn as
+    // after a step of its own: a thread that makes no step between its start
+    // and its end writes its end in that transition, and that write (the
+    // spawn wrote its key too) is no race with the spawn.
     std::vector<std::uint32_t>& clock = me.clock;
     clock.clear();
-    if (last_clock_[p] != static_cast<std::size_t>(-1)) clock = trans_[last_clock_[p]].clock;
+    if (last_clock_[p] != static_cast<std::size_t>(-1)) {
+      clock = trans_[last_clock_[p]].clock;
+    } else {
+      for (const object_state& o : objects_)
+        if (o.key == (kThreadKey | p) && o.writer != kNone) clock = trans_[o.writer].clock;
+    }
     std::vector<std::uint32_t>& program_clock = program_clock_;
     program_clock = clock;
 
