@@ -203,13 +203,19 @@ rc::Gen<program> gen_program() {
 // -- running one ---------------------------------------------------------------------
 
 // What the running execution did so far, kept beside it on the OS thread
-// that explores (fibers of one execution share it; jobs have their own).
+// that explores (fibers of one execution share it; jobs have their own), up
+// to the bug if one is found: what threads do while they stop after it (a
+// store or read-modify-write at a thread's next point completes) comes after
+// the bug, no part of the trace, and is left out (see record()).
 struct snapshot {
   std::vector<std::vector<int>> outs;  // per thread: values produced
   std::vector<int> pc;                 // per thread: instructions done
   std::array<int, 3> atoms{};
 };
 thread_local snapshot tl_snap;
+
+// Whether the snapshot still follows the execution (no bug found yet).
+bool record() { return !mc::detail::failing(); }
 
 struct world {
   explicit world(const program& p) : sem(p.sem_initial) {}
@@ -234,32 +240,37 @@ std::memory_order order_of(const instr& i) {
 }
 
 void run_code(world& w, const std::vector<instr>& code, int t) {
-  auto out = [t](int v) { tl_snap.outs[static_cast<std::size_t>(t)].push_back(v); };
+  auto out = [t](int v) {
+    if (record()) tl_snap.outs[static_cast<std::size_t>(t)].push_back(v);
+  };
   auto atom = [&w](int x) -> mc::atomic<int>& { return w.a[static_cast<std::size_t>(x)]; };
-  auto mirror = [&w](int x) { tl_snap.atoms[static_cast<std::size_t>(x)] = w.a[static_cast<std::size_t>(x)].load(); };
+  auto set_atom = [](int x, int v) {
+    if (record()) tl_snap.atoms[static_cast<std::size_t>(x)] = v;
+  };
+  auto mirror = [&](int x) { set_atom(x, atom(x).load()); };
   for (const instr& i : code) {
     switch (i.c) {
       case code::load: out(atom(i.x).load(order_of(i))); break;
       case code::store:
         atom(i.x).store(i.v, order_of(i));
-        tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.v;
+        set_atom(i.x, i.v);
         break;
       case code::fetch_add: {
         const int old = atom(i.x).fetch_add(i.v, order_of(i));
-        tl_snap.atoms[static_cast<std::size_t>(i.x)] = old + i.v;
+        set_atom(i.x, old + i.v);
         out(old);
         break;
       }
       case code::exchange: {
         const int old = atom(i.x).exchange(i.v, order_of(i));
-        tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.v;
+        set_atom(i.x, i.v);
         out(old);
         break;
       }
       case code::cas: {
         int expected = i.v;
         const bool ok = atom(i.x).compare_exchange_strong(expected, i.w, order_of(i));
-        if (ok) tl_snap.atoms[static_cast<std::size_t>(i.x)] = i.w;
+        if (ok) set_atom(i.x, i.w);
         out(ok ? 1 : 0);
         break;
       }
@@ -316,7 +327,7 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::q_join: w.q.join(); break;
       case code::q_close: w.q.close(); break;
     }
-    ++tl_snap.pc[static_cast<std::size_t>(t)];
+    if (record()) ++tl_snap.pc[static_cast<std::size_t>(t)];
   }
 }
 
@@ -352,12 +363,10 @@ std::string outcome(const mc::bug* b) {
   // second access, while other threads may still run: only the kind is the
   // same in every equivalent execution.
   if (b->kind == mc::bug_kind::deadlock || b->kind == mc::bug_kind::data_race) return mc::bug_kind_name(b->kind);
-  // A misuse stops the execution at the failing thread's next point; the
-  // others unwind from where they are parked, and one parked inside a store
-  // completes it as it goes: whether it had started by then is no part of
-  // the trace up to the bug (a thread's start commutes with everything), so
-  // only the failing thread's own state is the same in every equivalent
-  // execution.
+  // A misuse is found inside the failing thread's step: what the others did
+  // by then (a step independent of it, even a thread's start) may come before
+  // or after it in an equivalent execution, so only the failing thread's own
+  // state up to the bug is the same in every one.
   if (b->kind == mc::bug_kind::misuse && b->thread < tl_snap.outs.size())
     return std::string(mc::bug_kind_name(b->kind)) + thread_text(b->thread);
   return std::string(mc::bug_kind_name(b->kind)) + state_text();

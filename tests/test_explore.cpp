@@ -374,6 +374,32 @@ TEST(Detectors, DoubleUnlockIsMisuse) {
   EXPECT_TRUE(contains(r.found->message, "not locked")) << r.found->message;
 }
 
+// A misuse returns to its caller (it is often found in a destructor): from
+// then on the execution is failing, a store or read-modify-write at the
+// thread's next point still completes, and a later point unwinds.
+TEST(Detectors, AfterAMisuseTheThreadStopsAtItsNextPoint) {
+  bool before = true, after = false;
+  int added = -1, seen = -1;
+  const auto r = mc::explore(with(mc::dfs()), [&] {
+    mc::mutex m("M");
+    mc::atomic<int> a{0};
+    before = mc::detail::failing();
+    m.lock();
+    m.unlock();
+    m.unlock();
+    after = mc::detail::failing();
+    added = a.fetch_add(1) + 1;
+    seen = a.load();
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.found->kind, bug_kind::misuse);
+  EXPECT_FALSE(before);
+  EXPECT_TRUE(after);
+  EXPECT_EQ(added, 1);
+  EXPECT_EQ(seen, -1);
+  EXPECT_FALSE(mc::detail::failing());  // outside an execution
+}
+
 TEST(Detectors, DestroyingAHeldMutexIsMisuse) {
   const auto r = mc::explore(with(mc::dfs()), [] {
     auto m = std::make_unique<mc::mutex>("M");

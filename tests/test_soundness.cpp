@@ -356,7 +356,9 @@ void expect_dpor_reaches(mc::options o, Body& body, bool& flag, verdict v, const
       EXPECT_TRUE(r.ok()) << r.report();
     } else {
       EXPECT_TRUE(r.found);
-      if (r.found) EXPECT_EQ(r.found->kind, dfs.found->kind);
+      if (r.found) {
+        EXPECT_EQ(r.found->kind, dfs.found->kind);
+      }
     }
     EXPECT_TRUE(flag) << "dpor never " << never << " (" << r.executions << " executions)";
   }

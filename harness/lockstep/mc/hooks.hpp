@@ -54,6 +54,12 @@ struct object_handle {
 
 // True when a checked execution is running on this OS thread.
 bool active() noexcept;
+// True when the fiber execution running on this OS thread is stopping (a
+// bug was found, or end_execution() ended it): what a thread does from then
+// on (code up to its next point, a store or release that completes there)
+// is no part of the execution's trace. False on OS threads and outside an
+// execution.
+bool failing() noexcept;
 
 // A scheduling point: the calling thread is about to perform `o` on the
 // object at `addr`. Returns once the scheduler lets this thread run, with a

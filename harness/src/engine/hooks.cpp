@@ -136,6 +136,11 @@ std::int64_t steady_ns() noexcept {
 
 bool active() noexcept { return runtime::current() != nullptr || os_runtime::current() != nullptr; }
 
+bool failing() noexcept {
+  const runtime* r = runtime::current();
+  return r != nullptr && r->aborting();
+}
+
 std::uint64_t* point(op o, const void* addr, object_handle& h, const std::source_location& loc) {
   return on_backend([](auto& b, auto&... a) { return b.point(a...); }, [](auto&...) { return static_cast<std::uint64_t*>(nullptr); }, o, addr, h, loc);
 }
