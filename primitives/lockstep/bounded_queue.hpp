@@ -318,7 +318,7 @@ class basic_bounded_queue {
     if (closed_) return false;
     mon_.filled = items_.empty();
     mon_.freed = false;
-    mon_.raised = unfinished_ == 0;
+    mon_.raised = raising() != 0;
     items_.push_back(std::forward<U>(v));
     ++unfinished_;
     return true;

@@ -836,7 +836,11 @@ class dpor_strategy final : public strategy {
   void place_parked(std::uint32_t p, const access& a) {
     transition& t = new_transition(p, 0, false);
     t.parked = true;
-    for_each_plain(a, [&](const access& x) { t.accesses.push_back({x.key, x.kind, false, false, 0, 0, 0, x.stale}); });
+    for_each_plain(a, [&](const access& x) {
+      access y{x.key, x.kind};
+      y.stale = x.stale;
+      t.accesses.push_back(y);
+    });
     t.step = access{a.key, access_kind::monitor};
     t.step.fields = 0xff;
     place_transition(ntrans_ - 1, true);
@@ -873,9 +877,8 @@ class dpor_strategy final : public strategy {
     clock.clear();
     if (last_clock_[p] != static_cast<std::size_t>(-1)) {
       clock = trans_[last_clock_[p]].clock;
-    } else {
-      for (const object_state& o : objects_)
-        if (o.key == (kThreadKey | p) && o.writer != kNone) clock = trans_[o.writer].clock;
+    } else if (const object_state* spawn = object_of(kThreadKey | p); spawn != nullptr && spawn->writer != kNone) {
+      clock = trans_[spawn->writer].clock;
     }
     std::vector<std::uint32_t>& program_clock = program_clock_;
     program_clock = clock;
@@ -970,34 +973,33 @@ class dpor_strategy final : public strategy {
       return;
     }
     if (last_global_ != static_cast<std::size_t>(-1)) deps.push_back(last_global_);
-    for (const object_state& o : objects_) {
-      if (o.key != a.key) continue;
-      if (a.kind == access_kind::sync) {  // after the last writer only
-        if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
-        return;
-      }
-      if (a.stale != 0 && o.raiser != kNone) {
-        // A step (or parked attempt) that could have come first only before
-        // the field's last raising write (monitor_state::stale): that is
-        // its race; the writes since only order it (needed: a reversal runs
-        // it before them, see before_in_v).
-        if (o.writer != o.raiser) needed.push_back(o.writer);
-        deps.push_back(o.raiser);
-        if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
-        return;
-      }
-      // A monitor's field its step needs: the step could not have happened
-      // between the write before the last one and the last one (it would
-      // have waited), so it comes after the last, never reversed with it.
-      // Before the write before, it could have (a get taking the item an
-      // earlier get took): that is its race, which the order through the
-      // last write does not cover. A write races with the readers since the
-      // last write, needed or not.
-      if (o.writer != static_cast<std::size_t>(-1)) (a.needs != 0 ? needed : deps).push_back(o.writer);
-      if (a.needs != 0 && o.previous_writer != static_cast<std::size_t>(-1)) deps.push_back(o.previous_writer);
+    const object_state* found = object_of(a.key);
+    if (found == nullptr) return;
+    const object_state& o = *found;
+    if (a.kind == access_kind::sync) {  // after the last writer only
+      if (o.writer != static_cast<std::size_t>(-1)) ordered.push_back(o.writer);
+      return;
+    }
+    if (a.stale != 0 && o.raiser != kNone) {
+      // A step (or parked attempt) that could have come first only before
+      // the field's last raising write (monitor_state::stale): that is
+      // its race; the writes since only order it (needed: a reversal runs
+      // it before them, see before_in_v).
+      if (o.writer != o.raiser) needed.push_back(o.writer);
+      deps.push_back(o.raiser);
       if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
       return;
     }
+    // A monitor's field its step needs: the step could not have happened
+    // between the write before the last one and the last one (it would
+    // have waited), so it comes after the last, never reversed with it.
+    // Before the write before, it could have (a get taking the item an
+    // earlier get took): that is its race, which the order through the
+    // last write does not cover. A write races with the readers since the
+    // last write, needed or not.
+    if (o.writer != static_cast<std::size_t>(-1)) (a.needs != 0 ? needed : deps).push_back(o.writer);
+    if (a.needs != 0 && o.previous_writer != static_cast<std::size_t>(-1)) deps.push_back(o.previous_writer);
+    if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
   }
 
   void update_objects(const access& a, std::size_t i) {
@@ -1006,9 +1008,7 @@ class dpor_strategy final : public strategy {
       last_global_ = i;
       return;
     }
-    object_state* o = nullptr;
-    for (object_state& s : objects_)
-      if (s.key == a.key) o = &s;
+    object_state* o = object_of(a.key);
     if (o == nullptr) {
       objects_.push_back({a.key, static_cast<std::size_t>(-1), static_cast<std::size_t>(-1), {}, kNone});
       o = &objects_.back();
@@ -1318,6 +1318,16 @@ class dpor_strategy final : public strategy {
     std::vector<std::size_t> readers;
     std::size_t raiser = kNone;   // the last write that raised the field (access::raises)
   };
+
+  // The state of the object `key` names (nullptr: no transition touched it yet).
+  const object_state* object_of(std::uint32_t key) const {
+    for (const object_state& o : objects_)
+      if (o.key == key) return &o;
+    return nullptr;
+  }
+  object_state* object_of(std::uint32_t key) {
+    return const_cast<object_state*>(std::as_const(*this).object_of(key));
+  }
 
   std::size_t top_end_ = 0;  // split searches: the frames before this one are the top of the tree
   bool optimal_ = true;    // wakeup trees (else source sets)
