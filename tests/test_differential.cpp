@@ -493,4 +493,33 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
       if (!base.outcomes.count(x)) RC_FAIL(r.what + " reached an outcome dfs never reaches: " + x);
 }
 
+instr op(code c, int order = 2) {
+  instr i;
+  i.c = c;
+  i.o = order;
+  return i;
+}
+
+// Found by the property above: after a misuse, the failing thread's
+// fetch_add completes at its next point and reads whatever the store it
+// does not wait for left. Taken into the outcome, that value made dpor on 2
+// jobs (whose split frame runs the failing thread first, then lets it sleep)
+// look as if it missed an outcome of dfs. The outcome is the failing thread's
+// state at the bug: the task_done, with nothing done yet, in every search.
+TEST(Differential, AMisuseEndsTheOutcomeAtTheBug) {
+  program p;
+  p.threads = {{op(code::load), op(code::cv_signal)},
+               {op(code::q_task_done), op(code::sem_release)},
+               {op(code::q_task_done), op(code::fetch_add, 0)}};
+  const std::set<std::string> want = {"misuse t1@0:", "misuse t2@0:"};
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  ASSERT_TRUE(dfs.complete);
+  EXPECT_EQ(dfs.outcomes, want);
+  mc::options o = with(mc::dpor());
+  o.jobs = 2;
+  const search_result dpor2 = search(p, o, "dpor on 2 jobs");
+  EXPECT_TRUE(dpor2.complete);
+  EXPECT_EQ(dpor2.outcomes, want);
+}
+
 }  // namespace
