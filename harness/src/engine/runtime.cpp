@@ -37,7 +37,8 @@ const detail::task_vtable body_vtable{
 // ---------------------------------------------------------------------------
 // Construction
 
-runtime::runtime(const options& opts, strategy& strat) : opts_(opts), strat_(strat), fatal_(steps_, opts) {
+runtime::runtime(const options& opts, strategy& strat)
+    : opts_(opts), strat_(strat), max_steps_(opts.max_steps), fatal_(steps_, opts) {
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
   if (opts.stack_size < 16 * 1024)
@@ -1322,12 +1323,12 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
   if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
   thread_rec& me = *threads_[cur_];
   wait_for::thread_state& w = waits_of(me);
-  if (w.waiting_for != obj) stop_waiting(me);
+  if (w.waiting_for != obj && w.waiter_pos != kNoThread) stop_waiting(me);
   w.waiting_for = obj;
   w.waiting_loc = loc;
   w.acquiring_step = exec_steps_;
   w.acquiring_order = detector<wait_for>().next_order();
-  w.bypass.clear();
+  if (!w.bypass.empty()) w.bypass.clear();
   bool may_close_cycle = false;
   for (const holder& h : objects_[id].holders)
     may_close_cycle = may_close_cycle || h.thread == cur_ || detector<wait_for>()[h.thread].waiting_for != nullptr;
@@ -1344,11 +1345,14 @@ void runtime::acquired_at(const void* obj, std::uint32_t id, lock_mode mode, con
   thread_rec& me = *threads_[cur_];
   wait_for::thread_state& w = waits_of(me);
   const std::uint64_t asked = w.waiting_for == obj ? w.acquiring_order : detector<wait_for>().next_order();
-  if (w.waiter_pos != kNoThread && w.waiting_for == obj) leave_waiters(r, me);  // the usual case
-  stop_waiting(me);
+  if (w.waiter_pos != kNoThread) {
+    if (w.waiting_for == obj) leave_waiters(r, me);  // the usual case
+    stop_waiting(me);
+  }
+  w.waiting_for = nullptr;
   r.holders.push_back(holder{cur_, mode, loc});
   if (r.progress_mark) progress();
-  count_bypass(obj, r, asked);
+  if (!r.waiters.empty()) count_bypass(obj, r, asked);  // nobody else waits: nobody is bypassed
 }
 
 // A thread that announced a blocking acquisition and then blocks in a futex
@@ -1383,6 +1387,10 @@ void runtime::released(const void* obj, lock_mode mode, const std::source_locati
   if (aborting_) return;
   object_rec* r = find_resource(obj);
   if (r != nullptr) {
+    if (r->holders.size() == 1 && r->holders.back().thread == cur_ && r->holders.back().mode == mode) {
+      r->holders.pop_back();  // the usual case: its only holder
+      return;
+    }
     for (auto it = r->holders.begin(); it != r->holders.end(); ++it) {
       if (it->thread == cur_ && it->mode == mode) {
         r->holders.erase(it);

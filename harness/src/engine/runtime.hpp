@@ -497,6 +497,7 @@ class runtime {
   // Over all executions; the watchdog thread reads it (relaxed: a heartbeat).
   std::atomic<std::uint64_t> steps_{0};
   std::uint64_t exec_steps_ = 0;        // in this execution
+  const std::uint64_t max_steps_;       // options::max_steps
   std::uint32_t exec_preemptions_ = 0;  // in this execution
   std::int64_t vtime_ = 0;
   std::uint32_t epoch_ = 0;             // execution counter for object handles
@@ -555,7 +556,7 @@ inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
 [[gnu::always_inline]] inline event& runtime::record(op o, const void* addr, std::uint32_t object,
                                                     const std::source_location& loc, bool noted) {
   steps_.store(steps_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  if (++exec_steps_ > opts_.max_steps) [[unlikely]]
+  if (++exec_steps_ > max_steps_) [[unlikely]]
     step_bound_exceeded(o);
   event& e = events_.push_back(event{0, addr, loc, cur_, object, o});
   if (track_ && !noted) [[unlikely]]
