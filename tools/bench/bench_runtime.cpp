@@ -398,6 +398,43 @@ void BM_counter_shared_random(benchmark::State& state) {
 BENCHMARK(BM_counter_shared_random)->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------------------
+// What an execution of counter_mutex is made of, part by part: random
+// sampling of a body that is only that part, so ns/exec is the part's cost
+// plus BM_part_empty's (the execution itself: the strategy's seeding, the
+// engine's reset, thread 0's fiber and its start and exit). One thread, so
+// no decision is made: each part is its fixed cost. counter_mutex is an
+// empty execution, a spawn and join, two lock/unlock pairs and five atomic
+// operations, plus the decisions and switches between its two threads.
+
+void part_empty() {}
+
+void part_spawn_join() {
+  mc::thread t([] {});
+  t.join();
+}
+
+void part_lock_unlock() {
+  mc::mutex m("m");
+  m.lock();
+  m.unlock();
+}
+
+void part_two_stores() {
+  mc::atomic<int> x{0};
+  x.store(1);
+  x.store(2);
+}
+
+template <void (*Body)()>
+void BM_part(benchmark::State& state) {
+  run_counter(state, Body, base_options(mc::random(42), 100000));
+}
+BENCHMARK_TEMPLATE(BM_part, part_empty)->Name("BM_part_empty")->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_part, part_spawn_join)->Name("BM_part_spawn_join")->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_part, part_lock_unlock)->Name("BM_part_lock_unlock")->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_part, part_two_stores)->Name("BM_part_two_stores")->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------------------
 // The abort path. Under dfs the first execution is fixed: main locks m and
 // spawns t1, t2 (which block on m) and a waker; main joins the waker, so t1
 // and t2 are blocked in the futex wait when main resumes. BM_abort_path then
