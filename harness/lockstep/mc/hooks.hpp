@@ -55,10 +55,10 @@ struct object_handle {
 // True when a checked execution is running on this OS thread.
 bool active() noexcept;
 // True when the fiber execution running on this OS thread is stopping (a
-// bug was found, or end_execution() ended it): what a thread does from then
-// on (code up to its next point, a store or release that completes there)
-// is no part of the execution's trace. False on OS threads and outside an
-// execution.
+// bug was found, end_execution() ended it, or a replay diverged from its
+// trace): what a thread does from then on (code up to its next point, a
+// store or release that completes there) is no part of the execution's
+// trace. False on OS threads and outside an execution.
 bool failing() noexcept;
 
 // A scheduling point: the calling thread is about to perform `o` on the
