@@ -1323,12 +1323,12 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
   if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
   thread_rec& me = *threads_[cur_];
   wait_for::thread_state& w = waits_of(me);
-  if (w.waiting_for != obj && w.waiter_pos != kNoThread) stop_waiting(me);
+  if (w.waiting_for != obj) stop_waiting(me);
   w.waiting_for = obj;
   w.waiting_loc = loc;
   w.acquiring_step = exec_steps_;
   w.acquiring_order = detector<wait_for>().next_order();
-  if (!w.bypass.empty()) w.bypass.clear();
+  w.bypass.clear();
   bool may_close_cycle = false;
   for (const holder& h : objects_[id].holders)
     may_close_cycle = may_close_cycle || h.thread == cur_ || detector<wait_for>()[h.thread].waiting_for != nullptr;
@@ -1345,11 +1345,8 @@ void runtime::acquired_at(const void* obj, std::uint32_t id, lock_mode mode, con
   thread_rec& me = *threads_[cur_];
   wait_for::thread_state& w = waits_of(me);
   const std::uint64_t asked = w.waiting_for == obj ? w.acquiring_order : detector<wait_for>().next_order();
-  if (w.waiter_pos != kNoThread) {
-    if (w.waiting_for == obj) leave_waiters(r, me);  // the usual case
-    stop_waiting(me);
-  }
-  w.waiting_for = nullptr;
+  if (w.waiter_pos != kNoThread && w.waiting_for == obj) leave_waiters(r, me);  // the usual case
+  stop_waiting(me);
   r.holders.push_back(holder{cur_, mode, loc});
   if (r.progress_mark) progress();
   if (!r.waiters.empty()) count_bypass(obj, r, asked);  // nobody else waits: nobody is bypassed
@@ -1375,12 +1372,9 @@ void runtime::leave_waiters(object_rec& r, thread_rec& t) noexcept {
   r.waiters.pop_back();
 }
 
-void runtime::stop_waiting(thread_rec& t) noexcept {
-  if (waits_of(t).waiter_pos != kNoThread) {
-    if (object_rec* r = find_resource(waits_of(t).waiting_for)) leave_waiters(*r, t);
-    waits_of(t).waiter_pos = kNoThread;
-  }
-  waits_of(t).waiting_for = nullptr;
+void runtime::leave_announced(thread_rec& t) noexcept {
+  if (object_rec* r = find_resource(waits_of(t).waiting_for)) leave_waiters(*r, t);
+  waits_of(t).waiter_pos = kNoThread;
 }
 
 void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {

@@ -466,7 +466,15 @@ class runtime {
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
   void count_bypass(const void* obj, const object_rec& r, std::uint64_t asked);
-  void stop_waiting(thread_rec& t) noexcept;  // t.waiting_for = nullptr
+  // t.waiting_for = nullptr, leaving its resource's waiters if it is in them
+  // (rarely: only a thread that blocked in a futex wait joins them).
+  void stop_waiting(thread_rec& t) noexcept {
+    wait_for::thread_state& w = waits_of(t);
+    if (w.waiter_pos != kNoThread) [[unlikely]]
+      leave_announced(t);
+    w.waiting_for = nullptr;
+  }
+  void leave_announced(thread_rec& t) noexcept;  // stop_waiting's rare part
   void join_waiters(thread_rec& t);
   void leave_waiters(object_rec& r, thread_rec& t) noexcept;
   bool lost_wakeup();
