@@ -52,8 +52,7 @@ std::uint32_t object_store::find_slow(const void* addr) const noexcept {
   }
 }
 
-std::uint32_t object_store::intern(const void* addr) {
-  if (const std::uint32_t id = find(addr)) return id;
+std::uint32_t object_store::add(const void* addr) {
   if (n_ == recs_.size()) recs_.emplace_back();
   fresh(recs_[n_]);
   recs_[n_].addr = addr;

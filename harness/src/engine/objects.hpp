@@ -64,7 +64,10 @@ class object_store {
     return find_slow(addr);
   }
   // Its id, a new record if needed.
-  std::uint32_t intern(const void* addr);
+  std::uint32_t intern(const void* addr) {
+    if (const std::uint32_t id = find(addr)) return id;
+    return add(addr);
+  }
   [[nodiscard]] object_rec& operator[](std::uint32_t id) noexcept { return recs_[id - 1]; }
   [[nodiscard]] const object_rec& operator[](std::uint32_t id) const noexcept { return recs_[id - 1]; }
   // Ids are 1..size().
@@ -93,6 +96,7 @@ class object_store {
   };
   std::size_t home(const void* addr) const noexcept;
   std::uint32_t find_slow(const void* addr) const noexcept;
+  [[gnu::noinline]] std::uint32_t add(const void* addr);  // intern() of an object not yet in the store
   void fresh(object_rec& r) noexcept;
   void rehash();
 
