@@ -3,29 +3,55 @@
 # profile-guided with g++): the ninja targets given (e.g. tools/lockstep), or
 # every target.
 #
-# Profile-guided: the first time, the CLI is built instrumented and runs
-# `lockstep check --all` (every model under its own strategy, then sampled), then
-# build/ is configured to compile with that profile, which tells GCC which
+# Profile-guided: while build/ has no trained profile (build/pgo-trained), the
+# CLI is built instrumented and runs every model under its own strategy, then
+# sampled (random, pct, pos), and a short free run on OS threads; build/ is
+# then configured to compile with that profile, which tells GCC which
 # branches the scheduling path takes, what to inline and how to lay the code
-# out (tools/bench/README.md measures it). LOCKSTEP_NO_PGO=1 (or clang as CXX)
-# builds without.
+# out (tools/bench/README.md measures it). Code the training never ran is
+# optimised as usual (-fprofile-partial-training, meson.build). To train
+# again (after large changes, or a new g++): rm build/pgo-trained.
+# LOCKSTEP_NO_PGO=1, or a build/ set up with another compiler than g++,
+# builds without a profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release
-if [ -n "${LOCKSTEP_NO_PGO:-}" ] || [[ "${CXX:-g++}" == *clang* ]]; then
-  if [ -f build/pgo-trained ]; then meson configure build -Db_pgo=off; rm build/pgo-trained; fi
-elif [ ! -f build/pgo-trained ]; then
-  echo "lockstep: profile-guided build: training on lockstep check --all (instrumented)"
+
+# What build/ is now: its compiler and its profile mode.
+read -r compiler pgo < <(python3 -c '
+import json
+c = json.load(open("build/meson-info/intro-compilers.json"))
+o = json.load(open("build/meson-info/intro-buildoptions.json"))
+print(c["host"]["cpp"]["id"], next(x["value"] for x in o if x["name"] == "b_pgo"))')
+
+# One training run: a bug found (exit 1) is fine, a run that did not check
+# its models (bad usage, a crash: no summary line) is not.
+train() {
+  local out=build/pgo-training.txt status=0
+  build/tools/lockstep "$@" > "$out.run" 2>&1 || status=$?
+  cat "$out.run" >> "$out"
+  if [ "$status" -gt 1 ] || ! grep -q -E "^[0-9]+ models:|the bug showed up in" "$out.run"; then
+    echo "lockstep: profile training failed (lockstep $*, exit $status); see $out" >&2
+    meson configure build -Db_pgo=off
+    exit 1
+  fi
+}
+
+if [ -n "${LOCKSTEP_NO_PGO:-}" ] || [ "$compiler" != gcc ]; then
+  rm -f build/pgo-trained
+  [ "$pgo" = off ] || meson configure build -Db_pgo=off
+elif [ "$pgo" != use ] || [ ! -f build/pgo-trained ]; then
+  echo "lockstep: profile-guided build: training the instrumented CLI (about a minute)"
+  rm -f build/pgo-trained build/pgo-training.txt
   meson configure build -Db_pgo=generate
   ninja -C build tools/lockstep
   find build -name '*.gcda' -delete
-  # Every model under its own strategy (dpor for most), then under random
-  # sampling (the path of the sampled models and of most tests). A model that
-  # misses its verdict still trains the profile; the checks that follow
-  # report it.
-  { build/tools/lockstep check --all --quiet || true
-    build/tools/lockstep check --all --strategy random --budget 2000 --quiet || true; } > build/pgo-training.txt 2>&1
+  train check --all --quiet
+  train check --all --strategy random --budget 2000 --quiet
+  train check --all --strategy pct --budget 500 --quiet
+  train check --all --strategy pos --budget 500 --quiet
+  train stress counter_mutex --runs 200 --quiet
   meson configure build -Db_pgo=use
   touch build/pgo-trained
 fi
