@@ -20,10 +20,12 @@ bash tools/deps.sh
 
 # What build/ is now: its compiler and its profile mode.
 read -r compiler pgo < <(python3 -c '
-import json
-c = json.load(open("build/meson-info/intro-compilers.json"))
-o = json.load(open("build/meson-info/intro-buildoptions.json"))
-print(c["host"]["cpp"]["id"], next(x["value"] for x in o if x["name"] == "b_pgo"))')
+import json, subprocess
+targets = json.load(open("build/meson-info/intro-targets.json"))
+cxx = next(s["compiler"] for t in targets for s in t["target_sources"] if s.get("language") == "cpp")
+macros = subprocess.run(cxx + ["-dM", "-E", "-x", "c++", "/dev/null"], capture_output=True, text=True).stdout
+options = json.load(open("build/meson-info/intro-buildoptions.json"))
+print("clang" if "__clang__" in macros else "gcc", next(o["value"] for o in options if o["name"] == "b_pgo"))')
 
 # One training run: a bug found (exit 1) is fine, a run that did not check
 # its models (bad usage, a crash: no summary line) is not.
