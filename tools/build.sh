@@ -30,10 +30,10 @@ print("clang" if "__clang__" in macros else "gcc", next(o["value"] for o in opti
 # One training run: a bug found (exit 1) is fine, a run that did not check
 # its models (bad usage, a crash: no summary line) is not.
 train() {
-  local out=build/pgo-training.txt status=0
-  build/tools/lockstep "$@" > "$out.run" 2>&1 || status=$?
-  cat "$out.run" >> "$out"
-  if [ "$status" -gt 1 ] || ! grep -q -E "^[0-9]+ models:|the bug showed up in" "$out.run"; then
+  local out=build/pgo-training.txt status=0 log
+  log=$(build/tools/lockstep "$@" 2>&1) || status=$?
+  printf '%s\n' "$log" >> "$out"
+  if [ "$status" -gt 1 ] || ! grep -q -E "^[0-9]+ models:|the bug showed up in" <<< "$log"; then
     echo "lockstep: profile training failed (lockstep $*, exit $status); see $out" >&2
     meson configure build -Db_pgo=off
     exit 1
