@@ -132,6 +132,28 @@ std::int64_t steady_ns() noexcept {
       .count();
 }
 
+// Outside both backends: sleeps on `word` while it holds `v`, until woken
+// (or a spurious return) or, if timed, until the steady clock reaches the
+// deadline. `expired`: the deadline had passed already, it did not sleep.
+enum class sleep_end { woken, timed_out, expired };
+sleep_end sleep_on(const std::uint32_t* word, std::uint32_t v, bool timed, std::int64_t deadline_ns) noexcept {
+  if (!timed) {
+    os_words::futex(word, FUTEX_WAIT_PRIVATE, v, nullptr);
+    return sleep_end::woken;
+  }
+  const std::int64_t left = deadline_ns - steady_ns();
+  if (left <= 0) return sleep_end::expired;
+  const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
+  return os_words::futex(word, FUTEX_WAIT_PRIVATE, v, &ts) != 0 && errno == ETIMEDOUT ? sleep_end::timed_out
+                                                                                      : sleep_end::woken;
+}
+
+// Outside both backends: takes a three-state lock word, sleeping while it
+// is contended (2).
+void lock_plain(std::uint32_t* word) noexcept {
+  os_words::lock(word, [&] { os_words::futex(word, FUTEX_WAIT_PRIVATE, 2, nullptr); });
+}
+
 }  // namespace
 
 bool active() noexcept { return runtime::current() != nullptr || os_runtime::current() != nullptr; }
@@ -162,14 +184,12 @@ bool futex_wait(const std::uint32_t* word, object_handle& h, std::uint32_t expec
       [](auto& b, auto&... a) { return b.futex_wait(a...); },
       [](const std::uint32_t* word, object_handle&, std::uint32_t expected, bool timed, std::int64_t deadline_ns,
          const std::source_location&) {
-    if (!timed) {
-      os_words::futex(word, FUTEX_WAIT_PRIVATE, expected, nullptr);
-      return true;
+    switch (sleep_on(word, expected, timed, deadline_ns)) {
+      case sleep_end::woken: return true;
+      case sleep_end::timed_out: return false;
+      case sleep_end::expired: break;
     }
-    const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
-    if (left <= 0) return os_words::ref(word).load() != expected;
-    const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
-    return !(os_words::futex(word, FUTEX_WAIT_PRIVATE, expected, &ts) != 0 && errno == ETIMEDOUT);
+    return os_words::ref(word).load() != expected;
       },
       word, h, expected, timed, deadline_ns, loc);
 }
@@ -185,7 +205,7 @@ void futex_wake(const std::uint32_t* word, object_handle& h, int count, const st
 void lock_word(std::uint32_t* word, object_handle& h, const std::source_location& loc) {
   on_backend([](auto& b, auto&... a) { b.lock_word(a...); },
              [](std::uint32_t* w, object_handle&, const std::source_location&) {
-               os_words::lock(w, [&] { os_words::futex(w, FUTEX_WAIT_PRIVATE, 2, nullptr); });
+               lock_plain(w);
              },
              word, h, loc);
 }
@@ -218,7 +238,7 @@ void mutex_lock(const void* obj, std::uint32_t* word, object_handle& h, const st
         }
       },
       [](const void*, std::uint32_t* w, object_handle&, const std::source_location&) {
-        os_words::lock(w, [&] { os_words::futex(w, FUTEX_WAIT_PRIVATE, 2, nullptr); });
+        lock_plain(w);
       },
       obj, word, h, loc);
 }
@@ -242,14 +262,8 @@ bool count_acquire(std::uint32_t* word, object_handle& h, bool timed, std::int64
   return on_backend(
       [](auto& b, auto&... a) { return b.count_acquire(a...); },
       [](std::uint32_t* w, object_handle&, bool timed, std::int64_t deadline_ns, const std::source_location&) {
-        return os_words::count_acquire(w, [&] {
-          if (!timed) return os_words::futex(w, FUTEX_WAIT_PRIVATE, 0, nullptr), true;
-          const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
-          if (left <= 0) return false;
-          const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
-          os_words::futex(w, FUTEX_WAIT_PRIVATE, 0, &ts);
-          return true;
-        });
+        // A timed-out sleep tries once more, then finds the deadline passed.
+        return os_words::count_acquire(w, [&] { return sleep_on(w, 0, timed, deadline_ns) != sleep_end::expired; });
       },
       word, h, timed, deadline_ns, loc);
 }
@@ -317,15 +331,8 @@ bool monitor_step(std::uint32_t* lock, object_handle& h, std::uint32_t* seq, mon
       [](std::uint32_t* lock, object_handle&, std::uint32_t* seq, monitor_probe probe, const void* ctx, const void*,
          bool timed, std::int64_t deadline_ns, const std::source_location&) {
         return os_words::monitor_step(
-            lock, seq, probe, ctx, [](std::uint32_t* w) { os_words::lock(w, [&] { os_words::futex(w, FUTEX_WAIT_PRIVATE, 2, nullptr); }); },
-            [&](std::uint32_t* s, std::uint32_t seen) {
-              if (!timed) return os_words::futex(s, FUTEX_WAIT_PRIVATE, seen, nullptr), true;
-              const std::int64_t left = deadline_ns - steady_ns();  // the clock is the steady one here
-              if (left <= 0) return false;
-              const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
-              os_words::futex(s, FUTEX_WAIT_PRIVATE, seen, &ts);
-              return true;
-            });
+            lock, seq, probe, ctx, lock_plain,
+            [&](std::uint32_t* s, std::uint32_t seen) { return sleep_on(s, seen, timed, deadline_ns) != sleep_end::expired; });
       },
       lock, h, seq, probe, ctx, waits_on, timed, deadline_ns, loc);
 }
