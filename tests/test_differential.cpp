@@ -445,6 +445,7 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
 
   std::vector<search_result> same;
   same.push_back(search(p, with(mc::dpor()), "dpor"));
+  same.push_back(search(p, with(mc::source_dpor()), "source-dpor"));
   {
     mc::options o = with(mc::dpor());
     o.jobs = 2;
@@ -520,6 +521,25 @@ TEST(Differential, AMisuseEndsTheOutcomeAtTheBug) {
   const search_result dpor2 = search(p, o, "dpor on 2 jobs");
   EXPECT_TRUE(dpor2.complete);
   EXPECT_EQ(dpor2.outcomes, want);
+}
+
+// Found by the property above: a put that finds the queue closed touched no
+// item, so it looked independent of the try_get after it, and no search with
+// sleep sets tried the try_get, the put, then the close (the put succeeds,
+// the try_get finds the queue empty): each counted on the other's branch.
+TEST(Differential, ATryGetBeforeAPutThatBeatsTheClose) {
+  program p;
+  p.threads = {{op(code::q_put)}, {op(code::q_close)}, {op(code::q_try_get)}};
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  ASSERT_TRUE(dfs.complete);
+  EXPECT_TRUE(dfs.outcomes.count("end t0@1:1 t1@1: t2@1:-1 a=000"));
+  mc::options two = with(mc::dpor());
+  two.jobs = 2;
+  for (const search_result& r : {search(p, with(mc::dpor()), "dpor"), search(p, with(mc::source_dpor()), "source-dpor"),
+                                 search(p, two, "dpor on 2 jobs")}) {
+    EXPECT_TRUE(r.complete) << r.what;
+    EXPECT_EQ(r.outcomes, dfs.outcomes) << r.what << diff(dfs.outcomes, r.outcomes);
+  }
 }
 
 }  // namespace

@@ -88,6 +88,15 @@ void os_futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept;
 // monitor's to number) it reads and writes if it does, or the ones its
 // blocked attempt read if it does not (a step that writes one of those may
 // make it ready).
+//
+// Which fields a ready step names may hang on the value of a field it
+// writes (a try_get of the empty queue only reads the items), never on the
+// value of another field alone: dpor takes a step's fields as fixed by the
+// step, and a step whose fields shrink because another thread wrote a
+// field (a put that finds the queue closed) would look independent of a
+// third thread's step (a try_get) that it conflicts with in the order
+// where it comes first: that order would never be tried. Such a step names
+// the fields it would have touched, whether it touches them or not.
 struct monitor_state {
   bool ready = false;
   std::uint8_t reads = 0;
