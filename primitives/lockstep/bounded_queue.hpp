@@ -253,12 +253,13 @@ class basic_bounded_queue {
   // The fields a step reads and writes (monitor_state's bits).
   static constexpr std::uint8_t kItems = 1, kUnfinished = 2, kClosed = 4;
   static const basic_bounded_queue& of(const void* q) noexcept { return *static_cast<const basic_bounded_queue*>(q); }
-  // A put on a closed queue changes nothing, yet names the fields it would
-  // have written: which fields a step touches may not hang on another
-  // field's value (see monitor_state::writes).
+  // A put (or try_put) on a closed queue changes nothing, yet names the
+  // fields it would have written: which fields a step touches may not hang
+  // on another field's value alone (see monitor_state).
+  static constexpr monitor_state kPutOnClosed{true, kClosed | kItems, kItems | kUnfinished};
   static monitor_state probe_put(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);
-    if (q.closed_) return {true, kClosed | kItems, kItems | kUnfinished};
+    if (q.closed_) return kPutOnClosed;
     // Into the room a get has just made in the full queue: before that get
     // it would have waited.
     if (q.items_.size() < q.capacity_)
@@ -267,7 +268,7 @@ class basic_bounded_queue {
   }
   static monitor_state probe_try_put(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);
-    if (q.closed_) return {true, kClosed | kItems, kItems | kUnfinished};
+    if (q.closed_) return kPutOnClosed;
     if (q.items_.size() < q.capacity_) return {true, kClosed | kItems, kItems | kUnfinished, 0, q.raising()};
     return {true, kClosed | kItems, 0};
   }
