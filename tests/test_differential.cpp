@@ -1,10 +1,13 @@
 // Differential testing of the checker: RapidCheck generates small programs
 // over the checked API (2-3 threads; loads, stores, read-modify-writes and
 // compare-exchanges on up to three atomics; lock, unlock and try_lock on two
-// mutexes; semaphore acquire, try_acquire and release; condition-variable
-// waits with a predicate and notifies; event set and wait; choose; a
-// bounded queue of capacity 1: put, get, their try_ and timed forms,
-// task_done, join and close), and every
+// mutexes; a recursive mutex, taken again while held; shared, exclusive and
+// try-shared sections of a reader-writer lock of each policy; semaphore
+// acquire, try_acquire and release; condition-variable waits with a
+// predicate and notifies; event set and wait; choose; a bounded queue of
+// capacity 1: put, get, their try_ and timed forms, task_done, join and
+// close; threads spawned by any thread, joined when their spawner's code
+// ends), and every
 // search must reach exactly the outcomes plain dfs reaches: dpor on one job,
 // on two, and the union of shards run with different job counts; dfs split
 // over jobs and shards too; iterative delay bounding, when it completes.
@@ -29,6 +32,7 @@
 #include <cstdint>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -74,6 +78,11 @@ enum class code : std::uint8_t {
   q_task_done,
   q_join,
   q_close,
+  rw_read,          // shared_lock rw; body
+  rw_write,         // unique_lock rw; body
+  rw_try_read,      // out <- rw.try_lock_shared(); if so: body; unlock_shared
+  rec_locked,       // lock r (a recursive mutex, perhaps held already); body; unlock
+  spawn,            // start a thread that runs body (its outputs: slot x); joined when the spawner's code ends
 };
 
 struct instr {
@@ -82,13 +91,18 @@ struct instr {
   // Atomics and fences: the memory order (see order_of): 0 relaxed, 1
   // acquire / release / acq_rel as fits, 2 seq_cst.
   int o = 2;
-  std::vector<instr> body;  // locked, try_locked
+  std::vector<instr> body;  // the blocks (locked, try_locked, rw_*, rec_locked) and spawn
 };
 
 struct program {
   int atomics = 1;
   int sem_initial = 0;
+  int rw_policy = 2;  // 0 reader_preferring, 1 writer_preferring, 2 fair
   std::vector<std::vector<instr>> threads;  // [0] runs in the body, between spawns and joins
+  // Whose outputs the outcome shows: the threads, then one per spawn
+  // instruction (its x). 0: threads.size().
+  int slots = 0;
+  std::size_t slot_count() const { return slots == 0 ? threads.size() : static_cast<std::size_t>(slots); }
 };
 
 void show_instr(const instr& i, std::ostream& os) {
@@ -99,7 +113,8 @@ void show_instr(const instr& i, std::ostream& os) {
                                 "yield",       "sem_acquire_for", "event_wait_for", "plain_read",
                                 "plain_write", "fence",         "q_put",         "q_try_put",    "q_put_for",
                                 "q_get",       "q_try_get",     "q_get_for",     "q_task_done",  "q_join",
-                                "q_close"};
+                                "q_close",     "rw_read",       "rw_write",      "rw_try_read",  "rec_locked",
+                                "spawn"};
   static const char* orders[] = {".rlx", ".ra", ""};
   os << names[static_cast<int>(i.c)] << orders[i.o] << "(" << i.x << "," << i.v << "," << i.w;
   if (!i.body.empty()) {
@@ -114,7 +129,7 @@ void show_instr(const instr& i, std::ostream& os) {
 }
 
 void showValue(const program& p, std::ostream& os) {
-  os << "program{atomics=" << p.atomics << " sem=" << p.sem_initial;
+  os << "program{atomics=" << p.atomics << " sem=" << p.sem_initial << " rw=" << p.rw_policy;
   for (std::size_t t = 0; t < p.threads.size(); ++t) {
     os << "\n  thread " << t << ":";
     for (const instr& i : p.threads[t]) {
@@ -125,9 +140,13 @@ void showValue(const program& p, std::ostream& os) {
   os << "}";
 }
 
-// `held`: the mutex the enclosing block holds (-1: none). Blocks nest two
-// deep at most, the inner one on the other mutex; condition-variable work
-// takes m[0] itself and stays outside blocks.
+// What the enclosing blocks hold, one bit each: m[0], m[1], the
+// reader-writer lock, the recursive mutex.
+constexpr int kHoldsRw = 4, kHoldsRec = 8;
+
+// Blocks nest two deep at most. An inner block takes a lock its outer ones
+// do not hold (the recursive mutex excepted: taking it again is its point);
+// condition-variable work takes m[0] itself and stays outside blocks.
 rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
   return rc::gen::exec([=] {
     instr i;
@@ -164,10 +183,19 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
                                              {1, code::q_get_for},
                                              {1, code::q_task_done},
                                              {1, code::q_join},
-                                             {1, code::q_close}});
-      const bool nests = i.c == code::locked || i.c == code::try_locked;
-      if (held >= 0 && (i.c == code::cv_wait || i.c == code::cv_signal)) continue;
+                                             {1, code::q_close},
+                                             {1, code::rw_read},
+                                             {1, code::rw_write},
+                                             {1, code::rw_try_read},
+                                             {1, code::rec_locked},
+                                             {1, code::spawn}});
+      const bool rw = i.c == code::rw_read || i.c == code::rw_write || i.c == code::rw_try_read;
+      const bool nests = i.c == code::locked || i.c == code::try_locked || rw || i.c == code::rec_locked;
+      if (held != 0 && (i.c == code::cv_wait || i.c == code::cv_signal)) continue;
       if (nests && depth >= 2) continue;
+      if ((i.c == code::locked || i.c == code::try_locked) && (held & 3) == 3) continue;
+      if (rw && (held & kHoldsRw) != 0) continue;
+      if (i.c == code::spawn && depth != 0) continue;  // a thread's own code, outside blocks
       break;
     }
     i.x = *rc::gen::inRange(0, atomics);
@@ -175,13 +203,38 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth) {
     i.w = *rc::gen::inRange(0, 3);
     // Memory orders: weak ones as often as seq_cst.
     if (i.c <= code::cas || i.c == code::fence) i.o = *rc::gen::weightedElement<int>({{1, 0}, {1, 1}, {2, 2}});
-    if (i.c == code::locked || i.c == code::try_locked) {
-      i.x = held < 0 ? *rc::gen::inRange(0, 2) : 1 - held;
+    int holds = 0;  // what the block takes
+    switch (i.c) {
+      case code::locked:
+      case code::try_locked:
+        i.x = (held & 3) == 0 ? *rc::gen::inRange(0, 2) : (held & 1) != 0 ? 1 : 0;
+        holds = 1 << i.x;
+        break;
+      case code::rw_read:
+      case code::rw_write:
+      case code::rw_try_read: holds = kHoldsRw; break;
+      case code::rec_locked: holds = kHoldsRec; break;
+      default: break;
+    }
+    if (holds != 0) {
       const int n = *rc::gen::inRange(0, depth == 0 ? 3 : 2);
-      for (int k = 0; k < n; ++k) i.body.push_back(*gen_instr(atomics, i.x, depth + 1));
+      for (int k = 0; k < n; ++k) i.body.push_back(*gen_instr(atomics, held | holds, depth + 1));
+    }
+    if (i.c == code::spawn) {  // the child's code: one or two steps, no spawn of its own
+      const int n = *rc::gen::inRange(1, 3);
+      for (int k = 0; k < n; ++k) i.body.push_back(*gen_instr(atomics, 0, 1));
     }
     return i;
   });
+}
+
+// Gives each spawn instruction its output slot, after the threads'.
+void number_spawns(program& p) {
+  int next = static_cast<int>(p.threads.size());
+  for (auto& code : p.threads)
+    for (instr& i : code)
+      if (i.c == code::spawn) i.x = next++;
+  p.slots = next;
 }
 
 rc::Gen<program> gen_program() {
@@ -189,13 +242,15 @@ rc::Gen<program> gen_program() {
     program p;
     p.atomics = *rc::gen::weightedElement<int>({{4, 1}, {3, 2}, {1, 3}});
     p.sem_initial = *rc::gen::inRange(0, 2);
+    p.rw_policy = *rc::gen::inRange(0, 3);
     const int threads = *rc::gen::inRange(2, 4);
     for (int t = 0; t < threads; ++t) {
       const int n = *rc::gen::inRange(threads == 3 ? 1 : 1, threads == 3 ? 3 : 5);
       std::vector<instr> code;
-      for (int k = 0; k < n; ++k) code.push_back(*gen_instr(p.atomics, -1, 0));
+      for (int k = 0; k < n; ++k) code.push_back(*gen_instr(p.atomics, 0, 0));
       p.threads.push_back(std::move(code));
     }
+    number_spawns(p);
     return p;
   });
 }
@@ -208,9 +263,12 @@ rc::Gen<program> gen_program() {
 // store or read-modify-write at a thread's next point completes) comes after
 // the bug, no part of the trace, and is left out (see record()).
 struct snapshot {
-  std::vector<std::vector<int>> outs;  // per thread: values produced
-  std::vector<int> pc;                 // per thread: instructions done
+  std::vector<std::vector<int>> outs;  // per slot: values produced
+  std::vector<int> pc;                 // per slot: instructions done
   std::array<int, 3> atoms{};
+  // The slot of each of the execution's thread ids: a spawned thread's id
+  // depends on the order of the spawns, its slot does not.
+  std::vector<std::size_t> slot_of;
 };
 thread_local snapshot tl_snap;
 
@@ -218,9 +276,21 @@ thread_local snapshot tl_snap;
 bool record() { return !mc::detail::failing(); }
 
 struct world {
-  explicit world(const program& p) : sem(p.sem_initial) {}
+  explicit world(const program& p) : rw_policy(p.rw_policy), sem(p.sem_initial) {}
   std::array<mc::atomic<int>, 3> a{};
+  int rw_policy;
   std::array<mc::mutex, 2> m;
+  mc::recursive_mutex rec;
+  mc::shared_mutex<lockstep::reader_preferring> rw_reader;
+  mc::shared_mutex<lockstep::writer_preferring> rw_writer;
+  mc::shared_mutex<lockstep::fair> rw_fair;
+  // f(the reader-writer lock of the program's policy)
+  template <class F>
+  void with_rw(F&& f) {
+    if (rw_policy == 0) f(rw_reader);
+    else if (rw_policy == 1) f(rw_writer);
+    else f(rw_fair);
+  }
   mc::counting_semaphore<8> sem;
   mc::condition_variable cv;
   mc::event ev;
@@ -239,6 +309,13 @@ std::memory_order order_of(const instr& i) {
   }
 }
 
+// The running thread's outputs go to `slot`.
+void enter_slot(int slot) {
+  const std::size_t id = mc::this_thread::get_id();
+  if (tl_snap.slot_of.size() <= id) tl_snap.slot_of.resize(id + 1);
+  tl_snap.slot_of[id] = static_cast<std::size_t>(slot);
+}
+
 void run_code(world& w, const std::vector<instr>& code, int t) {
   auto out = [t](int v) {
     if (record()) tl_snap.outs[static_cast<std::size_t>(t)].push_back(v);
@@ -248,6 +325,7 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
     if (record()) tl_snap.atoms[static_cast<std::size_t>(x)] = v;
   };
   auto mirror = [&](int x) { set_atom(x, atom(x).load()); };
+  std::vector<mc::thread> children;  // joined when this code ends
   for (const instr& i : code) {
     switch (i.c) {
       case code::load: out(atom(i.x).load(order_of(i))); break;
@@ -326,19 +404,55 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::q_task_done: w.q.task_done(); break;
       case code::q_join: w.q.join(); break;
       case code::q_close: w.q.close(); break;
+      case code::rw_read:
+        w.with_rw([&](auto& rw) {
+          std::shared_lock g(rw);
+          run_code(w, i.body, t);
+        });
+        break;
+      case code::rw_write:
+        w.with_rw([&](auto& rw) {
+          std::unique_lock g(rw);
+          run_code(w, i.body, t);
+        });
+        break;
+      case code::rw_try_read:
+        w.with_rw([&](auto& rw) {
+          std::shared_lock g(rw, std::try_to_lock);
+          out(g.owns_lock() ? 1 : 0);
+          if (g.owns_lock()) run_code(w, i.body, t);
+        });
+        break;
+      case code::rec_locked: {
+        std::scoped_lock g(w.rec);
+        run_code(w, i.body, t);
+        break;
+      }
+      case code::spawn:
+        children.emplace_back([&w, &i] {
+          enter_slot(i.x);
+          run_code(w, i.body, i.x);
+        });
+        break;
     }
     if (record()) ++tl_snap.pc[static_cast<std::size_t>(t)];
   }
+  for (auto& c : children) c.join();
 }
 
 void run_program(const program& p) {
-  tl_snap.outs.assign(p.threads.size(), {});
-  tl_snap.pc.assign(p.threads.size(), 0);
+  tl_snap.outs.assign(p.slot_count(), {});
+  tl_snap.pc.assign(p.slot_count(), 0);
   tl_snap.atoms = {};
+  tl_snap.slot_of.clear();
+  enter_slot(0);
   world w(p);
   std::vector<mc::thread> ts;
   for (std::size_t t = 1; t < p.threads.size(); ++t)
-    ts.emplace_back([&w, &p, t] { run_code(w, p.threads[t], static_cast<int>(t)); });
+    ts.emplace_back([&w, &p, t] {
+      enter_slot(static_cast<int>(t));
+      run_code(w, p.threads[t], static_cast<int>(t));
+    });
   run_code(w, p.threads[0], 0);
   for (auto& t : ts) t.join();
 }
@@ -367,8 +481,8 @@ std::string outcome(const mc::bug* b) {
   // by then (a step independent of it, even a thread's start) may come before
   // or after it in an equivalent execution, so only the failing thread's own
   // state up to the bug is the same in every one.
-  if (b->kind == mc::bug_kind::misuse && b->thread < tl_snap.outs.size())
-    return std::string(mc::bug_kind_name(b->kind)) + thread_text(b->thread);
+  if (b->kind == mc::bug_kind::misuse && b->thread < tl_snap.slot_of.size())
+    return std::string(mc::bug_kind_name(b->kind)) + thread_text(tl_snap.slot_of[b->thread]);
   return std::string(mc::bug_kind_name(b->kind)) + state_text();
 }
 
@@ -533,6 +647,38 @@ TEST(Differential, ATryGetBeforeAPutThatBeatsTheClose) {
   const search_result dfs = search(p, with(mc::dfs()), "dfs");
   ASSERT_TRUE(dfs.complete);
   EXPECT_TRUE(dfs.outcomes.count("end t0@1:1 t1@1: t2@1:-1 a=000"));
+  mc::options two = with(mc::dpor());
+  two.jobs = 2;
+  for (const search_result& r : {search(p, with(mc::dpor()), "dpor"), search(p, with(mc::source_dpor()), "source-dpor"),
+                                 search(p, two, "dpor on 2 jobs")}) {
+    EXPECT_TRUE(r.complete) << r.what;
+    EXPECT_EQ(r.outcomes, dfs.outcomes) << r.what << diff(dfs.outcomes, r.outcomes);
+  }
+}
+
+// Thread ids are given in the order threads are spawned, so reversing a race
+// can give a thread another id than it had in the execution the race was
+// found in: here the child of thread 1 is thread 3 when thread 0 stores and
+// spawns first, and thread 2 when it runs before thread 0's store. Only that
+// order ends with a[0] = 1.
+TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
+  program p;
+  instr child = op(code::spawn);
+  instr store2 = op(code::store);
+  store2.v = 2;
+  child.body = {store2};
+  instr quiet = op(code::spawn);
+  quiet.body = {op(code::load)};
+  instr store1 = op(code::store);
+  store1.v = 1;
+  p.threads = {{store1, quiet}, {child}};
+  number_spawns(p);
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  ASSERT_TRUE(dfs.complete);
+  // The load of thread 0's child sees 1 or 2; a[0] ends 1 only after both.
+  EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"end t0@2: t1@1: t2@1:1 t3@1: a=100",
+                                                "end t0@2: t1@1: t2@1:1 t3@1: a=200",
+                                                "end t0@2: t1@1: t2@1:2 t3@1: a=200"}));
   mc::options two = with(mc::dpor());
   two.jobs = 2;
   for (const search_result& r : {search(p, with(mc::dpor()), "dpor"), search(p, with(mc::source_dpor()), "source-dpor"),
