@@ -644,6 +644,17 @@ TEST(Differential, AMisuseEndsTheOutcomeAtTheBug) {
   EXPECT_EQ(dpor2.outcomes, want);
 }
 
+// Dpor, source-dpor and dpor on 2 jobs complete with the outcomes of `dfs`.
+void expect_dpor_reaches(const program& p, const search_result& dfs) {
+  mc::options two = with(mc::dpor());
+  two.jobs = 2;
+  for (const search_result& r : {search(p, with(mc::dpor()), "dpor"), search(p, with(mc::source_dpor()), "source-dpor"),
+                                 search(p, two, "dpor on 2 jobs")}) {
+    EXPECT_TRUE(r.complete) << r.what;
+    EXPECT_EQ(r.outcomes, dfs.outcomes) << r.what << diff(dfs.outcomes, r.outcomes);
+  }
+}
+
 // Found by the property above: a put that finds the queue closed touched no
 // item, so it looked independent of the try_get after it, and no search with
 // sleep sets tried the try_get, the put, then the close (the put succeeds,
@@ -654,20 +665,14 @@ TEST(Differential, ATryGetBeforeAPutThatBeatsTheClose) {
   const search_result dfs = search(p, with(mc::dfs()), "dfs");
   ASSERT_TRUE(dfs.complete);
   EXPECT_TRUE(dfs.outcomes.count("end t0@1:1 t1@1: t2@1:-1 a=000"));
-  mc::options two = with(mc::dpor());
-  two.jobs = 2;
-  for (const search_result& r : {search(p, with(mc::dpor()), "dpor"), search(p, with(mc::source_dpor()), "source-dpor"),
-                                 search(p, two, "dpor on 2 jobs")}) {
-    EXPECT_TRUE(r.complete) << r.what;
-    EXPECT_EQ(r.outcomes, dfs.outcomes) << r.what << diff(dfs.outcomes, r.outcomes);
-  }
+  expect_dpor_reaches(p, dfs);
 }
 
 // Thread ids are given in the order threads are spawned, so reversing a race
 // can give a thread another id than it had in the execution the race was
 // found in: here the child of thread 1 is thread 3 when thread 0 stores and
-// spawns first, and thread 2 when it runs before thread 0's store. Only that
-// order ends with a[0] = 1.
+// spawns first, and thread 2 when it runs before thread 0's store. Only the
+// second order ends with a[0] = 1.
 TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
   program p;
   instr child = op(code::spawn);
@@ -686,13 +691,7 @@ TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
   EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"end t0@2: t1@1: t2@1:1 t3@1: a=100",
                                                 "end t0@2: t1@1: t2@1:1 t3@1: a=200",
                                                 "end t0@2: t1@1: t2@1:2 t3@1: a=200"}));
-  mc::options two = with(mc::dpor());
-  two.jobs = 2;
-  for (const search_result& r : {search(p, with(mc::dpor()), "dpor"), search(p, with(mc::source_dpor()), "source-dpor"),
-                                 search(p, two, "dpor on 2 jobs")}) {
-    EXPECT_TRUE(r.complete) << r.what;
-    EXPECT_EQ(r.outcomes, dfs.outcomes) << r.what << diff(dfs.outcomes, r.outcomes);
-  }
+  expect_dpor_reaches(p, dfs);
 }
 
 }  // namespace
