@@ -406,6 +406,40 @@ TEST(Jobs, SamplingGivesTheSameResultForASeedWhateverTheJobs) {
   }
 }
 
+// With keep_going a sampling search runs every execution it was given and
+// tells on_execution of each (on the OS thread that ran it); the bug it
+// keeps is that of the smallest index, as without keep_going.
+TEST(Jobs, SamplingWithKeepGoingRunsOnAndReportsEveryExecution) {
+  for (const auto& spec : {mc::random(17), mc::pct(17, 3), mc::pos(17)}) {
+    for (unsigned jobs : {1u, 2u}) {
+      mc::options first = with(spec);
+      first.jobs = jobs;
+      const auto stop = mc::explore(first, lost_update);
+      ASSERT_FALSE(stop.ok()) << mc::strategy_name(spec.k);
+      mc::options o = with(spec);
+      o.jobs = jobs;
+      o.max_executions = 3000;
+      o.keep_going = true;
+      o.shrink = false;
+      std::mutex m;
+      std::uint64_t calls = 0, bugs = 0;
+      o.on_execution = [&](const mc::bug* b) {
+        std::scoped_lock g(m);
+        ++calls;
+        bugs += b != nullptr ? 1 : 0;
+      };
+      const auto r = mc::explore(o, lost_update);
+      const std::string what = std::string(mc::strategy_name(spec.k)) + " jobs=" + std::to_string(jobs);
+      EXPECT_EQ(r.executions, 3000u) << what;
+      EXPECT_EQ(calls, 3000u) << what;
+      EXPECT_GT(bugs, 1u) << what;
+      EXPECT_LT(bugs, calls) << what;
+      ASSERT_FALSE(r.ok()) << what;
+      EXPECT_EQ(r.found->execution, stop.found->execution) << what;
+    }
+  }
+}
+
 // The outcomes of two threads appending twice, recorded thread-safely (with
 // jobs > 1 the body runs on several OS threads at once). A set, not a count:
 // a worker also runs, uncounted, the first execution of each subtree it

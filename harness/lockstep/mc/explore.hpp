@@ -340,11 +340,13 @@ struct options {
   // keep_going a search runs on after a bug (result::found keeps the first
   // one found), and on_execution, when set, is called after every counted
   // execution with its bug (nullptr when none), on the OS thread that ran it
-  // (one per job). dfs and dpor only; sampling strategies ignore both.
-  // With keep_going, a deadlock cycle or a data race found inside a step is
-  // recorded and the execution goes on (the cycle's threads block for good)
-  // until nothing can run, so every thread's next step is known to dpor;
-  // the execution's bug is the first one recorded.
+  // (one per job). Sampling strategies (random, pct, pos) call it after
+  // every execution they run: without keep_going, on several jobs, that
+  // includes the few that ran past the first bug and do not count.
+  // With keep_going, under dfs and dpor, a deadlock cycle or a data race
+  // found inside a step is recorded and the execution goes on (the cycle's
+  // threads block for good) until nothing can run, so every thread's next
+  // step is known to dpor; the execution's bug is the first one recorded.
   bool keep_going = false;
   std::function<void(const bug*)> on_execution{};
   // Where the trace file of a bug goes (result::write_trace): "" means the

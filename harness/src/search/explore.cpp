@@ -557,7 +557,9 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
 // (seed, i) and pct's k comes from the executions of earlier blocks, so the
 // outcome does not depend on how many workers run or in which order. Blocks
 // of executions run in parallel; the bug reported is the one of the smallest
-// index, and executions counts those up to it.
+// index, and executions counts those up to it. With keep_going every
+// execution runs and counts, and the bug kept is still the one of the
+// smallest index.
 search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec, unsigned jobs,
                       unsigned shard, unsigned shards, std::chrono::steady_clock::time_point t0,
                       progress_line* progress) {
@@ -614,8 +616,10 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
         check_internal_error(opts, runtime);
         slots[j].steps = runtime.steps() - before;
         slots[j].decisions = strat.decisions();
+        if (opts.on_execution) opts.on_execution(runtime.found() ? &*runtime.found() : nullptr);
         if (runtime.found()) {
           slots[j].found = runtime.found();
+          if (opts.keep_going) continue;
           std::uint64_t cur = first_fail.load();
           while (j < cur && !first_fail.compare_exchange_weak(cur, j)) {
           }
@@ -669,10 +673,10 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
       for (std::uint64_t j = 0; j < block_len && !found; ++j) {
         steps += slots[j].steps;
         k = std::max(k, slots[j].decisions);
-        if (slots[j].found) {
+        if (slots[j].found && !out.found) {
           out.found = std::move(slots[j].found);
           out.executions = pos + j + 1;
-          found = true;
+          found = !opts.keep_going;
         }
       }
       out.steps = steps;
