@@ -37,8 +37,9 @@ esac
 dir=${2:-$default_dir}
 suites=(mutex_threads primitives_threads replay traces)
 # Left out under ASan: runtime, lin_sync and lin_async (5-10 minutes each
-# there, at the test timeout on a loaded machine). differential runs 50
-# generated programs there (tests/meson.build), each under every search.
+# there, at the test timeout on a loaded machine). differential runs 25
+# generated programs there, of its dfs-based property only
+# (tests/meson.build), each under every search.
 [ "$san" = thread ] || suites+=(explore fatal dpor soundness models liveness primitives_mc replay_string numbers strategies trace bank litmus memory lin sctbench reports differential)
 
 # Sanitized code cannot be linked with -Wl,--no-undefined (b_lundef): the
