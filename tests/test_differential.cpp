@@ -480,7 +480,10 @@ std::string outcome(const mc::bug* b) {
   // A deadlock cycle is reported when it closes and a data race at its
   // second access, while other threads may still run: only the kind is the
   // same in every equivalent execution.
-  if (b->kind == mc::bug_kind::deadlock || b->kind == mc::bug_kind::data_race) return mc::bug_kind_name(b->kind);
+  // So is starvation, reported when a waiter is bypassed once too often.
+  if (b->kind == mc::bug_kind::deadlock || b->kind == mc::bug_kind::data_race ||
+      b->kind == mc::bug_kind::starvation)
+    return mc::bug_kind_name(b->kind);
   // A misuse is found inside the failing thread's step: what the others did
   // by then (a step independent of it, even a thread's start) may come before
   // or after it in an equivalent execution, so only the failing thread's own
@@ -499,16 +502,17 @@ struct search_result {
 
 constexpr std::uint64_t kDfsCap = 20000;
 
-search_result search(const program& p, mc::options o, const std::string& what) {
+search_result search(const program& p, mc::options o, const std::string& what,
+                     std::uint32_t bypass = std::numeric_limits<std::uint32_t>::max()) {
   o.honour_env = false;
   o.shrink = false;
   o.keep_going = true;
   o.trace_dir = "-";
-  // Starvation (a waiter bypassed more than twice) is reported at the
-  // acquiring step while the others run on, and whether a waiter had
-  // blocked by then can differ between equivalent executions: the programs
-  // here are not about it, and a reader-preferring lock reaches it.
-  o.bypass_bound = std::numeric_limits<std::uint32_t>::max();
+  // Starvation (a waiter bypassed more than `bypass` times): no bound
+  // unless asked (see DporReachesWhatSamplingReaches), since a
+  // reader-preferring lock reaches it in many programs and would hide the
+  // outcomes after it.
+  o.bypass_bound = bypass;
   // The reference dfs stops at kDfsCap; the others get room to spare (a
   // job's share of a split search is not an even one).
   if (o.max_executions == 0) o.max_executions = what == "dfs" ? kDfsCap : 8 * kDfsCap;
@@ -618,24 +622,31 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
 }
 
 // Dfs cannot finish most programs with reader-writer sections (each takes
-// a dozen steps of the lock's own), so the property above keeps few of
-// them. Here dpor is checked against what random, PCT and POS sampling
-// reach on programs where reader-writer sections are ten times as likely:
-// every outcome a sampled execution ends with, dpor must reach too. (With
-// dpor's outcomes as the reference, a program counts when dpor completes.)
+// a dozen steps of the lock's own), so the property above rarely keeps one
+// with a waiter the lock keeps blocked. Here dpor is checked against what
+// random, PCT and POS sampling reach on such programs: every outcome a
+// sampled execution ends with, dpor must reach too. Reader-writer sections
+// are ten times as likely, and the starvation bound is 0 to 2, so that a
+// reader-preferring lock's bypassed writer is reported (as a kind: see
+// outcome()), a finding dpor must not lose by taking one execution of
+// several equivalent ones.
 RC_GTEST_PROP(Differential, DporReachesWhatSamplingReaches, ()) {
   const program p = *gen_program(10);
+  const auto bypass = *rc::gen::inRange<std::uint32_t>(0, 3);
   mc::options d = with(mc::dpor());
   d.max_executions = kDfsCap;  // a larger program costs more than it adds
-  const search_result dpor = search(p, d, "dpor");
+  const search_result dpor = search(p, d, "dpor", bypass);
   RC_PRE(dpor.complete);
+  RC_CLASSIFY(dpor.outcomes.count("starvation") != 0, "dpor finds starvation");
   const auto seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
   for (const mc::strategy_spec& s : {mc::random(seed), mc::pct(seed, 3), mc::pos(seed)}) {
     mc::options o = with(s);
     o.max_executions = 2000;
-    const search_result r = search(p, o, std::string(mc::strategy_name(s.k)));
+    const search_result r = search(p, o, std::string(mc::strategy_name(s.k)), bypass);
     for (const std::string& x : r.outcomes)
-      if (!dpor.outcomes.count(x)) RC_FAIL(r.what + " reached an outcome dpor never reaches: " + x);
+      if (!dpor.outcomes.count(x))
+        RC_FAIL(r.what + " reached an outcome dpor never reaches (starvation bound " + std::to_string(bypass) +
+                "): " + x);
   }
 }
 
@@ -716,6 +727,53 @@ TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
                                                 "end t0@2: t1@1: t2@1:1 t3@1: a=200",
                                                 "end t0@2: t1@1: t2@1:2 t3@1: a=200"}));
   expect_dpor_reaches(p, dfs);
+}
+
+// With a starvation bound of 0, dpor and source-dpor must complete and reach
+// every outcome that 2,000 random executions reach, starvation among them.
+void reaches_sampled_starvation(const program& p) {
+  mc::options o = with(mc::random(1));
+  o.max_executions = 2000;
+  const search_result sampled = search(p, o, "random", 0);
+  ASSERT_TRUE(sampled.outcomes.count("starvation"));
+  for (const search_result& r :
+       {search(p, with(mc::dpor()), "dpor", 0), search(p, with(mc::source_dpor()), "source-dpor", 0)}) {
+    EXPECT_TRUE(r.complete) << r.what;
+    for (const std::string& x : sampled.outcomes) EXPECT_TRUE(r.outcomes.count(x)) << r.what << " misses " << x;
+  }
+}
+
+// Found by DporReachesWhatSamplingReaches: a writer-preferring lock lets the
+// writer (thread 0) overtake reader thread 1, which blocked before thread 0
+// asked. Whether thread 0 asked before or after thread 1 blocked was the
+// order of two steps dpor took to be independent (thread 0's announcement
+// rode on its semaphore release), so dpor ran only executions where it asked
+// first and never reported the starvation that random sampling found.
+TEST(Differential, AnOvertakingDependsOnWhenTheWaiterBlocked) {
+  program p;
+  p.atomics = 2;
+  p.rw_policy = 1;
+  instr child = op(code::spawn);
+  child.body = {op(code::store, 1), op(code::rw_read)};
+  p.threads = {{op(code::sem_release), op(code::rw_write)}, {op(code::rw_read)}, {child}};
+  number_spawns(p);
+  reaches_sampled_starvation(p);
+}
+
+// Found the same way: the writer (thread 1) blocks while the main thread
+// reads, is woken by its unlock_shared, and blocks again because the main
+// thread took the lock to write before the writer ran; the main thread's next
+// step counts the overtaking. A woken waiter's first step came after the
+// last write of the futex's wait queue, here the wake in the main thread's
+// unlock that found nobody to wake, so dpor never ran the woken writer
+// before that unlock, the one order that starves it.
+TEST(Differential, AWokenWaiterComesAfterItsOwnWake) {
+  program p;
+  p.atomics = 1;
+  p.rw_policy = 0;
+  p.threads = {{op(code::rw_read), op(code::rw_write)}, {op(code::rw_write)}};
+  number_spawns(p);
+  reaches_sampled_starvation(p);
 }
 
 }  // namespace

@@ -30,13 +30,33 @@ class wait_for {
     std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
     std::source_location waiting_loc;
     std::uint64_t acquiring_step = 0;      // step at which it announced waiting_for
-    std::uint64_t acquiring_order = 0;     // and in which order (several announce between two steps)
+    // Bounded bypass: the resource's joins (object_rec::joins) when it
+    // asked (its step after the announcement), and its own join, 1-based
+    // (0: it has not blocked there).
+    // A thread that asked after a waiter joined and gets the resource before
+    // it overtook it (see runtime::count_bypass).
+    std::uint32_t asked_joins = 0;
+    std::uint32_t join_index = 0;
+    std::uint64_t join_step = 0;           // step at which it joined the waiters
+    std::uint32_t waiting_id = 0;          // waiting_for's id in the object store
     std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since it announced
+    // Asking and acquiring count for bounded bypass at the thread's next
+    // step, not in the code between two steps, so that a dependence-aware
+    // strategy orders them against the waiters' blocking (see
+    // runtime::settle_bypass): what is still to settle.
+    struct acquisition {
+      const void* obj;
+      std::uint32_t id;
+      std::uint32_t asked;  // joins when it asked (kAskedNow: at the step)
+    };
+    static constexpr std::uint32_t kAskedNow = ~std::uint32_t{0};
+    std::uint32_t ask_id = 0;              // asked for this resource since its last step
+    std::vector<acquisition> got;          // acquired these since its last step
+    bool unsettled = false;                // ask_id or got is set
   };
 
   void reset(const options&) {
     if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
-    ask_clock_ = 0;
     cycle.clear();
   }
   void on_thread(std::uint32_t tid) {
@@ -46,13 +66,17 @@ class wait_for {
     t.waiter_pos = kNoThread;
     t.waiting_loc = {};
     t.acquiring_step = 0;
-    t.acquiring_order = 0;
+    t.asked_joins = 0;
+    t.join_index = 0;
+    t.join_step = 0;
+    t.waiting_id = 0;
     t.bypass.clear();
+    t.ask_id = 0;
+    t.got.clear();
+    t.unsettled = false;
   }
   [[nodiscard]] thread_state& operator[](std::uint32_t tid) noexcept { return st_[tid]; }
   [[nodiscard]] const thread_state& operator[](std::uint32_t tid) const noexcept { return st_[tid]; }
-  // Orders announcements (several can come between two steps).
-  std::uint64_t next_order() noexcept { return ++ask_clock_; }
 
   // A cycle of the graph over `nthreads` threads (vertex t) and the store's
   // resources (vertex nthreads + id - 1), threads for which `alive(t)` is
@@ -80,7 +104,6 @@ class wait_for {
                                            const std::vector<std::pair<std::size_t, std::size_t>>& edges,
                                            std::uint32_t from);
   std::vector<thread_state> st_;
-  std::uint64_t ask_clock_ = 0;
 };
 
 }  // namespace lockstep::mc::rt

@@ -19,6 +19,7 @@ void object_store::fresh(object_rec& r) noexcept {
   r.ordinal = 0;
   r.holders.clear();
   r.waiters.clear();
+  r.joins = 0;
   r.notifies.clear();
   r.progress_mark = false;
   r.retry_winner = kNoThread;
@@ -95,6 +96,7 @@ void object_store::make_resource(object_rec& r, lock_kind kind) noexcept {
   r.ordinal = ++ordinals_;
   r.holders.clear();
   r.waiters.clear();
+  r.joins = 0;
 }
 
 void object_store::end_resource(object_rec& r) noexcept {
@@ -102,6 +104,7 @@ void object_store::end_resource(object_rec& r) noexcept {
   r.kind = lock_kind::other;
   r.holders.clear();
   r.waiters.clear();
+  r.joins = 0;
 }
 
 }  // namespace lockstep::mc::rt

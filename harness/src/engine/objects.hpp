@@ -46,6 +46,7 @@ struct object_rec {
   std::uint32_t ordinal = 0;           // among resources: "lock #2"
   std::vector<holder> holders;
   std::vector<std::uint32_t> waiters;  // threads that wait for it in a futex wait (deadlock.hpp)
+  std::uint32_t joins = 0;             // threads that joined waiters so far (bounded bypass)
   std::vector<notify_rec> notifies;    // notify_one/all on it, in order (lost wake-ups)
   bool progress_mark = false;          // acquiring it is progress (mc::progress_on_acquire)
   std::uint32_t retry_winner = kNoThread;  // the latest thread to win an optimistic retry on it

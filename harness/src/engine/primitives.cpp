@@ -199,7 +199,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
 // the unlock of its lock, and its relock once notified; a notify is one
 // step. Between the unlock and the notify the waiter is blocked without a
 // step; once notified (before or after it got there) it is picked once (no
-// event; that step comes after the notify, whose queue write it syncs with)
+// event; that step comes after the notify, which it syncs with: kWokenKey)
 // and then relocks. The futex protocol's sequence word, waiter count, wait
 // and wake-return steps are gone, and with them the orders of a notify
 // against a waiter between its unlock and its sleep, which end the same.
@@ -247,16 +247,16 @@ bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool tim
   }
   const std::uint32_t obj = object_id(h);
   if (me.cond_obj == 0) {  // notified already: the step after the notify
-    if (track_) set_next(cur_, {kQueueKey | obj, access_kind::sync});
+    if (track_) set_next(cur_, {kWokenKey | me.id, access_kind::sync});
     decide();
     if (aborting_) return true;
-    note({kQueueKey | obj, access_kind::sync});
+    note({kWokenKey | me.id, access_kind::sync});
     return true;
   }
   begin_block(me, word, timed, deadline, loc);
   me.cond_wait = true;
   // Its next step: the one after the notify, or its timeout firing.
-  me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kQueueKey | obj, access_kind::sync};
+  me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kWokenKey | me.id, access_kind::sync};
   if (!timed) disable(cur_);
   block_or_deadlock();
   me.cond_wait = false;
@@ -274,7 +274,7 @@ bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool tim
     fair_yield(false);
     return false;
   }
-  note({kQueueKey | obj, access_kind::sync});
+  note({kWokenKey | me.id, access_kind::sync});
   return true;
 }
 
@@ -299,6 +299,7 @@ void runtime::cond_notify(std::uint32_t* word, detail::object_handle& h, bool al
     if (pick == kNoThread) break;
     thread_rec& t = *threads_[pick];
     t.cond_obj = 0;
+    note({kWokenKey | t.id, access_kind::write});
     ++woken;
     if (t.st == tstate::blocked_futex && t.cond_wait) {
       // A timed waiter's timeout could have fired first: the notify takes

@@ -203,6 +203,8 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   exec_preemptions_ = 0;
   vtime_ = 0;
   aborting_ = false;
+  record_more_ = track_ || expect_ != nullptr ? kRecordAlways : 0;
+  in_step_bug_ = false;
   quiescent_ = kNoThread;
   restart_ = false;
   bug_.reset();
@@ -254,6 +256,12 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
         break;
       }
     }
+  }
+  // A bug found inside a step (bounded bypass, counted at record()) was
+  // described before the step completed: its event's value is known now.
+  if (in_step_bug_ && bug_ && bug_->step >= 1 && bug_->step <= events_.size() && bug_->step <= bug_->events.size()) {
+    bug_->events[bug_->step - 1] = export_event(view(), bug_->step - 1);
+    if (bug_->step == events_.size()) bug_->details += describe_last_events(view(), 4);
   }
 }
 
@@ -549,6 +557,7 @@ void runtime::publish_next() {
     else if (t.next_lock != nullptr) a.blocks = (*t.next_lock != 0) != t.next_count;
     else if (t.next_try != nullptr) a.yields = fair_on_ && (*t.next_try != 0) != t.next_count;
     else if (t.next_join != thread_rec::kNoThread) a.blocks = threads_[t.next_join]->st != tstate::finished;
+    a.waiters = announced_waiters(t, a);
     next_scratch_[i] = a;
   }
   strat_.set_next(next_scratch_);
@@ -565,6 +574,8 @@ void runtime::publish_unfinished(bool current_done) {
                        : i == cur_ && t.st == tstate::runnable       ? access{0, access_kind::global}
                        : t.next.kind == access_kind::none            ? access{0, access_kind::global}
                                                                      : t.next;
+    if (next_scratch_[i].kind != access_kind::global && next_scratch_[i].kind != access_kind::none)
+      next_scratch_[i].waiters = announced_waiters(t, next_scratch_[i]);
   }
   strat_.set_pending(next_scratch_);
 }
@@ -574,7 +585,7 @@ void runtime::note_event(op o, std::uint32_t object) {
     case op::start: note({kThreadKey | cur_, access_kind::sync}); break;
     case op::exit: note({kThreadKey | cur_, access_kind::write}); break;
     case op::join: note({kThreadKey | object, access_kind::sync}); break;
-    case op::wake_return: note({kQueueKey | object, access_kind::sync}); break;
+    case op::wake_return: note({kWokenKey | cur_, access_kind::sync}); break;
     case op::wait:  // blocks: reads the word, joins its queue
       note({object, access_kind::read});
       note({kQueueKey | object, access_kind::write});
@@ -658,8 +669,9 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   begin_block(me, word, timed, deadline, loc);
   wq_push(obj, me);
   join_waiters(me);
+  note_waiter(me);
   // Its next step: the woken return (a read of the word), or a timeout.
-  me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kQueueKey | obj, access_kind::sync};
+  me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kWokenKey | me.id, access_kind::sync};
   if (!timed) disable(cur_);
   block_or_deadlock();
   // Resumed: woken, or our deadline fired (or, inside a release path, the
@@ -672,6 +684,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   if (!woke) {  // the timeout fired: it moved virtual time and left the queue
     note({kTimeKey, access_kind::write});
     note({kQueueKey | obj, access_kind::write});
+    note_waiter(me);
   }
   // Under sc the wake orders waker and waiter, as every atomic operation
   // does; under rc11 a wake synchronises nothing (the waiter's next load of
@@ -1021,6 +1034,8 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
       t.st = tstate::runnable;
       t.wait_addr = nullptr;
       enable(t.id);
+      note({kWokenKey | t.id, access_kind::write});
+      note_waiter(t);
       ++woken;
       --count;
     }
@@ -1275,7 +1290,7 @@ bug runtime::make_bug(bug_kind kind, std::string message, std::string details) c
   b.details = std::move(details);
   if (mm_.on() && kind != bug_kind::data_race) b.details.insert(0, stale_read_story(cur_));
   b.details += describe_threads(view());
-  b.details += describe_last_events(view(), 4);
+  if (!in_step_bug_) b.details += describe_last_events(view(), 4);  // else once the step is done
   b.thread = cur_;
   b.execution = exec_index_ + 1;
   b.step = exec_steps_;
@@ -1316,7 +1331,14 @@ void runtime::named(const void* obj, const char* name) noexcept {
 void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
                         const std::source_location& loc) {
   if (aborting_) return;
-  acquiring_at(obj, resource_for(obj, kind), flags, loc);
+  const std::uint32_t id = resource_for(obj, kind);
+  acquiring_at(obj, id, flags, loc);
+  if (flags != acquire_flags::blocking) return;
+  // Its next step asks (see settle_bypass; a native mutex, whose waiters
+  // never block in a futex wait, comes through mutex_lock and needs none).
+  wait_for::thread_state& w = waits_of(*threads_[cur_]);
+  w.ask_id = id;
+  unsettle(w);
 }
 
 void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flags, const std::source_location& loc) {
@@ -1326,8 +1348,9 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
   if (w.waiting_for != obj) stop_waiting(me);
   w.waiting_for = obj;
   w.waiting_loc = loc;
+  w.waiting_id = id;
   w.acquiring_step = exec_steps_;
-  w.acquiring_order = detector<wait_for>().next_order();
+  if (w.waiter_pos == kNoThread) w.join_index = 0;  // (asking again while blocked keeps its place)
   w.bypass.clear();
   bool may_close_cycle = false;
   for (const holder& h : objects_[id].holders)
@@ -1337,30 +1360,99 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
 
 void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
-  acquired_at(obj, resource_for(obj, lock_kind::other), mode, loc);
+  const std::uint32_t id = resource_for(obj, lock_kind::other);
+  wait_for::thread_state& w = waits_of(*threads_[cur_]);
+  // The joins when it asked; if it did not announce the acquisition, or its
+  // ask is not settled yet, those when its next step settles this one.
+  const std::uint32_t asked =
+      w.waiting_for == obj && w.ask_id != id ? w.asked_joins : wait_for::thread_state::kAskedNow;
+  acquired_at(obj, id, mode, loc);
+  // Whom it overtook counts at its next step (see settle_bypass).
+  w.got.push_back({obj, id, asked});
+  unsettle(w);
 }
 
+// (A native mutex, which comes here from mutex_lock, has no waiters to
+// overtake: its lock word's waiters never block in a futex wait.)
 void runtime::acquired_at(const void* obj, std::uint32_t id, lock_mode mode, const std::source_location& loc) {
   object_rec& r = objects_[id];
   thread_rec& me = *threads_[cur_];
   wait_for::thread_state& w = waits_of(me);
-  const std::uint64_t asked = w.waiting_for == obj ? w.acquiring_order : detector<wait_for>().next_order();
   if (w.waiter_pos != kNoThread && w.waiting_for == obj) leave_waiters(r, me);  // the usual case
   stop_waiting(me);
   r.holders.push_back(holder{cur_, mode, loc});
   if (r.progress_mark) progress();
-  if (!r.waiters.empty()) count_bypass(obj, r, asked);  // nobody else waits: nobody is bypassed
 }
 
 // A thread that announced a blocking acquisition and then blocks in a futex
 // wait joins the resource's waiters (the threads count_bypass looks at); a
 // native lock word's waiters never do (the lock grants no order to bypass).
 void runtime::join_waiters(thread_rec& t) {
-  if (waits_of(t).waiting_for == nullptr || waits_of(t).waiter_pos != kNoThread) return;
-  if (object_rec* r = find_resource(waits_of(t).waiting_for)) {
-    waits_of(t).waiter_pos = static_cast<std::uint32_t>(r->waiters.size());
-    r->waiters.push_back(t.id);
+  wait_for::thread_state& w = waits_of(t);
+  if (w.waiting_for == nullptr || w.waiter_pos != kNoThread) return;
+  const std::uint32_t id = objects_.find(w.waiting_for);
+  if (id == 0 || !objects_[id].resource) return;
+  object_rec& r = objects_[id];
+  w.waiter_pos = static_cast<std::uint32_t>(r.waiters.size());
+  r.waiters.push_back(t.id);
+  w.join_index = ++r.joins;
+  w.join_step = exec_steps_;
+}
+
+// Whether a resource's waiter is blocked in a futex wait decides whether an
+// acquisition overtakes it (count_bypass): its blocking, its wake and its
+// timeout write the resource's waiters key, which asking and acquiring read.
+void runtime::note_waiter(const thread_rec& t) {
+  const wait_for::thread_state& w = waits_of(t);
+  if (track_ && w.waiter_pos != kNoThread) note({kWaitersKey | w.waiting_id, access_kind::write});
+}
+
+// What of the resources' waiters thread t's next step `a` touches (see
+// access::waiters): it settles an ask or an acquisition (reads), blocks or
+// times out as a waiter, or wakes waiters (writes).
+std::uint32_t runtime::announced_waiters(const thread_rec& t, const access& a) const {
+  const wait_for::thread_state& w = waits_of(t);
+  std::uint32_t out = 0;
+  auto add = [&out](std::uint32_t id, bool write) {
+    if (out != 0 && (out & ~kWaitersWrite) != id) out = kAnyWaiters;
+    else out = id | (out & kWaitersWrite) | (write ? kWaitersWrite : 0);
+  };
+  if (w.unsettled) [[unlikely]] {
+    if (w.ask_id != 0) add(w.ask_id, false);
+    for (const wait_for::thread_state::acquisition& g : w.got) add(g.id, false);
   }
+  if ((a.kind == access_kind::futex_wait || a.kind == access_kind::timeout) && w.waiting_for != nullptr &&
+      w.waiting_id != 0 && objects_[w.waiting_id].resource)
+    add(w.waiting_id, true);
+  if (a.kind == access_kind::write && (a.key & ~kObjectMask) == kQueueKey && (a.key & kObjectMask) < queues_.size()) {
+    for (std::uint32_t i = queues_[a.key & kObjectMask].head; i != kNoThread;) {  // a wake
+      const thread_rec& q = *threads_[i];
+      i = q.wq_next;
+      if (waits_of(q).waiter_pos != kNoThread) add(waits_of(q).waiting_id, true);
+    }
+  }
+  return out;
+}
+
+// The running thread's step: it asks for the resource it announced, and
+// counts whom its acquisitions since its last step overtook.
+void runtime::settle_bypass() {
+  wait_for::thread_state& w = waits_of(*threads_[cur_]);
+  if (!w.unsettled) return;
+  w.unsettled = false;
+  --record_more_;
+  if (w.ask_id != 0) {
+    note({kWaitersKey | w.ask_id, access_kind::read});
+    w.asked_joins = objects_[w.ask_id].joins;
+    w.ask_id = 0;
+  }
+  for (const wait_for::thread_state::acquisition& g : w.got) {
+    note({kWaitersKey | g.id, access_kind::read});
+    const object_rec& r = objects_[g.id];
+    if (!r.waiters.empty() && !aborting_)
+      count_bypass(g.obj, r, g.asked == wait_for::thread_state::kAskedNow ? r.joins : g.asked);
+  }
+  w.got.clear();
 }
 
 void runtime::leave_waiters(object_rec& r, thread_rec& t) noexcept {
@@ -1581,9 +1673,10 @@ void runtime::busy_waiting() {
 // ---------------------------------------------------------------------------
 // Starvation: bounded bypass.
 
-// The running thread just acquired `obj`, which it asked for at step
-// `asked`: that overtakes every thread blocked on `obj` that asked earlier.
-void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t asked) {
+// The running thread acquired `obj` (since its last step: this is its next
+// one), which it asked for when `asked` threads had joined its waiters: that
+// overtakes every one of them still blocked in a futex wait.
+void runtime::count_bypass(const void* obj, const object_rec& r, std::uint32_t asked) {
   // Every bypassed waiter counts; the one with the lowest id past the bound
   // is reported (r.waiters is in no particular order).
   std::uint32_t starved = kNoThread, starved_total = 0;
@@ -1591,9 +1684,14 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t a
     const thread_rec& w = *threads_[i];
     wait_for::thread_state& ww = detector<wait_for>()[i];
     // Only a waiter the lock keeps blocked is bypassed (one that is runnable
-    // and simply not scheduled is the scheduler's choice, not the lock's).
-    if (i == cur_ || ww.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait) continue;
-    if (ww.acquiring_order > asked) continue;  // it asked later: no overtaking
+    // and simply not scheduled is the scheduler's choice, not the lock's),
+    // and only by a thread that asked after it first blocked. Both are the
+    // same in every equivalent execution: its blocking, wakes and timeouts
+    // write the waiters key that asking and acquiring read (note_waiter()).
+    if (i == cur_ || ww.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait || w.count_wait ||
+        w.cond_wait || w.monitor_wait)
+      continue;
+    if (ww.join_index == 0 || ww.join_index > asked) continue;  // it blocked later: no overtaking
     std::uint32_t total = 0;
     bool found = false;
     for (auto& [t, times] : ww.bypass) {
@@ -1613,8 +1711,12 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint64_t a
     }
   }
   if (starved != kNoThread) {
+    // Found inside a step (record()): the step completes, and the thread
+    // unwinds at its next point.
     report_text t = bypass_text(view(), starved, r, starved_total, opts_.bypass_bound);
-    fail_and_unwind(bug_kind::starvation, std::move(t.message), std::move(t.details));
+    in_step_bug_ = !bug_ && !aborting_;
+    if (!defer_bug(bug_kind::starvation, t.message, t.details))
+      fail(bug_kind::starvation, std::move(t.message), std::move(t.details));
   }
 }
 

@@ -465,7 +465,20 @@ class runtime {
   void fair_yield(bool check_livelock);
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
-  void count_bypass(const void* obj, const object_rec& r, std::uint64_t asked);
+  // Bounded bypass: a thread's asking and acquiring count at its next step
+  // (record()), ordered for dpor against the waiters' blocking by the
+  // resource's waiters key (kWaitersKey), which that step announces.
+  void unsettle(wait_for::thread_state& w) noexcept {
+    if (!w.unsettled) {
+      w.unsettled = true;
+      ++record_more_;
+    }
+  }
+  [[gnu::noinline]] void settle_bypass();
+  void record_more(op o, std::uint32_t object, bool noted);
+  std::uint32_t announced_waiters(const thread_rec& t, const access& a) const;
+  void note_waiter(const thread_rec& t);
+  void count_bypass(const void* obj, const object_rec& r, std::uint32_t asked);
   // t.waiting_for = nullptr, leaving its resource's waiters if it is in them
   // (rarely: only a thread that blocked in a futex wait joins them).
   void stop_waiting(thread_rec& t) noexcept {
@@ -517,6 +530,12 @@ class runtime {
   bool user_places_ = false;            // see user_places()
   bool in_execution_ = false;           // the body's fibers are running
   bool track_ = false;                  // the strategy wants accesses (dpor)
+  // Nonzero when record() has more to do than count and log the step: the
+  // strategy wants accesses or a replay checks events (kRecordAlways), or
+  // some threads' bypass counts at their next step (how many: the rest).
+  static constexpr std::uint32_t kRecordAlways = 0x80000000u;
+  std::uint32_t record_more_ = 0;
+  bool in_step_bug_ = false;            // the bug was found inside its step (see run_execution)
   std::vector<access> next_scratch_;
   std::optional<bug> bug_;
   std::string internal_error_;
@@ -567,11 +586,16 @@ inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
   if (++exec_steps_ > max_steps_) [[unlikely]]
     step_bound_exceeded(o);
   event& e = events_.push_back(event{0, addr, loc, cur_, object, o});
-  if (track_ && !noted) [[unlikely]]
-    note_event(o, object);
-  if (expect_ != nullptr) [[unlikely]]
-    check_expected();
+  if (record_more_ != 0) [[unlikely]]
+    record_more(o, object, noted);
   return e;
+}
+
+inline void runtime::record_more(op o, std::uint32_t object, bool noted) {
+  // (Not in a value choice or an exit: they ride on the step before.)
+  if ((record_more_ & ~kRecordAlways) != 0 && o != op::choose && o != op::exit) settle_bypass();
+  if (track_ && !noted) note_event(o, object);
+  if (expect_ != nullptr) check_expected();
 }
 
 // The part of every point before its event: abort and stack checks, the

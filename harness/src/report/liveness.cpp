@@ -63,7 +63,8 @@ report_text bypass_text(const execution_view& v, std::uint32_t starved, const ob
           std::to_string(times) + (times == 1 ? " time" : " times");
   }
   std::string details = "  " + thread_label(v, starved) + " asked for " + what + " at " + loc_text(w.waiting_loc) +
-                        " (step " + std::to_string(w.acquiring_step) + ") and is still blocked; since then " + by +
+                        " (step " + std::to_string(w.acquiring_step) + "), first blocked at step " +
+                        std::to_string(w.join_step) + " and is still blocked; since then " + by +
                         " (bypass_bound = " + std::to_string(bound) + ").\n" +
                         "  A lock that lets newcomers overtake a waiter without limit starves it: a "
                         "reader-preferring rwlock under a stream of readers is the classic case. "

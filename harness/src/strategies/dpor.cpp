@@ -410,9 +410,10 @@ class dpor_strategy final : public strategy {
 
   // The stack, one frame a line:
   //   v <options> <chosen> <done...>                      (a value frame)
-  //   t <chosen> | c <tid>:<key>:<kind>:<flags> ... | b <tids> | d <tids> | s <tid>:<key>:<kind>:<flags> ...
+  //   t <chosen> | c <tid>:<key>:<kind>:<flags>[:<waiters>] ... | b <tids> | d <tids> | s <tid>:<key>:<kind>:<flags>[:<waiters>] ...
   //     [| w <k> <tree> ...]
-  // (flags: see access_flags; files without them read as 0). The wakeup
+  // (flags: see access_flags; files without them read as 0, as missing
+  // waiters do). The wakeup
   // subtrees (optimal dpor) follow w, each after the index of its branch in
   // b: tree = [ node ... ], node = <tid> @<key>:<kind>:<flags> ... [y] tree.
   std::string save() const override {
@@ -424,8 +425,8 @@ class dpor_strategy final : public strategy {
     };
     auto acc = [](std::uint32_t t, const access& a) {
       return " " + std::to_string(t) + ":" + std::to_string(a.key) + ":" +
-             std::to_string(static_cast<unsigned>(a.kind)) + ":" +
-             std::to_string(access_flags(a));
+             std::to_string(static_cast<unsigned>(a.kind)) + ":" + std::to_string(access_flags(a)) +
+             (a.waiters != 0 ? ":" + std::to_string(a.waiters) : std::string());
     };
     for (const frame& f : stack_) {
       if (f.value) {
@@ -471,11 +472,13 @@ class dpor_strategy final : public strategy {
       auto read_accesses = [&](auto&& put) {
         std::string tok;
         while (l >> tok && tok != "|") {
-          unsigned t = 0, key = 0, kind = 0, flags = 0;
-          const int n = std::sscanf(tok.c_str(), "%u:%u:%u:%u", &t, &key, &kind, &flags);
-          if ((n != 3 && n != 4) || !valid_access(kind, flags))
+          unsigned t = 0, key = 0, kind = 0, flags = 0, waiters = 0;
+          const int n = std::sscanf(tok.c_str(), "%u:%u:%u:%u:%u", &t, &key, &kind, &flags, &waiters);
+          if (n < 3 || !valid_access(kind, flags))
             throw std::invalid_argument(tok);
-          put(t, access_of(key, kind, flags));
+          access a = access_of(key, kind, flags);
+          a.waiters = waiters;
+          put(t, a);
         }
       };
       try {
@@ -737,6 +740,7 @@ class dpor_strategy final : public strategy {
   // sync), or a write of a thread key (a spawn, which only the child's start
   // and its joiner depend on, and they cannot come first).
   static bool invisible(const access& a) {
+    if (a.waiters != 0) return false;
     return a.kind == access_kind::sync || (a.kind == access_kind::write && (a.key & kThreadKey) != 0);
   }
   static access next_of(const frame& f, std::uint32_t t) {

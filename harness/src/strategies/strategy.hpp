@@ -79,6 +79,11 @@ struct access {
   // access is a plain (or needed) one.
   std::uint8_t raises = 0;
   std::uint8_t stale = 0;
+  // As a thread's next step: it also reads a resource's waiters (bounded
+  // bypass: kWaitersKey | id, with id = waiters), or writes them with
+  // kWaitersWrite set; kAnyWaiters: those of several resources (it then
+  // counts as a global access). 0: none.
+  std::uint32_t waiters = 0;
 };
 // A monitor step's `fields` from the fields it reads and those it writes.
 constexpr std::uint8_t monitor_fields(unsigned reads, unsigned writes) noexcept {
@@ -101,6 +106,22 @@ inline constexpr std::uint32_t kTimeKey = 0x10000000u;
 // leaves and a step that makes it ready writes.
 inline constexpr std::uint32_t kField1Key = 0x08000000u;
 inline constexpr std::uint32_t kField2Key = 0x04000000u;
+// A resource's waiters (bounded bypass, keyed by the object store's id): a
+// waiter that blocks in a futex wait, is woken or times out writes it, and
+// asking for the resource and acquiring it read it, each in the thread's
+// step after the announcement, so that whether a newcomer asked before or
+// after a waiter blocked, and whether the waiter was blocked when it got
+// the resource, is the same in every equivalent execution.
+inline constexpr std::uint32_t kWaitersKey = 0x02000000u;
+// A woken waiter (keyed by its thread id): the wake, notify or release that
+// made it runnable writes it, and the waiter's next step comes after that
+// write (a sync), not after whatever touched the wait queue last (a later
+// wake that found the queue empty, another thread blocking).
+inline constexpr std::uint32_t kWokenKey = 0x01000000u;
+// Object ids are below kWokenKey.
+inline constexpr std::uint32_t kObjectMask = kWokenKey - 1;
+inline constexpr std::uint32_t kWaitersWrite = 0x80000000u;
+inline constexpr std::uint32_t kAnyWaiters = ~std::uint32_t{0};
 inline constexpr std::uint32_t monitor_field_key(std::uint32_t key, unsigned field) noexcept {
   return field == 0 ? key : field == 1 ? (kField1Key | key) : field == 2 ? (kField2Key | key) : (kQueueKey | key);
 }
@@ -109,7 +130,14 @@ inline constexpr std::uint32_t monitor_field_key(std::uint32_t key, unsigned fie
 // (futex_wait, timeout, lock_try, monitor) stands for; a plain one stands for
 // itself.
 template <class F>
-void for_each_plain(const access& a, F&& f) {
+void for_each_plain(const access& step, F&& f) {
+  if (step.waiters != 0) {
+    if (step.waiters == kAnyWaiters) f(access{0, access_kind::global});
+    else f(access{kWaitersKey | (step.waiters & ~kWaitersWrite),
+                  (step.waiters & kWaitersWrite) != 0 ? access_kind::write : access_kind::read});
+  }
+  access a = step;
+  a.waiters = 0;
   switch (a.kind) {
     case access_kind::futex_wait:
       f(access{a.key, access_kind::read});
@@ -140,7 +168,7 @@ void for_each_plain(const access& a, F&& f) {
 // conflicts with everything that is not none.
 inline bool compound(const access& a) noexcept {
   return a.kind == access_kind::futex_wait || a.kind == access_kind::timeout || a.kind == access_kind::lock_try ||
-         a.kind == access_kind::monitor;
+         a.kind == access_kind::monitor || a.waiters != 0;
 }
 inline bool conflict(const access& a, const access& b) noexcept {
   if (compound(a)) {
