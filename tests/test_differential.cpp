@@ -729,19 +729,21 @@ TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
   expect_dpor_reaches(p, dfs);
 }
 
-// With a starvation bound of 0, dpor and source-dpor must complete and reach
-// every outcome that 2,000 random executions reach, starvation among them.
-void reaches_sampled_starvation(const program& p) {
+// Dpor and source-dpor must complete and reach every outcome that 2,000
+// random executions reach (starvation bound `bypass`), `must` among them.
+void reaches_sampled(const program& p, std::uint32_t bypass, const std::string& must) {
   mc::options o = with(mc::random(1));
   o.max_executions = 2000;
-  const search_result sampled = search(p, o, "random", 0);
-  ASSERT_TRUE(sampled.outcomes.count("starvation"));
-  for (const search_result& r :
-       {search(p, with(mc::dpor()), "dpor", 0), search(p, with(mc::source_dpor()), "source-dpor", 0)}) {
+  const search_result sampled = search(p, o, "random", bypass);
+  ASSERT_TRUE(sampled.outcomes.count(must)) << "random sampling did not reach " << must;
+  for (const search_result& r : {search(p, with(mc::dpor()), "dpor", bypass),
+                                 search(p, with(mc::source_dpor()), "source-dpor", bypass)}) {
     EXPECT_TRUE(r.complete) << r.what;
     for (const std::string& x : sampled.outcomes) EXPECT_TRUE(r.outcomes.count(x)) << r.what << " misses " << x;
   }
 }
+
+void reaches_sampled_starvation(const program& p) { reaches_sampled(p, 0, "starvation"); }
 
 // Found by DporReachesWhatSamplingReaches: a writer-preferring lock lets the
 // writer (thread 0) overtake reader thread 1, which blocked before thread 0
@@ -774,6 +776,59 @@ TEST(Differential, AWokenWaiterComesAfterItsOwnWake) {
   p.threads = {{op(code::rw_read), op(code::rw_write)}, {op(code::rw_write)}};
   number_spawns(p);
   reaches_sampled_starvation(p);
+}
+
+// Found by DporReachesWhatSamplingReaches (a reader-preferring lock, no
+// starvation bound): main reads plain memory, then takes the lock to write;
+// thread 1 takes it, yields inside, and after its unlock writes the plain
+// memory. Fair scheduling counts a pick of main at the lock's guard while
+// thread 1 holds it as a run of main, though main only blocks there with no
+// step; thread 1's yield then does not defer to main, and thread 1 finishes
+// its write section and its plain write before main takes the lock: a data
+// race. No race leads dpor to such a pick, so it completed without it.
+TEST(Differential, DporTriesAPickThatOnlyBlocksInAYieldsWindow) {
+  program p;
+  p.rw_policy = 0;
+  instr section = op(code::rw_write);
+  section.body = {op(code::yield)};
+  p.threads = {{op(code::plain_read), op(code::rw_write)}, {section, op(code::cas, 0), op(code::plain_write)}};
+  number_spawns(p);
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  ASSERT_TRUE(dfs.complete);
+  EXPECT_FALSE(dfs.outcomes.count("data_race")) << "main takes the lock before thread 1 goes on from its yield";
+  expect_dpor_reaches(p, dfs);
+  mc::options o = with(mc::random(1));
+  o.max_executions = 2000;
+  const search_result sampled = search(p, o, "random");
+  for (const std::string& x : sampled.outcomes) EXPECT_TRUE(dfs.outcomes.count(x)) << "random reached " << x;
+}
+
+// The same with a timeout as the yield: main blocks at the guard of the
+// shared lock while thread 2 holds it, and thread 2's timed-out get then
+// does not defer to main, so thread 2 finishes its write section before
+// main takes the read lock (main then waits for an event nobody sets).
+// After the blocked pick, thread 2's unlock must not sleep: it is what
+// lets main's pick become a step.
+TEST(Differential, DporTriesAPickThatOnlyBlocksBeforeATimeout) {
+  program p;
+  p.rw_policy = 0;
+  instr reader = op(code::rw_read);
+  reader.body = {op(code::event_wait)};
+  instr timed_reader = op(code::rw_read);
+  timed_reader.body = {op(code::q_get_for)};
+  p.threads = {{op(code::plain_read), reader},
+               {op(code::sem_release), op(code::store)},
+               {timed_reader, op(code::rw_write)}};
+  number_spawns(p);
+  mc::options o = with(mc::random(1));
+  o.max_executions = 2000;
+  const search_result sampled = search(p, o, "random");
+  EXPECT_FALSE(sampled.outcomes.count("lost_wakeup t0@1:0 t1@2: t2@3:-1 a=000"))
+      << "main takes the read lock before thread 2 goes on from its timeout";
+  for (const search_result& r : {search(p, with(mc::dpor()), "dpor"), search(p, with(mc::source_dpor()), "source-dpor")}) {
+    EXPECT_TRUE(r.complete) << r.what;
+    for (const std::string& x : sampled.outcomes) EXPECT_TRUE(r.outcomes.count(x)) << r.what << " misses " << x;
+  }
 }
 
 }  // namespace

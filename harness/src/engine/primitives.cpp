@@ -74,6 +74,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
         me.next_count = true;
       }
     }
+    const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
     decide();
     me.next_lock = nullptr;
     me.next_count = false;
@@ -96,6 +97,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
       note({kTimeKey, access_kind::read});  // it compared its deadline with the time
     } else {
       note({obj, access_kind::read});
+      undo_pick(mark, true);
     }
     begin_block(me, word, timed, deadline, loc);
     me.count_wait = true;
@@ -110,6 +112,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
       me.next_count = true;
       disable(cur_);
     }
+    const fairness::pick_mark woken = detector<fairness>().before_pick(cur_);
     block_or_deadlock();
     me.count_wait = false;
     me.wait_addr = nullptr;
@@ -124,6 +127,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
       fair_yield(false);
       return false;
     }
+    undo_pick(woken, false);  // the pick that resumed it takes no step: it tries again at a point
   }
 }
 

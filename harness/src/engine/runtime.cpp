@@ -318,6 +318,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 // (so no registers to save).
 void runtime::enable(std::uint32_t tid) {
   LOCKSTEP_DCHECK(tid < nthreads_ && threads_[tid]->st != tstate::finished);
+  detector<fairness>().on_enable(tid);
   if (tid < 64 && enabled_.one_word() && elig_.one_word()) [[likely]] {
     enabled_.insert_in_word(tid);
     if (!detector<fairness>().deferred(tid)) elig_.insert_in_word(tid);
@@ -710,6 +711,7 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
       set_next(cur_, {obj, access_kind::write});
       threads_[cur_]->next_lock = word;
     }
+    const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
     decide();
     if (aborting_) return abandoned_lock(word);  // resumed inside a release path
     if (*word == 0) {
@@ -723,16 +725,19 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     // acquisition that follows the wake-up may look ordered after the
     // holder's by then, through whatever ordered the wake-up).
     note({obj, access_kind::read});
+    undo_pick(mark, true);
     thread_rec& me = *threads_[cur_];
     begin_block(me, word, false, 0, loc);
     me.lock_wait = true;
     wq_push(obj, me);
     me.next = access{obj, access_kind::write};
     disable(cur_);
+    const fairness::pick_mark woken = detector<fairness>().before_pick(cur_);
     block_or_deadlock();
     me.lock_wait = false;
     me.wait_addr = nullptr;
     if (aborting_) return abandoned_lock(word);  // resumed inside a release path
+    undo_pick(woken, false);  // the pick that resumed it takes no step: it tries again at a point
   }
 }
 
@@ -1084,6 +1089,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     set_next(cur_, {kThreadKey | tid, access_kind::sync});
     threads_[cur_]->next_join = tid;
   }
+  const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
   decide();
   threads_[cur_]->next_join = thread_rec::kNoThread;
   if (aborting_) return;  // resumed inside a release path
@@ -1098,6 +1104,7 @@ void runtime::join(std::uint32_t tid, const std::source_location& loc) {
     return;
   }
   // The join happens once the target has exited: block first, record then.
+  undo_pick(mark, true);
   thread_rec& me = *threads_[cur_];
   me.st = tstate::blocked_join;
   me.join_target = tid;
@@ -1641,6 +1648,16 @@ void runtime::check_expected() {
 // busy_wait.hpp, wait_for.hpp, retries.hpp): where the engine asks them, and
 // the reports of livelock, busy waiting, starvation and lost wake-ups
 
+// The running thread's pick (since `mark`) took no step: an attempt that
+// blocks without one (a held lock word, a count at zero, a join of a running
+// thread), or a woken waiter's resumption before it tries again. The pick
+// is undone for fair scheduling, and a dependence-aware strategy learns that
+// the transition was no step (see detectors/fairness.hpp).
+void runtime::undo_pick(fairness::pick_mark mark, bool blocks) {
+  detector<fairness>().undo_pick(cur_, mark, blocks);
+  if (track_) strat_.on_no_step(cur_);
+}
+
 void runtime::fair_yield(bool check) {
   if (!fair_on_) return;
   // Whom a yield defers to depends on which threads ran since the last one:
@@ -1648,7 +1665,13 @@ void runtime::fair_yield(bool check) {
   // yield and such a step differently for equivalent (their fair
   // continuations differ).
   if (track_) note({0, access_kind::yield});
-  detector<fairness>().yielded(cur_, [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; });
+  // A thread blocked in an attempt that took no step counts as runnable
+  // (see detectors/fairness.hpp).
+  detector<fairness>().yielded(cur_, nthreads_, [&](std::uint32_t u) {
+    const thread_rec& t = *threads_[u];
+    return t.st == tstate::runnable || t.st == tstate::blocked_join ||
+           (t.st == tstate::blocked_futex && (t.lock_wait || (t.count_wait && !t.timed)));
+  });
   if (check && detector<livelock>().due(exec_steps_)) check_livelock();
 }
 

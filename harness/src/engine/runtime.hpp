@@ -463,6 +463,7 @@ class runtime {
 
   // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (detectors/).
   void fair_yield(bool check_livelock);
+  void undo_pick(fairness::pick_mark mark, bool blocks);
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
   // Bounded bypass: a thread's asking and acquiring count at its next step

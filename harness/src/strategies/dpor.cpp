@@ -126,7 +126,10 @@ struct transition {
   std::vector<std::uint32_t> clock;    // clock[t]: 1 + last transition index of t that happens-before
   bool yields = false;                 // it made a fair-scheduling yield
   std::size_t previous_yield = kNone;  // if so: where its window began (see window_)
-  std::size_t previous = kNone;        // its thread's transition before it
+  std::size_t previous = kNone;        // its thread's step before it (see last_of)
+  // A pick that took no step (see strategy::on_no_step): program order
+  // only, no run of its thread for the fairness windows.
+  bool attempt = false;
   // A parked attempt (see on_parked): no event, only the later side of races
   // with the writes it read. `accesses` are its reads; `step` is the monitor
   // step the thread would take instead, its fields all read and written.
@@ -199,6 +202,7 @@ class dpor_strategy final : public strategy {
     depth_ = 0;
     ntrans_ = 0;
     last_clock_.clear();
+    last_step_.clear();
     window_.clear();
     yields_.clear();
     objects_.clear();
@@ -232,6 +236,12 @@ class dpor_strategy final : public strategy {
     // who ran since the child was created).
     if (a.kind == access_kind::write && (a.key & kThreadKey) != 0 && (a.key & ~kThreadKey) != thread)
       set_window(a.key & ~kThreadKey, ntrans_ - 1);
+  }
+  void on_no_step(std::uint32_t thread) override {
+    if (blocked_ || split_.foreign()) return;
+    LOCKSTEP_DCHECK(trans_[ntrans_ - 1].thread == thread);
+    (void)thread;
+    trans_[ntrans_ - 1].attempt = true;
   }
   void on_read_only() override {
     if (!blocked_ && !split_.foreign() && !trans_[ntrans_ - 1].accesses.empty())
@@ -653,8 +663,10 @@ class dpor_strategy final : public strategy {
     window_[t] = i;
   }
 
-  // Index of thread t's last transition, kNone if it has none yet.
-  std::size_t last_of(std::uint32_t t) const { return t < last_clock_.size() ? last_clock_[t] : kNone; }
+  // Index of thread t's last step, kNone if it has none yet: its last
+  // transition that took a step (fair scheduling counts no other pick as
+  // a run, see detectors/fairness.hpp).
+  std::size_t last_of(std::uint32_t t) const { return t < last_step_.size() ? last_step_[t] : kNone; }
 
   // Fair scheduling: a yield by p defers to the threads that did not run
   // since p's previous yield (or since p was spawned), so it is dependent
@@ -673,12 +685,13 @@ class dpor_strategy final : public strategy {
       seen_.clear();
       for (std::size_t k = from; k < i; ++k) {
         const std::uint32_t u = trans_[k].thread;
-        if (u == p || trans_[k].parked || contains(seen_, u)) continue;
+        if (u == p || trans_[k].parked || trans_[k].attempt || contains(seen_, u)) continue;
         seen_.push_back(u);
         if (trans_[k].previous == kNone || trans_[k].previous < from) deps.push_back(k);  // u's first since
       }
     }
     // Earlier yields of other threads whose window this is p's first step of.
+    if (me.attempt) return;
     for (std::size_t n = yields_.size(); n-- > 0;) {
       const std::size_t y = yields_[n];
       if (mine != kNone && y < mine) break;  // p ran after it
@@ -708,7 +721,7 @@ class dpor_strategy final : public strategy {
     first.assign(n, kNone);
     for (std::size_t k = y + 1; k < i; ++k) {
       const std::uint32_t u = trans_[k].thread;
-      if (u == p || u >= n || trans_[k].parked) continue;
+      if (u == p || u >= n || trans_[k].parked || trans_[k].attempt) continue;
       if (count[u]++ == 0) first[u] = k;
     }
     for (std::uint32_t u = 0; u < n; ++u) {
@@ -785,6 +798,7 @@ class dpor_strategy final : public strategy {
     t.yields = false;
     t.previous_yield = kNone;
     t.previous = kNone;
+    t.attempt = false;
     t.parked = false;
     t.step = access{};
     t.needed_writes.clear();
@@ -912,8 +926,12 @@ class dpor_strategy final : public strategy {
     }
     if (!pending) {
       for (const access& a : me.accesses) update_objects(a, i);
-      me.previous = last_clock_[p];
+      me.previous = last_of(p);
       last_clock_[p] = i;
+      if (!me.attempt) {
+        if (last_step_.size() <= p) last_step_.resize(p + 1, kNone);
+        last_step_[p] = i;
+      }
       if (me.yields) {
         me.previous_yield = window_of(p);
         set_window(p, i);
@@ -951,7 +969,7 @@ class dpor_strategy final : public strategy {
         if (me.yields && not_since(last_of(z.thread), me.previous_yield)) wakes = true;
         // The sleeper's next step yields (or may), and this is this
         // thread's first step since the sleeper's previous yield.
-        if ((z.next.kind == access_kind::yield || z.next.yields) &&
+        if ((z.next.kind == access_kind::yield || z.next.yields) && !me.attempt &&
             not_since(me.previous, window_of(z.thread)))
           wakes = true;
         if (!wakes && z.thread != p) next_sleep.push_back(z);
@@ -1354,6 +1372,7 @@ class dpor_strategy final : public strategy {
   std::vector<std::size_t> window_count_, window_first_;  // scratch for window_races
   std::size_t finished_ = 0;
   std::vector<std::size_t> last_clock_;   // per thread: index of its last transition
+  std::vector<std::size_t> last_step_;    // per thread: index of its last step (see last_of)
   // Per thread: where its fairness window starts (see yield_conflicts): its
   // last yielding transition, else the transition that spawned it (kNone
   // for the body's thread: the start of the execution).
