@@ -109,17 +109,23 @@ class fairness {
     if (ends_ != m.ends && ended_owner_ == tid) [[unlikely]]
       rearm(tid);
   }
-  // tid can run again (woken): the edges into it defer again.
-  void on_enable(std::uint32_t tid) {
+  // tid, which may be blocked in an attempt that took no step, was woken:
+  // the edges into it defer again. (The engine calls it where such a thread
+  // is woken: a lock word's unlock, a count's release, the exit of the
+  // thread it joins; other wakes meet no such thread.)
+  void woken(std::uint32_t tid) {
     if (st_[tid].blocked) [[unlikely]]
       unblock(tid);
   }
+  [[nodiscard]] bool blocked(std::uint32_t tid) const noexcept { return st_[tid].blocked; }
   // Edges into a finished thread end.
   void on_exit(std::uint32_t tid, std::uint64_t) {
+    st_[tid].blocked = false;
     if (!st_[tid].watchers.empty()) end_deferrals(tid);
   }
-  // `me` yields: it defers to the threads `runnable(u)` (of the first
-  // `nthreads`) that have not run since its previous yield.
+  // `me` yields: it defers to the threads that have not run since its
+  // previous yield, of the first `nthreads`, that are `runnable(u)` or
+  // blocked in an attempt that took no step (which has not run either).
   template <class Runnable>
   void yielded(std::uint32_t me, std::uint32_t nthreads, Runnable&& runnable) {
     thread_state& m = st_[me];
@@ -130,7 +136,7 @@ class fairness {
     ++m.gen;
     for (std::uint32_t u = 0; u < nthreads; ++u) {
       thread_state& t = st_[u];
-      if (u != me && runnable(u) && t.last < m.yield_at) {
+      if (u != me && (runnable(u) || t.blocked) && t.last < m.yield_at) {
         t.watchers.emplace_back(me, m.gen);
         if (!t.blocked) ++m.live;
       }

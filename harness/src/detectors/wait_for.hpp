@@ -30,15 +30,18 @@ class wait_for {
     std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
     std::source_location waiting_loc;
     std::uint64_t acquiring_step = 0;      // step at which it announced waiting_for
-    // Bounded bypass: the resource's joins (object_rec::joins) when it
-    // asked (its step after the announcement), and its own join, 1-based
-    // (0: it has not blocked there).
-    // A thread that asked after a waiter joined and gets the resource before
-    // it overtook it (see runtime::count_bypass).
+    // Bounded bypass (see runtime::count_bypass): asked_joins is the
+    // resource's joins (object_rec::joins) when the thread asked (its step
+    // after the announcement); join_index is its own join among the
+    // resource's waiters, 1-based (0: it has not blocked there). A thread
+    // that asked after a waiter joined, and gets the resource first,
+    // overtook that waiter.
     std::uint32_t asked_joins = 0;
     std::uint32_t join_index = 0;
     std::uint64_t join_step = 0;           // step at which it joined the waiters
-    std::uint32_t waiting_id = 0;          // waiting_for's id in the object store
+    // waiting_for's id in the object store, cached at the announcement (the
+    // waiters key names it without a look-up).
+    std::uint32_t waiting_id = 0;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> bypass;  // (thread, times) since it announced
     // Asking and acquiring count for bounded bypass at the thread's next
     // step, not in the code between two steps, so that a dependence-aware

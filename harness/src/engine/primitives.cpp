@@ -192,6 +192,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
       if (t.timed && track_) strat_.on_disabled(t.id);
       wq_remove(t);
       t.st = tstate::runnable;
+      detector<fairness>().woken(t.id);
       enable(t.id);
     }
   }

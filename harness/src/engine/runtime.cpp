@@ -134,6 +134,7 @@ void runtime::finish(thread_rec& self) {
       thread_rec& t = *threads_[i];
       if (t.st == tstate::blocked_join && t.join_target == self.id) {
         t.st = tstate::runnable;
+        detector<fairness>().woken(i);
         enable(i);
       }
     };
@@ -318,7 +319,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
 // (so no registers to save).
 void runtime::enable(std::uint32_t tid) {
   LOCKSTEP_DCHECK(tid < nthreads_ && threads_[tid]->st != tstate::finished);
-  detector<fairness>().on_enable(tid);
+  LOCKSTEP_DCHECK(!detector<fairness>().blocked(tid));  // woken() first, where it may be
   if (tid < 64 && enabled_.one_word() && elig_.one_word()) [[likely]] {
     enabled_.insert_in_word(tid);
     if (!detector<fairness>().deferred(tid)) elig_.insert_in_word(tid);
@@ -821,6 +822,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
       if (t.st == tstate::blocked_futex && t.lock_wait) {
         wq_remove(t);
         t.st = tstate::runnable;
+        detector<fairness>().woken(t.id);
         enable(t.id);
       }
     }
@@ -1397,9 +1399,9 @@ void runtime::acquired_at(const void* obj, std::uint32_t id, lock_mode mode, con
 void runtime::join_waiters(thread_rec& t) {
   wait_for::thread_state& w = waits_of(t);
   if (w.waiting_for == nullptr || w.waiter_pos != kNoThread) return;
-  const std::uint32_t id = objects_.find(w.waiting_for);
-  if (id == 0 || !objects_[id].resource) return;
-  object_rec& r = objects_[id];
+  object_rec* res = find_resource(w.waiting_for);
+  if (res == nullptr) return;
+  object_rec& r = *res;
   w.waiter_pos = static_cast<std::uint32_t>(r.waiters.size());
   r.waiters.push_back(t.id);
   w.join_index = ++r.joins;
@@ -1665,13 +1667,8 @@ void runtime::fair_yield(bool check) {
   // yield and such a step differently for equivalent (their fair
   // continuations differ).
   if (track_) note({0, access_kind::yield});
-  // A thread blocked in an attempt that took no step counts as runnable
-  // (see detectors/fairness.hpp).
-  detector<fairness>().yielded(cur_, nthreads_, [&](std::uint32_t u) {
-    const thread_rec& t = *threads_[u];
-    return t.st == tstate::runnable || t.st == tstate::blocked_join ||
-           (t.st == tstate::blocked_futex && (t.lock_wait || (t.count_wait && !t.timed)));
-  });
+  detector<fairness>().yielded(cur_, nthreads_,
+                               [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; });
   if (check && detector<livelock>().due(exec_steps_)) check_livelock();
 }
 
