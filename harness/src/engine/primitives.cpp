@@ -63,19 +63,22 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
   }
   const std::uint32_t obj = object_id(h);
   thread_rec& me = *threads_[cur_];
-  for (;;) {
-    if (track_) {
-      set_next(cur_, {obj, access_kind::write, false, timed && fair_on_});
-      // Untimed, an attempt while the word is 0 only blocks (no step);
-      // timed, it is a step either way (it blocks with an event, or times
-      // out at once).
-      if (!timed) {
-        me.next_lock = word;
-        me.next_count = true;
+  fairness::pick_mark mark{};
+  for (bool resumed = false;; ) {
+    if (!resumed) {
+      if (track_) {
+        set_next(cur_, {obj, access_kind::write, false, timed && fair_on_});
+        // Untimed, an attempt while the word is 0 only blocks (no step);
+        // timed, it is a step either way (it blocks with an event, or times
+        // out at once).
+        if (!timed) {
+          me.next_lock = word;
+          me.next_count = true;
+        }
       }
+      mark = detector<fairness>().before_pick(cur_);
+      decide();
     }
-    const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
-    decide();
     me.next_lock = nullptr;
     me.next_count = false;
     if (aborting_) return abandoned_count(word, timed);  // resumed inside a release path
@@ -127,7 +130,14 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
       fair_yield(false);
       return false;
     }
-    undo_pick(woken, false);  // the pick that resumed it takes no step: it tries again at a point
+    // Untimed, it stays at this point: the decision that resumed it is the
+    // one for its next attempt (its next access announced it), as for any
+    // thread resumed inside decide(); deciding again would only add
+    // executions equal to those in which it was not picked. Timed, its
+    // next access announced the timeout: it tries again at a point.
+    resumed = !timed;
+    if (resumed) mark = woken;
+    else undo_pick(woken, false);
   }
 }
 

@@ -707,14 +707,14 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     unwind_now();
   }
   const std::uint32_t obj = object_id(h);
+  if (track_) {
+    set_next(cur_, {obj, access_kind::write});
+    threads_[cur_]->next_lock = word;
+  }
+  fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
+  decide();
+  if (aborting_) return abandoned_lock(word);  // resumed inside a release path
   for (;;) {
-    if (track_) {
-      set_next(cur_, {obj, access_kind::write});
-      threads_[cur_]->next_lock = word;
-    }
-    const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
-    decide();
-    if (aborting_) return abandoned_lock(word);  // resumed inside a release path
     if (*word == 0) {
       threads_[cur_]->next_lock = nullptr;
       return take_lock_word(word, obj, loc, false);
@@ -733,12 +733,15 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     wq_push(obj, me);
     me.next = access{obj, access_kind::write};
     disable(cur_);
-    const fairness::pick_mark woken = detector<fairness>().before_pick(cur_);
+    // Woken, it stays at this point: the decision that resumes it is the
+    // one for its next attempt (next_lock and next announce it), as for any
+    // thread resumed inside decide(). Deciding again here would only add
+    // executions that equal those in which it was not picked.
+    mark = detector<fairness>().before_pick(cur_);
     block_or_deadlock();
     me.lock_wait = false;
     me.wait_addr = nullptr;
     if (aborting_) return abandoned_lock(word);  // resumed inside a release path
-    undo_pick(woken, false);  // the pick that resumed it takes no step: it tries again at a point
   }
 }
 
