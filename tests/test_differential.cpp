@@ -831,4 +831,22 @@ TEST(Differential, DporTriesAPickThatOnlyBlocksBeforeATimeout) {
   }
 }
 
+// Found by DporReachesWhatSamplingReaches: a queue's close and its join
+// touch different fields of the monitor, so dpor took them to commute; but
+// every ready step of the monitor acquires and releases it, for the race
+// detector and the memory model, as the lock of the futex platform's queue
+// would. Thread 1's plain write happens before main's plain read only when
+// the close comes first, and dpor ran only the other order: it reported the
+// data race and never reached the end without one.
+TEST(Differential, MonitorStepsOnDifferentFieldsStillSynchronise) {
+  program p;
+  p.threads = {{op(code::q_join), op(code::plain_read)}, {op(code::plain_write), op(code::q_close)}};
+  number_spawns(p);
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  ASSERT_TRUE(dfs.complete);
+  EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"data_race", "end t0@2:0 t1@2: a=000"}));
+  expect_dpor_reaches(p, dfs);
+}
+
 }  // namespace
+

@@ -31,8 +31,9 @@
 // platform with a native monitor (monitor_platform in
 // lockstep/platform_concept.hpp: the checker's) runs each operation as one
 // step of it instead, told which of the queue's fields it reads and writes
-// (items, unfinished count, closed flag), so operations on different fields
-// commute; the mutex and condition variables then go unused.
+// (items, unfinished count, closed flag), so the checker knows which earlier
+// operation a step waited for; the mutex and condition variables then go
+// unused.
 #pragma once
 
 #include <chrono>

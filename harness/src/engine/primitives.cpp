@@ -344,14 +344,15 @@ namespace lockstep::mc::rt {
 // with an event and stays a candidate (picking it fires its timeout) until
 // an exit makes it ready. The probe also tells dpor which of the monitor's
 // fields (field 0 the monitor's own key, 1 and 2 keys of their own; see
-// monitor_field_key) the step reads and writes, so steps on different fields
-// commute (a task_done and a put's item, a get and a closed() check) where
-// the lock and condition variables that the futex platform runs order every
-// pair. A step that makes a timed waiter ready also writes the monitor's
-// wait queue (field 3), which that waiter's timeout leaves: the two race.
-//
-// Every ready step acquires and releases the monitor for the race detector
-// and the memory model, as a critical section would.
+// monitor_field_key) the step reads and writes, which tells dpor how a step
+// depends on the state its probe and body see (`needs`, `raises`, `stale`).
+// Every ready step also acquires and releases the monitor for the race
+// detector and the memory model, as a critical section under the futex
+// platform's lock would: so it writes the monitor's wait queue (field 3) as
+// well, and any two ready steps race. (Steps on different fields do not
+// commute: which comes first decides whether the plain writes and relaxed
+// stores before one happen before the accesses after the other.) A timed
+// waiter's timeout leaves the wait queue too, so it races with them.
 
 // A monitor step as a thread's next: what its probe says now, plus the wait
 // queue if it may make a timed waiter ready. A candidate's step never blocks
@@ -360,9 +361,6 @@ namespace lockstep::mc::rt {
 // event, or times out at once, a yield).
 access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
   access a = step_access(obj, s, needed(s, timed));
-  if (s.ready && s.writes != 0 && obj < queues_.size())
-    for (std::uint32_t i = queues_[obj].head; i != kNoThread; i = threads_[i]->wq_next)
-      if (threads_[i]->monitor_wait && threads_[i]->timed) a.fields |= 0x80;
   a.yields = timed && fair_on_;
   return a;
 }
@@ -372,6 +370,9 @@ access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) c
 access runtime::step_access(std::uint32_t obj, monitor_state s, std::uint8_t needs) noexcept {
   access a{obj, access_kind::monitor};
   a.fields = monitor_fields(s.reads, s.writes);
+  // A ready step takes the monitor, and every ready step acquires and
+  // releases it (see above): it writes the wait queue, so any two race.
+  if (s.ready) a.fields |= 0x80;
   a.needs = needs;
   a.raises = static_cast<std::uint8_t>(s.raises & s.writes & 7u);
   a.stale = static_cast<std::uint8_t>(s.stale & s.reads & 7u);

@@ -912,6 +912,13 @@ class dpor_strategy final : public strategy {
     ordered.clear();
     needed.clear();
     for (const access& a : me.accesses) collect_conflicts(a, i, deps, ordered, needed);
+    // A write this transition needs is no race on any key: it could not
+    // have run before it (it would have waited). Every ready monitor step
+    // writes the monitor's wait queue (it takes the monitor), so a step also
+    // conflicts there with the step whose field it needs.
+    if (!needed.empty())
+      deps.erase(std::remove_if(deps.begin(), deps.end(), [&](std::size_t j) { return contains_index(needed, j); }),
+                 deps.end());
     if (!pending) yield_conflicts(i, deps);
     std::sort(deps.begin(), deps.end());
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
