@@ -19,8 +19,9 @@
 // A thread runs when it takes a step: a pick that takes none is undone
 // (undo_pick()). Such are an attempt that blocks without a step (a native
 // lock word found held, a count found at zero, a join of a running
-// thread) and the resumption of a woken lock or count waiter, which tries
-// again at a point of its own. Dpor takes these picks to be no events:
+// thread) and the resumption of a woken timed count waiter, which decides
+// again at its point (a woken lock or untimed count waiter attempts at the
+// pick that resumes it). Dpor takes these picks to be no events:
 // counted as runs, they made a later yield defer to the thread or not
 // depending on where a pick happened to fall, an order no race shows dpor,
 // and let a spinner's yields starve a thread picked each time while the
@@ -100,7 +101,8 @@ class fairness {
   };
   [[nodiscard]] pick_mark before_pick(std::uint32_t tid) const noexcept { return {st_[tid].last, ends_}; }
   // tid's pick took no step: it is undone; `blocks`: tid blocks now (an
-  // attempt), else it goes on to another point (a resumption). Nothing ran
+  // attempt), else it goes on to decide again (a timed count waiter's
+  // resumption). Nothing ran
   // since the pick, so the edges the pick ended are the last ones ended, if
   // it ended any, and they were all the edges into tid.
   void undo_pick(std::uint32_t tid, pick_mark m, bool blocks) {

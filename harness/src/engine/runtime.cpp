@@ -1655,7 +1655,8 @@ void runtime::check_expected() {
 
 // The running thread's pick (since `mark`) took no step: an attempt that
 // blocks without one (a held lock word, a count at zero, a join of a running
-// thread), or a woken waiter's resumption before it tries again. The pick
+// thread), or a woken timed count waiter's resumption before it decides
+// again. The pick
 // is undone for fair scheduling, and a dependence-aware strategy learns that
 // the transition was no step (see detectors/fairness.hpp).
 void runtime::undo_pick(fairness::pick_mark mark, bool blocks) {

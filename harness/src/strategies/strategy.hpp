@@ -339,8 +339,8 @@ class strategy {
   }
   // The transition `thread` was just picked for took no step: an attempt
   // that blocks without one (a held lock word, a count at zero, a join of a
-  // running thread), or a woken lock or count waiter's resumption before it
-  // tries again. It is no run of the thread for fair scheduling.
+  // running thread), or a woken timed count waiter's resumption before it
+  // decides again. It is no run of the thread for fair scheduling.
   virtual void on_no_step(std::uint32_t thread) { (void)thread; }
   // An execution cut short by a bug in a search that goes on after bugs
   // (options::keep_going): what each thread still had to do. Kind none for
