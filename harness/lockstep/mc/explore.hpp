@@ -343,10 +343,11 @@ struct options {
   // (one per job). Sampling strategies (random, pct, pos) call it after
   // every execution they run: without keep_going, on several jobs, that
   // includes the few that ran past the first bug and do not count.
-  // With keep_going, under dfs and dpor, a deadlock cycle or a data race
-  // found inside a step is recorded and the execution goes on (the cycle's
-  // threads block for good) until nothing can run, so every thread's next
-  // step is known to dpor; the execution's bug is the first one recorded.
+  // With keep_going, whatever the strategy, a deadlock cycle, a data race
+  // or a starvation found inside a step is recorded and the execution goes
+  // on (the cycle's threads block for good) until nothing can run, so every
+  // thread's next step is known to dpor; the execution's bug is the first
+  // one recorded, with the kinds of the later ones (bug::later).
   bool keep_going = false;
   std::function<void(const bug*)> on_execution{};
   // Where the trace file of a bug goes (result::write_trace): "" means the
@@ -369,6 +370,12 @@ struct bug {
   std::vector<trace_event> events;  // the failing execution, up to the failure
   std::vector<std::uint32_t> preempted_at;  // indexes of the choices that were preemptions
   wait_graph graph;             // wait-for graph at the failure (may be empty)
+  // With options::keep_going: the kinds of the bugs the execution recorded
+  // after this one and went on from (deadlock cycles, data races,
+  // starvation), each kind once, in the order found. Two such bugs in
+  // independent steps may come in either order in an equivalent execution:
+  // only the set of kinds, `kind` with these, is the same in every one.
+  std::vector<bug_kind> later;
 };
 
 struct trace;

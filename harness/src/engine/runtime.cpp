@@ -1202,10 +1202,16 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
 // before the bug. A search that goes on after bugs (options::keep_going)
 // lets the execution go on instead: the threads of a cycle block for good,
 // a race is only a record, and the execution ends as others do, every
-// thread's next step known. The first bug stays the execution's.
+// thread's next step known. Every strategy does so, so that an execution
+// ends the same way whoever scheduled it. The first bug stays the
+// execution's; the kinds of those after it are kept with it (bug::later):
+// which of two bugs in independent steps comes first differs between
+// equivalent executions.
 bool runtime::defer_bug(bug_kind kind, std::string& message, std::string& details) {
-  if (!track_ || !opts_.keep_going || aborting_) return false;
+  if (!opts_.keep_going || aborting_) return false;
   if (!bug_) bug_ = make_bug(kind, std::move(message), std::move(details));
+  else if (kind != bug_->kind && std::find(bug_->later.begin(), bug_->later.end(), kind) == bug_->later.end())
+    bug_->later.push_back(kind);
   return true;
 }
 
