@@ -862,31 +862,30 @@ TEST(Differential, MonitorStepsOnDifferentFieldsStillSynchronise) {
 
 
 
-// Found by DporReachesWhatSamplingReaches (a reader-preferring lock,
-// starvation bound 0): main's try_read holds the lock while writer thread 1
-// blocks, and main's next step counts that as an overtaking; thread 2's
-// plain write races with main's. The race and the starvation are found in
-// independent steps, so an execution equivalent to one that finds the
-// starvation first finds the race first. When the execution's outcome was
-// its first bug, dpor (one execution of each) reported the race only; the
-// outcome is now every kind the execution recorded.
+
+// Two bugs the execution goes on from (keep_going), found in independent
+// steps, come in either order in equivalent executions. Found by
+// DporReachesWhatSamplingReaches: a starvation (since seen to be a false
+// one, see Starvation.ATryOvertakesNoWaiterThatBlockedAfterIt) and a data
+// race; dfs and random sampling, which stopped at the first bug, reached
+// the starvation first, and optimal dpor, which runs one execution of each
+// and took the execution's first bug as its outcome, only the race. Now
+// every strategy goes on after such a bug and the outcome is every kind
+// the execution recorded. Here: main and thread 1 take two locks in
+// opposite orders, and thread 2's plain write races with main's.
 TEST(Differential, TwoBugsInIndependentStepsAreOneOutcome) {
   program p;
-  p.atomics = 1;
-  p.rw_policy = 0;
-  p.threads = {{op(code::plain_write), op(code::rw_try_read)}, {op(code::rw_write)}, {op(code::plain_write)}};
-  mc::options o = with(mc::dfs());
-  o.max_executions = 100000;  // 28,168
-  const search_result dfs = search(p, o, "dfs", 0);
+  instr ab = op(code::locked);
+  ab.x = 0;
+  ab.body = {op(code::locked)};
+  ab.body[0].x = 1;
+  instr ba = op(code::locked);
+  ba.x = 1;
+  ba.body = {op(code::locked)};
+  ba.body[0].x = 0;
+  p.threads = {{op(code::plain_write), ab}, {ba}, {op(code::plain_write)}};
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
   ASSERT_TRUE(dfs.complete);
-  EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"data_race", "data_race+starvation"}));
-  mc::options two = with(mc::dpor());
-  two.jobs = 2;
-  for (const search_result& r : {search(p, with(mc::dpor()), "dpor", 0), search(p, with(mc::source_dpor()), "source-dpor", 0),
-                                 search(p, two, "dpor on 2 jobs", 0)}) {
-    EXPECT_TRUE(r.complete) << r.what;
-    EXPECT_EQ(r.outcomes, dfs.outcomes) << r.what << diff(dfs.outcomes, r.outcomes);
-  }
+  EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"data_race", "data_race+deadlock"}));
+  expect_dpor_reaches(p, dfs);
 }
-
-

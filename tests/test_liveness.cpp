@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "lockstep/lockstep.hpp"
@@ -199,6 +200,50 @@ TEST(Starvation, WriterPreferringAndFairPoliciesNeverLetAReaderBypass) {
     const auto r = check(m, o);
     EXPECT_TRUE(r.ok()) << r.report();
     EXPECT_TRUE(r.complete) << m;
+  }
+}
+
+// A reader's try_lock_shared that got the lock before the writer even asked
+// overtook nobody, whenever the writer then blocks and however late the
+// reader's next step comes: with a bound of 0, no schedule starves it.
+TEST(Starvation, ATryOvertakesNoWaiterThatBlockedAfterIt) {
+  for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor()}) {
+    auto o = with(s);
+    o.bypass_bound = 0;
+    const auto r = mc::explore(o, [] {
+      mc::shared_mutex<lockstep::reader_preferring> rw("rw");
+      mc::thread writer([&] { std::unique_lock g(rw); });
+      if (rw.try_lock_shared()) rw.unlock_shared();
+      writer.join();
+    });
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_TRUE(r.complete);
+  }
+}
+
+// But a try that gets in while the writer waits (another reader holds the
+// lock) overtakes it, as lock_shared would.
+TEST(Starvation, ATryThatGetsInWhileAWriterWaitsOvertakesIt) {
+  for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor()}) {
+    auto o = with(s);
+    o.bypass_bound = 0;
+    const auto r = mc::explore(o, [] {
+      mc::shared_mutex<lockstep::reader_preferring> rw("rw");
+      mc::thread writer([&] { std::unique_lock g(rw); });
+      mc::thread reader([&] {
+        if (rw.try_lock_shared()) rw.unlock_shared();
+      });
+      {
+        std::shared_lock g(rw);
+        mc::this_thread::yield();
+      }
+      writer.join();
+      reader.join();
+    });
+    ASSERT_TRUE(r.found) << r.report();
+    EXPECT_EQ(r.found->kind, bug_kind::starvation) << r.report();
+    EXPECT_HAS(r.found->message, "thread 1 starves waiting for shared mutex rw");
+    EXPECT_HAS(r.found->details, "thread 2 acquired it 1 time");
   }
 }
 

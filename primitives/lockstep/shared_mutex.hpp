@@ -77,6 +77,7 @@ class basic_shared_mutex {
   }
 
   [[nodiscard]] bool try_lock(const loc& where = loc::current()) {
+    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::try_, where);
     std::unique_lock g(guard_);
     if (!writer_may_enter()) return false;
     writer_ = true;
@@ -118,6 +119,7 @@ class basic_shared_mutex {
   }
 
   [[nodiscard]] bool try_lock_shared(const loc& where = loc::current()) {
+    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::try_, where);
     std::unique_lock g(guard_);
     if (!reader_may_enter(phase_)) return false;
     ++readers_;

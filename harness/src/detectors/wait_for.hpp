@@ -54,6 +54,10 @@ class wait_for {
     };
     static constexpr std::uint32_t kAskedNow = ~std::uint32_t{0};
     std::uint32_t ask_id = 0;              // asked for this resource since its last step
+    // A try announced by acquiring() (it never waits, so it is no
+    // waiting_for): asked at its next step like a blocking acquisition, so
+    // that it overtakes only the waiters that blocked before then.
+    const void* trying = nullptr;
     std::vector<acquisition> got;          // acquired these since its last step
     bool unsettled = false;                // ask_id or got is set
   };
@@ -75,6 +79,7 @@ class wait_for {
     t.waiting_id = 0;
     t.bypass.clear();
     t.ask_id = 0;
+    t.trying = nullptr;
     t.got.clear();
     t.unsettled = false;
   }

@@ -1351,10 +1351,12 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, kind);
   acquiring_at(obj, id, flags, loc);
-  if (flags != acquire_flags::blocking) return;
+  if (flags == acquire_flags::timed) return;
   // Its next step asks (see settle_bypass; a native mutex, whose waiters
   // never block in a futex wait, comes through mutex_lock and needs none).
+  // A try asks too: it overtakes only the waiters that blocked before.
   wait_for::thread_state& w = waits_of(*threads_[cur_]);
+  w.trying = flags == acquire_flags::try_ ? obj : nullptr;
   w.ask_id = id;
   unsettle(w);
 }
@@ -1382,8 +1384,10 @@ void runtime::acquired(const void* obj, lock_mode mode, const std::source_locati
   wait_for::thread_state& w = waits_of(*threads_[cur_]);
   // The joins when it asked; if it did not announce the acquisition, or its
   // ask is not settled yet, those when its next step settles this one.
-  const std::uint32_t asked =
-      w.waiting_for == obj && w.ask_id != id ? w.asked_joins : wait_for::thread_state::kAskedNow;
+  const std::uint32_t asked = (w.waiting_for == obj || w.trying == obj) && w.ask_id != id
+                                  ? w.asked_joins
+                                  : wait_for::thread_state::kAskedNow;
+  w.trying = nullptr;
   acquired_at(obj, id, mode, loc);
   // Whom it overtook counts at its next step (see settle_bypass).
   w.got.push_back({obj, id, asked});
