@@ -247,6 +247,69 @@ TEST(Starvation, ATryThatGetsInWhileAWriterWaitsOvertakesIt) {
   }
 }
 
+// A lock of the user's own, announced through the platform. A try that
+// failed is forgotten at the next announcement: a later timed acquisition
+// of the same lock that gets in while a waiter is blocked overtakes it
+// (with the failed try's join count it did not).
+struct user_lock {
+  using P = lockstep::mc::platform;
+  P::atomic<std::uint32_t> held{0};
+  P::atomic<std::uint32_t> seq{0};
+  bool attempt() {
+    std::uint32_t z = 0;
+    return held.compare_exchange_strong(z, 1);
+  }
+  bool try_lock(lockstep::acquire_flags f) {
+    P::acquiring(this, lockstep::lock_kind::mutex, f);
+    if (!attempt()) return false;
+    P::acquired(this, lockstep::lock_mode::exclusive);
+    return true;
+  }
+  void lock() {
+    P::acquiring(this, lockstep::lock_kind::mutex, lockstep::acquire_flags::blocking);
+    while (!attempt()) {
+      const std::uint32_t s = seq.load();
+      if (held.load() != 0) P::wait(seq, s);
+    }
+    P::acquired(this, lockstep::lock_mode::exclusive);
+  }
+  void unlock() {
+    P::released(this, lockstep::lock_mode::exclusive);
+    held.store(0);
+    seq.fetch_add(1);
+    P::wake_all(seq);
+  }
+};
+
+TEST(Starvation, AFailedTryDoesNotChangeALaterTimedAcquisition) {
+  for (bool try_first : {false, true}) {
+    auto o = with(mc::dfs());
+    o.bypass_bound = 0;
+    const auto r = mc::explore(o, [try_first] {
+      user_lock l;
+      mc::atomic<int> ready{0};
+      l.held.store(1);  // held by nobody the checker knows of
+      if (try_first) (void)l.try_lock(lockstep::acquire_flags::try_);  // fails
+      mc::thread w([&] {
+        ready.store(1);
+        l.lock();
+        l.unlock();
+      });
+      while (ready.load() == 0) mc::this_thread::yield();
+      l.held.store(0);  // no wake: w may stay blocked
+      if (l.try_lock(lockstep::acquire_flags::timed)) {
+        l.unlock();
+      } else {
+        l.seq.fetch_add(1);
+        user_lock::P::wake_all(l.seq);
+      }
+      w.join();
+    });
+    ASSERT_TRUE(r.found) << "try_first " << try_first;
+    EXPECT_EQ(r.found->kind, bug_kind::starvation) << "try_first " << try_first << r.report();
+  }
+}
+
 // -- lost wake-up -------------------------------------------------------------------
 
 TEST(LostWakeup, IsItsOwnVerdictAndNamesTheMissedNotify) {

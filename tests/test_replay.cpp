@@ -621,4 +621,41 @@ TEST(TestTrace, TheReplayCommandOfATraceIsTheCallers) {
   std::filesystem::remove_all(dir);
 }
 
+// A search that goes on after bugs (keep_going) records a data race and
+// runs the execution on; its trace ends at the race. Replayed with the same
+// options, the execution ends there too, under every strategy it was found
+// with (it ran past the trace's end, "replay diverged", when replays also
+// went on).
+void race_then_more() {
+  mc::shared<int> x{0};
+  mc::atomic<int> a{0};
+  mc::thread t([&] { x.store(1); });
+  x.store(2);
+  a.store(1);
+  a.store(2);
+  t.join();
+}
+
+TEST(Replay, ADeferredBugReplaysWithKeepGoing) {
+  for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor(), mc::random(7)}) {
+    mc::options o;
+    o.strategy = s;
+    o.honour_env = false;
+    o.keep_going = true;
+    o.max_executions = 20;
+    o.shrink = false;
+    o.trace_dir = "-";
+    const mc::result r = mc::explore(o, race_then_more);
+    ASSERT_TRUE(r.found) << r.report();
+    ASSERT_EQ(r.found->kind, mc::bug_kind::data_race);
+    const mc::trace t = mc::trace_of(r, o);
+    for (bool keep : {false, true}) {
+      mc::options base;
+      base.keep_going = keep;
+      const mc::result again = mc::explore(mc::replay_options(t, base), race_then_more);
+      EXPECT_EQ(mc::verdict_mismatch(t, again), "") << mc::strategy_name(s.k) << " keep_going " << keep;
+    }
+  }
+}
+
 }  // namespace

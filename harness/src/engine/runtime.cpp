@@ -1208,7 +1208,9 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
 // which of two bugs in independent steps comes first differs between
 // equivalent executions.
 bool runtime::defer_bug(bug_kind kind, std::string& message, std::string& details) {
-  if (!opts_.keep_going || aborting_) return false;
+  // A replay checks the events up to the bug its trace ends with: it ends
+  // there too.
+  if (!opts_.keep_going || aborting_ || expect_ != nullptr) return false;
   if (!bug_) bug_ = make_bug(kind, std::move(message), std::move(details));
   else if (kind != bug_->kind && std::find(bug_->later.begin(), bug_->later.end(), kind) == bug_->later.end())
     bug_->later.push_back(kind);
@@ -1351,12 +1353,13 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, kind);
   acquiring_at(obj, id, flags, loc);
-  if (flags == acquire_flags::timed) return;
   // Its next step asks (see settle_bypass; a native mutex, whose waiters
   // never block in a futex wait, comes through mutex_lock and needs none).
-  // A try asks too: it overtakes only the waiters that blocked before.
+  // A try asks too: it overtakes only the waiters that blocked before. (A
+  // try that failed is forgotten at the next announcement, whatever it is.)
   wait_for::thread_state& w = waits_of(*threads_[cur_]);
   w.trying = flags == acquire_flags::try_ ? obj : nullptr;
+  if (flags == acquire_flags::timed) return;
   w.ask_id = id;
   unsettle(w);
 }
