@@ -713,6 +713,42 @@ TEST(Differential, ATryGetBeforeAPutThatBeatsTheClose) {
   expect_dpor_reaches(p, dfs);
 }
 
+// Found by the property above: a put that finds the queue closed names the
+// items and the count of unfinished ones as written (kPutOnClosed), so it
+// was the count's last write, and a join that returned after it took it for
+// the write it had waited for (monitor_state::needs): never in a race with
+// it. But the join could have returned before it (the count was 0), and
+// which of the two takes the monitor first decides what happens before what.
+// Here thread 1's rw_try_read section holds that order, and only with the
+// join first does thread 1 take m0 before thread 0's try_lock, which fails.
+TEST(Differential, AJoinNeedsNoPutThatFoundTheQueueClosed) {
+  program p;
+  p.rw_policy = 0;
+  instr tl = op(code::try_locked);
+  tl.body = {op(code::q_put)};
+  instr tr = op(code::rw_try_read);
+  tr.body = {op(code::q_join)};
+  p.threads = {{op(code::q_close), tl}, {tr, op(code::locked)}};
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  ASSERT_TRUE(dfs.complete);
+  EXPECT_TRUE(dfs.outcomes.count("end t0@2:0 t1@3:1 a=000"));
+  expect_dpor_reaches(p, dfs);
+}
+
+// The same for a get: the item it takes was put into the empty queue, but
+// a put that found the queue closed came since, and the get could have
+// come before it. Only then does thread 1's plain read race with thread
+// 0's plain write.
+TEST(Differential, AGetNeedsNoPutThatFoundTheQueueClosed) {
+  program p;
+  p.threads = {{op(code::q_put), op(code::q_close), op(code::plain_write), op(code::q_put)},
+               {op(code::q_get), op(code::plain_read)}};
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  ASSERT_TRUE(dfs.complete);
+  EXPECT_TRUE(dfs.outcomes.count("data_race"));
+  expect_dpor_reaches(p, dfs);
+}
+
 // Thread ids are given in the order threads are spawned, so reversing a race
 // can give a thread another id than it had in the execution the race was
 // found in: here the child of thread 1 is thread 3 when thread 0 stores and
@@ -889,3 +925,4 @@ TEST(Differential, TwoBugsInIndependentStepsAreOneOutcome) {
   EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"data_race", "data_race+deadlock"}));
   expect_dpor_reaches(p, dfs);
 }
+

@@ -117,6 +117,7 @@ class basic_bounded_queue {
         if (!misused) {
           --unfinished_;
           mon_.raised = false;
+          mon_.drained = true;
         }
       }
       if (misused) P::misuse(this, "task_done() called more times than items were put", where);
@@ -290,7 +291,14 @@ class basic_bounded_queue {
   }
   static monitor_state probe_join(const void* p) noexcept {
     const basic_bounded_queue& q = of(p);
-    if (q.unfinished_ == 0) return {true, kUnfinished, 0, kUnfinished, 0, kUnfinished};
+    // Returning: it needed the task_done that brought the count to 0, if
+    // that was the count's last write; not a put that found the queue
+    // closed, which names the count without changing it (it could have
+    // come before that put).
+    if (q.unfinished_ == 0) {
+      const std::uint8_t after = q.mon_.drained ? kUnfinished : std::uint8_t{0};
+      return {true, kUnfinished, 0, after, 0, after};
+    }
     // Waiting: before the last put that raised the count from 0 it would
     // have returned; the task_dones and puts since changed nothing for it.
     return {false, kUnfinished, 0, 0, 0, q.mon_.raised ? std::uint8_t{0} : kUnfinished};
@@ -320,7 +328,13 @@ class basic_bounded_queue {
   };
   template <class U>
   bool push_native(U&& v) {
-    if (closed_) return false;
+    if (closed_) {
+      // It names the items and the count as written (kPutOnClosed), so it
+      // is their last write: no step that reads them needed it.
+      mon_.filled = mon_.freed = mon_.raised = mon_.drained = false;
+      return false;
+    }
+    mon_.drained = false;
     mon_.filled = items_.empty();
     mon_.freed = false;
     mon_.raised = raising() != 0;
@@ -343,8 +357,10 @@ class basic_bounded_queue {
     // put into the empty queue, a get from the full one.
     bool filled = false;
     bool freed = false;
-    // And of the unfinished count: a put from 0 (see monitor_state::stale).
+    // And of the unfinished count: a put from 0 (see monitor_state::stale),
+    // a task_done to 0 (what a join returning needed).
     bool raised = false;
+    bool drained = false;
   };
   struct no_words {};
 
