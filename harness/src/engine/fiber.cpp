@@ -7,33 +7,44 @@
 #include <new>
 #include <vector>
 
-// ThreadSanitizer must be told about fiber switches: without it, it sees one
-// thread whose call stack never unwinds, and its per-thread state grows with
-// every switch (gigabytes over a long search).
-#if defined(__SANITIZE_THREAD__)
-#define LOCKSTEP_TSAN_FIBERS 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LOCKSTEP_TSAN_FIBERS 1
-#endif
-#endif
-#ifdef LOCKSTEP_TSAN_FIBERS
-#include <sanitizer/tsan_interface.h>
-#endif
-// AddressSanitizer too: it keeps the bounds of the stack it runs on, to
-// unpoison a stack that is unwound (an exception) and to tell stack from
-// heap; a switch it was not told about makes a fiber's frames look like wild
-// accesses to it.
-#if defined(__SANITIZE_ADDRESS__)
-#define LOCKSTEP_ASAN_FIBERS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOCKSTEP_ASAN_FIBERS 1
-#endif
-#endif
-#ifdef LOCKSTEP_ASAN_FIBERS
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
+#ifdef LOCKSTEP_OWN_JUMP
+// Boost 1.74's jump_fcontext (x86-64 SysV ELF), ending in `ret` instead of
+// `jmp *%r8`: the frame below the saved registers holds the address to
+// resume at (a switch's return address, or make_fcontext's trampoline).
+// The MXCSR and x87 control words are kept per fiber, as Boost keeps them.
+asm(R"(
+  .pushsection .text
+  .globl lockstep_jump_fcontext
+  .hidden lockstep_jump_fcontext
+  .type lockstep_jump_fcontext,@function
+  .align 16
+lockstep_jump_fcontext:
+  leaq -0x38(%rsp), %rsp
+  stmxcsr (%rsp)
+  fnstcw 0x4(%rsp)
+  movq %r12, 0x8(%rsp)
+  movq %r13, 0x10(%rsp)
+  movq %r14, 0x18(%rsp)
+  movq %r15, 0x20(%rsp)
+  movq %rbx, 0x28(%rsp)
+  movq %rbp, 0x30(%rsp)
+  movq %rsp, %rax
+  movq %rdi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 0x4(%rsp)
+  movq 0x8(%rsp), %r12
+  movq 0x10(%rsp), %r13
+  movq 0x18(%rsp), %r14
+  movq 0x20(%rsp), %r15
+  movq 0x28(%rsp), %rbx
+  movq 0x30(%rsp), %rbp
+  leaq 0x38(%rsp), %rsp
+  movq %rsi, %rdx
+  movq %rax, %rdi
+  ret
+  .size lockstep_jump_fcontext, .-lockstep_jump_fcontext
+  .popsection
+)");
 #endif
 
 namespace lockstep::mc::rt {
@@ -111,37 +122,6 @@ void fiber_entered(fiber_transfer t) noexcept {
   __sanitizer_finish_switch_fiber(nullptr, &from->stack_bottom, &from->stack_bytes);
 #endif
   from->ctx = t.fctx;
-}
-
-namespace {
-// This OS thread's exception state (abi::__cxa_get_globals() is a call into
-// libstdc++ that reads its TLS through __tls_get_addr: kept here, the switch
-// reads one initial-exec TLS word instead).
-constinit thread_local eh_globals* tl_eh [[gnu::tls_model("initial-exec")]] = nullptr;
-}  // namespace
-
-void fiber_switch(fiber_slot& from, fiber_slot& to, [[maybe_unused]] bool last) {
-  eh_globals* eh = tl_eh;
-  if (eh == nullptr) [[unlikely]]
-    eh = tl_eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
-  from.eh = *eh;
-  *eh = to.eh;
-#ifdef LOCKSTEP_TSAN_FIBERS
-  if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();  // the host
-  __tsan_switch_to_fiber(to.tsan_fiber, 0);  // 0: the switch orders the fibers' accesses
-#endif
-#ifdef LOCKSTEP_ASAN_FIBERS
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(last ? nullptr : &fake_stack, to.stack_bottom, to.stack_bytes);
-#endif
-  bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
-  // Whoever switched back to us passed its own slot: remember where it stopped.
-  auto* back = static_cast<fiber_slot*>(t.data);
-#ifdef LOCKSTEP_ASAN_FIBERS
-  // ... and its stack (how the host's stack becomes known).
-  __sanitizer_finish_switch_fiber(fake_stack, &back->stack_bottom, &back->stack_bytes);
-#endif
-  back->ctx = t.fctx;
 }
 
 void fiber_destroy([[maybe_unused]] fiber_slot& f) noexcept {

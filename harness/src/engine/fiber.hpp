@@ -6,10 +6,55 @@
 #pragma once
 
 #include <boost/context/detail/fcontext.hpp>
+#include <boost/version.hpp>
+#include <cxxabi.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+
+// ThreadSanitizer must be told about fiber switches: without it, it sees one
+// thread whose call stack never unwinds, and its per-thread state grows with
+// every switch (gigabytes over a long search).
+#if defined(__SANITIZE_THREAD__)
+#define LOCKSTEP_TSAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LOCKSTEP_TSAN_FIBERS 1
+#endif
+#endif
+#ifdef LOCKSTEP_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
+#endif
+// AddressSanitizer too: it keeps the bounds of the stack it runs on, to
+// unpoison a stack that is unwound (an exception) and to tell stack from
+// heap; a switch it was not told about makes a fiber's frames look like wild
+// accesses to it.
+#if defined(__SANITIZE_ADDRESS__)
+#define LOCKSTEP_ASAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOCKSTEP_ASAN_FIBERS 1
+#endif
+#endif
+#ifdef LOCKSTEP_ASAN_FIBERS
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+// The switch itself. Boost.Context's jump_fcontext resumes the other fiber
+// with an indirect jump, so the return it leaves on the CPU's return stack
+// buffer is never consumed, and every return the resumed fiber then makes up
+// its own frames is predicted one frame off: all of them mispredict. On
+// x86-64 ELF with the fcontext frame layout of Boost 1.74 (checked against
+// its jump_fcontext and make_fcontext), lockstep_jump_fcontext (fiber.cpp)
+// is the same switch ending in a return, which the buffer predicts. Other
+// targets use Boost's.
+#if defined(__x86_64__) && defined(__ELF__) && BOOST_VERSION / 100 == 1074
+#define LOCKSTEP_OWN_JUMP 1
+extern "C" boost::context::detail::transfer_t lockstep_jump_fcontext(boost::context::detail::fcontext_t to,
+                                                                     void* data) noexcept;
+#endif
 
 namespace lockstep::mc::rt {
 
@@ -68,13 +113,47 @@ void give_back_stack(std::unique_ptr<fiber_stack> s);
 void fiber_create(fiber_slot& to, fiber_stack& stack, void (*entry)(fiber_transfer));
 // At the top of `entry`: where the fiber that started it stopped.
 void fiber_entered(fiber_transfer t) noexcept;
-// Switches from the running fiber (saved into `from`) to `to`. `last`:
-// `from` is never resumed (AddressSanitizer then frees its fake stack).
-void fiber_switch(fiber_slot& from, fiber_slot& to, bool last = false);
 // The fiber `f` will not run again (ThreadSanitizer's context is freed).
 void fiber_destroy(fiber_slot& f) noexcept;
 // Whether AddressSanitizer tracks fibers in this build (each fiber then owns
 // a fake stack until it leaves for good).
 bool fibers_have_fake_stacks() noexcept;
+
+// This OS thread's exception state (abi::__cxa_get_globals() is a call into
+// libstdc++ that reads its TLS through __tls_get_addr: kept here, the switch
+// reads one initial-exec TLS word instead).
+inline constinit thread_local eh_globals* tl_eh [[gnu::tls_model("initial-exec")]] = nullptr;
+
+// Switches from the running fiber (saved into `from`) to `to`. `last`:
+// `from` is never resumed (AddressSanitizer then frees its fake stack).
+// Inline into each caller: the fewer frames the resumed fiber returns
+// through, the fewer returns can be mispredicted (see above).
+[[gnu::always_inline]] inline void fiber_switch(fiber_slot& from, fiber_slot& to, [[maybe_unused]] bool last = false) {
+  eh_globals* eh = tl_eh;
+  if (eh == nullptr) [[unlikely]]
+    eh = tl_eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+  from.eh = *eh;
+  *eh = to.eh;
+#ifdef LOCKSTEP_TSAN_FIBERS
+  if (from.tsan_fiber == nullptr) from.tsan_fiber = __tsan_get_current_fiber();  // the host
+  __tsan_switch_to_fiber(to.tsan_fiber, 0);  // 0: the switch orders the fibers' accesses
+#endif
+#ifdef LOCKSTEP_ASAN_FIBERS
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(last ? nullptr : &fake_stack, to.stack_bottom, to.stack_bytes);
+#endif
+#ifdef LOCKSTEP_OWN_JUMP
+  bctx::transfer_t t = lockstep_jump_fcontext(to.ctx, &from);
+#else
+  bctx::transfer_t t = bctx::jump_fcontext(to.ctx, &from);
+#endif
+  // Whoever switched back to us passed its own slot: remember where it stopped.
+  auto* back = static_cast<fiber_slot*>(t.data);
+#ifdef LOCKSTEP_ASAN_FIBERS
+  // ... and its stack (how the host's stack becomes known).
+  __sanitizer_finish_switch_fiber(fake_stack, &back->stack_bottom, &back->stack_bytes);
+#endif
+  back->ctx = t.fctx;
+}
 
 }  // namespace lockstep::mc::rt

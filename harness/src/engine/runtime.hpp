@@ -304,15 +304,15 @@ class runtime {
   [[gnu::noinline]] void decide_any(bool yielding, bool release);  // any strategy, any number of threads
   // A decision picked `next` over the running thread: count a preemption
   // unless `yielding`, and switch.
-  [[gnu::noinline]] void switch_to(std::uint32_t next, bool yielding, bool release);
+  [[gnu::always_inline]] inline void switch_to(std::uint32_t next, bool yielding, bool release);
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
   // Candidate lists for strategies that read them (replay, pct, dpor): the
   // eligible threads by id (with `cur_first`, the running thread first).
   void list_candidates(bool cur_first);
-  void activate(std::uint32_t next);       // fire a timeout if needed, then switch
-  void jump(fiber_slot& from, thread_rec& to);  // starts to's fiber the first time
+  [[gnu::always_inline]] inline void activate(std::uint32_t next);  // fire a timeout if needed, then switch
+  [[gnu::always_inline]] inline void jump(fiber_slot& from, thread_rec& to);  // starts to's fiber the first time
   void enable(std::uint32_t tid);
   void disable(std::uint32_t tid);
   [[gnu::noinline]] void enable_wide(std::uint32_t tid);  // more than 64 threads
