@@ -299,8 +299,13 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   thread_rec& t = *threads_[tid];
   // Copied from fresh ones: a copy keeps the vectors' capacity.
   static const thread_exec fresh_exec;
+  // Copied as data (a few vector moves): a compiler that sees the fresh
+  // value, mostly zeros, rebuilds it with a string store (rep stos on
+  // x86-64), which costs more than the rest of new_thread to start.
+  const thread_exec* fresh = &fresh_exec;
+  asm("" : "+r"(fresh));
   thread_exec& x = t;
-  x = fresh_exec;
+  x = *fresh;
   x.next = access{kThreadKey | tid, access_kind::sync};  // its start
   x.spawn_loc = loc;
   x.block_loc = loc;
@@ -1317,7 +1322,7 @@ bug runtime::make_bug(bug_kind kind, std::string message, std::string details) c
   b.preemptions = exec_preemptions_;
   b.schedule = encode_schedule(schedule_.to_vector());
   b.events = export_events(view());
-  b.preempted_at = preempted_;
+  b.preempted_at = preempted_.to_vector();
   b.graph = build_graph(view());
   return b;
 }

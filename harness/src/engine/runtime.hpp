@@ -512,7 +512,7 @@ class runtime {
   std::vector<std::uint32_t> cands_;    // scratch for decide()
   std::vector<wait_queue> queues_;      // by object id, this execution
   append_log<std::uint32_t> schedule_;  // choices made (thread ids)
-  std::vector<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
+  append_log<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
   const std::vector<trace_event>* expect_ = nullptr;
   event_log events_;
   object_store objects_;                // objects.hpp: every object the checker keeps facts about
