@@ -304,7 +304,7 @@ class runtime {
   [[gnu::noinline]] void decide_any(bool yielding, bool release);  // any strategy, any number of threads
   // A decision picked `next` over the running thread: count a preemption
   // unless `yielding`, and switch.
-  [[gnu::always_inline]] inline void switch_to(std::uint32_t next, bool yielding, bool release);
+  [[gnu::noinline]] void switch_to(std::uint32_t next, bool yielding, bool release);
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
