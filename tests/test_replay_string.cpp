@@ -93,7 +93,12 @@ TEST(ReplayString, RejectsOtherVersionsAndGarbageWithAReason) {
   EXPECT_FALSE(decode_schedule("", out, error));
   EXPECT_NE(error.find("starts with"), std::string::npos) << error;
   EXPECT_FALSE(decode_schedule("L9AAAA", out, error));
-  EXPECT_NE(error.find("version"), std::string::npos) << error;
+  EXPECT_NE(error.find("version '9'"), std::string::npos) << error;
+  EXPECT_FALSE(decode_schedule("L", out, error));
+  EXPECT_NE(error.find("starts with"), std::string::npos) << error;
+  // A version that is not printable is shown by its code: the message stays one line.
+  EXPECT_FALSE(decode_schedule("L\n", out, error));
+  EXPECT_EQ(error, "unsupported replay string version byte 0a (this lockstep reads version 1)");
   EXPECT_FALSE(decode_schedule("L1AgA!AQI7j", out, error));
   EXPECT_NE(error.find("invalid character"), std::string::npos) << error;
 }

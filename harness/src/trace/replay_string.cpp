@@ -107,6 +107,16 @@ void encode(const std::uint32_t* choices, std::size_t n, Put put) {
   e.finish();
 }
 
+// A character of the text as an error message may show it: printable ones
+// quoted, any other (a newline, a control or high byte) as its hex code, so the
+// message stays one line.
+std::string shown_char(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  char shown[12];
+  std::snprintf(shown, sizeof shown, c >= 0x20 && c < 0x7f ? "'%c'" : "byte %02x", c);
+  return shown;
+}
+
 }  // namespace
 
 std::string encode_schedule(const std::vector<std::uint32_t>& choices) {
@@ -132,13 +142,13 @@ std::size_t encode_schedule_to(const std::uint32_t* choices, std::size_t n, char
 
 bool decode_schedule_runs(std::string_view s, std::vector<schedule_run>& out, std::string& error) {
   out.clear();
-  if (s.substr(0, 1) != "L") {
+  if (s.size() < 2 || s[0] != 'L') {
     error = "a replay string starts with 'L' followed by a format version";
     return false;
   }
   if (s.substr(0, kPrefix.size()) != kPrefix) {
-    error = "unsupported replay string version '" + std::string(s.substr(1, 1)) +
-            "' (this lockstep reads version 1)";
+    error = "unsupported replay string version " + shown_char(s[1]) +
+            " (this lockstep reads version 1)";
     return false;
   }
   s.remove_prefix(kPrefix.size());
@@ -152,10 +162,7 @@ bool decode_schedule_runs(std::string_view s, std::vector<schedule_run>& out, st
   int bits = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (sextet(s[i]) < 0) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      char shown[8];
-      std::snprintf(shown, sizeof shown, c >= 0x20 && c < 0x7f ? "'%c'" : "byte %02x", c);
-      error = std::string("invalid character ") + shown + " at position " + std::to_string(i + kPrefix.size());
+      error = "invalid character " + shown_char(s[i]) + " at position " + std::to_string(i + kPrefix.size());
       return false;
     }
   }
