@@ -99,6 +99,17 @@ for bad in "check no_such_model" "check" "check --all deadlock_abba" "check coun
   expect "bad[$bad]" 2 -- "$LS" $bad
   one_line "bad[$bad]"
 done
+# A newline typed into an argument stays inside the one line, escaped.
+nl=$'\n'
+expect bad-newline-model 2 -- "$LS" check "no_such${nl}model"
+one_line bad-newline-model
+has bad-newline-model err "no_such\nmodel"
+expect bad-newline-strategy 2 -- "$LS" check counter_mutex --strategy "x${nl}y"
+one_line bad-newline-strategy
+expect bad-newline-option 2 -- "$LS" check counter_mutex "--bogus${nl}x"
+one_line bad-newline-option
+expect bad-newline-replay 2 -- "$LS" check counter_mutex --replay "L${nl}"
+one_line bad-newline-replay
 # A schedule naming a thread the model never has (thread 7) diverges: a clear
 # error, not a crash. Encoded here independently of lockstep's encoder.
 seven=$(python3 -c '

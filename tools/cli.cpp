@@ -15,6 +15,23 @@ namespace lockstep::cli {
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
 
+void print_error(std::string_view what) {
+  std::string line = what.rfind("lockstep: ", 0) == 0 ? "" : "lockstep: ";
+  for (char ch : what) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n') line += "\\n";
+    else if (c == '\r') line += "\\r";
+    else if (c == '\t') line += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\x%02x", c);
+      line += esc;
+    } else line += ch;
+  }
+  line += '\n';
+  std::fputs(line.c_str(), stderr);
+}
+
 std::string json_escape(std::string_view s) {
   std::string out;
   for (char c : s) {

@@ -18,6 +18,11 @@ struct usage_error {
 };
 
 std::string errno_text(int err);
+// Prints "lockstep: <what>" and a newline on stderr, the message kept to one
+// line: a control character in it (a newline typed into an argument, say) is
+// written as a C escape. A message that already starts with "lockstep: " is
+// not prefixed again.
+void print_error(std::string_view what);
 std::string json_escape(std::string_view s);
 std::string q(std::string_view s);  // a JSON string literal
 // XML text: bytes that are not valid UTF-8, and control characters XML 1.0

@@ -880,9 +880,9 @@ void on_fatal(const mc::result& found) {
     }
     write_pictures(m, r, a);
   } catch (const usage_error& e) {
-    std::fprintf(stderr, "lockstep: %s\n", e.what.c_str());
+    print_error(e.what);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lockstep: %s\n", e.what());
+    print_error(e.what());
   }
   if (a.quiet)
     std::printf("%s: %s\n", m.name, got_name(r).c_str());
@@ -1319,14 +1319,13 @@ int run(const std::vector<std::string_view>& args) {
     }
     throw usage_error{"unknown command '" + std::string(cmd) + "' (try lockstep help)"};
   } catch (const usage_error& e) {
-    std::fprintf(stderr, "lockstep: %s\n", e.what.c_str());
+    print_error(e.what);
     return kUsage;
   } catch (const mc::replay_error& e) {
-    std::fprintf(stderr, "lockstep: %s\n", e.what());
+    print_error(e.what());
     return kUsage;
   } catch (const std::invalid_argument& e) {  // a damaged checkpoint, an impossible shard
-    const std::string_view w = e.what();
-    std::fprintf(stderr, "%s%s\n", w.rfind("lockstep: ", 0) == 0 ? "" : "lockstep: ", e.what());
+    print_error(e.what());
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lockstep: internal error (a bug in lockstep itself): %s\n", e.what());
