@@ -45,7 +45,7 @@
 // The switch itself. Boost.Context's jump_fcontext resumes the other fiber
 // with an indirect jump, so the return it leaves on the CPU's return stack
 // buffer is never consumed, and every return the resumed fiber then makes up
-// its own frames is predicted one frame off: all of them mispredict. On
+// its own frames is predicted one frame off, and they mispredict. On
 // x86-64 ELF with the fcontext frame layout of Boost 1.74 (checked against
 // its jump_fcontext and make_fcontext), lockstep_jump_fcontext (fiber.cpp)
 // is the same switch ending in a return, which the buffer predicts. Other

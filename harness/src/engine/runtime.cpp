@@ -297,11 +297,11 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   if (tid == threads_.size()) threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
   ++nthreads_;
   thread_rec& t = *threads_[tid];
-  // Copied from fresh ones: a copy keeps the vectors' capacity.
-  static const thread_exec fresh_exec;
-  // Copied as data (a few vector moves): a compiler that sees the fresh
+  // A thread's per-execution state starts as a copy of a fresh one, copied
+  // as data (a few vector moves): a compiler that sees the fresh
   // value, mostly zeros, rebuilds it with a string store (rep stos on
   // x86-64), which costs more than the rest of new_thread to start.
+  static const thread_exec fresh_exec;
   const thread_exec* fresh = &fresh_exec;
   asm("" : "+r"(fresh));
   thread_exec& x = t;
