@@ -700,6 +700,15 @@ void expect_dpor_reaches(const program& p, const search_result& dfs) {
   }
 }
 
+// Plain dfs completes and dpor, source-dpor and dpor on 2 jobs reach its
+// outcomes; dfs's result is returned for the test's own checks of them.
+search_result dfs_and_dpor_agree(const program& p) {
+  const search_result dfs = search(p, with(mc::dfs()), "dfs");
+  EXPECT_TRUE(dfs.complete);
+  if (dfs.complete) expect_dpor_reaches(p, dfs);
+  return dfs;
+}
+
 // Found by the property above: a put that finds the queue closed touched no
 // item, so it looked independent of the try_get after it, and no search with
 // sleep sets tried the try_get, the put, then the close (the put succeeds,
@@ -707,10 +716,8 @@ void expect_dpor_reaches(const program& p, const search_result& dfs) {
 TEST(Differential, ATryGetBeforeAPutThatBeatsTheClose) {
   program p;
   p.threads = {{op(code::q_put)}, {op(code::q_close)}, {op(code::q_try_get)}};
-  const search_result dfs = search(p, with(mc::dfs()), "dfs");
-  ASSERT_TRUE(dfs.complete);
+  const search_result dfs = dfs_and_dpor_agree(p);
   EXPECT_TRUE(dfs.outcomes.count("end t0@1:1 t1@1: t2@1:-1 a=000"));
-  expect_dpor_reaches(p, dfs);
 }
 
 // Found by the property above: a put that finds the queue closed names the
@@ -729,10 +736,8 @@ TEST(Differential, AJoinNeedsNoPutThatFoundTheQueueClosed) {
   instr tr = op(code::rw_try_read);
   tr.body = {op(code::q_join)};
   p.threads = {{op(code::q_close), tl}, {tr, op(code::locked)}};
-  const search_result dfs = search(p, with(mc::dfs()), "dfs");
-  ASSERT_TRUE(dfs.complete);
+  const search_result dfs = dfs_and_dpor_agree(p);
   EXPECT_TRUE(dfs.outcomes.count("end t0@2:0 t1@3:1 a=000"));
-  expect_dpor_reaches(p, dfs);
 }
 
 // The same for a get: the item it takes was put into the empty queue, but
@@ -743,10 +748,8 @@ TEST(Differential, AGetNeedsNoPutThatFoundTheQueueClosed) {
   program p;
   p.threads = {{op(code::q_put), op(code::q_close), op(code::plain_write), op(code::q_put)},
                {op(code::q_get), op(code::plain_read)}};
-  const search_result dfs = search(p, with(mc::dfs()), "dfs");
-  ASSERT_TRUE(dfs.complete);
+  const search_result dfs = dfs_and_dpor_agree(p);
   EXPECT_TRUE(dfs.outcomes.count("data_race"));
-  expect_dpor_reaches(p, dfs);
 }
 
 // Thread ids are given in the order threads are spawned, so reversing a race
@@ -766,13 +769,11 @@ TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
   store1.v = 1;
   p.threads = {{store1, quiet}, {child}};
   number_spawns(p);
-  const search_result dfs = search(p, with(mc::dfs()), "dfs");
-  ASSERT_TRUE(dfs.complete);
+  const search_result dfs = dfs_and_dpor_agree(p);
   // The load of thread 0's child sees 1 or 2; a[0] ends 1 only after both.
   EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"end t0@2: t1@1: t2@1:1 t3@1: a=100",
                                                 "end t0@2: t1@1: t2@1:1 t3@1: a=200",
                                                 "end t0@2: t1@1: t2@1:2 t3@1: a=200"}));
-  expect_dpor_reaches(p, dfs);
 }
 
 // Dpor and source-dpor must complete and reach every outcome that 2,000
@@ -839,10 +840,8 @@ TEST(Differential, DporTriesAPickThatOnlyBlocksInAYieldsWindow) {
   section.body = {op(code::yield)};
   p.threads = {{op(code::plain_read), op(code::rw_write)}, {section, op(code::cas, 0), op(code::plain_write)}};
   number_spawns(p);
-  const search_result dfs = search(p, with(mc::dfs()), "dfs");
-  ASSERT_TRUE(dfs.complete);
+  const search_result dfs = dfs_and_dpor_agree(p);
   EXPECT_FALSE(dfs.outcomes.count("data_race")) << "main takes the lock before thread 1 goes on from its yield";
-  expect_dpor_reaches(p, dfs);
   mc::options o = with(mc::random(1));
   o.max_executions = 2000;
   const search_result sampled = search(p, o, "random");
@@ -888,10 +887,8 @@ TEST(Differential, MonitorStepsOnDifferentFieldsStillSynchronise) {
   program p;
   p.threads = {{op(code::q_join), op(code::plain_read)}, {op(code::plain_write), op(code::q_close)}};
   number_spawns(p);
-  const search_result dfs = search(p, with(mc::dfs()), "dfs");
-  ASSERT_TRUE(dfs.complete);
+  const search_result dfs = dfs_and_dpor_agree(p);
   EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"data_race", "end t0@2:0 t1@2: a=000"}));
-  expect_dpor_reaches(p, dfs);
 }
 
 }  // namespace
@@ -920,9 +917,7 @@ TEST(Differential, TwoBugsInIndependentStepsAreOneOutcome) {
   ba.body = {op(code::locked)};
   ba.body[0].x = 0;
   p.threads = {{op(code::plain_write), ab}, {ba}, {op(code::plain_write)}};
-  const search_result dfs = search(p, with(mc::dfs()), "dfs");
-  ASSERT_TRUE(dfs.complete);
+  const search_result dfs = dfs_and_dpor_agree(p);
   EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"data_race", "data_race+deadlock"}));
-  expect_dpor_reaches(p, dfs);
 }
 
