@@ -59,7 +59,7 @@ runtime::runtime(const options& opts, strategy& strat)
 }
 
 runtime::~runtime() {
-  // Every fiber is parked in finish() (no live frames with destructors), so
+  // Every fiber is parked in fiber_entry() (no live frames with destructors), so
   // its stack can simply be reused.
   // Under AddressSanitizer a fiber also owns a fake stack (the frames of
   // detect_stack_use_after_return), freed only when the fiber says it leaves
@@ -90,13 +90,19 @@ void runtime::fiber_entry(fiber_transfer t) {
   fiber_entered(t);
   runtime* rt = tl_current;
   thread_rec* self = rt->threads_[rt->cur_].get();
-  // run_thread returns when this slot is given its next task, or when the
-  // runtime ends (retiring_): then the fiber leaves for good.
-  while (!rt->retiring_) rt->run_thread(*self);
+  // The fiber parks here between tasks: it is resumed when the slot is given
+  // its next task, or when the runtime ends (retiring_): then it leaves for
+  // good. (Parked here and not deeper, a new task starts without returning
+  // through frames whose return addresses the CPU no longer predicts.)
+  while (!rt->retiring_) {
+    const std::uint32_t next = rt->run_thread(*self);
+    if (next == thread_rec::kNoThread) fiber_switch(*self, rt->host_);
+    else rt->activate(next);
+  }
   fiber_switch(*self, rt->host_, true);
 }
 
-void runtime::run_thread(thread_rec& self) {
+std::uint32_t runtime::run_thread(thread_rec& self) {
   self.in_task = true;
   if (!aborting_) {
     try {
@@ -116,10 +122,10 @@ void runtime::run_thread(thread_rec& self) {
   }
   destroy_task(self);
   self.in_task = false;
-  finish(self);
+  return finish(self);
 }
 
-void runtime::finish(thread_rec& self) {
+std::uint32_t runtime::finish(thread_rec& self) {
   detector<livelock>().progress(exec_steps_);  // a thread that finishes made progress
   if (!aborting_) {
     try {
@@ -153,16 +159,11 @@ void runtime::finish(thread_rec& self) {
       for (std::uint32_t i = 0; i < nthreads_; ++i) all_done = all_done && threads_[i]->st == tstate::finished;
       if (!all_done) global_deadlock();
     }
-    fiber_switch(self, host_);
-    return;
+    return thread_rec::kNoThread;
   }
   std::uint32_t next = 0;
-  if (!pick_enabled(next)) {
-    fiber_switch(self, host_);
-    return;
-  }
-  activate(next);
-  // Resumed here only when this slot gets a new task (jump() returns).
+  if (!pick_enabled(next)) return thread_rec::kNoThread;
+  return next;
 }
 
 void runtime::destroy_task(thread_rec& t) noexcept {

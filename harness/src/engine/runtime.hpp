@@ -335,8 +335,11 @@ class runtime {
 
   // Thread lifecycle.
   thread_rec& new_thread(const std::source_location& loc);
-  void run_thread(thread_rec& self);
-  void finish(thread_rec& self);
+  // Run the slot's task and finish the thread; they return whom the slot's
+  // fiber switches to then (kNoThread: the host). The fiber parks in
+  // fiber_entry's loop, where its next task starts without a return.
+  std::uint32_t run_thread(thread_rec& self);
+  std::uint32_t finish(thread_rec& self);
   std::string leak_text(std::uint32_t tid) const;  // an mc::thread destroyed while joinable
   void destroy_task(thread_rec& t) noexcept;
   void unwind_all();
