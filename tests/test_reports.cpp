@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "lockstep/lockstep.hpp"
@@ -181,6 +182,37 @@ TEST(Reports, UnnamedObjectsAreNamedLikeUnnamedLocks) {
   EXPECT_HAS(report, "store object #");
   EXPECT_HAS(report, " mutex #1 = ");
   EXPECT_LACKS(report, "object#");
+}
+
+// A name goes with its object: a mutex made later at the same address has
+// none, and the report numbers it by the order locks were first taken (the
+// first mutex #1, other #2, the second at the address #3).
+TEST(Reports, ANameEndsWithItsObject) {
+  const auto r = mc::explore(dpor(), [] {
+    std::optional<mc::mutex> m;
+    m.emplace();
+    mc::name(&*m, "first");
+    m->lock();
+    m->unlock();
+    m.reset();
+    m.emplace();
+    mc::mutex other("other");
+    mc::thread t([&] {
+      std::scoped_lock g(*m);
+      std::scoped_lock h(other);
+    });
+    {
+      std::scoped_lock h(other);
+      std::scoped_lock g(*m);
+    }
+    t.join();
+  });
+  ASSERT_TRUE(r.found);
+  EXPECT_EQ(r.found->kind, mc::bug_kind::deadlock);
+  const std::string report = r.report();
+  EXPECT_HAS(report, "mutex other");
+  EXPECT_HAS(report, "holds mutex #3");
+  EXPECT_LACKS(report, "first");
 }
 
 }  // namespace

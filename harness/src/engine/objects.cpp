@@ -5,6 +5,7 @@ namespace lockstep::mc::rt {
 void object_store::reset() noexcept {
   n_ = 0;
   ordinals_ = 0;
+  names_.clear();
   last_id_ = 0;
   if (++gen_ == 0) {  // wrapped: empty every slot for real
     for (slot& s : slots_) s.gen = 0;
@@ -13,7 +14,6 @@ void object_store::reset() noexcept {
 }
 
 void object_store::fresh(object_rec& r) noexcept {
-  r.name = nullptr;
   r.resource = false;
   r.kind = lock_kind::other;
   r.ordinal = 0;
@@ -23,6 +23,21 @@ void object_store::fresh(object_rec& r) noexcept {
   r.notifies.clear();
   r.progress_mark = false;
   r.retry_winner = kNoThread;
+}
+
+void object_store::unname(const void* addr) noexcept {
+  for (std::size_t i = names_.size(); i-- > 0;) {
+    if (names_[i].addr == addr) {
+      names_[i].name = nullptr;  // its latest: an object made here later has no name
+      return;
+    }
+  }
+}
+
+const char* object_store::name_of(const void* addr) const noexcept {
+  for (std::size_t i = names_.size(); i-- > 0;)
+    if (names_[i].addr == addr) return names_[i].name;
+  return nullptr;
 }
 
 std::size_t object_store::home(const void* addr) const noexcept {

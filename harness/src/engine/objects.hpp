@@ -38,7 +38,6 @@ struct notify_rec {
 
 struct object_rec {
   const void* addr = nullptr;
-  const char* name = nullptr;  // mc::name(), a primitive's name
   // A lock or other primitive that announced acquisitions (a resource of
   // the wait-for graph) until it is destroyed.
   bool resource = false;
@@ -82,6 +81,13 @@ class object_store {
     const std::uint32_t id = find(addr);
     return id != 0 ? &(*this)[id] : nullptr;
   }
+  // Names (mc::name(), a primitive's name) are kept apart from the records:
+  // naming an object, which most models do for every primitive in every
+  // execution, makes no record for it. The latest name given at `addr`
+  // counts; unname() takes it back (the object was destroyed).
+  void name(const void* addr, const char* name) { names_.push_back({addr, name}); }
+  void unname(const void* addr) noexcept;
+  [[nodiscard]] const char* name_of(const void* addr) const noexcept;
   // `r` becomes a resource (a new ordinal) unless it is one.
   void make_resource(object_rec& r, lock_kind kind) noexcept;
   // The primitive at `r` was destroyed: a later one at its address is another
@@ -101,6 +107,11 @@ class object_store {
   void fresh(object_rec& r) noexcept;
   void rehash();
 
+  struct name_rec {
+    const void* addr;
+    const char* name;
+  };
+  std::vector<name_rec> names_;   // this execution's, in the order given
   std::vector<object_rec> recs_;  // [0, n_) live
   std::uint32_t n_ = 0;
   std::uint32_t ordinals_ = 0;

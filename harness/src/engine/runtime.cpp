@@ -1349,7 +1349,7 @@ std::uint32_t runtime::resource_for(const void* addr, lock_kind kind) {
 
 void runtime::named(const void* obj, const char* name) noexcept {
   try {
-    objects_[objects_.intern(obj)].name = name;
+    objects_.name(obj, name);
   } catch (...) {  // out of memory: the object keeps its number
   }
 }
@@ -1515,7 +1515,7 @@ void runtime::released(const void* obj, lock_mode mode, const std::source_locati
       }
     }
   }
-  const std::string what = r != nullptr ? resource_label(*r) : object_label(obj, 0);
+  const std::string what = r != nullptr ? resource_label(objects_, *r) : object_label(obj, 0);
   if (r != nullptr && !r->holders.empty()) {
     const holder& h = r->holders.front();
     fail(bug_kind::misuse, thread_label(cur_) + " unlocked " + what + " at " + loc_text(loc) +
@@ -1529,12 +1529,15 @@ void runtime::released(const void* obj, lock_mode mode, const std::source_locati
 
 void runtime::destroyed(const void* obj) noexcept {
   object_rec* r = objects_.get(obj);
-  if (r == nullptr) return;
+  if (r == nullptr) {
+    objects_.unname(obj);
+    return;
+  }
   if (r->resource) {
     if (!aborting_ && !r->holders.empty()) {
       const holder& h = r->holders.front();
       try {
-        fail(bug_kind::misuse, resource_label(*r) + " was destroyed by " + thread_label(cur_) +
+        fail(bug_kind::misuse, resource_label(objects_, *r) + " was destroyed by " + thread_label(cur_) +
                                    " while " + thread_label(h.thread) + " holds it (locked at " +
                                    loc_text(h.loc) + ")");
       } catch (...) {
@@ -1542,7 +1545,7 @@ void runtime::destroyed(const void* obj) noexcept {
     }
     object_store::end_resource(*r);  // a later object may live at the same address
   }
-  r->name = nullptr;
+  objects_.unname(obj);
 }
 
 // ---------------------------------------------------------------------------

@@ -37,7 +37,7 @@ bool deadlocked(const execution_view& v, std::uint32_t t) {
 // (deadlocked)": what a thread of the cycle waits for.
 std::string deadlocked_text(const execution_view& v, std::uint32_t t, bool at) {
   const object_rec* r = v.objects.get(v.waits[t].waiting_for);
-  return "blocked on " + (r != nullptr && r->resource ? resource_label(*r) : std::string("a lock")) +
+  return "blocked on " + (r != nullptr && r->resource ? resource_label(v.objects, *r) : std::string("a lock")) +
          (at ? " at " + loc_text(v.waits[t].waiting_loc) : std::string()) + " (deadlocked)";
 }
 
@@ -48,16 +48,16 @@ std::string thread_label(const execution_view& v, std::uint32_t tid) {
 }
 
 std::string object_label(const execution_view& v, const void* addr, std::uint32_t object) {
-  if (const object_rec* r = addr != nullptr ? v.objects.get(addr) : nullptr) {
-    if (r->name != nullptr) return r->name;
-    if (r->resource) return resource_label(*r);
+  if (addr != nullptr) {
+    if (const char* name = v.objects.name_of(addr)) return name;
+    if (const object_rec* r = v.objects.get(addr); r != nullptr && r->resource) return resource_label(v.objects, *r);
   }
   if (object != 0) return "object #" + std::to_string(object);
   return "object";
 }
 
-std::string resource_label(const object_rec& r) {
-  if (r.name != nullptr) return std::string(kind_word(r.kind)) + " " + r.name;
+std::string resource_label(const object_store& objects, const object_rec& r) {
+  if (const char* name = objects.name_of(r.addr)) return std::string(kind_word(r.kind)) + " " + name;
   return std::string(kind_word(r.kind)) + " #" + std::to_string(r.ordinal);
 }
 
@@ -74,11 +74,11 @@ std::string describe_cycle(const execution_view& v, const std::vector<std::size_
     if (held_v >= v.nthreads) {
       const object_rec& r = v.objects[static_cast<std::uint32_t>(held_v - v.nthreads + 1)];
       for (const holder& h : r.holders)
-        if (h.thread == t.id) out += " holds " + resource_label(r) + " (" + loc_text(h.loc) + "),";
+        if (h.thread == t.id) out += " holds " + resource_label(v.objects, r) + " (" + loc_text(h.loc) + "),";
     }
     const std::size_t want_v = cycle[(i + 1) % cycle.size()];
     if (want_v >= v.nthreads)
-      out += " waits for " + resource_label(v.objects[static_cast<std::uint32_t>(want_v - v.nthreads + 1)]) + " (" +
+      out += " waits for " + resource_label(v.objects, v.objects[static_cast<std::uint32_t>(want_v - v.nthreads + 1)]) + " (" +
              loc_text(v.waits[t.id].waiting_loc) + ")";
     out += "\n";
   }
@@ -109,11 +109,11 @@ std::string describe_threads(const execution_view& v) {
     std::string held;
     for (std::uint32_t id = 1; id <= v.objects.size(); ++id)
       for (const holder& h : v.objects[id].holders)
-        if (h.thread == i) held += (held.empty() ? "" : ", ") + resource_label(v.objects[id]) + " (" + loc_text(h.loc) + ")";
+        if (h.thread == i) held += (held.empty() ? "" : ", ") + resource_label(v.objects, v.objects[id]) + " (" + loc_text(h.loc) + ")";
     if (!held.empty()) out += "; holds " + held;
     if (v.waits[t.id].waiting_for != nullptr && t.st != tstate::finished && !stuck) {
       if (const object_rec* r = v.objects.get(v.waits[t.id].waiting_for); r != nullptr && r->resource)
-        out += "; waits for " + resource_label(*r) + " (" + loc_text(v.waits[t.id].waiting_loc) + ")";
+        out += "; waits for " + resource_label(v.objects, *r) + " (" + loc_text(v.waits[t.id].waiting_loc) + ")";
     }
     out += "\n";
   }
@@ -182,7 +182,7 @@ wait_graph build_graph(const execution_view& v) {
     if (res_node[i] != SIZE_MAX) return res_node[i];
     wait_graph::node n;
     n.id = "r" + std::to_string(v.objects[i].ordinal);
-    n.label = resource_label(v.objects[i]);
+    n.label = resource_label(v.objects, v.objects[i]);
     res_node[i] = g.nodes.size();
     g.nodes.push_back(std::move(n));
     return res_node[i];

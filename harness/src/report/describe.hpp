@@ -37,7 +37,7 @@ std::string thread_label(const execution_view& v, std::uint32_t tid);
 // An object's name, its resource label, or "object #N" (N: its event id, 0 for none).
 std::string object_label(const execution_view& v, const void* addr, std::uint32_t object);
 // "mutex m", "shared mutex #2".
-std::string resource_label(const object_rec& r);
+std::string resource_label(const object_store& objects, const object_rec& r);
 // The deadlock cycle (vertices as wait_for::find_cycle gives them).
 std::string describe_cycle(const execution_view& v, const std::vector<std::size_t>& cycle);
 // Every thread: state, what it holds and waits for.

@@ -55,7 +55,7 @@ report_text busy_wait_text(const execution_view& v, std::uint32_t thread, std::u
 report_text bypass_text(const execution_view& v, std::uint32_t starved, const object_rec& r, std::uint32_t total,
                         std::uint32_t bound) {
   const wait_for::thread_state& w = v.waits[starved];
-  const std::string what = resource_label(r);
+  const std::string what = resource_label(v.objects, r);
   std::string by;
   for (std::size_t k = 0; k < w.bypass.size(); ++k) {
     const auto& [t, times] = w.bypass[k];
