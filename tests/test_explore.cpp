@@ -502,6 +502,9 @@ TEST(Detectors, StepBoundNamesItselfAndTheUsualCause) {
   EXPECT_EQ(r.found->kind, bug_kind::non_termination);
   EXPECT_TRUE(contains(r.found->message, "max_steps = 500")) << r.found->message;
   EXPECT_TRUE(contains(r.found->details, "spin loop")) << r.found->details;
+  // Found at the step past the bound, which is not recorded.
+  EXPECT_EQ(r.found->step, 501u);
+  EXPECT_EQ(r.found->events.size(), 500u);
 }
 
 TEST(Detectors, AThreadNeverJoinedIsLeaked) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <source_location>
+#include <algorithm>
 #include <concepts>
 #include <string>
 #include <vector>
@@ -42,7 +43,9 @@ struct event {
 
 // What an execution appends to at every step (its events, its schedule): a
 // vector whose append is a few stores. Its storage only grows, out of line,
-// and is kept across executions.
+// and is kept across executions. An append compares with one pointer, the
+// limit: the end of the storage, or sooner the bound set by set_bound()
+// (the step bound, for the events), so that one comparison does for both.
 template <class T>
 class append_log {
  public:
@@ -68,18 +71,36 @@ class append_log {
     const std::size_t used = size();
     buf_.resize(n);
     end_ = buf_.data() + used;
+    relimit();
   }
-  [[gnu::always_inline]] T& push_back(const T& v) {
-    if (end_ == buf_.data() + buf_.size()) [[unlikely]]
-      grow();
+  // From `n` entries on, at_limit() holds before every append.
+  void set_bound(std::size_t n) {
+    bound_ = n;
+    relimit();
+  }
+  // Full, or at or past the bound: the caller decides, then make_room().
+  [[nodiscard]] bool at_limit() const noexcept { return end_ >= limit_; }
+  void make_room() {
+    if (end_ == buf_.data() + buf_.size()) grow();
+  }
+  // After at_limit() was false, or make_room().
+  [[gnu::always_inline]] T& push_unchecked(const T& v) {
     *end_ = v;
     return *end_++;
+  }
+  [[gnu::always_inline]] T& push_back(const T& v) {
+    if (at_limit()) [[unlikely]]
+      make_room();
+    return push_unchecked(v);
   }
 
  private:
   [[gnu::cold, gnu::noinline]] void grow() { reserve(buf_.size() < 128 ? 256 : 2 * buf_.size()); }
+  void relimit() noexcept { limit_ = buf_.data() + std::min(buf_.size(), bound_); }
   std::vector<T> buf_;
   T* end_ = nullptr;
+  T* limit_ = nullptr;
+  std::size_t bound_ = static_cast<std::size_t>(-1);
 };
 using event_log = append_log<event>;
 

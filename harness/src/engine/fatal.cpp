@@ -548,7 +548,7 @@ void runtime::stack_nearly_full(const std::source_location& loc) {
   text m(margin, sizeof margin);
   m.bytes(me.stack_floor - (reinterpret_cast<std::uintptr_t>(me.stack->top()) - me.stack->size()));
   fail(bug_kind::stack_overflow,
-       "stack overflow in " + thread_label(cur_) + " at step " + std::to_string(exec_steps_) + ": less than " +
+       "stack overflow in " + thread_label(cur_) + " at step " + std::to_string(exec_steps()) + ": less than " +
            std::string(m.view()) + " of its stack left at a scheduling point at " + loc_text(loc) +
            " (stack_size = " + std::string(t.view()) + "; raise options.stack_size / --stack-size)",
        "  A deep or runaway recursion, or large local arrays: at the next frames the thread would run "
@@ -583,7 +583,7 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
   text msg(msg_buf, sizeof msg_buf);
   if (kind == bug_kind::stack_overflow) {
     msg << "stack overflow in " << who.view() << " at step ";
-    msg.num(exec_steps_) << " (stack_size = ";
+    msg.num(exec_steps()) << " (stack_size = ";
     msg.bytes(opts_.stack_size) << "; raise options.stack_size / --stack-size)";
   } else if (hang) {
     if (fatal_.fired_blocked()) {
@@ -593,10 +593,10 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
       msg << who.view() << " ran ";
       msg.millis(watchdog_fired()) << " of CPU time without reaching a scheduling point, at step ";
     }
-    msg.num(exec_steps_) << " (step_timeout; raise options.step_timeout / --step-timeout)";
+    msg.num(exec_steps()) << " (step_timeout; raise options.step_timeout / --step-timeout)";
   } else {
     msg << signal_name(sig) << " in " << who.view() << " at step ";
-    msg.num(exec_steps_) << " (";
+    msg.num(exec_steps()) << " (";
     switch (sig) {
       case SIGSEGV: msg << "invalid memory access at address "; msg.hex(reinterpret_cast<std::uintptr_t>(addr)); break;
       case SIGBUS: msg << "bus error at address "; msg.hex(reinterpret_cast<std::uintptr_t>(addr)); break;
@@ -615,7 +615,7 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
   head << bug_kind_name(kind) << ": " << msg.view() << "\n";
   head << "  found in execution ";
   head.num(exec_index_ + 1) << " at step ";
-  head.num(exec_steps_) << " (" << strategy_label(opts_.strategy) << "; the schedule has ";
+  head.num(exec_steps()) << " (" << strategy_label(opts_.strategy) << "; the schedule has ";
   head.num(exec_preemptions_) << (exec_preemptions_ == 1 ? " preemption)\n" : " preemptions)\n");
   for (std::size_t i = events_.size(); i-- > 0;) {
     const event& e = events_[i];

@@ -248,7 +248,7 @@ bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool t
   if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
   note({kQueueKey | obj, access_kind::write});
   me.cond_obj = obj;
-  me.cond_ticket = exec_steps_;
+  me.cond_ticket = exec_steps();
   return true;
 }
 

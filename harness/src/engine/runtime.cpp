@@ -38,13 +38,14 @@ const detail::task_vtable body_vtable{
 // Construction
 
 runtime::runtime(const options& opts, strategy& strat)
-    : opts_(opts), strat_(strat), max_steps_(opts.max_steps), fatal_(steps_, opts) {
+    : opts_(opts), strat_(strat), fatal_(steps_, opts) {
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
   if (opts.stack_size < 16 * 1024)
     throw std::invalid_argument("lockstep: options.stack_size must be at least 16 KiB, not " +
                                 std::to_string(opts.stack_size) + " bytes");
   tl_current = this;
+  events_.set_bound(opts.max_steps);  // record() reaches events_limit() there
   track_ = strat.wants_accesses();
   // Fixed for the runtime's life: iterative bounding builds every bound's
   // search the same way.
@@ -126,7 +127,7 @@ std::uint32_t runtime::run_thread(thread_rec& self) {
 }
 
 std::uint32_t runtime::finish(thread_rec& self) {
-  detector<livelock>().progress(exec_steps_);  // a thread that finishes made progress
+  detector<livelock>().progress(exec_steps());  // a thread that finishes made progress
   if (!aborting_) {
     try {
       record(op::exit, nullptr, 0, self.spawn_loc);
@@ -151,7 +152,7 @@ std::uint32_t runtime::finish(thread_rec& self) {
     }
   }
   each_detector([&](auto& d) {
-    if constexpr (requires { d.on_exit(self.id, exec_steps_); }) d.on_exit(self.id, exec_steps_);
+    if constexpr (requires { d.on_exit(self.id, exec_steps()); }) d.on_exit(self.id, exec_steps());
   });
   if (aborting_ || (enabled_.size() == 0 && !wake_quiescent())) {
     if (!aborting_) {
@@ -201,7 +202,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   preempted_.clear();
   events_.clear();
   objects_.reset();
-  exec_steps_ = 0;
+  over_bound_ = 0;
   exec_preemptions_ = 0;
   vtime_ = 0;
   aborting_ = false;
@@ -622,6 +623,15 @@ void runtime::diverge() {
 // Events
 
 
+
+void runtime::events_limit(op o) {
+  if (events_.size() >= opts_.max_steps) {
+    over_bound_ = 1;  // the step reported is the one not yet recorded
+    step_bound_exceeded(o);
+    over_bound_ = 0;
+  }
+  events_.make_room();
+}
 
 void runtime::step_bound_exceeded(op o) {
   fail(bug_kind::non_termination,
@@ -1319,7 +1329,7 @@ bug runtime::make_bug(bug_kind kind, std::string message, std::string details) c
   if (!in_step_bug_) b.details += describe_last_events(view(), 4);  // else once the step is done
   b.thread = cur_;
   b.execution = exec_index_ + 1;
-  b.step = exec_steps_;
+  b.step = exec_steps();
   b.preemptions = exec_preemptions_;
   b.schedule = encode_schedule(schedule_.to_vector());
   b.events = export_events(view());
@@ -1378,7 +1388,7 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
   w.waiting_for = obj;
   w.waiting_loc = loc;
   w.waiting_id = id;
-  w.acquiring_step = exec_steps_;
+  w.acquiring_step = exec_steps();
   if (w.waiter_pos == kNoThread) w.join_index = 0;  // (asking again while blocked keeps its place)
   w.bypass.clear();
   bool may_close_cycle = false;
@@ -1427,7 +1437,7 @@ void runtime::join_waiters(thread_rec& t) {
   w.waiter_pos = static_cast<std::uint32_t>(r.waiters.size());
   r.waiters.push_back(t.id);
   w.join_index = ++r.joins;
-  w.join_step = exec_steps_;
+  w.join_step = exec_steps();
 }
 
 // Whether a resource's waiter is blocked in a futex wait decides whether an
@@ -1610,7 +1620,7 @@ void runtime::begin_block(thread_rec& me, const void* word, bool timed, std::int
   each_detector([&](auto& d) {
     if constexpr (requires { d.on_block(me.id); }) d.on_block(me.id);
   });
-  me.block_step = exec_steps_;
+  me.block_step = exec_steps();
   me.st = tstate::blocked_futex;
   me.wait_addr = word;
   me.timed = timed;
@@ -1695,14 +1705,14 @@ void runtime::fair_yield(bool check) {
   if (track_) note({0, access_kind::yield});
   detector<fairness>().yielded(cur_, nthreads_,
                                [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; });
-  if (check && detector<livelock>().due(exec_steps_)) check_livelock();
+  if (check && detector<livelock>().due(exec_steps())) check_livelock();
 }
 
 // ---------------------------------------------------------------------------
 // Livelock: no progress for a window, and the window repeats with a period.
 
 void runtime::check_livelock() {
-  const std::size_t period = detector<livelock>().period(events_, exec_steps_);
+  const std::size_t period = detector<livelock>().period(events_, exec_steps());
   if (period == 0) return;  // not (yet) a repeating cycle: the step bound decides
   report_text r = livelock_text(view(), period, opts_.livelock_window);
   fail_and_unwind(bug_kind::livelock, std::move(r.message), std::move(r.details));
@@ -1776,7 +1786,7 @@ void runtime::retry_begin(const void* obj, const std::source_location& loc) {
   retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   me.retry_for = obj;
   me.retry_loc = loc;
-  me.retry_step = exec_steps_;
+  me.retry_step = exec_steps();
   me.retry_bypass.clear();
 }
 
@@ -1816,7 +1826,7 @@ void runtime::progress_on_acquire(const void* obj) noexcept {
 void runtime::notified(const void* obj, const std::source_location& loc) noexcept {
   if (aborting_) return;
   try {
-    objects_[objects_.intern(obj)].notifies.push_back(notify_rec{cur_, exec_steps_, loc});
+    objects_[objects_.intern(obj)].notifies.push_back(notify_rec{cur_, exec_steps(), loc});
   } catch (...) {  // out of memory: the lost wake-up check misses this notify
   }
 }

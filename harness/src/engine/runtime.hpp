@@ -282,7 +282,7 @@ class runtime {
   }
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (detectors/).
-  void progress() noexcept { detector<livelock>().progress(exec_steps_); }
+  void progress() noexcept { detector<livelock>().progress(exec_steps()); }
   void progress_on_acquire(const void* obj) noexcept;
   void notified(const void* obj, const std::source_location& loc) noexcept;
   void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
@@ -411,6 +411,7 @@ class runtime {
                 bool noted = false);
   // Throws abort_execution, except for a releasing `o` (see thread_rec::abort_grace).
   [[gnu::cold, gnu::noinline]] void step_bound_exceeded(op o);
+  [[gnu::noinline]] void events_limit(op o);  // record()'s slow path
   // The running thread reached a point with too little stack left (engine/fatal.cpp).
   [[gnu::cold, gnu::noinline]] void stack_nearly_full(const std::source_location& loc);
   std::uint32_t object_id(detail::object_handle& h) noexcept;
@@ -521,8 +522,10 @@ class runtime {
   object_store objects_;                // objects.hpp: every object the checker keeps facts about
   // Over all executions; the watchdog thread reads it (relaxed: a heartbeat).
   std::atomic<std::uint64_t> steps_{0};
-  std::uint64_t exec_steps_ = 0;        // in this execution
-  const std::uint64_t max_steps_;       // options::max_steps
+  // Steps in this execution: its events, and the one being recorded while
+  // the step bound's bug is reported (record() appends after).
+  std::uint64_t exec_steps() const noexcept { return events_.size() + over_bound_; }
+  std::uint32_t over_bound_ = 0;
   std::uint32_t exec_preemptions_ = 0;  // in this execution
   std::int64_t vtime_ = 0;
   std::uint32_t epoch_ = 0;             // execution counter for object handles
@@ -587,9 +590,9 @@ inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
 [[gnu::always_inline]] inline event& runtime::record(op o, const void* addr, std::uint32_t object,
                                                     const std::source_location& loc, bool noted) {
   steps_.store(steps_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  if (++exec_steps_ > max_steps_) [[unlikely]]
-    step_bound_exceeded(o);
-  event& e = events_.push_back(event{0, addr, loc, cur_, object, o});
+  if (events_.at_limit()) [[unlikely]]  // at the step bound (options::max_steps), or full
+    events_limit(o);
+  event& e = events_.push_unchecked(event{0, addr, loc, cur_, object, o});
   if (record_more_ != 0) [[unlikely]]
     record_more(o, object, noted);
   return e;
