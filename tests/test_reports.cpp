@@ -4,6 +4,8 @@
 // unnamed assertion, the names of unnamed objects.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -184,6 +186,19 @@ TEST(Reports, UnnamedObjectsAreNamedLikeUnnamedLocks) {
   EXPECT_LACKS(report, "object#");
 }
 
+// Thread 1 takes a then b, the body b then a: they may deadlock.
+void lock_in_both_orders(mc::mutex& a, mc::mutex& b) {
+  mc::thread t([&] {
+    std::scoped_lock g(a);
+    std::scoped_lock h(b);
+  });
+  {
+    std::scoped_lock h(b);
+    std::scoped_lock g(a);
+  }
+  t.join();
+}
+
 // A name goes with its object: a mutex made later at the same address has
 // none, and the report numbers it by the order locks were first taken (the
 // first mutex #1, other #2, the second at the address #3).
@@ -197,15 +212,7 @@ TEST(Reports, ANameEndsWithItsObject) {
     m.reset();
     m.emplace();
     mc::mutex other("other");
-    mc::thread t([&] {
-      std::scoped_lock g(*m);
-      std::scoped_lock h(other);
-    });
-    {
-      std::scoped_lock h(other);
-      std::scoped_lock g(*m);
-    }
-    t.join();
+    lock_in_both_orders(*m, other);
   });
   ASSERT_TRUE(r.found);
   EXPECT_EQ(r.found->kind, mc::bug_kind::deadlock);
@@ -213,6 +220,33 @@ TEST(Reports, ANameEndsWithItsObject) {
   EXPECT_HAS(report, "mutex other");
   EXPECT_HAS(report, "holds mutex #3");
   EXPECT_LACKS(report, "first");
+}
+
+// The same with hundreds of names (kept in a table that grows while they are
+// given), the first half destroyed in the order they were made, one renamed:
+// a mutex made again where a named one was has no name, and the renamed one
+// has its latest.
+TEST(Reports, ManyNamesEachWithItsObject) {
+  static const std::array<std::string, 300> labels = [] {
+    std::array<std::string, 300> a;
+    for (std::size_t i = 0; i < a.size(); ++i) a[i] = "lock " + std::to_string(i);
+    return a;
+  }();
+  const auto r = mc::explore(dpor(), [] {
+    auto locks = std::make_unique<std::array<std::optional<mc::mutex>, 300>>();
+    for (std::size_t i = 0; i < labels.size(); ++i) mc::name(&(*locks)[i].emplace(), labels[i].c_str());
+    mc::name(&*(*locks)[160], "renamed");
+    for (std::size_t i = 0; i < 150; ++i) (*locks)[i].reset();
+    (*locks)[10].emplace();
+    lock_in_both_orders(*(*locks)[10], *(*locks)[160]);
+  });
+  ASSERT_TRUE(r.found);
+  EXPECT_EQ(r.found->kind, mc::bug_kind::deadlock);
+  const std::string report = r.report();
+  EXPECT_HAS(report, "mutex renamed");
+  EXPECT_HAS(report, "holds mutex #2");  // renamed is #1: it was locked first
+  EXPECT_LACKS(report, "lock 160");
+  EXPECT_LACKS(report, "lock 10");
 }
 
 }  // namespace

@@ -1,14 +1,20 @@
 #include "engine/objects.hpp"
 
+#include <algorithm>
+
 namespace lockstep::mc::rt {
 
 void object_store::reset() noexcept {
   n_ = 0;
   ordinals_ = 0;
   names_.clear();
+  name_room_ = kLinear;
+  names_hashed_ = false;
+  hashed_ = 0;
   last_id_ = 0;
   if (++gen_ == 0) {  // wrapped: empty every slot for real
     for (slot& s : slots_) s.gen = 0;
+    for (name_slot& s : name_slots_) s.gen = 0;
     gen_ = 1;
   }
 }
@@ -25,26 +31,81 @@ void object_store::fresh(object_rec& r) noexcept {
   r.retry_winner = kNoThread;
 }
 
+namespace {
+// An address's first slot in a table of `size` slots (a power of two).
+std::size_t slot_of(const void* addr, std::size_t size) noexcept {
+  const auto a = reinterpret_cast<std::uintptr_t>(addr);
+  return static_cast<std::size_t>((static_cast<std::uint64_t>(a >> 2) * 0x9E3779B97F4A7C15ull) >> 32) & (size - 1);
+}
+}  // namespace
+
+std::size_t object_store::name_home(const void* addr) const noexcept { return slot_of(addr, name_slots_.size()); }
+
+void object_store::hash_names(std::size_t n) {
+  std::vector<name_slot> old(n, name_slot{nullptr, nullptr, 0});
+  old.swap(name_slots_);
+  hashed_ = 0;
+  for (const name_slot& s : old)
+    if (s.gen == gen_) hashed_name(s.addr, s.name);
+}
+
+void object_store::hashed_name(const void* addr, const char* name) {
+  if (2 * (hashed_ + 1) > name_slots_.size()) hash_names(std::max<std::size_t>(64, 2 * name_slots_.size()));
+  const std::size_t mask = name_slots_.size() - 1;
+  for (std::size_t i = name_home(addr);; i = (i + 1) & mask) {
+    name_slot& s = name_slots_[i];
+    if (s.gen != gen_) {
+      s = name_slot{addr, name, gen_};
+      ++hashed_;
+      return;
+    }
+    if (s.addr == addr) {
+      s.name = name;  // the latest name counts
+      return;
+    }
+  }
+}
+
+void object_store::name_more(const void* addr, const char* name) {
+  if (!names_hashed_) {
+    names_hashed_ = true;  // in the order given: a later name at an address replaces an earlier one
+    for (const name_rec& r : names_) hashed_name(r.addr, r.name);
+  }
+  hashed_name(addr, name);
+}
+
 void object_store::unname(const void* addr) noexcept {
-  for (std::size_t i = names_.size(); i-- > 0;) {
-    if (names_[i].addr == addr) {
-      names_[i].name = nullptr;  // its latest: an object made here later has no name
+  if (!names_hashed_) {
+    for (std::size_t i = names_.size(); i-- > 0;) {
+      if (names_[i].addr == addr) {
+        names_[i].name = nullptr;  // its latest: an object made here later has no name
+        return;
+      }
+    }
+    return;
+  }
+  const std::size_t mask = name_slots_.size() - 1;
+  for (std::size_t i = name_home(addr); name_slots_[i].gen == gen_; i = (i + 1) & mask) {
+    if (name_slots_[i].addr == addr) {
+      name_slots_[i].name = nullptr;
       return;
     }
   }
 }
 
 const char* object_store::name_of(const void* addr) const noexcept {
-  for (std::size_t i = names_.size(); i-- > 0;)
-    if (names_[i].addr == addr) return names_[i].name;
+  if (!names_hashed_) {
+    for (std::size_t i = names_.size(); i-- > 0;)
+      if (names_[i].addr == addr) return names_[i].name;
+    return nullptr;
+  }
+  const std::size_t mask = name_slots_.size() - 1;
+  for (std::size_t i = name_home(addr); name_slots_[i].gen == gen_; i = (i + 1) & mask)
+    if (name_slots_[i].addr == addr) return name_slots_[i].name;
   return nullptr;
 }
 
-std::size_t object_store::home(const void* addr) const noexcept {
-  const auto a = reinterpret_cast<std::uintptr_t>(addr);
-  return static_cast<std::size_t>((static_cast<std::uint64_t>(a >> 2) * 0x9E3779B97F4A7C15ull) >> 32) &
-         (slots_.size() - 1);
-}
+std::size_t object_store::home(const void* addr) const noexcept { return slot_of(addr, slots_.size()); }
 
 std::uint32_t object_store::find_slow(const void* addr) const noexcept {
   if (n_ <= kLinear) {  // a few objects (the usual model): a scan is cheaper than a hash

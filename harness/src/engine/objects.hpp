@@ -84,8 +84,18 @@ class object_store {
   // Names (mc::name(), a primitive's name) are kept apart from the records:
   // naming an object, which most models do for every primitive in every
   // execution, makes no record for it. The latest name given at `addr`
-  // counts; unname() takes it back (the object was destroyed).
-  void name(const void* addr, const char* name) { names_.push_back({addr, name}); }
+  // counts; unname() takes it back (the object was destroyed). Up to
+  // kLinear names they are a list; from then on a hash table, so that each
+  // is a look-up whatever the number of names or the order the objects are
+  // destroyed in.
+  void name(const void* addr, const char* name) {
+    if (name_room_ != 0) [[likely]] {
+      --name_room_;
+      names_.push_back({addr, name});
+      return;
+    }
+    name_more(addr, name);
+  }
   void unname(const void* addr) noexcept;
   [[nodiscard]] const char* name_of(const void* addr) const noexcept;
   // `r` becomes a resource (a new ordinal) unless it is one.
@@ -111,7 +121,20 @@ class object_store {
     const void* addr;
     const char* name;
   };
-  std::vector<name_rec> names_;   // this execution's, in the order given
+  struct name_slot {
+    const void* addr;
+    const char* name;
+    std::uint32_t gen;  // a slot of an older execution is empty
+  };
+  std::size_t name_home(const void* addr) const noexcept;  // its first slot in name_slots_
+  void hash_names(std::size_t n);                           // name_slots_ grows to n slots
+  void hashed_name(const void* addr, const char* name);
+  [[gnu::noinline]] void name_more(const void* addr, const char* name);  // name() past kLinear
+  std::vector<name_rec> names_;   // this execution's first kLinear names, in the order given
+  std::uint32_t name_room_ = kLinear;  // names_ takes this many more
+  bool names_hashed_ = false;     // ... then all of them are in name_slots_
+  std::vector<name_slot> name_slots_;  // open addressing, a power of two
+  std::uint32_t hashed_ = 0;      // names in name_slots_
   std::vector<object_rec> recs_;  // [0, n_) live
   std::uint32_t n_ = 0;
   std::uint32_t ordinals_ = 0;
