@@ -18,8 +18,8 @@ class busy_wait {
     if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
     bound_ = o.busy_wait_bound;
   }
+  void on_slot(std::uint32_t tid) { st_.resize(tid + 1); }  // a thread slot made (the engine's)
   void on_thread(std::uint32_t tid) {
-    if (st_.size() <= tid) st_.resize(tid + 1);
     st_[tid] = thread_state{};
   }
   // A point of t: true when it makes t's run of read-only steps longer than

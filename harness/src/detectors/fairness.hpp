@@ -63,8 +63,8 @@ class fairness {
     clock_ = 0;
     ended_.clear();
   }
+  void on_slot(std::uint32_t tid) { st_.resize(tid + 1); }  // a thread slot made (the engine's)
   void on_thread(std::uint32_t tid) {
-    if (st_.size() <= tid) st_.resize(tid + 1);
     thread_state& t = st_[tid];
     t.last = 0;
     t.yield_at = ++clock_;  // never picked (last 0): it has not run since anyone's yield

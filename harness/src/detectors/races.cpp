@@ -46,7 +46,7 @@ void race_detector::shadow::clear() noexcept {
   read_locs.clear();
 }
 
-void race_detector::reset(const options&) {
+void race_detector::reset_clocks(const options&) {
   for (std::size_t i = 0; i < used_; ++i) {
     zero(sync_[i]);
     shadows_[i].clear();

@@ -51,7 +51,9 @@ class race_detector {
 
   // A new execution: no clock, no shadow; each thread's own entry ticked
   // when the detector is on.
-  void reset(const options&);
+  void reset(const options& o) {
+    if (on_ || used_ != 0 || width_ != 0) reset_clocks(o);  // off and never on: nothing to clear
+  }
   void on_spawn(std::uint32_t parent, std::uint32_t child) {
     if (on_) [[unlikely]]
       spawned(parent, child);
@@ -113,6 +115,7 @@ class race_detector {
     void clear() noexcept;
   };
 
+  void reset_clocks(const options&);
   bool on_ = false;
   std::uint32_t width_ = 0;
   std::vector<clock> threads_;  // by thread id; the first width_ exist

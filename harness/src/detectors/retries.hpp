@@ -29,8 +29,8 @@ class retry_watch {
   void reset(const options&) {
     if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
   }
+  void on_slot(std::uint32_t tid) { st_.resize(tid + 1); }  // a thread slot made (the engine's)
   void on_thread(std::uint32_t tid) {
-    if (st_.size() <= tid) st_.resize(tid + 1);
     thread_state& t = st_[tid];
     t.retry_for = nullptr;
     t.retry_loc = {};

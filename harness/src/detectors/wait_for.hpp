@@ -66,8 +66,8 @@ class wait_for {
     if (st_.capacity() == 0) st_.reserve(kThreadsReserved);
     cycle.clear();
   }
+  void on_slot(std::uint32_t tid) { st_.resize(tid + 1); }  // a thread slot made (the engine's)
   void on_thread(std::uint32_t tid) {
-    if (st_.size() <= tid) st_.resize(tid + 1);
     thread_state& t = st_[tid];  // made fresh field by field: bypass keeps its capacity
     t.waiting_for = nullptr;
     t.waiter_pos = kNoThread;

@@ -135,6 +135,7 @@ std::uint32_t runtime::finish(thread_rec& self) {
     }
   }
   self.st = tstate::finished;
+  ++finished_;
   disable(self.id);
   if (!aborting_) {
     const auto wake_joiner = [&](std::uint32_t i) {
@@ -155,11 +156,7 @@ std::uint32_t runtime::finish(thread_rec& self) {
     if constexpr (requires { d.on_exit(self.id, exec_steps()); }) d.on_exit(self.id, exec_steps());
   });
   if (aborting_ || (enabled_.size() == 0 && !wake_quiescent())) {
-    if (!aborting_) {
-      bool all_done = true;
-      for (std::uint32_t i = 0; i < nthreads_; ++i) all_done = all_done && threads_[i]->st == tstate::finished;
-      if (!all_done) global_deadlock();
-    }
+    if (!aborting_ && finished_ != nthreads_) global_deadlock();
     return thread_rec::kNoThread;
   }
   std::uint32_t next = 0;
@@ -197,6 +194,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   elig_.reset(nthreads_);
   enabled_.reset(nthreads_);
   nthreads_ = 0;
+  finished_ = 0;
   queues_.clear();
   schedule_.clear();
   preempted_.clear();
@@ -296,7 +294,12 @@ void runtime::unwind_now() {
 
 thread_rec& runtime::new_thread(const std::source_location& loc) {
   const std::uint32_t tid = nthreads_;
-  if (tid == threads_.size()) threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
+  if (tid == threads_.size()) [[unlikely]] {  // slots are kept across executions, and so is their state
+    threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
+    each_detector([&](auto& d) {
+      if constexpr (requires { d.on_slot(tid); }) d.on_slot(tid);
+    });
+  }
   ++nthreads_;
   thread_rec& t = *threads_[tid];
   // A thread's per-execution state starts as a copy of a fresh one, copied

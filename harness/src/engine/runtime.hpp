@@ -508,6 +508,7 @@ class runtime {
   bool retiring_ = false;  // ~runtime: each parked fiber is resumed to leave for good
   std::vector<std::unique_ptr<thread_rec>> threads_;  // slots; [0, nthreads_) live
   std::uint32_t nthreads_ = 0;
+  std::uint32_t finished_ = 0;          // of them, this execution
   std::uint32_t cur_ = 0;
   id_set enabled_;                      // runnable, or blocked with a deadline
   id_set elig_;                         // enabled and not deferred by fair scheduling
