@@ -9,7 +9,6 @@ void object_store::reset() noexcept {
   ordinals_ = 0;
   names_.clear();
   name_room_ = kLinear;
-  names_hashed_ = false;
   hashed_ = 0;
   last_id_ = 0;
   if (++gen_ == 0) {  // wrapped: empty every slot for real
@@ -67,42 +66,32 @@ void object_store::hashed_name(const void* addr, const char* name) {
 }
 
 void object_store::name_more(const void* addr, const char* name) {
-  if (!names_hashed_) {
-    names_hashed_ = true;  // in the order given: a later name at an address replaces an earlier one
+  if (hashed_ == 0)  // in the order given: a later name at an address replaces an earlier one
     for (const name_rec& r : names_) hashed_name(r.addr, r.name);
-  }
   hashed_name(addr, name);
 }
 
+template <class Store>
+auto object_store::name_at(Store& self, const void* addr) noexcept -> decltype(&self.names_[0].name) {
+  if (self.hashed_ == 0) {
+    for (std::size_t i = self.names_.size(); i-- > 0;)  // the latest first
+      if (self.names_[i].addr == addr) return &self.names_[i].name;
+    return nullptr;
+  }
+  const std::size_t mask = self.name_slots_.size() - 1;
+  for (std::size_t i = self.name_home(addr); self.name_slots_[i].gen == self.gen_; i = (i + 1) & mask)
+    if (self.name_slots_[i].addr == addr) return &self.name_slots_[i].name;
+  return nullptr;
+}
+
 void object_store::unname(const void* addr) noexcept {
-  if (!names_hashed_) {
-    for (std::size_t i = names_.size(); i-- > 0;) {
-      if (names_[i].addr == addr) {
-        names_[i].name = nullptr;  // its latest: an object made here later has no name
-        return;
-      }
-    }
-    return;
-  }
-  const std::size_t mask = name_slots_.size() - 1;
-  for (std::size_t i = name_home(addr); name_slots_[i].gen == gen_; i = (i + 1) & mask) {
-    if (name_slots_[i].addr == addr) {
-      name_slots_[i].name = nullptr;
-      return;
-    }
-  }
+  // Its latest name is cleared: an object made here later has none.
+  if (const char** name = name_at(*this, addr)) *name = nullptr;
 }
 
 const char* object_store::name_of(const void* addr) const noexcept {
-  if (!names_hashed_) {
-    for (std::size_t i = names_.size(); i-- > 0;)
-      if (names_[i].addr == addr) return names_[i].name;
-    return nullptr;
-  }
-  const std::size_t mask = name_slots_.size() - 1;
-  for (std::size_t i = name_home(addr); name_slots_[i].gen == gen_; i = (i + 1) & mask)
-    if (name_slots_[i].addr == addr) return name_slots_[i].name;
-  return nullptr;
+  const char* const* name = name_at(*this, addr);
+  return name != nullptr ? *name : nullptr;
 }
 
 std::size_t object_store::home(const void* addr) const noexcept { return slot_of(addr, slots_.size()); }

@@ -130,11 +130,14 @@ class object_store {
   void hash_names(std::size_t n);                           // name_slots_ grows to n slots
   void hashed_name(const void* addr, const char* name);
   [[gnu::noinline]] void name_more(const void* addr, const char* name);  // name() past kLinear
+  // Where the latest name given at addr is kept (in names_ or name_slots_),
+  // or nullptr; writable when the store is.
+  template <class Store>
+  static auto name_at(Store& self, const void* addr) noexcept -> decltype(&self.names_[0].name);
   std::vector<name_rec> names_;   // this execution's first kLinear names, in the order given
   std::uint32_t name_room_ = kLinear;  // names_ takes this many more
-  bool names_hashed_ = false;     // ... then all of them are in name_slots_
   std::vector<name_slot> name_slots_;  // open addressing, a power of two
-  std::uint32_t hashed_ = 0;      // names in name_slots_
+  std::uint32_t hashed_ = 0;      // names in name_slots_; once there is one, all are there
   std::vector<object_rec> recs_;  // [0, n_) live
   std::uint32_t n_ = 0;
   std::uint32_t ordinals_ = 0;
