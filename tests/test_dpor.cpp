@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include "abba.hpp"
 #include "lockstep/lockstep.hpp"
 
 namespace {
@@ -464,15 +465,7 @@ TEST(FutexProtocol, AnUnlockThatNeverWakesIsALostWakeUp) {
 TEST(DporFinds, TheAbbaDeadlock) {
   const auto r = dpor([] {
     mc::mutex a, b;
-    mc::thread t([&] {
-      std::scoped_lock g1(a);
-      std::scoped_lock g2(b);
-    });
-    {
-      std::scoped_lock g1(b);
-      std::scoped_lock g2(a);
-    }
-    t.join();
+    lockstep::testing::abba(a, b);
   });
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.found->kind, bug_kind::deadlock);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "abba.hpp"
 #include "lockstep/lockstep.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -32,6 +33,7 @@ namespace {
 
 namespace mc = lockstep::mc;
 using mc::bug_kind;
+using lockstep::testing::abba;
 
 mc::options with(mc::strategy_spec s) {
   mc::options o;
@@ -409,19 +411,6 @@ TEST(Detectors, DestroyingAHeldMutexIsMisuse) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.found->kind, bug_kind::misuse);
   EXPECT_TRUE(contains(r.found->message, "destroyed")) << r.found->message;
-}
-
-// Thread 1 takes A then B while main takes B then A.
-void abba(mc::mutex& a, mc::mutex& b) {
-  mc::thread t([&] {
-    std::scoped_lock ga(a);
-    std::scoped_lock gb(b);
-  });
-  {
-    std::scoped_lock gb(b);
-    std::scoped_lock ga(a);
-  }
-  t.join();
 }
 
 TEST(Detectors, DeadlockReportNamesTheCycle) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "abba.hpp"
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/graph.hpp"
 
@@ -186,19 +187,6 @@ TEST(Reports, UnnamedObjectsAreNamedLikeUnnamedLocks) {
   EXPECT_LACKS(report, "object#");
 }
 
-// Thread 1 takes a then b, the body b then a: they may deadlock.
-void lock_in_both_orders(mc::mutex& a, mc::mutex& b) {
-  mc::thread t([&] {
-    std::scoped_lock g(a);
-    std::scoped_lock h(b);
-  });
-  {
-    std::scoped_lock h(b);
-    std::scoped_lock g(a);
-  }
-  t.join();
-}
-
 // A name goes with its object: a mutex made later at the same address has
 // none, and the report numbers it by the order locks were first taken (the
 // first mutex #1, other #2, the second at the address #3).
@@ -212,7 +200,7 @@ TEST(Reports, ANameEndsWithItsObject) {
     m.reset();
     m.emplace();
     mc::mutex other("other");
-    lock_in_both_orders(*m, other);
+    lockstep::testing::abba(*m, other);
   });
   ASSERT_TRUE(r.found);
   EXPECT_EQ(r.found->kind, mc::bug_kind::deadlock);
@@ -238,7 +226,7 @@ TEST(Reports, ManyNamesEachWithItsObject) {
     mc::name(&*(*locks)[160], "renamed");
     for (std::size_t i = 0; i < 150; ++i) (*locks)[i].reset();
     (*locks)[10].emplace();
-    lock_in_both_orders(*(*locks)[10], *(*locks)[160]);
+    lockstep::testing::abba(*(*locks)[10], *(*locks)[160]);
   });
   ASSERT_TRUE(r.found);
   EXPECT_EQ(r.found->kind, mc::bug_kind::deadlock);
