@@ -2,7 +2,11 @@
 // path, executions with thousands of threads, and mc:: objects or OS threads
 // outside the checker's control.
 #include <gtest/gtest.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
+#include <cfenv>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -305,6 +309,52 @@ TEST(ManyThreads, TenThousandYieldingThreadsUnderFairScheduling) {
     EXPECT_GE(r.steps, 7u * n);
   }
 }
+
+// -- the floating-point control state --------------------------------------------
+
+// Each checked thread keeps its own rounding mode and flush-to-zero setting,
+// as an OS thread does: a spawned thread starts with its creator's, the
+// body of each execution with explore()'s caller's, whatever an earlier
+// task on the same fiber or an earlier execution left (engine/fiber.hpp:
+// fp_control).
+#if defined(__x86_64__)
+TEST(FloatingPointControl, EachThreadKeepsItsOwnAndAChildStartsWithItsCreators) {
+  constexpr unsigned kFlushToZero = 0x8040;  // MXCSR's FTZ and DAZ bits
+  constexpr unsigned kFlags = 0x3f;          // its exception flags (status, not control)
+  const unsigned mxcsr = _mm_getcsr() & ~kFlags;
+  ASSERT_EQ(std::fegetround(), FE_TONEAREST);
+  ASSERT_EQ(mxcsr & kFlushToZero, 0u);
+  for (auto s : {mc::dfs(), mc::random(4)}) {
+    mc::options o;
+    o.strategy = s;
+    o.max_executions = 4;
+    o.honour_env = false;
+    o.trace_dir = "-";
+    const mc::result r = mc::explore(o, [] {
+      LOCKSTEP_ASSERT(std::fegetround() == FE_TONEAREST);
+      LOCKSTEP_ASSERT((_mm_getcsr() & kFlushToZero) == 0);
+      std::fesetround(FE_UPWARD);  // the body's own, which its child inherits
+      mc::thread t([] {
+        LOCKSTEP_ASSERT(std::fegetround() == FE_UPWARD);
+        LOCKSTEP_ASSERT((_mm_getcsr() & kFlushToZero) == 0);
+        std::fesetround(FE_DOWNWARD);
+        _mm_setcsr(_mm_getcsr() | kFlushToZero);
+        mc::this_thread::yield();
+        LOCKSTEP_ASSERT(std::fegetround() == FE_DOWNWARD);  // across a switch
+      });
+      mc::this_thread::yield();
+      LOCKSTEP_ASSERT(std::fegetround() == FE_UPWARD);  // the child's change is its own
+      LOCKSTEP_ASSERT((_mm_getcsr() & kFlushToZero) == 0);
+      t.join();
+      LOCKSTEP_ASSERT(std::fegetround() == FE_UPWARD);
+    });
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_GE(r.executions, 2u);
+    EXPECT_EQ(std::fegetround(), FE_TONEAREST);
+    EXPECT_EQ(_mm_getcsr() & ~kFlags, mxcsr);
+  }
+}
+#endif
 
 // -- outside the checker's control ---------------------------------------------
 

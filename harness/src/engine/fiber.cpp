@@ -11,7 +11,8 @@
 // Boost 1.74's jump_fcontext (x86-64 SysV ELF), ending in `ret` instead of
 // `jmp *%r8`: the frame below the saved registers holds the address to
 // resume at (a switch's return address, or make_fcontext's trampoline).
-// The MXCSR and x87 control words are kept per fiber, as Boost keeps them.
+// The MXCSR and x87 control words are kept per fiber, as Boost keeps them
+// (fiber_set_fp in fiber.hpp writes the ones a parked fiber resumes with).
 asm(R"(
   .pushsection .text
   .globl lockstep_jump_fcontext

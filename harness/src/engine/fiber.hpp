@@ -111,6 +111,39 @@ void give_back_stack(std::unique_ptr<fiber_stack> s);
 
 // Makes `to` a fiber on `stack` that starts in `entry` at its first switch.
 void fiber_create(fiber_slot& to, fiber_stack& stack, void (*entry)(fiber_transfer));
+
+// The floating-point control state: MXCSR and the x87 control word (rounding
+// mode, exception masks, flush-to-zero). Each fiber keeps its own, as an OS
+// thread does: the switch saves both into the frame it leaves and loads them
+// from the frame it resumes. A slot's fiber runs one task after another, so
+// a task would begin with the state the slot's previous task left (and
+// make_fcontext takes the state of whichever context creates the fiber):
+// fiber_set_fp writes the state a suspended fiber resumes with. The runtime
+// starts an execution's thread 0 with the state explore() was called with,
+// and a spawned thread with its creator's, as pthread_create does. With
+// Boost's own switch (other targets) it does nothing.
+struct fp_control {
+  std::uint32_t mxcsr = 0;
+  std::uint16_t x87 = 0;
+};
+#ifdef LOCKSTEP_OWN_JUMP
+inline fp_control read_fp_control() noexcept {
+  fp_control c;
+  asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(c.mxcsr), "=m"(c.x87));
+  return c;
+}
+// The frame at a suspended fiber's context (Boost 1.74's fcontext layout,
+// which lockstep_jump_fcontext restores from): MXCSR at 0, the x87 control
+// word at 4.
+inline void fiber_set_fp(fiber_slot& f, const fp_control& c) noexcept {
+  auto* frame = static_cast<unsigned char*>(f.ctx);
+  __builtin_memcpy(frame, &c.mxcsr, sizeof c.mxcsr);
+  __builtin_memcpy(frame + 4, &c.x87, sizeof c.x87);
+}
+#else
+inline fp_control read_fp_control() noexcept { return {}; }
+inline void fiber_set_fp(fiber_slot&, const fp_control&) noexcept {}
+#endif
 // At the top of `entry`: where the fiber that started it stopped.
 void fiber_entered(fiber_transfer t) noexcept;
 // The fiber `f` will not run again (ThreadSanitizer's context is freed).

@@ -82,6 +82,7 @@ runtime::~runtime() {
 void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
     fiber_create(to, *to.stack, &runtime::fiber_entry);
+    fiber_set_fp(to, to.start_fp);  // not the state of the context making it
     to.fiber_created = true;
   }
   fiber_switch(from, to);
@@ -222,7 +223,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   touches_.clear();
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
-  thread_rec& main = new_thread(std::source_location::current());
+  thread_rec& main = new_thread(std::source_location::current(), host_fp_);
   body_vtable.move_to(main.inline_task, &body);
   main.task = main.inline_task;
   main.vt = &body_vtable;
@@ -292,7 +293,7 @@ void runtime::unwind_now() {
   throw abort_execution{};
 }
 
-thread_rec& runtime::new_thread(const std::source_location& loc) {
+thread_rec& runtime::new_thread(const std::source_location& loc, const fp_control& fp) {
   const std::uint32_t tid = nthreads_;
   if (tid == threads_.size()) [[unlikely]] {  // slots are kept across executions, and so is their state
     threads_.push_back(std::make_unique<thread_rec>(tid, opts_.stack_size));
@@ -302,6 +303,10 @@ thread_rec& runtime::new_thread(const std::source_location& loc) {
   }
   ++nthreads_;
   thread_rec& t = *threads_[tid];
+  // It starts with `fp` (see fp_control): its fiber, parked since its last
+  // task, would resume with what that task left.
+  t.start_fp = fp;
+  if (t.fiber_created) fiber_set_fp(t, fp);
   // A thread's per-execution state starts as a copy of a fresh one, copied
   // as data (a few vector moves): a compiler that sees the fresh
   // value, mostly zeros, rebuilds it with a string store (rep stos on
@@ -1080,7 +1085,9 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
   detail::object_handle none;
   std::uint64_t* rec = point(op::spawn, nullptr, none, loc);
   if (rec == nullptr) unwind_now();  // no spawning while unwinding
-  thread_rec& t = new_thread(loc);
+  // As pthread_create: the child starts with its creator's floating-point
+  // control state.
+  thread_rec& t = new_thread(loc, read_fp_control());
   void* storage = t.inline_task;
   t.task_on_heap = vt.size > thread_rec::kInlineTask || vt.align > alignof(std::max_align_t);
   if (t.task_on_heap) storage = ::operator new(vt.size, std::align_val_t(vt.align));

@@ -130,6 +130,7 @@ struct thread_rec : fiber_slot, thread_exec {
   std::unique_ptr<fiber_stack> stack;
   const std::uintptr_t stack_floor;
   bool fiber_created = false;
+  fp_control start_fp;   // the floating-point control state its task starts with
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
 
   // The task (callable) of the current execution.
@@ -334,7 +335,8 @@ class runtime {
   void wq_remove(thread_rec& t) noexcept;
 
   // Thread lifecycle.
-  thread_rec& new_thread(const std::source_location& loc);
+  // `fp`: the floating-point control state it starts with.
+  thread_rec& new_thread(const std::source_location& loc, const fp_control& fp);
   // Run the slot's task and finish the thread; they return whom the slot's
   // fiber switches to then (kNoThread: the host). The fiber parks in
   // fiber_entry's loop, where its next task starts without a return.
@@ -505,6 +507,9 @@ class runtime {
   const options& opts_;
   strategy& strat_;
   fiber_slot host_;
+  // The floating-point control state explore() was called with: each
+  // execution's thread 0 starts with it (see fp_control).
+  const fp_control host_fp_ = read_fp_control();
   bool retiring_ = false;  // ~runtime: each parked fiber is resumed to leave for good
   std::vector<std::unique_ptr<thread_rec>> threads_;  // slots; [0, nthreads_) live
   std::uint32_t nthreads_ = 0;
