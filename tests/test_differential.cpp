@@ -917,3 +917,23 @@ TEST(Differential, TwoBugsInIndependentStepsAreOneOutcome) {
   EXPECT_EQ(dfs.outcomes, (std::set<std::string>{"data_race", "data_race+deadlock"}));
 }
 
+// Found by DporReachesWhatSamplingReaches once the generator had exclusive
+// try_locks (the program shrank to a plain mutex): thread 1 takes m and
+// waits for the semaphore with a timeout; main has taken and released m
+// before, then releases the semaphore and swaps the atomic. A release writes
+// the semaphore's word and its wait queue, but its thread announced only the
+// word: it looked independent of the waiter's timeout (which leaves the
+// queue), so after the timeout main stayed asleep, and no search ran the
+// timeout, then main's release and swap, then thread 1's fetch_add (the swap
+// reads 0, the timed acquire fails, the fetch_add reads 0).
+TEST(Differential, AReleaseAfterATimeoutStillRacesWithTheWaitersNextStep) {
+  instr waiter = op(code::locked);
+  waiter.body = {op(code::sem_acquire_for), op(code::fetch_add)};
+  waiter.body[1].v = 1;
+  for (const code first : {code::locked, code::try_locked}) {
+    program p;
+    p.threads = {{op(first), op(code::sem_release), op(code::exchange)}, {waiter}};
+    const search_result dfs = dfs_and_dpor_agree(p);
+    EXPECT_TRUE(dfs.outcomes.count(first == code::locked ? "end t0@3:0 t1@3:00 a=100" : "end t0@3:10 t1@3:00 a=100"));
+  }
+}

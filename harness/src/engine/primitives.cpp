@@ -181,7 +181,17 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
     return add();  // unwinding: nobody is woken
   }
   const std::uint32_t obj = object_id(h);
-  if (track_) set_next(cur_, {obj, access_kind::write});
+  // It writes the word and its wait queue (below). Announced as the word
+  // alone, it looked independent of a timed waiter's timeout (which writes
+  // the queue): sleep sets then kept the releasing thread asleep past the
+  // timeout, and dpor missed the executions in which the timeout fires
+  // before the release and the releaser's later steps come before the
+  // waiter's (a monitor access of field 0, the word, and field 3, its queue).
+  if (track_) {
+    access a{obj, access_kind::monitor};
+    a.fields = monitor_fields(0, 0b1001);
+    set_next(cur_, a);
+  }
   decide(false, true);  // often in a destructor: an abort must not throw here
   const std::uint32_t prev = add();
   if (aborting_) return prev;
