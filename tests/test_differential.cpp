@@ -1,16 +1,16 @@
 // Differential testing of the checker: RapidCheck generates small programs
 // over the checked API (2-3 threads; loads, stores, read-modify-writes and
 // compare-exchanges on up to three atomics; lock, unlock and try_lock on two
-// mutexes; a recursive mutex, taken again while held; shared, exclusive and
-// try-shared sections of a reader-writer lock of each policy; semaphore
-// acquire, try_acquire and release; condition-variable waits with a
-// predicate and notifies; event set and wait; choose; a bounded queue of
-// capacity 1: put, get, their try_ and timed forms, task_done, join and
-// close; threads spawned by any thread, joined when their spawner's code
-// ends), and every
-// search must reach exactly the outcomes plain dfs reaches: dpor on one job,
-// on two, and the union of shards run with different job counts; dfs split
-// over jobs and shards too; iterative delay bounding, when it completes.
+// mutexes; a recursive mutex, taken again while held; shared, exclusive,
+// try-shared and try-exclusive sections of a reader-writer lock of each
+// policy; semaphore acquire, try_acquire and release; condition-variable
+// waits with a predicate and notifies; event set and wait; choose; a bounded
+// queue of capacity 1: put, get, their try_ and timed forms, task_done, join
+// and close; threads spawned by any thread, joined when their spawner's code
+// ends), and every search must reach exactly the outcomes plain dfs
+// reaches: dpor on one job, on two, and the union of shards run with
+// different job counts; dfs split over jobs and shards too; iterative delay
+// bounding, when it completes.
 // Bounded searches (a preemption bound, a delay bound, an execution bound)
 // must reach a subset. On programs with many reader-writer sections, which
 // dfs cannot finish, dpor must reach every outcome that random, PCT and POS
@@ -85,6 +85,7 @@ enum class code : std::uint8_t {
   rw_read,          // shared_lock rw; body
   rw_write,         // unique_lock rw; body
   rw_try_read,      // out <- rw.try_lock_shared(); if so: body; unlock_shared
+  rw_try_write,     // out <- rw.try_lock(); if so: body; unlock
   rec_locked,       // lock r (a recursive mutex, perhaps held already); body; unlock
   spawn,            // start a thread that runs body (its outputs: slot x); joined when the spawner's code ends
 };
@@ -117,8 +118,8 @@ void show_instr(const instr& i, std::ostream& os) {
                                 "yield",       "sem_acquire_for", "event_wait_for", "plain_read",
                                 "plain_write", "fence",         "q_put",         "q_try_put",    "q_put_for",
                                 "q_get",       "q_try_get",     "q_get_for",     "q_task_done",  "q_join",
-                                "q_close",     "rw_read",       "rw_write",      "rw_try_read",  "rec_locked",
-                                "spawn"};
+                                "q_close",     "rw_read",       "rw_write",      "rw_try_read",  "rw_try_write",
+                                "rec_locked",  "spawn"};
   static const char* orders[] = {".rlx", ".ra", ""};
   os << names[static_cast<int>(i.c)] << orders[i.o] << "(" << i.x << "," << i.v << "," << i.w;
   if (!i.body.empty()) {
@@ -191,9 +192,11 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth, int rw_weight) {
                                              {rw_weight, code::rw_read},
                                              {rw_weight, code::rw_write},
                                              {1, code::rw_try_read},
+                                             {1, code::rw_try_write},
                                              {1, code::rec_locked},
                                              {1, code::spawn}});
-      const bool rw = i.c == code::rw_read || i.c == code::rw_write || i.c == code::rw_try_read;
+      const bool rw = i.c == code::rw_read || i.c == code::rw_write || i.c == code::rw_try_read ||
+                      i.c == code::rw_try_write;
       const bool nests = i.c == code::locked || i.c == code::try_locked || rw || i.c == code::rec_locked;
       if (held != 0 && (i.c == code::cv_wait || i.c == code::cv_signal)) continue;
       if (nests && depth >= 2) continue;
@@ -216,7 +219,8 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth, int rw_weight) {
         break;
       case code::rw_read:
       case code::rw_write:
-      case code::rw_try_read: holds = kHoldsRw; break;
+      case code::rw_try_read:
+      case code::rw_try_write: holds = kHoldsRw; break;
       case code::rec_locked: holds = kHoldsRec; break;
       default: break;
     }
@@ -423,6 +427,13 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::rw_try_read:
         w.with_rw([&](auto& rw) {
           std::shared_lock g(rw, std::try_to_lock);
+          out(g.owns_lock() ? 1 : 0);
+          if (g.owns_lock()) run_code(w, i.body, t);
+        });
+        break;
+      case code::rw_try_write:
+        w.with_rw([&](auto& rw) {
+          std::unique_lock g(rw, std::try_to_lock);
           out(g.owns_lock() ? 1 : 0);
           if (g.owns_lock()) run_code(w, i.body, t);
         });
