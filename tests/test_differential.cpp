@@ -425,17 +425,14 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
         });
         break;
       case code::rw_try_read:
-        w.with_rw([&](auto& rw) {
-          std::shared_lock g(rw, std::try_to_lock);
-          out(g.owns_lock() ? 1 : 0);
-          if (g.owns_lock()) run_code(w, i.body, t);
-        });
-        break;
       case code::rw_try_write:
         w.with_rw([&](auto& rw) {
-          std::unique_lock g(rw, std::try_to_lock);
-          out(g.owns_lock() ? 1 : 0);
-          if (g.owns_lock()) run_code(w, i.body, t);
+          const auto section = [&](const auto& g) {
+            out(g.owns_lock() ? 1 : 0);
+            if (g.owns_lock()) run_code(w, i.body, t);
+          };
+          if (i.c == code::rw_try_read) section(std::shared_lock(rw, std::try_to_lock));
+          else section(std::unique_lock(rw, std::try_to_lock));
         });
         break;
       case code::rec_locked: {
