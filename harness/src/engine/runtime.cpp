@@ -1455,7 +1455,7 @@ void runtime::join_waiters(thread_rec& t) {
 // timeout write the resource's waiters key, which asking and acquiring read.
 void runtime::note_waiter(const thread_rec& t) {
   const wait_for::thread_state& w = waits_of(t);
-  if (track_ && w.waiter_pos != kNoThread) note({kWaitersKey | w.waiting_id, access_kind::write});
+  if (track_ && w.waiter_pos != kNoThread) note({kWaitersKey | waiters_key(w.waiting_id), access_kind::write});
 }
 
 // What of the resources' waiters thread t's next step `a` touches (see
@@ -1469,17 +1469,17 @@ std::uint32_t runtime::announced_waiters(const thread_rec& t, const access& a) c
     else out = id | (out & kWaitersWrite) | (write ? kWaitersWrite : 0);
   };
   if (w.unsettled) [[unlikely]] {
-    if (w.ask_id != 0) add(w.ask_id, false);
-    for (const wait_for::thread_state::acquisition& g : w.got) add(g.id, false);
+    if (w.ask_id != 0) add(waiters_key(w.ask_id), false);
+    for (const wait_for::thread_state::acquisition& g : w.got) add(waiters_key(g.id), false);
   }
   if ((a.kind == access_kind::futex_wait || a.kind == access_kind::timeout) && w.waiting_for != nullptr &&
       w.waiting_id != 0 && objects_[w.waiting_id].resource)
-    add(w.waiting_id, true);
+    add(waiters_key(w.waiting_id), true);
   if (a.kind == access_kind::write && (a.key & ~kObjectMask) == kQueueKey && (a.key & kObjectMask) < queues_.size()) {
     for (std::uint32_t i = queues_[a.key & kObjectMask].head; i != kNoThread;) {  // a wake
       const thread_rec& q = *threads_[i];
       i = q.wq_next;
-      if (waits_of(q).waiter_pos != kNoThread) add(waits_of(q).waiting_id, true);
+      if (waits_of(q).waiter_pos != kNoThread) add(waiters_key(waits_of(q).waiting_id), true);
     }
   }
   return out;
@@ -1493,12 +1493,12 @@ void runtime::settle_bypass() {
   w.unsettled = false;
   --record_more_;
   if (w.ask_id != 0) {
-    note({kWaitersKey | w.ask_id, access_kind::read});
+    note({kWaitersKey | waiters_key(w.ask_id), access_kind::read});
     w.asked_joins = objects_[w.ask_id].joins;
     w.ask_id = 0;
   }
   for (const wait_for::thread_state::acquisition& g : w.got) {
-    note({kWaitersKey | g.id, access_kind::read});
+    note({kWaitersKey | waiters_key(g.id), access_kind::read});
     const object_rec& r = objects_[g.id];
     if (!r.waiters.empty() && !aborting_)
       count_bypass(g.obj, r, g.asked == wait_for::thread_state::kAskedNow ? r.joins : g.asked);

@@ -482,6 +482,10 @@ class runtime {
     }
   }
   [[gnu::noinline]] void settle_bypass();
+  // A resource's waiters key: its ordinal among the resources, which the
+  // execution's schedule alone decides (its object id does not: the race
+  // detector, once on, numbers objects at every step).
+  std::uint32_t waiters_key(std::uint32_t id) const noexcept { return objects_[id].ordinal; }
   void record_more(op o, std::uint32_t object, bool noted);
   std::uint32_t announced_waiters(const thread_rec& t, const access& a) const;
   void note_waiter(const thread_rec& t);
