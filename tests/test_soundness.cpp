@@ -123,6 +123,44 @@ TEST(Timeouts, DporRunsTheStartBeforeATimeoutThatPrecededIt) {
                                  << " executions)";
 }
 
+// A read of virtual time is no point: it rides on the thread's step before
+// it (here the store of x). Announced as that store alone, the step looked
+// independent of the thread's timeout, so once it had run first, sleep sets
+// kept the body asleep past the timeout: dpor never read the time after the
+// timeout and before the thread's next step. (A sleep-set-blocked execution
+// runs on to its end on first choices: the thread's next step before the
+// body's, so it does not reach that outcome either.)
+TEST(Timeouts, DporReadsTheTimeBetweenATimeoutAndTheThreadsNextStep) {
+  std::int64_t seen = -1;
+  int y_seen = -1;
+  auto body = [&] {
+    mc::counting_semaphore<1> sem(0);
+    mc::atomic<int> x{0}, y{0};
+    mc::thread t([&] {
+      (void)sem.try_acquire_for(std::chrono::milliseconds(1));
+      y.store(1);
+    });
+    x.store(1);
+    seen = mc::virtual_clock::now().time_since_epoch().count();
+    y_seen = y.load();
+    t.join();
+  };
+  for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor(), mc::source_dpor()}) {
+    bool before = false, between = false;
+    mc::options o = with(s);
+    o.fair_scheduling = false;
+    o.on_execution = [&](const mc::bug*) {
+      before = before || seen == 0;
+      between = between || (seen > 0 && y_seen == 0);
+    };
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete);
+    EXPECT_TRUE(before);
+    EXPECT_TRUE(between) << "the time was never read between the timeout and the thread's store (" << r.executions
+                         << " executions)";
+  }
+}
+
 // -- a thread's first yield counts from its spawn -------------------------------------------
 
 // Found by the long form of the differential test (after 4930 programs): the

@@ -67,11 +67,18 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
   for (bool resumed = false;; ) {
     if (!resumed) {
       if (track_) {
-        set_next(cur_, {obj, access_kind::write, false, timed && fair_on_});
         // Untimed, an attempt while the word is 0 only blocks (no step);
-        // timed, it is a step either way (it blocks with an event, or times
-        // out at once).
-        if (!timed) {
+        // timed, it is a step either way: it takes a unit, or compares its
+        // deadline with the time and then times out at once or joins the
+        // word's wait queue (the word and its queue, field 0 and 3 of a
+        // monitor access).
+        if (timed) {
+          access a{obj, access_kind::monitor, false, fair_on_};
+          a.fields = monitor_fields(0, 0b1001);
+          a.time = true;
+          set_next(cur_, a);
+        } else {
+          set_next(cur_, {obj, access_kind::write});
           me.next_lock = word;
           me.next_count = true;
         }
@@ -244,7 +251,11 @@ bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool t
     unwind_now();
   }
   const std::uint32_t obj = object_id(h);
-  if (track_) set_next(cur_, {kQueueKey | obj, access_kind::write, false, timed && fair_on_});
+  if (track_) {
+    access a{kQueueKey | obj, access_kind::write, false, timed && fair_on_};
+    a.time = timed;  // it compares its deadline with the time
+    set_next(cur_, a);
+  }
   decide();
   if (aborting_) return false;
   if (timed && deadline <= vtime_) {  // expired: times out at once, a yield
@@ -372,6 +383,12 @@ namespace lockstep::mc::rt {
 access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
   access a = step_access(obj, s, needed(s, timed));
   a.yields = timed && fair_on_;
+  // Timed, it compares its deadline with the time, and if not ready joins
+  // the wait queue.
+  if (timed) {
+    a.time = true;
+    a.fields |= 0x80;
+  }
   return a;
 }
 

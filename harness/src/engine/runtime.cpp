@@ -672,7 +672,11 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   // Lazy views: the word's value before anyone else can use it (see atomic_op).
   if (lazy_) touch(obj, *word);
   // A timed wait whose deadline has passed times out at once: a yield.
-  if (track_) set_next(cur_, {obj, access_kind::futex_wait, false, timed && fair_on_});
+  if (track_) {
+    access a{obj, access_kind::futex_wait, false, timed && fair_on_};
+    a.time = timed;  // it compares its deadline with the time
+    set_next(cur_, a);
+  }
   decide();
   if (aborting_) return true;  // resumed to unwind inside a release path: no wait
   // The kernel compares the word under its own lock: the mo-latest value

@@ -58,22 +58,25 @@ namespace {
 const std::string kNoError;
 
 // An access's flags in a saved search: 1 blocks, 2 yields, a monitor's
-// fields from bit 2 on and the fields it needs from bit 10 on.
+// fields from bit 2 on, the fields it needs from bit 10 on, and bit 14 if it
+// reads virtual time.
 unsigned access_flags(const access& a) {
   return (a.blocks ? 1u : 0u) | (a.yields ? 2u : 0u) | (static_cast<unsigned>(a.fields) << 2) |
-         (static_cast<unsigned>(a.needs) << 10);
+         (static_cast<unsigned>(a.needs) << 10) | (a.time ? 0x4000u : 0u);
 }
 // Whether saved kind and flags make an access (fields only on a monitor's,
 // needs also on a read or a write).
 bool valid_access(unsigned kind, unsigned flags) {
-  if (kind > static_cast<unsigned>(access_kind::monitor) || flags > 0x3fff) return false;
+  if (kind > static_cast<unsigned>(access_kind::monitor) || flags > 0x7fff) return false;
   if (kind == static_cast<unsigned>(access_kind::read) || kind == static_cast<unsigned>(access_kind::write))
     return ((flags >> 2) & 0xff) == 0;
-  return (flags >> 2) == 0 || kind == static_cast<unsigned>(access_kind::monitor);
+  return ((flags >> 2) & 0xfff) == 0 || kind == static_cast<unsigned>(access_kind::monitor);
 }
 access access_of(unsigned key, unsigned kind, unsigned flags) {
-  return access{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0,
-                static_cast<std::uint8_t>((flags >> 2) & 0xff), static_cast<std::uint8_t>(flags >> 10)};
+  access a{key, static_cast<access_kind>(kind), (flags & 1) != 0, (flags & 2) != 0,
+           static_cast<std::uint8_t>((flags >> 2) & 0xff), static_cast<std::uint8_t>((flags >> 10) & 0xf)};
+  a.time = (flags & 0x4000) != 0;
+  return a;
 }
 
 struct sleeper {
@@ -753,7 +756,7 @@ class dpor_strategy final : public strategy {
   // sync), or a write of a thread key (a spawn, which only the child's start
   // and its joiner depend on, and they cannot come first).
   static bool invisible(const access& a) {
-    if (a.waiters != 0) return false;
+    if (a.waiters != 0 || a.time) return false;
     return a.kind == access_kind::sync || (a.kind == access_kind::write && (a.key & kThreadKey) != 0);
   }
   static access next_of(const frame& f, std::uint32_t t) {
@@ -831,10 +834,60 @@ class dpor_strategy final : public strategy {
     return false;
   }
 
+  // Whether `announced` (a thread's next step) conflicts with every step
+  // that `x` (an access the step made) conflicts with.
+  static bool covers(const access& announced, const access& x) {
+    bool covered = false;
+    for_each_plain(announced, [&](const access& p) {
+      covered = covered || p.kind == access_kind::global ||
+                (p.kind != access_kind::none && p.kind != access_kind::yield && x.kind != access_kind::global &&
+                 p.key == x.key && (x.kind != access_kind::write || p.kind == access_kind::write));
+    });
+    return covered;
+  }
+  // What a transition did must be no more than its thread announced at the
+  // decision that chose it: sleep sets judge a sleeping thread by that
+  // announcement, so an access outside it would let a sleeper sleep through
+  // a step it races with (and its reversal would never run).
+  //
+  // One access cannot be announced: a read of virtual time (mc::platform::
+  // now(), as a timed operation computes its deadline) is no point, and
+  // rides on the thread's step before it. Found here, it widens the
+  // announcement its frame keeps, before any sibling of the frame puts the
+  // thread to sleep with it. Every other access the engine announces; some
+  // need none: a sync access orders the step after a write it can never be
+  // reversed with (no race), and two writes are read only by a step that
+  // cannot come first: the thread's end (a write of its own thread key,
+  // riding on its last step), read by a join, and a wake's write of its
+  // waiter's woken key, read by that waiter's return.
+  void widen_announcement(const transition& t) {
+    if (!t.has_frame) return;
+    frame& f = stack_[t.frame];
+    const std::size_t c = index_of(f.cands, t.thread);
+    access& next = f.next[c];
+    for (const access& x : t.accesses) {
+      if (x.key == kTimeKey && x.kind == access_kind::read) {
+        if (!next.time && !covers(next, x)) next.time = true;
+        continue;
+      }
+#if !defined(NDEBUG) || defined(LOCKSTEP_CHECK_INVARIANTS)
+      if (x.kind == access_kind::none || x.kind == access_kind::sync ||
+          (x.kind == access_kind::write && (x.key == (kThreadKey | t.thread) || (x.key & ~kObjectMask) == kWokenKey)))
+        continue;
+      if (!covers(next, x))
+        std::fprintf(stderr, "thread %u announced {key %#x, kind %u, waiters %#x} and made {key %#x, kind %u}\n",
+                     t.thread, next.key, static_cast<unsigned>(next.kind), next.waiters, x.key,
+                     static_cast<unsigned>(x.kind));
+      LOCKSTEP_DCHECK(covers(next, x));
+#endif
+    }
+  }
+
   // Vector clock, race detection and sleep-set update for the transition that
   // just ended (the last in trans_).
   void finish_transition() {
     if (ntrans_ == 0 || finished_ == ntrans_) return;
+    widen_announcement(trans_[ntrans_ - 1]);
     place_transition(ntrans_ - 1, false);
     for (const sleeper& z : parked_) place_parked(z.thread, z.next);
     parked_.clear();

@@ -79,6 +79,9 @@ struct access {
   // access is a plain (or needed) one.
   std::uint8_t raises = 0;
   std::uint8_t stale = 0;
+  // It also reads virtual time (kTimeKey): a timed wait compares its
+  // deadline with it.
+  bool time = false;
   // As a thread's next step: it also reads a resource's waiters (bounded
   // bypass: kWaitersKey | id, with id = waiters), or writes them with
   // kWaitersWrite set; kAnyWaiters: those of several resources (it then
@@ -136,8 +139,10 @@ void for_each_plain(const access& step, F&& f) {
     else f(access{kWaitersKey | (step.waiters & ~kWaitersWrite),
                   (step.waiters & kWaitersWrite) != 0 ? access_kind::write : access_kind::read});
   }
+  if (step.time) f(access{kTimeKey, access_kind::read});
   access a = step;
   a.waiters = 0;
+  a.time = false;
   switch (a.kind) {
     case access_kind::futex_wait:
       f(access{a.key, access_kind::read});
@@ -168,7 +173,7 @@ void for_each_plain(const access& step, F&& f) {
 // conflicts with everything that is not none.
 inline bool compound(const access& a) noexcept {
   return a.kind == access_kind::futex_wait || a.kind == access_kind::timeout || a.kind == access_kind::lock_try ||
-         a.kind == access_kind::monitor || a.waiters != 0;
+         a.kind == access_kind::monitor || a.waiters != 0 || a.time;
 }
 inline bool conflict(const access& a, const access& b) noexcept {
   if (compound(a)) {
