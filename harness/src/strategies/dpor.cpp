@@ -856,10 +856,12 @@ class dpor_strategy final : public strategy {
   // announcement its frame keeps, before any sibling of the frame puts the
   // thread to sleep with it. Every other access the engine announces; some
   // need none: a sync access orders the step after a write it can never be
-  // reversed with (no race), and two writes are read only by a step that
-  // cannot come first: the thread's end (a write of its own thread key,
-  // riding on its last step), read by a join, and a wake's write of its
-  // waiter's woken key, read by that waiter's return.
+  // reversed with (no race), and some writes are read only by a step that
+  // cannot come first: a thread key's, read by the thread's start and by
+  // joins (the thread's end, riding on its last step, and a spawn, whose
+  // child's id is known only once it runs: another thread may spawn first),
+  // and a wake's write of its waiter's woken key, read by that waiter's
+  // return.
   void widen_announcement(const transition& t) {
     if (!t.has_frame) return;
     frame& f = stack_[t.frame];
@@ -872,7 +874,7 @@ class dpor_strategy final : public strategy {
       }
 #if !defined(NDEBUG) || defined(LOCKSTEP_CHECK_INVARIANTS)
       if (x.kind == access_kind::none || x.kind == access_kind::sync ||
-          (x.kind == access_kind::write && (x.key == (kThreadKey | t.thread) || (x.key & ~kObjectMask) == kWokenKey)))
+          (x.kind == access_kind::write && ((x.key & kThreadKey) != 0 || (x.key & ~kObjectMask) == kWokenKey)))
         continue;
       if (!covers(next, x))
         std::fprintf(stderr, "thread %u announced {key %#x, kind %u, waiters %#x} and made {key %#x, kind %u}\n",
