@@ -528,6 +528,7 @@ search_result search(const program& p, mc::options o, const std::string& what,
   o.honour_env = false;
   o.shrink = false;
   o.keep_going = true;
+  o.skip_abandoned = true;  // only the executions dpor relies on count (see mc::options)
   o.trace_dir = "-";
   // Starvation (a waiter bypassed more than `bypass` times): no bound
   // unless asked (see DporReachesWhatSamplingReaches), since a

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -149,6 +150,7 @@ TEST(Timeouts, DporReadsTheTimeBetweenATimeoutAndTheThreadsNextStep) {
     bool before = false, between = false;
     mc::options o = with(s);
     o.fair_scheduling = false;
+    o.skip_abandoned = true;
     o.on_execution = [&](const mc::bug*) {
       before = before || seen == 0;
       between = between || (seen > 0 && y_seen == 0);
@@ -364,6 +366,48 @@ TEST(KeepGoing, DporReachesTheOrdersBeforeADeadlockCycle) {
   EXPECT_EQ(r.found->kind, bug_kind::deadlock);
   EXPECT_GT(deadlocks, 0u);
   EXPECT_TRUE(try_failed) << "dpor never let the thread take m1 first (" << r.executions << " executions)";
+}
+
+// A step that stops the execution (an assertion fails after it) ends what
+// every other thread would have done, whatever those threads touch. Asleep
+// at its frame with the access it announced (a store to y), it slept
+// through the other thread's loads of x in the sibling branch that ran
+// them first: dpor picked that thread on to its end, the branch was
+// abandoned, and a stop between the two loads was never reached.
+// Found by the differential test once it counted only the executions dpor
+// keeps (options::skip_abandoned).
+TEST(KeepGoing, DporStopsBetweenTheStepsOfAnotherThread) {
+  int steps = 0;  // the other thread's steps before the stop (test bookkeeping)
+  auto body = [&] {
+    steps = 0;
+    mc::atomic<int> x{0}, y{0};
+    mc::thread a([&] {
+      y.store(1);
+      LOCKSTEP_ASSERT(false);  // rides on the store: it stops the execution there
+    });
+    mc::thread b([&] {  // loads: a store would still complete once the stop unwinds it
+      (void)x.load();
+      steps = 1;
+      (void)x.load();
+      steps = 2;
+    });
+    a.join();
+    b.join();
+  };
+  const std::pair<const char*, mc::strategy_spec> searches[] = {
+      {"dfs", mc::dfs()}, {"dpor", mc::dpor()}, {"source-dpor", mc::source_dpor()}};
+  for (const auto& [name, s] : searches) {
+    std::set<int> seen;
+    mc::options o = with(s);
+    o.keep_going = true;
+    o.skip_abandoned = true;
+    o.on_execution = [&](const mc::bug* b) {
+      if (b != nullptr && b->kind == bug_kind::assertion) seen.insert(steps);
+    };
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete);
+    EXPECT_EQ(seen, (std::set<int>{0, 1, 2})) << name << ", " << r.executions << " executions";
+  }
 }
 
 // -- a monitor's step that cannot happen is no candidate -----------------------------------

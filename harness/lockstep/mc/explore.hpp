@@ -350,6 +350,14 @@ struct options {
   // one recorded, with the kinds of the later ones (bug::later).
   bool keep_going = false;
   std::function<void(const bug*)> on_execution{};
+  // With skip_abandoned, on_execution is not called for an execution dpor
+  // abandoned (its sleep set blocked it: every way on from there is
+  // equivalent to an execution explored elsewhere; it ran on to its end on
+  // first choices). A test that collects outcomes then sees only those of
+  // the executions dpor relies on, so an outcome such a run reaches by
+  // chance cannot hide one dpor misses. A bug such a run finds is still
+  // reported.
+  bool skip_abandoned = false;
   // Where the trace file of a bug goes (result::write_trace): "" means the
   // directory in LOCKSTEP_TRACE_DIR, else the working directory; "-" means
   // none. explore() writes it itself, as its last step, only when asked to:

@@ -514,7 +514,8 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
       in_subtree = out.so_far.size() - out.subtrees.back().first;
       if (split->counted->fetch_add(1, std::memory_order_relaxed) + 1 >= max_exec) past_bound = true;
     }
-    if (opts.on_execution) opts.on_execution(runtime.found() ? &*runtime.found() : nullptr);
+    if (opts.on_execution && !(opts.skip_abandoned && strat.blocked()))
+      opts.on_execution(runtime.found() ? &*runtime.found() : nullptr);
     if (runtime.found()) {
       if (!out.found) {
         out.found = runtime.found();

@@ -212,6 +212,7 @@ class iterative_bounding final : public strategy {
   void set_pending(std::span<const access> next) override { cur_->set_pending(next); }
   void on_read_only() override { cur_->on_read_only(); }
   std::uint64_t abandoned() const noexcept override { return abandoned_ + cur_->abandoned(); }
+  bool blocked() const noexcept override { return cur_->blocked(); }
   bool exhaustive() const noexcept override { return true; }
   bool bound_limited() const noexcept override { return cur_->bound_limited(); }
   int preemption_bound() const noexcept override { return cur_->preemption_bound(); }

@@ -374,6 +374,7 @@ class dpor_strategy final : public strategy {
     // whoever owns its whole choice sequence.
     if (!blocked_ && !split_.foreign()) {
       finish_transition();
+      stopped_by_last();
       ending_ = true;
       if (optimal_) ++optimal_runs_;  // (never split)
       if (!fallback_)  // else begin() starts over with source sets
@@ -418,6 +419,7 @@ class dpor_strategy final : public strategy {
 
   bool exhaustive() const noexcept override { return true; }
   std::uint64_t abandoned() const noexcept override { return abandoned_; }
+  bool blocked() const noexcept override { return blocked_; }
   bool bound_limited() const noexcept override { return limited_; }
   int preemption_bound() const noexcept override { return bound_; }
 
@@ -883,6 +885,25 @@ class dpor_strategy final : public strategy {
       LOCKSTEP_DCHECK(covers(next, x));
 #endif
     }
+  }
+
+  // An execution a bug stopped (options::keep_going) with threads still to
+  // run: its last step ended the rest of every other thread. Whatever those
+  // threads would have done conflicts with it, so as a sleeper at its frame
+  // it must be woken by any step: asleep with the access it announced, it
+  // would sleep through the steps of a sibling branch that let the others
+  // run first, and once only it was left, the branch would be abandoned
+  // with what those steps reached never explored.
+  void stopped_by_last() {
+    if (ntrans_ == 0 || !trans_[ntrans_ - 1].has_frame) return;
+    const bool others = std::any_of(pending_.begin(), pending_.end(),
+                                    [](const access& a) { return a.kind != access_kind::none; });
+    if (!others) return;
+    const transition& t = trans_[ntrans_ - 1];
+    frame& f = stack_[t.frame];
+    access& next = f.next[index_of(f.cands, t.thread)];
+    next.key = 0;
+    next.kind = access_kind::global;
   }
 
   // Vector clock, race detection and sleep-set update for the transition that

@@ -359,6 +359,10 @@ class strategy {
   virtual void on_read_only() {}
   // Executions found redundant while running (dpor: sleep-set blocked).
   [[nodiscard]] virtual std::uint64_t abandoned() const noexcept { return 0; }
+  // The execution just run was one of them: from where its sleep set
+  // blocked it, it ran on to its end on first choices, and every schedule
+  // it could have gone on with is equivalent to one explored elsewhere.
+  [[nodiscard]] virtual bool blocked() const noexcept { return false; }
   // The execution just run had to start over before its end (the runtime
   // turned a detector on mid-way): the next one repeats it, choice for
   // choice, instead of moving on. No end() is called for the abandoned run.
