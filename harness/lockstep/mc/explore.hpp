@@ -380,7 +380,8 @@ struct bug {
   wait_graph graph;             // wait-for graph at the failure (may be empty)
   // With options::keep_going: the kinds of the bugs the execution recorded
   // after this one and went on from (deadlock cycles, data races,
-  // starvation), each kind once, in the order found. Two such bugs in
+  // starvation), and of the bug that then stopped it, if one did (an
+  // assertion, a misuse, ...), each kind once, in the order found. Two such bugs in
   // independent steps may come in either order in an equivalent execution:
   // only the set of kinds, `kind` with these, is the same in every one.
   std::vector<bug_kind> later;

@@ -1221,8 +1221,16 @@ void runtime::fail(bug_kind kind, std::string message, std::string details) {
   // threads would have done next is unknown (the failing one is inside a
   // step): to a dependence-aware strategy their rest races with everything.
   if (track_ && opts_.keep_going) publish_unfinished();
-  if (bug_) return;  // recorded earlier (defer_bug): the first bug is the execution's
+  if (bug_) {  // recorded earlier (defer_bug): the first bug is the execution's
+    note_later(kind);  // and this one stopped it
+    return;
+  }
   bug_ = make_bug(kind, std::move(message), std::move(details));
+}
+
+void runtime::note_later(bug_kind kind) {
+  if (kind != bug_->kind && std::find(bug_->later.begin(), bug_->later.end(), kind) == bug_->later.end())
+    bug_->later.push_back(kind);
 }
 
 // A deadlock cycle closed inside a step, or a race found inside one, would
@@ -1242,8 +1250,7 @@ bool runtime::defer_bug(bug_kind kind, std::string& message, std::string& detail
   // there too.
   if (!opts_.keep_going || aborting_ || expect_ != nullptr) return false;
   if (!bug_) bug_ = make_bug(kind, std::move(message), std::move(details));
-  else if (kind != bug_->kind && std::find(bug_->later.begin(), bug_->later.end(), kind) == bug_->later.end())
-    bug_->later.push_back(kind);
+  else note_later(kind);
   return true;
 }
 

@@ -445,6 +445,7 @@ class runtime {
   // go on (a deadlock cycle, a data race) without stopping it; false when it
   // must stop as usual.
   bool defer_bug(bug_kind kind, std::string& message, std::string& details);
+  void note_later(bug_kind kind);  // a bug after the first: its kind goes to bug::later
   bug make_bug(bug_kind kind, std::string message, std::string details) const;
   // Under the memory model, in words: the last load of thread t that read an
   // older store than one already made, and why nothing made the newer one
