@@ -88,6 +88,7 @@ enum class code : std::uint8_t {
   rw_try_write,     // out <- rw.try_lock(); if so: body; unlock
   rec_locked,       // lock r (a recursive mutex, perhaps held already); body; unlock
   now,              // out <- virtual_clock::now() in ms (no point: it rides on the step before)
+  check,            // assert: the thread's last out is not v (no point; a failure stops the execution)
   spawn,            // start a thread that runs body (its outputs: slot x); joined when the spawner's code ends
 };
 
@@ -120,7 +121,7 @@ void show_instr(const instr& i, std::ostream& os) {
                                 "plain_write", "fence",         "q_put",         "q_try_put",    "q_put_for",
                                 "q_get",       "q_try_get",     "q_get_for",     "q_task_done",  "q_join",
                                 "q_close",     "rw_read",       "rw_write",      "rw_try_read",  "rw_try_write",
-                                "rec_locked",  "now",           "spawn"};
+                                "rec_locked",  "now",           "check",         "spawn"};
   static const char* orders[] = {".rlx", ".ra", ""};
   os << names[static_cast<int>(i.c)] << orders[i.o] << "(" << i.x << "," << i.v << "," << i.w;
   if (!i.body.empty()) {
@@ -196,6 +197,7 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth, int rw_weight) {
                                              {1, code::rw_try_write},
                                              {1, code::rec_locked},
                                              {1, code::now},
+                                             {1, code::check},
                                              {1, code::spawn}});
       const bool rw = i.c == code::rw_read || i.c == code::rw_write || i.c == code::rw_try_read ||
                       i.c == code::rw_try_write;
@@ -405,6 +407,11 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::now:
         out(static_cast<int>(mc::virtual_clock::now().time_since_epoch() / std::chrono::milliseconds(1)));
         break;
+      case code::check: {
+        const std::vector<int>& mine = tl_snap.outs[static_cast<std::size_t>(t)];
+        LOCKSTEP_ASSERT(mine.empty() || mine.back() != i.v);
+        break;
+      }
       case code::plain_read: out(w.plain.load()); break;
       case code::plain_write: w.plain.store(i.v); break;
       case code::fence: mc::atomic_thread_fence(order_of(i)); break;

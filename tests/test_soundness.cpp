@@ -378,35 +378,43 @@ TEST(KeepGoing, DporReachesTheOrdersBeforeADeadlockCycle) {
 // keeps (options::skip_abandoned).
 TEST(KeepGoing, DporStopsBetweenTheStepsOfAnotherThread) {
   int steps = 0;  // the other thread's steps before the stop (test bookkeeping)
-  auto body = [&] {
-    steps = 0;
-    mc::atomic<int> x{0}, y{0};
-    mc::thread a([&] {
-      y.store(1);
-      LOCKSTEP_ASSERT(false);  // rides on the store: it stops the execution there
-    });
-    mc::thread b([&] {  // loads: a store would still complete once the stop unwinds it
-      (void)x.load();
-      steps = 1;
-      (void)x.load();
-      steps = 2;
-    });
-    a.join();
-    b.join();
-  };
-  const std::pair<const char*, mc::strategy_spec> searches[] = {
-      {"dfs", mc::dfs()}, {"dpor", mc::dpor()}, {"source-dpor", mc::source_dpor()}};
-  for (const auto& [name, s] : searches) {
-    std::set<int> seen;
-    mc::options o = with(s);
-    o.keep_going = true;
-    o.skip_abandoned = true;
-    o.on_execution = [&](const mc::bug* b) {
-      if (b != nullptr && b->kind == bug_kind::assertion) seen.insert(steps);
+  for (const bool stopper_first : {true, false}) {
+    auto body = [&] {
+      steps = 0;
+      mc::atomic<int> x{0}, y{0};
+      auto stopper = [&] {
+        y.store(1);
+        LOCKSTEP_ASSERT(false);  // rides on the store: it stops the execution there
+      };
+      auto other = [&] {  // loads: a store would still complete once the stop unwinds it
+        (void)x.load();
+        steps = 1;
+        (void)x.load();
+        steps = 2;
+      };
+      std::optional<mc::thread> a, b;  // spawned in either order: first choices differ
+      if (stopper_first) a.emplace(stopper);
+      b.emplace(other);
+      if (!stopper_first) a.emplace(stopper);
+      a->join();
+      b->join();
     };
-    const auto r = mc::explore(o, body);
-    EXPECT_TRUE(r.complete);
-    EXPECT_EQ(seen, (std::set<int>{0, 1, 2})) << name << ", " << r.executions << " executions";
+    const std::pair<const char*, mc::strategy_spec> searches[] = {
+        {"dfs", mc::dfs()}, {"dpor", mc::dpor()}, {"source-dpor", mc::source_dpor()}};
+    for (const auto& [name, s] : searches) {
+      std::set<int> seen;
+      mc::options o = with(s);
+      o.keep_going = true;
+      o.skip_abandoned = true;
+      o.on_execution = [&](const mc::bug* b) {
+        if (b != nullptr && b->kind == bug_kind::assertion) seen.insert(steps);
+      };
+      const auto r = mc::explore(o, body);
+      EXPECT_TRUE(r.complete);
+      EXPECT_EQ(seen, (std::set<int>{0, 1, 2}))
+          << name << (stopper_first ? ", stopper spawned first, " : ", stopper spawned second, ") << r.executions
+          << " executions";
+    }
   }
 }
 
