@@ -73,9 +73,8 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
         // word's wait queue (the word and its queue, field 0 and 3 of a
         // monitor access).
         if (timed) {
-          access a{obj, access_kind::monitor, false, fair_on_};
+          access a = timed_step({obj, access_kind::monitor}, true);
           a.fields = monitor_fields(0, 0b1001);
-          a.time = true;
           set_next(cur_, a);
         } else {
           set_next(cur_, {obj, access_kind::write});
@@ -252,9 +251,7 @@ bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool t
   }
   const std::uint32_t obj = object_id(h);
   if (track_) {
-    access a{kQueueKey | obj, access_kind::write, false, timed && fair_on_};
-    a.time = timed;  // it compares its deadline with the time
-    set_next(cur_, a);
+    set_next(cur_, timed_step({kQueueKey | obj, access_kind::write}, timed));
   }
   decide();
   if (aborting_) return false;
@@ -381,14 +378,8 @@ namespace lockstep::mc::rt {
 // timed one that is not ready is a step all the same (it blocks with an
 // event, or times out at once, a yield).
 access runtime::monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept {
-  access a = step_access(obj, s, needed(s, timed));
-  a.yields = timed && fair_on_;
-  // Timed, it compares its deadline with the time, and if not ready joins
-  // the wait queue.
-  if (timed) {
-    a.time = true;
-    a.fields |= 0x80;
-  }
+  access a = timed_step(step_access(obj, s, needed(s, timed)), timed);
+  if (timed) a.fields |= 0x80;  // if not ready, it joins the wait queue
   return a;
 }
 

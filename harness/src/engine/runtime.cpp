@@ -673,9 +673,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   if (lazy_) touch(obj, *word);
   // A timed wait whose deadline has passed times out at once: a yield.
   if (track_) {
-    access a{obj, access_kind::futex_wait, false, timed && fair_on_};
-    a.time = timed;  // it compares its deadline with the time
-    set_next(cur_, a);
+    set_next(cur_, timed_step({obj, access_kind::futex_wait}, timed));
   }
   decide();
   if (aborting_) return true;  // resumed to unwind inside a release path: no wait

@@ -378,6 +378,13 @@ class runtime {
   static constexpr std::uint8_t kCountWordStep = 0xfe;  // ... of a native count word step
   static constexpr std::uint8_t kMonitorStep = 0xfd;    // ... of a native monitor's step
   access monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept;
+  // A step with a deadline (`timed`) compares it with the time (access::
+  // time), and may time out at once, a fair-scheduling yield (access::yields).
+  access timed_step(access a, bool timed) const noexcept {
+    a.yields = timed && fair_on_;
+    a.time = timed;
+    return a;
+  }
   static access step_access(std::uint32_t obj, monitor_state s, std::uint8_t needs) noexcept;
   void note_monitor(std::uint32_t obj, monitor_state s, std::uint8_t needs = 0);
   static std::uint8_t needed(monitor_state s, bool timed) noexcept;
