@@ -754,13 +754,17 @@ class dpor_strategy final : public strategy {
     return false;
   }
 
-  // A step that races with nothing: ordered after what it depends on (a
-  // sync), or a write of a thread key (a spawn, which only the child's start
-  // and its joiner depend on, and they cannot come first).
-  static bool invisible(const access& a) {
-    if (a.waiters != 0 || a.time) return false;
-    return a.kind == access_kind::sync || (a.kind == access_kind::write && (a.key & kThreadKey) != 0);
+  // An access no step can race with: ordered after what it depends on (a
+  // sync), or a write that only steps which cannot come first read: a
+  // thread key's (a spawn, read by the child's start and its joiner; a
+  // thread's end, read by its joiner) or a waiter's woken key (read by that
+  // waiter's return from its wait).
+  static bool unraceable(const access& a) {
+    return a.kind == access_kind::sync ||
+           (a.kind == access_kind::write && ((a.key & kThreadKey) != 0 || (a.key & ~kObjectMask) == kWokenKey));
   }
+  // A next step that races with nothing (no waiters it settles, no time it reads).
+  static bool invisible(const access& a) { return a.waiters == 0 && !a.time && unraceable(a); }
   static access next_of(const frame& f, std::uint32_t t) {
     for (std::size_t i = 0; i < f.cands.size(); ++i)
       if (f.cands[i] == t) return f.next[i];
@@ -875,9 +879,7 @@ class dpor_strategy final : public strategy {
         continue;
       }
 #if !defined(NDEBUG) || defined(LOCKSTEP_CHECK_INVARIANTS)
-      if (x.kind == access_kind::none || x.kind == access_kind::sync ||
-          (x.kind == access_kind::write && ((x.key & kThreadKey) != 0 || (x.key & ~kObjectMask) == kWokenKey)))
-        continue;
+      if (x.kind == access_kind::none || unraceable(x)) continue;
       if (!covers(next, x))
         std::fprintf(stderr, "thread %u announced {key %#x, kind %u, waiters %#x} and made {key %#x, kind %u}\n",
                      t.thread, next.key, static_cast<unsigned>(next.kind), next.waiters, x.key,
