@@ -593,6 +593,54 @@ TEST(Checkpoint, WakeupTreesSurviveAResume) {
   EXPECT_GE(rounds, 7u);
 }
 
+// An execution ended while another thread still waits: dpor records the
+// last step (a semaphore release, announced as a monitor step with its
+// fields) as a global access in its frame, so that sibling branches wake it
+// at any step. Saved with the monitor's fields still on it, the frame was
+// refused when the search resumed ("bad dpor frame"). And optimal dpor,
+// which such an ending sends back to the start with source sets, was saved
+// as if it went on with source sets from where it was, without the races
+// of the execution that sent it back: resumed, it ran 3 of the 4
+// executions.
+TEST(Checkpoint, AStepWidenedAtTheEndOfAnExecutionSurvivesAResume) {
+  auto body = [] {
+    mc::atomic<int> x{0};
+    mc::counting_semaphore<8> sem(0);
+    mc::event ev;
+    mc::thread t([&] {
+      x.store(2);
+      ev.wait();  // never set: waiting when the execution ends
+    });
+    x.store(1);
+    sem.release();
+    mc::detail::end_execution();
+  };
+  for (const auto& spec : {mc::dpor(), mc::source_dpor()}) {
+    mc::options o;
+    o.strategy = spec;
+    o.honour_env = false;
+    o.name = "ended_with_a_waiter";
+    const auto whole = mc::explore(o, body);
+    ASSERT_TRUE(whole.complete) << whole.report();
+    ASSERT_TRUE(whole.ok()) << whole.report();
+    ASSERT_GE(whole.executions, 2u);
+    o.checkpoint = temp_path("widened");
+    std::filesystem::remove(o.checkpoint);
+    o.max_executions = 1;
+    std::uint64_t rounds = 0;
+    mc::result r;
+    do {  // one execution a run, each resumed from the last one's checkpoint
+      r = mc::explore(o, body);
+      ASSERT_TRUE(r.ok()) << r.report();
+      ++rounds;
+      ASSERT_LT(rounds, 20u);
+    } while (!r.complete);
+    EXPECT_EQ(r.executions, whole.executions) << mc::strategy_name(spec.k);
+    EXPECT_EQ(r.abandoned, whole.abandoned) << mc::strategy_name(spec.k);
+    EXPECT_GE(rounds, 2u);
+  }
+}
+
 // A checkpoint that could never be saved is refused before the search (it
 // used to fail at the first save, as an internal error, losing the search).
 TEST(Checkpoint, APathThatCannotBeWrittenIsRefusedBeforeTheSearch) {

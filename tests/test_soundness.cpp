@@ -434,6 +434,50 @@ TEST(KeepGoing, DporStopsBetweenTheStepsOfAnotherThread) {
   }
 }
 
+// The same stop, after a step that parks another thread: the body's put
+// fills the queue while the parked thread is at its own put, so its attempt
+// is placed after the body's step, and the widening first looked at that
+// attempt (which has no frame of its own) and left the body's put asleep
+// with the access it announced.
+TEST(KeepGoing, DporStopsAfterAStepThatParksAnotherThread) {
+  // Test bookkeeping: 10 once the putter waits at its put, plus the
+  // loader's steps before the stop.
+  int state = 0;
+  auto body = [&] {
+    state = 0;
+    mc::bounded_queue<int> q{1};
+    mc::atomic<int> x{0};
+    mc::thread putter([&] {
+      state += 10;
+      q.put(2);  // parked if the body's put fills the queue first
+    });
+    mc::thread loader([&] {
+      (void)x.load();
+      state += 1;
+      (void)x.load();
+      state += 1;
+    });
+    q.put(1);
+    LOCKSTEP_ASSERT(false);  // rides on the put
+    putter.join();
+    loader.join();
+  };
+  const std::pair<const char*, mc::strategy_spec> searches[] = {
+      {"dfs", mc::dfs()}, {"dpor", mc::dpor()}, {"source-dpor", mc::source_dpor()}};
+  for (const auto& [name, s] : searches) {
+    std::set<int> seen;
+    mc::options o = with(s);
+    o.keep_going = true;
+    o.skip_abandoned = true;
+    o.on_execution = [&](const mc::bug* b) {
+      if (b != nullptr && b->kind == bug_kind::assertion) seen.insert(state);
+    };
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete);
+    EXPECT_EQ(seen, (std::set<int>{0, 1, 2, 10, 11, 12})) << name << ", " << r.executions << " executions";
+  }
+}
+
 // -- a monitor's step that cannot happen is no candidate -----------------------------------
 
 // dpor and source-dpor reach what dfs reaches in `body` under `o`: every

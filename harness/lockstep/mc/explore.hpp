@@ -356,7 +356,11 @@ struct options {
   // first choices). A test that collects outcomes then sees only those of
   // the executions dpor relies on, so an outcome such a run reaches by
   // chance cannot hide one dpor misses. A bug such a run finds is still
-  // reported.
+  // reported. (Optimal dpor that meets what its wakeup trees cannot order
+  // starts over with source sets: the run that sent it back is skipped,
+  // but its runs before that one were reported as they ran. The search
+  // with source sets then covers every outcome on its own; a test that
+  // also runs source_dpor() sees any it misses.)
   bool skip_abandoned = false;
   // Where the trace file of a bug goes (result::write_trace): "" means the
   // directory in LOCKSTEP_TRACE_DIR, else the working directory; "-" means

@@ -419,7 +419,9 @@ class dpor_strategy final : public strategy {
 
   bool exhaustive() const noexcept override { return true; }
   std::uint64_t abandoned() const noexcept override { return abandoned_; }
-  bool blocked() const noexcept override { return blocked_; }
+  // (A run after which optimal dpor starts over with source sets is
+  // counted as abandoned too: its races were never added.)
+  bool blocked() const noexcept override { return blocked_ || (optimal_ && fallback_); }
   bool bound_limited() const noexcept override { return limited_; }
   int preemption_bound() const noexcept override { return bound_; }
 
@@ -432,7 +434,11 @@ class dpor_strategy final : public strategy {
   // subtrees (optimal dpor) follow w, each after the index of its branch in
   // b: tree = [ node ... ], node = <tid> @<key>:<kind>:<flags> ... [y] tree.
   std::string save() const override {
-    std::string out = "abandoned " + std::to_string(abandoned_) + (optimal_ && !fallback_ ? " wakeup" : "") + "\n";
+    // Optimal dpor that met what its trees cannot order starts over with
+    // source sets at its next begin(), its runs so far abandoned (the last
+    // one's races were never added): so does the resumed search.
+    if (optimal_ && fallback_) return "abandoned " + std::to_string(abandoned_ + optimal_runs_) + " restart\n";
+    std::string out = "abandoned " + std::to_string(abandoned_) + (optimal_ ? " wakeup" : "") + "\n";
     auto list = [](const std::vector<std::uint32_t>& v) {
       std::string s;
       for (std::uint32_t x : v) s += " " + std::to_string(x);
@@ -476,6 +482,7 @@ class dpor_strategy final : public strategy {
     // A search saved with source sets goes on with them (its frames have no
     // wakeup trees, and a tree's missing branches would be lost).
     if (line.find(" wakeup") == std::string::npos) optimal_ = false;
+    const bool restart = line.find(" restart") != std::string::npos;  // with source sets, from the start
     while (std::getline(in, line)) {
       std::istringstream l(line);
       std::string tag, bar;
@@ -533,9 +540,10 @@ class dpor_strategy final : public strategy {
       if (f.done.empty() || f.done.back() != f.chosen) return "inconsistent dpor frame '" + line + "'";
       frames.push_back(std::move(f));
     }
+    if (restart && !frames.empty()) return "a dpor search to restart has frames";
     stack_ = std::move(frames);
     abandoned_ = abandoned;
-    started_ = true;
+    started_ = !restart;
     return {};
   }
   // As dfs estimates it, with the alternatives known so far at each frame
@@ -889,23 +897,30 @@ class dpor_strategy final : public strategy {
     }
   }
 
-  // An execution a bug stopped (options::keep_going) with threads still to
-  // run: its last step ended the rest of every other thread. Whatever those
-  // threads would have done conflicts with it, so as a sleeper at its frame
-  // it must be woken by any step: asleep with the access it announced, it
-  // would sleep through the steps of a sibling branch that let the others
-  // run first, and once only it was left, the branch would be abandoned
-  // with what those steps reached never explored.
+  // An execution that stopped (a bug under options::keep_going, or
+  // end_execution()) while other threads were unfinished: its last step
+  // ended whatever they would have done. (Threads blocked for good count
+  // too: they cost some reduction, nothing else.) That conflicts with
+  // every step they might take, so as a sleeper at its frame it must be woken
+  // by any step: asleep with the access it announced, it would sleep
+  // through the steps of a sibling branch that let the others run first,
+  // and once only it was left, the branch would be abandoned with what
+  // those steps reached never explored. (The attempts its step parked are
+  // placed after it, and have no frame.) Only the kind and `blocks` stay:
+  // a global access carries no monitor fields, and a checkpoint would
+  // refuse it with them.
   void stopped_by_last() {
-    if (ntrans_ == 0 || !trans_[ntrans_ - 1].has_frame) return;
-    const bool others = std::any_of(pending_.begin(), pending_.end(),
-                                    [](const access& a) { return a.kind != access_kind::none; });
+    std::size_t i = ntrans_;
+    while (i > 0 && trans_[i - 1].parked) --i;
+    if (i == 0 || !trans_[i - 1].has_frame) return;
+    const transition& t = trans_[i - 1];
+    bool others = false;
+    for (std::uint32_t p = 0; p < pending_.size(); ++p)
+      others = others || (p != t.thread && pending_[p].kind != access_kind::none);
     if (!others) return;
-    const transition& t = trans_[ntrans_ - 1];
     frame& f = stack_[t.frame];
     access& next = f.next[index_of(f.cands, t.thread)];
-    next.key = 0;
-    next.kind = access_kind::global;
+    next = access{0, access_kind::global, next.blocks};
   }
 
   // Vector clock, race detection and sleep-set update for the transition that
@@ -1403,6 +1418,9 @@ class dpor_strategy final : public strategy {
     // frame tries every thread that runs a step (one that would only block
     // first reaches the executions of the others again), and the thread
     // taken alone at the top's other branching points races with nothing.
+    // (Unless a stop of the execution rides on its step: then it races with
+    // everything, but such an execution ends inside the top, before the
+    // split is decided, and its races are added here.)
     if (split_.decided() && k < top_end_) return;
     if (contains(f.cands, t)) {
       if (!contains(f.backtrack, t)) f.backtrack.push_back(t);
