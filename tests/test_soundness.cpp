@@ -449,7 +449,7 @@ TEST(KeepGoing, DporStopsAfterAStepThatParksAnotherThread) {
     mc::atomic<int> x{0};
     mc::thread putter([&] {
       state += 10;
-      q.put(2);  // parked if the body's put fills the queue first
+      (void)q.put(2);  // parked if the body's put fills the queue first
     });
     mc::thread loader([&] {
       (void)x.load();
@@ -457,7 +457,7 @@ TEST(KeepGoing, DporStopsAfterAStepThatParksAnotherThread) {
       (void)x.load();
       state += 1;
     });
-    q.put(1);
+    (void)q.put(1);
     LOCKSTEP_ASSERT(false);  // rides on the put
     putter.join();
     loader.join();
