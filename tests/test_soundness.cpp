@@ -384,6 +384,28 @@ TEST(KeepGoing, DporReachesTheOrdersBeforeADeadlockCycle) {
   EXPECT_TRUE(try_failed) << "dpor never let the thread take m1 first (" << r.executions << " executions)";
 }
 
+// Dfs, dpor and source dpor each go on after bugs (keep_going) and count
+// only the executions they keep: each is complete, and the values of
+// `state` (which the body keeps) at which an assertion stopped an
+// execution are exactly `want`.
+template <class Body>
+void expect_stops_at(Body& body, const int& state, const std::set<int>& want, const char* what) {
+  const std::pair<const char*, mc::strategy_spec> searches[] = {
+      {"dfs", mc::dfs()}, {"dpor", mc::dpor()}, {"source-dpor", mc::source_dpor()}};
+  for (const auto& [name, s] : searches) {
+    std::set<int> seen;
+    mc::options o = with(s);
+    o.keep_going = true;
+    o.skip_abandoned = true;
+    o.on_execution = [&](const mc::bug* b) {
+      if (b != nullptr && b->kind == bug_kind::assertion) seen.insert(state);
+    };
+    const auto r = mc::explore(o, body);
+    EXPECT_TRUE(r.complete) << name << ", " << what;
+    EXPECT_EQ(seen, want) << name << ", " << what << ", " << r.executions << " executions";
+  }
+}
+
 // A step that stops the execution (an assertion fails after it) ends what
 // every other thread would have done, whatever those threads touch. Asleep
 // at its frame with the access it announced (a store to y), it slept
@@ -415,22 +437,7 @@ TEST(KeepGoing, DporStopsBetweenTheStepsOfAnotherThread) {
       a->join();
       b->join();
     };
-    const std::pair<const char*, mc::strategy_spec> searches[] = {
-        {"dfs", mc::dfs()}, {"dpor", mc::dpor()}, {"source-dpor", mc::source_dpor()}};
-    for (const auto& [name, s] : searches) {
-      std::set<int> seen;
-      mc::options o = with(s);
-      o.keep_going = true;
-      o.skip_abandoned = true;
-      o.on_execution = [&](const mc::bug* b) {
-        if (b != nullptr && b->kind == bug_kind::assertion) seen.insert(steps);
-      };
-      const auto r = mc::explore(o, body);
-      EXPECT_TRUE(r.complete);
-      EXPECT_EQ(seen, (std::set<int>{0, 1, 2}))
-          << name << (stopper_first ? ", stopper spawned first, " : ", stopper spawned second, ") << r.executions
-          << " executions";
-    }
+    expect_stops_at(body, steps, {0, 1, 2}, stopper_first ? "stopper spawned first" : "stopper spawned second");
   }
 }
 
@@ -462,20 +469,7 @@ TEST(KeepGoing, DporStopsAfterAStepThatParksAnotherThread) {
     putter.join();
     loader.join();
   };
-  const std::pair<const char*, mc::strategy_spec> searches[] = {
-      {"dfs", mc::dfs()}, {"dpor", mc::dpor()}, {"source-dpor", mc::source_dpor()}};
-  for (const auto& [name, s] : searches) {
-    std::set<int> seen;
-    mc::options o = with(s);
-    o.keep_going = true;
-    o.skip_abandoned = true;
-    o.on_execution = [&](const mc::bug* b) {
-      if (b != nullptr && b->kind == bug_kind::assertion) seen.insert(state);
-    };
-    const auto r = mc::explore(o, body);
-    EXPECT_TRUE(r.complete);
-    EXPECT_EQ(seen, (std::set<int>{0, 1, 2, 10, 11, 12})) << name << ", " << r.executions << " executions";
-  }
+  expect_stops_at(body, state, {0, 1, 2, 10, 11, 12}, "putter and loader");
 }
 
 // -- a monitor's step that cannot happen is no candidate -----------------------------------
