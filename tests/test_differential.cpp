@@ -793,6 +793,38 @@ TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
                                                 "end t0@2: t1@1: t2@1:2 t3@1: a=200"}));
 }
 
+// Found by the property above: the body's last spawn looks like a step no
+// other step races with, so a split search (jobs, shards) takes it alone
+// at its top. But the body reads the time at once, riding on that step, so
+// the spawn races with thread 1's timeout. That race is found below the
+// split, by one worker only, and adds nothing to the top: dpor on 2 jobs
+// never ran the timeout first, and missed the body reading 1 ms. In the
+// second program the body makes six choices on that step before it reads
+// the time: the sixth would decide the split (five branching decisions)
+// before the read turned up, and does not (see dpor's pick()). The first
+// program is small enough to compare with plain dfs; the second is
+// compared with dpor on one job.
+TEST(Differential, ASplitStepThatReadsTheTimeRacesWithATimeout) {
+  for (const std::size_t choices : {0, 6}) {
+    program p;
+    p.sem_initial = 1;
+    p.threads = {{op(code::now)}, {op(code::sem_acquire), op(code::event_wait_for)}, {op(code::choose)}};
+    p.threads[0].insert(p.threads[0].begin(), choices, op(code::choose));
+    const search_result one = choices == 0 ? dfs_and_dpor_agree(p) : search(p, with(mc::dpor()), "dpor");
+    ASSERT_TRUE(one.complete);
+    mc::options two = with(mc::dpor());
+    two.jobs = 2;
+    for (const search_result& r : {search(p, two, "dpor on 2 jobs"), sharded(p, mc::dpor(), 2), sharded(p, mc::dpor(), 3)}) {
+      EXPECT_TRUE(r.complete) << r.what;
+      EXPECT_EQ(r.outcomes, one.outcomes) << r.what << diff(one.outcomes, r.outcomes);
+    }
+    const std::string late = "end t0@" + std::to_string(choices + 1) + ":" + std::string(choices, '0') + "1 t1@2:0";
+    EXPECT_TRUE(std::any_of(one.outcomes.begin(), one.outcomes.end(),
+                            [&](const std::string& x) { return x.starts_with(late); }))
+        << "the body reads the time after thread 1's timeout";
+  }
+}
+
 // Dpor and source-dpor must complete and reach every outcome that 2,000
 // random executions reach (starvation bound `bypass`), `must` among them.
 void reaches_sampled(const program& p, std::uint32_t bypass, const std::string& must) {

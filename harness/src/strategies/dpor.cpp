@@ -116,6 +116,9 @@ struct frame {
   std::uint32_t preempts = 0;          // preemptions before this decision
   bool expanded = false;               // a split frame: every thread that runs a step
   bool counted = false;                // a branching decision (split searches hash it)
+  // A split frame whose thread was taken alone: its next step looked
+  // invisible (see pick()). Kept once the frame is expanded after all.
+  bool alone = false;
 };
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -261,7 +264,11 @@ class dpor_strategy final : public strategy {
     // comes next, so that the top is the same for all (see split_owner).
     if (d != decision::value) finish_transition();
     // Another worker's subtree: run it out, unrecorded.
-    if (cands.size() > 1 && !split_.decided()) {
+    // (A value choice within the step of a frame taken alone does not
+    // decide it: that step may still turn out to read the time, and the
+    // frame then grows alternatives that every worker must see; see
+    // widen_announcement().)
+    if (cands.size() > 1 && !split_.decided() && !(d == decision::value && in_alone_step())) {
       top_end_ = depth_;
       if (split_.leaves()) return 0;
     }
@@ -309,6 +316,7 @@ class dpor_strategy final : public strategy {
             found = true;
             expand = false;
             f.counted = false;
+            f.alone = true;
           }
         }
       }
@@ -884,6 +892,7 @@ class dpor_strategy final : public strategy {
     for (const access& x : t.accesses) {
       if (x.key == kTimeKey && x.kind == access_kind::read) {
         if (!next.time && !covers(next, x)) next.time = true;
+        if (f.alone && !f.expanded) expand_alone(f);
         continue;
       }
 #if !defined(NDEBUG) || defined(LOCKSTEP_CHECK_INVARIANTS)
@@ -895,6 +904,27 @@ class dpor_strategy final : public strategy {
       LOCKSTEP_DCHECK(covers(next, x));
 #endif
     }
+  }
+
+  // A split frame took its thread alone because its next step looked
+  // invisible, but the step read the time (now() rides on the step before
+  // it), and so races with the timeouts that move it. Such a race may be
+  // found below the split, by one worker only, and adds nothing to the top
+  // (see add_within_bound): the frame becomes a split frame after all, with
+  // every thread that runs a step. Every worker does this in the same
+  // execution (the first through the frame), before the split is decided
+  // (see pick()), so the top stays the same for all. It stays uncounted:
+  // counting it now would move the split between executions.
+  void expand_alone(frame& f) {
+    LOCKSTEP_DCHECK(!split_.decided());
+    f.expanded = true;
+    for (std::size_t c = 0; c < f.cands.size(); ++c)
+      if (!f.next[c].blocks && !contains(f.backtrack, f.cands[c])) f.backtrack.push_back(f.cands[c]);
+  }
+  // The running step was chosen at a frame taken alone.
+  bool in_alone_step() const {
+    if (ntrans_ == 0 || !trans_[ntrans_ - 1].has_frame) return false;
+    return stack_[trans_[ntrans_ - 1].frame].alone;
   }
 
   // An execution that stopped (a bug under options::keep_going, or
@@ -1418,9 +1448,12 @@ class dpor_strategy final : public strategy {
     // frame tries every thread that runs a step (one that would only block
     // first reaches the executions of the others again), and the thread
     // taken alone at the top's other branching points races with nothing.
-    // (Unless a stop of the execution rides on its step: then it races with
-    // everything, but such an execution ends inside the top, before the
-    // split is decided, and its races are added here.)
+    // (Unless something rides on its step that its announcement did not
+    // show. A time read: the frame is then expanded, see expand_alone(). A
+    // stop of the execution: then it races with everything, but such an
+    // execution ends inside the top, before the split is decided (value
+    // choices within the step do not decide it, see pick()), and its races
+    // are added here.)
     if (split_.decided() && k < top_end_) return;
     if (contains(f.cands, t)) {
       if (!contains(f.backtrack, t)) f.backtrack.push_back(t);
