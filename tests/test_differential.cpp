@@ -801,7 +801,8 @@ TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
 // never ran the timeout first, and missed the body reading 1 ms. In the
 // second program the body makes six choices on that step before it reads
 // the time: the sixth would decide the split (five branching decisions)
-// before the read turned up, and does not (see dpor's pick()). The first
+// before the read turned up, and does not (see dpor's pick(); a debug
+// build checks that the frame expands before the split is decided). The first
 // program is small enough to compare with plain dfs; the second is
 // compared with dpor on one job.
 TEST(Differential, ASplitStepThatReadsTheTimeRacesWithATimeout) {
