@@ -157,11 +157,12 @@ class dpor_strategy final : public strategy {
   // search moves alternatives to cheaper frames, which only source sets do.
   dpor_strategy(int bound, bool optimal) : optimal_(optimal && bound < 0), bound_(bound) {}
 
-  // Split searches (jobs, shards): every thread is tried at the first
-  // `split_depth` branching decisions, and no thread sleeps because of a
-  // sibling there, so each subtree below is a complete dpor search of its
-  // own (no race found in one can need an alternative the split lacks), and
-  // the top of the tree is the same for every worker (see split_owner).
+  // Split searches (jobs, shards): every thread that runs a step is tried
+  // at the first `split_depth` branching decisions, so no race found in a
+  // subtree below can need an alternative the split lacks, and the top of
+  // the tree is the same for every worker (see split_owner). Siblings still
+  // sleep there: what a sleeper stands for is covered by the sibling's
+  // subtrees, whichever worker explores them.
   void own(const split_spec& split) override {
     split_.assign(split);
     // The split frames try every thread with no wakeup tree to follow, and
@@ -912,9 +913,10 @@ class dpor_strategy final : public strategy {
   // found below the split, by one worker only, and adds nothing to the top
   // (see add_within_bound): the frame becomes a split frame after all, with
   // every thread that runs a step. Every worker does this in the same
-  // execution (the first through the frame), before the split is decided
-  // (see pick()), so the top stays the same for all. It stays uncounted:
-  // counting it now would move the split between executions.
+  // execution (the first through the frame whose step reads the time: a
+  // value choice on the step may decide whether it does), before the split
+  // is decided (see pick()), so the top stays the same for all. It stays
+  // uncounted: counting it now would move the split between executions.
   void expand_alone(frame& f) {
     LOCKSTEP_DCHECK(!split_.decided());
     f.expanded = true;
