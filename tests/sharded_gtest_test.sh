@@ -2,7 +2,8 @@
 # A check declared with LOCKSTEP_SHARDED_TEST, spread by GoogleTest's own
 # sharding as a runner (ctest, Bazel, a CI matrix) would: each of three
 # processes gets GTEST_TOTAL_SHARDS=3 and its GTEST_SHARD_INDEX. Together they
-# must run every instance exactly once and cover the 90 orders exactly.
+# must run every instance exactly once and cover the 90 orders exactly (each
+# prints the executions sleep sets did not abandon).
 set -uo pipefail
 bin=$1
 fail() { echo "FAIL: $*"; exit 1; }

@@ -305,12 +305,19 @@ class dpor_strategy final : public strategy {
         f.expanded = expand;
         expand = false;
       }
-      if (!found && expand) {
+      if (!found && expand && !split_.fair()) {
         // A thread whose next step no other step can ever race with (a
         // spawn, a thread's start, a woken waiter's return) can go first in
         // every execution from here: it alone is a source set, and expanding
         // the frame would only start executions that sleep sets then block.
         // Such a frame is no branching decision of the split.
+        //
+        // Not under fair scheduling: there such a step is the thread's run
+        // in the fairness window of every other thread, and races with
+        // their yields (see window_races()). Those races are found when the
+        // yielder yields again, often below the split, where they add
+        // nothing to the top; and no worker can know in the top whether a
+        // thread will yield later.
         for (std::size_t c = 0; c < cands.size() && !found; ++c) {
           if (invisible(f.next[c]) && !f.next[c].blocks && !asleep(f.sleep, cands[c])) {
             chosen = cands[c];
