@@ -257,8 +257,9 @@ rc::Gen<program> gen_program(int rw_weight = 1) {
     p.atomics = *rc::gen::weightedElement<int>({{4, 1}, {3, 2}, {1, 3}});
     p.sem_initial = *rc::gen::inRange(0, 2);
     p.rw_policy = *rc::gen::inRange(0, 3);
-    // Split searches take spawns and starts alone only without fair
-    // scheduling (see dpor's pick()): a quarter of the programs run so.
+    // Fair scheduling changes whom a yield defers to, and what dpor must
+    // order (the steps in a yielder's window): a quarter of the programs
+    // run without it.
     p.fair = *rc::gen::weightedElement<int>({{3, 1}, {1, 0}}) != 0;
     const int threads = *rc::gen::inRange(2, 4);
     for (int t = 0; t < threads; ++t) {
@@ -800,21 +801,20 @@ TEST(Differential, ARaceWithAThreadSpawnedAfterTheOther) {
 }
 
 // Found by the property above: the body's last spawn looks like a step no
-// other step races with, so a split search (jobs, shards) without fair
-// scheduling takes it alone at its top. But the body reads the time at once, riding on that step, so
-// the spawn races with thread 1's timeout. That race is found below the
-// split, by one worker only, and adds nothing to the top: dpor on 2 jobs
-// never ran the timeout first, and missed the body reading 1 ms. In the
-// second program the body makes six choices on that step before it reads
-// the time: the sixth would decide the split (five branching decisions)
-// before the read turned up, and does not (see dpor's pick(); a debug
-// build checks that the frame expands before the split is decided). The first
-// program is small enough to compare with plain dfs; the second is
-// compared with dpor on one job.
+// other step races with, and a split search (jobs, shards) took it alone at
+// its top. But the body reads the time at once, riding on that step, so the
+// spawn races with thread 1's timeout. That race is found below the split,
+// by one worker only, and adds nothing to the top: dpor on 2 jobs never ran
+// the timeout first, and missed the body reading 1 ms. In the second
+// program the body makes six choices on that step before it reads the
+// time, so that the sixth decides the split. Now no split frame takes a
+// thread alone. The first program is small enough to compare with plain
+// dfs; the second is compared with dpor on one job. (Without fair
+// scheduling: under it, the search never took a step alone.)
 TEST(Differential, ASplitStepThatReadsTheTimeRacesWithATimeout) {
   for (const std::size_t choices : {0, 6}) {
     program p;
-    p.fair = false;  // (else no split frame takes a step alone)
+    p.fair = false;
     p.sem_initial = 1;
     p.threads = {{op(code::now)}, {op(code::sem_acquire), op(code::event_wait_for)}, {op(code::choose)}};
     p.threads[0].insert(p.threads[0].begin(), choices, op(code::choose));
@@ -844,6 +844,8 @@ TEST(Differential, ASplitStepThatReadsTheTimeRacesWithATimeout) {
 // that window decides whom thread 2 defers to. A split search took the
 // start alone at its top, the race was found below the split, and dpor on 2
 // jobs missed the orders where both try_locks fail or thread 2's succeeds.
+// The same search without fair scheduling then missed thread 1's failed
+// check between thread 0's yield and its put (second program).
 TEST(Differential, AStartCountsInAFairnessWindowOnAnySplit) {
   program p;
   p.rw_policy = 0;
@@ -858,6 +860,17 @@ TEST(Differential, AStartCountsInAFairnessWindowOnAnySplit) {
   }
   EXPECT_TRUE(dfs.outcomes.count("end t0@1:0 t1@2:0 t2@2:1 a=000"));
   EXPECT_TRUE(dfs.outcomes.count("end t0@1:0 t1@2:1 t2@2:0 a=000"));
+
+  program q;
+  q.fair = false;
+  q.rw_policy = 0;
+  q.threads = {{op(code::yield), op(code::q_put)}, {op(code::load), op(code::check)}};
+  const search_result unfair = dfs_and_dpor_agree(q);
+  for (const search_result& r : {sharded(q, mc::dpor(), 2), sharded(q, mc::dpor(), 3)}) {
+    EXPECT_TRUE(r.complete) << r.what;
+    EXPECT_EQ(r.outcomes, unfair.outcomes) << r.what << diff(unfair.outcomes, r.outcomes);
+  }
+  EXPECT_TRUE(unfair.outcomes.count("assertion t0@1: t1@1:0 a=000"));
 }
 
 // Dpor and source-dpor must complete and reach every outcome that 2,000

@@ -364,56 +364,50 @@ TEST(DporCounts, ShardsTogetherRunEachTraceOnce) {
   }
 }
 
-// 3 threads x n critical sections under one mutex: (3n)!/(n!)^3 orders, and
-// exactly as many executions on one job, on two, and as two shards. That
-// is without fair scheduling: under it, a split frame tries every thread at
-// the spawns and starts too (a start is a run in another thread's fairness
-// window), and sleep sets stop the extra executions.
+// 3 threads x n critical sections under one mutex: (3n)!/(n!)^3 orders, run
+// exactly once each on one job, on two and three, and as two shards, with
+// and without fair scheduling. A split frame tries every thread that runs a
+// step, the spawns and starts too, and sleep sets stop the executions that
+// add nothing there (abandoned: not counted here).
 TEST(DporCounts, ThreeThreadsOfNSectionsTakeExactlyTheirOrdersOnAnySplit) {
   const std::uint64_t orders[] = {6, 90, 1680};
-  for (int n = 1; n <= 3; ++n) {
-    auto body = [n] {
-      mc::mutex m;
-      auto inc = [&] {
-        for (int i = 0; i < n; ++i) std::scoped_lock g(m);
+  for (const bool fair : {true, false}) {
+    for (int n = 1; n <= 3; ++n) {
+      auto body = [n] {
+        mc::mutex m;
+        auto inc = [&] {
+          for (int i = 0; i < n; ++i) std::scoped_lock g(m);
+        };
+        mc::thread a(inc), b(inc), c(inc);
+        a.join();
+        b.join();
+        c.join();
       };
-      mc::thread a(inc), b(inc), c(inc);
-      a.join();
-      b.join();
-      c.join();
-    };
-    mc::options o;
-    o.strategy = mc::dpor();
-    o.honour_env = false;
-    o.fair_scheduling = false;
-    const auto one = mc::explore(o, body);
-    EXPECT_EQ(one.executions, orders[n - 1]);
-    {
-      mc::options fair = o;
-      fair.fair_scheduling = true;
-      fair.jobs = 2;
-      const auto r = mc::explore(fair, body);
-      EXPECT_TRUE(r.complete);
-      EXPECT_EQ(r.executions - r.abandoned, orders[n - 1]) << "n = " << n << " on 2 jobs, fair";
+      mc::options o;
+      o.strategy = mc::dpor();
+      o.honour_env = false;
+      o.fair_scheduling = fair;
+      const std::string what = "n = " + std::to_string(n) + (fair ? ", fair" : ", unfair");
+      const auto one = mc::explore(o, body);
+      EXPECT_EQ(one.executions, orders[n - 1]) << what;
+      EXPECT_EQ(one.abandoned, 0u) << what;
+      for (const unsigned jobs : {2u, 3u}) {
+        o.jobs = jobs;
+        const auto r = mc::explore(o, body);
+        EXPECT_TRUE(r.complete) << what;
+        EXPECT_EQ(r.executions - r.abandoned, orders[n - 1]) << what << " on " << jobs << " jobs";
+      }
+      std::uint64_t sharded = 0;
+      for (unsigned i = 0; i < 2; ++i) {
+        o.shard_index = i;
+        o.shard_count = 2;
+        o.jobs = 1 + i;
+        const auto r = mc::explore(o, body);
+        EXPECT_TRUE(r.shard_complete) << what;
+        sharded += r.executions - r.abandoned;
+      }
+      EXPECT_EQ(sharded, orders[n - 1]) << what << " as 2 shards";
     }
-    o.jobs = 2;
-    const auto two = mc::explore(o, body);
-    EXPECT_TRUE(two.complete);
-    EXPECT_EQ(two.executions, orders[n - 1]) << "n = " << n << " on 2 jobs";
-    o.jobs = 3;
-    const auto three = mc::explore(o, body);
-    EXPECT_TRUE(three.complete);
-    EXPECT_EQ(three.executions, orders[n - 1]) << "n = " << n << " on 3 jobs";
-    std::uint64_t sharded = 0;
-    for (unsigned i = 0; i < 2; ++i) {
-      o.shard_index = i;
-      o.shard_count = 2;
-      o.jobs = 1 + i;
-      const auto r = mc::explore(o, body);
-      EXPECT_TRUE(r.shard_complete);
-      sharded += r.executions;
-    }
-    EXPECT_EQ(sharded, orders[n - 1]) << "n = " << n << " as 2 shards";
   }
 }
 

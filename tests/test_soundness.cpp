@@ -754,9 +754,9 @@ LOCKSTEP_SHARDED_TEST(ShardedCheck, ThreeThreadsTwoSections, 3) {
   EXPECT_EQ(r.shard_count, 3u);
   EXPECT_NE(r.report().find("shard " + std::to_string(shard_index()) + " of 3 complete"), std::string::npos)
       << r.report();
-  // The executions sleep sets did not abandon: one for each order (under
-  // fair scheduling the shards' spawn frames start a few more, which sleep
-  // sets stop; see DporCounts.ThreeThreadsOfNSectionsTakeExactlyTheirOrdersOnAnySplit).
+  // The executions sleep sets did not abandon: one for each order (the
+  // shards' split frames start a few more at the spawns, which sleep sets
+  // stop; see DporCounts.ThreeThreadsOfNSectionsTakeExactlyTheirOrdersOnAnySplit).
   std::printf("lockstep-shard %u of 3: %llu executions\n", shard_index(),
               static_cast<unsigned long long>(r.executions - r.abandoned));
 }

@@ -716,8 +716,7 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
     try {
       strats[w] = make_strategy(opts);
       strats[w]->own({shards, shard, jobs > 1 ? &claims : nullptr,
-                      opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth,
-                      opts.fair_scheduling});
+                      opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth});
       const split_order order{&cutoff, &counted};
       outs[w] = search(opts, body, *strats[w], max_exec, t0, &stop, w == 0 ? progress : nullptr, &order);
     } catch (...) {

@@ -116,9 +116,6 @@ struct frame {
   std::uint32_t preempts = 0;          // preemptions before this decision
   bool expanded = false;               // a split frame: every thread that runs a step
   bool counted = false;                // a branching decision (split searches hash it)
-  // A split frame whose thread was taken alone: its next step looked
-  // invisible (see pick()). Kept once the frame is expanded after all.
-  bool alone = false;
 };
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -265,11 +262,7 @@ class dpor_strategy final : public strategy {
     // comes next, so that the top is the same for all (see split_owner).
     if (d != decision::value) finish_transition();
     // Another worker's subtree: run it out, unrecorded.
-    // (A value choice within the step of a frame taken alone does not
-    // decide it: that step may still turn out to read the time, and the
-    // frame then grows alternatives that every worker must see; see
-    // widen_announcement().)
-    if (cands.size() > 1 && !split_.decided() && !(d == decision::value && in_alone_step())) {
+    if (cands.size() > 1 && !split_.decided()) {
       top_end_ = depth_;
       if (split_.leaves()) return 0;
     }
@@ -305,29 +298,12 @@ class dpor_strategy final : public strategy {
         f.expanded = expand;
         expand = false;
       }
-      if (!found && expand && !split_.fair()) {
-        // A thread whose next step no other step can ever race with (a
-        // spawn, a thread's start, a woken waiter's return) can go first in
-        // every execution from here: it alone is a source set, and expanding
-        // the frame would only start executions that sleep sets then block.
-        // Such a frame is no branching decision of the split.
-        //
-        // Not under fair scheduling: there such a step is the thread's run
-        // in the fairness window of every other thread, and races with
-        // their yields (see window_races()). Those races are found when the
-        // yielder yields again, often below the split, where they add
-        // nothing to the top; and no worker can know in the top whether a
-        // thread will yield later.
-        for (std::size_t c = 0; c < cands.size() && !found; ++c) {
-          if (invisible(f.next[c]) && !f.next[c].blocks && !asleep(f.sleep, cands[c])) {
-            chosen = cands[c];
-            found = true;
-            expand = false;
-            f.counted = false;
-            f.alone = true;
-          }
-        }
-      }
+      // (No thread goes alone at a split frame, not even one whose next
+      // step looks as if it raced with nothing, a spawn or a start: what
+      // rides on that step (a time read, a stop of the execution) is known
+      // only once it ran, under fair scheduling it is a run in every other
+      // thread's fairness window, and a race with it found below the split
+      // adds nothing to the top. The differential tests found all three.)
       // A split frame starts with a thread that runs a step: taking one that
       // would only block first, and the others after it, would reach the
       // same executions twice.
@@ -787,8 +763,6 @@ class dpor_strategy final : public strategy {
     return a.kind == access_kind::sync ||
            (a.kind == access_kind::write && ((a.key & kThreadKey) != 0 || (a.key & ~kObjectMask) == kWokenKey));
   }
-  // A next step that races with nothing (no waiters it settles, no time it reads).
-  static bool invisible(const access& a) { return a.waiters == 0 && !a.time && unraceable(a); }
   static access next_of(const frame& f, std::uint32_t t) {
     for (std::size_t i = 0; i < f.cands.size(); ++i)
       if (f.cands[i] == t) return f.next[i];
@@ -900,7 +874,6 @@ class dpor_strategy final : public strategy {
     for (const access& x : t.accesses) {
       if (x.key == kTimeKey && x.kind == access_kind::read) {
         if (!next.time && !covers(next, x)) next.time = true;
-        if (f.alone && !f.expanded) expand_alone(f);
         continue;
       }
 #if !defined(NDEBUG) || defined(LOCKSTEP_CHECK_INVARIANTS)
@@ -912,28 +885,6 @@ class dpor_strategy final : public strategy {
       LOCKSTEP_DCHECK(covers(next, x));
 #endif
     }
-  }
-
-  // A split frame took its thread alone because its next step looked
-  // invisible, but the step read the time (now() rides on the step before
-  // it), and so races with the timeouts that move it. Such a race may be
-  // found below the split, by one worker only, and adds nothing to the top
-  // (see add_within_bound): the frame becomes a split frame after all, with
-  // every thread that runs a step. Every worker does this in the same
-  // execution (the first through the frame whose step reads the time: a
-  // value choice on the step may decide whether it does), before the split
-  // is decided (see pick()), so the top stays the same for all. It stays
-  // uncounted: counting it now would move the split between executions.
-  void expand_alone(frame& f) {
-    LOCKSTEP_DCHECK(!split_.decided());
-    f.expanded = true;
-    for (std::size_t c = 0; c < f.cands.size(); ++c)
-      if (!f.next[c].blocks && !contains(f.backtrack, f.cands[c])) f.backtrack.push_back(f.cands[c]);
-  }
-  // The running step was chosen at a frame taken alone.
-  bool in_alone_step() const {
-    if (ntrans_ == 0 || !trans_[ntrans_ - 1].has_frame) return false;
-    return stack_[trans_[ntrans_ - 1].frame].alone;
   }
 
   // An execution that stopped (a bug under options::keep_going, or
@@ -1455,14 +1406,7 @@ class dpor_strategy final : public strategy {
     // A split search's top is the same for every worker: what one finds
     // below it adds nothing there. Nothing it would add is missing: a split
     // frame tries every thread that runs a step (one that would only block
-    // first reaches the executions of the others again), and the thread
-    // taken alone at the top's other branching points races with nothing.
-    // (Unless something rides on its step that its announcement did not
-    // show. A time read: the frame is then expanded, see expand_alone(). A
-    // stop of the execution: then it races with everything, but such an
-    // execution ends inside the top, before the split is decided (value
-    // choices within the step do not decide it, see pick()), and its races
-    // are added here.)
+    // first reaches the executions of the others again).
     if (split_.decided() && k < top_end_) return;
     if (contains(f.cands, t)) {
       if (!contains(f.backtrack, t)) f.backtrack.push_back(t);

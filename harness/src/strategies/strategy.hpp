@@ -214,10 +214,6 @@ struct split_spec {
   std::uint64_t shards = 1, shard = 0;
   split_claims* claims = nullptr;  // shared by the shard's workers (null: one worker)
   std::size_t depth = 0;
-  // The runtime schedules fairly (options::fair_scheduling): a yield then
-  // defers to the threads that did not run since the last one, and every
-  // step counts as a run, even one that races with nothing else.
-  bool fair = false;
 };
 
 class split_owner {
@@ -229,7 +225,6 @@ class split_owner {
     last_.assign(s.depth, 0);
   }
   [[nodiscard]] bool on() const noexcept { return spec_.shards > 1 || spec_.claims != nullptr; }
-  [[nodiscard]] bool fair() const noexcept { return spec_.fair; }
   void begin() noexcept {
     hash_ = kFnvBasis;
     count_ = 0;
