@@ -115,7 +115,6 @@ struct frame {
   bool preemptible = false;            // cands[0] runs and could go on
   std::uint32_t preempts = 0;          // preemptions before this decision
   bool expanded = false;               // a split frame: every thread that runs a step
-  bool counted = false;                // a branching decision (split searches hash it)
 };
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -284,7 +283,6 @@ class dpor_strategy final : public strategy {
       f.sleep = sleep_;
       bool found = false;
       bool expand = split_.before_split() && cands.size() > 1;
-      f.counted = cands.size() > 1;
       bool from_tree = false;
       // Optimal dpor: the wakeup subtree the previous decision's branch
       // holds for this point gives the alternatives to take here, in order.
@@ -355,7 +353,7 @@ class dpor_strategy final : public strategy {
       const std::uint32_t t = f.done[i];
       if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
     }
-    if (f.counted) split_.note(chosen);
+    if (cands.size() > 1) split_.note(chosen);  // a branching decision: split searches hash it
     new_transition(chosen, fi, true);
     return static_cast<std::size_t>(std::find(cands.begin(), cands.end(), chosen) - cands.begin());
   }
