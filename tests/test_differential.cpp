@@ -733,6 +733,21 @@ search_result dfs_and_dpor_agree(const program& p) {
   return dfs;
 }
 
+// Dpor as 2 and 3 shards (see sharded()), and on 2 jobs if asked, completes
+// with the outcomes `want`.
+void splits_agree(const program& p, const std::set<std::string>& want, bool two_jobs) {
+  std::vector<search_result> splits{sharded(p, mc::dpor(), 2), sharded(p, mc::dpor(), 3)};
+  if (two_jobs) {
+    mc::options two = with(mc::dpor());
+    two.jobs = 2;
+    splits.push_back(search(p, two, "dpor on 2 jobs"));
+  }
+  for (const search_result& r : splits) {
+    EXPECT_TRUE(r.complete) << r.what;
+    EXPECT_EQ(r.outcomes, want) << r.what << diff(want, r.outcomes);
+  }
+}
+
 // Found by the property above: a put that finds the queue closed touched no
 // item, so it looked independent of the try_get after it, and no search with
 // sleep sets tried the try_get, the put, then the close (the put succeeds,
@@ -820,16 +835,7 @@ TEST(Differential, ASplitStepThatReadsTheTimeRacesWithATimeout) {
     p.threads[0].insert(p.threads[0].begin(), choices, op(code::choose));
     const search_result one = choices == 0 ? dfs_and_dpor_agree(p) : search(p, with(mc::dpor()), "dpor");
     ASSERT_TRUE(one.complete);
-    std::vector<search_result> splits{sharded(p, mc::dpor(), 2), sharded(p, mc::dpor(), 3)};
-    if (choices != 0) {  // (dfs_and_dpor_agree ran it on the first)
-      mc::options two = with(mc::dpor());
-      two.jobs = 2;
-      splits.push_back(search(p, two, "dpor on 2 jobs"));
-    }
-    for (const search_result& r : splits) {
-      EXPECT_TRUE(r.complete) << r.what;
-      EXPECT_EQ(r.outcomes, one.outcomes) << r.what << diff(one.outcomes, r.outcomes);
-    }
+    splits_agree(p, one.outcomes, choices != 0);  // (dfs_and_dpor_agree ran 2 jobs on the first)
     const std::string late = "end t0@" + std::to_string(choices + 1) + ":" + std::string(choices, '0') + "1 t1@2:0";
     EXPECT_TRUE(std::any_of(one.outcomes.begin(), one.outcomes.end(),
                             [&](const std::string& x) { return x.starts_with(late); }))
@@ -854,10 +860,7 @@ TEST(Differential, AStartCountsInAFairnessWindowOnAnySplit) {
   instr second = first;
   p.threads = {{op(code::plain_read)}, {first, op(code::rec_locked)}, {op(code::yield), second}};
   const search_result dfs = dfs_and_dpor_agree(p);
-  for (const search_result& r : {sharded(p, mc::dpor(), 2), sharded(p, mc::dpor(), 3)}) {
-    EXPECT_TRUE(r.complete) << r.what;
-    EXPECT_EQ(r.outcomes, dfs.outcomes) << r.what << diff(dfs.outcomes, r.outcomes);
-  }
+  splits_agree(p, dfs.outcomes, false);
   EXPECT_TRUE(dfs.outcomes.count("end t0@1:0 t1@2:0 t2@2:1 a=000"));
   EXPECT_TRUE(dfs.outcomes.count("end t0@1:0 t1@2:1 t2@2:0 a=000"));
 
@@ -866,10 +869,7 @@ TEST(Differential, AStartCountsInAFairnessWindowOnAnySplit) {
   q.rw_policy = 0;
   q.threads = {{op(code::yield), op(code::q_put)}, {op(code::load), op(code::check)}};
   const search_result unfair = dfs_and_dpor_agree(q);
-  for (const search_result& r : {sharded(q, mc::dpor(), 2), sharded(q, mc::dpor(), 3)}) {
-    EXPECT_TRUE(r.complete) << r.what;
-    EXPECT_EQ(r.outcomes, unfair.outcomes) << r.what << diff(unfair.outcomes, r.outcomes);
-  }
+  splits_agree(q, unfair.outcomes, false);
   EXPECT_TRUE(unfair.outcomes.count("assertion t0@1: t1@1:0 a=000"));
 }
 
