@@ -715,8 +715,9 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   auto work = [&](unsigned w) {
     try {
       strats[w] = make_strategy(opts);
-      strats[w]->own({shards, shard, jobs > 1 ? &claims : nullptr,
-                      opts.strategy.k == strategy_spec::kind::dpor ? rt::kDporSplitDepth : rt::kSplitDepth});
+      const bool dpor = opts.strategy.k == strategy_spec::kind::dpor;
+      strats[w]->own({shards, shard, jobs > 1 ? &claims : nullptr, dpor ? rt::kDporSplitDepth : rt::kSplitDepth,
+                      dpor ? rt::kDporSplitFree : 0});
       const split_order order{&cutoff, &counted};
       outs[w] = search(opts, body, *strats[w], max_exec, t0, &stop, w == 0 ? progress : nullptr, &order);
     } catch (...) {

@@ -115,6 +115,11 @@ struct frame {
   bool preemptible = false;            // cands[0] runs and could go on
   std::uint32_t preempts = 0;          // preemptions before this decision
   bool expanded = false;               // a split frame: every thread that runs a step
+  // A split frame among threads that only start, spawn or join: free, it
+  // does not count toward the split's depth (split_spec::free). Decided
+  // when the frame is made: the announcements it keeps widen later (a time
+  // read found on the step), and the split must be the same at every visit.
+  bool free = false;
 };
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -336,6 +341,7 @@ class dpor_strategy final : public strategy {
         f.backtrack.push_back(chosen);
       }
       f.done.push_back(chosen);
+      f.free = f.expanded && lifecycle_only(f);
       stack_.push_back(std::move(f));
     }
     const std::size_t fi = depth_++;
@@ -353,7 +359,9 @@ class dpor_strategy final : public strategy {
       const std::uint32_t t = f.done[i];
       if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
     }
-    if (cands.size() > 1) split_.note(chosen);  // a branching decision: split searches hash it
+    // A branching decision: split searches hash it (one among threads that
+    // only start, spawn or join is free, see split_spec::free).
+    if (cands.size() > 1) split_.note(chosen, f.free);
     new_transition(chosen, fi, true);
     return static_cast<std::size_t>(std::find(cands.begin(), cands.end(), chosen) - cands.begin());
   }
@@ -785,6 +793,13 @@ class dpor_strategy final : public strategy {
       stack_.pop_back();
     }
     return false;
+  }
+
+  // Every candidate of frame f would start, spawn or join a thread.
+  static bool lifecycle_only(const frame& f) noexcept {
+    return std::all_of(f.next.begin(), f.next.end(), [](const access& a) {
+      return (a.key & kThreadKey) != 0 && !a.time && !a.yields && a.waiters == 0;
+    });
   }
 
   // Counts branching decisions and hashes their choices (split searches).

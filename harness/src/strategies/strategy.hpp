@@ -188,10 +188,17 @@ inline bool conflict(const access& a, const access& b) noexcept {
 }
 
 // Where an exhaustive search stands in a split (shards, jobs). The
-// executions fall into subtrees: those that share their first `depth`
-// counted choices (dfs counts every choice, dpor its branching decisions).
-// A subtree is decided once: at the first counted decision past the split,
-// or at the end of an execution that has no such decision.
+// executions fall into subtrees: those that share their choices up to the
+// `depth`-th counted one (dfs counts every choice, dpor its branching
+// decisions). A subtree is decided once: at the first counted decision past
+// the split, or at the end of an execution that has no such decision.
+//
+// Up to `free` choices the caller calls free do not count, though they are
+// part of the top and of the subtree's identity: dpor's decisions among
+// threads that only start, spawn or join. Such steps mostly commute, so
+// where the first counted decisions were all among them, nearly every
+// execution fell into one subtree (the order in which the threads started
+// that sleep sets kept), and one worker explored nearly everything.
 //
 // Shards: a subtree belongs to the shard its choices hash to (modulo
 // `shards`), so a shard's part is the same whatever its job count and
@@ -214,6 +221,7 @@ struct split_spec {
   std::uint64_t shards = 1, shard = 0;
   split_claims* claims = nullptr;  // shared by the shard's workers (null: one worker)
   std::size_t depth = 0;
+  std::size_t free = 0;  // free choices that do not count toward depth (see above)
 };
 
 class split_owner {
@@ -221,23 +229,28 @@ class split_owner {
   static constexpr std::uint64_t kNone = ~std::uint64_t{0};
   void assign(const split_spec& s) {
     spec_ = s;
-    prefix_.assign(s.depth, 0);
-    last_.assign(s.depth, 0);
+    prefix_.assign(s.depth + s.free, 0);
+    last_.assign(s.depth + s.free, 0);
   }
   [[nodiscard]] bool on() const noexcept { return spec_.shards > 1 || spec_.claims != nullptr; }
   void begin() noexcept {
     hash_ = kFnvBasis;
     count_ = 0;
+    len_ = 0;
+    free_ = 0;
     decided_ = false;
     foreign_ = false;
   }
   // Still among the first `depth` counted choices.
   [[nodiscard]] bool before_split() const noexcept { return on() && count_ < spec_.depth; }
-  // Hashes a counted choice (those past the split do not matter).
-  void note(std::uint64_t choice) noexcept {
+  // Hashes a choice (those past the split do not matter); `free`: it does
+  // not count toward the depth while fewer than spec.free did not.
+  void note(std::uint64_t choice, bool free = false) noexcept {
     if (count_ >= spec_.depth) return;
-    prefix_[count_++] = choice;
+    prefix_[len_++] = choice;
     hash_ = (hash_ ^ (choice + 1)) * kFnvPrime;
+    if (free && free_ < spec_.free) ++free_;
+    else ++count_;
   }
   // At a counted decision: true once the execution turned out to be another's.
   bool leaves() noexcept {
@@ -273,11 +286,11 @@ class split_owner {
     // walk: a new subtree begins where the choices before the split differ
     // from the last execution's. (A repeat of an execution, see
     // strategy::restart(), is the same subtree.)
-    if (ordinal_ == kNone || count_ != last_count_ ||
-        !std::equal(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(count_), last_.begin())) {
+    if (ordinal_ == kNone || len_ != last_len_ ||
+        !std::equal(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(len_), last_.begin())) {
       ++ordinal_;  // kNone + 1 == 0
-      std::copy(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(count_), last_.begin());
-      last_count_ = count_;
+      std::copy(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(len_), last_.begin());
+      last_len_ = len_;
     }
     if (spec_.claims == nullptr) return;  // one worker: the shard's every subtree
     // Done with the subtree claimed last (or none yet): claim the next one
@@ -288,9 +301,11 @@ class split_owner {
   }
 
   split_spec spec_;
-  std::vector<std::uint64_t> prefix_, last_;  // counted choices before the split, now and last subtree
+  std::vector<std::uint64_t> prefix_, last_;  // choices before the split, now and last subtree
   std::uint64_t hash_ = kFnvBasis;
-  std::size_t count_ = 0, last_count_ = 0;
+  std::size_t count_ = 0;              // counted choices so far
+  std::size_t free_ = 0;               // free ones that did not count
+  std::size_t len_ = 0, last_len_ = 0;  // choices in prefix_ and last_
   std::uint64_t ordinal_ = kNone, target_ = kNone;
   bool decided_ = false, foreign_ = false;
 };
@@ -442,8 +457,11 @@ inline options alone(options o) {
 
 // Dfs's split depth for jobs and shards: deep enough for many subtrees.
 inline constexpr std::size_t kSplitDepth = 8;
-// Dpor's: the branching decisions at which a split dpor tries every thread.
-inline constexpr std::size_t kDporSplitDepth = 5;
+// Dpor's: the branching decisions at which a split dpor tries every thread,
+// and how many more of them it may take among threads that only start,
+// spawn or join (see split_spec::free).
+inline constexpr std::size_t kDporSplitDepth = 7;
+inline constexpr std::size_t kDporSplitFree = 8;
 
 // splitmix64: seeds per-execution generators from (seed, index).
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept;
