@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "abba.hpp"
+#include "sections.hpp"
 #include "lockstep/lockstep.hpp"
 
 namespace {
@@ -370,23 +371,11 @@ TEST(DporCounts, ShardsTogetherRunEachTraceOnce) {
 // and without fair scheduling. A split frame tries every thread that runs a
 // step, the spawns and starts too, and sleep sets stop the executions that
 // add nothing there (abandoned: not counted here).
-// `threads` threads spawned by the body, each taking one mutex `each`
-// times: (threads * each)! / (each!)^threads orders of the sections.
-void sections(int threads, int each) {
-  mc::mutex m;
-  std::vector<mc::thread> ts;
-  for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&] {
-      for (int i = 0; i < each; ++i) std::scoped_lock g(m);
-    });
-  for (auto& t : ts) t.join();
-}
-
 TEST(DporCounts, ThreeThreadsOfNSectionsTakeExactlyTheirOrdersOnAnySplit) {
   const std::uint64_t orders[] = {6, 90, 1680};
   for (const bool fair : {true, false}) {
     for (int n = 1; n <= 3; ++n) {
-      auto body = [n] { sections(3, n); };
+      auto body = [n] { lockstep::testing::sections(3, n); };
       mc::options o;
       o.strategy = mc::dpor();
       o.honour_env = false;
@@ -425,7 +414,7 @@ TEST(DporCounts, ThreeThreadsOfNSectionsTakeExactlyTheirOrdersOnAnySplit) {
 // split at every run): no shard keeps half of them. (With the starts
 // counted, two subtrees held them all, 1,890 and 630.)
 TEST(DporSplit, ThreadsThatStartInAnyOrderStillShareTheWork) {
-  auto body = [] { sections(4, 2); };
+  auto body = [] { lockstep::testing::sections(4, 2); };
   mc::options o;
   o.strategy = mc::dpor();
   o.honour_env = false;

@@ -23,6 +23,7 @@
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
+#include "sections.hpp"
 
 namespace {
 
@@ -100,17 +101,7 @@ mc::strategy_spec exhaustive(const std::string& name) {
   return mc::dpor();
 }
 
-// T threads each take one mutex S times: (T*S)! / (S!)^T orders of the
-// critical sections, every one a trace of its own.
-void sections(int threads, int each) {
-  mc::mutex m;
-  std::vector<mc::thread> ts;
-  for (int t = 0; t < threads; ++t)
-    ts.emplace_back([&] {
-      for (int i = 0; i < each; ++i) std::scoped_lock g(m);
-    });
-  for (auto& t : ts) t.join();
-}
+using lockstep::testing::sections;  // tests/sections.hpp
 
 // One complete search per iteration, on range(0) jobs.
 void jobs_search(benchmark::State& state, mc::options o, void (*body)(const void*), const void* arg) {
