@@ -116,7 +116,8 @@ struct frame {
   std::uint32_t preempts = 0;          // preemptions before this decision
   bool expanded = false;               // a split frame: every thread that runs a step
   // A split frame among threads that only start, spawn or join: free, it
-  // does not count toward the split's depth (split_spec::free). Decided
+  // does not count toward the split's depth while fewer than
+  // split_spec::free such frames did not (later ones count). Decided
   // when the frame is made: the announcements it keeps widen later (a time
   // read found on the step), and the split must be the same at every visit.
   bool free = false;
@@ -159,7 +160,8 @@ class dpor_strategy final : public strategy {
   dpor_strategy(int bound, bool optimal) : optimal_(optimal && bound < 0), bound_(bound) {}
 
   // Split searches (jobs, shards): every thread that runs a step is tried
-  // at the first `split_depth` branching decisions, so no race found in a
+  // at the branching decisions of the top (the first split.depth counted
+  // ones and the free ones among them, see split_spec), so no race found in a
   // subtree below can need an alternative the split lacks, and the top of
   // the tree is the same for every worker (see split_owner). Siblings still
   // sleep there: what a sleeper stands for is covered by the sibling's

@@ -190,8 +190,9 @@ inline bool conflict(const access& a, const access& b) noexcept {
 // Where an exhaustive search stands in a split (shards, jobs). The
 // executions fall into subtrees: those that share their choices up to the
 // `depth`-th counted one (dfs counts every choice, dpor its branching
-// decisions). A subtree is decided once: at the first counted decision past
-// the split, or at the end of an execution that has no such decision.
+// decisions). A subtree is decided once: at the first decision the caller
+// counts or calls free after the depth-th counted one (past the split), or
+// at the end of an execution that has no such decision.
 //
 // Up to `free` choices the caller calls free do not count, though they are
 // part of the top and of the subtree's identity: dpor's decisions among
@@ -252,7 +253,7 @@ class split_owner {
     if (free && free_ < spec_.free) ++free_;
     else ++count_;
   }
-  // At a counted decision: true once the execution turned out to be another's.
+  // At a branching decision: true once the execution turned out to be another's.
   bool leaves() noexcept {
     if (on() && !decided_ && count_ == spec_.depth) decide();
     return foreign_;
