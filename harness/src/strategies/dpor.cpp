@@ -267,8 +267,10 @@ class dpor_strategy final : public strategy {
     // top of the tree: its races are found by every worker, whoever owns what
     // comes next, so that the top is the same for all (see split_owner).
     if (d != decision::value) finish_transition();
-    // Another worker's subtree: run it out, unrecorded.
-    if (cands.size() > 1 && !split_.decided()) {
+    // Another worker's subtree: run it out, unrecorded. (Decided at thread
+    // decisions only: the step running at a value decision is still the
+    // top's, and so are its value choices, see split_owner.)
+    if (cands.size() > 1 && !split_.decided() && d != decision::value) {
       top_end_ = depth_;
       if (split_.leaves()) return 0;
     }

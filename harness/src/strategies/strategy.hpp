@@ -190,9 +190,15 @@ inline bool conflict(const access& a, const access& b) noexcept {
 // Where an exhaustive search stands in a split (shards, jobs). The
 // executions fall into subtrees: those that share their choices up to the
 // `depth`-th counted one (dfs counts every choice, dpor its branching
-// decisions). A subtree is decided once: at the first decision the caller
-// counts or calls free after the depth-th counted one (past the split), or
-// at the end of an execution that has no such decision.
+// decisions). A subtree is decided once: at the first decision after the
+// depth-th counted one where the caller asks (leaves(): dfs at every
+// choice, dpor at thread decisions only), or at the end of an execution
+// that has no such decision. Choices the caller notes past the depth before
+// it asks are part of the top and of the subtree's identity too, though
+// they do not count: dpor's value choices inside the step that runs across
+// the split. (Deciding there instead would stop the other workers'
+// recording in the middle of a step whose rest, a time read for one, the
+// owner records into the top's announcements: their tops would differ.)
 //
 // Up to `free` choices the caller calls free do not count, though they are
 // part of the top and of the subtree's identity: dpor's decisions among
@@ -230,36 +236,37 @@ class split_owner {
   static constexpr std::uint64_t kNone = ~std::uint64_t{0};
   void assign(const split_spec& s) {
     spec_ = s;
-    prefix_.assign(s.depth + s.free, 0);
-    last_.assign(s.depth + s.free, 0);
+    prefix_.clear();
+    last_.clear();
   }
   [[nodiscard]] bool on() const noexcept { return spec_.shards > 1 || spec_.claims != nullptr; }
   void begin() noexcept {
     hash_ = kFnvBasis;
     count_ = 0;
-    len_ = 0;
     free_ = 0;
+    prefix_.clear();
     decided_ = false;
     foreign_ = false;
   }
   // Still among the first `depth` counted choices.
   [[nodiscard]] bool before_split() const noexcept { return on() && count_ < spec_.depth; }
-  // Hashes a choice (those past the split do not matter); `free`: it does
-  // not count toward the depth while fewer than spec.free did not.
-  void note(std::uint64_t choice, bool free = false) noexcept {
-    if (count_ >= spec_.depth) return;
-    prefix_[len_++] = choice;
+  // Hashes a choice (those after the split was decided do not matter);
+  // `free`: it does not count toward the depth while fewer than spec.free
+  // did not. Past the depth, undecided: it counts no more (see above).
+  void note(std::uint64_t choice, bool free = false) {
+    if (!on() || decided_) return;
+    prefix_.push_back(choice);
     hash_ = (hash_ ^ (choice + 1)) * kFnvPrime;
     if (free && free_ < spec_.free) ++free_;
-    else ++count_;
+    else if (count_ < spec_.depth) ++count_;
   }
   // At a branching decision: true once the execution turned out to be another's.
-  bool leaves() noexcept {
+  bool leaves() {
     if (on() && !decided_ && count_ == spec_.depth) decide();
     return foreign_;
   }
   // At the end; true when this decided it was another's.
-  bool leaves_at_end() noexcept {
+  bool leaves_at_end() {
     if (!on() || decided_) return false;
     decide();
     return foreign_;
@@ -277,7 +284,7 @@ class split_owner {
 
  private:
   static constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
-  void decide() noexcept {
+  void decide() {
     decided_ = true;
     if (hash_ % spec_.shards != spec_.shard) {
       foreign_ = true;
@@ -287,11 +294,9 @@ class split_owner {
     // walk: a new subtree begins where the choices before the split differ
     // from the last execution's. (A repeat of an execution, see
     // strategy::restart(), is the same subtree.)
-    if (ordinal_ == kNone || len_ != last_len_ ||
-        !std::equal(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(len_), last_.begin())) {
+    if (ordinal_ == kNone || prefix_ != last_) {
       ++ordinal_;  // kNone + 1 == 0
-      std::copy(prefix_.begin(), prefix_.begin() + static_cast<std::ptrdiff_t>(len_), last_.begin());
-      last_len_ = len_;
+      last_ = prefix_;
     }
     if (spec_.claims == nullptr) return;  // one worker: the shard's every subtree
     // Done with the subtree claimed last (or none yet): claim the next one
@@ -306,7 +311,6 @@ class split_owner {
   std::uint64_t hash_ = kFnvBasis;
   std::size_t count_ = 0;              // counted choices so far
   std::size_t free_ = 0;               // free ones that did not count
-  std::size_t len_ = 0, last_len_ = 0;  // choices in prefix_ and last_
   std::uint64_t ordinal_ = kNone, target_ = kNone;
   bool decided_ = false, foreign_ = false;
 };
