@@ -592,14 +592,16 @@ std::string diff(const std::set<std::string>& want, const std::set<std::string>&
 }
 
 // The union of `shards` shards, shard i on 1 + i % 2 jobs.
-search_result sharded(const program& p, mc::strategy_spec s, unsigned shards) {
+search_result sharded(const program& p, mc::strategy_spec s, unsigned shards, std::size_t split_depth = 0) {
   search_result all;
   all.what = std::string(mc::strategy_name(s.k)) + " as " + std::to_string(shards) + " shards";
+  if (split_depth != 0) all.what += ", split " + std::to_string(split_depth) + " deep";
   all.complete = true;
   for (unsigned i = 0; i < shards; ++i) {
     mc::options o = with(s);
     o.shard_index = i;
     o.shard_count = shards;
+    o.split_depth = split_depth;
     o.jobs = 1 + i % 2;
     search_result r = search(p, o, all.what);
     all.complete = all.complete && r.complete;
@@ -635,6 +637,18 @@ RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
     same.push_back(search(p, o, "dfs on 2 jobs"));
   }
   same.push_back(sharded(p, mc::dfs(), 3));
+  {
+    // The default split depths are past the end of most programs small
+    // enough for plain dfs: their executions are all top. A shallow split
+    // falls inside them, at any kind of decision.
+    const std::size_t depth = *rc::gen::inRange<std::size_t>(1, 5);
+    mc::options o = with(mc::dpor());
+    o.jobs = 2;
+    o.split_depth = depth;
+    same.push_back(search(p, o, "dpor on 2 jobs, split " + std::to_string(depth) + " deep"));
+    same.push_back(sharded(p, mc::dpor(), 3, depth));
+    same.push_back(sharded(p, mc::dfs(), 2, depth));
+  }
   {
     // Iterative delay bounding repeats the schedules of every smaller bound:
     // it may run out of room before it completes, and then reaches a subset.
@@ -689,6 +703,17 @@ RC_GTEST_PROP(Differential, DporReachesWhatSamplingReaches, ()) {
   RC_CLASSIFY(std::any_of(dpor.outcomes.begin(), dpor.outcomes.end(),
                           [](const std::string& x) { return x.find("starvation") != std::string::npos; }),
               "dpor finds starvation");
+  {
+    // Split shallow, so that it falls inside the program (see above).
+    const std::size_t depth = *rc::gen::inRange<std::size_t>(1, 5);
+    d.jobs = 2;
+    d.split_depth = depth;
+    d.max_executions = 8 * kDfsCap;  // (a job's share is not an even one)
+    const search_result split = search(p, d, "dpor on 2 jobs, split " + std::to_string(depth) + " deep", bypass);
+    if (!split.complete) RC_FAIL(split.what + " did not complete");
+    if (split.outcomes != dpor.outcomes)
+      RC_FAIL(split.what + " reached other outcomes than dpor on one job:" + diff(dpor.outcomes, split.outcomes));
+  }
   const auto seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
   for (const mc::strategy_spec& s : {mc::random(seed), mc::pct(seed, 3), mc::pos(seed)}) {
     mc::options o = with(s);

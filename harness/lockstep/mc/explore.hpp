@@ -321,6 +321,13 @@ struct options {
   // shard. Bounded and iterative searches do not shard.
   unsigned shard_index = 0;
   unsigned shard_count = 1;
+  // dfs and dpor on several jobs or shards: how many choices deep (dfs) or
+  // branching decisions deep (dpor) the tree splits into the subtrees that
+  // jobs and shards share out (0: the default, 8 for dfs and 7 for dpor).
+  // Deeper gives more, smaller subtrees. Every shard of one search must use
+  // the same. Tests set it small, so that the split falls inside small
+  // programs.
+  std::size_t split_depth = 0;
   // dfs and dpor: keep the search position in this file (rewritten every
   // second and when a bound stops the search; removed when the search
   // completes or finds a bug). If it exists when explore() starts, the search

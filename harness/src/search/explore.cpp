@@ -716,8 +716,9 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
     try {
       strats[w] = make_strategy(opts);
       const bool dpor = opts.strategy.k == strategy_spec::kind::dpor;
-      strats[w]->own({shards, shard, jobs > 1 ? &claims : nullptr, dpor ? rt::kDporSplitDepth : rt::kSplitDepth,
-                      dpor ? rt::kDporSplitFree : 0});
+      const std::size_t depth =
+          opts.split_depth != 0 ? opts.split_depth : dpor ? rt::kDporSplitDepth : rt::kSplitDepth;
+      strats[w]->own({shards, shard, jobs > 1 ? &claims : nullptr, depth, dpor ? rt::kDporSplitFree : 0});
       const split_order order{&cutoff, &counted};
       outs[w] = search(opts, body, *strats[w], max_exec, t0, &stop, w == 0 ? progress : nullptr, &order);
     } catch (...) {
