@@ -708,7 +708,9 @@ RC_GTEST_PROP(Differential, DporReachesWhatSamplingReaches, ()) {
     const std::size_t depth = *rc::gen::inRange<std::size_t>(1, 5);
     d.jobs = 2;
     d.split_depth = depth;
-    d.max_executions = 8 * kDfsCap;  // (a job's share is not an even one)
+    // (Source sets and the split's expanded top run more executions than
+    // dpor on one job.)
+    d.max_executions = 8 * kDfsCap;
     const search_result split = search(p, d, "dpor on 2 jobs, split " + std::to_string(depth) + " deep", bypass);
     if (!split.complete) RC_FAIL(split.what + " did not complete");
     if (split.outcomes != dpor.outcomes)

@@ -304,10 +304,10 @@ struct options {
   // seeded by (seed, i), and the reported bug is the one with the smallest
   // i); dfs and dpor split their tree between the workers (dfs exploring
   // the same set of executions whatever the number), and the bug reported is
-  // the first in a fixed order of the workers' executions (job w's i-th has
-  // place i*jobs+w), so a run with the same number of jobs reports the same
-  // bug and counts. Bounded and iterative searches, checkpointed ones and
-  // replay run on one. With more than one job the body
+  // the first in a fixed order of the executions (subtree by subtree, see
+  // split_depth), so it and the counts are the same on any number of jobs
+  // from 2 on. Iterative bounding, dpor with a preemption bound, delay
+  // bounding, checkpointed searches and replay run on one. With more than one job the body
   // runs on several OS threads at once: it must not share unsynchronised
   // state outside itself.
   unsigned jobs = 1;
@@ -325,7 +325,8 @@ struct options {
   // branching decisions deep (dpor) the tree splits into the subtrees that
   // jobs and shards share out (0: the default, 8 for dfs and 7 for dpor).
   // Deeper gives more, smaller subtrees. Every shard of one search must use
-  // the same. Tests set it small, so that the split falls inside small
+  // the same (nothing checks it: shards that differ overlap and leave
+  // gaps). Tests set it small, so that the split falls inside small
   // programs.
   std::size_t split_depth = 0;
   // dfs and dpor: keep the search position in this file (rewritten every

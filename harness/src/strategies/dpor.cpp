@@ -267,10 +267,11 @@ class dpor_strategy final : public strategy {
     // top of the tree: its races are found by every worker, whoever owns what
     // comes next, so that the top is the same for all (see split_owner).
     if (d != decision::value) finish_transition();
-    // Another worker's subtree: run it out, unrecorded. (Decided at thread
-    // decisions only: the step running at a value decision is still the
-    // top's, and so are its value choices, see split_owner.)
-    if (cands.size() > 1 && !split_.decided() && d != decision::value) {
+    // Another worker's subtree: run it out, unrecorded. (Decided at a
+    // thread decision, one with a single candidate too: the step running at
+    // a value decision is still the top's, and so are its value choices, see
+    // split_owner.)
+    if (!split_.decided() && d != decision::value) {
       top_end_ = depth_;
       if (split_.leaves()) return 0;
     }
@@ -371,9 +372,9 @@ class dpor_strategy final : public strategy {
   }
 
   bool end() override {
-    // An execution that never branched past the split is all top of the
-    // tree: every worker records its races (see pick()), then it belongs to
-    // whoever owns its whole choice sequence.
+    // An execution that reached no thread decision past the split is all
+    // top of the tree: every worker records its races (see pick()), then it
+    // belongs to whoever owns its whole choice sequence.
     if (!blocked_ && !split_.foreign()) {
       finish_transition();
       stopped_by_last();
@@ -806,7 +807,8 @@ class dpor_strategy final : public strategy {
     });
   }
 
-  // Counts branching decisions and hashes their choices (split searches).
+  // Counts branching value decisions and hashes their choices (split
+  // searches; past the depth it only hashes them, see split_owner).
   void note_branch(std::size_t options, std::uint32_t chosen) {
     if (options >= 2) split_.note(chosen);
   }

@@ -192,13 +192,14 @@ inline bool conflict(const access& a, const access& b) noexcept {
 // `depth`-th counted one (dfs counts every choice, dpor its branching
 // decisions). A subtree is decided once: at the first decision after the
 // depth-th counted one where the caller asks (leaves(): dfs at every
-// choice, dpor at thread decisions only), or at the end of an execution
-// that has no such decision. Choices the caller notes past the depth before
-// it asks are part of the top and of the subtree's identity too, though
-// they do not count: dpor's value choices inside the step that runs across
-// the split. (Deciding there instead would stop the other workers'
-// recording in the middle of a step whose rest, a time read for one, the
-// owner records into the top's announcements: their tops would differ.)
+// choice, dpor at every thread decision, those with one candidate too), or
+// at the end of an execution that has no such decision. Choices the caller
+// notes past the depth before it asks are part of the top and of the
+// subtree's identity too, though they do not count: dpor's value choices
+// inside the step that runs across the split. (Deciding at one of them
+// would stop the other workers' recording in the middle of a step whose
+// rest, a time read for one, the owner records into the top's
+// announcements: their tops would differ.)
 //
 // Up to `free` choices the caller calls free do not count, though they are
 // part of the top and of the subtree's identity: dpor's decisions among
@@ -260,7 +261,8 @@ class split_owner {
     if (free && free_ < spec_.free) ++free_;
     else if (count_ < spec_.depth) ++count_;
   }
-  // At a branching decision: true once the execution turned out to be another's.
+  // Where the caller may decide (see above): true once the execution
+  // turned out to be another's.
   bool leaves() {
     if (on() && !decided_ && count_ == spec_.depth) decide();
     return foreign_;
