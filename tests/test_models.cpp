@@ -184,4 +184,52 @@ TEST(ModelCounts, EveryModelKeepsItsRecordedVerdictAndExecutionCount) {
   EXPECT_TRUE(diff.empty()) << "verdicts or execution counts changed:\n" << diff;
 }
 
+// dpor split shallow (options::split_depth), on 2 jobs and as 3 shards
+// (the third on 2 jobs), reaches dpor's one-job verdict on every model it
+// covers: the split then falls inside the models' steps, waits, crashes and
+// value choices, where the default depth leaves most of them in the top.
+TEST(SplitSearches, ReachTheVerdictOfOneJobOnEveryModel) {
+  for (const model_run& run : model_runs()) {
+    const mc::result& one = run.dpor;
+    if (!one.complete && !one.found) continue;  // not covered on one job
+    const char* name = run.m->name;
+    for (const std::size_t depth : {1, 3}) {
+      mc::options o;
+      o.strategy = mc::dpor();
+      o.honour_env = false;
+      o.max_executions = 400000;
+      o.split_depth = depth;
+      o.trace_dir = "-";
+      if (run.m->settings.max_steps != 0) o.max_steps = run.m->settings.max_steps;
+      const std::string at = std::string(name) + ", split " + std::to_string(depth) + " deep";
+      o.jobs = 2;
+      const mc::result two = mc::explore(o, run.m->body);
+      ASSERT_EQ(two.found.has_value(), one.found.has_value()) << at << " on 2 jobs\n" << two.report();
+      if (one.found) {
+        EXPECT_EQ(two.found->kind, one.found->kind) << at << " on 2 jobs\n" << two.report();
+      } else {
+        EXPECT_TRUE(two.complete) << at << " on 2 jobs\n" << two.report();
+      }
+      bool found = false, covered = true;
+      for (unsigned i = 0; i < 3; ++i) {
+        o.shard_index = i;
+        o.shard_count = 3;
+        o.jobs = i == 2 ? 2 : 1;
+        const mc::result r = mc::explore(o, run.m->body);
+        if (r.found) {
+          found = true;
+          EXPECT_TRUE(one.found && r.found->kind == one.found->kind) << at << ", shard " << i << "\n" << r.report();
+        }
+        covered = covered && r.shard_complete;
+      }
+      o.shard_count = 1;
+      o.shard_index = 0;
+      EXPECT_EQ(found, one.found.has_value()) << at << " as 3 shards";
+      if (!one.found) {
+        EXPECT_TRUE(covered) << at << " as 3 shards";
+      }
+    }
+  }
+}
+
 }  // namespace
