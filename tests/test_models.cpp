@@ -222,8 +222,6 @@ TEST(SplitSearches, ReachTheVerdictOfOneJobOnEveryModel) {
         }
         covered = covered && r.shard_complete;
       }
-      o.shard_count = 1;
-      o.shard_index = 0;
       EXPECT_EQ(found, one.found.has_value()) << at << " as 3 shards";
       if (!one.found) {
         EXPECT_TRUE(covered) << at << " as 3 shards";
