@@ -89,6 +89,16 @@ assert r["ok"] is True and len(r["results"]) >= 6
 expect budget-incomplete 0 -- "$LS" check counter_mutex --strategy dfs --budget 10 --report-json "$tmp/inc.json"
 has budget-incomplete out "max_executions = 10"
 has budget-incomplete inc.json '"verdict": "incomplete"'
+has budget-incomplete out "--strategy random, is usually"
+# A sampled search ends at its budget by design: it is told so, and never
+# advised to sample.
+for s in random pct pos; do
+  expect "budget-sampled[$s]" 0 -- "$LS" check counter_mutex --strategy $s --budget 10
+  has "budget-sampled[$s]" out "the sample size (max_executions = 10) was reached"
+  lacks "budget-sampled[$s]" out "--strategy random"
+done
+expect time-sampled 0 -- "$LS" check counter_mutex --strategy random --budget 50ms
+has time-sampled out "a sampled search proves nothing about the schedules it did not run"
 
 # Bad input: exit 2 and one line on stderr.
 for bad in "check no_such_model" "check" "check --all deadlock_abba" "check counter_mutex --strategy sideways" \

@@ -295,6 +295,20 @@ std::string execution_bound_text(std::uint64_t max_exec) {
          "--strategy random, is usually the better answer)";
 }
 
+// A sampled search (random, pct, pos) ends at its budget by design: the
+// advice for an exhaustive one (a smaller model, or sampling) does not fit.
+std::string sample_bound_text(std::uint64_t max_exec) {
+  return "the sample size (max_executions = " + std::to_string(max_exec) +
+         ") was reached: a sampled search proves nothing about the schedules it did not run; raise it with "
+         "--budget N or options.max_executions, or check exhaustively (dfs, dpor) for a proof";
+}
+
+std::string sample_time_text(std::chrono::milliseconds budget, std::uint64_t n) {
+  return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution") +
+         ": a sampled search proves nothing about the schedules it did not run; raise it with --budget, or "
+         "check exhaustively (dfs, dpor) for a proof";
+}
+
 std::string time_bound_text(std::chrono::milliseconds budget, std::uint64_t n) {
   return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution") +
          "; raise it with --budget or options.time_budget (a large exhaustive "
@@ -658,7 +672,7 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
     while (pos < total && !error) {
       if (progress != nullptr) progress->tick(pos, -1);
       if (timed && std::chrono::steady_clock::now() >= deadline) {
-        out.bound_hit = time_bound_text(opts.time_budget, pos);
+        out.bound_hit = sample_time_text(opts.time_budget, pos);
         break;
       }
       // The first block is a single execution: it calibrates pct's k.
@@ -685,7 +699,7 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
       pos += block_len;
       out.executions = pos;
     }
-    if (!out.found && out.bound_hit.empty() && !error) out.bound_hit = execution_bound_text(max_exec);
+    if (!out.found && out.bound_hit.empty() && !error) out.bound_hit = sample_bound_text(max_exec);
     done = true;
     sync.arrive_and_wait();
   }
