@@ -295,24 +295,31 @@ std::string execution_bound_text(std::uint64_t max_exec) {
          "--strategy random, is usually the better answer)";
 }
 
-// A sampled search (random, pct, pos) ends at its budget by design: the
-// advice for an exhaustive one (a smaller model, or sampling) does not fit.
-std::string sample_bound_text(std::uint64_t max_exec) {
-  return "the sample size (max_executions = " + std::to_string(max_exec) +
-         ") was reached: a sampled search proves nothing about the schedules it did not run; raise it with "
-         "--budget N or options.max_executions, or check exhaustively (dfs, dpor) for a proof";
-}
-
-std::string sample_time_text(std::chrono::milliseconds budget, std::uint64_t n) {
-  return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution") +
-         ": a sampled search proves nothing about the schedules it did not run; raise it with --budget, or "
-         "check exhaustively (dfs, dpor) for a proof";
+std::string time_ran_out(std::chrono::milliseconds budget, std::uint64_t n) {
+  return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution");
 }
 
 std::string time_bound_text(std::chrono::milliseconds budget, std::uint64_t n) {
-  return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution") +
+  return time_ran_out(budget, n) +
          "; raise it with --budget or options.time_budget (a large exhaustive "
          "search usually means the model has more threads or steps than it needs)";
+}
+
+// A sampled search (random, pct, pos) ends at its budget by design: the
+// advice for an exhaustive one (a smaller model, or sampling) does not fit.
+// `reached`: the budget that ran out; `raise`: how to give more.
+std::string sampled_end_text(const std::string& reached, const char* raise) {
+  return reached + ": a sampled search proves nothing about the schedules it did not run; raise it with " + raise +
+         ", or check exhaustively (dfs, dpor) for a proof";
+}
+
+std::string sample_bound_text(std::uint64_t max_exec) {
+  return sampled_end_text("the sample size (max_executions = " + std::to_string(max_exec) + ") was reached",
+                          "--budget N or options.max_executions");
+}
+
+std::string sample_time_text(std::chrono::milliseconds budget, std::uint64_t n) {
+  return sampled_end_text(time_ran_out(budget, n), "--budget");
 }
 
 // The live progress line (options::progress).
