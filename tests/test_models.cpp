@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lockstep/mc/model.hpp"
@@ -108,20 +109,23 @@ struct model_run {
   mc::result dfs, dpor;
 };
 
+// A search of model m with strategy s, up to max_executions, on one job.
+mc::options search_options(const mc::model& m, mc::strategy_spec s, std::uint64_t max_executions) {
+  mc::options o;
+  o.strategy = std::move(s);
+  o.honour_env = false;
+  o.max_executions = max_executions;
+  o.jobs = 1;
+  if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
+  return o;
+}
+
 const std::vector<model_run>& model_runs() {
   static const std::vector<model_run> runs = [] {
     std::vector<model_run> out;
     for (const mc::model& m : mc::models()) {
       if (m.settings.ends_process) continue;  // checked in a child by Models.GetsItsExpectedVerdict
-      auto run = [&](mc::strategy_spec s) {
-        mc::options o;
-        o.strategy = s;
-        o.honour_env = false;
-        o.max_executions = 100000;
-        o.jobs = 1;
-        if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
-        return mc::explore(o, m.body);
-      };
+      auto run = [&](mc::strategy_spec s) { return mc::explore(search_options(m, std::move(s), 100000), m.body); };
       out.push_back({&m, run(mc::dfs()), run(mc::dpor())});
     }
     return out;
@@ -194,13 +198,9 @@ TEST(SplitSearches, ReachTheVerdictOfOneJobOnEveryModel) {
     if (!one.complete && !one.found) continue;  // not covered on one job
     const char* name = run.m->name;
     for (const std::size_t depth : {1, 3}) {
-      mc::options o;
-      o.strategy = mc::dpor();
-      o.honour_env = false;
-      o.max_executions = 400000;
+      mc::options o = search_options(*run.m, mc::dpor(), 400000);
       o.split_depth = depth;
       o.trace_dir = "-";
-      if (run.m->settings.max_steps != 0) o.max_steps = run.m->settings.max_steps;
       const std::string at = std::string(name) + ", split " + std::to_string(depth) + " deep";
       o.jobs = 2;
       const mc::result two = mc::explore(o, run.m->body);
