@@ -164,7 +164,15 @@ struct mix {
   int rw = 1;     // each reader-writer section
   int yield = 1;
   int spawn = 1;
+  // Mostly what a lean execution takes (seq_cst atomics, mutexes, choose,
+  // spawn; see options::lean_sampling): the rest a fortieth as often.
+  bool lean = false;
 };
+
+bool lean_code(code c) {
+  return c <= code::cas || c == code::locked || c == code::try_locked || c == code::choose || c == code::now ||
+         c == code::check || c == code::spawn;
+}
 
 rc::Gen<instr> gen_instr(int atomics, int held, int depth, mix w) {
   return rc::gen::exec([=] {
@@ -219,13 +227,15 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth, mix w) {
       if ((i.c == code::locked || i.c == code::try_locked) && (held & 3) == 3) continue;
       if (rw && (held & kHoldsRw) != 0) continue;
       if (i.c == code::spawn && depth != 0) continue;  // a thread's own code, outside blocks
+      if (w.lean && !lean_code(i.c) && *rc::gen::inRange(0, 40) != 0) continue;
       break;
     }
     i.x = *rc::gen::inRange(0, atomics);
     i.v = *rc::gen::inRange(0, 3);
     i.w = *rc::gen::inRange(0, 3);
     // Memory orders: weak ones as often as seq_cst.
-    if (i.c <= code::cas || i.c == code::fence) i.o = *rc::gen::weightedElement<int>({{1, 0}, {1, 1}, {2, 2}});
+    if (i.c <= code::cas || i.c == code::fence)
+      i.o = *rc::gen::weightedElement<int>({{1, 0}, {1, 1}, {w.lean ? 16 : 2, 2}});
     int holds = 0;  // what the block takes
     switch (i.c) {
       case code::locked:
@@ -725,6 +735,56 @@ RC_GTEST_PROP(Differential, DporReachesWhatSamplingReaches, ()) {
       if (!dpor.outcomes.count(x))
         RC_FAIL(r.what + " reached an outcome dpor never reaches (starvation bound " + std::to_string(bypass) +
                 "): " + x);
+  }
+}
+
+// Random sampling runs an execution lean when it can and again in full
+// when it must (options::lean_sampling): execution by execution it must end
+// as it does with every execution in full, and the counts, the first bug and
+// its report must be the same. Most programs keep to what a lean execution
+// takes, the rest stop it now and then; with a bug, the search either stops
+// at the first (its report compared) or goes on (keep_going).
+struct sampled_run {
+  std::vector<std::string> outcomes;  // in the order of the executions (one job)
+  mc::result r;
+};
+
+sampled_run sample(const program& p, std::uint64_t seed, bool lean, bool keep_going) {
+  mc::options o = with(mc::random(seed));
+  o.honour_env = false;
+  o.shrink = false;
+  o.keep_going = keep_going;
+  o.fair_scheduling = p.fair;
+  o.trace_dir = "-";
+  o.max_executions = 300;
+  o.lean_sampling = lean;
+  sampled_run out;
+  o.on_execution = [&](const mc::bug* b) { out.outcomes.push_back(outcome(b)); };
+  out.r = mc::explore(o, [&p] { run_program(p); });
+  return out;
+}
+
+RC_GTEST_PROP(Differential, LeanSamplingRunsWhatFullSamplingRuns, ()) {
+  const bool lean_heavy = *rc::gen::weightedElement<int>({{1, 0}, {3, 1}}) != 0;
+  const program p = *gen_program(mix{.lean = lean_heavy});
+  const auto seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
+  const bool keep_going = *rc::gen::arbitrary<bool>();
+  const sampled_run full = sample(p, seed, false, keep_going);
+  const sampled_run lean = sample(p, seed, true, keep_going);
+  RC_TAG(full.r.found ? "a bug" : "no bug");
+  RC_ASSERT(lean.r.executions == full.r.executions);
+  RC_ASSERT(lean.r.steps == full.r.steps);
+  RC_ASSERT(lean.outcomes == full.outcomes);
+  RC_ASSERT(lean.r.found.has_value() == full.r.found.has_value());
+  if (full.r.found) {
+    const mc::bug& a = *full.r.found;
+    const mc::bug& b = *lean.r.found;
+    RC_ASSERT(b.kind == a.kind);
+    RC_ASSERT(b.execution == a.execution);
+    RC_ASSERT(b.step == a.step);
+    RC_ASSERT(b.schedule == a.schedule);
+    RC_ASSERT(b.message == a.message);
+    RC_ASSERT(b.details == a.details);
   }
 }
 

@@ -230,4 +230,37 @@ TEST(SplitSearches, ReachTheVerdictOfOneJobOnEveryModel) {
   }
 }
 
+// Random sampling with lean executions (options::lean_sampling) runs what
+// it runs with every execution in full, on every model: the same executions
+// and steps, the same first bug with the same report, on one job and on two.
+// (A model whose bug ends the process is checked by the Models tests, whose
+// random runs are lean where they can be.)
+TEST(LeanSampling, RunsWhatFullSamplingRunsOnEveryModel) {
+  for (const mc::model& m : mc::models()) {
+    if (m.settings.ends_process) continue;
+    for (const unsigned jobs : {1u, 2u}) {
+      const std::string at = std::string(m.name) + " on " + std::to_string(jobs) + " job(s)";
+      auto run = [&](bool lean) {
+        mc::options o = search_options(m, mc::random(11), 3000);
+        o.jobs = jobs;
+        o.trace_dir = "-";
+        o.lean_sampling = lean;
+        return mc::explore(o, m.body);
+      };
+      const mc::result full = run(false);
+      const mc::result lean = run(true);
+      EXPECT_EQ(lean.executions, full.executions) << at;
+      EXPECT_EQ(lean.steps, full.steps) << at;
+      ASSERT_EQ(lean.found.has_value(), full.found.has_value()) << at << "\n" << lean.report();
+      if (full.found) {
+        EXPECT_EQ(lean.found->kind, full.found->kind) << at;
+        EXPECT_EQ(lean.found->execution, full.found->execution) << at;
+        EXPECT_EQ(lean.found->schedule, full.found->schedule) << at;
+        EXPECT_EQ(lean.found->message, full.found->message) << at;
+        EXPECT_EQ(lean.found->details, full.found->details) << at;
+      }
+    }
+  }
+}
+
 }  // namespace

@@ -299,6 +299,16 @@ struct options {
   // second once the run has taken a second, erased at the end. The CLI turns
   // it on when stderr is a terminal and --quiet is not given.
   bool progress = false;
+  // random: run each execution first on the engine's lean path, which keeps
+  // only what a passing execution needs (no object names, no wait-for graph,
+  // no memory-model views). The lean path takes seq_cst atomics, native
+  // mutexes, spawn, join and value choices; anything else (a yield, a wait,
+  // a condition variable, a weaker atomic, plain memory) or any bug sends
+  // the execution back to its first step, run again in full with the same
+  // seed: the schedules, verdicts and reports are the same either way, only
+  // faster for the models the lean path takes. A search whose executions
+  // keep leaving it stops trying it. Off: every execution runs in full.
+  bool lean_sampling = true;
   // Worker OS threads (0: one per core). random and pct give the same result
   // for a seed whatever the number (execution i always gets the schedule
   // seeded by (seed, i), and the reported bug is the one with the smallest

@@ -681,6 +681,7 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
   ::alarm(kDetailSeconds);
   result r;
   try {
+    if (lean_) lean_to_full();
     aborting_ = false;
     bug_.reset();
     fail(kind, std::string(msg.view()));

@@ -53,6 +53,7 @@ runtime::runtime(const options& opts, strategy& strat)
   if (by_count_) uniform_ = strat.uniform_picks();
   expect_ = opts.expect_events;
   fair_on_ = opts.fair_scheduling;
+  lean_ok_ = opts.lean_sampling && uniform_ != nullptr && expect_ == nullptr;
   detector<fairness>().bind(enabled_, elig_);
   events_.reserve(1024);
   cands_.reserve(16);
@@ -200,7 +201,6 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   schedule_.clear();
   preempted_.clear();
   events_.clear();
-  objects_.reset();
   over_bound_ = 0;
   exec_preemptions_ = 0;
   vtime_ = 0;
@@ -210,17 +210,24 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   quiescent_ = kNoThread;
   restart_ = false;
   bug_.reset();
-  each_detector([&](auto& d) { d.reset(opts_); });
-  if (mm_dirty_) mm_.reset(opts_.memory_model == memory_model::rc11);
-  else mm_.turn(opts_.memory_model == memory_model::rc11);
-  // Until its first atomic operation that is not seq_cst (or its first
-  // fence) an execution needs no views: every load reads the latest store.
-  // The model is built from the events then (materialise()). With the race
-  // detector on, message clocks are needed from the start.
-  lazy_ = mm_.on() && !detector<race_detector>().on();
-  mm_dirty_ = mm_.on() && !lazy_;
-  for (const touch_rec& t : touches_) touched_[t.obj] = 0;
-  touches_.clear();
+  lean_ = lean_now();
+  lean_retry_ = false;
+  if (lean_) {
+    lean_begin();
+  } else {
+    objects_.reset();
+    each_detector([&](auto& d) { d.reset(opts_); });
+    if (mm_dirty_) mm_.reset(opts_.memory_model == memory_model::rc11);
+    else mm_.turn(opts_.memory_model == memory_model::rc11);
+    // Until its first atomic operation that is not seq_cst (or its first
+    // fence) an execution needs no views: every load reads the latest store.
+    // The model is built from the events then (materialise()). With the race
+    // detector on, message clocks are needed from the start.
+    lazy_ = mm_.on() && !detector<race_detector>().on();
+    mm_dirty_ = mm_.on() && !lazy_;
+    for (const touch_rec& t : touches_) touched_[t.obj] = 0;
+    touches_.clear();
+  }
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
   thread_rec& main = new_thread(std::source_location::current(), host_fp_);
@@ -235,6 +242,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   jump(host_, main);
   if (aborting_) unwind_all();
   in_execution_ = false;
+  if (lean_) return lean_end();
   if (restart_) return;  // not an execution: it runs again
   if (expect_ != nullptr && internal_error_.empty()) {
     // The last event's value is known only now; a run that stopped short of
@@ -311,17 +319,21 @@ thread_rec& runtime::new_thread(const std::source_location& loc, const fp_contro
   // as data (a few vector moves): a compiler that sees the fresh
   // value, mostly zeros, rebuilds it with a string store (rep stos on
   // x86-64), which costs more than the rest of new_thread to start.
-  static const thread_exec fresh_exec;
-  const thread_exec* fresh = &fresh_exec;
-  asm("" : "+r"(fresh));
-  thread_exec& x = t;
-  x = *fresh;
-  x.next = access{kThreadKey | tid, access_kind::sync};  // its start
-  x.spawn_loc = loc;
-  x.block_loc = loc;
-  each_detector([&](auto& d) {
-    if constexpr (requires { d.on_thread(tid); }) d.on_thread(tid);
-  });
+  if (lean_) {
+    lean_new_thread(t, tid, loc);
+  } else {
+    static const thread_exec fresh_exec;
+    const thread_exec* fresh = &fresh_exec;
+    asm("" : "+r"(fresh));
+    thread_exec& x = t;
+    x = *fresh;
+    x.next = access{kThreadKey | tid, access_kind::sync};  // its start
+    x.spawn_loc = loc;
+    x.block_loc = loc;
+    each_detector([&](auto& d) {
+      if constexpr (requires { d.on_thread(tid); }) d.on_thread(tid);
+    });
+  }
   t.task = nullptr;
   enable(tid);
   return t;
@@ -658,6 +670,8 @@ void runtime::step_bound_exceeded(op o) {
 bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
                          std::uint32_t expected, bool timed, std::int64_t deadline,
                          const std::source_location& loc) {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
     // In a release path: a wait that need not block completes; one that
@@ -801,6 +815,10 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     events_.back().order = kLockWordStep;
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
+    if (lean_) [[unlikely]] {  // a yield (below): in full
+      lean_stop();
+      return false;
+    }
     fair_yield(true);  // a failed try is a yield
     return false;
   }
@@ -863,6 +881,10 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
 void runtime::mutex_lock(const void* obj, std::uint32_t* word, detail::object_handle& h,
                          const std::source_location& loc) {
   if (aborting_) return lock_word(word, h, loc);  // the annotations do nothing then
+  if (lean_) {
+    lock_word(word, h, loc);
+    return lean_acquired(obj, lock_mode::exclusive);
+  }
   const std::uint32_t id = resource_for(obj, lock_kind::mutex);
   acquiring_at(obj, id, acquire_flags::blocking, loc);
   lock_word(word, h, loc);
@@ -874,6 +896,10 @@ void runtime::mutex_lock(const void* obj, std::uint32_t* word, detail::object_ha
 
 std::uint32_t runtime::mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
                                     const std::source_location& loc) {
+  if (lean_) {
+    lean_released(obj, lock_mode::exclusive);
+    return unlock_word(word, h, loc);
+  }
   released(obj, lock_mode::exclusive, loc);
   return unlock_word(word, h, loc);
 }
@@ -1030,6 +1056,8 @@ void runtime::atomic_fence(std::memory_order order, const std::source_location& 
   detail::object_handle none;
   std::uint32_t id;
   if (order == std::memory_order_relaxed) return;  // no fence at all
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   if (track_) set_next(cur_, order == std::memory_order_seq_cst && mm_.on() ? access{0, access_kind::global} : access{});
   if (!enter_point(op::fence, nullptr, none, loc, id)) return;
   record(op::fence, nullptr, 0, loc, true).value = static_cast<std::uint64_t>(order);
@@ -1042,6 +1070,8 @@ void runtime::atomic_fence(std::memory_order order, const std::source_location& 
 }
 
 bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   thread_rec& me = *threads_[cur_];
   if (me.spurious >= opts_.spurious_wakeups) return false;
   if (choose(2, loc) == 0) return false;
@@ -1052,6 +1082,8 @@ bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) 
 
 void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                          const std::source_location& loc) {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   if (lazy_ && h.epoch != epoch_) touch(object_id(h), *word);
   std::uint64_t* rec = point(op::wake, word, h, loc);
   if (rec == nullptr) return;
@@ -1213,6 +1245,7 @@ void runtime::assert_failed(const char* expr, const std::source_location& loc, c
 
 void runtime::fail(bug_kind kind, std::string message, std::string details) {
   if (aborting_) return;
+  if (lean_) return lean_stop();  // the full execution reports it
   aborting_ = true;
   // A search that goes on after a bug (options::keep_going) must still reach
   // every execution that differs before this point. What the unfinished
@@ -1377,6 +1410,7 @@ std::uint32_t runtime::resource_for(const void* addr, lock_kind kind) {
 }
 
 void runtime::named(const void* obj, const char* name) noexcept {
+  if (lean_) return;  // names are for reports, which full executions make
   try {
     objects_.name(obj, name);
   } catch (...) {  // out of memory: the object keeps its number
@@ -1385,6 +1419,7 @@ void runtime::named(const void* obj, const char* name) noexcept {
 
 void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
                         const std::source_location& loc) {
+  if (lean_) return;  // for the wait-for graph and bypass counts, which lean executions leave out
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, kind);
   acquiring_at(obj, id, flags, loc);
@@ -1417,6 +1452,7 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
 }
 
 void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
+  if (lean_) return lean_acquired(obj, mode);
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, lock_kind::other);
   wait_for::thread_state& w = waits_of(*threads_[cur_]);
@@ -1530,6 +1566,7 @@ void runtime::leave_announced(thread_rec& t) noexcept {
 }
 
 void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {
+  if (lean_) return lean_released(obj, mode);
   if (aborting_) return;
   object_rec* r = find_resource(obj);
   if (r != nullptr) {
@@ -1557,6 +1594,7 @@ void runtime::released(const void* obj, lock_mode mode, const std::source_locati
 }
 
 void runtime::destroyed(const void* obj) noexcept {
+  if (lean_) return lean_destroyed(obj);
   object_rec* r = objects_.get(obj);
   if (r == nullptr) {
     objects_.unname(obj);
@@ -1610,6 +1648,8 @@ bool runtime::wake_quiescent() {
 }
 
 std::uint32_t runtime::await_quiescence(const std::source_location& loc) {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   check_abort();
   thread_rec& me = *threads_[cur_];
   me.st = tstate::blocked_quiescent;
@@ -1627,6 +1667,8 @@ std::uint32_t runtime::await_quiescence(const std::source_location& loc) {
 }
 
 void runtime::end_execution() {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   if (!aborting_) {
     if (track_) publish_unfinished(true);
     aborting_ = true;  // with no bug: the execution passes
@@ -1649,6 +1691,7 @@ void runtime::begin_block(thread_rec& me, const void* word, bool timed, std::int
 }
 
 void runtime::global_deadlock() {
+  if (lean_) return lean_stop();
   std::vector<std::size_t> cycle = find_cycle(false);
   std::string details;
   if (!cycle.empty()) details = describe_cycle(view(), cycle);
@@ -1741,6 +1784,7 @@ void runtime::check_livelock() {
 // Busy waiting: a run of read-only steps without a yield.
 
 void runtime::busy_waiting() {
+  if (lean_) lean_stop_unwind();
   report_text r = busy_wait_text(view(), cur_, detector<busy_wait>().run(cur_), opts_.busy_wait_bound);
   fail_and_unwind(bug_kind::busy_wait, std::move(r.message), std::move(r.details));
 }
@@ -1801,6 +1845,8 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint32_t a
 // the resource last overtook it) and its own commit (retry_won). More than
 // bypass_bound losses before its own commit is starvation.
 void runtime::retry_begin(const void* obj, const std::source_location& loc) {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   if (aborting_) return;
   retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   me.retry_for = obj;
@@ -1810,6 +1856,8 @@ void runtime::retry_begin(const void* obj, const std::source_location& loc) {
 }
 
 void runtime::retry_won(const void* obj, const std::source_location& loc) {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   (void)loc;
   if (aborting_) return;
   retry_watch::thread_state& me = detector<retry_watch>()[cur_];
@@ -1818,6 +1866,8 @@ void runtime::retry_won(const void* obj, const std::source_location& loc) {
 }
 
 void runtime::retry_lost(const void* obj, const std::source_location& loc) {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   if (aborting_) return;
   retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   if (me.retry_for != obj) return;  // not announced: nothing to count against
@@ -1836,6 +1886,7 @@ void runtime::retry_lost(const void* obj, const std::source_location& loc) {
 // on a wait (not on a lock acquisition or a join) that nobody left can end.
 
 void runtime::progress_on_acquire(const void* obj) noexcept {
+  if (lean_) return;  // a livelock is found at yields, which lean executions leave
   try {
     objects_[objects_.intern(obj)].progress_mark = true;
   } catch (...) {  // out of memory: the mark is lost, no more
@@ -1843,6 +1894,8 @@ void runtime::progress_on_acquire(const void* obj) noexcept {
 }
 
 void runtime::notified(const void* obj, const std::source_location& loc) noexcept {
+  if (lean_) [[unlikely]]
+    lean_stop();  // in full
   if (aborting_) return;
   try {
     objects_[objects_.intern(obj)].notifies.push_back(notify_rec{cur_, exec_steps(), loc});
@@ -1898,6 +1951,7 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
 
 
 void runtime::plain_forget(const void* addr) noexcept {
+  if (lean_) return;  // the race detector is off in lean executions
   detector<race_detector>().on_plain_forget(objects_.find(addr));
 }
 

@@ -172,8 +172,10 @@ class runtime {
   void run_execution(detail::body_ref body, std::uint64_t index);
   const std::optional<bug>& found() const noexcept { return bug_; }
   const std::string& internal_error() const noexcept { return internal_error_; }
-  // The last execution stopped early to start over (a detector turned on
-  // mid-way): run it again after strategy::restart(); it does not count.
+  // The last execution stopped early to start over (a lean execution met
+  // what it leaves to full ones, or a detector turned on mid-way): run it
+  // again after strategy::restart(), as long as it asks (twice at most: a
+  // lean stop, then the race detector's); it does not count.
   bool restart_needed() const noexcept { return restart_; }
   // The report's replay of a failing execution: operations made inside
   // headers take the user's line (report/places.hpp; the hooks ask).
@@ -552,6 +554,37 @@ class runtime {
   bool aborting_ = false;
   std::uint32_t quiescent_ = kNoThread;  // the thread in await_quiescence()
   bool restart_ = false;                // see restart_needed()
+  // The lean path (options::lean_sampling; engine/lean.cpp): this execution
+  // runs lean; the runtime may run lean (a uniform strategy, no replay
+  // checks); the last lean execution stopped, so it runs again in full; the
+  // lean executions and stops so far (a search whose executions keep
+  // stopping stops trying); the mutexes held in this lean execution, by
+  // whom (for the misuse a full execution finds through its holders).
+  bool lean_ = false;
+  bool lean_ok_ = false;
+  bool lean_retry_ = false;
+  std::uint64_t lean_runs_ = 0;
+  std::uint64_t lean_stops_ = 0;
+  struct lean_hold {
+    const void* obj;
+    std::uint32_t thread;
+    lock_mode mode;
+  };
+  std::vector<lean_hold> lean_held_;
+  [[nodiscard]] bool lean_now() const noexcept;
+  // Ends a lean execution without a verdict: it unwinds as after a bug, and
+  // runs again in full (restart_needed()). Never throws.
+  [[gnu::cold, gnu::noinline]] void lean_stop() noexcept;
+  [[gnu::cold, gnu::noinline]] void lean_stop_unwind();  // ... and unwinds now where it may
+  // A lock's holders, as a full execution keeps them (acquired(),
+  // released()): a release by a thread that does not hold it stops.
+  void lean_acquired(const void* obj, lock_mode mode);
+  void lean_released(const void* obj, lock_mode mode) noexcept;
+  void lean_destroyed(const void* obj) noexcept;
+  void lean_begin();  // run_execution's resets, lean
+  void lean_end();    // after a lean execution's fibers are done
+  void lean_new_thread(thread_rec& t, std::uint32_t tid, const std::source_location& loc) noexcept;
+  void lean_to_full() noexcept;  // a fatal signal in a lean execution: the report's state
   bool user_places_ = false;            // see user_places()
   bool in_execution_ = false;           // the body's fibers are running
   bool track_ = false;                  // the strategy wants accesses (dpor)
@@ -664,6 +697,8 @@ inline void runtime::record_more(op o, std::uint32_t object, bool noted) {
 
 inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
                                      const std::source_location& loc) {
+  if (lean_ && o == op::yield) [[unlikely]]
+    lean_stop();  // fair scheduling's bookkeeping: in full
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return nullptr;
   if (race_detector& races = detector<race_detector>(); races.on() && o != op::yield && o != op::spawn) [[unlikely]] {
@@ -724,6 +759,10 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
   // decision lets another thread use it (lazy views: see materialise()).
   if (lazy_ && h.epoch != epoch_) [[unlikely]]
     first_touch(object_id(h), load_bytes(addr, a));
+  // Lean, only seq_cst under the memory model (as a lazy execution's).
+  if (lean_ && opts_.memory_model == memory_model::rc11 &&
+      (a.order != std::memory_order_seq_cst || (o == op::cas_ok && a.failure != std::memory_order_seq_cst))) [[unlikely]]
+    lean_stop();
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
   event& e = record(o, addr, id, loc);

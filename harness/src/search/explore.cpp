@@ -516,7 +516,7 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     }
     std::uint64_t steps_before = runtime.steps();
     runtime.run_execution(body, n);
-    if (runtime.restart_needed()) {
+    while (runtime.restart_needed()) {  // (a lean execution, then the race detector's)
       strat.restart();
       steps_before = runtime.steps();  // the repeat is the execution
       runtime.run_execution(body, n);
@@ -628,10 +628,14 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
         const std::uint64_t index = shard + (block_begin + j) * shards;
         strat.seek(index, k);
         strat.begin();
-        const std::uint64_t before = runtime.steps();
+        std::uint64_t before = runtime.steps();
         runtime.run_execution(body, index);
-        if (runtime.restart_needed()) {
+        // Started over: a lean execution that stopped (see options::
+        // lean_sampling), then perhaps the race detector turned on. The
+        // repeat is the execution.
+        while (runtime.restart_needed()) {
           strat.restart();
+          before = runtime.steps();
           runtime.run_execution(body, index);
         }
         strat.end();

@@ -1,0 +1,150 @@
+// The lean path of random sampling (options::lean_sampling).
+//
+// Most of what an execution costs is bookkeeping for its report: object
+// names and resource records, the wait-for graph, memory-model views, the
+// detectors' per-thread state. A passing execution of a model that uses only
+// seq_cst atomics, native mutexes, spawn, join and value choices needs none
+// of it, so a lean execution leaves it out and runs the same code otherwise:
+// the same decisions (fair scheduling and busy-wait runs are kept: they decide
+// which threads are eligible and when a spin is a bug), the same events, the
+// same step bound. Anything else — a yield, a wait, a condition variable, a
+// weaker atomic, a fence, plain memory, an annotation of another primitive —
+// and every bug stops it (lean_stop()): it unwinds as after a bug, without a
+// verdict, and the sampling loop runs the execution again, in full, after
+// strategy::restart() (the same seed, so the same schedule up to the stop
+// and on). The full execution then finds the bug and reports it as always.
+//
+// What a lean execution must not do is pass where the full one fails. The
+// bugs a full execution finds by its bookkeeping leave a trace a lean one
+// sees: a deadlock cycle blocks its threads for good (so the execution
+// cannot end with every thread finished: a lean execution stops at the
+// global deadlock or the step bound), a misused mutex is caught by the
+// holders kept here, a leaked thread at the end; a data race needs plain
+// memory, a livelock yields, a lost wake-up waits.
+#include <algorithm>
+
+#include "engine/runtime.hpp"
+
+namespace lockstep::mc::rt {
+
+bool runtime::lean_now() const noexcept {
+  // A search whose executions mostly leave the lean path pays for two runs
+  // of each: after a few, it stops trying.
+  return lean_ok_ && !lean_retry_ && !user_places_ && !detector<race_detector>().on() &&
+         lean_stops_ <= 8 + lean_runs_ / 4;
+}
+
+void runtime::lean_stop() noexcept {
+  if (aborting_) return;
+  aborting_ = true;
+  restart_ = true;
+}
+
+void runtime::lean_stop_unwind() {
+  lean_stop();
+  unwind_now();
+}
+
+void runtime::lean_begin() {
+  ++lean_runs_;
+  // No views and no lazy record of first values: every atomic is seq_cst.
+  // (A full execution after this one clears what an earlier one left:
+  // mm_dirty_ stays as it is.)
+  lazy_ = false;
+  mm_.turn(false);
+  detector<fairness>().reset(opts_);
+  detector<busy_wait>().reset(opts_);
+  detector<livelock>().reset(opts_);
+  lean_held_.clear();
+}
+
+void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::source_location& loc) noexcept {
+  // What a lean execution reads of a thread: its state, its wait queue,
+  // its join, abort and unwinding marks, its name and places. (The rest is
+  // set before it is read, or belongs to what lean executions leave out; a
+  // full execution starts every field afresh.)
+  thread_exec& x = t;
+  x.st = tstate::runnable;
+  x.abort_grace = 0;
+  x.release_depth = 0;
+  x.leaked_unwinding = kNoThread;
+  x.wait_addr = nullptr;
+  x.wq_obj = 0;
+  x.wq_next = x.wq_prev = kNoThread;
+  x.timed = false;
+  x.lock_wait = false;
+  x.count_wait = x.cond_wait = x.monitor_wait = false;
+  x.probe = nullptr;
+  x.timed_out = false;
+  x.joiner = kNoThread;
+  x.joiners = false;
+  x.joined = false;
+  x.detached = false;
+  x.label = nullptr;
+  x.spawn_loc = loc;
+  x.block_loc = loc;
+  detector<fairness>().on_thread(tid);
+  detector<busy_wait>().on_thread(tid);
+}
+
+void runtime::lean_end() {
+  // A thread neither joined nor detached: the full execution reports it.
+  if (!aborting_) {
+    for (std::uint32_t i = 1; i < nthreads_; ++i) {
+      const thread_rec& t = *threads_[i];
+      if (!t.joined && !t.detached) {
+        lean_stop();
+        break;
+      }
+    }
+  }
+  if (!restart_) return;
+  // Not an execution: it runs again, in full.
+  lean_retry_ = true;
+  ++lean_stops_;
+}
+
+// Its holders (a full execution's objects_ record them, and report a
+// release by a thread that does not hold the lock, in that mode, as a
+// misuse).
+void runtime::lean_acquired(const void* obj, lock_mode mode) {
+  if (aborting_) return;
+  lean_held_.push_back({obj, cur_, mode});
+}
+
+void runtime::lean_released(const void* obj, lock_mode mode) noexcept {
+  if (aborting_) return;
+  // Most often the lock taken last.
+  for (std::size_t i = lean_held_.size(); i-- > 0;) {
+    const lean_hold& x = lean_held_[i];
+    if (x.obj == obj && x.thread == cur_ && x.mode == mode) {
+      lean_held_.erase(lean_held_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+  lean_stop();
+}
+
+void runtime::lean_destroyed(const void* obj) noexcept {
+  // Destroyed while held: a misuse.
+  for (const lean_hold& x : lean_held_)
+    if (x.obj == obj) return lean_stop();
+}
+
+void runtime::lean_to_full() noexcept {
+  // A fatal signal in a lean execution: its report describes what a full
+  // one would have recorded up to here, without names and ownership (the
+  // replay string it prints runs the execution in full).
+  lean_ = false;
+  try {
+    objects_.reset();
+    each_detector([&](auto& d) { d.reset(opts_); });
+    for (std::uint32_t i = 0; i < nthreads_; ++i)
+      each_detector([&](auto& d) {
+        if constexpr (requires { d.on_thread(i); }) d.on_thread(i);
+      });
+  } catch (...) {
+  }
+}
+
+}  // namespace lockstep::mc::rt
