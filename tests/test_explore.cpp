@@ -158,6 +158,21 @@ TEST(Explore, TimeBudgetStopsTheSearch) {
   EXPECT_LT(r.seconds, 5.0);
 }
 
+// A budget shorter than the setup: a sampled verdict still rests on one
+// execution (and only one, each taking longer than the budget), never none.
+TEST(Explore, ASampledSearchRunsOneExecutionHoweverShortItsTime) {
+  auto o = with(mc::random(1));
+  o.max_executions = ~0ull;
+  o.time_budget = std::chrono::milliseconds(1);
+  const auto r = mc::explore(o, [] {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  });
+  EXPECT_EQ(r.executions, 1u) << r.bound_hit;
+  EXPECT_TRUE(contains(r.bound_hit, "ran out after 1 execution")) << r.bound_hit;
+}
+
 void plain_function_body() {
   mc::atomic<int> x{0};
   mc::thread t([&] { x.fetch_add(1); });

@@ -682,7 +682,9 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
     std::uint64_t pos = 0, steps = 0;
     while (pos < total && !error) {
       if (progress != nullptr) progress->tick(pos, -1);
-      if (timed && std::chrono::steady_clock::now() >= deadline) {
+      // The first block (one execution) runs whatever the time: a sampled
+      // verdict rests on at least one execution.
+      if (timed && pos != 0 && std::chrono::steady_clock::now() >= deadline) {
         out.bound_hit = sample_time_text(opts.time_budget, pos);
         break;
       }
