@@ -146,6 +146,43 @@ TEST_F(Fatal, AnAbortIsReportedWithItsSchedule) {
               "  run:    lockstep check lost_update --replay L1[A-Za-z0-9_-]+\n");
 }
 
+// Random sampling runs executions lean (options::lean_sampling): a crash in
+// one cannot run again in full, so its report is made from what the lean
+// execution kept. It must read as the full execution's: the same step, the
+// objects by name, the mutex's holder, the same replay string.
+TEST(FatalLean, ACrashInALeanExecutionIsReportedAsInAFullOne) {
+  const auto crash_under_lock = [] {
+    mc::mutex m("m");
+    mc::atomic<int> flag{0};
+    mc::name(&flag, "flag");
+    mc::thread t([&] {
+      std::scoped_lock g(m);
+      if (flag.load() == 1) store_one(nullptr);
+    });
+    {
+      std::scoped_lock g(m);
+      flag.store(1);
+    }
+    t.join();
+  };
+  const auto run = [&](bool lean) {
+    return in_child([&] {
+      mc::options o = with(mc::random(3));
+      o.max_executions = 1000;
+      o.trace_dir = "-";
+      o.lean_sampling = lean;
+      (void)mc::explore(o, crash_under_lock);
+    });
+  };
+  const child_run full = run(false);
+  const child_run lean = run(true);
+  ASSERT_TRUE(full.signaled(SIGSEGV)) << full.err;
+  ASSERT_TRUE(lean.signaled(SIGSEGV)) << lean.err;
+  EXPECT_NE(lean.err.find("holds mutex m"), std::string::npos) << lean.err;
+  EXPECT_NE(lean.err.find("load flag = 1"), std::string::npos) << lean.err;
+  EXPECT_EQ(lean.err, full.err);
+}
+
 // The printed replay string, run again (as a strategy and through the
 // environment, as a user would), stops with the same signal at the same step.
 TEST(FatalReplay, TheReplayStringReproducesTheCrash) {

@@ -300,8 +300,8 @@ struct options {
   // it on when stderr is a terminal and --quiet is not given.
   bool progress = false;
   // random: run each execution first on the engine's lean path, which keeps
-  // only what a passing execution needs (no object names, no wait-for graph,
-  // no memory-model views). The lean path takes seq_cst atomics, native
+  // only what a passing execution needs (no object store, no wait-for
+  // graph, no memory-model views). The lean path takes seq_cst atomics, native
   // mutexes, spawn, join and value choices; anything else (a yield, a wait,
   // a condition variable, a weaker atomic, plain memory) or any bug sends
   // the execution back to its first step, run again in full with the same

@@ -1,8 +1,8 @@
 // The lean path of random sampling (options::lean_sampling).
 //
-// Most of what an execution costs is bookkeeping for its report: object
-// names and resource records, the wait-for graph, memory-model views, the
-// detectors' per-thread state. A passing execution of a model that uses only
+// Much of what an execution costs is bookkeeping for its report: the object
+// store (names, resource records), the wait-for graph, memory-model views,
+// the detectors' per-thread state. A passing execution of a model that uses only
 // seq_cst atomics, native mutexes, spawn, join and value choices needs none
 // of it, so a lean execution leaves it out and runs the same code otherwise:
 // the same decisions (fair scheduling and busy-wait runs are kept: they decide
@@ -13,6 +13,10 @@
 // verdict, and the sampling loop runs the execution again, in full, after
 // strategy::restart() (the same seed, so the same schedule up to the stop
 // and on). The full execution then finds the bug and reports it as always.
+//
+// A fatal signal cannot run the execution again: its report is made from
+// the lean execution's events, with the names and lock holders it kept
+// (lean_to_full()); its replay string runs it in full.
 //
 // What a lean execution must not do is pass where the full one fails. The
 // bugs a full execution finds by its bookkeeping leave a trace a lean one
@@ -56,6 +60,7 @@ void runtime::lean_begin() {
   detector<busy_wait>().reset(opts_);
   detector<livelock>().reset(opts_);
   lean_held_.clear();
+  lean_names_.clear();
 }
 
 void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::source_location& loc) noexcept {
@@ -107,9 +112,9 @@ void runtime::lean_end() {
 // Its holders (a full execution's objects_ record them, and report a
 // release by a thread that does not hold the lock, in that mode, as a
 // misuse).
-void runtime::lean_acquired(const void* obj, lock_mode mode) {
+void runtime::lean_acquired(const void* obj, lock_mode mode, lock_kind kind, const std::source_location& loc) {
   if (aborting_) return;
-  lean_held_.push_back({obj, cur_, mode});
+  lean_held_.push_back({obj, cur_, mode, kind, loc});
 }
 
 void runtime::lean_released(const void* obj, lock_mode mode) noexcept {
@@ -129,15 +134,29 @@ void runtime::lean_destroyed(const void* obj) noexcept {
   // Destroyed while held: a misuse.
   for (const lean_hold& x : lean_held_)
     if (x.obj == obj) return lean_stop();
+  // A later object at its address has no name of its own yet.
+  for (std::size_t i = lean_names_.size(); i-- > 0;)
+    if (lean_names_[i].first == obj) lean_names_.erase(lean_names_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+// Only kept (cheaply): a fatal signal's report names the objects from them.
+void runtime::lean_named(const void* obj, const char* name) noexcept {
+  try {
+    lean_names_.emplace_back(obj, name);
+  } catch (...) {  // out of memory: the object keeps its number
+  }
 }
 
 void runtime::lean_to_full() noexcept {
   // A fatal signal in a lean execution: its report describes what a full
-  // one would have recorded up to here, without names and ownership (the
-  // replay string it prints runs the execution in full).
+  // one would have recorded up to here, the objects' names and the locks'
+  // holders from what the lean one kept (the replay string it prints runs
+  // the execution in full).
   lean_ = false;
   try {
     objects_.reset();
+    for (const auto& [obj, name] : lean_names_) objects_.name(obj, name);
+    for (const lean_hold& x : lean_held_) objects_[resource_for(x.obj, x.kind)].holders.push_back({x.thread, x.mode, x.loc});
     each_detector([&](auto& d) { d.reset(opts_); });
     for (std::uint32_t i = 0; i < nthreads_; ++i)
       each_detector([&](auto& d) {

@@ -883,7 +883,7 @@ void runtime::mutex_lock(const void* obj, std::uint32_t* word, detail::object_ha
   if (aborting_) return lock_word(word, h, loc);  // the annotations do nothing then
   if (lean_) {
     lock_word(word, h, loc);
-    return lean_acquired(obj, lock_mode::exclusive);
+    return lean_acquired(obj, lock_mode::exclusive, lock_kind::mutex, loc);
   }
   const std::uint32_t id = resource_for(obj, lock_kind::mutex);
   acquiring_at(obj, id, acquire_flags::blocking, loc);
@@ -1410,7 +1410,7 @@ std::uint32_t runtime::resource_for(const void* addr, lock_kind kind) {
 }
 
 void runtime::named(const void* obj, const char* name) noexcept {
-  if (lean_) return;  // names are for reports, which full executions make
+  if (lean_) return lean_named(obj, name);
   try {
     objects_.name(obj, name);
   } catch (...) {  // out of memory: the object keeps its number
@@ -1452,7 +1452,7 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
 }
 
 void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
-  if (lean_) return lean_acquired(obj, mode);
+  if (lean_) return lean_acquired(obj, mode, lock_kind::other, loc);
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, lock_kind::other);
   wait_for::thread_state& w = waits_of(*threads_[cur_]);

@@ -569,8 +569,13 @@ class runtime {
     const void* obj;
     std::uint32_t thread;
     lock_mode mode;
+    lock_kind kind;
+    std::source_location loc;
   };
   std::vector<lean_hold> lean_held_;
+  // The names given in this lean execution to objects still alive: only a
+  // fatal signal's report reads them (lean_to_full()).
+  std::vector<std::pair<const void*, const char*>> lean_names_;
   [[nodiscard]] bool lean_now() const noexcept;
   // Ends a lean execution without a verdict: it unwinds as after a bug, and
   // runs again in full (restart_needed()). Never throws.
@@ -578,9 +583,10 @@ class runtime {
   [[gnu::cold, gnu::noinline]] void lean_stop_unwind();  // ... and unwinds now where it may
   // A lock's holders, as a full execution keeps them (acquired(),
   // released()): a release by a thread that does not hold it stops.
-  void lean_acquired(const void* obj, lock_mode mode);
+  void lean_acquired(const void* obj, lock_mode mode, lock_kind kind, const std::source_location& loc);
   void lean_released(const void* obj, lock_mode mode) noexcept;
   void lean_destroyed(const void* obj) noexcept;
+  void lean_named(const void* obj, const char* name) noexcept;
   void lean_begin();  // run_execution's resets, lean
   void lean_end();    // after a lean execution's fibers are done
   void lean_new_thread(thread_rec& t, std::uint32_t tid, const std::source_location& loc) noexcept;
