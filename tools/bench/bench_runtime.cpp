@@ -370,6 +370,17 @@ void BM_counter_mutex_random(benchmark::State& state) {
 }
 BENCHMARK(BM_counter_mutex_random)->Unit(benchmark::kMillisecond);
 
+// The same with every execution in full (options::lean_sampling off): what
+// the lean path saves.
+void BM_counter_mutex_random_full(benchmark::State& state) {
+  auto* body = model_body("counter_mutex");
+  if (body == nullptr) return state.SkipWithError("model counter_mutex is not registered");
+  mc::options o = base_options(mc::random(42), 100000);
+  o.lean_sampling = false;
+  run_counter(state, body, o);
+}
+BENCHMARK(BM_counter_mutex_random_full)->Unit(benchmark::kMillisecond);
+
 void BM_counter_mutex_dfs(benchmark::State& state) {
   auto* body = model_body("counter_mutex");
   if (body == nullptr) return state.SkipWithError("model counter_mutex is not registered");
