@@ -109,17 +109,11 @@ void runtime::lean_end() {
   ++lean_stops_;
 }
 
-// Its holders (a full execution's objects_ record them, and report a
+// A lock's holders: a full execution's objects_ record them, and report a
 // release by a thread that does not hold the lock, in that mode, as a
-// misuse).
-void runtime::lean_acquired(const void* obj, lock_mode mode, lock_kind kind, const std::source_location& loc) {
-  if (aborting_) return;
-  lean_held_.push_back({obj, cur_, mode, kind, loc});
-}
-
-void runtime::lean_released(const void* obj, lock_mode mode) noexcept {
-  if (aborting_) return;
-  // Most often the lock taken last.
+// misuse (the lean one stops). The usual release, of the lock taken last,
+// is inline (runtime.hpp).
+void runtime::lean_released_earlier(const void* obj, lock_mode mode) noexcept {
   for (std::size_t i = lean_held_.size(); i-- > 0;) {
     const lean_hold& x = lean_held_[i];
     if (x.obj == obj && x.thread == cur_ && x.mode == mode) {
@@ -130,21 +124,9 @@ void runtime::lean_released(const void* obj, lock_mode mode) noexcept {
   lean_stop();
 }
 
-void runtime::lean_destroyed(const void* obj) noexcept {
-  // Destroyed while held: a misuse.
+void runtime::lean_destroyed_held(const void* obj) noexcept {
   for (const lean_hold& x : lean_held_)
     if (x.obj == obj) return lean_stop();
-  // A later object at its address has no name of its own yet.
-  for (std::size_t i = lean_names_.size(); i-- > 0;)
-    if (lean_names_[i].first == obj) lean_names_.erase(lean_names_.begin() + static_cast<std::ptrdiff_t>(i));
-}
-
-// Only kept (cheaply): a fatal signal's report names the objects from them.
-void runtime::lean_named(const void* obj, const char* name) noexcept {
-  try {
-    lean_names_.emplace_back(obj, name);
-  } catch (...) {  // out of memory: the object keeps its number
-  }
 }
 
 void runtime::lean_to_full() noexcept {
@@ -155,7 +137,10 @@ void runtime::lean_to_full() noexcept {
   lean_ = false;
   try {
     objects_.reset();
-    for (const auto& [obj, name] : lean_names_) objects_.name(obj, name);
+    for (const auto& [obj, name] : lean_names_) {
+      if (name != nullptr) objects_.name(obj, name);
+      else objects_.unname(obj);
+    }
     for (const lean_hold& x : lean_held_) objects_[resource_for(x.obj, x.kind)].holders.push_back({x.thread, x.mode, x.loc});
     each_detector([&](auto& d) { d.reset(opts_); });
     for (std::uint32_t i = 0; i < nthreads_; ++i)

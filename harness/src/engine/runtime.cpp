@@ -1409,8 +1409,7 @@ std::uint32_t runtime::resource_for(const void* addr, lock_kind kind) {
   return id;
 }
 
-void runtime::named(const void* obj, const char* name) noexcept {
-  if (lean_) return lean_named(obj, name);
+void runtime::name_object(const void* obj, const char* name) noexcept {
   try {
     objects_.name(obj, name);
   } catch (...) {  // out of memory: the object keeps its number
@@ -1451,8 +1450,7 @@ void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flag
   if (may_close_cycle) check_deadlock_cycle();
 }
 
-void runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
-  if (lean_) return lean_acquired(obj, mode, lock_kind::other, loc);
+void runtime::acquired_full(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, lock_kind::other);
   wait_for::thread_state& w = waits_of(*threads_[cur_]);
@@ -1565,8 +1563,7 @@ void runtime::leave_announced(thread_rec& t) noexcept {
   waits_of(t).waiter_pos = kNoThread;
 }
 
-void runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) {
-  if (lean_) return lean_released(obj, mode);
+void runtime::released_full(const void* obj, lock_mode mode, const std::source_location& loc) {
   if (aborting_) return;
   object_rec* r = find_resource(obj);
   if (r != nullptr) {
@@ -1593,8 +1590,7 @@ void runtime::released(const void* obj, lock_mode mode, const std::source_locati
                                         loc_text(loc) + ", which is not locked (a double unlock?)");
 }
 
-void runtime::destroyed(const void* obj) noexcept {
-  if (lean_) return lean_destroyed(obj);
+void runtime::destroyed_full(const void* obj) noexcept {
   object_rec* r = objects_.get(obj);
   if (r == nullptr) {
     objects_.unname(obj);

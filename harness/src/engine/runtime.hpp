@@ -237,11 +237,23 @@ class runtime {
   }
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);
-  void named(const void* obj, const char* name) noexcept;
+  void named(const void* obj, const char* name) noexcept {
+    if (lean_) return lean_named(obj, name);
+    name_object(obj, name);
+  }
   void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
-  void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
-  void released(const void* obj, lock_mode mode, const std::source_location& loc);
-  void destroyed(const void* obj) noexcept;
+  void acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
+    if (lean_) return lean_acquired(obj, mode, lock_kind::other, loc);
+    acquired_full(obj, mode, loc);
+  }
+  void released(const void* obj, lock_mode mode, const std::source_location& loc) {
+    if (lean_) return lean_released(obj, mode);
+    released_full(obj, mode, loc);
+  }
+  void destroyed(const void* obj) noexcept {
+    if (lean_) return lean_destroyed(obj);
+    destroyed_full(obj);
+  }
   // Records the misuse and returns; the thread stops at its next point.
   void misuse(const void* obj, const char* what, const std::source_location& loc);
   // `message`: LOCKSTEP_ASSERT_MSG's words, which then lead the report.
@@ -573,8 +585,9 @@ class runtime {
     std::source_location loc;
   };
   std::vector<lean_hold> lean_held_;
-  // The names given in this lean execution to objects still alive: only a
-  // fatal signal's report reads them (lean_to_full()).
+  // The names given in this lean execution, in order, an object's
+  // destruction as an entry without one: only a fatal signal's report reads
+  // them (lean_to_full()).
   std::vector<std::pair<const void*, const char*>> lean_names_;
   [[nodiscard]] bool lean_now() const noexcept;
   // Ends a lean execution without a verdict: it unwinds as after a bug, and
@@ -583,10 +596,39 @@ class runtime {
   [[gnu::cold, gnu::noinline]] void lean_stop_unwind();  // ... and unwinds now where it may
   // A lock's holders, as a full execution keeps them (acquired(),
   // released()): a release by a thread that does not hold it stops.
-  void lean_acquired(const void* obj, lock_mode mode, lock_kind kind, const std::source_location& loc);
-  void lean_released(const void* obj, lock_mode mode) noexcept;
-  void lean_destroyed(const void* obj) noexcept;
-  void lean_named(const void* obj, const char* name) noexcept;
+  void lean_acquired(const void* obj, lock_mode mode, lock_kind kind, const std::source_location& loc) {
+    if (aborting_) return;
+    lean_held_.push_back({obj, cur_, mode, kind, loc});
+  }
+  void lean_released(const void* obj, lock_mode mode) noexcept {
+    if (aborting_) return;
+    // Most often the lock taken last.
+    if (!lean_held_.empty()) {
+      const lean_hold& x = lean_held_.back();
+      if (x.obj == obj && x.thread == cur_ && x.mode == mode) return lean_held_.pop_back();
+    }
+    lean_released_earlier(obj, mode);
+  }
+  [[gnu::noinline]] void lean_released_earlier(const void* obj, lock_mode mode) noexcept;
+  // Destroyed while held: a misuse. Its name goes (an entry without one:
+  // a later object at its address has none yet).
+  void lean_destroyed(const void* obj) noexcept {
+    if (!lean_held_.empty()) [[unlikely]]
+      lean_destroyed_held(obj);
+    lean_named(obj, nullptr);
+  }
+  [[gnu::noinline]] void lean_destroyed_held(const void* obj) noexcept;
+  void lean_named(const void* obj, const char* name) noexcept {
+    try {
+      lean_names_.emplace_back(obj, name);
+    } catch (...) {  // out of memory: the object keeps its number
+    }
+  }
+  // Full executions' annotations (runtime.cpp).
+  void name_object(const void* obj, const char* name) noexcept;
+  void acquired_full(const void* obj, lock_mode mode, const std::source_location& loc);
+  void released_full(const void* obj, lock_mode mode, const std::source_location& loc);
+  void destroyed_full(const void* obj) noexcept;
   void lean_begin();  // run_execution's resets, lean
   void lean_end();    // after a lean execution's fibers are done
   void lean_new_thread(thread_rec& t, std::uint32_t tid, const std::source_location& loc) noexcept;
