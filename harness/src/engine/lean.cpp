@@ -44,11 +44,6 @@ void runtime::lean_stop() noexcept {
   restart_ = true;
 }
 
-void runtime::lean_stop_unwind() {
-  lean_stop();
-  unwind_now();
-}
-
 void runtime::lean_begin() {
   ++lean_runs_;
   // No views and no lazy record of first values: every atomic is seq_cst.
@@ -93,16 +88,6 @@ void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::sourc
 }
 
 void runtime::lean_end() {
-  // A thread neither joined nor detached: the full execution reports it.
-  if (!aborting_) {
-    for (std::uint32_t i = 1; i < nthreads_; ++i) {
-      const thread_rec& t = *threads_[i];
-      if (!t.joined && !t.detached) {
-        lean_stop();
-        break;
-      }
-    }
-  }
   if (!restart_) return;
   // Not an execution: it runs again, in full.
   lean_retry_ = true;
@@ -143,10 +128,7 @@ void runtime::lean_to_full() noexcept {
     }
     for (const lean_hold& x : lean_held_) objects_[resource_for(x.obj, x.kind)].holders.push_back({x.thread, x.mode, x.loc});
     each_detector([&](auto& d) { d.reset(opts_); });
-    for (std::uint32_t i = 0; i < nthreads_; ++i)
-      each_detector([&](auto& d) {
-        if constexpr (requires { d.on_thread(i); }) d.on_thread(i);
-      });
+    for (std::uint32_t i = 0; i < nthreads_; ++i) detectors_on_thread(i);
   } catch (...) {
   }
 }

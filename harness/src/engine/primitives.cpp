@@ -54,8 +54,7 @@ bool runtime::abandoned_count(std::uint32_t* word, bool timed) noexcept {
 
 bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
                             const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return abandoned_count(word, timed);
     // In a release path: an acquire that need not block completes; one that
@@ -150,8 +149,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
 }
 
 bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) {
     if (!no_throw()) unwind_now();
     return *word != 0 && abandoned_count(word, true);
@@ -186,8 +184,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
     if (n <= limit - prev) *word = prev + n;  // else past the limit: the caller reports it
     return prev;
   };
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) {
     if (!no_throw() && !spare_release()) unwind_now();
     return add();  // unwinding: nobody is woken
@@ -246,8 +243,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
 // timed waiter's timeout firing writes it too (so it races with a notify).
 bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
                            const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   thread_rec& me = *threads_[cur_];
   me.cond_obj = 0;
   if (aborting_) {
@@ -280,8 +276,7 @@ bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool t
 
 bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
                          const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   thread_rec& me = *threads_[cur_];
   if (aborting_) {
     me.cond_obj = 0;
@@ -322,8 +317,7 @@ bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool tim
 }
 
 void runtime::cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) {
     if (!no_throw() && !spare_release()) unwind_now();
     return;  // unwinding: nobody is woken
@@ -440,8 +434,7 @@ bool runtime::abandoned_monitor(monitor_probe probe, const void* ctx) noexcept {
 bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq, monitor_probe probe,
                            const void* ctx, const void* waits_on, bool timed, std::int64_t deadline,
                            const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   (void)seq;
   if (aborting_) {
     // Unwinding, or in a release path (a put, a close, often in a
@@ -572,8 +565,7 @@ void runtime::park_monitor(thread_rec& t, monitor_state s) {
 // candidate exactly while its step can happen.
 void runtime::monitor_exit(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq,
                            const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   (void)lock;
   (void)seq;
   (void)loc;

@@ -242,7 +242,10 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   jump(host_, main);
   if (aborting_) unwind_all();
   in_execution_ = false;
-  if (lean_) return lean_end();
+  if (lean_) {
+    leaked_threads();
+    return lean_end();
+  }
   if (restart_) return;  // not an execution: it runs again
   if (expect_ != nullptr && internal_error_.empty()) {
     // The last event's value is known only now; a run that stopped short of
@@ -257,21 +260,25 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     }
     if (!internal_error_.empty()) bug_.reset();
   }
-  if (!aborting_) {
-    for (std::uint32_t i = 1; i < nthreads_; ++i) {
-      const thread_rec& t = *threads_[i];
-      if (!t.joined && !t.detached) {
-        cur_ = 0;
-        fail(bug_kind::leaked_thread, unjoined_text(thread_label(i), t.spawn_loc));
-        break;
-      }
-    }
-  }
+  leaked_threads();
   // A bug found inside a step (bounded bypass, counted at record()) was
   // described before the step completed: its event's value is known now.
   if (in_step_bug_ && bug_ && bug_->step >= 1 && bug_->step <= events_.size() && bug_->step <= bug_->events.size()) {
     bug_->events[bug_->step - 1] = export_event(view(), bug_->step - 1);
     if (bug_->step == events_.size()) bug_->details += describe_last_events(view(), 4);
+  }
+}
+
+// After the execution: a thread neither joined nor detached is a bug (a lean
+// execution stops there, see fail()).
+void runtime::leaked_threads() {
+  if (aborting_) return;
+  for (std::uint32_t i = 1; i < nthreads_; ++i) {
+    const thread_rec& t = *threads_[i];
+    if (!t.joined && !t.detached) {
+      cur_ = 0;
+      return fail(bug_kind::leaked_thread, unjoined_text(thread_label(i), t.spawn_loc));
+    }
   }
 }
 
@@ -330,9 +337,7 @@ thread_rec& runtime::new_thread(const std::source_location& loc, const fp_contro
     x.next = access{kThreadKey | tid, access_kind::sync};  // its start
     x.spawn_loc = loc;
     x.block_loc = loc;
-    each_detector([&](auto& d) {
-      if constexpr (requires { d.on_thread(tid); }) d.on_thread(tid);
-    });
+    detectors_on_thread(tid);
   }
   t.task = nullptr;
   enable(tid);
@@ -670,8 +675,7 @@ void runtime::step_bound_exceeded(op o) {
 bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
                          std::uint32_t expected, bool timed, std::int64_t deadline,
                          const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) {
     if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
     // In a release path: a wait that need not block completes; one that
@@ -896,10 +900,6 @@ void runtime::mutex_lock(const void* obj, std::uint32_t* word, detail::object_ha
 
 std::uint32_t runtime::mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
                                     const std::source_location& loc) {
-  if (lean_) {
-    lean_released(obj, lock_mode::exclusive);
-    return unlock_word(word, h, loc);
-  }
   released(obj, lock_mode::exclusive, loc);
   return unlock_word(word, h, loc);
 }
@@ -1056,8 +1056,7 @@ void runtime::atomic_fence(std::memory_order order, const std::source_location& 
   detail::object_handle none;
   std::uint32_t id;
   if (order == std::memory_order_relaxed) return;  // no fence at all
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (track_) set_next(cur_, order == std::memory_order_seq_cst && mm_.on() ? access{0, access_kind::global} : access{});
   if (!enter_point(op::fence, nullptr, none, loc, id)) return;
   record(op::fence, nullptr, 0, loc, true).value = static_cast<std::uint64_t>(order);
@@ -1070,8 +1069,7 @@ void runtime::atomic_fence(std::memory_order order, const std::source_location& 
 }
 
 bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   thread_rec& me = *threads_[cur_];
   if (me.spurious >= opts_.spurious_wakeups) return false;
   if (choose(2, loc) == 0) return false;
@@ -1082,8 +1080,7 @@ bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) 
 
 void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, int count,
                          const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (lazy_ && h.epoch != epoch_) touch(object_id(h), *word);
   std::uint64_t* rec = point(op::wake, word, h, loc);
   if (rec == nullptr) return;
@@ -1644,8 +1641,7 @@ bool runtime::wake_quiescent() {
 }
 
 std::uint32_t runtime::await_quiescence(const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   check_abort();
   thread_rec& me = *threads_[cur_];
   me.st = tstate::blocked_quiescent;
@@ -1663,8 +1659,7 @@ std::uint32_t runtime::await_quiescence(const std::source_location& loc) {
 }
 
 void runtime::end_execution() {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (!aborting_) {
     if (track_) publish_unfinished(true);
     aborting_ = true;  // with no bug: the execution passes
@@ -1780,7 +1775,10 @@ void runtime::check_livelock() {
 // Busy waiting: a run of read-only steps without a yield.
 
 void runtime::busy_waiting() {
-  if (lean_) lean_stop_unwind();
+  if (lean_) {  // the report reads what lean executions leave out
+    lean_stop();
+    unwind_now();
+  }
   report_text r = busy_wait_text(view(), cur_, detector<busy_wait>().run(cur_), opts_.busy_wait_bound);
   fail_and_unwind(bug_kind::busy_wait, std::move(r.message), std::move(r.details));
 }
@@ -1841,8 +1839,7 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint32_t a
 // the resource last overtook it) and its own commit (retry_won). More than
 // bypass_bound losses before its own commit is starvation.
 void runtime::retry_begin(const void* obj, const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) return;
   retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   me.retry_for = obj;
@@ -1852,8 +1849,7 @@ void runtime::retry_begin(const void* obj, const std::source_location& loc) {
 }
 
 void runtime::retry_won(const void* obj, const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   (void)loc;
   if (aborting_) return;
   retry_watch::thread_state& me = detector<retry_watch>()[cur_];
@@ -1862,8 +1858,7 @@ void runtime::retry_won(const void* obj, const std::source_location& loc) {
 }
 
 void runtime::retry_lost(const void* obj, const std::source_location& loc) {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) return;
   retry_watch::thread_state& me = detector<retry_watch>()[cur_];
   if (me.retry_for != obj) return;  // not announced: nothing to count against
@@ -1890,8 +1885,7 @@ void runtime::progress_on_acquire(const void* obj) noexcept {
 }
 
 void runtime::notified(const void* obj, const std::source_location& loc) noexcept {
-  if (lean_) [[unlikely]]
-    lean_stop();  // in full
+  needs_full();
   if (aborting_) return;
   try {
     objects_[objects_.intern(obj)].notifies.push_back(notify_rec{cur_, exec_steps(), loc});

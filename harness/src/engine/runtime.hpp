@@ -357,6 +357,7 @@ class runtime {
   std::uint32_t run_thread(thread_rec& self);
   std::uint32_t finish(thread_rec& self);
   std::string leak_text(std::uint32_t tid) const;  // an mc::thread destroyed while joinable
+  void leaked_threads();  // after an execution: one not joined nor detached is a bug
   void destroy_task(thread_rec& t) noexcept;
   void unwind_all();
 
@@ -593,7 +594,11 @@ class runtime {
   // Ends a lean execution without a verdict: it unwinds as after a bug, and
   // runs again in full (restart_needed()). Never throws.
   [[gnu::cold, gnu::noinline]] void lean_stop() noexcept;
-  [[gnu::cold, gnu::noinline]] void lean_stop_unwind();  // ... and unwinds now where it may
+  // What follows needs a full execution: a lean one stops here.
+  void needs_full() noexcept {
+    if (lean_) [[unlikely]]
+      lean_stop();
+  }
   // A lock's holders, as a full execution keeps them (acquired(),
   // released()): a release by a thread that does not hold it stops.
   void lean_acquired(const void* obj, lock_mode mode, lock_kind kind, const std::source_location& loc) {
@@ -668,6 +673,12 @@ class runtime {
   template <class F>
   void each_detector(F&& f) {
     std::apply([&](auto&... d) { (f(d), ...); }, detectors_);
+  }
+  // Thread tid starts afresh in every detector that keeps state per thread.
+  void detectors_on_thread(std::uint32_t tid) {
+    each_detector([&](auto& d) {
+      if constexpr (requires { d.on_thread(tid); }) d.on_thread(tid);
+    });
   }
   wait_for::thread_state& waits_of(const thread_rec& t) noexcept { return detector<wait_for>()[t.id]; }
   const wait_for::thread_state& waits_of(const thread_rec& t) const noexcept { return detector<wait_for>()[t.id]; }
@@ -745,8 +756,8 @@ inline void runtime::record_more(op o, std::uint32_t object, bool noted) {
 
 inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
                                      const std::source_location& loc) {
-  if (lean_ && o == op::yield) [[unlikely]]
-    lean_stop();  // fair scheduling's bookkeeping: in full
+  if (o == op::yield) [[unlikely]]
+    needs_full();  // fair scheduling's bookkeeping
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return nullptr;
   if (race_detector& races = detector<race_detector>(); races.on() && o != op::yield && o != op::spawn) [[unlikely]] {

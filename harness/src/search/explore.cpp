@@ -295,6 +295,21 @@ std::string execution_bound_text(std::uint64_t max_exec) {
          "--strategy random, is usually the better answer)";
 }
 
+// Runs execution `index`, and again from its first step after
+// strategy::restart() as long as the runtime asks (a lean execution that
+// stopped, see options::lean_sampling; then perhaps the race detector turning
+// on): the last run is the execution. Returns the steps it took.
+std::uint64_t run_one(rt::runtime& runtime, rt::strategy& strat, body_ref body, std::uint64_t index) {
+  std::uint64_t before = runtime.steps();
+  runtime.run_execution(body, index);
+  while (runtime.restart_needed()) {
+    strat.restart();
+    before = runtime.steps();
+    runtime.run_execution(body, index);
+  }
+  return runtime.steps() - before;
+}
+
 std::string time_ran_out(std::chrono::milliseconds budget, std::uint64_t n) {
   return "the time budget (" + describe_budget(budget) + ") ran out after " + rt::count_text(n, "execution");
 }
@@ -514,13 +529,7 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
       }
       break;
     }
-    std::uint64_t steps_before = runtime.steps();
-    runtime.run_execution(body, n);
-    while (runtime.restart_needed()) {  // (a lean execution, then the race detector's)
-      strat.restart();
-      steps_before = runtime.steps();  // the repeat is the execution
-      runtime.run_execution(body, n);
-    }
+    const std::uint64_t steps = run_one(runtime, strat, body, n);
     ++runs;
     check_internal_error(opts, runtime);  // a replay check names the step: it goes first
     if (!strat.end()) throw replay_error(strat.error());
@@ -528,7 +537,7 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     ++n;
     std::uint64_t in_subtree = 0;  // split: this execution's number in its subtree
     if (split != nullptr && owner != nullptr) {
-      counted_steps += runtime.steps() - steps_before;
+      counted_steps += steps;
       const std::uint64_t ord = owner->ordinal();
       if (out.subtrees.empty() || out.subtrees.back().ordinal != ord) out.subtrees.push_back({ord, out.so_far.size()});
       out.so_far.emplace_back(counted_steps, strat.abandoned());
@@ -628,19 +637,10 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
         const std::uint64_t index = shard + (block_begin + j) * shards;
         strat.seek(index, k);
         strat.begin();
-        std::uint64_t before = runtime.steps();
-        runtime.run_execution(body, index);
-        // Started over: a lean execution that stopped (see options::
-        // lean_sampling), then perhaps the race detector turned on. The
-        // repeat is the execution.
-        while (runtime.restart_needed()) {
-          strat.restart();
-          before = runtime.steps();
-          runtime.run_execution(body, index);
-        }
+        const std::uint64_t steps = run_one(runtime, strat, body, index);
         strat.end();
         check_internal_error(opts, runtime);
-        slots[j].steps = runtime.steps() - before;
+        slots[j].steps = steps;
         slots[j].decisions = strat.decisions();
         if (opts.on_execution) opts.on_execution(runtime.found() ? &*runtime.found() : nullptr);
         if (runtime.found()) {
@@ -1021,11 +1021,7 @@ void name_user_places(const options& opts, body_ref body, bug& b) {
     runtime.set_user_places(true);
     if (!strat->begin()) return;
     const std::uint64_t index = b.execution > 0 ? b.execution - 1 : 0;
-    runtime.run_execution(body, index);
-    if (runtime.restart_needed()) {
-      strat->restart();
-      runtime.run_execution(body, index);
-    }
+    (void)run_one(runtime, *strat, body, index);
     if (!strat->end() || !runtime.internal_error().empty()) return;
     const std::optional<bug>& again = runtime.found();
     if (!again || again->kind != b.kind || again->step != b.step || again->schedule != b.schedule) return;
