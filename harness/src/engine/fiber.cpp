@@ -13,6 +13,9 @@
 // resume at (a switch's return address, or make_fcontext's trampoline).
 // The MXCSR and x87 control words are kept per fiber, as Boost keeps them
 // (fiber_set_fp in fiber.hpp writes the ones a parked fiber resumes with).
+// Each is loaded only when it differs from the one being left: loading
+// either is slow (a pipeline serialisation on many x86-64 cores), and the
+// fibers of a model nearly always run with the same state.
 asm(R"(
   .pushsection .text
   .globl lockstep_jump_fcontext
@@ -31,8 +34,16 @@ lockstep_jump_fcontext:
   movq %rbp, 0x30(%rsp)
   movq %rsp, %rax
   movq %rdi, %rsp
+  movl (%rax), %ecx
+  cmpl (%rsp), %ecx
+  je 1f
   ldmxcsr (%rsp)
+1:
+  movzwl 0x4(%rax), %ecx
+  cmpw 0x4(%rsp), %cx
+  je 2f
   fldcw 0x4(%rsp)
+2:
   movq 0x8(%rsp), %r12
   movq 0x10(%rsp), %r13
   movq 0x18(%rsp), %r14

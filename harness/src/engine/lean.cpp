@@ -99,12 +99,9 @@ void runtime::lean_end() {
 // misuse (the lean one stops). The usual release, of the lock taken last,
 // is inline (runtime.hpp).
 void runtime::lean_released_earlier(const void* obj, lock_mode mode) noexcept {
-  for (std::size_t i = lean_held_.size(); i-- > 0;) {
-    const lean_hold& x = lean_held_[i];
-    if (x.obj == obj && x.thread == cur_ && x.mode == mode) {
-      lean_held_.erase(lean_held_.begin() + static_cast<std::ptrdiff_t>(i));
-      return;
-    }
+  for (std::uint32_t i = lean_held_.n; i-- > 0;) {
+    const lean_hold& x = lean_held_.items[i];
+    if (x.obj == obj && x.thread == cur_ && x.mode == mode) return lean_held_.erase(i);
   }
   lean_stop();
 }
@@ -120,6 +117,7 @@ void runtime::lean_to_full() noexcept {
   // holders from what the lean one kept (the replay string it prints runs
   // the execution in full).
   lean_ = false;
+  lean_seq_cst_ = false;
   try {
     objects_.reset();
     for (const auto& [obj, name] : lean_names_) {

@@ -211,6 +211,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   restart_ = false;
   bug_.reset();
   lean_ = lean_now();
+  lean_seq_cst_ = lean_ && opts_.memory_model == memory_model::rc11;
   lean_retry_ = false;
   if (lean_) {
     lean_begin();

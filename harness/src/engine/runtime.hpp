@@ -574,22 +574,48 @@ class runtime {
   // stopping stops trying); the mutexes held in this lean execution, by
   // whom (for the misuse a full execution finds through its holders).
   bool lean_ = false;
+  bool lean_seq_cst_ = false;  // lean under the memory model: only seq_cst atomics run lean
   bool lean_ok_ = false;
   bool lean_retry_ = false;
   std::uint64_t lean_runs_ = 0;
   std::uint64_t lean_stops_ = 0;
   struct lean_hold {
-    const void* obj;
-    std::uint32_t thread;
-    lock_mode mode;
-    lock_kind kind;
+    const void* obj = nullptr;
+    std::uint32_t thread = 0;
+    lock_mode mode{};
+    lock_kind kind{};
     std::source_location loc;
   };
-  std::vector<lean_hold> lean_held_;
+  // A list of fixed room, kept in the runtime: appending is a store and a
+  // count, no call. An execution that needs more room stops (lean_stop()).
+  template <class T, std::size_t N>
+  struct lean_list {
+    T items[N];
+    std::uint32_t n = 0;
+    [[nodiscard]] bool push(const T& v) noexcept {
+      if (n == N) [[unlikely]]
+        return false;
+      items[n++] = v;
+      return true;
+    }
+    [[nodiscard]] bool empty() const noexcept { return n == 0; }
+    T& back() noexcept { return items[n - 1]; }
+    void pop_back() noexcept { --n; }
+    void erase(std::uint32_t i) noexcept {
+      for (; i + 1 < n; ++i) items[i] = items[i + 1];
+      --n;
+    }
+    void clear() noexcept { n = 0; }
+    const T* begin() const noexcept { return items; }
+    const T* end() const noexcept { return items + n; }
+  };
   // The names given in this lean execution, in order, an object's
   // destruction as an entry without one: only a fatal signal's report reads
   // them (lean_to_full()).
-  std::vector<std::pair<const void*, const char*>> lean_names_;
+  struct lean_name {
+    const void* obj = nullptr;
+    const char* name = nullptr;
+  };
   [[nodiscard]] bool lean_now() const noexcept;
   // Ends a lean execution without a verdict: it unwinds as after a bug, and
   // runs again in full (restart_needed()). Never throws.
@@ -603,7 +629,8 @@ class runtime {
   // released()): a release by a thread that does not hold it stops.
   void lean_acquired(const void* obj, lock_mode mode, lock_kind kind, const std::source_location& loc) {
     if (aborting_) return;
-    lean_held_.push_back({obj, cur_, mode, kind, loc});
+    if (!lean_held_.push({obj, cur_, mode, kind, loc})) [[unlikely]]
+      lean_stop();
   }
   void lean_released(const void* obj, lock_mode mode) noexcept {
     if (aborting_) return;
@@ -624,10 +651,8 @@ class runtime {
   }
   [[gnu::noinline]] void lean_destroyed_held(const void* obj) noexcept;
   void lean_named(const void* obj, const char* name) noexcept {
-    try {
-      lean_names_.emplace_back(obj, name);
-    } catch (...) {  // out of memory: the object keeps its number
-    }
+    if (!lean_names_.push({obj, name})) [[unlikely]]
+      lean_stop();
   }
   // Full executions' annotations (runtime.cpp).
   void name_object(const void* obj, const char* name) noexcept;
@@ -685,6 +710,9 @@ class runtime {
   // Fatal signals and the watchdog (engine/fatal.cpp).
   bool live_ = false;                   // inside run_execution()
   fatal_scope fatal_;
+  // The lean path's lists (last: their room would push the fields above apart).
+  lean_list<lean_hold, 32> lean_held_;
+  lean_list<lean_name, 64> lean_names_;
 };
 
 // The per-operation path, inline so the hooks compile to one call.
@@ -819,7 +847,7 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
   if (lazy_ && h.epoch != epoch_) [[unlikely]]
     first_touch(object_id(h), load_bytes(addr, a));
   // Lean, only seq_cst under the memory model (as a lazy execution's).
-  if (lean_ && opts_.memory_model == memory_model::rc11 &&
+  if (lean_seq_cst_ &&
       (a.order != std::memory_order_seq_cst || (o == op::cas_ok && a.failure != std::memory_order_seq_cst))) [[unlikely]]
     lean_stop();
   std::uint32_t id;
