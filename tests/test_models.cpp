@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "lockstep/lockstep.hpp"
 #include "lockstep/mc/model.hpp"
 
 namespace {
@@ -260,6 +262,57 @@ TEST(LeanSampling, RunsWhatFullSamplingRunsOnEveryModel) {
         EXPECT_EQ(lean.found->details, full.found->details) << at;
       }
     }
+  }
+}
+
+// A lean execution keeps the names given and the locks held in lists of
+// fixed room; one that needs more stops and runs in full. Here 120 names
+// and 40 locks held at once (and a lost update on some schedules): the
+// search must still end as with every execution in full.
+TEST(LeanSampling, AnExecutionThatOutgrowsItsListsRunsInFull) {
+  const auto body = [] {
+    std::vector<std::unique_ptr<mc::atomic<int>>> counts;
+    for (int i = 0; i < 80; ++i) {
+      counts.push_back(std::make_unique<mc::atomic<int>>(0));
+      mc::name(counts.back().get(), "count");
+    }
+    std::vector<std::unique_ptr<mc::mutex>> locks;
+    for (int i = 0; i < 40; ++i) locks.push_back(std::make_unique<mc::mutex>("lock"));
+    mc::thread t([&] { counts[0]->store(counts[0]->load() + 1); });
+    counts[0]->store(counts[0]->load() + 1);
+    for (auto& l : locks) l->lock();
+    for (auto l = locks.rbegin(); l != locks.rend(); ++l) (*l)->unlock();
+    t.join();
+    LOCKSTEP_ASSERT(counts[0]->load() == 2);
+  };
+  for (const bool keep_going : {false, true}) {
+    auto run = [&](bool lean) {
+      mc::options o;
+      o.strategy = mc::random(5);
+      o.max_executions = 400;
+      o.keep_going = keep_going;
+      o.honour_env = false;
+      o.shrink = false;
+      o.trace_dir = "-";
+      o.lean_sampling = lean;
+      std::uint64_t bugs = 0;
+      o.on_execution = [&](const mc::bug* b) { bugs += b != nullptr; };
+      mc::result r = mc::explore(o, body);
+      return std::pair{std::move(r), bugs};
+    };
+    const auto [full, full_bugs] = run(false);
+    const auto [lean, lean_bugs] = run(true);
+    ASSERT_TRUE(full.found.has_value()) << "the lost update should show up in 400 random executions";
+    EXPECT_GT(full_bugs, 0u);
+    EXPECT_EQ(lean_bugs, full_bugs);
+    EXPECT_EQ(lean.executions, full.executions);
+    EXPECT_EQ(lean.steps, full.steps);
+    ASSERT_TRUE(lean.found.has_value());
+    EXPECT_EQ(lean.found->kind, full.found->kind);
+    EXPECT_EQ(lean.found->execution, full.found->execution);
+    EXPECT_EQ(lean.found->schedule, full.found->schedule);
+    EXPECT_EQ(lean.found->message, full.found->message);
+    EXPECT_EQ(lean.found->details, full.found->details);
   }
 }
 
