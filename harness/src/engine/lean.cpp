@@ -117,7 +117,6 @@ void runtime::lean_to_full() noexcept {
   // holders from what the lean one kept (the replay string it prints runs
   // the execution in full).
   lean_ = false;
-  lean_seq_cst_ = false;
   try {
     objects_.reset();
     for (const auto& [obj, name] : lean_names_) {

@@ -53,6 +53,7 @@ runtime::runtime(const options& opts, strategy& strat)
   if (by_count_) uniform_ = strat.uniform_picks();
   expect_ = opts.expect_events;
   fair_on_ = opts.fair_scheduling;
+  rc11_ = opts.memory_model == memory_model::rc11;
   lean_ok_ = opts.lean_sampling && uniform_ != nullptr && expect_ == nullptr;
   detector<fairness>().bind(enabled_, elig_);
   events_.reserve(1024);
@@ -211,15 +212,14 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   restart_ = false;
   bug_.reset();
   lean_ = lean_now();
-  lean_seq_cst_ = lean_ && opts_.memory_model == memory_model::rc11;
   lean_retry_ = false;
   if (lean_) {
     lean_begin();
   } else {
     objects_.reset();
     each_detector([&](auto& d) { d.reset(opts_); });
-    if (mm_dirty_) mm_.reset(opts_.memory_model == memory_model::rc11);
-    else mm_.turn(opts_.memory_model == memory_model::rc11);
+    if (mm_dirty_) mm_.reset(rc11_);
+    else mm_.turn(rc11_);
     // Until its first atomic operation that is not seq_cst (or its first
     // fence) an execution needs no views: every load reads the latest store.
     // The model is built from the events then (materialise()). With the race

@@ -574,7 +574,6 @@ class runtime {
   // stopping stops trying); the mutexes held in this lean execution, by
   // whom (for the misuse a full execution finds through its holders).
   bool lean_ = false;
-  bool lean_seq_cst_ = false;  // lean under the memory model: only seq_cst atomics run lean
   bool lean_ok_ = false;
   bool lean_retry_ = false;
   std::uint64_t lean_runs_ = 0;
@@ -677,6 +676,7 @@ class runtime {
   std::string internal_error_;
 
   bool fair_on_ = false;                // options::fair_scheduling
+  bool rc11_ = false;                   // options::memory_model == rc11
 
   // The detectors: one component each under detectors/, with its own
   // per-thread and per-object state. The engine resets them all at each
@@ -847,7 +847,7 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
   if (lazy_ && h.epoch != epoch_) [[unlikely]]
     first_touch(object_id(h), load_bytes(addr, a));
   // Lean, only seq_cst under the memory model (as a lazy execution's).
-  if (lean_seq_cst_ &&
+  if (lean_ && rc11_ &&
       (a.order != std::memory_order_seq_cst || (o == op::cas_ok && a.failure != std::memory_order_seq_cst))) [[unlikely]]
     lean_stop();
   std::uint32_t id;
