@@ -257,10 +257,15 @@ void narrow_atomic_ops() {
   LOCKSTEP_ASSERT((x -= 1) == L::max());
 }
 
+// Under dfs, and sampled with lean executions and without them (a lean
+// execution's loads and stores take their own path: runtime::lean_load).
 TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {
-  for (const mc::memory_model m : {mc::memory_model::sc, mc::memory_model::rc11}) {
-    mc::options o = with(mc::dfs());
+  for (const mc::memory_model m : {mc::memory_model::sc, mc::memory_model::rc11})
+  for (const int search : {0, 1, 2}) {
+    mc::options o = with(search == 0 ? mc::dfs() : mc::random(7));
     o.memory_model = m;
+    o.lean_sampling = search == 1;
+    if (search != 0) o.max_executions = 40;
     const auto r = mc::explore(o, [] {
       narrow_atomic_ops<std::int8_t>();
       narrow_atomic_ops<std::uint8_t>();
@@ -269,6 +274,7 @@ TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {
       narrow_atomic_ops<std::int32_t>();
       narrow_atomic_ops<std::uint32_t>();
       narrow_atomic_ops<std::int64_t>();
+      narrow_atomic_ops<std::uint64_t>();
       mc::atomic<std::int32_t> y{-5};
       mc::thread t([&] { y.fetch_add(-3, std::memory_order_relaxed); });
       const std::int32_t seen = y.load(std::memory_order_relaxed);
@@ -276,9 +282,48 @@ TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {
       t.join();
       LOCKSTEP_ASSERT(y.load() == -8);
     });
-    EXPECT_TRUE(r.ok()) << mc::memory_model_name(m) << ": " << r.report();
-    EXPECT_TRUE(r.complete);
+    EXPECT_TRUE(r.ok()) << mc::memory_model_name(m) << ", search " << search << ": " << r.report();
+    EXPECT_EQ(r.complete, search == 0);
+    if (search != 0) EXPECT_EQ(r.executions, 40u);
   }
+}
+
+// A lean execution's own loads and stores (runtime::lean_load) must see
+// what was written, at every width: one that misread a value could pass an
+// execution the full one fails (a lean execution that fails runs again in
+// full, so only that direction can hide a bug). Each body fails its first
+// execution: a value stored, or wrapped by fetch_add, is read back.
+template <class T>
+void reads_back_what_it_wrote() {
+  using L = std::numeric_limits<T>;
+  mc::atomic<T> x{L::max()};
+  x.fetch_add(1);
+  const T wrapped = x.load();
+  x.store(static_cast<T>(L::is_signed ? -2 : 0xfe));
+  const T stored = x.load();
+  LOCKSTEP_ASSERT(wrapped != L::min() || stored != static_cast<T>(L::is_signed ? -2 : 0xfe));
+}
+
+template <class T>
+void lean_reads_back() {
+  mc::options o = with(mc::random(7));
+  o.memory_model = mc::memory_model::sc;
+  o.max_executions = 5;
+  const auto r = mc::explore(o, [] { reads_back_what_it_wrote<T>(); });
+  ASSERT_TRUE(r.found.has_value()) << sizeof(T) << " bytes, signed " << std::is_signed_v<T>;
+  EXPECT_EQ(r.found->kind, bug_kind::assertion);
+  EXPECT_EQ(r.found->execution, 1u);
+}
+
+TEST(Explore, LeanLoadsAndStoresSeeTheValuesAtEveryWidth) {
+  lean_reads_back<std::int8_t>();
+  lean_reads_back<std::uint8_t>();
+  lean_reads_back<std::int16_t>();
+  lean_reads_back<std::uint16_t>();
+  lean_reads_back<std::int32_t>();
+  lean_reads_back<std::uint32_t>();
+  lean_reads_back<std::int64_t>();
+  lean_reads_back<std::uint64_t>();
 }
 
 TEST(Explore, VirtualTimeAdvancesOnlyWhenATimeoutFires) {

@@ -41,12 +41,24 @@ class atomic {
   using order = std::memory_order;
   static constexpr bool is_always_lock_free = true;
 
+ private:
+  // Loads and stores of these sizes take the typed hooks (hooks.hpp).
+  static constexpr bool kTyped = sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8;
+  static constexpr bool kSign = std::is_signed_v<T>;
+
+ public:
+
   constexpr atomic() noexcept(std::is_nothrow_default_constructible_v<T>) : value_() {}
   constexpr atomic(T v) noexcept : value_(v) {}  // NOLINT: mirrors std::atomic
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
   T load(order o = std::memory_order_seq_cst, const loc& l = loc::current()) const {
+    if constexpr (kTyped) {
+      std::uint64_t r = 0;
+      if (detail::atomic_load<sizeof(T), kSign>(&value_, h_, o, r, l) < 0) return real().load();
+      return from_bits(r);
+    }
     detail::atomic_access a;
     a.size = sizeof(T);
     a.sign = std::is_signed_v<T>;
@@ -56,6 +68,10 @@ class atomic {
     return from_bits(r);
   }
   void store(T v, order o = std::memory_order_seq_cst, const loc& l = loc::current()) {
+    if constexpr (kTyped) {
+      if (detail::atomic_store<sizeof(T), kSign>(&value_, h_, bits(v), o, l) < 0) real().store(v);
+      return;
+    }
     detail::atomic_access a;
     a.operand = bits(v);
     a.size = sizeof(T);

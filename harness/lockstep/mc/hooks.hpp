@@ -87,6 +87,28 @@ struct atomic_access {
 // with `read` the value read (load, rmw, cas).
 int atomic_op(op o, void* addr, object_handle& h, const atomic_access& a, std::uint64_t& read,
               const std::source_location& loc);
+// The commonest two, a load and a store of a value of `Size` bytes (1, 2, 4
+// or 8; `Sign`: sign-extended), take their few fields as arguments: the
+// same as atomic_op(op::load / op::store, ...) with an atomic_access of that
+// size, sign, order (and operand `v`), which the runtime's lean path
+// (options::lean_sampling) then need not build and read back.
+template <unsigned Size, bool Sign>
+int atomic_load(const void* addr, object_handle& h, std::memory_order order, std::uint64_t& read,
+                const std::source_location& loc);
+template <unsigned Size, bool Sign>
+int atomic_store(void* addr, object_handle& h, std::uint64_t v, std::memory_order order,
+                 const std::source_location& loc);
+#define LOCKSTEP_TYPED_ATOMIC(kw, size, sign)                                                              \
+  kw template int atomic_load<size, sign>(const void*, object_handle&, std::memory_order, std::uint64_t&, \
+                                          const std::source_location&);                                  \
+  kw template int atomic_store<size, sign>(void*, object_handle&, std::uint64_t, std::memory_order,      \
+                                           const std::source_location&);
+#define LOCKSTEP_TYPED_ATOMICS(kw)                                                                   \
+  LOCKSTEP_TYPED_ATOMIC(kw, 1, false) LOCKSTEP_TYPED_ATOMIC(kw, 1, true)                             \
+  LOCKSTEP_TYPED_ATOMIC(kw, 2, false) LOCKSTEP_TYPED_ATOMIC(kw, 2, true)                             \
+  LOCKSTEP_TYPED_ATOMIC(kw, 4, false) LOCKSTEP_TYPED_ATOMIC(kw, 4, true)                             \
+  LOCKSTEP_TYPED_ATOMIC(kw, 8, false) LOCKSTEP_TYPED_ATOMIC(kw, 8, true)
+LOCKSTEP_TYPED_ATOMICS(extern)  // defined in the library (engine/hooks.cpp)
 // std::atomic_thread_fence under the checker.
 void atomic_fence(std::memory_order order, const std::source_location& loc);
 

@@ -146,6 +146,22 @@ using event_log = append_log<event>;
   }
 }
 
+// The same for a size and signedness known at compile time.
+template <unsigned Size, bool Sign>
+[[gnu::always_inline]] inline std::uint64_t low_fixed(std::uint64_t v) noexcept {
+  detail::atomic_access a;
+  a.size = Size;
+  a.sign = Sign;
+  return low_bytes(v, a);
+}
+template <unsigned Size, bool Sign>
+[[gnu::always_inline]] inline std::uint64_t load_fixed(const void* addr) noexcept {
+  detail::atomic_access a;
+  a.size = Size;
+  a.sign = Sign;
+  return load_bytes(addr, a);
+}
+
 // The task of thread 0: the body of explore() (a detail::body_ref), for both
 // backends.
 extern const detail::task_vtable body_vtable;

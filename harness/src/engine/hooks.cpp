@@ -173,6 +173,34 @@ int atomic_op(op o, void* addr, object_handle& h, const atomic_access& a, std::u
                     a, read, loc);
 }
 
+template <unsigned Size, bool Sign>
+int atomic_load(const void* addr, object_handle& h, std::memory_order order, std::uint64_t& read,
+                const std::source_location& loc) {
+  if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
+    return r->lean_load<Size, Sign>(addr, h, order, read, loc);
+  atomic_access a;
+  a.size = Size;
+  a.sign = Sign;
+  a.order = order;
+  return atomic_op(op::load, const_cast<void*>(addr), h, a, read, loc);
+}
+
+template <unsigned Size, bool Sign>
+int atomic_store(void* addr, object_handle& h, std::uint64_t v, std::memory_order order,
+                 const std::source_location& loc) {
+  if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
+    return r->lean_store<Size, Sign>(addr, h, v, order, loc);
+  atomic_access a;
+  a.operand = v;
+  a.size = Size;
+  a.sign = Sign;
+  a.order = order;
+  std::uint64_t read = 0;
+  return atomic_op(op::store, addr, h, a, read, loc);
+}
+
+LOCKSTEP_TYPED_ATOMICS()
+
 void atomic_fence(std::memory_order order, const std::source_location& loc) {
   on_backend([](auto& b, auto&... x) { b.atomic_fence(x...); },
              [](std::memory_order o, const std::source_location&) { std::atomic_thread_fence(o); }, order, loc);
@@ -227,6 +255,8 @@ std::uint32_t unlock_word(std::uint32_t* word, object_handle& h, const std::sour
 
 // The fiber engine does the three as one; the OS-thread one as they come.
 void mutex_lock(const void* obj, std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
+    return r->lean_mutex_lock(obj, word, h, loc);
   on_backend(
       [](auto& b, const void* m, std::uint32_t* w, object_handle& hd, const std::source_location& l) {
         if constexpr (std::is_same_v<std::remove_cvref_t<decltype(b)>, runtime>) {
@@ -244,6 +274,8 @@ void mutex_lock(const void* obj, std::uint32_t* word, object_handle& h, const st
 }
 
 std::uint32_t mutex_unlock(const void* obj, std::uint32_t* word, object_handle& h, const std::source_location& loc) {
+  if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
+    return r->lean_mutex_unlock(obj, word, h, loc);
   return on_backend(
       [](auto& b, const void* m, std::uint32_t* w, object_handle& hd, const std::source_location& l) {
         if constexpr (std::is_same_v<std::remove_cvref_t<decltype(b)>, runtime>) {

@@ -756,8 +756,15 @@ void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std
     set_next(cur_, {obj, access_kind::write});
     threads_[cur_]->next_lock = word;
   }
-  fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
+  const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
   decide();
+  lock_word_decided(word, obj, mark, loc);
+}
+
+// lock_word after its decision (and a lean mutex_lock's, when the word is
+// not free or the execution is aborting).
+void runtime::lock_word_decided(std::uint32_t* word, std::uint32_t obj, fairness::pick_mark mark,
+                                const std::source_location& loc) {
   if (aborting_) return abandoned_lock(word);  // resumed inside a release path
   for (;;) {
     if (*word == 0) {
@@ -866,20 +873,22 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
   if (mm_live()) mm_.release_to(obj, cur_);
   note({kReleaseKey | obj, access_kind::write});
-  // Every thread blocked on the word retries (in the order they blocked).
-  if (obj < queues_.size()) {
-    for (std::uint32_t i = queues_[obj].head; i != kNoThread;) {
-      thread_rec& t = *threads_[i];
-      i = t.wq_next;
-      if (t.st == tstate::blocked_futex && t.lock_wait) {
-        wq_remove(t);
-        t.st = tstate::runnable;
-        detector<fairness>().woken(t.id);
-        enable(t.id);
-      }
+  if (obj < queues_.size() && queues_[obj].head != kNoThread) wake_lock_waiters(obj);
+  return prev;
+}
+
+// Every thread blocked on the word retries (in the order they blocked).
+void runtime::wake_lock_waiters(std::uint32_t obj) {
+  for (std::uint32_t i = queues_[obj].head; i != kNoThread;) {
+    thread_rec& t = *threads_[i];
+    i = t.wq_next;
+    if (t.st == tstate::blocked_futex && t.lock_wait) {
+      wq_remove(t);
+      t.st = tstate::runnable;
+      detector<fairness>().woken(t.id);
+      enable(t.id);
     }
   }
-  return prev;
 }
 
 // acquiring + lock_word + acquired, with one look-up of the mutex.
