@@ -230,6 +230,19 @@ TEST(Explore, AtomicsWorkOutsideAnExecution) {
   EXPECT_EQ(x.load(), 7);
 }
 
+// f(T{}) for every integer type of 1, 2, 4 and 8 bytes, signed and not.
+template <class F>
+void each_width(F f) {
+  f(std::int8_t{});
+  f(std::uint8_t{});
+  f(std::int16_t{});
+  f(std::uint16_t{});
+  f(std::int32_t{});
+  f(std::uint32_t{});
+  f(std::int64_t{});
+  f(std::uint64_t{});
+}
+
 // Narrow atomics keep their width and sign through every operation, under
 // both memory models: values wrap as in std::atomic, negative ones stay
 // negative, and a CAS compares them as the type does.
@@ -260,31 +273,27 @@ void narrow_atomic_ops() {
 // Under dfs, and sampled with lean executions and without them (a lean
 // execution's loads and stores take their own path: runtime::lean_load).
 TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {
-  for (const mc::memory_model m : {mc::memory_model::sc, mc::memory_model::rc11})
-  for (const int search : {0, 1, 2}) {
-    mc::options o = with(search == 0 ? mc::dfs() : mc::random(7));
-    o.memory_model = m;
-    o.lean_sampling = search == 1;
-    if (search != 0) o.max_executions = 40;
-    const auto r = mc::explore(o, [] {
-      narrow_atomic_ops<std::int8_t>();
-      narrow_atomic_ops<std::uint8_t>();
-      narrow_atomic_ops<std::int16_t>();
-      narrow_atomic_ops<std::uint16_t>();
-      narrow_atomic_ops<std::int32_t>();
-      narrow_atomic_ops<std::uint32_t>();
-      narrow_atomic_ops<std::int64_t>();
-      narrow_atomic_ops<std::uint64_t>();
-      mc::atomic<std::int32_t> y{-5};
-      mc::thread t([&] { y.fetch_add(-3, std::memory_order_relaxed); });
-      const std::int32_t seen = y.load(std::memory_order_relaxed);
-      LOCKSTEP_ASSERT(seen == -5 || seen == -8);
-      t.join();
-      LOCKSTEP_ASSERT(y.load() == -8);
-    });
-    EXPECT_TRUE(r.ok()) << mc::memory_model_name(m) << ", search " << search << ": " << r.report();
-    EXPECT_EQ(r.complete, search == 0);
-    if (search != 0) EXPECT_EQ(r.executions, 40u);
+  for (const mc::memory_model m : {mc::memory_model::sc, mc::memory_model::rc11}) {
+    for (const int search : {0, 1, 2}) {
+      mc::options o = with(search == 0 ? mc::dfs() : mc::random(7));
+      o.memory_model = m;
+      o.lean_sampling = search == 1;
+      if (search != 0) o.max_executions = 40;
+      const auto r = mc::explore(o, [] {
+        each_width([](auto v) { narrow_atomic_ops<decltype(v)>(); });
+        mc::atomic<std::int32_t> y{-5};
+        mc::thread t([&] { y.fetch_add(-3, std::memory_order_relaxed); });
+        const std::int32_t seen = y.load(std::memory_order_relaxed);
+        LOCKSTEP_ASSERT(seen == -5 || seen == -8);
+        t.join();
+        LOCKSTEP_ASSERT(y.load() == -8);
+      });
+      EXPECT_TRUE(r.ok()) << mc::memory_model_name(m) << ", search " << search << ": " << r.report();
+      EXPECT_EQ(r.complete, search == 0);
+      if (search != 0) {
+        EXPECT_EQ(r.executions, 40u);
+      }
+    }
   }
 }
 
@@ -316,14 +325,7 @@ void lean_reads_back() {
 }
 
 TEST(Explore, LeanLoadsAndStoresSeeTheValuesAtEveryWidth) {
-  lean_reads_back<std::int8_t>();
-  lean_reads_back<std::uint8_t>();
-  lean_reads_back<std::int16_t>();
-  lean_reads_back<std::uint16_t>();
-  lean_reads_back<std::int32_t>();
-  lean_reads_back<std::uint32_t>();
-  lean_reads_back<std::int64_t>();
-  lean_reads_back<std::uint64_t>();
+  each_width([](auto v) { lean_reads_back<decltype(v)>(); });
 }
 
 TEST(Explore, VirtualTimeAdvancesOnlyWhenATimeoutFires) {

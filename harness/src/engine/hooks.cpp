@@ -173,16 +173,23 @@ int atomic_op(op o, void* addr, object_handle& h, const atomic_access& a, std::u
                     a, read, loc);
 }
 
+// Outside a lean execution the typed hooks are atomic_op's.
+template <unsigned Size, bool Sign>
+atomic_access typed_access(std::memory_order order, std::uint64_t operand) noexcept {
+  atomic_access a;
+  a.operand = operand;
+  a.size = Size;
+  a.sign = Sign;
+  a.order = order;
+  return a;
+}
+
 template <unsigned Size, bool Sign>
 int atomic_load(const void* addr, object_handle& h, std::memory_order order, std::uint64_t& read,
                 const std::source_location& loc) {
   if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
     return r->lean_load<Size, Sign>(addr, h, order, read, loc);
-  atomic_access a;
-  a.size = Size;
-  a.sign = Sign;
-  a.order = order;
-  return atomic_op(op::load, const_cast<void*>(addr), h, a, read, loc);
+  return atomic_op(op::load, const_cast<void*>(addr), h, typed_access<Size, Sign>(order, 0), read, loc);
 }
 
 template <unsigned Size, bool Sign>
@@ -190,13 +197,8 @@ int atomic_store(void* addr, object_handle& h, std::uint64_t v, std::memory_orde
                  const std::source_location& loc) {
   if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
     return r->lean_store<Size, Sign>(addr, h, v, order, loc);
-  atomic_access a;
-  a.operand = v;
-  a.size = Size;
-  a.sign = Sign;
-  a.order = order;
   std::uint64_t read = 0;
-  return atomic_op(op::store, addr, h, a, read, loc);
+  return atomic_op(op::store, addr, h, typed_access<Size, Sign>(order, v), read, loc);
 }
 
 LOCKSTEP_TYPED_ATOMICS()
