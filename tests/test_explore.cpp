@@ -271,7 +271,7 @@ void narrow_atomic_ops() {
 }
 
 // Under dfs, and sampled with lean executions and without them (a lean
-// execution's loads and stores take their own path: runtime::lean_load).
+// execution's atomics take their own path: runtime::lean_atomic).
 TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {
   for (const mc::memory_model m : {mc::memory_model::sc, mc::memory_model::rc11}) {
     for (const int search : {0, 1, 2}) {
@@ -297,20 +297,27 @@ TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {
   }
 }
 
-// A lean execution's own loads and stores (runtime::lean_load) must see
+// A lean execution's own atomic operations (runtime::lean_atomic) must see
 // what was written, at every width: one that misread a value could pass an
 // execution the full one fails (a lean execution that fails runs again in
 // full, so only that direction can hide a bug). Each body fails its first
-// execution: a value stored, or wrapped by fetch_add, is read back.
+// execution, when every value read back is the one written: wrapped by
+// fetch_add, stored, swapped in by a CAS, and read by a CAS that fails.
 template <class T>
 void reads_back_what_it_wrote() {
   using L = std::numeric_limits<T>;
+  const auto v = static_cast<T>(L::is_signed ? -2 : 0xfe);
   mc::atomic<T> x{L::max()};
   x.fetch_add(1);
   const T wrapped = x.load();
-  x.store(static_cast<T>(L::is_signed ? -2 : 0xfe));
+  x.store(v);
   const T stored = x.load();
-  LOCKSTEP_ASSERT(wrapped != L::min() || stored != static_cast<T>(L::is_signed ? -2 : 0xfe));
+  T expected = v;
+  const bool swapped = x.compare_exchange_strong(expected, L::max());
+  T seen = v;
+  const bool failed = !x.compare_exchange_strong(seen, v);
+  LOCKSTEP_ASSERT(!(wrapped == L::min() && stored == v && swapped && failed && seen == L::max() &&
+                    x.load() == L::max()));
 }
 
 template <class T>

@@ -214,7 +214,10 @@ class atomic {
     a.sign = std::is_signed_v<T>;
     a.order = o;
     std::uint64_t r = 0;
-    if (detail::atomic_op(op::rmw, &value_, h_, a, r, l) < 0) {
+    int done;
+    if constexpr (kTyped) done = detail::atomic_rmw<sizeof(T), kSign>(&value_, h_, apply, operand, o, r, l);
+    else done = detail::atomic_op(op::rmw, &value_, h_, a, r, l);
+    if (done < 0) {
       auto real_ref = real();
       T old = real_ref.load();
       while (!real_ref.compare_exchange_weak(old, f(old))) {
@@ -233,7 +236,12 @@ class atomic {
     a.order = success;
     a.failure = failure;
     std::uint64_t r = 0;
-    const int ok = detail::atomic_op(op::cas_ok, &value_, h_, a, r, l);
+    int ok;
+    if constexpr (kTyped) {
+      ok = detail::atomic_cas<sizeof(T), kSign>(&value_, h_, a.expected, a.operand, weak, success, failure, r, l);
+    } else {
+      ok = detail::atomic_op(op::cas_ok, &value_, h_, a, r, l);
+    }
     if (ok < 0) return real().compare_exchange_strong(expected, desired);
     if (ok == 0) expected = from_bits(r);
     return ok > 0;

@@ -87,22 +87,35 @@ struct atomic_access {
 // with `read` the value read (load, rmw, cas).
 int atomic_op(op o, void* addr, object_handle& h, const atomic_access& a, std::uint64_t& read,
               const std::source_location& loc);
-// The commonest two, a load and a store of a value of `Size` bytes (1, 2, 4
-// or 8; `Sign`: sign-extended), take their few fields as arguments: the
-// same as atomic_op(op::load / op::store, ...) with an atomic_access of that
-// size, sign, order (and operand `v`), which the runtime's lean path
+// The same four operations on a value of `Size` bytes (1, 2, 4 or 8;
+// `Sign`: sign-extended), with their fields as arguments: atomic_op with an
+// atomic_access of that size and sign, which the runtime's lean path
 // (options::lean_sampling) then need not build and read back.
+using rmw_apply = std::uint64_t (*)(std::uint64_t old, std::uint64_t operand) noexcept;
 template <unsigned Size, bool Sign>
 int atomic_load(const void* addr, object_handle& h, std::memory_order order, std::uint64_t& read,
                 const std::source_location& loc);
 template <unsigned Size, bool Sign>
 int atomic_store(void* addr, object_handle& h, std::uint64_t v, std::memory_order order,
                  const std::source_location& loc);
+template <unsigned Size, bool Sign>
+int atomic_rmw(void* addr, object_handle& h, rmw_apply apply, std::uint64_t operand, std::memory_order order,
+               std::uint64_t& read, const std::source_location& loc);
+// A CAS: `desired` is written if the value is `expected`.
+template <unsigned Size, bool Sign>
+int atomic_cas(void* addr, object_handle& h, std::uint64_t expected, std::uint64_t desired, bool weak,
+               std::memory_order success, std::memory_order failure, std::uint64_t& read,
+               const std::source_location& loc);
 #define LOCKSTEP_TYPED_ATOMIC(kw, size, sign)                                                              \
   kw template int atomic_load<size, sign>(const void*, object_handle&, std::memory_order, std::uint64_t&, \
                                           const std::source_location&);                                  \
   kw template int atomic_store<size, sign>(void*, object_handle&, std::uint64_t, std::memory_order,      \
-                                           const std::source_location&);
+                                           const std::source_location&);                                 \
+  kw template int atomic_rmw<size, sign>(void*, object_handle&, rmw_apply, std::uint64_t,                \
+                                         std::memory_order, std::uint64_t&, const std::source_location&); \
+  kw template int atomic_cas<size, sign>(void*, object_handle&, std::uint64_t, std::uint64_t, bool,     \
+                                         std::memory_order, std::memory_order, std::uint64_t&,          \
+                                         const std::source_location&);
 #define LOCKSTEP_TYPED_ATOMICS(kw)                                                                   \
   LOCKSTEP_TYPED_ATOMIC(kw, 1, false) LOCKSTEP_TYPED_ATOMIC(kw, 1, true)                             \
   LOCKSTEP_TYPED_ATOMIC(kw, 2, false) LOCKSTEP_TYPED_ATOMIC(kw, 2, true)                             \

@@ -133,7 +133,11 @@ using event_log = append_log<event>;
       return a.sign ? static_cast<std::uint64_t>(std::int64_t{static_cast<std::int32_t>(v)}) : v;
     }
     case 8: { std::uint64_t v; std::memcpy(&v, addr, 8); return v; }
-    default: { std::uint64_t v = 0; std::memcpy(&v, addr, a.size); return low_bytes(v, a); }
+    default: {  // 3, 5, 6 or 7 bytes (`& 7` tells the compiler so)
+      std::uint64_t v = 0;
+      std::memcpy(&v, addr, a.size & 7u);
+      return low_bytes(v, a);
+    }
   }
 }
 [[gnu::always_inline]] inline void store_bytes(void* addr, std::uint64_t v, std::uint8_t size) noexcept {
@@ -142,24 +146,8 @@ using event_log = append_log<event>;
     case 2: { const auto w = static_cast<std::uint16_t>(v); std::memcpy(addr, &w, 2); return; }
     case 4: { const auto w = static_cast<std::uint32_t>(v); std::memcpy(addr, &w, 4); return; }
     case 8: std::memcpy(addr, &v, 8); return;
-    default: std::memcpy(addr, &v, size);
+    default: std::memcpy(addr, &v, size & 7u);  // 3, 5, 6 or 7 bytes
   }
-}
-
-// The same for a size and signedness known at compile time.
-template <unsigned Size, bool Sign>
-[[gnu::always_inline]] inline std::uint64_t low_fixed(std::uint64_t v) noexcept {
-  detail::atomic_access a;
-  a.size = Size;
-  a.sign = Sign;
-  return low_bytes(v, a);
-}
-template <unsigned Size, bool Sign>
-[[gnu::always_inline]] inline std::uint64_t load_fixed(const void* addr) noexcept {
-  detail::atomic_access a;
-  a.size = Size;
-  a.sign = Sign;
-  return load_bytes(addr, a);
 }
 
 // The task of thread 0: the body of explore() (a detail::body_ref), for both

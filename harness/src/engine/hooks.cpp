@@ -173,32 +173,71 @@ int atomic_op(op o, void* addr, object_handle& h, const atomic_access& a, std::u
                     a, read, loc);
 }
 
-// Outside a lean execution the typed hooks are atomic_op's.
-template <unsigned Size, bool Sign>
-atomic_access typed_access(std::memory_order order, std::uint64_t operand) noexcept {
-  atomic_access a;
-  a.operand = operand;
-  a.size = Size;
-  a.sign = Sign;
-  a.order = order;
-  return a;
+// The typed hooks: in a lean execution the runtime's own path, else
+// atomic_op's. Each path builds its own access (`fill` sets the fields
+// other than size and sign): the lean one's reaches no call, so its size
+// and sign stay constants through the decision.
+template <unsigned Size, bool Sign, class Fill>
+[[gnu::always_inline]] inline int typed_op(op o, void* addr, object_handle& h, std::uint64_t& read,
+                                           const std::source_location& loc, Fill fill) {
+  const auto make = [&] {
+    atomic_access a;
+    a.size = Size;
+    a.sign = Sign;
+    fill(a);
+    return a;
+  };
+  if (runtime* r = runtime::current()) [[likely]] {
+    if (r->lean()) [[likely]] {
+      const atomic_access a = make();
+      return r->lean_atomic<Size, Sign>(o, addr, h, a, read, loc);
+    }
+    if (!r->user_places()) [[likely]] {  // atomic_op's own dispatch, without a call on the way
+      const atomic_access a = make();
+      return r->atomic_op(o, addr, h, a, read, loc);
+    }
+  }
+  const atomic_access a = make();
+  return atomic_op(o, addr, h, a, read, loc);
 }
 
 template <unsigned Size, bool Sign>
 int atomic_load(const void* addr, object_handle& h, std::memory_order order, std::uint64_t& read,
                 const std::source_location& loc) {
-  if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
-    return r->lean_load<Size, Sign>(addr, h, order, read, loc);
-  return atomic_op(op::load, const_cast<void*>(addr), h, typed_access<Size, Sign>(order, 0), read, loc);
+  return typed_op<Size, Sign>(op::load, const_cast<void*>(addr), h, read, loc, [&](atomic_access& a) { a.order = order; });
 }
 
 template <unsigned Size, bool Sign>
 int atomic_store(void* addr, object_handle& h, std::uint64_t v, std::memory_order order,
                  const std::source_location& loc) {
-  if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
-    return r->lean_store<Size, Sign>(addr, h, v, order, loc);
   std::uint64_t read = 0;
-  return atomic_op(op::store, addr, h, typed_access<Size, Sign>(order, v), read, loc);
+  return typed_op<Size, Sign>(op::store, addr, h, read, loc, [&](atomic_access& a) {
+    a.operand = v;
+    a.order = order;
+  });
+}
+
+template <unsigned Size, bool Sign>
+int atomic_rmw(void* addr, object_handle& h, rmw_apply apply, std::uint64_t operand, std::memory_order order,
+               std::uint64_t& read, const std::source_location& loc) {
+  return typed_op<Size, Sign>(op::rmw, addr, h, read, loc, [&](atomic_access& a) {
+    a.operand = operand;
+    a.apply = apply;
+    a.order = order;
+  });
+}
+
+template <unsigned Size, bool Sign>
+int atomic_cas(void* addr, object_handle& h, std::uint64_t expected, std::uint64_t desired, bool weak,
+               std::memory_order success, std::memory_order failure, std::uint64_t& read,
+               const std::source_location& loc) {
+  return typed_op<Size, Sign>(op::cas_ok, addr, h, read, loc, [&](atomic_access& a) {
+    a.operand = desired;
+    a.expected = expected;
+    a.weak = weak;
+    a.order = success;
+    a.failure = failure;
+  });
 }
 
 LOCKSTEP_TYPED_ATOMICS()

@@ -741,30 +741,10 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   return woke;
 }
 
-// The native lock word: acquiring is one step (a write) that can happen only
-// while the word is 0; a thread that finds it held blocks without an event
-// and is enabled again by the unlock. Failed attempts leave no trace, so the
-// schedules differ only in the order of the critical sections.
-void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
-  if (aborting_) {
-    if (std::uncaught_exceptions() > 0) return;
-    if (threads_[cur_]->release_depth > 0) return abandoned_lock(word);
-    unwind_now();
-  }
-  const std::uint32_t obj = object_id(h);
-  if (track_) {
-    set_next(cur_, {obj, access_kind::write});
-    threads_[cur_]->next_lock = word;
-  }
-  const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
-  decide();
-  lock_word_decided(word, obj, mark, loc);
-}
-
 // lock_word after its decision (and a lean mutex_lock's, when the word is
 // not free or the execution is aborting).
-void runtime::lock_word_decided(std::uint32_t* word, std::uint32_t obj, fairness::pick_mark mark,
-                                const std::source_location& loc) {
+[[gnu::always_inline]] inline void runtime::lock_word_decided(std::uint32_t* word, std::uint32_t obj,
+                                                          fairness::pick_mark mark, const std::source_location& loc) {
   if (aborting_) return abandoned_lock(word);  // resumed inside a release path
   for (;;) {
     if (*word == 0) {
@@ -795,6 +775,26 @@ void runtime::lock_word_decided(std::uint32_t* word, std::uint32_t obj, fairness
     me.wait_addr = nullptr;
     if (aborting_) return abandoned_lock(word);  // resumed inside a release path
   }
+}
+
+// The native lock word: acquiring is one step (a write) that can happen only
+// while the word is 0; a thread that finds it held blocks without an event
+// and is enabled again by the unlock. Failed attempts leave no trace, so the
+// schedules differ only in the order of the critical sections.
+void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+  if (aborting_) {
+    if (std::uncaught_exceptions() > 0) return;
+    if (threads_[cur_]->release_depth > 0) return abandoned_lock(word);
+    unwind_now();
+  }
+  const std::uint32_t obj = object_id(h);
+  if (track_) {
+    set_next(cur_, {obj, access_kind::write});
+    threads_[cur_]->next_lock = word;
+  }
+  const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
+  decide();
+  lock_word_decided(word, obj, mark, loc);
 }
 
 // Inside a release path of an aborting execution (see thread_rec::
@@ -889,6 +889,47 @@ void runtime::wake_lock_waiters(std::uint32_t obj) {
       enable(t.id);
     }
   }
+}
+
+// mutex_lock's and mutex_unlock's steps with what a lean execution turns
+// off left out (no dependence tracking, race detector or memory model), and
+// in the order they take there.
+void runtime::lean_mutex_lock(const void* obj, std::uint32_t* word, detail::object_handle& h,
+                              const std::source_location& loc) {
+  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
+  if (aborting_) [[unlikely]]
+    return lock_word(word, h, loc);  // the annotations do nothing then
+  const std::uint32_t id = object_id(h);
+  const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
+  decide();
+  if (aborting_ || *word != 0) [[unlikely]] {
+    lock_word_decided(word, id, mark, loc);
+  } else {
+    *word = 1;
+    event& e = record(op::cas_ok, word, id, loc, true);
+    e.value = 1;
+    e.order = kLockWordStep;
+  }
+  lean_acquired(obj, lock_mode::exclusive, lock_kind::mutex, loc);
+}
+
+std::uint32_t runtime::lean_mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
+                                         const std::source_location& loc) {
+  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
+  lean_released(obj, lock_mode::exclusive);
+  if (aborting_) [[unlikely]]
+    return unlock_word(word, h, loc);
+  const std::uint32_t id = object_id(h);
+  decide(false, true);  // often in a destructor: an abort must not throw here
+  const std::uint32_t prev = *word;
+  *word = 0;
+  if (aborting_) [[unlikely]]
+    return prev;
+  event& e = record(op::rmw, word, id, loc, true);
+  e.value = 0;
+  e.order = kLockWordStep;
+  if (id < queues_.size() && queues_[id].head != kNoThread) wake_lock_waiters(id);
+  return prev;
 }
 
 // acquiring + lock_word + acquired, with one look-up of the mutex.

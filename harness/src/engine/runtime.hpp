@@ -196,15 +196,14 @@ class runtime {
   // A checked atomic operation (see detail::atomic_op).
   int atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a,
                 std::uint64_t& read, const std::source_location& loc);
-  // The typed load and store (detail::atomic_load, atomic_store) in a lean
-  // execution: atomic_op's steps without what a lean execution turns off.
+  // The typed atomic hooks (detail::atomic_load and the rest) in a lean
+  // execution: atomic_op's steps without what a lean execution turns off,
+  // on an access of `Size` bytes (`Sign`), constants the caller's inlining
+  // folds.
   [[nodiscard]] bool lean() const noexcept { return lean_; }
   template <unsigned Size, bool Sign>
-  int lean_load(const void* addr, detail::object_handle& h, std::memory_order order, std::uint64_t& read,
-                const std::source_location& loc);
-  template <unsigned Size, bool Sign>
-  int lean_store(void* addr, detail::object_handle& h, std::uint64_t v, std::memory_order order,
-                 const std::source_location& loc);
+  int lean_atomic(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a, std::uint64_t& read,
+                  const std::source_location& loc);
   void atomic_fence(std::memory_order order, const std::source_location& loc);
   bool futex_wait(const std::uint32_t* word, detail::object_handle& h, std::uint32_t expected,
                   bool timed, std::int64_t deadline, const std::source_location& loc);
@@ -217,8 +216,8 @@ class runtime {
   void mutex_lock(const void* obj, std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
                              const std::source_location& loc);
-  // The same two in a lean execution: inline while the lock is free at the
-  // decision (see lean_load).
+  // The same two in a lean execution: in one call while the lock is free at
+  // the decision (see lean_atomic).
   void lean_mutex_lock(const void* obj, std::uint32_t* word, detail::object_handle& h, const std::source_location& loc);
   std::uint32_t lean_mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
                                   const std::source_location& loc);
@@ -394,6 +393,8 @@ class runtime {
                    std::uint32_t& id);
   // An atomic operation on memory as it is (sc, and a release path completing
   // plainly); `e`: its event, which it completes (value, op, races).
+  // `Races`: the race detector may be on (a lean execution has it off).
+  template <bool Races = true>
   int plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e);
   // Under the memory model (engine/memory.hpp).
   int weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read);
@@ -436,8 +437,8 @@ class runtime {
   // A value choice among n (>= 2) made by the strategy, recorded in the schedule.
   std::uint32_t value_choice(std::uint32_t n);
   void take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc, bool trying);
-  void lock_word_decided(std::uint32_t* word, std::uint32_t obj, fairness::pick_mark mark,
-                         const std::source_location& loc);
+  inline void lock_word_decided(std::uint32_t* word, std::uint32_t obj, fairness::pick_mark mark,
+                                const std::source_location& loc);
   void wake_lock_waiters(std::uint32_t obj);
   static void abandoned_lock(std::uint32_t* word) noexcept;
   // The next step of every thread, for a dependence-aware strategy.
@@ -814,6 +815,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   return &record(o, addr, id, loc).value;
 }
 
+template <bool Races>
 [[gnu::always_inline]] inline int runtime::plain_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, event* e) {
   const std::uint64_t cur = load_bytes(addr, a);
   const std::uint64_t operand = low_bytes(a.operand, a);
@@ -822,7 +824,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
     store_bytes(addr, v, a.size);
     if (e == nullptr) return;
     e->value = v;
-    if (races.on()) [[unlikely]]
+    if (Races && races.on()) [[unlikely]]
       races.on_release(cur_, objects_.intern(addr));
   };
   switch (o) {
@@ -858,7 +860,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   }
 }
 
-inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a,
+[[gnu::always_inline]] inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const detail::atomic_access& a,
                               std::uint64_t& read, const std::source_location& loc) {
   // Its first step in this execution: note its value now, before the
   // decision lets another thread use it (lazy views: see materialise()).
@@ -886,79 +888,24 @@ inline int runtime::atomic_op(op o, void* addr, detail::object_handle& h, const 
 // A lean execution has no lazy views, no memory model and no race
 // detector (lean_begin(), lean_now()): of atomic_op, what is left.
 template <unsigned Size, bool Sign>
-[[gnu::always_inline]] inline int runtime::lean_load(const void* addr, detail::object_handle& h, std::memory_order order,
-                                                    std::uint64_t& read, const std::source_location& loc) {
+[[gnu::always_inline]] inline int runtime::lean_atomic(op o, void* addr, detail::object_handle& h,
+                                                      const detail::atomic_access& a, std::uint64_t& read,
+                                                      const std::source_location& loc) {
   LOCKSTEP_DCHECK(lean_ && !lazy_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
-  if (rc11_ && order != std::memory_order_seq_cst) [[unlikely]]
+  LOCKSTEP_DCHECK(a.size == Size && a.sign == Sign);
+  // A copy no call can reach: its fields stay constants or registers
+  // through the decision.
+  detail::atomic_access c = a;
+  c.size = Size;
+  c.sign = Sign;
+  if (rc11_ && (c.order != std::memory_order_seq_cst || (o == op::cas_ok && c.failure != std::memory_order_seq_cst)))
+      [[unlikely]]
     lean_stop();
   std::uint32_t id;
-  if (enter_point(op::load, addr, h, loc, id)) {
-    event& e = record(op::load, addr, id, loc);
-    e.order = static_cast<std::uint8_t>(order);
-    read = e.value = load_fixed<Size, Sign>(addr);
-  } else {
-    read = load_fixed<Size, Sign>(addr);
-  }
-  return 1;
-}
-
-template <unsigned Size, bool Sign>
-[[gnu::always_inline]] inline int runtime::lean_store(void* addr, detail::object_handle& h, std::uint64_t v,
-                                                     std::memory_order order, const std::source_location& loc) {
-  LOCKSTEP_DCHECK(lean_ && !lazy_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
-  if (rc11_ && order != std::memory_order_seq_cst) [[unlikely]]
-    lean_stop();
-  v = low_fixed<Size, Sign>(v);
-  std::uint32_t id;
-  if (enter_point(op::store, addr, h, loc, id)) {
-    event& e = record(op::store, addr, id, loc);
-    e.order = static_cast<std::uint8_t>(order);
-    e.value = v;
-  }
-  store_bytes(addr, v, Size);
-  return 1;
-}
-
-// mutex_lock's and mutex_unlock's steps with what a lean execution turns
-// off left out (no dependence tracking, race detector or memory model), and
-// in the order they take there.
-[[gnu::always_inline]] inline void runtime::lean_mutex_lock(const void* obj, std::uint32_t* word,
-                                                          detail::object_handle& h, const std::source_location& loc) {
-  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
-  if (aborting_) [[unlikely]]
-    return lock_word(word, h, loc);  // the annotations do nothing then
-  const std::uint32_t id = object_id(h);
-  const fairness::pick_mark mark = detector<fairness>().before_pick(cur_);
-  decide();
-  if (aborting_ || *word != 0) [[unlikely]] {
-    lock_word_decided(word, id, mark, loc);
-  } else {
-    *word = 1;
-    event& e = record(op::cas_ok, word, id, loc, true);
-    e.value = 1;
-    e.order = kLockWordStep;
-  }
-  lean_acquired(obj, lock_mode::exclusive, lock_kind::mutex, loc);
-}
-
-[[gnu::always_inline]] inline std::uint32_t runtime::lean_mutex_unlock(const void* obj, std::uint32_t* word,
-                                                                     detail::object_handle& h,
-                                                                     const std::source_location& loc) {
-  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
-  lean_released(obj, lock_mode::exclusive);
-  if (aborting_) [[unlikely]]
-    return unlock_word(word, h, loc);
-  const std::uint32_t id = object_id(h);
-  decide(false, true);  // often in a destructor: an abort must not throw here
-  const std::uint32_t prev = *word;
-  *word = 0;
-  if (aborting_) [[unlikely]]
-    return prev;
-  event& e = record(op::rmw, word, id, loc, true);
-  e.value = 0;
-  e.order = kLockWordStep;
-  if (id < queues_.size() && queues_[id].head != kNoThread) wake_lock_waiters(id);
-  return prev;
+  if (!enter_point(o, addr, h, loc, id)) return plain_atomic<false>(o, addr, c, read, nullptr);
+  event& e = record(o, addr, id, loc);
+  e.order = static_cast<std::uint8_t>(c.order);
+  return plain_atomic<false>(o, addr, c, read, &e);
 }
 
 }  // namespace lockstep::mc::rt
