@@ -42,43 +42,29 @@ class atomic {
   static constexpr bool is_always_lock_free = true;
 
  private:
-  // Loads and stores of these sizes take the typed hooks (hooks.hpp).
+  // Operations on these sizes take the typed hooks (see checked()).
   static constexpr bool kTyped = sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8;
   static constexpr bool kSign = std::is_signed_v<T>;
 
  public:
-
   constexpr atomic() noexcept(std::is_nothrow_default_constructible_v<T>) : value_() {}
   constexpr atomic(T v) noexcept : value_(v) {}  // NOLINT: mirrors std::atomic
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
   T load(order o = std::memory_order_seq_cst, const loc& l = loc::current()) const {
-    if constexpr (kTyped) {
-      std::uint64_t r = 0;
-      if (detail::atomic_load<sizeof(T), kSign>(&value_, h_, o, r, l) < 0) return real().load();
-      return from_bits(r);
-    }
     detail::atomic_access a;
-    a.size = sizeof(T);
-    a.sign = std::is_signed_v<T>;
     a.order = o;
     std::uint64_t r = 0;
-    if (detail::atomic_op(op::load, const_cast<T*>(&value_), h_, a, r, l) < 0) return real().load();
+    if (checked(op::load, a, r, l) < 0) return real().load();
     return from_bits(r);
   }
   void store(T v, order o = std::memory_order_seq_cst, const loc& l = loc::current()) {
-    if constexpr (kTyped) {
-      if (detail::atomic_store<sizeof(T), kSign>(&value_, h_, bits(v), o, l) < 0) real().store(v);
-      return;
-    }
     detail::atomic_access a;
     a.operand = bits(v);
-    a.size = sizeof(T);
-    a.sign = std::is_signed_v<T>;
     a.order = o;
     std::uint64_t r = 0;
-    if (detail::atomic_op(op::store, &value_, h_, a, r, l) < 0) real().store(v);
+    if (checked(op::store, a, r, l) < 0) real().store(v);
   }
   T exchange(T v, order o = std::memory_order_seq_cst, const loc& l = loc::current()) {
     return rmw(&take, bits(v), o, l, [v](T) { return v; });
@@ -210,14 +196,9 @@ class atomic {
     detail::atomic_access a;
     a.operand = operand;
     a.apply = apply;
-    a.size = sizeof(T);
-    a.sign = std::is_signed_v<T>;
     a.order = o;
     std::uint64_t r = 0;
-    int done;
-    if constexpr (kTyped) done = detail::atomic_rmw<sizeof(T), kSign>(&value_, h_, apply, operand, o, r, l);
-    else done = detail::atomic_op(op::rmw, &value_, h_, a, r, l);
-    if (done < 0) {
+    if (checked(op::rmw, a, r, l) < 0) {
       auto real_ref = real();
       T old = real_ref.load();
       while (!real_ref.compare_exchange_weak(old, f(old))) {
@@ -230,21 +211,34 @@ class atomic {
     detail::atomic_access a;
     a.operand = bits(desired);
     a.expected = bits(expected);
-    a.size = sizeof(T);
-    a.sign = std::is_signed_v<T>;
     a.weak = weak;
     a.order = success;
     a.failure = failure;
     std::uint64_t r = 0;
-    int ok;
-    if constexpr (kTyped) {
-      ok = detail::atomic_cas<sizeof(T), kSign>(&value_, h_, a.expected, a.operand, weak, success, failure, r, l);
-    } else {
-      ok = detail::atomic_op(op::cas_ok, &value_, h_, a, r, l);
-    }
+    const int ok = checked(op::cas_ok, a, r, l);
     if (ok < 0) return real().compare_exchange_strong(expected, desired);
     if (ok == 0) expected = from_bits(r);
     return ok > 0;
+  }
+
+  // One checked operation (load, store, rmw or cas_ok), `a` without its size
+  // and sign: by the typed hooks for 1, 2, 4 or 8 bytes (hooks.hpp), else by
+  // atomic_op. Inline, so `a` is only ever registers on the typed path.
+  int checked(op o, detail::atomic_access a, std::uint64_t& r, const loc& l) const {
+    void* const addr = const_cast<T*>(&value_);
+    if constexpr (kTyped) {
+      constexpr unsigned n = sizeof(T);
+      switch (o) {
+        case op::load: return detail::atomic_load<n, kSign>(addr, h_, a.order, r, l);
+        case op::store: return detail::atomic_store<n, kSign>(addr, h_, a.operand, a.order, l);
+        case op::rmw: return detail::atomic_rmw<n, kSign>(addr, h_, a.apply, a.operand, a.order, r, l);
+        default: return detail::atomic_cas<n, kSign>(addr, h_, a.expected, a.operand, a.weak, a.order, a.failure, r, l);
+      }
+    } else {
+      a.size = sizeof(T);
+      a.sign = kSign;
+      return detail::atomic_op(o, addr, h_, a, r, l);
+    }
   }
 
   // Outside a fiber execution (on OS threads, see os_threads.hpp, or with no
