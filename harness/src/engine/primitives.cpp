@@ -159,8 +159,7 @@ bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, c
   decide();
   if (aborting_) return *word != 0 && abandoned_count(word, true);  // resumed inside a release path
   if (*word == 0) {
-    record(op::cas_fail, word, obj, loc, true).value = 0;
-    events_.back().order = kCountWordStep;
+    record_native(op::cas_fail, word, obj, loc, 0, kCountWordStep);
     note({obj, access_kind::read});
     return false;
   }
@@ -170,8 +169,7 @@ bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, c
 
 void runtime::take_count_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc) {
   --*word;
-  record(op::cas_ok, word, obj, loc, true).value = *word;
-  events_.back().order = kCountWordStep;
+  record_native(op::cas_ok, word, obj, loc, *word, kCountWordStep);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
   if (mm_live()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
@@ -204,8 +202,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
   decide(false, true);  // often in a destructor: an abort must not throw here
   const std::uint32_t prev = add();
   if (aborting_) return prev;
-  record(op::rmw, word, obj, loc, true).value = *word;
-  events_.back().order = kCountWordStep;
+  record_native(op::rmw, word, obj, loc, *word, kCountWordStep);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
   if (mm_live()) mm_.release_join_to(obj, cur_);
   note({obj, access_kind::write});
@@ -504,8 +501,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     me.wait_addr = nullptr;
     s = probe(ctx);
     if (s.ready) {
-      record(op::cas_ok, lock, obj, loc, true).value = monitor_fields(s.reads, s.writes);
-      events_.back().order = kMonitorStep;
+      record_native(op::cas_ok, lock, obj, loc, monitor_fields(s.reads, s.writes), kMonitorStep);
       race_detector& races = detector<race_detector>();
       if (races.on()) races.on_acquire(cur_, objects_.intern(lock));
       if (mm_live()) mm_.acquire_from(obj, cur_);

@@ -823,8 +823,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     return true;
   }
   if (*word != 0) {
-    record(op::cas_fail, word, obj, loc, true).value = *word;
-    events_.back().order = kLockWordStep;
+    record_native(op::cas_fail, word, obj, loc, *word, kLockWordStep);
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
     if (lean_) [[unlikely]] {  // a yield (below): in full
@@ -846,8 +845,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
 void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc,
                              bool trying) {
   *word = 1;
-  record(op::cas_ok, word, obj, loc, true).value = 1;
-  events_.back().order = kLockWordStep;
+  record_native(op::cas_ok, word, obj, loc, 1, kLockWordStep);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
   if (mm_live()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
@@ -868,8 +866,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   const std::uint32_t prev = *word;
   *word = 0;
   if (aborting_) return prev;
-  record(op::rmw, word, obj, loc, true).value = 0;
-  events_.back().order = kLockWordStep;
+  record_native(op::rmw, word, obj, loc, 0, kLockWordStep);
   if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
   if (mm_live()) mm_.release_to(obj, cur_);
   note({kReleaseKey | obj, access_kind::write});
@@ -906,9 +903,7 @@ void runtime::lean_mutex_lock(const void* obj, std::uint32_t* word, detail::obje
     lock_word_decided(word, id, mark, loc);
   } else {
     *word = 1;
-    event& e = record(op::cas_ok, word, id, loc, true);
-    e.value = 1;
-    e.order = kLockWordStep;
+    record_native(op::cas_ok, word, id, loc, 1, kLockWordStep);
   }
   lean_acquired(obj, lock_mode::exclusive, lock_kind::mutex, loc);
 }
@@ -925,9 +920,7 @@ std::uint32_t runtime::lean_mutex_unlock(const void* obj, std::uint32_t* word, d
   *word = 0;
   if (aborting_) [[unlikely]]
     return prev;
-  event& e = record(op::rmw, word, id, loc, true);
-  e.value = 0;
-  e.order = kLockWordStep;
+  record_native(op::rmw, word, id, loc, 0, kLockWordStep);
   if (id < queues_.size() && queues_[id].head != kNoThread) wake_lock_waiters(id);
   return prev;
 }

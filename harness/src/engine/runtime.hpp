@@ -335,6 +335,10 @@ class runtime {
   // unless `yielding`, and switch.
   [[gnu::noinline]] void switch_to(std::uint32_t next, bool yielding, bool release);
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
+  // An atomic operation weaker than seq_cst (a CAS: on success or failure).
+  static bool below_seq_cst(op o, const detail::atomic_access& a) noexcept {
+    return a.order != std::memory_order_seq_cst || (o == op::cas_ok && a.failure != std::memory_order_seq_cst);
+  }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
   // Candidate lists for strategies that read them (replay, pct, dpor): the
@@ -408,6 +412,14 @@ class runtime {
   static constexpr std::uint8_t kLockWordStep = 0xff;  // event::order of a native lock word step
   static constexpr std::uint8_t kCountWordStep = 0xfe;  // ... of a native count word step
   static constexpr std::uint8_t kMonitorStep = 0xfd;    // ... of a native monitor's step
+  // A native word's step: its event (noted by the caller), with the value it
+  // leaves and its kind (one of the three above) in event::order.
+  void record_native(op o, const void* word, std::uint32_t obj, const std::source_location& loc, std::uint64_t value,
+                     std::uint8_t kind) {
+    event& e = record(o, word, obj, loc, true);
+    e.value = value;
+    e.order = kind;
+  }
   access monitor_access(std::uint32_t obj, monitor_state s, bool timed) const noexcept;
   // A step with a deadline (`timed`) compares it with the time (access::
   // time), and may time out at once, a fair-scheduling yield (access::yields).
@@ -867,8 +879,7 @@ template <bool Races>
   if (lazy_ && h.epoch != epoch_) [[unlikely]]
     first_touch(object_id(h), load_bytes(addr, a));
   // Lean, only seq_cst under the memory model (as a lazy execution's).
-  if (lean_ && rc11_ &&
-      (a.order != std::memory_order_seq_cst || (o == op::cas_ok && a.failure != std::memory_order_seq_cst))) [[unlikely]]
+  if (lean_ && rc11_ && below_seq_cst(o, a)) [[unlikely]]
     lean_stop();
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
@@ -876,8 +887,7 @@ template <bool Races>
   e.order = static_cast<std::uint8_t>(a.order);
   if (mm_.on()) {
     // Sequentially consistent so far: this step too, if it is seq_cst.
-    if (!lazy_ || a.order != std::memory_order_seq_cst ||
-        (o == op::cas_ok && a.failure != std::memory_order_seq_cst))
+    if (!lazy_ || below_seq_cst(o, a))
       return weak_atomic(e, addr, a, read);
   } else if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]] {
     races.on_acquire(cur_, objects_.intern(addr));
@@ -898,8 +908,7 @@ template <unsigned Size, bool Sign>
   detail::atomic_access c = a;
   c.size = Size;
   c.sign = Sign;
-  if (rc11_ && (c.order != std::memory_order_seq_cst || (o == op::cas_ok && c.failure != std::memory_order_seq_cst)))
-      [[unlikely]]
+  if (rc11_ && below_seq_cst(o, c)) [[unlikely]]
     lean_stop();
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic<false>(o, addr, c, read, nullptr);
