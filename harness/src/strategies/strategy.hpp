@@ -470,7 +470,13 @@ inline constexpr std::size_t kSplitDepth = 8;
 inline constexpr std::size_t kDporSplitDepth = 7;
 inline constexpr std::size_t kDporSplitFree = 8;
 
-// splitmix64: seeds per-execution generators from (seed, index).
-std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept;
+// splitmix64: seeds per-execution generators from (seed, index). Inline:
+// a random execution begins with five of them (xoshiro::seed).
+inline std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t index) noexcept {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 }  // namespace lockstep::mc::rt
