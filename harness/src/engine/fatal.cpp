@@ -506,6 +506,8 @@ fatal_scope::fatal_scope(const std::atomic<std::uint64_t>& steps, const options&
     while (high < i + 1 && !g_high.compare_exchange_weak(high, i + 1)) {
     }
     slot_ = &s;
+    live_ = &s.live;
+    fired_ = &s.fired_ms;
     break;
   }
   if (slot_ == nullptr) return;  // more than kSlots runtimes at once: the rest go unwatched
@@ -522,14 +524,6 @@ fatal_scope::~fatal_scope() {
     slot_->used.store(false);
     g_active.fetch_sub(1);
   }
-}
-
-void fatal_scope::executing(bool on) noexcept {
-  if (slot_ == nullptr) return;
-  // A signal the last execution just escaped is ignored. Stored only when
-  // set: a sequentially consistent store is a full fence, at every execution.
-  if (on && slot_->fired_ms.load(std::memory_order_relaxed) != 0) slot_->fired_ms.store(0);
-  slot_->live.store(on, std::memory_order_relaxed);
 }
 
 std::int64_t fatal_scope::fired_ms() const noexcept { return slot_ != nullptr ? slot_->fired_ms.load() : 0; }

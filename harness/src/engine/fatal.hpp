@@ -39,8 +39,15 @@ class fatal_scope {
   fatal_scope& operator=(const fatal_scope&) = delete;
 
   // The runtime is (or is no longer) running an execution: the watchdog
-  // times its steps only then.
-  void executing(bool on) noexcept;
+  // times its steps only then. (Inline: it is called twice an execution.)
+  void executing(bool on) noexcept {
+    if (live_ == nullptr) return;
+    // A signal the last execution just escaped is ignored. Stored only when
+    // set: a sequentially consistent store is a full fence.
+    if (on && fired_->load(std::memory_order_relaxed) != 0) [[unlikely]]
+      fired_->store(0);
+    live_->store(on, std::memory_order_relaxed);
+  }
   // The step the watchdog ended (the report says how long it ran), or 0.
   std::int64_t fired_ms() const noexcept;
   // Whether it ended because its thread was blocked in the OS when the
@@ -49,6 +56,9 @@ class fatal_scope {
 
  private:
   watch_slot* slot_ = nullptr;
+  // slot_'s two words executing() writes (null without a slot).
+  std::atomic<bool>* live_ = nullptr;
+  std::atomic<std::int64_t>* fired_ = nullptr;
 };
 
 // The GoogleTest test explore() runs in ("" outside one), kept for a report
