@@ -87,6 +87,15 @@ class fairness {
   // since it was picked to run (only the running thread yields, and its own
   // yield makes none into itself), but a pick of it undone may have left
   // some.
+  // picked() without its call: false (and nothing done) when the thread
+  // has watchers to end, which picked() then does.
+  [[nodiscard]] bool picked_plainly(std::uint32_t tid) noexcept {
+    thread_state& t = st_[tid];
+    if (!t.watchers.empty()) [[unlikely]]
+      return false;
+    t.last = clock_;
+    return true;
+  }
   void picked_again(std::uint32_t tid) {
     thread_state& t = st_[tid];
     t.last = clock_;

@@ -156,15 +156,17 @@ bool fibers_have_fake_stacks() noexcept;
 // libstdc++ that reads its TLS through __tls_get_addr: kept here, the switch
 // reads one initial-exec TLS word instead).
 inline constinit thread_local eh_globals* tl_eh [[gnu::tls_model("initial-exec")]] = nullptr;
+// Before this OS thread's first switch (the runtime's constructor).
+inline void fiber_thread_init() noexcept {
+  if (tl_eh == nullptr) tl_eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+}
 
 // Switches from the running fiber (saved into `from`) to `to`. `last`:
 // `from` is never resumed (AddressSanitizer then frees its fake stack).
 // Inline into each caller: the fewer frames the resumed fiber returns
 // through, the fewer returns can be mispredicted (see above).
 [[gnu::always_inline]] inline void fiber_switch(fiber_slot& from, fiber_slot& to, [[maybe_unused]] bool last = false) {
-  eh_globals* eh = tl_eh;
-  if (eh == nullptr) [[unlikely]]
-    eh = tl_eh = reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
+  eh_globals* eh = tl_eh;  // set by fiber_thread_init()
   from.eh = *eh;
   *eh = to.eh;
 #ifdef LOCKSTEP_TSAN_FIBERS

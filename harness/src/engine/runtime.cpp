@@ -41,6 +41,7 @@ runtime::runtime(const options& opts, strategy& strat)
     : opts_(opts), strat_(strat), fatal_(steps_, opts) {
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
+  fiber_thread_init();
   if (opts.stack_size < 16 * 1024)
     throw std::invalid_argument("lockstep: options.stack_size must be at least 16 KiB, not " +
                                 std::to_string(opts.stack_size) + " bytes");
@@ -427,50 +428,83 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
   // threads are enabled ones.
   LOCKSTEP_DCHECK(threads_[cur_]->st == tstate::runnable && enabled_.contains(cur_));
   LOCKSTEP_DCHECK(elig_.size() <= enabled_.size());
-  if (uniform_ != nullptr && cur_ < 64 && elig_.one_word()) [[likely]] {
-    // A uniform pick among at most 64 threads: decide_any's choice, on the
-    // one word of eligible threads. Its candidates are the running thread
-    // first (if eligible), then the others by id; with two or more eligible
-    // threads there are as many candidates, with fewer one or none.
-    const std::uint32_t n = elig_.size();
-    if (n > 1) {
-      const auto idx = static_cast<std::uint32_t>(uniform_->below(n));
-      const std::uint64_t w = elig_.word();
-      const std::uint32_t me = cur_;
-      const auto with_cur = static_cast<std::uint32_t>((w >> me) & 1);
-      const std::uint32_t next =
-          idx < with_cur ? me : id_set::select_in(w & ~(std::uint64_t{1} << me), idx - with_cur);
-      schedule_.push_back(next);
-      if (next == me) {
-        detector<fairness>().picked_again(me);
-        return;
-      }
-      detector<fairness>().picked(next);
-      switch_to(next, yielding || with_cur == 0, release);
-      return;
-    }
-    // None, or only the running thread, or one other thread (the running
-    // thread is deferred: switching is forced).
-    const std::uint64_t w = elig_.word() & ~(std::uint64_t{1} << cur_);
-    if (w == 0) {
-      detector<fairness>().picked_again(cur_);
-      return;
-    }
-    const auto next = static_cast<std::uint32_t>(__builtin_ctzll(w));
-    detector<fairness>().picked(next);
-    switch_to(next, true, release);
-    return;
+  // Every call below is a tail call, and what is unusual goes to one: the
+  // usual decision saves no registers (it is made at most points).
+  if (uniform_ == nullptr || cur_ >= 64 || !elig_.one_word()) [[unlikely]]
+    return decide_any(yielding, release);
+  // A uniform pick among at most 64 threads: decide_any's choice, on the
+  // one word of eligible threads. Its candidates are the running thread
+  // first (if eligible), then the others by id; with two or more eligible
+  // threads there are as many candidates, with fewer one or none.
+  const std::uint32_t n = elig_.size();
+  const std::uint64_t w = elig_.word();
+  const std::uint32_t me = cur_;
+  std::uint32_t next = me;
+  if (n > 1) {
+    const auto idx = static_cast<std::uint32_t>(uniform_->below(n));
+    const auto with_cur = static_cast<std::uint32_t>((w >> me) & 1);
+    if (idx >= with_cur) next = id_set::select_in(w & ~(std::uint64_t{1} << me), idx - with_cur);
+    if (with_cur == 0) yielding = true;
+    if (schedule_.at_limit()) [[unlikely]]
+      return decided_slowly(next, yielding, release);
+    schedule_.push_unchecked(next);
+  } else if (const std::uint64_t others = w & ~(std::uint64_t{1} << me); others != 0) {
+    // Only one other thread (the running thread is deferred): switching is
+    // forced, and no choice.
+    next = static_cast<std::uint32_t>(__builtin_ctzll(others));
+    yielding = true;
   }
-  decide_any(yielding, release);
+  // (None eligible, or only the running thread: it goes on.)
+  if (!detector<fairness>().picked_plainly(next)) [[unlikely]]
+    return picked_slowly(next, yielding, release);
+  if (next == me) return;
+  return switch_to(next, yielding, release);
+}
+
+void runtime::decided_slowly(std::uint32_t next, bool yielding, bool release) {
+  schedule_.push_back(next);
+  picked_slowly(next, yielding, release);
+}
+
+void runtime::picked_slowly(std::uint32_t next, bool yielding, bool release) {
+  detector<fairness>().picked(next);
+  if (next != cur_) switch_to(next, yielding, release);
 }
 
 void runtime::switch_to(std::uint32_t next, bool yielding, bool release) {
   if (!yielding) {
     ++exec_preemptions_;
-    preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
+    if (preempted_.at_limit()) [[unlikely]]
+      return switch_to_slowly(next, release, true);
+    preempted_.push_unchecked(static_cast<std::uint32_t>(schedule_.size() - 1));
   }
+  hop(next, release);
+}
+
+void runtime::hop(std::uint32_t next, bool release) {
+  thread_rec& to = *threads_[next];
+  if (to.st == tstate::blocked_futex || !to.fiber_created || next == cur_) [[unlikely]]
+    return switch_to_slowly(next, release, false);
+  // Nothing is kept in a register across the switch: the switch saves the
+  // callee-saved ones itself, and saving them here too would be paid at
+  // every switch. What is read once resumed comes back from memory.
+  thread_rec& from = *threads_[cur_];
+  from.resume_release = release;
+  cur_ = next;
+  fiber_switch(from, to);
+  runtime* rt = tl_current;
+  if (rt->aborting_) [[unlikely]]
+    rt->resumed_aborting();
+}
+
+void runtime::switch_to_slowly(std::uint32_t next, bool release, bool log_preemption) {
+  if (log_preemption) preempted_.push_back(static_cast<std::uint32_t>(schedule_.size() - 1));
   activate(next);
   if (!release) check_abort();  // a release completes, then unwinds at a later point
+}
+
+void runtime::resumed_aborting() {
+  if (!threads_[cur_]->resume_release) check_abort();  // as switch_to_slowly
 }
 
 void runtime::decide_any(bool yielding, bool release) {
@@ -528,8 +562,7 @@ bool runtime::switch_away() {
     if (no_throw()) return true;  // in a release path: the caller sees aborting_
     unwind_now();
   }
-  activate(next);
-  check_abort();
+  hop(next, false);
   return true;
 }
 
@@ -537,6 +570,24 @@ bool runtime::pick_enabled(std::uint32_t& next) {
   // A forced switch (the running thread blocked or finished): any enabled
   // thread may go next (the running thread too if it waits with a deadline:
   // picking it fires its timeout), and switching is no preemption.
+  const std::uint32_t n = elig_.size();
+  if (uniform_ != nullptr && n != 0 && elig_.one_word()) [[likely]] {
+    // decide_among_enabled's way: no call but in tail position.
+    const std::uint32_t idx = n > 1 ? static_cast<std::uint32_t>(uniform_->below(n)) : 0;
+    next = id_set::select_in(elig_.word(), idx);
+    if (n > 1) {
+      if (schedule_.at_limit()) [[unlikely]]
+        return picked_enabled_slowly(next, true);
+      schedule_.push_unchecked(next);
+    }
+    if (!detector<fairness>().picked_plainly(next)) [[unlikely]]
+      return picked_enabled_slowly(next, false);
+    return true;
+  }
+  return pick_enabled_any(next);
+}
+
+bool runtime::pick_enabled_any(std::uint32_t& next) {
   const std::uint32_t n = elig_.size();
   if (by_count_ && n != 0) {
     std::size_t idx = 0;
@@ -565,6 +616,12 @@ bool runtime::pick_enabled(std::uint32_t& next) {
     if (cands_.size() > 1) schedule_.push_back(cands_[idx]);
   }
   next = cands_[idx];
+  detector<fairness>().picked(next);
+  return true;
+}
+
+bool runtime::picked_enabled_slowly(std::uint32_t next, bool log) {
+  if (log) schedule_.push_back(next);
   detector<fairness>().picked(next);
   return true;
 }

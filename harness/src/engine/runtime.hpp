@@ -133,6 +133,7 @@ struct thread_rec : fiber_slot, thread_exec {
   bool fiber_created = false;
   fp_control start_fp;   // the floating-point control state its task starts with
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
+  bool resume_release = false;  // switched away in a release op (see switch_to)
 
   // The task (callable) of the current execution.
   alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
@@ -331,9 +332,22 @@ class runtime {
   }
   void decide_among_enabled(bool yielding, bool release);
   [[gnu::noinline]] void decide_any(bool yielding, bool release);  // any strategy, any number of threads
+  // decide_among_enabled()'s rarer ends: the schedule's log full, watchers
+  // to end in fair scheduling.
+  [[gnu::cold, gnu::noinline]] void decided_slowly(std::uint32_t next, bool yielding, bool release);
+  [[gnu::cold, gnu::noinline]] void picked_slowly(std::uint32_t next, bool yielding, bool release);
   // A decision picked `next` over the running thread: count a preemption
   // unless `yielding`, and switch.
   [[gnu::noinline]] void switch_to(std::uint32_t next, bool yielding, bool release);
+  // switch_to()'s rarer cases (a timed waiter's timeout, a fiber's first
+  // start, the preemption log full: `log_preemption`), and its end when
+  // resumed into an aborting execution.
+  [[gnu::noinline]] void switch_to_slowly(std::uint32_t next, bool release, bool log_preemption);
+  // Switches to `next`, then unwinds if resumed into an aborting execution
+  // (unless `release`): activate() and check_abort() in one, and on the
+  // usual path with no register saved (see switch_to).
+  [[gnu::always_inline]] inline void hop(std::uint32_t next, bool release);
+  [[gnu::cold, gnu::noinline]] void resumed_aborting();
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   // An atomic operation weaker than seq_cst (a CAS: on success or failure).
   static bool below_seq_cst(op o, const detail::atomic_access& a) noexcept {
@@ -341,6 +355,10 @@ class runtime {
   }
   bool switch_away();                      // the running thread cannot run: pick another
   bool pick_enabled(std::uint32_t& next);  // false when a replay diverged
+  [[gnu::noinline]] bool pick_enabled_any(std::uint32_t& next);  // any strategy, any number of threads
+  // pick_enabled()'s rarer end (the schedule's log full when `log`, watchers
+  // to end in fair scheduling): logs and marks `next` picked.
+  [[gnu::cold, gnu::noinline]] bool picked_enabled_slowly(std::uint32_t next, bool log);
   // Candidate lists for strategies that read them (replay, pct, dpor): the
   // eligible threads by id (with `cur_first`, the running thread first).
   void list_candidates(bool cur_first);
