@@ -52,14 +52,15 @@ class atomic {
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
-  T load(order o = std::memory_order_seq_cst, const loc& l = loc::current()) const {
+  // load and store always inline: the typed hook is then the only call.
+  [[gnu::always_inline]] T load(order o = std::memory_order_seq_cst, const loc& l = loc::current()) const {
     detail::atomic_access a;
     a.order = o;
     std::uint64_t r = 0;
     if (checked(op::load, a, r, l) < 0) return real().load();
     return from_bits(r);
   }
-  void store(T v, order o = std::memory_order_seq_cst, const loc& l = loc::current()) {
+  [[gnu::always_inline]] void store(T v, order o = std::memory_order_seq_cst, const loc& l = loc::current()) {
     detail::atomic_access a;
     a.operand = bits(v);
     a.order = o;
