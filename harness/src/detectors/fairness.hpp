@@ -83,12 +83,8 @@ class fairness {
     if (!t.watchers.empty()) [[unlikely]]
       end_deferrals(tid);
   }
-  // The running thread tid was picked again. No edge into it was made
-  // since it was picked to run (only the running thread yields, and its own
-  // yield makes none into itself), but a pick of it undone may have left
-  // some.
-  // picked() without its call: false (and nothing done) when the thread
-  // has watchers to end, which picked() then does.
+  // picked() (or picked_again()) without its call: false, and nothing
+  // done, when the thread has edges to end, which picked() then does.
   [[nodiscard]] bool picked_plainly(std::uint32_t tid) noexcept {
     thread_state& t = st_[tid];
     if (!t.watchers.empty()) [[unlikely]]
@@ -96,6 +92,10 @@ class fairness {
     t.last = clock_;
     return true;
   }
+  // The running thread tid was picked again. No edge into it was made
+  // since it was picked to run (only the running thread yields, and its own
+  // yield makes none into itself), but a pick of it undone may have left
+  // some.
   void picked_again(std::uint32_t tid) {
     thread_state& t = st_[tid];
     t.last = clock_;

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "engine/dcheck.hpp"
+
 // ThreadSanitizer must be told about fiber switches: without it, it sees one
 // thread whose call stack never unwinds, and its per-thread state grows with
 // every switch (gigabytes over a long search).
@@ -167,6 +169,7 @@ inline void fiber_thread_init() noexcept {
 // through, the fewer returns can be mispredicted (see above).
 [[gnu::always_inline]] inline void fiber_switch(fiber_slot& from, fiber_slot& to, [[maybe_unused]] bool last = false) {
   eh_globals* eh = tl_eh;  // set by fiber_thread_init()
+  LOCKSTEP_DCHECK(eh != nullptr);
   from.eh = *eh;
   *eh = to.eh;
 #ifdef LOCKSTEP_TSAN_FIBERS

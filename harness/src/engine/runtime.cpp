@@ -493,6 +493,7 @@ void runtime::hop(std::uint32_t next, bool release) {
   cur_ = next;
   fiber_switch(from, to);
   runtime* rt = tl_current;
+  LOCKSTEP_DCHECK(rt == this);
   if (rt->aborting_) [[unlikely]]
     rt->resumed_aborting();
 }

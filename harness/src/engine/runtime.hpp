@@ -133,7 +133,7 @@ struct thread_rec : fiber_slot, thread_exec {
   bool fiber_created = false;
   fp_control start_fp;   // the floating-point control state its task starts with
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
-  bool resume_release = false;  // switched away in a release op (see switch_to)
+  bool resume_release = false;  // switched away in a release op (see hop)
 
   // The task (callable) of the current execution.
   alignas(std::max_align_t) unsigned char inline_task[kInlineTask];
@@ -339,14 +339,15 @@ class runtime {
   // A decision picked `next` over the running thread: count a preemption
   // unless `yielding`, and switch.
   [[gnu::noinline]] void switch_to(std::uint32_t next, bool yielding, bool release);
-  // switch_to()'s rarer cases (a timed waiter's timeout, a fiber's first
-  // start, the preemption log full: `log_preemption`), and its end when
-  // resumed into an aborting execution.
+  // switch_to()'s and hop()'s rarer cases (a timed waiter's timeout, a
+  // fiber's first start, next the running thread, the preemption log full:
+  // `log_preemption`): activate(), then check_abort() unless `release`.
   [[gnu::noinline]] void switch_to_slowly(std::uint32_t next, bool release, bool log_preemption);
   // Switches to `next`, then unwinds if resumed into an aborting execution
   // (unless `release`): activate() and check_abort() in one, and on the
-  // usual path with no register saved (see switch_to).
+  // usual path with no register saved (see runtime.cpp).
   [[gnu::always_inline]] inline void hop(std::uint32_t next, bool release);
+  // hop()'s end when resumed into an aborting execution.
   [[gnu::cold, gnu::noinline]] void resumed_aborting();
   static bool releasing_op(op o) noexcept { return o == op::store || o == op::rmw || o == op::wake; }
   // An atomic operation weaker than seq_cst (a CAS: on success or failure).
