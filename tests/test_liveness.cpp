@@ -166,6 +166,34 @@ TEST(BusyWait, IsFoundBySamplingToo) {
   EXPECT_EQ(r.found->kind, bug_kind::busy_wait);
 }
 
+// Taking and dropping a lock is a write: loads with a lock step between them
+// are not a run of read-only steps, however many there are. (The lock word is
+// native to the scheduler, in lean executions and full ones alike.)
+void poll_under_lock() {
+  mc::mutex m("m");
+  mc::atomic<int> x{0};
+  mc::thread t([&] {
+    std::scoped_lock g(m);
+    x.store(1);
+  });
+  int seen = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::scoped_lock g(m);
+    seen += x.load();
+  }
+  t.join();
+  LOCKSTEP_ASSERT(seen <= 150);
+}
+
+TEST(BusyWait, LoadsWithALockStepBetweenThemAreNoRun) {
+  for (auto s : {mc::random(1), mc::dfs()}) {
+    auto o = with(s);
+    o.max_executions = 300;
+    const auto r = mc::explore(o, poll_under_lock);
+    EXPECT_TRUE(r.ok()) << r.report();
+  }
+}
+
 // -- starvation -------------------------------------------------------------------
 
 TEST(Starvation, ReportNamesTheStarvedThreadTheResourceAndWhoBypassedIt) {

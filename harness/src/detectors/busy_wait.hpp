@@ -38,6 +38,8 @@ class busy_wait {
   }
   // The step just made left its value as it was.
   void on_read_only(std::uint32_t t) noexcept { st_[t].prev_ro = true; }
+  // A step that does not pass through on_point() (a native word's) wrote.
+  void on_write(std::uint32_t t) noexcept { st_[t].prev_ro = false; }
   // t blocked: waiting is not spinning.
   void on_block(std::uint32_t t) noexcept { st_[t] = thread_state{}; }
   [[nodiscard]] std::uint32_t run(std::uint32_t t) const noexcept { return st_[t].run; }
