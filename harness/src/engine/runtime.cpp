@@ -441,7 +441,7 @@ void runtime::decide_among_enabled(bool yielding, bool release) {
   const std::uint32_t me = cur_;
   std::uint32_t next = me;
   if (n > 1) {
-    const auto idx = static_cast<std::uint32_t>(uniform_->below(n));
+    const auto idx = static_cast<std::uint32_t>(uniform_->pick(n));
     const auto with_cur = static_cast<std::uint32_t>((w >> me) & 1);
     if (idx >= with_cur) next = id_set::select_in(w & ~(std::uint64_t{1} << me), idx - with_cur);
     if (with_cur == 0) yielding = true;
@@ -524,7 +524,7 @@ void runtime::decide_any(bool yielding, bool release) {
   std::size_t idx = 0;
   std::uint32_t next = cur_;
   if (by_count_) {
-    if (n > 1) idx = uniform_ != nullptr ? uniform_->below(n) : strat_.pick_count(n, d);
+    if (n > 1) idx = uniform_ != nullptr ? uniform_->pick(n) : strat_.pick_count(n, d);
     if (idx != strategy::diverged && others != 0) {
       if (with_cur) {
         if (idx != 0) {  // the (idx - 1)-th eligible thread other than cur_
@@ -574,7 +574,7 @@ bool runtime::pick_enabled(std::uint32_t& next) {
   const std::uint32_t n = elig_.size();
   if (uniform_ != nullptr && n != 0 && elig_.one_word()) [[likely]] {
     // decide_among_enabled's way: no call but in tail position.
-    const std::uint32_t idx = n > 1 ? static_cast<std::uint32_t>(uniform_->below(n)) : 0;
+    const std::uint32_t idx = n > 1 ? static_cast<std::uint32_t>(uniform_->pick(n)) : 0;
     next = id_set::select_in(elig_.word(), idx);
     if (n > 1) {
       if (schedule_.at_limit()) [[unlikely]]
@@ -593,7 +593,7 @@ bool runtime::pick_enabled_any(std::uint32_t& next) {
   if (by_count_ && n != 0) {
     std::size_t idx = 0;
     if (n > 1) {
-      idx = uniform_ != nullptr ? uniform_->below(n) : strat_.pick_count(n, decision::free);
+      idx = uniform_ != nullptr ? uniform_->pick(n) : strat_.pick_count(n, decision::free);
       if (idx == strategy::diverged) {
         diverge();
         return false;

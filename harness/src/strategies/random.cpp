@@ -25,7 +25,7 @@ class random_strategy final : public strategy {
     return pick_count(cands.size(), d);
   }
   bool picks_by_count() const noexcept override { return true; }
-  std::size_t pick_count(std::size_t n, decision) override { return rng_.below(n); }
+  std::size_t pick_count(std::size_t n, decision) override { return rng_.pick(n); }
   xoshiro* uniform_picks() noexcept override { return &rng_; }
   bool exhaustive() const noexcept override { return false; }
   const std::string& error() const noexcept override { return kNoError; }
