@@ -2,12 +2,16 @@
 // public explore() API.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "lockstep/lockstep.hpp"
 
@@ -383,6 +387,45 @@ TEST(DelayBounding, ReachesWhatDfsReachesBoundByBound) {
 }
 
 // -- jobs and shards ------------------------------------------------------------------
+
+// Random's choices of two take one bit each of a word drawn for 63 of them
+// (others a full draw): every position of a long run of choices, those
+// around each new word included, is a fair coin, independent of the one
+// before it, and a choice of three is uniform. The bounds are five standard
+// deviations wide (the run is deterministic: seed 1).
+TEST(Random, ChoicesAreUniformAndIndependentAcrossDrawnWords) {
+  constexpr int kChoices = 140;  // past two refills of 63
+  constexpr int kRuns = 4000;
+  static std::vector<std::array<std::uint8_t, kChoices>> seen;
+  static std::array<int, 3> threes{};
+  seen.clear();
+  threes = {};
+  auto o = with(mc::random(1));
+  o.max_executions = kRuns;
+  const auto r = mc::explore(o, [] {
+    std::array<std::uint8_t, kChoices> c{};
+    for (int i = 0; i < kChoices; ++i) {
+      c[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(mc::choose(2));
+      if (i == 70) ++threes[mc::choose(3)];  // a full draw between two bits of one word
+    }
+    seen.push_back(c);
+  });
+  ASSERT_TRUE(r.ok()) << r.report();
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kRuns));
+  const double n = kRuns;
+  for (int i = 0; i < kChoices; ++i) {
+    double ones = 0;
+    std::array<double, 4> pairs{};
+    for (const auto& c : seen) {
+      ones += c[static_cast<std::size_t>(i)];
+      if (i > 0) pairs[static_cast<std::size_t>(c[static_cast<std::size_t>(i - 1)] * 2 + c[static_cast<std::size_t>(i)])] += 1;
+    }
+    EXPECT_NEAR(ones / n, 0.5, 5 * std::sqrt(0.25 / n)) << "choice " << i;
+    if (i == 0) continue;
+    for (double p : pairs) EXPECT_NEAR(p / n, 0.25, 5 * std::sqrt(0.25 * 0.75 / n)) << "choices " << i - 1 << ", " << i;
+  }
+  for (int k : threes) EXPECT_NEAR(k / n, 1.0 / 3, 5 * std::sqrt(2.0 / 9 / n));
+}
 
 TEST(Jobs, SamplingGivesTheSameResultForASeedWhateverTheJobs) {
   for (const auto& spec : {mc::random(17), mc::pct(17, 3), mc::pos(17)}) {
