@@ -194,6 +194,63 @@ TEST(BusyWait, LoadsWithALockStepBetweenThemAreNoRun) {
   }
 }
 
+// A failed try_acquire reads the count and changes nothing, like a failed
+// compare-exchange: spinning on it without relax() is busy waiting (it was
+// a step-bound overflow, non_termination, when the semaphore's native steps
+// bypassed the run); with relax() fair scheduling lets the releaser run.
+template <bool Relax>
+void spin_on_try_acquire() {
+  mc::binary_semaphore s{0};
+  mc::thread t([&] { s.release(); });
+  while (!s.try_acquire()) {
+    if constexpr (Relax) mc::this_thread::yield();
+  }
+  t.join();
+}
+
+// A failed try_lock is a yield (options::fair_scheduling): loads with one
+// between them are no run either.
+void poll_with_try_lock() {
+  mc::mutex m("m");
+  mc::atomic<int> x{0};
+  m.lock();
+  mc::thread t([&] {
+    int seen = 0;
+    for (int i = 0; i < 1000; ++i) {
+      seen += x.load();
+      if (m.try_lock()) {
+        m.unlock();
+        break;
+      }
+    }
+    LOCKSTEP_ASSERT(seen >= 0);
+  });
+  for (int i = 0; i < 200; ++i) x.store(i);  // each try_lock of t's lets one of these go first
+  m.unlock();
+  t.join();
+}
+
+TEST(BusyWait, LoadsWithAFailedTryLockBetweenThemAreNoRun) {
+  for (auto s : {mc::random(1), mc::dfs()}) {
+    auto o = with(s);
+    o.max_executions = 300;
+    const auto r = mc::explore(o, poll_with_try_lock);
+    EXPECT_TRUE(r.ok()) << r.report();
+  }
+}
+
+TEST(BusyWait, ASpinOnAFailingTryAcquireIsBusyWaiting) {
+  const auto r = mc::explore(with(mc::dfs()), spin_on_try_acquire<false>);
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
+  EXPECT_HAS(r.found->message, "thread 0 (main) busy-waits");
+  EXPECT_HAS(r.found->message, "101 times in a row");
+  auto fair = with(mc::dfs());
+  fair.max_executions = 2000;
+  const auto relaxed = mc::explore(fair, spin_on_try_acquire<true>);
+  EXPECT_TRUE(relaxed.ok()) << relaxed.report();
+}
+
 // -- starvation -------------------------------------------------------------------
 
 TEST(Starvation, ReportNamesTheStarvedThreadTheResourceAndWhoBypassedIt) {

@@ -161,6 +161,11 @@ bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, c
   if (*word == 0) {
     record_native(op::cas_fail, word, obj, loc, 0, kCountWordStep);
     note({obj, access_kind::read});
+    // It read and changed nothing, as a failed compare-exchange: a loop of
+    // them without relax() is busy waiting. (A failed try_lock is a yield
+    // instead, see try_lock_word.)
+    if (detector<busy_wait>().on_point(cur_, op::load)) [[unlikely]]
+      busy_waiting();
     return false;
   }
   take_count_word(word, obj, loc);

@@ -884,6 +884,7 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     record_native(op::cas_fail, word, obj, loc, *word, kLockWordStep);
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
+    detector<busy_wait>().on_point(cur_, op::yield);  // a yield (below): no spin goes on through it
     if (lean_) [[unlikely]] {  // a yield (below): in full
       lean_stop();
       return false;
