@@ -185,14 +185,17 @@ void poll_under_lock() {
   LOCKSTEP_ASSERT(seen <= 150);
 }
 
-TEST(BusyWait, LoadsWithALockStepBetweenThemAreNoRun) {
+// Passes under random and dfs (300 executions each).
+void expect_no_busy_wait(void (*body)()) {
   for (auto s : {mc::random(1), mc::dfs()}) {
     auto o = with(s);
     o.max_executions = 300;
-    const auto r = mc::explore(o, poll_under_lock);
+    const auto r = mc::explore(o, body);
     EXPECT_TRUE(r.ok()) << r.report();
   }
 }
+
+TEST(BusyWait, LoadsWithALockStepBetweenThemAreNoRun) { expect_no_busy_wait(poll_under_lock); }
 
 // A failed try_acquire reads the count and changes nothing, like a failed
 // compare-exchange: spinning on it without relax() is busy waiting (it was
@@ -230,14 +233,7 @@ void poll_with_try_lock() {
   t.join();
 }
 
-TEST(BusyWait, LoadsWithAFailedTryLockBetweenThemAreNoRun) {
-  for (auto s : {mc::random(1), mc::dfs()}) {
-    auto o = with(s);
-    o.max_executions = 300;
-    const auto r = mc::explore(o, poll_with_try_lock);
-    EXPECT_TRUE(r.ok()) << r.report();
-  }
-}
+TEST(BusyWait, LoadsWithAFailedTryLockBetweenThemAreNoRun) { expect_no_busy_wait(poll_with_try_lock); }
 
 TEST(BusyWait, ASpinOnAFailingTryAcquireIsBusyWaiting) {
   const auto r = mc::explore(with(mc::dfs()), spin_on_try_acquire<false>);
