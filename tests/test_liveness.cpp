@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <initializer_list>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -185,9 +187,9 @@ void poll_under_lock() {
   LOCKSTEP_ASSERT(seen <= 150);
 }
 
-// Passes under random and dfs (300 executions each).
-void expect_no_busy_wait(void (*body)()) {
-  for (auto s : {mc::random(1), mc::dfs()}) {
+// Passes under each strategy (300 executions each).
+void expect_no_busy_wait(void (*body)(), std::initializer_list<mc::strategy_spec> strategies) {
+  for (const auto& s : strategies) {
     auto o = with(s);
     o.max_executions = 300;
     const auto r = mc::explore(o, body);
@@ -195,7 +197,9 @@ void expect_no_busy_wait(void (*body)()) {
   }
 }
 
-TEST(BusyWait, LoadsWithALockStepBetweenThemAreNoRun) { expect_no_busy_wait(poll_under_lock); }
+TEST(BusyWait, LoadsWithALockStepBetweenThemAreNoRun) {
+  expect_no_busy_wait(poll_under_lock, {mc::random(1), mc::dfs()});
+}
 
 // A failed try_acquire reads the count and changes nothing, like a failed
 // compare-exchange: spinning on it without relax() is busy waiting (it was
@@ -211,8 +215,10 @@ void spin_on_try_acquire() {
   t.join();
 }
 
-// A failed try_lock is a yield (options::fair_scheduling): loads with one
-// between them are no run either.
+// A failed try_lock and an expired timed wait are yields
+// (options::fair_scheduling): loads with one between them are no run either.
+// (Only sampling reaches the long polls: under dfs each yield lets the other
+// thread go first, so the poll ends within a few turns.)
 void poll_with_try_lock() {
   mc::mutex m("m");
   mc::atomic<int> x{0};
@@ -233,7 +239,51 @@ void poll_with_try_lock() {
   t.join();
 }
 
-TEST(BusyWait, LoadsWithAFailedTryLockBetweenThemAreNoRun) { expect_no_busy_wait(poll_with_try_lock); }
+void poll_with_timed_wait() {
+  mc::binary_semaphore s{0};
+  mc::atomic<int> x{0};
+  mc::thread t([&] {
+    int seen = 0;
+    for (int i = 0; i < 1000; ++i) {
+      seen += x.load();
+      if (s.try_acquire_for(std::chrono::milliseconds(0))) break;
+    }
+    LOCKSTEP_ASSERT(seen >= 0);
+  });
+  for (int i = 0; i < 200; ++i) x.store(i);
+  s.release();
+  t.join();
+}
+
+TEST(BusyWait, LoadsWithAFailedTryLockBetweenThemAreNoRun) { expect_no_busy_wait(poll_with_try_lock, {mc::random(1)}); }
+
+TEST(BusyWait, LoadsWithAnExpiredTimedWaitBetweenThemAreNoRun) {
+  expect_no_busy_wait(poll_with_timed_wait, {mc::random(1)});
+}
+
+// A queue operation that changes nothing (a try_get of an empty queue) is no
+// write: a spin on a flag around it is still busy waiting.
+void spin_polling_an_empty_queue() {
+  mc::bounded_queue<int> q{2};
+  mc::atomic<bool> ready{false};
+  mc::name(&ready, "ready");
+  mc::thread t([&] {
+    while (!ready.load()) (void)q.try_get();
+  });
+  mc::atomic<int> x{0};
+  for (int i = 0; i < 300; ++i) x.store(i);
+  ready.store(true);
+  t.join();
+}
+
+TEST(BusyWait, ASpinAroundAnEmptyQueuePollIsBusyWaiting) {
+  auto o = with(mc::random(1));
+  o.max_executions = 1000;
+  const auto r = mc::explore(o, spin_polling_an_empty_queue);
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
+  EXPECT_HAS(r.found->message, "thread 1 busy-waits");
+}
 
 TEST(BusyWait, ASpinOnAFailingTryAcquireIsBusyWaiting) {
   const auto r = mc::explore(with(mc::dfs()), spin_on_try_acquire<false>);

@@ -507,6 +507,9 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     s = probe(ctx);
     if (s.ready) {
       record_native(op::cas_ok, lock, obj, loc, monitor_fields(s.reads, s.writes), kMonitorStep);
+      // One that writes no field (a try_get of an empty queue) does not end
+      // a run of reads: a spin around it is still one.
+      if (s.writes != 0) detector<busy_wait>().on_write(cur_);
       race_detector& races = detector<race_detector>();
       if (races.on()) races.on_acquire(cur_, objects_.intern(lock));
       if (mm_live()) mm_.acquire_from(obj, cur_);

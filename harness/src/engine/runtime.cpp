@@ -884,7 +884,6 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     record_native(op::cas_fail, word, obj, loc, *word, kLockWordStep);
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
-    detector<busy_wait>().on_point(cur_, op::yield);  // a yield (below): no spin goes on through it
     if (lean_) [[unlikely]] {  // a yield (below): in full
       lean_stop();
       return false;
@@ -1853,6 +1852,9 @@ void runtime::undo_pick(fairness::pick_mark mark, bool blocks) {
 }
 
 void runtime::fair_yield(bool check) {
+  // Every yield (relax(), a failed try_lock, an expired timed wait) ends a
+  // run of read-only steps: a spin that yields is no busy waiting.
+  detector<busy_wait>().on_point(cur_, op::yield);
   if (!fair_on_) return;
   // Whom a yield defers to depends on which threads ran since the last one:
   // a dependence-aware strategy must not take two executions that order a
