@@ -74,6 +74,14 @@ void race_detector::on_release(std::uint32_t t, std::uint32_t obj, bool undoable
   ++me[t];
 }
 
+void race_detector::on_store(std::uint32_t t, std::uint32_t obj) {
+  grow(obj);
+  clock& me = of(t);
+  sync_[obj - 1] = me;
+  ++me[t];
+  undo_release_ = false;
+}
+
 void race_detector::undo_release(std::uint32_t t) {
   undo_release_ = false;
   --of(t)[t];

@@ -66,6 +66,12 @@ class race_detector {
   void on_acquire(std::uint32_t t, std::uint32_t obj);
   // `undoable`: a CAS or RMW that may turn out to change nothing (on_read_only).
   void on_release(std::uint32_t t, std::uint32_t obj, bool undoable = false);
+  // A store whose message every later load reads until the next store (a
+  // lean execution's atomics, all sequentially consistent): the object's
+  // clock becomes the thread's. (on_release joins instead, as an RMW's
+  // message continues the one it read; a plain store's does not, so a load
+  // of it is not ordered after the stores before it.)
+  void on_store(std::uint32_t t, std::uint32_t obj);
   // The release just made changed nothing (a failed CAS): it was a read, and
   // a read releases nothing (dpor treats it as a read too; the two must
   // agree on what orders what).

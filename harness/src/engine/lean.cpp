@@ -8,7 +8,7 @@
 // the same decisions (fair scheduling and busy-wait runs are kept: they decide
 // which threads are eligible and when a spin is a bug), the same events, the
 // same step bound. Anything else — a yield, a wait, a condition variable, a
-// weaker atomic, a fence, plain memory, an annotation of another primitive —
+// weaker atomic, a fence, an annotation of another primitive —
 // and every bug stops it (lean_stop()): it unwinds as after a bug, without a
 // verdict, and the sampling loop runs the execution again, in full, after
 // strategy::restart() (the same seed, so the same schedule up to the stop
@@ -23,8 +23,15 @@
 // sees: a deadlock cycle blocks its threads for good (so the execution
 // cannot end with every thread finished: a lean execution stops at the
 // global deadlock or the step bound), a misused mutex is caught by the
-// holders kept here, a leaked thread at the end; a data race needs plain
-// memory, a livelock yields, a lost wake-up waits.
+// holders kept here, a leaked thread at the end; a livelock yields, a lost
+// wake-up waits.
+//
+// Plain memory (mc::shared) is checked for races here too, once a search has
+// met it: the race detector keeps its clocks over the synchronisation a
+// lean execution has (spawn, join, the mutexes, the atomics), its objects
+// known by address (lean_race_objs_). It may order less than the full
+// execution would, never more (lean_atomic_clocks): a race it finds stops
+// it, and the full execution decides.
 #include <algorithm>
 
 #include "engine/runtime.hpp"
@@ -34,8 +41,7 @@ namespace lockstep::mc::rt {
 bool runtime::lean_now() const noexcept {
   // A search whose executions mostly leave the lean path pays for two runs
   // of each: after a few, it stops trying.
-  return lean_ok_ && !lean_retry_ && !user_places_ && !detector<race_detector>().on() &&
-         lean_stops_ <= 8 + lean_runs_ / 4;
+  return lean_ok_ && !lean_retry_ && !user_places_ && lean_stops_ <= 8 + lean_runs_ / 4;
 }
 
 void runtime::lean_stop() noexcept {
@@ -54,8 +60,10 @@ void runtime::lean_begin() {
   detector<fairness>().reset(opts_);
   detector<busy_wait>().reset(opts_);
   detector<livelock>().reset(opts_);
+  detector<race_detector>().reset(opts_);
   lean_held_.clear();
   lean_names_.clear();
+  lean_race_objs_.clear();
 }
 
 void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::source_location& loc) noexcept {
@@ -85,6 +93,24 @@ void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::sourc
   x.block_loc = loc;
   detector<fairness>().on_thread(tid);
   detector<busy_wait>().on_thread(tid);
+}
+
+// The clocks of a lean execution's atomic operation (the race detector is
+// on). Its loads read the last store, whose message is the object's clock:
+// a load acquires it; a store replaces it with its thread's clock, an RMW
+// (or a CAS that wrote) joins its thread's into it, as its message
+// continues the one it read. A full execution orders at least this much:
+// under rc11 exactly this (its messages carry these clocks), under sc more
+// (every atomic operation acquires the object's clock, every write joins
+// into it). So a race the full execution reports, this one finds too, and
+// one it finds that the full one would not is only a stop.
+void runtime::lean_atomic_clocks(op o, const void* addr, bool wrote) {
+  race_detector& races = detector<race_detector>();
+  const std::uint32_t obj = lean_race_obj(addr);
+  if (o != op::store) races.on_acquire(cur_, obj);
+  if (!wrote) return;
+  if (o == op::store) races.on_store(cur_, obj);
+  else races.on_release(cur_, obj);
 }
 
 void runtime::lean_end() {

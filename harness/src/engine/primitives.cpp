@@ -175,7 +175,7 @@ bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, c
 void runtime::take_count_word(std::uint32_t* word, std::uint32_t obj, const std::source_location& loc) {
   --*word;
   record_native(op::cas_ok, word, obj, loc, *word, kCountWordStep);
-  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, race_obj(word));
   if (mm_live()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
 }
@@ -208,7 +208,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
   const std::uint32_t prev = add();
   if (aborting_) return prev;
   record_native(op::rmw, word, obj, loc, *word, kCountWordStep);
-  if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, race_obj(word));
   if (mm_live()) mm_.release_join_to(obj, cur_);
   note({obj, access_kind::write});
   note({kQueueKey | obj, access_kind::write});
@@ -511,9 +511,9 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       // a run of reads: a spin around it is still one.
       if (s.writes != 0) detector<busy_wait>().on_write(cur_);
       race_detector& races = detector<race_detector>();
-      if (races.on()) races.on_acquire(cur_, objects_.intern(lock));
+      if (races.on()) races.on_acquire(cur_, race_obj(lock));
       if (mm_live()) mm_.acquire_from(obj, cur_);
-      if (races.on()) races.on_release(cur_, objects_.intern(lock));
+      if (races.on()) races.on_release(cur_, race_obj(lock));
       if (mm_live()) mm_.release_to(obj, cur_);
       note_monitor(obj, s, needed(s, timed));
       return true;

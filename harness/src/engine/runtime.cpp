@@ -794,7 +794,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   // Under sc the wake orders waker and waiter, as every atomic operation
   // does; under rc11 a wake synchronises nothing (the waiter's next load of
   // the word does, if it acquires what the waker released).
-  if (race_detector& races = detector<race_detector>(); races.on() && !mm_.on()) races.on_acquire(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on() && !mm_.on()) races.on_acquire(cur_, race_obj(word));
   if (!woke) fair_yield(false);  // an expired timed wait is a yield
   return woke;
 }
@@ -904,7 +904,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
                              bool trying) {
   *word = 1;
   record_native(op::cas_ok, word, obj, loc, 1, kLockWordStep);
-  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_acquire(cur_, race_obj(word));
   if (mm_live()) mm_.acquire_from(obj, cur_);
   note({obj, access_kind::write});
   note({kReleaseKey | obj, trying ? access_kind::read : access_kind::sync});
@@ -925,7 +925,7 @@ std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h
   *word = 0;
   if (aborting_) return prev;
   record_native(op::rmw, word, obj, loc, 0, kLockWordStep);
-  if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, objects_.intern(word));
+  if (race_detector& races = detector<race_detector>(); races.on()) races.on_release(cur_, race_obj(word));
   if (mm_live()) mm_.release_to(obj, cur_);
   note({kReleaseKey | obj, access_kind::write});
   if (obj < queues_.size() && queues_[obj].head != kNoThread) wake_lock_waiters(obj);
@@ -951,7 +951,7 @@ void runtime::wake_lock_waiters(std::uint32_t obj) {
 // in the order they take there.
 void runtime::lean_mutex_lock(const void* obj, std::uint32_t* word, detail::object_handle& h,
                               const std::source_location& loc) {
-  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
+  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !user_places_);
   if (aborting_) [[unlikely]]
     return lock_word(word, h, loc);  // the annotations do nothing then
   const std::uint32_t id = object_id(h);
@@ -962,13 +962,15 @@ void runtime::lean_mutex_lock(const void* obj, std::uint32_t* word, detail::obje
   } else {
     *word = 1;
     record_native(op::cas_ok, word, id, loc, 1, kLockWordStep);
+    if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]]
+      races.on_acquire(cur_, lean_race_obj(word));
   }
   lean_acquired(obj, lock_mode::exclusive, lock_kind::mutex, loc);
 }
 
 std::uint32_t runtime::lean_mutex_unlock(const void* obj, std::uint32_t* word, detail::object_handle& h,
                                          const std::source_location& loc) {
-  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
+  LOCKSTEP_DCHECK(lean_ && !track_ && !mm_.on() && !user_places_);
   lean_released(obj, lock_mode::exclusive);
   if (aborting_) [[unlikely]]
     return unlock_word(word, h, loc);
@@ -979,6 +981,8 @@ std::uint32_t runtime::lean_mutex_unlock(const void* obj, std::uint32_t* word, d
   if (aborting_) [[unlikely]]
     return prev;
   record_native(op::rmw, word, id, loc, 0, kLockWordStep);
+  if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]]
+    races.on_release(cur_, lean_race_obj(word));
   if (id < queues_.size() && queues_[id].head != kNoThread) wake_lock_waiters(id);
   return prev;
 }
@@ -2028,8 +2032,11 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
     if (!no_throw()) unwind_now();
     return;
   }
-  const std::optional<data_race> race = races.on_plain_access(cur_, objects_.intern(addr), addr, write, loc);
+  const std::optional<data_race> race = races.on_plain_access(cur_, race_obj(addr), addr, write, loc);
   if (!race) return;
+  // A lean execution orders less than a full one may (lean_atomic_clocks):
+  // the full one decides, and reports.
+  if (lean_) return lean_stop();
   std::string msg, details;
   describe_race(view(), *race, msg, details);
   if (mm_.on()) {
@@ -2046,7 +2053,11 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
 
 
 void runtime::plain_forget(const void* addr) noexcept {
-  if (lean_) return;  // the race detector is off in lean executions
+  if (lean_) {
+    for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i)
+      if (lean_race_objs_.items[i] == addr) return detector<race_detector>().on_plain_forget(i + 1);
+    return;
+  }
   detector<race_detector>().on_plain_forget(objects_.find(addr));
 }
 

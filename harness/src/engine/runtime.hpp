@@ -704,6 +704,24 @@ class runtime {
     lean_named(obj, nullptr);
   }
   [[gnu::noinline]] void lean_destroyed_held(const void* obj) noexcept;
+  // The race detector's id of the object at `addr` (a synchronising word or
+  // a plain location): the object store's, or in a lean execution its place
+  // in lean_race_objs_. One that finds no room stops the execution (its
+  // clocks then do not matter: it runs again in full).
+  std::uint32_t race_obj(const void* addr) { return lean_ ? lean_race_obj(addr) : objects_.intern(addr); }
+  std::uint32_t lean_race_obj(const void* addr) noexcept {
+    for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i)
+      if (lean_race_objs_.items[i] == addr) return i + 1;
+    if (!lean_race_objs_.push(addr)) [[unlikely]] {
+      lean_stop();
+      return 1;
+    }
+    return lean_race_objs_.n;
+  }
+  // A lean atomic operation's clocks, with the race detector on: every
+  // load reads the last store, so its message is the object's clock (see
+  // race_detector::on_store).
+  [[gnu::noinline]] void lean_atomic_clocks(op o, const void* addr, bool wrote);
   void lean_named(const void* obj, const char* name) noexcept {
     if (!lean_names_.push({obj, name})) [[unlikely]]
       lean_stop();
@@ -768,6 +786,9 @@ class runtime {
   // The lean path's lists (last: their room would push the fields above apart).
   lean_list<lean_hold, 32> lean_held_;
   lean_list<lean_name, 64> lean_names_;
+  // The race detector's objects in a lean execution, its id of each one its
+  // place here plus 1 (a lean execution has no object store).
+  lean_list<const void*, 64> lean_race_objs_;
 };
 
 // The per-operation path, inline so the hooks compile to one call.
@@ -844,7 +865,7 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return nullptr;
   if (race_detector& races = detector<race_detector>(); races.on() && o != op::yield && o != op::spawn) [[unlikely]] {
-    const std::uint32_t obj = objects_.intern(addr);
+    const std::uint32_t obj = race_obj(addr);
     races.on_acquire(cur_, obj);
     if (o != op::load) races.on_release(cur_, obj, o == op::cas_ok || o == op::rmw);
   }
@@ -861,7 +882,7 @@ template <bool Races>
     if (e == nullptr) return;
     e->value = v;
     if (Races && races.on()) [[unlikely]]
-      races.on_release(cur_, objects_.intern(addr));
+      races.on_release(cur_, race_obj(addr));
   };
   switch (o) {
     case op::load:
@@ -914,18 +935,22 @@ template <bool Races>
     if (!lazy_ || below_seq_cst(o, a))
       return weak_atomic(e, addr, a, read);
   } else if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]] {
-    races.on_acquire(cur_, objects_.intern(addr));
+    // (Object clocks, as under sc: in a lean execution they would order
+    // more than the memory model does, so it runs again in full.)
+    if (lean_) lean_stop();
+    races.on_acquire(cur_, race_obj(addr));
   }
   return plain_atomic(o, addr, a, read, &e);
 }
 
-// A lean execution has no lazy views, no memory model and no race
-// detector (lean_begin(), lean_now()): of atomic_op, what is left.
+// A lean execution has no lazy views and no memory model (lean_begin(),
+// lean_now()): of atomic_op, what is left, and the race detector's clocks
+// when it is on (lean_atomic_clocks).
 template <unsigned Size, bool Sign>
 [[gnu::always_inline]] inline int runtime::lean_atomic(op o, void* addr, detail::object_handle& h,
                                                       const detail::atomic_access& a, std::uint64_t& read,
                                                       const std::source_location& loc) {
-  LOCKSTEP_DCHECK(lean_ && !lazy_ && !mm_.on() && !detector<race_detector>().on() && !user_places_);
+  LOCKSTEP_DCHECK(lean_ && !lazy_ && !mm_.on() && !user_places_);
   LOCKSTEP_DCHECK(a.size == Size && a.sign == Sign);
   // A copy no call can reach: its fields stay constants or registers
   // through the decision.
@@ -938,7 +963,10 @@ template <unsigned Size, bool Sign>
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic<false>(o, addr, c, read, nullptr);
   event& e = record(o, addr, id, loc);
   e.order = static_cast<std::uint8_t>(c.order);
-  return plain_atomic<false>(o, addr, c, read, &e);
+  const int r = plain_atomic<false>(o, addr, c, read, &e);
+  if (detector<race_detector>().on()) [[unlikely]]  // an RMW that wrote what was there wrote nothing
+    lean_atomic_clocks(o, addr, o != op::load && r != 0 && (o != op::rmw || e.value != read));
+  return r;
 }
 
 }  // namespace lockstep::mc::rt
