@@ -43,7 +43,6 @@ void race_detector::shadow::clear() noexcept {
   w_thread = 0;
   w_clock = 0;
   reads.clear();
-  read_locs.clear();
 }
 
 void race_detector::reset_clocks(const options&) {
@@ -130,34 +129,30 @@ void race_detector::joined(std::uint32_t joiner, std::uint32_t child) {
 std::optional<data_race> race_detector::on_plain_access(std::uint32_t t, std::uint32_t obj, const void* addr,
                                                         bool write, const std::source_location& loc) {
   grow(obj);
-  const clock& vc = of(t);
-  shadow* s = &shadows_[obj - 1];
-  auto race = [&](std::uint32_t other, const std::source_location& other_loc, bool other_write) {
-    return data_race{addr, t, write, loc, other, other_write, other_loc};
-  };
-  if (s->w_clock != 0 && s->w_thread != t && s->w_clock > at(vc, s->w_thread))
-    return race(s->w_thread, s->w_loc, true);
+  // Every id recorded in a shadow was a thread's of this width.
+  const std::uint32_t* vc = of(t).data();
+  shadow& s = shadows_[obj - 1];
+  const std::uint32_t now = vc[t];
+  if (s.w_clock != 0 && s.w_thread != t && s.w_clock > vc[s.w_thread]) [[unlikely]]
+    return data_race{addr, t, write, loc, s.w_thread, true, s.w_loc};
   if (write) {
-    for (std::size_t i = 0; i < s->reads.size(); ++i) {
-      const auto [r, c] = s->reads[i];
-      if (r != t && c > at(vc, r)) return race(r, s->read_locs[i], false);
-    }
-    s->w_thread = t;
-    s->w_clock = vc[t];
-    s->w_loc = loc;
-    s->reads.clear();
-    s->read_locs.clear();
+    for (const read_epoch& r : s.reads)
+      if (r.thread != t && r.clock > vc[r.thread]) [[unlikely]]
+        return data_race{addr, t, write, loc, r.thread, false, r.loc};
+    s.w_thread = t;
+    s.w_clock = now;
+    s.w_loc = loc;
+    s.reads.clear();
     return std::nullopt;
   }
-  for (std::size_t i = 0; i < s->reads.size(); ++i) {
-    if (s->reads[i].first == t) {
-      s->reads[i].second = vc[t];
-      s->read_locs[i] = loc;
+  for (read_epoch& r : s.reads) {
+    if (r.thread == t) {
+      r.clock = now;
+      r.loc = loc;
       return std::nullopt;
     }
   }
-  s->reads.emplace_back(t, vc[t]);
-  s->read_locs.push_back(loc);
+  s.reads.push_back({t, now, loc});
   return std::nullopt;
 }
 

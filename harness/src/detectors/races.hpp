@@ -113,11 +113,14 @@ class race_detector {
   }
   void use(std::uint32_t obj);
 
+  struct read_epoch {
+    std::uint32_t thread = 0, clock = 0;
+    std::source_location loc;
+  };
   struct shadow {
     std::uint32_t w_thread = 0, w_clock = 0;  // last write epoch (clock 0: none)
     std::source_location w_loc;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> reads;  // (thread, clock) since it
-    std::vector<std::source_location> read_locs;
+    std::vector<read_epoch> reads;  // since it, one a thread
     void clear() noexcept;
   };
 

@@ -316,6 +316,15 @@ class runtime {
   void progress_on_acquire(const void* obj) noexcept;
   void notified(const void* obj, const std::source_location& loc) noexcept;
   void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
+  // The same in a lean execution, once the race detector is on: a race
+  // stops it (the full execution decides, and reports).
+  void lean_plain_access(const void* addr, bool write, const std::source_location& loc) {
+    race_detector& races = detector<race_detector>();
+    if (aborting_ || !races.on()) [[unlikely]]
+      return plain_access(addr, 0, write, loc);
+    if (races.on_plain_access(cur_, lean_race_obj(addr), addr, write, loc)) [[unlikely]]
+      lean_stop();
+  }
   void plain_forget(const void* addr) noexcept;
 
  private:
