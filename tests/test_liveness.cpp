@@ -291,6 +291,12 @@ TEST(BusyWait, ASpinOnAFailingTryAcquireIsBusyWaiting) {
   EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
   EXPECT_HAS(r.found->message, "thread 0 (main) busy-waits");
   EXPECT_HAS(r.found->message, "101 times in a row");
+  // As for loads, the report comes at the point after the run, and the run
+  // it counts is the tries that failed (it said 101 after 102).
+  const auto failed = std::count_if(r.found->events.begin(), r.found->events.end(), [](const mc::trace_event& e) {
+    return e.thread == 0 && e.o == mc::op::cas_fail;
+  });
+  EXPECT_EQ(failed, 101) << r.report();
   auto fair = with(mc::dfs());
   fair.max_executions = 2000;
   const auto relaxed = mc::explore(fair, spin_on_try_acquire<true>);

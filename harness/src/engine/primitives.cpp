@@ -156,16 +156,18 @@ bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, c
   }
   const std::uint32_t obj = object_id(h);
   if (track_) set_next(cur_, {obj, access_kind::write});
+  // A failed try reads and changes nothing, as a failed compare-exchange: a
+  // loop of them without relax() is busy waiting. As a compare-exchange's,
+  // its point counts the read-only steps before it (and one that fails
+  // becomes one). (A failed try_lock is a yield instead, see try_lock_word.)
+  if (detector<busy_wait>().on_point(cur_, op::cas_ok)) [[unlikely]]
+    busy_waiting();
   decide();
   if (aborting_) return *word != 0 && abandoned_count(word, true);  // resumed inside a release path
   if (*word == 0) {
     record_native(op::cas_fail, word, obj, loc, 0, kCountWordStep);
     note({obj, access_kind::read});
-    // It read and changed nothing, as a failed compare-exchange: a loop of
-    // them without relax() is busy waiting. (A failed try_lock is a yield
-    // instead, see try_lock_word.)
-    if (detector<busy_wait>().on_point(cur_, op::load)) [[unlikely]]
-      busy_waiting();
+    detector<busy_wait>().on_read_only(cur_);
     return false;
   }
   take_count_word(word, obj, loc);
@@ -507,9 +509,6 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     s = probe(ctx);
     if (s.ready) {
       record_native(op::cas_ok, lock, obj, loc, monitor_fields(s.reads, s.writes), kMonitorStep);
-      // One that writes no field (a try_get of an empty queue) does not end
-      // a run of reads: a spin around it is still one.
-      if (s.writes != 0) detector<busy_wait>().on_write(cur_);
       race_detector& races = detector<race_detector>();
       if (races.on()) races.on_acquire(cur_, race_obj(lock));
       if (mm_live()) mm_.acquire_from(obj, cur_);

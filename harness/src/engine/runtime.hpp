@@ -441,14 +441,15 @@ class runtime {
   static constexpr std::uint8_t kCountWordStep = 0xfe;  // ... of a native count word step
   static constexpr std::uint8_t kMonitorStep = 0xfd;    // ... of a native monitor's step
   // A native word's step: its event (noted by the caller), with the value it
-  // leaves and its kind (one of the three above) in event::order. A lock or
-  // count word's step that takes or gives (all but a failed try) writes: it
-  // ends the thread's run of read-only steps, as a write through
-  // enter_point() does. (A monitor's step does when it writes a field; see
-  // monitor_step.)
+  // leaves and its kind (one of the three above) in event::order. A step
+  // that writes ends the thread's run of read-only steps, as a write through
+  // enter_point() does: a lock or count word's that takes or gives (all but
+  // a failed try), a monitor's that writes a field (its value is
+  // monitor_fields(reads, writes); a try_get of an empty queue writes none,
+  // so a spin around it is still one).
   void record_native(op o, const void* word, std::uint32_t obj, const std::source_location& loc, std::uint64_t value,
                      std::uint8_t kind) {
-    if (o != op::cas_fail && kind != kMonitorStep) detector<busy_wait>().on_write(cur_);
+    if (o != op::cas_fail && (kind != kMonitorStep || (value >> 4) != 0)) detector<busy_wait>().on_write(cur_);
     event& e = record(o, word, obj, loc, true);
     e.value = value;
     e.order = kind;
