@@ -165,14 +165,15 @@ struct mix {
   int yield = 1;
   int spawn = 1;
   // Mostly what a lean execution takes (seq_cst atomics, mutexes, choose,
-  // spawn, plain memory; see options::lean_sampling): the rest a fortieth as
-  // often.
+  // spawn, yields, plain memory; see options::lean_sampling): the rest a
+  // fortieth as often.
   bool lean = false;
 };
 
 bool lean_code(code c) {
   return c <= code::cas || c == code::locked || c == code::try_locked || c == code::choose || c == code::now ||
-         c == code::check || c == code::spawn || c == code::plain_read || c == code::plain_write;
+         c == code::check || c == code::spawn || c == code::plain_read || c == code::plain_write ||
+         c == code::yield;
 }
 
 rc::Gen<instr> gen_instr(int atomics, int held, int depth, mix w) {

@@ -133,6 +133,52 @@ TEST(Livelock, ALockDeclaredAsProgressEndsTheSuspicion) {
   EXPECT_EQ(declared.found->kind, bug_kind::non_termination) << declared.report();
 }
 
+// Sampled, lean executions take yields: a livelock is looked for there on
+// the same events, but a lock declared as progress is not kept, so a lean
+// execution may suspect one where the full one would not, and then runs in
+// full. Here main polls a flag that t sets or not (a choice), taking and
+// releasing A and yielding each round: undeclared, the rounds without the
+// flag are a livelock; declared, they are progress and run to the step
+// bound. Execution by execution, lean and full sampling must end alike.
+void poll_a_flag_under_a(bool declare) {
+  mc::mutex a("A");
+  if (declare) mc::progress_on_acquire(&a);
+  mc::atomic<int> flag{0};
+  mc::thread t([&] {
+    if (mc::choose(2) == 1) flag.store(1);
+  });
+  while (flag.load() == 0) {
+    a.lock();
+    a.unlock();
+    mc::this_thread::yield();
+  }
+  t.join();
+}
+
+TEST(Livelock, LeanSamplingEndsEachExecutionAsFullSamplingDoes) {
+  for (const bool declare : {false, true}) {
+    auto run = [&](bool lean) {
+      auto o = with(mc::random(9));
+      o.max_steps = 400;
+      o.livelock_window = 40;
+      o.max_executions = 200;
+      o.keep_going = true;
+      o.lean_sampling = lean;
+      std::vector<std::string> ends;
+      o.on_execution = [&](const mc::bug* b) { ends.push_back(b == nullptr ? "pass" : mc::bug_kind_name(b->kind)); };
+      const auto r = mc::explore(o, [declare] { poll_a_flag_under_a(declare); });
+      return std::pair{r.steps, ends};
+    };
+    const auto [full_steps, full] = run(false);
+    const auto [lean_steps, lean] = run(true);
+    const std::string bug = declare ? "non_termination" : "livelock";
+    EXPECT_GT(std::count(full.begin(), full.end(), bug), 10) << "declared " << declare;
+    EXPECT_GT(std::count(full.begin(), full.end(), "pass"), 10) << "declared " << declare;
+    EXPECT_EQ(lean, full) << "declared " << declare;
+    EXPECT_EQ(lean_steps, full_steps) << "declared " << declare;
+  }
+}
+
 // -- fair scheduling and busy waiting -----------------------------------------------
 
 TEST(FairScheduling, MakesSpinThenYieldTerminateWhereUnfairSearchDoesNot) {

@@ -302,10 +302,10 @@ struct options {
   // random: run each execution first on the engine's lean path, which keeps
   // only what a passing execution needs (no object store, no wait-for
   // graph, no memory-model views). The lean path takes seq_cst atomics, native
-  // mutexes, spawn, join, value choices and plain memory (race-checked with
-  // clocks that order no more than a full execution's, so a race it finds
-  // only stops it); anything else (a yield, a wait, a condition variable, a
-  // weaker atomic) or any bug sends
+  // mutexes, spawn, join, yields, value choices and plain memory
+  // (race-checked with clocks that order no more than a full execution's,
+  // so a race it finds only stops it); anything else (a wait, a condition
+  // variable, a weaker atomic) or any bug sends
   // the execution back to its first step, run again in full with the same
   // seed: the schedules, verdicts and reports are the same either way, only
   // faster for the models the lean path takes. A search whose executions

@@ -3,12 +3,13 @@
 // Much of what an execution costs is bookkeeping for its report: the object
 // store (names, resource records), the wait-for graph, memory-model views,
 // the detectors' per-thread state. A passing execution of a model that uses only
-// seq_cst atomics, native mutexes, spawn, join and value choices needs none
-// of it, so a lean execution leaves it out and runs the same code otherwise:
-// the same decisions (fair scheduling and busy-wait runs are kept: they decide
-// which threads are eligible and when a spin is a bug), the same events, the
-// same step bound. Anything else — a yield, a wait, a condition variable, a
-// weaker atomic, a fence, an annotation of another primitive —
+// seq_cst atomics, native mutexes, spawn, join, yields, value choices and
+// plain memory needs none of it, so a lean execution leaves it out and runs
+// the same code otherwise: the same decisions (fair scheduling and
+// busy-wait runs are kept: they decide which threads are eligible and when
+// a spin is a bug), the same events, the same step bound. Anything else — a
+// wait, a condition variable, a weaker atomic, a fence, an annotation of
+// another primitive —
 // and every bug stops it (lean_stop()): it unwinds as after a bug, without a
 // verdict, and the sampling loop runs the execution again, in full, after
 // strategy::restart() (the same seed, so the same schedule up to the stop
@@ -23,8 +24,10 @@
 // sees: a deadlock cycle blocks its threads for good (so the execution
 // cannot end with every thread finished: a lean execution stops at the
 // global deadlock or the step bound), a misused mutex is caught by the
-// holders kept here, a leaked thread at the end; a livelock yields, a lost
-// wake-up waits.
+// holders kept here, a leaked thread at the end; a lost wake-up waits. A
+// livelock is looked for at yields as in full, on the same events; the
+// progress a lock marked (mc::progress_on_acquire) is not kept, so a lean
+// execution may find one where the full one would not, and stops there.
 //
 // Plain memory (mc::shared) is checked for races here too, once a search has
 // met it: the race detector keeps its clocks over the synchronisation a

@@ -884,10 +884,6 @@ bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const
     record_native(op::cas_fail, word, obj, loc, *word, kLockWordStep);
     note({obj, access_kind::read});
     note({kReleaseKey | obj, access_kind::read});
-    if (lean_) [[unlikely]] {  // a yield (below): in full
-      lean_stop();
-      return false;
-    }
     fair_yield(true);  // a failed try is a yield
     return false;
   }
@@ -1876,6 +1872,10 @@ void runtime::fair_yield(bool check) {
 void runtime::check_livelock() {
   const std::size_t period = detector<livelock>().period(events_, exec_steps());
   if (period == 0) return;  // not (yet) a repeating cycle: the step bound decides
+  if (lean_) {  // the report reads what lean executions leave out
+    lean_stop();
+    unwind_now();
+  }
   report_text r = livelock_text(view(), period, opts_.livelock_window);
   fail_and_unwind(bug_kind::livelock, std::move(r.message), std::move(r.details));
 }
@@ -1986,7 +1986,9 @@ void runtime::retry_lost(const void* obj, const std::source_location& loc) {
 // on a wait (not on a lock acquisition or a join) that nobody left can end.
 
 void runtime::progress_on_acquire(const void* obj) noexcept {
-  if (lean_) return;  // a livelock is found at yields, which lean executions leave
+  // Not kept in a lean execution: one that sees less progress than there
+  // was may find a livelock, which only stops it (check_livelock).
+  if (lean_) return;
   try {
     objects_[objects_.intern(obj)].progress_mark = true;
   } catch (...) {  // out of memory: the mark is lost, no more

@@ -870,8 +870,6 @@ inline void runtime::record_more(op o, std::uint32_t object, bool noted) {
 
 inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_handle& h,
                                      const std::source_location& loc) {
-  if (o == op::yield) [[unlikely]]
-    needs_full();  // fair scheduling's bookkeeping
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return nullptr;
   if (race_detector& races = detector<race_detector>(); races.on() && o != op::yield && o != op::spawn) [[unlikely]] {
