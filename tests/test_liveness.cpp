@@ -179,6 +179,40 @@ TEST(Livelock, LeanSamplingEndsEachExecutionAsFullSamplingDoes) {
   }
 }
 
+// Progress marks move the livelock checks (each schedules the next from
+// the last progress): without them a lean execution would check at other
+// steps, and here, where the spin ends a few steps after the check that
+// finds its period, it would pass. Marked locks send an execution to the
+// full path.
+TEST(Livelock, ASampledExecutionChecksAtTheStepsAFullOneDoes) {
+  const auto body = [] {
+    mc::mutex m("M");
+    mc::progress_on_acquire(&m);
+    mc::atomic<int> a{0};
+    for (int i = 0; i < 4; ++i) a.store(100 + i);
+    for (int i = 0; i < 40; ++i) {
+      a.store(i);
+      mc::this_thread::yield();
+      m.lock();
+      if (i < 39) m.unlock();
+    }
+    for (int j = 0; j < 22; ++j) {
+      (void)a.load();
+      mc::this_thread::yield();
+    }
+    m.unlock();
+  };
+  for (const bool lean : {false, true}) {
+    auto o = with(mc::random(7));
+    o.livelock_window = 40;
+    o.max_executions = 1;
+    o.lean_sampling = lean;
+    const auto r = mc::explore(o, body);
+    ASSERT_TRUE(r.found) << "lean " << lean;
+    EXPECT_EQ(r.found->kind, bug_kind::livelock) << r.report();
+  }
+}
+
 // -- fair scheduling and busy waiting -----------------------------------------------
 
 TEST(FairScheduling, MakesSpinThenYieldTerminateWhereUnfairSearchDoesNot) {

@@ -25,9 +25,10 @@
 // cannot end with every thread finished: a lean execution stops at the
 // global deadlock or the step bound), a misused mutex is caught by the
 // holders kept here, a leaked thread at the end; a lost wake-up waits. A
-// livelock is looked for at yields as in full, on the same events; the
-// progress a lock marked (mc::progress_on_acquire) is not kept, so a lean
-// execution may find one where the full one would not, and stops there.
+// livelock is looked for at yields as in full, on the same events and at
+// the same steps (a lock marked as progress, mc::progress_on_acquire, is
+// an annotation that stops a lean execution: without its marks the checks
+// would fall on other steps).
 //
 // Plain memory (mc::shared) is checked for races here too, once a search has
 // met it: the race detector keeps its clocks over the synchronisation a
@@ -107,9 +108,9 @@ void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::sourc
 // (every atomic operation acquires the object's clock, every write joins
 // into it). So a race the full execution reports, this one finds too, and
 // one it finds that the full one would not is only a stop.
-void runtime::lean_atomic_clocks(op o, const void* addr, bool wrote) {
+void runtime::lean_atomic_clocks(op o, const void* addr, std::uint32_t id, bool wrote) {
   race_detector& races = detector<race_detector>();
-  const std::uint32_t obj = lean_race_obj(addr);
+  const std::uint32_t obj = lean_race_obj(addr, id);
   if (o != op::store) races.on_acquire(cur_, obj);
   if (!wrote) return;
   if (o == op::store) races.on_store(cur_, obj);

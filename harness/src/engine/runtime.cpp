@@ -1986,8 +1986,10 @@ void runtime::retry_lost(const void* obj, const std::source_location& loc) {
 // on a wait (not on a lock acquisition or a join) that nobody left can end.
 
 void runtime::progress_on_acquire(const void* obj) noexcept {
-  // Not kept in a lean execution: one that sees less progress than there
-  // was may find a livelock, which only stops it (check_livelock).
+  // Its marks move the livelock checks (livelock::period schedules the
+  // next from the last): a lean execution, which keeps no object records,
+  // runs in full.
+  needs_full();
   if (lean_) return;
   try {
     objects_[objects_.intern(obj)].progress_mark = true;
@@ -2057,7 +2059,8 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
 void runtime::plain_forget(const void* addr) noexcept {
   if (lean_) {
     for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i)
-      if (lean_race_objs_.items[i] == addr) return detector<race_detector>().on_plain_forget(i + 1);
+      if (lean_race_objs_.items[i].addr == addr && lean_race_objs_.items[i].atomic == 0)
+        return detector<race_detector>().on_plain_forget(i + 1);
     return;
   }
   detector<race_detector>().on_plain_forget(objects_.find(addr));

@@ -719,10 +719,10 @@ class runtime {
   // in lean_race_objs_. One that finds no room stops the execution (its
   // clocks then do not matter: it runs again in full).
   std::uint32_t race_obj(const void* addr) { return lean_ ? lean_race_obj(addr) : objects_.intern(addr); }
-  std::uint32_t lean_race_obj(const void* addr) noexcept {
+  std::uint32_t lean_race_obj(const void* addr, std::uint32_t atomic = 0) noexcept {
     for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i)
-      if (lean_race_objs_.items[i] == addr) return i + 1;
-    if (!lean_race_objs_.push(addr)) [[unlikely]] {
+      if (lean_race_objs_.items[i].addr == addr && lean_race_objs_.items[i].atomic == atomic) return i + 1;
+    if (!lean_race_objs_.push({addr, atomic})) [[unlikely]] {
       lean_stop();
       return 1;
     }
@@ -731,7 +731,14 @@ class runtime {
   // A lean atomic operation's clocks, with the race detector on: every
   // load reads the last store, so its message is the object's clock (see
   // race_detector::on_store).
-  [[gnu::noinline]] void lean_atomic_clocks(op o, const void* addr, bool wrote);
+  [[gnu::noinline]] void lean_atomic_clocks(op o, const void* addr, std::uint32_t id, bool wrote);
+  // Under rc11 with the race detector on, a full execution keeps the
+  // memory model from its first step (not lazily: see run_execution), and
+  // there a weak CAS that may fail spuriously makes a choice a lean one
+  // does not make: the lean one stops first.
+  [[nodiscard]] bool spurious_cas_choice() const noexcept {
+    return opts_.spurious_cas_failures != 0 && detector<race_detector>().on();
+  }
   void lean_named(const void* obj, const char* name) noexcept {
     if (!lean_names_.push({obj, name})) [[unlikely]]
       lean_stop();
@@ -797,8 +804,16 @@ class runtime {
   lean_list<lean_hold, 32> lean_held_;
   lean_list<lean_name, 64> lean_names_;
   // The race detector's objects in a lean execution, its id of each one its
-  // place here plus 1 (a lean execution has no object store).
-  lean_list<const void*, 64> lean_race_objs_;
+  // place here plus 1 (a lean execution has no object store). An atomic is
+  // known by its address and its id in the execution (a new atomic made
+  // where another was has a clock of its own, as under the memory model it
+  // has a location of its own); the rest (lock words, plain memory) by
+  // their address, as the object store knows them.
+  struct lean_race_key {
+    const void* addr = nullptr;
+    std::uint32_t atomic = 0;  // the atomic's object id, 0 for the rest
+  };
+  lean_list<lean_race_key, 64> lean_race_objs_;
 };
 
 // The per-operation path, inline so the hooks compile to one call.
@@ -965,7 +980,7 @@ template <unsigned Size, bool Sign>
   detail::atomic_access c = a;
   c.size = Size;
   c.sign = Sign;
-  if (rc11_ && below_seq_cst(o, c)) [[unlikely]]
+  if (rc11_ && (below_seq_cst(o, c) || (o == op::cas_ok && c.weak && spurious_cas_choice()))) [[unlikely]]
     lean_stop();
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic<false>(o, addr, c, read, nullptr);
@@ -973,7 +988,7 @@ template <unsigned Size, bool Sign>
   e.order = static_cast<std::uint8_t>(c.order);
   const int r = plain_atomic<false>(o, addr, c, read, &e);
   if (detector<race_detector>().on()) [[unlikely]]  // an RMW that wrote what was there wrote nothing
-    lean_atomic_clocks(o, addr, o != op::load && r != 0 && (o != op::rmw || e.value != read));
+    lean_atomic_clocks(o, addr, id, o != op::load && r != 0 && (o != op::rmw || e.value != read));
   return r;
 }
 
