@@ -15,8 +15,6 @@ void join_into(std::vector<std::uint32_t>& into, const std::vector<std::uint32_t
   for (std::size_t i = 0, n = into.size(); i < n; ++i) a[i] = std::max(a[i], b[i]);
 }
 
-std::uint32_t at(const std::vector<std::uint32_t>& vc, std::uint32_t t) { return t < vc.size() ? vc[t] : 0; }
-
 void zero(std::vector<std::uint32_t>& vc) { std::fill(vc.begin(), vc.end(), 0); }
 
 }  // namespace
