@@ -356,6 +356,45 @@ void spin_polling_an_empty_queue() {
   t.join();
 }
 
+// A test-and-set spin: exchange(true) on a flag main holds, without
+// relax(). Each exchange writes the value already there, so it changes
+// nothing and counts as a read, whatever its order and whether the memory
+// model keeps views from the start (as it does once the race detector is
+// on): the verdict once depended on both (an acquire exchange, or plain
+// memory touched, and the spin passed).
+template <std::memory_order Order, bool Plain>
+void spin_on_exchange() {
+  mc::atomic<bool> held{true};
+  mc::name(&held, "held");
+  mc::shared<int> data{0};
+  if constexpr (Plain) data.store(1);  // the race detector is on from here
+  mc::thread t([&] {
+    while (held.exchange(true, Order)) {
+      // BUG: no relax()
+    }
+    held.store(false, std::memory_order_release);
+  });
+  mc::atomic<int> x{0};
+  for (int i = 0; i < 300; ++i) x.store(i);
+  held.store(false, std::memory_order_release);
+  t.join();
+}
+
+TEST(BusyWait, ASpinOnExchangeIsBusyWaitingWhateverItsOrderAndTheRaceDetector) {
+  for (auto* body : {spin_on_exchange<std::memory_order_seq_cst, false>, spin_on_exchange<std::memory_order_seq_cst, true>,
+                     spin_on_exchange<std::memory_order_acquire, false>, spin_on_exchange<std::memory_order_acquire, true>}) {
+    for (const auto model : {mc::memory_model::rc11, mc::memory_model::sc}) {
+      auto o = with(mc::random(1));
+      o.max_executions = 1000;
+      o.memory_model = model;
+      const auto r = mc::explore(o, body);
+      ASSERT_TRUE(r.found) << r.report();
+      EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
+      EXPECT_HAS(r.found->message, "thread 1 busy-waits");
+    }
+  }
+}
+
 TEST(BusyWait, ASpinAroundAnEmptyQueuePollIsBusyWaiting) {
   auto o = with(mc::random(1));
   o.max_executions = 1000;

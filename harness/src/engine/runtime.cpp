@@ -1131,6 +1131,10 @@ int runtime::weak_atomic(event& e, void* addr, const detail::atomic_access& a, s
       // Even when it writes what was there it is a write: its message
       // carries its own release, which a later acquire may read.
       stored(v, a.order, msg);
+      // But it changed no value: to the busy-wait detector it is a read, as
+      // on the sequentially consistent path (read_only()), so a spin on
+      // exchange() is a run whatever its order and whatever keeps views.
+      if (v == old) detector<busy_wait>().on_read_only(cur_);
       return 1;
     }
     default: {  // a CAS: it reads any message it may; one holding `expected` it must take as an RMW
