@@ -2040,11 +2040,10 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
     if (!no_throw()) unwind_now();
     return;
   }
+  // (A lean execution with the detector on takes lean_plain_access().)
+  LOCKSTEP_DCHECK(!lean_);
   const std::optional<data_race> race = races.on_plain_access(cur_, race_obj(addr), addr, write, loc);
   if (!race) return;
-  // A lean execution orders less than a full one may (lean_atomic_clocks):
-  // the full one decides, and reports.
-  if (lean_) return lean_stop();
   std::string msg, details;
   describe_race(view(), *race, msg, details);
   if (mm_.on()) {
@@ -2062,9 +2061,7 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
 
 void runtime::plain_forget(const void* addr) noexcept {
   if (lean_) {
-    for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i)
-      if (lean_race_objs_.items[i].addr == addr && lean_race_objs_.items[i].atomic == 0)
-        return detector<race_detector>().on_plain_forget(i + 1);
+    if (const std::uint32_t obj = lean_race_find(addr); obj != 0) detector<race_detector>().on_plain_forget(obj);
     return;
   }
   detector<race_detector>().on_plain_forget(objects_.find(addr));

@@ -719,9 +719,15 @@ class runtime {
   // in lean_race_objs_. One that finds no room stops the execution (its
   // clocks then do not matter: it runs again in full).
   std::uint32_t race_obj(const void* addr) { return lean_ ? lean_race_obj(addr) : objects_.intern(addr); }
-  std::uint32_t lean_race_obj(const void* addr, std::uint32_t atomic = 0) noexcept {
+  // Its place in lean_race_objs_ plus 1 if it has one, else 0 (an atomic
+  // is known by its address and its object id; a plain location's is 0).
+  std::uint32_t lean_race_find(const void* addr, std::uint32_t atomic = 0) const noexcept {
     for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i)
       if (lean_race_objs_.items[i].addr == addr && lean_race_objs_.items[i].atomic == atomic) return i + 1;
+    return 0;
+  }
+  std::uint32_t lean_race_obj(const void* addr, std::uint32_t atomic = 0) noexcept {
+    if (const std::uint32_t obj = lean_race_find(addr, atomic); obj != 0) return obj;
     if (!lean_race_objs_.push({addr, atomic})) [[unlikely]] {
       lean_stop();
       return 1;
