@@ -389,6 +389,7 @@ std::vector<litmus> cases() {
   v.push_back({"RelSeq+RMW", rs(true), {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {2, 1}}});
   // A relaxed store of another thread is no part of it: (2,0) is allowed.
   v.push_back({"RelSeq+store", rs(false), {{0, 0}, {0, 1}, {1, 1}, {2, 0}, {2, 1}}});
+
   return v;
 }
 
@@ -443,6 +444,34 @@ TEST_P(Litmus, LazyAndEagerViewsAgree) {
       mc::dfs(), mc::memory_model::rc11, &eager, t.dfs_bound);
   EXPECT_EQ(a, b) << t.name;
   EXPECT_EQ(lazy, eager) << t.name;
+}
+
+// A compare_exchange_weak that would succeed may fail spuriously under rc11
+// (options::spurious_cas_failures), a seq_cst one too: the choice is made
+// whether the views are kept from the start (the race detector on) or
+// built at the first step that needs them, and under sc it is not made.
+TEST(Litmus, ASpuriousCasFailureIsAChoiceWhateverKeepsTheViews) {
+  for (const bool plain : {false, true}) {
+    for (const auto model : {mc::memory_model::rc11, mc::memory_model::sc}) {
+      mc::options o;
+      o.strategy = mc::dfs();
+      o.memory_model = model;
+      o.spurious_cas_failures = 1;
+      o.honour_env = false;
+      std::set<int> seen;
+      const mc::result r = mc::explore(o, [&] {
+        mc::shared<int> d{0};
+        if (plain) d.store(1);  // turns the race detector on
+        mc::atomic<int> x{0};
+        int expected = 0;
+        seen.insert(x.compare_exchange_weak(expected, 1) ? 1 : 0);
+      });
+      ASSERT_TRUE(r.ok() && r.complete) << r.report();
+      const std::set<int> want = model == mc::memory_model::rc11 ? std::set<int>{0, 1} : std::set<int>{1};
+      EXPECT_EQ(seen, want) << "plain " << plain << ", " << mc::memory_model_name(model);
+      EXPECT_EQ(r.executions, want.size()) << "plain " << plain << ", " << mc::memory_model_name(model);
+    }
+  }
 }
 
 // Under sc every test has only its sequentially consistent outcomes: those

@@ -738,12 +738,13 @@ class runtime {
   // load reads the last store, so its message is the object's clock (see
   // race_detector::on_store).
   [[gnu::noinline]] void lean_atomic_clocks(op o, const void* addr, std::uint32_t id, bool wrote);
-  // Under rc11 with the race detector on, a full execution keeps the
-  // memory model from its first step (not lazily: see run_execution), and
-  // there a weak CAS that may fail spuriously makes a choice a lean one
-  // does not make: the lean one stops first.
-  [[nodiscard]] bool spurious_cas_choice() const noexcept {
-    return opts_.spurious_cas_failures != 0 && detector<race_detector>().on();
+  // Under rc11 a weak CAS may fail spuriously (options::
+  // spurious_cas_failures): a choice the memory model's path makes
+  // (weak_atomic), whatever the CAS's order, so a lazy execution builds its
+  // views there and a lean one stops first.
+  [[nodiscard]] bool spurious_cas_choice() const noexcept { return opts_.spurious_cas_failures != 0; }
+  [[nodiscard]] bool spurious_weak_cas(op o, const detail::atomic_access& a) const noexcept {
+    return o == op::cas_ok && a.weak && spurious_cas_choice();
   }
   void lean_named(const void* obj, const char* name) noexcept {
     if (!lean_names_.push({obj, name})) [[unlikely]]
@@ -953,15 +954,16 @@ template <bool Races>
   if (lazy_ && h.epoch != epoch_) [[unlikely]]
     first_touch(object_id(h), load_bytes(addr, a));
   // Lean, only seq_cst under the memory model (as a lazy execution's).
-  if (lean_ && rc11_ && below_seq_cst(o, a)) [[unlikely]]
+  if (lean_ && rc11_ && (below_seq_cst(o, a) || spurious_weak_cas(o, a))) [[unlikely]]
     lean_stop();
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic(o, addr, a, read, nullptr);
   event& e = record(o, addr, id, loc);
   e.order = static_cast<std::uint8_t>(a.order);
   if (mm_.on()) {
-    // Sequentially consistent so far: this step too, if it is seq_cst.
-    if (!lazy_ || below_seq_cst(o, a))
+    // Sequentially consistent so far: this step too, if it is seq_cst (and
+    // not a weak CAS that may fail spuriously, a choice made there).
+    if (!lazy_ || below_seq_cst(o, a) || spurious_weak_cas(o, a))
       return weak_atomic(e, addr, a, read);
   } else if (race_detector& races = detector<race_detector>(); races.on()) [[unlikely]] {
     // (Object clocks, as under sc: in a lean execution they would order
@@ -986,7 +988,7 @@ template <unsigned Size, bool Sign>
   detail::atomic_access c = a;
   c.size = Size;
   c.sign = Sign;
-  if (rc11_ && (below_seq_cst(o, c) || (o == op::cas_ok && c.weak && spurious_cas_choice()))) [[unlikely]]
+  if (rc11_ && (below_seq_cst(o, c) || spurious_weak_cas(o, c))) [[unlikely]]
     lean_stop();
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return plain_atomic<false>(o, addr, c, read, nullptr);
