@@ -11,6 +11,7 @@
 // relaxed store of the same thread ends it).
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "lockstep/mc/atomic.hpp"
 #include "lockstep/mc/explore.hpp"
+#include "lockstep/mc/platform.hpp"
 #include "lockstep/mc/shared.hpp"
 #include "lockstep/mc/thread.hpp"
 
@@ -390,6 +392,21 @@ std::vector<litmus> cases() {
   // A relaxed store of another thread is no part of it: (2,0) is allowed.
   v.push_back({"RelSeq+store", rs(false), {{0, 0}, {0, 1}, {1, 1}, {2, 0}, {2, 1}}});
 
+  // A futex wait compares the word's mo-latest value, as the kernel does
+  // under its lock, whether it then blocks, skips (the word differs) or
+  // times out at once (its deadline has passed): after a timeout that saw
+  // 1, a relaxed load cannot read the older 0. ((1,0) once came out where
+  // the views were built after the timeout, from the events.)
+  v.push_back({"FutexTimeout+rlx",
+               [](outcome& out) {
+                 mc::atomic<std::uint32_t> word{0};
+                 mc::thread t([&] { word.store(1); });
+                 const bool timed_out = !mc::platform::wait_until(word, 1, mc::platform::clock::time_point{});
+                 const auto r = static_cast<int>(word.load(rlx));
+                 t.join();
+                 out = {timed_out ? 1 : 0, r};
+               },
+               {{0, 0}, {0, 1}, {1, 1}}});
   return v;
 }
 

@@ -762,7 +762,9 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     return true;
   }
   if (timed && deadline <= vtime_) {
-    record(op::timeout, word, obj, loc, true).value = *word;
+    event& e = record(op::timeout, word, obj, loc, true);
+    e.value = *word;
+    e.order = kFutexCompare;  // materialise() replays its read
     note({obj, access_kind::read});
     note({kTimeKey, access_kind::read});
     fair_yield(true);  // an expired timed wait is a yield
@@ -1059,6 +1061,9 @@ void runtime::materialise() {
       case op::spawn: mm_.spawned(t, static_cast<std::uint32_t>(e.value)); break;
       case op::join: mm_.joined(t, static_cast<std::uint32_t>(e.value)); break;
       case op::yield: mm_.yielded(t); break;
+      case op::timeout:
+        if (e.order != kFutexCompare) break;
+        [[fallthrough]];
       case op::wait:
       case op::wait_skip:
         if (x() != weak_memory::kNone) mm_.read_latest(t, x());

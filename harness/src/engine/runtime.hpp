@@ -440,6 +440,10 @@ class runtime {
   static constexpr std::uint8_t kLockWordStep = 0xff;  // event::order of a native lock word step
   static constexpr std::uint8_t kCountWordStep = 0xfe;  // ... of a native count word step
   static constexpr std::uint8_t kMonitorStep = 0xfd;    // ... of a native monitor's step
+  // ... of a futex wait's timeout at once (its deadline passed): it read the
+  // word's mo-latest value, as a wait that blocks or skips does (a timeout
+  // after blocking read nothing more, and keeps the usual order).
+  static constexpr std::uint8_t kFutexCompare = 0xfc;
   // A native word's step: its event (noted by the caller), with the value it
   // leaves and its kind (one of the three above) in event::order. A step
   // that writes ends the thread's run of read-only steps, as a write through
