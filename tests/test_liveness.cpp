@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <mutex>
 #include <shared_mutex>
@@ -392,6 +393,37 @@ TEST(BusyWait, ASpinOnExchangeIsBusyWaitingWhateverItsOrderAndTheRaceDetector) {
       EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
       EXPECT_HAS(r.found->message, "thread 1 busy-waits");
     }
+  }
+}
+
+// A fence touches no location, and a futex wake that finds no waiter
+// changes nothing: a spin with one of them in it is still a run of reads
+// (each once ended the run, and the spin passed). `Wake`: the spin wakes
+// the flag's futex, else it fences.
+template <bool Wake>
+void spin_with_a_fence_or_a_wake() {
+  mc::atomic<std::uint32_t> ready{0};
+  mc::name(&ready, "ready");
+  mc::thread t([&] {
+    while (ready.load(std::memory_order_relaxed) == 0) {
+      if constexpr (Wake) mc::platform::wake_all(ready);
+      else mc::atomic_thread_fence(std::memory_order_acquire);
+    }
+  });
+  mc::atomic<int> x{0};
+  for (int i = 0; i < 300; ++i) x.store(i);
+  ready.store(1, std::memory_order_release);
+  t.join();
+}
+
+TEST(BusyWait, ASpinWithAFenceOrAWakeOfNobodyIsBusyWaiting) {
+  for (auto* body : {spin_with_a_fence_or_a_wake<false>, spin_with_a_fence_or_a_wake<true>}) {
+    auto o = with(mc::random(1));
+    o.max_executions = 1000;
+    const auto r = mc::explore(o, body);
+    ASSERT_TRUE(r.found) << r.report();
+    EXPECT_EQ(r.found->kind, bug_kind::busy_wait) << r.report();
+    EXPECT_HAS(r.found->message, "thread 1 busy-waits");
   }
 }
 

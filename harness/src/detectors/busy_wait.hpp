@@ -24,7 +24,10 @@ class busy_wait {
   }
   // A point of t: true when it makes t's run of read-only steps longer than
   // the bound (the engine reports it).
+  // A fence touches no location: it neither continues nor ends a run.
   bool on_point(std::uint32_t t, op o) noexcept {
+    if (o == op::fence) [[unlikely]]
+      return false;
     thread_state& s = st_[t];
     if (o == op::yield) [[unlikely]] {
       s.run = 0;

@@ -1217,6 +1217,9 @@ void runtime::futex_wake(const std::uint32_t* word, detail::object_handle& h, in
     }
   }
   *rec = woken;
+  // Waking nobody changed nothing: to the busy-wait detector a read, as a
+  // native notify of no waiter is (so a spin around it is still one).
+  if (woken == 0) detector<busy_wait>().on_read_only(cur_);
 }
 
 // ---------------------------------------------------------------------------
