@@ -38,9 +38,10 @@ report_text livelock_text(const execution_view& v, std::size_t period, std::uint
 }
 
 report_text busy_wait_text(const execution_view& v, std::uint32_t thread, std::uint32_t run, std::uint32_t bound) {
+  // The run's last step (a fence is no part of it: it touches nothing).
   const event* last = nullptr;
   for (std::size_t i = v.events.size(); i-- > 0 && last == nullptr;)
-    if (v.events[i].thread == thread) last = &v.events[i];
+    if (v.events[i].thread == thread && v.events[i].o != op::fence) last = &v.events[i];
   const std::string what = last != nullptr ? object_label(v, last->addr, last->object) : std::string("shared state");
   const std::string where = last != nullptr ? loc_text(last->loc) : std::string("?");
   return {thread_label(v, thread) + " busy-waits: it read " + what + " " + count_text(run, "time") +
