@@ -358,19 +358,24 @@ void spin_polling_an_empty_queue() {
 }
 
 // A test-and-set spin: exchange(true) on a flag main holds, without
-// relax(). Each exchange writes the value already there, so it changes
-// nothing and counts as a read, whatever its order and whether the memory
-// model keeps views from the start (as it does once the race detector is
-// on): the verdict once depended on both (an acquire exchange, or plain
-// memory touched, and the spin passed).
-template <std::memory_order Order, bool Plain>
+// relax() (`Cas`: a compare-exchange of true for true instead). Each writes
+// the value already there, so it changes nothing and counts as a read,
+// whatever its order and whether the memory model keeps views from the
+// start (as it does once the race detector is on): the verdict once
+// depended on both (an acquire exchange, or plain memory touched, and the
+// spin passed), and the compare-exchange spin always passed.
+template <std::memory_order Order, bool Plain, bool Cas = false>
 void spin_on_exchange() {
   mc::atomic<bool> held{true};
   mc::name(&held, "held");
   mc::shared<int> data{0};
   if constexpr (Plain) data.store(1);  // the race detector is on from here
   mc::thread t([&] {
-    while (held.exchange(true, Order)) {
+    const auto taken = [&] {
+      bool expected = true;
+      return Cas ? held.compare_exchange_strong(expected, true, Order) : held.exchange(true, Order);
+    };
+    while (taken()) {
       // BUG: no relax()
     }
     held.store(false, std::memory_order_release);
@@ -383,7 +388,9 @@ void spin_on_exchange() {
 
 TEST(BusyWait, ASpinOnExchangeIsBusyWaitingWhateverItsOrderAndTheRaceDetector) {
   for (auto* body : {spin_on_exchange<std::memory_order_seq_cst, false>, spin_on_exchange<std::memory_order_seq_cst, true>,
-                     spin_on_exchange<std::memory_order_acquire, false>, spin_on_exchange<std::memory_order_acquire, true>}) {
+                     spin_on_exchange<std::memory_order_acquire, false>, spin_on_exchange<std::memory_order_acquire, true>,
+                     spin_on_exchange<std::memory_order_seq_cst, false, true>,
+                     spin_on_exchange<std::memory_order_acquire, true, true>}) {
     for (const auto model : {mc::memory_model::rc11, mc::memory_model::sc}) {
       auto o = with(mc::random(1));
       o.max_executions = 1000;

@@ -1152,6 +1152,7 @@ int runtime::weak_atomic(event& e, void* addr, const detail::atomic_access& a, s
       if (match && !spurious) {
         took(mm_.read_message(cur_, x, msg, a.order));
         stored(operand, a.order, msg);
+        if (operand == expected) detector<busy_wait>().on_read_only(cur_);  // as in plain_atomic
         return 1;
       }
       if (spurious) ++me.spurious_cas;

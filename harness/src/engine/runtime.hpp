@@ -940,6 +940,9 @@ template <bool Races>
     default:  // a CAS
       if (cur == low_bytes(a.expected, a)) {
         wrote(operand);
+        // It changed no value: to the busy-wait detector a read, as an RMW
+        // that wrote what was there (which is one to dpor too).
+        if (operand == cur) detector<busy_wait>().on_read_only(cur_);
         return 1;
       }
       read = cur;
