@@ -153,6 +153,31 @@ TEST(ThreadReplayChecks, ReportsNameThreadsAsFiberReportsDo) {
   EXPECT_EQ(run.message, r.found->message);
 }
 
+// A spurious failure of compare_exchange_weak (a choice under rc11 with
+// options::spurious_cas_failures) replays on OS threads as on fibers: the
+// weak CAS the trace has failing fails there too (it was followed as a
+// strong one, which succeeded, and the replay said the code had changed).
+TEST(ThreadReplayChecks, ASpuriousWeakCasFailureReplays) {
+  auto body = [] {
+    mc::atomic<int> x{0};
+    int expected = 0;
+    LOCKSTEP_ASSERT(x.compare_exchange_weak(expected, 1));
+  };
+  mc::options o;
+  o.strategy = mc::dfs();
+  o.spurious_cas_failures = 1;
+  o.honour_env = false;
+  o.trace_dir = "-";
+  const mc::result r = mc::explore(o, body);
+  ASSERT_TRUE(r.found) << r.report();
+  ASSERT_EQ(r.found->kind, mc::bug_kind::assertion);
+  const mc::thread_run run = mc::replay_on_threads(mc::trace_of(r, o), body);
+  EXPECT_EQ(run.divergence, "");
+  ASSERT_TRUE(run.kind);
+  EXPECT_EQ(*run.kind, mc::bug_kind::assertion);
+  EXPECT_EQ(run.message, r.found->message);
+}
+
 TEST(Divergence, FibersNameTheStepAndBothEvents) {
   mc::trace t = abba_trace();
   ASSERT_GE(t.events.size(), 4u);

@@ -450,7 +450,11 @@ int os_runtime::atomic_op(op o, void* addr, detail::object_handle& h, const deta
                           std::uint64_t& read, const std::source_location& loc) {
   std::uint64_t* rec = point(o, addr, h, loc);
   std::uint64_t wrote = 0;
-  const int r = real_atomic(o, addr, a, read, wrote);
+  // A weak CAS the trace has failing may have failed spuriously there (a
+  // choice under rc11, options::spurious_cas_failures): it fails here too,
+  // reading the value, as compare_exchange_weak may on any hardware.
+  const bool fails = rec != nullptr && o == op::cas_ok && a.weak && follow_->events[tl_pending].o == op::cas_fail;
+  const int r = fails ? (real_atomic(op::load, addr, a, read, wrote), 0) : real_atomic(o, addr, a, read, wrote);
   read = rt::low_bytes(read, a);
   wrote = rt::low_bytes(wrote, a);
   if (rec != nullptr) {
