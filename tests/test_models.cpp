@@ -426,6 +426,19 @@ TEST(LeanSampling, EndsEachExecutionAsFullSamplingWhereThePathsPart) {
   EXPECT_GT(std::count(spurious.first.begin(), spurious.first.end(), "assertion"), 50);
   EXPECT_GT(std::count(spurious.first.begin(), spurious.first.end(), "pass"), 50);
   EXPECT_EQ(ends_of(weak_cas, true, 1), spurious);
+
+  // The same without plain memory: a full execution builds its views at the
+  // weak CAS, where the choice is made (a lean one, not stopping, made none
+  // and passed every time).
+  const auto weak_cas_alone = [] {
+    mc::atomic<int> x{0};
+    int expected = 0;
+    LOCKSTEP_ASSERT(x.compare_exchange_weak(expected, 1));
+  };
+  const auto alone = ends_of(weak_cas_alone, false, 1);
+  EXPECT_GT(std::count(alone.first.begin(), alone.first.end(), "assertion"), 50);
+  EXPECT_GT(std::count(alone.first.begin(), alone.first.end(), "pass"), 50);
+  EXPECT_EQ(ends_of(weak_cas_alone, true, 1), alone);
 }
 
 }  // namespace
