@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lockstep/lockstep.hpp"
@@ -176,6 +177,109 @@ TEST(ThreadReplayChecks, ASpuriousWeakCasFailureReplays) {
   ASSERT_TRUE(run.kind);
   EXPECT_EQ(*run.kind, mc::bug_kind::assertion);
   EXPECT_EQ(run.message, r.found->message);
+}
+
+// Fibers and OS threads agree on these traces, or the OS replay refuses the
+// trace up front with one line; each once diverged, or passed where the
+// fibers failed. `body` fails on fibers (dfs) with a trace.
+template <class Body>
+std::pair<mc::result, mc::thread_run> both_ways(Body body, mc::options o = {}) {
+  o.strategy = mc::dfs();
+  o.honour_env = false;
+  o.trace_dir = "-";
+  mc::result r = mc::explore(o, body);
+  EXPECT_TRUE(r.found) << r.report();
+  if (!r.found) return {std::move(r), {}};
+  mc::thread_run run = mc::replay_on_threads(mc::trace_of(r, o), body);
+  return {std::move(r), std::move(run)};
+}
+
+void expect_same(const mc::result& r, const mc::thread_run& run) {
+  EXPECT_EQ(run.divergence, "");
+  ASSERT_TRUE(run.kind) << r.report();
+  EXPECT_EQ(*run.kind, r.found->kind);
+  EXPECT_EQ(run.message, r.found->message);
+}
+
+// A fence is a step with no object, its order its value (it was refused as
+// a step that names no object).
+TEST(ThreadReplayChecks, AFenceReplays) {
+  const auto [r, run] = both_ways([] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] { x.store(1, std::memory_order_relaxed); });
+    mc::atomic_thread_fence(std::memory_order_seq_cst);
+    LOCKSTEP_ASSERT(x.load(std::memory_order_relaxed) == 0);
+    t.join();
+  });
+  expect_same(r, run);
+}
+
+// A thread destroyed while joinable: the message names where it was
+// spawned on threads too.
+TEST(ThreadReplayChecks, ALeakedThreadReadsAsOnFibers) {
+  const auto [r, run] = both_ways([] {
+    mc::atomic<int> x{0};
+    {
+      mc::thread t([&] { x.store(1); });
+      x.store(2);
+    }
+  });
+  ASSERT_EQ(r.found->kind, mc::bug_kind::leaked_thread);
+  expect_same(r, run);
+}
+
+// Under rc11 an exchange may read an older store than the latest (it is
+// placed before it in modification order); the hardware, one step at a
+// time, returns the latest. The replay refuses the trace up front, as for
+// a load (it ran the exchange, wrote the same value, and passed).
+TEST(ThreadReplayChecks, AnRmwThatReadAnOlderStoreIsRefused) {
+  const auto [r, run] = both_ways([] {
+    mc::atomic<int> x{0}, flag{0};
+    mc::thread a([&] {
+      x.store(1, std::memory_order_relaxed);
+      flag.store(1, std::memory_order_relaxed);
+    });
+    if (flag.load(std::memory_order_relaxed) == 1) LOCKSTEP_ASSERT(x.exchange(2, std::memory_order_relaxed) == 1);
+    a.join();
+  });
+  EXPECT_FALSE(run.kind);
+  EXPECT_NE(run.divergence.find("a weak memory behaviour the hardware cannot be made to return"), std::string::npos)
+      << run.divergence;
+}
+
+// A run stopped by the step bound records its non-termination at the step
+// after its last: the OS replay follows the steps (it refused the trace as
+// malformed).
+TEST(ThreadReplayChecks, AStepBoundTraceIsFollowed) {
+  mc::options o;
+  o.max_steps = 50;
+  const auto [r, run] = both_ways(
+      [] {
+        mc::atomic<int> x{0};
+        mc::thread t([&] {
+          for (;;) {
+            x.fetch_add(1);
+            mc::this_thread::yield();
+          }
+        });
+        t.join();
+      },
+      o);
+  ASSERT_EQ(r.found->kind, mc::bug_kind::non_termination);
+  EXPECT_EQ(run.divergence, "");
+  ASSERT_TRUE(run.kind);
+  EXPECT_EQ(*run.kind, mc::bug_kind::non_termination);
+  EXPECT_TRUE(run.schedule_done);
+}
+
+// OS threads have stacks of their own size, where the overflow need not
+// come (a replay passed): such a trace is refused, in one line.
+TEST(ThreadReplayChecks, AStackOverflowIsRefused) {
+  mc::trace t = abba_trace();
+  t.kind = mc::bug_kind::stack_overflow;
+  const mc::thread_run run = mc::replay_on_threads(t, model("deadlock_abba").body);
+  EXPECT_FALSE(run.kind);
+  EXPECT_NE(run.divergence.find("a stack overflow replays on fibers only"), std::string::npos) << run.divergence;
 }
 
 TEST(Divergence, FibersNameTheStepAndBothEvents) {

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
@@ -94,7 +95,8 @@ bool has_object(op o) noexcept {
     case op::yield:
     case op::choose:
     case op::spawn:  // the object field holds the child's thread id
-    case op::join: return false;
+    case op::join:
+    case op::fence: return false;
     default: return true;
   }
 }
@@ -113,14 +115,31 @@ std::string weak_read(const trace& t) {
   if (t.memory_model != memory_model::rc11) return {};
   const std::vector<trace_event>& ev = t.events;
   std::vector<std::uint64_t> latest;  // per object: the step of its latest store so far (0: none)
+  // Per object: an atomic of the memory model (a load, a store, or an RMW
+  // that read a store), not a native word, whose steps read no message
+  // (their rf is always 0).
+  std::vector<std::uint8_t> modelled;
+  // The steps' rf say what they read only once the execution kept views
+  // (its first step weaker than seq_cst, or the race detector on): before,
+  // each is 0, and every read was of the latest store anyway. Some step
+  // with an rf shows the views were kept (or built, which sets the rf of
+  // the steps before).
+  const bool rf_known = std::any_of(ev.begin(), ev.end(), [](const trace_event& e) { return e.rf != 0; });
   for (std::size_t k = 0; k < ev.size(); ++k) {
     const trace_event& e = ev[k];
-    if (e.object == 0) continue;
-    if (latest.size() <= e.object) latest.resize(e.object + 1, 0);
+    if (e.object == 0 || !has_object(e.o)) continue;
+    if (latest.size() <= e.object) {
+      latest.resize(e.object + 1, 0);
+      modelled.resize(e.object + 1, 0);
+    }
+    const bool writes_read = rf_known && (e.o == op::rmw || e.o == op::cas_ok);
+    if (e.o == op::load || e.o == op::store || (writes_read && e.rf != 0)) modelled[e.object] = 1;
     // A load or a failed CAS records the value it read: one the latest
-    // store holds too is what the hardware returns anyway.
+    // store holds too is what the hardware returns anyway. An RMW or a CAS
+    // that wrote records what it wrote: it must have read the latest store.
     const bool reads = e.o == op::load || e.o == op::cas_fail;
-    if (reads && latest[e.object] != e.rf && latest[e.object] != 0 && ev[latest[e.object] - 1].value != e.value) {
+    const bool old = latest[e.object] != e.rf && latest[e.object] != 0;
+    if ((reads && old && ev[latest[e.object] - 1].value != e.value) || (writes_read && old && modelled[e.object] != 0)) {
       const std::uint64_t newer = latest[e.object];
       return "step " + std::to_string(k + 1) + " (thread " + std::to_string(e.thread) + " " + op_name(e.o) + " " +
              (e.object_name.empty() ? "object " + std::to_string(e.object) : e.object_name) +
@@ -142,9 +161,15 @@ std::string check_structure(const trace& t, std::vector<std::uint8_t>& introduce
   std::vector<schedule_run> runs;
   std::string error;
   if (!decode_schedule_runs(t.schedule, runs, error)) return "the trace's schedule: " + error;
-  if (t.kind && t.bug_step != n)
+  // (A run stopped by the step bound records its non-termination at the
+  // step after its last.)
+  const bool past_bound = t.kind == bug_kind::non_termination && t.bug_step == n + 1;
+  if (t.kind && t.bug_step != n && !past_bound)
     return "the trace records its " + std::string(bug_kind_name(*t.kind)) + " at step " + std::to_string(t.bug_step) +
            ", but its events end at step " + std::to_string(n);
+  // OS threads run on stacks of their own size: the overflow would not come.
+  if (t.kind == bug_kind::stack_overflow)
+    return "a stack overflow replays on fibers only (they have the stack size it overflowed; OS threads do not)";
   // Threads: 0 starts first; thread i appears after the i-th spawn made it,
   // starts, and has no step after its exit.
   constexpr std::size_t none = static_cast<std::size_t>(-1);
@@ -435,12 +460,40 @@ int real_atomic_as(op o, void* addr, const detail::atomic_access& a, std::uint64
   }
 }
 
+// A value of 3, 5, 6 or 7 bytes has no atomic of its size: its operations
+// take one lock and copy exactly its bytes (a wider atomic would write past
+// the value, over what lies beside it).
+std::mutex g_odd_atomics;
+
+int real_atomic_odd(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, std::uint64_t& wrote) {
+  std::lock_guard g(g_odd_atomics);
+  std::uint64_t cur = 0;
+  std::memcpy(&cur, addr, a.size);  // the low bytes, as the fiber runtime reads them (little-endian)
+  const auto put = [&](std::uint64_t v) {
+    std::memcpy(addr, &v, a.size);
+    wrote = rt::low_bytes(v, a);
+  };
+  switch (o) {
+    case op::load: read = wrote = cur; return 1;
+    case op::store: put(a.operand); return 1;
+    case op::rmw: read = cur; put(a.apply(cur, a.operand)); return 1;
+    default:
+      if (cur == rt::low_bytes(a.expected, a)) {
+        put(a.operand);
+        return 1;
+      }
+      read = wrote = cur;
+      return 0;
+  }
+}
+
 int real_atomic(op o, void* addr, const detail::atomic_access& a, std::uint64_t& read, std::uint64_t& wrote) {
   switch (a.size) {
     case 1: return real_atomic_as<std::uint8_t>(o, addr, a, read, wrote);
     case 2: return real_atomic_as<std::uint16_t>(o, addr, a, read, wrote);
     case 4: return real_atomic_as<std::uint32_t>(o, addr, a, read, wrote);
-    default: return real_atomic_as<std::uint64_t>(o, addr, a, read, wrote);
+    case 8: return real_atomic_as<std::uint64_t>(o, addr, a, read, wrote);
+    default: return real_atomic_odd(o, addr, a, read, wrote);
   }
 }
 
@@ -467,7 +520,8 @@ int os_runtime::atomic_op(op o, void* addr, detail::object_handle& h, const deta
 void os_runtime::atomic_fence(std::memory_order order, const std::source_location& loc) {
   if (order != std::memory_order_relaxed) {
     detail::object_handle none;
-    point(op::fence, nullptr, none, loc);
+    // Its event's value is its order, as on fibers.
+    if (std::uint64_t* rec = point(op::fence, nullptr, none, loc)) *rec = static_cast<std::uint64_t>(order);
   }
   std::atomic_thread_fence(order);
 }
@@ -914,14 +968,16 @@ void os_runtime::detach(std::uint32_t tid) noexcept {
 }
 
 void os_runtime::dropped_joinable(std::uint32_t tid, const std::source_location&) noexcept {
+  std::source_location spawned;
   {
     std::lock_guard g(mu_);
     if (tid >= threads_.size()) return;
     threads_[tid].joined = true;
+    spawned = threads_[tid].spawn_loc;
   }
   if (abort_.load(std::memory_order_acquire)) return;
   try {
-    found(bug_kind::leaked_thread, rt::leak_text(thread_label(tid), nullptr));
+    found(bug_kind::leaked_thread, rt::leak_text(thread_label(tid), &spawned));
   } catch (...) {
   }
   stop();
