@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -270,6 +272,63 @@ TEST(ThreadReplayChecks, AStepBoundTraceIsFollowed) {
   ASSERT_TRUE(run.kind);
   EXPECT_EQ(*run.kind, mc::bug_kind::non_termination);
   EXPECT_TRUE(run.schedule_done);
+}
+
+// A lost wake-up: two threads wait, one notify (one futex wake) reaches one
+// of them, and the other waits forever. Replayed on OS threads, the second
+// waiter, whose recorded wait nothing answered, returned at once when the
+// schedule ended (the word had changed since it blocked), and the replay
+// passed. It now sleeps until a wake that comes then: none does.
+TEST(ThreadReplayChecks, ALostWakeUpReplaysAsOne) {
+  mc::options o;
+  o.spurious_wakeups = 0;
+  const auto [r, run] = both_ways(
+      [] {
+        mc::mutex m("m");
+        mc::condition_variable cv;
+        int waiting = 0;
+        const auto waiter = [&] {
+          std::unique_lock g(m);
+          ++waiting;
+          cv.wait(g);
+        };
+        mc::thread a(waiter), b(waiter);
+        for (;;) {
+          std::unique_lock g(m);
+          if (waiting == 2) {
+            cv.notify_one();
+            break;
+          }
+          g.unlock();
+          mc::this_thread::yield();
+        }
+        a.join();
+        b.join();
+      },
+      o);
+  ASSERT_EQ(r.found->kind, mc::bug_kind::lost_wakeup);
+  EXPECT_EQ(run.divergence, "");
+  ASSERT_TRUE(run.kind) << "the replay passed";
+  EXPECT_EQ(*run.kind, mc::bug_kind::lost_wakeup) << run.message;
+
+  const auto [r2, run2] = both_ways([] {
+    mc::atomic<std::uint32_t> word{0};
+    mc::atomic<int> waiting{0};
+    const auto waiter = [&] {
+      waiting.fetch_add(1);
+      mc::platform::wait(word, 0);
+    };
+    mc::thread a(waiter), b(waiter);
+    while (waiting.load() != 2) mc::this_thread::yield();
+    word.store(1);
+    mc::platform::wake_one(word);
+    a.join();
+    b.join();
+  });
+  ASSERT_EQ(r2.found->kind, mc::bug_kind::lost_wakeup);
+  EXPECT_EQ(run2.divergence, "");
+  ASSERT_TRUE(run2.kind) << "the replay passed";
+  EXPECT_EQ(*run2.kind, mc::bug_kind::lost_wakeup) << run2.message;
 }
 
 // OS threads have stacks of their own size, where the overflow need not

@@ -583,8 +583,12 @@ bool os_runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   if (o == op::wait_skip) return true;
   if (o == op::timeout) return false;
   // Blocked: the thread's next recorded event is its wake-up or its timeout.
+  // With none left (the schedule ran to its end), nothing woke it in the
+  // recorded execution: it sleeps until a wake that comes now, as a kernel
+  // sleeper does, not until the word changes (a lost wake-up's waiter
+  // returned at once, and the replay passed).
   k = gate();
-  if (k == npos) return real_wait(word, expected, timed ? deadline : -1, loc);
+  if (k == npos) return real_wait(word, load_word(word), timed ? deadline : -1, loc);
   const op o2 = follow_->events[k].o == op::timeout ? op::timeout : op::wake_return;
   check_event(k, o2, obj, loc);
   if (o2 == op::timeout && deadline > vtime_.load(std::memory_order_relaxed))
@@ -725,6 +729,7 @@ std::uint32_t os_runtime::count_release(std::uint32_t* word, detail::object_hand
 // has the value it saw when it enqueued; a notify bumps it and wakes all.
 namespace {
 thread_local std::uint32_t tl_cond_seq = 0;
+thread_local bool tl_cond_recorded = false;  // the enqueue was a step of the replayed schedule
 }
 
 bool os_runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool timed, std::int64_t deadline,
@@ -732,6 +737,7 @@ bool os_runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, boo
   if (aborting_unwind()) return false;
   const std::size_t k = gate();
   tl_cond_seq = load_word(word);
+  tl_cond_recorded = k != npos;
   if (k == npos) return !timed || deadline > vtime_.load(std::memory_order_relaxed);
   const op o = follow_->events[k].o == op::timeout ? op::timeout : op::wait;
   const std::uint32_t obj = bind_object(k, h, loc, o);
@@ -745,7 +751,12 @@ bool os_runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool 
                             const std::source_location& loc) {
   if (aborting_unwind()) return !timed;
   const std::size_t k = gate();
-  if (k == npos) return real_wait(word, tl_cond_seq, timed ? deadline : -1, loc);
+  // Running free, a notify since the enqueue wakes it (tl_cond_seq). An
+  // enqueue the replayed schedule recorded, whose schedule then ran to its
+  // end, was not notified in the recorded execution: it sleeps until a
+  // notify that comes now (one that went to another waiter there must not
+  // wake it here, or a lost wake-up replays as a pass).
+  if (k == npos) return real_wait(word, tl_cond_recorded ? load_word(word) : tl_cond_seq, timed ? deadline : -1, loc);
   if (follow_->events[k].o != op::timeout) return true;  // notified: the relock comes next
   check_event(k, op::timeout, bind_object(k, h, loc, op::timeout), loc);
   if (deadline > vtime_.load(std::memory_order_relaxed)) vtime_.store(deadline, std::memory_order_relaxed);
