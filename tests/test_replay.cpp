@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
@@ -329,6 +330,80 @@ TEST(ThreadReplayChecks, ALostWakeUpReplaysAsOne) {
   EXPECT_EQ(run2.divergence, "");
   ASSERT_TRUE(run2.kind) << "the replay passed";
   EXPECT_EQ(*run2.kind, mc::bug_kind::lost_wakeup) << run2.message;
+}
+
+// A timed acquire (a semaphore's try_acquire_for, a queue's get_for) that
+// blocks, is woken by a release whose unit another thread takes first, and
+// blocks again records two waits in a row; the OS replay expected its unit
+// or its timeout after the first, and said the code had changed. Random
+// seeds until a failing trace has that shape, then both replays.
+bool blocks_twice(const mc::trace& t) {
+  for (std::size_t i = 0; i < t.events.size(); ++i) {
+    if (t.events[i].o != mc::op::wait) continue;
+    for (std::size_t j = i + 1; j < t.events.size(); ++j) {
+      if (t.events[j].thread != t.events[i].thread) continue;
+      if (t.events[j].o == mc::op::wait && t.events[j].object == t.events[i].object) return true;
+      break;
+    }
+  }
+  return false;
+}
+
+template <class Body>
+void expect_blocking_twice_replays(Body body) {
+  mc::options o;
+  o.honour_env = false;
+  o.trace_dir = "-";
+  o.shrink = false;
+  for (std::uint64_t seed = 1; seed <= 500; ++seed) {
+    o.strategy = mc::random(seed);
+    const mc::result r = mc::explore(o, body);
+    if (!r.found || !blocks_twice(mc::trace_of(r, o))) continue;
+    const mc::thread_run run = mc::replay_on_threads(mc::trace_of(r, o), body);
+    expect_same(r, run);
+    return;
+  }
+  ADD_FAILURE() << "no seed gave a failing trace whose thread blocks twice";
+}
+
+TEST(ThreadReplayChecks, ATimedAcquireThatBlocksTwiceReplays) {
+  using namespace std::chrono_literals;
+  expect_blocking_twice_replays([] {
+    mc::counting_semaphore<4> sem{0};
+    mc::atomic<int> other_took{0};
+    bool got = true;
+    int seen = 0;
+    mc::thread a([&] {
+      got = sem.try_acquire_for(10us);
+      seen = other_took.load();
+    });
+    mc::thread b([&] { sem.release(); });
+    mc::thread c([&] {
+      if (sem.try_acquire()) other_took.store(1);
+    });
+    a.join();
+    b.join();
+    c.join();
+    LOCKSTEP_ASSERT(got || seen == 0);
+  });
+  expect_blocking_twice_replays([] {
+    mc::bounded_queue<int> q{1};
+    mc::atomic<int> other_took{0};
+    bool got = true;
+    int seen = 0;
+    mc::thread a([&] {
+      got = q.get_for(10us).has_value();
+      seen = other_took.load();
+    });
+    mc::thread b([&] { (void)q.try_put(1); });
+    mc::thread c([&] {
+      if (q.try_get()) other_took.store(1);
+    });
+    a.join();
+    b.join();
+    c.join();
+    LOCKSTEP_ASSERT(got || seen == 0);
+  });
 }
 
 // OS threads have stacks of their own size, where the overflow need not

@@ -669,7 +669,9 @@ bool os_runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bo
   }
   std::size_t k = gate();
   if (k == npos) return real();
-  if (follow_->events[k].o == op::wait) {  // a timed acquire blocked: its timeout or its unit is next
+  // A timed acquire blocked: its timeout or its unit is next, or (woken by a
+  // release whose unit another thread took first) it blocked again.
+  while (follow_->events[k].o == op::wait) {
     check_event(k, op::wait, bind_object(k, h, loc, op::wait), loc);
     check_value(k, op::wait, load_word(word));
     pass_turn(k);
@@ -809,7 +811,9 @@ bool os_runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std
   }
   std::size_t k = gate();
   if (k == npos) return real();
-  if (follow_->events[k].o == op::wait) {  // a timed step blocked: its timeout or the step is next
+  // A timed step blocked: its timeout or the step is next, or (woken, and
+  // unable to proceed once more) it blocked again.
+  while (follow_->events[k].o == op::wait) {
     check_event(k, op::wait, bind_object(k, h, loc, op::wait), loc);
     check_value(k, op::wait, 0);
     pass_turn(k);
