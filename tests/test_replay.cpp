@@ -406,6 +406,18 @@ TEST(ThreadReplayChecks, ATimedAcquireThatBlocksTwiceReplays) {
   });
 }
 
+// A step the watchdog ended (its bug at the last event; the step bound's
+// comes after it) would run on OS threads with nothing to stop it, and the
+// process would exit: such a trace is refused, in one line.
+TEST(ThreadReplayChecks, AStepTheWatchdogEndedIsRefused) {
+  mc::trace t = abba_trace();
+  t.kind = mc::bug_kind::non_termination;
+  t.bug_step = t.events.size();
+  const mc::thread_run run = mc::replay_on_threads(t, model("deadlock_abba").body);
+  EXPECT_FALSE(run.kind);
+  EXPECT_NE(run.divergence.find("the watchdog ended it"), std::string::npos) << run.divergence;
+}
+
 // OS threads have stacks of their own size, where the overflow need not
 // come (a replay passed): such a trace is refused, in one line.
 TEST(ThreadReplayChecks, AStackOverflowIsRefused) {
