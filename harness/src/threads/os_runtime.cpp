@@ -1139,7 +1139,13 @@ thread_run os_runtime::run(detail::body_ref body) {
         where += (where.empty() ? "" : ", ") + label_of(s) + " at " + rt::loc_text(s.blocked_loc);
       }
     }
-    if (stuck) {
+    if (stuck && follow_ != nullptr && (follow_->kind == bug_kind::deadlock || follow_->kind == bug_kind::lost_wakeup)) {
+      // The replayed schedule ran to its end and left every thread blocked
+      // for good, as recorded: the fiber runtime's words say which of the
+      // two it is and why (its wait-for graph names the cycle, or the
+      // wake-up nobody is left to send), which blocked OS threads cannot.
+      found(*follow_->kind, follow_->message);
+    } else if (stuck) {
       // Someone waits for a lock: a lock cycle (a deadlock). Otherwise every
       // thread waits for a wake-up that no thread is left to send.
       const bug_kind k = on_lock ? bug_kind::deadlock : bug_kind::lost_wakeup;
