@@ -157,31 +157,6 @@ TEST(ThreadReplayChecks, ReportsNameThreadsAsFiberReportsDo) {
   EXPECT_EQ(run.message, r.found->message);
 }
 
-// A spurious failure of compare_exchange_weak (a choice under rc11 with
-// options::spurious_cas_failures) replays on OS threads as on fibers: the
-// weak CAS the trace has failing fails there too (it was followed as a
-// strong one, which succeeded, and the replay said the code had changed).
-TEST(ThreadReplayChecks, ASpuriousWeakCasFailureReplays) {
-  auto body = [] {
-    mc::atomic<int> x{0};
-    int expected = 0;
-    LOCKSTEP_ASSERT(x.compare_exchange_weak(expected, 1));
-  };
-  mc::options o;
-  o.strategy = mc::dfs();
-  o.spurious_cas_failures = 1;
-  o.honour_env = false;
-  o.trace_dir = "-";
-  const mc::result r = mc::explore(o, body);
-  ASSERT_TRUE(r.found) << r.report();
-  ASSERT_EQ(r.found->kind, mc::bug_kind::assertion);
-  const mc::thread_run run = mc::replay_on_threads(mc::trace_of(r, o), body);
-  EXPECT_EQ(run.divergence, "");
-  ASSERT_TRUE(run.kind);
-  EXPECT_EQ(*run.kind, mc::bug_kind::assertion);
-  EXPECT_EQ(run.message, r.found->message);
-}
-
 // Fibers and OS threads agree on these traces, or the OS replay refuses the
 // trace up front with one line; each once diverged, or passed where the
 // fibers failed. `body` fails on fibers (dfs) with a trace.
@@ -202,6 +177,24 @@ void expect_same(const mc::result& r, const mc::thread_run& run) {
   ASSERT_TRUE(run.kind) << r.report();
   EXPECT_EQ(*run.kind, r.found->kind);
   EXPECT_EQ(run.message, r.found->message);
+}
+
+// A spurious failure of compare_exchange_weak (a choice under rc11 with
+// options::spurious_cas_failures) replays on OS threads as on fibers: the
+// weak CAS the trace has failing fails there too (it was followed as a
+// strong one, which succeeded, and the replay said the code had changed).
+TEST(ThreadReplayChecks, ASpuriousWeakCasFailureReplays) {
+  mc::options o;
+  o.spurious_cas_failures = 1;
+  const auto [r, run] = both_ways(
+      [] {
+        mc::atomic<int> x{0};
+        int expected = 0;
+        LOCKSTEP_ASSERT(x.compare_exchange_weak(expected, 1));
+      },
+      o);
+  ASSERT_EQ(r.found->kind, mc::bug_kind::assertion);
+  expect_same(r, run);
 }
 
 // A fence is a step with no object, its order its value (it was refused as
@@ -364,44 +357,40 @@ void expect_blocking_twice_replays(Body body) {
   ADD_FAILURE() << "no seed gave a failing trace whose thread blocks twice";
 }
 
+// Thread a takes with a timeout, b gives one, c tries to take it first;
+// a's timeout after c took the unit is the bug (so the trace has a's
+// second wait). `make` makes the object (a semaphore or a queue).
+template <class Make, class TimedTake, class Give, class TryTake>
+auto taken_by_another(Make make, TimedTake timed_take, Give give, TryTake try_take) {
+  return [=] {
+    auto x = make();
+    mc::atomic<int> other_took{0};
+    bool got = true;
+    int seen = 0;
+    mc::thread a([&] {
+      got = timed_take(x);
+      seen = other_took.load();
+    });
+    mc::thread b([&] { give(x); });
+    mc::thread c([&] {
+      if (try_take(x)) other_took.store(1);
+    });
+    a.join();
+    b.join();
+    c.join();
+    LOCKSTEP_ASSERT(got || seen == 0);
+  };
+}
+
 TEST(ThreadReplayChecks, ATimedAcquireThatBlocksTwiceReplays) {
   using namespace std::chrono_literals;
-  expect_blocking_twice_replays([] {
-    mc::counting_semaphore<4> sem{0};
-    mc::atomic<int> other_took{0};
-    bool got = true;
-    int seen = 0;
-    mc::thread a([&] {
-      got = sem.try_acquire_for(10us);
-      seen = other_took.load();
-    });
-    mc::thread b([&] { sem.release(); });
-    mc::thread c([&] {
-      if (sem.try_acquire()) other_took.store(1);
-    });
-    a.join();
-    b.join();
-    c.join();
-    LOCKSTEP_ASSERT(got || seen == 0);
-  });
-  expect_blocking_twice_replays([] {
-    mc::bounded_queue<int> q{1};
-    mc::atomic<int> other_took{0};
-    bool got = true;
-    int seen = 0;
-    mc::thread a([&] {
-      got = q.get_for(10us).has_value();
-      seen = other_took.load();
-    });
-    mc::thread b([&] { (void)q.try_put(1); });
-    mc::thread c([&] {
-      if (q.try_get()) other_took.store(1);
-    });
-    a.join();
-    b.join();
-    c.join();
-    LOCKSTEP_ASSERT(got || seen == 0);
-  });
+  expect_blocking_twice_replays(taken_by_another([] { return mc::counting_semaphore<4>{0}; },
+                                                 [](auto& s) { return s.try_acquire_for(10us); },
+                                                 [](auto& s) { s.release(); }, [](auto& s) { return s.try_acquire(); }));
+  expect_blocking_twice_replays(taken_by_another([] { return mc::bounded_queue<int>{1}; },
+                                                 [](auto& q) { return q.get_for(10us).has_value(); },
+                                                 [](auto& q) { (void)q.try_put(1); },
+                                                 [](auto& q) { return q.try_get().has_value(); }));
 }
 
 // A step the watchdog ended (its bug at the last event; the step bound's
