@@ -33,6 +33,7 @@
 #include "engine/runtime.hpp"
 #include "report/places.hpp"
 #include "report/text.hpp"
+#include "trace/replay_check.hpp"
 #include "strategies/strategy.hpp"
 
 namespace lockstep::mc {
@@ -147,10 +148,8 @@ std::string trace_lines(const result& r) {
     if (auto pos = cmd.find("{}"); pos != std::string::npos) cmd.replace(pos, 2, r.trace_file_);
     out += "  replay: " + cmd + "\n";
   } else {
-    // (A stack overflow, and a step the watchdog ended, replay on fibers
-    // only: see replay_on_threads.)
-    const bool threads = !(r.found && (r.found->kind == bug_kind::stack_overflow ||
-                                       (r.found->kind == bug_kind::non_termination && r.found->step == r.found->events.size())));
+    const bool threads =
+        !(r.found && rt::fibers_only_reason(r.found->kind, r.found->step, r.found->events.size()));
     out += "  replay: LOCKSTEP_TRACE=" + r.trace_file_ + " " + r.program_ + test_filter(r.test) +
            (threads ? " (LOCKSTEP_TRACE_THREADS=1 too: on OS threads)\n" : "\n");
   }

@@ -167,15 +167,7 @@ std::string check_structure(const trace& t, std::vector<std::uint8_t>& introduce
   if (t.kind && t.bug_step != n && !past_bound)
     return "the trace records its " + std::string(bug_kind_name(*t.kind)) + " at step " + std::to_string(t.bug_step) +
            ", but its events end at step " + std::to_string(n);
-  // OS threads run on stacks of their own size: the overflow would not come.
-  if (t.kind == bug_kind::stack_overflow)
-    return "a stack overflow replays on fibers only (they have the stack size it overflowed; OS threads do not)";
-  // A step the watchdog ended (its bug at the last event, not past it as the
-  // step bound's): on OS threads nothing could stop it, and the process
-  // would exit.
-  if (t.kind == bug_kind::non_termination && !past_bound)
-    return "a step that never reached its next scheduling point (the watchdog ended it) replays on fibers only: on "
-           "OS threads nothing could stop it";
+  if (const char* why = rt::fibers_only_reason(t.kind, t.bug_step, n)) return why;
   // Threads: 0 starts first; thread i appears after the i-th spawn made it,
   // starts, and has no step after its exit.
   constexpr std::size_t none = static_cast<std::size_t>(-1);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "lockstep/mc/trace.hpp"
@@ -33,6 +34,22 @@ inline bool same_step(const trace_event& want, const step_seen& got, step_stage 
   if (got.thread != want.thread || (got.o != want.o && !cas_open) || (got.object != want.object && !object_late))
     return false;
   return made || !valued_op(got.o) || got.value == want.value;
+}
+
+// Why a trace whose bug (if any) is `kind` at step `bug_step` of its `n`
+// events replays on fibers only, or null when OS threads can replay it too.
+// A stack overflow: OS threads have stacks of their own size. A step the
+// watchdog ended (its bug at the last event; the step bound's is past it):
+// on OS threads nothing could stop it. The OS-thread replay refuses such a
+// trace with this reason, and a report offers the OS-thread replay only
+// when this is null.
+inline const char* fibers_only_reason(std::optional<bug_kind> kind, std::uint64_t bug_step, std::size_t n) noexcept {
+  if (kind == bug_kind::stack_overflow)
+    return "a stack overflow replays on fibers only (they have the stack size it overflowed; OS threads do not)";
+  if (kind == bug_kind::non_termination && bug_step == n)
+    return "a step that never reached its next scheduling point (the watchdog ended it) replays on fibers only: on "
+           "OS threads nothing could stop it";
+  return nullptr;
 }
 
 // Why step i (0-based) `got` (described as an event: thread, operation, object name,
