@@ -270,6 +270,38 @@ void narrow_atomic_ops() {
   LOCKSTEP_ASSERT((x -= 1) == L::max());
 }
 
+// A pointer's fetch_add, fetch_sub and operators count elements, as
+// std::atomic<T*>'s do (they once took a pointer as the addend).
+void pointer_atomic_ops() {
+  static long cells[8] = {};
+  mc::atomic<long*> p{cells};
+  static_assert(std::is_same_v<mc::atomic<long*>::difference_type, std::ptrdiff_t>);
+  LOCKSTEP_ASSERT(p.fetch_add(3) == cells);
+  LOCKSTEP_ASSERT(p.load() == cells + 3);
+  LOCKSTEP_ASSERT(p.fetch_sub(1, std::memory_order_relaxed) == cells + 3);
+  LOCKSTEP_ASSERT(++p == cells + 3);
+  LOCKSTEP_ASSERT(p++ == cells + 3);
+  LOCKSTEP_ASSERT((p += 4) == cells + 8);
+  LOCKSTEP_ASSERT((p -= 6) == cells + 2);
+  LOCKSTEP_ASSERT(--p == cells + 1);
+  LOCKSTEP_ASSERT(p.fetch_add(-1) == cells + 1);
+  LOCKSTEP_ASSERT(p.load() == cells);
+}
+
+TEST(Explore, APointerAtomicCountsElementsInAndOutOfAnExecution) {
+  pointer_atomic_ops();  // no execution: the real atomic
+  for (const mc::memory_model m : {mc::memory_model::sc, mc::memory_model::rc11}) {
+    for (const bool lean : {false, true}) {
+      mc::options o = with(mc::random(3));
+      o.memory_model = m;
+      o.lean_sampling = lean;
+      o.max_executions = 3;
+      const auto r = mc::explore(o, pointer_atomic_ops);
+      EXPECT_TRUE(r.ok()) << mc::memory_model_name(m) << ", lean " << lean << ": " << r.report();
+    }
+  }
+}
+
 // Under dfs, and sampled with lean executions and without them (a lean
 // execution's atomics take their own path: runtime::lean_atomic).
 TEST(Explore, NarrowAtomicsKeepTheirWidthAndSign) {

@@ -747,6 +747,22 @@ void racy_increment() {
   LOCKSTEP_ASSERT(x.load() == 2);
 }
 
+// A plain function is a body to every entry point, as a lambda is.
+TEST(ThreadReplayChecks, APlainFunctionIsABodyForEveryRun) {
+  mc::options o;
+  o.strategy = mc::dfs();
+  o.honour_env = false;
+  o.trace_dir = "-";
+  const mc::result r = mc::explore(o, racy_increment);
+  ASSERT_TRUE(r.found);
+  expect_same(r, mc::replay_on_threads(mc::trace_of(r, o), racy_increment));
+  mc::thread_run_options free;
+  free.seed = 7;
+  const mc::thread_run run = mc::run_free(racy_increment, free);
+  EXPECT_EQ(run.divergence, "");
+  EXPECT_GT(run.steps, 0u);
+}
+
 TEST(TestTrace, AFailingCheckWritesATraceThatLockstepTraceReplays) {
   const std::string dir = ::testing::TempDir() + "lockstep-traces";
   mc::options o;

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 #include <source_location>
 #include <type_traits>
@@ -45,6 +46,20 @@ class atomic {
   // Operations on these sizes take the typed hooks (see checked()).
   static constexpr bool kTyped = sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8;
   static constexpr bool kSign = std::is_signed_v<T>;
+  // fetch_add and fetch_sub: integers, and pointers to objects (as std::atomic).
+  static constexpr bool kArithmetic =
+      std::is_integral_v<T> || (std::is_pointer_v<T> && std::is_object_v<std::remove_pointer_t<T>>);
+
+ public:
+  // What fetch_add takes: the integer itself, or a pointer's element count.
+  using difference_type = std::conditional_t<std::is_pointer_v<T>, std::ptrdiff_t, T>;
+
+ private:
+  // An addend as the runtime's operand (add and sub read a pointer's as a count).
+  static std::uint64_t delta(difference_type d) noexcept {
+    if constexpr (std::is_pointer_v<T>) return static_cast<std::uint64_t>(d);
+    else return bits(d);
+  }
 
  public:
   constexpr atomic() noexcept(std::is_nothrow_default_constructible_v<T>) : value_() {}
@@ -88,15 +103,18 @@ class atomic {
     return cas(expected, desired, o, failure_order(o), true, l);
   }
 
-  T fetch_add(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
-    requires(std::is_integral_v<T> || std::is_pointer_v<T>)
+  // For a pointer, d counts elements, as std::atomic<T*>'s does.
+  T fetch_add(difference_type d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
+    requires kArithmetic
   {
-    return rmw(&add, bits(d), o, l, [d](T x) { return from_bits(add(bits(x), bits(d))); });
+    const std::uint64_t b = delta(d);
+    return rmw(&add, b, o, l, [b](T x) { return from_bits(add(bits(x), b)); });
   }
-  T fetch_sub(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
-    requires(std::is_integral_v<T> || std::is_pointer_v<T>)
+  T fetch_sub(difference_type d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
+    requires kArithmetic
   {
-    return rmw(&sub, bits(d), o, l, [d](T x) { return from_bits(sub(bits(x), bits(d))); });
+    const std::uint64_t b = delta(d);
+    return rmw(&sub, b, o, l, [b](T x) { return from_bits(sub(bits(x), b)); });
   }
   T fetch_and(T d, order o = std::memory_order_seq_cst, const loc& l = loc::current())
     requires std::is_integral_v<T>
@@ -120,12 +138,12 @@ class atomic {
     return v;
   }
   // The new value, wrapped as the operation wraps it (never an overflow).
-  T operator++() requires std::is_integral_v<T> { return from_bits(add(bits(fetch_add(1)), 1)); }
-  T operator++(int) requires std::is_integral_v<T> { return fetch_add(1); }
-  T operator--() requires std::is_integral_v<T> { return from_bits(sub(bits(fetch_sub(1)), 1)); }
-  T operator--(int) requires std::is_integral_v<T> { return fetch_sub(1); }
-  T operator+=(T d) requires std::is_integral_v<T> { return from_bits(add(bits(fetch_add(d)), bits(d))); }
-  T operator-=(T d) requires std::is_integral_v<T> { return from_bits(sub(bits(fetch_sub(d)), bits(d))); }
+  T operator++() requires kArithmetic { return from_bits(add(bits(fetch_add(1)), delta(1))); }
+  T operator++(int) requires kArithmetic { return fetch_add(1); }
+  T operator--() requires kArithmetic { return from_bits(sub(bits(fetch_sub(1)), delta(1))); }
+  T operator--(int) requires kArithmetic { return fetch_sub(1); }
+  T operator+=(difference_type d) requires kArithmetic { return from_bits(add(bits(fetch_add(d)), delta(d))); }
+  T operator-=(difference_type d) requires kArithmetic { return from_bits(sub(bits(fetch_sub(d)), delta(d))); }
 
   // For the platform's futex hooks: the raw word. Not for users.
   const T* raw_word() const noexcept { return &value_; }

@@ -505,19 +505,23 @@ struct body_ref {
   void (*call)(void*);
 };
 result explore(const options& opts, body_ref body);
+
+// A callable, or a plain function, as a body_ref; the callable must outlive it.
+// (A function's address travels as the pointer itself, as POSIX allows.)
+template <class F>
+body_ref as_body(F& body) noexcept {
+  using Fn = std::remove_reference_t<F>;
+  if constexpr (std::is_function_v<Fn>) {
+    return body_ref{reinterpret_cast<void*>(&body), [](void* p) { reinterpret_cast<Fn*>(p)(); }};
+  } else {
+    return body_ref{const_cast<void*>(static_cast<const void*>(&body)), [](void* p) { (*static_cast<Fn*>(p))(); }};
+  }
+}
 }  // namespace detail
 
 template <class F>
 result explore(const options& opts, F&& body) {
-  using Fn = std::remove_reference_t<F>;
-  if constexpr (std::is_function_v<Fn>) {
-    Fn* fp = &body;  // a plain function: pass its pointer along
-    return explore(opts, fp);
-  } else {
-    return detail::explore(
-        opts, detail::body_ref{const_cast<void*>(static_cast<const void*>(&body)),
-                               [](void* p) { (*static_cast<Fn*>(p))(); }});
-  }
+  return detail::explore(opts, detail::as_body(body));
 }
 
 // explore() with default options and strategy `s`: mc::explore(mc::dpor(), body).

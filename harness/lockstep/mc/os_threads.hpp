@@ -59,14 +59,6 @@ namespace detail {
 thread_run run_on_threads(const trace* follow, const thread_run_options& o, body_ref body);
 }
 
-namespace detail {
-template <class F>
-body_ref as_body(F& body) {
-  using Fn = std::remove_reference_t<F>;
-  return body_ref{const_cast<void*>(static_cast<const void*>(&body)), [](void* p) { (*static_cast<Fn*>(p))(); }};
-}
-}  // namespace detail
-
 // Replays `t` on OS threads with the turnstile. A trace the fiber replay
 // would refuse (a schedule that is not a replay string, a bug recorded
 // before its last step, a thread that no spawn made, an object id the
