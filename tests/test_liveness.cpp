@@ -297,11 +297,14 @@ void spin_on_try_acquire() {
 }
 
 // A failed try_lock and an expired timed wait are yields
-// (options::fair_scheduling): loads with one between them are no run either.
+// (options::fair_scheduling): loads with one between them are no run either,
+// whether the mutex's lock word is the checker's own (mc::mutex) or made of
+// atomics (mc::futex_platform, where the try is a failed CAS).
 // (Only sampling reaches the long polls: under dfs each yield lets the other
 // thread go first, so the poll ends within a few turns.)
+template <class Mutex>
 void poll_with_try_lock() {
-  mc::mutex m("m");
+  Mutex m;
   mc::atomic<int> x{0};
   m.lock();
   mc::thread t([&] {
@@ -336,7 +339,10 @@ void poll_with_timed_wait() {
   t.join();
 }
 
-TEST(BusyWait, LoadsWithAFailedTryLockBetweenThemAreNoRun) { expect_no_busy_wait(poll_with_try_lock, {mc::random(1)}); }
+TEST(BusyWait, LoadsWithAFailedTryLockBetweenThemAreNoRun) {
+  expect_no_busy_wait(poll_with_try_lock<mc::mutex>, {mc::random(1)});
+  expect_no_busy_wait(poll_with_try_lock<lockstep::basic_mutex<mc::futex_platform>>, {mc::random(1)});
+}
 
 TEST(BusyWait, LoadsWithAnExpiredTimedWaitBetweenThemAreNoRun) {
   expect_no_busy_wait(poll_with_timed_wait, {mc::random(1)});

@@ -20,7 +20,8 @@
 // `count_word_platform<P>` is the optional native count word of the
 // semaphore, `cond_platform<P>` the optional native condition variable, and
 // `monitor_platform<P>` the optional native monitor (the bounded queue's),
-// likewise.
+// likewise. P::failed_try(), optional too, is called when the futex lock's
+// try_lock fails (the checker counts it as a yield).
 #pragma once
 
 #include <concepts>

@@ -187,6 +187,9 @@ void destroyed(const void* obj) noexcept;
 void notified(const void* obj, const std::source_location& loc) noexcept;
 // A progress mark (LOCKSTEP_PROGRESS()): the livelock window starts again.
 void progress() noexcept;
+// The try whose step just ran failed to take a lock: a yield, as a failed
+// try_lock of a native lock word is (fair scheduling, busy waiting).
+void failed_try();
 // From now on in this execution, every acquisition of the lock `obj` counts
 // as progress (mc::progress_on_acquire).
 void progress_on_acquire(const void* obj) noexcept;

@@ -463,6 +463,10 @@ void progress() noexcept {
   on_backend([](auto& b) { b.progress(); }, nothing);
 }
 
+void failed_try() {
+  on_backend([](auto& b) { b.failed_try(); }, nothing);
+}
+
 void progress_on_acquire(const void* obj) noexcept {
   on_backend([](auto& b, auto&... a) { b.progress_on_acquire(a...); }, nothing, obj);
 }

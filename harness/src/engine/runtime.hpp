@@ -313,6 +313,11 @@ class runtime {
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (detectors/).
   void progress() noexcept { detector<livelock>().progress(exec_steps()); }
+  // A failed try_lock on a lock word of atomics (mc::futex_platform): a
+  // yield in the failed CAS's step, as try_lock_word's failure is.
+  void failed_try() {
+    if (!aborting_) fair_yield(true);
+  }
   void progress_on_acquire(const void* obj) noexcept;
   void notified(const void* obj, const std::source_location& loc) noexcept;
   void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);

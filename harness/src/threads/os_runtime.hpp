@@ -73,6 +73,7 @@ class os_runtime {
   void destroyed(const void*) noexcept {}
   void notified(const void*, const std::source_location&) noexcept {}
   void progress() noexcept {}
+  void failed_try() noexcept {}
   void progress_on_acquire(const void*) noexcept {}
   void plain_access(const void*, std::size_t, bool, const std::source_location&) noexcept {}
   void plain_forget(const void*) noexcept {}

@@ -42,8 +42,13 @@ struct futex_lock {
   [[nodiscard]] static bool try_lock(word& w, const loc& where = loc::current()) {
     if constexpr (native) return P::lock_word_try_lock(w, where);
     std::uint32_t c = kUnlocked;
-    return w.compare_exchange_strong(c, kLocked, std::memory_order_acquire,
-                                     std::memory_order_relaxed);
+    if (w.compare_exchange_strong(c, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
+      return true;
+    // A platform may count the failure as a yield (P::failed_try, optional:
+    // the checker's does, so a loop of failed tries is no busy waiting
+    // whether or not the platform has its own lock word).
+    if constexpr (requires { P::failed_try(); }) P::failed_try();
+    return false;
   }
 
   static void lock(word& w, const loc& where) {
