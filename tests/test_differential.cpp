@@ -1,7 +1,8 @@
 // Differential testing of the checker: RapidCheck generates small programs
 // over the checked API (2-3 threads; loads, stores, read-modify-writes and
 // compare-exchanges on up to three atomics; lock, unlock and try_lock on two
-// mutexes; a recursive mutex, taken again while held; shared, exclusive,
+// mutexes (the second, in a third of the programs, on mc::futex_platform:
+// the lock protocol's own steps); a recursive mutex, taken again while held; shared, exclusive,
 // try-shared and try-exclusive sections of a reader-writer lock of each
 // policy; semaphore acquire, try_acquire and release; condition-variable
 // waits with a predicate and notifies; event set and wait; choose; a bounded
@@ -106,6 +107,10 @@ struct program {
   int sem_initial = 0;
   int rw_policy = 2;  // 0 reader_preferring, 1 writer_preferring, 2 fair
   bool fair = true;   // options::fair_scheduling, for every search of it
+  // m[1] is a mutex on mc::futex_platform: its lock, try_lock and unlock are
+  // the futex protocol's own steps (compare-exchanges, exchanges, futex
+  // waits and wakes), searched like the program's.
+  bool futex_m1 = false;
   std::vector<std::vector<instr>> threads;  // [0] runs in the body, between spawns and joins
   // Whose outputs the outcome shows: the threads, then one per spawn
   // instruction (its x). 0: threads.size().
@@ -139,6 +144,7 @@ void show_instr(const instr& i, std::ostream& os) {
 void showValue(const program& p, std::ostream& os) {
   os << "program{atomics=" << p.atomics << " sem=" << p.sem_initial << " rw=" << p.rw_policy;
   if (!p.fair) os << " unfair";
+  if (p.futex_m1) os << " futex-m1";
   for (std::size_t t = 0; t < p.threads.size(); ++t) {
     os << "\n  thread " << t << ":";
     for (const instr& i : p.threads[t]) {
@@ -283,6 +289,7 @@ rc::Gen<program> gen_program(mix w = {}) {
     // order (the steps in a yielder's window): a quarter of the programs
     // run without it.
     p.fair = *rc::gen::weightedElement<int>({{3, 1}, {1, 0}}) != 0;
+    p.futex_m1 = *rc::gen::weightedElement<int>({{2, 0}, {1, 1}}) != 0;
     const int threads = *rc::gen::inRange(2, 4);
     for (int t = 0; t < threads; ++t) {
       const int n = *rc::gen::inRange(threads == 3 ? 1 : 1, threads == 3 ? 3 : 5);
@@ -316,10 +323,20 @@ thread_local snapshot tl_snap;
 bool record() { return !mc::detail::failing(); }
 
 struct world {
-  explicit world(const program& p) : rw_policy(p.rw_policy), sem(p.sem_initial) {}
+  explicit world(const program& p) : rw_policy(p.rw_policy), futex_m1(p.futex_m1), sem(p.sem_initial) {}
   std::array<mc::atomic<int>, 3> a{};
   int rw_policy;
-  std::array<mc::mutex, 2> m;
+  bool futex_m1;
+  mc::mutex m0;  // condition-variable work takes it too
+  mc::mutex m1;
+  lockstep::basic_mutex<mc::futex_platform> m1_futex;
+  // f(m[x]): m0, or m1 on the program's platform
+  template <class F>
+  void with_m(int x, F&& f) {
+    if (x == 0) f(m0);
+    else if (futex_m1) f(m1_futex);
+    else f(m1);
+  }
   mc::recursive_mutex rec;
   mc::shared_mutex<lockstep::reader_preferring> rw_reader;
   mc::shared_mutex<lockstep::writer_preferring> rw_writer;
@@ -392,25 +409,27 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
         out(ok ? 1 : 0);
         break;
       }
-      case code::locked: {
-        std::scoped_lock g(w.m[static_cast<std::size_t>(i.x)]);
-        run_code(w, i.body, t);
-        break;
-      }
-      case code::try_locked: {
-        const bool ok = w.m[static_cast<std::size_t>(i.x)].try_lock();
-        out(ok ? 1 : 0);
-        if (ok) {
-          std::scoped_lock g(std::adopt_lock, w.m[static_cast<std::size_t>(i.x)]);
+      case code::locked:
+        w.with_m(i.x, [&](auto& m) {
+          std::scoped_lock g(m);
           run_code(w, i.body, t);
-        }
+        });
         break;
-      }
+      case code::try_locked:
+        w.with_m(i.x, [&](auto& m) {
+          const bool ok = m.try_lock();
+          out(ok ? 1 : 0);
+          if (ok) {
+            std::scoped_lock g(std::adopt_lock, m);
+            run_code(w, i.body, t);
+          }
+        });
+        break;
       case code::sem_acquire: w.sem.acquire(); break;
       case code::sem_try_acquire: out(w.sem.try_acquire() ? 1 : 0); break;
       case code::sem_release: w.sem.release(); break;
       case code::cv_wait: {
-        std::unique_lock lk(w.m[0]);
+        std::unique_lock lk(w.m0);
         w.cv.wait(lk, [&] { return atom(i.x).load() >= 1; });
         out(atom(i.x).load());
         break;
@@ -419,7 +438,7 @@ void run_code(world& w, const std::vector<instr>& code, int t) {
       case code::cv_notify_all: w.cv.notify_all(); break;
       case code::cv_signal: {
         {
-          std::scoped_lock g(w.m[0]);
+          std::scoped_lock g(w.m0);
           atom(i.x).store(1);
           mirror(i.x);
         }
