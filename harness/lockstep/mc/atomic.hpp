@@ -184,8 +184,11 @@ class atomic {
   template <bool Minus>
   static std::uint64_t offset(std::uint64_t x, std::uint64_t d) noexcept {
     if constexpr (std::is_pointer_v<T>) {
-      const auto n = static_cast<std::ptrdiff_t>(d);
-      return bits(Minus ? from_bits(x) - n : from_bits(x) + n);
+      // d counts elements; the sum is taken on the address, as an integer
+      // (pointer arithmetic out of the array would be undefined; the
+      // std::atomic<T*> result is only an unspecified address).
+      const std::uint64_t bytes = d * sizeof(std::remove_pointer_t<T>);
+      return Minus ? x - bytes : x + bytes;
     } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
       using U = std::make_unsigned_t<T>;
       const U a = static_cast<U>(from_bits(x));
