@@ -20,8 +20,9 @@
 // `count_word_platform<P>` is the optional native count word of the
 // semaphore, `cond_platform<P>` the optional native condition variable, and
 // `monitor_platform<P>` the optional native monitor (the bounded queue's),
-// likewise. P::failed_try(), optional too, is called when the futex lock's
-// try_lock fails (the checker counts it as a yield).
+// likewise. P::try_begin(word) and P::try_end(taken), optional too, are
+// called around the futex lock's try_lock compare-exchange (the checker
+// announces it as a try, and counts a failure as a yield).
 #pragma once
 
 #include <concepts>

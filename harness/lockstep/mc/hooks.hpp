@@ -187,9 +187,13 @@ void destroyed(const void* obj) noexcept;
 void notified(const void* obj, const std::source_location& loc) noexcept;
 // A progress mark (LOCKSTEP_PROGRESS()): the livelock window starts again.
 void progress() noexcept;
-// The try whose step just ran failed to take a lock: a yield, as a failed
-// try_lock of a native lock word is (fair scheduling, busy waiting).
-void failed_try();
+// Around a try_lock made of atomics (mc::futex_platform's): try_begin before
+// its compare-exchange of `word` from 0, try_end after it. The step is then
+// a try as a native lock word's is: announced as one that fails, and
+// yields, while the word is not 0 (dpor), and a yield when it failed (fair
+// scheduling, busy waiting).
+void try_begin(const std::uint32_t* word) noexcept;
+void try_end(bool taken);
 // From now on in this execution, every acquisition of the lock `obj` counts
 // as progress (mc::progress_on_acquire).
 void progress_on_acquire(const void* obj) noexcept;

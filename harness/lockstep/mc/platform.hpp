@@ -71,7 +71,8 @@ struct platform_base {
     detail::futex_wake(word.raw_word(), word.handle(), 0x7fffffff, where);
   }
   static void relax(const loc& where = loc::current()) { detail::relax(where); }
-  static void failed_try() { detail::failed_try(); }
+  static void try_begin(atomic<std::uint32_t>& w) noexcept { detail::try_begin(w.raw_word()); }
+  static void try_end(bool taken) { detail::try_end(taken); }
   static std::uintptr_t thread_id() noexcept { return detail::current_thread() + 1u; }
   static bool spurious_wakeup(const void* obj, const loc& where = loc::current()) {
     return detail::spurious_wakeup(obj, where);

@@ -193,7 +193,8 @@ concept backend = requires(B& b, const B& cb, op o, const void* obj, const char*
   { b.destroyed(obj) } noexcept;
   { b.notified(obj, where) } noexcept;
   { b.progress() } noexcept;
-  b.failed_try();
+  { b.try_begin(cword) } noexcept;
+  b.try_end(flag);
   { b.progress_on_acquire(obj) } noexcept;
   b.plain_access(obj, size, flag, where);
   { b.plain_forget(obj) } noexcept;

@@ -463,8 +463,12 @@ void progress() noexcept {
   on_backend([](auto& b) { b.progress(); }, nothing);
 }
 
-void failed_try() {
-  on_backend([](auto& b) { b.failed_try(); }, nothing);
+void try_begin(const std::uint32_t* word) noexcept {
+  on_backend([](auto& b, auto&... a) { b.try_begin(a...); }, nothing, word);
+}
+
+void try_end(bool taken) {
+  on_backend([](auto& b, auto&... a) { b.try_end(a...); }, nothing, taken);
 }
 
 void progress_on_acquire(const void* obj) noexcept {

@@ -313,10 +313,15 @@ class runtime {
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (detectors/).
   void progress() noexcept { detector<livelock>().progress(exec_steps()); }
-  // A failed try_lock on a lock word of atomics (mc::futex_platform): a
-  // yield in the failed CAS's step, as try_lock_word's failure is.
-  void failed_try() {
-    if (!aborting_) fair_yield(true);
+  // A try_lock made of atomics (mc::futex_platform): its compare-exchange
+  // is announced as try_lock_word's point is, and its failure is a yield in
+  // the CAS's step, as try_lock_word's is.
+  void try_begin(const std::uint32_t* word) noexcept {
+    if (track_) threads_[cur_]->next_try = word;
+  }
+  void try_end(bool taken) {
+    threads_[cur_]->next_try = nullptr;
+    if (!taken && !aborting_) fair_yield(true);
   }
   void progress_on_acquire(const void* obj) noexcept;
   void notified(const void* obj, const std::source_location& loc) noexcept;

@@ -73,7 +73,8 @@ class os_runtime {
   void destroyed(const void*) noexcept {}
   void notified(const void*, const std::source_location&) noexcept {}
   void progress() noexcept {}
-  void failed_try() noexcept {}
+  void try_begin(const std::uint32_t*) noexcept {}
+  void try_end(bool) noexcept {}
   void progress_on_acquire(const void*) noexcept {}
   void plain_access(const void*, std::size_t, bool, const std::source_location&) noexcept {}
   void plain_forget(const void*) noexcept {}

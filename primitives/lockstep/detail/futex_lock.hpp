@@ -42,13 +42,16 @@ struct futex_lock {
   [[nodiscard]] static bool try_lock(word& w, const loc& where = loc::current()) {
     if constexpr (native) return P::lock_word_try_lock(w, where);
     std::uint32_t c = kUnlocked;
-    if (w.compare_exchange_strong(c, kLocked, std::memory_order_acquire, std::memory_order_relaxed))
-      return true;
-    // A platform may count the failure as a yield (P::failed_try, optional:
-    // the checker's does, so a loop of failed tries is no busy waiting
-    // whether or not the platform has its own lock word).
-    if constexpr (requires { P::failed_try(); }) P::failed_try();
-    return false;
+    // A platform may mark the compare-exchange as a try (P::try_begin and
+    // P::try_end, optional): the checker's then counts a failure as a
+    // yield, so a loop of failed tries is no busy waiting whether or not
+    // the platform has its own lock word.
+    constexpr bool marked = requires { P::try_begin(w); P::try_end(true); };
+    if constexpr (marked) P::try_begin(w);
+    const bool taken =
+        w.compare_exchange_strong(c, kLocked, std::memory_order_acquire, std::memory_order_relaxed);
+    if constexpr (marked) P::try_end(taken);
+    return taken;
   }
 
   static void lock(word& w, const loc& where) {
