@@ -180,6 +180,9 @@ bool spurious_wakeup(const void* obj, const std::source_location& loc);
 // Ownership annotations (see lockstep/platform.hpp).
 void named(const void* obj, const char* name) noexcept;
 void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
+// The lock `obj`, announced by acquiring(), grants its waiters no order
+// (a plain mutex): overtaking one is no starvation.
+void grants_no_order(const void* obj) noexcept;
 void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
 void released(const void* obj, lock_mode mode, const std::source_location& loc);
 void destroyed(const void* obj) noexcept;

@@ -179,7 +179,16 @@ struct platform : platform_base {
 // condition variable's sequence-word protocol and the bounded queue's
 // mutex and condition variables step by step: for checking the protocols, at the price of many more schedules
 // (every failed CAS, contended exchange, futex wait and wake is a step).
-struct futex_platform : platform_base {};
+struct futex_platform : platform_base {
+  // The library's mutexes grant their waiters no order, here as on
+  // mc::platform's native lock word (which has no order to give): a waiter
+  // overtaken in the lock protocol's futex wait is not starved.
+  static void acquiring(const void* obj, lock_kind kind, acquire_flags flags = acquire_flags::blocking,
+                        const loc& where = loc::current()) {
+    detail::acquiring(obj, kind, flags, where);
+    if (kind == lock_kind::mutex || kind == lock_kind::recursive_mutex) detail::grants_no_order(obj);
+  }
+};
 
 static_assert(lockstep::platform<platform> && lockstep::owned_lock_word_platform<platform> &&
               lockstep::count_word_platform<platform> && lockstep::cond_platform<platform> &&

@@ -193,6 +193,7 @@ concept backend = requires(B& b, const B& cb, op o, const void* obj, const char*
   { b.destroyed(obj) } noexcept;
   { b.notified(obj, where) } noexcept;
   { b.progress() } noexcept;
+  { b.grants_no_order(obj) } noexcept;
   { b.try_begin(cword) } noexcept;
   b.try_end(flag);
   { b.progress_on_acquire(obj) } noexcept;

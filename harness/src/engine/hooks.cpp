@@ -459,6 +459,10 @@ void notified(const void* obj, const std::source_location& loc) noexcept {
   on_backend([](auto& b, auto&... a) { b.notified(a...); }, nothing, obj, loc);
 }
 
+void grants_no_order(const void* obj) noexcept {
+  on_backend([](auto& b, auto&... a) { b.grants_no_order(a...); }, nothing, obj);
+}
+
 void progress() noexcept {
   on_backend([](auto& b) { b.progress(); }, nothing);
 }

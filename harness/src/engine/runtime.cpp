@@ -1592,13 +1592,17 @@ void runtime::acquired_at(const void* obj, std::uint32_t id, lock_mode mode, con
 
 // A thread that announced a blocking acquisition and then blocks in a futex
 // wait joins the resource's waiters (the threads count_bypass looks at); a
-// native lock word's waiters never do (the lock grants no order to bypass).
+// native lock word's waiters never do (the lock grants no order to bypass),
+// nor do those of a lock that says it grants none (grants_no_order: the
+// library's mutexes on mc::futex_platform, so that their verdicts do not
+// depend on the platform).
 void runtime::join_waiters(thread_rec& t) {
   wait_for::thread_state& w = waits_of(t);
   if (w.waiting_for == nullptr || w.waiter_pos != kNoThread) return;
   object_rec* res = find_resource(w.waiting_for);
   if (res == nullptr) return;
   object_rec& r = *res;
+  if (r.unordered) return;
   w.waiter_pos = static_cast<std::uint32_t>(r.waiters.size());
   r.waiters.push_back(t.id);
   w.join_index = ++r.joins;

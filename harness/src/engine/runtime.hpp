@@ -313,6 +313,10 @@ class runtime {
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (detectors/).
   void progress() noexcept { detector<livelock>().progress(exec_steps()); }
+  void grants_no_order(const void* obj) noexcept {
+    if (lean_ || aborting_) return;
+    if (object_rec* r = find_resource(obj)) r->unordered = true;
+  }
   // A try_lock made of atomics (mc::futex_platform): its compare-exchange
   // is announced as try_lock_word's point is, and its failure is a yield in
   // the CAS's step, as try_lock_word's is.

@@ -73,6 +73,7 @@ class os_runtime {
   void destroyed(const void*) noexcept {}
   void notified(const void*, const std::source_location&) noexcept {}
   void progress() noexcept {}
+  void grants_no_order(const void*) noexcept {}
   void try_begin(const std::uint32_t*) noexcept {}
   void try_end(bool) noexcept {}
   void progress_on_acquire(const void*) noexcept {}
