@@ -159,9 +159,10 @@ TEST(ThreadReplayChecks, ReportsNameThreadsAsFiberReportsDo) {
 
 // Fibers and OS threads agree on these traces, or the OS replay refuses the
 // trace up front with one line; each once diverged, or passed where the
-// fibers failed. `body` fails on fibers (dfs) with a trace.
+// fibers failed. `body` (a callable, or a plain function) fails on fibers
+// (dfs) with a trace.
 template <class Body>
-std::pair<mc::result, mc::thread_run> both_ways(Body body, mc::options o = {}) {
+std::pair<mc::result, mc::thread_run> both_ways(Body&& body, mc::options o = {}) {
   o.strategy = mc::dfs();
   o.honour_env = false;
   o.trace_dir = "-";
@@ -749,13 +750,9 @@ void racy_increment() {
 
 // A plain function is a body to every entry point, as a lambda is.
 TEST(ThreadReplayChecks, APlainFunctionIsABodyForEveryRun) {
-  mc::options o;
-  o.strategy = mc::dfs();
-  o.honour_env = false;
-  o.trace_dir = "-";
-  const mc::result r = mc::explore(o, racy_increment);
+  const auto [r, run_traced] = both_ways(racy_increment);
   ASSERT_TRUE(r.found);
-  expect_same(r, mc::replay_on_threads(mc::trace_of(r, o), racy_increment));
+  expect_same(r, run_traced);
   mc::thread_run_options free;
   free.seed = 7;
   const mc::thread_run run = mc::run_free(racy_increment, free);
