@@ -987,6 +987,28 @@ TEST(Differential, ASplitStepThatReadsTheTimeRacesWithATimeout) {
 // jobs missed the orders where both try_locks fail or thread 2's succeeds.
 // The same search without fair scheduling then missed thread 1's failed
 // check between thread 0's yield and its put (second program).
+// Found by the long form of DporReachesWhatSamplingReaches: a thread's first
+// fairness window begins at its spawn, another thread's step, and a step of
+// a third thread that crosses the spawn changes whom the first yield defers
+// to. Here thread 1's child times out in its get (a yield) and closes the
+// queue: only when thread 0's read lock has its second step after the
+// spawn (inside the window, so the timeout does not defer to it) does the
+// close come before thread 0's put, which fails. Dpor added races only for
+// windows that began at the thread's own previous yield, and completed
+// without that outcome.
+TEST(Differential, AStepCrossingTheSpawnThatOpensAWindowRaces) {
+  program p;
+  p.rw_policy = 0;
+  instr read = op(code::rw_read);
+  read.body = {op(code::q_put)};
+  instr spawn = op(code::spawn);
+  spawn.body = {op(code::q_get_for), op(code::q_close)};
+  p.threads = {{read}, {spawn}};
+  number_spawns(p);
+  const search_result dfs = dfs_and_dpor_agree(p);
+  EXPECT_TRUE(dfs.outcomes.count("end t0@2:0 t1@1: t2@2:-1 a=000"));
+}
+
 TEST(Differential, AStartCountsInAFairnessWindowOnAnySplit) {
   program p;
   p.rw_policy = 0;

@@ -718,7 +718,8 @@ class dpor_strategy final : public strategy {
   }
 
   // Whom yield i defers to depends on its window, which begins at p's
-  // previous yield y: a step of another thread u that crosses y changes it.
+  // previous yield y (or, before its first, at its spawn y, another
+  // thread's step): a step of another thread u that crosses y changes it.
   // With no step of u in (y, i), u's last step before y (inside y's own
   // window) must not move after y; with exactly one, that step must not
   // move before y. Both pairs are races, seen only now that i closes the
@@ -728,8 +729,13 @@ class dpor_strategy final : public strategy {
     const transition& me = trans_[i];
     const std::uint32_t p = me.thread;
     const std::size_t y = me.previous_yield;
-    if (y == kNone || trans_[y].thread != p || !trans_[y].yields) return;
-    const std::size_t w = trans_[y].previous_yield;  // where y's own window began
+    if (y == kNone) return;
+    // A window that began at p's spawn (another thread's step) is crossed
+    // the same way: a step of u moved across the spawn changes whom i
+    // defers to. (Before it, any step of u may be the one.)
+    const bool spawned = trans_[y].thread != p;
+    if (!spawned && !trans_[y].yields) return;
+    const std::size_t w = spawned ? kNone : trans_[y].previous_yield;  // where y's own window began
     const std::size_t n = last_clock_.size();
     std::vector<std::size_t>& count = window_count_;
     std::vector<std::size_t>& first = window_first_;
