@@ -250,6 +250,44 @@ TEST(AbortInRelease, ThreadPoolAndOwnedCounterDestroyed) {
             0);
 }
 
+// A loop of release paths: each try_put on the full queue fails. The step
+// bound aborts the execution, and from then on each try_put completes
+// plainly, as a release path does (it may run in a destructor, where
+// throwing the abort would terminate the process): it fails at once.
+// The thread never gets to a point where it could throw: it is stopped
+// there. Before, the loop went on without a step until the watchdog ended
+// the process (exit code 124) with a report of a step that never ended.
+template <class Queue>
+void spin_on_a_full_queue() {
+  Queue q(1);
+  (void)q.put(0);
+  mc::thread t([&] {
+    while (!q.try_put(1)) {
+    }
+  });
+  t.join();
+}
+
+TEST(AbortInRelease, ALoopOfReleasePathsStillUnwinds) {
+  for (const mc::strategy_spec& s : {mc::random(3), mc::dfs()}) {
+    mc::options o;
+    o.strategy = s;
+    o.max_executions = 5;
+    o.max_steps = 2000;
+    o.honour_env = false;
+    o.trace_dir = "-";
+    const mc::result native = mc::explore(o, spin_on_a_full_queue<mc::bounded_queue<int>>);
+    ASSERT_TRUE(native.found) << native.report();
+    EXPECT_EQ(native.found->kind, bug_kind::non_termination) << native.report();
+    EXPECT_TRUE(contains(native.report(), "exceeded the step bound")) << native.report();
+    EXPECT_TRUE(contains(native.report(), "thread 1 kept starting operations after the abort")) << native.report();
+    const mc::result futex =
+        mc::explore(o, spin_on_a_full_queue<lockstep::basic_bounded_queue<int, mc::futex_platform>>);
+    ASSERT_TRUE(futex.found) << futex.report();
+    EXPECT_EQ(futex.found->kind, bug_kind::non_termination) << futex.report();
+  }
+}
+
 // -- executions with thousands of threads -------------------------------------
 //
 // A decision picks among the enabled threads by index (O(log threads)), a

@@ -56,6 +56,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
                             const std::source_location& loc) {
   needs_full();
   if (aborting_) {
+    abandon_op();
     if (std::uncaught_exceptions() > 0) return abandoned_count(word, timed);
     // In a release path: an acquire that need not block completes; one that
     // would block cannot, and unwinds (an expired deadline returns).
@@ -151,6 +152,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
 bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   needs_full();
   if (aborting_) {
+    abandon_op();
     if (!no_throw()) unwind_now();
     return *word != 0 && abandoned_count(word, true);
   }
@@ -191,6 +193,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
   };
   needs_full();
   if (aborting_) {
+    abandon_op();
     if (!no_throw() && !spare_release()) unwind_now();
     return add();  // unwinding: nobody is woken
   }
@@ -251,6 +254,7 @@ bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool t
   thread_rec& me = *threads_[cur_];
   me.cond_obj = 0;
   if (aborting_) {
+    abandon_op();
     if (std::uncaught_exceptions() > 0) return false;  // never block while unwinding
     // In a release path: a timed wait returns as if its deadline passed; one
     // that would block cannot complete, and unwinds.
@@ -283,6 +287,7 @@ bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool tim
   needs_full();
   thread_rec& me = *threads_[cur_];
   if (aborting_) {
+    abandon_op();
     me.cond_obj = 0;
     if (std::uncaught_exceptions() > 0 || threads_[cur_]->release_depth > 0) return !timed;
     unwind_now();
@@ -323,6 +328,7 @@ bool runtime::cond_block(std::uint32_t* word, detail::object_handle& h, bool tim
 void runtime::cond_notify(std::uint32_t* word, detail::object_handle& h, bool all, const std::source_location& loc) {
   needs_full();
   if (aborting_) {
+    abandon_op();
     if (!no_throw() && !spare_release()) unwind_now();
     return;  // unwinding: nobody is woken
   }
@@ -441,6 +447,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
   needs_full();
   (void)seq;
   if (aborting_) {
+    abandon_op();
     // Unwinding, or in a release path (a put, a close, often in a
     // destructor): the step happens if it is ready, else the operation
     // fails, as it does for a thread that had blocked in it before the

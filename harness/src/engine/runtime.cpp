@@ -84,6 +84,8 @@ runtime::~runtime() {
 
 void runtime::jump(fiber_slot& from, thread_rec& to) {
   if (!to.fiber_created) {
+    fiber_destroy(to);  // a frozen fiber's (see freeze())
+    to.eh = {};         // ... which may have been unwinding
     fiber_create(to, *to.stack, &runtime::fiber_entry);
     fiber_set_fp(to, to.start_fp);  // not the state of the context making it
     to.fiber_created = true;
@@ -308,6 +310,18 @@ void runtime::unwind_now() {
     }
   }
   throw abort_execution{};
+}
+
+void runtime::freeze() {
+  thread_rec& t = *threads_[cur_];
+  if (bug_)
+    bug_->details += "  " + thread_label(t.id) +
+                     " kept starting operations after the abort that may not throw it (release paths, or "
+                     "destructors while unwinding): it was stopped there, its frames not unwound.\n";
+  t.in_task = false;        // unwind_all() passes it by; its task is destroyed there
+  t.fiber_created = false;  // jump() makes the slot a new fiber
+  fiber_switch(t, host_, /*last=*/true);
+  __builtin_unreachable();
 }
 
 thread_rec& runtime::new_thread(const std::source_location& loc, const fp_control& fp) {
@@ -736,6 +750,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
                          const std::source_location& loc) {
   needs_full();
   if (aborting_) {
+    abandon_op();
     if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
     // In a release path: a wait that need not block completes; one that
     // would block cannot, and unwinds (an expired deadline returns).
@@ -843,6 +858,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
 // schedules differ only in the order of the critical sections.
 void runtime::lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_) {
+    abandon_op();
     if (std::uncaught_exceptions() > 0) return;
     if (threads_[cur_]->release_depth > 0) return abandoned_lock(word);
     unwind_now();
@@ -865,6 +881,7 @@ void runtime::abandoned_lock(std::uint32_t* word) noexcept { *word = 1; }
 
 bool runtime::try_lock_word(std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
   if (aborting_) {
+    abandon_op();
     if (!no_throw()) unwind_now();
     if (*word != 0) return false;
     *word = 1;
@@ -911,6 +928,7 @@ void runtime::take_lock_word(std::uint32_t* word, std::uint32_t obj, const std::
 std::uint32_t runtime::unlock_word(std::uint32_t* word, detail::object_handle& h,
                                    const std::source_location& loc) {
   if (aborting_) {
+    abandon_op();
     if (!no_throw() && !spare_release()) unwind_now();
     const std::uint32_t prev = *word;
     *word = 0;  // unwinding: nobody is woken
@@ -1023,6 +1041,7 @@ std::uint32_t runtime::value_choice(std::uint32_t n) {
 
 std::uint32_t runtime::choose(std::uint32_t n, const std::source_location& loc) {
   if (aborting_) {
+    abandon_op();
     if (no_throw()) return 0;
     unwind_now();
   }
@@ -1252,6 +1271,7 @@ std::uint32_t runtime::spawn(const detail::task_vtable& vt, void* callable,
 
 void runtime::join(std::uint32_t tid, const std::source_location& loc) {
   if (aborting_) {
+    abandon_op();
     // Unwinding, or in a release path (a pool's destructor joining its
     // workers): the target unwinds on its own, before its parent does.
     if (no_throw()) return;

@@ -61,6 +61,8 @@ struct thread_exec {
   // a later point. abort_grace bounds how many such operations it may still
   // run, so a loop of them cannot keep it from unwinding.
   std::uint32_t abort_grace = 0;
+  // Operations it started after the abort (see runtime::abandon_op).
+  std::uint32_t abandoned = 0;
   // Inside a primitive's release path (detail::release_scope), which may
   // run in a destructor: an abort is then handled as while unwinding (the
   // path completes without throwing), except by a wait that would block.
@@ -399,6 +401,22 @@ class runtime {
   // whose unwind_all() resumes the threads in that order.
   [[noreturn, gnu::cold, gnu::noinline]] void unwind_now();
   bool spare_release() noexcept;           // an aborting release op may complete (see thread_rec)
+  // Aborting: the running thread starts an operation. Most throw the abort
+  // at once; one that may not (no_throw(): the thread unwinds already, or is
+  // inside a release path, perhaps in a destructor) completes plainly. A
+  // thread that keeps starting such operations never reaches a point where
+  // it could throw: `while (!q.try_put(v)) {}` on a full queue is a loop of
+  // release paths that fail at once. After kMaxAbandoned of them it is
+  // frozen (freeze()).
+  static constexpr std::uint32_t kMaxAbandoned = 10000;
+  void abandon_op() {
+    if (++threads_[cur_]->abandoned > kMaxAbandoned) [[unlikely]]
+      freeze();
+  }
+  // Stops the running thread where it is, for good: its fiber never runs
+  // again and its frames are not unwound (their destructors do not run; what
+  // they own leaks). The slot's next task gets a new fiber on the same stack.
+  [[noreturn, gnu::cold, gnu::noinline]] void freeze();
   // While aborting: the running thread must not throw the abort (it unwinds
   // already, or it is inside a primitive's release path).
   [[nodiscard]] bool no_throw() const noexcept {
@@ -876,6 +894,7 @@ inline void runtime::record_more(op o, std::uint32_t object, bool noted) {
                                  std::uint32_t& id) {
   const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
+    abandon_op();
     if (no_throw()) return false;                      // unwinding, or in a release path
     if (release && spare_release()) return false;      // perhaps a destructor: no throw
     unwind_now();
