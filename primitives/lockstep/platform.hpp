@@ -29,9 +29,13 @@
 //                                execution's abort out of it (empty here)
 //   annotations                  acquiring / acquired / released / destroyed /
 //                                named / misuse: ownership facts that feed the
-//                                checker's wait-for graph and misuse checks;
-//                                notified: a notify / release / set happened
-//                                (lost wake-up reports name the one missed)
+//                                checker's wait-for graph and misuse checks
+//                                (acquiring(obj, kind, flags, loc, mode) says
+//                                which mode a thread waits for: a shared
+//                                acquisition overtakes no thread waiting for
+//                                shared mode); notified: a notify / release /
+//                                set happened (lost wake-up reports name the
+//                                one missed)
 //
 // The same contract in code is `concept platform` (and `lock_word_platform`
 // for an optional native lock word), in lockstep/platform_concept.hpp.
@@ -179,7 +183,7 @@ struct os_platform {
   // Ownership annotations: free in production.
   static void named(const void*, const char*) noexcept {}
   static void acquiring(const void*, lock_kind, acquire_flags = acquire_flags::blocking,
-                        const loc& = loc::current()) noexcept {}
+                        const loc& = loc::current(), lock_mode = lock_mode::exclusive) noexcept {}
   static void acquired(const void*, lock_mode, const loc& = loc::current()) noexcept {}
   static void released(const void*, lock_mode, const loc& = loc::current()) noexcept {}
   static void destroyed(const void*) noexcept {}

@@ -76,6 +76,7 @@ concept platform =
       // that omits it).
       P::named(obj, text);
       P::acquiring(obj, lock_kind::mutex, acquire_flags::blocking, where);
+      P::acquiring(obj, lock_kind::shared_mutex, acquire_flags::blocking, where, lock_mode::shared);
       P::acquired(obj, lock_mode::exclusive, where);
       P::released(obj, lock_mode::exclusive, where);
       P::destroyed(obj);

@@ -101,7 +101,7 @@ class basic_shared_mutex {
   }
 
   void lock_shared(const loc& where = loc::current()) {
-    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::blocking, where);
+    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::blocking, where, lock_mode::shared);
     std::unique_lock g(guard_);
     const std::uint32_t my_phase = phase_;
     if (!reader_may_enter(my_phase)) {
@@ -119,7 +119,7 @@ class basic_shared_mutex {
   }
 
   [[nodiscard]] bool try_lock_shared(const loc& where = loc::current()) {
-    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::try_, where);
+    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::try_, where, lock_mode::shared);
     std::unique_lock g(guard_);
     if (!reader_may_enter(phase_)) return false;
     ++readers_;

@@ -179,10 +179,10 @@ bool spurious_wakeup(const void* obj, const std::source_location& loc);
 
 // Ownership annotations (see lockstep/platform.hpp).
 void named(const void* obj, const char* name) noexcept;
-void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
-// The lock `obj`, announced by acquiring(), grants its waiters no order
-// (a plain mutex): overtaking one is no starvation.
-void grants_no_order(const void* obj) noexcept;
+// `mode`: the mode it waits for (a shared acquisition does not overtake a
+// thread waiting for shared mode).
+void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc,
+               lock_mode mode = lock_mode::exclusive);
 void acquired(const void* obj, lock_mode mode, const std::source_location& loc);
 void released(const void* obj, lock_mode mode, const std::source_location& loc);
 void destroyed(const void* obj) noexcept;
@@ -196,6 +196,11 @@ void progress() noexcept;
 // yields, while the word is not 0 (dpor), and a yield when it failed (fair
 // scheduling, busy waiting).
 void try_begin(const std::uint32_t* word) noexcept;
+// The calling thread's next futex wait grants no order (the lock protocol's
+// wait for a lock word, mc::futex_platform's): a thread blocked there is not
+// overtaken by an acquisition of the lock it announced (no starvation), as
+// a thread blocked on the native lock word is not.
+void unordered_wait() noexcept;
 void try_end(bool taken);
 // From now on in this execution, every acquisition of the lock `obj` counts
 // as progress (mc::progress_on_acquire).

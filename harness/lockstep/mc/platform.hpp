@@ -73,6 +73,7 @@ struct platform_base {
   static void relax(const loc& where = loc::current()) { detail::relax(where); }
   static void try_begin(atomic<std::uint32_t>& w) noexcept { detail::try_begin(w.raw_word()); }
   static void try_end(bool taken) { detail::try_end(taken); }
+  static void unordered_wait() noexcept { detail::unordered_wait(); }
   static std::uintptr_t thread_id() noexcept { return detail::current_thread() + 1u; }
   static bool spurious_wakeup(const void* obj, const loc& where = loc::current()) {
     return detail::spurious_wakeup(obj, where);
@@ -81,8 +82,8 @@ struct platform_base {
   static void named(const void* obj, const char* name) noexcept { detail::named(obj, name); }
   static void acquiring(const void* obj, lock_kind kind,
                         acquire_flags flags = acquire_flags::blocking,
-                        const loc& where = loc::current()) {
-    detail::acquiring(obj, kind, flags, where);
+                        const loc& where = loc::current(), lock_mode mode = lock_mode::exclusive) {
+    detail::acquiring(obj, kind, flags, where, mode);
   }
   static void acquired(const void* obj, lock_mode mode, const loc& where = loc::current()) {
     detail::acquired(obj, mode, where);
@@ -179,16 +180,7 @@ struct platform : platform_base {
 // condition variable's sequence-word protocol and the bounded queue's
 // mutex and condition variables step by step: for checking the protocols, at the price of many more schedules
 // (every failed CAS, contended exchange, futex wait and wake is a step).
-struct futex_platform : platform_base {
-  // The library's mutexes grant their waiters no order, here as on
-  // mc::platform's native lock word (which has no order to give): a waiter
-  // overtaken in the lock protocol's futex wait is not starved.
-  static void acquiring(const void* obj, lock_kind kind, acquire_flags flags = acquire_flags::blocking,
-                        const loc& where = loc::current()) {
-    detail::acquiring(obj, kind, flags, where);
-    if (kind == lock_kind::mutex || kind == lock_kind::recursive_mutex) detail::grants_no_order(obj);
-  }
-};
+struct futex_platform : platform_base {};
 
 static_assert(lockstep::platform<platform> && lockstep::owned_lock_word_platform<platform> &&
               lockstep::count_word_platform<platform> && lockstep::cond_platform<platform> &&

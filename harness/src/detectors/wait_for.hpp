@@ -27,6 +27,7 @@ class wait_for {
  public:
   struct thread_state {
     const void* waiting_for = nullptr;     // resource announced by acquiring()
+    lock_mode waiting_mode = lock_mode::exclusive;  // ... in this mode
     std::uint32_t waiter_pos = kNoThread;  // its place in that resource's waiters
     std::source_location waiting_loc;
     std::uint64_t acquiring_step = 0;      // step at which it announced waiting_for
@@ -51,6 +52,7 @@ class wait_for {
       const void* obj;
       std::uint32_t id;
       std::uint32_t asked;  // joins when it asked (kAskedNow: at the step)
+      lock_mode mode;
     };
     static constexpr std::uint32_t kAskedNow = ~std::uint32_t{0};
     std::uint32_t ask_id = 0;              // asked for this resource since its last step

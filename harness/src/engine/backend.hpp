@@ -187,13 +187,13 @@ concept backend = requires(B& b, const B& cb, op o, const void* obj, const char*
   { b.spurious_wakeup(obj, where) } -> std::same_as<bool>;
   // Annotations (primitives and users).
   { b.named(obj, text) } noexcept;
-  b.acquiring(obj, kind, flags, where);
+  b.acquiring(obj, kind, flags, where, mode);
   b.acquired(obj, mode, where);
   b.released(obj, mode, where);
   { b.destroyed(obj) } noexcept;
   { b.notified(obj, where) } noexcept;
   { b.progress() } noexcept;
-  { b.grants_no_order(obj) } noexcept;
+  { b.unordered_wait() } noexcept;
   { b.try_begin(cword) } noexcept;
   b.try_end(flag);
   { b.progress_on_acquire(obj) } noexcept;

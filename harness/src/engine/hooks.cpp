@@ -303,7 +303,7 @@ void mutex_lock(const void* obj, std::uint32_t* word, object_handle& h, const st
         if constexpr (std::is_same_v<std::remove_cvref_t<decltype(b)>, runtime>) {
           b.mutex_lock(m, w, hd, l);
         } else {
-          b.acquiring(m, lock_kind::mutex, acquire_flags::blocking, l);
+          b.acquiring(m, lock_kind::mutex, acquire_flags::blocking, l, lock_mode::exclusive);
           b.lock_word(w, hd, l);
           b.acquired(m, lock_mode::exclusive, l);
         }
@@ -439,8 +439,9 @@ void named(const void* obj, const char* name) noexcept {
   on_backend([](auto& b, auto&... a) { b.named(a...); }, nothing, obj, name);
 }
 
-void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc) {
-  on_backend([](auto& b, auto&... a) { b.acquiring(a...); }, nothing, obj, kind, flags, loc);
+void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc,
+               lock_mode mode) {
+  on_backend([](auto& b, auto&... a) { b.acquiring(a...); }, nothing, obj, kind, flags, loc, mode);
 }
 
 void acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
@@ -459,8 +460,8 @@ void notified(const void* obj, const std::source_location& loc) noexcept {
   on_backend([](auto& b, auto&... a) { b.notified(a...); }, nothing, obj, loc);
 }
 
-void grants_no_order(const void* obj) noexcept {
-  on_backend([](auto& b, auto&... a) { b.grants_no_order(a...); }, nothing, obj);
+void unordered_wait() noexcept {
+  on_backend([](auto& b) { b.unordered_wait(); }, nothing);
 }
 
 void progress() noexcept {

@@ -27,7 +27,6 @@ void object_store::fresh(object_rec& r) noexcept {
   r.joins = 0;
   r.notifies.clear();
   r.progress_mark = false;
-  r.unordered = false;
   r.retry_winner = kNoThread;
 }
 

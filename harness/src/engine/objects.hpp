@@ -48,7 +48,6 @@ struct object_rec {
   std::uint32_t joins = 0;             // threads that joined waiters so far (bounded bypass)
   std::vector<notify_rec> notifies;    // notify_one/all on it, in order (lost wake-ups)
   bool progress_mark = false;          // acquiring it is progress (mc::progress_on_acquire)
-  bool unordered = false;              // it grants its waiters no order: none is overtaken
   std::uint32_t retry_winner = kNoThread;  // the latest thread to win an optimistic retry on it
 };
 

@@ -13,6 +13,7 @@
 #include <exception>
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 #include "lockstep/mc/replay_string.hpp"
 #include "engine/dcheck.hpp"
@@ -749,6 +750,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
                          std::uint32_t expected, bool timed, std::int64_t deadline,
                          const std::source_location& loc) {
   needs_full();
+  const bool unordered = std::exchange(threads_[cur_]->wait_unordered, false);
   if (aborting_) {
     abandon_op();
     if (std::uncaught_exceptions() > 0) return true;  // spurious: never block while unwinding
@@ -790,7 +792,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   thread_rec& me = *threads_[cur_];
   begin_block(me, word, timed, deadline, loc);
   wq_push(obj, me);
-  join_waiters(me);
+  if (!unordered) join_waiters(me);
   note_waiter(me);
   // Its next step: the woken return (a read of the word), or a timeout.
   me.next = timed ? access{obj, access_kind::timeout, false, fair_on_} : access{kWokenKey | me.id, access_kind::sync};
@@ -1012,7 +1014,7 @@ void runtime::mutex_lock(const void* obj, std::uint32_t* word, detail::object_ha
     return lean_acquired(obj, lock_mode::exclusive, lock_kind::mutex, loc);
   }
   const std::uint32_t id = resource_for(obj, lock_kind::mutex);
-  acquiring_at(obj, id, acquire_flags::blocking, loc);
+  acquiring_at(obj, id, acquire_flags::blocking, loc, lock_mode::exclusive);
   lock_word(word, h, loc);
   if (aborting_) return;
   // Destroyed meanwhile (a misuse the destructor reported): a resource again.
@@ -1549,11 +1551,11 @@ void runtime::name_object(const void* obj, const char* name) noexcept {
 }
 
 void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
-                        const std::source_location& loc) {
+                        const std::source_location& loc, lock_mode mode) {
   if (lean_) return;  // for the wait-for graph and bypass counts, which lean executions leave out
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, kind);
-  acquiring_at(obj, id, flags, loc);
+  acquiring_at(obj, id, flags, loc, mode);
   // Its next step asks (see settle_bypass; a native mutex, whose waiters
   // never block in a futex wait, comes through mutex_lock and needs none).
   // A try asks too: it overtakes only the waiters that blocked before. (A
@@ -1565,12 +1567,14 @@ void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
   unsettle(w);
 }
 
-void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flags, const std::source_location& loc) {
+void runtime::acquiring_at(const void* obj, std::uint32_t id, acquire_flags flags, const std::source_location& loc,
+                           lock_mode mode) {
   if (flags != acquire_flags::blocking) return;  // a try or a timed attempt never deadlocks
   thread_rec& me = *threads_[cur_];
   wait_for::thread_state& w = waits_of(me);
   if (w.waiting_for != obj) stop_waiting(me);
   w.waiting_for = obj;
+  w.waiting_mode = mode;
   w.waiting_loc = loc;
   w.waiting_id = id;
   w.acquiring_step = exec_steps();
@@ -1594,7 +1598,7 @@ void runtime::acquired_full(const void* obj, lock_mode mode, const std::source_l
   w.trying = nullptr;
   acquired_at(obj, id, mode, loc);
   // Whom it overtook counts at its next step (see settle_bypass).
-  w.got.push_back({obj, id, asked});
+  w.got.push_back({obj, id, asked, mode});
   unsettle(w);
 }
 
@@ -1612,17 +1616,17 @@ void runtime::acquired_at(const void* obj, std::uint32_t id, lock_mode mode, con
 
 // A thread that announced a blocking acquisition and then blocks in a futex
 // wait joins the resource's waiters (the threads count_bypass looks at); a
-// native lock word's waiters never do (the lock grants no order to bypass),
-// nor do those of a lock that says it grants none (grants_no_order: the
-// library's mutexes on mc::futex_platform, so that their verdicts do not
-// depend on the platform).
+// native lock word's waiters never do (a lock word grants no order to
+// bypass), nor do those of a wait that says it grants none (unordered_wait:
+// the lock protocol's wait for a lock word on mc::futex_platform, a mutex's
+// or a primitive's internal guard's, so that verdicts do not depend on the
+// platform).
 void runtime::join_waiters(thread_rec& t) {
   wait_for::thread_state& w = waits_of(t);
   if (w.waiting_for == nullptr || w.waiter_pos != kNoThread) return;
   object_rec* res = find_resource(w.waiting_for);
   if (res == nullptr) return;
   object_rec& r = *res;
-  if (r.unordered) return;
   w.waiter_pos = static_cast<std::uint32_t>(r.waiters.size());
   r.waiters.push_back(t.id);
   w.join_index = ++r.joins;
@@ -1680,7 +1684,7 @@ void runtime::settle_bypass() {
     note({kWaitersKey | waiters_key(g.id), access_kind::read});
     const object_rec& r = objects_[g.id];
     if (!r.waiters.empty() && !aborting_)
-      count_bypass(g.obj, r, g.asked == wait_for::thread_state::kAskedNow ? r.joins : g.asked);
+      count_bypass(g.obj, r, g.asked == wait_for::thread_state::kAskedNow ? r.joins : g.asked, g.mode);
   }
   w.got.clear();
 }
@@ -1932,10 +1936,12 @@ void runtime::busy_waiting() {
 // ---------------------------------------------------------------------------
 // Starvation: bounded bypass.
 
-// The running thread acquired `obj` (since its last step: this is its next
-// one), which it asked for when `asked` threads had joined its waiters: that
-// overtakes every one of them still blocked in a futex wait.
-void runtime::count_bypass(const void* obj, const object_rec& r, std::uint32_t asked) {
+// The running thread acquired `obj` in `mode` (since its last step: this is
+// its next one), which it asked for when `asked` threads had joined its
+// waiters: that overtakes every one of them still blocked in a futex wait,
+// except, for a shared acquisition, those waiting for shared mode (two
+// shared holders do not exclude each other).
+void runtime::count_bypass(const void* obj, const object_rec& r, std::uint32_t asked, lock_mode mode) {
   // Every bypassed waiter counts; the one with the lowest id past the bound
   // is reported (r.waiters is in no particular order).
   std::uint32_t starved = kNoThread, starved_total = 0;
@@ -1951,6 +1957,7 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint32_t a
         w.cond_wait || w.monitor_wait)
       continue;
     if (ww.join_index == 0 || ww.join_index > asked) continue;  // it blocked later: no overtaking
+    if (mode == lock_mode::shared && ww.waiting_mode == lock_mode::shared) continue;
     std::uint32_t total = 0;
     bool found = false;
     for (auto& [t, times] : ww.bypass) {

@@ -63,6 +63,9 @@ struct thread_exec {
   std::uint32_t abort_grace = 0;
   // Operations it started after the abort (see runtime::abandon_op).
   std::uint32_t abandoned = 0;
+  // Its next futex wait grants no order (detail::unordered_wait): it does
+  // not join the waiters of the lock it announced (join_waiters).
+  bool wait_unordered = false;
   // Inside a primitive's release path (detail::release_scope), which may
   // run in a destructor: an abort is then handled as while unwinding (the
   // path completes without throwing), except by a wait that would block.
@@ -258,7 +261,8 @@ class runtime {
     if (lean_) return lean_named(obj, name);
     name_object(obj, name);
   }
-  void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc);
+  void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc,
+                 lock_mode mode);
   void acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
     if (lean_) return lean_acquired(obj, mode, lock_kind::other, loc);
     acquired_full(obj, mode, loc);
@@ -315,10 +319,7 @@ class runtime {
   bool aborting() const noexcept { return aborting_; }
   // Liveness and races (detectors/).
   void progress() noexcept { detector<livelock>().progress(exec_steps()); }
-  void grants_no_order(const void* obj) noexcept {
-    if (lean_ || aborting_) return;
-    if (object_rec* r = find_resource(obj)) r->unordered = true;
-  }
+  void unordered_wait() noexcept { threads_[cur_]->wait_unordered = true; }
   // A try_lock made of atomics (mc::futex_platform): its compare-exchange
   // is announced as try_lock_word's point is, and its failure is a yield in
   // the CAS's step, as try_lock_word's is.
@@ -546,7 +547,8 @@ class runtime {
   // The id of the resource at `addr` (made one if it is not).
   std::uint32_t resource_for(const void* addr, lock_kind kind);
   // acquiring() and acquired() of the resource `id` at `obj`, outside an abort.
-  void acquiring_at(const void* obj, std::uint32_t id, acquire_flags flags, const std::source_location& loc);
+  void acquiring_at(const void* obj, std::uint32_t id, acquire_flags flags, const std::source_location& loc,
+                    lock_mode mode);
   void acquired_at(const void* obj, std::uint32_t id, lock_mode mode, const std::source_location& loc);
   void check_deadlock_cycle();
   void global_deadlock();
@@ -613,7 +615,7 @@ class runtime {
   void record_more(op o, std::uint32_t object, bool noted);
   std::uint32_t announced_waiters(const thread_rec& t, const access& a) const;
   void note_waiter(const thread_rec& t);
-  void count_bypass(const void* obj, const object_rec& r, std::uint32_t asked);
+  void count_bypass(const void* obj, const object_rec& r, std::uint32_t asked, lock_mode mode);
   // t.waiting_for = nullptr, leaving its resource's waiters if it is in them
   // (rarely: only a thread that blocked in a futex wait joins them).
   void stop_waiting(thread_rec& t) noexcept {

@@ -67,13 +67,13 @@ class os_runtime {
   // recorded history, which reproduces once the whole history has run:
   // these annotations have nothing to add there.
   void named(const void*, const char*) noexcept {}
-  void acquiring(const void*, lock_kind, acquire_flags, const std::source_location&) noexcept {}
+  void acquiring(const void*, lock_kind, acquire_flags, const std::source_location&, lock_mode) noexcept {}
   void acquired(const void*, lock_mode, const std::source_location&) noexcept {}
   void released(const void*, lock_mode, const std::source_location&) noexcept {}
   void destroyed(const void*) noexcept {}
   void notified(const void*, const std::source_location&) noexcept {}
   void progress() noexcept {}
-  void grants_no_order(const void*) noexcept {}
+  void unordered_wait() noexcept {}
   void try_begin(const std::uint32_t*) noexcept {}
   void try_end(bool) noexcept {}
   void progress_on_acquire(const void*) noexcept {}

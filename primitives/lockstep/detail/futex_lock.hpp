@@ -83,7 +83,13 @@ struct futex_lock {
     }
     // From here on we say "contended" so the unlocker knows to wake someone.
     if (c != kContended) c = w.exchange(kContended, std::memory_order_acquire);
+    // A platform may say that the wait grants no order (P::unordered_wait,
+    // optional): the unlock wakes someone, and whoever takes the word first
+    // has it. The checker's then does not count a thread blocked here as
+    // overtaken by a later acquisition (starvation), as on its native word.
+    constexpr bool says = requires { P::unordered_wait(); };
     while (c != kUnlocked) {
+      if constexpr (says) P::unordered_wait();
       P::wait(w, kContended, where);
       c = w.exchange(kContended, std::memory_order_acquire);
     }
