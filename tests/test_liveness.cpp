@@ -229,6 +229,56 @@ TEST(FairScheduling, MakesSpinThenYieldTerminateWhereUnfairSearchDoesNot) {
   EXPECT_HAS(r.found->details, "Fair scheduling is off");
 }
 
+// Under rc11 a spin that yields sees the latest stores to what it spun on
+// (eventual visibility), whatever the yield: relax(), a failed try_lock, a
+// timed wait that expired. The last two did not raise the views, so a loop
+// polling try_lock (on mc::futex_platform, where the try is a compare-
+// exchange that may read a stale 1), or polling a relaxed flag between
+// expired timed waits, read the stale value forever: a livelock under dfs
+// and dpor where none is. Each loop passes, completely, with the views
+// built lazily and with them kept from the start (the race detector on),
+// which must explore the same executions.
+template <class Mutex>
+void poll_try_lock() {
+  Mutex m;
+  mc::thread a([&] {
+    m.lock();
+    m.unlock();
+  });
+  while (!m.try_lock()) {
+  }
+  m.unlock();
+  a.join();
+}
+
+template <class P>
+void poll_a_flag_between_expired_waits() {
+  lockstep::basic_counting_semaphore<1, P> sem(0);
+  mc::atomic<int> flag{0};
+  mc::thread a([&] { flag.store(1, std::memory_order_relaxed); });
+  while (flag.load(std::memory_order_relaxed) == 0) (void)sem.try_acquire_for(std::chrono::nanoseconds(0));
+  a.join();
+}
+
+TEST(FairScheduling, ASpinThatYieldsByAFailedTryOrAnExpiredWaitSeesTheLatestStores) {
+  for (void (*body)() : {&poll_try_lock<mc::mutex>, &poll_try_lock<lockstep::basic_mutex<mc::futex_platform>>,
+                         &poll_a_flag_between_expired_waits<mc::platform>,
+                         &poll_a_flag_between_expired_waits<mc::futex_platform>}) {
+    for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor()}) {
+      const auto lazy = mc::explore(with(s), body);
+      EXPECT_TRUE(lazy.ok()) << lazy.report();
+      EXPECT_TRUE(lazy.complete) << lazy.strategy;
+      const auto eager = mc::explore(with(s), [&] {
+        mc::shared<int> plain{0};
+        plain.store(1);  // turns the race detector on: the views are kept from the start
+        body();
+      });
+      EXPECT_TRUE(eager.ok()) << eager.report();
+      EXPECT_EQ(lazy.executions, eager.executions) << lazy.strategy;
+    }
+  }
+}
+
 TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {
   const auto r = check("busy_wait_spin");
   ASSERT_TRUE(r.found) << r.report();

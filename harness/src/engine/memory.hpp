@@ -28,7 +28,8 @@
 // - Spawn, join and a lock word's unlock / lock pass views like a release /
 //   acquire pair. A futex wait reads the word's mo-latest value (the kernel
 //   compares under its own lock); a wake synchronises nothing.
-// - A thread that yields (relax()) has since spun on the locations it
+// - A thread that yields (relax(), a failed try_lock, an expired timed
+//   wait: runtime::fair_yield) has since spun on the locations it
 //   loaded: from then on it sees their mo-latest stores (eventual
 //   visibility, C++ [atomics.order]/11), so a spin-then-yield loop ends.
 //   Nothing else becomes visible: the data a spin flag should publish

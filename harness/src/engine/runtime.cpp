@@ -232,6 +232,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     mm_dirty_ = mm_.on() && !lazy_;
     for (const touch_rec& t : touches_) touched_[t.obj] = 0;
     touches_.clear();
+    lazy_yields_.clear();
   }
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
@@ -1070,7 +1071,9 @@ void runtime::materialise() {
   mm_dirty_ = true;
   for (const touch_rec& t : touches_) (void)mm_.location_of(t.obj, t.value);
   constexpr auto sc = std::memory_order_seq_cst;
+  std::size_t y = 0;  // lazy_yields_ replayed so far
   for (std::size_t i = 0; i + 1 < events_.size(); ++i) {
+    for (; y < lazy_yields_.size() && lazy_yields_[y].after <= i; ++y) mm_.yielded(lazy_yields_[y].thread);
     event& e = events_[i];
     const std::uint32_t t = e.thread;
     const auto x = [&] { return mm_.find_location(e.object); };
@@ -1081,7 +1084,6 @@ void runtime::materialise() {
     switch (e.o) {
       case op::spawn: mm_.spawned(t, static_cast<std::uint32_t>(e.value)); break;
       case op::join: mm_.joined(t, static_cast<std::uint32_t>(e.value)); break;
-      case op::yield: mm_.yielded(t); break;
       case op::timeout:
         if (e.order != kFutexCompare) break;
         [[fallthrough]];
@@ -1118,6 +1120,8 @@ void runtime::materialise() {
       default: break;
     }
   }
+  for (; y < lazy_yields_.size(); ++y) mm_.yielded(lazy_yields_[y].thread);  // after the last of them
+  lazy_yields_.clear();
 }
 
 int runtime::weak_atomic(event& e, void* addr, const detail::atomic_access& a, std::uint64_t& read) {
@@ -1894,8 +1898,10 @@ void runtime::undo_pick(fairness::pick_mark mark, bool blocks) {
 
 void runtime::fair_yield(bool check) {
   // Every yield (relax(), a failed try_lock, an expired timed wait) ends a
-  // run of read-only steps: a spin that yields is no busy waiting.
+  // run of read-only steps: a spin that yields is no busy waiting; and the
+  // spin then sees the latest stores to what it spun on, so it ends.
   detector<busy_wait>().on_point(cur_, op::yield);
+  memory_yield();
   if (!fair_on_) return;
   // Whom a yield defers to depends on which threads ran since the last one:
   // a dependence-aware strategy must not take two executions that order a
@@ -1905,6 +1911,11 @@ void runtime::fair_yield(bool check) {
   detector<fairness>().yielded(cur_, nthreads_,
                                [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; });
   if (check && detector<livelock>().due(exec_steps())) check_livelock();
+}
+
+void runtime::memory_yield() {
+  if (mm_live()) mm_.yielded(cur_);
+  else if (lazy_ && !lean_) lazy_yields_.push_back({static_cast<std::uint32_t>(events_.size()), cur_});
 }
 
 // ---------------------------------------------------------------------------

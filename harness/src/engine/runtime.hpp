@@ -511,6 +511,13 @@ class runtime {
   bool mm_dirty_ = true;  // mm_ holds state to clear (it was built or kept in the last execution)
   std::vector<std::uint8_t> touched_;  // by object id
   std::vector<touch_rec> touches_;
+  // The yields of a lazy execution, for materialise() to replay: after how
+  // many events, and whose.
+  struct yield_rec {
+    std::uint32_t after;
+    std::uint32_t thread;
+  };
+  std::vector<yield_rec> lazy_yields_;
   [[nodiscard]] bool mm_live() const noexcept { return mm_.on() && !lazy_; }
   void first_touch(std::uint32_t obj, std::uint64_t value);
   void touch(std::uint32_t obj, std::uint64_t value) {
@@ -595,6 +602,9 @@ class runtime {
 
   // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (detectors/).
   void fair_yield(bool check_livelock);
+  // A yield makes the locations the running thread spun on visible at their
+  // latest stores (weak_memory::yielded): at once, or in materialise().
+  void memory_yield();
   void undo_pick(fairness::pick_mark mark, bool blocks);
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
@@ -921,10 +931,8 @@ inline void runtime::record_more(op o, std::uint32_t object, bool noted) {
   // The yield is this step: whom it defers to is decided now, and from its
   // next point on it lets them go first (a dependence-aware strategy sees the
   // yield in this step, where it can tell from the next access that it comes).
-  if (o == op::yield) [[unlikely]] {
+  if (o == op::yield) [[unlikely]]
     fair_yield(true);
-    if (mm_live()) mm_.yielded(cur_);
-  }
   (void)addr;
   return true;
 }
