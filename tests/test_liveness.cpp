@@ -10,7 +10,9 @@
 #include <initializer_list>
 #include <mutex>
 #include <shared_mutex>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/graph.hpp"
@@ -277,6 +279,40 @@ TEST(FairScheduling, ASpinThatYieldsByAFailedTryOrAnExpiredWaitSeesTheLatestStor
       EXPECT_EQ(lazy.executions, eager.executions) << lazy.strategy;
     }
   }
+}
+
+// The same yield in an execution whose views are built only at its first
+// operation that is not seq_cst: thread 0 loads x (seq_cst), thread 1 stores
+// 1, thread 0's timed wait expires (a yield), and its relaxed load then
+// builds the views, replaying the yield: it reads 1 whenever the store came
+// before the yield. With the views kept from the start (the race detector
+// on), the same executions reach the same outcomes.
+TEST(FairScheduling, AYieldBeforeTheViewsAreBuiltIsReplayed) {
+  using outcome = std::pair<int, int>;
+  const auto run = [](bool eager, std::set<outcome>& seen) {
+    return mc::explore(with(mc::dfs()), [&seen, eager] {
+      if (eager) {
+        mc::shared<int> plain{0};
+        plain.store(1);  // turns the race detector on
+      }
+      mc::counting_semaphore<1> sem(0);
+      mc::atomic<int> x{0};
+      mc::thread t([&] { x.store(1); });
+      const int a = x.load();
+      (void)sem.try_acquire_for(std::chrono::nanoseconds(0));
+      const int b = x.load(std::memory_order_relaxed);
+      t.join();
+      seen.insert({a, b});
+    });
+  };
+  std::set<outcome> lazy_seen, eager_seen;
+  const auto lazy = run(false, lazy_seen);
+  const auto eager = run(true, eager_seen);
+  ASSERT_TRUE(lazy.ok()) << lazy.report();
+  ASSERT_TRUE(eager.ok()) << eager.report();
+  EXPECT_EQ(lazy_seen, eager_seen);
+  EXPECT_EQ(lazy.executions, eager.executions);
+  EXPECT_FALSE(lazy_seen.count({1, 0}));  // coherence: never older than what it read
 }
 
 TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {

@@ -288,6 +288,37 @@ TEST(AbortInRelease, ALoopOfReleasePathsStillUnwinds) {
   }
 }
 
+// The frozen thread's task (its closure) is destroyed by the host after the
+// others unwound, as a release path: a checked operation in a destructor
+// there completes plainly. (Counted as the frozen thread's, the store froze
+// the host, and the process ended with SIGSEGV.)
+TEST(AbortInRelease, AFrozenThreadsTaskIsDestroyedPlainly) {
+  struct stores_when_destroyed {
+    std::shared_ptr<mc::atomic<int>> a;
+    ~stores_when_destroyed() {
+      if (a) a->store(1);
+    }
+  };
+  mc::options o;
+  o.strategy = mc::dfs();
+  o.max_executions = 5;
+  o.max_steps = 2000;
+  o.honour_env = false;
+  o.trace_dir = "-";
+  const mc::result r = mc::explore(o, [] {
+    auto q = std::make_shared<mc::bounded_queue<int>>(1);
+    (void)q->put(0);
+    mc::thread t([q, g = stores_when_destroyed{std::make_shared<mc::atomic<int>>(0)}] {
+      while (!q->try_put(1)) {
+      }
+    });
+    t.join();
+  });
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::non_termination) << r.report();
+  EXPECT_TRUE(contains(r.report(), "thread 1 kept starting operations after the abort")) << r.report();
+}
+
 // -- executions with thousands of threads -------------------------------------
 //
 // A decision picks among the enabled threads by index (O(log threads)), a

@@ -30,12 +30,12 @@
 //   annotations                  acquiring / acquired / released / destroyed /
 //                                named / misuse: ownership facts that feed the
 //                                checker's wait-for graph and misuse checks
-//                                (acquiring(obj, kind, flags, loc, mode) says
-//                                which mode a thread waits for: a shared
-//                                acquisition overtakes no thread waiting for
-//                                shared mode); notified: a notify / release /
-//                                set happened (lost wake-up reports name the
-//                                one missed)
+//                                (acquiring(obj, kind, flags, loc, mode), the
+//                                mode optional, says which mode a thread
+//                                waits for: a shared acquisition overtakes no
+//                                thread waiting for shared mode); notified: a
+//                                notify / release / set happened (lost
+//                                wake-up reports name the one missed)
 //
 // The same contract in code is `concept platform` (and `lock_word_platform`
 // for an optional native lock word), in lockstep/platform_concept.hpp.

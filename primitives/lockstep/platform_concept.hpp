@@ -22,7 +22,11 @@
 // `monitor_platform<P>` the optional native monitor (the bounded queue's),
 // likewise. P::try_begin(word) and P::try_end(taken), optional too, are
 // called around the futex lock's try_lock compare-exchange (the checker
-// announces it as a try, and counts a failure as a yield).
+// announces it as a try, and counts a failure as a yield); P::unordered_wait(),
+// optional, before the futex lock's contended wait (it grants no order: the
+// checker counts no thread blocked there as overtaken). A fifth argument of
+// P::acquiring, optional, takes the lock_mode a thread waits for (the shared
+// mutex's shared acquisitions pass lock_mode::shared).
 #pragma once
 
 #include <concepts>
@@ -76,7 +80,6 @@ concept platform =
       // that omits it).
       P::named(obj, text);
       P::acquiring(obj, lock_kind::mutex, acquire_flags::blocking, where);
-      P::acquiring(obj, lock_kind::shared_mutex, acquire_flags::blocking, where, lock_mode::shared);
       P::acquired(obj, lock_mode::exclusive, where);
       P::released(obj, lock_mode::exclusive, where);
       P::destroyed(obj);

@@ -101,7 +101,7 @@ class basic_shared_mutex {
   }
 
   void lock_shared(const loc& where = loc::current()) {
-    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::blocking, where, lock_mode::shared);
+    announce_shared(acquire_flags::blocking, where);
     std::unique_lock g(guard_);
     const std::uint32_t my_phase = phase_;
     if (!reader_may_enter(my_phase)) {
@@ -119,7 +119,7 @@ class basic_shared_mutex {
   }
 
   [[nodiscard]] bool try_lock_shared(const loc& where = loc::current()) {
-    P::acquiring(this, lock_kind::shared_mutex, acquire_flags::try_, where, lock_mode::shared);
+    announce_shared(acquire_flags::try_, where);
     std::unique_lock g(guard_);
     if (!reader_may_enter(phase_)) return false;
     ++readers_;
@@ -152,6 +152,15 @@ class basic_shared_mutex {
     } else {
       return writers_waiting_ == 0 || my_phase != phase_;
     }
+  }
+
+  // A shared acquisition says so where the platform's acquiring() takes a
+  // mode (a shared one overtakes no thread waiting for shared mode).
+  void announce_shared(acquire_flags flags, const loc& where) {
+    if constexpr (requires { P::acquiring(this, lock_kind::shared_mutex, flags, where, lock_mode::shared); })
+      P::acquiring(this, lock_kind::shared_mutex, flags, where, lock_mode::shared);
+    else
+      P::acquiring(this, lock_kind::shared_mutex, flags, where);
   }
 
   // Sleeps on `seq` with the guard released; the guard is held again after.

@@ -80,6 +80,7 @@ void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::sourc
   x.abort_grace = 0;
   x.abandoned = 0;
   x.wait_unordered = false;
+  x.blocked_unordered = false;
   x.release_depth = 0;
   x.leaked_unwinding = kNoThread;
   x.wait_addr = nullptr;

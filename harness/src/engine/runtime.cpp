@@ -65,7 +65,8 @@ runtime::runtime(const options& opts, strategy& strat)
 
 runtime::~runtime() {
   // Every fiber is parked in fiber_entry() (no live frames with destructors), so
-  // its stack can simply be reused.
+  // its stack can simply be reused. (A frozen one was retired at the end of
+  // its execution, see freeze(), and has no fiber until its slot's next task.)
   // Under AddressSanitizer a fiber also owns a fake stack (the frames of
   // detect_stack_use_after_return), freed only when the fiber says it leaves
   // for good: each one is resumed once to say so, or every runtime (one per
@@ -301,7 +302,24 @@ void runtime::unwind_all() {
       jump(host_, t);
     }
   }
-  for (std::uint32_t i = 0; i < nthreads_; ++i) destroy_task(*threads_[i]);  // never started
+  // Tasks never started, or whose thread froze: destroyed by the host, as
+  // in a release path (what they run completes plainly).
+  const std::uint32_t running = cur_;
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    thread_rec& t = *threads_[i];
+    if (t.task == nullptr) continue;
+    cur_ = i;
+    ++t.release_depth;
+    destroy_task(t);
+    --t.release_depth;
+  }
+  cur_ = running;
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    thread_rec& t = *threads_[i];
+    if (!t.frozen) continue;
+    t.frozen = false;
+    fiber_switch(host_, t);  // it leaves for good (freeze())
+  }
 }
 
 void runtime::unwind_now() {
@@ -322,6 +340,10 @@ void runtime::freeze() {
                      "destructors while unwinding): it was stopped there, its frames not unwound.\n";
   t.in_task = false;        // unwind_all() passes it by; its task is destroyed there
   t.fiber_created = false;  // jump() makes the slot a new fiber
+  t.frozen = true;
+  fiber_switch(t, host_);
+  // Resumed by unwind_all() only to leave for good (under AddressSanitizer
+  // that frees its fake stack, where its frames' locals may live).
   fiber_switch(t, host_, /*last=*/true);
   __builtin_unreachable();
 }
@@ -793,6 +815,7 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
   thread_rec& me = *threads_[cur_];
   begin_block(me, word, timed, deadline, loc);
   wq_push(obj, me);
+  me.blocked_unordered = unordered;
   if (!unordered) join_waiters(me);
   note_waiter(me);
   // Its next step: the woken return (a read of the word), or a timeout.
@@ -1965,7 +1988,7 @@ void runtime::count_bypass(const void* obj, const object_rec& r, std::uint32_t a
     // same in every equivalent execution: its blocking, wakes and timeouts
     // write the waiters key that asking and acquiring read (note_waiter()).
     if (i == cur_ || ww.waiting_for != obj || w.st != tstate::blocked_futex || w.lock_wait || w.count_wait ||
-        w.cond_wait || w.monitor_wait)
+        w.cond_wait || w.monitor_wait || w.blocked_unordered)
       continue;
     if (ww.join_index == 0 || ww.join_index > asked) continue;  // it blocked later: no overtaking
     if (mode == lock_mode::shared && ww.waiting_mode == lock_mode::shared) continue;

@@ -64,8 +64,11 @@ struct thread_exec {
   // Operations it started after the abort (see runtime::abandon_op).
   std::uint32_t abandoned = 0;
   // Its next futex wait grants no order (detail::unordered_wait): it does
-  // not join the waiters of the lock it announced (join_waiters).
+  // not join the waiters of the lock it announced (join_waiters), and while
+  // it blocks there (blocked_unordered) it is not overtaken, even if an
+  // earlier wait of the same acquisition had joined them.
   bool wait_unordered = false;
+  bool blocked_unordered = false;
   // Inside a primitive's release path (detail::release_scope), which may
   // run in a destructor: an abort is then handled as while unwinding (the
   // path completes without throwing), except by a wait that would block.
@@ -135,7 +138,10 @@ struct thread_rec : fiber_slot, thread_exec {
   // The fiber, kept across executions of one runtime.
   std::unique_ptr<fiber_stack> stack;
   const std::uintptr_t stack_floor;
+  // Whether the slot has a fiber: jump() makes one when it has none (at its
+  // first task, and after freeze(), whose fiber is retired, not parked).
   bool fiber_created = false;
+  bool frozen = false;   // stopped by freeze(): retired by unwind_all()
   fp_control start_fp;   // the floating-point control state its task starts with
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
   bool resume_release = false;  // switched away in a release op (see hop)
@@ -409,14 +415,20 @@ class runtime {
   // it could throw: `while (!q.try_put(v)) {}` on a full queue is a loop of
   // release paths that fail at once. After kMaxAbandoned of them it is
   // frozen (freeze()).
-  static constexpr std::uint32_t kMaxAbandoned = 10000;
+  // (A million: a few tenths of a second; a destructor's own work while
+  // unwinding stays far below it.) Only on the thread's own fiber: a task
+  // destroyed by the host (unwind_all) is not the thread running.
+  static constexpr std::uint32_t kMaxAbandoned = 1000000;
   void abandon_op() {
-    if (++threads_[cur_]->abandoned > kMaxAbandoned) [[unlikely]]
+    thread_rec& t = *threads_[cur_];
+    if (t.in_task && ++t.abandoned > kMaxAbandoned) [[unlikely]]
       freeze();
   }
-  // Stops the running thread where it is, for good: its fiber never runs
-  // again and its frames are not unwound (their destructors do not run; what
-  // they own leaks). The slot's next task gets a new fiber on the same stack.
+  // Stops the running thread where it is: its fiber runs no further and its
+  // frames are not unwound (their destructors do not run; what they own
+  // leaks). unwind_all() retires the fiber once the other threads have
+  // unwound (they may still use its frames); the slot's next task gets a new
+  // fiber on the same stack.
   [[noreturn, gnu::cold, gnu::noinline]] void freeze();
   // While aborting: the running thread must not throw the abort (it unwinds
   // already, or it is inside a primitive's release path).
