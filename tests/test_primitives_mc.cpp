@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
+#include <new>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -604,6 +606,80 @@ TEST(EventMc, TheCheckerFindsTheLostWakeUpOfABrokenEvent) {
     waiter.join();
   });
   EXPECT_BUG(r, bug_kind::lost_wakeup);
+}
+
+// -- lifetime ------------------------------------------------------------------------------
+
+// A primitive destroyed while a thread waits in it (blocked on its word,
+// waiting on it as a condition variable, parked at a queue's step) is
+// misuse, reported where it is destroyed: the waiter would go on in freed
+// memory. Before, a condition variable's waiter was reported later as a lost
+// wake-up, and a queue whose freed memory happened to look ready let its
+// waiter through: the search passed.
+// Every schedule runs (keep_going): the first misuse's message, "" if none.
+// (In the schedules where the waiter comes only after the destruction it
+// waits on the new object, which nobody wakes: a lost wake-up.)
+template <class Primitive, class Wait>
+std::string destroyed_while_waited(Wait wait) {
+  mc::options o = dfs_options();
+  o.keep_going = true;
+  std::string misuse;
+  o.on_execution = [&](const mc::bug* b) {
+    if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
+  };
+  const mc::result r = mc::explore(o, [wait] {
+    alignas(Primitive) static unsigned char room[sizeof(Primitive)];
+    auto* p = new (room) Primitive();
+    mc::thread t([&] { wait(*p); });
+    mc::this_thread::yield();  // the waiter may block first
+    p->~Primitive();
+    std::memset(room, 0x5a, sizeof room);  // what freed memory may hold
+    new (room) Primitive();                // another one where it was: it wakes nobody
+    reinterpret_cast<Primitive*>(room)->~Primitive();
+    t.join();
+  });
+  EXPECT_TRUE(r.complete) << r.report();
+  return misuse;
+}
+
+template <class P>
+struct cv_and_mutex {
+  lockstep::basic_condition_variable<P> cv;
+  lockstep::basic_mutex<P> m;
+};
+
+constexpr const char* kDestroyedWhileWaited = "was destroyed by thread 0 (main) while thread 1 waits in it";
+
+template <class P>
+void expect_destroyed_while_waited() {
+  // (On the futex platform the waiter blocks on the variable's word: the
+  // report knows no more than "an object".)
+  EXPECT_TRUE(contains(destroyed_while_waited<cv_and_mutex<P>>([](cv_and_mutex<P>& x) {
+                         std::unique_lock lk(x.m);
+                         x.cv.wait(lk);
+                       }),
+                       std::string(lockstep::cond_platform<P> ? "a condition variable " : "an object ") +
+                           kDestroyedWhileWaited));
+  EXPECT_TRUE(contains(
+      destroyed_while_waited<lockstep::basic_event<P>>([](lockstep::basic_event<P>& e) { e.wait(); }),
+      kDestroyedWhileWaited));
+  struct semaphore : lockstep::basic_counting_semaphore<4, P> {
+    semaphore() : lockstep::basic_counting_semaphore<4, P>(0) {}
+  };
+  EXPECT_TRUE(contains(destroyed_while_waited<semaphore>([](semaphore& s) { s.acquire(); }), kDestroyedWhileWaited));
+}
+
+TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseOnFutexPlatform) {
+  expect_destroyed_while_waited<mc::futex_platform>();
+}
+
+TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseNatively) {
+  expect_destroyed_while_waited<mc::platform>();
+  struct queue : mc::bounded_queue<int> {
+    queue() : mc::bounded_queue<int>(1) {}
+  };
+  EXPECT_TRUE(contains(destroyed_while_waited<queue>([](queue& q) { (void)q.get(); }),
+                       std::string("a queue ") + kDestroyedWhileWaited));
 }
 
 // -- shared_mutex ---------------------------------------------------------------------------

@@ -64,6 +64,10 @@ class basic_bounded_queue {
     if (capacity == 0) P::misuse(this, "a bounded_queue needs a capacity of at least 1", where);
     if constexpr (native) P::named(&mon_.lock, "queue");  // its steps' object in reports
   }
+  // The checker's monitor knows the queue by `this` (a thread at its step).
+  ~basic_bounded_queue() {
+    if constexpr (native) P::destroyed(this);
+  }
   basic_bounded_queue(const basic_bounded_queue&) = delete;
   basic_bounded_queue& operator=(const basic_bounded_queue&) = delete;
 

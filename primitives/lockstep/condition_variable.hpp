@@ -23,8 +23,10 @@
 // mutex's own checks catch an unlock it does not own). notify may be called
 // with or without the lock.
 //
-// Lifetime: no thread may be waiting when it is destroyed (notify_all, then
-// let the waiters return, as with std).
+// Lifetime: no thread may be inside wait() when it is destroyed: notify_all,
+// then let the waiters return. (Stricter than std, which allows destroying
+// it as soon as every waiter is notified: a waiter here takes itself off the
+// waiter count after it re-takes the lock.)
 //
 // Algorithm: a 32-bit futex sequence word: wait counts itself as a waiter,
 // reads the word, releases the lock and sleeps only while the word is

@@ -278,6 +278,8 @@ bool runtime::cond_enqueue(std::uint32_t* word, detail::object_handle& h, bool t
   if (timed) note({kTimeKey, access_kind::read});  // it compared its deadline with the time
   note({kQueueKey | obj, access_kind::write});
   me.cond_obj = obj;
+  me.cond_word = word;
+  me.block_loc = loc;  // where it waits, also before it blocks
   me.cond_ticket = exec_steps();
   return true;
 }

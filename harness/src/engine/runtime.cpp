@@ -1757,13 +1757,26 @@ void runtime::released_full(const void* obj, lock_mode mode, const std::source_l
                                         loc_text(loc) + ", which is not locked (a double unlock?)");
 }
 
-void runtime::destroyed_full(const void* obj) noexcept {
-  object_rec* r = objects_.get(obj);
-  if (r == nullptr) {
-    objects_.unname(obj);
-    return;
+// A primitive destroyed while a thread waits in it: blocked on its word (a
+// futex wait's, a lock's or a count's: a primitive's first member is its
+// word), enqueued on it as a condition variable and not yet notified, or at
+// a step of its monitor (a queue). Its contract forbids that (the waiter
+// would go on in freed memory); it is reported where it happens, not later
+// as the waiter's lost wake-up (or not at all, when the freed memory lets
+// the waiter through).
+std::uint32_t runtime::waiter_in(const void* obj) const noexcept {
+  for (std::uint32_t i = 0; i < nthreads_; ++i) {
+    const thread_rec& t = *threads_[i];
+    if (i == cur_ || t.st == tstate::finished) continue;
+    if ((t.st == tstate::blocked_futex && t.wait_addr == obj) || (t.cond_obj != 0 && t.cond_word == obj) ||
+        (t.probe != nullptr && t.probe_ctx == obj))
+      return i;
   }
-  if (r->resource) {
+  return kNoThread;
+}
+
+void runtime::destroyed_full(const void* obj) noexcept {
+  if (object_rec* r = objects_.get(obj); r != nullptr && r->resource) {
     if (!aborting_ && !r->holders.empty()) {
       const holder& h = r->holders.front();
       try {
@@ -1774,6 +1787,21 @@ void runtime::destroyed_full(const void* obj) noexcept {
       }
     }
     object_store::end_resource(*r);  // a later object may live at the same address
+  }
+  if (const std::uint32_t w = aborting_ || bug_ ? kNoThread : waiter_in(obj); w != kNoThread) {
+    const thread_rec& t = *threads_[w];
+    const bool queue = t.probe != nullptr && t.probe_ctx == obj;
+    std::string what = queue            ? "a queue"
+                       : t.cond_obj != 0 ? "a condition variable"
+                       : t.count_wait    ? "a semaphore"
+                       : t.lock_wait     ? "a lock"
+                                         : "an object";
+    if (const char* name = objects_.name_of(obj)) what += std::string(" (") + name + ")";
+    try {
+      fail(bug_kind::misuse, what + " was destroyed by " + thread_label(cur_) + " while " + thread_label(w) +
+                                 " waits in it (at " + loc_text(queue ? t.probe_loc : t.block_loc) + ")");
+    } catch (...) {
+    }
   }
   objects_.unname(obj);
 }

@@ -94,6 +94,7 @@ struct thread_exec {
   const void* probe_waits = nullptr;  // what a report says it waits on
   std::source_location probe_loc;
   std::uint32_t cond_obj = 0;       // the native condition variable it waits on, until notified
+  const void* cond_word = nullptr;  // ... its word (while cond_obj is set)
   std::uint64_t cond_ticket = 0;    // when it began waiting (notify_one takes the earliest)
   std::int64_t deadline = 0;
   bool timed_out = false;
@@ -815,6 +816,8 @@ class runtime {
   void acquired_full(const void* obj, lock_mode mode, const std::source_location& loc);
   void released_full(const void* obj, lock_mode mode, const std::source_location& loc);
   void destroyed_full(const void* obj) noexcept;
+  // A thread (not the running one) that waits in the primitive at `obj`, or kNoThread.
+  std::uint32_t waiter_in(const void* obj) const noexcept;
   void lean_begin();  // run_execution's resets, lean
   void lean_end();    // after a lean execution's fibers are done
   void lean_new_thread(thread_rec& t, std::uint32_t tid, const std::source_location& loc) noexcept;
