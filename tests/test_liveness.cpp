@@ -315,6 +315,55 @@ TEST(FairScheduling, AYieldBeforeTheViewsAreBuiltIsReplayed) {
   EXPECT_FALSE(lazy_seen.count({1, 0}));  // coherence: never older than what it read
 }
 
+// A yield defers to every thread that can take a step, and a thread in a
+// timed wait can: its timeout fires. Deferring only to runnable threads let a
+// spinner that waits for a sleeping (or timed-waiting) thread spin forever
+// in lock step with nobody: a livelock under dfs and dpor where the timeout
+// always ends the wait. Each body passes, completely.
+void spin_while_main_sleeps() {
+  mc::atomic<int> done{0};
+  mc::thread t([&] {
+    while (done.load() == 0) mc::this_thread::yield();
+  });
+  mc::sleep_for(std::chrono::milliseconds(1));
+  done.store(1);
+  t.join();
+}
+
+void spin_while_main_waits_on_a_semaphore() {
+  mc::atomic<int> done{0};
+  mc::thread t([&] {
+    while (done.load() == 0) mc::this_thread::yield();
+  });
+  mc::counting_semaphore<1> s(0);
+  (void)s.try_acquire_for(std::chrono::milliseconds(1));
+  done.store(1);
+  t.join();
+}
+
+void try_lock_while_the_holder_sleeps() {
+  mc::mutex m;
+  mc::thread t([&] {
+    std::scoped_lock g(m);
+    mc::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (!m.try_lock()) {
+  }
+  m.unlock();
+  t.join();
+}
+
+TEST(FairScheduling, AYieldDefersToAThreadInATimedWait) {
+  for (void (*body)() : {&spin_while_main_sleeps, &spin_while_main_waits_on_a_semaphore,
+                         &try_lock_while_the_holder_sleeps}) {
+    for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor()}) {
+      const auto r = mc::explore(with(s), body);
+      EXPECT_TRUE(r.ok()) << r.report();
+      EXPECT_TRUE(r.complete) << r.strategy;
+    }
+  }
+}
+
 TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {
   const auto r = check("busy_wait_spin");
   ASSERT_TRUE(r.found) << r.report();
