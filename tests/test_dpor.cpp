@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <mutex>
@@ -597,6 +598,47 @@ TEST(Checkpoint, AnInterruptedSearchResumesWhereItStopped) {
   }
 }
 
+// A checkpoint cut short at any line, or with one byte changed, is refused:
+// a truncated state once resumed at its end and said "complete" with most
+// of the search (and its bug) never run.
+TEST(Checkpoint, ACutOrDamagedCheckpointIsRefusedNeverResumed) {
+  for (const auto& spec : {mc::dfs(), mc::dpor()}) {
+    mc::options o;
+    o.strategy = spec;
+    o.honour_env = false;
+    o.name = "two_by_two";
+    o.checkpoint = temp_path("cut");
+    std::filesystem::remove(o.checkpoint);
+    o.max_executions = 5;
+    ASSERT_FALSE(mc::explore(o, two_by_two).complete);
+    std::string whole;
+    {
+      std::ifstream in(o.checkpoint, std::ios::binary);
+      whole.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    ASSERT_NE(whole.find("\ncheck "), std::string::npos) << whole;
+    std::vector<std::string> bad;
+    for (std::size_t at = whole.find('\n'); at + 1 < whole.size(); at = whole.find('\n', at + 1))
+      bad.push_back(whole.substr(0, at + 1));  // cut after a line
+    for (std::size_t at = 0; at < whole.size(); at += 7) {
+      std::string damaged = whole;
+      damaged[at] = damaged[at] == '0' ? '1' : '0';
+      bad.push_back(damaged);
+    }
+    for (const std::string& content : bad) {
+      if (content.rfind("lockstep-checkpoint 2\n", 0) != 0) continue;  // the magic line's own errors: above
+      std::ofstream(o.checkpoint, std::ios::binary | std::ios::trunc) << content;
+      try {
+        const auto r = mc::explore(o, two_by_two);
+        ADD_FAILURE() << "resumed from a damaged checkpoint (" << r.executions << " executions):\n" << content;
+      } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("damaged or cut short"), std::string::npos) << e.what();
+      }
+    }
+    std::filesystem::remove(o.checkpoint);
+  }
+}
+
 // Optimal dpor's wakeup trees go into the checkpoint too: lastzero(5) resumed
 // every 10 executions still runs its 64 traces once each, none abandoned.
 TEST(Checkpoint, WakeupTreesSurviveAResume) {
@@ -709,10 +751,21 @@ TEST(Checkpoint, AHugeFileOfZerosIsRefusedAtOnce) {
   std::filesystem::remove(path);
 }
 
+// A checkpoint's last line: "check " and the FNV-1a hash of the bytes before.
+std::string checked(const std::string& body) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char c : body) h = (h ^ c) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return body + "check " + hex + "\n";
+}
+
+// The parser behind the check: forged files whose check line is right.
 TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
   const std::string path = temp_path("bad");
   auto refuse = [&](const std::string& content, const std::string& words) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        << (content.rfind("lockstep-checkpoint 2\n", 0) == 0 ? checked(content) : content);
     mc::options o;
     o.strategy = mc::dpor();
     o.honour_env = false;
@@ -726,19 +779,20 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
     }
   };
   refuse("", "line 1: empty file");
-  refuse("lockstep-checkpoint 2\n", "newer lockstep");
+  refuse("lockstep-checkpoint 3\n", "newer lockstep");
+  refuse("lockstep-checkpoint 1\nstrategy dpor\n", "older lockstep");
   refuse("\x7f" "ELF\x01\x02", "not a lockstep checkpoint");
-  refuse("lockstep-checkpoint 1\nstrategy dfs\n", "a dfs search");
-  refuse("lockstep-checkpoint 1\nstrategy dpor\nname other\n", "belongs to 'other'");
-  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 12\n", "line 5: ends early");
-  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions x\nstate\n", "bad execution count");
-  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\nq 1\n",
+  refuse("lockstep-checkpoint 2\nstrategy dfs\n", "a dfs search");
+  refuse("lockstep-checkpoint 2\nstrategy dpor\nname other\n", "belongs to 'other'");
+  refuse("lockstep-checkpoint 2\nstrategy dpor\nname m\nexecutions 12\n", "line 5: ends early");
+  refuse("lockstep-checkpoint 2\nstrategy dpor\nname m\nexecutions x\nstate\n", "bad execution count");
+  refuse("lockstep-checkpoint 2\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\nq 1\n",
          "unknown dpor frame");
   // A value frame's alternatives are allocated: a forged count is refused
   // before (4294967295 of them took 16 GiB).
-  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\nv 4294967295 0 | 0\n",
+  refuse("lockstep-checkpoint 2\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\nv 4294967295 0 | 0\n",
          "bad value frame");
-  refuse("lockstep-checkpoint 1\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\n"
+  refuse("lockstep-checkpoint 2\nstrategy dpor\nname m\nexecutions 3\nstate\nabandoned 0\n"
          "t 0 | c 0:1:3:9 | b 0 | d 0 | s\n",
          "bad dpor frame");
   std::filesystem::remove(path);

@@ -15,6 +15,7 @@
 #include <iterator>
 #include <memory>
 #include <sstream>
+#include <string_view>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -416,9 +417,21 @@ struct split_order {
   std::atomic<std::uint64_t>* counted = nullptr;  // counted executions of every worker
 };
 
-// Checkpoint files: "lockstep-checkpoint 1", then "strategy S", "name N",
-// "executions E", "state", and the strategy's own lines.
-constexpr const char* kCheckpointMagic = "lockstep-checkpoint 1";
+// Checkpoint files: "lockstep-checkpoint 2", then "strategy S", "name N",
+// "executions E", "state", the strategy's own lines, and last "check H":
+// H the FNV-1a hash (16 hex digits) of every byte before that line. A file
+// cut short or damaged is refused by its check, before a strategy reads a
+// state that could resume the search in the wrong place (a truncated state
+// once resumed at its end: "complete", a bug never reached).
+constexpr const char* kCheckpointMagic = "lockstep-checkpoint 2";
+
+std::string checkpoint_check(std::string_view body) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char c : body) h = (h ^ c) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("check ") + hex;
+}
 
 std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   // The checkpoint is replaced as the search goes: a path where it cannot
@@ -432,13 +445,35 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   const rt::text_file file = rt::read_text_file(opts.checkpoint, "lockstep-checkpoint ", std::size_t{1} << 30);
   if (!file.error.empty()) throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": " + file.error);
   if (file.too_large) throw std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": larger than 1 GiB");
-  std::istringstream f(file.text);
+  std::string_view text = file.text;
+  std::istringstream f(file.text.substr(0, std::min<std::size_t>(file.text.size(), 256)));
   std::string line;
   int no = 0;
   auto bad = [&](const std::string& what) {
     return std::invalid_argument("lockstep: checkpoint " + opts.checkpoint + ": line " + std::to_string(no) +
                                  ": " + what);
   };
+  ++no;
+  if (!std::getline(f, line)) throw bad("empty file");
+  if (line == "lockstep-checkpoint 1")
+    throw bad("written by an older lockstep (version 1, without a check line); delete it to start the search over");
+  if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic)
+    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads version 2");
+  if (line != kCheckpointMagic) throw bad("not a lockstep checkpoint");
+  // Its last line checks every byte before it.
+  {
+    const std::size_t end = text.size() > 0 && text.back() == '\n' ? text.size() - 1 : text.size();
+    const std::size_t last = text.rfind('\n', end == 0 ? 0 : end - 1);
+    const std::size_t start = last == std::string_view::npos ? 0 : last + 1;
+    if (text.substr(start, end - start) != checkpoint_check(text.substr(0, start))) {
+      no = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(start), '\n')) + 1;
+      throw bad("the file is damaged or cut short: its last line is not the check of what comes before "
+                "(delete it to start the search over)");
+    }
+    text = text.substr(0, start);
+  }
+  f = std::istringstream(std::string(text));
+  no = 0;
   auto next = [&](const std::string& key) {
     ++no;
     if (!std::getline(f, line)) throw bad("ends early (truncated?), expected '" + key + "'");
@@ -446,10 +481,7 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
     return line.substr(key.size());
   };
   ++no;
-  if (!std::getline(f, line)) throw bad("empty file");
-  if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic)
-    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads version 1");
-  if (line != kCheckpointMagic) throw bad("not a lockstep checkpoint");
+  std::getline(f, line);  // the first line, read above
   const std::string strategy = next("strategy ");
   if (strategy != strategy_name(opts.strategy.k))
     throw bad("it is a " + strategy + " search, this one is " + strategy_name(opts.strategy.k));
@@ -465,8 +497,10 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
 }
 
 void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n) {
-  const std::string text = std::string(kCheckpointMagic) + "\nstrategy " + strategy_name(opts.strategy.k) +
-                           "\nname " + opts.name + "\nexecutions " + std::to_string(n) + "\nstate\n" + strat.save();
+  std::string text = std::string(kCheckpointMagic) + "\nstrategy " + strategy_name(opts.strategy.k) + "\nname " +
+                     opts.name + "\nexecutions " + std::to_string(n) + "\nstate\n" + strat.save();
+  if (text.back() != '\n') text += '\n';
+  text += checkpoint_check(text) + "\n";
   try {
     rt::replace_file(opts.checkpoint, text);
   } catch (const std::runtime_error& e) {
