@@ -46,7 +46,13 @@ has check-help out "--report-json"
 expect list-help 0 -- "$LS" list --help
 
 expect pass-model 0 -- "$LS" check counter_mutex
-has pass-model out "counter_mutex: pass"
+has pass-model out "counter_mutex: pass (complete) (expected pass)"
+# A pass says what it rests on, on the verdict line too: a sampled one is
+# labelled sampled, quiet or not.
+expect pass-sampled 0 -- "$LS" check deadlock_ordered --strategy random --budget 300 --quiet
+has pass-sampled out "deadlock_ordered: pass (300 random schedules)"
+expect pass-complete-quiet 0 -- "$LS" check deadlock_ordered --quiet
+has pass-complete-quiet out "deadlock_ordered: pass (complete)"
 expect bug-model 1 -- "$LS" check deadlock_abba
 has bug-model out "thread 1 holds mutex A"
 has bug-model out "waits for mutex B"

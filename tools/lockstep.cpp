@@ -885,9 +885,9 @@ void on_fatal(const mc::result& found) {
     print_error(e.what());
   }
   if (a.quiet)
-    std::printf("%s: %s\n", m.name, got_name(r).c_str());
+    std::printf("%s: %s\n", m.name, got_label(m, r).c_str());
   else
-    std::printf("%s: %s (expected %s) after %llu %s in %.2fs\n", m.name, got_name(r).c_str(),
+    std::printf("%s: %s (expected %s) after %llu %s in %.2fs\n", m.name, got_label(m, r).c_str(),
                 mc::expectation_name(m.expected).c_str(), static_cast<unsigned long long>(r.executions),
                 noun(r.executions, "execution", "executions"), r.seconds);
   std::fflush(stdout);
@@ -1007,10 +1007,10 @@ int cmd_check(const std::vector<std::string_view>& args) {
     }
     output([&] { write_pictures(m, r, a); });
     if (a.quiet) {
-      std::printf("%s: %s\n", m.name, got_name(r).c_str());
+      std::printf("%s: %s\n", m.name, got_label(m, r).c_str());
     } else {
       std::fputs(r.report().c_str(), stdout);
-      std::printf("%s: %s (expected %s) after %llu %s in %.2fs\n", m.name, got_name(r).c_str(),
+      std::printf("%s: %s (expected %s) after %llu %s in %.2fs\n", m.name, got_label(m, r).c_str(),
                   mc::expectation_name(m.expected).c_str(), static_cast<unsigned long long>(r.executions),
                   noun(r.executions, "execution", "executions"), r.seconds);
     }
