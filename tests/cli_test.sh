@@ -595,6 +595,31 @@ expect merge-noise 2 -- "$LS" merge "$m/noise.json"
 one_line merge-noise
 expect merge-no-file 2 -- "$LS" merge "$m/nosuch.json"
 one_line merge-no-file
+# Damaged fields are refused in one line, not trusted: a shard count past
+# what --shard makes (it sized a table: gigabytes), counts that wrap when
+# added, a time that is no time, a verdict the bug contradicts, a member
+# given twice.
+damage() {  # damage NAME SED-EXPRESSION: a copy of dfs1.json, edited
+  sed -e "$2" "$m/dfs1.json" >"$m/$1.json"
+}
+damage huge-count 's/"count": 3/"count": 4000000000/'
+expect merge-huge-count 2 -- limited "$LS" merge "$m/huge-count.json"
+one_line merge-huge-count
+has merge-huge-count err "more than 1000000 shards"
+damage wrap 's/"executions": [0-9]*/"executions": 18446744073709551615/'
+expect merge-wrap 2 -- "$LS" merge "$m/dfs0.json" "$m/wrap.json" "$m/dfs2.json"
+one_line merge-wrap
+has merge-wrap err "add up past 2^64"
+damage negative-time 's/"seconds": [0-9.]*/"seconds": -1/'
+expect merge-negative-time 2 -- "$LS" merge "$m/dfs0.json" "$m/negative-time.json" "$m/dfs2.json"
+has merge-negative-time err '"seconds" is not a time'
+damage says-bug 's/"verdict": "[a-z]*"/"verdict": "bug"/'
+expect merge-says-bug 2 -- "$LS" merge "$m/dfs0.json" "$m/says-bug.json" "$m/dfs2.json"
+has merge-says-bug err 'the verdict says bug but "bug" is null'
+damage twice 's/"model": /"model": "x", "model": /'
+expect merge-twice-member 2 -- "$LS" merge "$m/dfs0.json" "$m/twice.json" "$m/dfs2.json"
+one_line merge-twice-member
+has merge-twice-member err 'given twice'
 # A shard stopped by its budget: the merged verdict is incomplete (exit 1).
 "$LS" check transfer_optimistic_bounded --strategy dfs --shard 0/3 --budget 10 --quiet \
   --report-json "$m/short0.json" >/dev/null 2>&1

@@ -12,6 +12,9 @@ namespace lockstep::cli {
 // or input (one line on stderr), 3 internal error.
 constexpr int kOk = 0, kBug = 1, kUsage = 2, kInternal = 3;
 
+// The most shards a search splits into (check --shard I/N: N at most this).
+constexpr unsigned long long kMaxShards = 1000000;
+
 // Bad usage or input: main() prints `what` on one line and exits 2.
 struct usage_error {
   std::string what;

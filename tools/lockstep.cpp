@@ -357,8 +357,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       if (slash == std::string_view::npos) throw usage_error{"--shard takes I/N, e.g. 0/4"};
       const std::uint64_t i = parse_u64("--shard", v.substr(0, slash));
       const std::uint64_t n = parse_u64("--shard", v.substr(slash + 1));
-      if (n == 0 || n > 1000000 || i >= n)
-        throw usage_error{"--shard " + std::string(v) + ": needs 0 <= I < N"};
+      if (n == 0 || n > kMaxShards || i >= n)
+        throw usage_error{"--shard " + std::string(v) + ": needs 0 <= I < N <= " + std::to_string(kMaxShards)};
       a.shard_index = static_cast<unsigned>(i);
       a.shard_count = static_cast<unsigned>(n);
     } else if (arg == "--seed") {

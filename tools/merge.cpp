@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -127,6 +128,7 @@ class json_reader {
         space();
         if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a member name");
         std::string name = string();
+        if (v.get(name) != nullptr) fail("the member \"" + name.substr(0, 40) + "\" is given twice");
         expect(':');
         v.members.push_back({std::move(name), value(depth + 1)});
       } while (take(','));
@@ -298,6 +300,9 @@ shard_report load(const std::string& path) {
   r.options = write_json(*options);
   r.index = number(r, shard->get("index"), "shard.index");
   r.count = number(r, shard->get("count"), "shard.count");
+  if (r.count > kMaxShards)
+    throw usage_error{path + ": a shard of " + std::to_string(r.count) + ": more than " + std::to_string(kMaxShards) +
+                      " shards (the most --shard makes) is no report of lockstep's"};
   if (r.count == 0 || r.index >= r.count)
     throw usage_error{path + ": shard " + std::to_string(r.index) + " of " + std::to_string(r.count) + " does not exist"};
   const json* sc = shard->get("complete");
@@ -312,10 +317,22 @@ shard_report load(const std::string& path) {
     r.bug = bug;
     (void)text(r, bug->get("kind"), "bug.kind");
   }
+  const std::string& verdict = text(r, d.get("verdict"), "verdict");
+  if (verdict != "pass" && verdict != "bug" && verdict != "incomplete")
+    throw usage_error{path + ": \"verdict\" is \"" + verdict.substr(0, 40) + "\", not pass, bug or incomplete"};
+  if ((verdict == "bug") != (r.bug != nullptr))
+    throw usage_error{path + ": the verdict says " + verdict + " but \"bug\" is " + (r.bug != nullptr ? "a bug" : "null")};
   r.executions = number(r, d.get("executions"), "executions");
   r.steps = number(r, d.get("steps"), "steps");
   if (const json* a = d.get("abandoned"); a != nullptr) r.abandoned = number(r, a, "abandoned");
-  if (const json* s = d.get("seconds"); s != nullptr && s->k == json::kind::number) r.seconds = std::strtod(s->text.c_str(), nullptr);
+  if (const json* s = d.get("seconds"); s != nullptr) {
+    if (s->k == json::kind::number) r.seconds = std::strtod(s->text.c_str(), nullptr);
+    if (s->k != json::kind::number || !std::isfinite(r.seconds) || r.seconds < 0)
+      throw usage_error{path + ": \"seconds\" is not a time (a number, 0 or more)"};
+  }
+  if (r.abandoned > r.executions)
+    throw usage_error{path + ": more executions abandoned (" + std::to_string(r.abandoned) + ") than run (" +
+                      std::to_string(r.executions) + ")"};
   return r;
 }
 
@@ -377,10 +394,14 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     by_index[s.index] = &s;
   }
   std::string missing;
-  for (std::size_t i = 0; i < by_index.size(); ++i)
-    if (by_index[i] == nullptr) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
-  if (!missing.empty())
-    throw usage_error{"shard" + std::string(missing.find(',') != std::string::npos ? "s " : " ") + missing + " of " +
+  std::size_t n_missing = 0;
+  for (std::size_t i = 0; i < by_index.size(); ++i) {
+    if (by_index[i] != nullptr) continue;
+    if (++n_missing <= 10) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+  }
+  if (n_missing > 10) missing += ", ... (" + std::to_string(n_missing) + " in all)";
+  if (n_missing != 0)
+    throw usage_error{"shard" + std::string(n_missing > 1 ? "s " : " ") + missing + " of " +
                       std::to_string(first.count) + " missing: merge needs one report per shard"};
 
   const bool sampled = sampled_strategy(first.strategy);
@@ -388,10 +409,14 @@ int cmd_merge(const std::vector<std::string_view>& args) {
   double seconds = 0;
   const shard_report* found = nullptr;
   std::string stopped;  // the shards that did not cover their part, and why
+  const auto add = [](std::uint64_t& sum, std::uint64_t x, const shard_report& s, const char* what) {
+    if (__builtin_add_overflow(sum, x, &sum))
+      throw usage_error{s.path + ": its \"" + std::string(what) + "\" and the other shards' add up past 2^64: a damaged report"};
+  };
   for (const shard_report* s : by_index) {
-    executions += s->executions;
-    abandoned += s->abandoned;
-    steps += s->steps;
+    add(executions, s->executions, *s, "executions");
+    add(abandoned, s->abandoned, *s, "abandoned");
+    add(steps, s->steps, *s, "steps");
     seconds += s->seconds;
     if (s->bug != nullptr && found == nullptr) found = s;
     if (!s->complete && !sampled) {
