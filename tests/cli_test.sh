@@ -347,6 +347,15 @@ for bad in -1 0x10 " 5" 18446744073709551616; do
   expect "seed-env[$bad]" 2 -- env LOCKSTEP_SEED="$bad" "$LS" check counter_mutex --strategy random
   one_line "seed-env[$bad]"
 done
+# --all checks what it needs of the environment before its first model:
+# nothing runs, so nothing (the table, the JUnit file) is lost half-way.
+expect all-seed-env 2 -- env LOCKSTEP_SEED=abc "$LS" check --all --junit "$tmp/all-seed.xml"
+one_line all-seed-env
+has all-seed-env err "LOCKSTEP_SEED=abc"
+[ ! -s "$tmp/out" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL all-seed-env: a model ran"; }
+expect all-tmpdir 2 -- env TMPDIR="$tmp/nonexistent" "$LS" check --all
+one_line all-tmpdir
+has all-tmpdir err "cannot make a temporary directory in $tmp/nonexistent (TMPDIR)"
 expect stress-timeout-overflow 2 -- "$LS" stress counter_mutex --timeout 18446744073709551615
 one_line stress-timeout-overflow
 

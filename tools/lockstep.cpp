@@ -970,9 +970,32 @@ mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_
   return r;
 }
 
+// What --all needs of the environment, checked before the first model (a
+// bad value found at the 24th would lose the table and the JUnit file): a
+// LOCKSTEP_SEED the sampled models read, and a directory for the children
+// that run the models whose bug ends the process.
+void check_all_environment(const check_args& a) {
+  if (const char* v = std::getenv("LOCKSTEP_SEED"); v != nullptr && *v != '\0' && !a.seed) {
+    std::string why;
+    if (!mc::parse_number(v, &why)) {
+      std::string shown = std::string(v).substr(0, 40);
+      for (char& c : shown)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+      throw usage_error{"LOCKSTEP_SEED=" + shown + ": " + why};
+    }
+  }
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string dir = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/lockstep-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr)
+    throw usage_error{"cannot make a temporary directory in " + dir.substr(0, dir.size() - 16) + " (TMPDIR): " +
+                      errno_text(errno)};
+  ::rmdir(dir.c_str());
+}
+
 int cmd_check(const std::vector<std::string_view>& args) {
   const check_args a = parse_check(args);
   check_outputs(a);
+  if (a.all) check_all_environment(a);
   // After the search an output that cannot be written is reported after the
   // report, which is printed whatever happens: a found bug is never lost.
   std::string failed;
