@@ -303,6 +303,18 @@ sed "s/^lockstep-trace 3$/lockstep-trace 4/" "$tmp/abba.trace" >"$tmp/future.tra
 expect trace-future 2 -- "$LS" replay "$tmp/future.trace"
 one_line trace-future
 has trace-future err "version 4 is newer"
+# An execution keeps a record of each step: --max-steps has a ceiling.
+expect max-steps-ceiling 2 -- "$LS" check counter_mutex --max-steps 5000000
+one_line max-steps-ceiling
+has max-steps-ceiling err "between 1 and 1000000"
+# Header values no lockstep writes are refused, each in one line.
+for edit in 's/^fair-scheduling 1$/fair-scheduling 9/' 's/^max-steps 20000$/max-steps 0/' \
+            's/^bug-thread 1$/bug-thread 9/'; do
+  sed "$edit" "$tmp/abba.trace" >"$tmp/header.trace"
+  expect "trace-header[$edit]" 2 -- "$LS" replay "$tmp/header.trace"
+  one_line "trace-header[$edit]"
+done
+has "trace-header[s/^bug-thread 1$/bug-thread 9/]" err "bug-thread 9 has no event in the trace"
 head -n 20 "$tmp/abba.trace" >"$tmp/cut.trace"
 expect trace-truncated 2 -- "$LS" replay "$tmp/cut.trace"
 one_line trace-truncated

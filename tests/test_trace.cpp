@@ -87,7 +87,8 @@ trace any_trace() {
   t.strategy = *gen_text();
   t.seed = *gen_number<std::uint64_t>();
   t.spurious_wakeups = *gen_number<std::uint32_t>();
-  t.max_steps = *gen_number<std::uint64_t>();
+  t.max_steps = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, lockstep::mc::kMaxStepsBound + 1),
+                                rc::gen::element<std::uint64_t>(1, lockstep::mc::kMaxStepsBound));
   t.fair_scheduling = *rc::gen::arbitrary<bool>();
   t.livelock_window = *gen_number<std::uint64_t>();
   t.busy_wait_bound = *gen_number<std::uint32_t>();
@@ -98,8 +99,10 @@ trace any_trace() {
   t.bug_step = *gen_number<std::uint64_t>();
   t.bug_thread = *gen_number<std::uint32_t>();
   t.message = *gen_text();
-  const int n = *rc::gen::inRange(0, 51);
+  const int n = *rc::gen::inRange(t.kind ? 1 : 0, 51);
   for (int i = 1; i <= n; ++i) t.events.push_back(any_event(static_cast<std::uint64_t>(i)));
+  // A bug's thread is one of the execution's (the reader checks it).
+  if (t.kind) t.bug_thread = t.events[*rc::gen::inRange<std::size_t>(0, t.events.size())].thread;
   return t;
 }
 

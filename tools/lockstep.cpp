@@ -115,7 +115,8 @@ const char* const kCheckHelp =
     "  --budget B          stop after B: a time (30s, 500ms, 2m) or a number of\n"
     "                      executions (10000). Default: 30s and the strategy's\n"
     "                      execution bound (random 1000, dfs 1000000)\n"
-    "  --max-steps N       bound on scheduling points per execution (default 20000)\n"
+    "  --max-steps N       bound on scheduling points per execution (default 20000,\n"
+    "                      at most 1000000)\n"
     "  --stack-size SIZE   stack of each checked thread: bytes, or 512K, 1M (default\n"
     "                      256K); a thread that runs past it is a stack_overflow\n"
     "  --step-timeout T    watchdog: a step (the code between two scheduling points)\n"
@@ -367,7 +368,8 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       parse_budget(value(), a);
     } else if (arg == "--max-steps") {
       a.max_steps = parse_u64("--max-steps", value());
-      if (a.max_steps == 0) throw usage_error{"--max-steps must be positive"};
+      if (a.max_steps == 0 || a.max_steps > mc::kMaxStepsBound)
+        throw usage_error{"--max-steps must be between 1 and " + std::to_string(mc::kMaxStepsBound)};
     } else if (arg == "--stack-size") {
       const std::string_view v = value();
       const std::size_t n = parse_size("--stack-size", v);

@@ -198,6 +198,9 @@ struct wait_graph {
 struct bug;
 struct result;
 
+// The largest options::max_steps (explore() refuses more).
+inline constexpr std::uint64_t kMaxStepsBound = 1000000;
+
 struct options {
   strategy_spec strategy = dfs();
   // Bound: executions. 0 means the strategy's default (random: 1000,
@@ -205,7 +208,8 @@ struct options {
   std::uint64_t max_executions = 0;
   // Bound: scheduling points in one execution. Hitting it is a
   // non_termination bug (usually a spin loop that never yields, or a thread
-  // that waits for something that never comes).
+  // that waits for something that never comes). At most kMaxStepsBound
+  // (an execution keeps a record of each step: about 1 KB).
   std::uint64_t max_steps = 20000;
   // dfs and dpor: at most this many preemptions per execution (a preemption is a
   // switch away from a thread that could have continued; switching from a

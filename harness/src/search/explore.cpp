@@ -1118,6 +1118,12 @@ result explore(const options& opts_in, body_ref body) {
       if (present) opts.strategy.seed = s;
     }
   }
+  // An execution keeps a record of each of its steps (close to 1 KB each
+  // with the report's and the detectors' state): past this bound one would
+  // take gigabytes before it ended.
+  if (opts.max_steps == 0 || opts.max_steps > kMaxStepsBound)
+    throw std::invalid_argument("lockstep: options.max_steps is " + std::to_string(opts.max_steps) +
+                                "; it must be between 1 and " + std::to_string(kMaxStepsBound));
   if (opts.shard_count == 0 || opts.shard_index >= opts.shard_count)
     throw std::invalid_argument("lockstep: shard " + std::to_string(opts.shard_index) + " of " +
                                 std::to_string(opts.shard_count) + " does not exist");

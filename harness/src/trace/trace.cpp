@@ -205,13 +205,17 @@ class reader {
         if (!m) fail("unknown memory model " + quote(v) + " (expected sc or rc11)");
         t.*member = *m;
       } else if constexpr (std::is_same_v<T, bool>) {
-        t.*member = number<std::uint32_t>(header(n.header), n.header) != 0;
+        const auto v = number<std::uint32_t>(header(n.header), n.header);
+        if (v > 1) fail(std::string(n.header) + " is " + std::to_string(v) + ": expected 0 or 1");
+        t.*member = v != 0;
       } else {
         if (version_ < 2 && std::string_view(n.header) == "spurious-cas-failures") {
           t.*member = 0;
           return;
         }
         t.*member = number<T>(header(n.header), n.header);
+        if (std::string_view(n.header) == "max-steps" && (t.*member == 0 || t.*member > kMaxStepsBound))
+          fail("max-steps is " + std::to_string(t.*member) + ": expected 1 to " + std::to_string(kMaxStepsBound));
       }
     });
     t.schedule = string_value(header("schedule"), "schedule");
@@ -222,6 +226,10 @@ class reader {
     const auto count = number<std::uint64_t>(header("events"), "event count");
     read_events(t.events, count);
     read_end(count);
+    // The failing thread is one of the execution's (each starts with an event).
+    if (t.kind.has_value() &&
+        std::none_of(t.events.begin(), t.events.end(), [&](const trace_event& e) { return e.thread == t.bug_thread; }))
+      fail("bug-thread " + std::to_string(t.bug_thread) + " has no event in the trace");
     return t;
   }
 
