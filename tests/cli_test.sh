@@ -523,6 +523,12 @@ assert r["schedule"].startswith("L1") and r["bug"]["events"], r
 ' "$tmp/crash.json"
 expect crash-trace-replay 139 -- "$LS" replay "$tmp/crash.trace"
 has crash-trace-replay err "$step"
+# graph of a crash trace: the replay ends the process, the picture is
+# written first; on OS threads the crash happens for real, said first.
+expect crash-graph 139 -- "$LS" graph "$tmp/crash.trace" -o "$tmp/crash.dot"
+has crash-graph crash.dot 'crash_null_deref: crash: SIGSEGV'
+expect crash-threads 139 -- "$LS" replay "$tmp/crash.trace" --threads
+has crash-threads err "the recorded bug is a crash"
 for bad in "--stack-size x" "--stack-size 1K" "--stack-size 2G" "--step-timeout soon" "--step-timeout 0s"; do
   # shellcheck disable=SC2086
   expect "bad[$bad]" 2 -- "$LS" check counter_mutex $bad

@@ -188,6 +188,9 @@ const char* const kReplayHelp =
     "                      then the threads run free; the bug reproduces on the\n"
     "                      hardware, with real stacks, under a debugger\n"
     "  --runs N            --threads: replay N times (default 1) and count\n"
+    "                      (a crash trace's crash happens for real on OS\n"
+    "                      threads: said on stderr first, then the process\n"
+    "                      ends with the signal, as the recorded one did)\n"
     "  --quiet             print only the verdict line\n"
     "\n"
     "A trace whose verdict is pass (a bug since fixed) is replayed leniently: the\n"
@@ -202,8 +205,12 @@ const char* const kGraphHelp =
     "Graphviz DOT (threads and resources as nodes, holds and waits as edges, a\n"
     "deadlock cycle in red), or with --timeline the last steps as a table with\n"
     "one column per thread. -o writes it to a file; --svg then also renders\n"
-    "F.svg with dot when Graphviz is installed.\n"
-    "exit codes: 0 written, 2 bad trace file or divergence\n";
+    "F.svg with dot when Graphviz is installed. A trace whose bug ends the\n"
+    "process (a crash, a stack overflow, a step the watchdog ends) ends this\n"
+    "replay too: the picture is written first, then the process ends as the\n"
+    "recorded one did (SIGSEGV: 139, SIGABRT: 134, the watchdog: 124).\n"
+    "exit codes: 0 written, 2 bad trace file or divergence (or the recorded\n"
+    "bug's, above)\n";
 
 const char* const kStressHelp =
     "usage: lockstep stress MODEL [--runs N] [--timeout MS] [--quiet]\n"
@@ -1099,8 +1106,10 @@ const mc::model& traced_model(const mc::trace& t, const std::string& path) {
 }
 
 // The trace replayed on fibers (strictly when it records a bug).
-mc::result replay_on_fibers(const mc::trace& t, const mc::model& m, const std::string& path) {
+mc::result replay_on_fibers(const mc::trace& t, const mc::model& m, const std::string& path,
+                            void (*on_fatal)(const mc::result&) = nullptr) {
   mc::options o;
+  o.on_fatal = on_fatal;
   o.name = m.name;
   o.trace_dir = "-";
   // The report's "run:" line: the trace file is the replay.
@@ -1152,6 +1161,11 @@ int cmd_replay(const std::vector<std::string_view>& args) {
                 t.events.size(), noun(t.events.size(), "step", "steps"));
     return r.found ? kBug : kOk;
   }
+  if (t.kind == mc::bug_kind::crash) {  // said first: the crash ends this process, as it did the recorded one
+    std::fprintf(stderr, "lockstep: %s: the recorded bug is a crash (%s); on OS threads it happens for real "
+                 "and ends this process with its signal\n", path.c_str(), t.message.substr(0, 80).c_str());
+    std::fflush(stderr);
+  }
   std::uint64_t same = 0;
   for (std::uint64_t i = 0; i < runs; ++i) {
     const mc::thread_run run = mc::replay_on_threads(t, m->body);
@@ -1168,6 +1182,42 @@ int cmd_replay(const std::vector<std::string_view>& args) {
               static_cast<unsigned long long>(same), noun(same, "time", "times"));
   if (same != runs) throw usage_error{path + ": the recorded verdict did not reproduce on every run"};
   return t.kind ? kBug : kOk;
+}
+
+// The DOT text of a replayed trace's failure (or of no bug).
+std::string graph_dot(const mc::result& r, const char* model, bool timeline) {
+  const std::string title = std::string(model) + ": no bug";
+  return timeline ? (r.found ? mc::timeline_dot(r.found->events, std::string(model) + ": " + mc::bug_kind_name(r.found->kind))
+                             : mc::timeline_dot({}, title))
+                  : (r.found ? mc::to_dot(*r.found, model) : mc::to_dot(mc::wait_graph{}, title));
+}
+
+// A trace whose bug ends the process (a crash, a stack overflow, a step the
+// watchdog ends) ends graph's replay too: its picture is written from there
+// (mc::options::on_fatal), before the process ends with the signal.
+struct fatal_graph {
+  const char* model = nullptr;
+  const std::string* out = nullptr;
+  bool timeline = false, svg = false;
+};
+fatal_graph g_graph;
+
+void on_graph_fatal(const mc::result& found) {
+  if (g_graph.model == nullptr) return;
+  try {
+    const std::string dot = graph_dot(found, g_graph.model, g_graph.timeline);
+    if (g_graph.out->empty()) {
+      std::fputs(dot.c_str(), stdout);
+    } else {
+      write_file(*g_graph.out, dot);
+      if (g_graph.svg) render_svg(*g_graph.out);
+    }
+  } catch (const usage_error& e) {
+    print_error(e.what);
+  } catch (const std::exception& e) {
+    print_error(e.what());
+  }
+  std::fflush(stdout);
 }
 
 // lockstep graph TRACE [--timeline] [-o F.dot [--svg]]
@@ -1196,15 +1246,12 @@ int cmd_graph(const std::vector<std::string_view>& args) {
   if (!out.empty()) check_output("-o", out);
   const mc::trace t = mc::read_trace_file(path);
   const mc::model* m = &traced_model(t, path);
-  const mc::result r = replay_on_fibers(t, *m, path);
+  g_graph = {m->name, &out, timeline, svg};
+  const mc::result r = replay_on_fibers(t, *m, path, &on_graph_fatal);
+  g_graph = {};
   if (const std::string mismatch = mc::verdict_mismatch(t, r); !mismatch.empty())
     throw usage_error{path + ": " + mismatch};
-  const std::string title = std::string(m->name) + ": no bug";
-  const std::string dot =
-      timeline ? (r.found ? mc::timeline_dot(r.found->events,
-                                             std::string(m->name) + ": " + mc::bug_kind_name(r.found->kind))
-                          : mc::timeline_dot({}, title))
-               : (r.found ? mc::to_dot(*r.found, m->name) : mc::to_dot(mc::wait_graph{}, title));
+  const std::string dot = graph_dot(r, m->name, timeline);
   if (out.empty()) {
     std::fputs(dot.c_str(), stdout);
     return kOk;
