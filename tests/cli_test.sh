@@ -303,6 +303,12 @@ sed "s/^lockstep-trace 3$/lockstep-trace 4/" "$tmp/abba.trace" >"$tmp/future.tra
 expect trace-future 2 -- "$LS" replay "$tmp/future.trace"
 one_line trace-future
 has trace-future err "version 4 is newer"
+# An empty file name (an unset shell variable) is refused, not taken as none.
+for flag in --report-json --junit --trace-out --graph-out --timeline-out --checkpoint --replay; do
+  expect "empty[$flag]" 2 -- "$LS" check counter_mutex --strategy dfs "$flag" ""
+  one_line "empty[$flag]"
+  has "empty[$flag]" err "$flag needs a non-empty value"
+done
 # An execution keeps a record of each step: --max-steps has a ceiling.
 expect max-steps-ceiling 2 -- "$LS" check counter_mutex --max-steps 5000000
 one_line max-steps-ceiling

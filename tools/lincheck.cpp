@@ -87,6 +87,7 @@ int cmd_lincheck(const std::vector<std::string_view>& args) {
       st.explore.memory_model = *m;
     } else if (a == "--replay") {
       st.replay = std::string(value());
+      if (st.replay.empty()) throw usage_error{"--replay needs a non-empty value"};
     } else if (a == "--strategy") {
       const std::string_view s = value();
       if (s == "dpor") st.strategy = mc::dpor();

@@ -322,6 +322,13 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       if (i + 1 >= args.size()) throw usage_error{std::string(arg) + " needs a value"};
       return args[++i];
     };
+    // A file name or a replay string: an empty one is a mistake (a shell
+    // variable that was not set), not "none".
+    auto name = [&]() -> std::string {
+      const std::string_view v = value();
+      if (v.empty()) throw usage_error{std::string(arg) + " needs a non-empty value"};
+      return std::string(v);
+    };
     if (arg == "--all") {
       a.all = true;
     } else if (arg == "--strategy") {
@@ -358,7 +365,7 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       if (j == 0 || j > 1024) throw usage_error{"--jobs must be between 1 and 1024"};
       a.jobs = static_cast<unsigned>(j);
     } else if (arg == "--checkpoint") {
-      a.checkpoint = std::string(value());
+      a.checkpoint = name();
     } else if (arg == "--shard") {
       const std::string_view v = value();
       const auto slash = v.find('/');
@@ -389,19 +396,19 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       a.step_timeout = parse_duration("--step-timeout", v);
       a.step_timeout_text = std::string(v);
     } else if (arg == "--replay") {
-      a.replay = std::string(value());
+      a.replay = name();
     } else if (arg == "--report-json") {
-      a.json_path = std::string(value());
+      a.json_path = name();
     } else if (arg == "--junit") {
-      a.junit_path = std::string(value());
+      a.junit_path = name();
     } else if (arg == "--trace-out") {
-      a.trace_out = std::string(value());
+      a.trace_out = name();
     } else if (arg == "--no-shrink") {
       a.shrink = false;
     } else if (arg == "--graph-out") {
-      a.graph_path = std::string(value());
+      a.graph_path = name();
     } else if (arg == "--timeline-out") {
-      a.timeline_path = std::string(value());
+      a.timeline_path = name();
     } else if (arg == "--svg") {
       a.svg = true;
     } else if (arg == "--unfair") {
@@ -1231,7 +1238,7 @@ int cmd_graph(const std::vector<std::string_view>& args) {
     } else if (arg == "--svg") {
       svg = true;
     } else if (arg == "-o" || arg == "--out") {
-      if (i + 1 >= args.size()) throw usage_error{std::string(arg) + " needs a file name"};
+      if (i + 1 >= args.size() || args[i + 1].empty()) throw usage_error{std::string(arg) + " needs a file name"};
       out = std::string(args[++i]);
     } else if (!arg.empty() && arg[0] == '-') {
       throw usage_error{"unknown option '" + std::string(arg) + "' for graph (see lockstep help graph)"};

@@ -358,7 +358,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
   bool quiet = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--report-json") {
-      if (i + 1 >= args.size()) throw usage_error{"--report-json needs a file name"};
+      if (i + 1 >= args.size() || args[i + 1].empty()) throw usage_error{"--report-json needs a file name"};
       out = std::string(args[++i]);
     } else if (args[i] == "--quiet" || args[i] == "-q") {
       quiet = true;
