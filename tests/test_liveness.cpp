@@ -315,52 +315,42 @@ TEST(FairScheduling, AYieldBeforeTheViewsAreBuiltIsReplayed) {
   EXPECT_FALSE(lazy_seen.count({1, 0}));  // coherence: never older than what it read
 }
 
-// A yield defers to every thread that can take a step, and a thread in a
-// timed wait can: its timeout fires. Deferring only to runnable threads let a
-// spinner that waits for a sleeping (or timed-waiting) thread spin forever
-// in lock step with nobody: a livelock under dfs and dpor where the timeout
-// always ends the wait. Each body passes, completely.
-void spin_while_main_sleeps() {
-  mc::atomic<int> done{0};
-  mc::thread t([&] {
-    while (done.load() == 0) mc::this_thread::yield();
-  });
-  mc::sleep_for(std::chrono::milliseconds(1));
-  done.store(1);
-  t.join();
-}
-
-void spin_while_main_waits_on_a_semaphore() {
-  mc::atomic<int> done{0};
-  mc::thread t([&] {
-    while (done.load() == 0) mc::this_thread::yield();
-  });
-  mc::counting_semaphore<1> s(0);
-  (void)s.try_acquire_for(std::chrono::milliseconds(1));
-  done.store(1);
-  t.join();
-}
-
-void try_lock_while_the_holder_sleeps() {
-  mc::mutex m;
-  mc::thread t([&] {
-    std::scoped_lock g(m);
-    mc::sleep_for(std::chrono::milliseconds(1));
-  });
-  while (!m.try_lock()) {
-  }
-  m.unlock();
-  t.join();
-}
-
-TEST(FairScheduling, AYieldDefersToAThreadInATimedWait) {
-  for (void (*body)() : {&spin_while_main_sleeps, &spin_while_main_waits_on_a_semaphore,
-                         &try_lock_while_the_holder_sleeps}) {
-    for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor()}) {
-      const auto r = mc::explore(with(s), body);
-      EXPECT_TRUE(r.ok()) << r.report();
-      EXPECT_TRUE(r.complete) << r.strategy;
-    }
+// A yield defers only to runnable threads, not to one in a timed wait: a
+// notify made after a yield can still reach a timed waiter before its
+// timeout. (Deferring to timed waiters too, tried once to end a false
+// livelock, forced every pending timeout first and hid this assertion:
+// see README, fair scheduling.)
+TEST(FairScheduling, ANotifyAfterAYieldCanReachATimedWaiterInTime) {
+  const auto body = [] {
+    mc::mutex m;
+    mc::condition_variable cv;
+    bool ready = false;
+    mc::thread waiter([&] {
+      std::unique_lock lk(m);
+      ready = true;
+      if (cv.wait_for(lk, std::chrono::milliseconds(1)) == std::cv_status::no_timeout)
+        LOCKSTEP_ASSERT(false && "notified in time");
+    });
+    mc::thread notifier([&] {
+      bool r;
+      {
+        std::scoped_lock g(m);
+        r = ready;
+      }
+      if (!r) return;
+      mc::this_thread::yield();
+      mc::this_thread::yield();
+      cv.notify_one();
+    });
+    notifier.join();
+    waiter.join();
+  };
+  for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor()}) {
+    mc::options o = with(s);
+    o.spurious_wakeups = 0;
+    const auto r = mc::explore(o, body);
+    ASSERT_TRUE(r.found) << r.strategy << "\n" << r.report();
+    EXPECT_EQ(r.found->kind, bug_kind::assertion) << r.report();
   }
 }
 

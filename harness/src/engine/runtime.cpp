@@ -1959,12 +1959,8 @@ void runtime::fair_yield(bool check) {
   // yield and such a step differently for equivalent (their fair
   // continuations differ).
   if (track_) note({0, access_kind::yield});
-  // It defers to every thread that can take a step: a runnable one, and one
-  // in a timed wait (its step is the timeout firing), which would otherwise
-  // never get its turn while the yielder spins waiting for it.
-  detector<fairness>().yielded(cur_, nthreads_, [&](std::uint32_t u) {
-    return threads_[u]->st == tstate::runnable || enabled_.contains(u);
-  });
+  detector<fairness>().yielded(cur_, nthreads_,
+                               [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; });
   if (check && detector<livelock>().due(exec_steps())) check_livelock();
 }
 
