@@ -320,7 +320,7 @@ for edit in 's/^fair-scheduling 1$/fair-scheduling 9/' 's/^max-steps 20000$/max-
   expect "trace-header[$edit]" 2 -- "$LS" replay "$tmp/header.trace"
   one_line "trace-header[$edit]"
 done
-has "trace-header[s/^bug-thread 1$/bug-thread 9/]" err "bug-thread 9 has no event in the trace"
+has "trace-header[s/^bug-thread 1$/bug-thread 9/]" err "bug-thread 9 is not a thread of the trace"
 head -n 20 "$tmp/abba.trace" >"$tmp/cut.trace"
 expect trace-truncated 2 -- "$LS" replay "$tmp/cut.trace"
 one_line trace-truncated
@@ -371,6 +371,10 @@ expect all-seed-env 2 -- env LOCKSTEP_SEED=abc "$LS" check --all --junit "$tmp/a
 one_line all-seed-env
 has all-seed-env err "LOCKSTEP_SEED=abc"
 [ ! -s "$tmp/out" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL all-seed-env: a model ran"; }
+# ... but only when a model would read it: dpor does not.
+expect all-seed-unused 1 -- env LOCKSTEP_SEED=abc "$LS" check --all --strategy dpor --budget 10 --quiet
+has all-seed-unused out "54 models:"
+lacks all-seed-unused err "LOCKSTEP_SEED"
 expect all-tmpdir 2 -- env TMPDIR="$tmp/nonexistent" "$LS" check --all
 one_line all-tmpdir
 has all-tmpdir err "cannot make a temporary directory in $tmp/nonexistent (TMPDIR)"

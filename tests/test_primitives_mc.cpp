@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <mutex>
 #include <optional>
@@ -618,7 +619,9 @@ TEST(EventMc, TheCheckerFindsTheLostWakeUpOfABrokenEvent) {
 // waiter through: the search passed.
 // Every schedule runs (keep_going): the first misuse's message, "" if none.
 // (In the schedules where the waiter comes only after the destruction it
-// waits on the new object, which nobody wakes: a lost wake-up.)
+// waits in freed memory, where another object was made and destroyed again:
+// nobody wakes it, a lost wake-up. The checker cannot see a use after
+// destruction as such.)
 template <class Primitive, class Wait>
 std::string destroyed_while_waited(Wait wait) {
   mc::options o = dfs_options();
@@ -671,6 +674,34 @@ void expect_destroyed_while_waited() {
 
 TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseOnFutexPlatform) {
   expect_destroyed_while_waited<mc::futex_platform>();
+}
+
+// Woken is not gone: a waiter the unlock woke still has to take the lock,
+// in the mutex's memory. Destroying the mutex before it ran is misuse too.
+TEST(Lifetime, AMutexDestroyedBeforeItsWokenWaiterRanIsMisuse) {
+  mc::options o = dfs_options();
+  o.keep_going = true;
+  std::string misuse;
+  o.on_execution = [&](const mc::bug* b) {
+    if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
+  };
+  const mc::result r = mc::explore(o, [] {
+    alignas(mc::mutex) static unsigned char room[sizeof(mc::mutex)];
+    auto* m = new (room) mc::mutex();
+    m->lock();
+    mc::thread t([&] {
+      m->lock();
+      m->unlock();
+    });
+    mc::this_thread::yield();  // the waiter may block first
+    m->unlock();               // wakes it
+    std::destroy_at(m);
+    new (room) mc::mutex();
+    t.join();
+    std::destroy_at(reinterpret_cast<mc::mutex*>(room));
+  });
+  EXPECT_TRUE(r.complete) << r.report();
+  EXPECT_TRUE(contains(misuse, "a lock was destroyed by thread 0 (main) while thread 1 waits in it")) << misuse;
 }
 
 TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseNatively) {

@@ -99,10 +99,17 @@ trace any_trace() {
   t.bug_step = *gen_number<std::uint64_t>();
   t.bug_thread = *gen_number<std::uint32_t>();
   t.message = *gen_text();
-  const int n = *rc::gen::inRange(t.kind ? 1 : 0, 51);
+  const int n = *rc::gen::inRange(0, 51);
   for (int i = 1; i <= n; ++i) t.events.push_back(any_event(static_cast<std::uint64_t>(i)));
-  // A bug's thread is one of the execution's (the reader checks it).
-  if (t.kind) t.bug_thread = t.events[*rc::gen::inRange<std::size_t>(0, t.events.size())].thread;
+  // A bug's thread is one of the execution's (the reader checks it): thread
+  // 0, one with an event, or one a spawn made (a bug before its first event).
+  if (t.kind) {
+    t.bug_thread = 0;
+    if (!t.events.empty() && *rc::gen::arbitrary<bool>()) {
+      const trace_event& e = t.events[*rc::gen::inRange<std::size_t>(0, t.events.size())];
+      t.bug_thread = e.o == op::spawn && *rc::gen::arbitrary<bool>() ? static_cast<std::uint32_t>(e.value) : e.thread;
+    }
+  }
   return t;
 }
 

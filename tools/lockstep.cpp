@@ -991,7 +991,12 @@ mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_
 // LOCKSTEP_SEED the sampled models read, and a directory for the children
 // that run the models whose bug ends the process.
 void check_all_environment(const check_args& a) {
-  if (const char* v = std::getenv("LOCKSTEP_SEED"); v != nullptr && *v != '\0' && !a.seed) {
+  // (The seed is read only by a sampling search, and not under a replay.)
+  using kind = mc::strategy_spec::kind;
+  const bool samples = !a.strategy || *a.strategy == kind::random || *a.strategy == kind::pct || *a.strategy == kind::pos;
+  const char* replay = std::getenv("LOCKSTEP_REPLAY");
+  if (const char* v = std::getenv("LOCKSTEP_SEED");
+      v != nullptr && *v != '\0' && !a.seed && samples && (replay == nullptr || *replay == '\0')) {
     std::string why;
     if (!mc::parse_number(v, &why)) {
       std::string shown = std::string(v).substr(0, 40);

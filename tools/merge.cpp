@@ -322,6 +322,7 @@ shard_report load(const std::string& path) {
     throw usage_error{path + ": \"verdict\" is \"" + verdict.substr(0, 40) + "\", not pass, bug or incomplete"};
   if ((verdict == "bug") != (r.bug != nullptr))
     throw usage_error{path + ": the verdict says " + verdict + " but \"bug\" is " + (r.bug != nullptr ? "a bug" : "null")};
+  if (verdict == "incomplete" && whole->b) throw usage_error{path + ": the verdict says incomplete but \"complete\" is true"};
   r.executions = number(r, d.get("executions"), "executions");
   r.steps = number(r, d.get("steps"), "steps");
   if (const json* a = d.get("abandoned"); a != nullptr) r.abandoned = number(r, a, "abandoned");
@@ -418,6 +419,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     add(abandoned, s->abandoned, *s, "abandoned");
     add(steps, s->steps, *s, "steps");
     seconds += s->seconds;
+    if (!std::isfinite(seconds)) throw usage_error{s->path + ": its \"seconds\" and the other shards' add up past any time"};
     if (s->bug != nullptr && found == nullptr) found = s;
     if (!s->complete && !sampled) {
       const json* bound = s->doc.get("bound");

@@ -1758,18 +1758,20 @@ void runtime::released_full(const void* obj, lock_mode mode, const std::source_l
 }
 
 // A primitive destroyed while a thread waits in it: blocked on its word (a
-// futex wait's, a lock's or a count's: a primitive's first member is its
-// word), enqueued on it as a condition variable and not yet notified, or at
-// a step of its monitor (a queue). Its contract forbids that (the waiter
-// would go on in freed memory); it is reported where it happens, not later
-// as the waiter's lost wake-up (or not at all, when the freed memory lets
-// the waiter through).
+// futex wait's, a lock's or a count's), or woken there and not yet run (it
+// goes on in the primitive: it retries the word, or returns through it);
+// enqueued on it as a condition variable and not yet notified; or at a step
+// of its monitor (a queue). Its contract forbids that (the waiter would go
+// on in freed memory); it is reported where it happens, not later as the
+// waiter's lost wake-up (or not at all, when the freed memory lets the
+// waiter through). A primitive is known by its address, where most have
+// their word (their first member); a shared_mutex's writers wait on a word
+// of their own, further in, and are not seen here.
 std::uint32_t runtime::waiter_in(const void* obj) const noexcept {
   for (std::uint32_t i = 0; i < nthreads_; ++i) {
     const thread_rec& t = *threads_[i];
     if (i == cur_ || t.st == tstate::finished) continue;
-    if ((t.st == tstate::blocked_futex && t.wait_addr == obj) || (t.cond_obj != 0 && t.cond_word == obj) ||
-        (t.probe != nullptr && t.probe_ctx == obj))
+    if (t.wait_addr == obj || (t.cond_obj != 0 && t.cond_word == obj) || (t.probe != nullptr && t.probe_ctx == obj))
       return i;
   }
   return kNoThread;
@@ -1792,7 +1794,7 @@ void runtime::destroyed_full(const void* obj) noexcept {
     const thread_rec& t = *threads_[w];
     const bool queue = t.probe != nullptr && t.probe_ctx == obj;
     std::string what = queue            ? "a queue"
-                       : t.cond_obj != 0 ? "a condition variable"
+                       : t.cond_obj != 0 || t.cond_wait ? "a condition variable"
                        : t.count_wait    ? "a semaphore"
                        : t.lock_wait     ? "a lock"
                                          : "an object";

@@ -226,10 +226,14 @@ class reader {
     const auto count = number<std::uint64_t>(header("events"), "event count");
     read_events(t.events, count);
     read_end(count);
-    // The failing thread is one of the execution's (each starts with an event).
-    if (t.kind.has_value() &&
-        std::none_of(t.events.begin(), t.events.end(), [&](const trace_event& e) { return e.thread == t.bug_thread; }))
-      fail("bug-thread " + std::to_string(t.bug_thread) + " has no event in the trace");
+    // The failing thread is one of the execution's: thread 0, or one spawned
+    // (a bug at a thread's very start, the step bound say, comes before its
+    // first event).
+    if (t.kind.has_value() && t.bug_thread != 0 &&
+        std::none_of(t.events.begin(), t.events.end(), [&](const trace_event& e) {
+          return e.thread == t.bug_thread || (e.o == op::spawn && e.value == t.bug_thread);
+        }))
+      fail("bug-thread " + std::to_string(t.bug_thread) + " is not a thread of the trace");
     return t;
   }
 
