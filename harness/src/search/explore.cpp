@@ -159,6 +159,18 @@ std::string trace_lines(const result& r) {
 
 }  // namespace detail
 
+namespace {
+
+// FNV-1a, 64 bits: checks a checkpoint, names a failure's trace file.
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ull;
+std::uint64_t fnv1a(std::string_view bytes, std::uint64_t basis = kFnvBasis) noexcept {
+  std::uint64_t h = basis;
+  for (const unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace
+
 std::string result::write_trace() {
   if (!trace_file_.empty() || !found || !trace || trace_dir == "-") return trace_file_;
   std::string dir = trace_dir;
@@ -169,8 +181,9 @@ std::string result::write_trace() {
   std::string base = name.empty() ? "lockstep" : name;
   for (char& c : base)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the schedule: one file per failure
-  for (char c : found->schedule) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  // One file per failure. (The basis trace names have always used, a digit
+  // short of FNV's: kept, so a failure keeps its file name.)
+  const std::uint64_t h = fnv1a(found->schedule, 1469598103934665603ull);
   char hex[17];
   std::snprintf(hex, sizeof hex, "%08llx", static_cast<unsigned long long>(h & 0xffffffffull));
   const std::string path = dir + "/" + base + "-" + bug_kind_name(found->kind) + "-" + hex + ".trace";
@@ -426,10 +439,8 @@ struct split_order {
 constexpr const char* kCheckpointMagic = "lockstep-checkpoint 2";
 
 std::string checkpoint_check(std::string_view body) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (const unsigned char c : body) h = (h ^ c) * 0x100000001b3ull;
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(body)));
   return std::string("check ") + hex;
 }
 
