@@ -927,10 +927,15 @@ std::string json_string(const std::string& json, const std::string& key) {
 // child process (`check MODEL --quiet --report-json FILE` with the other
 // options given); its JSON says what it found. `output` gets the child's
 // stdout and stderr, `json` its JSON object ("" when it wrote none).
+// Where the children's directories go: TMPDIR, or /tmp.
+std::string temp_root() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+}
+
 mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_view>& args,
                               std::string& output, std::string& json) {
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string dir = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/lockstep-XXXXXX";
+  std::string dir = temp_root() + "/lockstep-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("cannot make a temporary directory in " + dir);
   const std::string out_path = dir + "/out", err_path = dir + "/err", json_path = dir + "/report.json";
   std::vector<std::string> argv_s{"lockstep", "check", m.name, "--quiet", "--report-json", json_path};
@@ -1005,11 +1010,9 @@ void check_all_environment(const check_args& a) {
       throw usage_error{"LOCKSTEP_SEED=" + shown + ": " + why};
     }
   }
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string dir = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/lockstep-XXXXXX";
+  std::string dir = temp_root() + "/lockstep-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr)
-    throw usage_error{"cannot make a temporary directory in " + dir.substr(0, dir.size() - 16) + " (TMPDIR): " +
-                      errno_text(errno)};
+    throw usage_error{"cannot make a temporary directory in " + temp_root() + " (TMPDIR): " + errno_text(errno)};
   ::rmdir(dir.c_str());
 }
 
@@ -1214,16 +1217,20 @@ struct fatal_graph {
 };
 fatal_graph g_graph;
 
+// graph's output: on stdout, or in the file (rendered too with --svg).
+void emit_dot(const std::string& dot, const std::string& out, bool svg) {
+  if (out.empty()) {
+    std::fputs(dot.c_str(), stdout);
+    return;
+  }
+  write_file(out, dot);
+  if (svg) render_svg(out);
+}
+
 void on_graph_fatal(const mc::result& found) {
   if (g_graph.model == nullptr) return;
   try {
-    const std::string dot = graph_dot(found, g_graph.model, g_graph.timeline);
-    if (g_graph.out->empty()) {
-      std::fputs(dot.c_str(), stdout);
-    } else {
-      write_file(*g_graph.out, dot);
-      if (g_graph.svg) render_svg(*g_graph.out);
-    }
+    emit_dot(graph_dot(found, g_graph.model, g_graph.timeline), *g_graph.out, g_graph.svg);
   } catch (const usage_error& e) {
     print_error(e.what);
   } catch (const std::exception& e) {
@@ -1263,13 +1270,7 @@ int cmd_graph(const std::vector<std::string_view>& args) {
   g_graph = {};
   if (const std::string mismatch = mc::verdict_mismatch(t, r); !mismatch.empty())
     throw usage_error{path + ": " + mismatch};
-  const std::string dot = graph_dot(r, m->name, timeline);
-  if (out.empty()) {
-    std::fputs(dot.c_str(), stdout);
-    return kOk;
-  }
-  write_file(out, dot);
-  if (svg) render_svg(out);
+  emit_dot(graph_dot(r, m->name, timeline), out, svg);
   return kOk;
 }
 
