@@ -713,6 +713,47 @@ TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseNatively) {
                        std::string("a queue ") + kDestroyedWhileWaited));
 }
 
+// dpor too. Here the only step the destroying thread takes between the
+// spawn and the destruction is independent of the waiter's, so dpor, which
+// reorders only dependent steps, once explored a single execution: the
+// waiter came after the destruction, found memory that looked ready (as
+// freed memory may) and went on, and the search said "pass (complete)". A
+// destruction while other threads run is dependent with every step to it.
+template <class Primitive, class Wait>
+std::string destroyed_while_waited_under(mc::strategy_spec s, Wait wait) {
+  mc::options o = dfs_options();
+  o.strategy = s;
+  o.keep_going = true;
+  std::string misuse;
+  o.on_execution = [&](const mc::bug* b) {
+    if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
+  };
+  const mc::result r = mc::explore(o, [wait] {
+    alignas(Primitive) static unsigned char room[sizeof(Primitive)];
+    mc::atomic<int> unrelated{0};
+    auto* p = new (room) Primitive();
+    mc::thread t([&] { wait(*p); });
+    unrelated.store(1);
+    p->~Primitive();
+    std::memset(room, 0x01, sizeof room);  // freed memory that looks ready
+    t.join();
+  });
+  EXPECT_TRUE(r.complete) << r.report();
+  return misuse;
+}
+
+TEST(Lifetime, DporOrdersADestructionBeforeTheStepsOfOtherThreads) {
+  struct semaphore : mc::counting_semaphore<4> {
+    semaphore() : mc::counting_semaphore<4>(0) {}
+  };
+  for (const mc::strategy_spec& s : {mc::dpor(), mc::source_dpor()}) {
+    EXPECT_TRUE(contains(destroyed_while_waited_under<mc::event>(s, [](mc::event& e) { e.wait(); }),
+                         kDestroyedWhileWaited));
+    EXPECT_TRUE(contains(destroyed_while_waited_under<semaphore>(s, [](semaphore& x) { x.acquire(); }),
+                         kDestroyedWhileWaited));
+  }
+}
+
 // -- shared_mutex ---------------------------------------------------------------------------
 
 template <class RW>

@@ -234,6 +234,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     for (const touch_rec& t : touches_) touched_[t.obj] = 0;
     touches_.clear();
     lazy_yields_.clear();
+    destroyed_.clear();
   }
 
   // Thread 0 runs the body; body_ref is two words and fits inline.
@@ -1777,7 +1778,25 @@ std::uint32_t runtime::waiter_in(const void* obj) const noexcept {
   return kNoThread;
 }
 
+// A step at a primitive destroyed in this execution (dpor): at its address,
+// as waiter_in() finds a waiter there.
+void runtime::note_destroyed_use(const void* addr) {
+  const thread_rec& t = *threads_[cur_];
+  for (const void* d : destroyed_)
+    if (addr == d || (t.cond_obj != 0 && t.cond_word == d) || (t.probe != nullptr && t.probe_ctx == d))
+      note({destroyed_key(d), access_kind::read});
+}
+
 void runtime::destroyed_full(const void* obj) noexcept {
+  // To dpor, a destruction while other threads run writes the memory (it
+  // rides on the step before it, as code between two points does), and a
+  // later step there reads it (note_destroyed_use()): a thread that comes
+  // to the object after it died, under whatever id the memory's bytes now
+  // give it, could have come before, and waited in it (the misuse below).
+  if (track_ && !aborting_ && finished_ + 1 < nthreads_) {
+    note({destroyed_key(obj), access_kind::write});
+    if (std::find(destroyed_.begin(), destroyed_.end(), obj) == destroyed_.end()) destroyed_.push_back(obj);
+  }
   if (object_rec* r = objects_.get(obj); r != nullptr && r->resource) {
     if (!aborting_ && !r->holders.empty()) {
       const holder& h = r->holders.front();

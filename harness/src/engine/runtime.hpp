@@ -635,7 +635,11 @@ class runtime {
   // execution's schedule alone decides (its object id does not: the race
   // detector, once on, numbers objects at every step).
   std::uint32_t waiters_key(std::uint32_t id) const noexcept { return objects_[id].ordinal; }
-  void record_more(op o, std::uint32_t object, bool noted);
+  void record_more(op o, const void* addr, std::uint32_t object, bool noted);
+  // dpor: primitives destroyed in this execution while other threads ran
+  // (destroyed_full()), and a step at one of them (record_more()).
+  std::vector<const void*> destroyed_;
+  [[gnu::noinline]] void note_destroyed_use(const void* addr);
   std::uint32_t announced_waiters(const thread_rec& t, const access& a) const;
   void note_waiter(const thread_rec& t);
   void count_bypass(const void* obj, const object_rec& r, std::uint32_t asked, lock_mode mode);
@@ -903,14 +907,16 @@ inline std::uint32_t runtime::object_id(detail::object_handle& h) noexcept {
     events_limit(o);
   event& e = events_.push_unchecked(event{0, addr, loc, cur_, object, o});
   if (record_more_ != 0) [[unlikely]]
-    record_more(o, object, noted);
+    record_more(o, addr, object, noted);
   return e;
 }
 
-inline void runtime::record_more(op o, std::uint32_t object, bool noted) {
+inline void runtime::record_more(op o, const void* addr, std::uint32_t object, bool noted) {
   // (Not in a value choice or an exit: they ride on the step before.)
   if ((record_more_ & ~kRecordAlways) != 0 && o != op::choose && o != op::exit) settle_bypass();
   if (track_ && !noted) note_event(o, object);
+  if (!destroyed_.empty()) [[unlikely]]
+    note_destroyed_use(addr);
   if (expect_ != nullptr) check_expected();
 }
 

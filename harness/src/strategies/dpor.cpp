@@ -879,11 +879,12 @@ class dpor_strategy final : public strategy {
   // announcement, so an access outside it would let a sleeper sleep through
   // a step it races with (and its reversal would never run).
   //
-  // One access cannot be announced: a read of virtual time (mc::platform::
-  // now(), as a timed operation computes its deadline) is no point, and
-  // rides on the thread's step before it. Found here, it widens the
-  // announcement its frame keeps, before any sibling of the frame puts the
-  // thread to sleep with it. Every other access the engine announces; some
+  // Some accesses cannot be announced: a read of virtual time (mc::platform::
+  // now(), as a timed operation computes its deadline) and a primitive's
+  // destruction are no points, and ride on the thread's step before them;
+  // that a step comes to a destroyed primitive's memory is known only in
+  // the step. Found here, they widen the announcement its frame keeps,
+  // before any sibling of the frame puts the thread to sleep with it. Every other access the engine announces; some
   // need none: a sync access orders the step after a write it can never be
   // reversed with (no race), and some writes are read only by a step that
   // cannot come first: a thread key's, read by the thread's start and by
@@ -899,6 +900,14 @@ class dpor_strategy final : public strategy {
     for (const access& x : t.accesses) {
       if (x.key == kTimeKey && x.kind == access_kind::read) {
         if (!next.time && !covers(next, x)) next.time = true;
+        continue;
+      }
+      // A destruction, or a step in a destroyed primitive's memory (see
+      // kDestroyedKey): an announcement has one key, so the thread's
+      // becomes global. Only the kind and `blocks` stay, as in
+      // stopped_by_last().
+      if ((x.key & ~kObjectMask) == kDestroyedKey) {
+        if (next.kind != access_kind::global) next = access{0, access_kind::global, next.blocks};
         continue;
       }
 #if !defined(NDEBUG) || defined(LOCKSTEP_CHECK_INVARIANTS)

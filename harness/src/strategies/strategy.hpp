@@ -123,6 +123,17 @@ inline constexpr std::uint32_t kWaitersKey = 0x02000000u;
 inline constexpr std::uint32_t kWokenKey = 0x01000000u;
 // Object ids are below kWokenKey.
 inline constexpr std::uint32_t kObjectMask = kWokenKey - 1;
+// A destroyed primitive's memory, keyed by its address (hashed: two that
+// share a key only add a dependence): the destruction writes it, and a
+// later step at that address (a thread that comes to the object after it
+// died, under whatever id the memory's bytes now give it) reads it. Neither
+// is announced before its step: dpor widens the announcement (see
+// widen_announcement()).
+inline constexpr std::uint32_t kDestroyedKey = kReleaseKey | kTimeKey;
+inline std::uint32_t destroyed_key(const void* addr) noexcept {
+  const auto a = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(addr));
+  return kDestroyedKey | static_cast<std::uint32_t>((a * 0x9e3779b97f4a7c15ULL) >> 40);
+}
 inline constexpr std::uint32_t kWaitersWrite = 0x80000000u;
 inline constexpr std::uint32_t kAnyWaiters = ~std::uint32_t{0};
 inline constexpr std::uint32_t monitor_field_key(std::uint32_t key, unsigned field) noexcept {
