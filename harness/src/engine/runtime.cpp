@@ -36,6 +36,47 @@ const detail::task_vtable body_vtable{
     [](void*) noexcept {}};
 
 // ---------------------------------------------------------------------------
+// std::terminate while aborting
+
+namespace {
+
+std::terminate_handler previous_terminate = nullptr;
+
+[[noreturn]] void on_terminate() {
+  if (runtime* rt = tl_current; rt != nullptr) rt->terminating();
+  if (previous_terminate != nullptr) previous_terminate();
+  std::abort();
+}
+
+}  // namespace
+
+// The abort is thrown from a scheduling point; one inside a noexcept
+// function (most often a destructor that takes a lock or touches an
+// atomic, called where nothing unwinds yet) cannot leave it, and the C++
+// runtime calls std::terminate. That would end the process with a crash
+// that hides the execution's bug: the thread is stopped there instead, as
+// one that never reaches a point where it may throw (freeze()).
+void runtime::terminating() noexcept {
+  if (!in_execution_ || !aborting_ || cur_ >= nthreads_) return;
+  thread_rec& t = *threads_[cur_];
+  const std::uintptr_t sp = stack_pointer();
+  const auto top = reinterpret_cast<std::uintptr_t>(t.stack->top());
+  if (!t.in_task || sp >= top || top - sp > t.stack->size()) return;  // not on its fiber
+  const std::exception_ptr e = std::current_exception();
+  if (!e) return;
+  bool ours = false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const abort_execution&) {
+    ours = true;
+  } catch (...) {
+  }
+  if (ours)
+    freeze("was at a scheduling point inside a function that may not throw (a destructor, most often) when "
+           "the execution aborted");
+}
+
+// ---------------------------------------------------------------------------
 // Construction
 
 runtime::runtime(const options& opts, strategy& strat)
@@ -47,6 +88,11 @@ runtime::runtime(const options& opts, strategy& strat)
     throw std::invalid_argument("lockstep: options.stack_size must be at least 16 KiB, not " +
                                 std::to_string(opts.stack_size) + " bytes");
   tl_current = this;
+  static const bool terminate_installed = [] {
+    previous_terminate = std::set_terminate(&on_terminate);
+    return true;
+  }();
+  (void)terminate_installed;
   events_.set_bound(opts.max_steps);  // record() reaches events_limit() there
   track_ = strat.wants_accesses();
   // Fixed for the runtime's life: iterative bounding builds every bound's
@@ -333,12 +379,9 @@ void runtime::unwind_now() {
   throw abort_execution{};
 }
 
-void runtime::freeze() {
+void runtime::freeze(const char* why) {
   thread_rec& t = *threads_[cur_];
-  if (bug_)
-    bug_->details += "  " + thread_label(t.id) +
-                     " kept starting operations after the abort that may not throw it (release paths, or "
-                     "destructors while unwinding): it was stopped there, its frames not unwound.\n";
+  if (bug_) bug_->details += "  " + thread_label(t.id) + " " + why + ": it was stopped there, its frames not unwound.\n";
   t.in_task = false;        // unwind_all() passes it by; its task is destroyed there
   t.fiber_created = false;  // jump() makes the slot a new fiber
   t.frozen = true;

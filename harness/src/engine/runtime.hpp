@@ -180,6 +180,9 @@ class runtime {
   runtime& operator=(const runtime&) = delete;
 
   // The runtime of the execution running on this OS thread, or nullptr.
+  // From the std::terminate handler the runtime installs: a checked thread
+  // that cannot throw the abort is stopped instead (runtime.cpp).
+  void terminating() noexcept;
   static runtime* current() noexcept { return tl_current; }
 
   // Host side: runs one execution of `body`. Returns the bug found, if any.
@@ -423,14 +426,16 @@ class runtime {
   void abandon_op() {
     thread_rec& t = *threads_[cur_];
     if (t.in_task && ++t.abandoned > kMaxAbandoned) [[unlikely]]
-      freeze();
+      freeze(
+          "kept starting operations after the abort that may not throw it (release paths, or destructors while "
+          "unwinding)");
   }
   // Stops the running thread where it is: its fiber runs no further and its
   // frames are not unwound (their destructors do not run; what they own
   // leaks). unwind_all() retires the fiber once the other threads have
   // unwound (they may still use its frames); the slot's next task gets a new
   // fiber on the same stack.
-  [[noreturn, gnu::cold, gnu::noinline]] void freeze();
+  [[noreturn, gnu::cold, gnu::noinline]] void freeze(const char* why);
   // While aborting: the running thread must not throw the abort (it unwinds
   // already, or it is inside a primitive's release path).
   [[nodiscard]] bool no_throw() const noexcept {
