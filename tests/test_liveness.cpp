@@ -354,49 +354,6 @@ TEST(FairScheduling, ANotifyAfterAYieldCanReachATimedWaiterInTime) {
   }
 }
 
-// A thread that polls with yields until a sleeping thread wakes and sets a
-// flag is no livelock: on a real system the sleep ends. Fair scheduling
-// defers a yield to runnable threads only (see the test above), so the
-// first dfs and dpor schedule polled forever and was reported as a
-// livelock. Once a window passes without progress and with the sleeper's
-// timeout pending, the poller waits for it: dpor covers every schedule,
-// the poller's polls before the timeout up to a window of them.
-TEST(Livelock, APollerWaitingForASleeperIsNoLivelock) {
-  const auto body = [] {
-    mc::atomic<bool> flag{false};
-    mc::thread sleeper([&] {
-      mc::sleep_for(std::chrono::microseconds(10));
-      flag.store(true);
-    });
-    while (!flag.load()) mc::this_thread::yield();
-    sleeper.join();
-  };
-  const auto exhaustive = mc::explore(with(mc::dpor()), body);
-  EXPECT_FALSE(exhaustive.found) << exhaustive.report();
-  EXPECT_TRUE(exhaustive.complete) << exhaustive.report();
-  for (const mc::strategy_spec& s : {mc::dfs(), mc::random(1)}) {
-    mc::options o = with(s);
-    o.max_executions = 2000;
-    const auto r = mc::explore(o, body);
-    EXPECT_FALSE(r.found) << r.strategy << "\n" << r.report();
-  }
-}
-
-// ... and it excuses nothing else: polite threads in lock step beside a
-// thread that sleeps once are still a livelock (once its timeout has fired,
-// no thread waits with a deadline).
-TEST(Livelock, ASleeperBesideALivelockLeavesTheLivelock) {
-  const mc::model* m = mc::find_model("livelock_polite");
-  ASSERT_NE(m, nullptr);
-  const auto r = mc::explore(with(mc::dfs()), [m] {
-    mc::thread sleeper([] { mc::sleep_for(std::chrono::microseconds(5)); });
-    m->body();
-    sleeper.join();
-  });
-  ASSERT_TRUE(r.found) << r.report();
-  EXPECT_EQ(r.found->kind, bug_kind::livelock) << r.report();
-}
-
 TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {
   const auto r = check("busy_wait_spin");
   ASSERT_TRUE(r.found) << r.report();

@@ -155,22 +155,6 @@ class fairness {
     m.yield_at = ++clock_;
     if (m.live != 0) set_deferred(me, true);
   }
-  // Every runnable thread but `w` waits for `w` (an edge of its latest
-  // yield's, as if it had yielded to it), which can run: the engine's way
-  // to let a timed waiter's deadline pass in a cycle without progress (see
-  // runtime::defer_to_deadline()). False, and nothing done, if `w` is
-  // blocked in an attempt (edges into it would defer nobody).
-  template <class Runnable>
-  bool defer_all_to(std::uint32_t w, std::uint32_t nthreads, Runnable&& runnable) {
-    if (st_[w].blocked) return false;
-    for (std::uint32_t u = 0; u < nthreads; ++u) {
-      thread_state& t = st_[u];
-      if (u == w || t.blocked || !runnable(u)) continue;
-      st_[w].watchers.emplace_back(u, t.gen);
-      if (t.live++ == 0) set_deferred(u, true);
-    }
-    return true;
-  }
 
  private:
   struct thread_state {

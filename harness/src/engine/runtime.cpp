@@ -2039,43 +2039,12 @@ void runtime::memory_yield() {
 void runtime::check_livelock() {
   const std::size_t period = detector<livelock>().period(events_, exec_steps());
   if (period == 0) return;  // not (yet) a repeating cycle: the step bound decides
-  if (defer_to_deadline()) return;
   if (lean_) {  // the report reads what lean executions leave out
     lean_stop();
     unwind_now();
   }
   report_text r = livelock_text(view(), period, opts_.livelock_window);
   fail_and_unwind(bug_kind::livelock, std::move(r.message), std::move(r.details));
-}
-
-// A cycle without progress while a thread waits with a deadline (sleep_for,
-// a timed acquire or wait) is no livelock: on a real system the deadline
-// passes and the waiter goes on, however often the others poll. Fair
-// scheduling defers a yield only to runnable threads (deferring to timed
-// waiters too would force every pending timeout before a yielder's next
-// step, and hide a notify that reaches a timed waiter in time), so a
-// schedule could pick the pollers forever. Here, once a whole window has
-// passed without progress and without the waiter's timeout, every runnable
-// thread waits for the waiter whose deadline comes first: the next pick
-// fires its timeout, and a new window begins. Threads whose waits with a
-// deadline are part of the cycle (polite threads that back off with
-// sleep_for) are still a livelock, and so are pollers that make no
-// progress once no thread has waited a whole window.
-bool runtime::defer_to_deadline() {
-  std::uint32_t first = kNoThread;
-  for (std::uint32_t i = 0; i < nthreads_; ++i) {
-    const thread_rec& t = *threads_[i];
-    if (t.st == tstate::blocked_futex && t.timed && enabled_.contains(i) &&
-        exec_steps() - t.block_step >= opts_.livelock_window &&
-        (first == kNoThread || t.deadline < threads_[first]->deadline))
-      first = i;
-  }
-  if (first == kNoThread ||
-      !detector<fairness>().defer_all_to(first, nthreads_,
-                                         [&](std::uint32_t u) { return threads_[u]->st == tstate::runnable; }))
-    return false;
-  detector<livelock>().progress(exec_steps());
-  return true;
 }
 
 // ---------------------------------------------------------------------------

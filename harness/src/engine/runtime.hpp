@@ -625,7 +625,6 @@ class runtime {
   void memory_yield();
   void undo_pick(fairness::pick_mark mark, bool blocks);
   void check_livelock();
-  bool defer_to_deadline();  // check_livelock(): a cycle while a thread waits with a deadline
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
   // Bounded bypass: a thread's asking and acquiring count at its next step
   // (record()), ordered for dpor against the waiters' blocking by the
