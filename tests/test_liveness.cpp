@@ -354,6 +354,32 @@ TEST(FairScheduling, ANotifyAfterAYieldCanReachATimedWaiterInTime) {
   }
 }
 
+// A thread that polls with yields until a sleeping thread sets a flag:
+// fair scheduling defers a yield to runnable threads only (see the test
+// above), so the schedule in which the timeout never fires polls forever,
+// and is reported as a livelock, though on a real system the timeout fires
+// (README, fair scheduling: a known limitation). The report says that the
+// sleeper waited with a deadline through the whole window.
+TEST(Livelock, AReportNamesAThreadThatWaitedWithADeadlineThroughTheWindow) {
+  const auto r = mc::explore(with(mc::dfs()), [] {
+    mc::atomic<bool> flag{false};
+    mc::thread sleeper([&] {
+      mc::sleep_for(std::chrono::microseconds(10));
+      flag.store(true);
+    });
+    while (!flag.load()) mc::this_thread::yield();
+    sleeper.join();
+  });
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::livelock) << r.report();
+  EXPECT_HAS(r.found->details, "thread 1 has waited with a deadline (at ");
+  EXPECT_HAS(r.found->details, "a known limitation of fair scheduling");
+  // A livelock without a timed wait says nothing of the kind.
+  const auto polite = check("livelock_polite");
+  ASSERT_TRUE(polite.found) << polite.report();
+  EXPECT_FALSE(contains(polite.found->details, "waited with a deadline")) << polite.report();
+}
+
 TEST(BusyWait, ASpinWithoutRelaxIsNamedWithItsLineAndAHint) {
   const auto r = check("busy_wait_spin");
   ASSERT_TRUE(r.found) << r.report();
