@@ -720,7 +720,7 @@ TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseNatively) {
 // freed memory may) and went on, and the search said "pass (complete)". A
 // destruction while other threads run is dependent with every step to it.
 template <class Primitive, class Wait>
-std::string destroyed_while_waited_under(mc::strategy_spec s, Wait wait) {
+std::string destroyed_while_waited_under(mc::strategy_spec s, Wait wait, unsigned char fill = 0x01) {
   mc::options o = dfs_options();
   o.strategy = s;
   o.keep_going = true;
@@ -728,14 +728,14 @@ std::string destroyed_while_waited_under(mc::strategy_spec s, Wait wait) {
   o.on_execution = [&](const mc::bug* b) {
     if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
   };
-  const mc::result r = mc::explore(o, [wait] {
+  const mc::result r = mc::explore(o, [wait, fill] {
     alignas(Primitive) static unsigned char room[sizeof(Primitive)];
     mc::atomic<int> unrelated{0};
     auto* p = new (room) Primitive();
     mc::thread t([&] { wait(*p); });
     unrelated.store(1);
     p->~Primitive();
-    std::memset(room, 0x01, sizeof room);  // freed memory that looks ready
+    std::memset(room, fill, sizeof room);  // freed memory, that may look ready
     t.join();
   });
   EXPECT_TRUE(r.complete) << r.report();
@@ -746,11 +746,53 @@ TEST(Lifetime, DporOrdersADestructionBeforeTheStepsOfOtherThreads) {
   struct semaphore : mc::counting_semaphore<4> {
     semaphore() : mc::counting_semaphore<4>(0) {}
   };
+  struct queue : mc::bounded_queue<int> {
+    queue() : mc::bounded_queue<int>(1) {}
+  };
   for (const mc::strategy_spec& s : {mc::dpor(), mc::source_dpor()}) {
     EXPECT_TRUE(contains(destroyed_while_waited_under<mc::event>(s, [](mc::event& e) { e.wait(); }),
                          kDestroyedWhileWaited));
     EXPECT_TRUE(contains(destroyed_while_waited_under<semaphore>(s, [](semaphore& x) { x.acquire(); }),
                          kDestroyedWhileWaited));
+    // Freed memory that looks empty: the late acquire (or get) blocks
+    // without a step (no event), and still comes to the destroyed memory.
+    EXPECT_TRUE(contains(destroyed_while_waited_under<semaphore>(
+                             s, [](semaphore& x) { x.acquire(); }, 0x00),
+                         kDestroyedWhileWaited));
+    EXPECT_TRUE(contains(destroyed_while_waited_under<queue>(
+                             s, [](queue& q) { (void)q.get(); }, 0x00),
+                         kDestroyedWhileWaited));
+  }
+}
+
+// The same for a lock whose freed memory looks held: the late lock() blocks
+// without a step. (dpor reported only the deadlock it then causes.)
+TEST(Lifetime, DporOrdersADestructionBeforeALockAttemptThatBlocks) {
+  for (const mc::strategy_spec& s : {mc::dpor(), mc::source_dpor()}) {
+    mc::options o = dfs_options();
+    o.strategy = s;
+    o.keep_going = true;
+    std::string misuse;
+    o.on_execution = [&](const mc::bug* b) {
+      if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
+    };
+    const mc::result r = mc::explore(o, [] {
+      alignas(mc::mutex) static unsigned char room[sizeof(mc::mutex)];
+      mc::atomic<int> unrelated{0};
+      auto* m = new (room) mc::mutex();
+      m->lock();
+      mc::thread t([&] {
+        m->lock();
+        m->unlock();
+      });
+      unrelated.store(1);
+      m->unlock();
+      std::destroy_at(m);
+      std::memset(room, 0x01, sizeof room);  // freed memory that looks held
+      t.join();
+    });
+    EXPECT_TRUE(r.complete) << r.report();
+    EXPECT_TRUE(contains(misuse, "a lock was destroyed by thread 0 (main) while thread 1 waits in it")) << misuse;
   }
 }
 

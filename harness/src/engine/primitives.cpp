@@ -2,6 +2,7 @@
 // runtime's native count word (mc::platform's semaphore count).
 #include "lockstep/mc/primitives.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "engine/dcheck.hpp"
@@ -108,6 +109,8 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
       note({kTimeKey, access_kind::read});  // it compared its deadline with the time
     } else {
       note({obj, access_kind::read});
+      if (!destroyed_.empty()) [[unlikely]]  // (no event: record() does not see it)
+        note_destroyed_use(word);
       undo_pick(mark, true);
     }
     begin_block(me, word, timed, deadline, loc);
@@ -500,7 +503,14 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       // that made it not ready, it would have taken its own, so dpor must
       // see the race. The attempt is no step: it is not noted in the
       // transition it ends (whose step did not read them).
-      if (track_) strat_.on_parked(cur_, parked_access(obj, s), true);
+      if (track_) {
+        access a = parked_access(obj, s);
+        // (At a destroyed queue: an attempt at its memory, see
+        // note_destroyed_use().)
+        if (std::find(destroyed_.begin(), destroyed_.end(), ctx) != destroyed_.end()) [[unlikely]]
+          a.destroyed = destroyed_key(ctx);
+        strat_.on_parked(cur_, a, true);
+      }
       park_monitor(me, s);
       sleep();
       if (aborting_) return abandoned_monitor(probe, ctx);  // resumed inside a release path

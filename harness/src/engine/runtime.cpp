@@ -903,6 +903,8 @@ bool runtime::futex_wait(const std::uint32_t* word, detail::object_handle& h,
     // acquisition that follows the wake-up may look ordered after the
     // holder's by then, through whatever ordered the wake-up).
     note({obj, access_kind::read});
+    if (!destroyed_.empty()) [[unlikely]]  // (no event: record() does not see it)
+      note_destroyed_use(word);
     undo_pick(mark, true);
     thread_rec& me = *threads_[cur_];
     begin_block(me, word, false, 0, loc);
