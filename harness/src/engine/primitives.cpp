@@ -505,10 +505,11 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
       // transition it ends (whose step did not read them).
       if (track_) {
         access a = parked_access(obj, s);
-        // (At a destroyed queue: an attempt at its memory, see
-        // note_destroyed_use().)
+        // At a destroyed queue, an attempt at its memory (see
+        // note_destroyed_use()): a parked access carries one key, so it
+        // becomes global, which its destruction's write is part of.
         if (std::find(destroyed_.begin(), destroyed_.end(), ctx) != destroyed_.end()) [[unlikely]]
-          a.destroyed = destroyed_key(ctx);
+          a = access{0, access_kind::global};
         strat_.on_parked(cur_, a, true);
       }
       park_monitor(me, s);

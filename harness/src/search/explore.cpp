@@ -430,13 +430,13 @@ struct split_order {
   std::atomic<std::uint64_t>* counted = nullptr;  // counted executions of every worker
 };
 
-// Checkpoint files: "lockstep-checkpoint 3", then "strategy S", "name N",
+// Checkpoint files: "lockstep-checkpoint 2", then "strategy S", "name N",
 // "executions E", "state", the strategy's own lines, and last "check H":
 // H the FNV-1a hash (16 hex digits) of every byte before that line. A file
 // cut short or damaged is refused by its check, before a strategy reads a
 // state that could resume the search in the wrong place (a truncated state
 // once resumed at its end: "complete", a bug never reached).
-constexpr const char* kCheckpointMagic = "lockstep-checkpoint 3";
+constexpr const char* kCheckpointMagic = "lockstep-checkpoint 2";
 
 std::string checkpoint_check(std::string_view body) {
   char hex[17];
@@ -468,11 +468,8 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   if (!std::getline(f, line)) throw bad("empty file");
   if (line == "lockstep-checkpoint 1")
     throw bad("written by an older lockstep (version 1, without a check line); delete it to start the search over");
-  if (line == "lockstep-checkpoint 2")
-    throw bad("written by an older lockstep (version 2, whose dpor did not order destructions); delete it to "
-              "start the search over");
   if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic)
-    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads version 3");
+    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads version 2");
   if (line != kCheckpointMagic) throw bad("not a lockstep checkpoint");
   // Its last line checks every byte before it.
   {

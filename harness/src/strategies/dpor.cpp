@@ -430,10 +430,10 @@ class dpor_strategy final : public strategy {
 
   // The stack, one frame a line:
   //   v <options> <chosen> <done...>                      (a value frame)
-  //   t <chosen> | c <tid>:<key>:<kind>:<flags>[:<waiters>[:<destroyed>]] ... | b <tids> | d <tids> | s <tid>:<key>:<kind>:<flags>[:<waiters>[:<destroyed>]] ...
+  //   t <chosen> | c <tid>:<key>:<kind>:<flags>[:<waiters>] ... | b <tids> | d <tids> | s <tid>:<key>:<kind>:<flags>[:<waiters>] ...
   //     [| w <k> <tree> ...]
   // (flags: see access_flags; files without them read as 0, as missing
-  // waiters and destroyed keys do). The wakeup
+  // waiters do). The wakeup
   // subtrees (optimal dpor) follow w, each after the index of its branch in
   // b: tree = [ node ... ], node = <tid> @<key>:<kind>:<flags> ... [y] tree.
   std::string save() const override {
@@ -450,8 +450,7 @@ class dpor_strategy final : public strategy {
     auto acc = [](std::uint32_t t, const access& a) {
       return " " + std::to_string(t) + ":" + std::to_string(a.key) + ":" +
              std::to_string(static_cast<unsigned>(a.kind)) + ":" + std::to_string(access_flags(a)) +
-             (a.waiters != 0 || a.destroyed != 0 ? ":" + std::to_string(a.waiters) : std::string()) +
-             (a.destroyed != 0 ? ":" + std::to_string(a.destroyed) : std::string());
+             (a.waiters != 0 ? ":" + std::to_string(a.waiters) : std::string());
     };
     for (const frame& f : stack_) {
       if (f.value) {
@@ -498,14 +497,12 @@ class dpor_strategy final : public strategy {
       auto read_accesses = [&](auto&& put) {
         std::string tok;
         while (l >> tok && tok != "|") {
-          unsigned t = 0, key = 0, kind = 0, flags = 0, waiters = 0, destroyed = 0;
-          const int n =
-              std::sscanf(tok.c_str(), "%u:%u:%u:%u:%u:%u", &t, &key, &kind, &flags, &waiters, &destroyed);
-          if (n < 3 || !valid_access(kind, flags) || (destroyed != 0 && (destroyed & ~kObjectMask) != kDestroyedKey))
+          unsigned t = 0, key = 0, kind = 0, flags = 0, waiters = 0;
+          const int n = std::sscanf(tok.c_str(), "%u:%u:%u:%u:%u", &t, &key, &kind, &flags, &waiters);
+          if (n < 3 || !valid_access(kind, flags))
             throw std::invalid_argument(tok);
           access a = access_of(key, kind, flags);
           a.waiters = waiters;
-          a.destroyed = destroyed;
           put(t, a);
         }
       };
@@ -905,14 +902,12 @@ class dpor_strategy final : public strategy {
         if (!next.time && !covers(next, x)) next.time = true;
         continue;
       }
-      // A destruction, or a step at a destroyed primitive's address (see
-      // kDestroyedKey): the announcement writes the key too. A second such
-      // key makes it global (only the kind and `blocks` stay, as in
-      // stopped_by_last()).
+      // A destruction, or a step in a destroyed primitive's memory (see
+      // kDestroyedKey): an announcement has one key, so the thread's
+      // becomes global. Only the kind and `blocks` stay, as in
+      // stopped_by_last().
       if ((x.key & ~kObjectMask) == kDestroyedKey) {
-        if (covers(next, x)) continue;
-        if (next.destroyed == 0) next.destroyed = x.key;
-        else next = access{0, access_kind::global, next.blocks};
+        if (next.kind != access_kind::global) next = access{0, access_kind::global, next.blocks};
         continue;
       }
 #if !defined(NDEBUG) || defined(LOCKSTEP_CHECK_INVARIANTS)

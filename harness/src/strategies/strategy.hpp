@@ -87,11 +87,6 @@ struct access {
   // kWaitersWrite set; kAnyWaiters: those of several resources (it then
   // counts as a global access). 0: none.
   std::uint32_t waiters = 0;
-  // As a thread's next step: it also writes a destroyed primitive's key
-  // (kDestroyedKey), found only in the step (a destruction riding on it, or
-  // a step at a destroyed primitive's address): dpor widens the
-  // announcement with it (widen_announcement()). 0: none.
-  std::uint32_t destroyed = 0;
 };
 // A monitor step's `fields` from the fields it reads and those it writes.
 constexpr std::uint8_t monitor_fields(unsigned reads, unsigned writes) noexcept {
@@ -132,8 +127,8 @@ inline constexpr std::uint32_t kObjectMask = kWokenKey - 1;
 // share a key only add a dependence): the destruction writes it, and a
 // later step at that address (a thread that comes to the object after it
 // died, under whatever id the memory's bytes now give it) reads it. Neither
-// is announced before its step: dpor widens the announcement with it
-// (access::destroyed).
+// is announced before its step: dpor widens the announcement (see
+// widen_announcement()).
 inline constexpr std::uint32_t kDestroyedKey = kReleaseKey | kTimeKey;
 inline std::uint32_t destroyed_key(const void* addr) noexcept {
   const auto a = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(addr));
@@ -156,11 +151,9 @@ void for_each_plain(const access& step, F&& f) {
                   (step.waiters & kWaitersWrite) != 0 ? access_kind::write : access_kind::read});
   }
   if (step.time) f(access{kTimeKey, access_kind::read});
-  if (step.destroyed != 0) f(access{step.destroyed, access_kind::write});
   access a = step;
   a.waiters = 0;
   a.time = false;
-  a.destroyed = 0;
   switch (a.kind) {
     case access_kind::futex_wait:
       f(access{a.key, access_kind::read});
@@ -191,7 +184,7 @@ void for_each_plain(const access& step, F&& f) {
 // conflicts with everything that is not none.
 inline bool compound(const access& a) noexcept {
   return a.kind == access_kind::futex_wait || a.kind == access_kind::timeout || a.kind == access_kind::lock_try ||
-         a.kind == access_kind::monitor || a.waiters != 0 || a.time || a.destroyed != 0;
+         a.kind == access_kind::monitor || a.waiters != 0 || a.time;
 }
 inline bool conflict(const access& a, const access& b) noexcept {
   if (compound(a)) {
