@@ -180,10 +180,10 @@ class runtime {
   runtime& operator=(const runtime&) = delete;
 
   // The runtime of the execution running on this OS thread, or nullptr.
+  static runtime* current() noexcept { return tl_current; }
   // From the std::terminate handler the runtime installs: a checked thread
   // that cannot throw the abort is stopped instead (runtime.cpp).
   void terminating() noexcept;
-  static runtime* current() noexcept { return tl_current; }
 
   // Host side: runs one execution of `body`. Returns the bug found, if any.
   void run_execution(detail::body_ref body, std::uint64_t index);
