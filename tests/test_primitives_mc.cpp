@@ -617,20 +617,31 @@ TEST(EventMc, TheCheckerFindsTheLostWakeUpOfABrokenEvent) {
 // memory. Before, a condition variable's waiter was reported later as a lost
 // wake-up, and a queue whose freed memory happened to look ready let its
 // waiter through: the search passed.
-// Every schedule runs (keep_going): the first misuse's message, "" if none.
+//
+// Every schedule of `body` runs under `s` (keep_going), and the search is
+// complete: the first misuse's message, "" if none.
+template <class Body>
+std::string first_misuse(mc::strategy_spec s, Body body) {
+  mc::options o = dfs_options();
+  o.strategy = s;
+  o.keep_going = true;
+  std::string misuse;
+  o.on_execution = [&](const mc::bug* b) {
+    if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
+  };
+  const mc::result r = mc::explore(o, body);
+  EXPECT_TRUE(r.complete) << r.report();
+  return misuse;
+}
+
+// Under dfs, the first misuse's message, "" if none.
 // (In the schedules where the waiter comes only after the destruction it
 // waits in freed memory, where another object was made and destroyed again:
 // nobody wakes it, a lost wake-up. The checker cannot see a use after
 // destruction as such.)
 template <class Primitive, class Wait>
 std::string destroyed_while_waited(Wait wait) {
-  mc::options o = dfs_options();
-  o.keep_going = true;
-  std::string misuse;
-  o.on_execution = [&](const mc::bug* b) {
-    if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
-  };
-  const mc::result r = mc::explore(o, [wait] {
+  return first_misuse(mc::dfs(), [wait] {
     alignas(Primitive) static unsigned char room[sizeof(Primitive)];
     auto* p = new (room) Primitive();
     mc::thread t([&] { wait(*p); });
@@ -641,8 +652,6 @@ std::string destroyed_while_waited(Wait wait) {
     reinterpret_cast<Primitive*>(room)->~Primitive();
     t.join();
   });
-  EXPECT_TRUE(r.complete) << r.report();
-  return misuse;
 }
 
 template <class P>
@@ -679,13 +688,7 @@ TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseOnFutexPlatform) 
 // Woken is not gone: a waiter the unlock woke still has to take the lock,
 // in the mutex's memory. Destroying the mutex before it ran is misuse too.
 TEST(Lifetime, AMutexDestroyedBeforeItsWokenWaiterRanIsMisuse) {
-  mc::options o = dfs_options();
-  o.keep_going = true;
-  std::string misuse;
-  o.on_execution = [&](const mc::bug* b) {
-    if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
-  };
-  const mc::result r = mc::explore(o, [] {
+  const std::string misuse = first_misuse(mc::dfs(), [] {
     alignas(mc::mutex) static unsigned char room[sizeof(mc::mutex)];
     auto* m = new (room) mc::mutex();
     m->lock();
@@ -700,7 +703,6 @@ TEST(Lifetime, AMutexDestroyedBeforeItsWokenWaiterRanIsMisuse) {
     t.join();
     std::destroy_at(reinterpret_cast<mc::mutex*>(room));
   });
-  EXPECT_TRUE(r.complete) << r.report();
   EXPECT_TRUE(contains(misuse, "a lock was destroyed by thread 0 (main) while thread 1 waits in it")) << misuse;
 }
 
@@ -718,17 +720,11 @@ TEST(Lifetime, APrimitiveDestroyedWhileAThreadWaitsInItIsMisuseNatively) {
 // reorders only dependent steps, once explored a single execution: the
 // waiter came after the destruction, found memory that looked ready (as
 // freed memory may) and went on, and the search said "pass (complete)". A
-// destruction while other threads run is dependent with every step to it.
+// destruction while other threads run now writes a key made from its
+// address, and a later step there reads it.
 template <class Primitive, class Wait>
 std::string destroyed_while_waited_under(mc::strategy_spec s, Wait wait, unsigned char fill = 0x01) {
-  mc::options o = dfs_options();
-  o.strategy = s;
-  o.keep_going = true;
-  std::string misuse;
-  o.on_execution = [&](const mc::bug* b) {
-    if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
-  };
-  const mc::result r = mc::explore(o, [wait, fill] {
+  return first_misuse(s, [wait, fill] {
     alignas(Primitive) static unsigned char room[sizeof(Primitive)];
     mc::atomic<int> unrelated{0};
     auto* p = new (room) Primitive();
@@ -738,8 +734,6 @@ std::string destroyed_while_waited_under(mc::strategy_spec s, Wait wait, unsigne
     std::memset(room, fill, sizeof room);  // freed memory, that may look ready
     t.join();
   });
-  EXPECT_TRUE(r.complete) << r.report();
-  return misuse;
 }
 
 TEST(Lifetime, DporOrdersADestructionBeforeTheStepsOfOtherThreads) {
@@ -781,14 +775,7 @@ TEST(Lifetime, DporOrdersADestructionBeforeTheStepsOfOtherThreads) {
 // without a step. (dpor reported only the deadlock it then causes.)
 TEST(Lifetime, DporOrdersADestructionBeforeALockAttemptThatBlocks) {
   for (const mc::strategy_spec& s : {mc::dpor(), mc::source_dpor()}) {
-    mc::options o = dfs_options();
-    o.strategy = s;
-    o.keep_going = true;
-    std::string misuse;
-    o.on_execution = [&](const mc::bug* b) {
-      if (b != nullptr && b->kind == bug_kind::misuse && misuse.empty()) misuse = b->message;
-    };
-    const mc::result r = mc::explore(o, [] {
+    const std::string misuse = first_misuse(s, [] {
       alignas(mc::mutex) static unsigned char room[sizeof(mc::mutex)];
       mc::atomic<int> unrelated{0};
       auto* m = new (room) mc::mutex();
@@ -803,7 +790,6 @@ TEST(Lifetime, DporOrdersADestructionBeforeALockAttemptThatBlocks) {
       std::memset(room, 0x01, sizeof room);  // freed memory that looks held
       t.join();
     });
-    EXPECT_TRUE(r.complete) << r.report();
     EXPECT_TRUE(contains(misuse, "a lock was destroyed by thread 0 (main) while thread 1 waits in it")) << misuse;
   }
 }
