@@ -225,6 +225,47 @@ TEST(ThreadReplayChecks, ALeakedThreadReadsAsOnFibers) {
   expect_same(r, run);
 }
 
+// A thread that waits for a lock in a destructor when the run aborts (the
+// main thread failed an assertion while holding it) cannot throw the abort
+// out of the destructor: on fibers it is stopped there (the runtime's
+// std::terminate handler), and on OS threads too, where the process used
+// to end in std::terminate and the assertion went unreported.
+TEST(ThreadReplayChecks, AThreadWaitingInADestructorIsStoppedThereNotTerminated) {
+  struct registry {
+    mc::mutex m;
+    mc::atomic<int> members{0};
+  };
+  struct member {
+    registry& r;
+    explicit member(registry& x) : r(x) {
+      std::scoped_lock g(r.m);
+      r.members.fetch_add(1);
+    }
+    ~member() {
+      std::scoped_lock g(r.m);  // a point in a noexcept function
+      r.members.fetch_sub(1);
+    }
+  };
+  const auto [r, run] = both_ways([] {
+    registry reg;
+    mc::atomic<int> made{0};
+    mc::thread t([&] {
+      member me(reg);
+      made.store(1);
+    });  // ~member: waits for reg.m while main holds it
+    while (made.load() == 0) mc::this_thread::yield();
+    reg.m.lock();
+    LOCKSTEP_ASSERT(reg.members.load() == 0);  // fails while t is still a member
+    reg.m.unlock();
+    t.join();
+  });
+  ASSERT_EQ(r.found->kind, mc::bug_kind::assertion) << r.report();
+  const std::string stopped = "thread 1 was at a scheduling point inside a function that may not throw";
+  EXPECT_NE(r.found->details.find(stopped), std::string::npos) << r.report();
+  expect_same(r, run);
+  EXPECT_NE(run.notes.find(stopped), std::string::npos) << run.notes;
+}
+
 // Under rc11 an exchange may read an older store than the latest (it is
 // placed before it in modification order); the hardware, one step at a
 // time, returns the latest. The replay refuses the trace up front, as for

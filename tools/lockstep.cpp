@@ -1187,9 +1187,9 @@ int cmd_replay(const std::vector<std::string_view>& args) {
     if (!run.divergence.empty()) throw usage_error{path + ": " + run.divergence};
     const bool reproduced = run.kind == t.kind;
     if (!quiet && (i == 0 || !reproduced))
-      std::printf("run %llu: %s%s%s\n", static_cast<unsigned long long>(i + 1),
+      std::printf("run %llu: %s%s%s\n%s", static_cast<unsigned long long>(i + 1),
                   run.kind ? mc::bug_kind_name(*run.kind) : "pass", run.message.empty() ? "" : ": ",
-                  run.message.c_str());
+                  run.message.c_str(), run.notes.c_str());
     same += reproduced ? 1 : 0;
   }
   std::printf("%s: replayed on OS threads %llu %s: %s reproduced %llu %s\n", path.c_str(),

@@ -50,6 +50,9 @@ struct thread_run {
   std::string message;           // one sentence about it
   std::string divergence;        // replay: why the code left the schedule, or why the trace
                                  // cannot be followed ("" if neither)
+  std::string notes;             // more of what happened, indented lines as in bug::details
+                                 // ("" if nothing): a thread the abort stopped where it could
+                                 // not unwind
   std::uint64_t steps = 0;       // scheduling points run
   bool schedule_done = false;    // replay: every recorded event was replayed
   double seconds = 0;

@@ -25,6 +25,13 @@ namespace lockstep::mc::rt {
 // std::exception, so `catch (const std::exception&)` in user code lets it by.
 struct abort_execution {};
 
+// Inside a std::terminate handler: whether the exception that terminates is
+// abort_execution (thrown from a scheduling point inside a function that may
+// not throw). If it is, the catch the C++ runtime began to call terminate is
+// ended, which frees the exception: the thread is then stopped where it is
+// and never ends that catch itself.
+[[nodiscard]] bool end_terminating_abort() noexcept;
+
 // One recorded step. hooks hand out &value (the first member) to the checked
 // operation, which writes what it read or wrote there once it completes.
 struct event {

@@ -63,10 +63,16 @@ void runtime::terminating() noexcept {
   const std::uintptr_t sp = stack_pointer();
   const auto top = reinterpret_cast<std::uintptr_t>(t.stack->top());
   if (!t.in_task || sp >= top || top - sp > t.stack->size()) return;  // not on its fiber
+  if (!end_terminating_abort()) return;
+  freeze("was at a scheduling point inside a function that may not throw (a destructor, most often) when "
+         "the execution aborted");
+}
+
+bool end_terminating_abort() noexcept {
   bool ours = false;
   {
     const std::exception_ptr e = std::current_exception();
-    if (!e) return;
+    if (!e) return false;
     try {
       std::rethrow_exception(e);
     } catch (const abort_execution&) {
@@ -74,13 +80,11 @@ void runtime::terminating() noexcept {
     } catch (...) {
     }
   }
-  if (!ours) return;
-  // The C++ runtime caught the abort to call std::terminate, and the frozen
-  // frames never end that catch: ending it here frees the exception (which
-  // LeakSanitizer reported once per frozen thread).
-  abi::__cxa_end_catch();
-  freeze("was at a scheduling point inside a function that may not throw (a destructor, most often) when "
-         "the execution aborted");
+  // The C++ runtime caught the abort to call std::terminate, and a stopped
+  // thread's frames never end that catch: ending it here frees the exception
+  // (which LeakSanitizer reported once per stopped thread).
+  if (ours) abi::__cxa_end_catch();
+  return ours;
 }
 
 // ---------------------------------------------------------------------------

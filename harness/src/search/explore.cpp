@@ -1114,6 +1114,7 @@ result explore(const options& opts_in, body_ref body) {
           res.found.emplace();
           res.found->kind = *run.kind;
           res.found->message = run.message;
+          res.found->details = run.notes;
           res.found->execution = 1;
           res.found->schedule = replayed.schedule;
         }

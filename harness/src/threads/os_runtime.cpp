@@ -236,15 +236,62 @@ std::string check_trace(const trace& t, std::vector<std::uint8_t>& introduces) {
   return why.empty() ? weak_read(t) : why;
 }
 
+namespace {
+
+std::terminate_handler previous_terminate = nullptr;
+
+[[noreturn]] void on_terminate() {
+  if (os_runtime* r = tl_os; r != nullptr) r->terminating();
+  if (previous_terminate != nullptr) previous_terminate();
+  std::abort();
+}
+
+}  // namespace
+
 os_runtime::os_runtime(const trace* follow, const thread_run_options& o)
     : follow_(follow),
       nevents_(follow != nullptr ? follow->events.size() : 0),
       opts_(o),
       epoch_(g_epoch.fetch_add(1, std::memory_order_relaxed)) {
   if (follow_ != nullptr) invalid_ = check_trace(*follow_, introduces_);
+  static const bool terminate_installed = [] {
+    previous_terminate = std::set_terminate(&on_terminate);
+    return true;
+  }();
+  (void)terminate_installed;
 }
 
 os_runtime::~os_runtime() = default;
+
+// An abort thrown from a scheduling point inside a function that may not
+// throw (most often a destructor that takes a lock, run where nothing
+// unwinds yet) cannot leave it: the C++ runtime calls std::terminate, which
+// would end the process and hide the run's bug. The thread stops there for
+// good instead: it counts as finished (its parent unwinds once its children
+// have), its frames are never unwound, and its OS thread is left parked
+// (run() detaches it).
+void os_runtime::terminating() noexcept {
+  if (!abort_.load(std::memory_order_acquire) || !rt::end_terminating_abort()) return;
+  thread_slot* self = nullptr;
+  try {
+    std::lock_guard g(mu_);
+    if (tl_tid >= threads_.size()) return;
+    self = &threads_[tl_tid];
+    self->stopped = true;
+    result_.notes += "  " + label_of(*self) +
+                     " was at a scheduling point inside a function that may not throw (a destructor, most often) "
+                     "when the run aborted: it was stopped there, its frames not unwound.\n";
+  } catch (...) {
+    if (self == nullptr) return;
+  }
+  tl_os = nullptr;
+  self->finished.store(1, std::memory_order_release);
+  futex_wake_all(&self->finished);
+  live_.fetch_sub(1, std::memory_order_acq_rel);
+  futex_wake_all(&live_);
+  static const std::uint32_t never = 0;
+  for (;;) futex_wait_for(&never, 0, 3'600'000'000'000);
+}
 
 std::string os_runtime::thread_label(std::uint32_t tid) const {
   std::lock_guard g(mu_);
@@ -1151,8 +1198,11 @@ thread_run os_runtime::run(detail::body_ref body) {
   }
   {
     std::lock_guard g(mu_);
-    for (thread_slot& s : threads_)
-      if (s.th.joinable()) s.th.join();
+    for (thread_slot& s : threads_) {
+      if (!s.th.joinable()) continue;
+      if (s.stopped) s.th.detach();  // parked for good (terminating())
+      else s.th.join();
+    }
     for (thread_slot& s : threads_) destroy_task(s);
     if (!result_.kind && result_.divergence.empty())
       for (const thread_slot& s : threads_)

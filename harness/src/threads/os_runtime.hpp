@@ -28,6 +28,10 @@ class os_runtime {
   os_runtime(const trace* follow, const thread_run_options& o);
   ~os_runtime();
   static os_runtime* current() noexcept { return tl_os; }
+  // Called by the std::terminate handler on a model thread: an abort thrown
+  // inside a function that may not throw stops the thread there for good
+  // (as the fiber runtime's freeze() does); anything else returns.
+  void terminating() noexcept;
 
   thread_run run(detail::body_ref body);
 
@@ -108,6 +112,7 @@ class os_runtime {
     bool blocked_timed = false;  // ... with a deadline
     bool detached = false;
     bool joined = false;
+    bool stopped = false;  // stopped for good where the abort could not unwind it (terminating())
     std::source_location spawn_loc;
     std::atomic<const char*> label{nullptr};  // mc::this_thread::set_name()
     void* task = nullptr;
