@@ -51,8 +51,19 @@ has pass-model out "counter_mutex: pass (complete) (expected pass)"
 # labelled sampled, quiet or not.
 expect pass-sampled 0 -- "$LS" check deadlock_ordered --strategy random --budget 300 --quiet
 has pass-sampled out "deadlock_ordered: pass (300 random schedules)"
-expect pass-complete-quiet 0 -- "$LS" check deadlock_ordered --quiet
+expect pass-complete-quiet 0 -- "$LS" check deadlock_ordered --quiet --report-json "$tmp/plain.json"
 has pass-complete-quiet out "deadlock_ordered: pass (complete)"
+has pass-complete-json plain.json '"fair_only": false'
+# A search that left out what only an unfair system does (a thread going on
+# right after its yield while another could run) says so; --unfair covers
+# every schedule, fairness assumed nowhere.
+expect pass-fair 0 -- "$LS" check spinlock_release_unlock
+has pass-fair out "spinlock_release_unlock: pass (complete over fair schedules) (expected pass)"
+has pass-fair out "  fair: left out what only an unfair system does"
+has pass-fair out "--unfair"
+expect pass-fair-quiet 0 -- "$LS" check spinlock_release_unlock --quiet --junit "$tmp/fair.xml"
+has pass-fair-quiet out "spinlock_release_unlock: pass (complete over fair schedules)"
+has pass-fair-junit fair.xml '<property name="coverage" value="complete over fair schedules"/>'
 expect bug-model 1 -- "$LS" check deadlock_abba
 has bug-model out "thread 1 holds mutex A"
 has bug-model out "waits for mutex B"
@@ -571,12 +582,17 @@ assert r["verdict"] == "pass" and r["complete"] and r["shards"] == 3 and r["exec
 expect abandoned-whole 0 -- "$LS" check redis_lock_fenced --strategy source-dpor --jobs 1 --report-json "$m/sd.json"
 has abandoned-text out "of them stopped as redundant by sleep sets)"
 # The report names the search it ran: source sets are not optimal dpor.
-has source-label out "(source-dpor, complete; "
+has source-label out "(source-dpor, complete over fair schedules; "
 for i in 0 1; do
   "$LS" check redis_lock_fenced --strategy source-dpor --shard $i/2 --jobs 1 --quiet --report-json "$m/sd$i.json" >/dev/null 2>&1 &
 done
 wait
 expect abandoned-merge 0 -- "$LS" merge "$m/sd0.json" "$m/sd1.json" --report-json "$m/sdm.json"
+# redis_lock_fenced's retries yield: fair scheduling left schedules out, and the shards and
+# their merge say so (a model that never yields is plainly complete).
+has fair-json merge/sd0.json '"fair_only": true'
+has fair-merge out "2 shards of source-dpor: pass, complete over fair schedules after"
+has fair-merge-json merge/sdm.json '"fair_only": true'
 python3 -c '
 import json, sys
 w, a, b, m = (json.load(open(f)) for f in sys.argv[1:])

@@ -626,7 +626,7 @@ TEST(Checkpoint, ACutOrDamagedCheckpointIsRefusedNeverResumed) {
       bad.push_back(damaged);
     }
     for (const std::string& content : bad) {
-      if (content.rfind("lockstep-checkpoint 2\n", 0) != 0) continue;  // the magic line's own errors: above
+      if (content.rfind("lockstep-checkpoint 3\n", 0) != 0) continue;  // the magic line's own errors: above
       std::ofstream(o.checkpoint, std::ios::binary | std::ios::trunc) << content;
       try {
         const auto r = mc::explore(o, two_by_two);
@@ -709,6 +709,77 @@ TEST(Checkpoint, AStepWidenedAtTheEndOfAnExecutionSurvivesAResume) {
   }
 }
 
+// A checkpoint's last line: "check " and the FNV-1a hash of the bytes before.
+std::string checked(const std::string& body) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const unsigned char c : body) h = (h ^ c) * 0x100000001b3ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return body + "check " + hex + "\n";
+}
+
+// Whether the search so far left out what only an unfair system does
+// (result::fair_only) is saved, and a resumed search that left nothing out
+// itself still says so. A version 2 checkpoint, from before the line, is
+// read as one whose search did.
+TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
+  const auto yields = [] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] {
+      mc::this_thread::yield();
+      x.store(1);
+    });
+    (void)x.load();
+    t.join();
+  };
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.name = "fair";
+  o.checkpoint = temp_path("fair");
+  std::filesystem::remove(o.checkpoint);
+  o.max_executions = 1;
+  bool saved_cut = false;  // a checkpoint said so before the last run
+  for (int round = 0;; ++round) {
+    ASSERT_LT(round, 20);
+    const auto r = mc::explore(o, yields);
+    if (r.complete) {
+      EXPECT_TRUE(r.fair_only) << r.report();
+      break;
+    }
+    saved_cut = saved_cut || read(o.checkpoint).find("\nfair-cut 1\n") != std::string::npos;
+  }
+  EXPECT_TRUE(saved_cut);
+
+  // two_by_two never yields: its own search is plainly complete.
+  o.name = "two_by_two";
+  o.max_executions = 3;
+  ASSERT_FALSE(mc::explore(o, two_by_two).complete);
+  const std::string saved = read(o.checkpoint);
+  const std::size_t at = saved.find("\nfair-cut 0\n");
+  ASSERT_NE(at, std::string::npos) << saved;
+  const std::string body = saved.substr(0, saved.find("check "));
+  for (const bool v2 : {false, true}) {
+    std::string edited = body;
+    if (v2) {
+      edited.erase(at + 1, std::string("fair-cut 0\n").size());
+      edited.replace(0, std::string("lockstep-checkpoint 3").size(), "lockstep-checkpoint 2");
+    } else {
+      edited[at + std::string("\nfair-cut ").size()] = '1';
+    }
+    std::ofstream(o.checkpoint, std::ios::binary | std::ios::trunc) << checked(edited);
+    o.max_executions = 0;
+    const auto r = mc::explore(o, two_by_two);
+    EXPECT_TRUE(r.complete && r.fair_only) << (v2 ? "version 2: " : "fair-cut 1: ") << r.report();
+  }
+  o.max_executions = 0;
+  EXPECT_FALSE(mc::explore(o, two_by_two).fair_only);  // the checkpoint is gone: a fresh search
+}
+
 // A checkpoint that could never be saved is refused before the search (it
 // used to fail at the first save, as an internal error, losing the search).
 TEST(Checkpoint, APathThatCannotBeWrittenIsRefusedBeforeTheSearch) {
@@ -751,21 +822,14 @@ TEST(Checkpoint, AHugeFileOfZerosIsRefusedAtOnce) {
   std::filesystem::remove(path);
 }
 
-// A checkpoint's last line: "check " and the FNV-1a hash of the bytes before.
-std::string checked(const std::string& body) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (const unsigned char c : body) h = (h ^ c) * 0x100000001b3ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return body + "check " + hex + "\n";
-}
-
 // The parser behind the check: forged files whose check line is right.
 TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
   const std::string path = temp_path("bad");
   auto refuse = [&](const std::string& content, const std::string& words) {
     std::ofstream(path, std::ios::binary | std::ios::trunc)
-        << (content.rfind("lockstep-checkpoint 2\n", 0) == 0 ? checked(content) : content);
+        << (content.rfind("lockstep-checkpoint 2\n", 0) == 0 || content.rfind("lockstep-checkpoint 3\n", 0) == 0
+                ? checked(content)
+                : content);
     mc::options o;
     o.strategy = mc::dpor();
     o.honour_env = false;
@@ -779,7 +843,9 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
     }
   };
   refuse("", "line 1: empty file");
-  refuse("lockstep-checkpoint 3\n", "newer lockstep");
+  refuse("lockstep-checkpoint 4\n", "newer lockstep");
+  refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nstate\n", "expected 'fair-cut '");
+  refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nfair-cut 2\nstate\n", "fair-cut is '2'");
   refuse("lockstep-checkpoint 1\nstrategy dpor\n", "older lockstep");
   refuse("\x7f" "ELF\x01\x02", "not a lockstep checkpoint");
   refuse("lockstep-checkpoint 2\nstrategy dfs\n", "a dfs search");

@@ -231,6 +231,88 @@ TEST(FairScheduling, MakesSpinThenYieldTerminateWhereUnfairSearchDoesNot) {
   EXPECT_HAS(r.found->details, "Fair scheduling is off");
 }
 
+// Fair scheduling does not explore a thread going on right after its yield
+// while another thread could run, finite schedules included: here thread 1
+// stores 1 right after its yield, and the load that must never see it passes
+// under fair dfs and dpor. Such a search said "complete" as if it had covered
+// every schedule; it now says it covered the fair ones (result::fair_only),
+// and without fair scheduling the assertion fails. A search that never
+// deferred a thread is plainly complete.
+TEST(FairScheduling, ACompleteSearchThatLeftOutAScheduleAfterAYieldSaysSo) {
+  const auto yield_then_store = [] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] {
+      mc::this_thread::yield();
+      x.store(1);
+    });
+    const int seen = x.load();
+    t.join();
+    LOCKSTEP_ASSERT(seen == 0);
+  };
+  const auto no_yield = [] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] { x.store(1); });
+    (void)x.load();
+    t.join();
+  };
+  const auto lone_yield = [] {  // nobody else could run: nothing left out
+    mc::atomic<int> x{0};
+    mc::this_thread::yield();
+    x.store(1);
+  };
+  for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor(), mc::source_dpor()}) {
+    const auto fair = mc::explore(with(s), yield_then_store);
+    EXPECT_TRUE(fair.ok()) << fair.report();
+    EXPECT_TRUE(fair.complete) << fair.report();
+    EXPECT_TRUE(fair.fair_only) << fair.report();
+    EXPECT_HAS(fair.report(), "complete over fair schedules");
+    EXPECT_HAS(fair.report(), "--unfair");
+    auto o = with(s);
+    o.fair_scheduling = false;
+    const auto unfair = mc::explore(o, yield_then_store);
+    ASSERT_TRUE(unfair.found) << unfair.report();
+    EXPECT_EQ(unfair.found->kind, bug_kind::assertion) << unfair.report();
+    for (const auto& plain : {mc::explore(with(s), no_yield), mc::explore(with(s), lone_yield)}) {
+      EXPECT_TRUE(plain.complete) << plain.report();
+      EXPECT_FALSE(plain.fair_only) << plain.report();
+      EXPECT_FALSE(contains(plain.report(), "fair")) << plain.report();
+    }
+  }
+}
+
+// The same for a stale read after a yield (eventual visibility, rc11): the
+// reader loads data, then the flag, yields, and loads data again, all
+// relaxed. C++ lets it see the flag set and data still 0 on its second look;
+// under fair scheduling the yield shows it data's latest store, and the
+// search says so. Without fair scheduling nothing is assumed visible and the
+// stale read is found (before, the yield raised the views there too).
+TEST(FairScheduling, AStaleReadAfterAYieldIsLeftOutOnlyUnderFairScheduling) {
+  const auto body = [] {
+    mc::atomic<int> data{0};
+    mc::atomic<int> flag{0};
+    mc::thread w([&] {
+      data.store(1, std::memory_order_relaxed);
+      flag.store(1, std::memory_order_relaxed);
+    });
+    (void)data.load(std::memory_order_relaxed);
+    const int f = flag.load(std::memory_order_relaxed);
+    mc::this_thread::yield();
+    const int d = data.load(std::memory_order_relaxed);
+    w.join();
+    LOCKSTEP_ASSERT(f == 0 || d == 1);
+  };
+  for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor()}) {
+    const auto fair = mc::explore(with(s), body);
+    EXPECT_TRUE(fair.ok()) << fair.report();
+    EXPECT_TRUE(fair.complete && fair.fair_only) << fair.report();
+    auto o = with(s);
+    o.fair_scheduling = false;
+    const auto unfair = mc::explore(o, body);
+    ASSERT_TRUE(unfair.found) << unfair.report();
+    EXPECT_EQ(unfair.found->kind, bug_kind::assertion) << unfair.report();
+  }
+}
+
 // Under rc11 a spin that yields sees the latest stores to what it spun on
 // (eventual visibility), whatever the yield: relax(), a failed try_lock, a
 // timed wait that expired. The last two did not raise the views, so a loop

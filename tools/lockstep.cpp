@@ -136,7 +136,8 @@ const char* const kCheckHelp =
     "                      table, one column per thread\n"
     "  --svg               with --graph-out/--timeline-out: also render F.svg\n"
     "                      with dot, when Graphviz is installed\n"
-    "  --unfair            turn fair scheduling off (livelocks then show up as\n"
+    "  --unfair            turn fair scheduling off: no schedule and no stale read\n"
+    "                      is left out for fairness (livelocks then show up as\n"
     "                      non_termination)\n"
     "  --memory-model M    rc11 (default): memory_order arguments count, a load may\n"
     "                      read any store coherence allows; sc: every atomic\n"
@@ -159,7 +160,10 @@ const char* const kCheckHelp =
     "A single model exits 0 when no bug was found and 1 when one was. With --all\n"
     "the tool prints a table (model, expected, got, executions, time) and exits 0\n"
     "only if every model got its expected verdict. A pass says what it rests on:\n"
-    "'pass (complete)' when every schedule was explored, 'pass (50,000 random\n"
+    "'pass (complete)' when every schedule was explored, 'pass (complete over\n"
+    "fair schedules)' when every fair one was (fair scheduling left out a thread\n"
+    "going on right after its yield while another could run, or a load after a\n"
+    "yield reading a stale value: --unfair explores those), 'pass (50,000 random\n"
     "schedules)' when they were sampled (no proof).\n"
     "\n"
     "Which bug dfs and dpor report, and the execution counts, depend on --jobs\n"
@@ -617,6 +621,7 @@ std::string to_json(const mc::model& m, const mc::result& r, const check_args& a
   o += in + "\"shard\": {\"index\": " + std::to_string(r.shard_index) + ", \"count\": " +
        std::to_string(r.shard_count) + ", \"complete\": " + (r.shard_complete ? "true" : "false") + "},\n";
   o += in + "\"complete\": " + (r.complete ? "true" : "false") + ",\n";
+  o += in + "\"fair_only\": " + (r.fair_only ? "true" : "false") + ",\n";  // see mc::result::fair_only
   o += in + "\"bound\": " + (r.bound_hit.empty() ? "null" : q(r.bound_hit)) + ",\n";
   o += in + "\"executions\": " + std::to_string(r.executions) + ",\n";
   o += in + "\"abandoned\": " + std::to_string(r.abandoned) + ",\n";  // dpor: of the executions, sleep-set blocked
@@ -645,8 +650,9 @@ std::string got_name(const mc::result& r) {
 }
 
 // The verdict with what a pass rests on: "pass (complete)" when every
-// schedule was explored, "pass (50,000 random schedules)" when they were
-// sampled (a sample is no proof).
+// schedule was explored, "pass (complete over fair schedules)" when every
+// fair one was (mc::result::fair_only), "pass (50,000 random schedules)"
+// when they were sampled (a sample is no proof).
 std::string got_label(const mc::model& m, const mc::result& r) {
   std::string g = got_name(r);
   if (r.found || r.verdict() != mc::verdict::pass) return g;
@@ -655,9 +661,11 @@ std::string got_label(const mc::model& m, const mc::result& r) {
     if (m.expected.bug && !m.settings.found_by_sampling) g += "; needs dfs/dpor";
     return g + ")";
   }
-  if (r.complete) return g + " (complete)";
+  const char* complete = r.fair_only ? "complete over fair schedules" : "complete";
+  if (r.complete) return g + " (" + complete + ")";
   if (r.shard_complete)
-    return g + " (shard " + std::to_string(r.shard_index) + " of " + std::to_string(r.shard_count) + " complete)";
+    return g + " (shard " + std::to_string(r.shard_index) + " of " + std::to_string(r.shard_count) + " " + complete +
+           ")";
   if (r.strategy == "replay") return g + " (one replayed schedule)";
   return g;
 }
@@ -701,6 +709,8 @@ std::string junit_xml(const std::vector<junit_case>& cases, double seconds) {
     const bool sampled = sampled_strategy(c.strategy);
     const std::string coverage = c.got.rfind("bug: ", 0) == 0             ? "bug found"
                                  : c.got.find("(complete)") != std::string::npos ? "complete"
+                                 : c.got.find("(complete over fair schedules)") != std::string::npos
+                                     ? "complete over fair schedules"
                                  : sampled                                     ? "sampled"
                                                                                : "incomplete";
     o += "    <testcase classname=\"" + xml_attr(c.m->group) + "\" name=\"" + xml_attr(c.m->name) +
@@ -1069,7 +1079,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     name_w = std::max(name_w, static_cast<int>(std::strlen(m.name)));
     expected_w = std::max(expected_w, static_cast<int>(mc::expectation_name(m.expected).size()));
   }
-  std::printf("%-*s  %-*s  %-32s %10s %8s\n", name_w, "model", expected_w, "expected", "got", "executions", "time");
+  std::printf("%-*s  %-*s  %-36s %10s %8s\n", name_w, "model", expected_w, "expected", "got", "executions", "time");
   const auto t_all = std::chrono::steady_clock::now();
   int missed = 0;
   std::string json = "{\n  \"results\": [\n";
@@ -1082,7 +1092,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
                                                  : run_model(m, a);
     const bool ok = got_expected(m, r);
     missed += ok ? 0 : 1;
-    std::printf("%-*s  %-*s  %-32s %10llu %7.2fs%s\n", name_w, m.name, expected_w,
+    std::printf("%-*s  %-*s  %-36s %10llu %7.2fs%s\n", name_w, m.name, expected_w,
                 mc::expectation_name(m.expected).c_str(), got_label(m, r).c_str(),
                 static_cast<unsigned long long>(r.executions), r.seconds, ok ? "" : "  <-- MISSED");
     std::fflush(stdout);

@@ -260,6 +260,7 @@ struct shard_report {
   const json* bug = nullptr;              // null when none
   std::uint64_t executions = 0, steps = 0;
   std::uint64_t abandoned = 0;  // absent from reports older than the field: 0
+  bool fair_only = false;       // mc::result::fair_only (absent from older reports: false)
   double seconds = 0;
 };
 
@@ -326,6 +327,10 @@ shard_report load(const std::string& path) {
   r.executions = number(r, d.get("executions"), "executions");
   r.steps = number(r, d.get("steps"), "steps");
   if (const json* a = d.get("abandoned"); a != nullptr) r.abandoned = number(r, a, "abandoned");
+  if (const json* f = d.get("fair_only"); f != nullptr) {
+    if (f->k != json::kind::boolean) throw usage_error{path + ": \"fair_only\" is not true/false"};
+    r.fair_only = f->b;
+  }
   if (const json* s = d.get("seconds"); s != nullptr) {
     if (s->k == json::kind::number) r.seconds = std::strtod(s->text.c_str(), nullptr);
     if (s->k != json::kind::number || !std::isfinite(r.seconds) || r.seconds < 0)
@@ -408,6 +413,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
   const bool sampled = sampled_strategy(first.strategy);
   std::uint64_t executions = 0, steps = 0, abandoned = 0;
   double seconds = 0;
+  bool fair_only = false;  // a shard left out what only an unfair system does
   const shard_report* found = nullptr;
   std::string stopped;  // the shards that did not cover their part, and why
   const auto add = [](std::uint64_t& sum, std::uint64_t x, const shard_report& s, const char* what) {
@@ -419,6 +425,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     add(abandoned, s->abandoned, *s, "abandoned");
     add(steps, s->steps, *s, "steps");
     seconds += s->seconds;
+    fair_only = fair_only || s->fair_only;
     if (!std::isfinite(seconds)) throw usage_error{s->path + ": its \"seconds\" and the other shards' add up past any time"};
     if (s->bug != nullptr && found == nullptr) found = s;
     if (!s->complete && !sampled) {
@@ -437,7 +444,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
   if (found != nullptr) {
     line += std::string("bug: ") + found->bug->get("kind")->text;
   } else if (complete) {
-    line += "pass, complete";
+    line += fair_only ? "pass, complete over fair schedules" : "pass, complete";
   } else if (sampled) {
     line += "pass (sampled, not exhaustive)";
   } else {
@@ -476,6 +483,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     o += "  \"options\": " + first.options + ",\n";
     o += "  \"shards\": " + n + ",\n";
     o += "  \"complete\": " + std::string(complete ? "true" : "false") + ",\n";
+    o += "  \"fair_only\": " + std::string(fair_only && !sampled ? "true" : "false") + ",\n";
     o += "  \"executions\": " + std::to_string(executions) + ",\n";
     o += "  \"abandoned\": " + std::to_string(abandoned) + ",\n";
     o += "  \"steps\": " + std::to_string(steps) + ",\n";

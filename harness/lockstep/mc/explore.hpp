@@ -442,6 +442,16 @@ struct result {
   // (then the report says "shard i of N complete"). `lockstep merge`
   // combines the shards' reports into one verdict.
   bool shard_complete = false;
+  // An exhaustive search (dfs, dpor, source-dpor, delay) that left out
+  // behaviours only an unfair system has: a thread going on right after its
+  // yield while another thread could run (options::fair_scheduling defers
+  // it), or a load after a yield reading older than the latest store of an
+  // atomic the thread spun on (rc11's eventual visibility). complete then
+  // means every fair execution; the report says so ("complete over fair
+  // schedules"). A bug that needs such a behaviour is found with
+  // fair_scheduling off (--unfair) and memory_model sc, for code without
+  // unbounded spins. False for a search that never met either.
+  bool fair_only = false;
   unsigned shard_index = 0, shard_count = 1;
   std::string bound_hit;         // which bound stopped the search, if any
   std::string strategy;          // name of the strategy that ran

@@ -251,10 +251,16 @@ void weak_memory::fence(std::uint32_t t, std::memory_order o) {
   }
 }
 
-void weak_memory::yielded(std::uint32_t t) {
+bool weak_memory::yielded(std::uint32_t t) {
   thread_state& s = th(t);
-  for (const std::uint32_t x : s.spun) raise(s.cur, x, locs_[x].mo.back());
+  bool moved = false;
+  for (const std::uint32_t x : s.spun) {
+    const std::uint32_t latest = locs_[x].mo.back();
+    moved = moved || pos_of(x, latest) > floor(s, x, false);
+    raise(s.cur, x, latest);
+  }
   s.spun.clear();
+  return moved;
 }
 
 void weak_memory::spawned(std::uint32_t parent, std::uint32_t child) {

@@ -28,8 +28,9 @@
 // - Spawn, join and a lock word's unlock / lock pass views like a release /
 //   acquire pair. A futex wait reads the word's mo-latest value (the kernel
 //   compares under its own lock); a wake synchronises nothing.
-// - A thread that yields (relax(), a failed try_lock, an expired timed
-//   wait: runtime::fair_yield) has since spun on the locations it
+// - Under fair scheduling, a thread that yields (relax(), a failed
+//   try_lock, an expired timed wait: runtime::fair_yield) has since spun on
+//   the locations it
 //   loaded: from then on it sees their mo-latest stores (eventual
 //   visibility, C++ [atomics.order]/11), so a spin-then-yield loop ends.
 //   Nothing else becomes visible: the data a spin flag should publish
@@ -110,7 +111,9 @@ class weak_memory {
              std::uint32_t event, std::uint32_t after_rmw = kNone);
   void fence(std::uint32_t t, std::memory_order o);
   // A yield: the locations t loaded since its last yield become visible.
-  void yielded(std::uint32_t t);
+  // True when it moved t's view (a later load of t's could have read an
+  // older store without it: an assumption of fairness, see result::fair_only).
+  bool yielded(std::uint32_t t);
   // Views passed like release / acquire: spawn, join, a lock word (by its
   // object id).
   void spawned(std::uint32_t parent, std::uint32_t child);

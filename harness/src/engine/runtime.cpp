@@ -610,6 +610,10 @@ void runtime::decide_any(bool yielding, bool release) {
   // away is forced, no preemption).
   const bool with_cur = elig_.contains(cur_);
   if (!with_cur) yielding = true;
+  // Fair scheduling keeps an enabled thread out of this choice: the
+  // candidates below are the eligible threads, or the running one alone.
+  if (enabled_.size() > std::max<std::uint32_t>(elig_.size(), 1)) [[unlikely]]
+    fair_cut_ = true;
   const std::uint32_t others = elig_.size() - (with_cur ? 1 : 0);
   // No eligible thread at all: only timed waiters besides it; it goes on.
   const std::size_t n = others == 0 ? 1 : others + (with_cur ? 1 : 0);
@@ -683,6 +687,8 @@ bool runtime::pick_enabled(std::uint32_t& next) {
 
 bool runtime::pick_enabled_any(std::uint32_t& next) {
   const std::uint32_t n = elig_.size();
+  if (n != 0 && enabled_.size() > n) [[unlikely]]
+    fair_cut_ = true;  // as in decide_any()
   if (by_count_ && n != 0) {
     std::size_t idx = 0;
     if (n > 1) {
@@ -1153,7 +1159,8 @@ void runtime::materialise() {
   constexpr auto sc = std::memory_order_seq_cst;
   std::size_t y = 0;  // lazy_yields_ replayed so far
   for (std::size_t i = 0; i + 1 < events_.size(); ++i) {
-    for (; y < lazy_yields_.size() && lazy_yields_[y].after <= i; ++y) mm_.yielded(lazy_yields_[y].thread);
+    for (; y < lazy_yields_.size() && lazy_yields_[y].after <= i; ++y)
+      fair_cut_ = mm_.yielded(lazy_yields_[y].thread) || fair_cut_;
     event& e = events_[i];
     const std::uint32_t t = e.thread;
     const auto x = [&] { return mm_.find_location(e.object); };
@@ -1200,7 +1207,7 @@ void runtime::materialise() {
       default: break;
     }
   }
-  for (; y < lazy_yields_.size(); ++y) mm_.yielded(lazy_yields_[y].thread);  // after the last of them
+  for (; y < lazy_yields_.size(); ++y) fair_cut_ = mm_.yielded(lazy_yields_[y].thread) || fair_cut_;  // after the last
   lazy_yields_.clear();
 }
 
@@ -2029,8 +2036,8 @@ void runtime::fair_yield(bool check) {
   // run of read-only steps: a spin that yields is no busy waiting; and the
   // spin then sees the latest stores to what it spun on, so it ends.
   detector<busy_wait>().on_point(cur_, op::yield);
+  if (!fair_on_) return;  // no fairness assumed: neither of scheduling nor of visibility
   memory_yield();
-  if (!fair_on_) return;
   // Whom a yield defers to depends on which threads ran since the last one:
   // a dependence-aware strategy must not take two executions that order a
   // yield and such a step differently for equivalent (their fair
@@ -2042,7 +2049,7 @@ void runtime::fair_yield(bool check) {
 }
 
 void runtime::memory_yield() {
-  if (mm_live()) mm_.yielded(cur_);
+  if (mm_live()) fair_cut_ = mm_.yielded(cur_) || fair_cut_;
   else if (lazy_ && !lean_) lazy_yields_.push_back({static_cast<std::uint32_t>(events_.size()), cur_});
 }
 

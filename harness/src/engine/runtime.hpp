@@ -194,6 +194,12 @@ class runtime {
   // again after strategy::restart(), as long as it asks (twice at most: a
   // lean stop, then the race detector's); it does not count.
   bool restart_needed() const noexcept { return restart_; }
+  // Some execution so far left out a behaviour only an unfair system has
+  // (see result::fair_only): a decision at which fair scheduling kept an
+  // enabled thread from going next, or a yield that made a thread see the
+  // latest stores it spun on. Only decisions off the uniform random path
+  // look (a sample claims no completeness).
+  bool fair_cut() const noexcept { return fair_cut_; }
   // The report's replay of a failing execution: operations made inside
   // headers take the user's line (report/places.hpp; the hooks ask).
   bool user_places() const noexcept { return user_places_; }
@@ -620,8 +626,9 @@ class runtime {
 
   // Fair scheduling, livelock, busy waiting, starvation, lost wake-ups (detectors/).
   void fair_yield(bool check_livelock);
-  // A yield makes the locations the running thread spun on visible at their
-  // latest stores (weak_memory::yielded): at once, or in materialise().
+  // Under fair scheduling, a yield makes the locations the running thread
+  // spun on visible at their latest stores (weak_memory::yielded): at once,
+  // or in materialise().
   void memory_yield();
   void undo_pick(fairness::pick_mark mark, bool blocks);
   void check_livelock();
@@ -713,6 +720,7 @@ class runtime {
   bool lean_retry_ = false;
   std::uint64_t lean_runs_ = 0;
   std::uint64_t lean_stops_ = 0;
+  bool fair_cut_ = false;  // see fair_cut()
   struct lean_hold {
     const void* obj = nullptr;
     std::uint32_t thread = 0;

@@ -217,15 +217,19 @@ std::string result::report() const {
   if (!found) {
     out = who + "no bug found in " + rt::count_text(executions, "execution") + " (" + strategy +
           bound_text(*this) +
-          (complete         ? ", complete"
+          (complete         ? std::string(fair_only ? ", complete over fair schedules" : ", complete")
            : shard_complete ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
-                                  " complete"
+                                  (fair_only ? " complete over fair schedules" : " complete")
            : shard_count > 1 ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
                                    ", not exhaustive"
                              : ", not exhaustive") +
           (abandoned > 0 ? "; " + std::to_string(abandoned) + " of them stopped as redundant by sleep sets" : "") +
           ")\n";
     if (!bound_hit.empty()) out += "  stopped: " + bound_hit + "\n";
+    if (fair_only && (complete || shard_complete))
+      out += "  fair: left out what only an unfair system does (a thread going on right after its yield while "
+             "another could run; a load after a yield reading older than the latest store it spun on); "
+             "fair_scheduling off (--unfair) explores it, for code without unbounded spins\n";
     return out;
   }
   const bug& b = *found;
@@ -394,6 +398,7 @@ void check_internal_error(const options& opts, const rt::runtime& runtime) {
 struct search_outcome {
   std::optional<bug> found;
   bool complete = false;
+  bool fair_cut = false;  // see result::fair_only
   std::string bound_hit;
   bool execution_bound = false;  // bound_hit is the execution bound
   bool time_bound = false;       // bound_hit is the time budget
@@ -430,13 +435,17 @@ struct split_order {
   std::atomic<std::uint64_t>* counted = nullptr;  // counted executions of every worker
 };
 
-// Checkpoint files: "lockstep-checkpoint 2", then "strategy S", "name N",
-// "executions E", "state", the strategy's own lines, and last "check H":
+// Checkpoint files: "lockstep-checkpoint 3", then "strategy S", "name N",
+// "executions E", "fair-cut F" (1 when the executions so far left out a
+// behaviour only an unfair system has: result::fair_only; version 2 had no
+// such line, and its search is taken to have), "state", the strategy's own
+// lines, and last "check H":
 // H the FNV-1a hash (16 hex digits) of every byte before that line. A file
 // cut short or damaged is refused by its check, before a strategy reads a
 // state that could resume the search in the wrong place (a truncated state
 // once resumed at its end: "complete", a bug never reached).
-constexpr const char* kCheckpointMagic = "lockstep-checkpoint 2";
+constexpr const char* kCheckpointMagic = "lockstep-checkpoint 3";
+constexpr const char* kCheckpointMagicV2 = "lockstep-checkpoint 2";
 
 std::string checkpoint_check(std::string_view body) {
   char hex[17];
@@ -444,7 +453,9 @@ std::string checkpoint_check(std::string_view body) {
   return std::string("check ") + hex;
 }
 
-std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
+// The executions the checkpoint's search ran, and whether they left out an
+// unfair behaviour (fair_cut).
+std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat, bool& fair_cut) {
   // The checkpoint is replaced as the search goes: a path where it cannot
   // be is refused now, before the search, not when its first save fails.
   try {
@@ -468,9 +479,10 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   if (!std::getline(f, line)) throw bad("empty file");
   if (line == "lockstep-checkpoint 1")
     throw bad("written by an older lockstep (version 1, without a check line); delete it to start the search over");
-  if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic)
-    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads version 2");
-  if (line != kCheckpointMagic) throw bad("not a lockstep checkpoint");
+  const bool v2 = line == kCheckpointMagicV2;
+  if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic && !v2)
+    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads versions 2 and 3");
+  if (line != kCheckpointMagic && !v2) throw bad("not a lockstep checkpoint");
   // Its last line checks every byte before it.
   {
     const std::size_t end = text.size() > 0 && text.back() == '\n' ? text.size() - 1 : text.size();
@@ -501,15 +513,22 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat) {
   const std::string execs = next("executions ");
   const std::optional<std::uint64_t> n = parse_number(execs);
   if (!n) throw bad("bad execution count '" + execs.substr(0, 60) + "'");
+  fair_cut = true;  // version 2 did not say
+  if (!v2) {
+    const std::string cut = next("fair-cut ");
+    if (cut != "0" && cut != "1") throw bad("fair-cut is '" + cut.substr(0, 60) + "', not 0 or 1");
+    fair_cut = cut == "1";
+  }
   next("state");
   std::string state((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (std::string err = strat.load(state); !err.empty()) throw bad("after 'state': " + err);
   return *n;
 }
 
-void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n) {
+void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n, bool fair_cut) {
   std::string text = std::string(kCheckpointMagic) + "\nstrategy " + strategy_name(opts.strategy.k) + "\nname " +
-                     opts.name + "\nexecutions " + std::to_string(n) + "\nstate\n" + strat.save();
+                     opts.name + "\nexecutions " + std::to_string(n) + "\nfair-cut " + (fair_cut ? "1" : "0") +
+                     "\nstate\n" + strat.save();
   if (text.back() != '\n') text += '\n';
   text += checkpoint_check(text) + "\n";
   try {
@@ -524,7 +543,8 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
                       progress_line* progress, const split_order* split = nullptr, bool user_places = false) {
   search_outcome out;
   const bool checkpointing = !opts.checkpoint.empty();
-  std::uint64_t n = checkpointing ? load_checkpoint(opts, strat) : 0;
+  bool resumed_cut = false;  // the checkpointed executions' (result::fair_only)
+  std::uint64_t n = checkpointing ? load_checkpoint(opts, strat, resumed_cut) : 0;
   const std::uint64_t resumed = n;
   rt::runtime runtime(opts, strat);
   runtime.set_user_places(user_places);
@@ -541,7 +561,7 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     if (progress != nullptr && (runs & 255) == 0)
       progress->tick(split != nullptr ? split->counted->load(std::memory_order_relaxed) : n, strat.progress());
     if (checkpointing && (runs & 255) == 0 && std::chrono::steady_clock::now() >= next_save) {
-      save_checkpoint(opts, strat, n);
+      save_checkpoint(opts, strat, n, resumed_cut || runtime.fair_cut());
       next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
@@ -618,10 +638,11 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     if (out.complete || out.found) {
       std::remove(opts.checkpoint.c_str());
     } else {
-      save_checkpoint(opts, strat, n);
+      save_checkpoint(opts, strat, n, resumed_cut || runtime.fair_cut());
     }
   }
   out.executions = n;
+  out.fair_cut = resumed_cut || runtime.fair_cut();
   out.steps = runtime.steps();
   out.abandoned = strat.abandoned();
   out.preemption_bound = strat.preemption_bound();
@@ -813,6 +834,7 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   bool time_bound = false, execution_bound = false;
   for (const auto& o : outs) {
     out.complete = out.complete && o.complete;
+    out.fair_cut = out.fair_cut || o.fair_cut;
     time_bound = time_bound || o.time_bound;
     execution_bound = execution_bound || o.execution_bound;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
@@ -1186,6 +1208,7 @@ result explore(const options& opts_in, body_ref body) {
   // A shard covers its part only: never the whole space.
   res.complete = out.complete && opts.shard_count == 1;
   res.shard_complete = out.complete && opts.shard_count > 1;
+  res.fair_only = out.fair_cut && !sampling;
   res.bound_hit = std::move(out.bound_hit);
   res.executions = out.executions;
   res.steps = out.steps;
