@@ -582,17 +582,24 @@ assert r["verdict"] == "pass" and r["complete"] and r["shards"] == 3 and r["exec
 expect abandoned-whole 0 -- "$LS" check redis_lock_fenced --strategy source-dpor --jobs 1 --report-json "$m/sd.json"
 has abandoned-text out "of them stopped as redundant by sleep sets)"
 # The report names the search it ran: source sets are not optimal dpor.
-has source-label out "(source-dpor, complete over fair schedules; "
+has source-label out "(source-dpor, complete; "
 for i in 0 1; do
   "$LS" check redis_lock_fenced --strategy source-dpor --shard $i/2 --jobs 1 --quiet --report-json "$m/sd$i.json" >/dev/null 2>&1 &
 done
 wait
 expect abandoned-merge 0 -- "$LS" merge "$m/sd0.json" "$m/sd1.json" --report-json "$m/sdm.json"
-# redis_lock_fenced's retries yield: fair scheduling left schedules out, and the shards and
-# their merge say so (a model that never yields is plainly complete).
-has fair-json merge/sd0.json '"fair_only": true'
-has fair-merge out "2 shards of source-dpor: pass, complete over fair schedules after"
-has fair-merge-json merge/sdm.json '"fair_only": true'
+# redis_lock_fenced's retries are bounded: it runs without fair scheduling
+# (model_settings), every schedule.
+has fair-json merge/sd0.json '"fair_only": false'
+# A spinlock's spin yields: fair scheduling left schedules out, and the
+# shards and their merge say so.
+for i in 0 1; do
+  "$LS" check spinlock_release_unlock --strategy dpor --shard $i/2 --quiet --report-json "$m/sp$i.json" >/dev/null 2>&1
+done
+has fair-shard-json merge/sp1.json '"fair_only": true'
+expect fair-merge 0 -- "$LS" merge "$m/sp0.json" "$m/sp1.json" --report-json "$m/spm.json"
+has fair-merge out "2 shards of dpor: pass, complete over fair schedules after"
+has fair-merge-json merge/spm.json '"fair_only": true'
 python3 -c '
 import json, sys
 w, a, b, m = (json.load(open(f)) for f in sys.argv[1:])

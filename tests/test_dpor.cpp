@@ -780,6 +780,58 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
   EXPECT_FALSE(mc::explore(o, two_by_two).fair_only);  // the checkpoint is gone: a fresh search
 }
 
+// The steps a yield must wake in the branch that reverses a window race
+// (frame::yield_wakes, and the sleepers tagged with them) go into the
+// checkpoint: resumed after every execution, dpor still runs the body's lock
+// between the thread's yield and its failed try_lock (1, 0, 2; see
+// Fairness.DporRunsAStepAfterAYieldThatMovesItIntoTheNextWindow in
+// test_soundness.cpp).
+TEST(Checkpoint, TheStepsAYieldMustWakeSurviveAResume) {
+  bool reached = false;
+  auto body = [&] {
+    mc::atomic<int> a{0};
+    mc::mutex m;
+    int seen = -1, ok = -1, last = -1;
+    mc::thread t([&] {
+      seen = a.load();
+      mc::this_thread::yield();
+      ok = m.try_lock();
+      if (ok) m.unlock();
+      a.fetch_add(1);
+    });
+    a.store(1);
+    m.lock();
+    last = a.load();
+    m.unlock();
+    t.join();
+    if (seen == 1 && ok == 0 && last == 2) reached = true;
+  };
+  for (const auto& spec : {mc::dpor(), mc::source_dpor()}) {
+    mc::options o;
+    o.strategy = spec;
+    o.honour_env = false;
+    o.name = "yield_wakes";
+    o.skip_abandoned = true;
+    bool kept = false;  // reached by an execution the search relies on
+    o.on_execution = [&](const mc::bug*) { kept = kept || reached; };
+    o.checkpoint = temp_path("yield-wakes");
+    std::filesystem::remove(o.checkpoint);
+    o.max_executions = 1;
+    std::uint64_t rounds = 0;
+    mc::result r;
+    do {
+      reached = false;
+      r = mc::explore(o, [&] {
+        reached = false;
+        body();
+      });
+      ++rounds;
+      ASSERT_LT(rounds, 100u);
+    } while (!r.complete);
+    EXPECT_TRUE(kept) << mc::strategy_name(spec.k) << ", " << rounds << " rounds";
+  }
+}
+
 // A checkpoint that could never be saved is refused before the search (it
 // used to fail at the first save, as an internal error, losing the search).
 TEST(Checkpoint, APathThatCannotBeWrittenIsRefusedBeforeTheSearch) {
@@ -846,6 +898,12 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
   refuse("lockstep-checkpoint 4\n", "newer lockstep");
   refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nstate\n", "expected 'fair-cut '");
   refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nfair-cut 2\nstate\n", "fair-cut is '2'");
+  refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nfair-cut 1\nstate\nabandoned 0\n"
+         "t 0 | c 0:1:3:0 | b 0 | d 0 | s | y 1\n",
+         "bad dpor frame");
+  refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nfair-cut 1\nstate\nabandoned 0\n"
+         "t 0 | c 0:1:3:0 | b 0 | d 0 | s | z 1:0\n",
+         "bad dpor frame");  // a tag for a thread that does not sleep there
   refuse("lockstep-checkpoint 1\nstrategy dpor\n", "older lockstep");
   refuse("\x7f" "ELF\x01\x02", "not a lockstep checkpoint");
   refuse("lockstep-checkpoint 2\nstrategy dfs\n", "a dfs search");

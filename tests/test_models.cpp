@@ -120,6 +120,7 @@ mc::options search_options(const mc::model& m, mc::strategy_spec s, std::uint64_
   o.max_executions = max_executions;
   o.jobs = 1;
   if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
+  o.fair_scheduling = m.settings.fair_scheduling;
   return o;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -332,6 +333,72 @@ TEST(Fairness, DporOrdersAYieldAgainstTheStepsThatCrossItsWindow) {
   EXPECT_TRUE(r.complete);
   EXPECT_TRUE(timed_out_inside) << "dpor never let the thread's timed acquire fail (" << r.executions
                                 << " executions)";
+}
+
+// Found by comparing dfs and dpor with runs on OS threads (random programs,
+// seeds 301547 and 3220): a yield by thread t, between two steps of the body,
+// puts the body's second step (here the lock) into the window before t's
+// next yield (its failed try_lock), so that yield defers to nobody and t
+// runs on to its fetch_add before the body's load: 1, 0, 2. dpor explored the
+// lock before t's load first; in the branch where t's load and yield ran
+// first, the lock slept through the yield (it was not the body's first step
+// in t's window, the one case a yield woke a sleeper for), so it never ran
+// right after the yield, and dpor and source-dpor said complete without
+// reaching 1, 0, 2. A yield now wakes every sleeper. The same with t's first
+// yield a sleep that expires (the second body).
+TEST(Fairness, DporRunsAStepAfterAYieldThatMovesItIntoTheNextWindow) {
+  bool reached = false;
+  auto yield_then_try = [&] {
+    mc::atomic<int> a{0};
+    mc::mutex m;
+    int seen = -1, ok = -1, last = -1;
+    mc::thread t([&] {
+      seen = a.load();
+      mc::this_thread::yield();
+      ok = m.try_lock();  // a failed try is a yield
+      if (ok) m.unlock();
+      a.fetch_add(1);
+    });
+    a.store(1);
+    m.lock();
+    last = a.load();
+    m.unlock();
+    t.join();
+    if (seen == 1 && ok == 0 && last == 2) reached = true;
+  };
+  auto sleep_then_yield = [&] {
+    mc::atomic<int> a{0};
+    mc::mutex m;
+    std::int64_t now = -1;
+    mc::thread t([&] {
+      mc::sleep_for(std::chrono::microseconds(20));  // its expiry is a yield
+      {
+        std::scoped_lock g(m);
+        mc::this_thread::yield();
+      }
+      a.fetch_add(1);
+    });
+    {
+      std::scoped_lock g(m);
+      now = mc::virtual_clock::now().time_since_epoch().count();
+    }
+    int expected = 0;
+    const bool swapped = a.compare_exchange_strong(expected, 1);
+    t.join();
+    if (now == 0 && !swapped) reached = true;
+  };
+  const std::function<void()> bodies[] = {yield_then_try, sleep_then_yield};
+  for (const auto& body : bodies) {
+    reached = false;
+    const auto dfs = mc::explore(with(mc::dfs()), body);
+    ASSERT_TRUE(dfs.complete);
+    ASSERT_TRUE(reached) << "dfs reaches it";
+    for (const mc::strategy_spec& s : {mc::dpor(), mc::source_dpor()}) {
+      const auto r = explore_kept(with(s), body, reached);
+      EXPECT_TRUE(r.complete) << r.report();
+      EXPECT_TRUE(reached) << r.strategy << " never ran the step after the yield (" << r.executions << " executions)";
+    }
+  }
 }
 
 // -- a search that goes on after a deadlock -------------------------------------------------

@@ -541,7 +541,7 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   if (a.max_steps != 20000) o.max_steps = a.max_steps;
   o.name = m.name;
   o.progress = !a.quiet && ::isatty(2) != 0;
-  o.fair_scheduling = !a.unfair;
+  if (a.unfair) o.fair_scheduling = false;  // else the model's own (model_settings)
   o.memory_model = a.memory_model;
   o.spurious_cas_failures = a.spurious_cas_failures;
   o.livelock_window = a.livelock_window;

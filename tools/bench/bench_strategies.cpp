@@ -9,7 +9,9 @@
 //   jobs/random/queue_producer_consumer/<n>
 //                                  random with n worker threads (exec/s)
 //   jobs/<strategy>/<program>/<n>  one complete source-dpor or dpor search
-//                                  of redlock_fenced or of sections(4, 3), and
+//                                  of redis_lock_fenced under fair scheduling
+//                                  (its own setting is off: its search is
+//                                  small then) or of sections(4, 3), and
 //                                  dfs on semaphore_pool (2,000,000
 //                                  executions), on n worker threads (time per
 //                                  search; counters executions, complete)
@@ -36,6 +38,7 @@ mc::options opts(const mc::model& m, mc::strategy_spec s, std::uint64_t max_exec
   o.honour_env = false;
   o.name = m.name;
   if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
+  o.fair_scheduling = m.settings.fair_scheduling;
   return o;
 }
 
@@ -125,11 +128,12 @@ void register_jobs() {
         ->UseRealTime();
   static const sections_args four_by_three{4, 3};
   for (const char* s : {"source-dpor", "dpor"}) {
-    for (const char* name : {"redlock_fenced"}) {
+    for (const char* name : {"redis_lock_fenced"}) {
       const mc::model* m = mc::find_model(name);
       if (m == nullptr) continue;
-      benchmark::RegisterBenchmark((std::string("jobs/") + s + "/" + name).c_str(), jobs_search,
-                                   opts(*m, exhaustive(s), 100000000),
+      mc::options fair = opts(*m, exhaustive(s), 100000000);
+      fair.fair_scheduling = true;
+      benchmark::RegisterBenchmark((std::string("jobs/") + s + "/" + name + "_fair").c_str(), jobs_search, fair,
                                    [](const void* a) { static_cast<const mc::model*>(a)->body(); }, m)
           ->Arg(1)
           ->Arg(2)

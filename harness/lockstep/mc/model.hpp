@@ -53,6 +53,11 @@ struct model_settings {
   bool ends_process = false;
   // options::step_timeout for this model (0: the default).
   std::chrono::milliseconds step_timeout{0};
+  // options::fair_scheduling for this model. False for a model whose every
+  // loop is bounded (a retry that gives up): every execution ends without
+  // fairness, and the search covers every schedule, not only the fair ones
+  // (the CLI's --unfair turns it off for any model).
+  bool fair_scheduling = true;
 };
 
 struct model {
@@ -78,8 +83,8 @@ std::string expectation_name(const expectation& e);
 
 // The options `lockstep check NAME` checks a model with when no flag says
 // otherwise, for the CLI and the tests alike: dpor for an exhaustive model,
-// else random (seed 1) over settings.executions; the model's step bound and
-// step timeout; its name. honour_env stays as options has it.
+// else random (seed 1) over settings.executions; the model's step bound,
+// step timeout and fair scheduling; its name. honour_env stays as options has it.
 options default_options(const model& m);
 
 }  // namespace lockstep::mc

@@ -60,6 +60,7 @@ options default_options(const model& m) {
   }
   if (m.settings.max_steps != 0) o.max_steps = m.settings.max_steps;
   o.step_timeout = m.settings.step_timeout;
+  o.fair_scheduling = m.settings.fair_scheduling;
   o.name = m.name;
   return o;
 }

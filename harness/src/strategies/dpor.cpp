@@ -79,9 +79,13 @@ access access_of(unsigned key, unsigned kind, unsigned flags) {
   return a;
 }
 
+constexpr std::uint32_t kNoYielder = 0xffffffffu;
+
 struct sleeper {
   std::uint32_t thread;
   access next;
+  // It wakes at this thread's next yield too (see frame::yield_wakes).
+  std::uint32_t wake_at_yield_of = kNoYielder;
 };
 
 // A wakeup tree's node (optimal dpor): a step of `thread`, with the accesses
@@ -112,6 +116,11 @@ struct frame {
   std::vector<std::vector<wnode>> below;
   std::vector<std::uint32_t> done;     // explored (or being explored), in order
   std::vector<sleeper> sleep;          // asleep on arrival here
+  // Fair scheduling: {u, p} when u's step here, explored before p's branch,
+  // must wake in that branch at p's next yield (window_races(): moved after
+  // that yield, the step falls in p's next window alone, and the yield after
+  // it defers to nobody then).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> yield_wakes;
   bool preemptible = false;            // cands[0] runs and could go on
   std::uint32_t preempts = 0;          // preemptions before this decision
   bool expanded = false;               // a split frame: every thread that runs a step
@@ -360,9 +369,16 @@ class dpor_strategy final : public strategy {
     const frame& f = stack_[fi];
     // Sleep sets assume every schedule is allowed; under a preemption bound
     // the explored sibling may not cover what it stands for, so none sleep.
+    // A split search's top is the same for every worker, and a window race
+    // one finds below it cannot mark it (frame::yield_wakes): there, every
+    // sibling wakes at the chosen thread's next yield.
+    const bool top = in_top(fi);
     for (std::size_t i = 0; bound_ < 0 && i + 1 < f.done.size(); ++i) {
       const std::uint32_t t = f.done[i];
-      if (t != chosen && !asleep(pending_sleep_, t)) pending_sleep_.push_back({t, next_of(f, t)});
+      if (t == chosen || asleep(pending_sleep_, t)) continue;
+      const bool wakes =
+          top || std::find(f.yield_wakes.begin(), f.yield_wakes.end(), std::pair{t, chosen}) != f.yield_wakes.end();
+      pending_sleep_.push_back({t, next_of(f, t), wakes ? chosen : kNoYielder});
     }
     // A branching decision: split searches hash it (one among threads that
     // only start, spawn or join is free, see split_spec::free).
@@ -461,6 +477,16 @@ class dpor_strategy final : public strategy {
       for (std::size_t i = 0; i < f.cands.size(); ++i) out += acc(f.cands[i], f.next[i]);
       out += " | b" + list(f.backtrack) + " | d" + list(f.done) + " | s";
       for (const sleeper& z : f.sleep) out += acc(z.thread, z.next);
+      auto pairs = [&out](const char* tag, const auto& v) {
+        if (v.empty()) return;
+        out += std::string(" | ") + tag;
+        for (const auto& [a, b] : v) out += " " + std::to_string(a) + ":" + std::to_string(b);
+      };
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> tagged;  // sleepers that wake at a yield
+      for (const sleeper& z : f.sleep)
+        if (z.wake_at_yield_of != kNoYielder) tagged.emplace_back(z.thread, z.wake_at_yield_of);
+      pairs("z", tagged);
+      pairs("y", f.yield_wakes);
       bool trees = false;
       for (std::size_t k = 0; k < f.below.size(); ++k) {
         if (f.below[k].empty()) continue;
@@ -530,9 +556,33 @@ class dpor_strategy final : public strategy {
           read_list(f.done);
           if (!(l >> s) || s != "s") return "bad thread frame '" + line + "'";
           read_accesses([&](unsigned t, access a) { f.sleep.push_back({t, a}); });
-          std::string w;
-          if (l >> w) {
-            if (w != "w" || !load_trees(l, f)) return "bad wakeup tree in dpor frame '" + line.substr(0, 80) + "'";
+          // Then "z t:p ..." (sleepers that wake at p's yield), "y u:p ..."
+          // (frame::yield_wakes), each followed by "|" or the end, and the
+          // trees ("w ...") last.
+          auto read_pairs = [&](auto&& put) {
+            std::string tok;
+            while (l >> tok && tok != "|") {
+              unsigned a = 0, b = 0;
+              char extra = 0;
+              if (std::sscanf(tok.c_str(), "%u:%u%c", &a, &b, &extra) != 2) throw std::invalid_argument(tok);
+              put(a, b);
+            }
+          };
+          std::string section;
+          while (l >> section) {
+            if (section == "z") {
+              read_pairs([&](unsigned t, unsigned q) {
+                auto it = std::find_if(f.sleep.begin(), f.sleep.end(), [&](const sleeper& z) { return z.thread == t; });
+                if (it == f.sleep.end() || q == kNoYielder) throw std::invalid_argument("z");
+                it->wake_at_yield_of = q;
+              });
+            } else if (section == "y") {
+              read_pairs([&](unsigned u, unsigned q) { f.yield_wakes.emplace_back(u, q); });
+            } else {
+              if (section != "w" || !load_trees(l, f))
+                return "bad wakeup tree in dpor frame '" + line.substr(0, 80) + "'";
+              break;
+            }
           }
         } else {
           return "unknown dpor frame '" + line + "'";
@@ -752,10 +802,23 @@ class dpor_strategy final : public strategy {
         window_race(y, first[u]);
       } else if (count[u] == 0) {
         const std::size_t s = last_of(u);
-        if (s != kNone && s < y && (w == kNone || s > w)) window_race(s, y);
+        if (s != kNone && s < y && (w == kNone || s > w)) {
+          window_race(s, y);
+          // In p's branch at s's frame, s sleeps (explored first) and must
+          // not sleep through y: the order sought has it after y. (Only
+          // one of u's steps since w, s wakes at y anyway.)
+          if (trans_[s].has_frame && !in_top(trans_[s].frame)) {
+            frame& f = stack_[trans_[s].frame];
+            if (!f.value && std::find(f.yield_wakes.begin(), f.yield_wakes.end(), std::pair{u, p}) == f.yield_wakes.end())
+              f.yield_wakes.emplace_back(u, p);
+          }
+        }
       }
     }
   }
+  // Frame fi belongs to a split search's top (see split_owner): the same
+  // for every worker.
+  bool in_top(std::size_t fi) const noexcept { return split_.on() && (!split_.decided() || fi < top_end_); }
   void window_race(std::size_t j, std::size_t k) {
     if (!trans_[j].has_frame || trans_[j].thread == trans_[k].thread || happens_before(j, trans_[k])) return;
     add_backtrack(j, k);
@@ -1091,8 +1154,14 @@ class dpor_strategy final : public strategy {
         // This yield and the sleeper's next step, its first since this
         // thread's previous yield if it has not run since.
         if (me.yields && not_since(last_of(z.thread), me.previous_yield)) wakes = true;
+        // Or a step that, run after this yield, would fall in the yielder's
+        // next window alone, found so by a window race (frame::yield_wakes).
+        if (me.yields && z.wake_at_yield_of == p) wakes = true;
         // The sleeper's next step yields (or may), and this is this
-        // thread's first step since the sleeper's previous yield.
+        // thread's first step since the sleeper's previous yield. (When it
+        // is not, running it before the sleeper's yield, as here, puts it
+        // out of the sleeper's next window: that defers more than the
+        // order explored, which covers it.)
         if ((z.next.kind == access_kind::yield || z.next.yields) && !me.attempt &&
             not_since(me.previous, window_of(z.thread)))
           wakes = true;
