@@ -19,6 +19,7 @@
 #include "lockstep/mc/model.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
+#include "capture_waits.hpp"
 
 namespace {
 
@@ -264,6 +265,27 @@ TEST(ThreadReplayChecks, AThreadWaitingInADestructorIsStoppedThereNotTerminated)
   EXPECT_NE(r.found->details.find(stopped), std::string::npos) << r.report();
   expect_same(r, run);
   EXPECT_NE(run.notes.find(stopped), std::string::npos) << run.notes;
+}
+
+// The same when the point is inside the thread's callable's destructor
+// (capture_waits.hpp): the callable is destroyed once.
+TEST(ThreadReplayChecks, ACallableStoppedInItsDestructorIsDestroyedOnce) {
+  int destroyed = 0;
+  auto body = [&destroyed] { lockstep::testing::capture_waits_while_the_body_fails(destroyed); };
+  mc::options o;
+  o.strategy = mc::dfs();
+  o.honour_env = false;
+  o.trace_dir = "-";
+  const mc::result r = mc::explore(o, body);
+  ASSERT_TRUE(r.found) << r.report();
+  ASSERT_EQ(r.found->kind, mc::bug_kind::assertion) << r.report();
+  destroyed = 0;
+  const mc::thread_run run = mc::replay_on_threads(mc::trace_of(r, o), body);
+  expect_same(r, run);
+  EXPECT_NE(run.notes.find("thread 1 was at a scheduling point inside a function that may not throw"),
+            std::string::npos)
+      << run.notes;
+  EXPECT_EQ(destroyed, 1);
 }
 
 // Under rc11 an exchange may read an older store than the latest (it is

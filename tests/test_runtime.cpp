@@ -22,6 +22,7 @@
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
+#include "capture_waits.hpp"
 
 namespace {
 
@@ -365,6 +366,27 @@ TEST(AbortInRelease, AThreadWaitingInADestructorIsStoppedThereNotTerminated) {
     EXPECT_TRUE(contains(r.report(), "thread 1 was at a scheduling point inside a function that may not throw"))
         << r.report();
   }
+}
+
+// The same inside the thread's callable's destructor (the task is destroyed
+// after the thread's function returns): the stopped thread's callable is
+// not destroyed again when the execution ends (it was: a double free). Not
+// an AbortInRelease test: what the stopped frames own leaks, by design, and
+// those run under LeakSanitizer.
+TEST(FrozenThread, ACallableStoppedInItsDestructorIsDestroyedOnce) {
+  int destroyed = 0, bodies = 0;
+  mc::options o;
+  o.strategy = mc::dfs();
+  o.honour_env = false;
+  o.trace_dir = "-";
+  o.shrink = false;
+  const mc::result r = mc::explore(o, [&] {
+    ++bodies;
+    lockstep::testing::capture_waits_while_the_body_fails(destroyed);
+  });
+  ASSERT_TRUE(r.found) << r.report();
+  EXPECT_EQ(r.found->kind, bug_kind::assertion) << r.report();
+  EXPECT_EQ(destroyed, bodies);  // once an execution, never twice
 }
 
 // -- executions with thousands of threads -------------------------------------

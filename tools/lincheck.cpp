@@ -36,6 +36,9 @@ const char* const kLincheckHelp =
     "  --executions N     per scenario: the bound of an exhaustive search (default\n"
     "                     200000), or the executions of a sampling one (default 1000)\n"
     "  --memory-model M   rc11 (default) or sc: the memory model atomics follow\n"
+    "  --unfair           turn fair scheduling off: no schedule and no stale read\n"
+    "                     is left out for fairness (the summary's 'every fair\n"
+    "                     interleaving' becomes 'every interleaving')\n"
     "  --replay R         run the one failing execution R names (SCENARIO.SHRINK...:\n"
     "                     SCHEDULE, from a report; same --seed, --threads, --ops)\n"
     "  --no-shrink        report the first failing scenario as it was generated\n"
@@ -85,6 +88,8 @@ int cmd_lincheck(const std::vector<std::string_view>& args) {
       const std::optional<mc::memory_model> m = mc::parse_memory_model(v);
       if (!m) throw usage_error{"--memory-model must be sc or rc11, not '" + std::string(v) + "'"};
       st.explore.memory_model = *m;
+    } else if (a == "--unfair") {
+      st.explore.fair_scheduling = false;
     } else if (a == "--replay") {
       st.replay = std::string(value());
       if (st.replay.empty()) throw usage_error{"--replay needs a non-empty value"};

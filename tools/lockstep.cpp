@@ -707,10 +707,11 @@ std::string junit_xml(const std::vector<junit_case>& cases, double seconds) {
   for (const junit_case& c : cases) {
     const std::string expected = mc::expectation_name(c.m->expected);
     const bool sampled = sampled_strategy(c.strategy);
+    const std::string shard = c.got.find("(shard ") != std::string::npos ? "shard " : "";  // its part only
     const std::string coverage = c.got.rfind("bug: ", 0) == 0             ? "bug found"
-                                 : c.got.find("(complete)") != std::string::npos ? "complete"
-                                 : c.got.find("(complete over fair schedules)") != std::string::npos
-                                     ? "complete over fair schedules"
+                                 : c.got.find("complete over fair schedules)") != std::string::npos
+                                     ? shard + "complete over fair schedules"
+                                 : c.got.find("complete)") != std::string::npos ? shard + "complete"
                                  : sampled                                     ? "sampled"
                                                                                : "incomplete";
     o += "    <testcase classname=\"" + xml_attr(c.m->group) + "\" name=\"" + xml_attr(c.m->name) +
@@ -982,6 +983,7 @@ mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_
   if (const auto at = json.find("\"executions\": "); at != std::string::npos)
     r.executions = std::strtoull(json.c_str() + at + 14, nullptr, 10);
   r.complete = json.find("\n  \"complete\": true") != std::string::npos;  // the report's, not its shard's
+  r.fair_only = json.find("\n  \"fair_only\": true") != std::string::npos;
   const std::string verdict = json_string(json, "verdict");
   if (verdict == "bug") {
     r.found.emplace();

@@ -260,7 +260,9 @@ struct shard_report {
   const json* bug = nullptr;              // null when none
   std::uint64_t executions = 0, steps = 0;
   std::uint64_t abandoned = 0;  // absent from reports older than the field: 0
-  bool fair_only = false;       // mc::result::fair_only (absent from older reports: false)
+  // mc::result::fair_only; absent from a report older than the field, whose
+  // search is taken to have met it (as a version 2 checkpoint's).
+  bool fair_only = true;
   double seconds = 0;
 };
 

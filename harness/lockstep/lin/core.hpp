@@ -208,6 +208,10 @@ struct outcome {
   std::string report;                 // "" when every scenario passed
   unsigned scenarios = 0;             // scenarios checked
   unsigned complete = 0;              // of which every interleaving ran
+  // One of those left out what only an unfair system does (a thread going
+  // on right after its yield, a stale read after one): mc::result::fair_only.
+  // settings::explore.fair_scheduling = false (--unfair) covers it.
+  bool fair_only = false;
   unsigned failing_scenario = 0;      // 1-based; 0 when none failed
   std::string bound_hit;              // what stopped the first incomplete scenario
   unsigned shrink_steps = 0;          // smaller scenarios that still failed

@@ -449,8 +449,8 @@ struct result {
   // atomic the thread spun on (rc11's eventual visibility). complete then
   // means every fair execution; the report says so ("complete over fair
   // schedules"). A bug that needs such a behaviour is found with
-  // fair_scheduling off (--unfair) and memory_model sc, for code without
-  // unbounded spins. False for a search that never met either.
+  // fair_scheduling off (--unfair: no eventual visibility either), for code
+  // without unbounded spins. False for a search that never met either.
   bool fair_only = false;
   unsigned shard_index = 0, shard_count = 1;
   std::string bound_hit;         // which bound stopped the search, if any

@@ -63,7 +63,10 @@ void runtime::terminating() noexcept {
   const std::uintptr_t sp = stack_pointer();
   const auto top = reinterpret_cast<std::uintptr_t>(t.stack->top());
   if (!t.in_task || sp >= top || top - sp > t.stack->size()) return;  // not on its fiber
-  if (!end_terminating_abort()) return;
+  // The abort, caught by the C++ runtime to call std::terminate, or thrown
+  // and not caught where a compiler calls std::terminate itself (GCC does so
+  // in a noexcept function inlined into the thread's function).
+  if (!end_terminating_abort() && !t.abort_thrown) return;
   freeze("was at a scheduling point inside a function that may not throw (a destructor, most often) when "
          "the execution aborted");
 }
@@ -170,11 +173,13 @@ void runtime::fiber_entry(fiber_transfer t) {
 
 std::uint32_t runtime::run_thread(thread_rec& self) {
   self.in_task = true;
+  self.abort_thrown = false;
   if (!aborting_) {
     try {
       record(op::start, nullptr, 0, self.spawn_loc);
       self.vt->invoke(self.task);
     } catch (const abort_execution&) {
+      self.abort_thrown = false;
     } catch (const std::exception& e) {
       fail(bug_kind::uncaught_exception, uncaught_text(thread_label(self.id), &e),
            self.leaked_unwinding == kNoThread ? std::string() : "  While it unwound, " + leak_text(self.leaked_unwinding) + ".\n");
@@ -197,6 +202,7 @@ std::uint32_t runtime::finish(thread_rec& self) {
     try {
       record(op::exit, nullptr, 0, self.spawn_loc);
     } catch (const abort_execution&) {
+      self.abort_thrown = false;
     }
   }
   self.st = tstate::finished;
@@ -231,9 +237,13 @@ std::uint32_t runtime::finish(thread_rec& self) {
 
 void runtime::destroy_task(thread_rec& t) noexcept {
   if (t.task == nullptr) return;
-  t.vt->destroy(t.task);
-  if (t.task_on_heap) ::operator delete(t.task, std::align_val_t(t.vt->align));
+  // Taken first: a thread stopped inside the callable's destructor
+  // (freeze()) must not have it destroyed again by unwind_all(); its
+  // storage then stays with its frames.
+  void* const task = t.task;
   t.task = nullptr;
+  t.vt->destroy(task);
+  if (t.task_on_heap) ::operator delete(task, std::align_val_t(t.vt->align));
 }
 
 // ---------------------------------------------------------------------------
@@ -387,6 +397,7 @@ void runtime::unwind_now() {
       break;
     }
   }
+  threads_[cur_]->abort_thrown = true;
   throw abort_execution{};
 }
 

@@ -145,6 +145,10 @@ struct thread_rec : fiber_slot, thread_exec {
   bool frozen = false;   // stopped by freeze(): retired by unwind_all()
   fp_control start_fp;   // the floating-point control state its task starts with
   bool in_task = false;  // the fiber is suspended inside a task (must unwind on abort)
+  // Its task threw the abort (unwind_now()), not yet caught by run_thread():
+  // how terminating() knows the abort where the compiler calls
+  // std::terminate with no exception active (a noexcept function inlined).
+  bool abort_thrown = false;
   bool resume_release = false;  // switched away in a release op (see hop)
 
   // The task (callable) of the current execution.

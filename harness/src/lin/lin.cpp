@@ -557,7 +557,8 @@ std::string summary(const outcome& o, const settings& st) {
       out += "sampled (" + std::string(mc::strategy_label(st.strategy)) + ", up to " + grouped(st.max_executions) +
              " executions a scenario)";
     } else if (o.complete == o.scenarios) {
-      out += "every interleaving of each (" + std::string(mc::strategy_label(st.strategy)) + ")";
+      out += std::string(o.fair_only ? "every fair interleaving of each (" : "every interleaving of each (") +
+             mc::strategy_label(st.strategy) + ")";
     } else {
       out += grouped(o.complete) + " explored completely, " + grouped(o.scenarios - o.complete) + " stopped (" +
              (o.bound_hit.empty() ? "at a bound" : o.bound_hit) + "; " + mc::strategy_label(st.strategy) + ")";

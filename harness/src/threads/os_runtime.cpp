@@ -51,6 +51,11 @@ constinit thread_local std::uint32_t tl_grace = 0;
 // (their holder is running and lets go soon) and a join waits for its target.
 constinit thread_local std::uint32_t tl_release_depth = 0;
 
+// This thread threw the abort (unwind()) and has not caught it yet: how
+// terminating() knows it where the compiler calls std::terminate with no
+// exception active (GCC does in a noexcept function inlined into another).
+constinit thread_local bool tl_abort_thrown = false;
+
 struct releasing_scope {
   bool saved = tl_releasing;
   explicit releasing_scope(bool on) { tl_releasing = saved || on; }
@@ -240,6 +245,13 @@ namespace {
 
 std::terminate_handler previous_terminate = nullptr;
 
+// Threads stopped for good so far in this process (terminating()): each
+// keeps an OS thread, and the process's threads are few (a loop of free runs
+// that each stopped one ran out of them). Past this many the process ends
+// instead, saying why.
+constexpr unsigned kMaxStopped = 256;
+std::atomic<unsigned> g_stopped{0};
+
 [[noreturn]] void on_terminate() {
   if (os_runtime* r = tl_os; r != nullptr) r->terminating();
   if (previous_terminate != nullptr) previous_terminate();
@@ -271,7 +283,15 @@ os_runtime::~os_runtime() = default;
 // have), its frames are never unwound, and its OS thread is left parked
 // (run() detaches it).
 void os_runtime::terminating() noexcept {
-  if (!abort_.load(std::memory_order_acquire) || !rt::end_terminating_abort()) return;
+  if (!abort_.load(std::memory_order_acquire)) return;
+  if (!rt::end_terminating_abort() && !tl_abort_thrown) return;
+  if (g_stopped.fetch_add(1) >= kMaxStopped) {
+    std::fprintf(stderr,
+                 "lockstep: %u OS threads are already stopped for good where an abort could not unwind them "
+                 "(inside a destructor); ending the process instead of stopping another\n",
+                 kMaxStopped);
+    std::abort();
+  }
   thread_slot* self = nullptr;
   try {
     std::lock_guard g(mu_);
@@ -355,6 +375,7 @@ void os_runtime::unwind() {
     if (running == nullptr) break;
     futex_wait_for(running, 0, kPollNs);
   }
+  tl_abort_thrown = true;
   throw rt::abort_execution{};
 }
 
@@ -1045,9 +1066,13 @@ void os_runtime::dropped_joinable(std::uint32_t tid, const std::source_location&
 
 void os_runtime::destroy_task(thread_slot& t) noexcept {
   if (t.task == nullptr) return;
-  t.vt->destroy(t.task);
-  ::operator delete(t.task, std::align_val_t(t.vt->align));
+  // Taken first: a thread stopped inside the callable's destructor
+  // (terminating()) must not have it destroyed again by run(); its storage
+  // then stays with its frames.
+  void* const task = t.task;
   t.task = nullptr;
+  t.vt->destroy(task);
+  ::operator delete(task, std::align_val_t(t.vt->align));
 }
 
 void os_runtime::thread_main(thread_slot& self) {
@@ -1056,6 +1081,7 @@ void os_runtime::thread_main(thread_slot& self) {
   tl_pending = npos;
   tl_spurious = 0;
   tl_rng = (opts_.seed + 1) * 0x9e3779b97f4a7c15ull + self.id * 0xbf58476d1ce4e5b9ull + 1;
+  tl_abort_thrown = false;
   try {
     if (const std::size_t k = gate(); k != npos) {
       check_event(k, op::start, 0, self.spawn_loc);
@@ -1063,6 +1089,7 @@ void os_runtime::thread_main(thread_slot& self) {
     }
     self.vt->invoke(self.task);
   } catch (const rt::abort_execution&) {
+    tl_abort_thrown = false;
   } catch (const std::exception& e) {
     found(bug_kind::uncaught_exception, rt::uncaught_text(thread_label(self.id), &e));
     stop();
@@ -1077,6 +1104,7 @@ void os_runtime::thread_main(thread_slot& self) {
       pass_turn(k);
     }
   } catch (const rt::abort_execution&) {
+    tl_abort_thrown = false;
   }
   self.finished.store(1, std::memory_order_release);
   futex_wake_all(&self.finished);
