@@ -22,6 +22,7 @@
 #include "abba.hpp"
 #include "sections.hpp"
 #include "lockstep/lockstep.hpp"
+#include "yield_window.hpp"
 
 namespace {
 
@@ -788,24 +789,7 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
 // test_soundness.cpp).
 TEST(Checkpoint, TheStepsAYieldMustWakeSurviveAResume) {
   bool reached = false;
-  auto body = [&] {
-    mc::atomic<int> a{0};
-    mc::mutex m;
-    int seen = -1, ok = -1, last = -1;
-    mc::thread t([&] {
-      seen = a.load();
-      mc::this_thread::yield();
-      ok = m.try_lock();
-      if (ok) m.unlock();
-      a.fetch_add(1);
-    });
-    a.store(1);
-    m.lock();
-    last = a.load();
-    m.unlock();
-    t.join();
-    if (seen == 1 && ok == 0 && last == 2) reached = true;
-  };
+  auto body = [&] { lockstep::testing::yield_then_try(reached); };
   for (const auto& spec : {mc::dpor(), mc::source_dpor()}) {
     mc::options o;
     o.strategy = spec;

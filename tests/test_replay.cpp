@@ -19,7 +19,7 @@
 #include "lockstep/mc/model.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/trace.hpp"
-#include "capture_waits.hpp"
+#include "destructor_waits.hpp"
 
 namespace {
 
@@ -232,34 +232,7 @@ TEST(ThreadReplayChecks, ALeakedThreadReadsAsOnFibers) {
 // std::terminate handler), and on OS threads too, where the process used
 // to end in std::terminate and the assertion went unreported.
 TEST(ThreadReplayChecks, AThreadWaitingInADestructorIsStoppedThereNotTerminated) {
-  struct registry {
-    mc::mutex m;
-    mc::atomic<int> members{0};
-  };
-  struct member {
-    registry& r;
-    explicit member(registry& x) : r(x) {
-      std::scoped_lock g(r.m);
-      r.members.fetch_add(1);
-    }
-    ~member() {
-      std::scoped_lock g(r.m);  // a point in a noexcept function
-      r.members.fetch_sub(1);
-    }
-  };
-  const auto [r, run] = both_ways([] {
-    registry reg;
-    mc::atomic<int> made{0};
-    mc::thread t([&] {
-      member me(reg);
-      made.store(1);
-    });  // ~member: waits for reg.m while main holds it
-    while (made.load() == 0) mc::this_thread::yield();
-    reg.m.lock();
-    LOCKSTEP_ASSERT(reg.members.load() == 0);  // fails while t is still a member
-    reg.m.unlock();
-    t.join();
-  });
+  const auto [r, run] = both_ways(&lockstep::testing::member_waits_while_the_body_fails);
   ASSERT_EQ(r.found->kind, mc::bug_kind::assertion) << r.report();
   const std::string stopped = "thread 1 was at a scheduling point inside a function that may not throw";
   EXPECT_NE(r.found->details.find(stopped), std::string::npos) << r.report();
@@ -268,7 +241,7 @@ TEST(ThreadReplayChecks, AThreadWaitingInADestructorIsStoppedThereNotTerminated)
 }
 
 // The same when the point is inside the thread's callable's destructor
-// (capture_waits.hpp): the callable is destroyed once.
+// (destructor_waits.hpp): the callable is destroyed once.
 TEST(ThreadReplayChecks, ACallableStoppedInItsDestructorIsDestroyedOnce) {
   int destroyed = 0;
   auto body = [&destroyed] { lockstep::testing::capture_waits_while_the_body_fails(destroyed); };

@@ -22,7 +22,7 @@
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/os_threads.hpp"
 #include "lockstep/mc/replay_string.hpp"
-#include "capture_waits.hpp"
+#include "destructor_waits.hpp"
 
 namespace {
 
@@ -328,39 +328,12 @@ TEST(AbortInRelease, AFrozenThreadsTaskIsDestroyedPlainly) {
 // process and hid the assertion; now the thread is stopped there and the
 // assertion is the report, for every strategy.
 TEST(AbortInRelease, AThreadWaitingInADestructorIsStoppedThereNotTerminated) {
-  struct registry {
-    mc::mutex m;
-    mc::atomic<int> members{0};
-  };
-  struct member {
-    registry& r;
-    explicit member(registry& x) : r(x) {
-      std::scoped_lock g(r.m);
-      r.members.fetch_add(1);
-    }
-    ~member() {
-      std::scoped_lock g(r.m);  // a point in a noexcept function
-      r.members.fetch_sub(1);
-    }
-  };
   for (const mc::strategy_spec& s : {mc::dfs(), mc::dpor(), mc::random(7)}) {
     mc::options o;
     o.strategy = s;
     o.honour_env = false;
     o.trace_dir = "-";
-    const mc::result r = mc::explore(o, [] {
-      registry reg;
-      mc::atomic<int> made{0};
-      mc::thread t([&] {
-        member me(reg);
-        made.store(1);
-      });  // ~member: waits for reg.m while main holds it
-      while (made.load() == 0) mc::this_thread::yield();
-      reg.m.lock();
-      LOCKSTEP_ASSERT(reg.members.load() == 0);  // fails while t is still a member
-      reg.m.unlock();
-      t.join();
-    });
+    const mc::result r = mc::explore(o, &lockstep::testing::member_waits_while_the_body_fails);
     ASSERT_TRUE(r.found) << r.report();
     EXPECT_EQ(r.found->kind, bug_kind::assertion) << r.report();
     EXPECT_TRUE(contains(r.report(), "thread 1 was at a scheduling point inside a function that may not throw"))

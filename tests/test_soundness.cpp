@@ -16,6 +16,7 @@
 
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/gtest.hpp"
+#include "yield_window.hpp"
 
 namespace {
 
@@ -348,24 +349,7 @@ TEST(Fairness, DporOrdersAYieldAgainstTheStepsThatCrossItsWindow) {
 // yield a sleep that expires (the second body).
 TEST(Fairness, DporRunsAStepAfterAYieldThatMovesItIntoTheNextWindow) {
   bool reached = false;
-  auto yield_then_try = [&] {
-    mc::atomic<int> a{0};
-    mc::mutex m;
-    int seen = -1, ok = -1, last = -1;
-    mc::thread t([&] {
-      seen = a.load();
-      mc::this_thread::yield();
-      ok = m.try_lock();  // a failed try is a yield
-      if (ok) m.unlock();
-      a.fetch_add(1);
-    });
-    a.store(1);
-    m.lock();
-    last = a.load();
-    m.unlock();
-    t.join();
-    if (seen == 1 && ok == 0 && last == 2) reached = true;
-  };
+  auto yield_then_try = [&] { lockstep::testing::yield_then_try(reached); };
   auto sleep_then_yield = [&] {
     mc::atomic<int> a{0};
     mc::mutex m;
