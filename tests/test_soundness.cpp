@@ -740,6 +740,59 @@ TEST(Monitor, DporRunsAJoinBeforeThePutItWouldNowWaitFor) {
                       "let the join come before the put");
 }
 
+// -- a step that touches nothing shared is still a step of the wakeup sequence ------------
+
+// Found by comparing searches on random litmus programs: a thread's first
+// step is a fence (or, without fair scheduling, a yield), which touches no
+// object. Optimal dpor dropped it from the wakeup sequence that reverses the
+// race between the thread's load and the exchange, so following the
+// sequence ran the exchange right after the fence, before the load: the
+// serial order t3, t2, t1 was never run, and dpor said complete.
+enum class first_step { acquire_fence, seq_cst_fence, yield };
+
+void first_step_touches_nothing(first_step first) {
+  mc::atomic<int> x{0};
+  int r0 = -1, r1 = -1, r2 = -1, r3 = -1;
+  mc::thread t1([&] {
+    r0 = x.load();
+    x.store(2);
+  });
+  mc::thread t2([&] { r1 = x.exchange(4); });
+  mc::thread t3([&] {
+    if (first == first_step::acquire_fence) mc::atomic_thread_fence(std::memory_order_acquire);
+    else if (first == first_step::seq_cst_fence) mc::atomic_thread_fence(std::memory_order_seq_cst);
+    else mc::this_thread::yield();
+    r2 = x.load();
+    r3 = x.load();
+  });
+  t1.join();
+  t2.join();
+  t3.join();
+  LOCKSTEP_ASSERT(!(r0 == 4 && r1 == 0 && r2 == 0 && r3 == 0));  // t3, t2, t1 in turn
+}
+
+TEST(WakeupSequence, DporRunsTheStepsAfterAStepThatTouchesNothing) {
+  struct shape {
+    first_step first;
+    mc::memory_model mm;
+    bool fair;
+  };
+  for (const shape s : {shape{first_step::acquire_fence, mc::memory_model::rc11, true},
+                        shape{first_step::seq_cst_fence, mc::memory_model::sc, true},
+                        shape{first_step::yield, mc::memory_model::sc, false}}) {
+    for (auto spec : {mc::dfs(), mc::dpor(), mc::source_dpor()}) {
+      mc::options o = with(spec);
+      o.memory_model = s.mm;
+      o.fair_scheduling = s.fair;
+      o.max_executions = 100000;
+      const auto r = mc::explore(o, [&] { first_step_touches_nothing(s.first); });
+      ASSERT_FALSE(r.ok()) << mc::strategy_name(spec.k) << " first step " << static_cast<int>(s.first) << "\n"
+                           << r.report();
+      EXPECT_EQ(r.found->kind, bug_kind::assertion);
+    }
+  }
+}
+
 // -- a failing thread unwinds after the threads that use its frames ---------------------
 
 // Found under AddressSanitizer: the body failed while a thread it spawned
