@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -118,6 +119,144 @@ TEST(Lin, ADeadlockInTheTypeIsReportedAsSuch) {
   // Not a history's failure: the report shows the scenario instead.
   EXPECT_NE(o.report.find("the scenario (a row per thread"), std::string::npos) << o.report;
   EXPECT_NE(o.report.find("ab()"), std::string::npos) << o.report;
+  // Nor does the summary call it a linearizability failure.
+  const std::string line = lin::detail::summary(o, quick(50));
+  EXPECT_NE(line.find("failed: deadlock in scenario"), std::string::npos) << line;
+  EXPECT_EQ(line.find("NOT linearizable"), std::string::npos) << line;
+}
+
+// A counter whose value() waits while an add is under way; the broken add
+// forgets to notify, so a value() can wait forever. The specification never
+// lets value() wait: a value() that never returns breaks every contract,
+// the regular one too (it was judged by nothing: it never returned).
+template <bool Notify>
+struct waiting_counter {
+  mc::mutex m;
+  mc::condition_variable cv;
+  int writers = 0;
+  long n = 0;
+  void add(int v) {
+    {
+      std::scoped_lock g(m);
+      ++writers;
+    }
+    {
+      std::scoped_lock g(m);
+      n += v;
+      --writers;
+    }
+    if constexpr (Notify) cv.notify_all();
+  }
+  long value() {
+    std::unique_lock g(m);
+    while (writers > 0) cv.wait(g);
+    return n;
+  }
+};
+struct sum_model {
+  long sum = 0;
+  bool operator==(const sum_model&) const = default;
+};
+template <class T>
+lin::spec<T, sum_model> waiting_counter_spec(const char* name, lin::contract c) {
+  lin::spec<T, sum_model> s(name);
+  s.op("add", rc::gen::inRange(1, 4), [](T& t, int v) { t.add(v); },
+       [](sum_model& m, int v) {
+         m.sum += v;
+         return lin::result();
+       });
+  s.op("value", [](T& t) { return t.value(); }, [](sum_model& m) { return m.sum; }, c);
+  return s;
+}
+
+TEST(Lin, ARegularReadThatWaitsForeverIsCaught) {
+  for (const lin::contract c : {lin::linearizable, lin::regular}) {
+    const lin::outcome bad = lin::check(waiting_counter_spec<waiting_counter<false>>("no_notify", c), quick(30));
+    ASSERT_FALSE(bad.ok()) << bad.report;
+    EXPECT_NE(bad.report.find("value() waits forever, although the specification lets it proceed"), std::string::npos)
+        << bad.report;
+    const lin::outcome good = lin::check(waiting_counter_spec<waiting_counter<true>>("notify", c), quick(10));
+    EXPECT_TRUE(good.ok()) << good.report;
+  }
+}
+
+// Results are compared by their text: a floating-point one in full. A sum
+// kept in a double, updated by a load and a store, loses an add; near 1e8
+// the sums differ only past the sixth digit.
+struct double_sum {
+  mc::atomic<double> v{1e8};
+  void add(int d) { v.store(v.load() + d); }
+};
+struct double_model {
+  double v = 1e8;
+  bool operator==(const double_model&) const = default;
+};
+
+TEST(Lin, FloatingPointResultsAreComparedInFull) {
+  EXPECT_NE(lin::text(100000001.0), lin::text(100000002.0));
+  EXPECT_EQ(lin::text(0.5), "0.5");
+  EXPECT_NE(lin::text(std::optional<double>(1.0 + 1e-15)), lin::text(std::optional<double>(1.0)));
+  lin::spec<double_sum, double_model> s("double_sum");
+  s.op("add", rc::gen::inRange(1, 3), [](double_sum& x, int d) { x.add(d); },
+       [](double_model& m, int d) {
+         m.v += d;
+         return lin::result();
+       });
+  s.op("value", [](double_sum& x) { return x.v.load(); }, [](double_model& m) { return m.v; });
+  const lin::outcome o = lin::check(s, quick(30));
+  ASSERT_FALSE(o.ok()) << o.report;
+  EXPECT_NE(o.report.find("not linearizable: "), std::string::npos) << o.report;
+}
+
+// An object with a timer thread of its own (it ticks until the destructor
+// stops it) does not keep the check waiting for it: the scenario's threads
+// finishing is enough. (It waited for every thread to finish or block, ran
+// into the step bound in every execution, and reported non-termination.)
+struct ticking_counter {
+  mc::mutex m;
+  long n = 0;
+  mc::atomic<long> published{0};
+  mc::atomic<bool> stop{false};
+  mc::thread ticker;
+  ticking_counter()
+      : ticker([this] {
+          while (!stop.load()) {
+            mc::sleep_for(std::chrono::microseconds(1));
+            std::scoped_lock g(m);
+            published.store(n);
+          }
+        }) {}
+  ~ticking_counter() {
+    stop.store(true);
+    ticker.join();
+  }
+  void add(int v) {
+    std::scoped_lock g(m);
+    n += v;
+  }
+  long value() {
+    std::scoped_lock g(m);
+    return n;
+  }
+};
+
+TEST(Lin, AnObjectsOwnTimerThreadDoesNotHoldTheCheck) {
+  lin::spec<ticking_counter, sum_model> s("ticking_counter");
+  s.op("add", rc::gen::inRange(1, 4), [](ticking_counter& t, int v) { t.add(v); },
+       [](sum_model& m, int v) {
+         m.sum += v;
+         return lin::result();
+       });
+  s.op("value", [](ticking_counter& t) { return t.value(); }, [](sum_model& m) { return m.sum; });
+  lin::settings st = quick(3);
+  st.ops = 1;
+  st.init_ops = 0;
+  st.post_ops = 0;
+  st.max_executions = 3000;
+  const lin::outcome o = lin::check(s, st);
+  EXPECT_TRUE(o.ok()) << o.report;
+  EXPECT_EQ(o.scenarios, 3u);
+  EXPECT_GE(o.histories, 3u);  // a history judged in each
 }
 
 // dpor explores fewer interleavings than dfs, but must meet every history

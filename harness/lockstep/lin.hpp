@@ -337,6 +337,7 @@ inline outcome check_erased(const erased_type& t, const rc::Gen<bound_op>& g, co
     scenario_run fin = explore(minimal);
     out.seconds = now_seconds() - start;
     out.failed = !fin.r.ok();
+    if (out.failed && !judged(fin.r)) out.failure = mc::bug_kind_name(fin.r.found->kind);
     out.path = std::move(path);
     out.report = out.failed ? failure_report(out, minimal, fin, st)
                             : "lincheck " + out.name + ": the replay did not fail (" + fin.r.report() + ")";

@@ -4,10 +4,13 @@
 // lockstep/lin.hpp.
 #pragma once
 
+#include <array>
+#include <charconv>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -62,6 +65,12 @@ std::string text(const T& v) {
     return v ? "true" : "false";
   } else if constexpr (std::is_integral_v<T>) {
     return std::to_string(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    // The shortest text that reads back as the same value: two results
+    // that differ in their last bit differ here too.
+    std::array<char, 64> buf{};
+    const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    return std::string(buf.data(), r.ptr);
   } else if constexpr (std::is_enum_v<T>) {
     return std::to_string(static_cast<std::underlying_type_t<T>>(v));
   } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
@@ -70,6 +79,7 @@ std::string text(const T& v) {
     return v.has_value() ? lin::text(*v) : std::string("none");
   } else if constexpr (detail::streamable<T>) {
     std::ostringstream o;
+    o.precision(std::numeric_limits<long double>::max_digits10);  // floating-point members in full
     o << v;
     return o.str();
   } else if constexpr (detail::tuple_like<T>) {
@@ -213,6 +223,10 @@ struct outcome {
   // settings::explore.fair_scheduling = false (--unfair) covers it.
   bool fair_only = false;
   unsigned failing_scenario = 0;      // 1-based; 0 when none failed
+  // Empty when a history broke the contract; else the bug that ended the
+  // failing execution first (a deadlock, a crash, an endless loop, a data
+  // race, an assertion of the object's own): mc::bug_kind_name.
+  std::string failure;
   std::string bound_hit;              // what stopped the first incomplete scenario
   unsigned shrink_steps = 0;          // smaller scenarios that still failed
   unsigned shrink_tries = 0;          // candidates explored while shrinking
@@ -252,6 +266,9 @@ namespace detail {
 std::uint64_t seed_from_env(std::uint64_t seed, bool honour);
 // The report of a failed check: the minimal history, why, the checker's
 // report of the execution, how to run it again.
+// A failing execution's bug is a history the contract rules out (not one
+// of the object's own).
+bool judged(const mc::result& r);
 std::string failure_report(const outcome& o, const scenario& s, const scenario_run& run,
                            const settings& st);
 // One line: the verdict, the scenarios, whether each was explored

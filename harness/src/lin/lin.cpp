@@ -232,11 +232,18 @@ void runner::body() {
       run_thread(th, o, d, T);
     });
   // Blocked: the scenario's threads that have not finished (the object's
-  // own threads, a pool's idle workers, wait as they should).
+  // own threads, a pool's idle workers, wait as they should, and a timer
+  // thread of its own may run on: the wait ends when the scenario's threads
+  // have finished, or when nothing can run).
   const auto unfinished = [&] {
     return static_cast<std::uint32_t>(std::count(finished_.begin(), finished_.end(), false));
   };
-  (void)mc::detail::await_quiescence();
+  const auto await_threads = [&] {
+    std::vector<std::uint32_t> ids;
+    for (const mc::thread& x : threads) ids.push_back(x.get_id());
+    (void)mc::detail::await_quiescence_or_finished(ids);
+  };
+  await_threads();
   std::uint32_t blocked = unfinished();
   if (blocked == 0) {
     for (mc::thread& x : threads) x.join();
@@ -248,7 +255,7 @@ void runner::body() {
         for (std::uint32_t op = first_.back(); op < ops_.size(); ++op) call(op, o);
         finished_[0] = true;
       });
-      (void)mc::detail::await_quiescence();
+      await_threads();
       blocked = unfinished();
       if (blocked == 0) threads.back().join();
     }
@@ -342,8 +349,12 @@ std::string runner::check() {
     cs.keep_if_contains(e.op);
   }
   // Calls that never returned had no effect, and must wait in the state
-  // the history ends in.
-  if (const std::uint64_t pend = active & ~known_; pend != 0) {
+  // the history ends in: a regular read's too (it waits forever, and no
+  // operation it might see is left to wake it).
+  std::uint64_t pending_regular = 0;
+  for (std::uint32_t op = 0; op < n; ++op)
+    if ((((regular_ & ~known_) >> op) & 1) != 0 && call_pos_[op] != npos) pending_regular |= std::uint64_t{1} << op;
+  if (const std::uint64_t pend = (active & ~known_) | pending_regular; pend != 0) {
     bool fine = false;
     for (const config& c : cs.items()) {
       bool all_wait = true;
@@ -368,8 +379,10 @@ std::string runner::check_regular(std::uint32_t r) {
   for (std::uint32_t op = 0; op < ops_.size(); ++op) {
     const std::uint64_t bit = std::uint64_t{1} << op;
     if ((regular_ & bit) != 0 || call_pos_[op] == npos) continue;
+    // (A call that never returned had no effect: not even one a regular
+    // read may see.)
     if (ret_pos_[op] != npos && ret_pos_[op] < cr) before |= bit;
-    else if (call_pos_[op] < rr) during |= bit;
+    else if (call_pos_[op] < rr && ret_pos_[op] != npos) during |= bit;
   }
   config_set cs(t_);
   cs.add(0, state_ptr(t_, t_.initial()));
@@ -546,8 +559,11 @@ std::string summary(const outcome& o, const settings& st) {
   std::string out = "lincheck " + o.name + ": ";
   const std::string shape = std::to_string(st.threads) + (st.threads == 1 ? " thread" : " threads") + " x " +
                             std::to_string(st.ops) + (st.ops == 1 ? " operation" : " operations");
-  if (o.failed) {
+  if (o.failed && o.failure.empty()) {
     out += "NOT linearizable: a counterexample in scenario " + std::to_string(o.failing_scenario) + " (" + shape + ")";
+  } else if (o.failed) {
+    out += "failed: " + o.failure + " in scenario " + std::to_string(o.failing_scenario) + " (" + shape +
+           "), before any history was judged";
   } else if (!st.replay.empty() || (st.honour_env && std::getenv("LOCKSTEP_REPLAY") != nullptr)) {
     out += "the replay did not fail";
   } else {
@@ -616,6 +632,10 @@ std::string scenario_text(const scenario& s) {
   return out;
 }
 
+bool judged(const mc::result& r) {
+  return r.found.has_value() && r.found->message.find("history (a row per thread") != std::string::npos;
+}
+
 std::string failure_report(const outcome& o, const scenario& s, const scenario_run& run, const settings& st) {
   std::string out = "lincheck " + o.name + ": a counterexample in scenario " + std::to_string(o.failing_scenario) +
                     " (seed " + std::to_string(o.seed) + ")";
@@ -628,7 +648,7 @@ std::string failure_report(const outcome& o, const scenario& s, const scenario_r
   out += "\n";
   // A failure that is not a history's (a race, a deadlock, a crash) does not
   // show the operations: the scenario does.
-  if (run.r.found->message.find("history (a row per thread") == std::string::npos) out += scenario_text(s);
+  if (!judged(run.r)) out += scenario_text(s);
   std::string rep = run.r.report();
   // The schedule alone replays nothing here: the replay string names the
   // scenario too.
