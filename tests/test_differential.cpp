@@ -174,6 +174,10 @@ struct mix {
   // spawn, yields, plain memory; see options::lean_sampling): the rest a
   // fortieth as often.
   bool lean = false;
+  // Litmus programs: atomics, fences and yields only, fences four times as
+  // likely (a fence is a step that touches nothing shared: optimal dpor
+  // once dropped it from a wakeup sequence).
+  bool litmus = false;
 };
 
 bool lean_code(code c) {
@@ -209,7 +213,7 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth, mix w) {
                                              {1, code::event_wait_for},
                                              {1, code::plain_read},
                                              {1, code::plain_write},
-                                             {1, code::fence},
+                                             {w.litmus ? 4 : 1, code::fence},
                                              {2, code::q_put},
                                              {1, code::q_try_put},
                                              {1, code::q_put_for},
@@ -236,6 +240,7 @@ rc::Gen<instr> gen_instr(int atomics, int held, int depth, mix w) {
       if (rw && (held & kHoldsRw) != 0) continue;
       if (i.c == code::spawn && depth != 0) continue;  // a thread's own code, outside blocks
       if (w.lean && !lean_code(i.c) && *rc::gen::inRange(0, 40) != 0) continue;
+      if (w.litmus && !(i.c <= code::cas || i.c == code::fence || i.c == code::yield)) continue;
       break;
     }
     i.x = *rc::gen::inRange(0, atomics);
@@ -290,9 +295,12 @@ rc::Gen<program> gen_program(mix w = {}) {
     // run without it.
     p.fair = *rc::gen::weightedElement<int>({{3, 1}, {1, 0}}) != 0;
     p.futex_m1 = *rc::gen::weightedElement<int>({{2, 0}, {1, 1}}) != 0;
+    // Litmus programs: three threads as often as two, up to three steps
+    // each, and one or two atomics, so that the threads race.
+    if (w.litmus) p.atomics = *rc::gen::weightedElement<int>({{2, 1}, {1, 2}});
     const int threads = *rc::gen::inRange(2, 4);
     for (int t = 0; t < threads; ++t) {
-      const int n = *rc::gen::inRange(threads == 3 ? 1 : 1, threads == 3 ? 3 : 5);
+      const int n = *rc::gen::inRange(1, threads == 3 && !w.litmus ? 3 : threads == 3 ? 4 : 5);
       std::vector<instr> code;
       for (int k = 0; k < n; ++k) code.push_back(*gen_instr(p.atomics, 0, 0, w));
       p.threads.push_back(std::move(code));
@@ -643,13 +651,16 @@ search_result sharded(const program& p, mc::strategy_spec s, unsigned shards, st
 }
 
 RC_GTEST_PROP(Differential, EverySearchReachesTheOutcomesOfPlainDfs, ()) {
-  // A fifth of the programs yield and spawn often (see mix).
-  const bool yield_heavy = *rc::gen::weightedElement<int>({{4, 0}, {1, 1}}) != 0;
-  const program p = *gen_program(yield_heavy ? mix{.yield = 12, .spawn = 3} : mix{});
+  // A fifth of the programs yield and spawn often, a fifth are litmus
+  // programs (see mix).
+  const int kind = *rc::gen::weightedElement<int>({{3, 0}, {1, 1}, {1, 2}});
+  const bool yield_heavy = kind == 1;
+  const program p = *gen_program(kind == 1 ? mix{.yield = 12, .spawn = 3} : kind == 2 ? mix{.litmus = true} : mix{});
   const search_result base = search(p, with(mc::dfs()), "dfs");
   RC_PRE(base.complete);  // too large for plain dfs: not a usable reference
   RC_TAG(base.outcomes.size() > 1 ? "several outcomes" : "one outcome");
   if (yield_heavy) RC_TAG("yield-heavy");
+  if (kind == 2) RC_TAG("litmus");
   for (const auto& x : base.outcomes) RC_TAG(x.substr(0, x.find(" ")));
 
   std::vector<search_result> same;

@@ -1174,8 +1174,7 @@ void runtime::materialise() {
   constexpr auto sc = std::memory_order_seq_cst;
   std::size_t y = 0;  // lazy_yields_ replayed so far
   for (std::size_t i = 0; i + 1 < events_.size(); ++i) {
-    for (; y < lazy_yields_.size() && lazy_yields_[y].after <= i; ++y)
-      fair_cut_ = mm_.yielded(lazy_yields_[y].thread) || fair_cut_;
+    for (; y < lazy_yields_.size() && lazy_yields_[y].after <= i; ++y) memory_yielded(lazy_yields_[y].thread);
     event& e = events_[i];
     const std::uint32_t t = e.thread;
     const auto x = [&] { return mm_.find_location(e.object); };
@@ -1222,7 +1221,7 @@ void runtime::materialise() {
       default: break;
     }
   }
-  for (; y < lazy_yields_.size(); ++y) fair_cut_ = mm_.yielded(lazy_yields_[y].thread) || fair_cut_;  // after the last
+  for (; y < lazy_yields_.size(); ++y) memory_yielded(lazy_yields_[y].thread);  // after the last
   lazy_yields_.clear();
 }
 
@@ -2074,8 +2073,12 @@ void runtime::fair_yield(bool check) {
   if (check && detector<livelock>().due(exec_steps())) check_livelock();
 }
 
+void runtime::memory_yielded(std::uint32_t t) {
+  if (mm_.yielded(t)) fair_cut_ = true;  // eventual visibility raised a view: see fair_cut()
+}
+
 void runtime::memory_yield() {
-  if (mm_live()) fair_cut_ = mm_.yielded(cur_) || fair_cut_;
+  if (mm_live()) memory_yielded(cur_);
   else if (lazy_ && !lean_) lazy_yields_.push_back({static_cast<std::uint32_t>(events_.size()), cur_});
 }
 

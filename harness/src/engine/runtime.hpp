@@ -640,6 +640,9 @@ class runtime {
   // spun on visible at their latest stores (weak_memory::yielded): at once,
   // or in materialise().
   void memory_yield();
+  // Thread t yielded, seen by the memory model: eventual visibility (see
+  // fair_cut()).
+  void memory_yielded(std::uint32_t t);
   void undo_pick(fairness::pick_mark mark, bool blocks);
   void check_livelock();
   [[noreturn, gnu::cold, gnu::noinline]] void busy_waiting();
