@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -206,57 +205,6 @@ TEST(Lin, FloatingPointResultsAreComparedInFull) {
   const lin::outcome o = lin::check(s, quick(30));
   ASSERT_FALSE(o.ok()) << o.report;
   EXPECT_NE(o.report.find("not linearizable: "), std::string::npos) << o.report;
-}
-
-// An object with a timer thread of its own (it ticks until the destructor
-// stops it) does not keep the check waiting for it: the scenario's threads
-// finishing is enough. (It waited for every thread to finish or block, ran
-// into the step bound in every execution, and reported non-termination.)
-struct ticking_counter {
-  mc::mutex m;
-  long n = 0;
-  mc::atomic<long> published{0};
-  mc::atomic<bool> stop{false};
-  mc::thread ticker;
-  ticking_counter()
-      : ticker([this] {
-          while (!stop.load()) {
-            mc::sleep_for(std::chrono::microseconds(1));
-            std::scoped_lock g(m);
-            published.store(n);
-          }
-        }) {}
-  ~ticking_counter() {
-    stop.store(true);
-    ticker.join();
-  }
-  void add(int v) {
-    std::scoped_lock g(m);
-    n += v;
-  }
-  long value() {
-    std::scoped_lock g(m);
-    return n;
-  }
-};
-
-TEST(Lin, AnObjectsOwnTimerThreadDoesNotHoldTheCheck) {
-  lin::spec<ticking_counter, sum_model> s("ticking_counter");
-  s.op("add", rc::gen::inRange(1, 4), [](ticking_counter& t, int v) { t.add(v); },
-       [](sum_model& m, int v) {
-         m.sum += v;
-         return lin::result();
-       });
-  s.op("value", [](ticking_counter& t) { return t.value(); }, [](sum_model& m) { return m.sum; });
-  lin::settings st = quick(3);
-  st.ops = 1;
-  st.init_ops = 0;
-  st.post_ops = 0;
-  st.max_executions = 3000;
-  const lin::outcome o = lin::check(s, st);
-  EXPECT_TRUE(o.ok()) << o.report;
-  EXPECT_EQ(o.scenarios, 3u);
-  EXPECT_GE(o.histories, 3u);  // a history judged in each
 }
 
 // dpor explores fewer interleavings than dfs, but must meet every history

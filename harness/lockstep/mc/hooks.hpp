@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <optional>
 #include <source_location>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -269,10 +268,6 @@ std::uint32_t current_thread() noexcept;
 // threads unwind from their waits, then the caller (it throws the internal
 // abort exception).
 std::uint32_t await_quiescence(const std::source_location& loc = std::source_location::current());
-// The same, and it returns once each of `tids` has finished too, while
-// other threads may still run (an object's own timer thread).
-std::uint32_t await_quiescence_or_finished(std::span<const std::uint32_t> tids,
-                                           const std::source_location& loc = std::source_location::current());
 [[noreturn]] void end_execution();
 
 }  // namespace detail

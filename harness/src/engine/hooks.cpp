@@ -566,11 +566,6 @@ std::uint32_t await_quiescence(const std::source_location& loc) {
   return 0;
 }
 
-std::uint32_t await_quiescence_or_finished(std::span<const std::uint32_t> tids, const std::source_location& loc) {
-  if (runtime* r = runtime::current()) return r->await_quiescence(loc, tids);
-  return 0;
-}
-
 void end_execution() {
   if (runtime* r = runtime::current()) r->end_execution();
   throw std::logic_error("lockstep: end_execution() needs a checked execution on fibers");

@@ -222,9 +222,6 @@ std::uint32_t runtime::finish(thread_rec& self) {
     } else if (self.joiner != kNoThread) {
       wake_joiner(self.joiner);
     }
-    // The last of the threads a quiescence waiter waits for (see
-    // await_quiescence).
-    if (quiescent_ != kNoThread && !quiescent_until_.empty() && every_finished(quiescent_until_)) wake_quiescent();
   }
   each_detector([&](auto& d) {
     if constexpr (requires { d.on_exit(self.id, exec_steps()); }) d.on_exit(self.id, exec_steps());
@@ -284,7 +281,6 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   record_more_ = track_ || expect_ != nullptr ? kRecordAlways : 0;
   in_step_bug_ = false;
   quiescent_ = kNoThread;
-  quiescent_until_.clear();
   restart_ = false;
   bug_.reset();
   lean_ = lean_now();
@@ -1936,10 +1932,8 @@ bool runtime::wake_quiescent() {
   return true;
 }
 
-std::uint32_t runtime::await_quiescence(const std::source_location& loc, std::span<const std::uint32_t> until) {
+std::uint32_t runtime::await_quiescence(const std::source_location& loc) {
   needs_full();
-  quiescent_until_.assign(until.begin(), until.end());
-  if (!quiescent_until_.empty() && every_finished(quiescent_until_)) return blocked_others();
   check_abort();
   thread_rec& me = *threads_[cur_];
   me.st = tstate::blocked_quiescent;
@@ -1951,18 +1945,9 @@ std::uint32_t runtime::await_quiescence(const std::source_location& loc, std::sp
   disable(cur_);
   if (!switch_away()) unwind_now();  // cannot happen: it wakes this thread
   check_abort();
-  return blocked_others();
-}
-
-std::uint32_t runtime::blocked_others() const noexcept {
   std::uint32_t blocked = 0;
   for (std::uint32_t i = 0; i < nthreads_; ++i) blocked += i != cur_ && threads_[i]->st != tstate::finished;
   return blocked;
-}
-
-bool runtime::every_finished(std::span<const std::uint32_t> tids) const noexcept {
-  return std::all_of(tids.begin(), tids.end(),
-                     [&](std::uint32_t t) { return t < nthreads_ && threads_[t]->st == tstate::finished; });
 }
 
 void runtime::end_execution() {

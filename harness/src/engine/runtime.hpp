@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <source_location>
-#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -320,9 +319,7 @@ class runtime {
   // blocked with no timeout pending (so blocked forever); returns how many
   // are blocked. Where the execution would otherwise be a deadlock, it
   // resumes instead. For checkers built on executions (lockstep/mc/lin.hpp).
-  // With `until`: it resumes too once each of those threads has finished
-  // (the others may run on: an object's own timer thread, say).
-  std::uint32_t await_quiescence(const std::source_location& loc, std::span<const std::uint32_t> until = {});
+  std::uint32_t await_quiescence(const std::source_location& loc);
   // Ends the execution without a bug: the other threads unwind from where
   // they are blocked, then the caller (throws abort_execution).
   [[noreturn]] void end_execution();
@@ -570,9 +567,6 @@ class runtime {
   // The thread in await_quiescence(), made runnable when nothing else can
   // run; false if there is none.
   bool wake_quiescent();
-  // Threads other than the running one that have not finished.
-  std::uint32_t blocked_others() const noexcept;
-  bool every_finished(std::span<const std::uint32_t> tids) const noexcept;
   // `noted`: the caller tells a tracking strategy the accesses itself.
   event& record(op o, const void* addr, std::uint32_t object, const std::source_location& loc,
                 bool noted = false);
@@ -721,7 +715,6 @@ class runtime {
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
   std::uint32_t quiescent_ = kNoThread;  // the thread in await_quiescence()
-  std::vector<std::uint32_t> quiescent_until_;  // and the threads whose finishing wakes it too
   bool restart_ = false;                // see restart_needed()
   // The lean path (options::lean_sampling; engine/lean.cpp): this execution
   // runs lean; the runtime may run lean (a uniform strategy, no replay

@@ -232,18 +232,11 @@ void runner::body() {
       run_thread(th, o, d, T);
     });
   // Blocked: the scenario's threads that have not finished (the object's
-  // own threads, a pool's idle workers, wait as they should, and a timer
-  // thread of its own may run on: the wait ends when the scenario's threads
-  // have finished, or when nothing can run).
+  // own threads, a pool's idle workers, wait as they should).
   const auto unfinished = [&] {
     return static_cast<std::uint32_t>(std::count(finished_.begin(), finished_.end(), false));
   };
-  const auto await_threads = [&] {
-    std::vector<std::uint32_t> ids;
-    for (const mc::thread& x : threads) ids.push_back(x.get_id());
-    (void)mc::detail::await_quiescence_or_finished(ids);
-  };
-  await_threads();
+  (void)mc::detail::await_quiescence();
   std::uint32_t blocked = unfinished();
   if (blocked == 0) {
     for (mc::thread& x : threads) x.join();
@@ -255,7 +248,7 @@ void runner::body() {
         for (std::uint32_t op = first_.back(); op < ops_.size(); ++op) call(op, o);
         finished_[0] = true;
       });
-      await_threads();
+      (void)mc::detail::await_quiescence();
       blocked = unfinished();
       if (blocked == 0) threads.back().join();
     }
@@ -563,7 +556,7 @@ std::string summary(const outcome& o, const settings& st) {
     out += "NOT linearizable: a counterexample in scenario " + std::to_string(o.failing_scenario) + " (" + shape + ")";
   } else if (o.failed) {
     out += "failed: " + o.failure + " in scenario " + std::to_string(o.failing_scenario) + " (" + shape +
-           "), before any history was judged";
+           "), not a history the specification rules out";
   } else if (!st.replay.empty() || (st.honour_env && std::getenv("LOCKSTEP_REPLAY") != nullptr)) {
     out += "the replay did not fail";
   } else {
