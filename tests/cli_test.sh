@@ -241,6 +241,19 @@ has lost-wakeup out "lost_wakeup: thread 1 waits forever on ready_cv"
 has lost-wakeup out "missed a notification"
 expect bad-window 2 -- "$LS" check livelock_polite --livelock-window x
 one_line bad-window
+# Spurious wake-ups a thread may take: each more is one more choice at a wait.
+expect bad-spurious 2 -- "$LS" check condvar_predicate --spurious-wakeups 1001
+one_line bad-spurious
+has bad-spurious err "--spurious-wakeups must be at most 1000"
+for n in 0 2; do
+  expect "spurious-$n" 0 -- "$LS" check condvar_predicate --spurious-wakeups "$n" --report-json "$tmp/sp$n.json"
+done
+python3 -c '
+import json, sys
+none, two = (json.load(open(f)) for f in sys.argv[1:])
+assert none["complete"] and two["complete"], (none, two)
+assert none["executions"] < two["executions"], (none["executions"], two["executions"])
+' "$tmp/sp0.json" "$tmp/sp2.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL spurious: more wake-ups, more executions"; }
 
 # The memory model: a name, or exit 2.
 expect bad-memory-model 2 -- "$LS" check counter_mutex --memory-model tso

@@ -8,7 +8,8 @@
 // waits with a predicate and notifies; event set and wait; choose; a bounded
 // queue of capacity 1: put, get, their try_ and timed forms, task_done, join
 // and close; threads spawned by any thread, joined when their spawner's code
-// ends), and every search must reach exactly the outcomes plain dfs
+// ends; a fifth of the programs are litmus programs of atomics, fences
+// and yields alone), and every search must reach exactly the outcomes plain dfs
 // reaches: dpor on one job, on two, and the union of shards run with
 // different job counts; dfs split over jobs and shards too; iterative delay
 // bounding, when it completes.

@@ -144,6 +144,8 @@ const char* const kCheckHelp =
     "                      operation sequentially consistent\n"
     "  --spurious-cas-failures N  rc11: each thread's compare_exchange_weak may\n"
     "                      fail spuriously N times (default 0)\n"
+    "  --spurious-wakeups N each thread's condition-variable waits may wake\n"
+    "                      spuriously N times an execution (default 1)\n"
     "  --livelock-window N steps without progress before a repeating fair\n"
     "                      execution is a livelock (default 1000)\n"
     "  --busy-wait-bound N read-only steps in a row without relax() before a\n"
@@ -264,6 +266,7 @@ struct check_args {
   bool unfair = false;
   mc::memory_model memory_model = mc::memory_model::rc11;
   std::uint32_t spurious_cas_failures = 0;
+  std::uint32_t spurious_wakeups = 1;
   std::uint64_t livelock_window = 1000;
   std::uint32_t busy_wait_bound = 100;
   std::uint32_t bypass_bound = 2;
@@ -426,6 +429,10 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       const std::uint64_t n = parse_u64("--spurious-cas-failures", value());
       if (n > 1000) throw usage_error{"--spurious-cas-failures must be at most 1000"};
       a.spurious_cas_failures = static_cast<std::uint32_t>(n);
+    } else if (arg == "--spurious-wakeups") {
+      const std::uint64_t n = parse_u64("--spurious-wakeups", value());
+      if (n > 1000) throw usage_error{"--spurious-wakeups must be at most 1000"};
+      a.spurious_wakeups = static_cast<std::uint32_t>(n);
     } else if (arg == "--livelock-window") {
       a.livelock_window = parse_u64("--livelock-window", value());
       if (a.livelock_window < 2) throw usage_error{"--livelock-window must be at least 2"};
@@ -544,6 +551,7 @@ mc::options model_options(const mc::model& m, const check_args& a) {
   if (a.unfair) o.fair_scheduling = false;  // else the model's own (model_settings)
   o.memory_model = a.memory_model;
   o.spurious_cas_failures = a.spurious_cas_failures;
+  o.spurious_wakeups = a.spurious_wakeups;
   o.livelock_window = a.livelock_window;
   o.busy_wait_bound = a.busy_wait_bound;
   o.bypass_bound = a.bypass_bound;
