@@ -264,11 +264,11 @@ const gate* find_gate(std::string_view name);
 namespace detail {
 // LOCKSTEP_SEED when set (and honoured), else `seed`.
 std::uint64_t seed_from_env(std::uint64_t seed, bool honour);
-// The report of a failed check: the minimal history, why, the checker's
-// report of the execution, how to run it again.
 // A failing execution's bug is a history the contract rules out (not one
 // of the object's own).
 bool judged(const mc::result& r);
+// The report of a failed check: the minimal history, why, the checker's
+// report of the execution, how to run it again.
 std::string failure_report(const outcome& o, const scenario& s, const scenario_run& run,
                            const settings& st);
 // One line: the verdict, the scenarios, whether each was explored

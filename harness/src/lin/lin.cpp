@@ -346,7 +346,8 @@ std::string runner::check() {
   // operation it might see is left to wake it).
   std::uint64_t pending_regular = 0;
   for (std::uint32_t op = 0; op < n; ++op)
-    if ((((regular_ & ~known_) >> op) & 1) != 0 && call_pos_[op] != npos) pending_regular |= std::uint64_t{1} << op;
+    if ((((regular_ & ~known_) >> op) & 1) != 0 && call_pos_[op] != npos)
+      pending_regular |= std::uint64_t{1} << op;
   if (const std::uint64_t pend = (active & ~known_) | pending_regular; pend != 0) {
     bool fine = false;
     for (const config& c : cs.items()) {
