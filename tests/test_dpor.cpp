@@ -561,6 +561,30 @@ std::string temp_path(const char* name) {
       .string();
 }
 
+// A search resumed from its checkpoint until a run completes: each run
+// explores up to `per_run` executions, the first from a fresh checkpoint
+// at temp_path(name) (o.checkpoint from then on); `each` sees every run's
+// result. The last result; `runs` says how many it took. A run that fails
+// what `each` checks, or `max_runs` runs without one that completes, fails
+// the test and stops there.
+template <class Body, class Each>
+mc::result resume_until_complete(mc::options& o, const char* name, std::uint64_t per_run, std::uint64_t max_runs,
+                                 Body&& body, Each&& each, std::uint64_t& runs) {
+  o.checkpoint = temp_path(name);
+  std::filesystem::remove(o.checkpoint);
+  o.max_executions = per_run;
+  for (runs = 1;; ++runs) {
+    mc::result r = mc::explore(o, body);
+    each(r);
+    if (r.complete || ::testing::Test::HasFailure()) return r;
+    if (runs == max_runs) {
+      ADD_FAILURE() << o.name << ": not complete after " << runs << " resumed runs";
+      return r;
+    }
+  }
+}
+constexpr auto kNothingToCheck = [](const mc::result&) {};
+
 void two_by_two() {
   mc::mutex m;
   mc::atomic<int> x{0};
@@ -583,16 +607,9 @@ TEST(Checkpoint, AnInterruptedSearchResumesWhereItStopped) {
     o.name = "two_by_two";
     const auto whole = mc::explore(o, two_by_two);
     ASSERT_TRUE(whole.complete);
-    o.checkpoint = temp_path("resume");
-    std::filesystem::remove(o.checkpoint);
-    o.max_executions = whole.executions / 3;
-    std::uint64_t rounds = 0;
-    mc::result r;
-    do {  // three interrupted runs, then the last one completes
-      r = mc::explore(o, two_by_two);
-      ++rounds;
-      ASSERT_LT(rounds, 10u);
-    } while (!r.complete);
+    std::uint64_t rounds = 0;  // three interrupted runs, then the last one completes
+    const mc::result r = resume_until_complete(o, "resume", whole.executions / 3, 9, two_by_two, kNothingToCheck, rounds);
+    ASSERT_TRUE(r.complete);
     EXPECT_EQ(r.executions, whole.executions) << mc::strategy_name(spec.k);
     EXPECT_GE(rounds, 3u);
     EXPECT_FALSE(std::filesystem::exists(o.checkpoint)) << "a complete search removes its checkpoint";
@@ -647,16 +664,9 @@ TEST(Checkpoint, WakeupTreesSurviveAResume) {
   o.strategy = mc::dpor();
   o.honour_env = false;
   o.name = "lastzero";
-  o.checkpoint = temp_path("wakeup");
-  std::filesystem::remove(o.checkpoint);
-  o.max_executions = 10;
   std::uint64_t rounds = 0;
-  mc::result r;
-  do {
-    r = mc::explore(o, [] { lastzero(5); });
-    ++rounds;
-    ASSERT_LT(rounds, 20u);
-  } while (!r.complete);
+  const mc::result r = resume_until_complete(o, "wakeup", 10, 19, [] { lastzero(5); }, kNothingToCheck, rounds);
+  ASSERT_TRUE(r.complete);
   EXPECT_EQ(r.executions, 64u);
   EXPECT_EQ(r.abandoned, 0u);
   EXPECT_GE(rounds, 7u);
@@ -693,17 +703,10 @@ TEST(Checkpoint, AStepWidenedAtTheEndOfAnExecutionSurvivesAResume) {
     ASSERT_TRUE(whole.complete) << whole.report();
     ASSERT_TRUE(whole.ok()) << whole.report();
     ASSERT_GE(whole.executions, 2u);
-    o.checkpoint = temp_path("widened");
-    std::filesystem::remove(o.checkpoint);
-    o.max_executions = 1;
-    std::uint64_t rounds = 0;
-    mc::result r;
-    do {  // one execution a run, each resumed from the last one's checkpoint
-      r = mc::explore(o, body);
-      ASSERT_TRUE(r.ok()) << r.report();
-      ++rounds;
-      ASSERT_LT(rounds, 20u);
-    } while (!r.complete);
+    std::uint64_t rounds = 0;  // one execution a run, each resumed from the last one's checkpoint
+    const mc::result r = resume_until_complete(
+        o, "widened", 1, 19, body, [](const mc::result& run) { EXPECT_TRUE(run.ok()) << run.report(); }, rounds);
+    ASSERT_TRUE(r.complete && r.ok());
     EXPECT_EQ(r.executions, whole.executions) << mc::strategy_name(spec.k);
     EXPECT_EQ(r.abandoned, whole.abandoned) << mc::strategy_name(spec.k);
     EXPECT_GE(rounds, 2u);
@@ -741,19 +744,16 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
   o.strategy = mc::dpor();
   o.honour_env = false;
   o.name = "fair";
-  o.checkpoint = temp_path("fair");
-  std::filesystem::remove(o.checkpoint);
-  o.max_executions = 1;
   bool saved_cut = false;  // a checkpoint said so before the last run
-  for (int round = 0;; ++round) {
-    ASSERT_LT(round, 20);
-    const auto r = mc::explore(o, yields);
-    if (r.complete) {
-      EXPECT_TRUE(r.fair_only) << r.report();
-      break;
-    }
-    saved_cut = saved_cut || read(o.checkpoint).find("\nfair-cut 1\n") != std::string::npos;
-  }
+  std::uint64_t rounds = 0;
+  const mc::result last = resume_until_complete(
+      o, "fair", 1, 20, yields,
+      [&](const mc::result& r) {
+        if (!r.complete) saved_cut = saved_cut || read(o.checkpoint).find("\nfair-cut 1\n") != std::string::npos;
+      },
+      rounds);
+  ASSERT_TRUE(last.complete);
+  EXPECT_TRUE(last.fair_only) << last.report();
   EXPECT_TRUE(saved_cut);
 
   // two_by_two never yields: its own search is plainly complete.
@@ -798,20 +798,15 @@ TEST(Checkpoint, TheStepsAYieldMustWakeSurviveAResume) {
     o.skip_abandoned = true;
     bool kept = false;  // reached by an execution the search relies on
     o.on_execution = [&](const mc::bug*) { kept = kept || reached; };
-    o.checkpoint = temp_path("yield-wakes");
-    std::filesystem::remove(o.checkpoint);
-    o.max_executions = 1;
     std::uint64_t rounds = 0;
-    mc::result r;
-    do {
-      reached = false;
-      r = mc::explore(o, [&] {
-        reached = false;
-        body();
-      });
-      ++rounds;
-      ASSERT_LT(rounds, 100u);
-    } while (!r.complete);
+    const mc::result r = resume_until_complete(
+        o, "yield-wakes", 1, 99,
+        [&] {
+          reached = false;
+          body();
+        },
+        kNothingToCheck, rounds);
+    ASSERT_TRUE(r.complete);
     EXPECT_TRUE(kept) << mc::strategy_name(spec.k) << ", " << rounds << " rounds";
   }
 }
