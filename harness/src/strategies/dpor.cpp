@@ -1285,8 +1285,8 @@ class dpor_strategy final : public strategy {
     if (optimal_) {
       // A step that did nothing (it only found its thread blocked) is no
       // event of the trace: a wakeup sequence does not schedule it. (A step
-      // that touched nothing shared, a fence or an unfair yield, is one: the
-      // thread's next step comes after it.)
+      // that touched nothing shared, a fence or an unfair yield, is an
+      // event: the thread's next step comes after it.)
       v.erase(std::remove_if(v.begin(), v.end() - 1, [&](std::size_t k) {
         return trans_[k].attempt && trans_[k].accesses.empty() && !trans_[k].yields; }), v.end() - 1);
       insert_wakeup(trans_[j].frame, v);
