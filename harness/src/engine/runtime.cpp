@@ -1291,14 +1291,14 @@ void runtime::atomic_fence(std::memory_order order, const std::source_location& 
   std::uint32_t id;
   if (order == std::memory_order_relaxed) return;  // no fence at all
   needs_full();
-  if (track_) set_next(cur_, order == std::memory_order_seq_cst && mm_.on() ? access{0, access_kind::global} : access{});
+  if (track_) set_next(cur_, order == std::memory_order_seq_cst && mm_.on() ? access{kFenceKey, access_kind::global} : access{});
   if (!enter_point(op::fence, nullptr, none, loc, id)) return;
   record(op::fence, nullptr, 0, loc, true).value = static_cast<std::uint64_t>(order);
   if (!mm_.on()) return;
   if (lazy_) materialise();
   // A seq_cst fence reads and publishes the fence view and every location's
   // latest seq_cst store: ordered against everything (dpor).
-  if (order == std::memory_order_seq_cst) note({0, access_kind::global});
+  if (order == std::memory_order_seq_cst) note({kFenceKey, access_kind::global});
   mm_.fence(cur_, order);
 }
 

@@ -232,6 +232,7 @@ class dpor_strategy final : public strategy {
     parked_.clear();
     ending_ = false;
     last_global_ = static_cast<std::size_t>(-1);
+    last_global_fence_ = false;
     // The first transition (thread 0 starting) has no frame.
     new_transition(0, 0, false);
   }
@@ -1183,11 +1184,15 @@ class dpor_strategy final : public strategy {
                          std::vector<std::size_t>& ordered, std::vector<std::size_t>& needed) const {
     if (a.kind == access_kind::none) return;
     if (a.kind == access_kind::global) {
+      // A fence's: not with a step that touched nothing or only synced
+      // (see kFenceKey).
+      const bool fence = a.key == kFenceKey;
       for (std::size_t j = 0; j < i; ++j)
-        if (!trans_[j].parked) deps.push_back(j);
+        if (!trans_[j].parked && !(fence && commutes_with_fence(trans_[j]))) deps.push_back(j);
       return;
     }
-    if (last_global_ != static_cast<std::size_t>(-1)) deps.push_back(last_global_);
+    if (last_global_ != static_cast<std::size_t>(-1) && !(last_global_fence_ && a.kind == access_kind::sync))
+      deps.push_back(last_global_);
     const object_state* found = object_of(a.key);
     if (found == nullptr) return;
     const object_state& o = *found;
@@ -1217,10 +1222,18 @@ class dpor_strategy final : public strategy {
     if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
   }
 
+  static bool commutes_with_fence(const transition& t) noexcept {
+    if (t.yields) return false;
+    for (const access& a : t.accesses)
+      if (a.kind != access_kind::none && a.kind != access_kind::sync) return false;
+    return true;
+  }
+
   void update_objects(const access& a, std::size_t i) {
     if (a.kind == access_kind::none) return;
     if (a.kind == access_kind::global) {
       last_global_ = i;
+      last_global_fence_ = a.key == kFenceKey;
       return;
     }
     object_state* o = object_of(a.key);
@@ -1574,6 +1587,7 @@ class dpor_strategy final : public strategy {
   std::vector<std::size_t> yields_;       // the yielding transitions, in order
   std::vector<object_state> objects_;
   std::size_t last_global_ = static_cast<std::size_t>(-1);
+  bool last_global_fence_ = false;  // last_global_ is a seq_cst fence's (kFenceKey)
   std::vector<std::pair<std::size_t, std::size_t>> races_;  // optimal dpor: found, to reverse at the end
   std::vector<sleeper> parked_;           // parked attempts, to place after the running transition
   bool ending_ = false;                   // end() is reversing them

@@ -38,7 +38,9 @@ enum class access_kind : std::uint8_t {
            // with it: a woken waiter (after the wake), a thread's start
            // (after its spawn), a join (after the exit)
   write,   // store, RMW, successful CAS, futex wake, spawn, exit
-  global,  // dependent with everything (an unknown step: see set_pending())
+  global,  // dependent with everything (an unknown step: see set_pending());
+           // with key kFenceKey, with every access but sync (a seq_cst
+           // fence: see kFenceKey)
   futex_wait,  // only as a thread's next step: reads the word, and may write
                // its wait queue (kQueueKey | key) by blocking
   timeout,  // only as a timed waiter's next step: its timeout firing writes
@@ -93,6 +95,13 @@ constexpr std::uint8_t monitor_fields(unsigned reads, unsigned writes) noexcept 
   return static_cast<std::uint8_t>((reads & 0xfu) | ((writes & 0xfu) << 4));
 }
 inline constexpr std::uint32_t kThreadKey = 0x80000000u;
+// A seq_cst fence's global access (rc11): it reads and publishes the fence
+// view and every location's latest seq_cst store, so it is ordered against
+// every read and write; a step that touches nothing shared (a weaker fence,
+// whose views are its thread's own) or only syncs (a thread's start, a
+// join, a woken waiter's return: views its own thread takes) commutes with
+// it. An unknown step's global (key 0) is ordered against every step.
+inline constexpr std::uint32_t kFenceKey = 1;
 // A futex word's wait queue: waits that block and wakes touch it, not the
 // word's value (a wake commutes with loads, stores and CASes of the word).
 inline constexpr std::uint32_t kQueueKey = 0x40000000u;
@@ -194,6 +203,8 @@ inline bool conflict(const access& a, const access& b) noexcept {
   }
   if (compound(b)) return conflict(b, a);
   if (a.kind == access_kind::none || b.kind == access_kind::none) return false;
+  if (a.kind == access_kind::global && a.key == kFenceKey && b.kind == access_kind::sync) return false;
+  if (b.kind == access_kind::global && b.key == kFenceKey && a.kind == access_kind::sync) return false;
   if (a.kind == access_kind::global || b.kind == access_kind::global) return true;
   return a.key == b.key && (a.kind == access_kind::write || b.kind == access_kind::write);
 }
