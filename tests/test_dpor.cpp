@@ -496,6 +496,64 @@ TEST(DporSplit, ThreadsThatStartInAnyOrderStillShareTheWork) {
   EXPECT_LT(most, total / 2);
 }
 
+// Under fair scheduling a yield defers to the threads that have not run
+// since the yielder's previous one, and a thread blocked in an attempt that
+// took no step is no longer among them: whether thread 1 tried its join
+// before thread 2 yielded decides whether thread 2 may try m0 while thread
+// 0 holds it. The top of a split tried every thread but one whose next step
+// would only block, so thread 1 never tried its join while thread 2 waited
+// for it there, and a search on 2 jobs or in shards reached only the
+// outcome where both try_locks succeed (found by the differential test,
+// seed 1618). Once a thread has yielded, such an attempt is tried too.
+TEST(DporSplit, AnAttemptThatOnlyBlocksIsTriedOnceAThreadYielded) {
+  std::set<std::pair<int, int>> seen;
+  std::mutex seen_m;  // the workers of a split search run on OS threads
+  const auto body = [&] {
+    mc::mutex m0, m1;
+    int r0 = -1, r2 = -1;
+    mc::thread t1([&] {
+      mc::thread t2([&] {
+        mc::this_thread::yield();
+        r2 = m0.try_lock() ? 1 : 0;
+        if (r2 == 1) m0.unlock();
+      });
+      t2.join();
+    });
+    {
+      std::scoped_lock g(m1);
+      r0 = m0.try_lock() ? 1 : 0;
+      if (r0 == 1) m0.unlock();
+    }
+    t1.join();
+    std::scoped_lock g(seen_m);
+    seen.emplace(r0, r2);
+  };
+  mc::options o;
+  o.honour_env = false;
+  o.strategy = mc::dfs();
+  ASSERT_TRUE(mc::explore(o, body).complete);
+  const std::set<std::pair<int, int>> all{{0, 1}, {1, 0}, {1, 1}};
+  ASSERT_EQ(seen, all);
+  for (auto s : {mc::dpor(), mc::source_dpor()}) {
+    SCOPED_TRACE(mc::strategy_name(s.k));
+    o.strategy = s;
+    seen.clear();
+    o.jobs = 2;
+    EXPECT_TRUE(mc::explore(o, body).complete);
+    EXPECT_EQ(seen, all) << "on 2 jobs";
+    seen.clear();
+    o.jobs = 1;
+    o.shard_count = 3;
+    for (unsigned i = 0; i < 3; ++i) {
+      o.shard_index = i;
+      EXPECT_TRUE(mc::explore(o, body).shard_complete);
+    }
+    o.shard_count = 1;
+    o.shard_index = 0;
+    EXPECT_EQ(seen, all) << "in 3 shards";
+  }
+}
+
 // -- the futex protocol itself -----------------------------------------------------
 
 using futex_mutex = lockstep::basic_mutex<mc::futex_platform>;

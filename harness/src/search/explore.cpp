@@ -814,7 +814,8 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
       const bool dpor = opts.strategy.k == strategy_spec::kind::dpor;
       const std::size_t depth =
           opts.split_depth != 0 ? opts.split_depth : dpor ? rt::kDporSplitDepth : rt::kSplitDepth;
-      strats[w]->own({shards, shard, jobs > 1 ? &claims : nullptr, depth, dpor ? rt::kDporSplitFree : 0});
+      strats[w]->own(
+          {shards, shard, jobs > 1 ? &claims : nullptr, depth, dpor ? rt::kDporSplitFree : 0, opts.fair_scheduling});
       const split_order order{&cutoff, &counted};
       outs[w] = search(opts, body, *strats[w], max_exec, t0, &stop, w == 0 ? progress : nullptr, &order);
     } catch (...) {

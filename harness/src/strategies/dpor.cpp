@@ -348,10 +348,16 @@ class dpor_strategy final : public strategy {
         // backtrack set above
       } else if ((f.expanded = expand)) {
         // Every thread that would run a step (one that would only block
-        // does nothing another alternative does not).
+        // does nothing another alternative does not), and under fair
+        // scheduling, once a thread yielded, every thread: a yield defers
+        // to a thread that has not run since, unless it is known to be
+        // blocked (see detectors/fairness.hpp), so an attempt that only
+        // blocks lets the yielder go on. (Before any yield it changes
+        // nothing; one after the yield covers an attempt made before it.)
+        const bool attempts = split_.fair() && !yields_.empty();
         f.backtrack.push_back(chosen);
         for (std::size_t c = 0; c < f.cands.size(); ++c)
-          if (f.cands[c] != chosen && !f.next[c].blocks) f.backtrack.push_back(f.cands[c]);
+          if (f.cands[c] != chosen && (!f.next[c].blocks || attempts)) f.backtrack.push_back(f.cands[c]);
       } else {
         f.backtrack.push_back(chosen);
       }

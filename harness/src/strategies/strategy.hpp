@@ -252,6 +252,9 @@ struct split_spec {
   split_claims* claims = nullptr;  // shared by the shard's workers (null: one worker)
   std::size_t depth = 0;
   std::size_t free = 0;  // free choices that do not count toward depth (see above)
+  // options::fair_scheduling: an attempt that would only block is no run,
+  // but it tells whom a later yield defers to (see detectors/fairness.hpp).
+  bool fair = false;
 };
 
 class split_owner {
@@ -273,6 +276,7 @@ class split_owner {
   }
   // Still among the first `depth` counted choices.
   [[nodiscard]] bool before_split() const noexcept { return on() && count_ < spec_.depth; }
+  [[nodiscard]] bool fair() const noexcept { return spec_.fair; }
   // Hashes a choice (those after the split was decided do not matter);
   // `free`: it does not count toward the depth while fewer than spec.free
   // did not. Past the depth, undecided: it counts no more (see above).
