@@ -268,6 +268,40 @@ TEST(WeakMemoryReports, MessagePassingSaysWhichStoreWasReadAndWhyTheNewerOneWasN
   EXPECT_TRUE(contains(r, "load flag = 1 (stored at step ")) << r;
 }
 
+// Under rc11 a futex wake synchronises nothing: two wakes of one word used to
+// pass happens-before from the first waker to the second through the word's
+// clock, and the race below passed as "complete". (Without the wakes it was
+// caught; under sc every atomic operation orders, and it is no race.)
+TEST(WeakenedPrimitives, TwoWakesOfOneWordOrderNothing) {
+  for (const bool wakes : {true, false}) {
+    SCOPED_TRACE(wakes ? "with the wakes" : "without");
+    const auto body = [wakes] {
+      mc::atomic<std::uint32_t> word{0};
+      mc::atomic<int> flag{0};
+      mc::shared<int> data{0};
+      mc::thread a([&] {
+        data.store(1);
+        if (wakes) mc::platform::wake_one(word);
+        flag.store(1, std::memory_order_relaxed);
+      });
+      mc::thread b([&] {
+        if (flag.load(std::memory_order_relaxed) == 1) {
+          if (wakes) mc::platform::wake_one(word);
+          (void)data.load();
+        }
+      });
+      a.join();
+      b.join();
+    };
+    EXPECT_RACE(check(body));
+    mc::options o;
+    o.strategy = mc::dpor();
+    o.honour_env = false;
+    o.memory_model = mc::memory_model::sc;
+    EXPECT_CLEAN(mc::explore(o, body));
+  }
+}
+
 TEST(WeakMemoryReports, ARaceAfterARelaxedUnlockNamesTheUnlock) {
   const std::string r = report_of("spinlock_relaxed_unlock");
   EXPECT_TRUE(contains(r, "read locked = 0")) << r;

@@ -982,7 +982,9 @@ inline std::uint64_t* runtime::point(op o, const void* addr, detail::object_hand
                                      const std::source_location& loc) {
   std::uint32_t id;
   if (!enter_point(o, addr, h, loc, id)) return nullptr;
-  if (race_detector& races = detector<race_detector>(); races.on() && o != op::yield && o != op::spawn) [[unlikely]] {
+  // (Under rc11 a futex wake synchronises nothing: see futex_wait.)
+  if (race_detector& races = detector<race_detector>();
+      races.on() && o != op::yield && o != op::spawn && !(o == op::wake && mm_.on())) [[unlikely]] {
     const std::uint32_t obj = race_obj(addr);
     races.on_acquire(cur_, obj);
     if (o != op::load) races.on_release(cur_, obj, o == op::cas_ok || o == op::rmw);
