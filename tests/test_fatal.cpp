@@ -146,6 +146,72 @@ TEST_F(Fatal, AnAbortIsReportedWithItsSchedule) {
               "  run:    lockstep check lost_update --replay L1[A-Za-z0-9_-]+\n");
 }
 
+// A breakpoint trap, and a terminating signal the checked code raises itself
+// (one sent from outside is not its bug, and one the program handles is
+// not fatal): reports with their schedules, as for any crash.
+TEST_F(Fatal, ATrapOrASignalTheCodeRaisesIsReportedWithItsSchedule) {
+  for (const int sig : {SIGTRAP, SIGTERM, SIGUSR1}) {
+    SCOPED_TRACE(sig);
+    const child_run run = in_child([sig] {
+      (void)mc::explore(with(mc::dpor()), [sig] {
+        mc::atomic<int> x{0};
+        mc::thread t([&] {
+          if (x.load() == 1) ::raise(sig);
+        });
+        x.store(1);
+        t.join();
+      });
+    });
+    EXPECT_TRUE(run.signaled(sig)) << run.status << run.err;
+    const std::string name = sig == SIGTRAP ? "SIGTRAP" : sig == SIGTERM ? "SIGTERM" : "SIGUSR1";
+    EXPECT_NE(run.err.find("crash: " + name + " in thread 1 at step "), std::string::npos) << run.err;
+    EXPECT_FALSE(match(run.err, "LOCKSTEP_REPLAY=(L1[A-Za-z0-9_-]+)").empty()) << run.err;
+  }
+  // Handled by the program: not fatal, the search goes on and passes.
+  const child_run handled = in_child([] {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) {};
+    ::sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGUSR2, &sa, nullptr);
+    const auto r = mc::explore(with(mc::dpor()), [] {
+      mc::thread t([] { ::raise(SIGUSR2); });
+      t.join();
+    });
+    if (!r.ok()) ::_exit(1);
+  });
+  EXPECT_TRUE(handled.exited(0)) << handled.status << handled.err;
+}
+
+// Checked code that ends the process (std::exit, std::quick_exit) in an
+// execution: a report with its schedule, then exit code 125 whatever status
+// the code gave, never a silent end that reads as a pass.
+TEST_F(Fatal, AnExitInCheckedCodeIsReportedWithItsSchedule) {
+  for (const bool quick : {false, true}) {
+    SCOPED_TRACE(quick ? "quick_exit" : "exit");
+    const auto body = [quick] {
+      mc::atomic<int> x{0};
+      mc::thread t([&] {
+        if (x.load() == 1) {
+          if (quick) std::quick_exit(0);
+          std::exit(0);
+        }
+      });
+      x.store(1);
+      t.join();
+    };
+    const child_run first = in_child([&] { (void)mc::explore(with(mc::dpor()), body); });
+    EXPECT_TRUE(first.exited(125)) << first.status << first.err;
+    const std::string schedule = match(first.err, "LOCKSTEP_REPLAY=(L1[A-Za-z0-9_-]+)");
+    ASSERT_FALSE(schedule.empty()) << first.err;
+    EXPECT_NE(first.err.find("crash: exit() in thread 1 at step "), std::string::npos) << first.err;
+    EXPECT_NE(first.err.find("lockstep: the process ends (exit code 125)"), std::string::npos) << first.err;
+    // The replay ends the same way; an execution that does not exit goes on.
+    const child_run again = in_child([&] { (void)mc::explore(with(mc::replay(schedule)), body); });
+    EXPECT_TRUE(again.exited(125)) << again.err;
+    EXPECT_NE(again.err.find("crash: exit() in thread 1 at step "), std::string::npos) << again.err;
+  }
+}
+
 // Random sampling runs executions lean (options::lean_sampling): a crash in
 // one cannot run again in full, so its report is made from what the lean
 // execution kept. It must read as the full execution's: the same step, the

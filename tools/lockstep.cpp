@@ -177,7 +177,8 @@ const char* const kCheckHelp =
     "A crash in checked code (SIGSEGV, SIGABRT, ...) or a stack overflow is\n"
     "reported on stderr with its replay string and the process ends with the\n"
     "signal (exit status 128+N in a shell: 139, 134); a step the watchdog ends\n"
-    "exits 124. --trace-out, --report-json and --junit are still written. --all\n"
+    "exits 124, and an exit() in checked code 125. --trace-out, --report-json\n"
+    "and --junit are still written. --all\n"
     "checks the models whose bug ends the process in a child process.\n";
 
 const char* const kReplayHelp =
@@ -214,7 +215,7 @@ const char* const kGraphHelp =
     "F.svg with dot when Graphviz is installed. A trace whose bug ends the\n"
     "process (a crash, a stack overflow, a step the watchdog ends) ends this\n"
     "replay too: the picture is written first, then the process ends as the\n"
-    "recorded one did (SIGSEGV: 139, SIGABRT: 134, the watchdog: 124).\n"
+    "recorded one did (SIGSEGV: 139, SIGABRT: 134, the watchdog: 124, exit(): 125).\n"
     "exit codes: 0 written, 2 bad trace file or divergence (or the recorded\n"
     "bug's, above)\n";
 

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -264,7 +265,15 @@ class text {
 // ---------------------------------------------------------------------------
 // Process-wide state of a report in progress.
 
-constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, kWatchdogSignal};
+constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS, kWatchdogSignal,
+                            SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+// Signals that end a process but are no fault: ours only when checked code
+// raised them (raise(), kill() of its own process) and nothing else handles
+// them (the default action ends the process); sent from outside, ignored or
+// handled by the program, they are not.
+bool ends_only(int sig) noexcept {
+  return sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT || sig == SIGUSR1 || sig == SIGUSR2;
+}
 struct sigaction g_prev[NSIG];          // the handlers ours replaced
 std::atomic<int> g_phase{0};            // 1 header, 2 details, 3 replay lines, 4 on_fatal
 int g_signal = 0;                       // what ends the process
@@ -277,6 +286,7 @@ constexpr unsigned kDetailSeconds = 5;  // phase 2's alarm
 
 [[noreturn]] void end_process() noexcept {
   if (g_hang) ::_exit(kWatchdogExitCode);
+  if (g_signal == kExitCalled) ::_exit(kCheckedExitCode);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   ::sigemptyset(&dfl.sa_mask);
@@ -354,7 +364,10 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
     write_rest(g_phase.exchange(5), "it faulted");
     end_process();
   }
-  const bool ours = rt != nullptr && rt->live() && (sig != kWatchdogSignal || (from_watchdog && rt->watchdog_fired()));
+  const bool raised_here = info->si_code <= 0 && info->si_pid == ::getpid() &&
+                           (g_prev[sig].sa_flags & SA_SIGINFO) == 0 && g_prev[sig].sa_handler == SIG_DFL;
+  const bool ours = rt != nullptr && rt->live() && (sig != kWatchdogSignal || (from_watchdog && rt->watchdog_fired())) &&
+                    (!ends_only(sig) || raised_here);
   if (!ours) {
     errno = saved_errno;
     if (from_watchdog) return;  // the step ended just as the watchdog fired
@@ -368,11 +381,30 @@ void on_signal(int sig, siginfo_t* info, void* uctx) {
   rt->fatal_signal(sig, info->si_addr, stack_pointer(uctx));
 }
 
+// std::exit() or std::quick_exit() (registered with atexit and
+// at_quick_exit): called by checked code in an execution, it would end the
+// process with no word on why; it is a bug reported with its schedule, as
+// a crash is. (Handlers registered after this one, such as the destructors
+// of statics first used later, have run already; _Exit() runs none.)
+void on_exit_called() {
+  runtime* rt = runtime::current();
+  if (rt == nullptr || !rt->live()) return;  // the host's own end, or another thread's
+  const pid_t me = this_tid();
+  pid_t none = 0;
+  if (!g_reporter.compare_exchange_strong(none, me)) {
+    if (none == me) return;  // a report's own on_fatal ends the process
+    for (;;) ::pause();      // another thread reports; the process ends with it
+  }
+  rt->fatal_signal(kExitCalled, nullptr, nullptr);
+}
+
 void on_fork() { g_pid.store(::getpid()); }
 
 void install_handlers() {
   g_pid.store(::getpid());
   ::pthread_atfork(nullptr, nullptr, &on_fork);
+  std::atexit(&on_exit_called);
+  std::at_quick_exit(&on_exit_called);
   for (int sig : kSignals) {
     struct sigaction sa {};
     sa.sa_sigaction = &on_signal;
@@ -459,6 +491,13 @@ const char* signal_name(int sig) noexcept {
     case SIGILL: return "SIGILL";
     case SIGFPE: return "SIGFPE";
     case SIGABRT: return "SIGABRT";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSYS: return "SIGSYS";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
     default: return "a fatal signal";
   }
 }
@@ -560,6 +599,7 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
   }
   const std::uint32_t tid = cur_ < nthreads_ ? cur_ : 0;
   const thread_rec& me = *threads_[tid];
+  const bool exited = sig == kExitCalled;
   bug_kind kind = hang ? bug_kind::non_termination : bug_kind::crash;
   if ((sig == SIGSEGV || sig == SIGBUS) && me.stack != nullptr &&
       (me.stack->guards(addr) || me.stack->guards(sp)))
@@ -588,6 +628,9 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
       msg.millis(watchdog_fired()) << " of CPU time without reaching a scheduling point, at step ";
     }
     msg.num(exec_steps()) << " (step_timeout; raise options.step_timeout / --step-timeout)";
+  } else if (exited) {
+    msg << "exit() in " << who.view() << " at step ";
+    msg.num(exec_steps()) << " (std::exit() or std::quick_exit() would end the process mid-execution)";
   } else {
     msg << signal_name(sig) << " in " << who.view() << " at step ";
     msg.num(exec_steps()) << " (";
@@ -597,7 +640,9 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
       case SIGFPE: msg << "arithmetic error: an integer division by zero or overflow"; break;
       case SIGILL: msg << "illegal instruction: a trap, e.g. __builtin_trap() or a path the compiler deemed unreachable"; break;
       case SIGABRT: msg << "abort(): std::abort(), a failed assert(), or std::terminate()"; break;
-      default: break;
+      case SIGTRAP: msg << "a breakpoint trap, e.g. __builtin_debugtrap() or raise(SIGTRAP)"; break;
+      case SIGSYS: msg << "a bad system call"; break;
+      default: msg << "raised by the checked code, which ends the process"; break;
     }
     msg << ")";
   }
@@ -657,6 +702,9 @@ void runtime::fatal_signal(int sig, const void* addr, const void* sp) noexcept {
     if (hang) {
       end << "lockstep: the watchdog ends the process (exit code ";
       end.num(kWatchdogExitCode) << ")\n";
+    } else if (exited) {
+      end << "lockstep: the process ends (exit code ";
+      end.num(kCheckedExitCode) << ")\n";
     } else {
       end << "lockstep: the process ends with " << signal_name(sig) << "\n";
     }

@@ -23,6 +23,11 @@ struct watch_slot;
 
 // The exit code of a process whose step the watchdog ended (as timeout(1)).
 inline constexpr int kWatchdogExitCode = 124;
+// The exit code of a process that checked code ended (std::exit(),
+// std::quick_exit()) in an execution: a report with its schedule, then this.
+inline constexpr int kCheckedExitCode = 125;
+// runtime::fatal_signal's `sig` for such an end (no signal).
+inline constexpr int kExitCalled = 0;
 
 // The watchdog's limit for one step under `o` (options::step_timeout);
 // zero: no watchdog.
