@@ -953,6 +953,36 @@ TEST(Checkpoint, APathThatCannotBeWrittenIsRefusedBeforeTheSearch) {
   EXPECT_EQ(executions, 0);
 }
 
+// A save that fails during the search (here the directory is removed by the
+// first execution) does not stop it or lose its result: the result and the
+// report say why the last save failed.
+TEST(Checkpoint, ASaveThatFailsDuringTheSearchKeepsTheResult) {
+  const std::string dir = temp_path("vanishing-dir");
+  std::filesystem::create_directories(dir);
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.name = "m";
+  o.max_executions = 5;
+  o.checkpoint = dir + "/ck";
+  const auto r = mc::explore(o, [&] {
+    std::filesystem::remove_all(dir);
+    three_threads_two_sections();
+  });
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.executions, 5u);
+  EXPECT_NE(r.checkpoint_error.find("cannot write checkpoint " + o.checkpoint), std::string::npos)
+      << r.checkpoint_error;
+  EXPECT_NE(r.report().find("checkpoint: not written: "), std::string::npos) << r.report();
+  // Where it can be written, the same search saves and says nothing.
+  std::filesystem::create_directories(dir);
+  const auto saved = mc::explore(o, three_threads_two_sections);
+  EXPECT_TRUE(saved.checkpoint_error.empty()) << saved.checkpoint_error;
+  EXPECT_TRUE(std::filesystem::exists(o.checkpoint));
+  std::filesystem::remove_all(dir);
+}
+
 // A checkpoint is read as hostile input: a huge file of zeros is refused at
 // its first line, after one buffer, not read into memory.
 TEST(Checkpoint, AHugeFileOfZerosIsRefusedAtOnce) {

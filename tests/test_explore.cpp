@@ -1,7 +1,10 @@
 // The runtime and the detectors, through the public explore() API.
 #include <gtest/gtest.h>
+
+#include <atomic>
 #include <sys/mman.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -88,6 +91,46 @@ TEST(Explore, DfsExecutionCountOfATinyProgramIsPinned) {
   });
   EXPECT_TRUE(r.complete);
   EXPECT_EQ(r.executions, 6u);
+}
+
+// A body whose choices depend on state kept between executions (here a
+// static counter) is the checked code's fault: explore() says so with its
+// own exception type (the CLI: one line, exit 2), on one job and on two.
+TEST(Explore, ABodyThatIsNotDeterministicIsRefusedAsSuch) {
+  for (const unsigned jobs : {1u, 2u}) {
+    SCOPED_TRACE(jobs);
+    static std::atomic<int> runs{0};
+    runs = 0;
+    mc::options o;
+    o.honour_env = false;
+    o.strategy = mc::dfs();
+    o.jobs = jobs;
+    try {
+      (void)mc::explore(o, [] {
+        mc::atomic<int> x{0};
+        mc::thread t([&] { x.store(1); });
+        if (runs.fetch_add(1) % 2 == 0) {  // a thread more in every other execution
+          mc::thread u([&] { x.store(2); });
+          u.join();
+        }
+        (void)x.load();
+        t.join();
+      });
+      ADD_FAILURE() << "no error";
+    } catch (const mc::nondeterministic_body& e) {
+      EXPECT_NE(std::string(e.what()).find("the body is not deterministic"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Explore, MoreJobsThanTheMostIsRefused) {
+  mc::options o;
+  o.honour_env = false;
+  o.jobs = mc::kMaxJobs + 1;
+  EXPECT_THROW((void)mc::explore(o, [] {}), std::invalid_argument);
+  o.jobs = mc::kMaxJobs;
+  o.max_executions = 1;
+  EXPECT_TRUE(mc::explore(o, [] {}).ok());
 }
 
 TEST(Explore, RandomFindsEveryInterleavingToo) {

@@ -16,6 +16,7 @@ namespace lockstep::cli {
 std::string errno_text(int err) { return std::generic_category().message(err); }
 
 void print_error(std::string_view what) {
+  std::fflush(stdout);  // what was printed before the error comes before it
   std::string line = what.rfind("lockstep: ", 0) == 0 ? "" : "lockstep: ";
   for (char ch : what) {
     const auto c = static_cast<unsigned char>(ch);

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -370,7 +371,7 @@ check_args parse_check(const std::vector<std::string_view>& args) {
       a.iterative = true;
     } else if (arg == "--jobs" || arg == "-j") {
       const std::uint64_t j = parse_u64("--jobs", value());
-      if (j == 0 || j > 1024) throw usage_error{"--jobs must be between 1 and 1024"};
+      if (j == 0 || j > mc::kMaxJobs) throw usage_error{"--jobs must be between 1 and " + std::to_string(mc::kMaxJobs)};
       a.jobs = static_cast<unsigned>(j);
     } else if (arg == "--checkpoint") {
       a.checkpoint = name();
@@ -1082,6 +1083,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
                   mc::expectation_name(m.expected).c_str(), static_cast<unsigned long long>(r.executions),
                   noun(r.executions, "execution", "executions"), r.seconds);
     }
+    if (failed.empty() && !r.checkpoint_error.empty()) failed = r.checkpoint_error;
     if (!failed.empty()) throw usage_error{failed};
     return r.found ? kBug : kOk;
   }
@@ -1432,6 +1434,12 @@ int run(const std::vector<std::string_view>& args) {
     return kUsage;
   } catch (const std::invalid_argument& e) {  // a damaged checkpoint, an impossible shard
     print_error(e.what());
+    return kUsage;
+  } catch (const mc::nondeterministic_body& e) {  // the model's fault
+    print_error(e.what());
+    return kUsage;
+  } catch (const std::bad_alloc&) {  // the checker's own memory (checked code's is a bug it reports)
+    print_error("out of memory: fewer --jobs or a smaller --stack-size need less");
     return kUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lockstep: internal error (a bug in lockstep itself): %s\n", e.what());

@@ -200,6 +200,8 @@ struct result;
 
 // The largest options::max_steps (explore() refuses more).
 inline constexpr std::uint64_t kMaxStepsBound = 1000000;
+// The most options::jobs may be.
+inline constexpr unsigned kMaxJobs = 1024;
 
 struct options {
   strategy_spec strategy = dfs();
@@ -325,7 +327,8 @@ struct options {
   // from 2 on. Iterative bounding, dpor with a preemption bound, delay
   // bounding, checkpointed searches and replay run on one. With more than one job the body
   // runs on several OS threads at once: it must not share unsynchronised
-  // state outside itself.
+  // state outside itself. At most kMaxJobs; a worker that cannot start
+  // (no memory for its thread) is done without.
   unsigned jobs = 1;
   // Sharding across processes or machines: this run explores only shard
   // `shard_index` of `shard_count`; the shards together explore exactly what
@@ -470,6 +473,10 @@ struct result {
   // The bug's trace, and where write_trace() writes it (options::trace_dir).
   std::shared_ptr<const mc::trace> trace;
   std::string trace_dir;
+  // options::checkpoint: why the last save of the search's position failed
+  // ("" once one succeeds, or when none was asked for). The search goes on
+  // when a save fails, and its result stands; the report says it.
+  std::string checkpoint_error;
 
   // No bug found (the search may still be incomplete: see complete/verdict).
   [[nodiscard]] bool ok() const noexcept { return !found.has_value(); }
@@ -502,6 +509,14 @@ struct result {
 class replay_error : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
+};
+
+// Thrown by explore() when the body made other choices on the same schedule
+// than in an earlier execution (it depends on time, addresses or state kept
+// between executions): the checked code's fault, not the checker's.
+class nondeterministic_body : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 namespace detail {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -230,6 +231,7 @@ std::string result::report() const {
       out += "  fair: left out what only an unfair system does (a thread going on right after its yield while "
              "another could run; a load after a yield reading older than the latest store it spun on); "
              "fair_scheduling off (--unfair) explores it, for code without unbounded spins\n";
+    if (!checkpoint_error.empty()) out += "  checkpoint: not written: " + checkpoint_error + "\n";
     return out;
   }
   const bug& b = *found;
@@ -390,6 +392,8 @@ class progress_line {
 void check_internal_error(const options& opts, const rt::runtime& runtime) {
   if (runtime.internal_error().empty()) return;
   if (opts.strategy.k == strategy_spec::kind::replay) throw replay_error(runtime.internal_error());
+  if (runtime.internal_error().starts_with("the body is not deterministic"))
+    throw nondeterministic_body("lockstep: " + runtime.internal_error());
   throw std::runtime_error("lockstep: " + runtime.internal_error());
 }
 
@@ -406,6 +410,7 @@ struct search_outcome {
   std::uint64_t steps = 0;
   std::uint64_t abandoned = 0;
   int preemption_bound = -1;
+  std::string checkpoint_error;  // see result::checkpoint_error
   // Split searches (see split_order): after each counted execution, the
   // counted executions' steps and abandoned executions so far; the runs of
   // them that are one subtree each (ordinal, index of its first); the
@@ -557,11 +562,21 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
   const rt::split_owner* owner = split != nullptr ? strat.split() : nullptr;
   std::uint64_t counted_steps = 0;
   bool past_bound = false;
+  // A save that fails does not stop the search (the next is tried a second
+  // later): the result says why the last one failed.
+  const auto save = [&] {
+    try {
+      save_checkpoint(opts, strat, n, resumed_cut || runtime.fair_cut());
+      out.checkpoint_error.clear();
+    } catch (const std::runtime_error& e) {
+      out.checkpoint_error = e.what();
+    }
+  };
   for (;;) {
     if (progress != nullptr && (runs & 255) == 0)
       progress->tick(split != nullptr ? split->counted->load(std::memory_order_relaxed) : n, strat.progress());
     if (checkpointing && (runs & 255) == 0 && std::chrono::steady_clock::now() >= next_save) {
-      save_checkpoint(opts, strat, n, resumed_cut || runtime.fair_cut());
+      save();
       next_save = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) break;
@@ -637,8 +652,9 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
   if (checkpointing) {
     if (out.complete || out.found) {
       std::remove(opts.checkpoint.c_str());
+      out.checkpoint_error.clear();  // nothing left to resume
     } else {
-      save_checkpoint(opts, strat, n, resumed_cut || runtime.fair_cut());
+      save();
     }
   }
   out.executions = n;
@@ -743,7 +759,13 @@ search_outcome sample(const options& opts, body_ref body, std::uint64_t max_exec
     }
   };
   std::vector<std::thread> threads;
-  for (unsigned h = 1; h < workers; ++h) threads.emplace_back(helper);
+  // A helper that cannot start (no memory for its stack, a thread limit):
+  // the others share the blocks out without it (the executions are the same).
+  try {
+    for (unsigned h = 1; h < workers; ++h) threads.emplace_back(helper);
+  } catch (const std::system_error&) {
+    for (std::size_t h = threads.size() + 1; h < workers; ++h) sync.arrive_and_drop();
+  }
 
   {
     auto strat = make_strategy(opts);
@@ -825,10 +847,17 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
     }
   };
   std::vector<std::thread> threads;
-  for (unsigned w = 1; w < jobs; ++w) threads.emplace_back(work, w);
+  // A worker that cannot start (no memory for its stack, a thread limit):
+  // the others share the subtrees out without it (the result is the same).
+  try {
+    for (unsigned w = 1; w < jobs; ++w) threads.emplace_back(work, w);
+  } catch (const std::system_error&) {
+  }
   work(0);
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);
+  jobs = static_cast<unsigned>(threads.size()) + 1;
+  outs.resize(jobs);
 
   search_outcome out;
   out.complete = true;
@@ -863,7 +892,9 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
       if (pieces[i].ordinal != i) throw std::logic_error("lockstep: a split search lost a subtree");  // not reached
     for (const auto& o : outs)
       if (o.walked != pieces.size())
-        throw std::logic_error("lockstep: a split search's workers saw different trees");  // not reached
+        throw nondeterministic_body(
+            "lockstep: the body is not deterministic: the workers of a split search saw different trees "
+            "(does it depend on time, addresses or state kept between executions?)");
   }
   // The first bug: the smallest subtree with one (each worker's first bug is
   // in its smallest, and no two workers ran one subtree).
@@ -1162,6 +1193,9 @@ result explore(const options& opts_in, body_ref body) {
   if (opts.shard_count == 0 || opts.shard_index >= opts.shard_count)
     throw std::invalid_argument("lockstep: shard " + std::to_string(opts.shard_index) + " of " +
                                 std::to_string(opts.shard_count) + " does not exist");
+  if (opts.jobs > kMaxJobs)
+    throw std::invalid_argument("lockstep: options.jobs is " + std::to_string(opts.jobs) + "; it must be at most " +
+                                std::to_string(kMaxJobs) + " (0: one per CPU)");
   unsigned jobs = opts.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.jobs;
   const auto k = opts.strategy.k;
   const bool sampling = is_sampling(k);
@@ -1215,6 +1249,7 @@ result explore(const options& opts_in, body_ref body) {
   res.steps = out.steps;
   res.abandoned = out.abandoned;
   res.preemption_bound = out.preemption_bound;
+  res.checkpoint_error = std::move(out.checkpoint_error);
   if (res.found && opts.shrink && k != strategy_spec::kind::replay) {
     shrink_info& si = res.shrink;
     si.done = true;
