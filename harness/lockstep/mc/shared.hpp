@@ -18,11 +18,9 @@
 //
 // An existing variable can be checked instead: call mc::plain_read(&v) /
 // mc::plain_write(&v) next to each access (or read(v)/write(v) forms below).
-// A location is known by its address alone: mark each member, not a struct
-// and then one of its members at another offset (they would be two
-// locations, and a race between them is missed); and memory marked so is
-// never forgotten, so heap memory freed and reused at the same address
-// would carry its old accesses (use mc::shared<T> there).
+// A mark covers sizeof(T) bytes: a struct's and a member's overlap. Memory
+// marked so is never forgotten, so heap memory freed and reused at the same
+// address would carry its old accesses (use mc::shared<T> there).
 //
 // Lifetime: like the T it holds; the detector forgets it when destroyed.
 #pragma once

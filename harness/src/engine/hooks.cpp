@@ -482,7 +482,7 @@ void progress_on_acquire(const void* obj) noexcept {
 
 void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
   if (runtime* r = runtime::current(); r != nullptr && r->lean()) [[likely]]
-    return r->lean_plain_access(addr, write, loc);
+    return r->lean_plain_access(addr, size, write, loc);
   on_backend([](auto& b, auto&... a) { b.plain_access(a...); }, nothing, addr, size, write, loc);
 }
 

@@ -289,6 +289,9 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     lean_begin();
   } else {
     objects_.reset();
+    plain_size_.clear();
+    plain_addr_.clear();
+    plain_overlaps_.clear();
     each_detector([&](auto& d) { d.reset(opts_); });
     if (mm_dirty_) mm_.reset(rc11_);
     else mm_.turn(rc11_);
@@ -2240,7 +2243,6 @@ bool runtime::lost_wakeup() {
 // The data-race detector (detectors/races.hpp): turning it on, and its report
 
 void runtime::plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
-  (void)size;
   if (aborting_) return;
   race_detector& races = detector<race_detector>();
   if (!races.on()) {
@@ -2255,7 +2257,16 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
   }
   // (A lean execution with the detector on takes lean_plain_access().)
   LOCKSTEP_DCHECK(!lean_);
-  const std::optional<data_race> race = races.on_plain_access(cur_, race_obj(addr), addr, write, loc);
+  const std::uint32_t obj = race_obj(addr);
+  if (obj >= plain_size_.size() || size > plain_size_[obj]) [[unlikely]]
+    widen_plain(obj, addr, size);
+  std::optional<data_race> race = races.on_plain_access(cur_, obj, addr, write, loc);
+  // The locations it overlaps (see plain_overlaps_): their bytes too.
+  for (std::size_t i = 0; !race && i < plain_overlaps_.size(); ++i)
+    if (plain_overlaps_[i].first == obj) {
+      const std::uint32_t other = plain_overlaps_[i].second;
+      race = races.on_plain_access(cur_, other, plain_addr_[other], write, loc);
+    }
   if (!race) return;
   std::string msg, details;
   describe_race(view(), *race, msg, details);
@@ -2274,10 +2285,52 @@ void runtime::plain_access(const void* addr, std::size_t size, bool write, const
 
 void runtime::plain_forget(const void* addr) noexcept {
   if (lean_) {
-    if (const std::uint32_t obj = lean_race_find(addr); obj != 0) detector<race_detector>().on_plain_forget(obj);
+    if (const std::uint32_t obj = lean_race_find(addr); obj != 0) {
+      detector<race_detector>().on_plain_forget(obj);
+      lean_race_objs_.items[obj - 1].size = 0;
+    }
     return;
   }
-  detector<race_detector>().on_plain_forget(objects_.find(addr));
+  const std::uint32_t obj = objects_.find(addr);
+  detector<race_detector>().on_plain_forget(obj);
+  forget_plain(obj);
+}
+
+void runtime::widen_plain(std::uint32_t obj, const void* addr, std::size_t size) {
+  if (obj >= plain_size_.size()) {
+    plain_size_.resize(obj + 1, 0);
+    plain_addr_.resize(obj + 1, nullptr);
+  }
+  if (size <= plain_size_[obj]) return;
+  plain_size_[obj] = size;
+  plain_addr_[obj] = addr;
+  const auto lo = reinterpret_cast<std::uintptr_t>(addr), hi = lo + size;
+  for (std::uint32_t o = 0; o < plain_size_.size(); ++o) {
+    if (o == obj || plain_size_[o] == 0) continue;
+    const auto olo = reinterpret_cast<std::uintptr_t>(plain_addr_[o]), ohi = olo + plain_size_[o];
+    if (olo >= hi || lo >= ohi) continue;
+    if (std::find(plain_overlaps_.begin(), plain_overlaps_.end(), std::pair{obj, o}) != plain_overlaps_.end()) continue;
+    plain_overlaps_.emplace_back(obj, o);
+    plain_overlaps_.emplace_back(o, obj);
+  }
+}
+
+void runtime::forget_plain(std::uint32_t obj) noexcept {
+  if (obj == 0 || obj >= plain_size_.size()) return;
+  plain_size_[obj] = 0;
+  std::erase_if(plain_overlaps_, [obj](const auto& p) { return p.first == obj || p.second == obj; });
+}
+
+bool runtime::lean_plain_widen(std::uint32_t obj, std::size_t size) noexcept {
+  lean_race_objs_.items[obj - 1].size = size;
+  const auto lo = reinterpret_cast<std::uintptr_t>(lean_race_objs_.items[obj - 1].addr), hi = lo + size;
+  for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i) {
+    const lean_race_key& k = lean_race_objs_.items[i];
+    if (i == obj - 1 || k.atomic != 0 || k.size == 0) continue;
+    const auto olo = reinterpret_cast<std::uintptr_t>(k.addr), ohi = olo + k.size;
+    if (olo < hi && lo < ohi) return true;
+  }
+  return false;
 }
 
 }  // namespace lockstep::mc::rt

@@ -355,11 +355,16 @@ class runtime {
   void plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc);
   // The same in a lean execution, once the race detector is on: a race
   // stops it (the full execution decides, and reports).
-  void lean_plain_access(const void* addr, bool write, const std::source_location& loc) {
+  void lean_plain_access(const void* addr, std::size_t size, bool write, const std::source_location& loc) {
     race_detector& races = detector<race_detector>();
     if (aborting_ || !races.on()) [[unlikely]]
-      return plain_access(addr, 0, write, loc);
-    if (races.on_plain_access(cur_, lean_race_obj(addr), addr, write, loc)) [[unlikely]]
+      return plain_access(addr, size, write, loc);
+    const std::uint32_t obj = lean_race_obj(addr);
+    // A location wider than seen so far that overlaps another: a full
+    // execution checks the two together (see plain_overlaps_).
+    if (size > lean_race_objs_.items[obj - 1].size && lean_plain_widen(obj, size)) [[unlikely]]
+      return lean_stop();
+    if (races.on_plain_access(cur_, obj, addr, write, loc)) [[unlikely]]
       lean_stop();
   }
   void plain_forget(const void* addr) noexcept;
@@ -702,6 +707,16 @@ class runtime {
   const std::vector<trace_event>* expect_ = nullptr;
   event_log events_;
   object_store objects_;                // objects.hpp: every object the checker keeps facts about
+  // Plain memory in a full execution (plain_access): each location's start
+  // and widest access, by object id (size 0: none yet), and the pairs of
+  // locations whose bytes overlap, both ways round (a struct and one of its
+  // members): an access to one is an access to the other too, or a race
+  // between a whole and a part at another address would be missed.
+  std::vector<const void*> plain_addr_;
+  std::vector<std::size_t> plain_size_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> plain_overlaps_;
+  void widen_plain(std::uint32_t obj, const void* addr, std::size_t size);
+  void forget_plain(std::uint32_t obj) noexcept;
   // Over all executions; the watchdog thread reads it (relaxed: a heartbeat).
   std::atomic<std::uint64_t> steps_{0};
   // Steps in this execution: its events, and the one being recorded while
@@ -906,7 +921,11 @@ class runtime {
   struct lean_race_key {
     const void* addr = nullptr;
     std::uint32_t atomic = 0;  // the atomic's object id, 0 for the rest
+    std::size_t size = 0;      // plain memory: the widest access seen
   };
+  // Lean item obj (plain memory) is accessed `size` bytes wide, more than
+  // before: whether it now overlaps another plain item.
+  [[gnu::cold, gnu::noinline]] bool lean_plain_widen(std::uint32_t obj, std::size_t size) noexcept;
   lean_list<lean_race_key, 64> lean_race_objs_;
 };
 
