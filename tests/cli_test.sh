@@ -699,6 +699,16 @@ damage twice 's/"model": /"model": "x", "model": /'
 expect merge-twice-member 2 -- "$LS" merge "$m/dfs0.json" "$m/twice.json" "$m/dfs2.json"
 one_line merge-twice-member
 has merge-twice-member err 'given twice'
+# A report of another lockstep (a newer one's fields may mean other things),
+# and one whose strategy and options' strategy disagree, are refused.
+damage future 's/"lockstep": "[^"]*"/"lockstep": "9.9.9"/'
+expect merge-future 2 -- "$LS" merge "$m/dfs0.json" "$m/future.json" "$m/dfs2.json"
+one_line merge-future
+has merge-future err 'written by lockstep 9.9.9, this is lockstep'
+damage other-strategy '0,/"strategy": "dfs"/s//"strategy": "pct"/'
+expect merge-other-strategy 2 -- "$LS" merge "$m/dfs0.json" "$m/other-strategy.json" "$m/dfs2.json"
+one_line merge-other-strategy
+has merge-other-strategy err 'differ'
 # A shard stopped by its budget: the merged verdict is incomplete (exit 1).
 "$LS" check transfer_optimistic_bounded --strategy dfs --shard 0/3 --budget 10 --quiet \
   --report-json "$m/short0.json" >/dev/null 2>&1

@@ -301,6 +301,13 @@ shard_report load(const std::string& path) {
   if (options == nullptr || options->k != json::kind::object || shard == nullptr || shard->k != json::kind::object)
     throw usage_error{path + ": has no \"options\" and \"shard\" (written by a lockstep older than merge?)"};
   r.options = write_json(*options);
+  // A report of another lockstep: its fields may mean other things (a
+  // newer one's, things this one does not know).
+  if (const std::string& v = text(r, options->get("lockstep"), "options.lockstep"); v != LOCKSTEP_CLI_VERSION)
+    throw usage_error{path + ": written by lockstep " + v.substr(0, 40) + ", this is lockstep " LOCKSTEP_CLI_VERSION +
+                      ": merge the reports with the lockstep that wrote them"};
+  if (const json* st = options->get("strategy"); st == nullptr || st->k != json::kind::string || st->text != r.strategy)
+    throw usage_error{path + ": \"strategy\" and \"options\".\"strategy\" differ"};
   r.index = number(r, shard->get("index"), "shard.index");
   r.count = number(r, shard->get("count"), "shard.count");
   if (r.count > kMaxShards)
