@@ -254,6 +254,13 @@ none, two = (json.load(open(f)) for f in sys.argv[1:])
 assert none["complete"] and two["complete"], (none, two)
 assert none["executions"] < two["executions"], (none["executions"], two["executions"])
 ' "$tmp/sp0.json" "$tmp/sp2.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL spurious: more wake-ups, more executions"; }
+# A bug's replay command carries the bound: a replay under another explores
+# other choices at each wait.
+expect spurious-replay 1 -- "$LS" check condvar_no_predicate --spurious-wakeups 2
+cp "$tmp/out" "$tmp/spurious-replay.out"
+expect spurious-replay-flag 0 -- grep -Eq -- '--replay L1[A-Za-z0-9_-]+ --spurious-wakeups 2$' "$tmp/spurious-replay.out"
+sched=$(grep -Eo -- '--replay L1[A-Za-z0-9_-]+' "$tmp/spurious-replay.out" | head -n 1 | cut -d' ' -f2)
+expect spurious-replay-runs 1 -- "$LS" check condvar_no_predicate --replay "$sched" --spurious-wakeups 2
 
 # The memory model: a name, or exit 2.
 expect bad-memory-model 2 -- "$LS" check counter_mutex --memory-model tso

@@ -39,7 +39,7 @@ void shaping_option(F& f, shaping_option_names names, T options::*in_options, T 
 // order of the trace header.
 template <class F>
 void for_each_shaping_option(F&& f) {
-  shaping_option(f, {"spurious-wakeups", "", "spurious_wakeups"}, &options::spurious_wakeups,
+  shaping_option(f, {"spurious-wakeups", "--spurious-wakeups", "spurious_wakeups"}, &options::spurious_wakeups,
                  &trace::spurious_wakeups);
   shaping_option(f, {"memory-model", "--memory-model", "memory_model"}, &options::memory_model,
                  &trace::memory_model);
