@@ -84,15 +84,21 @@ trace any_trace() {
   trace t;
   t.model = *gen_text();
   t.lockstep_version = *gen_text();
-  t.strategy = *gen_text();
+  // The values a run can have (the reader refuses others, see
+  // RefusesValuesNoRunHas), edges included.
+  t.strategy = *rc::gen::element<std::string>("random", "dfs", "replay", "pct", "dpor", "pos", "delay", "source-dpor",
+                                               "replay on OS threads");
   t.seed = *gen_number<std::uint64_t>();
-  t.spurious_wakeups = *gen_number<std::uint32_t>();
+  t.spurious_wakeups = *rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0, 1001), rc::gen::element<std::uint32_t>(0, 1000));
   t.max_steps = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, lockstep::mc::kMaxStepsBound + 1),
                                 rc::gen::element<std::uint64_t>(1, lockstep::mc::kMaxStepsBound));
   t.fair_scheduling = *rc::gen::arbitrary<bool>();
-  t.livelock_window = *gen_number<std::uint64_t>();
-  t.busy_wait_bound = *gen_number<std::uint32_t>();
-  t.bypass_bound = *gen_number<std::uint32_t>();
+  t.livelock_window = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(2, UINT64_MAX),
+                                      rc::gen::element<std::uint64_t>(2, UINT64_MAX));
+  t.busy_wait_bound = *rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(1, 100000001),
+                                      rc::gen::element<std::uint32_t>(1, 100000000));
+  t.bypass_bound = *rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0, 100000001),
+                                   rc::gen::element<std::uint32_t>(0, 100000000));
   t.schedule = *gen_text();
   if (*rc::gen::arbitrary<bool>())
     t.kind = static_cast<bug_kind>(*rc::gen::inRange<int>(0, static_cast<int>(bug_kind::data_race) + 1));
@@ -425,6 +431,31 @@ TEST(Trace, RefusesBadNumbers) {
   lines[6] = "spurious-wakeups -1";
   expect_refused(text_of(lines), 7,
                  "bad spurious-wakeups \"-1\": expected a whole number from 0 to 4294967295");
+}
+
+// A trace says what a run used: values lockstep check refuses (a bound of
+// 0, an unknown strategy) are no run's, and are refused as damage.
+TEST(Trace, RefusesValuesNoRunHas) {
+  struct edit {
+    std::size_t index;
+    const char* line;
+    const char* message;
+  };
+  for (const edit& e : {edit{4, "strategy xyz", "unknown strategy \"xyz\""},
+                        edit{6, "spurious-wakeups 1001", "spurious-wakeups is 1001: expected 0 to 1000"},
+                        edit{8, "spurious-cas-failures 5000", "spurious-cas-failures is 5000: expected 0 to 1000"},
+                        edit{9, "max-steps 0", "max-steps is 0: expected 1 to 1000000"},
+                        edit{11, "livelock-window 0", "livelock-window is 0: expected 2 to 18446744073709551615"},
+                        edit{12, "busy-wait-bound 0", "busy-wait-bound is 0: expected 1 to 100000000"},
+                        edit{13, "bypass-bound 100000001", "bypass-bound is 100000001: expected 0 to 100000000"}}) {
+    SCOPED_TRACE(e.line);
+    auto lines = sample_lines();
+    lines[e.index] = e.line;
+    expect_refused(text_of(lines), e.index + 1, e.message);
+  }
+  auto lines = sample_lines();
+  lines[4] = "strategy source-dpor";  // a label reports give
+  EXPECT_NO_THROW((void)parse_trace(text_of(lines)));
 }
 
 TEST(Trace, RefusesAnUnknownVerdict) {

@@ -192,6 +192,8 @@ class reader {
     if (version_ >= 3) t.test = string_value(header("test"), "test");
     t.lockstep_version = string_value(header("lockstep"), "lockstep version");
     t.strategy = string_value(header("strategy"), "strategy");
+    if (!parse_strategy(t.strategy) && t.strategy != "source-dpor" && t.strategy != "replay on OS threads")
+      fail("unknown strategy " + quote(t.strategy));
     t.seed = number<std::uint64_t>(header("seed"), "seed");
     detail::for_each_shaping_option([&](const detail::shaping_option_names& n, auto, auto member) {
       using T = std::remove_reference_t<decltype(t.*member)>;
@@ -214,8 +216,19 @@ class reader {
           return;
         }
         t.*member = number<T>(header(n.header), n.header);
-        if (std::string_view(n.header) == "max-steps" && (t.*member == 0 || t.*member > kMaxStepsBound))
-          fail("max-steps is " + std::to_string(t.*member) + ": expected 1 to " + std::to_string(kMaxStepsBound));
+        // The values lockstep check accepts (a trace says what a run used).
+        const std::string_view h = n.header;
+        const auto v = static_cast<std::uint64_t>(t.*member);
+        const auto range = [&](std::uint64_t lo, std::uint64_t hi) {
+          if (v < lo || v > hi)
+            fail(std::string(h) + " is " + std::to_string(v) + ": expected " + std::to_string(lo) + " to " +
+                 std::to_string(hi));
+        };
+        if (h == "max-steps") range(1, kMaxStepsBound);
+        if (h == "spurious-wakeups" || h == "spurious-cas-failures") range(0, 1000);
+        if (h == "livelock-window") range(2, UINT64_MAX);
+        if (h == "busy-wait-bound") range(1, 100000000);
+        if (h == "bypass-bound") range(0, 100000000);
       }
     });
     t.schedule = string_value(header("schedule"), "schedule");
