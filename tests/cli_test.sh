@@ -550,6 +550,10 @@ has hang err "the watchdog ends the process (exit code 124)"
 expect hang-timeout 124 -- "$LS" check hang_std_atomic_spin --step-timeout 300ms
 has hang-timeout err "ran 300 ms of CPU time without reaching"
 has hang-timeout err " --step-timeout 300ms"
+# Its trace replays under the model's limit (1 s), not the default 10 s.
+expect hang-trace 124 -- "$LS" check hang_std_atomic_spin --trace-out "$tmp/hang.trace"
+expect hang-trace-replay 124 -- "$LS" replay "$tmp/hang.trace"
+has hang-trace-replay err "ran 1 s of CPU time without reaching a scheduling point"
 # The files a check writes are written before the process ends; the trace
 # replays the crash at the same step.
 expect crash-files 139 -- "$LS" check crash_null_deref --trace-out "$tmp/crash.trace" --report-json "$tmp/crash.json"

@@ -1150,6 +1150,9 @@ mc::result replay_on_fibers(const mc::trace& t, const mc::model& m, const std::s
   o.on_fatal = on_fatal;
   o.name = m.name;
   o.trace_dir = "-";
+  // The model's watchdog limit, as its check had (a step it lets run long
+  // would be ended at the default's 10 s and replay as non_termination).
+  if (m.settings.step_timeout.count() != 0) o.step_timeout = m.settings.step_timeout;
   // The report's "run:" line: the trace file is the replay.
   std::string shown = path;
   if (shown.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+=,:") !=
