@@ -179,8 +179,9 @@ const char* const kCheckHelp =
     "reported on stderr with its replay string and the process ends with the\n"
     "signal (exit status 128+N in a shell: 139, 134); a step the watchdog ends\n"
     "exits 124, and an exit() in checked code 125. --trace-out, --report-json\n"
-    "and --junit are still written. --all\n"
-    "checks the models whose bug ends the process in a child process.\n";
+    "and --junit are still written. --all checks each model in a child\n"
+    "process: one that crashes unexpectedly is a missed verdict, and the run\n"
+    "goes on.\n";
 
 const char* const kReplayHelp =
     "usage: lockstep replay TRACE [--threads] [--runs N] [--quiet]\n"
@@ -1013,6 +1014,123 @@ mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_
   return r;
 }
 
+// What --all keeps of one model's check: its table row, its report, its
+// JSON and its JUnit case.
+struct model_outcome {
+  bool ok = false;  // it got its expected verdict
+  std::string label, strategy, report, json;
+  std::uint64_t executions = 0;
+  double seconds = 0;
+};
+
+model_outcome outcome_of(const mc::model& m, const mc::result& r, const check_args& a, std::string report) {
+  return {got_expected(m, r), got_label(m, r), r.strategy, std::move(report), to_json(m, r, a, "    "),
+          r.executions, r.seconds};
+}
+
+// --all checks a model that is not marked ends_process in a forked child, in
+// process as a check of it alone does: a crash the model does not expect
+// (a throw from a noexcept destructor, say) then costs that model only, and
+// the table, the JSON and the JUnit file still cover every model. The child
+// sends back the outcome, or the error that stops the whole run (the same
+// exception here); one that dies without sending is a crash, its report
+// what it printed.
+model_outcome run_model_forked(const mc::model& m, const check_args& a) {
+  std::string dir = temp_root() + "/lockstep-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) throw std::runtime_error("cannot make a temporary directory in " + dir);
+  const std::string rec_path = dir + "/outcome", err_path = dir + "/err";
+  const auto clean = [&] {
+    std::remove(rec_path.c_str());
+    std::remove(err_path.c_str());
+    ::rmdir(dir.c_str());
+  };
+  std::fflush(nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    clean();
+    throw std::runtime_error(std::string("cannot fork to check ") + m.name + ": " + std::strerror(err));
+  }
+  if (pid == 0) {
+    if (const int fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600); fd >= 0) {
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+    std::string rec;
+    const auto put = [&](const std::string& field) { rec += std::to_string(field.size()) + "\n" + field; };
+    try {
+      const mc::result r = run_model(m, a);
+      const model_outcome o = outcome_of(m, r, a, r.report());
+      char secs[64];
+      std::snprintf(secs, sizeof secs, "%.17g", o.seconds);
+      rec = "outcome\n";
+      for (const std::string& f : {std::string(o.ok ? "1" : "0"), o.label, o.strategy, o.report, o.json,
+                                   std::to_string(o.executions), std::string(secs)})
+        put(f);
+    } catch (const mc::nondeterministic_body& e) {
+      rec = "nondeterministic\n";
+      put(e.what());
+    } catch (const std::invalid_argument& e) {  // replay_error too
+      rec = "invalid\n";
+      put(e.what());
+    } catch (const std::bad_alloc&) {
+      rec = "memory\n";
+    } catch (const std::exception& e) {
+      rec = "error\n";
+      put(e.what());
+    }
+    std::ofstream(rec_path, std::ios::binary) << rec;
+    std::exit(0);  // (exit, not _exit: a profiling build writes its counts at exit)
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string rec = read_text(rec_path), err = read_text(err_path);
+  clean();
+  std::vector<std::string> fields;
+  std::string kind;
+  if (const auto nl = rec.find('\n'); nl != std::string::npos) {
+    kind = rec.substr(0, nl);
+    for (std::size_t at = nl + 1; at < rec.size();) {
+      const auto end = rec.find('\n', at);
+      if (end == std::string::npos) break;
+      const std::size_t n = std::strtoull(rec.c_str() + at, nullptr, 10);
+      if (end + 1 + n > rec.size()) break;
+      fields.push_back(rec.substr(end + 1, n));
+      at = end + 1 + n;
+    }
+  }
+  const std::string what = fields.empty() ? std::string() : fields[0];
+  if (kind == "outcome" && fields.size() == 7)
+    return {fields[0] == "1", fields[1], fields[2], fields[3], fields[4], std::strtoull(fields[5].c_str(), nullptr, 10),
+            std::strtod(fields[6].c_str(), nullptr)};
+  if (kind == "nondeterministic") throw mc::nondeterministic_body(what);
+  if (kind == "invalid") throw std::invalid_argument(what);
+  if (kind == "memory") throw std::bad_alloc();
+  if (kind == "error") throw std::runtime_error(what);
+  // It died without sending: a crash whose report is what it printed.
+  mc::result r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.strategy = "?";
+  r.found.emplace();
+  r.found->kind = mc::bug_kind::crash;
+  const std::string head = std::string(m.name) + ": ";
+  if (const auto at = err.find("\n" + head); at != std::string::npos) {  // the report's bug line
+    const auto from = at + 1 + head.size(), end = err.find('\n', from);
+    auto start = from;
+    if (const auto colon = err.find(": ", from); colon != std::string::npos && colon < end) {
+      if (const auto k = mc::parse_bug_kind(err.substr(from, colon - from))) r.found->kind = *k;
+      start = colon + 2;
+    }
+    r.found->message = err.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  } else {
+    r.found->message = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status)) + " without a report"
+                                           : "exit code " + std::to_string(WEXITSTATUS(status)) + " without a report";
+  }
+  return outcome_of(m, r, a, err.empty() ? r.found->message + "\n" : err);
+}
+
 // What --all needs of the environment, checked before the first model (a
 // bad value found at the 24th would lose the table and the JUnit file): a
 // LOCKSTEP_SEED the sampled models read, and a directory for the children
@@ -1100,25 +1218,26 @@ int cmd_check(const std::vector<std::string_view>& args) {
   std::vector<junit_case> cases;
   bool first = true;
   for (const mc::model& m : mc::models()) {
-    std::string child_output, child_json;
-    const mc::result r = m.settings.ends_process ? run_model_in_child(m, args, child_output, child_json)
-                                                 : run_model(m, a);
-    const bool ok = got_expected(m, r);
-    missed += ok ? 0 : 1;
-    std::printf("%-*s  %-*s  %-36s %10llu %7.2fs%s\n", name_w, m.name, expected_w,
-                mc::expectation_name(m.expected).c_str(), got_label(m, r).c_str(),
-                static_cast<unsigned long long>(r.executions), r.seconds, ok ? "" : "  <-- MISSED");
-    std::fflush(stdout);
-    const std::string report = m.settings.ends_process ? child_output : r.report();
-    if (!ok) reports += report;
-    if (a.junit_path) cases.push_back(junit_of(m, r, report));
-    if (m.settings.ends_process && !child_json.empty()) {
-      std::string indented;
-      for (char c : child_json) indented += c == '\n' ? std::string("\n    ") : std::string(1, c);
-      json += std::string(first ? "" : ",\n") + "    " + indented;
+    model_outcome o;
+    if (m.settings.ends_process) {
+      std::string child_output, child_json;
+      const mc::result r = run_model_in_child(m, args, child_output, child_json);
+      o = outcome_of(m, r, a, child_output);
+      if (!child_json.empty()) {
+        o.json.clear();
+        for (char c : child_json) o.json += c == '\n' ? std::string("\n    ") : std::string(1, c);
+      }
     } else {
-      json += std::string(first ? "" : ",\n") + "    " + to_json(m, r, a, "    ");
+      o = run_model_forked(m, a);
     }
+    missed += o.ok ? 0 : 1;
+    std::printf("%-*s  %-*s  %-36s %10llu %7.2fs%s\n", name_w, m.name, expected_w,
+                mc::expectation_name(m.expected).c_str(), o.label.c_str(),
+                static_cast<unsigned long long>(o.executions), o.seconds, o.ok ? "" : "  <-- MISSED");
+    std::fflush(stdout);
+    if (!o.ok) reports += o.report;
+    if (a.junit_path) cases.push_back({&m, o.ok, o.label, o.strategy, o.executions, o.seconds, o.report});
+    json += std::string(first ? "" : ",\n") + "    " + o.json;
     first = false;
   }
   json += "\n  ],\n  \"ok\": " + std::string(missed == 0 ? "true" : "false") + "\n}\n";
