@@ -409,21 +409,27 @@ lacks all-seed-unused err "LOCKSTEP_SEED"
 expect all-tmpdir 2 -- env TMPDIR="$tmp/nonexistent" "$LS" check --all
 one_line all-tmpdir
 has all-tmpdir err "cannot make a temporary directory in $tmp/nonexistent (TMPDIR)"
-# A model that crashes where it is not expected to (here stacks too small
-# for some) costs that model only: the table goes on, and the JSON and the
-# JUnit file cover every model.
-expect all-crash 1 -- "$LS" check --all --stack-size 16K --junit "$tmp/all16.xml" --report-json "$tmp/all16.json"
-has all-crash out "bug: stack_overflow"
-has all-crash out "stack overflow in thread"
-cp "$tmp/out" "$tmp/all16.out"
+# A model that crashes where it is not expected to costs that model only:
+# the table goes on, and the JSON and the JUnit file cover every model.
+# Stacks of 16 KiB are too small for some models in some builds (it depends
+# on the compiler's frames: the release build without LTO overflows two,
+# the profile-guided one none); whatever overflows, the run ends with a
+# verdict (exit 0 or 1), never with the signal, every model is in both
+# files, and each overflow is a row with its report.
+"$LS" check --all --stack-size 16K --junit "$tmp/all16.xml" --report-json "$tmp/all16.json" \
+  >"$tmp/all16.out" 2>"$tmp/all16.err" && status=0 || status=$?
+if [ "$status" = 0 ] || [ "$status" = 1 ]; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL all-crash: exit $status, expected 0 or 1"; tail -5 "$tmp/all16.err"; fi
 expect all-crash-files 0 -- python3 -c '
 import json, re, sys
 out, report, junit = (open(f).read() for f in sys.argv[1:])
 n = int(re.search(r"^(\d+) models: ", out, re.M).group(1))
 results = json.loads(report)["results"]
 assert len(results) == n, (len(results), n)
-assert any(r["verdict"] == "bug" and r["bug"]["kind"] == "stack_overflow" for r in results)
 assert junit.count("<testcase ") == n, junit.count("<testcase ")
+for r in results:
+    if r["verdict"] == "bug" and r["bug"]["kind"] == "stack_overflow" and r["expected"] != "bug: stack_overflow":
+        assert r["model"] + ": stack_overflow: stack overflow in thread" in out, r["model"]
 ' "$tmp/all16.out" "$tmp/all16.json" "$tmp/all16.xml"
 expect stress-timeout-overflow 2 -- "$LS" stress counter_mutex --timeout 18446744073709551615
 one_line stress-timeout-overflow
