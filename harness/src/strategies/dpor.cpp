@@ -1228,11 +1228,12 @@ class dpor_strategy final : public strategy {
     if (a.kind == access_kind::write) deps.insert(deps.end(), o.readers.begin(), o.readers.end());
   }
 
+  // (What conflict() says of each of its accesses; a yield is ordered by
+  // fairness windows, not by accesses.)
   static bool commutes_with_fence(const transition& t) noexcept {
-    if (t.yields) return false;
-    for (const access& a : t.accesses)
-      if (a.kind != access_kind::none && a.kind != access_kind::sync) return false;
-    return true;
+    const access fence{kFenceKey, access_kind::global};
+    return !t.yields && std::none_of(t.accesses.begin(), t.accesses.end(),
+                                     [&](const access& a) { return conflict(fence, a); });
   }
 
   void update_objects(const access& a, std::size_t i) {
