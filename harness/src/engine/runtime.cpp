@@ -2296,6 +2296,14 @@ void runtime::plain_forget(const void* addr) noexcept {
   forget_plain(obj);
 }
 
+namespace {
+// The byte ranges [a, a + an) and [b, b + bn) share a byte.
+bool bytes_overlap(const void* a, std::size_t an, const void* b, std::size_t bn) noexcept {
+  const auto x = reinterpret_cast<std::uintptr_t>(a), y = reinterpret_cast<std::uintptr_t>(b);
+  return x < y + bn && y < x + an;
+}
+}  // namespace
+
 void runtime::widen_plain(std::uint32_t obj, const void* addr, std::size_t size) {
   if (obj >= plain_size_.size()) {
     plain_size_.resize(obj + 1, 0);
@@ -2304,11 +2312,8 @@ void runtime::widen_plain(std::uint32_t obj, const void* addr, std::size_t size)
   if (size <= plain_size_[obj]) return;
   plain_size_[obj] = size;
   plain_addr_[obj] = addr;
-  const auto lo = reinterpret_cast<std::uintptr_t>(addr), hi = lo + size;
   for (std::uint32_t o = 0; o < plain_size_.size(); ++o) {
-    if (o == obj || plain_size_[o] == 0) continue;
-    const auto olo = reinterpret_cast<std::uintptr_t>(plain_addr_[o]), ohi = olo + plain_size_[o];
-    if (olo >= hi || lo >= ohi) continue;
+    if (o == obj || plain_size_[o] == 0 || !bytes_overlap(addr, size, plain_addr_[o], plain_size_[o])) continue;
     if (std::find(plain_overlaps_.begin(), plain_overlaps_.end(), std::pair{obj, o}) != plain_overlaps_.end()) continue;
     plain_overlaps_.emplace_back(obj, o);
     plain_overlaps_.emplace_back(o, obj);
@@ -2322,13 +2327,11 @@ void runtime::forget_plain(std::uint32_t obj) noexcept {
 }
 
 bool runtime::lean_plain_widen(std::uint32_t obj, std::size_t size) noexcept {
-  lean_race_objs_.items[obj - 1].size = size;
-  const auto lo = reinterpret_cast<std::uintptr_t>(lean_race_objs_.items[obj - 1].addr), hi = lo + size;
+  lean_race_key& me = lean_race_objs_.items[obj - 1];
+  me.size = size;
   for (std::uint32_t i = 0; i < lean_race_objs_.n; ++i) {
     const lean_race_key& k = lean_race_objs_.items[i];
-    if (i == obj - 1 || k.atomic != 0 || k.size == 0) continue;
-    const auto olo = reinterpret_cast<std::uintptr_t>(k.addr), ohi = olo + k.size;
-    if (olo < hi && lo < ohi) return true;
+    if (i != obj - 1 && k.atomic == 0 && k.size != 0 && bytes_overlap(me.addr, size, k.addr, k.size)) return true;
   }
   return false;
 }
