@@ -634,4 +634,73 @@ TEST(Watchdog, OffLetsALongStepFinish) {
   EXPECT_TRUE(r.ok()) << r.report();
 }
 
+// lockstep stress: free runs on OS threads in a child process. A run whose
+// code ends the process counts as that run's bug, and the runs after it go
+// on in a new child.
+TEST(Stress, ARunThatCrashesCountsAndTheRunsGoOn) {
+  // Some seeds crash: which ones, the same body tells in process, with the
+  // store left out.
+  bool crash_it = true;
+  auto body = [&] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] { x.store(1); });
+    const bool unlucky = mc::choose(3) == 0;
+    t.join();
+    if (unlucky && crash_it) store_one(nullptr);
+    if (unlucky && !crash_it) LOCKSTEP_ASSERT(false);
+  };
+  constexpr std::uint64_t kRuns = 12;
+  const mc::stress_tally t = mc::stress(body, kRuns);
+  crash_it = false;
+  std::uint64_t unlucky = 0, first = 0;
+  for (std::uint64_t i = 0; i < kRuns; ++i) {
+    mc::thread_run_options ro;
+    ro.seed = i + 1;
+    if (mc::run_free(body, ro).kind) {
+      if (unlucky++ == 0) first = i + 1;
+    }
+  }
+  ASSERT_GT(unlucky, 0u) << "no seed of " << kRuns << " draws 0: pick another body";
+  ASSERT_LT(unlucky, kRuns) << "every seed draws 0: pick another body";
+  EXPECT_EQ(t.runs, kRuns);
+  EXPECT_EQ(t.bugs, unlucky);
+  ASSERT_EQ(t.verdicts.size(), 2u);
+  for (const auto& [v, n] : t.verdicts) {
+    if (v == "pass") EXPECT_EQ(n, kRuns - unlucky);
+    else EXPECT_EQ(v, "bug: crash") << t.first;
+  }
+  EXPECT_EQ(t.first.rfind("run " + std::to_string(first) + ": ", 0), 0u) << t.first;
+}
+
+TEST(Stress, AnAbortOrAnExitInARunIsThatRunsCrash) {
+  const mc::stress_tally aborted = mc::stress([] { std::abort(); }, 3);
+  EXPECT_EQ(aborted.runs, 3u);
+  EXPECT_EQ(aborted.bugs, 3u);
+  ASSERT_EQ(aborted.verdicts.size(), 1u);
+  EXPECT_EQ(aborted.verdicts[0], std::make_pair(std::string("bug: crash"), std::uint64_t{3}));
+  EXPECT_EQ(aborted.first, "run 1: the process ended by signal 6 (SIGABRT) in the model's code");
+
+  const mc::stress_tally exited = mc::stress([] { std::exit(7); }, 2);
+  EXPECT_EQ(exited.bugs, 2u);
+  EXPECT_EQ(exited.first, "run 1: the model's code ended the process with exit code 7");
+}
+
+// A run whose thread never reaches a scheduling point: past the run's
+// timeout it is aborted, its thread does not stop, and its process ends.
+TEST(Stress, ThreadsTheAbortCannotStopAreNonTermination) {
+  mc::thread_run_options ro;
+  ro.timeout = std::chrono::milliseconds(100);
+  const mc::stress_tally t = mc::stress(
+      [] {
+        std::atomic<bool> never{false};
+        while (!never.load()) {
+        }
+      },
+      1, ro);
+  EXPECT_EQ(t.runs, 1u);
+  ASSERT_EQ(t.verdicts.size(), 1u);
+  EXPECT_EQ(t.verdicts[0].first, "bug: non_termination") << t.first;
+  EXPECT_NE(t.first.find("did not stop"), std::string::npos) << t.first;
+}
+
 }  // namespace

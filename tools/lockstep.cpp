@@ -228,8 +228,10 @@ const char* const kStressHelp =
     "the schedule and counts how often each bug shows up. A run in which every\n"
     "thread blocks is a deadlock (detected by a watchdog, then released); one\n"
     "that takes longer than MS milliseconds (default 10000) is reported as not\n"
-    "terminating. Compare with lockstep check MODEL, which finds the bug by\n"
-    "controlled scheduling.\n"
+    "terminating. The runs go on in a child process: a run whose code ends the\n"
+    "process (a crash, abort(), exit(), threads the abort cannot stop) counts as\n"
+    "that run's bug, and the rest run in a new child. Compare with lockstep check\n"
+    "MODEL, which finds the bug by controlled scheduling.\n"
     "exit codes: 1 some run showed a bug, 0 none did\n";
 
 // Numbers as lockstep reads them everywhere (lockstep/mc/numbers.hpp).
@@ -1454,35 +1456,19 @@ int cmd_stress(const std::vector<std::string_view>& args) {
   if (name.empty()) throw usage_error{"stress needs a model name (see lockstep list)"};
   const mc::model* m = mc::find_model(name);
   if (m == nullptr) throw usage_error{"unknown model '" + name + "' (lockstep list shows the registered ones)"};
-  std::vector<std::pair<std::string, std::uint64_t>> seen;  // verdict, runs
-  std::string first_message;
-  const auto t0 = std::chrono::steady_clock::now();
-  std::uint64_t bugs = 0;
-  for (std::uint64_t i = 0; i < runs; ++i) {
-    ro.seed = i + 1;
-    const mc::thread_run run = mc::run_free(m->body, ro);
-    const std::string v = run.kind ? std::string("bug: ") + mc::bug_kind_name(*run.kind) : "pass";
-    if (run.kind) {
-      ++bugs;
-      if (first_message.empty()) first_message = "run " + std::to_string(i + 1) + ": " + run.message;
-    }
-    auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& p) { return p.first == v; });
-    if (it == seen.end()) seen.emplace_back(v, 1);
-    else ++it->second;
-  }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const mc::stress_tally t = mc::stress(m->body, runs, ro);
   if (!quiet) {
     std::printf("%s on OS threads, %llu free %s in %.2fs:\n", m->name, static_cast<unsigned long long>(runs),
-                noun(runs, "run", "runs"), secs);
-    for (const auto& [v, n] : seen)
+                noun(runs, "run", "runs"), t.seconds);
+    for (const auto& [v, n] : t.verdicts)
       std::printf("  %-24s %8llu %-4s  %6.2f%%\n", v.c_str(), static_cast<unsigned long long>(n), noun(n, "run", "runs"),
                   100.0 * static_cast<double>(n) / static_cast<double>(runs));
-    if (!first_message.empty()) std::printf("  first: %s\n", first_message.c_str());
+    if (!t.first.empty()) std::printf("  first: %s\n", t.first.c_str());
   }
   std::printf("%s: the bug showed up in %llu of %llu free %s (expected %s)\n", m->name,
-              static_cast<unsigned long long>(bugs), static_cast<unsigned long long>(runs), noun(runs, "run", "runs"),
+              static_cast<unsigned long long>(t.bugs), static_cast<unsigned long long>(runs), noun(runs, "run", "runs"),
               mc::expectation_name(m->expected).c_str());
-  return bugs > 0 ? kBug : kOk;
+  return t.bugs > 0 ? kBug : kOk;
 }
 
 }  // namespace

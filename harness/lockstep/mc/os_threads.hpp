@@ -22,7 +22,8 @@
 // thread is blocked), and the threads are released by aborting the run:
 // each throws the checker's internal abort exception from its next
 // scheduling point and unwinds. Code that never reaches one cannot be
-// stopped: after a grace period the process exits with status 3.
+// stopped: after a grace period the process exits with status 3
+// (kStuckThreadsExitCode).
 #pragma once
 
 #include <chrono>
@@ -30,11 +31,16 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "lockstep/mc/explore.hpp"
 #include "lockstep/mc/trace.hpp"
 
 namespace lockstep::mc {
+
+// The exit code of a process whose aborted run's threads did not stop.
+inline constexpr int kStuckThreadsExitCode = 3;
 
 struct thread_run_options {
   // No scheduling point at all, or every thread blocked, for this long: a hang.
@@ -58,8 +64,19 @@ struct thread_run {
   double seconds = 0;
 };
 
+// What many free runs showed (stress()).
+struct stress_tally {
+  std::uint64_t runs = 0;
+  std::uint64_t bugs = 0;  // runs that showed a bug
+  // "pass" or "bug: KIND", and how many runs had it; in the order first seen.
+  std::vector<std::pair<std::string, std::uint64_t>> verdicts;
+  std::string first;  // the first bug: "run N: what it was" ("" if none)
+  double seconds = 0;
+};
+
 namespace detail {
 thread_run run_on_threads(const trace* follow, const thread_run_options& o, body_ref body);
+stress_tally stress_runs(body_ref body, std::uint64_t runs, thread_run_options o);
 }
 
 // Replays `t` on OS threads with the turnstile. A trace the fiber replay
@@ -75,6 +92,19 @@ thread_run replay_on_threads(const trace& t, F&& body, const thread_run_options&
 template <class F>
 thread_run run_free(F&& body, const thread_run_options& o = {}) {
   return detail::run_on_threads(nullptr, o, detail::as_body(body));
+}
+
+// `runs` free runs on OS threads (lockstep stress), run i (from 0) with seed
+// i + 1, in a child process: a run whose code ends the process (a crash, a
+// stack overflow, abort(), exit(), or threads its abort cannot stop, see
+// above) ends the child, not the caller. That run counts as a crash (as
+// non_termination for the threads that would not stop), and the runs after
+// it go on in a new child. The caller must not be running other threads
+// that the child would need (a fork copies only the calling one). Throws
+// std::runtime_error when no child can be made.
+template <class F>
+stress_tally stress(F&& body, std::uint64_t runs, const thread_run_options& o = {}) {
+  return detail::stress_runs(detail::as_body(body), runs, o);
 }
 
 }  // namespace lockstep::mc

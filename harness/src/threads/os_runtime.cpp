@@ -1165,7 +1165,7 @@ thread_run os_runtime::run(detail::body_ref body) {
         std::fprintf(stderr,
                      "lockstep: the threads of an aborted run did not stop within 5 s (code that never "
                      "reaches a scheduling point?); exiting\n");
-        std::_Exit(3);
+        std::_Exit(kStuckThreadsExitCode);
       }
       continue;
     }
