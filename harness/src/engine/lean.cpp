@@ -79,6 +79,7 @@ void runtime::lean_new_thread(thread_rec& t, std::uint32_t tid, const std::sourc
   x.st = tstate::runnable;
   x.abort_grace = 0;
   x.abandoned = 0;
+  x.lean_kind = lock_kind::other;
   x.wait_unordered = false;
   x.blocked_unordered = false;
   x.release_depth = 0;

@@ -322,6 +322,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   in_execution_ = false;
   if (lean_) {
     leaked_threads();
+    held_at_end();
     return lean_end();
   }
   if (restart_) return;  // not an execution: it runs again
@@ -339,6 +340,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     if (!internal_error_.empty()) bug_.reset();
   }
   leaked_threads();
+  held_at_end();
   // A bug found inside a step (bounded bypass, counted at record()) was
   // described before the step completed: its event's value is known now.
   if (in_step_bug_ && bug_ && bug_->step >= 1 && bug_->step <= events_.size() && bug_->step <= bug_->events.size()) {
@@ -357,6 +359,36 @@ void runtime::leaked_threads() {
       cur_ = 0;
       return fail(bug_kind::leaked_thread, unjoined_text(thread_label(i), t.spawn_loc));
     }
+  }
+}
+
+// After the execution: a mutex (plain, recursive or shared) still held
+// outlives it, a static or an object from outside the body, since one
+// destroyed while held was reported then. The next execution would find it
+// held, and its verdict would be about this one's leftovers (a deadlock
+// whose replay passes). (A semaphore's permits may stay taken.)
+void runtime::held_at_end() {
+  if (aborting_ || bug_) return;
+  const auto is_lock = [](lock_kind k) {
+    return k == lock_kind::mutex || k == lock_kind::recursive_mutex || k == lock_kind::shared_mutex;
+  };
+  if (lean_) {
+    // Not run again in full, as a lean execution's other bugs are: the lock
+    // is still held, and would hold up that run. Reported from what the
+    // lean one kept, as a fatal signal in one is (its replay runs in full).
+    if (std::none_of(lean_held_.begin(), lean_held_.end(), [&](const lean_hold& h) { return is_lock(h.kind); }))
+      return;
+    lean_to_full();
+  }
+  for (std::uint32_t id = 1; id <= objects_.size(); ++id) {
+    const object_rec& r = objects_[id];
+    if (!r.resource || r.holders.empty() || !is_lock(r.kind)) continue;
+    const holder& h = r.holders.front();
+    cur_ = 0;
+    return fail(bug_kind::misuse, thread_label(h.thread) + " still holds " + resource_label(objects_, r) +
+                                      " (locked at " + loc_text(h.loc) +
+                                      ") at the end of the execution: it outlives the execution (a static, or "
+                                      "an object from outside the body?), and the next one would find it held");
   }
 }
 
@@ -1656,7 +1688,10 @@ void runtime::name_object(const void* obj, const char* name) noexcept {
 
 void runtime::acquiring(const void* obj, lock_kind kind, acquire_flags flags,
                         const std::source_location& loc, lock_mode mode) {
-  if (lean_) return;  // for the wait-for graph and bypass counts, which lean executions leave out
+  if (lean_) {  // for the wait-for graph and bypass counts, which lean executions leave out
+    threads_[cur_]->lean_kind = kind;
+    return;
+  }
   if (aborting_) return;
   const std::uint32_t id = resource_for(obj, kind);
   acquiring_at(obj, id, flags, loc, mode);

@@ -63,6 +63,9 @@ struct thread_exec {
   std::uint32_t abort_grace = 0;
   // Operations it started after the abort (see runtime::abandon_op).
   std::uint32_t abandoned = 0;
+  // In a lean execution, the kind of lock it announced last (acquiring()):
+  // the kind its acquired() holds.
+  lock_kind lean_kind = lock_kind::other;
   // Its next futex wait grants no order (detail::unordered_wait): it does
   // not join the waiters of the lock it announced (join_waiters), and while
   // it blocks there (blocked_unordered) it is not overtaken, even if an
@@ -284,7 +287,7 @@ class runtime {
   void acquiring(const void* obj, lock_kind kind, acquire_flags flags, const std::source_location& loc,
                  lock_mode mode);
   void acquired(const void* obj, lock_mode mode, const std::source_location& loc) {
-    if (lean_) return lean_acquired(obj, mode, lock_kind::other, loc);
+    if (lean_) return lean_acquired(obj, mode, threads_[cur_]->lean_kind, loc);
     acquired_full(obj, mode, loc);
   }
   void released(const void* obj, lock_mode mode, const std::source_location& loc) {
@@ -470,6 +473,7 @@ class runtime {
   std::uint32_t finish(thread_rec& self);
   std::string leak_text(std::uint32_t tid) const;  // an mc::thread destroyed while joinable
   void leaked_threads();  // after an execution: one not joined nor detached is a bug
+  void held_at_end();     // after an execution: a lock still held outlives it
   void destroy_task(thread_rec& t) noexcept;
   void unwind_all();
 
