@@ -608,6 +608,26 @@ TEST(Detectors, AMutexStillHeldAtTheEndOfTheExecutionIsMisuse) {
   }).ok());
 }
 
+// join() or detach() of a thread that is not joinable names the caller's
+// line, not the header's.
+TEST(Detectors, ASecondJoinOrDetachIsMisuseAtItsLine) {
+  for (bool detach : {false, true}) {
+    int line = 0;
+    const auto r = mc::explore(with(mc::dfs()), [&] {
+      mc::thread t([] {});
+      t.join();
+      line = __LINE__ + 1;
+      if (detach) t.detach(); else t.join();
+    });
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.found->kind, bug_kind::misuse);
+    EXPECT_TRUE(contains(r.found->message, detach ? "detach() of a thread that is not joinable"
+                                                  : "join() of a thread that is not joinable"))
+        << r.found->message;
+    EXPECT_TRUE(contains(r.found->message, "test_explore.cpp:" + std::to_string(line))) << r.found->message;
+  }
+}
+
 TEST(Detectors, DeadlockReportNamesTheCycle) {
   const auto r = mc::explore(with(mc::dfs()), [] {
     mc::mutex a("A"), b("B");

@@ -71,9 +71,8 @@ class thread {
     joinable_ = false;
     detail::join(tid_, where);
   }
-  void detach() {
-    if (!joinable_)
-      return detail::misuse(this, "detach() of a thread that is not joinable", loc::current());
+  void detach(const loc& where = loc::current()) {
+    if (!joinable_) return detail::misuse(this, "detach() of a thread that is not joinable", where);
     joinable_ = false;
     detail::detach(tid_);
   }
