@@ -281,7 +281,7 @@ has weak-threads err "replay it on fibers"
 # Trace files: written by --trace-out, replayed on fibers and on OS threads.
 expect trace-out 1 -- "$LS" check deadlock_abba --trace-out "$tmp/abba.trace"
 has trace-out out "trace written to"
-has trace-out abba.trace "lockstep-trace 3"
+has trace-out abba.trace "lockstep-trace 4"
 has trace-out abba.trace "verdict deadlock"
 expect replay-fibers 1 -- "$LS" replay "$tmp/abba.trace"
 has replay-fibers out "replayed on fibers: bug: deadlock (as recorded"
@@ -330,10 +330,10 @@ printf 'lockstep-trace 1\n\0\0\0\n' >"$tmp/bin.trace"
 expect trace-binary 2 -- "$LS" replay "$tmp/bin.trace"
 one_line trace-binary
 has trace-binary err "bin.trace:2: binary data"
-sed "s/^lockstep-trace 3$/lockstep-trace 4/" "$tmp/abba.trace" >"$tmp/future.trace"
+sed "s/^lockstep-trace 4$/lockstep-trace 5/" "$tmp/abba.trace" >"$tmp/future.trace"
 expect trace-future 2 -- "$LS" replay "$tmp/future.trace"
 one_line trace-future
-has trace-future err "version 4 is newer"
+has trace-future err "version 5 is newer"
 # An empty file name (an unset shell variable) is refused, not taken as none.
 for flag in --report-json --junit --trace-out --graph-out --timeline-out --checkpoint --replay; do
   expect "empty[$flag]" 2 -- "$LS" check counter_mutex --strategy dfs "$flag" ""
@@ -576,6 +576,11 @@ has hang-timeout err " --step-timeout 300ms"
 expect hang-trace 124 -- "$LS" check hang_std_atomic_spin --trace-out "$tmp/hang.trace"
 expect hang-trace-replay 124 -- "$LS" replay "$tmp/hang.trace"
 has hang-trace-replay err "ran 1 s of CPU time without reaching a scheduling point"
+# A limit given to the check is the trace's: its replay ends the step there.
+expect hang-trace-limit 124 -- "$LS" check hang_std_atomic_spin --step-timeout 300ms --trace-out "$tmp/hang300.trace"
+has hang-trace-limit hang300.trace "step-timeout 300"
+expect hang-trace-limit-replay 124 -- "$LS" replay "$tmp/hang300.trace"
+has hang-trace-limit-replay err "ran 300 ms of CPU time without reaching a scheduling point"
 # The files a check writes are written before the process ends; the trace
 # replays the crash at the same step.
 expect crash-files 139 -- "$LS" check crash_null_deref --trace-out "$tmp/crash.trace" --report-json "$tmp/crash.json"

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "lockstep/mc/numbers.hpp"
 #include "lockstep/mc/trace.hpp"
 
 namespace {
@@ -99,6 +100,11 @@ trace any_trace() {
                                       rc::gen::element<std::uint32_t>(1, 100000000));
   t.bypass_bound = *rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0, 100000001),
                                    rc::gen::element<std::uint32_t>(0, 100000000));
+  t.stack_size = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(std::uint64_t{lockstep::mc::kMinStackSize}, UINT64_MAX),
+                                 rc::gen::element<std::uint64_t>(std::uint64_t{lockstep::mc::kMinStackSize}, UINT64_MAX));
+  const auto most = static_cast<std::int64_t>(lockstep::mc::max_duration.count());
+  t.step_timeout_ms = *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(-most, most + 1),
+                                      rc::gen::element<std::int64_t>(-most, std::int64_t{-1}, std::int64_t{0}, most));
   t.schedule = *gen_text();
   if (*rc::gen::arbitrary<bool>())
     t.kind = static_cast<bug_kind>(*rc::gen::inRange<int>(0, static_cast<int>(bug_kind::data_race) + 1));
@@ -257,6 +263,13 @@ RC_GTEST_PROP(Trace, ArbitraryBytesAreReadOrRefused, (const std::string& text)) 
 
 // ---------------------------------------------------------------- examples
 
+// `t` as a trace from before version 4 reads: the default limits.
+trace without_run_limits(trace t) {
+  t.stack_size = 256 * 1024;
+  t.step_timeout_ms = 0;
+  return t;
+}
+
 trace sample() {
   trace t;
   t.model = "deadlock_abba";
@@ -264,6 +277,8 @@ trace sample() {
   t.lockstep_version = "0.1.0";
   t.strategy = "dpor";
   t.seed = 1;
+  t.stack_size = 64 * 1024;
+  t.step_timeout_ms = 300;
   t.schedule = "L1AgQBAQ";
   t.kind = bug_kind::deadlock;
   t.bug_step = 3;
@@ -290,10 +305,11 @@ std::string text_of(const std::vector<std::string>& lines) {
   return s;
 }
 
-// Line numbers of the sample: 1 version, 2..20 header, 21..23 events, 24 end.
+// Line numbers of the sample: 1 version, 2..22 header, 23..25 events, 26 end.
 constexpr std::size_t kModelLine = 2;
-constexpr std::size_t kFirstEvent = 21;
-constexpr std::size_t kEndLine = 24;
+constexpr std::size_t kStackSizeLine = 15;
+constexpr std::size_t kFirstEvent = 23;
+constexpr std::size_t kEndLine = 26;
 
 // Parses `text` as "t.trace" and expects it refused on `line` with exactly `message`.
 void expect_refused(const std::string& text, std::size_t line, const std::string& message) {
@@ -309,10 +325,10 @@ void expect_refused(const std::string& text, std::size_t line, const std::string
 TEST(Trace, TheSampleReadsAsWritten) {
   const std::string text = format_trace(sample());
   EXPECT_EQ(text,
-            "lockstep-trace 3\nmodel deadlock_abba\ntest Deadlock.Abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
+            "lockstep-trace 4\nmodel deadlock_abba\ntest Deadlock.Abba\nlockstep 0.1.0\nstrategy dpor\nseed 1\n"
             "spurious-wakeups 1\nmemory-model rc11\nspurious-cas-failures 0\nmax-steps 20000\n"
             "fair-scheduling 1\nlivelock-window 1000\n"
-            "busy-wait-bound 100\nbypass-bound 2\nschedule L1AgQBAQ\nverdict deadlock\nbug-step 3\n"
+            "busy-wait-bound 100\nbypass-bound 2\nstack-size 65536\nstep-timeout 300\nschedule L1AgQBAQ\nverdict deadlock\nbug-step 3\n"
             "bug-thread 1\nmessage thread 1 holds mutex A and waits for mutex B\nevents 3\n"
             "1\t0\tstart\t-\t-\t-\t-\t-\n2\t0\tspawn\t-\t1\t-\tmodels/classic.cpp:52\t-\n"
             "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\t-\nend\n");
@@ -329,7 +345,7 @@ TEST(Trace, ReadsAVersion1TraceAsSc) {
       "bug-thread 1\nmessage thread 1 holds mutex A and waits for mutex B\nevents 3\n"
       "1\t0\tstart\t-\t-\t-\t-\n2\t0\tspawn\t-\t1\t-\tmodels/classic.cpp:52\n"
       "3\t1\tcas\t1\t1\tmutex A\tmodels/classic.cpp:55\nend\n";
-  trace want = sample();
+  trace want = without_run_limits(sample());
   want.test.clear();
   want.memory_model = lockstep::mc::memory_model::sc;
   want.spurious_cas_failures = 0;
@@ -349,7 +365,7 @@ TEST(Trace, RecordsWhatALoadRead) {
   lines[lines.size() - 2] = "4\t1\tload\t2\t7\tflag\tmodels/x.cpp:9\t4\n";  // it read itself
   std::string text;
   for (const auto& l : lines) text += l;
-  expect_refused(text, 24, "bad step read from \"4\": expected an earlier step or -");
+  expect_refused(text, 26, "bad step read from \"4\": expected an earlier step or -");
 }
 
 TEST(Trace, ReadsCrlfLines) {
@@ -366,8 +382,8 @@ TEST(Trace, AcceptsAMissingFinalNewline) {
 TEST(Trace, RefusesAnEmptyFile) { expect_refused("", 1, "empty file: not a lockstep trace"); }
 
 TEST(Trace, RefusesOtherText) {
-  expect_refused("hello\n", 1, "not a lockstep trace (expected \"lockstep-trace 3\")");
-  expect_refused("lockstep-trace\n", 1, "not a lockstep trace (expected \"lockstep-trace 3\")");
+  expect_refused("hello\n", 1, "not a lockstep trace (expected \"lockstep-trace 4\")");
+  expect_refused("lockstep-trace\n", 1, "not a lockstep trace (expected \"lockstep-trace 4\")");
 }
 
 TEST(Trace, RefusesBinaryData) {
@@ -383,18 +399,18 @@ TEST(Trace, RefusesBinaryData) {
 TEST(Trace, RefusesAFutureVersion) {
   auto lines = sample_lines();
   lines[0] = "lockstep-trace 7";
-  expect_refused(text_of(lines), 1, "trace format version 7 is newer than this lockstep reads (3)");
+  expect_refused(text_of(lines), 1, "trace format version 7 is newer than this lockstep reads (4)");
   lines[0] = "lockstep-trace 99999999999999999999999";
   expect_refused(text_of(lines), 1,
-                 "trace format version 99999999999999999999999 is newer than this lockstep reads (3)");
+                 "trace format version 99999999999999999999999 is newer than this lockstep reads (4)");
 }
 
 TEST(Trace, RefusesAVersionThatIsNotOne) {
   auto lines = sample_lines();
   lines[0] = "lockstep-trace 0";
-  expect_refused(text_of(lines), 1, "bad trace format version \"0\" (expected \"lockstep-trace 3\")");
+  expect_refused(text_of(lines), 1, "bad trace format version \"0\" (expected \"lockstep-trace 4\")");
   lines[0] = "lockstep-trace one";
-  expect_refused(text_of(lines), 1, "bad trace format version \"one\" (expected \"lockstep-trace 3\")");
+  expect_refused(text_of(lines), 1, "bad trace format version \"one\" (expected \"lockstep-trace 4\")");
 }
 
 TEST(Trace, RefusesHeadersOutOfOrder) {
@@ -402,7 +418,7 @@ TEST(Trace, RefusesHeadersOutOfOrder) {
   std::swap(lines[kModelLine - 1], lines[kModelLine]);
   expect_refused(text_of(lines), kModelLine, "expected \"model ...\", found \"test Deadlock.Abba\"");
   lines = sample_lines();
-  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(kModelLine));  // version 3 has a test line
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(kModelLine));  // version 3 on has a test line
   expect_refused(text_of(lines), kModelLine + 1, "expected \"test ...\", found \"lockstep 0.1.0\"");
 }
 
@@ -410,10 +426,59 @@ TEST(Trace, RefusesHeadersOutOfOrder) {
 TEST(Trace, ReadsAVersion2TraceWithoutATest) {
   auto lines = sample_lines();
   lines[0] = "lockstep-trace 2";
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(kStackSizeLine - 1),
+              lines.begin() + static_cast<std::ptrdiff_t>(kStackSizeLine + 1));
   lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(kModelLine));
-  trace want = sample();
+  trace want = without_run_limits(sample());
   want.test.clear();
   EXPECT_EQ(parse_trace(text_of(lines)), want);
+}
+
+// Version 3 traces (no stack size, no step timeout) still read, with the
+// defaults: a replay keeps its own (see replay_options()).
+TEST(Trace, ReadsAVersion3TraceWithTheDefaultLimits) {
+  auto lines = sample_lines();
+  lines[0] = "lockstep-trace 3";
+  EXPECT_EQ(lines[kStackSizeLine - 1], "stack-size 65536");
+  EXPECT_EQ(lines[kStackSizeLine], "step-timeout 300");
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(kStackSizeLine - 1),
+              lines.begin() + static_cast<std::ptrdiff_t>(kStackSizeLine + 1));
+  const trace t = parse_trace(text_of(lines));
+  EXPECT_EQ(t, without_run_limits(sample()));
+  lockstep::mc::options base;
+  base.step_timeout = std::chrono::milliseconds(1000);
+  const lockstep::mc::options o = lockstep::mc::replay_options(t, base);
+  EXPECT_EQ(o.stack_size, 256u * 1024);
+  EXPECT_EQ(o.step_timeout, std::chrono::milliseconds(1000));
+}
+
+// A replay runs with the stack size and the watchdog limit the run had:
+// they decide whether a step ends the process.
+TEST(Trace, ARunsStackSizeAndStepTimeoutAreReplayed) {
+  lockstep::mc::options o;
+  o.stack_size = 64 * 1024;
+  o.step_timeout = std::chrono::milliseconds(300);
+  lockstep::mc::result r;
+  r.strategy = "dpor";
+  r.found.emplace();
+  trace t = parse_trace(format_trace(lockstep::mc::trace_of(r, o)));
+  EXPECT_EQ(t.stack_size, 64u * 1024);
+  EXPECT_EQ(t.step_timeout_ms, 300);
+  lockstep::mc::options base;
+  base.step_timeout = std::chrono::milliseconds(1000);  // a model's own, say
+  lockstep::mc::options again = lockstep::mc::replay_options(t, base);
+  EXPECT_EQ(again.stack_size, 64u * 1024);
+  EXPECT_EQ(again.step_timeout, std::chrono::milliseconds(300));
+  // The default limit, and a time budget's shorter one: the limit they gave.
+  o.step_timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(parse_trace(format_trace(lockstep::mc::trace_of(r, o))).step_timeout_ms, 10000);
+  o.time_budget = std::chrono::seconds(2);
+  EXPECT_EQ(parse_trace(format_trace(lockstep::mc::trace_of(r, o))).step_timeout_ms, 2000);
+  // The watchdog off: off in the replay too.
+  o.step_timeout = std::chrono::milliseconds(-1);
+  t = parse_trace(format_trace(lockstep::mc::trace_of(r, o)));
+  EXPECT_LT(t.step_timeout_ms, 0);
+  EXPECT_LT(lockstep::mc::replay_options(t, base).step_timeout.count(), 0);
 }
 
 TEST(Trace, RefusesATruncatedHeader) {
@@ -447,7 +512,10 @@ TEST(Trace, RefusesValuesNoRunHas) {
                         edit{9, "max-steps 0", "max-steps is 0: expected 1 to 1000000"},
                         edit{11, "livelock-window 0", "livelock-window is 0: expected 2 to 18446744073709551615"},
                         edit{12, "busy-wait-bound 0", "busy-wait-bound is 0: expected 1 to 100000000"},
-                        edit{13, "bypass-bound 100000001", "bypass-bound is 100000001: expected 0 to 100000000"}}) {
+                        edit{13, "bypass-bound 100000001", "bypass-bound is 100000001: expected 0 to 100000000"},
+                        edit{14, "stack-size 16383", "stack-size is 16383: expected at least 16384"},
+                        edit{15, "step-timeout 1.5", "bad step-timeout \"1.5\": expected a whole number of milliseconds "
+                                                     "from -3153600000000 to 3153600000000"}}) {
     SCOPED_TRACE(e.line);
     auto lines = sample_lines();
     lines[e.index] = e.line;
@@ -460,8 +528,8 @@ TEST(Trace, RefusesValuesNoRunHas) {
 
 TEST(Trace, RefusesAnUnknownVerdict) {
   auto lines = sample_lines();
-  lines[15] = "verdict oops";
-  expect_refused(text_of(lines), 16, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
+  lines[17] = "verdict oops";
+  expect_refused(text_of(lines), 18, "unknown verdict \"oops\" (expected pass or a bug kind such as deadlock)");
 }
 
 TEST(Trace, RefusesAnUnknownOperation) {

@@ -399,7 +399,7 @@ check_args parse_check(const std::vector<std::string_view>& args) {
     } else if (arg == "--stack-size") {
       const std::string_view v = value();
       const std::size_t n = parse_size("--stack-size", v);
-      if (n < 16 * 1024 || n > (std::size_t{1} << 30))
+      if (n < mc::kMinStackSize || n > (std::size_t{1} << 30))
         throw usage_error{"--stack-size must be between 16K and 1G"};
       a.stack_size = n;
       a.stack_size_text = std::string(v);

@@ -200,6 +200,8 @@ struct result;
 
 // The largest options::max_steps (explore() refuses more).
 inline constexpr std::uint64_t kMaxStepsBound = 1000000;
+// The smallest options::stack_size.
+inline constexpr std::size_t kMinStackSize = 16 * 1024;
 // The most options::jobs may be.
 inline constexpr unsigned kMaxJobs = 1024;
 
@@ -273,7 +275,7 @@ struct options {
   std::string trace_replay_command{};
   // Read LOCKSTEP_SEED and LOCKSTEP_REPLAY.
   bool honour_env = true;
-  // Stack size of each checked thread's fiber (at least 16 KiB). A thread
+  // Stack size of each checked thread's fiber (at least kMinStackSize, 16 KiB). A thread
   // that runs past it is a `stack_overflow` bug; below the stack lies a
   // guard region of 1 MiB, and code built with -fstack-clash-protection
   // (the lockstep dependency adds it) probes every page of a larger frame.

@@ -7,7 +7,7 @@
 // again on fibers or on OS threads; tests/traces/ keeps captured ones as
 // regression tests.
 //
-//   lockstep-trace 3
+//   lockstep-trace 4
 //   model deadlock_abba
 //   test
 //   lockstep 0.1.0
@@ -19,6 +19,8 @@
 //   livelock-window 1000
 //   busy-wait-bound 100
 //   bypass-bound 2
+//   stack-size 262144
+//   step-timeout 10000
 //   schedule L1AgQBAQ..
 //   verdict deadlock
 //   bug-step 14
@@ -34,7 +36,11 @@
 // Header lines come in this order; a header line with an empty value is the
 // key alone. `test` (since version 3) is the GoogleTest test that wrote the
 // file ("Suite.Name"; empty outside one): LOCKSTEP_TRACE replays the file
-// only in that test. Event lines have 7 tab-separated fields: step (1, 2, 3, ... in
+// only in that test. `stack-size` (bytes) and `step-timeout` (milliseconds,
+// negative for off), since version 4, are the run's options::stack_size and
+// the watchdog's limit it had: they decide whether a step ends the process
+// (a stack overflow, the watchdog), so a replay runs with them (an older
+// trace replays with the defaults). Event lines have 7 tab-separated fields: step (1, 2, 3, ... in
 // order), thread, operation (op_name), object id ("-" for 0), value ("-" for
 // the 0 of start, exit and yield, which produce none), object name ("-" when
 // empty), FILE:LINE ("-" when there is neither; the number follows the last
@@ -65,7 +71,8 @@ namespace lockstep::mc {
 struct trace {
   // 2: the memory model (header "memory-model"; version 1 traces were all
   // sc) and, per event, the step whose store a load read. 3: the test.
-  static constexpr int format_version = 3;
+  // 4: the stack size and the step timeout.
+  static constexpr int format_version = 4;
 
   std::string model;             // a registered model, or options::name
   std::string test;              // the GoogleTest test that wrote it ("" outside one)
@@ -80,6 +87,8 @@ struct trace {
   std::uint64_t livelock_window = 1000;
   std::uint32_t busy_wait_bound = 100;
   std::uint32_t bypass_bound = 2;
+  std::uint64_t stack_size = 256 * 1024;  // options::stack_size
+  std::int64_t step_timeout_ms = 0;       // the watchdog's limit (< 0: off; 0: the default, as before version 4)
   std::string schedule;          // the replay string (choices)
   std::optional<bug_kind> kind;  // the verdict: the bug, or nullopt for pass
   std::uint64_t bug_step = 0;

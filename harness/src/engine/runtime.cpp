@@ -98,7 +98,7 @@ runtime::runtime(const options& opts, strategy& strat)
   if (tl_current != nullptr)
     throw std::logic_error("lockstep: explore() called from inside a checked execution");
   fiber_thread_init();
-  if (opts.stack_size < 16 * 1024)
+  if (opts.stack_size < kMinStackSize)
     throw std::invalid_argument("lockstep: options.stack_size must be at least 16 KiB, not " +
                                 std::to_string(opts.stack_size) + " bytes");
   tl_current = this;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "lockstep/mc/trace.hpp"
+#include "engine/fatal.hpp"
 #include "trace/replay_options.hpp"
 #include "strategies/strategy.hpp"
 
@@ -20,6 +21,11 @@ trace trace_of(const result& r, const options& o) {
   t.strategy = r.strategy;
   t.seed = o.strategy.seed;
   detail::for_each_shaping_option([&](const auto&, auto in_options, auto in_trace) { t.*in_trace = o.*in_options; });
+  t.stack_size = o.stack_size;
+  // The watchdog's limit the run had (the default depends on its time
+  // budget, which a replay has not).
+  const std::int64_t limit = rt::effective_step_timeout(o).count();
+  t.step_timeout_ms = limit == 0 ? -1 : limit;
   if (r.found) {
     const bug& b = *r.found;
     t.schedule = b.schedule;
@@ -38,6 +44,10 @@ options replay_options(const trace& t, options base) {
   base.strategy = replay(t.schedule, !t.kind.has_value());
   base.expect_events = t.kind ? &t.events : nullptr;
   detail::for_each_shaping_option([&](const auto&, auto in_options, auto in_trace) { base.*in_options = t.*in_trace; });
+  // Whether a step ends the process: as in the recorded run (a trace from
+  // before version 4 says 256 KiB and 0: `base` keeps its step timeout).
+  base.stack_size = static_cast<std::size_t>(t.stack_size);
+  if (t.step_timeout_ms != 0) base.step_timeout = std::chrono::milliseconds(t.step_timeout_ms);
   if (base.name.empty()) base.name = t.model;
   return rt::alone(std::move(base));
 }

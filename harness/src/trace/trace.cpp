@@ -5,6 +5,7 @@
 #include "lockstep/mc/trace.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <type_traits>
 
@@ -231,6 +232,12 @@ class reader {
         if (h == "bypass-bound") range(0, 100000000);
       }
     });
+    if (version_ >= 4) {
+      t.stack_size = number<std::uint64_t>(header("stack-size"), "stack-size");
+      if (t.stack_size < kMinStackSize || t.stack_size > SIZE_MAX)
+        fail("stack-size is " + std::to_string(t.stack_size) + ": expected at least " + std::to_string(kMinStackSize));
+      t.step_timeout_ms = signed_number(header("step-timeout"), "step-timeout");
+    }
     t.schedule = string_value(header("schedule"), "schedule");
     t.kind = verdict(header("verdict"));
     t.bug_step = number<std::uint64_t>(header("bug-step"), "bug-step");
@@ -358,6 +365,17 @@ class reader {
     return *v;
   }
 
+  // A millisecond count as options::step_timeout takes it: an optional
+  // minus sign, then decimal digits, within mc::max_duration either way.
+  std::int64_t signed_number(std::string_view s, std::string_view what) const {
+    const bool negative = !s.empty() && s.front() == '-';
+    const auto v = parse_number(negative ? s.substr(1) : s, nullptr, static_cast<std::uint64_t>(max_duration.count()));
+    if (!v)
+      fail("bad " + std::string(what) + " " + quote(s) + ": expected a whole number of milliseconds from -" +
+           std::to_string(max_duration.count()) + " to " + std::to_string(max_duration.count()));
+    return negative ? -static_cast<std::int64_t>(*v) : static_cast<std::int64_t>(*v);
+  }
+
   std::optional<bug_kind> verdict(std::string_view s) const {
     if (s == "pass") return std::nullopt;
     if (auto k = parse_bug_kind(s)) return k;
@@ -461,6 +479,8 @@ std::string format_trace(const trace& t) {
   detail::for_each_shaping_option([&](const detail::shaping_option_names& n, auto, auto member) {
     put_header(out, n.header, detail::option_text(t.*member));
   });
+  put_header(out, "stack-size", std::to_string(t.stack_size));
+  put_header(out, "step-timeout", std::to_string(t.step_timeout_ms));
   put_header(out, "schedule", escape_field(t.schedule));
   put_header(out, "verdict", t.kind ? bug_kind_name(*t.kind) : "pass");
   put_header(out, "bug-step", std::to_string(t.bug_step));
