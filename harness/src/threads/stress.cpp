@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +46,10 @@ bool write_all(int fd, const std::string& s) {
 }
 
 [[noreturn]] void child(int fd, body_ref body, std::uint64_t from, std::uint64_t runs, thread_run_options o) {
+  // A fault ends the child as the signal does, whatever handler the caller
+  // had (a checker's or a sanitizer's, which would report it as its own):
+  // the parent names the signal.
+  for (const int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS}) std::signal(sig, SIG_DFL);
   for (std::uint64_t i = from; i < runs; ++i) {
     o.seed = i + 1;
     const thread_run r = run_on_threads(nullptr, o, body);
