@@ -628,6 +628,26 @@ TEST(Detectors, ASecondJoinOrDetachIsMisuseAtItsLine) {
   }
 }
 
+// An mc::thread kept past its execution and joined outside one: its thread
+// ended with the execution, and the join is refused, not passed.
+TEST(Detectors, AJoinOutsideAnExecutionIsRefused) {
+  mc::thread* kept = nullptr;
+  const auto r = mc::explore(with(mc::dfs()), [&] { kept = new mc::thread([] {}); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.found->kind, bug_kind::leaked_thread);
+  ASSERT_NE(kept, nullptr);
+  ASSERT_TRUE(kept->joinable());
+  try {
+    kept->join();
+    ADD_FAILURE() << "the join passed";
+  } catch (const std::logic_error& e) {
+    EXPECT_TRUE(contains(e.what(), "join() of an mc::thread outside a checked execution, at ")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "test_explore.cpp:")) << e.what();
+  }
+  EXPECT_FALSE(kept->joinable());
+  delete kept;
+}
+
 TEST(Detectors, DeadlockReportNamesTheCycle) {
   const auto r = mc::explore(with(mc::dfs()), [] {
     mc::mutex a("A"), b("B");

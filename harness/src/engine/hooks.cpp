@@ -546,7 +546,15 @@ std::uint32_t spawn(const task_vtable& vt, void* callable, const std::source_loc
 }
 
 void join(std::uint32_t tid, const std::source_location& loc) {
-  on_backend([](auto& b, auto&... a) { b.join(a...); }, nothing, tid, loc);
+  // Outside one, the thread's execution has ended: its thread with it (a
+  // stale object kept past explore()). Joining it would pass for nothing.
+  on_backend([](auto& b, auto&... a) { b.join(a...); },
+             [](std::uint32_t, const std::source_location& where) {
+               throw std::logic_error(std::string("lockstep: join() of an mc::thread outside a checked execution, at ") +
+                                      where.file_name() + ":" + std::to_string(where.line()) +
+                                      " (its execution has ended)");
+             },
+             tid, loc);
 }
 
 void detach(std::uint32_t tid) noexcept {
