@@ -19,15 +19,9 @@
 #include <vector>
 
 #include "abba.hpp"
+#include "asan.hpp"
 #include "lockstep/lockstep.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LOCKSTEP_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOCKSTEP_TEST_ASAN 1
-#endif
-#endif
 #ifdef LOCKSTEP_TEST_ASAN
 #include <sanitizer/asan_interface.h>
 #endif

@@ -26,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "asan.hpp"
 #include "lockstep/lockstep.hpp"
 #include "lockstep/mc/trace.hpp"
 
@@ -33,17 +34,6 @@
 // the lockstep dependency's flags): only the size of the guard region catches
 // it. In fatal_unprobed.cpp, a file compiled without the probes.
 int big_frame_unprobed(int seed);
-
-#if defined(__SANITIZE_ADDRESS__)
-#define LOCKSTEP_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOCKSTEP_TEST_ASAN 1
-#endif
-#endif
-#ifndef LOCKSTEP_TEST_ASAN
-#define LOCKSTEP_TEST_ASAN 0
-#endif
 
 namespace {
 
@@ -691,7 +681,7 @@ TEST(Stress, AnAbortOrAnExitInARunIsThatRunsCrash) {
   EXPECT_EQ(aborted.verdicts[0], std::make_pair(std::string("bug: crash"), std::uint64_t{3}));
   EXPECT_EQ(aborted.first, "run 1: the process ended by signal 6 (SIGABRT) in the model's code");
 
-#if !LOCKSTEP_TEST_ASAN  // its leak check at exit() would report the parent's threads missing
+#ifndef LOCKSTEP_TEST_ASAN  // its leak check at exit() would report the parent's threads missing
   const mc::stress_tally exited = mc::stress([] { std::exit(7); }, 2);
   EXPECT_EQ(exited.bugs, 2u);
   EXPECT_EQ(exited.first, "run 1: the model's code ended the process with exit code 7");
