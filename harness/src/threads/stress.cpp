@@ -18,6 +18,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "input/files.hpp"
 #include "lockstep/mc/os_threads.hpp"
 
 // Present in a profiling build only (-fprofile-generate).
@@ -38,16 +39,6 @@ void count(stress_tally& t, std::uint64_t run, std::optional<bug_kind> kind, con
   else ++it->second;
 }
 
-bool write_all(int fd, const std::string& s) {
-  for (std::size_t at = 0; at < s.size();) {
-    const ssize_t n = ::write(fd, s.data() + at, s.size() - at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    at += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 [[noreturn]] void child(int fd, body_ref body, std::uint64_t from, std::uint64_t runs, thread_run_options o) {
   // A fault ends the child as the signal does, whatever handler the caller
   // had (a checker's or a sanitizer's, which would report it as its own):
@@ -60,7 +51,7 @@ bool write_all(int fd, const std::string& s) {
     line += '\t';
     for (const char c : r.message) line += c == '\n' || c == '\t' ? ' ' : c;
     line += '\n';
-    if (!write_all(fd, line)) break;  // the parent is gone
+    if (rt::write_all(fd, line) != 0) break;  // the parent is gone
   }
   ::close(fd);
   // _exit: the caller's exit handlers are not the child's to run (a leak
