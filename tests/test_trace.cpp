@@ -100,8 +100,8 @@ trace any_trace() {
                                       rc::gen::element<std::uint32_t>(1, 100000000));
   t.bypass_bound = *rc::gen::oneOf(rc::gen::inRange<std::uint32_t>(0, 100000001),
                                    rc::gen::element<std::uint32_t>(0, 100000000));
-  t.stack_size = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(std::uint64_t{lockstep::mc::kMinStackSize}, UINT64_MAX),
-                                 rc::gen::element<std::uint64_t>(std::uint64_t{lockstep::mc::kMinStackSize}, UINT64_MAX));
+  t.stack_size = *rc::gen::oneOf(rc::gen::inRange<std::size_t>(lockstep::mc::kMinStackSize, SIZE_MAX),
+                                 rc::gen::element<std::size_t>(std::size_t{lockstep::mc::kMinStackSize}, SIZE_MAX));
   const auto most = static_cast<std::int64_t>(lockstep::mc::max_duration.count());
   t.step_timeout_ms = *rc::gen::oneOf(rc::gen::inRange<std::int64_t>(-most, most + 1),
                                       rc::gen::element<std::int64_t>(-most, std::int64_t{-1}, std::int64_t{0}, most));

@@ -57,6 +57,7 @@
 // newer format version. Lines may end in CRLF.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -87,7 +88,7 @@ struct trace {
   std::uint64_t livelock_window = 1000;
   std::uint32_t busy_wait_bound = 100;
   std::uint32_t bypass_bound = 2;
-  std::uint64_t stack_size = 256 * 1024;  // options::stack_size
+  std::size_t stack_size = 256 * 1024;    // options::stack_size
   std::int64_t step_timeout_ms = 0;       // the watchdog's limit (< 0: off; 0: the default, as before version 4)
   std::string schedule;          // the replay string (choices)
   std::optional<bug_kind> kind;  // the verdict: the bug, or nullopt for pass

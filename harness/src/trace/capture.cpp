@@ -46,7 +46,7 @@ options replay_options(const trace& t, options base) {
   detail::for_each_shaping_option([&](const auto&, auto in_options, auto in_trace) { base.*in_options = t.*in_trace; });
   // Whether a step ends the process: as in the recorded run (a trace from
   // before version 4 says 256 KiB and 0: `base` keeps its step timeout).
-  base.stack_size = static_cast<std::size_t>(t.stack_size);
+  base.stack_size = t.stack_size;
   if (t.step_timeout_ms != 0) base.step_timeout = std::chrono::milliseconds(t.step_timeout_ms);
   if (base.name.empty()) base.name = t.model;
   return rt::alone(std::move(base));

@@ -5,7 +5,6 @@
 #include "lockstep/mc/trace.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <stdexcept>
 #include <type_traits>
 
@@ -233,8 +232,8 @@ class reader {
       }
     });
     if (version_ >= 4) {
-      t.stack_size = number<std::uint64_t>(header("stack-size"), "stack-size");
-      if (t.stack_size < kMinStackSize || t.stack_size > SIZE_MAX)
+      t.stack_size = number<std::size_t>(header("stack-size"), "stack-size");
+      if (t.stack_size < kMinStackSize)
         fail("stack-size is " + std::to_string(t.stack_size) + ": expected at least " + std::to_string(kMinStackSize));
       t.step_timeout_ms = signed_number(header("step-timeout"), "step-timeout");
     }
