@@ -360,7 +360,9 @@ TEST(DporCounts, ASeqCstFenceCommutesWithAWeakerFenceAndAThreadStart) {
     const auto all = seen;
     // Message passing: the seq_cst fence acquires, so y = 1 then x = 0 is
     // never seen.
-    if (p.message_passing) EXPECT_EQ(all.count({1, 0}), 0u);
+    if (p.message_passing) {
+      EXPECT_EQ(all.count({1, 0}), 0u);
+    }
     for (auto s : {mc::dpor(), mc::source_dpor()}) {
       seen.clear();
       o.strategy = s;
