@@ -267,6 +267,30 @@ TEST(Explore, AtomicsWorkOutsideAnExecution) {
   EXPECT_EQ(x.load(), 7);
 }
 
+// An object that outlives a search (a static, as in code under test that
+// several tests check) keeps the handle its last execution gave it. The
+// next search's executions must not take that handle for one of their own:
+// they once numbered their executions from 1 again, and the static, used
+// after another atomic in the second search's first execution, got that
+// atomic's id and read its store.
+mc::atomic<int> outlives_searches{7};
+
+TEST(Explore, AnAtomicThatOutlivesASearchIsNotTakenForAnotherInTheNext) {
+  mc::options o;
+  o.honour_env = false;
+  o.strategy = mc::dfs();
+  o.memory_model = mc::memory_model::rc11;  // a relaxed load reads from the object's stores
+  ASSERT_TRUE(mc::explore(o, [] { (void)outlives_searches.load(std::memory_order_relaxed); }).ok());
+  int seen = 0;
+  const mc::result r = mc::explore(o, [&] {
+    mc::atomic<int> other{0};
+    other.store(5, std::memory_order_relaxed);
+    seen = outlives_searches.load(std::memory_order_relaxed);
+  });
+  EXPECT_TRUE(r.ok()) << (r.found ? r.found->message : "");
+  EXPECT_EQ(seen, 7);
+}
+
 // f(T{}) for every integer type of 1, 2, 4 and 8 bytes, signed and not.
 template <class F>
 void each_width(F f) {

@@ -27,6 +27,26 @@ namespace lockstep::mc::rt {
 
 constinit thread_local runtime* tl_current [[gnu::tls_model("initial-exec")]] = nullptr;
 
+namespace {
+// Object-handle epochs of fiber executions: 1 .. kFiberEpochs - 1, below the
+// OS-thread runs' (threads/os_runtime.cpp), shared by every runtime of the
+// process; 0 is a handle never used.
+constexpr std::uint32_t kFiberEpochs = 0x80000000u;
+constexpr std::uint32_t kEpochBlock = 1024;
+std::atomic<std::uint32_t> g_epoch_blocks{0};
+}  // namespace
+
+void runtime::next_epoch() noexcept {
+  if (++epoch_ < epoch_end_) [[likely]]
+    return;
+  // A new block. After 2^31 executions in one process the numbers come
+  // round again: a handle left unused for that long could be taken for
+  // current (as one per runtime could before, after 2^32).
+  const std::uint32_t block = g_epoch_blocks.fetch_add(1, std::memory_order_relaxed) % (kFiberEpochs / kEpochBlock);
+  epoch_ = block * kEpochBlock + (block == 0 ? 1 : 0);
+  epoch_end_ = (block + 1) * kEpochBlock;
+}
+
 const detail::task_vtable body_vtable{
     sizeof(detail::body_ref), alignof(detail::body_ref),
     [](void* dst, void* src) { ::new (dst) detail::body_ref(*static_cast<detail::body_ref*>(src)); },
@@ -264,7 +284,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     }
   } live(*this);
   exec_index_ = index;
-  ++epoch_;
+  next_epoch();
   next_object_ = 0;
   elig_.reset(nthreads_);
   enabled_.reset(nthreads_);

@@ -729,7 +729,13 @@ class runtime {
   std::uint32_t over_bound_ = 0;
   std::uint32_t exec_preemptions_ = 0;  // in this execution
   std::int64_t vtime_ = 0;
-  std::uint32_t epoch_ = 0;             // execution counter for object handles
+  // The execution's mark in object handles (detail::object_handle): unique
+  // in the process, not only in this runtime, since a handle outlives a
+  // search when its object does (a static mc::atomic used by several
+  // explore() calls). Taken from a shared counter a block at a time.
+  std::uint32_t epoch_ = 0;
+  std::uint32_t epoch_end_ = 0;  // the end of this runtime's block
+  void next_epoch() noexcept;
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
