@@ -626,6 +626,57 @@ TEST(Detectors, AMutexStillHeldAtTheEndOfTheExecutionIsMisuse) {
   }).ok());
 }
 
+// An atomic that outlives the execution (a static, or one from outside the
+// body) and starts the next one holding what the last left: that execution
+// is about its predecessor's leftovers (before: the assertion below failed
+// in the second execution, a bug no schedule of one execution has, and its
+// replay in a new process passed). Reported where the next execution first
+// reads it, under every strategy and memory model, the lean random path
+// too. Statics that start every execution alike are not reported: one the
+// body resets with a store first, one only read, one given back.
+TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
+  for (const mc::memory_model mm : {mc::memory_model::sc, mc::memory_model::rc11}) {
+    for (const char* s : {"dfs", "dpor", "random"}) {
+      SCOPED_TRACE(std::string(s) + (mm == mc::memory_model::sc ? " sc" : " rc11"));
+      mc::options o = with(std::string(s) == "dfs"    ? mc::dfs()
+                           : std::string(s) == "dpor" ? mc::dpor()
+                                                      : mc::random());
+      o.memory_model = mm;
+      o.max_executions = 200;
+      mc::atomic<int> count{0};
+      const auto r = mc::explore(o, [&] {
+        mc::thread t([&] { count.fetch_add(1); });
+        count.fetch_add(1);
+        t.join();
+        LOCKSTEP_ASSERT(count.load() <= 2);
+      });
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.found->kind, bug_kind::misuse) << r.found->message;
+      EXPECT_EQ(r.found->execution, 2u);
+      EXPECT_TRUE(contains(r.found->message, "starts execution 2 holding 2, left by an earlier one; it held 0 "
+                                             "when the first execution that used it began"))
+          << r.found->message;
+      EXPECT_TRUE(contains(r.found->message, "test_explore.cpp:")) << r.found->message;
+
+      mc::atomic<int> reset{5};
+      static mc::atomic<bool> flag{true};
+      mc::atomic<int> given_back{0};
+      const auto fine = mc::explore(o, [&] {
+        reset.store(0);
+        mc::thread t([&] {
+          reset.fetch_add(1);
+          given_back.fetch_add(1);
+        });
+        if (flag.load()) reset.fetch_add(1);
+        t.join();
+        LOCKSTEP_ASSERT(reset.load() == 2);
+        given_back.fetch_sub(1);
+      });
+      EXPECT_TRUE(fine.ok()) << fine.found->message;
+    }
+  }
+}
+
 // join() or detach() of a thread that is not joinable names the caller's
 // line, not the header's.
 TEST(Detectors, ASecondJoinOrDetachIsMisuseAtItsLine) {

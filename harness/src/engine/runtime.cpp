@@ -285,6 +285,11 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   } live(*this);
   exec_index_ = index;
   next_epoch();
+  if (index != starts_index_) [[likely]] {  // (a run again of this one keeps what the cut one saw)
+    cur_starts_ = cur_starts_ == &starts_[0] ? &starts_[1] : &starts_[0];
+    cur_starts_->n = 0;
+    starts_index_ = index;
+  }
   next_object_ = 0;
   elig_.reset(nthreads_);
   enabled_.reset(nthreads_);
@@ -410,6 +415,84 @@ void runtime::held_at_end() {
                                       ") at the end of the execution: it outlives the execution (a static, or "
                                       "an object from outside the body?), and the next one would find it held");
   }
+}
+
+namespace {
+// An atomic's bytes as they are (`size` 1, 2, 4 or 8).
+std::uint64_t raw_bytes(const void* addr, unsigned size) noexcept {
+  std::uint64_t value = 0;
+  switch (size) {
+    case 1: std::memcpy(&value, addr, 1); break;
+    case 2: std::memcpy(&value, addr, 2); break;
+    case 4: std::memcpy(&value, addr, 4); break;
+    default: std::memcpy(&value, addr, 8); break;
+  }
+  return value;
+}
+}  // namespace
+
+template <unsigned Size>
+std::uint32_t runtime::first_use(op o, const void* addr, detail::object_handle& h, bool sign,
+                                 const std::source_location& loc) {
+  if (h.epoch != 0) [[unlikely]]
+    return first_use_again(o, addr, h, Size, sign, loc);
+  h.epoch = epoch_;
+  h.id = ++next_object_;
+  if (start_list& l = *cur_starts_; l.n < std::size(l.items)) [[likely]] {
+    std::uint64_t value = 0;  // its bytes, as they are
+    std::memcpy(&value, addr, Size);
+    l.items[l.n++] = {addr, value};
+  }
+  return h.id;
+}
+template std::uint32_t runtime::first_use<1>(op, const void*, detail::object_handle&, bool, const std::source_location&);
+template std::uint32_t runtime::first_use<2>(op, const void*, detail::object_handle&, bool, const std::source_location&);
+template std::uint32_t runtime::first_use<4>(op, const void*, detail::object_handle&, bool, const std::source_location&);
+template std::uint32_t runtime::first_use<8>(op, const void*, detail::object_handle&, bool, const std::source_location&);
+
+// Used in an earlier execution: it outlived it (outlived()).
+std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size, bool sign,
+                                       const std::source_location& loc) {
+  h.epoch = epoch_;
+  h.id = ++next_object_;
+  outlived(o, addr, raw_bytes(addr, size), size, sign, loc);
+  return h.id;
+}
+
+// An atomic whose handle an earlier execution numbered, used for the first
+// time in this one: it outlived that execution. Its value now must be the
+// one it had when the first execution it was seen in began; a store first
+// resets it (nothing read the leftover).
+void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign,
+                       const std::source_location& loc) {
+  const start_rec* was = nullptr;
+  for (const start_rec& r : carried_)
+    if (r.addr == addr) was = &r;
+  if (was == nullptr) {
+    // The first time: its start in this execution (a run of it cut short)
+    // or in the one before, else (numbered in an older execution, or by an
+    // earlier search) what it holds now.
+    was = cur_starts_->find(addr);
+    if (was == nullptr) was = (cur_starts_ == &starts_[0] ? starts_[1] : starts_[0]).find(addr);
+    carried_.push_back({addr, was != nullptr ? was->value : value});
+    was = &carried_.back();
+  }
+  if (o == op::store || value == was->value || aborting_) return;
+  const auto text = [&](std::uint64_t v) {
+    if (!sign || size >= 8) return sign ? std::to_string(static_cast<std::int64_t>(v)) : std::to_string(v);
+    const unsigned shift = 64 - 8 * size;  // sign-extend its `size` bytes
+    return std::to_string(static_cast<std::int64_t>(v << shift) >> shift);
+  };
+  const std::string what = objects_.name_of(addr) != nullptr ? std::string("atomic ") + objects_.name_of(addr)
+                                                             : std::string("an atomic");
+  fail_and_unwind(bug_kind::misuse,
+                  thread_label(cur_) + " reads " + what + " at " + loc_text(loc) + ", which starts execution " +
+                      std::to_string(exec_index_ + 1) + " holding " + text(value) +
+                      ", left by an earlier one; it held " + text(was->value) +
+                      " when the first execution that used it began. It outlives the executions (a static, or an "
+                      "object from outside the body): each must start from the same state, or its verdict is about "
+                      "the leftovers of others (and a replay starts from other values). Create it in the body, or "
+                      "store its first value at the body's start");
 }
 
 void runtime::unwind_all() {

@@ -491,8 +491,10 @@ class runtime {
            : o == op::fence ? access{}  // atomic_fence() says which
            : access{id, o == op::load ? access_kind::read : access_kind::write};
   }
+  // `size` (an atomic's bytes; 0 for other objects) and `sign` read an
+  // atomic's first value in the execution (first_use()).
   bool enter_point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc,
-                   std::uint32_t& id);
+                   std::uint32_t& id, unsigned size = 0, bool sign = false);
   // An atomic operation on memory as it is (sc, and a release path completing
   // plainly); `e`: its event, which it completes (value, op, races).
   // `Races`: the race detector may be on (a lean execution has it off).
@@ -736,6 +738,50 @@ class runtime {
   std::uint32_t epoch_ = 0;
   std::uint32_t epoch_end_ = 0;  // the end of this runtime's block
   void next_epoch() noexcept;
+  // State an atomic carries from one execution into the next. Each atomic's
+  // value when an execution first uses it (start_rec), kept for this
+  // execution (with the runs of it a restart or a lean stop cut short) and
+  // the one before. One whose handle an earlier execution numbered outlives
+  // the executions (a static, or an object from outside the body): it must
+  // start each one as it started the first it was seen in (carried_), or
+  // the execution is about its predecessors' leftovers (outlived()).
+  struct start_rec {
+    const void* addr;
+    std::uint64_t value;
+  };
+  // The first 64 atomics an execution uses (one used later is checked
+  // from the execution after the one that first finds it outliving).
+  struct start_list {
+    start_rec items[64];
+    std::uint32_t n = 0;
+    [[nodiscard]] const start_rec* find(const void* addr) const noexcept {
+      for (std::uint32_t i = 0; i < n; ++i)
+        if (items[i].addr == addr) return &items[i];
+      return nullptr;
+    }
+  };
+  start_list starts_[2];  // this execution's, the one before's
+  start_list* cur_starts_ = &starts_[0];
+  std::uint64_t starts_index_ = ~std::uint64_t{0};
+  std::vector<start_rec> carried_;
+  // An atomic's first point in this execution: its id, and its value noted
+  // (or checked, if it outlived an earlier execution).
+  template <unsigned Size>
+  [[gnu::noinline]] std::uint32_t first_use(op o, const void* addr, detail::object_handle& h, bool sign,
+                                            const std::source_location& loc);
+  std::uint32_t first_use(op o, const void* addr, detail::object_handle& h, unsigned size, bool sign,
+                          const std::source_location& loc) {
+    switch (size) {
+      case 1: return first_use<1>(o, addr, h, sign, loc);
+      case 2: return first_use<2>(o, addr, h, sign, loc);
+      case 4: return first_use<4>(o, addr, h, sign, loc);
+      default: return first_use<8>(o, addr, h, sign, loc);
+    }
+  }
+  [[gnu::noinline]] std::uint32_t first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size,
+                                                  bool sign, const std::source_location& loc);
+  [[gnu::cold, gnu::noinline]] void outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign,
+                                             const std::source_location& loc);
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
@@ -973,7 +1019,7 @@ inline void runtime::record_more(op o, const void* addr, std::uint32_t object, b
 // decision, a yield's effect. False when the thread is to complete its step
 // plainly, without an event (resumed to unwind inside a release path).
 [[gnu::always_inline]] inline bool runtime::enter_point(op o, const void* addr, detail::object_handle& h, const std::source_location& loc,
-                                 std::uint32_t& id) {
+                                 std::uint32_t& id, unsigned size, bool sign) {
   const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
     abandon_op();
@@ -984,7 +1030,15 @@ inline void runtime::record_more(op o, const void* addr, std::uint32_t object, b
   // Ids are given when a thread reaches its point, before the decision, in
   // every mode, so a replay numbers objects as the search did. Yields and
   // spawns have no object.
-  id = o == op::yield || o == op::spawn || o == op::fence ? 0 : object_id(h);
+  if (o == op::yield || o == op::spawn || o == op::fence)
+    id = 0;
+  else if (size != 0 && h.epoch != epoch_) [[unlikely]]
+    id = size == 1 ? first_use<1>(o, addr, h, sign, loc)
+         : size == 2 ? first_use<2>(o, addr, h, sign, loc)
+         : size == 4 ? first_use<4>(o, addr, h, sign, loc)
+                     : first_use<8>(o, addr, h, sign, loc);
+  else
+    id = object_id(h);
   if (track_ && o != op::fence) [[unlikely]]  // a fence sets its own
     set_next(cur_, next_access(o, id));
   const thread_rec& me = *threads_[cur_];
@@ -1073,8 +1127,10 @@ template <bool Races>
                               std::uint64_t& read, const std::source_location& loc) {
   // Its first step in this execution: note its value now, before the
   // decision lets another thread use it (lazy views: see materialise()).
-  if (lazy_ && h.epoch != epoch_) [[unlikely]]
-    first_touch(object_id(h), load_bytes(addr, a));
+  if (h.epoch != epoch_) [[unlikely]] {
+    const std::uint32_t id = first_use(o, addr, h, a.size, a.sign, loc);
+    if (lazy_) first_touch(id, load_bytes(addr, a));
+  }
   // Lean, only seq_cst under the memory model (as a lazy execution's).
   if (lean_ && rc11_ && (below_seq_cst(o, a) || spurious_weak_cas(o, a))) [[unlikely]]
     lean_stop();
@@ -1113,7 +1169,7 @@ template <unsigned Size, bool Sign>
   if (rc11_ && (below_seq_cst(o, c) || spurious_weak_cas(o, c))) [[unlikely]]
     lean_stop();
   std::uint32_t id;
-  if (!enter_point(o, addr, h, loc, id)) return plain_atomic<false>(o, addr, c, read, nullptr);
+  if (!enter_point(o, addr, h, loc, id, Size, Sign)) return plain_atomic<false>(o, addr, c, read, nullptr);
   event& e = record(o, addr, id, loc);
   e.order = static_cast<std::uint8_t>(c.order);
   const int r = plain_atomic<false>(o, addr, c, read, &e);
