@@ -632,8 +632,9 @@ TEST(Detectors, AMutexStillHeldAtTheEndOfTheExecutionIsMisuse) {
 // in the second execution, a bug no schedule of one execution has, and its
 // replay in a new process passed). Reported where the next execution first
 // reads it, under every strategy and memory model, the lean random path
-// too. Statics that start every execution alike are not reported: one the
-// body resets with a store first, one only read, one given back.
+// too; a semaphore's permits likewise. Statics that start every execution
+// alike are not reported: one the body resets with a store first, one only
+// read, one given back, a permit given back.
 TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
   for (const mc::memory_model mm : {mc::memory_model::sc, mc::memory_model::rc11}) {
     for (const char* s : {"dfs", "dpor", "random"}) {
@@ -658,14 +659,30 @@ TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
           << r.found->message;
       EXPECT_TRUE(contains(r.found->message, "test_explore.cpp:")) << r.found->message;
 
+      // A semaphore's permits alike (one taken and not given back).
+      mc::counting_semaphore<> permits{1};
+      const auto kept = mc::explore(o, [&] {
+        mc::thread t([&] { (void)permits.try_acquire(); });
+        (void)permits.try_acquire();
+        t.join();
+      });
+      ASSERT_FALSE(kept.ok());
+      EXPECT_EQ(kept.found->kind, bug_kind::misuse) << kept.found->message;
+      EXPECT_TRUE(contains(kept.found->message, "reads a semaphore at ")) << kept.found->message;
+      EXPECT_TRUE(contains(kept.found->message, "starts execution 2 with 0 permits, left by an earlier one; it "
+                                                "had 1 when the first execution that used it began"))
+          << kept.found->message;
+
       mc::atomic<int> reset{5};
       static mc::atomic<bool> flag{true};
       mc::atomic<int> given_back{0};
+      mc::counting_semaphore<> lent{1};
       const auto fine = mc::explore(o, [&] {
         reset.store(0);
         mc::thread t([&] {
           reset.fetch_add(1);
           given_back.fetch_add(1);
+          if (lent.try_acquire()) lent.release();
         });
         if (flag.load()) reset.fetch_add(1);
         t.join();

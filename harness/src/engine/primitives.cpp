@@ -64,7 +64,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
     if (threads_[cur_]->release_depth > 0 && (*word != 0 || timed)) return abandoned_count(word, timed);
     unwind_now();
   }
-  const std::uint32_t obj = object_id(h);
+  const std::uint32_t obj = count_id(word, h, loc);
   thread_rec& me = *threads_[cur_];
   fairness::pick_mark mark{};
   for (bool resumed = false;; ) {
@@ -159,7 +159,7 @@ bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, c
     if (!no_throw()) unwind_now();
     return *word != 0 && abandoned_count(word, true);
   }
-  const std::uint32_t obj = object_id(h);
+  const std::uint32_t obj = count_id(word, h, loc);
   if (track_) set_next(cur_, {obj, access_kind::write});
   // A failed try reads and changes nothing, as a failed compare-exchange: a
   // loop of them without relax() is busy waiting. As a compare-exchange's,
@@ -200,7 +200,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
     if (!no_throw() && !spare_release()) unwind_now();
     return add();  // unwinding: nobody is woken
   }
-  const std::uint32_t obj = object_id(h);
+  const std::uint32_t obj = count_id(word, h, loc);
   // It writes the word and its wait queue (below). Announced as the word
   // alone, it looked independent of a timed waiter's timeout (which writes
   // the queue): sleep sets then kept the releasing thread asleep past the

@@ -289,6 +289,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     cur_starts_ = cur_starts_ == &starts_[0] ? &starts_[1] : &starts_[0];
     cur_starts_->n = 0;
     starts_index_ = index;
+    exec_first_epoch_ = epoch_;
   }
   next_object_ = 0;
   elig_.reset(nthreads_);
@@ -435,7 +436,7 @@ template <unsigned Size>
 std::uint32_t runtime::first_use(op o, const void* addr, detail::object_handle& h, bool sign,
                                  const std::source_location& loc) {
   if (h.epoch != 0) [[unlikely]]
-    return first_use_again(o, addr, h, Size, sign, loc);
+    return first_use_again(o, addr, h, Size, sign, false, loc);
   h.epoch = epoch_;
   h.id = ++next_object_;
   if (start_list& l = *cur_starts_; l.n < std::size(l.items)) [[likely]] {
@@ -450,12 +451,31 @@ template std::uint32_t runtime::first_use<2>(op, const void*, detail::object_han
 template std::uint32_t runtime::first_use<4>(op, const void*, detail::object_handle&, bool, const std::source_location&);
 template std::uint32_t runtime::first_use<8>(op, const void*, detail::object_handle&, bool, const std::source_location&);
 
-// Used in an earlier execution: it outlived it (outlived()).
-std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size, bool sign,
+std::uint32_t runtime::count_first_use(const std::uint32_t* word, detail::object_handle& h,
                                        const std::source_location& loc) {
+  if (h.epoch != 0) [[unlikely]]
+    return first_use_again(op::rmw, word, h, 4, false, true, loc);
+  return first_use<4>(op::rmw, word, h, false, loc);
+}
+
+// Used in an earlier execution: it outlived it (outlived()). Used by a run
+// of this execution that stopped short (a lean run that left the lean path,
+// or a restart), it gets back the value that run found, as if it had not
+// run: the run again must start where that one did.
+std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size, bool sign,
+                                       bool count, const std::source_location& loc) {
+  const std::uint32_t was = h.epoch;
   h.epoch = epoch_;
   h.id = ++next_object_;
-  outlived(o, addr, raw_bytes(addr, size), size, sign, loc);
+  const std::uint64_t now = raw_bytes(addr, size);
+  if (was >= exec_first_epoch_ && was < epoch_) {
+    if (const start_rec* r = cur_starts_->find(addr)) {
+      if (r->value != now) std::memcpy(const_cast<void*>(addr), &r->value, size);
+      return h.id;
+    }
+  }
+  outlived(o, addr, now, size, sign, count, loc);  // (returns when it may start so)
+  if (start_list& l = *cur_starts_; l.n < std::size(l.items)) l.items[l.n++] = {addr, now};
   return h.id;
 }
 
@@ -463,7 +483,7 @@ std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_ha
 // time in this one: it outlived that execution. Its value now must be the
 // one it had when the first execution it was seen in began; a store first
 // resets it (nothing read the leftover).
-void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign,
+void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign, bool count,
                        const std::source_location& loc) {
   const start_rec* was = nullptr;
   for (const start_rec& r : carried_)
@@ -483,16 +503,18 @@ void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned siz
     const unsigned shift = 64 - 8 * size;  // sign-extend its `size` bytes
     return std::to_string(static_cast<std::int64_t>(v << shift) >> shift);
   };
-  const std::string what = objects_.name_of(addr) != nullptr ? std::string("atomic ") + objects_.name_of(addr)
-                                                             : std::string("an atomic");
+  const char* name = objects_.name_of(addr);
+  const std::string what = count ? "a semaphore" : name != nullptr ? std::string("atomic ") + name : "an atomic";
+  const std::string holding = count ? " with " + text(value) + " permits" : " holding " + text(value);
+  const std::string held = count ? "it had " + text(was->value) : "it held " + text(was->value);
   fail_and_unwind(bug_kind::misuse,
                   thread_label(cur_) + " reads " + what + " at " + loc_text(loc) + ", which starts execution " +
-                      std::to_string(exec_index_ + 1) + " holding " + text(value) +
-                      ", left by an earlier one; it held " + text(was->value) +
+                      std::to_string(exec_index_ + 1) + holding + ", left by an earlier one; " + held +
                       " when the first execution that used it began. It outlives the executions (a static, or an "
                       "object from outside the body): each must start from the same state, or its verdict is about "
-                      "the leftovers of others (and a replay starts from other values). Create it in the body, or "
-                      "store its first value at the body's start");
+                      "the leftovers of others (and a replay starts from other values). Create it in the body" +
+                      (count ? std::string(", or give back what each execution takes")
+                             : std::string(", or store its first value at the body's start")));
 }
 
 void runtime::unwind_all() {

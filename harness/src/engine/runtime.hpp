@@ -778,10 +778,19 @@ class runtime {
       default: return first_use<8>(o, addr, h, sign, loc);
     }
   }
+  // A semaphore's count word: its id, its first value in the execution
+  // noted or checked as an atomic's (every operation on it reads it).
+  std::uint32_t count_id(const std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
+    return h.epoch != epoch_ ? count_first_use(word, h, loc) : h.id;
+  }
+  [[gnu::noinline]] std::uint32_t count_first_use(const std::uint32_t* word, detail::object_handle& h,
+                                                  const std::source_location& loc);
   [[gnu::noinline]] std::uint32_t first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size,
-                                                  bool sign, const std::source_location& loc);
+                                                  bool sign, bool count, const std::source_location& loc);
+  std::uint32_t exec_first_epoch_ = 0;  // the epoch of this execution's first run
+  // `count`: a semaphore's count word, not an atomic.
   [[gnu::cold, gnu::noinline]] void outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign,
-                                             const std::source_location& loc);
+                                             bool count, const std::source_location& loc);
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
