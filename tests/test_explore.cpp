@@ -659,6 +659,19 @@ TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
           << r.found->message;
       EXPECT_TRUE(contains(r.found->message, "test_explore.cpp:")) << r.found->message;
 
+      // The same after 70 other atomics: still the second execution.
+      mc::atomic<int> late{0};
+      const auto after_many = mc::explore(o, [&] {
+        mc::atomic<int> many[70];
+        for (mc::atomic<int>& a : many) (void)a.load();
+        mc::thread t([&] { late.fetch_add(1); });
+        late.fetch_add(1);
+        t.join();
+      });
+      ASSERT_FALSE(after_many.ok());
+      EXPECT_EQ(after_many.found->kind, bug_kind::misuse) << after_many.found->message;
+      EXPECT_EQ(after_many.found->execution, 2u) << after_many.found->message;
+
       // A semaphore's permits alike (one taken and not given back).
       mc::counting_semaphore<> permits{1};
       const auto kept = mc::explore(o, [&] {

@@ -288,6 +288,8 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   if (index != starts_index_) [[likely]] {  // (a run again of this one keeps what the cut one saw)
     cur_starts_ = cur_starts_ == &starts_[0] ? &starts_[1] : &starts_[0];
     cur_starts_->n = 0;
+    if (!cur_starts_->more.empty()) [[unlikely]]
+      cur_starts_->more.clear();
     starts_index_ = index;
     exec_first_epoch_ = epoch_;
   }
@@ -432,6 +434,8 @@ std::uint64_t raw_bytes(const void* addr, unsigned size) noexcept {
 }
 }  // namespace
 
+void runtime::start_list::add_more(const start_rec& r) { more.push_back(r); }
+
 template <unsigned Size>
 std::uint32_t runtime::first_use(op o, const void* addr, detail::object_handle& h, bool sign,
                                  const std::source_location& loc) {
@@ -439,11 +443,9 @@ std::uint32_t runtime::first_use(op o, const void* addr, detail::object_handle& 
     return first_use_again(o, addr, h, Size, sign, false, loc);
   h.epoch = epoch_;
   h.id = ++next_object_;
-  if (start_list& l = *cur_starts_; l.n < std::size(l.items)) [[likely]] {
-    std::uint64_t value = 0;  // its bytes, as they are
-    std::memcpy(&value, addr, Size);
-    l.items[l.n++] = {addr, value};
-  }
+  std::uint64_t value = 0;  // its bytes, as they are
+  std::memcpy(&value, addr, Size);
+  cur_starts_->add({addr, value});
   return h.id;
 }
 template std::uint32_t runtime::first_use<1>(op, const void*, detail::object_handle&, bool, const std::source_location&);
@@ -475,7 +477,7 @@ std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_ha
     }
   }
   outlived(o, addr, now, size, sign, count, loc);  // (returns when it may start so)
-  if (start_list& l = *cur_starts_; l.n < std::size(l.items)) l.items[l.n++] = {addr, now};
+  cur_starts_->add({addr, now});
   return h.id;
 }
 

@@ -749,14 +749,23 @@ class runtime {
     const void* addr;
     std::uint64_t value;
   };
-  // The first 64 atomics an execution uses (one used later is checked
-  // from the execution after the one that first finds it outliving).
+  // The atomics an execution uses, the first 64 inline.
   struct start_list {
     start_rec items[64];
     std::uint32_t n = 0;
+    std::vector<start_rec> more;
+    void add(const start_rec& r) {
+      if (n < std::size(items)) [[likely]]
+        items[n++] = r;
+      else
+        add_more(r);
+    }
+    [[gnu::cold, gnu::noinline]] void add_more(const start_rec& r);
     [[nodiscard]] const start_rec* find(const void* addr) const noexcept {
       for (std::uint32_t i = 0; i < n; ++i)
         if (items[i].addr == addr) return &items[i];
+      for (const start_rec& r : more)
+        if (r.addr == addr) return &r;
       return nullptr;
     }
   };
