@@ -286,7 +286,7 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
   exec_index_ = index;
   next_epoch();
   if (index != starts_index_) [[likely]] {  // (a run again of this one keeps what the cut one saw)
-    cur_starts_ = cur_starts_ == &starts_[0] ? &starts_[1] : &starts_[0];
+    cur_starts_ = &prev_starts();
     cur_starts_->n = 0;
     if (!cur_starts_->more.empty()) [[unlikely]]
       cur_starts_->more.clear();
@@ -436,11 +436,11 @@ std::uint64_t raw_bytes(const void* addr, unsigned size) noexcept {
 
 void runtime::start_list::add_more(const start_rec& r) { more.push_back(r); }
 
-template <unsigned Size>
+template <unsigned Size, bool Count>
 std::uint32_t runtime::first_use(op o, const void* addr, detail::object_handle& h, bool sign,
                                  const std::source_location& loc) {
   if (h.epoch != 0) [[unlikely]]
-    return first_use_again(o, addr, h, Size, sign, false, loc);
+    return first_use_again(o, addr, h, Size, sign, Count, loc);
   h.epoch = epoch_;
   h.id = ++next_object_;
   std::uint64_t value = 0;  // its bytes, as they are
@@ -452,13 +452,8 @@ template std::uint32_t runtime::first_use<1>(op, const void*, detail::object_han
 template std::uint32_t runtime::first_use<2>(op, const void*, detail::object_handle&, bool, const std::source_location&);
 template std::uint32_t runtime::first_use<4>(op, const void*, detail::object_handle&, bool, const std::source_location&);
 template std::uint32_t runtime::first_use<8>(op, const void*, detail::object_handle&, bool, const std::source_location&);
-
-std::uint32_t runtime::count_first_use(const std::uint32_t* word, detail::object_handle& h,
-                                       const std::source_location& loc) {
-  if (h.epoch != 0) [[unlikely]]
-    return first_use_again(op::rmw, word, h, 4, false, true, loc);
-  return first_use<4>(op::rmw, word, h, false, loc);
-}
+template std::uint32_t runtime::first_use<4, true>(op, const void*, detail::object_handle&, bool,
+                                                   const std::source_location&);
 
 // Used in an earlier execution: it outlived it (outlived()). Used by a run
 // of this execution that stopped short (a lean run that left the lean path,
@@ -495,7 +490,7 @@ void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned siz
     // or in the one before, else (numbered in an older execution, or by an
     // earlier search) what it holds now.
     was = cur_starts_->find(addr);
-    if (was == nullptr) was = (cur_starts_ == &starts_[0] ? starts_[1] : starts_[0]).find(addr);
+    if (was == nullptr) was = prev_starts().find(addr);
     carried_.push_back({addr, was != nullptr ? was->value : value});
     was = &carried_.back();
   }

@@ -771,11 +771,13 @@ class runtime {
   };
   start_list starts_[2];  // this execution's, the one before's
   start_list* cur_starts_ = &starts_[0];
+  start_list& prev_starts() { return cur_starts_ == &starts_[0] ? starts_[1] : starts_[0]; }
   std::uint64_t starts_index_ = ~std::uint64_t{0};
   std::vector<start_rec> carried_;
   // An atomic's first point in this execution: its id, and its value noted
   // (or checked, if it outlived an earlier execution).
-  template <unsigned Size>
+  // `Count`: a semaphore's count word, not an atomic.
+  template <unsigned Size, bool Count = false>
   [[gnu::noinline]] std::uint32_t first_use(op o, const void* addr, detail::object_handle& h, bool sign,
                                             const std::source_location& loc);
   std::uint32_t first_use(op o, const void* addr, detail::object_handle& h, unsigned size, bool sign,
@@ -790,10 +792,8 @@ class runtime {
   // A semaphore's count word: its id, its first value in the execution
   // noted or checked as an atomic's (every operation on it reads it).
   std::uint32_t count_id(const std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
-    return h.epoch != epoch_ ? count_first_use(word, h, loc) : h.id;
+    return h.epoch != epoch_ ? first_use<4, true>(op::rmw, word, h, false, loc) : h.id;
   }
-  [[gnu::noinline]] std::uint32_t count_first_use(const std::uint32_t* word, detail::object_handle& h,
-                                                  const std::source_location& loc);
   [[gnu::noinline]] std::uint32_t first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size,
                                                   bool sign, bool count, const std::source_location& loc);
   std::uint32_t exec_first_epoch_ = 0;  // the epoch of this execution's first run
@@ -1051,10 +1051,7 @@ inline void runtime::record_more(op o, const void* addr, std::uint32_t object, b
   if (o == op::yield || o == op::spawn || o == op::fence)
     id = 0;
   else if (size != 0 && h.epoch != epoch_) [[unlikely]]
-    id = size == 1 ? first_use<1>(o, addr, h, sign, loc)
-         : size == 2 ? first_use<2>(o, addr, h, sign, loc)
-         : size == 4 ? first_use<4>(o, addr, h, sign, loc)
-                     : first_use<8>(o, addr, h, sign, loc);
+    id = first_use(o, addr, h, size, sign, loc);
   else
     id = object_id(h);
   if (track_ && o != op::fence) [[unlikely]]  // a fence sets its own
