@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -705,6 +706,86 @@ TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
       EXPECT_TRUE(fine.ok()) << fine.found->message;
     }
   }
+}
+
+// A sampled execution that needs more bookkeeping than its lean run kept
+// runs again from its first step, with the same seed: it must take the
+// same steps. A first run that changed what outlives it (here memory from
+// outside the body; a static built in the body is the same: a thread
+// pool's workers are spawned once, in the first run) makes the run again
+// another execution, whose bug (or pass) is no execution of the body.
+TEST(Detectors, AnExecutionRunAgainThatStartsOtherwiseIsRefused) {
+  int runs = 0;
+  mc::options o = with(mc::random());
+  o.max_executions = 50;
+  try {
+    (void)mc::explore(o, [&] {
+      mc::atomic<int> x{0};
+      if (runs++ == 0) x.store(1);  // the first run only
+      mc::thread t([&] { x.fetch_add(1); });
+      mc::counting_semaphore<> s{1};  // a lean run stops here: it runs again, in full
+      s.acquire();
+      s.release();
+      t.join();
+    });
+    ADD_FAILURE() << "no error";
+  } catch (const mc::nondeterministic_body& e) {
+    EXPECT_TRUE(contains(e.what(), "the body is not deterministic: execution 1, run again from its first step, "
+                                   "took thread 0 spawn"))
+        << e.what();
+    EXPECT_TRUE(contains(e.what(), "where its first run took thread 0 store")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "test_explore.cpp:")) << e.what();
+  }
+  EXPECT_EQ(runs, 2);
+
+  // The same body, the same in every run: no error.
+  const auto fine = mc::explore(o, [&] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] { x.fetch_add(1); });
+    mc::counting_semaphore<> s{1};
+    s.acquire();
+    s.release();
+    t.join();
+  });
+  EXPECT_TRUE(fine.ok());
+  EXPECT_EQ(fine.executions, 50u);
+}
+
+// Shrinking replays smaller schedules in this process, after the
+// execution: one that changed what outlives it (an object built in its
+// first execution, as a static in the body is) has candidates that start
+// otherwise. None is taken: the report keeps the execution as it ran.
+TEST(Detectors, ShrinkingTakesNoScheduleThatStartsOtherwise) {
+  std::optional<mc::atomic<int>> made;  // built once, in the first execution
+  const auto r = mc::explore(with(mc::dfs()), [&] {
+    if (!made) {
+      made.emplace(0);
+      made->store(1);
+    }
+    mc::atomic<int> x{0};
+    mc::thread t([&] { x.store(1); });
+    x.store(2);
+    t.join();
+    LOCKSTEP_ASSERT(x.load() == 3);
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.found->execution, 1u);
+  EXPECT_TRUE(r.shrink.other_start);
+  EXPECT_TRUE(contains(r.report(), "not shrunk: a smaller schedule tried did not start as the execution did"))
+      << r.report();
+  ASSERT_GE(r.found->events.size(), 2u);
+  EXPECT_EQ(r.found->events[1].o, mc::op::store);  // made->store(1), as the execution ran
+
+  // A body that starts alike every time is shrunk as usual.
+  const auto usual = mc::explore(with(mc::dfs()), [&] {
+    mc::atomic<int> x{0};
+    mc::thread t([&] { x.store(1); });
+    x.store(2);
+    t.join();
+    LOCKSTEP_ASSERT(x.load() == 3);
+  });
+  ASSERT_FALSE(usual.ok());
+  EXPECT_FALSE(usual.shrink.other_start);
 }
 
 // join() or detach() of a thread that is not joinable names the caller's

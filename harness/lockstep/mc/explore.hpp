@@ -436,6 +436,10 @@ struct shrink_info {
   std::uint32_t preemptions_before = 0, preemptions_after = 0;
   std::uint64_t steps_before = 0, steps_after = 0;
   std::uint64_t replays = 0;       // candidate schedules tried
+  // It stopped at a candidate that started otherwise than the execution:
+  // the execution changed something that outlives it (a static built in
+  // the body, say), so no candidate runs from its state.
+  bool other_start = false;
 };
 
 struct result {

@@ -293,6 +293,8 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     starts_index_ = index;
     exec_first_epoch_ = epoch_;
   }
+  if (restart_) [[unlikely]]  // a run again of the one before
+    keep_cut_steps();
   next_object_ = 0;
   elig_.reset(nthreads_);
   enabled_.reset(nthreads_);
@@ -353,6 +355,8 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     held_at_end();
     return lean_end();
   }
+  if (!cut_steps_.empty()) [[unlikely]]
+    rerun_diverged();
   if (restart_) return;  // not an execution: it runs again
   if (expect_ != nullptr && internal_error_.empty()) {
     // The last event's value is known only now; a run that stopped short of
@@ -375,6 +379,53 @@ void runtime::run_execution(detail::body_ref body, std::uint64_t index) {
     bug_->events[bug_->step - 1] = export_event(view(), bug_->step - 1);
     if (bug_->step == events_.size()) bug_->details += describe_last_events(view(), 4);
   }
+}
+
+// A run again of an execution (a lean one that stopped, the race detector
+// turned on) starts from the same state with the same strategy state, so it
+// makes the same choices as far as the run it repeats went. One that does
+// not started from another state: the run before changed something that
+// outlives it and is not an atomic (whose first value is restored, see
+// first_use_again()). A static built in the body is built once, in the
+// first run; plain memory from outside the body keeps what it wrote. What
+// the run again finds is then no execution of the body: it is refused as a
+// body that is not deterministic, as dfs and dpor refuse one whose replayed
+// choices differ.
+void runtime::keep_cut_steps() {
+  cut_steps_.clear();
+  for (const event& e : events_)
+    cut_steps_.push_back({e.loc, e.thread, e.object, e.o});
+}
+
+void runtime::rerun_diverged() {
+  const std::size_t n = std::min(cut_steps_.size(), events_.size());
+  std::size_t i = 0;
+  for (; i < n; ++i) {
+    const cut_step& c = cut_steps_[i];
+    const event& e = events_[i];
+    if (c.thread != e.thread || c.object != e.object || c.o != e.o || c.loc.line() != e.loc.line() ||
+        std::strcmp(c.loc.file_name(), e.loc.file_name()) != 0)
+      break;
+  }
+  std::vector<cut_step> cut;
+  cut.swap(cut_steps_);
+  if (i == n || !internal_error_.empty()) return;
+  const auto text = [](std::uint32_t thread, op o, std::uint32_t object, const std::source_location& loc) {
+    return "thread " + std::to_string(thread) + " " + op_name(o) +
+           (object != 0 ? " object #" + std::to_string(object) : "") + " at " + loc_text(loc);
+  };
+  internal_error_ = "the body is not deterministic: execution " + std::to_string(exec_index_ + 1) +
+                    ", run again from its first step, took " +
+                    text(events_[i].thread, events_[i].o, events_[i].object, events_[i].loc) + " at step " +
+                    std::to_string(i + 1) + ", where its first run took " +
+                    text(cut[i].thread, cut[i].o, cut[i].object, cut[i].loc) +
+                    " (an execution runs again from its first step when it needs more bookkeeping than it kept, or "
+                    "when the race detector turns on). Its first run changed something that outlives it: a static "
+                    "built in the body (built once, in that run: a thread pool's workers, a queue's items), or "
+                    "memory from outside the body. Each execution must start from the same state: create such "
+                    "objects in the body";
+  bug_.reset();
+  restart_ = false;
 }
 
 // After the execution: a thread neither joined nor detached is a bug (a lean

@@ -709,6 +709,16 @@ class runtime {
   std::vector<std::uint32_t> cands_;    // scratch for decide()
   std::vector<wait_queue> queues_;      // by object id, this execution
   append_log<std::uint32_t> schedule_;  // choices made (thread ids)
+  // A run again of an execution (restart_needed()): the steps of the run it
+  // repeats, which it must take again (see rerun_diverged()).
+  struct cut_step {
+    std::source_location loc;
+    std::uint32_t thread, object;
+    op o;
+  };
+  std::vector<cut_step> cut_steps_;
+  [[gnu::cold]] void keep_cut_steps();
+  [[gnu::cold]] void rerun_diverged();
   append_log<std::uint32_t> preempted_;  // indexes into schedule_ that were preemptions
   const std::vector<trace_event>* expect_ = nullptr;
   event_log events_;

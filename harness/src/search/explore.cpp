@@ -242,7 +242,11 @@ std::string result::report() const {
          "; the schedule has " + rt::count_text(b.preemptions, "preemption") + ")\n";
   if (shrink.done) {
     const bool smaller = shrink.preemptions_after < shrink.preemptions_before || shrink.steps_after < shrink.steps_before;
-    out += smaller ? "  shrunk from " + rt::count_text(shrink.preemptions_before, "preemption") + " and " +
+    out += shrink.other_start && !smaller
+               ? "  not shrunk: a smaller schedule tried did not start as the execution did (thread 0's steps up to "
+                 "its first spawn differ): the execution changed something that outlives it (a static built in the "
+                 "body, or memory from outside it), so no smaller schedule runs from its state\n"
+           : smaller ? "  shrunk from " + rt::count_text(shrink.preemptions_before, "preemption") + " and " +
                          rt::count_text(shrink.steps_before, "step") + " to " + std::to_string(shrink.preemptions_after) +
                          " and " + std::to_string(shrink.steps_after) + " (" +
                          rt::count_text(shrink.replays, "schedule") + " tried)\n"
@@ -986,6 +990,7 @@ class shrinker {
 
   // Shrinks `b` in place; returns the number of candidate replays.
   std::uint64_t run(bug& b) {
+    other_start_ = false;
     cur_ = b;
     // The schedules shrunk here are the runtime's own: as long as it made them.
     if (!decode_schedule(cur_.schedule, choices_, error_, UINT64_MAX)) return 0;
@@ -1045,9 +1050,11 @@ class shrinker {
     return replays_;
   }
 
+  bool other_start() const noexcept { return other_start_; }
+
  private:
   bool budget_left() const {
-    return replays_ < 2000 && std::chrono::steady_clock::now() < deadline_;
+    return !other_start_ && replays_ < 2000 && std::chrono::steady_clock::now() < deadline_;
   }
   static bool better(const bug& x, const bug& y) {
     return x.preemptions < y.preemptions || (x.preemptions == y.preemptions && x.step < y.step);
@@ -1066,8 +1073,27 @@ class shrinker {
     if (!r.found || r.found->kind != cur_.kind) return false;
     return adopt(*r.found);
   }
+  // Every schedule of a body starts alike: the body alone up to its first
+  // spawn. A candidate that starts otherwise than the execution did ran
+  // from another state: the execution changed something that outlives it
+  // (a static built in the body is built once, in the execution), and no
+  // candidate says anything about it.
+  static bool same_start(const std::vector<trace_event>& was, const std::vector<trace_event>& now) {
+    for (std::size_t i = 0; i < was.size() && i < now.size(); ++i) {
+      const trace_event& a = was[i];
+      const trace_event& b = now[i];
+      if (a.thread != b.thread || a.o != b.o || a.object != b.object || a.line != b.line || a.file != b.file)
+        return false;
+      if (a.o == op::spawn || a.thread != 0) break;
+    }
+    return true;
+  }
   // Takes `b` (a bug of the same kind) if it is smaller.
   bool adopt(bug& b) {
+    if (!same_start(cur_.events, b.events)) {
+      other_start_ = true;  // (ends the budget)
+      return false;
+    }
     if (!better(b, cur_)) return false;
     std::vector<std::uint32_t> next;
     if (!decode_schedule(b.schedule, next, error_, UINT64_MAX)) return false;
@@ -1084,6 +1110,7 @@ class shrinker {
   std::vector<std::uint32_t> choices_;
   std::string error_;
   std::uint64_t replays_ = 0;
+  bool other_start_ = false;
   std::chrono::steady_clock::time_point deadline_;
 };
 
@@ -1255,7 +1282,9 @@ result explore(const options& opts_in, body_ref body) {
     si.done = true;
     si.preemptions_before = res.found->preemptions;
     si.steps_before = res.found->step;
-    si.replays = shrinker(opts, body).run(*res.found);
+    shrinker sh(opts, body);
+    si.replays = sh.run(*res.found);
+    si.other_start = sh.other_start();
     si.preemptions_after = res.found->preemptions;
     si.steps_after = res.found->step;
   }
