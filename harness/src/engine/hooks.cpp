@@ -552,7 +552,8 @@ void join(std::uint32_t tid, const std::source_location& loc) {
              [](std::uint32_t, const std::source_location& where) {
                throw std::logic_error(std::string("lockstep: join() of an mc::thread outside a checked execution, at ") +
                                       where.file_name() + ":" + std::to_string(where.line()) +
-                                      " (its execution has ended)");
+                                      " (its execution has ended, and its thread with it: the object holding it "
+                                      "outlives the execution, a static thread pool say; create it in the body)");
              },
              tid, loc);
 }
