@@ -687,6 +687,22 @@ TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
                                                 "had 1 when the first execution that used it began"))
           << kept.found->message;
 
+      // A queue's items alike (put and not taken).
+      mc::bounded_queue<int> left{4};
+      const auto items = mc::explore(o, [&] {
+        mc::thread t([&] { left.put(1); });
+        left.put(2);
+        t.join();
+      });
+      ASSERT_FALSE(items.ok());
+      EXPECT_EQ(items.found->kind, bug_kind::misuse) << items.found->message;
+      EXPECT_EQ(items.found->execution, 2u) << items.found->message;
+      EXPECT_TRUE(contains(items.found->message, "reads a queue at ")) << items.found->message;
+      EXPECT_TRUE(contains(items.found->message, "starts execution 2 holding 2 items, left by an earlier one; it "
+                                                 "held 0 items when the first execution that used it began"))
+          << items.found->message;
+
+      mc::bounded_queue<int> passed{4};  // taken again in every execution: fine
       mc::atomic<int> reset{5};
       static mc::atomic<bool> flag{true};
       mc::atomic<int> given_back{0};
@@ -697,11 +713,13 @@ TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
           reset.fetch_add(1);
           given_back.fetch_add(1);
           if (lent.try_acquire()) lent.release();
+          passed.put(2);
         });
         if (flag.load()) reset.fetch_add(1);
         t.join();
         LOCKSTEP_ASSERT(reset.load() == 2);
         given_back.fetch_sub(1);
+        LOCKSTEP_ASSERT(passed.get() == 2);
       });
       EXPECT_TRUE(fine.ok()) << fine.found->message;
     }

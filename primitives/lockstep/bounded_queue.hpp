@@ -36,8 +36,10 @@
 // unused.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -95,7 +97,7 @@ class basic_bounded_queue {
   [[nodiscard]] std::optional<T> get(const loc& where = loc::current()) { return get_impl(nullptr, where); }
   [[nodiscard]] std::optional<T> try_get(const loc& where = loc::current()) {
     if constexpr (native) {
-      if (!step(&probe_try_get, nullptr, nullptr, where)) return std::nullopt;
+      if (!step<&probe_try_get>(nullptr, nullptr, where)) return std::nullopt;
       const exit_guard g{*this, where};
       return take_native();
     } else {
@@ -113,7 +115,7 @@ class basic_bounded_queue {
   void task_done(const loc& where = loc::current()) {
     const typename P::release_scope releasing;  // often in a destructor
     if constexpr (native) {
-      if (!step(&probe_task_done, nullptr, nullptr, where)) return;
+      if (!step<&probe_task_done>(nullptr, nullptr, where)) return;
       bool misused = false;
       {
         const exit_guard g{*this, where};
@@ -135,7 +137,7 @@ class basic_bounded_queue {
 
   void join(const loc& where = loc::current()) {
     if constexpr (native) {
-      if (step(&probe_join, nullptr, &all_done_, where)) {
+      if (step<&probe_join>(nullptr, &all_done_, where)) {
         const exit_guard g{*this, where};
       }
       return;
@@ -147,7 +149,7 @@ class basic_bounded_queue {
   void close(const loc& where = loc::current()) {
     const typename P::release_scope releasing;  // often in an owner's destructor
     if constexpr (native) {
-      if (!step(&probe_close, nullptr, nullptr, where)) return;
+      if (!step<&probe_close>(nullptr, nullptr, where)) return;
       const exit_guard g{*this, where};
       closed_ = true;
       return;
@@ -161,7 +163,7 @@ class basic_bounded_queue {
   [[nodiscard]] bool closed(const loc& where = loc::current()) const {
     if constexpr (native) {
       auto& self = const_cast<basic_bounded_queue&>(*this);  // the monitor's words only
-      if (!self.step(&probe_closed, nullptr, nullptr, where)) return closed_;
+      if (!self.template step<&probe_closed>(nullptr, nullptr, where)) return closed_;
       const exit_guard g{self, where};
       return closed_;
     } else {
@@ -172,7 +174,7 @@ class basic_bounded_queue {
   [[nodiscard]] std::size_t size(const loc& where = loc::current()) const {
     if constexpr (native) {
       auto& self = const_cast<basic_bounded_queue&>(*this);
-      if (!self.step(&probe_size, nullptr, nullptr, where)) return items_.size();
+      if (!self.template step<&probe_size>(nullptr, nullptr, where)) return items_.size();
       const exit_guard g{self, where};
       return items_.size();
     } else {
@@ -195,7 +197,7 @@ class basic_bounded_queue {
   bool put_impl(U&& v, const time_point* deadline, const loc& where) {
     const typename P::release_scope releasing;
     if constexpr (native) {
-      if (!step(&probe_put, deadline, &not_full_, where)) return false;
+      if (!step<&probe_put>(deadline, &not_full_, where)) return false;
       const exit_guard g{*this, where};
       return push_native(std::forward<U>(v));
     }
@@ -217,7 +219,7 @@ class basic_bounded_queue {
   bool try_put_impl(U&& v, const loc& where) {
     const typename P::release_scope releasing;
     if constexpr (native) {
-      if (!step(&probe_try_put, nullptr, nullptr, where)) return false;
+      if (!step<&probe_try_put>(nullptr, nullptr, where)) return false;
       const exit_guard g{*this, where};
       if (items_.size() >= capacity_) return false;
       return push_native(std::forward<U>(v));
@@ -232,7 +234,7 @@ class basic_bounded_queue {
 
   std::optional<T> get_impl(const time_point* deadline, const loc& where) {
     if constexpr (native) {
-      if (!step(&probe_get, deadline, &not_empty_, where)) return std::nullopt;
+      if (!step<&probe_get>(deadline, &not_empty_, where)) return std::nullopt;
       const exit_guard g{*this, where};
       return take_native();
     }
@@ -318,9 +320,18 @@ class basic_bounded_queue {
 
   // One step of the monitor; the caller's body follows, then exit_guard's
   // exit. False: timed out, or the run is being abandoned.
-  bool step(monitor_probe probe, const time_point* deadline, const void* waits_on, const loc& where) {
-    if (deadline == nullptr) return P::monitor_step(mon_.lock, mon_.seq, probe, this, waits_on, where);
-    return P::monitor_step_until(mon_.lock, mon_.seq, probe, this, waits_on, *deadline, where);
+  template <monitor_probe Probe>
+  bool step(const time_point* deadline, const void* waits_on, const loc& where) {
+    if (deadline == nullptr) return P::monitor_step(mon_.lock, mon_.seq, &holding<Probe>, this, waits_on, where);
+    return P::monitor_step_until(mon_.lock, mon_.seq, &holding<Probe>, this, waits_on, *deadline, where);
+  }
+  // A step's probe, with what the queue holds (monitor_state::held).
+  template <monitor_probe Probe>
+  static monitor_state holding(const void* p) noexcept {
+    monitor_state s = Probe(p);
+    const basic_bounded_queue& q = of(p);
+    s.held = std::min<std::uint64_t>(q.items_.size(), 0x7fffffff) | (q.closed_ ? std::uint64_t{1} << 31 : 0);
+    return s;
   }
   struct exit_guard {
     basic_bounded_queue& q;

@@ -442,8 +442,11 @@ static monitor_state reads_only(monitor_state s) noexcept { return monitor_state
 
 // Inside a release path of an aborting execution, or unwinding: the step
 // happens if it is ready; else it fails (the caller's operation gives up).
+// In a run that is to run again (restart_needed()) it fails: nothing of it
+// is kept, and a monitor that outlives it (a queue from outside the body)
+// would start the run again with what the step changed.
 bool runtime::abandoned_monitor(monitor_probe probe, const void* ctx) noexcept {
-  return probe(ctx).ready;
+  return !restart_ && probe(ctx).ready;
 }
 
 bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::uint32_t* seq, monitor_probe probe,
@@ -460,7 +463,7 @@ bool runtime::monitor_step(std::uint32_t* lock, detail::object_handle& h, std::u
     if (no_throw()) return abandoned_monitor(probe, ctx);
     unwind_now();
   }
-  const std::uint32_t obj = object_id(h);
+  const std::uint32_t obj = h.epoch != epoch_ ? monitor_first_use(lock, h, probe(ctx).held, loc) : h.id;
   thread_rec& me = *threads_[cur_];
   // While a thread is at its step (and until it leaves it), every exit of
   // the monitor looks at it again (see monitor_exit).

@@ -491,7 +491,7 @@ template <unsigned Size, bool Count>
 std::uint32_t runtime::first_use(op o, const void* addr, detail::object_handle& h, bool sign,
                                  const std::source_location& loc) {
   if (h.epoch != 0) [[unlikely]]
-    return first_use_again(o, addr, h, Size, sign, Count, loc);
+    return first_use_again(o, addr, h, Size, sign, Count ? carried::permits : carried::atomic, loc);
   h.epoch = epoch_;
   h.id = ++next_object_;
   std::uint64_t value = 0;  // its bytes, as they are
@@ -511,7 +511,7 @@ template std::uint32_t runtime::first_use<4, true>(op, const void*, detail::obje
 // or a restart), it gets back the value that run found, as if it had not
 // run: the run again must start where that one did.
 std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size, bool sign,
-                                       bool count, const std::source_location& loc) {
+                                       carried what, const std::source_location& loc) {
   const std::uint32_t was = h.epoch;
   h.epoch = epoch_;
   h.id = ++next_object_;
@@ -522,8 +522,23 @@ std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_ha
       return h.id;
     }
   }
-  outlived(o, addr, now, size, sign, count, loc);  // (returns when it may start so)
+  outlived(o, addr, now, size, sign, what, loc);  // (returns when it may start so)
   cur_starts_->add({addr, now});
+  return h.id;
+}
+
+// A monitor cannot be put back as an atomic is (its state is the
+// primitive's own memory): one from an earlier run of this execution is
+// checked as one from an earlier execution. (A lean run stops before a
+// monitor's first step, so only a split search's run stopped at the split
+// gets here so.)
+std::uint32_t runtime::monitor_first_use(const std::uint32_t* lock, detail::object_handle& h, std::uint64_t held,
+                                         const std::source_location& loc) {
+  const bool old = h.epoch != 0;
+  h.epoch = epoch_;
+  h.id = ++next_object_;
+  if (old) outlived(op::rmw, lock, held, 8, false, carried::monitor, loc);  // (returns when it may start so)
+  cur_starts_->add({lock, held});
   return h.id;
 }
 
@@ -531,7 +546,7 @@ std::uint32_t runtime::first_use_again(op o, const void* addr, detail::object_ha
 // time in this one: it outlived that execution. Its value now must be the
 // one it had when the first execution it was seen in began; a store first
 // resets it (nothing read the leftover).
-void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign, bool count,
+void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign, carried kind,
                        const std::source_location& loc) {
   const start_rec* was = nullptr;
   for (const start_rec& r : carried_)
@@ -551,18 +566,32 @@ void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned siz
     const unsigned shift = 64 - 8 * size;  // sign-extend its `size` bytes
     return std::to_string(static_cast<std::int64_t>(v << shift) >> shift);
   };
+  // A monitor's word (monitor_state::held): a queue's items (31 bits) and
+  // its closed flag.
+  const auto items = [](std::uint64_t v) {
+    return count_text(v & 0x7fffffffu, "item") + ((v >> 31) & 1 ? ", closed" : "");
+  };
+  const bool count = kind == carried::permits;
   const char* name = objects_.name_of(addr);
-  const std::string what = count ? "a semaphore" : name != nullptr ? std::string("atomic ") + name : "an atomic";
-  const std::string holding = count ? " with " + text(value) + " permits" : " holding " + text(value);
-  const std::string held = count ? "it had " + text(was->value) : "it held " + text(was->value);
+  const std::string what = count                      ? std::string("a semaphore")
+                           : kind == carried::monitor ? std::string("a queue")
+                           : name != nullptr          ? std::string("atomic ") + name
+                                                      : std::string("an atomic");
+  const std::string holding = count                      ? " with " + text(value) + " permits"
+                              : kind == carried::monitor ? " holding " + items(value)
+                                                         : " holding " + text(value);
+  const std::string held = count                      ? "it had " + text(was->value)
+                           : kind == carried::monitor ? "it held " + items(was->value)
+                                                      : "it held " + text(was->value);
   fail_and_unwind(bug_kind::misuse,
                   thread_label(cur_) + " reads " + what + " at " + loc_text(loc) + ", which starts execution " +
                       std::to_string(exec_index_ + 1) + holding + ", left by an earlier one; " + held +
                       " when the first execution that used it began. It outlives the executions (a static, or an "
                       "object from outside the body): each must start from the same state, or its verdict is about "
                       "the leftovers of others (and a replay starts from other values). Create it in the body" +
-                      (count ? std::string(", or give back what each execution takes")
-                             : std::string(", or store its first value at the body's start")));
+                      (count                      ? std::string(", or give back what each execution takes")
+                       : kind == carried::monitor ? std::string(", or leave it as each execution found it")
+                                                  : std::string(", or store its first value at the body's start")));
 }
 
 void runtime::unwind_all() {

@@ -804,12 +804,18 @@ class runtime {
   std::uint32_t count_id(const std::uint32_t* word, detail::object_handle& h, const std::source_location& loc) {
     return h.epoch != epoch_ ? first_use<4, true>(op::rmw, word, h, false, loc) : h.id;
   }
+  // What outlived an execution: an atomic, a semaphore's count word, a
+  // native monitor (a queue: monitor_state::held).
+  enum class carried : std::uint8_t { atomic, permits, monitor };
   [[gnu::noinline]] std::uint32_t first_use_again(op o, const void* addr, detail::object_handle& h, unsigned size,
-                                                  bool sign, bool count, const std::source_location& loc);
+                                                  bool sign, carried what, const std::source_location& loc);
+  // A native monitor's first step in this execution: its id, what it holds
+  // noted (or checked, if it outlived an earlier execution).
+  [[gnu::cold, gnu::noinline]] std::uint32_t monitor_first_use(const std::uint32_t* lock, detail::object_handle& h,
+                                                               std::uint64_t held, const std::source_location& loc);
   std::uint32_t exec_first_epoch_ = 0;  // the epoch of this execution's first run
-  // `count`: a semaphore's count word, not an atomic.
   [[gnu::cold, gnu::noinline]] void outlived(op o, const void* addr, std::uint64_t value, unsigned size, bool sign,
-                                             bool count, const std::source_location& loc);
+                                             carried what, const std::source_location& loc);
   std::uint32_t next_object_ = 0;
   std::uint64_t exec_index_ = 0;
   bool aborting_ = false;
