@@ -702,6 +702,28 @@ TEST(Detectors, AnAtomicCarryingItsValueIntoTheNextExecutionIsMisuse) {
                                                  "held 0 items when the first execution that used it began"))
           << items.found->message;
 
+      // What a run that is to run again changes while it unwinds (a lean
+      // run stops at the queue's first step; the put fails, the thread goes
+      // on to the increment) is put back for the run again: fine.
+      mc::bounded_queue<int> relay{4};
+      mc::atomic<int> after{0};
+      const auto unwound = mc::explore(o, [&] {
+        mc::thread t([&] {
+          (void)relay.put(1);
+          after.fetch_add(1);
+        });
+        mc::thread u([&] {
+          (void)relay.put(2);
+          after.fetch_add(1);
+        });
+        (void)relay.get();
+        (void)relay.get();
+        t.join();
+        u.join();
+        after.store(0);
+      });
+      EXPECT_TRUE(unwound.ok()) << unwound.found->message;
+
       mc::bounded_queue<int> passed{4};  // taken again in every execution: fine
       mc::atomic<int> reset{5};
       static mc::atomic<bool> flag{true};

@@ -58,6 +58,7 @@ bool runtime::count_acquire(std::uint32_t* word, detail::object_handle& h, bool 
   needs_full();
   if (aborting_) {
     abandon_op();
+    if (restart_) (void)count_id(word, h, loc);  // what it changes, put back in the run again
     if (std::uncaught_exceptions() > 0) return abandoned_count(word, timed);
     // In a release path: an acquire that need not block completes; one that
     // would block cannot, and unwinds (an expired deadline returns).
@@ -157,6 +158,7 @@ bool runtime::count_try_acquire(std::uint32_t* word, detail::object_handle& h, c
   if (aborting_) {
     abandon_op();
     if (!no_throw()) unwind_now();
+    if (restart_) (void)count_id(word, h, loc);  // what it changes, put back in the run again
     return *word != 0 && abandoned_count(word, true);
   }
   const std::uint32_t obj = count_id(word, h, loc);
@@ -198,6 +200,7 @@ std::uint32_t runtime::count_release(std::uint32_t* word, detail::object_handle&
   if (aborting_) {
     abandon_op();
     if (!no_throw() && !spare_release()) unwind_now();
+    if (restart_) (void)count_id(word, h, loc);  // what it changes, put back in the run again
     return add();  // unwinding: nobody is woken
   }
   const std::uint32_t obj = count_id(word, h, loc);

@@ -1057,6 +1057,9 @@ inline void runtime::record_more(op o, const void* addr, std::uint32_t object, b
   const bool release = releasing_op(o);
   if (aborting_) [[unlikely]] {
     abandon_op();
+    // A run that is to run again: what it changes now, unwinding, the run
+    // again must not find (first_use_again puts it back).
+    if (restart_ && size != 0 && h.epoch != epoch_) (void)first_use(o, addr, h, size, sign, loc);
     if (no_throw()) return false;                      // unwinding, or in a release path
     if (release && spare_release()) return false;      // perhaps a destructor: no throw
     unwind_now();
