@@ -126,9 +126,9 @@ struct monitor_state {
   // was (a join after the task_done that brought the count to 0).
   std::uint8_t stale = 0;
   // What the monitor holds, in one word (a queue: how many items, and the
-  // closed flag). The checker compares it at the first
-  // step of each execution: a monitor that outlives the executions must not
-  // carry what one left into the next.
+  // closed flag). The checker compares it at the first step of each
+  // execution: a monitor that outlives the executions must not carry what
+  // one left into the next.
   std::uint64_t held = 0;
 };
 using monitor_probe = monitor_state (*)(const void* ctx) noexcept;
