@@ -253,7 +253,18 @@ import json, sys
 none, two = (json.load(open(f)) for f in sys.argv[1:])
 assert none["complete"] and two["complete"], (none, two)
 assert none["executions"] < two["executions"], (none["executions"], two["executions"])
+assert none["spurious_bound"] == 0 and two["spurious_bound"] == 2, (none["spurious_bound"], two["spurious_bound"])
 ' "$tmp/sp0.json" "$tmp/sp2.json" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL spurious: more wake-ups, more executions"; }
+# A complete search in which a wait met the bound names it; one without a
+# condition-variable wait does not.
+expect spurious-named 0 -- "$LS" check condvar_predicate
+has spurious-named out "condvar_predicate: pass (complete, spurious wake-up bound 1) (expected pass)"
+has spurious-named out "  spurious wake-ups: at most 1 spurious wake-up a thread an execution"
+has spurious-named out "--spurious-wakeups N"
+has spurious-named sp0.json '"spurious_bound": 0,'
+expect spurious-unnamed 0 -- "$LS" check counter_mutex --report-json "$tmp/nosp.json"
+has spurious-unnamed nosp.json '"spurious_bound": null,'
+lacks spurious-unnamed out "spurious"
 # A bug's replay command carries the bound: a replay under another explores
 # other choices at each wait.
 expect spurious-replay 1 -- "$LS" check condvar_no_predicate --spurious-wakeups 2
@@ -651,6 +662,19 @@ has fair-shard-json merge/sp1.json '"fair_only": true'
 expect fair-merge 0 -- "$LS" merge "$m/sp0.json" "$m/sp1.json" --report-json "$m/spm.json"
 has fair-merge out "2 shards of dpor: pass, complete over fair schedules after"
 has fair-merge-json merge/spm.json '"fair_only": true'
+has fair-merge-json merge/spm.json '"spurious_bound": null,'
+# A wait that met the spurious wake-up bound in either shard: the merge names
+# the bound; a shard's report from before the field is taken to have met its
+# options' bound.
+for i in 0 1; do
+  "$LS" check condvar_predicate --strategy dpor --shard $i/2 --spurious-wakeups 2 --quiet --report-json "$m/cv$i.json" >/dev/null 2>&1
+done
+expect spurious-merge 0 -- "$LS" merge "$m/cv0.json" "$m/cv1.json" --report-json "$m/cvm.json"
+has spurious-merge out "2 shards of dpor: pass, complete, spurious wake-up bound 2 after"
+has spurious-merge-json merge/cvm.json '"spurious_bound": 2,'
+grep -v '"spurious_bound"' "$m/cv1.json" > "$m/cv1-old.json"
+expect spurious-merge-old 0 -- "$LS" merge "$m/cv0.json" "$m/cv1-old.json"
+has spurious-merge-old out "pass, complete, spurious wake-up bound 2 after"
 python3 -c '
 import json, sys
 w, a, b, m = (json.load(open(f)) for f in sys.argv[1:])

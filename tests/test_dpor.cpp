@@ -767,7 +767,7 @@ TEST(Checkpoint, ACutOrDamagedCheckpointIsRefusedNeverResumed) {
       bad.push_back(damaged);
     }
     for (const std::string& content : bad) {
-      if (content.rfind("lockstep-checkpoint 3\n", 0) != 0) continue;  // the magic line's own errors: above
+      if (content.rfind("lockstep-checkpoint 4\n", 0) != 0) continue;  // the magic line's own errors: above
       std::ofstream(o.checkpoint, std::ios::binary | std::ios::trunc) << content;
       try {
         const auto r = mc::explore(o, two_by_two);
@@ -887,11 +887,12 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
   const std::size_t at = saved.find("\nfair-cut 0\n");
   ASSERT_NE(at, std::string::npos) << saved;
   const std::string body = saved.substr(0, saved.find("check "));
+  ASSERT_EQ(saved.find("\nfair-cut 0\nspurious-cut 0\n"), at) << saved;
   for (const bool v2 : {false, true}) {
     std::string edited = body;
     if (v2) {
-      edited.erase(at + 1, std::string("fair-cut 0\n").size());
-      edited.replace(0, std::string("lockstep-checkpoint 3").size(), "lockstep-checkpoint 2");
+      edited.erase(at + 1, std::string("fair-cut 0\nspurious-cut 0\n").size());
+      edited.replace(0, std::string("lockstep-checkpoint 4").size(), "lockstep-checkpoint 2");
     } else {
       edited[at + std::string("\nfair-cut ").size()] = '1';
     }
@@ -902,6 +903,70 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
   }
   o.max_executions = 0;
   EXPECT_FALSE(mc::explore(o, two_by_two).fair_only);  // the checkpoint is gone: a fresh search
+}
+
+// Whether a condition-variable wait met the spurious wake-up bound
+// (result::spurious_bound) survives a resume the same way: the search whose
+// last run met no wait still names the bound an earlier run met. A version 3
+// checkpoint, from before the line, is read as one whose search did.
+TEST(Checkpoint, TheSpuriousWakeupBoundAWaitMetSurvivesAResume) {
+  const auto waits = [] {
+    mc::mutex m;
+    mc::condition_variable cv;
+    mc::atomic<bool> ready{false};
+    mc::thread t([&] {
+      std::unique_lock lk(m);
+      cv.wait(lk, [&] { return ready.load(); });
+    });
+    {
+      std::scoped_lock g(m);
+      ready.store(true);
+    }
+    cv.notify_one();
+    t.join();
+  };
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  mc::options o;
+  o.strategy = mc::dpor();
+  o.honour_env = false;
+  o.name = "spurious";
+  bool saved_cut = false;
+  std::uint64_t rounds = 0;
+  const mc::result whole = [&] {
+    mc::options w = o;
+    return mc::explore(w, waits);
+  }();
+  ASSERT_TRUE(whole.complete);
+  ASSERT_EQ(whole.spurious_bound, 1) << whole.report();
+  const mc::result last = resume_until_complete(
+      o, "spurious", 1, 200, waits,
+      [&](const mc::result& r) {
+        if (!r.complete) saved_cut = saved_cut || read(o.checkpoint).find("\nspurious-cut 1\n") != std::string::npos;
+      },
+      rounds);
+  ASSERT_TRUE(last.complete);
+  EXPECT_EQ(last.executions, whole.executions);
+  EXPECT_EQ(last.spurious_bound, 1) << last.report();
+  EXPECT_TRUE(saved_cut);
+
+  // two_by_two has no wait: plainly complete, but for a version 3 checkpoint.
+  o.name = "two_by_two";
+  o.max_executions = 3;
+  ASSERT_FALSE(mc::explore(o, two_by_two).complete);
+  const std::string saved = read(o.checkpoint);
+  const std::size_t at = saved.find("\nspurious-cut 0\n");
+  ASSERT_NE(at, std::string::npos) << saved;
+  std::string v3 = saved.substr(0, saved.find("check "));
+  v3.erase(at + 1, std::string("spurious-cut 0\n").size());
+  v3.replace(0, std::string("lockstep-checkpoint 4").size(), "lockstep-checkpoint 3");
+  std::ofstream(o.checkpoint, std::ios::binary | std::ios::trunc) << checked(v3);
+  o.max_executions = 0;
+  const auto r = mc::explore(o, two_by_two);
+  EXPECT_TRUE(r.complete && r.spurious_bound == 1) << "version 3: " << r.report();
+  EXPECT_EQ(mc::explore(o, two_by_two).spurious_bound, -1);  // the checkpoint is gone: a fresh search
 }
 
 // The steps a yield must wake in the branch that reverses a window race
@@ -1011,7 +1076,8 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
   const std::string path = temp_path("bad");
   auto refuse = [&](const std::string& content, const std::string& words) {
     std::ofstream(path, std::ios::binary | std::ios::trunc)
-        << (content.rfind("lockstep-checkpoint 2\n", 0) == 0 || content.rfind("lockstep-checkpoint 3\n", 0) == 0
+        << (content.rfind("lockstep-checkpoint 2\n", 0) == 0 || content.rfind("lockstep-checkpoint 3\n", 0) == 0 ||
+                    content.rfind("lockstep-checkpoint 4\n", 0) == 0
                 ? checked(content)
                 : content);
     mc::options o;
@@ -1027,7 +1093,10 @@ TEST(Checkpoint, DamagedOrForeignFilesAreRefusedWithTheLine) {
     }
   };
   refuse("", "line 1: empty file");
-  refuse("lockstep-checkpoint 4\n", "newer lockstep");
+  refuse("lockstep-checkpoint 5\n", "newer lockstep");
+  refuse("lockstep-checkpoint 4\nstrategy dpor\nname m\nexecutions 3\nfair-cut 0\nstate\n", "expected 'spurious-cut '");
+  refuse("lockstep-checkpoint 4\nstrategy dpor\nname m\nexecutions 3\nfair-cut 0\nspurious-cut x\nstate\n",
+         "spurious-cut is 'x'");
   refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nstate\n", "expected 'fair-cut '");
   refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nfair-cut 2\nstate\n", "fair-cut is '2'");
   refuse("lockstep-checkpoint 3\nstrategy dpor\nname m\nexecutions 3\nfair-cut 1\nstate\nabandoned 0\n"

@@ -832,6 +832,66 @@ TEST(Abort, AFailingBodyUnwindsAfterTheThreadsThatUseItsLocals) {
   EXPECT_FALSE(used_after_gone) << "a thread unwound after the body's locals were destroyed";
 }
 
+// -- the spurious wake-up bound ----------------------------------------------------
+
+// A waiter that counts its wake-ups fails on the third: one real wake-up and
+// two spurious ones. Within the default bound (1 a thread an execution) every
+// search passes, complete: complete within that bound, which the result
+// names; with a bound of 2 each finds the bug. A wait that never meets the
+// bound leaves it unnamed.
+TEST(SpuriousWakeups, ACompleteSearchNamesTheBoundAWaitMet) {
+  const auto counts_wakeups = [] {
+    mc::mutex m;
+    mc::condition_variable cv;
+    mc::shared<bool> ready{false};
+    mc::thread t([&] {
+      std::unique_lock lk(m);
+      int wakeups = 0;
+      while (!ready.load()) {
+        cv.wait(lk);
+        ++wakeups;
+      }
+      LOCKSTEP_ASSERT(wakeups <= 2);
+    });
+    {
+      std::scoped_lock g(m);
+      ready.store(true);
+    }
+    cv.notify_one();
+    t.join();
+  };
+  for (const auto& s : {mc::dfs(), mc::dpor(), mc::source_dpor()}) {
+    mc::options o = with(s);
+    const auto within = mc::explore(o, counts_wakeups);
+    EXPECT_TRUE(within.ok() && within.complete) << within.report();
+    EXPECT_EQ(within.spurious_bound, 1) << within.report();
+    EXPECT_NE(within.report().find(", spurious wake-up bound 1, complete"), std::string::npos) << within.report();
+    o.spurious_wakeups = 2;
+    const auto more = mc::explore(o, counts_wakeups);
+    ASSERT_TRUE(more.found) << more.report();
+    EXPECT_EQ(more.found->kind, bug_kind::assertion);
+    o.spurious_wakeups = 0;
+    const auto none = mc::explore(o, counts_wakeups);
+    EXPECT_TRUE(none.ok() && none.complete) << none.report();
+    EXPECT_EQ(none.spurious_bound, 0) << none.report();
+  }
+  // Without a condition-variable wait, or sampled: nothing to name.
+  const auto sections = [] {
+    mc::mutex m;
+    mc::thread t([&] { std::scoped_lock g(m); });
+    { std::scoped_lock g(m); }
+    t.join();
+  };
+  const auto no_wait = mc::explore(with(mc::dpor()), sections);
+  EXPECT_TRUE(no_wait.complete);
+  EXPECT_EQ(no_wait.spurious_bound, -1) << no_wait.report();
+  EXPECT_EQ(no_wait.report().find("spurious"), std::string::npos) << no_wait.report();
+  mc::options sampled = with(mc::random());
+  sampled.max_executions = 200;
+  const auto r = mc::explore(sampled, counts_wakeups);
+  EXPECT_EQ(r.spurious_bound, -1) << r.report();
+}
+
 // -- a check spread over GoogleTest instances ------------------------------------------
 
 // Three threads, two critical sections each: 90 orders. Run as three

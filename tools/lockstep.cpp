@@ -166,8 +166,10 @@ const char* const kCheckHelp =
     "'pass (complete)' when every schedule was explored, 'pass (complete over\n"
     "fair schedules)' when every fair one was (fair scheduling left out a thread\n"
     "going on right after its yield while another could run, or a load after a\n"
-    "yield reading a stale value: --unfair explores those), 'pass (50,000 random\n"
-    "schedules)' when they were sampled (no proof).\n"
+    "yield reading a stale value: --unfair explores those), with ', spurious\n"
+    "wake-up bound N' when a condition-variable wait met --spurious-wakeups N\n"
+    "(complete within it), 'pass (50,000 random schedules)' when they were\n"
+    "sampled (no proof).\n"
     "\n"
     "Which bug dfs and dpor report, and the execution counts, depend on --jobs\n"
     "(each job searches its own part of the tree) but not on timing: the bug\n"
@@ -635,6 +637,8 @@ std::string to_json(const mc::model& m, const mc::result& r, const check_args& a
        std::to_string(r.shard_count) + ", \"complete\": " + (r.shard_complete ? "true" : "false") + "},\n";
   o += in + "\"complete\": " + (r.complete ? "true" : "false") + ",\n";
   o += in + "\"fair_only\": " + (r.fair_only ? "true" : "false") + ",\n";  // see mc::result::fair_only
+  o += in + "\"spurious_bound\": " + (r.spurious_bound < 0 ? "null" : std::to_string(r.spurious_bound)) +
+       ",\n";  // see mc::result::spurious_bound
   o += in + "\"bound\": " + (r.bound_hit.empty() ? "null" : q(r.bound_hit)) + ",\n";
   o += in + "\"executions\": " + std::to_string(r.executions) + ",\n";
   o += in + "\"abandoned\": " + std::to_string(r.abandoned) + ",\n";  // dpor: of the executions, sleep-set blocked
@@ -664,8 +668,9 @@ std::string got_name(const mc::result& r) {
 
 // The verdict with what a pass rests on: "pass (complete)" when every
 // schedule was explored, "pass (complete over fair schedules)" when every
-// fair one was (mc::result::fair_only), "pass (50,000 random schedules)"
-// when they were sampled (a sample is no proof).
+// fair one was (mc::result::fair_only), with ", spurious wake-up bound N"
+// when a wait met that bound (mc::result::spurious_bound), "pass (50,000
+// random schedules)" when they were sampled (a sample is no proof).
 std::string got_label(const mc::model& m, const mc::result& r) {
   std::string g = got_name(r);
   if (r.found || r.verdict() != mc::verdict::pass) return g;
@@ -674,7 +679,9 @@ std::string got_label(const mc::model& m, const mc::result& r) {
     if (m.expected.bug && !m.settings.found_by_sampling) g += "; needs dfs/dpor";
     return g + ")";
   }
-  const char* complete = r.fair_only ? "complete over fair schedules" : "complete";
+  const std::string complete =
+      std::string(r.fair_only ? "complete over fair schedules" : "complete") +
+      (r.spurious_bound >= 0 ? ", spurious wake-up bound " + std::to_string(r.spurious_bound) : std::string());
   if (r.complete) return g + " (" + complete + ")";
   if (r.shard_complete)
     return g + " (shard " + std::to_string(r.shard_index) + " of " + std::to_string(r.shard_count) + " " + complete +
@@ -720,13 +727,23 @@ std::string junit_xml(const std::vector<junit_case>& cases, double seconds) {
   for (const junit_case& c : cases) {
     const std::string expected = mc::expectation_name(c.m->expected);
     const bool sampled = sampled_strategy(c.strategy);
-    const std::string shard = c.got.find("(shard ") != std::string::npos ? "shard " : "";  // its part only
-    const std::string coverage = c.got.rfind("bug: ", 0) == 0             ? "bug found"
-                                 : c.got.find("complete over fair schedules)") != std::string::npos
-                                     ? shard + "complete over fair schedules"
-                                 : c.got.find("complete)") != std::string::npos ? shard + "complete"
-                                 : sampled                                     ? "sampled"
-                                                                               : "incomplete";
+    // A complete pass's coverage is got_label()'s words in parentheses
+    // ("complete over fair schedules, spurious wake-up bound 1"), a shard's
+    // without its number ("shard complete": its part only).
+    std::string complete;
+    if (c.got.rfind("pass (", 0) == 0 && !sampled && c.got.back() == ')') {
+      complete = c.got.substr(6, c.got.size() - 7);
+      if (complete.rfind("shard ", 0) == 0) {
+        const std::size_t of = complete.find(" of ");
+        const std::size_t end = of == std::string::npos ? of : complete.find(' ', of + 4);
+        complete = end == std::string::npos ? std::string() : "shard " + complete.substr(end + 1);
+      }
+      if (complete.rfind("complete", 0) != 0 && complete.rfind("shard complete", 0) != 0) complete.clear();
+    }
+    const std::string coverage = c.got.rfind("bug: ", 0) == 0 ? "bug found"
+                                 : !complete.empty()          ? complete
+                                 : sampled                    ? "sampled"
+                                                              : "incomplete";
     o += "    <testcase classname=\"" + xml_attr(c.m->group) + "\" name=\"" + xml_attr(c.m->name) +
          "\" time=\"" + secs(c.seconds) + "\">\n";
     o += "      <properties>\n";
@@ -997,6 +1014,8 @@ mc::result run_model_in_child(const mc::model& m, const std::vector<std::string_
     r.executions = std::strtoull(json.c_str() + at + 14, nullptr, 10);
   r.complete = json.find("\n  \"complete\": true") != std::string::npos;  // the report's, not its shard's
   r.fair_only = json.find("\n  \"fair_only\": true") != std::string::npos;
+  if (const auto at = json.find("\n  \"spurious_bound\": "); at != std::string::npos && json[at + 21] != 'n')
+    r.spurious_bound = std::atoi(json.c_str() + at + 21);
   const std::string verdict = json_string(json, "verdict");
   if (verdict == "bug") {
     r.found.emplace();
@@ -1212,7 +1231,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
     name_w = std::max(name_w, static_cast<int>(std::strlen(m.name)));
     expected_w = std::max(expected_w, static_cast<int>(mc::expectation_name(m.expected).size()));
   }
-  std::printf("%-*s  %-*s  %-36s %10s %8s\n", name_w, "model", expected_w, "expected", "got", "executions", "time");
+  std::printf("%-*s  %-*s  %-42s %10s %8s\n", name_w, "model", expected_w, "expected", "got", "executions", "time");
   const auto t_all = std::chrono::steady_clock::now();
   int missed = 0;
   std::string json = "{\n  \"results\": [\n";
@@ -1233,7 +1252,7 @@ int cmd_check(const std::vector<std::string_view>& args) {
       o = run_model_forked(m, a);
     }
     missed += o.ok ? 0 : 1;
-    std::printf("%-*s  %-*s  %-36s %10llu %7.2fs%s\n", name_w, m.name, expected_w,
+    std::printf("%-*s  %-*s  %-42s %10llu %7.2fs%s\n", name_w, m.name, expected_w,
                 mc::expectation_name(m.expected).c_str(), o.label.c_str(),
                 static_cast<unsigned long long>(o.executions), o.seconds, o.ok ? "" : "  <-- MISSED");
     std::fflush(stdout);

@@ -263,6 +263,11 @@ struct shard_report {
   // mc::result::fair_only; absent from a report older than the field, whose
   // search is taken to have met it (as a version 2 checkpoint's).
   bool fair_only = true;
+  // mc::result::spurious_bound (-1: no wait met it); absent from a report
+  // older than the field, whose search is taken to have met its options'
+  // spurious_wakeups.
+  std::uint64_t spurious_bound = 1;
+  bool spurious_met = true;
   double seconds = 0;
 };
 
@@ -339,6 +344,12 @@ shard_report load(const std::string& path) {
   if (const json* f = d.get("fair_only"); f != nullptr) {
     if (f->k != json::kind::boolean) throw usage_error{path + ": \"fair_only\" is not true/false"};
     r.fair_only = f->b;
+  }
+  if (const json* w = d.get("spurious_bound"); w != nullptr) {
+    r.spurious_met = w->k != json::kind::null;
+    if (r.spurious_met) r.spurious_bound = number(r, w, "spurious_bound");
+  } else if (const json* o = d.get("options"); o != nullptr && o->get("spurious_wakeups") != nullptr) {
+    r.spurious_bound = number(r, o->get("spurious_wakeups"), "spurious_wakeups");
   }
   if (const json* s = d.get("seconds"); s != nullptr) {
     if (s->k == json::kind::number) r.seconds = std::strtod(s->text.c_str(), nullptr);
@@ -423,6 +434,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
   std::uint64_t executions = 0, steps = 0, abandoned = 0;
   double seconds = 0;
   bool fair_only = false;  // a shard left out what only an unfair system does
+  std::optional<std::uint64_t> spurious_bound;  // the bound a shard's wait met
   const shard_report* found = nullptr;
   std::string stopped;  // the shards that did not cover their part, and why
   const auto add = [](std::uint64_t& sum, std::uint64_t x, const shard_report& s, const char* what) {
@@ -435,6 +447,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     add(steps, s->steps, *s, "steps");
     seconds += s->seconds;
     fair_only = fair_only || s->fair_only;
+    if (s->spurious_met) spurious_bound = std::max(spurious_bound.value_or(0), s->spurious_bound);
     if (!std::isfinite(seconds)) throw usage_error{s->path + ": its \"seconds\" and the other shards' add up past any time"};
     if (s->bug != nullptr && found == nullptr) found = s;
     if (!s->complete && !sampled) {
@@ -454,6 +467,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     line += std::string("bug: ") + found->bug->get("kind")->text;
   } else if (complete) {
     line += fair_only ? "pass, complete over fair schedules" : "pass, complete";
+    if (spurious_bound) line += ", spurious wake-up bound " + std::to_string(*spurious_bound);
   } else if (sampled) {
     line += "pass (sampled, not exhaustive)";
   } else {
@@ -493,6 +507,8 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     o += "  \"shards\": " + n + ",\n";
     o += "  \"complete\": " + std::string(complete ? "true" : "false") + ",\n";
     o += "  \"fair_only\": " + std::string(fair_only && !sampled ? "true" : "false") + ",\n";
+    o += "  \"spurious_bound\": " +
+         (spurious_bound && !sampled ? std::to_string(*spurious_bound) : std::string("null")) + ",\n";
     o += "  \"executions\": " + std::to_string(executions) + ",\n";
     o += "  \"abandoned\": " + std::to_string(abandoned) + ",\n";
     o += "  \"steps\": " + std::to_string(steps) + ",\n";

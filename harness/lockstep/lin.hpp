@@ -360,6 +360,7 @@ inline outcome check_erased(const erased_type& t, const rc::Gen<bound_op>& g, co
     ++out.scenarios;
     out.complete += r.r.complete ? 1 : 0;
     out.fair_only = out.fair_only || (r.r.complete && r.r.fair_only);
+    if (r.r.complete && r.r.spurious_bound > out.spurious_bound) out.spurious_bound = r.r.spurious_bound;
     if (!r.r.complete && out.bound_hit.empty()) out.bound_hit = r.r.bound_hit;
     if (r.r.ok()) continue;
     out.failing_scenario = i + 1;

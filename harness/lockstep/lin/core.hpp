@@ -222,6 +222,9 @@ struct outcome {
   // on right after its yield, a stale read after one): mc::result::fair_only.
   // settings::explore.fair_scheduling = false (--unfair) covers it.
   bool fair_only = false;
+  // One of those met the spurious wake-up bound (mc::result::spurious_bound):
+  // the largest such bound, -1 when none did.
+  int spurious_bound = -1;
   unsigned failing_scenario = 0;      // 1-based; 0 when none failed
   // Empty when a history broke the contract; else the bug that ended the
   // failing execution first (a deadlock, a crash, an endless loop, a data

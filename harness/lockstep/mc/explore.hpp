@@ -461,6 +461,13 @@ struct result {
   // fair_scheduling off (--unfair: no eventual visibility either), for code
   // without unbounded spins. False for a search that never met either.
   bool fair_only = false;
+  // An exhaustive search in which some condition-variable wait could not
+  // wake spuriously because its thread had taken options::spurious_wakeups
+  // in that execution already: the bound it met (0 when spurious wake-ups
+  // were off). complete then means every schedule with at most that many
+  // spurious wake-ups a thread an execution; the report names the bound
+  // ("spurious wake-up bound 1"). -1 when no wait met it, and for a sample.
+  int spurious_bound = -1;
   unsigned shard_index = 0, shard_count = 1;
   std::string bound_hit;         // which bound stopped the search, if any
   std::string strategy;          // name of the strategy that ran

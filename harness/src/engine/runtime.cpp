@@ -1542,7 +1542,10 @@ void runtime::atomic_fence(std::memory_order order, const std::source_location& 
 bool runtime::spurious_wakeup(const void* obj, const std::source_location& loc) {
   needs_full();
   thread_rec& me = *threads_[cur_];
-  if (me.spurious >= opts_.spurious_wakeups) return false;
+  if (me.spurious >= opts_.spurious_wakeups) {
+    spurious_cut_ = true;
+    return false;
+  }
   if (choose(2, loc) == 0) return false;
   ++me.spurious;
   events_.back().addr = obj;

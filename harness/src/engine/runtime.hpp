@@ -207,6 +207,11 @@ class runtime {
   // latest stores it spun on. Only decisions off the uniform random path
   // look (a sample claims no completeness).
   bool fair_cut() const noexcept { return fair_cut_; }
+  // Some execution so far had a condition-variable wait that could not wake
+  // spuriously because its thread had taken options::spurious_wakeups
+  // already (see result::spurious_bound): a complete search covered the
+  // schedules within that bound, not every one.
+  bool spurious_cut() const noexcept { return spurious_cut_; }
   // The report's replay of a failing execution: operations made inside
   // headers take the user's line (report/places.hpp; the hooks ask).
   bool user_places() const noexcept { return user_places_; }
@@ -833,6 +838,7 @@ class runtime {
   std::uint64_t lean_runs_ = 0;
   std::uint64_t lean_stops_ = 0;
   bool fair_cut_ = false;  // see fair_cut()
+  bool spurious_cut_ = false;  // see spurious_cut()
   struct lean_hold {
     const void* obj = nullptr;
     std::uint32_t thread = 0;

@@ -568,7 +568,9 @@ std::string summary(const outcome& o, const settings& st) {
              " executions a scenario)";
     } else if (o.complete == o.scenarios) {
       out += std::string(o.fair_only ? "every fair interleaving of each (" : "every interleaving of each (") +
-             mc::strategy_label(st.strategy) + ")";
+             mc::strategy_label(st.strategy) +
+             (o.spurious_bound >= 0 ? ", spurious wake-up bound " + std::to_string(o.spurious_bound) : std::string()) +
+             ")";
     } else {
       out += grouped(o.complete) + " explored completely, " + grouped(o.scenarios - o.complete) + " stopped (" +
              (o.bound_hit.empty() ? "at a bound" : o.bound_hit) + "; " + mc::strategy_label(st.strategy) + ")";

@@ -218,6 +218,7 @@ std::string result::report() const {
   if (!found) {
     out = who + "no bug found in " + rt::count_text(executions, "execution") + " (" + strategy +
           bound_text(*this) +
+          (spurious_bound >= 0 ? ", spurious wake-up bound " + std::to_string(spurious_bound) : std::string()) +
           (complete         ? std::string(fair_only ? ", complete over fair schedules" : ", complete")
            : shard_complete ? ", shard " + std::to_string(shard_index) + " of " + std::to_string(shard_count) +
                                   (fair_only ? " complete over fair schedules" : " complete")
@@ -231,6 +232,14 @@ std::string result::report() const {
       out += "  fair: left out what only an unfair system does (a thread going on right after its yield while "
              "another could run; a load after a yield reading older than the latest store it spun on); "
              "fair_scheduling off (--unfair) explores it, for code without unbounded spins\n";
+    if (spurious_bound >= 0 && (complete || shard_complete))
+      out += "  spurious wake-ups: " +
+             (spurious_bound == 0 ? std::string("none (off)")
+                                  : "at most " + rt::count_text(static_cast<std::uint64_t>(spurious_bound),
+                                                                "spurious wake-up") +
+                                        " a thread an execution") +
+             ", and a condition-variable wait met that bound; --spurious-wakeups N "
+             "(options.spurious_wakeups) allows more\n";
     if (!checkpoint_error.empty()) out += "  checkpoint: not written: " + checkpoint_error + "\n";
     return out;
   }
@@ -407,6 +416,7 @@ struct search_outcome {
   std::optional<bug> found;
   bool complete = false;
   bool fair_cut = false;  // see result::fair_only
+  bool spurious_cut = false;  // see result::spurious_bound
   std::string bound_hit;
   bool execution_bound = false;  // bound_hit is the execution bound
   bool time_bound = false;       // bound_hit is the time budget
@@ -444,17 +454,27 @@ struct split_order {
   std::atomic<std::uint64_t>* counted = nullptr;  // counted executions of every worker
 };
 
-// Checkpoint files: "lockstep-checkpoint 3", then "strategy S", "name N",
+// Checkpoint files: "lockstep-checkpoint 4", then "strategy S", "name N",
 // "executions E", "fair-cut F" (1 when the executions so far left out a
 // behaviour only an unfair system has: result::fair_only; version 2 had no
-// such line, and its search is taken to have), "state", the strategy's own
-// lines, and last "check H":
+// such line, and its search is taken to have), "spurious-cut W" (1 when a
+// condition-variable wait met the spurious wake-up bound:
+// result::spurious_bound; versions 2 and 3 had no such line, and their
+// searches are taken to have), "state", the strategy's own lines, and last
+// "check H":
 // H the FNV-1a hash (16 hex digits) of every byte before that line. A file
 // cut short or damaged is refused by its check, before a strategy reads a
 // state that could resume the search in the wrong place (a truncated state
 // once resumed at its end: "complete", a bug never reached).
-constexpr const char* kCheckpointMagic = "lockstep-checkpoint 3";
+constexpr const char* kCheckpointMagic = "lockstep-checkpoint 4";
+constexpr const char* kCheckpointMagicV3 = "lockstep-checkpoint 3";
 constexpr const char* kCheckpointMagicV2 = "lockstep-checkpoint 2";
+
+// What the executions a checkpoint covers left out (search_outcome's cuts).
+struct checkpoint_cuts {
+  bool fair = false;
+  bool spurious = false;
+};
 
 std::string checkpoint_check(std::string_view body) {
   char hex[17];
@@ -462,9 +482,8 @@ std::string checkpoint_check(std::string_view body) {
   return std::string("check ") + hex;
 }
 
-// The executions the checkpoint's search ran, and whether they left out an
-// unfair behaviour (fair_cut).
-std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat, bool& fair_cut) {
+// The executions the checkpoint's search ran, and what they left out.
+std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat, checkpoint_cuts& cuts) {
   // The checkpoint is replaced as the search goes: a path where it cannot
   // be is refused now, before the search, not when its first save fails.
   try {
@@ -489,9 +508,10 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat, bool& fa
   if (line == "lockstep-checkpoint 1")
     throw bad("written by an older lockstep (version 1, without a check line); delete it to start the search over");
   const bool v2 = line == kCheckpointMagicV2;
-  if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic && !v2)
-    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads versions 2 and 3");
-  if (line != kCheckpointMagic && !v2) throw bad("not a lockstep checkpoint");
+  const bool v3 = line == kCheckpointMagicV3;
+  if (line.rfind("lockstep-checkpoint ", 0) == 0 && line != kCheckpointMagic && !v2 && !v3)
+    throw bad("written by a newer lockstep ('" + line.substr(0, 60) + "'); this one reads versions 2 to 4");
+  if (line != kCheckpointMagic && !v2 && !v3) throw bad("not a lockstep checkpoint");
   // Its last line checks every byte before it.
   {
     const std::size_t end = text.size() > 0 && text.back() == '\n' ? text.size() - 1 : text.size();
@@ -522,22 +542,23 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat, bool& fa
   const std::string execs = next("executions ");
   const std::optional<std::uint64_t> n = parse_number(execs);
   if (!n) throw bad("bad execution count '" + execs.substr(0, 60) + "'");
-  fair_cut = true;  // version 2 did not say
-  if (!v2) {
-    const std::string cut = next("fair-cut ");
-    if (cut != "0" && cut != "1") throw bad("fair-cut is '" + cut.substr(0, 60) + "', not 0 or 1");
-    fair_cut = cut == "1";
-  }
+  const auto flag = [&](const std::string& key) {
+    const std::string v = next(key + " ");
+    if (v != "0" && v != "1") throw bad(key + " is '" + v.substr(0, 60) + "', not 0 or 1");
+    return v == "1";
+  };
+  cuts.fair = v2 || flag("fair-cut");        // version 2 did not say
+  cuts.spurious = v2 || v3 || flag("spurious-cut");  // nor did 3
   next("state");
   std::string state((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (std::string err = strat.load(state); !err.empty()) throw bad("after 'state': " + err);
   return *n;
 }
 
-void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n, bool fair_cut) {
+void save_checkpoint(const options& opts, const rt::strategy& strat, std::uint64_t n, checkpoint_cuts cuts) {
   std::string text = std::string(kCheckpointMagic) + "\nstrategy " + strategy_name(opts.strategy.k) + "\nname " +
-                     opts.name + "\nexecutions " + std::to_string(n) + "\nfair-cut " + (fair_cut ? "1" : "0") +
-                     "\nstate\n" + strat.save();
+                     opts.name + "\nexecutions " + std::to_string(n) + "\nfair-cut " + (cuts.fair ? "1" : "0") +
+                     "\nspurious-cut " + (cuts.spurious ? "1" : "0") + "\nstate\n" + strat.save();
   if (text.back() != '\n') text += '\n';
   text += checkpoint_check(text) + "\n";
   try {
@@ -552,8 +573,8 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
                       progress_line* progress, const split_order* split = nullptr, bool user_places = false) {
   search_outcome out;
   const bool checkpointing = !opts.checkpoint.empty();
-  bool resumed_cut = false;  // the checkpointed executions' (result::fair_only)
-  std::uint64_t n = checkpointing ? load_checkpoint(opts, strat, resumed_cut) : 0;
+  checkpoint_cuts resumed_cuts;  // the checkpointed executions' (result::fair_only, spurious_bound)
+  std::uint64_t n = checkpointing ? load_checkpoint(opts, strat, resumed_cuts) : 0;
   const std::uint64_t resumed = n;
   rt::runtime runtime(opts, strat);
   runtime.set_user_places(user_places);
@@ -570,7 +591,8 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
   // later): the result says why the last one failed.
   const auto save = [&] {
     try {
-      save_checkpoint(opts, strat, n, resumed_cut || runtime.fair_cut());
+      save_checkpoint(opts, strat, n,
+                      {resumed_cuts.fair || runtime.fair_cut(), resumed_cuts.spurious || runtime.spurious_cut()});
       out.checkpoint_error.clear();
     } catch (const std::runtime_error& e) {
       out.checkpoint_error = e.what();
@@ -662,7 +684,8 @@ search_outcome search(const options& opts, body_ref body, rt::strategy& strat, s
     }
   }
   out.executions = n;
-  out.fair_cut = resumed_cut || runtime.fair_cut();
+  out.fair_cut = resumed_cuts.fair || runtime.fair_cut();
+  out.spurious_cut = resumed_cuts.spurious || runtime.spurious_cut();
   out.steps = runtime.steps();
   out.abandoned = strat.abandoned();
   out.preemption_bound = strat.preemption_bound();
@@ -869,6 +892,7 @@ search_outcome split_dfs(const options& opts, body_ref body, std::uint64_t max_e
   for (const auto& o : outs) {
     out.complete = out.complete && o.complete;
     out.fair_cut = out.fair_cut || o.fair_cut;
+    out.spurious_cut = out.spurious_cut || o.spurious_cut;
     time_bound = time_bound || o.time_bound;
     execution_bound = execution_bound || o.execution_bound;
     out.preemption_bound = std::max(out.preemption_bound, o.preemption_bound);
@@ -1271,6 +1295,8 @@ result explore(const options& opts_in, body_ref body) {
   res.complete = out.complete && opts.shard_count == 1;
   res.shard_complete = out.complete && opts.shard_count > 1;
   res.fair_only = out.fair_cut && !sampling;
+  res.spurious_bound =
+      out.spurious_cut && !sampling ? static_cast<int>(std::min<std::uint32_t>(opts.spurious_wakeups, INT32_MAX)) : -1;
   res.bound_hit = std::move(out.bound_hit);
   res.executions = out.executions;
   res.steps = out.steps;
