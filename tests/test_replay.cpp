@@ -11,6 +11,7 @@
 #include <mutex>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -465,6 +466,62 @@ TEST(ThreadReplayChecks, ADeadlockOrALostWakeUpReadsAsOnFibers) {
   });
   ASSERT_TRUE(r2.found);
   expect_same(r2, run2);
+}
+
+// A lock's misuse replays on OS threads as the misuse it is: a mutex
+// destroyed while held (also by an exception that unwinds past its guard's
+// owner), unlocked by a thread that does not hold it, or unlocked twice.
+// The threads once ran past all of them: the first two passed, the third
+// ended in the exception.
+TEST(ThreadReplayChecks, ALocksMisuseReplaysAsMisuse) {
+  const auto misuse = [](auto body, const char* words) {
+    const auto [r, run] = both_ways(body);
+    ASSERT_TRUE(r.found);
+    ASSERT_EQ(r.found->kind, mc::bug_kind::misuse) << r.report();
+    EXPECT_EQ(run.divergence, "");
+    ASSERT_TRUE(run.kind) << words << ": the run on threads passed";
+    EXPECT_EQ(*run.kind, mc::bug_kind::misuse) << run.message;
+    EXPECT_NE(run.message.find(words), std::string::npos) << run.message;
+  };
+  misuse(
+      [] {
+        auto* m = new mc::mutex;
+        m->lock();
+        delete m;
+      },
+      "a lock was destroyed by thread 0 (main) while thread 0 (main) holds it (locked at ");
+  misuse(
+      [] {
+        mc::mutex m;
+        m.lock();
+        mc::thread t([&] { m.unlock(); });
+        t.join();
+      },
+      "thread 1 unlocked a lock at ");
+  misuse(
+      [] {
+        mc::mutex m;
+        m.lock();
+        m.unlock();
+        m.unlock();
+      },
+      "which is not locked (a double unlock?)");
+  misuse(
+      [] {
+        mc::shared_mutex<> m;
+        m.lock_shared();
+        mc::thread t([&] { m.unlock_shared(); });
+        t.join();
+        m.unlock_shared();
+      },
+      "but thread 0 (main) holds it");
+  misuse(
+      [] {
+        mc::mutex m;
+        m.lock();
+        throw std::runtime_error("leaves the lock held");
+      },
+      "a lock was destroyed by");
 }
 
 // OS threads have stacks of their own size, where the overflow need not

@@ -953,6 +953,69 @@ void os_runtime::misuse(const void*, const char* what, const std::source_locatio
   stop();  // deferred like the fiber runtime's: the thread stops at its next point
 }
 
+// The labels name the lock by its kind and place: object ids are the
+// trace's, and a free run has none.
+void os_runtime::acquired(const void* obj, lock_mode mode, const std::source_location& loc) noexcept {
+  if (abort_.load(std::memory_order_acquire)) return;
+  std::lock_guard g(mu_);
+  holders_.push_back({obj, tl_tid, mode, loc});
+}
+
+void os_runtime::released(const void* obj, lock_mode mode, const std::source_location& loc) noexcept {
+  if (abort_.load(std::memory_order_acquire)) return;  // unwinding: locks are let go as they come
+  std::string message;
+  {
+    std::lock_guard g(mu_);
+    const holder* other = nullptr;
+    for (auto it = holders_.begin(); it != holders_.end(); ++it) {
+      if (it->obj != obj) continue;
+      if (it->thread == tl_tid && it->mode == mode) {
+        holders_.erase(it);
+        return;
+      }
+      if (other == nullptr) other = &*it;
+    }
+    const std::string who = tl_tid < threads_.size() ? label_of(threads_[tl_tid]) : rt::thread_text(tl_tid, nullptr);
+    message = who + " unlocked a lock at " + rt::loc_text(loc);
+    if (other != nullptr) {
+      message += ", but " +
+                 (other->thread < threads_.size() ? label_of(threads_[other->thread])
+                                                  : rt::thread_text(other->thread, nullptr)) +
+                 " holds it (locked at " + rt::loc_text(other->loc) + ")";
+    } else {
+      message += ", which is not locked (a double unlock?)";
+    }
+  }
+  misuse_found(message);
+}
+
+void os_runtime::destroyed(const void* obj) noexcept {
+  std::string message;
+  {
+    std::lock_guard g(mu_);
+    const auto held = std::find_if(holders_.begin(), holders_.end(), [&](const holder& h) { return h.obj == obj; });
+    if (held == holders_.end()) return;
+    if (!abort_.load(std::memory_order_acquire)) {
+      const auto label = [&](std::uint32_t t) {
+        return t < threads_.size() ? label_of(threads_[t]) : rt::thread_text(t, nullptr);
+      };
+      message = "a lock was destroyed by " + label(tl_tid) + " while " + label(held->thread) + " holds it (locked at " +
+                rt::loc_text(held->loc) + ")";
+    }
+    // A later lock may live at the same address.
+    std::erase_if(holders_, [&](const holder& h) { return h.obj == obj; });
+  }
+  if (!message.empty()) misuse_found(message);
+}
+
+void os_runtime::misuse_found(const std::string& message) noexcept {
+  try {
+    found(bug_kind::misuse, message);
+  } catch (...) {  // out of memory for the message: the run still stops
+  }
+  stop();
+}
+
 void os_runtime::assert_failed(const char* expr, const std::source_location& loc, const std::string* message) {
   found(bug_kind::assertion, rt::assertion_text(expr, thread_label(tl_tid), loc, message));
   stop();

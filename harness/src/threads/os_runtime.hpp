@@ -65,6 +65,12 @@ class os_runtime {
   std::int64_t now() const noexcept;
   std::uint32_t choose(std::uint32_t n, const std::source_location& loc);
   bool spurious_wakeup(const void* obj, const std::source_location& loc);
+  // Who holds each lock, as the fiber engine keeps it: an unlock by a thread
+  // that does not hold it (or of a lock nobody holds), and a lock destroyed
+  // while held, are misuse here too (reported, then the run stops).
+  void acquired(const void* obj, lock_mode mode, const std::source_location& loc) noexcept;
+  void released(const void* obj, lock_mode mode, const std::source_location& loc) noexcept;
+  void destroyed(const void* obj) noexcept;
   // The wait-for graph, progress marks, retry loops and plain accesses feed
   // the fiber engine's detectors. On OS threads a deadlock is a hang (the
   // watchdog), and livelock, starvation and data races are properties of the
@@ -72,9 +78,6 @@ class os_runtime {
   // these annotations have nothing to add there.
   void named(const void*, const char*) noexcept {}
   void acquiring(const void*, lock_kind, acquire_flags, const std::source_location&, lock_mode) noexcept {}
-  void acquired(const void*, lock_mode, const std::source_location&) noexcept {}
-  void released(const void*, lock_mode, const std::source_location&) noexcept {}
-  void destroyed(const void*) noexcept {}
   void notified(const void*, const std::source_location&) noexcept {}
   void progress() noexcept {}
   void unordered_wait() noexcept {}
@@ -159,8 +162,16 @@ class os_runtime {
   std::atomic<std::int64_t> vtime_{0};      // turnstile: the recorded virtual time
   std::atomic<std::int64_t> free_since_{-1};  // ns since start_ when running free began
 
-  mutable std::mutex mu_;                   // threads_, the result
+  mutable std::mutex mu_;                   // threads_, the result, holders_
   std::deque<thread_slot> threads_;
+  struct holder {
+    const void* obj;
+    std::uint32_t thread;
+    lock_mode mode;
+    std::source_location loc;
+  };
+  std::vector<holder> holders_;  // the locks held now (few: a linear search)
+  void misuse_found(const std::string& message) noexcept;
   std::vector<std::uint8_t> introduces_;   // turnstile: event k is the first to name its object
   std::string invalid_;                     // turnstile: why the trace cannot be followed ("": it can)
   std::uint32_t epoch_;
