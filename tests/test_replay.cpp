@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -522,6 +523,26 @@ TEST(ThreadReplayChecks, ALocksMisuseReplaysAsMisuse) {
         throw std::runtime_error("leaves the lock held");
       },
       "a lock was destroyed by");
+}
+
+// A std::thread started in the body is refused on OS threads as on fibers
+// (misuse, in the same words); it once ran there, unchecked, and the replay
+// passed. A free run refuses it too.
+TEST(ThreadReplayChecks, AnOSThreadStartedInTheBodyIsMisuseOnThreadsToo) {
+  const auto body = [] {
+    mc::atomic<int> x{0};
+    std::thread t([&] { x.store(1); });
+    t.join();
+  };
+  const auto [r, run] = both_ways(body);
+  ASSERT_TRUE(r.found);
+  ASSERT_EQ(r.found->kind, mc::bug_kind::misuse) << r.report();
+  expect_same(r, run);
+  const mc::thread_run free = mc::run_free(body);
+  ASSERT_TRUE(free.kind);
+  EXPECT_EQ(*free.kind, mc::bug_kind::misuse) << free.message;
+  // mc::thread's own OS threads are not refused.
+  EXPECT_FALSE(mc::run_free(model("counter_mutex").body).kind);
 }
 
 // OS threads have stacks of their own size, where the overflow need not

@@ -586,9 +586,10 @@ void end_execution() {
 // std::thread, std::jthread and every other way to start an OS thread come
 // here. Inside a checked execution such a thread would run unchecked (the
 // mc:: objects it touches see no execution on it) and the check would pass
-// silently: it is refused and reported as misuse instead. Elsewhere (the
-// checker's own workers, OS-thread replays, plain programs) it is the real
-// call.
+// silently: it is refused and reported as misuse instead, on fibers and on
+// an OS-thread run's model threads alike. Elsewhere (the checker's own
+// workers, an OS-thread run's spawn of an mc::thread, plain programs) it is
+// the real call.
 //
 // A sanitizer's runtime intercepts pthread_create too, under this name (a
 // weak alias of __interceptor_pthread_create). Linked into the program, as
@@ -607,6 +608,8 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, voi
                                ? &__interceptor_pthread_create
                                : reinterpret_cast<create_fn>(::dlsym(RTLD_NEXT, "pthread_create"));
   if (lockstep::mc::rt::runtime* r = lockstep::mc::rt::runtime::current(); r != nullptr && r->refuse_os_thread())
+    return EAGAIN;
+  if (lockstep::mc::os::os_runtime* o = lockstep::mc::os::os_runtime::current(); o != nullptr && o->refuse_os_thread())
     return EAGAIN;
   if (real == nullptr) return ENOSYS;
   return real(thread, attr, start, arg);

@@ -53,4 +53,10 @@ void dcheck_failed(const char* cond, const char* file, int line) noexcept {
   std::abort();
 }
 
+std::string os_thread_text(const std::string& who) {
+  return who +
+         " started an OS thread (std::thread, std::jthread or pthread_create) inside a checked execution; the "
+         "checker can neither see nor schedule it, so nothing it does would be checked: use lockstep::mc::thread";
+}
+
 }  // namespace lockstep::mc::rt

@@ -21,6 +21,8 @@ std::string misuse_text(const std::string& who, const char* what, const std::sou
 std::string uncaught_text(const std::string& who, const std::exception* e);
 // An mc::thread object destroyed while joinable; `spawned_at`, when known.
 std::string leak_text(const std::string& who, const std::source_location* spawned_at);
+// std::thread, std::jthread or pthread_create inside a checked execution.
+std::string os_thread_text(const std::string& who);
 // A thread neither joined nor detached when the execution ended.
 std::string unjoined_text(const std::string& who, const std::source_location& spawned_at);
 

@@ -44,6 +44,9 @@ constinit thread_local std::uint64_t tl_rng = 0;
 // would terminate); the operation completes and the thread unwinds from a
 // later point. tl_grace bounds how many it may still run.
 constinit thread_local bool tl_releasing = false;
+// An mc::thread's OS thread being made (spawn()): the one pthread_create a
+// model thread may call.
+constinit thread_local bool tl_spawning = false;
 constinit thread_local std::uint32_t tl_grace = 0;
 
 // Inside a primitive's release path (detail::release_scope): an abort is
@@ -1016,6 +1019,17 @@ void os_runtime::misuse_found(const std::string& message) noexcept {
   stop();
 }
 
+bool os_runtime::refuse_os_thread() noexcept {
+  if (tl_spawning) return false;
+  std::string who;
+  try {
+    who = thread_label(tl_tid);
+  } catch (...) {
+  }
+  misuse_found(rt::os_thread_text(who));
+  return true;
+}
+
 void os_runtime::assert_failed(const char* expr, const std::source_location& loc, const std::string* message) {
   found(bug_kind::assertion, rt::assertion_text(expr, thread_label(tl_tid), loc, message));
   stop();
@@ -1059,8 +1073,11 @@ std::uint32_t os_runtime::spawn(const detail::task_vtable& vt, void* callable, c
   t->vt = &vt;
   live_.fetch_add(1, std::memory_order_acq_rel);
   try {
+    tl_spawning = true;
     t->th = std::thread([this, t] { thread_main(*t); });
+    tl_spawning = false;
   } catch (...) {  // no thread to be had: the child counts as finished
+    tl_spawning = false;
     destroy_task(*t);
     t->joined = true;
     t->finished.store(1, std::memory_order_release);

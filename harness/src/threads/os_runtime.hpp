@@ -90,6 +90,9 @@ class os_runtime {
   void retry_lost(const void*, const std::source_location&) noexcept {}
   void retry_won(const void*, const std::source_location&) noexcept {}
   void misuse(const void* obj, const char* what, const std::source_location& loc);
+  // pthread_create on a model thread, but for the runtime's own spawn: the
+  // OS thread is refused (EAGAIN) and reported as misuse, as on fibers.
+  bool refuse_os_thread() noexcept;
   [[noreturn]] void assert_failed(const char* expr, const std::source_location& loc,
                                   const std::string* message = nullptr);
   std::uint32_t spawn(const detail::task_vtable& vt, void* callable, const std::source_location& loc);
