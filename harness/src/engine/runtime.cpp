@@ -571,27 +571,36 @@ void runtime::outlived(op o, const void* addr, std::uint64_t value, unsigned siz
   const auto items = [](std::uint64_t v) {
     return count_text(v & 0x7fffffffu, "item") + ((v >> 31) & 1 ? ", closed" : "");
   };
-  const bool count = kind == carried::permits;
-  const char* name = objects_.name_of(addr);
-  const std::string what = count                      ? std::string("a semaphore")
-                           : kind == carried::monitor ? std::string("a queue")
-                           : name != nullptr          ? std::string("atomic ") + name
-                                                      : std::string("an atomic");
-  const std::string holding = count                      ? " with " + text(value) + " permits"
-                              : kind == carried::monitor ? " holding " + items(value)
-                                                         : " holding " + text(value);
-  const std::string held = count                      ? "it had " + text(was->value)
-                           : kind == carried::monitor ? "it held " + items(was->value)
-                                                      : "it held " + text(was->value);
+  std::string what, holding, held, fix;
+  switch (kind) {
+    case carried::permits:
+      what = "a semaphore";
+      holding = " with " + text(value) + " permits";
+      held = "it had " + text(was->value);
+      fix = ", or give back what each execution takes";
+      break;
+    case carried::monitor:
+      what = "a queue";
+      holding = " holding " + items(value);
+      held = "it held " + items(was->value);
+      fix = ", or leave it as each execution found it";
+      break;
+    case carried::atomic: {
+      const char* name = objects_.name_of(addr);
+      what = name != nullptr ? std::string("atomic ") + name : std::string("an atomic");
+      holding = " holding " + text(value);
+      held = "it held " + text(was->value);
+      fix = ", or store its first value at the body's start";
+      break;
+    }
+  }
   fail_and_unwind(bug_kind::misuse,
                   thread_label(cur_) + " reads " + what + " at " + loc_text(loc) + ", which starts execution " +
                       std::to_string(exec_index_ + 1) + holding + ", left by an earlier one; " + held +
                       " when the first execution that used it began. It outlives the executions (a static, or an "
                       "object from outside the body): each must start from the same state, or its verdict is about "
                       "the leftovers of others (and a replay starts from other values). Create it in the body" +
-                      (count                      ? std::string(", or give back what each execution takes")
-                       : kind == carried::monitor ? std::string(", or leave it as each execution found it")
-                                                  : std::string(", or store its first value at the body's start")));
+                      fix);
 }
 
 void runtime::unwind_all() {
@@ -1691,11 +1700,7 @@ void runtime::dropped_joinable(std::uint32_t tid, const std::source_location& lo
 bool runtime::refuse_os_thread() noexcept {
   if (!in_execution_) return false;
   try {
-    fail(bug_kind::misuse,
-         thread_label(cur_) +
-             " started an OS thread (std::thread, std::jthread or pthread_create) inside a checked "
-             "execution; the checker can neither see nor schedule it, so nothing it does would be "
-             "checked: use lockstep::mc::thread",
+    fail(bug_kind::misuse, os_thread_text(thread_label(cur_)),
          "  The thread was not started: its creation failed with EAGAIN (std::thread throws "
          "std::system_error).\n");
   } catch (...) {
