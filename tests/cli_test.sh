@@ -259,9 +259,12 @@ assert none["spurious_bound"] == 0 and two["spurious_bound"] == 2, (none["spurio
 # condition-variable wait does not.
 expect spurious-named 0 -- "$LS" check condvar_predicate
 has spurious-named out "condvar_predicate: pass (complete, spurious wake-up bound 1) (expected pass)"
-has spurious-named out "  spurious wake-ups: at most 1 spurious wake-up a thread an execution"
+has spurious-named out "  spurious wake-ups: at most 1 a thread an execution (a condition-variable wait met that bound)"
 has spurious-named out "--spurious-wakeups N"
 has spurious-named sp0.json '"spurious_bound": 0,'
+expect spurious-off 0 -- "$LS" check condvar_predicate --spurious-wakeups 0
+has spurious-off out "(dpor, spurious wake-up bound 0, complete"
+has spurious-off out "  spurious wake-ups: none (turned off) at the condition-variable waits"
 expect spurious-unnamed 0 -- "$LS" check counter_mutex --report-json "$tmp/nosp.json"
 has spurious-unnamed nosp.json '"spurious_bound": null,'
 lacks spurious-unnamed out "spurious"

@@ -232,14 +232,13 @@ std::string result::report() const {
       out += "  fair: left out what only an unfair system does (a thread going on right after its yield while "
              "another could run; a load after a yield reading older than the latest store it spun on); "
              "fair_scheduling off (--unfair) explores it, for code without unbounded spins\n";
-    if (spurious_bound >= 0 && (complete || shard_complete))
-      out += "  spurious wake-ups: " +
-             (spurious_bound == 0 ? std::string("none (off)")
-                                  : "at most " + rt::count_text(static_cast<std::uint64_t>(spurious_bound),
-                                                                "spurious wake-up") +
-                                        " a thread an execution") +
-             ", and a condition-variable wait met that bound; --spurious-wakeups N "
+    if (spurious_bound > 0 && (complete || shard_complete))
+      out += "  spurious wake-ups: at most " + std::to_string(spurious_bound) +
+             " a thread an execution (a condition-variable wait met that bound); --spurious-wakeups N "
              "(options.spurious_wakeups) allows more\n";
+    if (spurious_bound == 0 && (complete || shard_complete))
+      out += "  spurious wake-ups: none (turned off) at the condition-variable waits; --spurious-wakeups N "
+             "(options.spurious_wakeups) allows some\n";
     if (!checkpoint_error.empty()) out += "  checkpoint: not written: " + checkpoint_error + "\n";
     return out;
   }
