@@ -708,6 +708,12 @@ mc::result resume_until_complete(mc::options& o, const char* name, std::uint64_t
 }
 constexpr auto kNothingToCheck = [](const mc::result&) {};
 
+// A checkpoint file's bytes.
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 void two_by_two() {
   mc::mutex m;
   mc::atomic<int> x{0};
@@ -752,11 +758,7 @@ TEST(Checkpoint, ACutOrDamagedCheckpointIsRefusedNeverResumed) {
     std::filesystem::remove(o.checkpoint);
     o.max_executions = 5;
     ASSERT_FALSE(mc::explore(o, two_by_two).complete);
-    std::string whole;
-    {
-      std::ifstream in(o.checkpoint, std::ios::binary);
-      whole.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
+    const std::string whole = read_file(o.checkpoint);
     ASSERT_NE(whole.find("\ncheck "), std::string::npos) << whole;
     std::vector<std::string> bad;
     for (std::size_t at = whole.find('\n'); at + 1 < whole.size(); at = whole.find('\n', at + 1))
@@ -859,10 +861,6 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
     (void)x.load();
     t.join();
   };
-  const auto read = [](const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
   mc::options o;
   o.strategy = mc::dpor();
   o.honour_env = false;
@@ -872,7 +870,8 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
   const mc::result last = resume_until_complete(
       o, "fair", 1, 20, yields,
       [&](const mc::result& r) {
-        if (!r.complete) saved_cut = saved_cut || read(o.checkpoint).find("\nfair-cut 1\n") != std::string::npos;
+        if (!r.complete)
+          saved_cut = saved_cut || read_file(o.checkpoint).find("\nfair-cut 1\n") != std::string::npos;
       },
       rounds);
   ASSERT_TRUE(last.complete);
@@ -883,7 +882,7 @@ TEST(Checkpoint, WhatFairSchedulingLeftOutSurvivesAResume) {
   o.name = "two_by_two";
   o.max_executions = 3;
   ASSERT_FALSE(mc::explore(o, two_by_two).complete);
-  const std::string saved = read(o.checkpoint);
+  const std::string saved = read_file(o.checkpoint);
   const std::size_t at = saved.find("\nfair-cut 0\n");
   ASSERT_NE(at, std::string::npos) << saved;
   const std::string body = saved.substr(0, saved.find("check "));
@@ -925,26 +924,20 @@ TEST(Checkpoint, TheSpuriousWakeupBoundAWaitMetSurvivesAResume) {
     cv.notify_one();
     t.join();
   };
-  const auto read = [](const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
   mc::options o;
   o.strategy = mc::dpor();
   o.honour_env = false;
   o.name = "spurious";
   bool saved_cut = false;
   std::uint64_t rounds = 0;
-  const mc::result whole = [&] {
-    mc::options w = o;
-    return mc::explore(w, waits);
-  }();
+  const mc::result whole = mc::explore(o, waits);  // not checkpointed: resume_until_complete() names the file
   ASSERT_TRUE(whole.complete);
   ASSERT_EQ(whole.spurious_bound, 1) << whole.report();
   const mc::result last = resume_until_complete(
       o, "spurious", 1, 200, waits,
       [&](const mc::result& r) {
-        if (!r.complete) saved_cut = saved_cut || read(o.checkpoint).find("\nspurious-cut 1\n") != std::string::npos;
+        if (!r.complete)
+          saved_cut = saved_cut || read_file(o.checkpoint).find("\nspurious-cut 1\n") != std::string::npos;
       },
       rounds);
   ASSERT_TRUE(last.complete);
@@ -956,7 +949,7 @@ TEST(Checkpoint, TheSpuriousWakeupBoundAWaitMetSurvivesAResume) {
   o.name = "two_by_two";
   o.max_executions = 3;
   ASSERT_FALSE(mc::explore(o, two_by_two).complete);
-  const std::string saved = read(o.checkpoint);
+  const std::string saved = read_file(o.checkpoint);
   const std::size_t at = saved.find("\nspurious-cut 0\n");
   ASSERT_NE(at, std::string::npos) << saved;
   std::string v3 = saved.substr(0, saved.find("check "));

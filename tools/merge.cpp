@@ -263,11 +263,10 @@ struct shard_report {
   // mc::result::fair_only; absent from a report older than the field, whose
   // search is taken to have met it (as a version 2 checkpoint's).
   bool fair_only = true;
-  // mc::result::spurious_bound (-1: no wait met it); absent from a report
+  // mc::result::spurious_bound (none: no wait met it); absent from a report
   // older than the field, whose search is taken to have met its options'
-  // spurious_wakeups.
-  std::uint64_t spurious_bound = 1;
-  bool spurious_met = true;
+  // spurious_wakeups (1 when they do not say).
+  std::optional<std::uint64_t> spurious_bound = 1;
   double seconds = 0;
 };
 
@@ -346,8 +345,8 @@ shard_report load(const std::string& path) {
     r.fair_only = f->b;
   }
   if (const json* w = d.get("spurious_bound"); w != nullptr) {
-    r.spurious_met = w->k != json::kind::null;
-    if (r.spurious_met) r.spurious_bound = number(r, w, "spurious_bound");
+    r.spurious_bound.reset();
+    if (w->k != json::kind::null) r.spurious_bound = number(r, w, "spurious_bound");
   } else if (const json* o = d.get("options"); o != nullptr && o->get("spurious_wakeups") != nullptr) {
     r.spurious_bound = number(r, o->get("spurious_wakeups"), "spurious_wakeups");
   }
@@ -447,7 +446,7 @@ int cmd_merge(const std::vector<std::string_view>& args) {
     add(steps, s->steps, *s, "steps");
     seconds += s->seconds;
     fair_only = fair_only || s->fair_only;
-    if (s->spurious_met) spurious_bound = std::max(spurious_bound.value_or(0), s->spurious_bound);
+    if (s->spurious_bound) spurious_bound = std::max(spurious_bound.value_or(0), *s->spurious_bound);
     if (!std::isfinite(seconds)) throw usage_error{s->path + ": its \"seconds\" and the other shards' add up past any time"};
     if (s->bug != nullptr && found == nullptr) found = s;
     if (!s->complete && !sampled) {

@@ -546,7 +546,7 @@ std::uint64_t load_checkpoint(const options& opts, rt::strategy& strat, checkpoi
     if (v != "0" && v != "1") throw bad(key + " is '" + v.substr(0, 60) + "', not 0 or 1");
     return v == "1";
   };
-  cuts.fair = v2 || flag("fair-cut");        // version 2 did not say
+  cuts.fair = v2 || flag("fair-cut");              // version 2 did not say
   cuts.spurious = v2 || v3 || flag("spurious-cut");  // nor did 3
   next("state");
   std::string state((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -318,6 +318,10 @@ void os_runtime::terminating() noexcept {
 
 std::string os_runtime::thread_label(std::uint32_t tid) const {
   std::lock_guard g(mu_);
+  return label_held(tid);
+}
+
+std::string os_runtime::label_held(std::uint32_t tid) const {
   return tid < threads_.size() ? label_of(threads_[tid]) : rt::thread_text(tid, nullptr);
 }
 
@@ -978,13 +982,9 @@ void os_runtime::released(const void* obj, lock_mode mode, const std::source_loc
       }
       if (other == nullptr) other = &*it;
     }
-    const std::string who = tl_tid < threads_.size() ? label_of(threads_[tl_tid]) : rt::thread_text(tl_tid, nullptr);
-    message = who + " unlocked a lock at " + rt::loc_text(loc);
+    message = label_held(tl_tid) + " unlocked a lock at " + rt::loc_text(loc);
     if (other != nullptr) {
-      message += ", but " +
-                 (other->thread < threads_.size() ? label_of(threads_[other->thread])
-                                                  : rt::thread_text(other->thread, nullptr)) +
-                 " holds it (locked at " + rt::loc_text(other->loc) + ")";
+      message += ", but " + label_held(other->thread) + " holds it (locked at " + rt::loc_text(other->loc) + ")";
     } else {
       message += ", which is not locked (a double unlock?)";
     }
@@ -998,13 +998,9 @@ void os_runtime::destroyed(const void* obj) noexcept {
     std::lock_guard g(mu_);
     const auto held = std::find_if(holders_.begin(), holders_.end(), [&](const holder& h) { return h.obj == obj; });
     if (held == holders_.end()) return;
-    if (!abort_.load(std::memory_order_acquire)) {
-      const auto label = [&](std::uint32_t t) {
-        return t < threads_.size() ? label_of(threads_[t]) : rt::thread_text(t, nullptr);
-      };
-      message = "a lock was destroyed by " + label(tl_tid) + " while " + label(held->thread) + " holds it (locked at " +
-                rt::loc_text(held->loc) + ")";
-    }
+    if (!abort_.load(std::memory_order_acquire))
+      message = "a lock was destroyed by " + label_held(tl_tid) + " while " + label_held(held->thread) +
+                " holds it (locked at " + rt::loc_text(held->loc) + ")";
     // A later lock may live at the same address.
     std::erase_if(holders_, [&](const holder& h) { return h.obj == obj; });
   }

@@ -152,6 +152,7 @@ class os_runtime {
   bool all_blocked() const;                // every live thread is in a real wait
 
   std::string thread_label(std::uint32_t tid) const;  // takes mu_
+  std::string label_held(std::uint32_t tid) const;     // mu_ held
   static std::string label_of(const thread_slot& s);   // mu_ held
 
   const trace* follow_;
